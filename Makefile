@@ -1,0 +1,84 @@
+# vb - nightly backups for a live SQLite database.
+#
+#   make                 build every tool into $(B)/
+#   make check           build and run every test (ends "N passed, N failed")
+#   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make bench           benchmarks (bench/), not tests
+#   make clean
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	 = $(DESTDIR)$(PREFIX)/bin
+
+CC	?= cc
+PKGS	 = sqlite3 libarchive nettle
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+CFLAGS	?= -O2 -g
+# -Wno-format-truncation: diagnostics are snprintf'd into fixed buffers and
+# a long path cut short there is intended; paths that must fit are checked.
+WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wno-format-truncation \
+	   -D_FORTIFY_SOURCE=2
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc
+
+ifeq ($(SANITIZE),1)
+B	 = build-san
+CFLAGS	 = -O1 -g -fno-omit-frame-pointer
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -U_FORTIFY_SOURCE
+LDFLAGS	+= -fsanitize=address,undefined
+else
+B	 = build
+endif
+
+TOOLS	 = vb-snapshot
+LIBSRC	 = $(wildcard src/lib/*.c)
+LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
+HDR	 = src/lib/vb.h
+BINS	 = $(addprefix $(B)/,$(TOOLS))
+TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter
+
+.PHONY: all check sanitize install uninstall bench clean
+
+all: $(BINS)
+
+$(B)/lib/%.o: src/lib/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libvb.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(B)/%: src/%.c $(B)/libvb.a $(HDR)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS)
+
+$(B)/tests/unit: tests/unit.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS) \
+	    $(shell pkg-config --libs cmocka)
+
+$(B)/tests/vb-testwriter: tests/vb-testwriter.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS)
+
+check: $(BINS) $(TESTBINS)
+	VB_BIN=$(CURDIR)/$(B) tests/run
+
+sanitize:
+	$(MAKE) check SANITIZE=1
+
+install: $(BINS)
+	install -d $(BINDIR)
+	install -m 0755 $(BINS) $(BINDIR)
+
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(TOOLS))
+
+bench: $(BINS) $(B)/tests/vb-testwriter
+	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,188 @@
+/*
+ * db.c - SQLite helpers shared by the tools.
+ *
+ * Opening a live database is where most surprises live: a path that does
+ * not exist must not become an empty database, a file that is not SQLite
+ * must be named as such, and a WAL database in a directory we may not
+ * write must say so rather than fail obscurely.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+static const char magic[16] = "SQLite format 3";	/* with its NUL */
+
+/* Reads the first 100 bytes (the header); returns bytes read or -1. */
+static ssize_t
+read_header(const char *path, unsigned char *hdr)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (got < 100) {
+		n = read(fd, hdr + got, (size_t)(100 - got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	return got;
+}
+
+int
+vb_db_check_file(const char *path, char *why, size_t len)
+{
+	unsigned char hdr[100];
+	struct stat st;
+	ssize_t n;
+
+	if (stat(path, &st) != 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s: not a regular file", path);
+		return -1;
+	}
+	if ((n = read_header(path, hdr)) < 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(why, len, "%s: empty file, not a SQLite database",
+		    path);
+		return -1;
+	}
+	if (n < 100 || memcmp(hdr, magic, sizeof(magic)) != 0) {
+		snprintf(why, len, "%s: not a SQLite database", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 1 if the header of path marks it as a WAL database. */
+static int
+is_wal(const char *path)
+{
+	unsigned char hdr[100];
+
+	return read_header(path, hdr) == 100 && hdr[18] == 2 && hdr[19] == 2;
+}
+
+/*
+ * SQLite's own busy handler sleeps 1, 2, 5 ... 100 ms between tries.  A
+ * rollback-journal writer that commits without pause holds its PENDING
+ * lock for all but a few microseconds at a time, so a reader polling that
+ * slowly may starve for many seconds.  Polling every ~250 us (jittered, so
+ * as not to beat in step with the writer) gets in at the first gap and
+ * costs only a failed fcntl() per try.
+ */
+static int
+busy(void *arg, int n)
+{
+	struct timespec ts = { 0, 150000 + (n * 7919L) % 200000 };
+	int64_t *deadline = arg;
+
+	if (n == 0)
+		*deadline = vb_monotonic_ms() + VB_BUSY_MS;
+	if (vb_monotonic_ms() >= *deadline)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+void
+vb_db_busy(sqlite3 *db)
+{
+	static int64_t deadline;
+
+	sqlite3_busy_handler(db, busy, &deadline);
+}
+
+sqlite3 *
+vb_db_open_ro(const char *path, char *why, size_t len)
+{
+	char dir[4096], base[256];
+	sqlite3 *db = NULL;
+	int64_t v;
+
+	if (vb_db_check_file(path, why, len) != 0)
+		return NULL;
+	/* READONLY without CREATE: a missing file is never created. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_extended_result_codes(db, 1);
+	vb_db_busy(db);
+	/* Opening is lazy: read the schema to find out whether it works. */
+	if (vb_db_int(db, "PRAGMA schema_version", &v) != 0)
+		goto fail;
+	return db;
+fail:
+	if (is_wal(path) && vb_path_split(path, dir, sizeof(dir), base,
+	    sizeof(base)) == 0 && access(dir, W_OK) != 0)
+		snprintf(why, len, "%s: cannot open WAL database: SQLite "
+		    "needs to create or write %s-shm, and directory %s is not "
+		    "writable by this user (%s)", path, base, dir,
+		    db != NULL ? sqlite3_errmsg(db) : "open failed");
+	else
+		snprintf(why, len, "%s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+	sqlite3_close(db);
+	return NULL;
+}
+
+int
+vb_db_text(sqlite3 *db, const char *sql, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+vb_db_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+vb_db_check(sqlite3 *db, int full, char *out, size_t len)
+{
+	if (vb_db_text(db, full ? "PRAGMA integrity_check" :
+	    "PRAGMA quick_check", out, len) != 0) {
+		snprintf(out, len, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return strcmp(out, "ok") == 0 ? 0 : 1;
+}

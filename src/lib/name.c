@@ -1,0 +1,177 @@
+/*
+ * name.c - backup names and UTC timestamps.
+ *
+ * vb names every file it makes from the UTC time it stands for:
+ * backup-2026-11-27T01-00-00-000Z.tar.zst.  Retention reads the time back
+ * from the name, so parsing here is strict: a name is vb's only if it
+ * formats back to itself.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vb.h"
+
+static const struct {
+	const char	*str;
+	enum vb_ext	 ext;
+} exts[] = {
+	{ ".db",	VB_EXT_DB },
+	{ ".tar.zst",	VB_EXT_TAR_ZST },
+	{ ".tar.gz",	VB_EXT_TAR_GZ },
+	{ ".tar.xz",	VB_EXT_TAR_XZ },
+	{ ".tar",	VB_EXT_TAR },
+};
+
+static const struct {
+	const char	*str;
+	enum vb_kind	 kind;
+} prefixes[] = {
+	{ "backup-",		VB_KIND_BACKUP },
+	{ "pre-restore-",	VB_KIND_PRE_RESTORE },
+};
+
+struct timespec
+vb_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* Formats ts as a name timestamp, or as an ISO 8601 time when iso. */
+static void
+format(const struct timespec *ts, int iso, char *buf)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	unsigned ms = (unsigned)(ts->tv_nsec / 1000000) % 1000u;
+
+	gmtime_r(&t, &tm);
+	if (strftime(buf, VB_STAMP_LEN, iso ? "%Y-%m-%dT%H:%M:%S" :
+	    "%Y-%m-%dT%H-%M-%S", &tm) != 19) {
+		/* Past year 9999: not a time vb can name. */
+		memcpy(buf, "0000-00-00T00-00-00-000Z", VB_STAMP_LEN);
+		return;
+	}
+	snprintf(buf + 19, VB_STAMP_LEN - 19, iso ? ".%03uZ" : "-%03uZ", ms);
+}
+
+void
+vb_stamp(const struct timespec *ts, char *buf)
+{
+	format(ts, 0, buf);
+}
+
+void
+vb_iso_time(const struct timespec *ts, char *buf)
+{
+	format(ts, 1, buf);
+}
+
+/*
+ * Parses the 24 characters of s against shape, where 'D' is a digit and
+ * any other character must match itself, then checks that the date exists
+ * by formatting it back.
+ */
+static int
+parse_shape(const char *s, const char *shape, struct timespec *ts)
+{
+	struct tm tm;
+	int f[7], i, n = 0;
+	const char *p;
+
+	if (strlen(s) != strlen(shape))
+		return -1;
+	memset(f, 0, sizeof(f));
+	for (p = shape, i = 0; *p != '\0'; p++, i++) {
+		if (*p == 'D') {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			f[n] = f[n] * 10 + (s[i] - '0');
+			if (p[1] != 'D')
+				n++;
+		} else if (s[i] != *p)
+			return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = f[0] - 1900;
+	tm.tm_mon = f[1] - 1;
+	tm.tm_mday = f[2];
+	tm.tm_hour = f[3];
+	tm.tm_min = f[4];
+	tm.tm_sec = f[5];
+	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[3] > 23 ||
+	    f[4] > 59 || f[5] > 59)
+		return -1;
+	ts->tv_sec = timegm(&tm);
+	ts->tv_nsec = (long)f[6] * 1000000;
+	/* 2026-02-30 normalises to March: not a date, so not our name. */
+	gmtime_r(&ts->tv_sec, &tm);
+	if (tm.tm_mday != f[2] || tm.tm_mon != f[1] - 1)
+		return -1;
+	return 0;
+}
+
+int
+vb_parse_stamp(const char *s, struct timespec *ts)
+{
+	return parse_shape(s, "DDDD-DD-DDTDD-DD-DD-DDDZ", ts);
+}
+
+int
+vb_parse_iso(const char *s, struct timespec *ts)
+{
+	return parse_shape(s, "DDDD-DD-DDTDD:DD:DD.DDDZ", ts);
+}
+
+const char *
+vb_ext_str(enum vb_ext e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (exts[i].ext == e)
+			return exts[i].str;
+	return "";
+}
+
+int
+vb_name_parse(const char *filename, struct vb_name *n)
+{
+	char stamp[VB_STAMP_LEN];
+	const char *rest;
+	size_t i, plen;
+
+	memset(n, 0, sizeof(*n));
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		plen = strlen(prefixes[i].str);
+		if (strncmp(filename, prefixes[i].str, plen) == 0) {
+			n->kind = prefixes[i].kind;
+			break;
+		}
+	}
+	if (n->kind == VB_KIND_NONE)
+		return -1;
+	rest = filename + plen;
+	if (strlen(rest) < VB_STAMP_LEN - 1)
+		goto no;
+	memcpy(stamp, rest, VB_STAMP_LEN - 1);
+	stamp[VB_STAMP_LEN - 1] = '\0';
+	if (vb_parse_stamp(stamp, &n->when) != 0)
+		goto no;
+	rest += VB_STAMP_LEN - 1;
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		if (strcmp(rest, exts[i].str) == 0) {
+			n->ext = exts[i].ext;
+			memcpy(n->stem, filename, (size_t)(rest - filename));
+			n->stem[rest - filename] = '\0';
+			return 0;
+		}
+	}
+no:
+	n->kind = VB_KIND_NONE;
+	return -1;
+}

@@ -1,0 +1,136 @@
+/*
+ * record.c - the records that flow between the tools.
+ *
+ * One line per artifact or event, eight TAB-separated fields:
+ * path, operation, status, bytes, sha256, ms, time, message.  Parsing is
+ * strict so that a tool never acts on a line it half understood; writing
+ * refuses paths that would break the line format.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vb.h"
+
+#define NFIELDS	8
+
+void
+vb_record_init(struct vb_record *r, const char *op, const char *path)
+{
+	struct timespec now = vb_now();
+
+	memset(r, 0, sizeof(*r));
+	r->path = (char *)(path != NULL ? path : "-");
+	snprintf(r->op, sizeof(r->op), "%s", op);
+	r->ok = 0;
+	r->bytes = -1;
+	r->ms = -1;
+	vb_iso_time(&now, r->time);
+	r->msg = (char *)"";
+}
+
+/* Parses "-" as -1, or a decimal number; returns 0 or -1. */
+static int
+parse_num(const char *s, int64_t *out)
+{
+	uint64_t v;
+
+	if (strcmp(s, "-") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (vb_parse_u64(s, &v) != 0 || v > INT64_MAX)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+parse_sha(const char *s, char *out)
+{
+	size_t i;
+
+	if (strcmp(s, "-") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (strlen(s) != VB_SHA256_HEX - 1)
+		return -1;
+	for (i = 0; i < VB_SHA256_HEX - 1; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[i] = '\0';
+	return 0;
+}
+
+enum vb_line
+vb_record_parse(char *line, struct vb_record *r)
+{
+	char *f[NFIELDS], *p = line;
+	struct timespec ts;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	for (n = 0; n < NFIELDS; n++) {
+		f[n] = p;
+		p = strchr(p, '\t');
+		if (p == NULL)
+			break;
+		*p++ = '\0';
+	}
+	if (n == 0) {
+		/* No TAB: a plain path, as from ls. */
+		if (*line == '\0' || strchr(line, '\r') != NULL)
+			return VB_LINE_BAD;
+		r->path = line;
+		return VB_LINE_PATH;
+	}
+	if (n != NFIELDS - 1)
+		return VB_LINE_BAD;
+	if (*f[0] == '\0' || *f[1] == '\0' || strlen(f[1]) >= sizeof(r->op))
+		return VB_LINE_BAD;
+	r->path = f[0];
+	memcpy(r->op, f[1], strlen(f[1]) + 1);
+	if (strcmp(f[2], "ok") == 0)
+		r->ok = 1;
+	else if (strcmp(f[2], "failed") == 0)
+		r->ok = 0;
+	else
+		return VB_LINE_BAD;
+	if (parse_num(f[3], &r->bytes) != 0 || parse_sha(f[4], r->sha256) != 0 ||
+	    parse_num(f[5], &r->ms) != 0 || vb_parse_iso(f[6], &ts) != 0)
+		return VB_LINE_BAD;
+	memcpy(r->time, f[6], VB_ISO_LEN);
+	r->msg = f[7];
+	return VB_LINE_RECORD;
+}
+
+int
+vb_record_write(FILE *fp, const struct vb_record *r)
+{
+	const char *m;
+
+	if (vb_has_ctl(r->path) || vb_has_ctl(r->op))
+		return -1;
+	fprintf(fp, "%s\t%s\t%s\t", r->path, r->op, r->ok ? "ok" : "failed");
+	if (r->bytes >= 0)
+		fprintf(fp, "%lld\t", (long long)r->bytes);
+	else
+		fputs("-\t", fp);
+	fprintf(fp, "%s\t", r->sha256[0] != '\0' ? r->sha256 : "-");
+	if (r->ms >= 0)
+		fprintf(fp, "%lld\t", (long long)r->ms);
+	else
+		fputs("-\t", fp);
+	fprintf(fp, "%s\t", r->time);
+	for (m = r->msg != NULL ? r->msg : ""; *m != '\0'; m++)
+		putc(*m == '\t' || *m == '\n' || *m == '\r' ? ' ' : *m, fp);
+	putc('\n', fp);
+	/* Records are the data: a pipe reader sees each one as it happens. */
+	if (fflush(fp) != 0 || ferror(fp))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,331 @@
+/*
+ * safefile.c - writes that never leave a partial file under a final name.
+ *
+ * Work in progress is written to ".vb-tmp-<pid>-<final name>" in the
+ * destination directory, fsync'd, renamed into place without replacing
+ * anything, and the directory fsync'd.  A crash leaves only a temporary,
+ * which the next run removes once its writer (the PID in its name) is gone.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/* SQLite may create these beside a database it writes. */
+static const char *sqlite_sides[] = { "-journal", "-wal", "-shm" };
+
+/*
+ * The temporaries a signal must remove, with their names laid out in
+ * advance: the handler may only call async-signal-safe functions.
+ */
+#define MAXLIVE	4
+static struct {
+	volatile sig_atomic_t	 used;
+	int			 dirfd;
+	char			 names[4][280];
+} live[MAXLIVE];
+
+static void
+on_signal(int sig)
+{
+	int i, j;
+
+	for (i = 0; i < MAXLIVE; i++)
+		if (live[i].used)
+			for (j = 0; j < 4; j++)
+				unlinkat(live[i].dirfd, live[i].names[j], 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+track(const struct vb_tmp *t)
+{
+	static int installed;
+	static const int sigs[] = { SIGHUP, SIGINT, SIGPIPE, SIGTERM };
+	struct sigaction sa;
+	size_t i, j;
+
+	if (!installed) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			sigaddset(&sa.sa_mask, sigs[i]);
+		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			sigaction(sigs[i], &sa, NULL);
+		installed = 1;
+	}
+	for (i = 0; i < MAXLIVE; i++) {
+		if (live[i].used)
+			continue;
+		live[i].dirfd = t->dirfd;
+		snprintf(live[i].names[0], sizeof(live[i].names[0]), "%s",
+		    t->name);
+		for (j = 0; j < 3; j++)
+			snprintf(live[i].names[j + 1], sizeof(live[i].names[0]),
+			    "%s%s", t->name, sqlite_sides[j]);
+		live[i].used = 1;
+		return;
+	}
+}
+
+static void
+untrack(const struct vb_tmp *t)
+{
+	int i;
+
+	for (i = 0; i < MAXLIVE; i++)
+		if (live[i].used && live[i].dirfd == t->dirfd &&
+		    strcmp(live[i].names[0], t->name) == 0)
+			live[i].used = 0;
+}
+
+int
+vb_path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n;
+
+	if (dir == NULL || *dir == '\0')
+		n = snprintf(buf, len, "%s", name);
+	else
+		n = snprintf(buf, len, "%s%s%s", dir,
+		    dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_path_split(const char *path, char *dir, size_t dlen, char *base,
+    size_t blen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		if (snprintf(dir, dlen, ".") >= (int)dlen ||
+		    snprintf(base, blen, "%s", path) >= (int)blen)
+			goto toolong;
+		return 0;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= dlen || strlen(slash + 1) >= blen)
+		goto toolong;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	memcpy(base, slash + 1, strlen(slash + 1) + 1);
+	return 0;
+toolong:
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
+int
+vb_mkdir_p(const char *dir)
+{
+	char buf[4096], *p;
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+		warnx("%s: path too long", dir);
+		return -1;
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		{
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0700) == 0) {
+				/* mkdir obeys the umask; the mode must not. */
+				if (chmod(buf, 0700) != 0) {
+					warn("%s", buf);
+					return -1;
+				}
+			} else if (errno != EEXIST) {
+				warn("cannot create directory %s", buf);
+				return -1;
+			}
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	if (stat(dir, &st) != 0) {
+		warn("%s", dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		warnx("%s: not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+long
+vb_tmp_pid(const char *name)
+{
+	const char *p;
+	long pid = 0;
+
+	if (strncmp(name, VB_TMP_PREFIX, strlen(VB_TMP_PREFIX)) != 0)
+		return -1;
+	p = name + strlen(VB_TMP_PREFIX);
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		pid = pid * 10 + (*p - '0');
+		if (pid > 0x7fffffffL)
+			return -1;
+	}
+	if (*p != '-' || pid <= 0)
+		return -1;
+	return pid;
+}
+
+int
+vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final)
+{
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = t->dirfd = -1;
+	n = snprintf(t->name, sizeof(t->name), "%s%ld-%s", VB_TMP_PREFIX,
+	    (long)getpid(), final);
+	if (n < 0 || (size_t)n >= sizeof(t->name) ||
+	    strlen(final) >= sizeof(t->final)) {
+		warnx("%s: name too long", final);
+		return -1;
+	}
+	memcpy(t->final, final, strlen(final) + 1);
+	if ((t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		warn("%s", dir);
+		return -1;
+	}
+	t->fd = openat(t->dirfd, t->name,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (t->fd == -1) {
+		warn("cannot create %s/%s", dir, t->name);
+		close(t->dirfd);
+		t->dirfd = -1;
+		return -1;
+	}
+	track(t);
+	/* 0600 whatever the umask: backups hold the application's data. */
+	if (fchmod(t->fd, 0600) != 0) {
+		warn("%s/%s", dir, t->name);
+		vb_tmp_abort(t);
+		return -1;
+	}
+	return 0;
+}
+
+void
+vb_tmp_abort(struct vb_tmp *t)
+{
+	char side[300];
+	size_t j;
+
+	if (t->dirfd == -1)
+		return;
+	if (t->fd != -1)
+		close(t->fd);
+	unlinkat(t->dirfd, t->name, 0);
+	for (j = 0; j < sizeof(sqlite_sides) / sizeof(sqlite_sides[0]); j++) {
+		snprintf(side, sizeof(side), "%s%s", t->name, sqlite_sides[j]);
+		unlinkat(t->dirfd, side, 0);
+	}
+	untrack(t);
+	close(t->dirfd);
+	t->fd = t->dirfd = -1;
+}
+
+int
+vb_tmp_commit(struct vb_tmp *t)
+{
+	int rc;
+
+	if (fsync(t->fd) != 0) {
+		warn("fsync %s", t->name);
+		goto fail;
+	}
+	if (close(t->fd) != 0) {
+		t->fd = -1;
+		warn("close %s", t->name);
+		goto fail;
+	}
+	t->fd = -1;
+	rc = renameat2(t->dirfd, t->name, t->dirfd, t->final,
+	    RENAME_NOREPLACE);
+	if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+		/* A filesystem without RENAME_NOREPLACE: link refuses too. */
+		rc = linkat(t->dirfd, t->name, t->dirfd, t->final, 0);
+		if (rc == 0)
+			unlinkat(t->dirfd, t->name, 0);
+	}
+	if (rc != 0) {
+		warn("cannot rename %s to %s", t->name, t->final);
+		goto fail;
+	}
+	untrack(t);
+	/* The rename is durable only once the directory is. */
+	if (fsync(t->dirfd) != 0) {
+		warn("fsync directory of %s", t->final);
+		close(t->dirfd);
+		t->dirfd = -1;
+		return -1;
+	}
+	close(t->dirfd);
+	t->dirfd = -1;
+	return 0;
+fail:
+	vb_tmp_abort(t);
+	return -1;
+}
+
+int
+vb_clean_stale(const char *dir, int quiet)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	long pid;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if ((pid = vb_tmp_pid(de->d_name)) == -1 || pid == getpid())
+			continue;
+		/* EPERM means it runs, under another user: leave it. */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			n++;
+			if (!quiet)
+				warnx("removed stale temporary %s/%s "
+				    "(writer %ld no longer runs)", dir,
+				    de->d_name, pid);
+		}
+	}
+	closedir(d);
+	return n;
+}

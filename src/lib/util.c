@@ -1,0 +1,93 @@
+/*
+ * util.c - diagnostics and small helpers every tool uses.
+ *
+ * Diagnostics themselves are glibc's err(3) family, which prefix the
+ * program's short name; this file adds what they lack.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vb.h"
+
+const char *
+vb_progname(void)
+{
+	return program_invocation_short_name;
+}
+
+void
+vb_print_version(void)
+{
+	printf("%s %s (SQLite %s)\n", vb_progname(), VB_VERSION,
+	    sqlite3_libversion());
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+int64_t
+vb_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+vb_has_ctl(const char *s)
+{
+	return strpbrk(s, "\t\r\n") != NULL;
+}
+
+int
+vb_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+vb_human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t i = 0;
+
+	while (v >= 1024 && i < sizeof(unit) / sizeof(unit[0]) - 1) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[i]);
+}
+
+int
+vb_close_stdout(void)
+{
+	/* A pipe reader that went away or a full disk shows up only here. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("stdout");
+		fclose(stdout);
+		return -1;
+	}
+	if (fclose(stdout) != 0) {
+		warn("stdout");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * vb.h - the one header of vb's shared library.
+ *
+ * Everything two tools need lives once in src/lib and is declared here:
+ * records on the pipes (record.c), backup names and UTC timestamps (name.c),
+ * safe writes through .vb-tmp- files (safefile.c), SHA-256 (sha256.c),
+ * SQLite helpers (db.c), configuration (config.c) and diagnostics (util.c).
+ */
+#ifndef VB_H
+#define VB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#define VB_VERSION	"0.1.0"
+
+/* Exit statuses shared by every tool (DESIGN.md). */
+#define VB_EXIT_OK	0
+#define VB_EXIT_FAIL	1
+#define VB_EXIT_USAGE	2
+#define VB_EXIT_LOCKED	75
+
+/* ---- util.c: diagnostics and small helpers ---- */
+
+/* The program's short name, as err(3) prints it. */
+const char	*vb_progname(void);
+/* Prints "vb-tool: version" on stdout and exits 0. */
+void		 vb_print_version(void);
+/* Milliseconds on the monotonic clock, for durations. */
+int64_t		 vb_monotonic_ms(void);
+/* Returns 1 if s contains a TAB, CR or newline (never allowed in paths). */
+int		 vb_has_ctl(const char *s);
+/* Parses a non-negative decimal integer; returns 0, or -1 if s is not one. */
+int		 vb_parse_u64(const char *s, uint64_t *out);
+/* Formats n bytes for humans ("1.5 MiB") into buf. */
+void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
+/* Returns 0 after checking ferror and closing stdout, or -1 with a warning. */
+int		 vb_close_stdout(void);
+
+/* ---- name.c: backup names and UTC timestamps ---- */
+
+/* "2026-11-27T01-00-00-000Z", the stem timestamp; 24 chars + NUL. */
+#define VB_STAMP_LEN	25
+/* "2026-11-27T01:00:03.412Z", the record/BackupLog time; 24 chars + NUL. */
+#define VB_ISO_LEN	25
+
+enum vb_kind {
+	VB_KIND_NONE = 0,	/* not a name vb makes */
+	VB_KIND_BACKUP,		/* backup-<ts>.<ext> */
+	VB_KIND_PRE_RESTORE	/* pre-restore-<ts>.<ext> */
+};
+
+enum vb_ext {
+	VB_EXT_DB = 0,		/* .db, a raw snapshot */
+	VB_EXT_TAR_ZST,
+	VB_EXT_TAR_GZ,
+	VB_EXT_TAR_XZ,
+	VB_EXT_TAR
+};
+
+struct vb_name {
+	enum vb_kind	 kind;
+	enum vb_ext	 ext;
+	struct timespec	 when;		/* UTC, millisecond precision */
+	char		 stem[64];	/* "backup-<ts>", no extension */
+};
+
+/* Writes the name timestamp of ts into buf (VB_STAMP_LEN). */
+void		 vb_stamp(const struct timespec *ts, char *buf);
+/* Writes the ISO 8601 time of ts into buf (VB_ISO_LEN). */
+void		 vb_iso_time(const struct timespec *ts, char *buf);
+/* The current time in CLOCK_REALTIME. */
+struct timespec	 vb_now(void);
+/* Parses a name timestamp; returns 0, or -1 if s is not exactly one. */
+int		 vb_parse_stamp(const char *s, struct timespec *ts);
+/* Parses an ISO 8601 UTC time as vb writes it; returns 0 or -1. */
+int		 vb_parse_iso(const char *s, struct timespec *ts);
+/*
+ * Recognises a file name (no directory) that vb makes.  Returns 0 and fills
+ * *n, or -1 if vb did not make a file of that name.
+ */
+int		 vb_name_parse(const char *filename, struct vb_name *n);
+/* The extension string of e, with its dot: ".db", ".tar.zst", ... */
+const char	*vb_ext_str(enum vb_ext e);
+
+/* ---- record.c: records on the pipes ---- */
+
+#define VB_SHA256_HEX	65	/* 64 hex digits + NUL */
+
+struct vb_record {
+	char		*path;		/* "-" when none */
+	char		 op[16];	/* snapshot, compress, prune, ... */
+	int		 ok;		/* 1 ok, 0 failed */
+	int64_t		 bytes;		/* -1 when unknown */
+	char		 sha256[VB_SHA256_HEX];	/* "" when unknown */
+	int64_t		 ms;		/* duration, -1 when unknown */
+	char		 time[VB_ISO_LEN];	/* when it finished */
+	char		*msg;		/* free text, may be "" */
+};
+
+enum vb_line {
+	VB_LINE_RECORD,		/* a full 8-field record */
+	VB_LINE_PATH,		/* a line holding only a path */
+	VB_LINE_BAD		/* anything else */
+};
+
+/*
+ * Parses one line (its newline already removed) into *r, pointing into
+ * line, which it modifies.  Returns what kind of line it was; on
+ * VB_LINE_BAD, *r is unspecified.
+ */
+enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
+/*
+ * Writes r as one record line to fp.  TAB, CR and newline in the message
+ * become spaces.  Returns 0, or -1 if the path holds one of them or the
+ * write failed.
+ */
+int		 vb_record_write(FILE *fp, const struct vb_record *r);
+/* Fills r for operation op: the time now, the rest unknown. */
+void		 vb_record_init(struct vb_record *r, const char *op,
+		    const char *path);
+
+/* ---- sha256.c: SHA-256 (nettle) ---- */
+
+struct vb_sha256;
+
+/* Returns a new hash state, or NULL with errno set. */
+struct vb_sha256 *vb_sha256_new(void);
+void		 vb_sha256_update(struct vb_sha256 *, const void *, size_t);
+/* Writes the digest as hex into hex and frees the state. */
+void		 vb_sha256_final(struct vb_sha256 *, char hex[VB_SHA256_HEX]);
+/* Hashes fd from its current offset to EOF; returns bytes, or -1 (errno). */
+int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
+
+/* ---- safefile.c: writes that never leave a partial file ---- */
+
+#define VB_TMP_PREFIX	".vb-tmp-"
+
+struct vb_tmp {
+	int	 fd;		/* open for writing, mode 0600 */
+	int	 dirfd;		/* the directory both names live in */
+	char	 name[256];	/* ".vb-tmp-<pid>-<final>" within dirfd */
+	char	 final[256];	/* the name it will get */
+};
+
+/*
+ * Creates dir (and missing parents) mode 0700 whatever the umask.  An
+ * existing directory is left as it is.  Returns 0, or -1 with a warning.
+ */
+int		 vb_mkdir_p(const char *dir);
+/*
+ * Opens dir and creates a fresh temporary for the file final (a bare name)
+ * in it, mode 0600 whatever the umask.  The temporary is removed if the
+ * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
+ * with a warning.
+ */
+int		 vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final);
+/*
+ * fsyncs the temporary, renames it to its final name (never over an
+ * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
+ * a warning and the temporary removed.
+ */
+int		 vb_tmp_commit(struct vb_tmp *t);
+/* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
+void		 vb_tmp_abort(struct vb_tmp *t);
+/*
+ * Removes temporaries in dir whose writer no longer runs; others (and
+ * names vb does not make) are left alone.  Returns how many were removed.
+ */
+int		 vb_clean_stale(const char *dir, int quiet);
+/* The writer PID in a temporary's name, or -1 if name is not one. */
+long		 vb_tmp_pid(const char *name);
+/* Joins dir and name into buf; returns 0, or -1 if it does not fit. */
+int		 vb_path_join(char *buf, size_t len, const char *dir,
+		    const char *name);
+/* Splits path into its directory (or ".") and its last component. */
+int		 vb_path_split(const char *path, char *dir, size_t dlen,
+		    char *base, size_t blen);
+
+/* ---- db.c: SQLite helpers ---- */
+
+/* How long vb waits for a lock on a live database before giving up. */
+#define VB_BUSY_MS	30000
+
+/*
+ * Installs vb's busy handler on db: retry for VB_BUSY_MS, polling often
+ * enough to get in between a rollback-journal writer's commits.  The
+ * handler's state is shared: use it on one connection at a time.
+ */
+void		 vb_db_busy(sqlite3 *db);
+
+/*
+ * Checks that path is an existing regular file that starts with SQLite's
+ * header.  Returns 0, or -1 with a diagnostic in why (for a record).
+ */
+int		 vb_db_check_file(const char *path, char *why, size_t len);
+/*
+ * Opens path read-only, never creating it, with vb's busy handler.  Returns the
+ * connection, or NULL with a diagnostic in why.
+ */
+sqlite3		*vb_db_open_ro(const char *path, char *why, size_t len);
+/* Runs a statement returning one text value into out; returns 0 or -1. */
+int		 vb_db_text(sqlite3 *db, const char *sql, char *out,
+		    size_t len);
+/* Runs a statement returning one integer; returns 0 or -1. */
+int		 vb_db_int(sqlite3 *db, const char *sql, int64_t *out);
+/*
+ * Runs PRAGMA quick_check (or integrity_check when full) and writes "ok"
+ * or the first problem into out.  Returns 0 if ok, 1 if not, -1 on error.
+ */
+int		 vb_db_check(sqlite3 *db, int full, char *out, size_t len);
+
+/* ---- config.c: /etc/vb.conf and the environment ---- */
+
+/*
+ * The value of key: the environment first, then the configuration file
+ * ($VB_CONF, else /etc/vb.conf).  Returns NULL when neither sets it.  The
+ * returned string lives until the process ends.
+ */
+const char	*vb_config(const char *key);
+
+#endif /* VB_H */

@@ -1,0 +1,344 @@
+/*
+ * vb-snapshot - a consistent online snapshot of a live SQLite database.
+ *
+ * The whole copy is one sqlite3_backup_step(-1) inside one read
+ * transaction, so it sees exactly one committed state and never restarts
+ * however busy the writers are.  The copy is checked, fsync'd and renamed
+ * into place; on any failure nothing is left under a final name and a
+ * failed record says why.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/vb.h"
+
+#define SYNOPSIS "[-q] [--full-check] [-d dir | -o file] db"
+
+struct opts {
+	const char	*db;
+	const char	*dir;		/* -d, or the default */
+	const char	*out;		/* -o */
+	int		 quiet;
+	int		 full;
+};
+
+struct snap {
+	char		 path[4096];	/* final path, once known */
+	char		 msg[1024];	/* what the record says */
+	char		 sha256[VB_SHA256_HEX];
+	int64_t		 bytes;
+};
+
+static void
+usage(const char *why)
+{
+	if (why != NULL)
+		warnx("%s", why);
+	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
+	exit(VB_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s %s\n\n"
+	    "Copies the live SQLite database db, consistently and without\n"
+	    "stopping its writers, to dir/backup-<UTC time>.db (mode 0600),\n"
+	    "checks the copy, and writes one snapshot record on stdout.\n\n"
+	    "  -d, --dir DIR      backup directory (default $BACKUP_DIR, "
+	    "else ./backups)\n"
+	    "  -o, --output FILE  write the snapshot to FILE instead\n"
+	    "      --full-check   run integrity_check instead of quick_check\n"
+	    "  -q, --quiet        no notices on stderr (errors still)\n"
+	    "  -h, --help         this help\n"
+	    "  -V, --version      print the version\n\n"
+	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
+	    "written), 2 bad usage.\n", vb_progname(), SYNOPSIS);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+/* Returns 0 if dir has room for need bytes, else -1 with s->msg set. */
+static int
+check_room(const char *dir, int64_t need, struct snap *s)
+{
+	char hneed[32], hfree[32];
+	struct statvfs sv;
+	uint64_t avail;
+
+	if (statvfs(dir, &sv) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	/* Room for the copy plus its file system overhead. */
+	need += need / 64 + 64 * 1024;
+	if (avail >= (uint64_t)need)
+		return 0;
+	vb_human_bytes((uint64_t)need, hneed, sizeof(hneed));
+	vb_human_bytes(avail, hfree, sizeof(hfree));
+	snprintf(s->msg, sizeof(s->msg), "not enough space in %s: the "
+	    "snapshot needs %s, %s available", dir, hneed, hfree);
+	return -1;
+}
+
+/*
+ * Copies src into the empty file tmp with one backup step.  The caller
+ * holds the read transaction that fixes which state is copied.  Returns
+ * 0, or -1 with s->msg set.
+ */
+static int
+copy(sqlite3 *src, const char *tmp, struct snap *s)
+{
+	sqlite3_backup *b;
+	sqlite3 *dst = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		goto fail;
+	/*
+	 * The temporary is worthless until renamed, so no journal and no
+	 * sync while copying: vb_tmp_commit fsyncs once at the end.
+	 */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF",
+	    NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
+		goto fail;
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
+		    sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -1;
+	}
+	/*
+	 * A WAL source's header says WAL; make the copy a self-contained
+	 * rollback-journal file, so that reading it never needs a -wal.
+	 */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	return sqlite3_close(dst) == SQLITE_OK ? 0 : -1;
+fail:
+	snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
+	    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+	sqlite3_close(dst);
+	return -1;
+}
+
+/* Checks the finished copy; returns 0, or -1 with s->msg set. */
+static int
+check_copy(const char *tmp, int full, char *result, size_t len,
+    struct snap *s)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(s->msg, sizeof(s->msg), "cannot open the copy: %s",
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = vb_db_check(db, full, result, len);
+	sqlite3_close(db);
+	if (rc != 0) {
+		snprintf(s->msg, sizeof(s->msg), "the copy failed %s: %s",
+		    full ? "integrity_check" : "quick_check", result);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the snapshot; returns 0, or -1 with s->msg set. */
+static int
+snapshot(const struct opts *o, struct snap *s)
+{
+	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
+	char mode[32], check[256];
+	int64_t pages, pagesize;
+	struct timespec when;
+	struct vb_tmp t;
+	sqlite3 *src;
+	int fd, intxn = 0;
+
+	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
+		return -1;
+	if (o->out != NULL) {
+		if (vb_path_split(o->out, dir, sizeof(dir), final,
+		    sizeof(final)) != 0) {
+			snprintf(s->msg, sizeof(s->msg), "%s: name too long",
+			    o->out);
+			goto fail;
+		}
+		if (access(o->out, F_OK) == 0) {
+			snprintf(s->msg, sizeof(s->msg), "%s: file exists",
+			    o->out);
+			goto fail;
+		}
+	} else {
+		snprintf(dir, sizeof(dir), "%s", o->dir);
+		if (vb_mkdir_p(dir) != 0) {
+			snprintf(s->msg, sizeof(s->msg), "%s: cannot use "
+			    "backup directory", dir);
+			goto fail;
+		}
+	}
+	vb_clean_stale(dir, o->quiet);
+
+	/*
+	 * The read transaction fixes the state the snapshot copies.  In
+	 * rollback-journal mode it also holds off the application's commits
+	 * until COMMIT below, so nothing slow may happen inside it.
+	 */
+	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    vb_db_int(src, "PRAGMA page_count", &pages) != 0 ||
+	    vb_db_int(src, "PRAGMA page_size", &pagesize) != 0 ||
+	    vb_db_text(src, "PRAGMA journal_mode", mode, sizeof(mode)) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: cannot read: %s", o->db,
+		    sqlite3_errmsg(src));
+		goto fail;
+	}
+	intxn = 1;
+	when = vb_now();
+	if (o->out == NULL) {
+		vb_stamp(&when, stamp);
+		snprintf(final, sizeof(final), "backup-%s.db", stamp);
+	}
+	if (check_room(dir, pages * pagesize, s) != 0)
+		goto fail;
+	if (vb_tmp_open(&t, dir, final) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: cannot create a "
+		    "temporary file: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (vb_path_join(tmp, sizeof(tmp), dir, t.name) != 0 ||
+	    vb_path_join(s->path, sizeof(s->path), dir, final) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
+		goto abort;
+	}
+	if (copy(src, tmp, s) != 0)
+		goto abort;
+	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	intxn = 0;
+	sqlite3_close(src);
+	src = NULL;
+
+	if (check_copy(tmp, o->full, check, sizeof(check), s) != 0)
+		goto abort;
+	if ((fd = openat(t.dirfd, t.name, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (s->bytes = vb_sha256_fd(fd, s->sha256)) < 0) {
+		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
+		    tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		goto abort;
+	}
+	close(fd);
+	if (vb_tmp_commit(&t) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "cannot put %s in place: %s",
+		    s->path, strerror(errno));
+		return -1;
+	}
+	snprintf(s->msg, sizeof(s->msg), "%s=ok journal=%s pages=%lld "
+	    "page_size=%lld source=%s", o->full ? "integrity" : "quick_check",
+	    mode, (long long)pages, (long long)pagesize, o->db);
+	return 0;
+abort:
+	vb_tmp_abort(&t);
+fail:
+	if (intxn)
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(src);
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "dir",	required_argument,	NULL, 'd' },
+		{ "full-check",	no_argument,		NULL, 'F' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct vb_record rec;
+	struct opts o;
+	struct snap s;
+	int64_t t0 = vb_monotonic_ms();
+	int ch, ret;
+
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	while ((ch = getopt_long(argc, argv, "d:Fho:qV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'F':
+			o.full = 1;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'V':
+			vb_print_version();
+			break;
+		default:
+			usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc != 1)
+		usage(argc == 0 ? "no database given" : "too many arguments");
+	if (o.dir != NULL && o.out != NULL)
+		usage("-d and -o are exclusive");
+	o.db = argv[0];
+	if (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) == NULL)
+		o.dir = "./backups";
+	if (*o.db == '\0' || vb_has_ctl(o.db) || vb_has_ctl(o.dir) ||
+	    (o.out != NULL && (*o.out == '\0' || vb_has_ctl(o.out))))
+		usage("paths may not be empty or hold TAB, CR or newline");
+
+	ret = snapshot(&o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
+	vb_record_init(&rec, "snapshot", ret == VB_EXIT_OK ? s.path : "-");
+	rec.ok = ret == VB_EXIT_OK;
+	if (rec.ok) {
+		rec.bytes = s.bytes;
+		memcpy(rec.sha256, s.sha256, sizeof(rec.sha256));
+	} else
+		warnx("%s", s.msg);
+	rec.ms = vb_monotonic_ms() - t0;
+	rec.msg = s.msg;
+	if (vb_record_write(stdout, &rec) != 0)
+		ret = VB_EXIT_FAIL;
+	if (vb_close_stdout() != 0)
+		ret = VB_EXIT_FAIL;
+	return ret;
+}

@@ -1,0 +1,99 @@
+# helpers.bash - shared setup for the command-line tests (bats).
+#
+# Every test gets a fresh directory $T (removed afterwards), the built
+# tools first on PATH, and no configuration from the machine it runs on.
+
+setup() {
+	: "${VB_BIN:?VB_BIN must name the build directory}"
+	PATH="$VB_BIN:$VB_BIN/tests:$PATH"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/vb-test.XXXXXX")
+	export VB_CONF="$T/no-vb.conf"
+	unset DB_PATH BACKUP_DIR MAX_BACKUPS COMPRESSION
+	cd "$T" || return 1
+}
+
+teardown() {
+	local pid
+	for pid in ${BG_PIDS:-}; do
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	cd /
+	if [ -n "${MNT:-}" ]; then
+		umount "$MNT" 2>/dev/null || true
+	fi
+	rm -rf "$T"
+}
+
+# mkdb PATH MODE [ROWS]: a small database with the test writer's schema
+# (accounts and ledger) in journal MODE (wal or delete).
+mkdb() {
+	vb-testwriter --setup --mode "$2" "$1" >/dev/null
+	vb-testwriter --count "${3:-200}" "$1" >/dev/null
+}
+
+# bigdb PATH MB: a database of about MB megabytes, in DELETE mode.
+bigdb() {
+	mkdb "$1" delete 10
+	sqlite3 "$1" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
+	    FROM n WHERE i < $2 * 256) INSERT INTO ledger(account, amount, note)
+	    SELECT 1 + i % 16, 0, randomblob(3900) FROM n;"
+}
+
+# field N LINE: the Nth TAB-separated field of a record.
+field() {
+	printf '%s\n' "$2" | cut -f "$1"
+}
+
+# assert_record LINE OP STATUS: the line is a well-formed record.
+assert_record() {
+	local n
+	n=$(printf '%s\n' "$1" | awk -F'\t' '{print NF}')
+	[ "$n" -eq 8 ] || { echo "record has $n fields: $1"; return 1; }
+	[ "$(field 2 "$1")" = "$2" ] || { echo "op: $1"; return 1; }
+	[ "$(field 3 "$1")" = "$3" ] || { echo "status: $1"; return 1; }
+	[[ $(field 6 "$1") =~ ^[0-9]+$ ]] || { echo "ms: $1"; return 1; }
+	[[ $(field 7 "$1") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$ ]] ||
+		{ echo "time: $1"; return 1; }
+}
+
+# mode_of PATH: the octal permission bits.
+mode_of() {
+	stat -c %a "$1"
+}
+
+# no_temporaries DIR: fails if a .vb-tmp- file is left in DIR.
+no_temporaries() {
+	local left
+	left=$(find "$1" -maxdepth 1 -name '.vb-tmp-*' 2>/dev/null)
+	[ -z "$left" ] || { echo "temporaries left: $left"; return 1; }
+}
+
+# as_nobody COMMAND...: runs COMMAND as an unprivileged user (root ignores
+# file permissions, so a permission test must drop them).
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}
+
+# small_fs SIZE: mounts a tmpfs of SIZE at $T/mnt, or skips the test.
+small_fs() {
+	MNT="$T/mnt"
+	mkdir -p "$MNT"
+	mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$MNT" 2>/dev/null ||
+		skip "cannot mount a tmpfs here (not root or no permission)"
+}
+
+# wait_for COMMAND...: retries COMMAND for up to 10 s.
+wait_for() {
+	local _
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# count_files DIR: how many entries DIR holds.
+count_files() {
+	find "$1" -mindepth 1 -maxdepth 1 | wc -l
+}

@@ -1,0 +1,457 @@
+/*
+ * unit.c - unit tests of src/lib (cmocka).
+ *
+ * The parsing and naming edge cases every tool depends on: record lines,
+ * backup names and timestamps, SHA-256 vectors, configuration lines, and
+ * the safe-write rules (mode 0600, never replacing, stale temporaries).
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/vb.h"
+
+static const char ts_ok[] = "2026-11-27T01:00:03.412Z";
+static const char sha_abc[] =
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+static void
+record_roundtrip(void **state)
+{
+	char line[512], out[512];
+	struct vb_record r;
+	FILE *fp;
+
+	(void)state;
+	snprintf(line, sizeof(line), "/b/backup-x.db\tsnapshot\tok\t8192\t%s"
+	    "\t12\t%s\tquick_check=ok source=/a b.db", sha_abc, ts_ok);
+	strcpy(out, line);
+	assert_int_equal(vb_record_parse(line, &r), VB_LINE_RECORD);
+	assert_string_equal(r.path, "/b/backup-x.db");
+	assert_string_equal(r.op, "snapshot");
+	assert_int_equal(r.ok, 1);
+	assert_int_equal(r.bytes, 8192);
+	assert_string_equal(r.sha256, sha_abc);
+	assert_int_equal(r.ms, 12);
+	assert_string_equal(r.time, ts_ok);
+	assert_string_equal(r.msg, "quick_check=ok source=/a b.db");
+
+	fp = fmemopen(line, sizeof(line), "w");
+	assert_non_null(fp);
+	assert_int_equal(vb_record_write(fp, &r), 0);
+	fclose(fp);
+	strcat(out, "\n");
+	assert_string_equal(line, out);
+}
+
+static void
+record_unknowns(void **state)
+{
+	char line[256];
+	struct vb_record r;
+
+	(void)state;
+	snprintf(line, sizeof(line), "-\tprune\tfailed\t-\t-\t-\t%s\t", ts_ok);
+	assert_int_equal(vb_record_parse(line, &r), VB_LINE_RECORD);
+	assert_string_equal(r.path, "-");
+	assert_int_equal(r.ok, 0);
+	assert_int_equal(r.bytes, -1);
+	assert_string_equal(r.sha256, "");
+	assert_int_equal(r.ms, -1);
+	assert_string_equal(r.msg, "");
+}
+
+static void
+record_bad(void **state)
+{
+	static const char *bad[] = {
+		"",
+		"a\tb",
+		"p\tsnapshot\tmaybe\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\tsnapshot\tok\t-1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\tsnapshot\tok\t1x\t-\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\tsnapshot\tok\t1\tabc\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\tsnapshot\tok\t1\t-\t1\t2026-11-27 01:00:03\tm",
+		"p\tsnapshot\tok\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm\textra",
+		"\tsnapshot\tok\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\t\tok\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
+		"p\tsnapshot\tok\t99999999999999999999\t-\t1\t"
+		    "2026-11-27T01:00:03.412Z\tm",
+		"path\r",
+	};
+	struct vb_record r;
+	char line[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(line, bad[i]);
+		if (vb_record_parse(line, &r) != VB_LINE_BAD)
+			fail_msg("accepted bad line %zu: %s", i, bad[i]);
+	}
+}
+
+static void
+record_path_line(void **state)
+{
+	char line[] = "backups/backup-2026-11-27T01-00-00-000Z.db";
+	struct vb_record r;
+
+	(void)state;
+	assert_int_equal(vb_record_parse(line, &r), VB_LINE_PATH);
+	assert_string_equal(r.path, line);
+}
+
+static void
+record_write_sanitises(void **state)
+{
+	char buf[512];
+	struct vb_record r;
+	FILE *fp;
+
+	(void)state;
+	vb_record_init(&r, "verify", "/x");
+	r.msg = (char *)"line one\nline\ttwo\r";
+	fp = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(vb_record_write(fp, &r), 0);
+	fclose(fp);
+	assert_non_null(strstr(buf, "\tline one line two \n"));
+	assert_non_null(strstr(buf, "/x\tverify\tfailed\t-\t-\t-\t"));
+
+	fp = fmemopen(buf, sizeof(buf), "w");
+	r.path = (char *)"/a\tb";
+	assert_int_equal(vb_record_write(fp, &r), -1);
+	r.path = (char *)"/a\nb";
+	assert_int_equal(vb_record_write(fp, &r), -1);
+	fclose(fp);
+}
+
+static void
+stamp_roundtrip(void **state)
+{
+	struct timespec ts = { 1796086800, 412000000 }, back;
+	char s[VB_STAMP_LEN], iso[VB_ISO_LEN];
+
+	(void)state;
+	vb_stamp(&ts, s);
+	assert_string_equal(s, "2026-12-01T01-00-00-412Z");
+	vb_iso_time(&ts, iso);
+	assert_string_equal(iso, "2026-12-01T01:00:00.412Z");
+	assert_int_equal(vb_parse_stamp(s, &back), 0);
+	assert_int_equal(back.tv_sec, ts.tv_sec);
+	assert_int_equal(back.tv_nsec, ts.tv_nsec);
+	assert_int_equal(vb_parse_iso(iso, &back), 0);
+	assert_int_equal(back.tv_sec, ts.tv_sec);
+}
+
+static void
+stamp_rejects(void **state)
+{
+	static const char *bad[] = {
+		"2026-02-30T01-00-00-000Z",	/* no such day */
+		"2023-02-29T01-00-00-000Z",	/* not a leap year */
+		"2026-13-01T01-00-00-000Z",
+		"2026-00-01T01-00-00-000Z",
+		"2026-11-27T24-00-00-000Z",
+		"2026-11-27T01-60-00-000Z",
+		"2026-11-27T01-00-00-000",
+		"2026-11-27T01-00-00-000Z ",
+		"2026-11-27T01:00:00.000Z",
+		"1969-12-31T23-59-59-999Z",
+		"2026-1a-27T01-00-00-000Z",
+	};
+	struct timespec ts;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vb_parse_stamp(bad[i], &ts) == 0)
+			fail_msg("accepted %s", bad[i]);
+	assert_int_equal(vb_parse_stamp("2024-02-29T23-59-59-999Z", &ts), 0);
+}
+
+static void
+names(void **state)
+{
+	static const char *foreign[] = {
+		"backup-foo.db", "other.tar.zst", "notes.txt",
+		"backup-2026-11-27T01-00-00-000Z.db.bak",
+		"backup-2026-11-27T01-00-00-000Z.tar.bz2",
+		"backup-2026-11-27T01-00-00-000Z",
+		"Backup-2026-11-27T01-00-00-000Z.db",
+		".vb-tmp-12-backup-2026-11-27T01-00-00-000Z.db",
+		"backup-2026-02-30T01-00-00-000Z.db",
+		"pre-restore-2026-11-27T01-00-00-000Z.zip",
+	};
+	struct vb_name n;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(vb_name_parse("backup-2026-11-27T01-00-00-000Z.tar.zst",
+	    &n), 0);
+	assert_int_equal(n.kind, VB_KIND_BACKUP);
+	assert_int_equal(n.ext, VB_EXT_TAR_ZST);
+	assert_string_equal(n.stem, "backup-2026-11-27T01-00-00-000Z");
+	assert_string_equal(vb_ext_str(n.ext), ".tar.zst");
+	assert_int_equal(vb_name_parse("backup-2023-10-02T18-30-00-000Z.db",
+	    &n), 0);
+	assert_int_equal(n.ext, VB_EXT_DB);
+	assert_int_equal(vb_name_parse(
+	    "pre-restore-2026-11-27T01-00-00-000Z.tar", &n), 0);
+	assert_int_equal(n.kind, VB_KIND_PRE_RESTORE);
+	assert_int_equal(n.ext, VB_EXT_TAR);
+	assert_string_equal(n.stem, "pre-restore-2026-11-27T01-00-00-000Z");
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		if (vb_name_parse(foreign[i], &n) == 0)
+			fail_msg("took %s for vb's", foreign[i]);
+}
+
+static void
+sha256_vectors(void **state)
+{
+	char hex[VB_SHA256_HEX];
+	struct vb_sha256 *h;
+	FILE *fp;
+
+	(void)state;
+	h = vb_sha256_new();
+	vb_sha256_final(h, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+	h = vb_sha256_new();
+	vb_sha256_update(h, "a", 1);
+	vb_sha256_update(h, "bc", 2);
+	vb_sha256_final(h, hex);
+	assert_string_equal(hex, sha_abc);
+
+	fp = tmpfile();
+	assert_non_null(fp);
+	fputs("abc", fp);
+	fflush(fp);
+	lseek(fileno(fp), 0, SEEK_SET);
+	assert_int_equal(vb_sha256_fd(fileno(fp), hex), 3);
+	assert_string_equal(hex, sha_abc);
+	fclose(fp);
+}
+
+static void
+tmp_names(void **state)
+{
+	(void)state;
+	assert_int_equal(vb_tmp_pid(".vb-tmp-1234-backup-x.db"), 1234);
+	assert_int_equal(vb_tmp_pid(".vb-tmp--backup-x.db"), -1);
+	assert_int_equal(vb_tmp_pid(".vb-tmp-12x-backup"), -1);
+	assert_int_equal(vb_tmp_pid(".vb-tmp-0-backup"), -1);
+	assert_int_equal(vb_tmp_pid(".vb-tmp-99999999999-x"), -1);
+	assert_int_equal(vb_tmp_pid("vb-tmp-12-x"), -1);
+}
+
+static void
+paths(void **state)
+{
+	char d[64], b[64], j[16];
+
+	(void)state;
+	assert_int_equal(vb_path_split("/var/lib/app.db", d, 64, b, 64), 0);
+	assert_string_equal(d, "/var/lib");
+	assert_string_equal(b, "app.db");
+	assert_int_equal(vb_path_split("app.db", d, 64, b, 64), 0);
+	assert_string_equal(d, ".");
+	assert_int_equal(vb_path_split("/app.db", d, 64, b, 64), 0);
+	assert_string_equal(d, "/");
+	assert_int_equal(vb_path_join(j, sizeof(j), "a/", "b"), 0);
+	assert_string_equal(j, "a/b");
+	assert_int_equal(vb_path_join(j, sizeof(j), "dir", "b"), 0);
+	assert_string_equal(j, "dir/b");
+	assert_int_equal(vb_path_join(j, sizeof(j), "a-long-dir", "names"), -1);
+	assert_int_equal(vb_has_ctl("a\tb"), 1);
+	assert_int_equal(vb_has_ctl("a b"), 0);
+}
+
+static void
+config_file(void **state)
+{
+	char path[] = "/tmp/vb-unit-conf-XXXXXX";
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	fputs("# vb.conf\n\nDB_PATH=/var/lib/ventry/ventry.db\n"
+	    "export BACKUP_DIR=\"/var/backups/ventry dir\"  # quoted\n"
+	    "MAX_BACKUPS=7 # comment\nMAX_BACKUPS=9\n"
+	    "COMPRESSION='gzip'\n  bad line\nEMPTY=\n", fp);
+	fclose(fp);
+	setenv("VB_CONF", path, 1);
+	unsetenv("DB_PATH");
+	unsetenv("BACKUP_DIR");
+	unsetenv("MAX_BACKUPS");
+	setenv("COMPRESSION", "xz", 1);
+	assert_string_equal(vb_config("DB_PATH"), "/var/lib/ventry/ventry.db");
+	assert_string_equal(vb_config("BACKUP_DIR"), "/var/backups/ventry dir");
+	assert_string_equal(vb_config("MAX_BACKUPS"), "9");
+	assert_string_equal(vb_config("COMPRESSION"), "xz");
+	assert_null(vb_config("EMPTY"));
+	assert_null(vb_config("NOPE"));
+	unlink(path);
+}
+
+static void
+numbers(void **state)
+{
+	char buf[32];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(vb_parse_u64("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(vb_parse_u64("-1", &v), -1);
+	assert_int_equal(vb_parse_u64("", &v), -1);
+	assert_int_equal(vb_parse_u64("4x", &v), -1);
+	assert_int_equal(vb_parse_u64(" 4", &v), -1);
+	vb_human_bytes(512, buf, sizeof(buf));
+	assert_string_equal(buf, "512 B");
+	vb_human_bytes(1536 * 1024, buf, sizeof(buf));
+	assert_string_equal(buf, "1.5 MiB");
+}
+
+/* Makes a fresh directory for a test. */
+static void
+mkdtemp_or_fail(char *tmpl)
+{
+	if (mkdtemp(tmpl) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+tmp_commit_rules(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256];
+	struct vb_tmp t;
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	old = umask(0);
+	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db"), 0);
+	umask(old);
+	assert_int_equal(write(t.fd, "data", 4), 4);
+	assert_int_equal(vb_tmp_commit(&t), 0);
+	snprintf(p, sizeof(p), "%s/backup-a.db", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 4);
+
+	/* Never over an existing file; the temporary goes away. */
+	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db"), 0);
+	assert_int_equal(write(t.fd, "other", 5), 5);
+	assert_int_equal(vb_tmp_commit(&t), -1);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-a.db", dir,
+	    (long)getpid());
+	assert_int_equal(access(p, F_OK), -1);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+static void
+mkdir_mode(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256];
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	old = umask(0777);
+	assert_int_equal(vb_mkdir_p(p), 0);
+	umask(old);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(p, sizeof(p), "%s/f", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(vb_mkdir_p(p), -1);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+static void
+stale_only_dead_writers(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[300];
+	pid_t dead;
+	int fd;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	if ((dead = fork()) == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-x.db", dir, (long)dead);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-y.db", dir,
+	    (long)getppid());
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/.vb-tmp-x-backup-z.db", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/notes.txt", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+
+	assert_int_equal(vb_clean_stale(dir, 1), 1);
+	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-x.db", dir, (long)dead);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-y.db", dir,
+	    (long)getppid());
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/.vb-tmp-x-backup-z.db", dir);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/notes.txt", dir);
+	assert_int_equal(access(p, F_OK), 0);
+	assert_int_equal(vb_clean_stale("/nonexistent/dir", 1), 0);
+	(void)fd;
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(record_roundtrip),
+		cmocka_unit_test(record_unknowns),
+		cmocka_unit_test(record_bad),
+		cmocka_unit_test(record_path_line),
+		cmocka_unit_test(record_write_sanitises),
+		cmocka_unit_test(stamp_roundtrip),
+		cmocka_unit_test(stamp_rejects),
+		cmocka_unit_test(names),
+		cmocka_unit_test(sha256_vectors),
+		cmocka_unit_test(tmp_names),
+		cmocka_unit_test(paths),
+		cmocka_unit_test(config_file),
+		cmocka_unit_test(numbers),
+		cmocka_unit_test(tmp_commit_rules),
+		cmocka_unit_test(mkdir_mode),
+		cmocka_unit_test(stale_only_dead_writers),
+	};
+
+	return cmocka_run_group_tests_name("src/lib", tests, NULL, NULL);
+}
