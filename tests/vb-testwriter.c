@@ -36,7 +36,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: vb-testwriter [--setup] [--mode wal|delete] "
-	    "[--seconds S] [--count N] [--payload BYTES] db\n"
+	    "[--seconds S] [--count N] [--payload BYTES] [--slow US] db\n"
 	    "       vb-testwriter --hold S db\n"
 	    "       vb-testwriter --check db\n");
 	exit(2);
@@ -96,6 +96,7 @@ main(int argc, char *argv[])
 		{ "count",	required_argument,	NULL, 'n' },
 		{ "hold",	required_argument,	NULL, 'H' },
 		{ "mode",	required_argument,	NULL, 'm' },
+		{ "slow",	required_argument,	NULL, 'L' },
 		{ "payload",	required_argument,	NULL, 'p' },
 		{ "seconds",	required_argument,	NULL, 's' },
 		{ "setup",	no_argument,		NULL, 'S' },
@@ -103,7 +104,7 @@ main(int argc, char *argv[])
 	};
 	const char *mode = NULL;
 	double seconds = 0, hold = 0;
-	long count = 0, payload = 200, n = 0;
+	long count = 0, payload = 200, n = 0, slow = 0;
 	int64_t t0, t, lat, worst = 0, total = 0;
 	int ch, do_check = 0, setup = 0;
 	sqlite3_stmt *ins, *upd;
@@ -113,6 +114,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': do_check = 1; break;
+		case 'L': slow = atol(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'H': hold = atof(optarg); break;
 		case 'n': count = atol(optarg); break;
@@ -194,6 +196,9 @@ main(int argc, char *argv[])
 		sqlite3_reset(upd);
 		exec(db, "COMMIT");
 		lat = now_us() - t;
+		if (slow > 0 && lat > slow)
+			fprintf(stderr, "slow commit at %.3f s: %lld us\n",
+			    (double)(t - t0) / 1e6, (long long)lat);
 		total += lat;
 		if (lat > worst)
 			worst = lat;

@@ -186,3 +186,38 @@ vb_db_check(sqlite3 *db, int full, char *out, size_t len)
 	}
 	return strcmp(out, "ok") == 0 ? 0 : 1;
 }
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
+    size_t len)
+{
+	unsigned char hdr[100];
+	uint32_t v;
+
+	if (vb_db_check_file(path, why, len) != 0)
+		return -1;
+	if (read_header(path, hdr) != 100) {
+		snprintf(why, len, "%s: cannot read the header", path);
+		return -1;
+	}
+	memset(info, 0, sizeof(*info));
+	info->page_size = hdr[16] << 8 | hdr[17];
+	if (info->page_size == 1)
+		info->page_size = 65536;
+	/* The in-header size is valid only if written by a recent SQLite. */
+	info->page_count = be32(hdr + 24) == be32(hdr + 92) ?
+	    (int64_t)be32(hdr + 28) : -1;
+	v = be32(hdr + 96);
+	snprintf(info->sqlite_version, sizeof(info->sqlite_version),
+	    "%u.%u.%u", v / 1000000, v / 1000 % 1000, v % 1000);
+	snprintf(info->journal_mode, sizeof(info->journal_mode), "%s",
+	    hdr[18] == 2 ? "wal" : "delete");
+	return 0;
+}

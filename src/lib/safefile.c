@@ -14,10 +14,12 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vb.h"
@@ -299,6 +301,18 @@ fail:
 }
 
 int
+vb_fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
 vb_clean_stale(const char *dir, int quiet)
 {
 	struct dirent *de;
@@ -328,4 +342,99 @@ vb_clean_stale(const char *dir, int quiet)
 	}
 	closedir(d);
 	return n;
+}
+
+/*
+ * Write-behind.  A copy of a large database dirties gigabytes of page
+ * cache; left to the kernel, that lands on the disk in bursts, and an
+ * application's fsync (a WAL checkpoint, a rollback-journal commit) then
+ * waits behind it.  A thread that starts writeback of each new stretch of
+ * the file and waits for the stretch before it keeps the dirty backlog to
+ * a few WB_CHUNKs, and leaves the final fsync little to do.
+ */
+#define WB_CHUNK	(8LL * 1024 * 1024)
+
+struct vb_writebehind {
+	pthread_t	 th;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 fd;
+	int		 also;
+	int		 stop;
+};
+
+static void *
+writebehind_main(void *arg)
+{
+	struct vb_writebehind *w = arg;
+	off_t started = 0, waited = 0;
+	struct timespec until;
+	struct stat st;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 20 * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &until);
+		if (w->stop)
+			continue;
+		if (w->also != -1)
+			sync_file_range(w->also, 0, 0, SYNC_FILE_RANGE_WRITE);
+		if (fstat(w->fd, &st) != 0)
+			continue;
+		if (st.st_size - started < WB_CHUNK)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		/* Errors here are not lost: the final fsync reports them. */
+		sync_file_range(w->fd, started, st.st_size - started,
+		    SYNC_FILE_RANGE_WRITE);
+		if (started > waited)
+			sync_file_range(w->fd, waited, started - waited,
+			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			    SYNC_FILE_RANGE_WAIT_AFTER);
+		waited = started;
+		started = st.st_size;
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct vb_writebehind *
+vb_writebehind_start(int fd, int also)
+{
+	struct vb_writebehind *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->fd = fd;
+	w->also = also;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, writebehind_main, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+vb_writebehind_stop(struct vb_writebehind *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vb.h"
 
@@ -88,6 +89,24 @@ vb_close_stdout(void)
 	if (fclose(stdout) != 0) {
 		warn("stdout");
 		return -1;
+	}
+	return 0;
+}
+
+int
+vb_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }

@@ -1,0 +1,140 @@
+#!/bin/bash
+# bench/snapshot.sh - vb-snapshot against sqlite3 .backup, VACUUM INTO and
+# cp, in the same run, on a generated database with a realistic schema
+# (users, products, orders, with indexes).  Prints times, ratios, peak RSS,
+# and the application's worst commit latency with and without a snapshot
+# running, in WAL and in DELETE mode.  A benchmark, not a test: it asserts
+# nothing and the figures depend on the machine.
+#
+#   make bench                     (or VB_BIN=build bench/snapshot.sh)
+#   BENCH_MB=1024 RUNS=5 WRITER_SECONDS=6 BACKUP_LIMIT=60 bench/snapshot.sh
+set -euo pipefail
+
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+WRITER_SECONDS=${WRITER_SECONDS:-6}
+BACKUP_LIMIT=${BACKUP_LIMIT:-60}
+work=$out/work.db
+
+backup_sync() {
+	sqlite3 "$1" ".backup '$2'" && sync "$2"
+}
+
+cp_sync() {
+	cp "$1" "$2" && sync "$2"
+}
+
+# time_method NAME: RUNS timings of one copy method, the median printed.
+time_method() {
+	local _
+	for _ in $(seq "$RUNS"); do
+		rm -rf "$out/copy" "$out/copy.db"
+		mkdir -p "$out/copy"
+		# Start each run with no dirty pages left by the one before.
+		sync
+		case $1 in
+		vb-snapshot) secs vb-snapshot -q -d "$out/copy" "$db" ;;
+		sqlite3-backup) secs sqlite3 "$db" ".backup '$out/copy.db'" ;;
+		backup+sync) secs backup_sync "$db" "$out/copy.db" ;;
+		vacuum-into) secs sqlite3 "$db" "VACUUM INTO '$out/copy.db'" ;;
+		cp) secs cp "$db" "$out/copy.db" ;;
+		cp+sync) secs cp_sync "$db" "$out/copy.db" ;;
+		esac
+	done | median
+	rm -rf "$out/copy" "$out/copy.db"
+}
+
+# fresh_work MODE: a copy of the database, in MODE, for a writer to change.
+fresh_work() {
+	rm -f "$work" "$work-wal" "$work-shm" "$work-journal"
+	cp "$db" "$work"
+	sqlite3 "$work" "PRAGMA journal_mode=$1" >/dev/null
+	sync
+}
+
+# latency MODE WITH: the writer's worst and mean commit (us) over
+# WRITER_SECONDS, with a snapshot running in the middle when WITH is 1.
+latency() {
+	local w snap=- result
+	fresh_work "$1"
+	vb-testwriter --seconds "$WRITER_SECONDS" "$work" >"$out/writer.out" &
+	w=$!
+	if [ "$2" -eq 1 ]; then
+		sleep 1
+		rm -rf "$out/copy"
+		snap=$(secs vb-snapshot -q -d "$out/copy" "$work")
+	fi
+	wait "$w"
+	result=$(cat "$out/writer.out")
+	rm -rf "$out/copy"
+	printf '%-7s %-15s %-10s %s\n' "$1" \
+	    "$([ "$2" -eq 1 ] && echo with-snapshot || echo alone)" \
+	    "${snap:0:6}" "$result"
+}
+
+# under_writer METHOD: can METHOD finish while a WAL writer never pauses?
+under_writer() {
+	local w t0 t1 rc=0
+	fresh_work wal
+	vb-testwriter "$work" >/dev/null &
+	w=$!
+	sleep 1
+	rm -rf "$out/copy" "$out/copy.db"
+	mkdir -p "$out/copy"
+	t0=$(date +%s.%N)
+	case $1 in
+	vb-snapshot) timeout "$BACKUP_LIMIT" vb-snapshot -q -d "$out/copy" \
+	    "$work" >/dev/null || rc=$? ;;
+	sqlite3-backup) timeout "$BACKUP_LIMIT" sqlite3 "$work" \
+	    ".backup '$out/copy.db'" || rc=$? ;;
+	esac
+	t1=$(date +%s.%N)
+	kill -TERM "$w"
+	wait "$w" || true
+	rm -rf "$out/copy" "$out/copy.db"
+	if [ "$rc" -eq 124 ]; then
+		printf '%-16s did not finish within %s s\n' "$1" "$BACKUP_LIMIT"
+	else
+		awk -v m="$1" -v a="$t0" -v b="$t1" -v rc="$rc" \
+		    'BEGIN { printf "%-16s %.2f s (exit %s)\n", m, b - a, rc }'
+	fi
+}
+
+make_db
+size=$(stat -c %s "$db")
+echo "vb snapshot benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores"
+echo "database: $db, $((size / 1048576)) MiB, SQLite $(sqlite3 --version | cut -d' ' -f1)"
+echo "page cache warm, sync before each run; median of $RUNS runs"
+echo "vb-snapshot also checks (quick_check), hashes and fsyncs its copy;"
+echo "the +sync rows add the fsync that .backup and cp leave out"
+echo
+declare -A t
+methods="vb-snapshot sqlite3-backup backup+sync vacuum-into cp cp+sync"
+for m in $methods; do
+	t[$m]=$(time_method "$m")
+done
+printf '%-16s %8s %8s %16s\n' method seconds MiB/s vb-snapshot/this
+for m in $methods; do
+	awk -v m="$m" -v t="${t[$m]}" -v v="${t[vb-snapshot]}" -v s="$size" \
+	    'BEGIN { printf "%-16s %8.2f %8.0f %16.2f\n", m, t, s / 1048576 / t, v / t }'
+done
+
+rm -rf "$out/copy"
+rss=$(rss_kib vb-snapshot -q -d "$out/copy" "$db")
+rm -rf "$out/copy"
+echo
+echo "vb-snapshot peak RSS: $rss KiB"
+
+echo
+echo "writer (vb-testwriter, 1 small transaction per commit) over ${WRITER_SECONDS} s:"
+printf '%-7s %-15s %-10s %s\n' mode run snapshot-s writer
+for mode in wal delete; do
+	latency "$mode" 0
+	latency "$mode" 1
+done
+
+echo
+echo "a full copy while a WAL writer commits without pause (limit ${BACKUP_LIMIT} s):"
+under_writer vb-snapshot
+under_writer sqlite3-backup
+rm -f "$work" "$work-wal" "$work-shm" "$work-journal"
