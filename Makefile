@@ -14,7 +14,7 @@ BINDIR	 = $(DESTDIR)$(PREFIX)/bin
 CC	?= cc
 PKGS	 = sqlite3 libarchive nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -pthread
 
 CFLAGS	?= -O2 -g
 # -Wno-format-truncation: diagnostics are snprintf'd into fixed buffers and
@@ -22,7 +22,7 @@ CFLAGS	?= -O2 -g
 WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-truncation \
 	   -D_FORTIFY_SOURCE=2
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
 
 ifeq ($(SANITIZE),1)
 B	 = build-san
@@ -33,7 +33,7 @@ else
 B	 = build
 endif
 
-TOOLS	 = vb-snapshot
+TOOLS	 = vb-snapshot vb-compress
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h

@@ -38,6 +38,8 @@ int		 vb_has_ctl(const char *s);
 int		 vb_parse_u64(const char *s, uint64_t *out);
 /* Formats n bytes for humans ("1.5 MiB") into buf. */
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
+/* Writes all of buf to fd; returns 0, or -1 with errno set. */
+int		 vb_write_all(int fd, const void *buf, size_t len);
 /* Returns 0 after checking ferror and closing stdout, or -1 with a warning. */
 int		 vb_close_stdout(void);
 
@@ -172,8 +174,19 @@ void		 vb_tmp_abort(struct vb_tmp *t);
  * names vb does not make) are left alone.  Returns how many were removed.
  */
 int		 vb_clean_stale(const char *dir, int quiet);
+/*
+ * Starts a thread that writes fd's new data back to disk as it grows, so
+ * that a large copy never builds a burst of dirty pages, and starts
+ * writeback of all of also (unless -1) as often.  Returns NULL if no
+ * thread could be had (the copy then works as well, only burstier).
+ */
+struct vb_writebehind *vb_writebehind_start(int fd, int also);
+/* Stops the thread; NULL is allowed. */
+void		 vb_writebehind_stop(struct vb_writebehind *w);
 /* The writer PID in a temporary's name, or -1 if name is not one. */
 long		 vb_tmp_pid(const char *name);
+/* fsyncs a directory, so that renames and unlinks in it are durable. */
+int		 vb_fsync_dir(const char *dir);
 /* Joins dir and name into buf; returns 0, or -1 if it does not fit. */
 int		 vb_path_join(char *buf, size_t len, const char *dir,
 		    const char *name);
@@ -203,6 +216,16 @@ int		 vb_db_check_file(const char *path, char *why, size_t len);
  * connection, or NULL with a diagnostic in why.
  */
 sqlite3		*vb_db_open_ro(const char *path, char *why, size_t len);
+struct vb_dbinfo {
+	int64_t	 page_size;
+	int64_t	 page_count;		/* -1 when the header does not say */
+	char	 sqlite_version[32];	/* of the last writer, "3.40.1" */
+	char	 journal_mode[16];	/* "wal" or "delete", from the header */
+};
+
+/* Reads what a database file's header says; returns 0 or -1 (why). */
+int		 vb_db_header(const char *path, struct vb_dbinfo *info,
+		    char *why, size_t len);
 /* Runs a statement returning one text value into out; returns 0 or -1. */
 int		 vb_db_text(sqlite3 *db, const char *sql, char *out,
 		    size_t len);
@@ -213,6 +236,120 @@ int		 vb_db_int(sqlite3 *db, const char *sql, int64_t *out);
  * or the first problem into out.  Returns 0 if ok, 1 if not, -1 on error.
  */
 int		 vb_db_check(sqlite3 *db, int full, char *out, size_t len);
+
+/* ---- manifest.c: the MANIFEST inside every archive ---- */
+
+#define VB_MANIFEST_FORMAT	1
+#define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
+
+struct vb_manifest {
+	char	 vb_version[32];
+	char	 source[1024];		/* "unknown" when not known */
+	char	 host[256];
+	char	 created[VB_ISO_LEN];	/* the time the snapshot stands for */
+	char	 sqlite_version[32];	/* of the library that wrote the db */
+	int64_t	 page_size;
+	int64_t	 page_count;
+	char	 journal_mode[16];	/* the source's: wal, delete, ... */
+	int64_t	 db_bytes;
+	char	 db_sha256[VB_SHA256_HEX];
+	char	 integrity[128];	/* "ok", or the first problem */
+	char	 integrity_check[32];	/* quick_check or integrity_check */
+};
+
+/* Writes m as MANIFEST text into buf; returns its length, or -1. */
+int		 vb_manifest_format(const struct vb_manifest *m, char *buf,
+		    size_t len);
+/* Parses MANIFEST text; returns 0, or -1 with the reason in why. */
+int		 vb_manifest_parse(const char *text, size_t len,
+		    struct vb_manifest *m, char *why, size_t wlen);
+
+/* ---- archive.c: writing and verifying vb archives ---- */
+
+struct vb_archive_opts {
+	enum vb_ext	 ext;		/* which compression */
+	int		 level;		/* 0: the filter's default */
+	int		 threads;	/* > 1: ask the filter for threads */
+	int		 quiet;
+	time_t		 mtime;		/* of both entries */
+	/* Called as data is written, if set. */
+	void		(*progress)(void *, int64_t done, int64_t total);
+	void		*progress_arg;
+};
+
+struct vb_archive_info {
+	int64_t	 bytes;			/* the archive's own size */
+	char	 sha256[VB_SHA256_HEX];	/* of the archive's own bytes */
+	char	 dbname[256];		/* "<stem>.db" */
+};
+
+/*
+ * Maps "zstd", "gzip", "xz" or "none" to its extension and highest level;
+ * returns 0, or -1 for any other name.
+ */
+int		 vb_compression_parse(const char *name, enum vb_ext *ext,
+		    int *maxlevel);
+/*
+ * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
+ * whose dbbytes bytes are read from dbfd, and sets sha to their SHA-256.
+ * Returns 0, or -1 with the reason in why (the caller removes the file).
+ */
+int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
+		    const char *manifest, const char *dbname, int dbfd,
+		    int64_t dbbytes, char sha[VB_SHA256_HEX], char *why,
+		    size_t wlen);
+/*
+ * Reads the archive on fd end to end and checks it: MANIFEST then one
+ * regular <stem>.db (stem, if not NULL, must match), the size and SHA-256
+ * the manifest declares, nothing else.  Writes the database to outfd
+ * unless it is -1.  Fills m and info; returns 0, or -1 with why.
+ */
+int		 vb_archive_verify(int fd, const char *stem, int outfd,
+		    struct vb_manifest *m, struct vb_archive_info *info,
+		    char *why, size_t wlen);
+
+/* ---- compress.c: a raw snapshot into a verified archive ---- */
+
+/* What vb-snapshot's record says of a snapshot; NULL where unknown. */
+struct vb_snapmeta {
+	const char	*source;
+	const char	*journal;
+	const char	*integrity;	/* "ok" or the problem */
+	const char	*check;		/* quick_check or integrity_check */
+	const char	*sha256;	/* of the snapshot, if known */
+	int64_t		 bytes;		/* of the snapshot, -1 if unknown */
+};
+
+struct vb_compress_opts {
+	struct vb_archive_opts	 a;
+	int			 keep;	/* keep the raw snapshot */
+	int			 quiet;
+};
+
+struct vb_compress_result {
+	char	 path[4096];		/* the archive, once it exists */
+	int64_t	 bytes;			/* the archive's size */
+	char	 sha256[VB_SHA256_HEX];	/* of the archive's bytes */
+	int64_t	 dbbytes;
+	int	 removed;		/* the raw snapshot is gone */
+	char	 msg[1024];		/* why it failed */
+};
+
+/*
+ * Reads a snapshot record's message ("quick_check=ok journal=wal ...
+ * source=PATH") into meta, pointing into msg, which it modifies.
+ */
+void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
+/*
+ * Archives the raw snapshot at path beside it, reads the archive back,
+ * then puts it in place and (unless o->keep) removes the snapshot.
+ * Returns 0; 1 if only the removal failed (res->msg says so); -1 with
+ * res->msg if no archive was made.
+ */
+int		 vb_compress_file(const char *path,
+		    const struct vb_snapmeta *meta,
+		    const struct vb_compress_opts *o,
+		    struct vb_compress_result *res);
 
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 

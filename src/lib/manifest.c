@@ -1,0 +1,156 @@
+/*
+ * manifest.c - the MANIFEST that opens every vb archive.
+ *
+ * "key: value" lines describing the database inside: where it came from,
+ * when, what SQLite says of it, its size and SHA-256.  Parsing is strict
+ * (a restore trusts nothing it has not checked): required keys must be
+ * present and well formed, no key may appear twice, unknown keys are
+ * allowed so later versions can add some.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb.h"
+
+int
+vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
+{
+	int n;
+
+	if (vb_has_ctl(m->source) || vb_has_ctl(m->host) ||
+	    vb_has_ctl(m->integrity))
+		return -1;
+	n = snprintf(buf, len,
+	    "format: %d\n"
+	    "vb-version: %s\n"
+	    "source: %s\n"
+	    "host: %s\n"
+	    "created: %s\n"
+	    "sqlite-version: %s\n"
+	    "page-size: %lld\n"
+	    "page-count: %lld\n"
+	    "journal-mode: %s\n"
+	    "db-bytes: %lld\n"
+	    "db-sha256: %s\n"
+	    "integrity: %s\n"
+	    "integrity-check: %s\n",
+	    VB_MANIFEST_FORMAT, VB_VERSION, m->source, m->host, m->created,
+	    m->sqlite_version, (long long)m->page_size,
+	    (long long)m->page_count, m->journal_mode,
+	    (long long)m->db_bytes, m->db_sha256, m->integrity,
+	    m->integrity_check);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}
+
+/* Copies v into dst (size len); returns 0, or -1 if it does not fit. */
+static int
+take(char *dst, size_t len, const char *v)
+{
+	if (strlen(v) >= len)
+		return -1;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+take_num(int64_t *dst, const char *v)
+{
+	uint64_t u;
+
+	if (vb_parse_u64(v, &u) != 0 || u > INT64_MAX)
+		return -1;
+	*dst = (int64_t)u;
+	return 0;
+}
+
+int
+vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
+    char *why, size_t wlen)
+{
+	static const char *known[] = { "format", "vb-version", "source",
+	    "host", "created", "sqlite-version", "page-size", "page-count",
+	    "journal-mode", "db-bytes", "db-sha256", "integrity",
+	    "integrity-check" };
+	unsigned seen = 0;
+	char *copy, *line, *next, *v;
+	int64_t format = -1;
+	size_t i;
+	int rc = -1, bad;
+
+	memset(m, 0, sizeof(*m));
+	m->db_bytes = m->page_size = m->page_count = -1;
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(why, wlen, "MANIFEST holds a NUL byte");
+		return -1;
+	}
+	if ((copy = strndup(text, len)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((v = strstr(line, ": ")) == NULL) {
+			snprintf(why, wlen, "MANIFEST: not a \"key: value\" "
+			    "line: %.60s", line);
+			goto out;
+		}
+		*v = '\0';
+		v += 2;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(line, known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			continue;	/* a later version's key */
+		if (seen & (1u << i)) {
+			snprintf(why, wlen, "MANIFEST: %s given twice", line);
+			goto out;
+		}
+		seen |= 1u << i;
+		switch (i) {
+		case 0: bad = take_num(&format, v); break;
+		case 1: bad = take(m->vb_version, sizeof(m->vb_version), v); break;
+		case 2: bad = take(m->source, sizeof(m->source), v); break;
+		case 3: bad = take(m->host, sizeof(m->host), v); break;
+		case 4: bad = take(m->created, sizeof(m->created), v); break;
+		case 5: bad = take(m->sqlite_version,
+		    sizeof(m->sqlite_version), v); break;
+		case 6: bad = take_num(&m->page_size, v); break;
+		case 7: bad = take_num(&m->page_count, v); break;
+		case 8: bad = take(m->journal_mode, sizeof(m->journal_mode),
+		    v); break;
+		case 9: bad = take_num(&m->db_bytes, v); break;
+		case 10:
+			bad = strlen(v) != VB_SHA256_HEX - 1 ||
+			    strspn(v, "0123456789abcdef") != VB_SHA256_HEX - 1 ||
+			    take(m->db_sha256, sizeof(m->db_sha256), v);
+			break;
+		case 11: bad = take(m->integrity, sizeof(m->integrity), v);
+			break;
+		default: bad = take(m->integrity_check,
+		    sizeof(m->integrity_check), v); break;
+		}
+		if (bad) {
+			snprintf(why, wlen, "MANIFEST: bad %s: %.80s", line, v);
+			goto out;
+		}
+	}
+	if (format != VB_MANIFEST_FORMAT) {
+		snprintf(why, wlen, "MANIFEST: format %lld is not one this "
+		    "vb reads (%d)", (long long)format, VB_MANIFEST_FORMAT);
+		goto out;
+	}
+	if (m->db_bytes < 0 || m->db_sha256[0] == '\0') {
+		snprintf(why, wlen, "MANIFEST: db-bytes or db-sha256 missing");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}

@@ -1,0 +1,248 @@
+/*
+ * vb-compress - turns raw snapshots into compressed, verified archives.
+ *
+ * For each ok snapshot record (or plain path) on stdin, or each FILE, it
+ * writes <stem>.tar.zst beside the snapshot, reads it back end to end, and
+ * only then removes the snapshot.  Records it reads pass through unchanged
+ * and in order; each archive adds a compress record after its snapshot's.
+ */
+#define _GNU_SOURCE
+#include <sys/resource.h>
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/vb.h"
+
+#define SYNOPSIS "[-kq] [-l level] [-T threads] [-z zstd|gzip|xz|none] [file ...]"
+
+/* zstd's level 3: see docs/DESIGN.md for the measurements behind it. */
+#define DEFAULT_ZSTD_LEVEL	3
+/* Niceness: the application keeps the CPU it needs. */
+#define VB_NICE			10
+
+static void
+usage(const char *why)
+{
+	if (why != NULL)
+		warnx("%s", why);
+	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
+	exit(VB_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s %s\n\n"
+	    "Archives each raw snapshot (from ok snapshot records or plain\n"
+	    "paths on stdin, or each file) as <stem>.tar.zst beside it: a tar\n"
+	    "of MANIFEST and <stem>.db, read back and checked before the raw\n"
+	    "snapshot is removed.  Records read pass through unchanged.\n\n"
+	    "  -k, --keep           keep the raw snapshot\n"
+	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
+	    "                       xz 0-9; default zstd %d)\n"
+	    "  -q, --quiet          no notices on stderr (errors still)\n"
+	    "  -T, --threads N      compression threads (zstd, xz)\n"
+	    "  -z, --compression K  zstd, gzip, xz or none (default\n"
+	    "                       $COMPRESSION, else zstd)\n"
+	    "  -h, --help           this help\n"
+	    "  -V, --version        print the version\n\n"
+	    "Exit status: 0 done, 1 an item failed (a failed record was\n"
+	    "written), 2 bad usage.\n", vb_progname(), SYNOPSIS,
+	    DEFAULT_ZSTD_LEVEL);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+static const char *
+kind_name(enum vb_ext e)
+{
+	switch (e) {
+	case VB_EXT_TAR_ZST: return "zstd";
+	case VB_EXT_TAR_GZ: return "gzip";
+	case VB_EXT_TAR_XZ: return "xz";
+	default: return "none";
+	}
+}
+
+/*
+ * Archives one snapshot and writes its compress record.  Returns 0, or 1
+ * if it failed.
+ */
+static int
+compress_one(const char *path, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o)
+{
+	struct vb_compress_result res;
+	struct vb_record rec;
+	char msg[1300], lvl[16];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
+
+	rc = vb_compress_file(path, meta, o, &res);
+	vb_record_init(&rec, "compress", rc >= 0 ? res.path : path);
+	rec.ms = vb_monotonic_ms() - t0;
+	if (rc >= 0) {
+		rec.ok = 1;
+		rec.bytes = res.bytes;
+		memcpy(rec.sha256, res.sha256, sizeof(rec.sha256));
+		if (o->a.level > 0)
+			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
+		else
+			lvl[0] = '\0';
+		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
+		    "archive %.1f%% of it; read back ok; snapshot %s%s%s",
+		    kind_name(o->a.ext), lvl, (long long)res.dbbytes,
+		    res.dbbytes > 0 ? 100.0 * res.bytes / res.dbbytes : 0.0,
+		    res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
+		    rc == 1 ? res.msg : "");
+		if (rc == 1)
+			warnx("%s", res.msg);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", res.msg);
+		warnx("%s", res.msg);
+	}
+	rec.msg = msg;
+	if (vb_record_write(stdout, &rec) != 0) {
+		warn("stdout");
+		return 1;
+	}
+	return rc == 0 ? 0 : 1;
+}
+
+/* Reads records and paths from stdin; returns the exit status. */
+static int
+from_stdin(const struct vb_compress_opts *o)
+{
+	struct vb_snapmeta meta;
+	struct vb_record r;
+	char *line = NULL, *copy = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		free(copy);
+		if ((copy = strdup(line)) == NULL)
+			err(VB_EXIT_FAIL, "out of memory");
+		switch (vb_record_parse(copy, &r)) {
+		case VB_LINE_RECORD:
+			/* Every record passes on, unchanged, in order. */
+			if (puts(line) == EOF || fflush(stdout) != 0) {
+				warn("stdout");
+				ret = 1;
+			}
+			if (strcmp(r.op, "snapshot") != 0 || !r.ok)
+				break;
+			vb_snapmeta_parse(r.msg, &meta);
+			meta.sha256 = r.sha256[0] != '\0' ? r.sha256 : NULL;
+			meta.bytes = r.bytes;
+			ret |= compress_one(r.path, &meta, o);
+			break;
+		case VB_LINE_PATH:
+			ret |= compress_one(r.path, NULL, o);
+			break;
+		default:
+			if (*line == '\0')
+				break;
+			warnx("passing on a line that is not a record: %.80s",
+			    line);
+			if (puts(line) == EOF)
+				ret = 1;
+		}
+	}
+	if (ferror(stdin)) {
+		warn("stdin");
+		ret = 1;
+	}
+	free(line);
+	free(copy);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "compression", required_argument,	NULL, 'z' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "keep",	no_argument,		NULL, 'k' },
+		{ "level",	required_argument,	NULL, 'l' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "threads",	required_argument,	NULL, 'T' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const char *kind = NULL, *level = NULL, *threads = NULL;
+	struct vb_compress_opts o;
+	uint64_t v;
+	int ch, i, maxlevel, ret = 0;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "hkl:qT:Vz:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			help();
+			break;
+		case 'k':
+			o.keep = 1;
+			break;
+		case 'l':
+			level = optarg;
+			break;
+		case 'q':
+			o.quiet = o.a.quiet = 1;
+			break;
+		case 'T':
+			threads = optarg;
+			break;
+		case 'V':
+			vb_print_version();
+			break;
+		case 'z':
+			kind = optarg;
+			break;
+		default:
+			usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (kind == NULL && (kind = vb_config("COMPRESSION")) == NULL)
+		kind = "zstd";
+	if (vb_compression_parse(kind, &o.a.ext, &maxlevel) != 0)
+		usage("compression must be zstd, gzip, xz or none");
+	if (level != NULL) {
+		if (o.a.ext == VB_EXT_TAR)
+			usage("-l makes no sense with -z none");
+		if (vb_parse_u64(level, &v) != 0 || v > (uint64_t)maxlevel ||
+		    (v == 0 && o.a.ext != VB_EXT_TAR_XZ))
+			usage("level out of range for this compression");
+		o.a.level = (int)v;
+	} else if (o.a.ext == VB_EXT_TAR_ZST)
+		o.a.level = DEFAULT_ZSTD_LEVEL;
+	if (threads != NULL) {
+		if (vb_parse_u64(threads, &v) != 0 || v < 1 || v > 256)
+			usage("threads must be 1 to 256");
+		o.a.threads = (int)v;
+	}
+	for (i = 0; i < argc; i++)
+		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
+			usage("paths may not be empty or hold TAB, CR or "
+			    "newline");
+
+	setpriority(PRIO_PROCESS, 0, VB_NICE);
+	if (argc == 0)
+		ret = from_stdin(&o);
+	for (i = 0; i < argc; i++)
+		ret |= compress_one(argv[i], NULL, &o);
+	if (vb_close_stdout() != 0)
+		ret = 1;
+	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
+}

@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# vb-compress: command-line tests on real snapshots and real archives.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# snap DIR [MODE]: a snapshot of a fresh app.db in DIR; prints its record.
+snap() {
+	[ -e app.db ] || mkdb app.db "${2:-wal}"
+	vb-snapshot -q -d "$1" app.db
+}
+
+# manifest_get ARCHIVE KEY: a value from the archive's MANIFEST.
+manifest_get() {
+	tar -xOf "$1" MANIFEST | sed -n "s/^$2: //p"
+}
+
+# check_archive RECORD STEM: the compress record and its archive are good.
+check_archive() {
+	local a=$1 stem=$2
+	[ -f "$a" ]
+	[ "$(mode_of "$a")" = 600 ]
+	[ "$(tar -tf "$a" | tr '\n' ' ')" = "MANIFEST $stem.db " ]
+	rm -rf x && mkdir x && tar -xf "$a" -C x
+	[ "$(sha256sum x/"$stem".db | cut -d' ' -f1)" = "$(manifest_get "$a" db-sha256)" ]
+	[ "$(stat -c %s x/"$stem".db)" = "$(manifest_get "$a" db-bytes)" ]
+	[ "$(sqlite3 x/"$stem".db 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "compress: --help, --version, bad usage" {
+	run --separate-stderr vb-compress --help
+	[ "$status" -eq 0 ]
+	[[ $output == usage:\ vb-compress* ]]
+	run --separate-stderr vb-compress --version
+	[ "$status" -eq 0 ]
+	[[ $output == vb-compress\ * ]]
+	for bad in "-z bzip2" "-l 0" "-l 20" "-z gzip -l 10" "-z none -l 1" \
+	    "-T 0" "-T x" "--bogus"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr vb-compress $bad </dev/null
+		[ "$status" -eq 2 ]
+		[[ $stderr == *usage:\ vb-compress* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr env COMPRESSION=lz4 vb-compress </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "compress: the pipeline round trip, byte for byte" {
+	snaprec=$(snap b)
+	raw=$(field 1 "$snaprec")
+	stem=$(basename "$raw" .db)
+	run --separate-stderr vb-compress <<<"$snaprec"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	# The snapshot record passes on unchanged, then the archive's.
+	[ "$(printf '%s\n' "$output" | sed -n 1p)" = "$snaprec" ]
+	rec=$(printf '%s\n' "$output" | sed -n 2p)
+	assert_record "$rec" compress ok
+	a=$(field 1 "$rec")
+	[ "$a" = "b/$stem.tar.zst" ]
+	[ "$(field 4 "$rec")" = "$(stat -c %s "$a")" ]
+	[ "$(field 5 "$rec")" = "$(sha256sum "$a" | cut -d' ' -f1)" ]
+	[[ $(field 8 "$rec") == "zstd level 3;"*"snapshot removed" ]]
+	[ ! -e "$raw" ]
+	check_archive "$a" "$stem"
+	# Byte-identical to the snapshot vb-snapshot hashed.
+	tar --zstd -xf "$a" -C x
+	[ "$(sha256sum "x/$stem.db" | cut -d' ' -f1)" = "$(field 5 "$snaprec")" ]
+	[ "$(manifest_get "$a" db-sha256)" = "$(field 5 "$snaprec")" ]
+	[ "$(manifest_get "$a" format)" = 1 ]
+	[ "$(manifest_get "$a" source)" = app.db ]
+	[ "$(manifest_get "$a" journal-mode)" = wal ]
+	[ "$(manifest_get "$a" integrity)" = ok ]
+	[ "$(manifest_get "$a" host)" = "$(hostname)" ]
+	[ "$(manifest_get "$a" sqlite-version)" = "$(sqlite3 --version | cut -d' ' -f1)" ]
+	[ "$(manifest_get "$a" page-size)" = 4096 ]
+	[ "$(manifest_get "$a" page-count)" -gt 1 ]
+	stamp=${stem#backup-}
+	created=$(manifest_get "$a" created)
+	[ "${created//[:.]/-}" = "$stamp" ]
+	no_temporaries b
+}
+
+@test "compress: vb-snapshot | vb-compress as a real pipe" {
+	mkdb app.db delete
+	run --separate-stderr bash -c 'set -o pipefail; vb-snapshot -d b app.db | vb-compress'
+	[ "$status" -eq 0 ]
+	assert_record "$(printf '%s\n' "$output" | sed -n 1p)" snapshot ok
+	assert_record "$(printf '%s\n' "$output" | sed -n 2p)" compress ok
+	[ "$(find b -name '*.tar.zst' | wc -l)" -eq 1 ]
+	[ "$(find b -name '*.db' | wc -l)" -eq 0 ]
+}
+
+@test "compress: each compression kind, from -z, COMPRESSION and vb.conf" {
+	snap b >/dev/null
+	snap b >/dev/null
+	snap b >/dev/null
+	snap b >/dev/null
+	mapfile -t raws < <(find b -name 'backup-*.db' | sort)
+	run --separate-stderr vb-compress -z gzip "${raws[0]}"
+	[ "$status" -eq 0 ]
+	a=$(field 1 "$output")
+	[[ $a == *.tar.gz ]]
+	gzip -t "$a"
+	check_archive "$a" "$(basename "${raws[0]}" .db)"
+	run --separate-stderr env COMPRESSION=xz vb-compress "${raws[1]}"
+	[ "$status" -eq 0 ]
+	a=$(field 1 "$output")
+	[[ $a == *.tar.xz ]]
+	xz -t "$a"
+	check_archive "$a" "$(basename "${raws[1]}" .db)"
+	echo "COMPRESSION=none" >"$VB_CONF"
+	run --separate-stderr vb-compress "${raws[2]}"
+	[ "$status" -eq 0 ]
+	a=$(field 1 "$output")
+	[[ $a == *.tar ]]
+	check_archive "$a" "$(basename "${raws[2]}" .db)"
+	run --separate-stderr vb-compress -z zstd -l 9 -T 2 "${raws[3]}"
+	[ "$status" -eq 0 ]
+	a=$(field 1 "$output")
+	zstd -t "$a"
+	[[ $(field 8 "$output") == "zstd level 9;"* ]]
+	check_archive "$a" "$(basename "${raws[3]}" .db)"
+}
+
+@test "compress: plain paths, from ls and as arguments; -k keeps the snapshot" {
+	snap b >/dev/null
+	snap b >/dev/null
+	run --separate-stderr bash -c 'ls b/*.db | vb-compress -k'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	for line in "${lines[@]}"; do
+		assert_record "$line" compress ok
+		a=$(field 1 "$line")
+		# What the file itself can tell, and a check of its own.
+		[ "$(manifest_get "$a" source)" = unknown ]
+		[ "$(manifest_get "$a" integrity)" = ok ]
+		[ "$(manifest_get "$a" integrity-check)" = quick_check ]
+		[ "$(manifest_get "$a" journal-mode)" = delete ]
+		[[ $(field 8 "$line") == *"snapshot kept" ]]
+		[ -e "${a%.tar.zst}.db" ]
+	done
+	rm b/*.tar.zst
+	run --separate-stderr vb-compress b/*.db
+	[ "$status" -eq 0 ]
+	[ "$(find b -name '*.db' | wc -l)" -eq 0 ]
+	[ "$(find b -name '*.tar.zst' | wc -l)" -eq 2 ]
+}
+
+@test "compress: failed and foreign records pass through untouched" {
+	snap b >/dev/null
+	ts=2026-11-27T01:00:03.412Z
+	failed="-	snapshot	failed	-	-	3	$ts	app.db: No such file or directory"
+	prune="b/x.tar.zst	prune	ok	10	-	1	$ts	"
+	input=$(printf '%s\n%s\nnot a record\tat all\n' "$failed" "$prune")
+	run --separate-stderr vb-compress <<<"$input"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$input" ]
+	[[ $stderr == *"not a record"* ]]
+	[ "$(find b -name '*.tar.zst' | wc -l)" -eq 0 ]
+}
+
+@test "compress: missing, non-SQLite and foreign inputs fail alone; the rest go on" {
+	good=$(field 1 "$(snap b)")
+	echo "not sqlite" >b/backup-2026-01-01T00-00-00-000Z.db
+	cp app.db b/app-copy.db
+	run --separate-stderr vb-compress b/backup-2025-01-01T00-00-00-000Z.db \
+	    b/backup-2026-01-01T00-00-00-000Z.db b/app-copy.db "$good"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 4 ]
+	assert_record "${lines[0]}" compress failed
+	[[ ${lines[0]} == *"No such file or directory" ]]
+	assert_record "${lines[1]}" compress failed
+	[[ ${lines[1]} == *"not a SQLite database" ]]
+	assert_record "${lines[2]}" compress failed
+	[[ ${lines[2]} == *"not a vb snapshot"* ]]
+	assert_record "${lines[3]}" compress ok
+	[[ $stderr == *"vb-compress: b/backup-2025-01-01T00-00-00-000Z.db: No such file"* ]]
+	[ -e b/backup-2026-01-01T00-00-00-000Z.db ]
+	[ -e b/app-copy.db ]
+	no_temporaries b
+}
+
+@test "compress: an existing archive is never overwritten" {
+	raw=$(field 1 "$(snap b)")
+	echo precious >"${raw%.db}.tar.zst"
+	run --separate-stderr vb-compress "$raw"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"already exists"* ]]
+	[ "$(cat "${raw%.db}.tar.zst")" = precious ]
+	[ -e "$raw" ]
+}
+
+@test "compress: a snapshot that changed since its record is refused" {
+	rec=$(snap b)
+	bad=$(printf '%s\n' "$rec" | awk -F'\t' -v OFS='\t' '{ $5 = "0" substr($5, 2); print }')
+	run --separate-stderr vb-compress <<<"$bad"
+	[ "$status" -eq 1 ]
+	assert_record "${lines[1]}" compress failed
+	[[ $stderr == *"not the one vb-snapshot recorded"* ]]
+	[ -e "$(field 1 "$rec")" ]
+	no_temporaries b
+	[ "$(find b -name '*.tar.zst' | wc -l)" -eq 0 ]
+}
+
+@test "compress: the read-back catches a corrupted archive" {
+	rec=$(snap b)
+	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 vb-compress <<<"$rec"
+	[ "$status" -eq 1 ]
+	assert_record "${lines[1]}" compress failed
+	[[ $stderr == *"read-back check failed"* ]]
+	[ -e "$(field 1 "$rec")" ]
+	[ "$(find b -name '*.tar*' | wc -l)" -eq 0 ]
+	no_temporaries b
+}
+
+@test "compress: a full disk leaves no temporary and keeps the snapshot" {
+	small_fs 3m
+	bigdb app.db 2
+	rec=$(vb-snapshot -q -d "$MNT/b" app.db)
+	run --separate-stderr vb-compress <<<"$rec"
+	[ "$status" -eq 1 ]
+	assert_record "${lines[1]}" compress failed
+	[[ $stderr == *"No space left on device"* ]]
+	[ -e "$(field 1 "$rec")" ]
+	[ "$(find "$MNT/b" -name '*.tar*' | wc -l)" -eq 0 ]
+	no_temporaries "$MNT/b"
+}
+
+@test "compress: kill -9 midway leaves no archive under a final name" {
+	bigdb app.db 100
+	raw=$(field 1 "$(vb-snapshot -q -d b app.db)")
+	stem=$(basename "$raw" .db)
+	for i in 1 2 3; do
+		vb-compress -k -z xz "$raw" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((i * 3))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		if [ -e "b/$stem.tar.xz" ]; then
+			check_archive "b/$stem.tar.xz" "$stem"
+			rm "b/$stem.tar.xz"
+		fi
+	done
+	[ -e "$raw" ]
+	run --separate-stderr vb-compress "$raw"
+	[ "$status" -eq 0 ]
+	no_temporaries b
+	check_archive "b/$stem.tar.zst" "$stem"
+}
