@@ -33,7 +33,7 @@ else
 B	 = build
 endif
 
-TOOLS	 = vb-snapshot vb-compress
+TOOLS	 = vb-snapshot vb-compress vb-log
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
@@ -79,6 +79,7 @@ uninstall:
 
 bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh
+	VB_BIN=$(CURDIR)/$(B) bench/compress.sh
 
 clean:
 	rm -rf build build-san

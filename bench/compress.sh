@@ -9,15 +9,16 @@
 #   BENCH_MB=1024 RUNS=3 bench/compress.sh
 set -euo pipefail
 
+RUNS=${RUNS:-3}
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
-RUNS=${RUNS:-3}
 snapdir=$out/snap
 raw=$snapdir/backup-2026-01-01T01-00-00-000Z.db
 
+# As in the nightly pipe: the snapshot's record on stdin.
 vb_compress() {	# LEVEL THREADS
 	rm -f "$snapdir"/*.tar.zst
-	vb-compress -q -k -l "$1" -T "$2" "$raw"
+	vb-compress -q -k -l "$1" -T "$2" <<<"$rec"
 }
 
 zstd_cli() {	# LEVEL THREADS
@@ -48,7 +49,7 @@ backup_zstd() {
 make_db
 rm -rf "$snapdir"
 mkdir -p "$snapdir"
-vb-snapshot -q -o "$raw" "$db" >/dev/null
+rec=$(vb-snapshot -q -o "$raw" "$db")
 size=$(stat -c %s "$raw")
 echo "vb compress benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores"
 echo "snapshot: $((size / 1048576)) MiB of $db; median of $RUNS runs"
@@ -72,9 +73,14 @@ echo "(time-x, size-x: vb-compress / zstd; ratio to the db at level 3:" \
     "$(awk -v b="$(stat -c %s "$out/raw.zst")" -v s="$size" \
     'BEGIN { printf "%.1f%%", 100 * b / s }'))"
 echo
-echo "vb-compress peak RSS: level 3, 1 thread: $(rss_kib vb_compress 3 1) KiB;" \
-    "level 3, 2 threads: $(rss_kib vb_compress 3 2) KiB;" \
-    "zstd -3 -T1: $(rss_kib zstd_cli 3 1) KiB"
+rm -f "$snapdir"/*.tar.zst
+r1=$(rss_kib vb-compress -q -k -l 3 -T 1 <<<"$rec")
+rm -f "$snapdir"/*.tar.zst
+r2=$(rss_kib vb-compress -q -k -l 3 -T 2 <<<"$rec")
+rm -f "$out/raw.zst"
+rz=$(rss_kib zstd -q -3 -T1 -o "$out/raw.zst" "$raw")
+echo "peak RSS: vb-compress -l 3 -T 1: $r1 KiB; -T 2: $r2 KiB;" \
+    "zstd -3 -T1: $rz KiB"
 echo
 tp=$(run_median vb_pair)
 tb=$(run_median backup_zstd)

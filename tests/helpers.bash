@@ -52,7 +52,7 @@ assert_record() {
 	[ "$n" -eq 8 ] || { echo "record has $n fields: $1"; return 1; }
 	[ "$(field 2 "$1")" = "$2" ] || { echo "op: $1"; return 1; }
 	[ "$(field 3 "$1")" = "$3" ] || { echo "status: $1"; return 1; }
-	[[ $(field 6 "$1") =~ ^[0-9]+$ ]] || { echo "ms: $1"; return 1; }
+	[[ $(field 6 "$1") =~ ^([0-9]+|-)$ ]] || { echo "ms: $1"; return 1; }
 	[[ $(field 7 "$1") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$ ]] ||
 		{ echo "time: $1"; return 1; }
 }

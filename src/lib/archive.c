@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -151,9 +152,8 @@ data(struct archive *a, const void *buf, size_t len, char *why, size_t wlen)
 int
 vb_archive_write(int fd, const struct vb_archive_opts *o,
     const char *manifest, const char *dbname, int dbfd, int64_t dbbytes,
-    char sha[VB_SHA256_HEX], char *why, size_t wlen)
+    char *why, size_t wlen)
 {
-	struct vb_sha256 *h = NULL;
 	struct archive *a;
 	unsigned char *buf = NULL;
 	int64_t done = 0;
@@ -161,7 +161,7 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 	int rc = -1;
 
 	if ((a = archive_write_new()) == NULL ||
-	    (buf = malloc(BUFSZ)) == NULL || (h = vb_sha256_new()) == NULL) {
+	    (buf = malloc(BUFSZ)) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		goto cleanup;
 	}
@@ -190,7 +190,6 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 			    n < 0 ? strerror(errno) : "file shrank while read");
 			goto cleanup;
 		}
-		vb_sha256_update(h, buf, (size_t)n);
 		if (data(a, buf, (size_t)n, why, wlen) != 0)
 			goto cleanup;
 		done += n;
@@ -207,8 +206,6 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 	}
 	rc = 0;
 cleanup:
-	if (h != NULL)
-		vb_sha256_final(h, sha);
 	if (a != NULL)
 		archive_write_free(a);
 	free(buf);
@@ -218,6 +215,8 @@ cleanup:
 /* The read side: raw bytes come through here, so they can be hashed. */
 struct reader {
 	int			 fd;
+	const int		*done;	/* follow a writer until *done */
+	int64_t			 corrupt; /* test seam: flip this byte */
 	struct vb_sha256	*h;
 	int64_t			 bytes;
 	unsigned char		*buf;
@@ -226,16 +225,28 @@ struct reader {
 static la_ssize_t
 reader_read(struct archive *a, void *arg, const void **out)
 {
+	struct timespec nap = { 0, 2 * 1000 * 1000 };
 	struct reader *r = arg;
+	int finished;
 	ssize_t n;
 
-	do
+	for (;;) {
+		/* Load the flag first: bytes written before it are visible. */
+		finished = r->done == NULL ||
+		    __atomic_load_n(r->done, __ATOMIC_ACQUIRE);
 		n = read(r->fd, r->buf, BUFSZ);
-	while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 0 || finished)
+			break;
+		nanosleep(&nap, NULL);	/* the writer is not done yet */
+	}
 	if (n < 0) {
 		archive_set_error(a, errno, "read: %s", strerror(errno));
 		return -1;
 	}
+	if (r->corrupt >= r->bytes && r->corrupt < r->bytes + n)
+		r->buf[r->corrupt - r->bytes] ^= 0x55;
 	vb_sha256_update(r->h, r->buf, (size_t)n);
 	r->bytes += n;
 	*out = r->buf;
@@ -264,7 +275,7 @@ plain_file(struct archive_entry *e, char *why, size_t wlen)
 }
 
 int
-vb_archive_verify(int fd, const char *stem, int outfd,
+vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
     struct vb_manifest *m, struct vb_archive_info *info, char *why,
     size_t wlen)
 {
@@ -282,6 +293,8 @@ vb_archive_verify(int fd, const char *stem, int outfd,
 	memset(&r, 0, sizeof(r));
 	memset(info, 0, sizeof(*info));
 	r.fd = fd;
+	r.done = done;
+	r.corrupt = getenv("VB_TEST_CORRUPT_ARCHIVE") != NULL ? 600 : -1;
 	if ((a = archive_read_new()) == NULL ||
 	    (r.buf = malloc(BUFSZ)) == NULL ||
 	    (r.h = vb_sha256_new()) == NULL ||

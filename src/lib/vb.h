@@ -291,22 +291,24 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
 /*
  * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
- * whose dbbytes bytes are read from dbfd, and sets sha to their SHA-256.
- * Returns 0, or -1 with the reason in why (the caller removes the file).
+ * whose dbbytes bytes are read from dbfd.  Returns 0, or -1 with the
+ * reason in why (the caller removes the file).
  */
 int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
 		    const char *manifest, const char *dbname, int dbfd,
-		    int64_t dbbytes, char sha[VB_SHA256_HEX], char *why,
-		    size_t wlen);
+		    int64_t dbbytes, char *why, size_t wlen);
 /*
  * Reads the archive on fd end to end and checks it: MANIFEST then one
  * regular <stem>.db (stem, if not NULL, must match), the size and SHA-256
- * the manifest declares, nothing else.  Writes the database to outfd
- * unless it is -1.  Fills m and info; returns 0, or -1 with why.
+ * the manifest declares, nothing else.  With done not NULL, fd is a file
+ * still being written: reading waits at its end until *done is set.
+ * Writes the database to outfd unless it is -1.  Fills m and info;
+ * returns 0, or -1 with why.  (Test seam: with VB_TEST_CORRUPT_ARCHIVE
+ * set, byte 600 is flipped as it is read, as a damaged disk would.)
  */
-int		 vb_archive_verify(int fd, const char *stem, int outfd,
-		    struct vb_manifest *m, struct vb_archive_info *info,
-		    char *why, size_t wlen);
+int		 vb_archive_verify(int fd, const int *done, const char *stem,
+		    int outfd, struct vb_manifest *m,
+		    struct vb_archive_info *info, char *why, size_t wlen);
 
 /* ---- compress.c: a raw snapshot into a verified archive ---- */
 
