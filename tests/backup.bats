@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# bin/vb-backup, the nightly job, and install.sh.
+
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+bats_require_minimum_version 1.5.0
+load helpers
+
+vb_backup() {
+	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
+}
+
+conf() {
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nMAX_BACKUPS=%s\n' "$T/app.db" \
+	    "${1:-$T/backups}" "${2:-7}" >"$VB_CONF"
+}
+
+@test "backup: --help, --version, bad arguments and configuration" {
+	run --separate-stderr vb_backup --help
+	[ "$status" -eq 0 ]
+	[[ $output == usage:\ vb-backup* ]]
+	run --separate-stderr vb_backup --version
+	[ "$status" -eq 0 ]
+	run --separate-stderr vb_backup --bogus
+	[ "$status" -eq 2 ]
+	run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"DB_PATH and BACKUP_DIR must be set"* ]]
+	mkdb app.db wal
+	conf "$T/backups" 0
+	run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"MAX_BACKUPS must be"* ]]
+	[ ! -e backups ]
+}
+
+@test "backup: the nightly run: archive, BackupLog rows, summary" {
+	mkdb app.db wal
+	conf
+	run --separate-stderr vb_backup
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ $stderr == "vb-backup: ok: $T/app.db backed up to $T/backups in "* ]]
+	[ "$(find backups -name 'backup-*.tar.zst' | wc -l)" -eq 1 ]
+	[ "$(find backups -name 'backup-*.db' | wc -l)" -eq 0 ]
+	[ "$(mode_of backups)" = 700 ]
+	[ -e backups/.vb.lock ]
+	run sqlite3 app.db "SELECT operation || ' ' || status FROM BackupLog ORDER BY id"
+	[ "${lines[0]}" = "snapshot success" ]
+	[ "${lines[1]}" = "compress success" ]
+	no_temporaries backups
+}
+
+@test "backup: the environment wins over vb.conf" {
+	mkdb app.db delete
+	conf "$T/conf-dir"
+	run --separate-stderr env BACKUP_DIR="$T/env-dir" COMPRESSION=gzip \
+	    "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	[ "$status" -eq 0 ]
+	[ "$(find env-dir -name 'backup-*.tar.gz' | wc -l)" -eq 1 ]
+	[ ! -e conf-dir ]
+}
+
+@test "backup: while the application writes" {
+	mkdb app.db wal
+	conf
+	vb-testwriter app.db >writer.out &
+	BG_PIDS=$!
+	sleep 0.3
+	run --separate-stderr vb_backup
+	[ "$status" -eq 0 ]
+	kill -TERM "$BG_PIDS"
+	wait "$BG_PIDS"
+	BG_PIDS=
+	[ "$(vb-testwriter --check app.db)" = ok ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE status = 'success'")" -eq 2 ]
+}
+
+@test "backup: a failed stage fails the run and leaves a failure row" {
+	mkdb app.db wal
+	echo file >notadir
+	conf "$T/notadir/backups"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"cannot create $T/notadir/backups"* ]]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE status = 'failure'")" -eq 1 ]
+	# A stage that dies without a record (vb-compress refusing its usage).
+	conf
+	run --separate-stderr env COMPRESSION=bogus "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"FAILED"*"compress 2"* ]]
+	[ "$(sqlite3 app.db "SELECT message FROM BackupLog WHERE operation = 'compress' AND status = 'failure'")" = \
+	    "vb-backup: vb-compress exited 2" ]
+	# The snapshot it could not compress is kept; nothing was pruned.
+	[ "$(find backups -name 'backup-*.db' | wc -l)" -eq 1 ]
+	[[ $stderr == *"retention skipped"* ]]
+}
+
+@test "backup: another run holding the lock: exit 75, nothing done" {
+	mkdb app.db wal
+	conf
+	mkdir -m 700 backups
+	flock backups/.vb.lock sleep 10 &
+	BG_PIDS=$!
+	wait_for sh -c '! flock -n backups/.vb.lock true'
+	run --separate-stderr vb_backup
+	[ "$status" -eq 75 ]
+	[[ $stderr == *"another run holds $T/backups/.vb.lock"* ]]
+	[ "$(find backups -name 'backup-*' | wc -l)" -eq 0 ]
+}
+
+@test "install: files in place, idempotent, config kept, uninstall keeps backups" {
+	root=$T/root
+	repo=$BATS_TEST_DIRNAME/..
+	run "$repo/install.sh" --destdir "$root" --prefix /usr/local
+	[ "$status" -eq 0 ]
+	for t in vb-snapshot vb-compress vb-log vb-backup; do
+		[ -x "$root/usr/local/bin/$t" ]
+	done
+	grep -q '^0 1 \* \* \* root /usr/local/bin/vb-backup' "$root/etc/cron.d/vb-backup"
+	run ! grep -q @PREFIX@ "$root/etc/cron.d/vb-backup"
+	grep -q '^OnCalendar=\*-\*-\* 01:00:00' "$root/etc/systemd/system/vb-backup.timer"
+	grep -q '^Persistent=true' "$root/etc/systemd/system/vb-backup.timer"
+	grep -q '^ExecStart=/usr/local/bin/vb-backup' "$root/etc/systemd/system/vb-backup.service"
+	[ -f "$root/etc/vb.conf" ]
+	[ "$(mode_of "$root/var/backups/ventry")" = 700 ]
+	# Twice: nothing changes.
+	echo "MAX_BACKUPS=9 # mine" >>"$root/etc/vb.conf"
+	run "$repo/install.sh" --destdir "$root" --prefix /usr/local
+	[ "$status" -eq 0 ]
+	[[ $output != *"installed"* ]]
+	grep -q "MAX_BACKUPS=9 # mine" "$root/etc/vb.conf"
+	# --no-cron leaves no cron entry behind in a fresh root.
+	run "$repo/install.sh" --destdir "$T/root2" --no-cron
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/root2/etc/cron.d/vb-backup" ]
+	touch "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst"
+	run "$repo/install.sh" --destdir "$root" --uninstall
+	[ "$status" -eq 0 ]
+	[ ! -e "$root/usr/local/bin/vb-snapshot" ]
+	[ ! -e "$root/etc/cron.d/vb-backup" ]
+	[ -f "$root/etc/vb.conf" ]
+	[ -e "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst" ]
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# vb-log: BackupLog in the application's own database, and --show.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+ts=2026-11-27T01:00:03.412Z
+sha=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+
+rec_ok() {
+	printf 'b/backup-x.tar.zst\tcompress\tok\t1234\t%s\t56\t%s\tzstd level 3\n' "$sha" "${1:-$ts}"
+}
+
+rec_failed() {
+	printf -- '-\tsnapshot\tfailed\t-\t-\t7\t%s\tapp.db: No such file or directory\n' "${1:-$ts}"
+}
+
+@test "log: --help, --version, bad usage" {
+	run --separate-stderr vb-log --help
+	[ "$status" -eq 0 ]
+	[[ $output == usage:\ vb-log* ]]
+	run --separate-stderr vb-log --version
+	[ "$status" -eq 0 ]
+	for bad in "" "a.db b.db" "--failures a.db" "-n 3 a.db" "--show -n 0 a.db" \
+	    "--show --since yesterday a.db" "--show -q a.db" "--bogus a.db"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr vb-log $bad </dev/null
+		[ "$status" -eq 2 ]
+		[[ $stderr == *usage:\ vb-log* ]]
+	done
+}
+
+@test "log: creates BackupLog, writes one row per record, passes lines on" {
+	mkdb app.db wal
+	input=$(rec_ok; rec_failed)
+	run --separate-stderr vb-log app.db <<<"$input"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$input" ]
+	[ -z "$stderr" ]
+	run sqlite3 -separator '|' app.db "SELECT createdAt, operation, status,
+	    filename, sizeBytes, sha256, durationMs, message FROM BackupLog ORDER BY id"
+	[ "${lines[0]}" = "$ts|compress|success|b/backup-x.tar.zst|1234|$sha|56|zstd level 3" ]
+	[ "${lines[1]}" = "$ts|snapshot|failure||||7|app.db: No such file or directory" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'BackupLog_createdAt'")" -eq 1 ]
+	# -q passes nothing on.
+	run --separate-stderr vb-log -q app.db <<<"$(rec_ok)"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM BackupLog')" -eq 3 ]
+}
+
+@test "log: an application's own BackupLog is written, never altered" {
+	mkdb app.db delete
+	sqlite3 app.db "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY,
+	    filename TEXT, size INTEGER, status TEXT, message TEXT,
+	    createdAt TEXT NOT NULL, operation TEXT NOT NULL,
+	    note TEXT DEFAULT 'app')"
+	before=$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE tbl_name = 'BackupLog'")
+	run --separate-stderr vb-log app.db <<<"$(rec_ok)"
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE tbl_name = 'BackupLog'")" = "$before" ]
+	[ "$(sqlite3 -separator '|' app.db 'SELECT filename, size, status, note FROM BackupLog')" = \
+	    "b/backup-x.tar.zst|1234|success|app" ]
+	# --show reads it too.
+	run --separate-stderr vb-log --show app.db
+	[ "$status" -eq 0 ]
+	assert_record "$output" compress ok
+	[ "$(field 4 "$output")" = 1234 ]
+}
+
+@test "log: unparsable lines pass on and are reported, not logged" {
+	mkdb app.db wal
+	input=$(printf 'just/a/path.db\nnot\ta\trecord\n%s' "$(rec_ok)")
+	run --separate-stderr vb-log app.db <<<"$input"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$input" ]
+	[[ $stderr == *"not a record, not logged: just/a/path.db"* ]]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM BackupLog')" -eq 1 ]
+}
+
+@test "log: a missing database is not created; records still pass on" {
+	run --separate-stderr vb-log "$T/missing.db" <<<"$(rec_ok)"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(rec_ok)" ]
+	[[ $stderr == *"missing.db: No such file or directory"* ]]
+	[[ $stderr == *"not logged: b/backup-x.tar.zst"* ]]
+	[ ! -e "$T/missing.db" ]
+}
+
+@test "log: a database locked past the timeout loses nothing silently" {
+	mkdb app.db delete
+	vb-log -q app.db </dev/null
+	# An exclusive lock held for longer than vb's 30 s wait would take
+	# too long here; a read-only file gives the same failure at once.
+	chmod 755 "$T"
+	chmod 444 app.db
+	run --separate-stderr as_nobody vb-log "$T/app.db" <<<"$(rec_ok)"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(rec_ok)" ]
+	[[ $stderr == *"cannot write BackupLog"* ]]
+	[[ $stderr == *"not logged: b/backup-x.tar.zst"* ]]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM BackupLog')" -eq 0 ]
+}
+
+@test "log: logs while the application writes, and never blocks it for long" {
+	mkdb app.db wal
+	vb-testwriter app.db >writer.out &
+	BG_PIDS=$!
+	sleep 0.3
+	for i in $(seq 20); do
+		rec_ok "2026-11-27T01:00:$(printf %02d "$i").000Z"
+	done | vb-log -q app.db
+	kill -TERM "$BG_PIDS"
+	wait "$BG_PIDS"
+	BG_PIDS=
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM BackupLog')" -eq 20 ]
+	[ "$(vb-testwriter --check app.db)" = ok ]
+}
+
+@test "log: --show newest first, --failures, -n, --since; records when piped" {
+	mkdb app.db wal
+	{
+		rec_ok 2026-11-25T01:00:00.000Z
+		rec_failed 2026-11-26T01:00:00.000Z
+		rec_ok 2026-11-27T01:00:00.000Z
+	} | vb-log -q app.db
+	run --separate-stderr vb-log --show app.db
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(field 7 "${lines[0]}")" = 2026-11-27T01:00:00.000Z ]
+	[ "$(field 7 "${lines[2]}")" = 2026-11-25T01:00:00.000Z ]
+	for l in "${lines[@]}"; do
+		assert_record "$l" "$(field 2 "$l")" "$(field 3 "$l")"
+	done
+	run --separate-stderr vb-log --show --failures app.db
+	[ "${#lines[@]}" -eq 1 ]
+	assert_record "${lines[0]}" snapshot failed
+	run --separate-stderr vb-log --show -n 1 app.db
+	[ "${#lines[@]}" -eq 1 ]
+	run --separate-stderr vb-log --show --since 2026-11-26 app.db
+	[ "${#lines[@]}" -eq 2 ]
+	# The history pipes back into vb-log unchanged.
+	vb-log --show app.db | vb-log -q app.db
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM BackupLog')" -eq 6 ]
+}
+
+@test "log: --show on a terminal prints aligned columns" {
+	mkdb app.db wal
+	rec_ok | vb-log -q app.db
+	command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+	run script -qec "vb-log --show $T/app.db" /dev/null
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == createdAt* ]]
+	[[ ${lines[1]} == "$ts  compress   success"* ]]
+}
+
+@test "log: --show without a BackupLog says so" {
+	mkdb app.db wal
+	run --separate-stderr vb-log --show app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no BackupLog table"* ]]
+}
