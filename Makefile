@@ -33,7 +33,7 @@ else
 B	 = build
 endif
 
-TOOLS	 = vb-snapshot vb-compress vb-log
+TOOLS	 = vb-snapshot vb-compress vb-log vb-prune
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
@@ -80,6 +80,7 @@ uninstall:
 bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh
 	VB_BIN=$(CURDIR)/$(B) bench/compress.sh
+	VB_BIN=$(CURDIR)/$(B) bench/prune.sh
 
 clean:
 	rm -rf build build-san

@@ -105,7 +105,8 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		warnx("%s", res.msg);
 	}
 	rec.msg = msg;
-	if (vb_record_write(stdout, &rec) != 0) {
+	/* Flushed at once: vb-log downstream logs each as it happens. */
+	if (vb_record_write(stdout, &rec) != 0 || fflush(stdout) != 0) {
 		warn("stdout");
 		return 1;
 	}

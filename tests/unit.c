@@ -431,6 +431,77 @@ stale_only_dead_writers(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+static void
+durations(void **state)
+{
+	struct vb_duration d;
+
+	(void)state;
+	assert_int_equal(vb_parse_duration("7d", &d), 0);
+	assert_int_equal(d.days, 7);
+	assert_int_equal(vb_parse_duration("1y6m2w36h", &d), 0);
+	assert_int_equal(d.years, 1);
+	assert_int_equal(d.months, 6);
+	assert_int_equal(d.days, 14);
+	assert_int_equal(d.hours, 36);
+	assert_int_equal(vb_parse_duration("", &d), -1);
+	assert_int_equal(vb_parse_duration("7", &d), -1);
+	assert_int_equal(vb_parse_duration("d", &d), -1);
+	assert_int_equal(vb_parse_duration("-1d", &d), -1);
+	assert_int_equal(vb_parse_duration("7x", &d), -1);
+	assert_int_equal(vb_parse_duration("7d ", &d), -1);
+}
+
+/* Fills list with n backups, one a day at 01:00 from ts0, newest first. */
+static void
+days(struct vb_backup *list, int n, time_t ts0, enum vb_kind kind)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&list[i], 0, sizeof(list[i]));
+		list[i].kind = kind;
+		list[i].when.tv_sec = ts0 + (time_t)(n - 1 - i) * 86400;
+		snprintf(list[i].stem, sizeof(list[i].stem), "b%d", i);
+	}
+}
+
+static void
+retention_rules(void **state)
+{
+	struct vb_backup list[40];
+	struct vb_policy p;
+	int i, kept;
+
+	(void)state;
+	/* 2026-01-01T01:00:00Z, a Thursday. */
+	days(list, 40, 1767229200, VB_KIND_BACKUP);
+	memset(&p, 0, sizeof(p));
+	p.keep = 5;
+	vb_retention(list, 40, &p);
+	for (i = 0, kept = 0; i < 40; i++)
+		kept += list[i].keep;
+	assert_int_equal(kept, 5);
+	assert_true(list[0].keep && list[4].keep && !list[5].keep);
+
+	/* Weekly: the newest of each of the last 3 ISO weeks. */
+	memset(&p, 0, sizeof(p));
+	p.weekly = 3;
+	vb_retention(list, 40, &p);
+	for (i = 0, kept = 0; i < 40; i++)
+		kept += list[i].keep;
+	assert_int_equal(kept, 3);
+	/* Newest: Monday 2026-02-09; then Sun 02-08 and Sun 02-01. */
+	assert_true(list[0].keep && list[1].keep && list[8].keep);
+
+	/* A policy of nothing still keeps the newest. */
+	memset(&p, 0, sizeof(p));
+	vb_retention(list, 40, &p);
+	assert_true(list[0].keep);
+	for (i = 1; i < 40; i++)
+		assert_false(list[i].keep);
+}
+
 int
 main(void)
 {
@@ -451,6 +522,8 @@ main(void)
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),
 		cmocka_unit_test(stale_only_dead_writers),
+		cmocka_unit_test(durations),
+		cmocka_unit_test(retention_rules),
 	};
 
 	return cmocka_run_group_tests_name("src/lib", tests, NULL, NULL);

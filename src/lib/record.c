@@ -129,8 +129,5 @@ vb_record_write(FILE *fp, const struct vb_record *r)
 	for (m = r->msg != NULL ? r->msg : ""; *m != '\0'; m++)
 		putc(*m == '\t' || *m == '\n' || *m == '\r' ? ' ' : *m, fp);
 	putc('\n', fp);
-	/* Records are the data: a pipe reader sees each one as it happens. */
-	if (fflush(fp) != 0 || ferror(fp))
-		return -1;
-	return 0;
+	return ferror(fp) ? -1 : 0;
 }

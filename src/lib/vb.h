@@ -117,9 +117,10 @@ enum vb_line {
  */
 enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
 /*
- * Writes r as one record line to fp.  TAB, CR and newline in the message
- * become spaces.  Returns 0, or -1 if the path holds one of them or the
- * write failed.
+ * Writes r as one record line to fp (buffered: a tool that streams
+ * records to a pipe flushes after each).  TAB, CR and newline in the
+ * message become spaces.  Returns 0, or -1 if the path holds one of them
+ * or the stream has failed.
  */
 int		 vb_record_write(FILE *fp, const struct vb_record *r);
 /* Fills r for operation op: the time now, the rest unknown. */
@@ -352,6 +353,56 @@ int		 vb_compress_file(const char *path,
 		    const struct vb_snapmeta *meta,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
+
+/* ---- scan.c: the backups in a directory, and retention ---- */
+
+#define VB_MAXFILES	8	/* files of one stem: .db and archives */
+
+struct vb_backup {
+	char		 stem[64];
+	enum vb_kind	 kind;
+	struct timespec	 when;		/* from the name */
+	int		 nfiles;
+	struct {
+		enum vb_ext	 ext;
+		int64_t		 bytes;	/* -1 until vb_scan_sizes */
+		char		 name[96];
+	}		 files[VB_MAXFILES];
+	int		 keep;		/* set by vb_retention */
+	char		 why[32];	/* the rule that keeps it */
+};
+
+struct vb_duration {
+	int	 years, months, days, hours;
+};
+
+struct vb_policy {
+	int64_t			 keep;		/* the last N; 0: no such rule */
+	int			 within;	/* within_d is set */
+	struct vb_duration	 within_d;
+	int64_t			 daily, weekly, monthly;
+	int64_t			 pre_restore;	/* the last N pre-restore */
+};
+
+/*
+ * Lists the backups in dir: regular files with names vb makes, grouped
+ * by stem, newest first.  Returns 0 with *out to free, or -1 (why) if the
+ * directory could not be read whole.
+ */
+int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
+		    char *why, size_t wlen);
+/* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
+int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
+		    size_t n);
+/* Parses "7d", "2w", "1y6m", "36h"; returns 0, or -1. */
+int		 vb_parse_duration(const char *s, struct vb_duration *d);
+/*
+ * Marks which backups the policy keeps (rules combine: kept if any rule
+ * keeps it, as in restic), always the newest backup; pre-restore copies
+ * by their own count.
+ */
+void		 vb_retention(struct vb_backup *list, size_t n,
+		    const struct vb_policy *p);
 
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 

@@ -1,0 +1,257 @@
+/*
+ * vb-prune - applies the retention policy to a backup directory.
+ *
+ * It deletes only regular files whose names vb makes, never the newest
+ * backup, and nothing at all when the listing cannot be trusted.  Rules
+ * combine as in restic: a backup is kept if any rule keeps it.  One prune
+ * record per deleted file, so that "| vb-log DB" records it.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/vb.h"
+
+#define SYNOPSIS "[-n] [-d dir] [--keep N] [--keep-within duration] " \
+		"[--keep-daily N]\n                [--keep-weekly N] " \
+		"[--keep-monthly N] [--keep-pre-restore N]"
+
+/* A backup dated further ahead than this is not one to reason about. */
+#define FUTURE_SLACK	(24 * 3600)
+
+static void
+usage(const char *why)
+{
+	if (why != NULL)
+		warnx("%s", why);
+	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
+	exit(VB_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s %s\n\n"
+	    "Deletes the backups in dir (default $BACKUP_DIR) that no rule\n"
+	    "keeps.  Only files named backup-<UTC time>.<ext> and\n"
+	    "pre-restore-<UTC time>.<ext> are considered; a raw .db and its\n"
+	    "archive are one backup; the newest backup is always kept.\n\n"
+	    "  -d, --dir DIR             the backup directory\n"
+	    "      --keep N              the last N backups (default, with no\n"
+	    "                            rule: $MAX_BACKUPS, else 7)\n"
+	    "      --keep-within D       all within D of the newest backup\n"
+	    "                            (D: 7d, 2w, 6m, 1y, 36h, 1y6m)\n"
+	    "      --keep-daily N        the newest of each of the last N days\n"
+	    "      --keep-weekly N       ... ISO weeks\n"
+	    "      --keep-monthly N      ... months\n"
+	    "      --keep-pre-restore N  the last N pre-restore copies "
+	    "(default 3)\n"
+	    "  -n, --dry-run             print what would go; delete nothing\n"
+	    "  -h, --help                this help\n"
+	    "  -V, --version             print the version\n\n"
+	    "Exit status: 0 done, 1 a file could not be deleted or the\n"
+	    "directory not read (a failed record was written), 2 bad usage.\n",
+	    vb_progname(), SYNOPSIS);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+static int64_t
+count(const char *opt, const char *arg)
+{
+	uint64_t v;
+
+	if (vb_parse_u64(arg, &v) != 0 || v > 1000000) {
+		warnx("%s wants a whole number, not \"%s\"", opt, arg);
+		usage(NULL);
+	}
+	return (int64_t)v;
+}
+
+/* Writes a record; returns 0, or -1 if stdout failed. */
+static int
+emit(const char *path, int ok, int64_t bytes, int64_t t0, const char *msg)
+{
+	struct vb_record r;
+
+	vb_record_init(&r, "prune", path);
+	r.ok = ok;
+	r.bytes = bytes;
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = (char *)msg;
+	if (vb_record_write(stdout, &r) != 0) {
+		warn("stdout");
+		return -1;
+	}
+	return 0;
+}
+
+/* Deletes (or lists, when dry) what the policy does not keep. */
+static int
+prune(const char *dir, const struct vb_policy *p, int dry)
+{
+	struct vb_backup *list;
+	char why[1024], path[4096], msg[256];
+	struct stat st;
+	size_t n, i;
+	int64_t t0 = vb_monotonic_ms();
+	time_t now = time(NULL);
+	int j, dfd, ret = 0, deleted = 0;
+
+	if (vb_scan(dir, &list, &n, why, sizeof(why)) != 0) {
+		warnx("%s; deleting nothing", why);
+		emit("-", 0, -1, t0, why);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (list[i].when.tv_sec > now + FUTURE_SLACK) {
+			snprintf(why, sizeof(why), "%s/%s is dated in the "
+			    "future; deleting nothing until the clock or the "
+			    "name is right", dir, list[i].files[0].name);
+			warnx("%s", why);
+			emit("-", 0, -1, t0, why);
+			free(list);
+			return 1;
+		}
+	vb_retention(list, n, p);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		warnx("%s", why);
+		emit("-", 0, -1, t0, why);
+		free(list);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (list[i].keep)
+			continue;
+		for (j = 0; j < list[i].nfiles; j++) {
+			const char *name = list[i].files[j].name;
+
+			t0 = vb_monotonic_ms();
+			vb_path_join(path, sizeof(path), dir, name);
+			/* Still the regular file we listed, not a new link. */
+			errno = 0;
+			if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(st.st_mode) ||
+			    (!dry && unlinkat(dfd, name, 0) != 0)) {
+				snprintf(msg, sizeof(msg), "cannot delete: %s",
+				    errno != 0 ? strerror(errno) :
+				    "no longer a regular file");
+				warnx("%s: %s", path, msg);
+				emit(path, 0, -1, t0, msg);
+				ret = 1;
+				continue;
+			}
+			deleted += !dry;
+			if (emit(path, 1, st.st_size, t0, dry ? "dry-run" :
+			    "deleted: kept by no rule") != 0)
+				ret = 1;
+		}
+	}
+	if (deleted > 0 && fsync(dfd) != 0) {
+		warn("fsync %s", dir);
+		ret = 1;
+	}
+	close(dfd);
+	free(list);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE };
+	static const struct option longopts[] = {
+		{ "dir",		required_argument,	NULL, 'd' },
+		{ "dry-run",		no_argument,		NULL, 'n' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "keep",		required_argument,	NULL, KEEP },
+		{ "keep-daily",		required_argument,	NULL, DAILY },
+		{ "keep-monthly",	required_argument,	NULL, MONTHLY },
+		{ "keep-pre-restore",	required_argument,	NULL, PRE },
+		{ "keep-weekly",	required_argument,	NULL, WEEKLY },
+		{ "keep-within",	required_argument,	NULL, WITHIN },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	struct vb_policy p;
+	const char *dir = NULL, *max;
+	int ch, dry = 0, given = 0, ret;
+
+	memset(&p, 0, sizeof(p));
+	p.pre_restore = 3;
+	while ((ch = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'V':
+			vb_print_version();
+			break;
+		case KEEP:
+			p.keep = count("--keep", optarg);
+			given = 1;
+			break;
+		case WITHIN:
+			if (vb_parse_duration(optarg, &p.within_d) != 0)
+				usage("--keep-within wants a duration like 7d, "
+				    "2w, 6m, 1y or 36h");
+			p.within = 1;
+			given = 1;
+			break;
+		case DAILY:
+			p.daily = count("--keep-daily", optarg);
+			given = 1;
+			break;
+		case WEEKLY:
+			p.weekly = count("--keep-weekly", optarg);
+			given = 1;
+			break;
+		case MONTHLY:
+			p.monthly = count("--keep-monthly", optarg);
+			given = 1;
+			break;
+		case PRE:
+			p.pre_restore = count("--keep-pre-restore", optarg);
+			break;
+		default:
+			usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc != 0)
+		usage("no arguments besides options");
+	if (!given) {
+		max = vb_config("MAX_BACKUPS");
+		p.keep = max != NULL ? count("MAX_BACKUPS", max) : 7;
+	}
+	if (p.keep == 0 && !p.within && p.daily == 0 && p.weekly == 0 &&
+	    p.monthly == 0)
+		usage("that policy keeps nothing but the newest backup; "
+		    "give a count of 1 or more");
+	if (dir == NULL && (dir = vb_config("BACKUP_DIR")) == NULL)
+		usage("no backup directory: -d DIR or BACKUP_DIR");
+	if (*dir == '\0' || vb_has_ctl(dir))
+		usage("the directory may not be empty or hold TAB, CR or "
+		    "newline");
+
+	ret = prune(dir, &p, dry);
+	if (vb_close_stdout() != 0)
+		ret = 1;
+	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
+}
