@@ -33,12 +33,12 @@ else
 B	 = build
 endif
 
-TOOLS	 = vb-snapshot vb-compress vb-log vb-prune
+TOOLS	 = vb-snapshot vb-compress vb-log vb-prune vb-restore
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
-TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter
+TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive
 
 .PHONY: all check sanitize install uninstall bench clean
 
@@ -63,6 +63,10 @@ $(B)/tests/unit: tests/unit.c $(B)/libvb.a $(HDR)
 $(B)/tests/vb-testwriter: tests/vb-testwriter.c $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS)
+
+$(B)/tests/vb-mkarchive: tests/vb-mkarchive.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 check: $(BINS) $(TESTBINS)
 	VB_BIN=$(CURDIR)/$(B) tests/run

@@ -26,33 +26,6 @@
 		"[--since time] db"
 #define BATCH	256
 
-/* The columns vb knows, and the names an older table may use for them. */
-static const char *cols[][2] = {
-	{ "createdAt",	NULL },
-	{ "operation",	NULL },
-	{ "status",	NULL },
-	{ "filename",	NULL },
-	{ "sizeBytes",	"size" },
-	{ "sha256",	NULL },
-	{ "durationMs",	"duration" },
-	{ "message",	NULL },
-};
-#define NCOLS	(sizeof(cols) / sizeof(cols[0]))
-
-struct logdb {
-	sqlite3		*db;
-	sqlite3_stmt	*ins;
-	const char	*have[NCOLS];	/* the name in the table, or NULL */
-};
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS BackupLog ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " createdAt TEXT NOT NULL, operation TEXT NOT NULL,"
-    " status TEXT NOT NULL, filename TEXT, sizeBytes INTEGER,"
-    " sha256 TEXT, durationMs INTEGER, message TEXT);"
-    "CREATE INDEX IF NOT EXISTS BackupLog_createdAt ON BackupLog(createdAt);";
-
 static void
 usage(const char *why)
 {
@@ -83,115 +56,12 @@ help(void)
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
 }
 
-/* Finds which of vb's columns the table has; returns 0, or -1. */
-static int
-table_columns(sqlite3 *db, const char *have[NCOLS])
-{
-	sqlite3_stmt *st;
-	const char *name;
-	size_t i;
-	int n = 0;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA table_info(BackupLog)", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	memset(have, 0, sizeof(*have) * NCOLS);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		name = (const char *)sqlite3_column_text(st, 1);
-		n++;
-		for (i = 0; name != NULL && i < NCOLS; i++) {
-			if (have[i] == NULL && strcasecmp(name, cols[i][0]) == 0)
-				have[i] = cols[i][0];
-			else if (have[i] == NULL && cols[i][1] != NULL &&
-			    strcasecmp(name, cols[i][1]) == 0)
-				have[i] = cols[i][1];
-		}
-	}
-	sqlite3_finalize(st);
-	return n > 0 ? 0 : -1;
-}
-
-/*
- * Opens db for writing (never creating it) and prepares the insert,
- * creating BackupLog if it is absent.  Returns 0, or -1 with a warning.
- */
-static int
-log_open(const char *path, struct logdb *l)
-{
-	char why[1024], sql[512], vals[64];
-	size_t i;
-	int n = 0;
-
-	memset(l, 0, sizeof(*l));
-	if (vb_db_check_file(path, why, sizeof(why)) != 0) {
-		warnx("%s", why);
-		return -1;
-	}
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	vb_db_busy(l->db);
-	if (table_columns(l->db, l->have) != 0) {
-		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-		    table_columns(l->db, l->have) != 0)
-			goto fail;
-	}
-	if (l->have[0] == NULL || l->have[1] == NULL || l->have[2] == NULL) {
-		warnx("%s: BackupLog has no createdAt, operation or status "
-		    "column; it is not one vb can write", path);
-		goto out;
-	}
-	snprintf(sql, sizeof(sql), "INSERT INTO BackupLog(");
-	vals[0] = '\0';
-	for (i = 0; i < NCOLS; i++) {
-		if (l->have[i] == NULL)
-			continue;
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s\"%s\"",
-		    n > 0 ? ", " : "", l->have[i]);
-		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
-		    "%s?%zu", n > 0 ? "," : "", i + 1);
-		n++;
-	}
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-	    ") VALUES (%s)", vals);
-	if (sqlite3_prepare_v2(l->db, sql, -1, &l->ins, NULL) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	warnx("%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
-	    "out of memory");
-out:
-	sqlite3_close(l->db);
-	l->db = NULL;
-	return -1;
-}
-
-/* Binds one record to the insert; returns 0, or -1. */
-static int
-bind(sqlite3_stmt *st, const struct vb_record *r)
-{
-	sqlite3_bind_text(st, 1, r->time, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, r->op, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, r->ok ? "success" : "failure", -1,
-	    SQLITE_STATIC);
-	if (strcmp(r->path, "-") != 0)
-		sqlite3_bind_text(st, 4, r->path, -1, SQLITE_TRANSIENT);
-	if (r->bytes >= 0)
-		sqlite3_bind_int64(st, 5, r->bytes);
-	if (r->sha256[0] != '\0')
-		sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_TRANSIENT);
-	if (r->ms >= 0)
-		sqlite3_bind_int64(st, 7, r->ms);
-	sqlite3_bind_text(st, 8, r->msg, -1, SQLITE_TRANSIENT);
-	return 0;
-}
-
 /*
  * Writes the batch in one short transaction.  Returns 0, or -1 after
  * reporting every line of it on stderr and to syslog.
  */
 static int
-flush(struct logdb *l, char **batch, int n, const char *path)
+flush(struct vb_backuplog *l, char **batch, int n, const char *path)
 {
 	struct vb_record r;
 	char *copy;
@@ -208,11 +78,8 @@ flush(struct logdb *l, char **batch, int n, const char *path)
 			break;
 		}
 		vb_record_parse(copy, &r);
-		bind(l->ins, &r);
-		if (sqlite3_step(l->ins) != SQLITE_DONE)
+		if (vb_backuplog_insert(l, &r) != 0)
 			ok = 0;
-		sqlite3_reset(l->ins);
-		sqlite3_clear_bindings(l->ins);
 		free(copy);
 	}
 	if (ok && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -245,15 +112,17 @@ static int
 log_records(const char *path, int quiet)
 {
 	struct vb_record r;
-	struct logdb l;
-	char *line = NULL, *copy, *batch[BATCH];
+	struct vb_backuplog l;
+	char *line = NULL, *copy, *batch[BATCH], why[1024];
 	size_t cap = 0;
 	ssize_t len;
 	int n = 0, ret = 0;
 
 	openlog(vb_progname(), LOG_PID, LOG_USER);
-	if (log_open(path, &l) != 0)
+	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0) {
+		warnx("%s", why);
 		ret = 1;
+	}
 	while ((len = getline(&line, &cap, stdin)) != -1) {
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
@@ -285,8 +154,7 @@ log_records(const char *path, int quiet)
 	while (n > 0)
 		free(batch[--n]);
 	free(line);
-	sqlite3_finalize(l.ins);
-	sqlite3_close(l.db);
+	vb_backuplog_close(&l);
 	closelog();
 	return ret;
 }
@@ -374,7 +242,7 @@ show_row(sqlite3_stmt *st, int tty)
 static int
 show(const char *path, const struct show *s)
 {
-	const char *have[NCOLS];
+	const char *have[VB_LOG_NCOLS];
 	char why[1024], sql[1024];
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db;
@@ -385,13 +253,13 @@ show(const char *path, const struct show *s)
 		warnx("%s", why);
 		return 1;
 	}
-	if (table_columns(db, have) != 0 || have[0] == NULL) {
+	if (vb_backuplog_columns(db, have) != 0 || have[0] == NULL) {
 		warnx("%s: no BackupLog table with a createdAt column", path);
 		sqlite3_close(db);
 		return 1;
 	}
 	snprintf(sql, sizeof(sql), "SELECT ");
-	for (i = 0; i < NCOLS; i++)
+	for (i = 0; i < VB_LOG_NCOLS; i++)
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
 		    "%s%s%s%s", i > 0 ? ", " : "", have[i] != NULL ? "\"" : "",
 		    have[i] != NULL ? have[i] : "NULL",

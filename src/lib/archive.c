@@ -58,7 +58,8 @@ laerr(struct archive *a, char *why, size_t wlen)
 
 	if (msg == NULL)
 		msg = "damaged or unreadable archive";
-	if (e > 0 && strstr(msg, strerror(e)) == NULL)
+	/* EILSEQ and EINVAL are libarchive's "bad format", not the OS's. */
+	if (e > 0 && e != EILSEQ && e != EINVAL && strstr(msg, strerror(e)) == NULL)
 		snprintf(why, wlen, "%s: %s", msg, strerror(e));
 	else
 		snprintf(why, wlen, "%s", msg);

@@ -51,38 +51,6 @@ vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
 	}
 }
 
-/*
- * Runs quick_check on a snapshot file that nothing else writes, without
- * locks or side files (immutable=1).  Returns 0 and the result in out.
- */
-static int
-quick_check(const char *path, char *out, size_t len)
-{
-	char uri[8192], *q = uri;
-	const char *p;
-	sqlite3 *db = NULL;
-	int rc;
-
-	q += snprintf(uri, sizeof(uri), "file:");
-	for (p = path; *p != '\0' && q < uri + sizeof(uri) - 32; p++) {
-		if (*p == '%' || *p == '?' || *p == '#')
-			q += sprintf(q, "%%%02X", (unsigned char)*p);
-		else
-			*q++ = *p;
-	}
-	snprintf(q, (size_t)(uri + sizeof(uri) - q), "?immutable=1");
-	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-	    NULL) != SQLITE_OK) {
-		snprintf(out, len, "%s", db != NULL ? sqlite3_errmsg(db) :
-		    "out of memory");
-		sqlite3_close(db);
-		return -1;
-	}
-	rc = vb_db_check(db, 0, out, len);
-	sqlite3_close(db);
-	return rc < 0 ? -1 : 0;
-}
-
 /* Fills the manifest from what the record said and what the file says. */
 static int
 fill_manifest(const char *path, int dbfd, const struct stat *st,
@@ -115,7 +83,8 @@ fill_manifest(const char *path, int dbfd, const struct stat *st,
 		    meta->check);
 	} else {
 		/* A plain path: check it here rather than claim anything. */
-		if (quick_check(path, m->integrity, sizeof(m->integrity)) != 0) {
+		if (vb_db_check_path(path, 0, m->integrity,
+		    sizeof(m->integrity)) < 0) {
 			snprintf(why, wlen, "%s: %s", path, m->integrity);
 			return -1;
 		}

@@ -96,11 +96,22 @@ busy(void *arg, int n)
 	int64_t *deadline = arg;
 
 	if (n == 0)
-		*deadline = vb_monotonic_ms() + VB_BUSY_MS;
+		*deadline = vb_monotonic_ms() + vb_busy_ms();
 	if (vb_monotonic_ms() >= *deadline)
 		return 0;
 	nanosleep(&ts, NULL);
 	return 1;
+}
+
+int64_t
+vb_busy_ms(void)
+{
+	const char *v = vb_config("VB_BUSY_MS");
+	uint64_t ms;
+
+	if (v != NULL && vb_parse_u64(v, &ms) == 0 && ms <= 3600000)
+		return (int64_t)ms;
+	return VB_BUSY_MS;
 }
 
 void
@@ -220,4 +231,32 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 	snprintf(info->journal_mode, sizeof(info->journal_mode), "%s",
 	    hdr[18] == 2 ? "wal" : "delete");
 	return 0;
+}
+
+int
+vb_db_check_path(const char *path, int full, char *out, size_t len)
+{
+	char uri[8192], *q = uri;
+	const char *p;
+	sqlite3 *db = NULL;
+	int rc;
+
+	q += snprintf(uri, sizeof(uri), "file:");
+	for (p = path; *p != '\0' && q < uri + sizeof(uri) - 32; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			q += sprintf(q, "%%%02X", (unsigned char)*p);
+		else
+			*q++ = *p;
+	}
+	snprintf(q, (size_t)(uri + sizeof(uri) - q), "?immutable=1");
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK) {
+		snprintf(out, len, "%s", db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = vb_db_check(db, full, out, len);
+	sqlite3_close(db);
+	return rc;
 }

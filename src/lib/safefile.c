@@ -272,9 +272,12 @@ vb_tmp_commit(struct vb_tmp *t)
 		goto fail;
 	}
 	t->fd = -1;
-	rc = renameat2(t->dirfd, t->name, t->dirfd, t->final,
-	    RENAME_NOREPLACE);
-	if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+	if (t->replace)
+		rc = renameat(t->dirfd, t->name, t->dirfd, t->final);
+	else
+		rc = renameat2(t->dirfd, t->name, t->dirfd, t->final,
+		    RENAME_NOREPLACE);
+	if (rc != 0 && !t->replace && (errno == EINVAL || errno == ENOSYS)) {
 		/* A filesystem without RENAME_NOREPLACE: link refuses too. */
 		rc = linkat(t->dirfd, t->name, t->dirfd, t->final, 0);
 		if (rc == 0)

@@ -148,6 +148,7 @@ struct vb_tmp {
 	int	 dirfd;		/* the directory both names live in */
 	char	 name[256];	/* ".vb-tmp-<pid>-<final>" within dirfd */
 	char	 final[256];	/* the name it will get */
+	int	 replace;	/* commit may replace an existing final */
 };
 
 /*
@@ -199,6 +200,9 @@ int		 vb_path_split(const char *path, char *dir, size_t dlen,
 
 /* How long vb waits for a lock on a live database before giving up. */
 #define VB_BUSY_MS	30000
+
+/* VB_BUSY_MS from the environment or vb.conf (ms), else the default. */
+int64_t		 vb_busy_ms(void);
 
 /*
  * Installs vb's busy handler on db: retry for VB_BUSY_MS, polling often
@@ -311,6 +315,31 @@ int		 vb_archive_verify(int fd, const int *done, const char *stem,
 		    int outfd, struct vb_manifest *m,
 		    struct vb_archive_info *info, char *why, size_t wlen);
 
+/* ---- snapshot.c: a consistent online snapshot ---- */
+
+struct vb_snapshot_opts {
+	const char	*db;		/* the live database */
+	const char	*dir;		/* into dir/<prefix>-<UTC time>.db */
+	const char	*out;		/* or exactly this file, if not NULL */
+	const char	*prefix;	/* "backup" (NULL) or "pre-restore" */
+	int		 quiet;
+	int		 full;		/* integrity_check, not quick_check */
+};
+
+struct vb_snapshot_result {
+	char		 path[4096];	/* the snapshot, once it exists */
+	char		 msg[1024];	/* the record's message, or why not */
+	char		 sha256[VB_SHA256_HEX];
+	int64_t		 bytes;
+};
+
+/*
+ * Snapshots o->db, checked, fsync'd, renamed into place, mode 0600.
+ * Returns 0, or -1 with s->msg saying why and nothing left behind.
+ */
+int		 vb_snapshot(const struct vb_snapshot_opts *o,
+		    struct vb_snapshot_result *s);
+
 /* ---- compress.c: a raw snapshot into a verified archive ---- */
 
 /* What vb-snapshot's record says of a snapshot; NULL where unknown. */
@@ -403,6 +432,45 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
  */
 void		 vb_retention(struct vb_backup *list, size_t n,
 		    const struct vb_policy *p);
+
+/* ---- backuplog.c: BackupLog in the application's database ---- */
+
+/* createdAt operation status filename sizeBytes sha256 durationMs message */
+#define VB_LOG_NCOLS	8
+
+struct vb_backuplog {
+	sqlite3		*db;
+	sqlite3_stmt	*ins;
+	const char	*have[VB_LOG_NCOLS];	/* the column's name, or NULL */
+};
+
+/* Finds which of vb's columns BackupLog has; returns 0, or -1 if none. */
+int		 vb_backuplog_columns(sqlite3 *db,
+		    const char *have[VB_LOG_NCOLS]);
+/*
+ * Opens path for writing (never creating the file), creating BackupLog if
+ * absent, with vb's busy handler.  Returns 0, or -1 with why.
+ */
+int		 vb_backuplog_open(const char *path, struct vb_backuplog *l,
+		    char *why, size_t wlen);
+/* Inserts one row for r (inside the caller's transaction); 0 or -1. */
+int		 vb_backuplog_insert(struct vb_backuplog *l,
+		    const struct vb_record *r);
+void		 vb_backuplog_close(struct vb_backuplog *l);
+/* Opens, appends r in one transaction, closes; returns 0, or -1 (why). */
+int		 vb_backuplog_append(const char *path,
+		    const struct vb_record *r, char *why, size_t wlen);
+
+/* ---- (db.c, continued) ---- */
+
+/*
+ * Checks a database file that nothing else writes (a snapshot, a restored
+ * copy) without locks or side files (immutable=1): quick_check, or
+ * integrity_check when full.  Returns 0 if ok, 1 if not (the first
+ * problem in out), -1 if it could not be opened (why in out).
+ */
+int		 vb_db_check_path(const char *path, int full, char *out,
+		    size_t len);
 
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 

@@ -1,0 +1,175 @@
+/*
+ * backuplog.c - the BackupLog table in the application's own database.
+ *
+ * vb creates it when absent (the schema of DESIGN.md and an index on
+ * createdAt); an application's own BackupLog is never altered: vb writes
+ * the columns it knows that exist there, and leaves the rest to their
+ * defaults.  The database file itself is never created.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "vb.h"
+
+/* The columns vb knows, and the names an older table may use for them. */
+static const char *cols[VB_LOG_NCOLS][2] = {
+	{ "createdAt",	NULL },
+	{ "operation",	NULL },
+	{ "status",	NULL },
+	{ "filename",	NULL },
+	{ "sizeBytes",	"size" },
+	{ "sha256",	NULL },
+	{ "durationMs",	"duration" },
+	{ "message",	NULL },
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS BackupLog ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " createdAt TEXT NOT NULL, operation TEXT NOT NULL,"
+    " status TEXT NOT NULL, filename TEXT, sizeBytes INTEGER,"
+    " sha256 TEXT, durationMs INTEGER, message TEXT);"
+    "CREATE INDEX IF NOT EXISTS BackupLog_createdAt ON BackupLog(createdAt);";
+
+/* Finds which of vb's columns the table has; returns 0, or -1. */
+int
+vb_backuplog_columns(sqlite3 *db, const char *have[VB_LOG_NCOLS])
+{
+	sqlite3_stmt *st;
+	const char *name;
+	size_t i;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA table_info(BackupLog)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	memset(have, 0, sizeof(*have) * VB_LOG_NCOLS);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(st, 1);
+		n++;
+		for (i = 0; name != NULL && i < VB_LOG_NCOLS; i++) {
+			if (have[i] == NULL && strcasecmp(name, cols[i][0]) == 0)
+				have[i] = cols[i][0];
+			else if (have[i] == NULL && cols[i][1] != NULL &&
+			    strcasecmp(name, cols[i][1]) == 0)
+				have[i] = cols[i][1];
+		}
+	}
+	sqlite3_finalize(st);
+	return n > 0 ? 0 : -1;
+}
+
+/*
+ * Opens db for writing (never creating it) and prepares the insert,
+ * creating BackupLog if it is absent.  Returns 0, or -1 with a warning.
+ */
+int
+vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
+    size_t wlen)
+{
+	char sql[512], vals[64];
+	size_t i;
+	int n = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (vb_db_check_file(path, why, wlen) != 0)
+		return -1;
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	vb_db_busy(l->db);
+	if (vb_backuplog_columns(l->db, l->have) != 0) {
+		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		    vb_backuplog_columns(l->db, l->have) != 0)
+			goto fail;
+	}
+	if (l->have[0] == NULL || l->have[1] == NULL || l->have[2] == NULL) {
+		snprintf(why, wlen, "%s: BackupLog has no createdAt, operation "
+		    "or status column; it is not one vb can write", path);
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO BackupLog(");
+	vals[0] = '\0';
+	for (i = 0; i < VB_LOG_NCOLS; i++) {
+		if (l->have[i] == NULL)
+			continue;
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s\"%s\"",
+		    n > 0 ? ", " : "", l->have[i]);
+		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
+		    "%s?%zu", n > 0 ? "," : "", i + 1);
+		n++;
+	}
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+	    ") VALUES (%s)", vals);
+	if (sqlite3_prepare_v2(l->db, sql, -1, &l->ins, NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
+	    sqlite3_errmsg(l->db) : "out of memory");
+out:
+	sqlite3_close(l->db);
+	l->db = NULL;
+	return -1;
+}
+
+int
+vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
+{
+	sqlite3_stmt *st = l->ins;
+	int rc;
+
+	sqlite3_bind_text(st, 1, r->time, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->op, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, r->ok ? "success" : "failure", -1,
+	    SQLITE_STATIC);
+	if (strcmp(r->path, "-") != 0)
+		sqlite3_bind_text(st, 4, r->path, -1, SQLITE_TRANSIENT);
+	if (r->bytes >= 0)
+		sqlite3_bind_int64(st, 5, r->bytes);
+	if (r->sha256[0] != '\0')
+		sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_TRANSIENT);
+	if (r->ms >= 0)
+		sqlite3_bind_int64(st, 7, r->ms);
+	sqlite3_bind_text(st, 8, r->msg, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+vb_backuplog_close(struct vb_backuplog *l)
+{
+	sqlite3_finalize(l->ins);
+	sqlite3_close(l->db);
+	l->ins = NULL;
+	l->db = NULL;
+}
+
+int
+vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
+    size_t wlen)
+{
+	struct vb_backuplog l;
+	int rc = -1;
+
+	if (vb_backuplog_open(path, &l, why, wlen) != 0)
+		return -1;
+	if (sqlite3_exec(l.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK && vb_backuplog_insert(&l, r) == 0 &&
+	    sqlite3_exec(l.db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+	else {
+		snprintf(why, wlen, "%s: cannot write BackupLog: %s", path,
+		    sqlite3_errmsg(l.db));
+		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	vb_backuplog_close(&l);
+	return rc;
+}
+

@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# vb-restore: verify before trusting, restore to a file or over a live
+# database, --list; and every hostile archive refused with nothing changed.
+
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+bats_require_minimum_version 1.5.0
+load helpers
+
+# backup: app.db (WAL, with data), its archive in b/; sets A and STEM, and
+# keeps the dump of the database as backed up in at-backup.sql.
+backup() {
+	mkdb app.db "${1:-wal}" 300
+	vb-snapshot -q -d b app.db | vb-compress -q >/dev/null
+	A=$(find b -name 'backup-*.tar.zst')
+	STEM=$(basename "$A" .tar.zst)
+	dump app.db >at-backup.sql
+	sqlite3 app.db 'SELECT count(*) FROM ledger' >at-backup.count
+}
+
+# dump DB: the database as SQL, BackupLog aside.
+dump() {
+	sqlite3 "$1" .dump | grep -v -i -e backuplog -e sqlite_sequence
+}
+
+@test "restore: --help, --version, bad usage" {
+	run --separate-stderr vb-restore --help
+	[ "$status" -eq 0 ]
+	[[ $output == usage:\ vb-restore* ]]
+	run --separate-stderr vb-restore --version
+	[ "$status" -eq 0 ]
+	for bad in "x.tar.zst" "--to a --db b x.tar.zst" "--force --db a x.tar.zst" \
+	    "--verify x.tar.zst" "--list --to a" "--verify-only" "--bogus"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr vb-restore $bad
+		[ "$status" -eq 2 ]
+		[[ $stderr == *usage:\ vb-restore* ]]
+	done
+}
+
+@test "restore: --to round trip gives back the database as backed up" {
+	backup
+	vb-testwriter --count 50 app.db >/dev/null
+	run --separate-stderr vb-restore --to "$T/new.db" "$A"
+	[ "$status" -eq 0 ]
+	assert_record "$output" restore ok
+	[ "$(field 1 "$output")" = "$T/new.db" ]
+	[ "$(mode_of new.db)" = 600 ]
+	[ "$(dump new.db)" = "$(cat at-backup.sql)" ]
+	[ "$(sqlite3 new.db 'PRAGMA journal_mode')" = wal ]
+	[ "$(sqlite3 new.db "SELECT operation, status FROM BackupLog")" = "restore|success" ]
+	no_temporaries .
+}
+
+@test "restore: --to an existing file needs --force, never over a live one" {
+	backup
+	echo precious >new.db
+	run --separate-stderr vb-restore --to new.db "$A"
+	[ "$status" -eq 1 ]
+	assert_record "$output" restore failed
+	[[ $stderr == *"new.db exists; --force replaces it"* ]]
+	[ "$(cat new.db)" = precious ]
+	run --separate-stderr vb-restore --to new.db --force "$A"
+	[ "$status" -eq 0 ]
+	[ "$(dump new.db)" = "$(cat at-backup.sql)" ]
+	: >new.db-wal
+	run --separate-stderr vb-restore --to new.db --force "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"restore over it with --db"* ]]
+}
+
+@test "restore: --verify-only checks and reports, changing nothing" {
+	backup
+	before=$(find . | sort)
+	run --separate-stderr vb-restore --verify-only "$A"
+	[ "$status" -eq 0 ]
+	assert_record "$output" verify ok
+	[ "$(field 4 "$output")" = "$(stat -c %s "$A")" ]
+	[ "$(field 5 "$output")" = "$(sha256sum "$A" | cut -d' ' -f1)" ]
+	[ "$(find . | sort)" = "$before" ]
+}
+
+@test "restore: a raw snapshot is accepted too" {
+	mkdb app.db delete
+	raw=$(field 1 "$(vb-snapshot -q -d b app.db)")
+	run --separate-stderr vb-restore --to new.db "$raw"
+	[ "$status" -eq 0 ]
+	[ "$(dump new.db)" = "$(dump app.db)" ]
+}
+
+@test "restore: --db over a live database that another process has open" {
+	backup wal
+	vb-testwriter --count 200 app.db >/dev/null
+	dump app.db >before-restore.sql
+	mkfifo cmds
+	sqlite3 app.db <cmds >reader.out &
+	BG_PIDS=$!
+	exec 5>cmds
+	echo "SELECT 'before', count(*) FROM ledger;" >&5
+	wait_for grep -q before reader.out
+	run --separate-stderr vb-restore -d b --db app.db "$A"
+	[ "$status" -eq 0 ]
+	assert_record "$output" restore ok
+	[[ $stderr == *"to undo: vb-restore --db app.db b/pre-restore-"* ]]
+	echo "SELECT 'after', count(*) FROM ledger;" >&5
+	exec 5>&-
+	wait "$BG_PIDS"
+	BG_PIDS=
+	# The open connection sees the restored data.
+	[ "$(grep after reader.out)" = "after|$(cat at-backup.count)" ]
+	[ "$(grep before reader.out)" != "before|$(cat at-backup.count)" ]
+	[ "$(dump app.db)" = "$(cat at-backup.sql)" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(sqlite3 app.db "SELECT operation FROM BackupLog")" = restore ]
+	# The pre-restore archive holds the database as it was, and restores.
+	pre=$(find b -name 'pre-restore-*.tar.zst')
+	[ -n "$pre" ]
+	[ "$(mode_of "$pre")" = 600 ]
+	run --separate-stderr vb-restore --to "$T/undo.db" "$pre"
+	[ "$status" -eq 0 ]
+	[ "$(dump undo.db)" = "$(cat before-restore.sql)" ]
+	no_temporaries .
+	no_temporaries b
+}
+
+@test "restore: --db while the application holds its lock: nothing changes" {
+	backup delete
+	sum=$(sha256sum app.db | cut -d' ' -f1)
+	vb-testwriter --hold 5 app.db >hold.out &
+	BG_PIDS=$!
+	wait_for grep -q holding hold.out
+	run --separate-stderr env VB_BUSY_MS=500 vb-restore -d b --db app.db "$A"
+	[ "$status" -eq 1 ]
+	assert_record "$output" restore failed
+	[[ $stderr == *"held its lock for more than 500 ms; nothing changed"* ]]
+	wait "$BG_PIDS"
+	BG_PIDS=
+	[ "$(sha256sum app.db | cut -d' ' -f1)" = "$sum" ]
+	[ "$(find b -name 'pre-restore-*' | wc -l)" -eq 0 ]
+	no_temporaries .
+	no_temporaries b
+}
+
+@test "restore: every hostile archive is refused, the live database untouched" {
+	backup delete
+	mkdir x
+	tar -xf "$A" -C x
+	db=x/$STEM.db
+	man=x/MANIFEST
+	echo "not a database at all, but long enough to be read" >text
+	sha_text=$(sha256sum text | cut -d' ' -f1)
+	sed "s/^db-bytes: .*/db-bytes: $(stat -c %s text)/; s/^db-sha256: .*/db-sha256: $sha_text/" \
+	    "$man" >man-text
+	sed 's/^db-sha256: ./db-sha256: 0/' "$man" >man-badsha
+	sed 's/^db-bytes: .*/db-bytes: 4096/' "$man" >man-small
+	size=$(stat -c %s "$A")
+	h=hostile
+	mkdir $h
+	head -c $((size / 2)) "$A" >"$h/backup-2026-01-01T00-00-01-000Z.tar.zst"
+	cp "$A" "$h/backup-2026-01-01T00-00-02-000Z.tar.zst"
+	printf '\x55' | dd of="$h/backup-2026-01-01T00-00-02-000Z.tar.zst" bs=1 \
+	    seek=$((size / 2)) conv=notrunc 2>/dev/null
+	: >"$h/backup-2026-01-01T00-00-03-000Z.tar.zst"
+	echo "not an archive" >"$h/backup-2026-01-01T00-00-04-000Z.tar.zst"
+	mk() {	# N SPEC...: a hostile archive named for second N
+		local s=backup-2026-01-01T00-00-$1-000Z
+		shift
+		vb-mkarchive "$h/$s.tar.zst" "$@"
+	}
+	mk 05 "file:MANIFEST=$man" "file:../$STEM.db=$db"
+	mk 06 "file:MANIFEST=$man" "file:/tmp/$STEM.db=$db"
+	mk 07 "file:MANIFEST=$man" "symlink:$STEM.db=/etc/passwd"
+	mk 08 "file:MANIFEST=$man" "hardlink:$STEM.db=MANIFEST"
+	mk 09 "file:MANIFEST=$man" "file:$STEM.db=$db" "text:extra=hello"
+	mk 10 "file:MANIFEST=man-text" "file:$STEM.db=text"
+	mk 11 "file:MANIFEST=man-badsha" "file:$STEM.db=$db"
+	mk 12 "file:MANIFEST=man-small" "file:$STEM.db=$db"
+	mk 13 "file:$STEM.db=$db" "file:MANIFEST=$man"
+	mk 14 "file:MANIFEST=$man" "dir:$STEM.db"
+	mk 15 "file:MANIFEST=$man"
+	mk 16 "text:MANIFEST=format: 2" "file:$STEM.db=$db"
+	# Why each must fail, once named for the real stem.
+	declare -A why=([01]="Truncated" [02]="does not match the manifest"
+	    [03]="Unrecognized archive format" [04]="Unrecognized archive format"
+	    [05]="second entry \"../" [06]="second entry \"/tmp/"
+	    [07]="not a regular file" [08]="not a regular file"
+	    [09]="unexpected third entry" [10]="file is not a database"
+	    [11]="does not match the manifest" [12]="the manifest says 4096"
+	    [13]="first entry is" [14]="is not $STEM.db"
+	    [15]="holds no database" [16]="format 2 is not one this vb reads")
+	# The hostile archives name their own stem, so each also fails the
+	# name check; copies named for the real stem test the content checks.
+	sum=$(sha256sum app.db | cut -d' ' -f1)
+	before=$(find . -path ./hostile -prune -o -print | sort)
+	for f in "$h"/*.tar.zst; do
+		for mode in verify db; do
+			if [ "$mode" = db ]; then
+				run --separate-stderr vb-restore -d b --db app.db "$f"
+			else
+				run --separate-stderr vb-restore --verify-only "$f"
+			fi
+			echo "$f $mode: $stderr"
+			[ "$status" -eq 1 ]
+			[[ $stderr == vb-restore:\ * ]]
+			assert_record "$output" "$([ $mode = db ] && echo restore || echo verify)" failed
+		done
+		# The same bytes under the real stem's name.
+		cp "$f" "b/$STEM-copy.tar.zst"
+		cp "$f" "x/$STEM.tar.zst"
+		run --separate-stderr vb-restore -d b --db app.db "x/$STEM.tar.zst"
+		echo "$f as $STEM: $stderr"
+		[ "$status" -eq 1 ]
+		n=${f##*T00-00-}
+		[[ $stderr == *"${why[${n%%-*}]}"* ]]
+		rm -f "b/$STEM-copy.tar.zst" "x/$STEM.tar.zst"
+	done
+	[ "$(sha256sum app.db | cut -d' ' -f1)" = "$sum" ]
+	[ "$(find . -path ./hostile -prune -o -print | sort)" = "$before" ]
+	[ ! -e "/tmp/$STEM.db" ]
+	[ ! -e "$T/$STEM.db" ]
+	[ "$(find b -name 'pre-restore-*' | wc -l)" -eq 0 ]
+}
+
+@test "restore: --list shows the backups newest first; --verify checks each" {
+	backup
+	vb-snapshot -q -d b app.db >/dev/null
+	run --separate-stderr vb-restore --list b
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ $(field 1 "${lines[0]}") == b/backup-*.db ]]
+	[ "$(field 1 "${lines[1]}")" = "$A" ]
+	[ "$(field 4 "${lines[1]}")" = "$(stat -c %s "$A")" ]
+	assert_record "${lines[1]}" list ok
+	run --separate-stderr vb-restore --list --verify b
+	[ "$status" -eq 0 ]
+	assert_record "${lines[1]}" verify ok
+	printf '\x55' | dd of="$A" bs=1 seek=$(($(stat -c %s "$A") / 2)) \
+	    conv=notrunc 2>/dev/null
+	run --separate-stderr vb-restore --list --verify b
+	[ "$status" -eq 1 ]
+	assert_record "${lines[1]}" verify failed
+	run --separate-stderr env BACKUP_DIR="$T/b" vb-restore --list
+	[ "${#lines[@]}" -eq 2 ]
+	command -v script >/dev/null || skip "no script(1)"
+	run script -qec "vb-restore --list $T/b" /dev/null
+	[[ ${lines[0]} == time* ]]
+	[[ ${lines[2]} == *zstd* ]]
+}
