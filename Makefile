@@ -85,6 +85,7 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh
 	VB_BIN=$(CURDIR)/$(B) bench/compress.sh
 	VB_BIN=$(CURDIR)/$(B) bench/prune.sh
+	VB_BIN=$(CURDIR)/$(B) bench/restore.sh
 
 clean:
 	rm -rf build build-san

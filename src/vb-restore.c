@@ -25,8 +25,9 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q] [-d dir] (--to path [--force] | --db db | " \
-		"--verify-only) archive\n       vb-restore --list [--verify] [dir]"
+#define SYNOPSIS "[-q] [--quick-check] [-d dir] (--to path [--force] | " \
+		"--db db | --verify-only)\n                  archive\n" \
+		"       vb-restore --list [--verify [--full-check]] [dir]"
 
 struct opts {
 	const char	*archive;
@@ -34,6 +35,7 @@ struct opts {
 	const char	*db;		/* --db */
 	const char	*dir;		/* -d: where the pre-restore copy goes */
 	int		 force;
+	int		 quick;		/* quick_check, not integrity_check */
 	int		 verify_only;
 	int		 quiet;
 };
@@ -69,10 +71,13 @@ help(void)
 	    "      --db DB        replace the live database DB, first saving\n"
 	    "                     pre-restore-<time>.tar.zst in the backup dir\n"
 	    "      --verify-only  only verify, and report\n"
+	    "      --quick-check  PRAGMA quick_check instead of the (on large\n"
+	    "                     databases much slower) integrity_check\n"
 	    "  -d, --dir DIR      backup directory for the pre-restore copy\n"
 	    "                     (default $BACKUP_DIR, else the archive's)\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
-	    "      --verify       with --list: verify each one\n"
+	    "      --verify       with --list: verify each one (quick_check;\n"
+	    "                     --full-check for integrity_check)\n"
 	    "  -q, --quiet        no notices on stderr (errors still)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
@@ -118,7 +123,7 @@ copy_raw(int in, int out, struct copy *c, char *why, size_t wlen)
  * open, or -1 with why and nothing left behind.
  */
 static int
-verify(const char *archive, const char *dir, const char *final,
+verify(const char *archive, const char *dir, const char *final, int full,
     struct copy *c, char *why, size_t wlen)
 {
 	char adir[4096], base[256], check[512];
@@ -163,10 +168,10 @@ verify(const char *archive, const char *dir, const char *final,
 	close(fd);
 	if (rc != 0)
 		goto fail;
-	if ((rc = vb_db_check_path(c->path, 1, check, sizeof(check))) != 0) {
+	if ((rc = vb_db_check_path(c->path, full, check, sizeof(check))) != 0) {
 		snprintf(why, wlen, "the database inside %s %s: %s", archive,
-		    rc > 0 ? "fails integrity_check" : "cannot be opened",
-		    check);
+		    rc < 0 ? "cannot be opened" : full ?
+		    "fails integrity_check" : "fails quick_check", check);
 		goto fail;
 	}
 	if (c->m.page_size > 0 && (vb_db_header(c->path, &info, check,
@@ -351,14 +356,16 @@ restore(const struct opts *o)
 	if (o->db != NULL && vb_db_check_file(o->db, why, sizeof(why)) != 0)
 		goto fail;
 	temp_place(o, dir, sizeof(dir), final, sizeof(final));
-	if (verify(o->archive, dir, final, &c, why, sizeof(why)) != 0)
+	if (verify(o->archive, dir, final, !o->quick, &c, why,
+	    sizeof(why)) != 0)
 		goto fail;
 	if (o->verify_only) {
 		vb_tmp_abort(&c.t);
 		snprintf(msg, sizeof(msg), "verified: %s, %lld bytes, SHA-256 "
-		    "and integrity_check ok", c.m.db_sha256[0] != '\0' ?
+		    "and %s ok", c.m.db_sha256[0] != '\0' ?
 		    "MANIFEST and database" : "raw snapshot",
-		    (long long)c.dbbytes);
+		    (long long)c.dbbytes, o->quick ? "quick_check" :
+		    "integrity_check");
 		return emit("verify", o->archive, 1, c.info.bytes,
 		    c.info.sha256, t0, msg) == 0 ? 0 : 1;
 	}
@@ -420,7 +427,7 @@ kind_of(enum vb_ext e)
 
 /* --list: the backups in dir, newest first.  Returns the exit status. */
 static int
-list(const char *dir, int check)
+list(const char *dir, int check, int full)
 {
 	struct vb_backup *bk;
 	struct vb_record r;
@@ -446,8 +453,8 @@ list(const char *dir, int check)
 			snprintf(state, sizeof(state), "%s", bk[i].files[j].ext ==
 			    VB_EXT_DB ? "raw snapshot" : "read back when written");
 			if (check) {
-				ok = verify(path, dir, bk[i].files[j].name, &c,
-				    why, sizeof(why)) == 0;
+				ok = verify(path, dir, bk[i].files[j].name,
+				    full, &c, why, sizeof(why)) == 0;
 				if (ok)
 					vb_tmp_abort(&c.t);
 				else
@@ -485,13 +492,15 @@ list(const char *dir, int check)
 int
 main(int argc, char *argv[])
 {
-	enum { DB = 256, FORCE, LIST, TO, VERIFY, VONLY };
+	enum { DB = 256, FORCE, FULL, LIST, QUICK, TO, VERIFY, VONLY };
 	static const struct option longopts[] = {
 		{ "db",		required_argument,	NULL, DB },
 		{ "dir",	required_argument,	NULL, 'd' },
 		{ "force",	no_argument,		NULL, FORCE },
+		{ "full-check",	no_argument,		NULL, FULL },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "list",	no_argument,		NULL, LIST },
+		{ "quick-check", no_argument,		NULL, QUICK },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "to",		required_argument,	NULL, TO },
 		{ "verify",	no_argument,		NULL, VERIFY },
@@ -501,7 +510,7 @@ main(int argc, char *argv[])
 	};
 	const char *ldir;
 	struct opts o;
-	int ch, do_list = 0, check = 0, ret;
+	int ch, do_list = 0, check = 0, full = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "d:hqV", longopts, NULL)) != -1) {
@@ -524,6 +533,12 @@ main(int argc, char *argv[])
 		case FORCE:
 			o.force = 1;
 			break;
+		case FULL:
+			full = 1;
+			break;
+		case QUICK:
+			o.quick = 1;
+			break;
 		case LIST:
 			do_list = 1;
 			break;
@@ -545,18 +560,22 @@ main(int argc, char *argv[])
 
 	if (do_list) {
 		if (o.to != NULL || o.db != NULL || o.verify_only || o.force ||
-		    argc > 1)
+		    o.quick || argc > 1)
 			usage("--list takes only a directory");
+		if (full && !check)
+			usage("--full-check goes with --verify");
+		check += check && full;
 		if ((ldir = argc == 1 ? argv[0] : vb_config("BACKUP_DIR")) ==
 		    NULL)
 			usage("--list needs a directory, or BACKUP_DIR");
-		ret = list(ldir, check);
+		ret = list(ldir, check, check > 1);
 		if (vb_close_stdout() != 0)
 			ret = 1;
 		return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
 	}
-	if (check)
-		usage("--verify goes with --list; see --verify-only");
+	if (check || full)
+		usage("--verify and --full-check go with --list; see "
+		    "--verify-only and --quick-check");
 	if (argc != 1)
 		usage(argc == 0 ? "no archive given" : "too many arguments");
 	o.archive = argv[0];

@@ -77,6 +77,10 @@ dump() {
 	[ "$(field 4 "$output")" = "$(stat -c %s "$A")" ]
 	[ "$(field 5 "$output")" = "$(sha256sum "$A" | cut -d' ' -f1)" ]
 	[ "$(find . | sort)" = "$before" ]
+	run --separate-stderr vb-restore --verify-only --quick-check "$A"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == *"SHA-256 and quick_check ok" ]]
+	[ "$(find . | sort)" = "$before" ]
 }
 
 @test "restore: a raw snapshot is accepted too" {
@@ -231,6 +235,9 @@ dump() {
 	[ "$(field 4 "${lines[1]}")" = "$(stat -c %s "$A")" ]
 	assert_record "${lines[1]}" list ok
 	run --separate-stderr vb-restore --list --verify b
+	[ "$status" -eq 0 ]
+	assert_record "${lines[1]}" verify ok
+	run --separate-stderr vb-restore --list --verify --full-check b
 	[ "$status" -eq 0 ]
 	assert_record "${lines[1]}" verify ok
 	printf '\x55' | dd of="$A" bs=1 seek=$(($(stat -c %s "$A") / 2)) \
