@@ -21,29 +21,24 @@
 
 /* zstd's level 3: see docs/DESIGN.md for the measurements behind it. */
 #define DEFAULT_ZSTD_LEVEL	3
-/* Niceness: the application keeps the CPU it needs. */
-#define VB_NICE			10
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
-	exit(VB_EXIT_USAGE);
+	vb_usage(SYNOPSIS, why);
 }
 
-static void
+static void __attribute__((noreturn))
 help(void)
 {
-	printf("usage: %s %s\n\n"
+	vb_help(SYNOPSIS,
 	    "Archives each raw snapshot (from ok snapshot records or plain\n"
 	    "paths on stdin, or each file) as <stem>.tar.zst beside it: a tar\n"
 	    "of MANIFEST and <stem>.db, read back and checked before the raw\n"
 	    "snapshot is removed.  Records read pass through unchanged.\n\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
-	    "                       xz 0-9; default zstd %d)\n"
+	    "                       xz 0-9; default zstd 3)\n"
 	    "  -q, --quiet          no notices on stderr (errors still)\n"
 	    "  -T, --threads N      compression threads (zstd, xz)\n"
 	    "  -z, --compression K  zstd, gzip, xz or none (default\n"
@@ -51,9 +46,7 @@ help(void)
 	    "  -h, --help           this help\n"
 	    "  -V, --version        print the version\n\n"
 	    "Exit status: 0 done, 1 an item failed (a failed record was\n"
-	    "written), 2 bad usage.\n", vb_progname(), SYNOPSIS,
-	    DEFAULT_ZSTD_LEVEL);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+	    "written), 2 bad usage.\n");
 }
 
 static const char *

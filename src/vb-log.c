@@ -26,19 +26,16 @@
 		"[--since time] db"
 #define BATCH	256
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
-	exit(VB_EXIT_USAGE);
+	vb_usage(SYNOPSIS, why);
 }
 
-static void
+static void __attribute__((noreturn))
 help(void)
 {
-	printf("usage: %s %s\n\n"
+	vb_help(SYNOPSIS,
 	    "Appends one BackupLog row per record read on stdin to db and\n"
 	    "passes every line on unchanged; --show prints the history,\n"
 	    "newest first (a table on a terminal, records otherwise).\n\n"
@@ -52,8 +49,7 @@ help(void)
 	    "  -V, --version     print the version\n\n"
 	    "Exit status: 0 done, 1 a record could not be logged (it went\n"
 	    "to stderr and syslog) or the history could not be read, 2 bad\n"
-	    "usage.\n", vb_progname(), SYNOPSIS);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+	    "usage.\n");
 }
 
 /*

@@ -27,19 +27,16 @@
 /* A backup dated further ahead than this is not one to reason about. */
 #define FUTURE_SLACK	(24 * 3600)
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
-	exit(VB_EXIT_USAGE);
+	vb_usage(SYNOPSIS, why);
 }
 
-static void
+static void __attribute__((noreturn))
 help(void)
 {
-	printf("usage: %s %s\n\n"
+	vb_help(SYNOPSIS,
 	    "Deletes the backups in dir (default $BACKUP_DIR) that no rule\n"
 	    "keeps.  Only files named backup-<UTC time>.<ext> and\n"
 	    "pre-restore-<UTC time>.<ext> are considered; a raw .db and its\n"
@@ -58,9 +55,7 @@ help(void)
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n\n"
 	    "Exit status: 0 done, 1 a file could not be deleted or the\n"
-	    "directory not read (a failed record was written), 2 bad usage.\n",
-	    vb_progname(), SYNOPSIS);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+	    "directory not read (a failed record was written), 2 bad usage.\n");
 }
 
 static int64_t

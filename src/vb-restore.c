@@ -50,19 +50,16 @@ struct copy {
 	char			 dbsha[VB_SHA256_HEX];
 };
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
-	exit(VB_EXIT_USAGE);
+	vb_usage(SYNOPSIS, why);
 }
 
-static void
+static void __attribute__((noreturn))
 help(void)
 {
-	printf("usage: %s %s\n\n"
+	vb_help(SYNOPSIS,
 	    "Verifies a vb archive (or raw backup-*.db snapshot) and restores\n"
 	    "it.  Verification: exactly MANIFEST and <stem>.db, the size and\n"
 	    "SHA-256 the manifest declares, and PRAGMA integrity_check.\n\n"
@@ -82,9 +79,7 @@ help(void)
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 verification or restore failed (nothing\n"
-	    "was changed; a failed record was written), 2 bad usage.\n",
-	    vb_progname(), SYNOPSIS);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+	    "was changed; a failed record was written), 2 bad usage.\n");
 }
 
 /* Copies a raw snapshot into fd, hashing it; returns 0, or -1 (why). */

@@ -17,19 +17,16 @@
 
 #define SYNOPSIS "[-q] [--full-check] [-d dir | -o file] db"
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), SYNOPSIS);
-	exit(VB_EXIT_USAGE);
+	vb_usage(SYNOPSIS, why);
 }
 
-static void
+static void __attribute__((noreturn))
 help(void)
 {
-	printf("usage: %s %s\n\n"
+	vb_help(SYNOPSIS,
 	    "Copies the live SQLite database db, consistently and without\n"
 	    "stopping its writers, to dir/backup-<UTC time>.db (mode 0600),\n"
 	    "checks the copy, and writes one snapshot record on stdout.\n\n"
@@ -41,8 +38,7 @@ help(void)
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
-	    "written), 2 bad usage.\n", vb_progname(), SYNOPSIS);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+	    "written), 2 bad usage.\n");
 }
 
 int

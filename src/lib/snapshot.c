@@ -29,8 +29,6 @@
 /* Read size of a rollback-journal copy. */
 #define RAW_CHUNK	(1024 * 1024)
 
-/* Niceness while the application need not wait for us. */
-#define VB_NICE		10
 
 
 /* Returns 0 if dir has room for need bytes, else -1 with s->msg set. */

@@ -22,6 +22,22 @@ vb_progname(void)
 }
 
 void
+vb_usage(const char *synopsis, const char *why)
+{
+	if (why != NULL)
+		warnx("%s", why);
+	fprintf(stderr, "usage: %s %s\n", vb_progname(), synopsis);
+	exit(VB_EXIT_USAGE);
+}
+
+void
+vb_help(const char *synopsis, const char *text)
+{
+	printf("usage: %s %s\n\n%s", vb_progname(), synopsis, text);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+void
 vb_print_version(void)
 {
 	printf("%s %s (SQLite %s)\n", vb_progname(), VB_VERSION,

@@ -28,8 +28,17 @@
 
 /* The program's short name, as err(3) prints it. */
 const char	*vb_progname(void);
+/* Niceness of a tool while the application need not wait for it. */
+#define VB_NICE		10
+
+/* Prints the why (if any) and the synopsis on stderr; exits 2. */
+void		 vb_usage(const char *synopsis, const char *why)
+		    __attribute__((noreturn));
+/* Prints the synopsis and text on stdout; exits 0 (1 if stdout failed). */
+void		 vb_help(const char *synopsis, const char *text)
+		    __attribute__((noreturn));
 /* Prints "vb-tool: version" on stdout and exits 0. */
-void		 vb_print_version(void);
+void		 vb_print_version(void) __attribute__((noreturn));
 /* Milliseconds on the monotonic clock, for durations. */
 int64_t		 vb_monotonic_ms(void);
 /* Returns 1 if s contains a TAB, CR or newline (never allowed in paths). */
