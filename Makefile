@@ -10,6 +10,7 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 BINDIR	 = $(DESTDIR)$(PREFIX)/bin
+MANDIR	 = $(DESTDIR)$(PREFIX)/share/man
 
 CC	?= cc
 PKGS	 = sqlite3 libarchive nettle
@@ -75,11 +76,14 @@ sanitize:
 	$(MAKE) check SANITIZE=1
 
 install: $(BINS)
-	install -d $(BINDIR)
-	install -m 0755 $(BINS) $(BINDIR)
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5
+	install -m 0755 $(BINS) bin/vb-backup $(BINDIR)
+	install -m 0644 man/*.1 $(MANDIR)/man1
+	install -m 0644 man/*.5 $(MANDIR)/man5
 
 uninstall:
-	rm -f $(addprefix $(BINDIR)/,$(TOOLS))
+	rm -f $(addprefix $(BINDIR)/,$(TOOLS) vb-backup)
+	rm -f $(MANDIR)/man1/vb-*.1 $(MANDIR)/man5/vb.conf.5
 
 bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh

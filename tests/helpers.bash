@@ -97,3 +97,12 @@ wait_for() {
 count_files() {
 	find "$1" -mindepth 1 -maxdepth 1 | wc -l
 }
+
+# flip_byte FILE OFFSET: inverts one byte in place (always a change).
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059 # the format is the byte
+	printf "\\$(printf %03o $((b ^ 255)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}

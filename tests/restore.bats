@@ -161,8 +161,7 @@ dump() {
 	mkdir $h
 	head -c $((size / 2)) "$A" >"$h/backup-2026-01-01T00-00-01-000Z.tar.zst"
 	cp "$A" "$h/backup-2026-01-01T00-00-02-000Z.tar.zst"
-	printf '\x55' | dd of="$h/backup-2026-01-01T00-00-02-000Z.tar.zst" bs=1 \
-	    seek=$((size / 2)) conv=notrunc 2>/dev/null
+	flip_byte "$h/backup-2026-01-01T00-00-02-000Z.tar.zst" $((size / 2))
 	: >"$h/backup-2026-01-01T00-00-03-000Z.tar.zst"
 	echo "not an archive" >"$h/backup-2026-01-01T00-00-04-000Z.tar.zst"
 	mk() {	# N SPEC...: a hostile archive named for second N
@@ -240,8 +239,7 @@ dump() {
 	run --separate-stderr vb-restore --list --verify --full-check b
 	[ "$status" -eq 0 ]
 	assert_record "${lines[1]}" verify ok
-	printf '\x55' | dd of="$A" bs=1 seek=$(($(stat -c %s "$A") / 2)) \
-	    conv=notrunc 2>/dev/null
+	flip_byte "$A" $(($(stat -c %s "$A") / 2))
 	run --separate-stderr vb-restore --list --verify b
 	[ "$status" -eq 1 ]
 	assert_record "${lines[1]}" verify failed

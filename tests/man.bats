@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# The man pages: they render without warnings, and every option --help
+# names is documented.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+man_dir() {
+	echo "$BATS_TEST_DIRNAME/../man"
+}
+
+@test "man: every page renders without warnings (mandoc -Tlint, groff -ww)" {
+	for f in "$(man_dir)"/*.[15]; do
+		run groff -ww -z -mandoc "$f"
+		echo "$f: $output"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		if command -v mandoc >/dev/null; then
+			run mandoc -Tlint -W warning "$f"
+			[ "$status" -eq 0 ]
+			[ -z "$output" ]
+		fi
+	done
+}
+
+@test "man: every option in --help is in the man page, and each tool has one" {
+	for t in vb-snapshot vb-compress vb-log vb-prune vb-restore vb-backup; do
+		page=$(man_dir)/$t.1
+		[ -f "$page" ]
+		if [ "$t" = vb-backup ]; then
+			help=$("$BATS_TEST_DIRNAME/../bin/vb-backup" --help)
+		else
+			help=$("$t" --help)
+		fi
+		while read -r opt; do
+			grep -q "Fl \\\\${opt#-}" "$page" || {
+				echo "$t: $opt is not in $page"
+				return 1
+			}
+		done < <(grep -o -e '--[a-z][a-z-]*' <<<"$help" | sort -u)
+		# The synopsis line of --help names the same options as SYNOPSIS.
+		for opt in $(head -1 <<<"$help" | grep -o -e ' -[a-zA-Z]' | tr -d ' -'); do
+			grep -q "Fl.*$opt" "$page" || {
+				echo "$t: -$opt is not in $page"
+				return 1
+			}
+		done
+	done
+	[ -f "$(man_dir)/vb.conf.5" ]
+}
