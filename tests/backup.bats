@@ -50,6 +50,24 @@ conf() {
 	no_temporaries backups
 }
 
+@test "backup: --dry-run shows the plan and what retention would delete" {
+	mkdb app.db wal
+	conf "$T/backups" 2
+	mkdir -m 700 backups
+	for d in 01 02 03; do
+		: >"backups/backup-2026-11-${d}T01-00-00-000Z.tar.zst"
+	done
+	before=$(find . | sort)
+	run --separate-stderr vb_backup --dry-run
+	[ "$status" -eq 0 ]
+	[[ $output == *"database:      $T/app.db ("*" bytes)"* ]]
+	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups"* ]]
+	[[ $output == *"  $T/backups/backup-2026-11-01T01-00-00-000Z.tar.zst  (0 bytes)"* ]]
+	[[ $output != *"2026-11-02"* ]]
+	[ "$(find . | sort)" = "$before" ]
+	[ ! -e backups/.vb.lock ]
+}
+
 @test "backup: the environment wins over vb.conf" {
 	mkdb app.db delete
 	conf "$T/conf-dir"
