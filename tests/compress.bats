@@ -195,7 +195,7 @@ check_archive() {
 
 @test "compress: a snapshot that changed since its record is refused" {
 	rec=$(snap b)
-	bad=$(printf '%s\n' "$rec" | awk -F'\t' -v OFS='\t' '{ $5 = "0" substr($5, 2); print }')
+	bad=$(printf '%s\n' "$rec" | awk -F'\t' -v OFS='\t' '{ c = substr($5, 1, 1); $5 = (c == "0" ? "1" : "0") substr($5, 2); print }')
 	run --separate-stderr vb-compress <<<"$bad"
 	[ "$status" -eq 1 ]
 	assert_record "${lines[1]}" compress failed
