@@ -22,8 +22,8 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [-n count] " \
-		"[--since time] db"
+#define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
+		"[-n count] [--since time] db"
 #define BATCH	256
 
 static void __attribute__((noreturn))
@@ -42,6 +42,7 @@ help(void)
 	    "  -q, --quiet       pass nothing on to stdout\n"
 	    "      --show        print the history instead\n"
 	    "      --failures    with --show: failures only\n"
+	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default 50)\n"
 	    "      --since TIME  with --show: rows at or after TIME (UTC,\n"
 	    "                    2026-11-27 or 2026-11-27T01:00:00)\n"
@@ -158,8 +159,32 @@ log_records(const char *path, int quiet)
 struct show {
 	int64_t		 count;
 	int		 failures;
+	int		 json;
 	const char	*since;
 };
+
+/* Prints one row as a JSON object (SQL NULL as null). */
+static void
+show_json(sqlite3_stmt *st, int first)
+{
+	static const char *keys[VB_LOG_NCOLS] = { "createdAt", "operation",
+	    "status", "filename", "sizeBytes", "sha256", "durationMs",
+	    "message" };
+	int i;
+
+	printf("%s\n  {", first ? "" : ",");
+	for (i = 0; i < VB_LOG_NCOLS; i++) {
+		printf("%s\"%s\": ", i > 0 ? ", " : "", keys[i]);
+		if (sqlite3_column_type(st, i) == SQLITE_NULL)
+			fputs("null", stdout);
+		else if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+			printf("%lld", sqlite3_column_int64(st, i));
+		else
+			vb_json_string(stdout,
+			    (const char *)sqlite3_column_text(st, i));
+	}
+	putchar('}');
+}
 
 /* Accepts "2026-11-27", "2026-11-27T01:00", ... up to the full form. */
 static int
@@ -243,7 +268,7 @@ show(const char *path, const struct show *s)
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db;
 	size_t i;
-	int rc, ret = 0, tty = isatty(STDOUT_FILENO);
+	int rc, ret = 0, n = 0, tty = isatty(STDOUT_FILENO);
 
 	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL) {
 		warnx("%s", why);
@@ -273,15 +298,24 @@ show(const char *path, const struct show *s)
 	if (s->since != NULL)
 		sqlite3_bind_text(st, 1, s->since, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, s->count);
+	if (s->json)
+		tty = 0;
 	if (tty)
 		printf("%-24s  %-9s  %-7s  %10s  %10s  %s\n", "createdAt",
 		    "operation", "status", "size", "duration", "file  message");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (show_row(st, tty) != 0) {
+	if (s->json)
+		putchar('[');
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (s->json)
+			show_json(st, n++ == 0);
+		else if (show_row(st, tty) != 0) {
 			warn("stdout");
 			ret = 1;
 			break;
 		}
+	}
+	if (s->json)
+		printf("%s]\n", n > 0 ? "\n" : "");
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		warnx("%s: %s", path, sqlite3_errmsg(db));
 		ret = 1;
@@ -298,6 +332,7 @@ main(int argc, char *argv[])
 		{ "count",	required_argument,	NULL, 'n' },
 		{ "failures",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'j' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "show",	no_argument,		NULL, 's' },
 		{ "since",	required_argument,	NULL, 'S' },
@@ -317,6 +352,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help();
+			break;
+		case 'j':
+			s.json = 1;
 			break;
 		case 'n':
 			if (vb_parse_u64(optarg, &v) != 0 || v < 1 ||
@@ -345,8 +383,9 @@ main(int argc, char *argv[])
 
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	if (!show_mode && (s.failures || s.since != NULL || s.count != 50))
-		usage("--failures, -n and --since go with --show");
+	if (!show_mode && (s.failures || s.json || s.since != NULL ||
+	    s.count != 50))
+		usage("--failures, --json, -n and --since go with --show");
 	if (show_mode && quiet)
 		usage("-q makes no sense with --show");
 	if (s.since != NULL && !since_ok(s.since))

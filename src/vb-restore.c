@@ -27,7 +27,7 @@
 
 #define SYNOPSIS "[-q] [--quick-check] [-d dir] (--to path [--force] | " \
 		"--db db | --verify-only)\n                  archive\n" \
-		"       vb-restore --list [--verify [--full-check]] [dir]"
+		"       vb-restore --list [--json] [--verify [--full-check]] [dir]"
 
 struct opts {
 	const char	*archive;
@@ -73,6 +73,7 @@ help(void)
 	    "  -d, --dir DIR      backup directory for the pre-restore copy\n"
 	    "                     (default $BACKUP_DIR, else the archive's)\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
+	    "      --json         with --list: a JSON array\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
 	    "  -q, --quiet        no notices on stderr (errors still)\n"
@@ -421,21 +422,42 @@ kind_of(enum vb_ext e)
 }
 
 /* --list: the backups in dir, newest first.  Returns the exit status. */
+/* One backup file as a JSON object. */
+static void
+list_json(const char *path, const struct vb_backup *b, int j, int check,
+    int ok, const char *why, int first)
+{
+	char iso[VB_ISO_LEN];
+
+	vb_iso_time(&b->when, iso);
+	printf("%s\n  {\"path\": ", first ? "" : ",");
+	vb_json_string(stdout, path);
+	printf(", \"time\": \"%s\", \"kind\": \"%s\", \"compression\": "
+	    "\"%s\", \"bytes\": %lld, \"verified\": %s, \"error\": ", iso,
+	    b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore",
+	    kind_of(b->files[j].ext), (long long)b->files[j].bytes,
+	    !check ? "null" : ok ? "true" : "false");
+	vb_json_string(stdout, check && !ok ? why : NULL);
+	putchar('}');
+}
+
 static int
-list(const char *dir, int check, int full)
+list(const char *dir, int check, int full, int json)
 {
 	struct vb_backup *bk;
 	struct vb_record r;
 	struct copy c;
 	char why[1024], path[4096], iso[VB_ISO_LEN], state[1100], hb[32];
 	size_t n, i;
-	int j, ok, ret = 0, tty = isatty(STDOUT_FILENO);
+	int j, ok, ret = 0, shown = 0, tty = isatty(STDOUT_FILENO) && !json;
 
 	if (vb_scan(dir, &bk, &n, why, sizeof(why)) != 0) {
 		warnx("%s", why);
 		return 1;
 	}
 	vb_scan_sizes(dir, bk, n);
+	if (json)
+		putchar('[');
 	if (tty)
 		printf("%-24s  %10s  %-5s  %-12s  %s\n", "time (UTC)", "size",
 		    "kind", "verified", "file");
@@ -456,6 +478,11 @@ list(const char *dir, int check, int full)
 					ret = 1;
 				snprintf(state, sizeof(state), "%s", ok ?
 				    "ok" : why);
+			}
+			if (json) {
+				list_json(path, &bk[i], j, check, ok, why,
+				    shown++ == 0);
+				continue;
 			}
 			if (tty) {
 				vb_human_bytes((uint64_t)bk[i].files[j].bytes,
@@ -480,6 +507,8 @@ list(const char *dir, int check, int full)
 			if (vb_record_write(stdout, &r) != 0)
 				ret = 1;
 		}
+	if (json)
+		printf("%s]\n", shown > 0 ? "\n" : "");
 	free(bk);
 	return ret;
 }
@@ -487,13 +516,14 @@ list(const char *dir, int check, int full)
 int
 main(int argc, char *argv[])
 {
-	enum { DB = 256, FORCE, FULL, LIST, QUICK, TO, VERIFY, VONLY };
+	enum { DB = 256, FORCE, FULL, JSON, LIST, QUICK, TO, VERIFY, VONLY };
 	static const struct option longopts[] = {
 		{ "db",		required_argument,	NULL, DB },
 		{ "dir",	required_argument,	NULL, 'd' },
 		{ "force",	no_argument,		NULL, FORCE },
 		{ "full-check",	no_argument,		NULL, FULL },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, JSON },
 		{ "list",	no_argument,		NULL, LIST },
 		{ "quick-check", no_argument,		NULL, QUICK },
 		{ "quiet",	no_argument,		NULL, 'q' },
@@ -505,7 +535,7 @@ main(int argc, char *argv[])
 	};
 	const char *ldir;
 	struct opts o;
-	int ch, do_list = 0, check = 0, full = 0, ret;
+	int ch, do_list = 0, check = 0, full = 0, json = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "d:hqV", longopts, NULL)) != -1) {
@@ -530,6 +560,9 @@ main(int argc, char *argv[])
 			break;
 		case FULL:
 			full = 1;
+			break;
+		case JSON:
+			json = 1;
 			break;
 		case QUICK:
 			o.quick = 1;
@@ -563,13 +596,13 @@ main(int argc, char *argv[])
 		if ((ldir = argc == 1 ? argv[0] : vb_config("BACKUP_DIR")) ==
 		    NULL)
 			usage("--list needs a directory, or BACKUP_DIR");
-		ret = list(ldir, check, check > 1);
+		ret = list(ldir, check, check > 1, json);
 		if (vb_close_stdout() != 0)
 			ret = 1;
 		return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
 	}
-	if (check || full)
-		usage("--verify and --full-check go with --list; see "
+	if (check || full || json)
+		usage("--verify, --full-check and --json go with --list; see "
 		    "--verify-only and --quick-check");
 	if (argc != 1)
 		usage(argc == 0 ? "no archive given" : "too many arguments");

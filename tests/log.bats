@@ -160,3 +160,22 @@ rec_failed() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"no BackupLog table"* ]]
 }
+
+@test "log: --show --json is valid JSON whatever the rows hold" {
+	mkdb app.db wal
+	rec_ok | vb-log -q app.db
+	# An application's own rows may hold anything.
+	sqlite3 app.db "INSERT INTO BackupLog(createdAt, operation, status,
+	    filename, message) VALUES ('2026-11-28T00:00:00.000Z', 'note',
+	    'success', 'caf\u00e9 \"quoted\" \\back', 'tab' || char(9) ||
+	    'nl' || char(10) || 'ctl' || char(1) || ' 日本 ' || CAST(x'ff' AS TEXT))"
+	run --separate-stderr vb-log --show --json app.db
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 2 ]
+	[ "$(jq -r '.[0].message' <<<"$output")" = "$(printf 'tab\tnl\nctl\001 日本 \357\277\275')" ]
+	[ "$(jq -r '.[0].filename' <<<"$output")" = 'caf\u00e9 "quoted" \back' ]
+	[ "$(jq '.[1].sizeBytes' <<<"$output")" -eq 1234 ]
+	[ "$(jq '.[0].sizeBytes' <<<"$output")" = null ]
+	run --separate-stderr vb-log --show --json --failures app.db
+	[ "$output" = "[]" ]
+}

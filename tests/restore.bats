@@ -247,6 +247,13 @@ dump() {
 	run --separate-stderr vb-restore --list --verify b
 	[ "$status" -eq 1 ]
 	assert_record "${lines[1]}" verify failed
+	run --separate-stderr vb-restore --list --json --verify b
+	[ "$status" -eq 1 ]
+	[ "$(jq length <<<"$output")" -eq 2 ]
+	[ "$(jq -r '.[1].path' <<<"$output")" = "$A" ]
+	[ "$(jq '.[1].verified' <<<"$output")" = false ]
+	[ "$(jq '.[0].verified' <<<"$output")" = true ]
+	[ "$(jq -r '.[1].compression' <<<"$output")" = zstd ]
 	run --separate-stderr env BACKUP_DIR="$T/b" vb-restore --list
 	[ "${#lines[@]}" -eq 2 ]
 	command -v script >/dev/null || skip "no script(1)"

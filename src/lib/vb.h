@@ -481,6 +481,11 @@ int		 vb_backuplog_append(const char *path,
 int		 vb_db_check_path(const char *path, int full, char *out,
 		    size_t len);
 
+/* ---- json.c: --json output ---- */
+
+/* Writes str as a JSON string (null for NULL), always valid JSON. */
+void		 vb_json_string(FILE *fp, const char *str);
+
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 
 /*
