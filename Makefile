@@ -3,6 +3,7 @@
 #   make                 build every tool into $(B)/
 #   make check           build and run every test (ends "N passed, N failed")
 #   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
+#   make lint            cppcheck and shellcheck
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make bench           benchmarks (bench/), not tests
 #   make clean
@@ -41,7 +42,7 @@ HDR	 = src/lib/vb.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive
 
-.PHONY: all check sanitize install uninstall bench clean
+.PHONY: all check sanitize lint install uninstall bench clean
 
 all: $(BINS)
 
@@ -74,6 +75,16 @@ check: $(BINS) $(TESTBINS)
 
 sanitize:
 	$(MAKE) check SANITIZE=1
+
+# Static checks: cppcheck (suppressions, each with its reason, in
+# .cppcheck-suppressions) and shellcheck on every shell file.
+lint:
+	cppcheck --quiet --library=posix --enable=warning,performance,portability \
+	    --std=c11 -D_GNU_SOURCE -Isrc -Isrc/lib \
+	    --suppressions-list=.cppcheck-suppressions --error-exitcode=1 \
+	    src tests/*.c
+	shellcheck -x install.sh .ci/run tests/run bench/*.sh bin/vb-backup
+	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 install: $(BINS)
 	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5

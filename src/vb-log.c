@@ -136,10 +136,16 @@ log_records(const char *path, int quiet)
 			continue;
 		}
 		free(copy);
+		if (n == BATCH) {
+			if (flush(&l, batch, n, path) != 0)
+				ret = 1;
+			while (n > 0)
+				free(batch[--n]);
+		}
 		if ((batch[n++] = strdup(line)) == NULL)
 			err(VB_EXIT_FAIL, "out of memory");
 		/* Write when the pipe is quiet: never hold a lock waiting. */
-		if (n == BATCH || !more_waiting()) {
+		if (!more_waiting()) {
 			if (flush(&l, batch, n, path) != 0)
 				ret = 1;
 			while (n > 0)

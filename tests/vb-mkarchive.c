@@ -60,8 +60,10 @@ main(int argc, char *argv[])
 		errx(1, "%s", archive_error_string(a));
 	for (i = 2; i < argc; i++) {
 		spec = strdup(argv[i]);
-		if ((name = strchr(spec, ':')) == NULL)
-			errx(2, "bad spec %s", argv[i]);
+		if ((name = strchr(spec, ':')) == NULL) {
+			warnx("bad spec %s", argv[i]);
+			exit(2);
+		}
 		*name++ = '\0';
 		if ((arg = strchr(name, '=')) != NULL)
 			*arg++ = '\0';
