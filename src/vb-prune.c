@@ -100,7 +100,8 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	time_t now = time(NULL);
 	int j, dfd, ret = 0, deleted = 0;
 
-	if (vb_scan(dir, &list, &n, why, sizeof(why)) != 0) {
+	if (vb_dir_check(dir, why, sizeof(why)) != 0 ||
+	    vb_scan(dir, &list, &n, why, sizeof(why)) != 0) {
 		warnx("%s; deleting nothing", why);
 		emit("-", 0, -1, t0, why);
 		return 1;

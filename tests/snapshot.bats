@@ -337,3 +337,30 @@ check_snapshot() {
 	done
 	[ "$caught" -eq 1 ]
 }
+
+@test "snapshot: a symlinked or foreign world-writable backup directory is refused" {
+	mkdb app.db wal
+	mkdir -m 700 real
+	ln -s real link
+	run --separate-stderr vb-snapshot -d link app.db
+	[ "$status" -eq 1 ]
+	assert_record "$output" snapshot failed
+	[[ $stderr == *"link: the backup directory is a symbolic link"* ]]
+	run --separate-stderr vb-snapshot -d link/ app.db
+	[ "$status" -eq 1 ]
+	[ -z "$(ls -A real)" ]
+	mkdir -m 777 open
+	chown nobody open
+	run --separate-stderr vb-snapshot -d open app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"world-writable and owned by uid 65534"* ]]
+	[ -z "$(ls -A open)" ]
+	# The same, as prune and compress see it.
+	run --separate-stderr vb-prune -d link --keep 1
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"symbolic link"* ]]
+	# World-writable but this user's own: allowed (a shared scratch dir).
+	mkdir -m 777 mine
+	run --separate-stderr vb-snapshot -d mine app.db
+	[ "$status" -eq 0 ]
+}

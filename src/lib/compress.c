@@ -181,6 +181,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		    res->path);
 		goto fail;
 	}
+	if (vb_dir_check(dir, res->msg, sizeof(res->msg)) != 0)
+		goto fail;
 	vb_clean_stale(dir, o->quiet);
 	if (vb_tmp_open(&t, dir, final) != 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: cannot create a "

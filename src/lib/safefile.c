@@ -179,6 +179,40 @@ vb_mkdir_p(const char *dir)
 	return 0;
 }
 
+int
+vb_dir_check(const char *dir, char *why, size_t len)
+{
+	char path[4096];
+	struct stat st;
+	size_t n;
+
+	/* "dir/" would follow a symlink named dir: look at dir itself. */
+	snprintf(path, sizeof(path), "%s", dir);
+	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
+	if (lstat(path, &st) != 0) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, len, "%s: the backup directory is a symbolic "
+		    "link; name the real directory", dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s: not a directory", dir);
+		return -1;
+	}
+	/* Anyone could swap or plant files in it: not a place for backups. */
+	if ((st.st_mode & S_IWOTH) && st.st_uid != geteuid()) {
+		snprintf(why, len, "%s: the backup directory is world-writable "
+		    "and owned by uid %ld, not by this user; refusing to use it",
+		    dir, (long)st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
 long
 vb_tmp_pid(const char *name)
 {

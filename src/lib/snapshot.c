@@ -267,6 +267,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 			    "backup directory", dir);
 			goto fail;
 		}
+		if (vb_dir_check(dir, s->msg, sizeof(s->msg)) != 0)
+			goto fail;
 	}
 	vb_clean_stale(dir, o->quiet);
 

@@ -194,6 +194,12 @@ int		 vb_clean_stale(const char *dir, int quiet);
 struct vb_writebehind *vb_writebehind_start(int fd, int also);
 /* Stops the thread; NULL is allowed. */
 void		 vb_writebehind_stop(struct vb_writebehind *w);
+/*
+ * Checks that dir is fit to hold backups: a real directory, not a
+ * symbolic link, not world-writable unless it is this user's own.
+ * Returns 0, or -1 with why.
+ */
+int		 vb_dir_check(const char *dir, char *why, size_t len);
 /* The writer PID in a temporary's name, or -1 if name is not one. */
 long		 vb_tmp_pid(const char *name);
 /* fsyncs a directory, so that renames and unlinks in it are durable. */
