@@ -49,17 +49,6 @@ help(void)
 	    "written), 2 bad usage.\n");
 }
 
-static const char *
-kind_name(enum vb_ext e)
-{
-	switch (e) {
-	case VB_EXT_TAR_ZST: return "zstd";
-	case VB_EXT_TAR_GZ: return "gzip";
-	case VB_EXT_TAR_XZ: return "xz";
-	default: return "none";
-	}
-}
-
 /*
  * Archives one snapshot and writes its compress record.  Returns 0, or 1
  * if it failed.
@@ -69,25 +58,19 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o)
 {
 	struct vb_compress_result res;
-	struct vb_record rec;
 	char msg[1300], lvl[16];
 	int64_t t0 = vb_monotonic_ms();
 	int rc;
 
 	rc = vb_compress_file(path, meta, o, &res);
-	vb_record_init(&rec, "compress", rc >= 0 ? res.path : path);
-	rec.ms = vb_monotonic_ms() - t0;
 	if (rc >= 0) {
-		rec.ok = 1;
-		rec.bytes = res.bytes;
-		memcpy(rec.sha256, res.sha256, sizeof(rec.sha256));
 		if (o->a.level > 0)
 			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
 		else
 			lvl[0] = '\0';
 		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
 		    "archive %.1f%% of it; read back ok; snapshot %s%s%s",
-		    kind_name(o->a.ext), lvl, (long long)res.dbbytes,
+		    vb_compression_name(o->a.ext), lvl, (long long)res.dbbytes,
 		    res.dbbytes > 0 ? 100.0 * res.bytes / res.dbbytes : 0.0,
 		    res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
 		    rc == 1 ? res.msg : "");
@@ -97,12 +80,11 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		snprintf(msg, sizeof(msg), "%s", res.msg);
 		warnx("%s", res.msg);
 	}
-	rec.msg = msg;
 	/* Flushed at once: vb-log downstream logs each as it happens. */
-	if (vb_record_write(stdout, &rec) != 0 || fflush(stdout) != 0) {
-		warn("stdout");
+	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
+	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
+	    msg) != 0 || fflush(stdout) != 0)
 		return 1;
-	}
 	return rc == 0 ? 0 : 1;
 }
 

@@ -70,24 +70,6 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-/* Writes a record; returns 0, or -1 if stdout failed. */
-static int
-emit(const char *path, int ok, int64_t bytes, int64_t t0, const char *msg)
-{
-	struct vb_record r;
-
-	vb_record_init(&r, "prune", path);
-	r.ok = ok;
-	r.bytes = bytes;
-	r.ms = vb_monotonic_ms() - t0;
-	r.msg = (char *)msg;
-	if (vb_record_write(stdout, &r) != 0) {
-		warn("stdout");
-		return -1;
-	}
-	return 0;
-}
-
 /* Deletes (or lists, when dry) what the policy does not keep. */
 static int
 prune(const char *dir, const struct vb_policy *p, int dry)
@@ -103,7 +85,7 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	if (vb_dir_check(dir, why, sizeof(why)) != 0 ||
 	    vb_scan(dir, &list, &n, why, sizeof(why)) != 0) {
 		warnx("%s; deleting nothing", why);
-		emit("-", 0, -1, t0, why);
+		vb_emit("prune", "-", 0, -1, NULL, t0, why);
 		return 1;
 	}
 	for (i = 0; i < n; i++)
@@ -112,7 +94,7 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 			    "future; deleting nothing until the clock or the "
 			    "name is right", dir, list[i].files[0].name);
 			warnx("%s", why);
-			emit("-", 0, -1, t0, why);
+			vb_emit("prune", "-", 0, -1, NULL, t0, why);
 			free(list);
 			return 1;
 		}
@@ -120,7 +102,7 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
 		warnx("%s", why);
-		emit("-", 0, -1, t0, why);
+		vb_emit("prune", "-", 0, -1, NULL, t0, why);
 		free(list);
 		return 1;
 	}
@@ -141,12 +123,12 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 				    errno != 0 ? strerror(errno) :
 				    "no longer a regular file");
 				warnx("%s: %s", path, msg);
-				emit(path, 0, -1, t0, msg);
+				vb_emit("prune", path, 0, -1, NULL, t0, msg);
 				ret = 1;
 				continue;
 			}
 			deleted += !dry;
-			if (emit(path, 1, st.st_size, t0, dry ? "dry-run" :
+			if (vb_emit("prune", path, 1, st.st_size, NULL, t0, dry ? "dry-run" :
 			    "deleted: kept by no rule") != 0)
 				ret = 1;
 		}

@@ -295,38 +295,6 @@ fail:
 	return -1;
 }
 
-/* Prints one record on stdout; returns 0, or -1 if stdout failed. */
-static int
-emit(const char *op, const char *path, int ok, int64_t bytes,
-    const char *sha, int64_t t0, const char *msg)
-{
-	struct vb_record r;
-
-	vb_record_init(&r, op, path);
-	r.ok = ok;
-	r.bytes = bytes;
-	if (sha != NULL)
-		snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
-	r.ms = vb_monotonic_ms() - t0;
-	r.msg = (char *)msg;
-	if (vb_record_write(stdout, &r) != 0 || fflush(stdout) != 0) {
-		warn("stdout");
-		return -1;
-	}
-	return 0;
-}
-
-/* Where the temporary goes: beside the target, on its file system. */
-static void
-temp_place(const struct opts *o, char *dir, size_t dlen, char *final,
-    size_t flen)
-{
-	const char *target = o->to != NULL ? o->to : o->db != NULL ? o->db :
-	    o->archive;
-
-	vb_path_split(target, dir, dlen, final, flen);
-}
-
 static int
 restore(const struct opts *o)
 {
@@ -338,6 +306,7 @@ restore(const struct opts *o)
 	int64_t t0 = vb_monotonic_ms();
 	int ret = 0;
 
+	/* The temporary goes beside the target, on its file system. */
 	target = o->to != NULL ? o->to : o->db != NULL ? o->db : o->archive;
 	if (o->to != NULL && access(o->to, F_OK) == 0) {
 		snprintf(side, sizeof(side), "%s-wal", o->to);
@@ -351,7 +320,7 @@ restore(const struct opts *o)
 	}
 	if (o->db != NULL && vb_db_check_file(o->db, why, sizeof(why)) != 0)
 		goto fail;
-	temp_place(o, dir, sizeof(dir), final, sizeof(final));
+	vb_path_split(target, dir, sizeof(dir), final, sizeof(final));
 	if (verify(o->archive, dir, final, !o->quick, &c, why,
 	    sizeof(why)) != 0)
 		goto fail;
@@ -362,7 +331,7 @@ restore(const struct opts *o)
 		    "MANIFEST and database" : "raw snapshot",
 		    (long long)c.dbbytes, o->quick ? "quick_check" :
 		    "integrity_check");
-		return emit("verify", o->archive, 1, c.info.bytes,
+		return vb_emit("verify", o->archive, 1, c.info.bytes,
 		    c.info.sha256, t0, msg) == 0 ? 0 : 1;
 	}
 	if (o->to != NULL) {
@@ -393,7 +362,7 @@ restore(const struct opts *o)
 		warnx("restored, but not recorded: %s", why);
 		ret = 1;
 	}
-	if (emit("restore", target, 1, c.dbbytes, c.dbsha, t0, msg) != 0)
+	if (vb_emit("restore", target, 1, c.dbbytes, c.dbsha, t0, msg) != 0)
 		ret = 1;
 	if (!o->quiet && saved[0] != '\0')
 		fprintf(stderr, "%s: the database as it was is in %s; to undo: "
@@ -404,24 +373,11 @@ fail_tmp:
 	vb_tmp_abort(&c.t);
 fail:
 	warnx("%s", why);
-	emit(o->verify_only ? "verify" : "restore", o->verify_only ?
+	vb_emit(o->verify_only ? "verify" : "restore", o->verify_only ?
 	    o->archive : "-", 0, -1, NULL, t0, why);
 	return 1;
 }
 
-static const char *
-kind_of(enum vb_ext e)
-{
-	switch (e) {
-	case VB_EXT_TAR_ZST: return "zstd";
-	case VB_EXT_TAR_GZ: return "gzip";
-	case VB_EXT_TAR_XZ: return "xz";
-	case VB_EXT_TAR: return "none";
-	default: return "raw";
-	}
-}
-
-/* --list: the backups in dir, newest first.  Returns the exit status. */
 /* One backup file as a JSON object. */
 static void
 list_json(const char *path, const struct vb_backup *b, int j, int check,
@@ -435,12 +391,13 @@ list_json(const char *path, const struct vb_backup *b, int j, int check,
 	printf(", \"time\": \"%s\", \"kind\": \"%s\", \"compression\": "
 	    "\"%s\", \"bytes\": %lld, \"verified\": %s, \"error\": ", iso,
 	    b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore",
-	    kind_of(b->files[j].ext), (long long)b->files[j].bytes,
+	    vb_compression_name(b->files[j].ext), (long long)b->files[j].bytes,
 	    !check ? "null" : ok ? "true" : "false");
 	vb_json_string(stdout, check && !ok ? why : NULL);
 	putchar('}');
 }
 
+/* --list: the backups in dir, newest first.  Returns the exit status. */
 static int
 list(const char *dir, int check, int full, int json)
 {
@@ -488,7 +445,7 @@ list(const char *dir, int check, int full, int json)
 				vb_human_bytes((uint64_t)bk[i].files[j].bytes,
 				    hb, sizeof(hb));
 				printf("%-24s  %10s  %-5s  %-12s  %s\n", iso, hb,
-				    kind_of(bk[i].files[j].ext), check ? (ok ?
+				    vb_compression_name(bk[i].files[j].ext), check ? (ok ?
 				    "ok" : "FAILED") : "-", path);
 				if (!ok)
 					fprintf(stderr, "%s: %s\n",
@@ -502,7 +459,7 @@ list(const char *dir, int check, int full, int json)
 			memcpy(r.time, iso, sizeof(r.time));
 			snprintf(why, sizeof(why), "%s %s; %s",
 			    bk[i].kind == VB_KIND_BACKUP ? "backup" :
-			    "pre-restore", kind_of(bk[i].files[j].ext), state);
+			    "pre-restore", vb_compression_name(bk[i].files[j].ext), state);
 			r.msg = why;
 			if (vb_record_write(stdout, &r) != 0)
 				ret = 1;

@@ -53,7 +53,6 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct vb_record rec;
 	struct vb_snapshot_opts o;
 	struct vb_snapshot_result s;
 	int64_t t0 = vb_monotonic_ms();
@@ -101,16 +100,11 @@ main(int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 
 	ret = vb_snapshot(&o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
-	vb_record_init(&rec, "snapshot", ret == VB_EXIT_OK ? s.path : "-");
-	rec.ok = ret == VB_EXIT_OK;
-	if (rec.ok) {
-		rec.bytes = s.bytes;
-		memcpy(rec.sha256, s.sha256, sizeof(rec.sha256));
-	} else
+	if (ret != VB_EXIT_OK)
 		warnx("%s", s.msg);
-	rec.ms = vb_monotonic_ms() - t0;
-	rec.msg = s.msg;
-	if (vb_record_write(stdout, &rec) != 0)
+	if (vb_emit("snapshot", ret == VB_EXIT_OK ? s.path : "-",
+	    ret == VB_EXIT_OK, ret == VB_EXIT_OK ? s.bytes : -1,
+	    ret == VB_EXIT_OK ? s.sha256 : NULL, t0, s.msg) != 0)
 		ret = VB_EXIT_FAIL;
 	if (vb_close_stdout() != 0)
 		ret = VB_EXIT_FAIL;

@@ -65,6 +65,17 @@ laerr(struct archive *a, char *why, size_t wlen)
 		snprintf(why, wlen, "%s", msg);
 }
 
+const char *
+vb_compression_name(enum vb_ext ext)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].ext == ext)
+			return kinds[i].name;
+	return "raw";
+}
+
 /* Adds the filter for ext and its options; returns 0, or -1 (why). */
 static int
 set_filter(struct archive *a, const struct vb_archive_opts *o, char *why,

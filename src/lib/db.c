@@ -41,10 +41,10 @@ read_header(const char *path, unsigned char *hdr)
 	return got;
 }
 
-int
-vb_db_check_file(const char *path, char *why, size_t len)
+/* vb_db_check_file, handing back the header it read. */
+static int
+check_header(const char *path, unsigned char *hdr, char *why, size_t len)
 {
-	unsigned char hdr[100];
 	struct stat st;
 	ssize_t n;
 
@@ -70,6 +70,14 @@ vb_db_check_file(const char *path, char *why, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+int
+vb_db_check_file(const char *path, char *why, size_t len)
+{
+	unsigned char hdr[100];
+
+	return check_header(path, hdr, why, len);
 }
 
 /* Returns 1 if the header of path marks it as a WAL database. */
@@ -212,12 +220,8 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 	unsigned char hdr[100];
 	uint32_t v;
 
-	if (vb_db_check_file(path, why, len) != 0)
+	if (check_header(path, hdr, why, len) != 0)
 		return -1;
-	if (read_header(path, hdr) != 100) {
-		snprintf(why, len, "%s: cannot read the header", path);
-		return -1;
-	}
 	memset(info, 0, sizeof(*info));
 	info->page_size = hdr[16] << 8 | hdr[17];
 	if (info->page_size == 1)

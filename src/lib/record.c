@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <err.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +107,26 @@ vb_record_parse(char *line, struct vb_record *r)
 	memcpy(r->time, f[6], VB_ISO_LEN);
 	r->msg = f[7];
 	return VB_LINE_RECORD;
+}
+
+int
+vb_emit(const char *op, const char *path, int ok, int64_t bytes,
+    const char *sha, int64_t t0, const char *msg)
+{
+	struct vb_record r;
+
+	vb_record_init(&r, op, path);
+	r.ok = ok;
+	r.bytes = bytes;
+	if (sha != NULL)
+		snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = (char *)msg;
+	if (vb_record_write(stdout, &r) != 0) {
+		warn("stdout");
+		return -1;
+	}
+	return 0;
 }
 
 int

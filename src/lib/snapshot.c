@@ -156,23 +156,15 @@ static int
 check_copy(const char *tmp, int full, char *result, size_t len,
     struct vb_snapshot_result *s)
 {
-	sqlite3 *db = NULL;
-	int rc;
+	int rc = vb_db_check_path(tmp, full, result, len);
 
-	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (rc < 0)
 		snprintf(s->msg, sizeof(s->msg), "cannot open the copy: %s",
-		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return -1;
-	}
-	rc = vb_db_check(db, full, result, len);
-	sqlite3_close(db);
-	if (rc != 0) {
+		    result);
+	else if (rc > 0)
 		snprintf(s->msg, sizeof(s->msg), "the copy failed %s: %s",
 		    full ? "integrity_check" : "quick_check", result);
-		return -1;
-	}
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 /* The copy's SHA-256, computed on a second thread during the check. */

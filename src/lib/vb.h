@@ -132,6 +132,14 @@ enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
  * or the stream has failed.
  */
 int		 vb_record_write(FILE *fp, const struct vb_record *r);
+/*
+ * Writes one record for op on stdout: status ok or failed, bytes (-1
+ * unknown), sha (NULL unknown), the time since t0 (vb_monotonic_ms), msg.
+ * Returns 0, or -1 after a warning if stdout failed.
+ */
+int		 vb_emit(const char *op, const char *path, int ok,
+		    int64_t bytes, const char *sha, int64_t t0,
+		    const char *msg);
 /* Fills r for operation op: the time now, the rest unknown. */
 void		 vb_record_init(struct vb_record *r, const char *op,
 		    const char *path);
@@ -309,6 +317,8 @@ struct vb_archive_info {
  */
 int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
+/* "zstd", "gzip", "xz" or "none" for an archive, "raw" for a .db. */
+const char	*vb_compression_name(enum vb_ext ext);
 /*
  * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
  * whose dbbytes bytes are read from dbfd.  Returns 0, or -1 with the
