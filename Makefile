@@ -3,7 +3,10 @@
 #   make                 build every tool into $(B)/
 #   make check           build and run every test (ends "N passed, N failed")
 #   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
-#   make lint            cppcheck and shellcheck
+#   make lint            cppcheck, clang-tidy and shellcheck
+#   make fuzz            libFuzzer runs of the archive reader and the record
+#                        parser (FUZZ_TIME seconds each, default 60)
+#   make valgrind        the command-line tests under valgrind memcheck
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make bench           benchmarks (bench/), not tests
 #   make clean
@@ -26,7 +29,14 @@ WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -D_FORTIFY_SOURCE=2
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+B	 = build-fuzz
+CC	 = clang
+CFLAGS	 = -O1 -g -fno-omit-frame-pointer
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -U_FORTIFY_SOURCE \
+	   -Wno-unknown-warning-option
+LDFLAGS	+= -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 B	 = build-san
 CFLAGS	 = -O1 -g -fno-omit-frame-pointer
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -U_FORTIFY_SOURCE
@@ -40,9 +50,12 @@ LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
-TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive
+TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
+	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record
+FUZZERS	 = archive record
+FUZZ_TIME ?= 60
 
-.PHONY: all check sanitize lint install uninstall bench clean
+.PHONY: all check sanitize lint fuzz valgrind install uninstall bench clean
 
 all: $(BINS)
 
@@ -70,11 +83,30 @@ $(B)/tests/vb-mkarchive: tests/vb-mkarchive.c $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
+# The fuzz targets, each with a small driver replaying files (the seed
+# corpus and kept crashes, in make check), or with libFuzzer (make fuzz).
+$(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/driver.c \
+	    $(B)/libvb.a $(PKG_LIBS)
+
+$(B)/fuzz/%: tests/fuzz/fuzz-%.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(B)/libvb.a $(PKG_LIBS)
+
 check: $(BINS) $(TESTBINS)
 	VB_BIN=$(CURDIR)/$(B) tests/run
 
 sanitize:
 	$(MAKE) check SANITIZE=1
+
+# Each target runs FUZZ_TIME seconds from a copy of its seed corpus plus
+# what earlier runs found (build-fuzz/corpus-*); a crash stops the run and
+# leaves its input in build-fuzz/crash-*/ for tests/fuzz/regress/.
+fuzz:
+	$(MAKE) FUZZ=1 $(addprefix build-fuzz/fuzz/,$(FUZZERS))
+	tests/fuzz/run build-fuzz $(FUZZ_TIME) $(FUZZERS)
 
 # Static checks: cppcheck (suppressions, each with its reason, in
 # .cppcheck-suppressions) and shellcheck on every shell file.
@@ -103,4 +135,4 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/restore.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -90,6 +90,10 @@ record_bad(void **state)
 		"p\tsnapshot\tok\t99999999999999999999\t-\t1\t"
 		    "2026-11-27T01:00:03.412Z\tm",
 		"path\r",
+		/* Found by fuzz-record: a CR the writer could not write back. */
+		"b/backup-2026-11\r28T01-51-25-483Z.tar\tcompress\tok\t1\t-\t6\t"
+		    "2026-11-28T01:51:25.502Z\tm",
+		"p\tsnap\rshot\tok\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
 	};
 	struct vb_record r;
 	char line[256];

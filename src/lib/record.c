@@ -91,7 +91,10 @@ vb_record_parse(char *line, struct vb_record *r)
 	}
 	if (n != NFIELDS - 1)
 		return VB_LINE_BAD;
-	if (*f[0] == '\0' || *f[1] == '\0' || strlen(f[1]) >= sizeof(r->op))
+	/* A CR in the path or operation (a CRLF line, or a hostile one)
+	 * would be a path no tool can write back out: refuse it here. */
+	if (*f[0] == '\0' || *f[1] == '\0' || strlen(f[1]) >= sizeof(r->op) ||
+	    vb_has_ctl(f[0]) || vb_has_ctl(f[1]))
 		return VB_LINE_BAD;
 	r->path = f[0];
 	memcpy(r->op, f[1], strlen(f[1]) + 1);
