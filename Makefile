@@ -109,13 +109,19 @@ fuzz:
 	tests/fuzz/run build-fuzz $(FUZZ_TIME) $(FUZZERS)
 
 # Static checks: cppcheck (suppressions, each with its reason, in
-# .cppcheck-suppressions) and shellcheck on every shell file.
+# .cppcheck-suppressions), clang-tidy (checks and the reasons for those
+# left out in .clang-tidy) and shellcheck on every shell file.
 lint:
-	cppcheck --quiet --library=posix --enable=warning,performance,portability \
+	cppcheck --quiet --library=posix --library=bsd --enable=warning,performance,portability \
 	    --std=c11 -D_GNU_SOURCE -Isrc -Isrc/lib \
 	    --suppressions-list=.cppcheck-suppressions --error-exitcode=1 \
-	    src tests/*.c
-	shellcheck -x install.sh .ci/run tests/run bench/*.sh bin/vb-backup
+	    src tests/*.c tests/fuzz/*.c
+	@echo "clang-tidy (.clang-tidy) on src/ and tests/"
+	@out=$$(clang-tidy --quiet src/*.c src/lib/*.c tests/*.c \
+	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
+	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
+	    exit $$st
+	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run bench/*.sh bin/vb-backup
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 install: $(BINS)

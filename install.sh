@@ -41,7 +41,8 @@ done
 # What the build and the tests need, as Debian packages.
 PACKAGES="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev libcmocka-dev bats sqlite3 zstd xz-utils gzip tar util-linux
-time shellcheck bsdutils procps groff-base mandoc jq cppcheck"
+time shellcheck bsdutils procps groff-base mandoc jq cppcheck
+clang clang-tidy valgrind"
 
 install_deps() {
 	missing=

@@ -71,7 +71,8 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
 		    "archive %.1f%% of it; read back ok; snapshot %s%s%s",
 		    vb_compression_name(o->a.ext), lvl, (long long)res.dbbytes,
-		    res.dbbytes > 0 ? 100.0 * res.bytes / res.dbbytes : 0.0,
+		    res.dbbytes > 0 ?
+		    100.0 * (double)res.bytes / (double)res.dbbytes : 0.0,
 		    res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
 		    rc == 1 ? res.msg : "");
 		if (rc == 1)

@@ -210,7 +210,6 @@ main(int argc, char *argv[])
 		}
 	}
 	argc -= optind;
-	argv += optind;
 
 	if (argc != 0)
 		usage("no arguments besides options");

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +89,20 @@ check(sqlite3 *db)
 	return bad;
 }
 
+/* A non-negative number option, or the usage message. */
+static double
+number(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v < 0)
+		usage();
+	return v;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -114,12 +129,12 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': do_check = 1; break;
-		case 'L': slow = atol(optarg); break;
+		case 'L': slow = (long)number(optarg); break;
 		case 'm': mode = optarg; break;
-		case 'H': hold = atof(optarg); break;
-		case 'n': count = atol(optarg); break;
-		case 'p': payload = atol(optarg); break;
-		case 's': seconds = atof(optarg); break;
+		case 'H': hold = number(optarg); break;
+		case 'n': count = (long)number(optarg); break;
+		case 'p': payload = (long)number(optarg); break;
+		case 's': seconds = number(optarg); break;
 		case 'S': setup = 1; break;
 		default: usage();
 		}

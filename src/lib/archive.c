@@ -101,8 +101,8 @@ set_filter(struct archive *a, const struct vb_archive_opts *o, char *why,
 		goto fail;
 	if (o->level > 0) {
 		snprintf(num, sizeof(num), "%d", o->level);
-		if ((rc = archive_write_set_filter_option(a, NULL,
-		    "compression-level", num)) != ARCHIVE_OK)
+		if (archive_write_set_filter_option(a, NULL,
+		    "compression-level", num) != ARCHIVE_OK)
 			goto fail;
 	}
 	if (o->threads > 1) {

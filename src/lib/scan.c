@@ -123,14 +123,14 @@ vb_scan(const char *dir, struct vb_backup **out, size_t *nout, char *why,
 		return 0;
 	}
 	/* Sort pointers: the records themselves are large. */
-	if ((fp = malloc((size_t)nf * sizeof(*fp))) == NULL ||
+	if ((fp = malloc((size_t)nf * sizeof(struct found *))) == NULL ||
 	    (list = calloc((size_t)nf, sizeof(*list))) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < (size_t)nf; i++)
 		fp[i] = &f[i];
-	qsort(fp, (size_t)nf, sizeof(*fp), found_order);
+	qsort(fp, (size_t)nf, sizeof(struct found *), found_order);
 	for (i = 0; i < (size_t)nf; i++) {
 		if (b == NULL || strcmp(b->stem, fp[i]->nm.stem) != 0) {
 			b = &list[n++];
@@ -244,6 +244,7 @@ int
 vb_parse_duration(const char *s, struct vb_duration *d)
 {
 	long v;
+	int n;
 	char *end;
 
 	memset(d, 0, sizeof(*d));
@@ -256,14 +257,19 @@ vb_parse_duration(const char *s, struct vb_duration *d)
 		v = strtol(s, &end, 10);
 		if (errno != 0 || v > 100000)
 			return -1;
+		n = (int)v;
 		switch (*end) {
-		case 'y': d->years += v; break;
-		case 'm': d->months += v; break;
-		case 'w': d->days += 7 * v; break;
-		case 'd': d->days += v; break;
-		case 'h': d->hours += v; break;
+		case 'y': d->years += n; break;
+		case 'm': d->months += n; break;
+		case 'w': d->days += 7 * n; break;
+		case 'd': d->days += n; break;
+		case 'h': d->hours += n; break;
 		default: return -1;
 		}
+		/* "1d1d1d..." adds up: bound the sums as each term is. */
+		if (d->years > 100000 || d->months > 100000 ||
+		    d->days > 700000 || d->hours > 100000)
+			return -1;
 		s = end + 1;
 	}
 	return 0;

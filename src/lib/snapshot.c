@@ -206,7 +206,7 @@ verify(struct vb_tmp *t, const char *tmp, int full, char *check,
 		    tmp, strerror(errno));
 		return -1;
 	}
-	if ((rc = pthread_create(&th, NULL, hash_main, &h)) != 0) {
+	if (pthread_create(&th, NULL, hash_main, &h) != 0) {
 		hash_main(&h);	/* no thread to be had: one after the other */
 		rc = check_copy(tmp, full, check, len, s);
 	} else {

@@ -413,13 +413,13 @@ int		 vb_compress_file(const char *path,
 #define VB_MAXFILES	8	/* files of one stem: .db and archives */
 
 struct vb_backup {
+	struct timespec	 when;		/* from the name */
 	char		 stem[64];
 	enum vb_kind	 kind;
-	struct timespec	 when;		/* from the name */
 	int		 nfiles;
 	struct {
-		enum vb_ext	 ext;
 		int64_t		 bytes;	/* -1 until vb_scan_sizes */
+		enum vb_ext	 ext;
 		char		 name[96];
 	}		 files[VB_MAXFILES];
 	int		 keep;		/* set by vb_retention */

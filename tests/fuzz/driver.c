@@ -20,25 +20,19 @@ main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		FILE *fp = fopen(argv[i], "rb");
-		uint8_t *buf = NULL;
-		size_t len = 0, n;
-		uint8_t chunk[65536];
+		uint8_t *buf;
+		long len;
 
-		if (fp == NULL)
+		if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 ||
+		    (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0)
 			err(1, "%s", argv[i]);
-		while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-			uint8_t *nb = realloc(buf, len + n);
-
-			if (nb == NULL)
-				err(1, "%s", argv[i]);
-			buf = nb;
-			memcpy(buf + len, chunk, n);
-			len += n;
-		}
-		if (ferror(fp))
+		/* One byte more, so that an empty file still gets a buffer. */
+		if ((buf = malloc((size_t)len + 1)) == NULL)
 			err(1, "%s", argv[i]);
+		if (fread(buf, 1, (size_t)len, fp) != (size_t)len)
+			err(1, "%s: short read", argv[i]);
 		fclose(fp);
-		LLVMFuzzerTestOneInput(buf, len);
+		LLVMFuzzerTestOneInput(buf, (size_t)len);
 		free(buf);
 	}
 	printf("%d inputs\n", argc - 1);
