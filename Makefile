@@ -51,7 +51,8 @@ LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
-	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record
+	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record \
+	   $(B)/tests/libvbfault.so
 FUZZERS	 = archive record
 FUZZ_TIME ?= 60
 
@@ -82,6 +83,11 @@ $(B)/tests/vb-testwriter: tests/vb-testwriter.c $(B)/libvb.a $(HDR)
 $(B)/tests/vb-mkarchive: tests/vb-mkarchive.c $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# The fault-injection shim (LD_PRELOAD), never sanitized itself.
+$(B)/tests/libvbfault.so: tests/vb-faultfs.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 # The fuzz targets, each with a small driver replaying files (the seed
 # corpus and kept crashes, in make check), or with libFuzzer (make fuzz).
@@ -121,7 +127,7 @@ lint:
 	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
-	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run bench/*.sh bin/vb-backup
+	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run tests/fault-sweep bench/*.sh bin/vb-backup
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 install: $(BINS)

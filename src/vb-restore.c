@@ -321,6 +321,8 @@ restore(const struct opts *o)
 	if (o->db != NULL && vb_db_check_file(o->db, why, sizeof(why)) != 0)
 		goto fail;
 	vb_path_split(target, dir, sizeof(dir), final, sizeof(final));
+	/* What an earlier restore killed or failed midway left here. */
+	vb_clean_stale(dir, o->quiet);
 	if (verify(o->archive, dir, final, !o->quick, &c, why,
 	    sizeof(why)) != 0)
 		goto fail;

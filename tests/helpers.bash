@@ -22,7 +22,7 @@ teardown() {
 	if [ -n "${MNT:-}" ]; then
 		umount "$MNT" 2>/dev/null || true
 	fi
-	rm -rf "$T"
+	rm -rf "${T_TOP:-$T}"
 }
 
 # mkdb PATH MODE [ROWS]: a small database with the test writer's schema

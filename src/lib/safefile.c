@@ -294,7 +294,7 @@ vb_tmp_abort(struct vb_tmp *t)
 int
 vb_tmp_commit(struct vb_tmp *t)
 {
-	int rc;
+	int rc, saved;
 
 	if (fsync(t->fd) != 0) {
 		warn("fsync %s", t->name);
@@ -322,10 +322,16 @@ vb_tmp_commit(struct vb_tmp *t)
 		goto fail;
 	}
 	untrack(t);
-	/* The rename is durable only once the directory is. */
+	/* The rename is durable only once the directory is.  If that
+	 * fails, a new name is taken back: failed means no file under the
+	 * final name.  (A replacement stays: the old file is gone.) */
 	if (fsync(t->dirfd) != 0) {
 		warn("fsync directory of %s", t->final);
+		saved = errno;
+		if (!t->replace && unlinkat(t->dirfd, t->final, 0) == 0)
+			(void)fsync(t->dirfd);
 		close(t->dirfd);
+		errno = saved;
 		t->dirfd = -1;
 		return -1;
 	}
@@ -333,7 +339,9 @@ vb_tmp_commit(struct vb_tmp *t)
 	t->dirfd = -1;
 	return 0;
 fail:
+	saved = errno;	/* the caller reports why, not the cleanup's errno */
 	vb_tmp_abort(t);
+	errno = saved;
 	return -1;
 }
 

@@ -183,7 +183,8 @@ int		 vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final);
 /*
  * fsyncs the temporary, renames it to its final name (never over an
  * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
- * a warning and the temporary removed.
+ * a warning and neither the temporary nor (unless it replaced a file) the
+ * final name left.
  */
 int		 vb_tmp_commit(struct vb_tmp *t);
 /* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
