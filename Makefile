@@ -109,6 +109,10 @@ check: $(BINS) $(TESTBINS)
 sanitize:
 	VB_SOAK_ROUNDS=4 VB_SOAK_MB=60 $(MAKE) check SANITIZE=1
 
+# The whole suite with the tools and unit tests under valgrind memcheck.
+valgrind: $(BINS) $(TESTBINS)
+	tests/valgrind-run $(B)
+
 # Each target runs FUZZ_TIME seconds from a copy of its seed corpus plus
 # what earlier runs found (build-fuzz/corpus-*); a crash stops the run and
 # leaves its input in build-fuzz/crash-*/ for tests/fuzz/regress/.
@@ -129,7 +133,7 @@ lint:
 	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
-	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run tests/fault-sweep tests/kill-soak bench/*.sh bin/vb-backup
+	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run tests/fault-sweep tests/kill-soak tests/valgrind-run bench/*.sh bin/vb-backup
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 install: $(BINS)
@@ -149,4 +153,4 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/restore.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-vg
