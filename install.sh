@@ -42,6 +42,7 @@ done
 PACKAGES="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev libcmocka-dev bats sqlite3 zstd xz-utils gzip tar util-linux
 time shellcheck bsdutils procps groff-base mandoc jq cppcheck
+python3 python3-prometheus-client
 clang clang-tidy valgrind"
 
 install_deps() {

@@ -17,7 +17,7 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-kq] [-l level] [-T threads] [-z zstd|gzip|xz|none] [file ...]"
+#define SYNOPSIS "[-kq] [--progress] [-l level] [-T threads] [-z zstd|gzip|xz|none] [file ...]"
 
 /* zstd's level 3: see docs/DESIGN.md for the measurements behind it. */
 #define DEFAULT_ZSTD_LEVEL	3
@@ -39,7 +39,9 @@ help(void)
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
-	    "  -q, --quiet          no notices on stderr (errors still)\n"
+	    "  -q, --quiet          no notices or progress on stderr (errors still)\n"
+	    "      --progress       show progress even when stderr is not a\n"
+	    "                       terminal (it shows by default on one)\n"
 	    "  -T, --threads N      compression threads (zstd, xz)\n"
 	    "  -z, --compression K  zstd, gzip, xz or none (default\n"
 	    "                       $COMPRESSION, else zstd)\n"
@@ -149,6 +151,7 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "keep",	no_argument,		NULL, 'k' },
 		{ "level",	required_argument,	NULL, 'l' },
+		{ "progress",	no_argument,		NULL, 'P' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "threads",	required_argument,	NULL, 'T' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -157,7 +160,7 @@ main(int argc, char *argv[])
 	const char *kind = NULL, *level = NULL, *threads = NULL;
 	struct vb_compress_opts o;
 	uint64_t v;
-	int ch, i, maxlevel, ret = 0;
+	int ch, i, maxlevel, progress = 0, ret = 0;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "hkl:qT:Vz:", longopts,
@@ -171,6 +174,9 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			level = optarg;
+			break;
+		case 'P':
+			progress = 1;
 			break;
 		case 'q':
 			o.quiet = o.a.quiet = 1;
@@ -190,6 +196,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	vb_progress_mode(progress, o.quiet);
 
 	if (kind == NULL && (kind = vb_config("COMPRESSION")) == NULL)
 		kind = "zstd";

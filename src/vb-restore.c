@@ -25,7 +25,7 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q] [--quick-check] [-d dir] (--to path [--force] | " \
+#define SYNOPSIS "[-q | --progress] [--quick-check] [-d dir] (--to path [--force] | " \
 		"--db db | --verify-only)\n                  archive\n" \
 		"       vb-restore --list [--json] [--verify [--full-check]] [dir]"
 
@@ -76,7 +76,9 @@ help(void)
 	    "      --json         with --list: a JSON array\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
-	    "  -q, --quiet        no notices on stderr (errors still)\n"
+	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
+	    "      --progress     show progress even when stderr is not a\n"
+	    "                     terminal (it shows by default on one)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 verification or restore failed (nothing\n"
@@ -122,7 +124,8 @@ static int
 verify(const char *archive, const char *dir, const char *final, int full,
     struct copy *c, char *why, size_t wlen)
 {
-	char adir[4096], base[256], check[512];
+	char adir[4096], base[256], check[512], what[300];
+	struct vb_progress *pg;
 	struct vb_dbinfo info;
 	struct vb_name nm;
 	struct stat st;
@@ -153,6 +156,8 @@ verify(const char *archive, const char *dir, const char *final, int full,
 		close(fd);
 		return -1;
 	}
+	snprintf(what, sizeof(what), "reading %s", base);
+	pg = vb_progress_start(what, fd, VB_PROG_POS, (int64_t)st.st_size);
 	if (nm.ext == VB_EXT_DB)
 		rc = copy_raw(fd, c->t.fd, c, why, wlen);
 	else {
@@ -161,10 +166,16 @@ verify(const char *archive, const char *dir, const char *final, int full,
 		c->dbbytes = c->m.db_bytes;
 		memcpy(c->dbsha, c->m.db_sha256, sizeof(c->dbsha));
 	}
+	vb_progress_stop(pg, rc == 0);
 	close(fd);
 	if (rc != 0)
 		goto fail;
-	if ((rc = vb_db_check_path(c->path, full, check, sizeof(check))) != 0) {
+	/* integrity_check reads every page and index: minutes on GiBs. */
+	pg = vb_progress_start(full ? "integrity_check of the copy" :
+	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
+	rc = vb_db_check_path(c->path, full, check, sizeof(check));
+	vb_progress_stop(pg, rc == 0);
+	if (rc != 0) {
 		snprintf(why, wlen, "the database inside %s %s: %s", archive,
 		    rc < 0 ? "cannot be opened" : full ?
 		    "fails integrity_check" : "fails quick_check", check);
@@ -475,7 +486,8 @@ list(const char *dir, int check, int full, int json)
 int
 main(int argc, char *argv[])
 {
-	enum { DB = 256, FORCE, FULL, JSON, LIST, QUICK, TO, VERIFY, VONLY };
+	enum { DB = 256, FORCE, FULL, JSON, LIST, PROGRESS, QUICK, TO, VERIFY,
+	    VONLY };
 	static const struct option longopts[] = {
 		{ "db",		required_argument,	NULL, DB },
 		{ "dir",	required_argument,	NULL, 'd' },
@@ -484,6 +496,7 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, JSON },
 		{ "list",	no_argument,		NULL, LIST },
+		{ "progress",	no_argument,		NULL, PROGRESS },
 		{ "quick-check", no_argument,		NULL, QUICK },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "to",		required_argument,	NULL, TO },
@@ -494,7 +507,7 @@ main(int argc, char *argv[])
 	};
 	const char *ldir;
 	struct opts o;
-	int ch, do_list = 0, check = 0, full = 0, json = 0, ret;
+	int ch, do_list = 0, check = 0, full = 0, json = 0, progress = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "d:hqV", longopts, NULL)) != -1) {
@@ -523,6 +536,9 @@ main(int argc, char *argv[])
 		case JSON:
 			json = 1;
 			break;
+		case PROGRESS:
+			progress = 1;
+			break;
 		case QUICK:
 			o.quick = 1;
 			break;
@@ -544,6 +560,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	vb_progress_mode(progress, o.quiet);
 
 	if (do_list) {
 		if (o.to != NULL || o.db != NULL || o.verify_only || o.force ||

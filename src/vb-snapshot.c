@@ -15,7 +15,7 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q] [--full-check] [-d dir | -o file] db"
+#define SYNOPSIS "[-q | --progress] [--full-check] [-d dir | -o file] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -34,7 +34,9 @@ help(void)
 	    "else ./backups)\n"
 	    "  -o, --output FILE  write the snapshot to FILE instead\n"
 	    "      --full-check   run integrity_check instead of quick_check\n"
-	    "  -q, --quiet        no notices on stderr (errors still)\n"
+	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
+	    "      --progress     show progress even when stderr is not a\n"
+	    "                     terminal (it shows by default on one)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
@@ -49,6 +51,7 @@ main(int argc, char *argv[])
 		{ "full-check",	no_argument,		NULL, 'F' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "progress",	no_argument,		NULL, 'P' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -56,7 +59,7 @@ main(int argc, char *argv[])
 	struct vb_snapshot_opts o;
 	struct vb_snapshot_result s;
 	int64_t t0 = vb_monotonic_ms();
-	int ch, ret;
+	int ch, progress = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
@@ -75,6 +78,9 @@ main(int argc, char *argv[])
 		case 'o':
 			o.out = optarg;
 			break;
+		case 'P':
+			progress = 1;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -90,6 +96,7 @@ main(int argc, char *argv[])
 
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
+	vb_progress_mode(progress, o.quiet);
 	if (o.dir != NULL && o.out != NULL)
 		usage("-d and -o are exclusive");
 	o.db = argv[0];

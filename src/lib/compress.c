@@ -140,6 +140,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	struct readback rb;
 	pthread_t th;
 	struct vb_writebehind *wb;
+	struct vb_progress *pg;
+	char what[300];
 	struct vb_archive_info info;
 	struct vb_manifest m;
 	struct vb_name nm;
@@ -206,6 +208,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	threaded = pthread_create(&th, NULL, readback_main, &rb) == 0;
 	ao.mtime = nm.when.tv_sec;
 	wb = vb_writebehind_start(t.fd, -1);
+	snprintf(what, sizeof(what), "compressing %s", base);
+	pg = vb_progress_start(what, dbfd, VB_PROG_POS, st.st_size);
 	rc = vb_archive_write(t.fd, &ao, text, base, dbfd, st.st_size,
 	    res->msg, sizeof(res->msg));
 	vb_writebehind_stop(wb);
@@ -215,6 +219,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	else
 		readback_main(&rb);
 	close(rb.fd);
+	vb_progress_stop(pg, rc == 0 && rb.rc == 0);
 	if (rc != 0) {
 		char why[900];
 

@@ -236,6 +236,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	struct vb_tmp t;
 	sqlite3 *src;
 	struct vb_writebehind *wb;
+	struct vb_progress *pg;
+	char what[4200];
 	int intxn = 0, rc, wal, walfd = -1;
 
 	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
@@ -322,8 +324,11 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 		walfd = open(walpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	wb = wal ? vb_writebehind_start(t.fd, walfd) : NULL;
+	snprintf(what, sizeof(what), "copying %s", o->db);
+	pg = vb_progress_start(what, t.fd, VB_PROG_SIZE, pages * pagesize);
 	/* A WAL database's pages may be in the -wal: only SQLite reads it. */
 	rc = wal ? copy(src, tmp, s) : copy_raw(src, t.fd, pages * pagesize, s);
+	vb_progress_stop(pg, rc == 0);
 	if (rc != 0) {
 		vb_writebehind_stop(wb);
 		goto abort;
@@ -338,7 +343,10 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	src = NULL;
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
 	wb = vb_writebehind_start(t.fd, -1);
+	pg = vb_progress_start(o->full ? "integrity_check of the copy" :
+	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
 	rc = verify(&t, tmp, o->full, check, sizeof(check), s);
+	vb_progress_stop(pg, rc == 0);
 	vb_writebehind_stop(wb);
 	if (rc != 0)
 		goto abort;

@@ -98,6 +98,28 @@ int		 vb_name_parse(const char *filename, struct vb_name *n);
 /* The extension string of e, with its dot: ".db", ".tar.zst", ... */
 const char	*vb_ext_str(enum vb_ext e);
 
+/* ---- progress.c: a progress line on a terminal ---- */
+
+enum vb_prog_how {
+	VB_PROG_SIZE,		/* the size of a file being written */
+	VB_PROG_POS		/* the offset of a file being read */
+};
+
+struct vb_progress;
+
+/* Shows progress if force, or if stderr is a terminal and not quiet. */
+void		 vb_progress_mode(int force, int quiet);
+int		 vb_progress_enabled(void);
+/*
+ * Starts a line "what: done / total  pct  rate  ETA" updated four times a
+ * second from fd, if progress is shown; NULL otherwise (or on failure).
+ * With fd -1 the line shows only the time spent (a database check).
+ */
+struct vb_progress *vb_progress_start(const char *what, int fd,
+		    enum vb_prog_how how, int64_t total);
+/* Ends it with one finished line; p may be NULL. */
+void		 vb_progress_stop(struct vb_progress *p, int ok);
+
 /* ---- record.c: records on the pipes ---- */
 
 #define VB_SHA256_HEX	65	/* 64 hex digits + NUL */
