@@ -148,6 +148,23 @@ hit(enum op op, int fd, const char *path)
 	return 1;
 }
 
+/* Counts a write of *n bytes to fd: -1 if it is to fail (errno set), or
+ * 0 with *n halved if it is to come back short. */
+static int
+write_fault(int fd, size_t *n)
+{
+	if (*n == 0 || !regular(fd))
+		return 0;
+	switch (hit(OP_WRITE, fd, NULL)) {
+	case 1:
+		return -1;
+	case 2:
+		*n = *n > 1 ? *n / 2 : 1;
+		break;
+	}
+	return 0;
+}
+
 #define REAL(ret, name, ...)						\
 	static ret (*real)(__VA_ARGS__);				\
 	if (real == NULL)						\
@@ -157,11 +174,8 @@ ssize_t
 write(int fd, const void *buf, size_t n)
 {
 	REAL(ssize_t, "write", int, const void *, size_t);
-	if (n > 0 && regular(fd))
-		switch (hit(OP_WRITE, fd, NULL)) {
-		case 1: return -1;
-		case 2: n = n > 1 ? n / 2 : 1; break;
-		}
+	if (write_fault(fd, &n) != 0)
+		return -1;
 	return real(fd, buf, n);
 }
 
@@ -169,11 +183,8 @@ ssize_t
 pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	REAL(ssize_t, "pwrite", int, const void *, size_t, off_t);
-	if (n > 0 && regular(fd))
-		switch (hit(OP_WRITE, fd, NULL)) {
-		case 1: return -1;
-		case 2: n = n > 1 ? n / 2 : 1; break;
-		}
+	if (write_fault(fd, &n) != 0)
+		return -1;
 	return real(fd, buf, n, off);
 }
 
@@ -181,11 +192,8 @@ ssize_t
 pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
 	REAL(ssize_t, "pwrite64", int, const void *, size_t, off64_t);
-	if (n > 0 && regular(fd))
-		switch (hit(OP_WRITE, fd, NULL)) {
-		case 1: return -1;
-		case 2: n = n > 1 ? n / 2 : 1; break;
-		}
+	if (write_fault(fd, &n) != 0)
+		return -1;
 	return real(fd, buf, n, off);
 }
 

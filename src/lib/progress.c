@@ -13,12 +13,9 @@
 #define _GNU_SOURCE
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vb.h"
@@ -28,10 +25,7 @@
 static int enabled;
 
 struct vb_progress {
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 stop;
+	struct vb_ticker *ticker;
 	int		 fd;
 	enum vb_prog_how how;
 	int64_t		 total;
@@ -118,26 +112,12 @@ draw(struct vb_progress *p, int64_t done, int64_t ms)
 	p->shown = 1;
 }
 
-static void *
-watch(void *arg)
+static void
+tick(void *arg)
 {
 	struct vb_progress *p = arg;
-	struct timespec until;
 
-	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT &&
-		    !p->stop)
-			draw(p, sample(p), vb_monotonic_ms() - p->t0);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	draw(p, sample(p), vb_monotonic_ms() - p->t0);
 }
 
 struct vb_progress *
@@ -153,11 +133,7 @@ vb_progress_start(const char *what, int fd, enum vb_prog_how how,
 	p->how = how;
 	p->total = total;
 	p->t0 = vb_monotonic_ms();
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	if (pthread_create(&p->th, NULL, watch, p) != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
+	if ((p->ticker = vb_ticker_start(TICK_MS, tick, p)) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -172,11 +148,7 @@ vb_progress_stop(struct vb_progress *p, int ok)
 
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->th, NULL);
+	vb_ticker_stop(p->ticker);
 	ms = vb_monotonic_ms() - p->t0;
 	done = ok ? p->total : sample(p);
 	if (done < 0)
@@ -194,7 +166,5 @@ vb_progress_stop(struct vb_progress *p, int ok)
 		    "%s/s%s\n", vb_progname(), p->what, d, (long long)ms / 1000,
 		    (long long)ms % 1000 / 100, r, ok ? "" : "  (stopped)");
 	fflush(stderr);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

@@ -14,7 +14,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,53 +399,32 @@ vb_clean_stale(const char *dir, int quiet)
 #define WB_CHUNK	(8LL * 1024 * 1024)
 
 struct vb_writebehind {
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	struct vb_ticker *ticker;
 	int		 fd;
 	int		 also;
-	int		 stop;
+	off_t		 started;	/* writeback started up to here */
+	off_t		 waited;	/* and waited for up to here */
 };
 
-static void *
-writebehind_main(void *arg)
+static void
+writebehind_tick(void *arg)
 {
 	struct vb_writebehind *w = arg;
-	off_t started = 0, waited = 0;
-	struct timespec until;
 	struct stat st;
 
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 20 * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&w->cv, &w->mu, &until);
-		if (w->stop)
-			continue;
-		if (w->also != -1)
-			sync_file_range(w->also, 0, 0, SYNC_FILE_RANGE_WRITE);
-		if (fstat(w->fd, &st) != 0)
-			continue;
-		if (st.st_size - started < WB_CHUNK)
-			continue;
-		pthread_mutex_unlock(&w->mu);
-		/* Errors here are not lost: the final fsync reports them. */
-		sync_file_range(w->fd, started, st.st_size - started,
-		    SYNC_FILE_RANGE_WRITE);
-		if (started > waited)
-			sync_file_range(w->fd, waited, started - waited,
-			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-			    SYNC_FILE_RANGE_WAIT_AFTER);
-		waited = started;
-		started = st.st_size;
-		pthread_mutex_lock(&w->mu);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	if (w->also != -1)
+		sync_file_range(w->also, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (fstat(w->fd, &st) != 0 || st.st_size - w->started < WB_CHUNK)
+		return;
+	/* Errors here are not lost: the final fsync reports them. */
+	sync_file_range(w->fd, w->started, st.st_size - w->started,
+	    SYNC_FILE_RANGE_WRITE);
+	if (w->started > w->waited)
+		sync_file_range(w->fd, w->waited, w->started - w->waited,
+		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		    SYNC_FILE_RANGE_WAIT_AFTER);
+	w->waited = w->started;
+	w->started = st.st_size;
 }
 
 struct vb_writebehind *
@@ -458,11 +436,7 @@ vb_writebehind_start(int fd, int also)
 		return NULL;
 	w->fd = fd;
 	w->also = also;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, writebehind_main, w) != 0) {
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
+	if ((w->ticker = vb_ticker_start(20, writebehind_tick, w)) == NULL) {
 		free(w);
 		return NULL;
 	}
@@ -474,12 +448,6 @@ vb_writebehind_stop(struct vb_writebehind *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	vb_ticker_stop(w->ticker);
 	free(w);
 }

@@ -98,6 +98,15 @@ int		 vb_name_parse(const char *filename, struct vb_name *n);
 /* The extension string of e, with its dot: ".db", ".tar.zst", ... */
 const char	*vb_ext_str(enum vb_ext e);
 
+/* ---- ticker.c: a function called every few ms on a thread ---- */
+
+struct vb_ticker;
+
+/* Calls tick(arg) every ms milliseconds on a new thread; NULL on failure. */
+struct vb_ticker *vb_ticker_start(long ms, void (*tick)(void *), void *arg);
+/* Stops it and waits for a tick under way; t may be NULL. */
+void		 vb_ticker_stop(struct vb_ticker *t);
+
 /* ---- progress.c: a progress line on a terminal ---- */
 
 enum vb_prog_how {
