@@ -240,6 +240,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	char what[4200];
 	int intxn = 0, rc, wal, walfd = -1;
 
+	/* Every field starts unknown, whatever the caller passed. */
+	memset(s, 0, sizeof(*s));
 	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
 		return -1;
 	if (o->out != NULL) {

@@ -392,7 +392,8 @@ struct vb_snapshot_result {
 
 /*
  * Snapshots o->db, checked, fsync'd, renamed into place, mode 0600.
- * Returns 0, or -1 with s->msg saying why and nothing left behind.
+ * Fills all of *s (its old contents do not matter).  Returns 0, or -1
+ * with s->msg saying why and nothing left behind.
  */
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
