@@ -37,7 +37,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: vb-testwriter [--setup] [--mode wal|delete] "
-	    "[--seconds S] [--count N] [--payload BYTES] [--slow US] db\n"
+	    "[--seconds S] [--count N] [--payload BYTES] [--rate N] [--slow US] db\n"
 	    "       vb-testwriter --hold S db\n"
 	    "       vb-testwriter --check db\n");
 	exit(2);
@@ -113,12 +113,13 @@ main(int argc, char *argv[])
 		{ "mode",	required_argument,	NULL, 'm' },
 		{ "slow",	required_argument,	NULL, 'L' },
 		{ "payload",	required_argument,	NULL, 'p' },
+		{ "rate",	required_argument,	NULL, 'r' },
 		{ "seconds",	required_argument,	NULL, 's' },
 		{ "setup",	no_argument,		NULL, 'S' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	const char *mode = NULL;
-	double seconds = 0, hold = 0;
+	double seconds = 0, hold = 0, rate = 0;
 	long count = 0, payload = 200, n = 0, slow = 0;
 	int64_t t0, t, lat, worst = 0, total = 0;
 	int ch, do_check = 0, setup = 0;
@@ -130,6 +131,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c': do_check = 1; break;
 		case 'L': slow = (long)number(optarg); break;
+		case 'r': rate = number(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'H': hold = number(optarg); break;
 		case 'n': count = (long)number(optarg); break;
@@ -211,6 +213,18 @@ main(int argc, char *argv[])
 		sqlite3_reset(upd);
 		exec(db, "COMMIT");
 		lat = now_us() - t;
+		/* At most rate commits a second, as a real application. */
+		if (rate > 0) {
+			int64_t due = t0 + (int64_t)((double)(n + 1) * 1e6 / rate),
+			    wait = due - now_us();
+
+			if (wait > 0) {
+				struct timespec nap = { (time_t)(wait / 1000000),
+				    (long)(wait % 1000000) * 1000 };
+
+				nanosleep(&nap, NULL);
+			}
+		}
 		if (slow > 0 && lat > slow)
 			fprintf(stderr, "slow commit at %.3f s: %lld us\n",
 			    (double)(t - t0) / 1e6, (long long)lat);
