@@ -62,7 +62,6 @@ main(int argc, char *argv[])
 	int ch, progress = 0, ret;
 
 	memset(&o, 0, sizeof(o));
-	memset(&s, 0, sizeof(s));
 	while ((ch = getopt_long(argc, argv, "d:Fho:qV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -5,10 +5,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-vb_backup() {
-	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
-}
-
 conf() {
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nMAX_BACKUPS=%s\n' "$T/app.db" \
 	    "${1:-$T/backups}" "${2:-7}" >"$VB_CONF"

@@ -12,13 +12,9 @@ load helpers
 # The faults are injected, not real: run on a tmpfs where one can be
 # mounted, so that hundreds of runs do not each wait for real fsyncs.
 setup() {
-	: "${VB_BIN:?VB_BIN must name the build directory}"
-	PATH="$VB_BIN:$VB_BIN/tests:$PATH"
-	T=$(mktemp -d "${TMPDIR:-/tmp}/vb-test.XXXXXX")
+	vb_setup
 	# shellcheck disable=SC2034 # helpers.bash's teardown removes it
 	T_TOP=$T
-	export VB_CONF="$T/no-vb.conf"
-	unset DB_PATH BACKUP_DIR MAX_BACKUPS COMPRESSION
 	MNT="$T/mnt"
 	mkdir "$MNT"
 	if mount -t tmpfs -o size=256m,mode=0700 tmpfs "$MNT" 2>/dev/null; then

@@ -1,9 +1,15 @@
-# helpers.bash - shared setup for the command-line tests (bats).
+# helpers.bash - shared setup for the command-line tests (bats); the test
+# scripts they call (fault-sweep, kill-soak) source it for its helpers.
 #
 # Every test gets a fresh directory $T (removed afterwards), the built
 # tools first on PATH, and no configuration from the machine it runs on.
 
 setup() {
+	vb_setup
+}
+
+# vb_setup: what setup does, for a file that adds to it.
+vb_setup() {
 	: "${VB_BIN:?VB_BIN must name the build directory}"
 	PATH="$VB_BIN:$VB_BIN/tests:$PATH"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/vb-test.XXXXXX")
@@ -25,6 +31,11 @@ teardown() {
 	rm -rf "${T_TOP:-$T}"
 }
 
+# vb_backup ARGS...: the nightly job of this checkout.
+vb_backup() {
+	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
+}
+
 # mkdb PATH MODE [ROWS]: a small database with the test writer's schema
 # (accounts and ledger) in journal MODE (wal or delete).
 mkdb() {
@@ -38,6 +49,25 @@ bigdb() {
 	sqlite3 "$1" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
 	    FROM n WHERE i < $2 * 256) INSERT INTO ledger(account, amount, note)
 	    SELECT 1 + i % 16, 0, randomblob(3900) FROM n;"
+}
+
+# filldb PATH MB: adds about MB megabytes of half-compressible ledger rows
+# (hex text) to a mkdb database, in whatever journal mode it has.
+filldb() {
+	sqlite3 "$1" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
+	    FROM n WHERE i < $2 * 256) INSERT INTO ledger(account, amount, note)
+	    SELECT 1 + i % 16, 0, hex(randomblob(1950)) FROM n;"
+}
+
+# backup_whole FILE [PRAGMA]: a file under a backup name is whole: a raw
+# snapshot passes PRAGMA (default integrity_check), an archive verifies.
+backup_whole() {
+	case $1 in
+	*.db)
+		[ "$(sqlite3 "file:$1?immutable=1" "PRAGMA ${2:-integrity_check}")" = ok ] ;;
+	*)
+		vb-restore -q --quick-check --verify-only "$1" >/dev/null 2>&1 ;;
+	esac
 }
 
 # field N LINE: the Nth TAB-separated field of a record.

@@ -8,10 +8,6 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-vb_backup() {
-	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
-}
-
 nl=$'\n'
 tab=$'\t'
 

@@ -12,17 +12,10 @@ load helpers
 esc=$'\033'
 cr=$'\r'
 
-# shellcheck disable=SC2120 # some tests pass arguments
-vb_backup() {
-	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
-}
-
 # A database big enough that each stage runs for a while.
 progress_db() {
 	mkdb app.db wal 10
-	sqlite3 app.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
-	    FROM n WHERE i < 40 * 256) INSERT INTO ledger(account, amount, note)
-	    SELECT 1 + i % 16, 0, hex(randomblob(1950)) FROM n;"
+	filldb app.db 40
 }
 
 # on_tty COMMAND: runs the shell COMMAND with a pseudo-terminal for its

@@ -30,7 +30,6 @@ struct vb_progress {
 	enum vb_prog_how how;
 	int64_t		 total;
 	int64_t		 t0;
-	int		 shown;
 	char		 what[200];
 };
 
@@ -38,12 +37,6 @@ void
 vb_progress_mode(int force, int quiet)
 {
 	enabled = force || (!quiet && isatty(STDERR_FILENO));
-}
-
-int
-vb_progress_enabled(void)
-{
-	return enabled;
 }
 
 static int64_t
@@ -86,7 +79,6 @@ draw(struct vb_progress *p, int64_t done, int64_t ms)
 		fprintf(stderr, "\r\033[K%s: %s  %s", vb_progname(), p->what,
 		    eta);
 		fflush(stderr);
-		p->shown = 1;
 		return;
 	}
 	if (p->total > 0 && done > p->total)
@@ -109,7 +101,6 @@ draw(struct vb_progress *p, int64_t done, int64_t ms)
 	fprintf(stderr, "\r\033[K%s: %s  %s / %s  %s  %s/s%s",
 	    vb_progname(), p->what, d, t, pct, r, eta);
 	fflush(stderr);
-	p->shown = 1;
 }
 
 static void

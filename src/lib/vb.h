@@ -118,7 +118,6 @@ struct vb_progress;
 
 /* Shows progress if force, or if stderr is a terminal and not quiet. */
 void		 vb_progress_mode(int force, int quiet);
-int		 vb_progress_enabled(void);
 /*
  * Starts a line "what: done / total  pct  rate  ETA" updated four times a
  * second from fd, if progress is shown; NULL otherwise (or on failure).
