@@ -22,6 +22,8 @@
 /* zstd's level 3: see docs/DESIGN.md for the measurements behind it. */
 #define DEFAULT_ZSTD_LEVEL	3
 
+static int quiet;
+
 static void __attribute__((noreturn))
 usage(const char *why)
 {
@@ -45,10 +47,11 @@ help(void)
 	    "  -T, --threads N      compression threads (zstd, xz)\n"
 	    "  -z, --compression K  zstd, gzip, xz or none (default\n"
 	    "                       $COMPRESSION, else zstd)\n"
+	    "      --print-config   print the configuration as vb reads it\n"
 	    "  -h, --help           this help\n"
 	    "  -V, --version        print the version\n\n"
 	    "Exit status: 0 done, 1 an item failed (a failed record was\n"
-	    "written), 2 bad usage.\n");
+	    "written), 2 bad usage or configuration.\n");
 }
 
 /*
@@ -65,6 +68,8 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 	int rc;
 
 	rc = vb_compress_file(path, meta, o, &res);
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
 	if (rc >= 0) {
 		if (o->a.level > 0)
 			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
@@ -146,11 +151,13 @@ from_stdin(const struct vb_compress_opts *o)
 int
 main(int argc, char *argv[])
 {
+	enum { PRINT_CONFIG = 256 };
 	static const struct option longopts[] = {
 		{ "compression", required_argument,	NULL, 'z' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "keep",	no_argument,		NULL, 'k' },
 		{ "level",	required_argument,	NULL, 'l' },
+		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 		{ "progress",	no_argument,		NULL, 'P' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "threads",	required_argument,	NULL, 'T' },
@@ -179,7 +186,7 @@ main(int argc, char *argv[])
 			progress = 1;
 			break;
 		case 'q':
-			o.quiet = o.a.quiet = 1;
+			quiet = 1;
 			break;
 		case 'T':
 			threads = optarg;
@@ -190,16 +197,19 @@ main(int argc, char *argv[])
 		case 'z':
 			kind = optarg;
 			break;
+		case PRINT_CONFIG:
+			vb_config_print_exit();
 		default:
 			usage(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	vb_progress_mode(progress, o.quiet);
+	vb_progress_mode(progress, quiet);
+	vb_config_require();
 
-	if (kind == NULL && (kind = vb_config("COMPRESSION")) == NULL)
-		kind = "zstd";
+	if (kind == NULL)
+		kind = vb_config("COMPRESSION");
 	if (vb_compression_parse(kind, &o.a.ext, &maxlevel) != 0)
 		usage("compression must be zstd, gzip, xz or none");
 	if (level != NULL) {

@@ -23,7 +23,7 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
-		"[-n count] [--since time] db"
+		"[-n count] [--since time] db\n       vb-log --check db"
 #define BATCH	256
 
 static void __attribute__((noreturn))
@@ -41,16 +41,19 @@ help(void)
 	    "newest first (a table on a terminal, records otherwise).\n\n"
 	    "  -q, --quiet       pass nothing on to stdout\n"
 	    "      --show        print the history instead\n"
+	    "      --check       check that db can take BackupLog rows (as\n"
+	    "                    this user); write none\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default 50)\n"
 	    "      --since TIME  with --show: rows at or after TIME (UTC,\n"
 	    "                    2026-11-27 or 2026-11-27T01:00:00)\n"
+	    "      --print-config print the configuration as vb reads it\n"
 	    "  -h, --help        this help\n"
 	    "  -V, --version     print the version\n\n"
 	    "Exit status: 0 done, 1 a record could not be logged (it went\n"
-	    "to stderr and syslog) or the history could not be read, 2 bad\n"
-	    "usage.\n");
+	    "to stderr and syslog), the history could not be read or the\n"
+	    "check failed, 2 bad usage or configuration.\n");
 }
 
 /*
@@ -331,14 +334,30 @@ show(const char *path, const struct show *s)
 	return ret;
 }
 
+/* vb-log --check: can the nightly run write its rows?  The exit status. */
+static int
+check(const char *path)
+{
+	char msg[1024];
+
+	if (vb_backuplog_check(path, msg, sizeof(msg)) != 0) {
+		warnx("%s", msg);
+		return 1;
+	}
+	return printf("%s\n", msg) < 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	enum { CHECK = 256, PRINT_CONFIG };
 	static const struct option longopts[] = {
+		{ "check",	no_argument,		NULL, CHECK },
 		{ "count",	required_argument,	NULL, 'n' },
 		{ "failures",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "show",	no_argument,		NULL, 's' },
 		{ "since",	required_argument,	NULL, 'S' },
@@ -347,7 +366,7 @@ main(int argc, char *argv[])
 	};
 	struct show s;
 	uint64_t v;
-	int ch, quiet = 0, show_mode = 0, ret;
+	int ch, check_mode = 0, quiet = 0, show_mode = 0, ret;
 
 	memset(&s, 0, sizeof(s));
 	s.count = 50;
@@ -380,6 +399,11 @@ main(int argc, char *argv[])
 		case 'V':
 			vb_print_version();
 			break;
+		case CHECK:
+			check_mode = 1;
+			break;
+		case PRINT_CONFIG:
+			vb_config_print_exit();
 		default:
 			usage(NULL);
 		}
@@ -394,6 +418,8 @@ main(int argc, char *argv[])
 		usage("--failures, --json, -n and --since go with --show");
 	if (show_mode && quiet)
 		usage("-q makes no sense with --show");
+	if (check_mode && (show_mode || quiet))
+		usage("--check goes alone");
 	if (s.since != NULL && !since_ok(s.since))
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
@@ -401,7 +427,13 @@ main(int argc, char *argv[])
 		usage("the database path may not be empty or hold TAB, CR or "
 		    "newline");
 
-	ret = show_mode ? show(argv[0], &s) : log_records(argv[0], quiet);
+	vb_config_require();
+
+	if (check_mode)
+		ret = check(argv[0]);
+	else
+		ret = show_mode ? show(argv[0], &s) :
+		    log_records(argv[0], quiet);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

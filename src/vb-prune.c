@@ -40,10 +40,12 @@ help(void)
 	    "Deletes the backups in dir (default $BACKUP_DIR) that no rule\n"
 	    "keeps.  Only files named backup-<UTC time>.<ext> and\n"
 	    "pre-restore-<UTC time>.<ext> are considered; a raw .db and its\n"
-	    "archive are one backup; the newest backup is always kept.\n\n"
+	    "archive are one backup; the newest backup is always kept.\n"
+	    "With no rule given, the rules are MAX_BACKUPS (default 7),\n"
+	    "KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY and KEEP_WITHIN from the\n"
+	    "environment or vb.conf.\n\n"
 	    "  -d, --dir DIR             the backup directory\n"
-	    "      --keep N              the last N backups (default, with no\n"
-	    "                            rule: $MAX_BACKUPS, else 7)\n"
+	    "      --keep N              the last N backups\n"
 	    "      --keep-within D       all within D of the newest backup\n"
 	    "                            (D: 7d, 2w, 6m, 1y, 36h, 1y6m)\n"
 	    "      --keep-daily N        the newest of each of the last N days\n"
@@ -52,10 +54,12 @@ help(void)
 	    "      --keep-pre-restore N  the last N pre-restore copies "
 	    "(default 3)\n"
 	    "  -n, --dry-run             print what would go; delete nothing\n"
+	    "      --print-config        print the configuration as vb reads it\n"
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n\n"
 	    "Exit status: 0 done, 1 a file could not be deleted or the\n"
-	    "directory not read (a failed record was written), 2 bad usage.\n");
+	    "directory not read (a failed record was written), 2 bad usage\n"
+	    "or configuration.\n");
 }
 
 static int64_t
@@ -68,6 +72,30 @@ count(const char *opt, const char *arg)
 		usage(NULL);
 	}
 	return (int64_t)v;
+}
+
+/*
+ * The policy vb.conf and the environment set (the configuration is
+ * loaded and valid): MAX_BACKUPS and the KEEP_* rules.
+ */
+static void
+config_policy(struct vb_policy *p)
+{
+	const char *v;
+	uint64_t n;
+
+	if ((v = vb_config("MAX_BACKUPS")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->keep = (int64_t)n;
+	if ((v = vb_config("KEEP_DAILY")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->daily = (int64_t)n;
+	if ((v = vb_config("KEEP_WEEKLY")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->weekly = (int64_t)n;
+	if ((v = vb_config("KEEP_MONTHLY")) != NULL &&
+	    vb_parse_u64(v, &n) == 0)
+		p->monthly = (int64_t)n;
+	if ((v = vb_config("KEEP_WITHIN")) != NULL &&
+	    vb_parse_duration(v, &p->within_d) == 0)
+		p->within = 1;
 }
 
 /* Deletes (or lists, when dry) what the policy does not keep. */
@@ -145,7 +173,7 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 int
 main(int argc, char *argv[])
 {
-	enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE };
+	enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE, PRINT_CONFIG };
 	static const struct option longopts[] = {
 		{ "dir",		required_argument,	NULL, 'd' },
 		{ "dry-run",		no_argument,		NULL, 'n' },
@@ -156,11 +184,12 @@ main(int argc, char *argv[])
 		{ "keep-pre-restore",	required_argument,	NULL, PRE },
 		{ "keep-weekly",	required_argument,	NULL, WEEKLY },
 		{ "keep-within",	required_argument,	NULL, WITHIN },
+		{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct vb_policy p;
-	const char *dir = NULL, *max;
+	const char *dir = NULL;
 	int ch, dry = 0, given = 0, ret;
 
 	memset(&p, 0, sizeof(p));
@@ -205,6 +234,8 @@ main(int argc, char *argv[])
 		case PRE:
 			p.pre_restore = count("--keep-pre-restore", optarg);
 			break;
+		case PRINT_CONFIG:
+			vb_config_print_exit();
 		default:
 			usage(NULL);
 		}
@@ -213,10 +244,9 @@ main(int argc, char *argv[])
 
 	if (argc != 0)
 		usage("no arguments besides options");
-	if (!given) {
-		max = vb_config("MAX_BACKUPS");
-		p.keep = max != NULL ? count("MAX_BACKUPS", max) : 7;
-	}
+	vb_config_require();
+	if (!given)
+		config_policy(&p);
 	if (p.keep == 0 && !p.within && p.daily == 0 && p.weekly == 0 &&
 	    p.monthly == 0)
 		usage("that policy keeps nothing but the newest backup; "

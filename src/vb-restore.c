@@ -79,10 +79,12 @@ help(void)
 	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
+	    "      --print-config print the configuration as vb reads it\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 verification or restore failed (nothing\n"
-	    "was changed; a failed record was written), 2 bad usage.\n");
+	    "was changed; a failed record was written), 2 bad usage or\n"
+	    "configuration.\n");
 }
 
 /* Copies a raw snapshot into fd, hashing it; returns 0, or -1 (why). */
@@ -149,11 +151,14 @@ verify(const char *archive, const char *dir, const char *final, int full,
 			close(fd);
 		return -1;
 	}
-	if (vb_tmp_open(&c->t, dir, final) != 0 ||
-	    vb_path_join(c->path, sizeof(c->path), dir, c->t.name) != 0) {
-		snprintf(why, wlen, "%s: cannot create a temporary file: %s",
-		    dir, strerror(errno));
+	if (vb_tmp_open(&c->t, dir, final, why, wlen) != 0) {
 		close(fd);
+		return -1;
+	}
+	if (vb_path_join(c->path, sizeof(c->path), dir, c->t.name) != 0) {
+		snprintf(why, wlen, "%s: name too long", dir);
+		close(fd);
+		vb_tmp_abort(&c->t);
 		return -1;
 	}
 	snprintf(what, sizeof(what), "reading %s", base);
@@ -211,10 +216,11 @@ restore_to(const struct opts *o, struct copy *c, char *why, size_t wlen)
 		}
 		sqlite3_close(db);
 	}
+	char cwhy[1024];
+
 	c->t.replace = o->force;
-	if (vb_tmp_commit(&c->t) != 0) {
-		snprintf(why, wlen, "cannot put %s in place: %s", o->to,
-		    strerror(errno));
+	if (vb_tmp_commit(&c->t, cwhy, sizeof(cwhy)) != 0) {
+		snprintf(why, wlen, "cannot put %s in place: %s", o->to, cwhy);
 		return -1;
 	}
 	return 0;
@@ -242,8 +248,10 @@ restore_db(const struct opts *o, struct copy *c, const char *bdir,
 	so.db = o->db;
 	so.dir = bdir;
 	so.prefix = "pre-restore";
-	so.quiet = o->quiet;
-	if (vb_snapshot(&so, &sr) != 0) {
+	rc = vb_snapshot(&so, &sr);
+	if (!o->quiet && sr.note[0] != '\0')
+		warnx("%s", sr.note);
+	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore copy of %s failed: %s", o->db,
 		    sr.msg);
 		return -1;
@@ -254,8 +262,10 @@ restore_db(const struct opts *o, struct copy *c, const char *bdir,
 	memset(&co, 0, sizeof(co));
 	co.a.ext = VB_EXT_TAR_ZST;
 	co.a.level = 3;
-	co.quiet = co.a.quiet = o->quiet;
-	if (vb_compress_file(sr.path, &meta, &co, &cr) != 0) {
+	rc = vb_compress_file(sr.path, &meta, &co, &cr);
+	if (!o->quiet && cr.note[0] != '\0')
+		warnx("%s", cr.note);
+	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore archive failed: %s", cr.msg);
 		unlink(sr.path);
 		return -1;
@@ -333,7 +343,8 @@ restore(const struct opts *o)
 		goto fail;
 	vb_path_split(target, dir, sizeof(dir), final, sizeof(final));
 	/* What an earlier restore killed or failed midway left here. */
-	vb_clean_stale(dir, o->quiet);
+	if (vb_clean_stale(dir, why, sizeof(why)) > 0 && !o->quiet)
+		warnx("%s", why);
 	if (verify(o->archive, dir, final, !o->quick, &c, why,
 	    sizeof(why)) != 0)
 		goto fail;
@@ -486,8 +497,8 @@ list(const char *dir, int check, int full, int json)
 int
 main(int argc, char *argv[])
 {
-	enum { DB = 256, FORCE, FULL, JSON, LIST, PROGRESS, QUICK, TO, VERIFY,
-	    VONLY };
+	enum { DB = 256, FORCE, FULL, JSON, LIST, PRINT_CONFIG, PROGRESS, QUICK,
+	    TO, VERIFY, VONLY };
 	static const struct option longopts[] = {
 		{ "db",		required_argument,	NULL, DB },
 		{ "dir",	required_argument,	NULL, 'd' },
@@ -496,6 +507,7 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, JSON },
 		{ "list",	no_argument,		NULL, LIST },
+		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 		{ "progress",	no_argument,		NULL, PROGRESS },
 		{ "quick-check", no_argument,		NULL, QUICK },
 		{ "quiet",	no_argument,		NULL, 'q' },
@@ -554,6 +566,8 @@ main(int argc, char *argv[])
 		case VONLY:
 			o.verify_only = 1;
 			break;
+		case PRINT_CONFIG:
+			vb_config_print_exit();
 		default:
 			usage(NULL);
 		}
@@ -561,6 +575,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	vb_progress_mode(progress, o.quiet);
+	vb_config_require();
 
 	if (do_list) {
 		if (o.to != NULL || o.db != NULL || o.verify_only || o.force ||

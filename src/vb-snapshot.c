@@ -15,7 +15,7 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q | --progress] [--full-check] [-d dir | -o file] db"
+#define SYNOPSIS "[-n] [-q | --progress] [--full-check] [-d dir | -o file] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -34,23 +34,30 @@ help(void)
 	    "else ./backups)\n"
 	    "  -o, --output FILE  write the snapshot to FILE instead\n"
 	    "      --full-check   run integrity_check instead of quick_check\n"
+	    "  -n, --dry-run      check all a snapshot needs (the database\n"
+	    "                     readable, dir usable by this user, room\n"
+	    "                     for a copy and an archive); write nothing\n"
 	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
+	    "      --print-config print the configuration as vb reads it\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
-	    "written), 2 bad usage.\n");
+	    "written), 2 bad usage or configuration.\n");
 }
 
 int
 main(int argc, char *argv[])
 {
+	enum { PRINT_CONFIG = 256 };
 	static const struct option longopts[] = {
 		{ "dir",	required_argument,	NULL, 'd' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "full-check",	no_argument,		NULL, 'F' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 		{ "progress",	no_argument,		NULL, 'P' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -59,10 +66,10 @@ main(int argc, char *argv[])
 	struct vb_snapshot_opts o;
 	struct vb_snapshot_result s;
 	int64_t t0 = vb_monotonic_ms();
-	int ch, progress = 0, ret;
+	int ch, progress = 0, quiet = 0, ret;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:Fho:qV", longopts,
+	while ((ch = getopt_long(argc, argv, "d:Fhno:qV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -74,6 +81,9 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
+		case 'n':
+			o.dry = 1;
+			break;
 		case 'o':
 			o.out = optarg;
 			break;
@@ -81,11 +91,13 @@ main(int argc, char *argv[])
 			progress = 1;
 			break;
 		case 'q':
-			o.quiet = 1;
+			quiet = 1;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
+		case PRINT_CONFIG:
+			vb_config_print_exit();
 		default:
 			usage(NULL);
 		}
@@ -95,9 +107,10 @@ main(int argc, char *argv[])
 
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	vb_progress_mode(progress, o.quiet);
+	vb_progress_mode(progress, quiet);
 	if (o.dir != NULL && o.out != NULL)
 		usage("-d and -o are exclusive");
+	vb_config_require();
 	o.db = argv[0];
 	if (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) == NULL)
 		o.dir = "./backups";
@@ -106,8 +119,11 @@ main(int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 
 	ret = vb_snapshot(&o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
+	if (!quiet && s.note[0] != '\0')
+		warnx("%s", s.note);
 	if (ret != VB_EXIT_OK)
 		warnx("%s", s.msg);
+	/* A dry run's record names the file it would make. */
 	if (vb_emit("snapshot", ret == VB_EXIT_OK ? s.path : "-",
 	    ret == VB_EXIT_OK, ret == VB_EXIT_OK ? s.bytes : -1,
 	    ret == VB_EXIT_OK ? s.sha256 : NULL, t0, s.msg) != 0)

@@ -167,7 +167,7 @@ check_snapshot() {
 	run --separate-stderr as_nobody vb-snapshot -d "$T/backups" "$T/app.db"
 	[ "$status" -eq 1 ]
 	assert_record "$output" snapshot failed
-	[[ $stderr == *"vb-snapshot: cannot create $T/backups/.vb-tmp-"*"Permission denied"* ]]
+	[[ $stderr == *"vb-snapshot: $T/backups: not writable by nobody (uid "*"): Permission denied; make it the job user's (chown)"* ]]
 	[ -z "$(ls -A backups)" ]
 	# A directory it may not create at all.
 	run --separate-stderr as_nobody vb-snapshot -d "$T/backups/sub" "$T/app.db"

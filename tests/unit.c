@@ -285,36 +285,6 @@ paths(void **state)
 }
 
 static void
-config_file(void **state)
-{
-	char path[] = "/tmp/vb-unit-conf-XXXXXX";
-	FILE *fp;
-	int fd;
-
-	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	fputs("# vb.conf\n\nDB_PATH=/var/lib/ventry/ventry.db\n"
-	    "export BACKUP_DIR=\"/var/backups/ventry dir\"  # quoted\n"
-	    "MAX_BACKUPS=7 # comment\nMAX_BACKUPS=9\n"
-	    "COMPRESSION='gzip'\n  bad line\nEMPTY=\n", fp);
-	fclose(fp);
-	setenv("VB_CONF", path, 1);
-	unsetenv("DB_PATH");
-	unsetenv("BACKUP_DIR");
-	unsetenv("MAX_BACKUPS");
-	setenv("COMPRESSION", "xz", 1);
-	assert_string_equal(vb_config("DB_PATH"), "/var/lib/ventry/ventry.db");
-	assert_string_equal(vb_config("BACKUP_DIR"), "/var/backups/ventry dir");
-	assert_string_equal(vb_config("MAX_BACKUPS"), "9");
-	assert_string_equal(vb_config("COMPRESSION"), "xz");
-	assert_null(vb_config("EMPTY"));
-	assert_null(vb_config("NOPE"));
-	unlink(path);
-}
-
-static void
 numbers(void **state)
 {
 	char buf[32];
@@ -360,7 +330,7 @@ mkdtemp_or_fail(char *tmpl)
 static void
 tmp_commit_rules(void **state)
 {
-	char dir[] = "/tmp/vb-unit-XXXXXX", p[256];
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256], why[512];
 	struct vb_tmp t;
 	struct stat st;
 	mode_t old;
@@ -368,32 +338,170 @@ tmp_commit_rules(void **state)
 	(void)state;
 	mkdtemp_or_fail(dir);
 	old = umask(0);
-	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db"), 0);
+	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db", why,
+	    sizeof(why)), 0);
 	umask(old);
 	assert_int_equal(write(t.fd, "data", 4), 4);
-	assert_int_equal(vb_tmp_commit(&t), 0);
+	assert_int_equal(vb_tmp_commit(&t, why, sizeof(why)), 0);
 	snprintf(p, sizeof(p), "%s/backup-a.db", dir);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 4);
 
-	/* Never over an existing file; the temporary goes away. */
-	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db"), 0);
+	/* Never over an existing file; the temporary goes away; the
+	 * reason comes back, for the caller to print once. */
+	assert_int_equal(vb_tmp_open(&t, dir, "backup-a.db", why,
+	    sizeof(why)), 0);
 	assert_int_equal(write(t.fd, "other", 5), 5);
-	assert_int_equal(vb_tmp_commit(&t), -1);
+	assert_int_equal(vb_tmp_commit(&t, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot rename"));
+	assert_non_null(strstr(why, strerror(EEXIST)));
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_size, 4);
 	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-a.db", dir,
 	    (long)getpid());
 	assert_int_equal(access(p, F_OK), -1);
 
+	/* A directory that is not there: its name and the reason. */
+	snprintf(p, sizeof(p), "%s/gone", dir);
+	assert_int_equal(vb_tmp_open(&t, p, "backup-b.db", why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, p));
+	assert_non_null(strstr(why, strerror(ENOENT)));
 	rm_rf(dir);
+}
+
+/* Loads text as the configuration file; returns how many errors. */
+static int
+load_conf(const char *text)
+{
+	static char path[] = "/tmp/vb-unit-conf-XXXXXX";
+	static int fd = -1;
+
+	if (fd == -1 && (fd = mkstemp(path)) == -1)
+		fail_msg("mkstemp: %s", strerror(errno));
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, strlen(text), 0) !=
+	    (ssize_t)strlen(text))
+		fail_msg("write %s: %s", path, strerror(errno));
+	setenv("VB_CONF", path, 1);
+	vb_config_unload();
+	return vb_config_load();
+}
+
+/* The first error contains want. */
+static void
+first_error_has(const char *want)
+{
+	const char *e = vb_config_error(0);
+
+	if (e == NULL || strstr(e, want) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", e != NULL ? e :
+		    "(none)", want);
+}
+
+static void
+config_grammar(void **state)
+{
+	(void)state;
+	unsetenv("DB_PATH");
+	unsetenv("BACKUP_DIR");
+	unsetenv("MAX_BACKUPS");
+	unsetenv("COMPRESSION");
+	unsetenv("ON_SUCCESS");
+	unsetenv("ON_FAILURE");
+	unsetenv("METRICS_FILE");
+	/* Comments, export, quotes of both kinds, spaces around =, a
+	 * comment after a value, CRLF, an empty value unsetting. */
+	assert_int_equal(load_conf("# vb\n\n  export DB_PATH=/srv/a.db\n"
+	    "BACKUP_DIR = '/srv/my backups' # here\r\n"
+	    "ON_FAILURE=\"mail -s \\\"vb: $VB_SUMMARY\\\" root\"\n"
+	    "ON_SUCCESS='touch /x; echo $HOME'\n"
+	    "MAX_BACKUPS=9\nMAX_BACKUPS=\n"
+	    "METRICS_FILE= # unset, with a note\n"), 0);
+	assert_null(vb_config("METRICS_FILE"));
+	assert_string_equal(vb_config("ON_SUCCESS"), "touch /x; echo $HOME");
+	assert_string_equal(vb_config("DB_PATH"), "/srv/a.db");
+	assert_string_equal(vb_config("BACKUP_DIR"), "/srv/my backups");
+	assert_string_equal(vb_config("ON_FAILURE"),
+	    "mail -s \"vb: $VB_SUMMARY\" root");
+	/* Unset again: the default. */
+	assert_string_equal(vb_config("MAX_BACKUPS"), "7");
+	assert_string_equal(vb_config("COMPRESSION"), "zstd");
+	assert_null(vb_config("METRICS_FILE"));
+	assert_null(vb_config("NO_SUCH_KEY"));
+	/* As in the shell, # starts a comment only after a space. */
+	assert_int_equal(load_conf("ON_SUCCESS=#not-a-comment\n"), 0);
+	assert_string_equal(vb_config("ON_SUCCESS"), "#not-a-comment");
+
+	/* The environment wins, and is checked too. */
+	setenv("MAX_BACKUPS", "4", 1);
+	assert_int_equal(load_conf("MAX_BACKUPS=9\n"), 0);
+	assert_string_equal(vb_config("MAX_BACKUPS"), "4");
+	setenv("MAX_BACKUPS", "four", 1);
+	assert_int_equal(load_conf("MAX_BACKUPS=9\n"), 1);
+	first_error_has("environment: MAX_BACKUPS");
+	assert_string_equal(vb_config("MAX_BACKUPS"), "9");
+	unsetenv("MAX_BACKUPS");
+
+	/* No file at all is no configuration. */
+	setenv("VB_CONF", "/nonexistent/vb.conf", 1);
+	vb_config_unload();
+	assert_int_equal(vb_config_load(), 0);
+	assert_string_equal(vb_config("MAX_BACKUPS"), "7");
+}
+
+static void
+config_errors_name_the_line(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} bad[] = {
+		{ "MAX_BACKUP=3\n", ":1: unknown key MAX_BACKUP (did you "
+		    "mean MAX_BACKUPS?)" },
+		{ "\n\nFOO=1\n", ":3: unknown key FOO" },
+		{ "MAX_BACKUPS=abc\n", "MAX_BACKUPS must be a whole number" },
+		{ "MAX_BACKUPS=0\n", "of 1 or more" },
+		{ "MAX_BACKUPS=9#x\n", "whole number" },
+		{ "BACKUP_DIR=backups\n", "relative path" },
+		{ "BACKUP_DIR=$HOME/b\n", "a shell would interpret" },
+		{ "BACKUP_DIR='$HOME/b'\n", "never expands" },
+		{ "DB_PATH=\"/a/`id`\"\n", "never expands" },
+		{ "DB_PATH=$(touch /tmp/x)\n", "a shell would interpret" },
+		{ "DB_PATH=/a;rm -rf /\n", "a shell would interpret" },
+		{ "DB_PATH=/a/b c\n", "text after the value" },
+		{ "DB_PATH='/a\n", "single quote is not closed" },
+		{ "DB_PATH=\"/a\n", "double quote is not closed" },
+		{ "DB_PATH\n", "not a KEY=value line" },
+		{ "rm -rf /\n", "not a KEY=value line" },
+		{ "COMPRESSION=lz4\n", "zstd, gzip, xz or none" },
+		{ "HOOK_TIMEOUT=0\n", "seconds from 1" },
+		{ "KEEP_WITHIN=week\n", "duration like 7d" },
+		{ "BACKUP_INTERVAL=1d\n", "milliseconds" },
+		{ "OFFSITE=r:b\n", "not supported" },
+		{ "ENCRYPT_TO=/etc/vb/r\n", "not supported" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (load_conf(bad[i].text) != 1)
+			fail_msg("\"%s\": %d errors", bad[i].text,
+			    vb_config_load());
+		first_error_has(bad[i].want);
+	}
+	/* Every error is reported, and what parsed is still there. */
+	assert_int_equal(load_conf("FOO=1\nDB_PATH=/a.db\nBAR=2\n"), 2);
+	assert_string_equal(vb_config("DB_PATH"), "/a.db");
+	assert_null(vb_config_error(2));
+	setenv("VB_CONF", "/nonexistent/vb.conf", 1);
+	vb_config_unload();
 }
 
 static void
 mkdir_mode(void **state)
 {
-	char dir[] = "/tmp/vb-unit-XXXXXX", p[256];
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256], why[512];
 	struct stat st;
 	mode_t old;
 
@@ -401,20 +509,25 @@ mkdir_mode(void **state)
 	mkdtemp_or_fail(dir);
 	snprintf(p, sizeof(p), "%s/a/b", dir);
 	old = umask(0777);
-	assert_int_equal(vb_mkdir_p(p), 0);
+	assert_int_equal(vb_mkdir_p(p, why, sizeof(why)), 0);
 	umask(old);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	snprintf(p, sizeof(p), "%s/f", dir);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(vb_mkdir_p(p), -1);
+	assert_int_equal(vb_mkdir_p(p, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, p));
+	assert_non_null(strstr(why, "not a directory"));
+	snprintf(p, sizeof(p), "/proc/nope/x");
+	assert_int_equal(vb_mkdir_p(p, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot create directory /proc/nope"));
 	rm_rf(dir);
 }
 
 static void
 stale_only_dead_writers(void **state)
 {
-	char dir[] = "/tmp/vb-unit-XXXXXX", p[300];
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[300], note[1024];
 	pid_t dead;
 	int fd;
 
@@ -433,9 +546,10 @@ stale_only_dead_writers(void **state)
 	snprintf(p, sizeof(p), "%s/notes.txt", dir);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
 
-	assert_int_equal(vb_clean_stale(dir, 1), 1);
+	assert_int_equal(vb_clean_stale(dir, note, sizeof(note)), 1);
 	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-x.db", dir, (long)dead);
 	assert_int_equal(access(p, F_OK), -1);
+	assert_non_null(strstr(note, p));
 	snprintf(p, sizeof(p), "%s/.vb-tmp-%ld-backup-y.db", dir,
 	    (long)getppid());
 	assert_int_equal(access(p, F_OK), 0);
@@ -443,7 +557,9 @@ stale_only_dead_writers(void **state)
 	assert_int_equal(access(p, F_OK), 0);
 	snprintf(p, sizeof(p), "%s/notes.txt", dir);
 	assert_int_equal(access(p, F_OK), 0);
-	assert_int_equal(vb_clean_stale("/nonexistent/dir", 1), 0);
+	assert_int_equal(vb_clean_stale("/nonexistent/dir", note,
+	    sizeof(note)), 0);
+	assert_string_equal(note, "");
 	(void)fd;
 	rm_rf(dir);
 }
@@ -534,10 +650,11 @@ main(void)
 		cmocka_unit_test(sha256_vectors),
 		cmocka_unit_test(tmp_names),
 		cmocka_unit_test(paths),
-		cmocka_unit_test(config_file),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),
+		cmocka_unit_test(config_grammar),
+		cmocka_unit_test(config_errors_name_the_line),
 		cmocka_unit_test(stale_only_dead_writers),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(retention_rules),

@@ -109,10 +109,10 @@ set_filter(struct archive *a, const struct vb_archive_opts *o, char *why,
 		snprintf(num, sizeof(num), "%d", o->threads);
 		/* Not every libarchive has threads for every filter. */
 		if (archive_write_set_filter_option(a, NULL, "threads",
-		    num) != ARCHIVE_OK && !o->quiet)
-			fprintf(stderr, "%s: this libarchive (%s) cannot "
-			    "compress with threads; using one\n",
-			    vb_progname(), archive_version_string());
+		    num) != ARCHIVE_OK)
+			snprintf(why, wlen, "this libarchive (%s) cannot "
+			    "compress with threads; using one",
+			    archive_version_string());
 	}
 	return 0;
 fail:
@@ -172,6 +172,8 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 	ssize_t n;
 	int rc = -1;
 
+	if (wlen > 0)
+		why[0] = '\0';
 	if ((a = archive_write_new()) == NULL ||
 	    (buf = malloc(BUFSZ)) == NULL) {
 		snprintf(why, wlen, "out of memory");

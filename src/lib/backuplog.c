@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,25 +64,45 @@ vb_backuplog_columns(sqlite3 *db, const char *have[VB_LOG_NCOLS])
 	return n > 0 ? 0 : -1;
 }
 
+/* Opens path for writing, never creating it; returns 0, or -1 (why). */
+static int
+open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
+{
+	memset(l, 0, sizeof(*l));
+	if (vb_db_check_file(path, why, wlen) != 0)
+		return -1;
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
+		    sqlite3_errmsg(l->db) : "out of memory");
+		sqlite3_close(l->db);
+		l->db = NULL;
+		return -1;
+	}
+	/* SQLite falls back to read-only on a file it may not write. */
+	if (sqlite3_db_readonly(l->db, "main") == 1) {
+		snprintf(why, wlen, "%s: cannot write BackupLog there: this "
+		    "user (uid %ld) may not write the file", path,
+		    (long)getuid());
+		sqlite3_close(l->db);
+		l->db = NULL;
+		return -1;
+	}
+	vb_db_busy(l->db);
+	return 0;
+}
+
 /*
- * Opens db for writing (never creating it) and prepares the insert,
- * creating BackupLog if it is absent.  Returns 0, or -1 with a warning.
+ * Prepares the insert on an open connection, creating BackupLog if it is
+ * absent.  Returns 0, or -1 with why and the connection closed.
  */
-int
-vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
-    size_t wlen)
+static int
+prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
 	char sql[512], vals[64];
 	size_t i;
 	int n = 0;
 
-	memset(l, 0, sizeof(*l));
-	if (vb_db_check_file(path, why, wlen) != 0)
-		return -1;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	vb_db_busy(l->db);
 	if (vb_backuplog_columns(l->db, l->have) != 0) {
 		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 		    vb_backuplog_columns(l->db, l->have) != 0)
@@ -140,6 +161,49 @@ vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
+    size_t wlen)
+{
+	if (open_rw(path, l, why, wlen) != 0)
+		return -1;
+	return prepare(path, l, why, wlen);
+}
+
+int
+vb_backuplog_check(const char *path, char *msg, size_t len)
+{
+	struct vb_backuplog l;
+	int64_t rows = -1;
+	int existed, rc = -1;
+
+	if (open_rw(path, &l, msg, len) != 0)
+		return -1;
+	/* The write lock the nightly run will need, taken and given back. */
+	if (sqlite3_exec(l.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		snprintf(msg, len, "%s: cannot take the write lock: %s", path,
+		    sqlite3_errmsg(l.db));
+		sqlite3_close(l.db);
+		return -1;
+	}
+	existed = vb_backuplog_columns(l.db, l.have) == 0;
+	if (existed)
+		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
+	if (prepare(path, &l, msg, len) == 0) {
+		if (existed)
+			snprintf(msg, len, "%s: BackupLog can be written "
+			    "(%lld rows)", path, (long long)rows);
+		else
+			snprintf(msg, len, "%s: can be written; BackupLog "
+			    "will be created by the first run", path);
+		rc = 0;
+		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
+		vb_backuplog_close(&l);
+	}
+	return rc;
 }
 
 void

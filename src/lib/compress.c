@@ -141,7 +141,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	pthread_t th;
 	struct vb_writebehind *wb;
 	struct vb_progress *pg;
-	char what[300];
+	char what[1024];
 	struct vb_archive_info info;
 	struct vb_manifest m;
 	struct vb_name nm;
@@ -185,12 +185,9 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	}
 	if (vb_dir_check(dir, res->msg, sizeof(res->msg)) != 0)
 		goto fail;
-	vb_clean_stale(dir, o->quiet);
-	if (vb_tmp_open(&t, dir, final) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: cannot create a "
-		    "temporary file: %s", dir, strerror(errno));
+	vb_clean_stale(dir, res->note, sizeof(res->note));
+	if (vb_tmp_open(&t, dir, final, res->msg, sizeof(res->msg)) != 0)
 		goto fail;
-	}
 
 	/*
 	 * The read-back runs beside the writer, reading the temporary as it
@@ -246,9 +243,16 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		goto abort;
 	}
 	info = rb.info;
-	if (vb_tmp_commit(&t) != 0) {
+	if (res->msg[0] != '\0') {	/* vb_archive_write's notice */
+		size_t used = strlen(res->note);
+
+		snprintf(res->note + used, sizeof(res->note) - used, "%s%s",
+		    used > 0 ? "; " : "", res->msg);
+		res->msg[0] = '\0';
+	}
+	if (vb_tmp_commit(&t, what, sizeof(what)) != 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
-		    "%s", res->path, strerror(errno));
+		    "%s", res->path, what);
 		goto fail;
 	}
 	close(dbfd);

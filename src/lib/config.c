@@ -1,109 +1,439 @@
 /*
- * config.c - defaults from /etc/vb.conf, overridden by the environment.
+ * config.c - /etc/vb.conf and the environment, read one way for everyone.
  *
- * The file holds shell KEY=value lines (the same file vb-backup sources);
- * this reader takes the plain subset: comments, blank lines, an optional
- * "export ", and values bare or in single or double quotes.  It never
- * runs anything.
+ * Every tool and vb-backup (through `vb-TOOL --print-config`) get their
+ * settings here, so a value means the same thing to all of them.  The file
+ * is KEY=value lines, `#` comments, values bare or in single or double
+ * quotes.  Nothing in it is ever executed or expanded: it is read as root.
+ * Unknown keys, relative paths and malformed values are errors naming the
+ * file and line; an environment variable of the same name wins over it.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vb.h"
 
-#define MAXKEYS	64
+enum type {
+	T_PATH,		/* an absolute path */
+	T_COUNT,	/* a whole number, 0 or more */
+	T_COUNT1,	/* a whole number, 1 or more */
+	T_SECONDS,	/* 1 to 86400 */
+	T_MS,		/* milliseconds, 1 or more */
+	T_BUSY,		/* milliseconds, 0 to 3600000 */
+	T_DURATION,	/* 7d, 2w, 1y6m, 36h */
+	T_COMPRESSION,	/* zstd, gzip, xz, none */
+	T_COMMAND,	/* a command line for sh, run later by vb-backup */
+	T_LATER		/* in the contract, not in this version */
+};
+
+static const struct key {
+	const char	*name;
+	enum type	 type;
+	const char	*def;	/* what an unset key means, or NULL */
+} keys[] = {
+	{ "DB_PATH",		T_PATH,		NULL },
+	{ "BACKUP_DIR",		T_PATH,		NULL },
+	{ "MAX_BACKUPS",	T_COUNT1,	"7" },
+	{ "KEEP_DAILY",		T_COUNT,	NULL },
+	{ "KEEP_WITHIN",	T_DURATION,	NULL },
+	{ "KEEP_WEEKLY",	T_COUNT,	NULL },
+	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
+	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
+	{ "ENCRYPT_TO",		T_LATER,	NULL },
+	{ "OFFSITE",		T_LATER,	NULL },
+	{ "METRICS_FILE",	T_PATH,		NULL },
+	{ "ON_SUCCESS",		T_COMMAND,	NULL },
+	{ "ON_FAILURE",		T_COMMAND,	NULL },
+	{ "HOOK_TIMEOUT",	T_SECONDS,	"120" },
+	{ "BACKUP_INTERVAL",	T_MS,		"86400000" },
+	{ "VB_BUSY_MS",		T_BUSY,		"30000" },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+#define MAXERRS	16
+#define ERRLEN	512
 
 static struct {
-	char	*key;
-	char	*val;
-} conf[MAXKEYS];
-static int nconf = -1;
+	int	 loaded;
+	char	 path[4096];
+	char	*file[NKEYS];		/* the file's value, or NULL */
+	char	*env[NKEYS];		/* the environment's, or NULL */
+	int	 nerr;
+	char	 err[MAXERRS][ERRLEN];
+} cf;
 
-/* Parses one line in place; returns 0 and sets key, val, or -1. */
-static int
-parse_line(char *p, char **key, char **val)
+/* Where the next error is written (the last slot again once full). */
+static char *
+err_slot(void)
 {
-	char *k, *v, *end, q;
+	return cf.err[cf.nerr < MAXERRS ? cf.nerr++ : MAXERRS - 1];
+}
 
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p == '#' || *p == '\0')
-		return -1;
-	if (strncmp(p, "export ", 7) == 0)
-		p += 7;
-	k = p;
-	while (isalnum((unsigned char)*p) || *p == '_')
-		p++;
-	if (p == k || *p != '=')
-		return -1;
-	*p++ = '\0';
-	if (*p == '"' || *p == '\'') {
-		q = *p++;
-		v = p;
-		if ((end = strchr(p, q)) == NULL)
-			return -1;
-		*end = '\0';
-	} else {
-		v = p;
-		while (*p != '\0' && !isspace((unsigned char)*p) && *p != '#')
-			p++;
-		*p = '\0';
+/* Levenshtein distance, capped: enough to suggest a key for a typo. */
+static int
+distance(const char *a, const char *b)
+{
+	int prev[64], cur[64], i, j, la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) :
+			    (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
 	}
-	*key = k;
-	*val = v;
+	return prev[lb];
+}
+
+static int
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Checks value v of key k; where says where it came from ("file:line" or
+ * "the environment").  Returns 0, or -1 after recording the error.
+ */
+static int
+check_value(const struct key *k, const char *v, const char *where,
+    int fromfile)
+{
+	struct vb_duration d;
+	enum vb_ext ext;
+	uint64_t n;
+	int max;
+
+	if (vb_has_ctl(v)) {
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s holds a TAB, CR or newline", where, k->name);
+		return -1;
+	}
+	switch (k->type) {
+	case T_PATH:
+		if (fromfile && strpbrk(v, "$`") != NULL) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s=%s: vb takes values literally and never "
+			    "expands $ or `; write the path out in full", where,
+			    k->name, v);
+			return -1;
+		}
+		/* The environment is the operator's shell, where a relative
+		 * path means what it says; the file has no directory. */
+		if (fromfile && *v != '/') {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s=%s is a relative path; give an absolute one "
+			    "(starting with /)", where, k->name, v);
+			return -1;
+		}
+		return 0;
+	case T_COUNT:
+	case T_COUNT1:
+		if (vb_parse_u64(v, &n) != 0 || n > 1000000 ||
+		    (k->type == T_COUNT1 && n == 0)) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s must be a whole number of %d or more, not "
+			    "\"%s\"", where, k->name,
+			    k->type == T_COUNT1 ? 1 : 0, v);
+			return -1;
+		}
+		return 0;
+	case T_SECONDS:
+		if (vb_parse_u64(v, &n) != 0 || n == 0 || n > 86400) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s must be a whole number of seconds from 1 "
+			    "to 86400, not \"%s\"", where, k->name, v);
+			return -1;
+		}
+		return 0;
+	case T_MS:
+	case T_BUSY:
+		if (vb_parse_u64(v, &n) != 0 || (k->type == T_MS && n == 0) ||
+		    (k->type == T_BUSY && n > 3600000)) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s must be a whole number of milliseconds%s, "
+			    "not \"%s\"", where, k->name, k->type == T_MS ?
+			    ", 1 or more" : " up to 3600000", v);
+			return -1;
+		}
+		return 0;
+	case T_DURATION:
+		if (vb_parse_duration(v, &d) != 0) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s must be a duration like 7d, 2w, 6m, 1y or "
+			    "36h, not \"%s\"", where, k->name, v);
+			return -1;
+		}
+		return 0;
+	case T_COMPRESSION:
+		if (vb_compression_parse(v, &ext, &max) != 0) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: %s must be zstd, gzip, xz or none, not "
+			    "\"%s\"", where, k->name, v);
+			return -1;
+		}
+		return 0;
+	case T_COMMAND:
+		return 0;
+	case T_LATER:
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s is not supported by vb %s yet; remove it (vb will "
+		    "not pretend to do what it cannot)", where, k->name,
+		    VB_VERSION);
+		return -1;
+	}
 	return 0;
 }
 
-static void
-load(void)
+/*
+ * Reads a double-quoted value at p (just after the quote) into out, which
+ * may be p itself; *end is where the value ends.  Returns what follows the
+ * closing quote, or NULL if there is none.
+ */
+static char *
+double_quoted(char *p, char *out, char **end)
 {
-	const char *path = getenv("VB_CONF");
-	char *line = NULL, *k, *v;
-	size_t cap = 0;
-	FILE *fp;
-	int i;
-
-	nconf = 0;
-	if (path == NULL || *path == '\0')
-		path = "/etc/vb.conf";
-	if ((fp = fopen(path, "re")) == NULL)
-		return;
-	while (getline(&line, &cap, fp) != -1 && nconf < MAXKEYS) {
-		line[strcspn(line, "\n")] = '\0';
-		if (parse_line(line, &k, &v) != 0)
-			continue;
-		/* A later line wins, as in the shell. */
-		for (i = 0; i < nconf; i++)
-			if (strcmp(conf[i].key, k) == 0)
-				break;
-		if (i == nconf) {
-			if ((conf[i].key = strdup(k)) == NULL)
-				break;
-			nconf++;
-		} else
-			free(conf[i].val);
-		conf[i].val = strdup(v);
+	for (; *p != '"'; p++) {
+		if (*p == '\0')
+			return NULL;
+		/* The shell's escapes inside double quotes, and no others. */
+		if (*p == '\\' && p[1] != '\0' && strchr("\"\\$`", p[1]) != NULL)
+			p++;
+		*out++ = *p;
 	}
+	*end = out;
+	return p + 1;
+}
+
+/*
+ * Parses one line of the file (newline removed).  Returns 0 for a blank
+ * or comment line, 1 with *key and *val set (the line rewritten in place),
+ * -1 with the problem in why, or -2 with the problem of *key's value.
+ */
+static int
+parse_line(char *p, char **key, char **val, const char **why)
+{
+	char *k, *v, *end;
+
+	p += strspn(p, " \t");
+	if (*p == '#' || *p == '\0')
+		return 0;
+	if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+		p += 6 + strspn(p + 6, " \t");
+	k = p;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_')
+		p++;
+	end = p;
+	p += strspn(p, " \t");
+	if (end == k || *p != '=') {
+		*why = "not a KEY=value line";
+		return -1;
+	}
+	*end = '\0';
+	*key = k;
+	p++;
+	v = p + strspn(p, " \t");
+	if (*v == '#' && v > p) {
+		/* "KEY= # note": an empty value, then a comment. */
+		*val = v;
+		*v = '\0';
+		return 1;
+	}
+	p = v;
+	if (*p == '\'') {
+		v = ++p;
+		if ((p = strchr(p, '\'')) == NULL) {
+			*why = "a single quote is not closed on this line";
+			return -2;
+		}
+		end = p++;
+	} else if (*p == '"') {
+		/* Unescaped into place: the value ends before the quote. */
+		if ((p = double_quoted(p + 1, v, &end)) == NULL) {
+			*why = "a double quote is not closed on this line";
+			return -2;
+		}
+	} else {
+		/* A bare word, as the shell reads one; what a shell would
+		 * interpret is refused rather than taken differently. */
+		p += strcspn(p, " \t");
+		end = p;
+		if (strcspn(v, "\"'\\;&|<>()`$") < (size_t)(end - v)) {
+			*why = "the value holds a character a shell would "
+			    "interpret ($ ` \\ ; & | < > ( ) or a quote); put "
+			    "it in single quotes";
+			return -2;
+		}
+	}
+	p += strspn(p, " \t");
+	if (*p != '\0' && *p != '#') {
+		*why = "text after the value; quote a value that holds spaces";
+		return -2;
+	}
+	*end = '\0';
+	*val = v;
+	return 1;
+}
+
+static void
+read_file(void)
+{
+	char *line = NULL, *k, *v, where[4200];
+	const char *why;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *fp;
+	int lineno = 0, i, best, d, bestd;
+
+	if ((fp = fopen(cf.path, "re")) == NULL) {
+		/* No file is no configuration; any other failure is one. */
+		if (errno != ENOENT)
+			snprintf(err_slot(), ERRLEN,
+			    "%s: cannot read: %s", cf.path, strerror(errno));
+		return;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", cf.path, lineno);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if ((size_t)len != strlen(line)) {
+			snprintf(err_slot(), ERRLEN,
+			    "%s: a NUL byte: not a text file", where);
+			continue;
+		}
+		switch (parse_line(line, &k, &v, &why)) {
+		case 0:
+			continue;
+		case -1:
+			snprintf(err_slot(), ERRLEN, "%s: %s", where, why);
+			continue;
+		case -2:
+			snprintf(err_slot(), ERRLEN, "%s: %s: %s", where, k,
+			    why);
+			continue;
+		}
+		if ((i = find_key(k)) == -1) {
+			for (best = -1, bestd = 3, i = 0; i < (int)NKEYS; i++)
+				if ((d = distance(k, keys[i].name)) < bestd) {
+					bestd = d;
+					best = i;
+				}
+			if (best >= 0)
+				snprintf(err_slot(), ERRLEN,
+				    "%s: unknown key %s (did you mean %s?)",
+				    where, k, keys[best].name);
+			else
+				snprintf(err_slot(), ERRLEN,
+				    "%s: unknown key %s", where, k);
+			continue;
+		}
+		/* An empty value unsets the key, as in the shell. */
+		if (*v != '\0' && check_value(&keys[i], v, where, 1) != 0)
+			continue;
+		free(cf.file[i]);	/* a later line wins, as in the shell */
+		cf.file[i] = NULL;
+		if (*v != '\0' && (cf.file[i] = strdup(v)) == NULL)
+			snprintf(err_slot(), ERRLEN, "%s: out of memory", where);
+	}
+	if (ferror(fp))
+		snprintf(err_slot(), ERRLEN,
+		    "%s: cannot read: %s", cf.path, strerror(errno));
 	free(line);
 	fclose(fp);
+}
+
+int
+vb_config_load(void)
+{
+	const char *p = getenv("VB_CONF"), *v;
+	char where[128];
+	size_t i;
+
+	if (cf.loaded)
+		return cf.nerr;
+	cf.loaded = 1;
+	snprintf(cf.path, sizeof(cf.path), "%s", p != NULL && *p != '\0' ?
+	    p : "/etc/vb.conf");
+	read_file();
+	for (i = 0; i < NKEYS; i++) {
+		if ((v = getenv(keys[i].name)) == NULL || *v == '\0')
+			continue;
+		snprintf(where, sizeof(where), "environment");
+		if (check_value(&keys[i], v, where, 0) == 0)
+			cf.env[i] = (char *)v;
+	}
+	return cf.nerr;
+}
+
+void
+vb_config_unload(void)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		free(cf.file[i]);
+	memset(&cf, 0, sizeof(cf));
+}
+
+const char *
+vb_config_error(int i)
+{
+	return i >= 0 && i < cf.nerr ? cf.err[i] : NULL;
+}
+
+const char *
+vb_config_path(void)
+{
+	vb_config_load();
+	return cf.path;
 }
 
 const char *
 vb_config(const char *key)
 {
-	const char *v = getenv(key);
 	int i;
 
-	if (v != NULL && *v != '\0')
-		return v;
-	if (nconf == -1)
-		load();
-	for (i = 0; i < nconf; i++)
-		if (strcmp(conf[i].key, key) == 0 && conf[i].val != NULL &&
-		    *conf[i].val != '\0')
-			return conf[i].val;
-	return NULL;
+	vb_config_load();
+	if ((i = find_key(key)) == -1)
+		return NULL;
+	if (cf.env[i] != NULL)
+		return cf.env[i];
+	if (cf.file[i] != NULL)
+		return cf.file[i];
+	return keys[i].def;
+}
+
+int
+vb_config_print(FILE *fp)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type == T_LATER)
+			continue;
+		v = vb_config(keys[i].name);
+		fprintf(fp, "%s=%s\n", keys[i].name, v != NULL ? v : "");
+	}
+	return ferror(fp) ? -1 : 0;
 }

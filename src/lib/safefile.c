@@ -11,7 +11,6 @@
 #include <sys/types.h>
 
 #include <dirent.h>
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -136,13 +135,13 @@ toolong:
 }
 
 int
-vb_mkdir_p(const char *dir)
+vb_mkdir_p(const char *dir, char *why, size_t wlen)
 {
 	char buf[4096], *p;
 	struct stat st;
 
 	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-		warnx("%s: path too long", dir);
+		snprintf(why, wlen, "%s: path too long", dir);
 		return -1;
 	}
 	for (p = buf + 1; ; p++) {
@@ -155,11 +154,13 @@ vb_mkdir_p(const char *dir)
 			if (mkdir(buf, 0700) == 0) {
 				/* mkdir obeys the umask; the mode must not. */
 				if (chmod(buf, 0700) != 0) {
-					warn("%s", buf);
+					snprintf(why, wlen, "%s: %s", buf,
+					    strerror(errno));
 					return -1;
 				}
 			} else if (errno != EEXIST) {
-				warn("cannot create directory %s", buf);
+				snprintf(why, wlen, "cannot create directory "
+				    "%s: %s", buf, strerror(errno));
 				return -1;
 			}
 			*p = c;
@@ -168,11 +169,11 @@ vb_mkdir_p(const char *dir)
 			break;
 	}
 	if (stat(dir, &st) != 0) {
-		warn("%s", dir);
+		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		warnx("%s: not a directory", dir);
+		snprintf(why, wlen, "%s: not a directory", dir);
 		return -1;
 	}
 	return 0;
@@ -234,9 +235,10 @@ vb_tmp_pid(const char *name)
 }
 
 int
-vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final)
+vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final, char *why,
+    size_t wlen)
 {
-	int n;
+	int n, saved;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = t->dirfd = -1;
@@ -244,27 +246,33 @@ vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final)
 	    (long)getpid(), final);
 	if (n < 0 || (size_t)n >= sizeof(t->name) ||
 	    strlen(final) >= sizeof(t->final)) {
-		warnx("%s: name too long", final);
+		snprintf(why, wlen, "%s: name too long", final);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	memcpy(t->final, final, strlen(final) + 1);
 	if ((t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		warn("%s", dir);
+		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	t->fd = openat(t->dirfd, t->name,
 	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (t->fd == -1) {
-		warn("cannot create %s/%s", dir, t->name);
+		saved = errno;
+		snprintf(why, wlen, "cannot create a file in %s: %s", dir,
+		    strerror(errno));
 		close(t->dirfd);
 		t->dirfd = -1;
+		errno = saved;
 		return -1;
 	}
 	track(t);
 	/* 0600 whatever the umask: backups hold the application's data. */
 	if (fchmod(t->fd, 0600) != 0) {
-		warn("%s/%s", dir, t->name);
+		saved = errno;
+		snprintf(why, wlen, "%s/%s: %s", dir, t->name, strerror(errno));
 		vb_tmp_abort(t);
+		errno = saved;
 		return -1;
 	}
 	return 0;
@@ -291,17 +299,17 @@ vb_tmp_abort(struct vb_tmp *t)
 }
 
 int
-vb_tmp_commit(struct vb_tmp *t)
+vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen)
 {
 	int rc, saved;
 
 	if (fsync(t->fd) != 0) {
-		warn("fsync %s", t->name);
+		snprintf(why, wlen, "fsync %s: %s", t->name, strerror(errno));
 		goto fail;
 	}
 	if (close(t->fd) != 0) {
 		t->fd = -1;
-		warn("close %s", t->name);
+		snprintf(why, wlen, "close %s: %s", t->name, strerror(errno));
 		goto fail;
 	}
 	t->fd = -1;
@@ -317,7 +325,8 @@ vb_tmp_commit(struct vb_tmp *t)
 			unlinkat(t->dirfd, t->name, 0);
 	}
 	if (rc != 0) {
-		warn("cannot rename %s to %s", t->name, t->final);
+		snprintf(why, wlen, "cannot rename %s to %s: %s", t->name,
+		    t->final, strerror(errno));
 		goto fail;
 	}
 	untrack(t);
@@ -325,8 +334,9 @@ vb_tmp_commit(struct vb_tmp *t)
 	 * fails, a new name is taken back: failed means no file under the
 	 * final name.  (A replacement stays: the old file is gone.) */
 	if (fsync(t->dirfd) != 0) {
-		warn("fsync directory of %s", t->final);
 		saved = errno;
+		snprintf(why, wlen, "fsync of the directory of %s: %s",
+		    t->final, strerror(errno));
 		if (!t->replace && unlinkat(t->dirfd, t->final, 0) == 0)
 			(void)fsync(t->dirfd);
 		close(t->dirfd);
@@ -357,14 +367,17 @@ vb_fsync_dir(const char *dir)
 }
 
 int
-vb_clean_stale(const char *dir, int quiet)
+vb_clean_stale(const char *dir, char *note, size_t nlen)
 {
 	struct dirent *de;
 	struct stat st;
+	size_t used;
 	DIR *d;
 	long pid;
 	int n = 0;
 
+	if (nlen > 0)
+		note[0] = '\0';
 	if ((d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
@@ -377,11 +390,12 @@ vb_clean_stale(const char *dir, int quiet)
 		    !S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			used = strlen(note);
+			snprintf(note + used, nlen - used, "%s%s/%s (writer %ld "
+			    "no longer runs)", n == 0 ?
+			    "removed stale temporary " : ", ", dir, de->d_name,
+			    pid);
 			n++;
-			if (!quiet)
-				warnx("removed stale temporary %s/%s "
-				    "(writer %ld no longer runs)", dir,
-				    de->d_name, pid);
 		}
 	}
 	closedir(d);

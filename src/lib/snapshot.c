@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,17 +30,53 @@
 /* Read size of a rollback-journal copy. */
 #define RAW_CHUNK	(1024 * 1024)
 
-
-
-/* Returns 0 if dir has room for need bytes, else -1 with s->msg set. */
-static int
-check_room(const char *dir, int64_t need, struct vb_snapshot_result *s)
+/*
+ * The size of the newest archive in dir, for a dry run's estimate of what
+ * one more nightly needs; the database's size when there is none yet.
+ */
+static int64_t
+archive_estimate(const char *dir, int64_t dbbytes)
 {
-	char hneed[32], hfree[32];
+	struct vb_backup *list;
+	char why[256];
+	size_t n, i;
+	int j;
+	int64_t est = dbbytes;
+
+	if (vb_scan(dir, &list, &n, why, sizeof(why)) != 0)
+		return est;
+	vb_scan_sizes(dir, list, n);
+	for (i = 0; i < n && est == dbbytes; i++)
+		for (j = 0; j < list[i].nfiles; j++)
+			if (list[i].kind == VB_KIND_BACKUP &&
+			    list[i].files[j].ext != VB_EXT_DB &&
+			    list[i].files[j].bytes >= 0) {
+				est = list[i].files[j].bytes;
+				break;
+			}
+	free(list);
+	return est;
+}
+
+/*
+ * Returns 0 if dir (or, not made yet, its parent) has room for a copy of
+ * dbbytes, and for a dry run also for the archive made beside it; else -1
+ * with s->msg set.
+ */
+static int
+check_room(const char *dir, int64_t dbbytes, int dry,
+    struct vb_snapshot_result *s)
+{
+	char hneed[32], hfree[32], parent[4096], base[256];
 	struct statvfs sv;
 	uint64_t avail;
+	int64_t need = dbbytes;
 
-	if (statvfs(dir, &sv) != 0) {
+	if (dry)
+		need += archive_estimate(dir, dbbytes);
+	if (statvfs(dir, &sv) != 0 && (errno != ENOENT || vb_path_split(dir,
+	    parent, sizeof(parent), base, sizeof(base)) != 0 ||
+	    statvfs(parent, &sv) != 0)) {
 		snprintf(s->msg, sizeof(s->msg), "%s: %s", dir,
 		    strerror(errno));
 		return -1;
@@ -51,8 +88,10 @@ check_room(const char *dir, int64_t need, struct vb_snapshot_result *s)
 		return 0;
 	vb_human_bytes((uint64_t)need, hneed, sizeof(hneed));
 	vb_human_bytes(avail, hfree, sizeof(hfree));
-	snprintf(s->msg, sizeof(s->msg), "not enough space in %s: the "
-	    "snapshot needs %s, %s available", dir, hneed, hfree);
+	snprintf(s->msg, sizeof(s->msg), "not enough space in %s: %s needs "
+	    "%s, %s available; free some space or move BACKUP_DIR", dir,
+	    dry ? "a backup (snapshot and archive)" : "the snapshot", hneed,
+	    hfree);
 	return -1;
 }
 
@@ -226,86 +265,118 @@ verify(struct vb_tmp *t, const char *tmp, int full, char *check,
 	return 0;
 }
 
-int
-vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
+/* Why dir cannot be written (errno e), and what to do about it. */
+static void
+unwritable(const char *dir, int e, char *msg, size_t len)
 {
-	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
-	char mode[32], check[256];
-	int64_t pages, pagesize;
-	struct timespec when;
-	struct vb_tmp t;
-	sqlite3 *src;
-	struct vb_writebehind *wb;
-	struct vb_progress *pg;
-	char what[4200];
-	int intxn = 0, rc, wal, walfd = -1;
+	struct passwd pwbuf, *pw = NULL;
+	char who[300], buf[1024];
 
-	/* Every field starts unknown, whatever the caller passed. */
-	memset(s, 0, sizeof(*s));
-	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
-		return -1;
+	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof(buf), &pw) != 0)
+		pw = NULL;
+	snprintf(who, sizeof(who), "%s (uid %ld)", pw != NULL ? pw->pw_name :
+	    "this user", (long)getuid());
+	if (e == EROFS)
+		snprintf(msg, len, "%s: read-only file system; remount it "
+		    "read-write, or set BACKUP_DIR to a writable directory",
+		    dir);
+	else if (e == EACCES || e == EPERM)
+		snprintf(msg, len, "%s: not writable by %s: %s; make it the "
+		    "job user's (chown), or run the job as its owner", dir,
+		    who, strerror(e));
+	else
+		snprintf(msg, len, "%s: cannot write there as %s: %s", dir,
+		    who, strerror(e));
+}
+
+/*
+ * Where the snapshot goes: o->out's directory and name, or o->dir (made
+ * if missing, unless dry) and a name given later.  The directory must be
+ * one vb may use, and writable by this user.  Returns 0, or -1 (s->msg).
+ */
+static int
+prepare_dir(const struct vb_snapshot_opts *o, char *dir, size_t dlen,
+    char *final, size_t flen, struct vb_snapshot_result *s)
+{
+	char parent[4096], base[256];
+
 	if (o->out != NULL) {
-		if (vb_path_split(o->out, dir, sizeof(dir), final,
-		    sizeof(final)) != 0) {
+		if (vb_path_split(o->out, dir, dlen, final, flen) != 0) {
 			snprintf(s->msg, sizeof(s->msg), "%s: name too long",
 			    o->out);
-			goto fail;
+			return -1;
 		}
 		if (access(o->out, F_OK) == 0) {
 			snprintf(s->msg, sizeof(s->msg), "%s: file exists",
 			    o->out);
-			goto fail;
+			return -1;
 		}
 	} else {
-		snprintf(dir, sizeof(dir), "%s", o->dir);
-		if (vb_mkdir_p(dir) != 0) {
-			snprintf(s->msg, sizeof(s->msg), "%s: cannot use "
-			    "backup directory", dir);
-			goto fail;
+		snprintf(dir, dlen, "%s", o->dir);
+		if (o->dry && access(dir, F_OK) != 0 && errno == ENOENT) {
+			/* It would be made: its parent must allow that. */
+			if (vb_path_split(dir, parent, sizeof(parent), base,
+			    sizeof(base)) != 0 || access(parent, W_OK | X_OK)
+			    != 0) {
+				snprintf(s->msg, sizeof(s->msg), "%s does not "
+				    "exist and cannot be created: %s: %s", dir,
+				    parent, strerror(errno));
+				return -1;
+			}
+			return 0;
 		}
+		if (!o->dry && vb_mkdir_p(dir, s->msg, sizeof(s->msg)) != 0)
+			return -1;
 		if (vb_dir_check(dir, s->msg, sizeof(s->msg)) != 0)
-			goto fail;
+			return -1;
 	}
-	vb_clean_stale(dir, o->quiet);
+	/* access() asks as the real user: the one who runs the job. */
+	if (access(dir, W_OK | X_OK) != 0) {
+		unwritable(dir, errno, s->msg, sizeof(s->msg));
+		return -1;
+	}
+	return 0;
+}
 
-	/*
-	 * The read transaction fixes the state the snapshot copies.  In
-	 * rollback-journal mode it also holds off the application's commits
-	 * until COMMIT below, so nothing slow may happen inside it.
-	 */
+/*
+ * Opens the read transaction that fixes the state the snapshot copies,
+ * and reads its size and journal mode.  In rollback-journal mode it also
+ * holds off the application's commits until it ends, so nothing slow may
+ * happen inside it.  Returns 0, or -1 (s->msg).
+ */
+static int
+begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
+    char *mode, size_t mlen, struct vb_snapshot_result *s)
+{
 	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    vb_db_int(src, "PRAGMA page_count", &pages) != 0 ||
-	    vb_db_int(src, "PRAGMA page_size", &pagesize) != 0 ||
-	    vb_db_text(src, "PRAGMA journal_mode", mode, sizeof(mode)) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: cannot read: %s", o->db,
+	    vb_db_int(src, "PRAGMA page_count", pages) != 0 ||
+	    vb_db_int(src, "PRAGMA page_size", pagesize) != 0 ||
+	    vb_db_text(src, "PRAGMA journal_mode", mode, mlen) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: cannot read: %s", db,
 		    sqlite3_errmsg(src));
-		goto fail;
+		return -1;
 	}
-	intxn = 1;
-	when = vb_now();
-	if (o->out == NULL) {
-		vb_stamp(&when, stamp);
-		snprintf(final, sizeof(final), "%s-%s.db",
-		    o->prefix != NULL ? o->prefix : "backup", stamp);
-	}
-	if (check_room(dir, pages * pagesize, s) != 0)
-		goto fail;
-	if (vb_tmp_open(&t, dir, final) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: cannot create a "
-		    "temporary file: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if (vb_path_join(tmp, sizeof(tmp), dir, t.name) != 0 ||
-	    vb_path_join(s->path, sizeof(s->path), dir, final) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
-		goto abort;
-	}
+	return 0;
+}
+
+/*
+ * Copies the database into the open temporary t (path tmp) under the
+ * read transaction, then ends that transaction.  Returns 0, or -1 (s->msg).
+ */
+static int
+copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
+    const char *tmp, int64_t bytes, int wal, struct vb_snapshot_result *s)
+{
+	struct vb_writebehind *wb;
+	struct vb_progress *pg;
+	char what[4200], walpath[4200];
+	int rc, walfd = -1;
+
 	/*
 	 * In WAL mode the application never waits for us: yield the CPU to
 	 * it throughout.  In rollback-journal mode its commits wait until
 	 * the copy ends, so copy at full speed and yield only afterwards.
 	 */
-	wal = strcmp(mode, "wal") == 0;
 	if (wal)
 		setpriority(PRIO_PROCESS, 0, VB_NICE);
 	/*
@@ -318,54 +389,117 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	 * slow the copy to disk speed while the application waits, so it
 	 * starts only once the lock is released, and overlaps the check.
 	 */
-	walfd = -1;
 	if (wal) {
-		char walpath[4200];
-
 		snprintf(walpath, sizeof(walpath), "%s-wal", o->db);
 		walfd = open(walpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
-	wb = wal ? vb_writebehind_start(t.fd, walfd) : NULL;
+	wb = wal ? vb_writebehind_start(t->fd, walfd) : NULL;
 	snprintf(what, sizeof(what), "copying %s", o->db);
-	pg = vb_progress_start(what, t.fd, VB_PROG_SIZE, pages * pagesize);
+	pg = vb_progress_start(what, t->fd, VB_PROG_SIZE, bytes);
 	/* A WAL database's pages may be in the -wal: only SQLite reads it. */
-	rc = wal ? copy(src, tmp, s) : copy_raw(src, t.fd, pages * pagesize, s);
+	rc = wal ? copy(src, tmp, s) : copy_raw(src, t->fd, bytes, s);
 	vb_progress_stop(pg, rc == 0);
-	if (rc != 0) {
-		vb_writebehind_stop(wb);
-		goto abort;
-	}
 	vb_writebehind_stop(wb);
 	/* Only now, with no lock of SQLite's on it touched (see copy_raw). */
 	if (walfd != -1)
 		close(walfd);
 	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-	intxn = 0;
-	sqlite3_close(src);
-	src = NULL;
+	return rc;
+}
+
+/* Checks and hashes the copy, off the application's back. */
+static int
+check_and_hash(const struct vb_snapshot_opts *o, struct vb_tmp *t,
+    const char *tmp, struct vb_snapshot_result *s)
+{
+	struct vb_writebehind *wb;
+	struct vb_progress *pg;
+	char check[256];
+	int rc;
+
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
-	wb = vb_writebehind_start(t.fd, -1);
+	wb = vb_writebehind_start(t->fd, -1);
 	pg = vb_progress_start(o->full ? "integrity_check of the copy" :
 	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
-	rc = verify(&t, tmp, o->full, check, sizeof(check), s);
+	rc = verify(t, tmp, o->full, check, sizeof(check), s);
 	vb_progress_stop(pg, rc == 0);
 	vb_writebehind_stop(wb);
-	if (rc != 0)
-		goto abort;
-	if (vb_tmp_commit(&t) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "cannot put %s in place: %s",
-		    s->path, strerror(errno));
+	return rc;
+}
+
+int
+vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
+{
+	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
+	char mode[32], hneed[32];
+	int64_t pages, pagesize;
+	struct timespec when;
+	struct vb_tmp t;
+	sqlite3 *src;
+	int intxn = 0;
+
+	/* Every field starts unknown, whatever the caller passed. */
+	memset(s, 0, sizeof(*s));
+	t.dirfd = -1;
+	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
 		return -1;
+	if (prepare_dir(o, dir, sizeof(dir), final, sizeof(final), s) != 0)
+		goto fail;
+	if (!o->dry)
+		vb_clean_stale(dir, s->note, sizeof(s->note));
+	if (begin_read(src, o->db, &pages, &pagesize, mode, sizeof(mode),
+	    s) != 0)
+		goto fail;
+	intxn = 1;
+	when = vb_now();
+	if (o->out == NULL) {
+		vb_stamp(&when, stamp);
+		snprintf(final, sizeof(final), "%s-%s.db",
+		    o->prefix != NULL ? o->prefix : "backup", stamp);
+	}
+	if (vb_path_join(s->path, sizeof(s->path), dir, final) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
+		goto fail;
+	}
+	if (check_room(dir, pages * pagesize, o->dry, s) != 0)
+		goto fail;
+	if (o->dry) {
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(src);
+		s->bytes = pages * pagesize;
+		vb_human_bytes((uint64_t)s->bytes, hneed, sizeof(hneed));
+		snprintf(s->msg, sizeof(s->msg), "dry-run: %s (%s, %s) can be "
+		    "read; %s can take its copy", o->db, hneed, mode, dir);
+		return 0;
+	}
+	if (vb_tmp_open(&t, dir, final, s->msg, sizeof(s->msg)) != 0)
+		goto fail;
+	if (vb_path_join(tmp, sizeof(tmp), dir, t.name) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
+		goto fail;
+	}
+	intxn = 0;
+	if (copy_db(o, src, &t, tmp, pages * pagesize,
+	    strcmp(mode, "wal") == 0, s) != 0)
+		goto fail;
+	sqlite3_close(src);
+	src = NULL;
+	if (check_and_hash(o, &t, tmp, s) != 0)
+		goto fail;
+	if (vb_tmp_commit(&t, tmp, sizeof(tmp)) != 0) {
+		snprintf(s->msg, sizeof(s->msg), "cannot put %s in place: %s",
+		    s->path, tmp);
+		goto fail;
 	}
 	snprintf(s->msg, sizeof(s->msg), "%s=ok journal=%s pages=%lld "
 	    "page_size=%lld source=%s", o->full ? "integrity" : "quick_check",
 	    mode, (long long)pages, (long long)pagesize, o->db);
 	return 0;
-abort:
-	vb_tmp_abort(&t);
 fail:
+	vb_tmp_abort(&t);
 	if (intxn)
 		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(src);
+	s->path[0] = '\0';
 	return -1;
 }

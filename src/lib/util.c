@@ -126,3 +126,35 @@ vb_write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+/* Prints every configuration error; returns how many there were. */
+static int
+config_errors(void)
+{
+	const char *e;
+	int i, n = vb_config_load();
+
+	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
+		warnx("%s", e);
+	return n;
+}
+
+void
+vb_config_require(void)
+{
+	if (config_errors() != 0) {
+		warnx("fix %s (or point VB_CONF at another file)",
+		    vb_config_path());
+		exit(VB_EXIT_USAGE);
+	}
+}
+
+void
+vb_config_print_exit(void)
+{
+	int n = config_errors();
+
+	if (vb_config_print(stdout) != 0 || vb_close_stdout() != 0)
+		exit(VB_EXIT_FAIL);
+	exit(n != 0 ? VB_EXIT_USAGE : VB_EXIT_OK);
+}

@@ -39,6 +39,13 @@ void		 vb_help(const char *synopsis, const char *text)
 		    __attribute__((noreturn));
 /* Prints "vb-tool: version" on stdout and exits 0. */
 void		 vb_print_version(void) __attribute__((noreturn));
+/*
+ * Loads the configuration; on an error prints each one and exits 2 (a
+ * tool never runs on settings it could not read).
+ */
+void		 vb_config_require(void);
+/* --print-config: the configuration on stdout; exits 0, or 2 on errors. */
+void		 vb_config_print_exit(void) __attribute__((noreturn));
 /* Milliseconds on the monotonic clock, for durations. */
 int64_t		 vb_monotonic_ms(void);
 /* Returns 1 if s contains a TAB, CR or newline (never allowed in paths). */
@@ -200,30 +207,32 @@ struct vb_tmp {
 
 /*
  * Creates dir (and missing parents) mode 0700 whatever the umask.  An
- * existing directory is left as it is.  Returns 0, or -1 with a warning.
+ * existing directory is left as it is.  Returns 0, or -1 with why.
  */
-int		 vb_mkdir_p(const char *dir);
+int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
 /*
  * Opens dir and creates a fresh temporary for the file final (a bare name)
  * in it, mode 0600 whatever the umask.  The temporary is removed if the
  * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
- * with a warning.
+ * with why (and errno set).
  */
-int		 vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final);
+int		 vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final,
+		    char *why, size_t wlen);
 /*
  * fsyncs the temporary, renames it to its final name (never over an
  * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
- * a warning and neither the temporary nor (unless it replaced a file) the
- * final name left.
+ * why (errno set) and neither the temporary nor (unless it replaced a
+ * file) the final name left.
  */
-int		 vb_tmp_commit(struct vb_tmp *t);
+int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
 /* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
 void		 vb_tmp_abort(struct vb_tmp *t);
 /*
  * Removes temporaries in dir whose writer no longer runs; others (and
- * names vb does not make) are left alone.  Returns how many were removed.
+ * names vb does not make) are left alone.  Returns how many were removed,
+ * named in note for the operator ("" when none).
  */
-int		 vb_clean_stale(const char *dir, int quiet);
+int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
 /*
  * Starts a thread that writes fd's new data back to disk as it grows, so
  * that a large copy never builds a burst of dirty pages, and starts
@@ -329,7 +338,6 @@ struct vb_archive_opts {
 	enum vb_ext	 ext;		/* which compression */
 	int		 level;		/* 0: the filter's default */
 	int		 threads;	/* > 1: ask the filter for threads */
-	int		 quiet;
 	time_t		 mtime;		/* of both entries */
 	/* Called as data is written, if set. */
 	void		(*progress)(void *, int64_t done, int64_t total);
@@ -352,8 +360,9 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 const char	*vb_compression_name(enum vb_ext ext);
 /*
  * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
- * whose dbbytes bytes are read from dbfd.  Returns 0, or -1 with the
- * reason in why (the caller removes the file).
+ * whose dbbytes bytes are read from dbfd.  Returns 0 (why then holds a
+ * notice for the operator, or ""), or -1 with the reason in why (the
+ * caller removes the file).
  */
 int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
 		    const char *manifest, const char *dbname, int dbfd,
@@ -378,13 +387,14 @@ struct vb_snapshot_opts {
 	const char	*dir;		/* into dir/<prefix>-<UTC time>.db */
 	const char	*out;		/* or exactly this file, if not NULL */
 	const char	*prefix;	/* "backup" (NULL) or "pre-restore" */
-	int		 quiet;
 	int		 full;		/* integrity_check, not quick_check */
+	int		 dry;		/* check all a snapshot needs; copy nothing */
 };
 
 struct vb_snapshot_result {
 	char		 path[4096];	/* the snapshot, once it exists */
 	char		 msg[1024];	/* the record's message, or why not */
+	char		 note[1024];	/* for the operator: stale files removed */
 	char		 sha256[VB_SHA256_HEX];
 	int64_t		 bytes;
 };
@@ -392,7 +402,10 @@ struct vb_snapshot_result {
 /*
  * Snapshots o->db, checked, fsync'd, renamed into place, mode 0600.
  * Fills all of *s (its old contents do not matter).  Returns 0, or -1
- * with s->msg saying why and nothing left behind.
+ * with s->msg saying why and nothing left behind.  With o->dry, checks
+ * what a snapshot needs (the database readable; the directory usable by
+ * this user, or creatable; room for the copy and an archive as large as
+ * the last) and writes nothing: s->path is the name it would have.
  */
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
@@ -412,7 +425,6 @@ struct vb_snapmeta {
 struct vb_compress_opts {
 	struct vb_archive_opts	 a;
 	int			 keep;	/* keep the raw snapshot */
-	int			 quiet;
 };
 
 struct vb_compress_result {
@@ -422,6 +434,8 @@ struct vb_compress_result {
 	int64_t	 dbbytes;
 	int	 removed;		/* the raw snapshot is gone */
 	char	 msg[1024];		/* why it failed */
+	char	 note[1024];		/* for the operator: stale files
+					   removed, no threads to be had */
 };
 
 /*
@@ -510,6 +524,12 @@ int		 vb_backuplog_columns(sqlite3 *db,
  */
 int		 vb_backuplog_open(const char *path, struct vb_backuplog *l,
 		    char *why, size_t wlen);
+/*
+ * Checks that path can take BackupLog rows (writable by this user, the
+ * write lock to be had, a table vb can write or none yet) and changes
+ * nothing.  Returns 0 with what it found in msg, or -1 with why.
+ */
+int		 vb_backuplog_check(const char *path, char *msg, size_t len);
 /* Inserts one row for r (inside the caller's transaction); 0 or -1. */
 int		 vb_backuplog_insert(struct vb_backuplog *l,
 		    const struct vb_record *r);
@@ -537,10 +557,23 @@ void		 vb_json_string(FILE *fp, const char *str);
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 
 /*
- * The value of key: the environment first, then the configuration file
- * ($VB_CONF, else /etc/vb.conf).  Returns NULL when neither sets it.  The
- * returned string lives until the process ends.
+ * Reads the configuration once: $VB_CONF (else /etc/vb.conf; no file is
+ * no configuration), then the environment, which wins.  Returns how many
+ * errors it found (vb_config_error); the keys that parsed stay usable.
+ */
+int		 vb_config_load(void);
+/* Forgets what was read: the next call reads the file again. */
+void		 vb_config_unload(void);
+/* The ith error, "file:line: what is wrong", or NULL past the last. */
+const char	*vb_config_error(int i);
+/* The file read: $VB_CONF or /etc/vb.conf. */
+const char	*vb_config_path(void);
+/*
+ * The value of key: the environment, else the file, else the documented
+ * default; NULL when none.  Lives until the process ends.
  */
 const char	*vb_config(const char *key);
+/* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
+int		 vb_config_print(FILE *fp);
 
 #endif /* VB_H */
