@@ -19,6 +19,11 @@ vb_setup() {
 }
 
 teardown() {
+	vb_teardown
+}
+
+# vb_teardown: what teardown does, for a file that adds to it.
+vb_teardown() {
 	local pid
 	for pid in ${BG_PIDS:-}; do
 		kill -9 "$pid" 2>/dev/null || true

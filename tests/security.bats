@@ -82,7 +82,7 @@ tab=$'\t'
 		[ "$status" -eq 2 ]
 		DB_PATH=$bad BACKUP_DIR=b run --separate-stderr vb_backup
 		[ "$status" -eq 2 ]
-		[[ $stderr == *"must not hold a newline, TAB or CR"* ]]
+		[[ $stderr == *"DB_PATH holds a TAB, CR or newline"* ]]
 		DB_PATH=app.db BACKUP_DIR="b${nl}x" run --separate-stderr vb_backup
 		[ "$status" -eq 2 ]
 	done
