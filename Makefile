@@ -4,8 +4,9 @@
 #   make check           build and run every test (ends "N passed, N failed")
 #   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
 #   make lint            cppcheck, clang-tidy and shellcheck
-#   make fuzz            libFuzzer runs of the archive reader and the record
-#                        parser (FUZZ_TIME seconds each, default 60)
+#   make fuzz            libFuzzer runs of the archive reader, the record
+#                        parser and the vb.conf reader (FUZZ_TIME s each,
+#                        default 60)
 #   make valgrind        the command-line tests under valgrind memcheck
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make bench           benchmarks (bench/), not tests
@@ -51,9 +52,9 @@ LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
-	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record \
+	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \
 	   $(B)/tests/libvbfault.so
-FUZZERS	 = archive record
+FUZZERS	 = archive record config
 FUZZ_TIME ?= 60
 
 .PHONY: all check sanitize lint fuzz valgrind install uninstall bench clean

@@ -41,7 +41,7 @@ done
 # What the build and the tests need, as Debian packages.
 PACKAGES="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev libcmocka-dev bats sqlite3 zstd xz-utils gzip tar util-linux
-time shellcheck bsdutils procps groff-base mandoc jq cppcheck
+time shellcheck bsdutils procps groff-base mandoc jq cppcheck cron
 python3 python3-prometheus-client
 clang clang-tidy valgrind"
 

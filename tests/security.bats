@@ -119,4 +119,8 @@ tab=$'\t'
 	[ "$status" -eq 0 ]
 	[[ $output == *" inputs" ]]
 	[ "$(count_files "$here/regress/record")" -ge 1 ]
+	run --separate-stderr find "$here/corpus/config" \
+	    "$here/regress/config" -type f -exec fuzz-config {} +
+	[ "$status" -eq 0 ]
+	[[ $output == *" inputs" ]]
 }

@@ -159,6 +159,15 @@ check_snapshot() {
 	[ "$(mode_of a/b)" = 700 ]
 }
 
+@test "snapshot: a directory it cannot create: one diagnostic, the same words in the record" {
+	mkdb app.db delete
+	run --separate-stderr vb-snapshot -d /proc/nope/x app.db
+	[ "$status" -eq 1 ]
+	assert_record "$output" snapshot failed
+	[ "$stderr" = "vb-snapshot: cannot create directory /proc/nope: No such file or directory" ]
+	[ "$(field 8 "$output")" = "cannot create directory /proc/nope: No such file or directory" ]
+}
+
 @test "snapshot: an unwritable backup directory is a clear error" {
 	chmod 755 "$T"
 	mkdb app.db delete
