@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,6 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-kq] [--progress] [-l level] [-T threads] [-z zstd|gzip|xz|none] [file ...]"
-
-/* zstd's level 3: see docs/DESIGN.md for the measurements behind it. */
-#define DEFAULT_ZSTD_LEVEL	3
 
 static int quiet;
 
@@ -100,23 +98,17 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 static int
 from_stdin(const struct vb_compress_opts *o)
 {
+	struct vb_reader rd = { 0 };
 	struct vb_snapmeta meta;
 	struct vb_record r;
-	char *line = NULL, *copy = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	enum vb_line kind;
 	int ret = 0;
 
-	while ((n = getline(&line, &cap, stdin)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		free(copy);
-		if ((copy = strdup(line)) == NULL)
-			err(VB_EXIT_FAIL, "out of memory");
-		switch (vb_record_parse(copy, &r)) {
+	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
+		switch (kind) {
 		case VB_LINE_RECORD:
 			/* Every record passes on, unchanged, in order. */
-			if (puts(line) == EOF || fflush(stdout) != 0) {
+			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
 				warn("stdout");
 				ret = 1;
 			}
@@ -131,20 +123,20 @@ from_stdin(const struct vb_compress_opts *o)
 			ret |= compress_one(r.path, NULL, o);
 			break;
 		default:
-			if (*line == '\0')
+			if (*rd.line == '\0')
 				break;
 			warnx("passing on a line that is not a record: %.80s",
-			    line);
-			if (puts(line) == EOF)
+			    rd.line);
+			if (puts(rd.line) == EOF)
 				ret = 1;
 		}
 	}
-	if (ferror(stdin)) {
+	if (rd.err != 0) {
+		errno = rd.err;
 		warn("stdin");
 		ret = 1;
 	}
-	free(line);
-	free(copy);
+	vb_reader_free(&rd);
 	return ret;
 }
 
@@ -220,7 +212,7 @@ main(int argc, char *argv[])
 			usage("level out of range for this compression");
 		o.a.level = (int)v;
 	} else if (o.a.ext == VB_EXT_TAR_ZST)
-		o.a.level = DEFAULT_ZSTD_LEVEL;
+		o.a.level = VB_ZSTD_LEVEL;
 	if (threads != NULL) {
 		if (vb_parse_u64(threads, &v) != 0 || v < 1 || v > 256)
 			usage("threads must be 1 to 256");

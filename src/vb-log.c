@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -56,47 +57,54 @@ help(void)
 	    "check failed, 2 bad usage or configuration.\n");
 }
 
+/* The lines read and not yet written, and their records. */
+struct batch {
+	char		*line[BATCH];
+	struct vb_record r[BATCH];
+	char		*copy[BATCH];
+	int		 n;
+};
+
 /*
- * Writes the batch in one short transaction.  Returns 0, or -1 after
- * reporting every line of it on stderr and to syslog.
+ * Writes the batch in one short transaction and empties it.  Returns 0,
+ * or -1 after reporting every line of it on stderr and to syslog.
  */
 static int
-flush(struct vb_backuplog *l, char **batch, int n, const char *path)
+flush(struct vb_backuplog *l, struct batch *b, const char *path)
 {
-	struct vb_record r;
-	char *copy;
-	int i, ok = l->db != NULL;
+	char why[1024];
+	int i, rc = 0;
 
-	if (n == 0)
-		return 0;
-	if (ok && sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		ok = 0;
-	for (i = 0; ok && i < n; i++) {
-		if ((copy = strdup(batch[i])) == NULL) {
-			ok = 0;
-			break;
+	if (b->n > 0 && vb_backuplog_write(l, b->r, (size_t)b->n, why,
+	    sizeof(why)) != 0) {
+		if (why[0] != '\0')
+			warnx("%s", why);
+		for (i = 0; i < b->n; i++) {
+			fprintf(stderr, "%s: not logged: %s\n", vb_progname(),
+			    b->line[i]);
+			syslog(LOG_ERR, "not logged in %s: %s", path,
+			    b->line[i]);
 		}
-		vb_record_parse(copy, &r);
-		if (vb_backuplog_insert(l, &r) != 0)
-			ok = 0;
-		free(copy);
+		rc = -1;
 	}
-	if (ok && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		ok = 0;
-	if (ok)
-		return 0;
-	if (l->db != NULL) {
-		warnx("%s: cannot write BackupLog: %s", path,
-		    sqlite3_errmsg(l->db));
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	while (b->n > 0) {
+		b->n--;
+		free(b->line[b->n]);
+		free(b->copy[b->n]);
 	}
-	for (i = 0; i < n; i++) {
-		fprintf(stderr, "%s: not logged: %s\n", vb_progname(),
-		    batch[i]);
-		syslog(LOG_ERR, "not logged in %s: %s", path, batch[i]);
-	}
-	return -1;
+	return rc;
+}
+
+/* Adds the reader's current line and record to the batch. */
+static void
+add(struct batch *b, struct vb_reader *rd, const struct vb_record *r)
+{
+	if ((b->line[b->n] = strdup(rd->line)) == NULL)
+		err(VB_EXIT_FAIL, "out of memory");
+	/* The record points into the reader's copy: the batch keeps it. */
+	b->copy[b->n] = rd->copy;
+	rd->copy = NULL;
+	b->r[b->n++] = *r;
 }
 
 /* Returns 1 if stdin has a line ready without waiting. */
@@ -108,223 +116,123 @@ more_waiting(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/* vb-log DB: every record on stdin into BackupLog.  The exit status. */
 static int
 log_records(const char *path, int quiet)
 {
-	struct vb_record r;
 	struct vb_backuplog l;
-	char *line = NULL, *copy, *batch[BATCH], why[1024];
-	size_t cap = 0;
-	ssize_t len;
-	int n = 0, ret = 0;
+	struct vb_reader rd = { 0 };
+	struct vb_record r;
+	struct batch b;
+	enum vb_line kind;
+	char why[1024];
+	int ret = 0;
 
 	openlog(vb_progname(), LOG_PID, LOG_USER);
+	b.n = 0;
 	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0) {
 		warnx("%s", why);
 		ret = 1;
 	}
-	while ((len = getline(&line, &cap, stdin)) != -1) {
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (!quiet && (puts(line) == EOF || fflush(stdout) != 0)) {
+	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
+		if (!quiet && (puts(rd.line) == EOF || fflush(stdout) != 0)) {
 			warn("stdout");
 			ret = 1;
 		}
-		if ((copy = strdup(line)) == NULL)
-			err(VB_EXIT_FAIL, "out of memory");
-		if (vb_record_parse(copy, &r) != VB_LINE_RECORD) {
-			if (*line != '\0')
-				warnx("not a record, not logged: %.80s", line);
-			free(copy);
+		if (kind != VB_LINE_RECORD) {
+			if (*rd.line != '\0')
+				warnx("not a record, not logged: %.80s",
+				    rd.line);
 			continue;
 		}
-		free(copy);
-		if (n == BATCH) {
-			if (flush(&l, batch, n, path) != 0)
-				ret = 1;
-			while (n > 0)
-				free(batch[--n]);
-		}
-		if ((batch[n++] = strdup(line)) == NULL)
-			err(VB_EXIT_FAIL, "out of memory");
+		if (b.n == BATCH && flush(&l, &b, path) != 0)
+			ret = 1;
+		add(&b, &rd, &r);
 		/* Write when the pipe is quiet: never hold a lock waiting. */
-		if (!more_waiting()) {
-			if (flush(&l, batch, n, path) != 0)
-				ret = 1;
-			while (n > 0)
-				free(batch[--n]);
-		}
+		if (!more_waiting() && flush(&l, &b, path) != 0)
+			ret = 1;
 	}
-	if (flush(&l, batch, n, path) != 0)
+	if (rd.err != 0) {
+		errno = rd.err;
+		warn("stdin");
 		ret = 1;
-	while (n > 0)
-		free(batch[--n]);
-	free(line);
+	}
+	if (flush(&l, &b, path) != 0)
+		ret = 1;
+	vb_reader_free(&rd);
 	vb_backuplog_close(&l);
 	closelog();
 	return ret;
 }
 
-struct show {
-	int64_t		 count;
-	int		 failures;
-	int		 json;
-	const char	*since;
-};
-
-/* Prints one row as a JSON object (SQL NULL as null). */
+/* Prints one row as a JSON object, as its columns hold it. */
 static void
-show_json(sqlite3_stmt *st, int first)
+show_json(struct vb_list *out, sqlite3_stmt *st)
 {
-	static const char *keys[VB_LOG_NCOLS] = { "createdAt", "operation",
-	    "status", "filename", "sizeBytes", "sha256", "durationMs",
-	    "message" };
+	const char *k;
 	int i;
 
-	printf("%s\n  {", first ? "" : ",");
-	for (i = 0; i < VB_LOG_NCOLS; i++) {
-		printf("%s\"%s\": ", i > 0 ? ", " : "", keys[i]);
-		if (sqlite3_column_type(st, i) == SQLITE_NULL)
-			fputs("null", stdout);
-		else if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-			printf("%lld", sqlite3_column_int64(st, i));
+	vb_list_object(out);
+	for (i = 0; (k = vb_backuplog_column(i)) != NULL; i++) {
+		if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+			vb_list_int(out, k, sqlite3_column_int64(st, i), 1);
 		else
-			vb_json_string(stdout,
+			vb_list_str(out, k,
 			    (const char *)sqlite3_column_text(st, i));
 	}
-	putchar('}');
-}
-
-/* Accepts "2026-11-27", "2026-11-27T01:00", ... up to the full form. */
-static int
-since_ok(const char *t)
-{
-	static const char shape[] = "DDDD-DD-DDTDD:DD:DD.DDDZ";
-	size_t i, n = strlen(t);
-
-	if (n < 10 || n > sizeof(shape) - 1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (shape[i] == 'D' ? t[i] < '0' || t[i] > '9' : t[i] != shape[i])
-			return 0;
-	return 1;
-}
-
-/* A column's text with TAB, CR and newline made spaces, into buf. */
-static const char *
-text(sqlite3_stmt *st, int i, char *buf, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t j;
-
-	if (t == NULL)
-		return NULL;
-	snprintf(buf, len, "%s", (const char *)t);
-	for (j = 0; buf[j] != '\0'; j++)
-		if (buf[j] == '\t' || buf[j] == '\n' || buf[j] == '\r')
-			buf[j] = ' ';
-	return buf;
 }
 
 /* Prints one row: aligned on a terminal, a record otherwise. */
 static int
-show_row(sqlite3_stmt *st, int tty)
+show_row(struct vb_list *out, sqlite3_stmt *st)
 {
-	char when[64], op[32], status[32], file[4096], sha[128], msg[4096];
+	struct vb_log_row row;
 	char size[32];
-	const char *f, *sh;
-	struct vb_record r;
 
-	text(st, 0, when, sizeof(when));
-	text(st, 1, op, sizeof(op));
-	text(st, 2, status, sizeof(status));
-	f = text(st, 3, file, sizeof(file));
-	sh = text(st, 5, sha, sizeof(sha));
-	if (text(st, 7, msg, sizeof(msg)) == NULL)
-		msg[0] = '\0';
-	if (tty) {
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
-			snprintf(size, sizeof(size), "-");
-		else
-			vb_human_bytes((uint64_t)sqlite3_column_int64(st, 4),
-			    size, sizeof(size));
-		return printf("%-24s  %-9s  %-7s  %10s  %7lld ms  %s%s%s\n",
-		    when, op, status, size,
-		    (long long)sqlite3_column_int64(st, 6),
-		    f != NULL ? f : "-", msg[0] != '\0' ? "  " : "", msg) < 0;
+	if (out->form == VB_LIST_JSON) {
+		show_json(out, st);
+		return 0;
 	}
-	memset(&r, 0, sizeof(r));
-	r.path = f != NULL && *f != '\0' ? file : (char *)"-";
-	snprintf(r.op, sizeof(r.op), "%s", op);
-	r.ok = strcmp(status, "success") == 0;
-	r.bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int64(st, 4);
-	if (sh != NULL && strlen(sh) == VB_SHA256_HEX - 1)
-		memcpy(r.sha256, sh, VB_SHA256_HEX);
-	r.ms = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int64(st, 6);
-	snprintf(r.time, sizeof(r.time), "%s", when);
-	r.msg = msg;
-	return vb_record_write(stdout, &r);
+	vb_backuplog_row(st, &row);
+	if (out->form == VB_LIST_RECORDS)
+		return vb_record_write(stdout, &row.r);
+	if (row.r.bytes < 0)
+		snprintf(size, sizeof(size), "-");
+	else
+		vb_human_bytes((uint64_t)row.r.bytes, size, sizeof(size));
+	return printf("%-24s  %-9s  %-7s  %10s  %7lld ms  %s%s%s\n", row.when,
+	    row.r.op, row.status, size, (long long)(row.r.ms < 0 ? 0 :
+	    row.r.ms), row.file[0] != '\0' ? row.file : "-",
+	    row.msg[0] != '\0' ? "  " : "", row.msg) < 0;
 }
 
 /* vb-log --show: the history, newest first.  Returns the exit status. */
 static int
-show(const char *path, const struct show *s)
+show(const char *path, const struct vb_log_query *q, int json)
 {
-	const char *have[VB_LOG_NCOLS];
-	char why[1024], sql[1024];
-	sqlite3_stmt *st = NULL;
+	struct vb_list out;
+	sqlite3_stmt *st;
 	sqlite3 *db;
-	size_t i;
-	int rc, ret = 0, n = 0, tty = isatty(STDOUT_FILENO);
+	char why[1024];
+	int rc, ret = 0;
 
-	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL) {
+	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL ||
+	    vb_backuplog_query(db, path, q, &st, why, sizeof(why)) != 0) {
 		warnx("%s", why);
-		return 1;
-	}
-	if (vb_backuplog_columns(db, have) != 0 || have[0] == NULL) {
-		warnx("%s: no BackupLog table with a createdAt column", path);
 		sqlite3_close(db);
 		return 1;
 	}
-	snprintf(sql, sizeof(sql), "SELECT ");
-	for (i = 0; i < VB_LOG_NCOLS; i++)
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s%s%s%s", i > 0 ? ", " : "", have[i] != NULL ? "\"" : "",
-		    have[i] != NULL ? have[i] : "NULL",
-		    have[i] != NULL ? "\"" : "");
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-	    " FROM BackupLog WHERE %s AND (?1 IS NULL OR \"%s\" >= ?1) "
-	    "ORDER BY \"%s\" DESC, rowid DESC LIMIT ?2",
-	    s->failures && have[2] != NULL ? "\"status\" <> 'success'" : "1",
-	    have[0], have[0]);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		warnx("%s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return 1;
-	}
-	if (s->since != NULL)
-		sqlite3_bind_text(st, 1, s->since, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->count);
-	if (s->json)
-		tty = 0;
-	if (tty)
+	vb_list_begin(&out, json);
+	if (out.form == VB_LIST_TABLE)
 		printf("%-24s  %-9s  %-7s  %10s  %10s  %s\n", "createdAt",
 		    "operation", "status", "size", "duration", "file  message");
-	if (s->json)
-		putchar('[');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (s->json)
-			show_json(st, n++ == 0);
-		else if (show_row(st, tty) != 0) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (show_row(&out, st) != 0) {
 			warn("stdout");
 			ret = 1;
 			break;
 		}
-	}
-	if (s->json)
-		printf("%s]\n", n > 0 ? "\n" : "");
+	vb_list_end(&out);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		warnx("%s: %s", path, sqlite3_errmsg(db));
 		ret = 1;
@@ -350,51 +258,39 @@ check(const char *path)
 int
 main(int argc, char *argv[])
 {
-	enum { CHECK = 256, PRINT_CONFIG };
+	enum { CHECK = 256, FAILURES, JSON, PRINT_CONFIG, SHOW, SINCE };
 	static const struct option longopts[] = {
 		{ "check",	no_argument,		NULL, CHECK },
 		{ "count",	required_argument,	NULL, 'n' },
-		{ "failures",	no_argument,		NULL, 'f' },
+		{ "failures",	no_argument,		NULL, FAILURES },
 		{ "help",	no_argument,		NULL, 'h' },
-		{ "json",	no_argument,		NULL, 'j' },
+		{ "json",	no_argument,		NULL, JSON },
 		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "show",	no_argument,		NULL, 's' },
-		{ "since",	required_argument,	NULL, 'S' },
+		{ "show",	no_argument,		NULL, SHOW },
+		{ "since",	required_argument,	NULL, SINCE },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct show s;
+	struct vb_log_query q = { 0, NULL, 50 };
 	uint64_t v;
-	int ch, check_mode = 0, quiet = 0, show_mode = 0, ret;
+	int ch, check_mode = 0, counted = 0, json = 0, quiet = 0;
+	int show_mode = 0, ret;
 
-	memset(&s, 0, sizeof(s));
-	s.count = 50;
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'f':
-			s.failures = 1;
-			break;
 		case 'h':
 			help();
-			break;
-		case 'j':
-			s.json = 1;
 			break;
 		case 'n':
 			if (vb_parse_u64(optarg, &v) != 0 || v < 1 ||
 			    v > 1000000000)
 				usage("-n needs a count of 1 or more");
-			s.count = (int64_t)v;
+			q.count = (int64_t)v;
+			counted = 1;
 			break;
 		case 'q':
 			quiet = 1;
-			break;
-		case 's':
-			show_mode = 1;
-			break;
-		case 'S':
-			s.since = optarg;
 			break;
 		case 'V':
 			vb_print_version();
@@ -402,8 +298,20 @@ main(int argc, char *argv[])
 		case CHECK:
 			check_mode = 1;
 			break;
+		case FAILURES:
+			q.failures = 1;
+			break;
+		case JSON:
+			json = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case SHOW:
+			show_mode = 1;
+			break;
+		case SINCE:
+			q.since = optarg;
+			break;
 		default:
 			usage(NULL);
 		}
@@ -413,27 +321,24 @@ main(int argc, char *argv[])
 
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	if (!show_mode && (s.failures || s.json || s.since != NULL ||
-	    s.count != 50))
+	if (!show_mode && (q.failures || json || q.since != NULL || counted))
 		usage("--failures, --json, -n and --since go with --show");
-	if (show_mode && quiet)
-		usage("-q makes no sense with --show");
-	if (check_mode && (show_mode || quiet))
-		usage("--check goes alone");
-	if (s.since != NULL && !since_ok(s.since))
+	if ((show_mode && quiet) || (check_mode && (show_mode || quiet)))
+		usage("-q, --show and --check go alone");
+	if (q.since != NULL && vb_parse_iso_prefix(q.since) != 0)
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
 	if (*argv[0] == '\0' || vb_has_ctl(argv[0]))
 		usage("the database path may not be empty or hold TAB, CR or "
 		    "newline");
-
 	vb_config_require();
 
 	if (check_mode)
 		ret = check(argv[0]);
+	else if (show_mode)
+		ret = show(argv[0], &q, json);
 	else
-		ret = show_mode ? show(argv[0], &s) :
-		    log_records(argv[0], quiet);
+		ret = log_records(argv[0], quiet);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -69,6 +69,7 @@ static int
 open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
 	memset(l, 0, sizeof(*l));
+	l->path = path;
 	if (vb_db_check_file(path, why, wlen) != 0)
 		return -1;
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
@@ -216,24 +217,123 @@ vb_backuplog_close(struct vb_backuplog *l)
 }
 
 int
+vb_backuplog_write(struct vb_backuplog *l, const struct vb_record *r,
+    size_t n, char *why, size_t wlen)
+{
+	size_t i;
+
+	if (wlen > 0)
+		why[0] = '\0';
+	if (l->db == NULL)
+		return -1;	/* vb_backuplog_open said why */
+	/* One short transaction: the application waits for no more. */
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (vb_backuplog_insert(l, &r[i]) != 0)
+			goto fail;
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+fail:
+	snprintf(why, wlen, "%s: cannot write BackupLog: %s", l->path,
+	    sqlite3_errmsg(l->db));
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
 vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
     size_t wlen)
 {
 	struct vb_backuplog l;
-	int rc = -1;
+	int rc;
 
 	if (vb_backuplog_open(path, &l, why, wlen) != 0)
 		return -1;
-	if (sqlite3_exec(l.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-	    SQLITE_OK && vb_backuplog_insert(&l, r) == 0 &&
-	    sqlite3_exec(l.db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-		rc = 0;
-	else {
-		snprintf(why, wlen, "%s: cannot write BackupLog: %s", path,
-		    sqlite3_errmsg(l.db));
-		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	rc = vb_backuplog_write(&l, r, 1, why, wlen);
 	vb_backuplog_close(&l);
 	return rc;
 }
 
+const char *
+vb_backuplog_column(int i)
+{
+	return i >= 0 && i < VB_LOG_NCOLS ? cols[i][0] : NULL;
+}
+
+int
+vb_backuplog_query(sqlite3 *db, const char *path,
+    const struct vb_log_query *q, sqlite3_stmt **st, char *why, size_t wlen)
+{
+	const char *have[VB_LOG_NCOLS];
+	char sql[1024];
+	size_t i;
+
+	*st = NULL;
+	if (vb_backuplog_columns(db, have) != 0 || have[0] == NULL) {
+		snprintf(why, wlen, "%s: no BackupLog table with a createdAt "
+		    "column", path);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "SELECT ");
+	for (i = 0; i < VB_LOG_NCOLS; i++)
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+		    "%s%s%s%s", i > 0 ? ", " : "", have[i] != NULL ? "\"" : "",
+		    have[i] != NULL ? have[i] : "NULL",
+		    have[i] != NULL ? "\"" : "");
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+	    " FROM BackupLog WHERE %s AND (?1 IS NULL OR \"%s\" >= ?1) "
+	    "ORDER BY \"%s\" DESC, rowid DESC LIMIT ?2",
+	    q->failures && have[2] != NULL ? "\"status\" <> 'success'" : "1",
+	    have[0], have[0]);
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		snprintf(why, wlen, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (q->since != NULL)
+		sqlite3_bind_text(*st, 1, q->since, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 2, q->count);
+	return 0;
+}
+
+/* A column's text, cleaned to one record field, into buf; NULL if NULL. */
+static const char *
+text(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	if (t == NULL)
+		return NULL;
+	snprintf(buf, len, "%s", (const char *)t);
+	vb_clean_field(buf);
+	return buf;
+}
+
+void
+vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row)
+{
+	struct vb_record *r = &row->r;
+	const char *sh;
+	char op[32];
+
+	memset(row, 0, sizeof(*row));
+	text(st, 0, row->when, sizeof(row->when));
+	text(st, 1, op, sizeof(op));
+	text(st, 2, row->status, sizeof(row->status));
+	r->path = text(st, 3, row->file, sizeof(row->file)) != NULL &&
+	    row->file[0] != '\0' ? row->file : (char *)"-";
+	snprintf(r->op, sizeof(r->op), "%s", op);
+	r->ok = strcmp(row->status, "success") == 0;
+	r->bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 4);
+	sh = text(st, 5, row->sha, sizeof(row->sha));
+	if (sh != NULL && strlen(sh) == VB_SHA256_HEX - 1)
+		memcpy(r->sha256, sh, VB_SHA256_HEX);
+	r->ms = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 6);
+	snprintf(r->time, sizeof(r->time), "%s", row->when);
+	if (text(st, 7, row->msg, sizeof(row->msg)) == NULL)
+		row->msg[0] = '\0';
+	r->msg = row->msg;
+}

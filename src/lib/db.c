@@ -264,3 +264,16 @@ vb_db_check_path(const char *path, int full, char *out, size_t len)
 	sqlite3_close(db);
 	return rc;
 }
+
+int
+vb_db_backup(sqlite3 *dst, sqlite3 *src)
+{
+	sqlite3_backup *b;
+	int rc;
+
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
+		return sqlite3_errcode(dst);
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	return rc;
+}

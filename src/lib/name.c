@@ -127,6 +127,21 @@ vb_parse_iso(const char *s, struct timespec *ts)
 	return parse_shape(s, "DDDD-DD-DDTDD:DD:DD.DDDZ", ts);
 }
 
+int
+vb_parse_iso_prefix(const char *s)
+{
+	static const char zero[] = "1970-01-01T00:00:00.000Z";
+	char full[VB_ISO_LEN];
+	struct timespec ts;
+	size_t n = strlen(s);
+
+	if (n < 10 || n >= sizeof(zero))
+		return -1;
+	/* The rest of the time from midnight: "2026-11-27T01" is 01:00. */
+	snprintf(full, sizeof(full), "%s%s", s, zero + n);
+	return vb_parse_iso(full, &ts);
+}
+
 const char *
 vb_ext_str(enum vb_ext e)
 {

@@ -9,7 +9,9 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <err.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vb.h"
@@ -154,4 +156,40 @@ vb_record_write(FILE *fp, const struct vb_record *r)
 		putc(*m == '\t' || *m == '\n' || *m == '\r' ? ' ' : *m, fp);
 	putc('\n', fp);
 	return ferror(fp) ? -1 : 0;
+}
+
+void
+vb_clean_field(char *s)
+{
+	for (; (s = strpbrk(s, "\t\r\n")) != NULL; s++)
+		*s = ' ';
+}
+
+enum vb_line
+vb_read_record(struct vb_reader *rd, FILE *fp, struct vb_record *r)
+{
+	ssize_t n;
+
+	errno = 0;
+	if ((n = getline(&rd->line, &rd->cap, fp)) == -1) {
+		rd->err = ferror(fp) || errno == ENOMEM ? errno : 0;
+		return VB_LINE_END;
+	}
+	if (n > 0 && rd->line[n - 1] == '\n')
+		rd->line[--n] = '\0';
+	free(rd->copy);
+	/* Parsing cuts the copy into fields; the line stays whole. */
+	if ((rd->copy = strdup(rd->line)) == NULL) {
+		rd->err = ENOMEM;
+		return VB_LINE_END;
+	}
+	return vb_record_parse(rd->copy, r);
+}
+
+void
+vb_reader_free(struct vb_reader *rd)
+{
+	free(rd->line);
+	free(rd->copy);
+	memset(rd, 0, sizeof(*rd));
 }

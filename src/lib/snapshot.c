@@ -103,7 +103,6 @@ check_room(const char *dir, int64_t dbbytes, int dry,
 static int
 copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
 {
-	sqlite3_backup *b;
 	sqlite3 *dst = NULL;
 	int rc;
 
@@ -116,11 +115,7 @@ copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
 	if (sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF",
 	    NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL)
-		goto fail;
-	rc = sqlite3_backup_step(b, -1);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE) {
+	if ((rc = vb_db_backup(dst, src)) != SQLITE_DONE) {
 		snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
 		    sqlite3_errstr(rc));
 		sqlite3_close(dst);

@@ -97,6 +97,8 @@ struct timespec	 vb_now(void);
 int		 vb_parse_stamp(const char *s, struct timespec *ts);
 /* Parses an ISO 8601 UTC time as vb writes it; returns 0 or -1. */
 int		 vb_parse_iso(const char *s, struct timespec *ts);
+/* Returns 0 if s is the start of such a time, the date at least. */
+int		 vb_parse_iso_prefix(const char *s);
 /*
  * Recognises a file name (no directory) that vb makes.  Returns 0 and fills
  * *n, or -1 if vb did not make a file of that name.
@@ -153,7 +155,16 @@ struct vb_record {
 enum vb_line {
 	VB_LINE_RECORD,		/* a full 8-field record */
 	VB_LINE_PATH,		/* a line holding only a path */
-	VB_LINE_BAD		/* anything else */
+	VB_LINE_BAD,		/* anything else */
+	VB_LINE_END		/* no more lines (vb_read_record) */
+};
+
+/* The state of a record reader; all zero to start. */
+struct vb_reader {
+	char	*line;		/* the line read, whole, newline removed */
+	size_t	 cap;
+	char	*copy;		/* the parsed copy the record points into */
+	int	 err;		/* at VB_LINE_END: 0, or why reading stopped */
 };
 
 /*
@@ -180,6 +191,17 @@ int		 vb_emit(const char *op, const char *path, int ok,
 /* Fills r for operation op: the time now, the rest unknown. */
 void		 vb_record_init(struct vb_record *r, const char *op,
 		    const char *path);
+/* Replaces TAB, CR and newline in s by spaces: one record field. */
+void		 vb_clean_field(char *s);
+/*
+ * Reads the next line of fp into rd->line and parses a copy of it into r
+ * (which points into rd until the next call).  Returns what kind of line
+ * it was, or VB_LINE_END at the end of input or on an error (rd->err).
+ */
+enum vb_line	 vb_read_record(struct vb_reader *rd, FILE *fp,
+		    struct vb_record *r);
+/* Frees what the reader holds. */
+void		 vb_reader_free(struct vb_reader *rd);
 
 /* ---- sha256.c: SHA-256 (nettle) ---- */
 
@@ -304,6 +326,19 @@ int		 vb_db_int(sqlite3 *db, const char *sql, int64_t *out);
  * or the first problem into out.  Returns 0 if ok, 1 if not, -1 on error.
  */
 int		 vb_db_check(sqlite3 *db, int full, char *out, size_t len);
+/*
+ * Checks a database file that nothing else writes (a snapshot, a restored
+ * copy) without locks or side files (immutable=1): quick_check, or
+ * integrity_check when full.  Returns 0 if ok, 1 if not (the first
+ * problem in out), -1 if it could not be opened (why in out).
+ */
+int		 vb_db_check_path(const char *path, int full, char *out,
+		    size_t len);
+/*
+ * Copies every page of src into dst with one sqlite3_backup_step(-1),
+ * under dst's own locks and journal.  Returns SQLITE_DONE, or the error.
+ */
+int		 vb_db_backup(sqlite3 *dst, sqlite3 *src);
 
 /* ---- manifest.c: the MANIFEST inside every archive ---- */
 
@@ -349,6 +384,9 @@ struct vb_archive_info {
 	char	 sha256[VB_SHA256_HEX];	/* of the archive's own bytes */
 	char	 dbname[256];		/* "<stem>.db" */
 };
+
+/* zstd's level 3, the default: see docs/BENCHMARKS.md for why. */
+#define VB_ZSTD_LEVEL	3
 
 /*
  * Maps "zstd", "gzip", "xz" or "none" to its extension and highest level;
@@ -454,7 +492,63 @@ int		 vb_compress_file(const char *path,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
 
-/* ---- scan.c: the backups in a directory, and retention ---- */
+/* ---- restore.c: a backup verified, then put back ---- */
+
+/* A verified copy of a backup's database, in a temporary. */
+struct vb_verified {
+	struct vb_tmp		 t;
+	char			 path[4096];	/* of the temporary */
+	struct vb_manifest	 m;		/* empty for a raw snapshot */
+	struct vb_archive_info	 info;		/* the archive's own bytes */
+	int64_t			 dbbytes;
+	char			 dbsha[VB_SHA256_HEX];
+};
+
+/*
+ * Extracts the backup archive (or raw .db snapshot) into a temporary in
+ * dir named for final, checking everything: the name, exactly MANIFEST
+ * and <stem>.db, size and SHA-256 against the manifest, then SQLite's
+ * integrity_check (quick_check unless full) and the page size.  Returns
+ * 0 with c filled and the temporary open (vb_tmp_abort(&c->t) to drop
+ * it), or -1 with why and nothing left behind.
+ */
+int		 vb_verify_backup(const char *archive, const char *dir,
+		    const char *final, int full, struct vb_verified *c,
+		    char *why, size_t wlen);
+struct vb_restore_opts {
+	const char	*archive;	/* the backup */
+	const char	*to;		/* --to: a new file; or */
+	const char	*db;		/* --db: the live database; or neither:
+					   verify only */
+	const char	*dir;		/* the pre-restore copy's directory
+					   (NULL: BACKUP_DIR, else the
+					   archive's) */
+	int		 replace;	/* --to may replace a file */
+	int		 full;		/* integrity_check, not quick_check */
+};
+
+struct vb_restore_result {
+	char		 target[4096];	/* the database restored (or archive) */
+	char		 msg[2048];	/* the record's message, or why not */
+	char		 note[2048];	/* for the operator: stale files */
+	char		 saved[4096];	/* the pre-restore copy (--db) */
+	char		 unlogged[1024]; /* why its BackupLog row is missing */
+	int64_t		 bytes;		/* the database's */
+	char		 sha256[VB_SHA256_HEX];
+	int64_t		 archive_bytes;	/* the archive's own */
+	char		 archive_sha256[VB_SHA256_HEX];
+};
+
+/*
+ * Restore, steps 1-4 of DESIGN.md: verifies the backup, then (unless
+ * only verifying) puts it in place and adds a restore row to the
+ * restored database's BackupLog (unlogged says why if it could not).
+ * Returns 0, or -1 with res->msg and nothing changed at all.
+ */
+int		 vb_restore(const struct vb_restore_opts *o,
+		    struct vb_restore_result *res);
+
+/* ---- scan.c: the backups in a directory ---- */
 
 #define VB_MAXFILES	8	/* files of one stem: .db and archives */
 
@@ -469,7 +563,6 @@ struct vb_backup {
 		char		 name[96];
 	}		 files[VB_MAXFILES];
 	int		 keep;		/* set by vb_retention */
-	char		 why[32];	/* the rule that keeps it */
 };
 
 struct vb_duration {
@@ -510,6 +603,7 @@ void		 vb_retention(struct vb_backup *list, size_t n,
 #define VB_LOG_NCOLS	8
 
 struct vb_backuplog {
+	const char	*path;		/* as the caller named it */
 	sqlite3		*db;
 	sqlite3_stmt	*ins;
 	const char	*have[VB_LOG_NCOLS];	/* the column's name, or NULL */
@@ -534,25 +628,82 @@ int		 vb_backuplog_check(const char *path, char *msg, size_t len);
 int		 vb_backuplog_insert(struct vb_backuplog *l,
 		    const struct vb_record *r);
 void		 vb_backuplog_close(struct vb_backuplog *l);
-/* Opens, appends r in one transaction, closes; returns 0, or -1 (why). */
+/*
+ * Writes the n records r in one short transaction.  Returns 0, or -1 with
+ * why ("" when the table could not be opened: vb_backuplog_open said so).
+ */
+int		 vb_backuplog_write(struct vb_backuplog *l,
+		    const struct vb_record *r, size_t n, char *why,
+		    size_t wlen);
+/* Opens, writes r, closes; returns 0, or -1 (why). */
 int		 vb_backuplog_append(const char *path,
 		    const struct vb_record *r, char *why, size_t wlen);
+/* The name of vb's ith column (createdAt, operation, ...), or NULL. */
+const char	*vb_backuplog_column(int i);
 
-/* ---- (db.c, continued) ---- */
+/* What vb-log --show asks of BackupLog. */
+struct vb_log_query {
+	int		 failures;	/* status other than success only */
+	const char	*since;		/* createdAt >= since, unless NULL */
+	int64_t		 count;		/* at most this many rows */
+};
+
+/* A row of BackupLog read back as a record (and its own words). */
+struct vb_log_row {
+	struct vb_record r;
+	char		 when[64];	/* createdAt as stored */
+	char		 status[32];	/* status as stored */
+	char		 file[4096];
+	char		 sha[128];
+	char		 msg[4096];
+};
 
 /*
- * Checks a database file that nothing else writes (a snapshot, a restored
- * copy) without locks or side files (immutable=1): quick_check, or
- * integrity_check when full.  Returns 0 if ok, 1 if not (the first
- * problem in out), -1 if it could not be opened (why in out).
+ * Prepares the SELECT of q over the columns BackupLog has, newest first:
+ * column i of each row is vb_backuplog_column(i), NULL where the table
+ * has none.  Returns 0 with *st, or -1 with why.
  */
-int		 vb_db_check_path(const char *path, int full, char *out,
-		    size_t len);
+int		 vb_backuplog_query(sqlite3 *db, const char *path,
+		    const struct vb_log_query *q, sqlite3_stmt **st, char *why,
+		    size_t wlen);
+/* Reads the current row of such a statement into row. */
+void		 vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row);
+
 
 /* ---- json.c: --json output ---- */
 
 /* Writes str as a JSON string (null for NULL), always valid JSON. */
 void		 vb_json_string(FILE *fp, const char *str);
+
+/* ---- listing.c: lists on stdout: table, records or JSON ---- */
+
+enum vb_list_form {
+	VB_LIST_RECORDS,	/* stdout is not a terminal */
+	VB_LIST_TABLE,		/* stdout is a terminal */
+	VB_LIST_JSON		/* --json */
+};
+
+struct vb_list {
+	enum vb_list_form	 form;
+	int			 objects;	/* JSON objects so far */
+	int			 fields;	/* in the current one */
+};
+
+/* Chooses the form (JSON if json, else by stdout); opens a JSON array. */
+void		 vb_list_begin(struct vb_list *l, int json);
+/* JSON: starts the next object. */
+void		 vb_list_object(struct vb_list *l);
+/* JSON: one field of the current object (a string, NULL as null). */
+void		 vb_list_str(struct vb_list *l, const char *key,
+		    const char *v);
+/* JSON: an integer field, null unless known. */
+void		 vb_list_int(struct vb_list *l, const char *key, int64_t v,
+		    int known);
+/* JSON: a field holding true, false or null. */
+void		 vb_list_lit(struct vb_list *l, const char *key,
+		    const char *literal);
+/* Closes the JSON array; returns 0, or -1 if stdout has failed. */
+int		 vb_list_end(struct vb_list *l);
 
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 

@@ -76,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)vb_name_parse(line, &n);
 		break;
 	case VB_LINE_BAD:
+	case VB_LINE_END:
 		break;
 	}
 	free(line);

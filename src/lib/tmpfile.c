@@ -1,10 +1,11 @@
 /*
- * safefile.c - writes that never leave a partial file under a final name.
+ * tmpfile.c - writes that never leave a partial file under a final name.
  *
  * Work in progress is written to ".vb-tmp-<pid>-<final name>" in the
  * destination directory, fsync'd, renamed into place without replacing
- * anything, and the directory fsync'd.  A crash leaves only a temporary,
- * which the next run removes once its writer (the PID in its name) is gone.
+ * anything, and the directory fsync'd.  A signal removes the temporary at
+ * once; a crash leaves only a temporary, which the next run removes once
+ * its writer (the PID in its name) is gone.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vb.h"
@@ -90,127 +90,6 @@ untrack(const struct vb_tmp *t)
 		if (live[i].used && live[i].dirfd == t->dirfd &&
 		    strcmp(live[i].names[0], t->name) == 0)
 			live[i].used = 0;
-}
-
-int
-vb_path_join(char *buf, size_t len, const char *dir, const char *name)
-{
-	int n;
-
-	if (dir == NULL || *dir == '\0')
-		n = snprintf(buf, len, "%s", name);
-	else
-		n = snprintf(buf, len, "%s%s%s", dir,
-		    dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-int
-vb_path_split(const char *path, char *dir, size_t dlen, char *base,
-    size_t blen)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		if (snprintf(dir, dlen, ".") >= (int)dlen ||
-		    snprintf(base, blen, "%s", path) >= (int)blen)
-			goto toolong;
-		return 0;
-	}
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= dlen || strlen(slash + 1) >= blen)
-		goto toolong;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	memcpy(base, slash + 1, strlen(slash + 1) + 1);
-	return 0;
-toolong:
-	errno = ENAMETOOLONG;
-	return -1;
-}
-
-int
-vb_mkdir_p(const char *dir, char *why, size_t wlen)
-{
-	char buf[4096], *p;
-	struct stat st;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-		snprintf(why, wlen, "%s: path too long", dir);
-		return -1;
-	}
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		{
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0700) == 0) {
-				/* mkdir obeys the umask; the mode must not. */
-				if (chmod(buf, 0700) != 0) {
-					snprintf(why, wlen, "%s: %s", buf,
-					    strerror(errno));
-					return -1;
-				}
-			} else if (errno != EEXIST) {
-				snprintf(why, wlen, "cannot create directory "
-				    "%s: %s", buf, strerror(errno));
-				return -1;
-			}
-			*p = c;
-		}
-		if (*p == '\0')
-			break;
-	}
-	if (stat(dir, &st) != 0) {
-		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, wlen, "%s: not a directory", dir);
-		return -1;
-	}
-	return 0;
-}
-
-int
-vb_dir_check(const char *dir, char *why, size_t len)
-{
-	char path[4096];
-	struct stat st;
-	size_t n;
-
-	/* "dir/" would follow a symlink named dir: look at dir itself. */
-	snprintf(path, sizeof(path), "%s", dir);
-	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
-		path[n - 1] = '\0';
-	if (lstat(path, &st) != 0) {
-		snprintf(why, len, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		snprintf(why, len, "%s: the backup directory is a symbolic "
-		    "link; name the real directory", dir);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "%s: not a directory", dir);
-		return -1;
-	}
-	/* Anyone could swap or plant files in it: not a place for backups. */
-	if ((st.st_mode & S_IWOTH) && st.st_uid != geteuid()) {
-		snprintf(why, len, "%s: the backup directory is world-writable "
-		    "and owned by uid %ld, not by this user; refusing to use it",
-		    dir, (long)st.st_uid);
-		return -1;
-	}
-	return 0;
 }
 
 long
@@ -355,18 +234,6 @@ fail:
 }
 
 int
-vb_fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-int
 vb_clean_stale(const char *dir, char *note, size_t nlen)
 {
 	struct dirent *de;
@@ -402,66 +269,3 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 	return n;
 }
 
-/*
- * Write-behind.  A copy of a large database dirties gigabytes of page
- * cache; left to the kernel, that lands on the disk in bursts, and an
- * application's fsync (a WAL checkpoint, a rollback-journal commit) then
- * waits behind it.  A thread that starts writeback of each new stretch of
- * the file and waits for the stretch before it keeps the dirty backlog to
- * a few WB_CHUNKs, and leaves the final fsync little to do.
- */
-#define WB_CHUNK	(8LL * 1024 * 1024)
-
-struct vb_writebehind {
-	struct vb_ticker *ticker;
-	int		 fd;
-	int		 also;
-	off_t		 started;	/* writeback started up to here */
-	off_t		 waited;	/* and waited for up to here */
-};
-
-static void
-writebehind_tick(void *arg)
-{
-	struct vb_writebehind *w = arg;
-	struct stat st;
-
-	if (w->also != -1)
-		sync_file_range(w->also, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (fstat(w->fd, &st) != 0 || st.st_size - w->started < WB_CHUNK)
-		return;
-	/* Errors here are not lost: the final fsync reports them. */
-	sync_file_range(w->fd, w->started, st.st_size - w->started,
-	    SYNC_FILE_RANGE_WRITE);
-	if (w->started > w->waited)
-		sync_file_range(w->fd, w->waited, w->started - w->waited,
-		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-		    SYNC_FILE_RANGE_WAIT_AFTER);
-	w->waited = w->started;
-	w->started = st.st_size;
-}
-
-struct vb_writebehind *
-vb_writebehind_start(int fd, int also)
-{
-	struct vb_writebehind *w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return NULL;
-	w->fd = fd;
-	w->also = also;
-	if ((w->ticker = vb_ticker_start(20, writebehind_tick, w)) == NULL) {
-		free(w);
-		return NULL;
-	}
-	return w;
-}
-
-void
-vb_writebehind_stop(struct vb_writebehind *w)
-{
-	if (w == NULL)
-		return;
-	vb_ticker_stop(w->ticker);
-	free(w);
-}

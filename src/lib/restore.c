@@ -1,0 +1,410 @@
+/*
+ * restore.c - a backup made trustworthy again, then put back.
+ *
+ * Nothing in a backup is trusted before it is checked: the archive's two
+ * entries, the database's size and SHA-256 against the manifest, and
+ * SQLite's own check of the extracted copy, all into a temporary beside
+ * where it will go.  Then the copy becomes a new file (--to), or is
+ * written into the live database through the SQLite backup API after a
+ * pre-restore safety archive of it (--db), so that the application's
+ * connections, WAL and locks stay coherent.  Any failure changes nothing.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "vb.h"
+
+/* Copies a raw snapshot into out, hashing it; returns 0, or -1 (why). */
+static int
+extract_raw(int in, int out, struct vb_verified *c, char *why, size_t wlen)
+{
+	struct vb_sha256 *h;
+	char buf[65536];
+	ssize_t n;
+
+	if ((h = vb_sha256_new()) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	c->dbbytes = 0;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || vb_write_all(out, buf, (size_t)n) != 0) {
+			snprintf(why, wlen, "copying: %s", strerror(errno));
+			vb_sha256_final(h, c->dbsha);
+			return -1;
+		}
+		vb_sha256_update(h, buf, (size_t)n);
+		c->dbbytes += n;
+	}
+	vb_sha256_final(h, c->dbsha);
+	memcpy(c->info.sha256, c->dbsha, sizeof(c->dbsha));
+	c->info.bytes = c->dbbytes;
+	return 0;
+}
+
+/*
+ * Opens a file named like a backup, never through a symbolic link.
+ * Returns the descriptor (its name in base and parsed into nm, its size
+ * in bytes), or -1 with why.
+ */
+static int
+open_backup(const char *archive, struct vb_name *nm, int64_t *bytes,
+    char *base, size_t blen, char *why, size_t wlen)
+{
+	char adir[4096];
+	struct stat st;
+	int fd;
+
+	if (vb_path_split(archive, adir, sizeof(adir), base, blen) != 0 ||
+	    vb_name_parse(base, nm) != 0) {
+		snprintf(why, wlen, "%s: not a vb backup (backup-<UTC time> or "
+		    "pre-restore-<UTC time>, .tar.zst, .tar.gz, .tar.xz, .tar "
+		    "or .db)", archive);
+		return -1;
+	}
+	if ((fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "%s: %s", archive, fd == -1 ? (errno ==
+		    ELOOP ? "is a symbolic link" : strerror(errno)) :
+		    "not a regular file");
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	*bytes = (int64_t)st.st_size;
+	return fd;
+}
+
+/*
+ * SQLite's own word on the extracted copy, and the page size its
+ * manifest declares.  Returns 0, or -1 with why.
+ */
+static int
+check_extracted(const char *archive, struct vb_verified *c, int full,
+    char *why, size_t wlen)
+{
+	struct vb_progress *pg;
+	struct vb_dbinfo info;
+	char check[512];
+	int rc;
+
+	/* integrity_check reads every page and index: minutes on GiBs. */
+	pg = vb_progress_start(full ? "integrity_check of the copy" :
+	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
+	rc = vb_db_check_path(c->path, full, check, sizeof(check));
+	vb_progress_stop(pg, rc == 0);
+	if (rc != 0) {
+		snprintf(why, wlen, "the database inside %s %s: %s", archive,
+		    rc < 0 ? "cannot be opened" : full ?
+		    "fails integrity_check" : "fails quick_check", check);
+		return -1;
+	}
+	if (c->m.page_size > 0 && (vb_db_header(c->path, &info, check,
+	    sizeof(check)) != 0 || info.page_size != c->m.page_size)) {
+		snprintf(why, wlen, "the database inside %s does not have the "
+		    "page size its manifest declares", archive);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_verify_backup(const char *archive, const char *dir, const char *final,
+    int full, struct vb_verified *c, char *why, size_t wlen)
+{
+	struct vb_progress *pg;
+	struct vb_name nm;
+	char base[256], what[300];
+	int64_t bytes;
+	int fd, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->t.dirfd = -1;
+	if ((fd = open_backup(archive, &nm, &bytes, base, sizeof(base), why,
+	    wlen)) == -1)
+		return -1;
+	if (vb_tmp_open(&c->t, dir, final, why, wlen) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (vb_path_join(c->path, sizeof(c->path), dir, c->t.name) != 0) {
+		snprintf(why, wlen, "%s: name too long", dir);
+		close(fd);
+		goto fail;
+	}
+	snprintf(what, sizeof(what), "reading %s", base);
+	pg = vb_progress_start(what, fd, VB_PROG_POS, bytes);
+	if (nm.ext == VB_EXT_DB)
+		rc = extract_raw(fd, c->t.fd, c, why, wlen);
+	else {
+		rc = vb_archive_verify(fd, NULL, nm.stem, c->t.fd, &c->m,
+		    &c->info, why, wlen);
+		c->dbbytes = c->m.db_bytes;
+		memcpy(c->dbsha, c->m.db_sha256, sizeof(c->dbsha));
+	}
+	vb_progress_stop(pg, rc == 0);
+	close(fd);
+	if (rc == 0 && check_extracted(archive, c, full, why, wlen) == 0)
+		return 0;
+fail:
+	vb_tmp_abort(&c->t);
+	return -1;
+}
+
+/*
+ * --to: the verified copy becomes the file to (never over an existing
+ * one unless replace), in its source's journal mode.  Returns 0, or -1
+ * with why and nothing left.
+ */
+static int
+put(struct vb_verified *c, const char *to, int replace, char *why,
+    size_t wlen)
+{
+	char cwhy[1024];
+	sqlite3 *db = NULL;
+
+	/* Back to the source's journal mode, as the manifest records it. */
+	if (strcmp(c->m.journal_mode, "wal") == 0) {
+		if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK || sqlite3_exec(db, "PRAGMA journal_mode=WAL",
+		    NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(why, wlen, "%s: %s", c->path,
+			    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+			sqlite3_close(db);
+			return -1;
+		}
+		sqlite3_close(db);
+	}
+	c->t.replace = replace;
+	if (vb_tmp_commit(&c->t, cwhy, sizeof(cwhy)) != 0) {
+		snprintf(why, wlen, "cannot put %s in place: %s", to, cwhy);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The pre-restore safety archive of db, in dir, by the nightly's own
+ * snapshot and compress code.  Returns 0 with its path in saved, or -1
+ * (why) with nothing left.
+ */
+static int
+pre_restore(const char *db, const char *dir, char *saved, size_t slen,
+    char *note, size_t nlen, char *why, size_t wlen)
+{
+	struct vb_snapshot_opts so;
+	struct vb_snapshot_result sr;
+	struct vb_compress_opts co;
+	struct vb_compress_result cr;
+	struct vb_snapmeta meta;
+	int rc;
+
+	memset(&so, 0, sizeof(so));
+	so.db = db;
+	so.dir = dir;
+	so.prefix = "pre-restore";
+	rc = vb_snapshot(&so, &sr);
+	snprintf(note, nlen, "%s", sr.note);
+	if (rc != 0) {
+		snprintf(why, wlen, "pre-restore copy of %s failed: %s", db,
+		    sr.msg);
+		return -1;
+	}
+	vb_snapmeta_parse(sr.msg, &meta);
+	meta.sha256 = sr.sha256;
+	meta.bytes = sr.bytes;
+	memset(&co, 0, sizeof(co));
+	co.a.ext = VB_EXT_TAR_ZST;
+	co.a.level = VB_ZSTD_LEVEL;
+	rc = vb_compress_file(sr.path, &meta, &co, &cr);
+	if (cr.note[0] != '\0')
+		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
+		    note[0] != '\0' ? "; " : "", cr.note);
+	if (rc != 0) {
+		snprintf(why, wlen, "pre-restore archive failed: %s", cr.msg);
+		unlink(sr.path);
+		return -1;
+	}
+	snprintf(saved, slen, "%s", cr.path);
+	return 0;
+}
+
+/*
+ * Writes the database copy into the live db through the backup API,
+ * under SQLite's own locks and journal (or WAL): open connections see the
+ * new content, nothing is renamed over the database, and a failure rolls
+ * back.  Returns 0, or -1 with why.
+ */
+static int
+write_into(const char *db, const char *copy, char *why, size_t wlen)
+{
+	sqlite3 *dst = NULL, *src = NULL;
+	int rc, ret = -1;
+
+	if (sqlite3_open_v2(db, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || sqlite3_open_v2(copy, &src, SQLITE_OPEN_READONLY,
+	    NULL) != SQLITE_OK) {
+		snprintf(why, wlen, "%s: %s", db, dst != NULL ?
+		    sqlite3_errmsg(dst) : "out of memory");
+		goto out;
+	}
+	vb_db_busy(dst);
+	if ((rc = vb_db_backup(dst, src)) == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		snprintf(why, wlen, "%s: %s: the application held its lock for "
+		    "more than %lld ms; nothing changed", db,
+		    sqlite3_errstr(rc), (long long)vb_busy_ms());
+	else
+		snprintf(why, wlen, "%s: %s%s", db, sqlite3_errstr(rc),
+		    rc == SQLITE_READONLY ? " (a WAL database takes only a "
+		    "copy of its own page size)" : "");
+out:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	return ret;
+}
+
+/*
+ * --db: writes the pre-restore safety archive of the live db into dir
+ * (its path into saved), then the verified copy into db.  Returns 0, or
+ * -1 with why, db as it was and no safety copy left.
+ */
+static int
+restore_db(const char *db, const struct vb_verified *c, const char *dir,
+    char *saved, size_t slen, char *note, size_t nlen, char *why,
+    size_t wlen)
+{
+	saved[0] = '\0';
+	if (pre_restore(db, dir, saved, slen, note, nlen, why, wlen) != 0)
+		return -1;
+	if (write_into(db, c->path, why, wlen) == 0)
+		return 0;
+	/* Nothing changed, so nothing to undo: no safety copy is left. */
+	unlink(saved);
+	vb_fsync_dir(dir);
+	saved[0] = '\0';
+	return -1;
+}
+
+/*
+ * Where the restore's temporary goes (beside its target, on its file
+ * system) and what it will be called, after the checks that need no
+ * archive.  Returns 0, or -1 with res->msg.
+ */
+static int
+prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
+    char *final, size_t flen, struct vb_restore_result *res)
+{
+	char side[4200];
+
+	if (o->to != NULL && access(o->to, F_OK) == 0) {
+		snprintf(side, sizeof(side), "%s-wal", o->to);
+		if (!o->replace || access(side, F_OK) == 0) {
+			snprintf(res->msg, sizeof(res->msg), "%s exists; %s",
+			    o->to, o->replace ? "it has a -wal, so it may be a "
+			    "live database: restore over it with --db" :
+			    "--force replaces it");
+			return -1;
+		}
+	}
+	if (o->db != NULL && vb_db_check_file(o->db, res->msg,
+	    sizeof(res->msg)) != 0)
+		return -1;
+	vb_path_split(res->target, dir, dlen, final, flen);
+	/* What an earlier restore killed or failed midway left here. */
+	vb_clean_stale(dir, res->note, sizeof(res->note));
+	return 0;
+}
+
+/* --db: the backup directory for the pre-restore copy. */
+static const char *
+backup_dir(const struct vb_restore_opts *o, char *buf, size_t len)
+{
+	char base[256];
+	const char *d;
+
+	if ((d = o->dir) != NULL || (d = vb_config("BACKUP_DIR")) != NULL)
+		return d;
+	vb_path_split(o->archive, buf, len, base, sizeof(base));
+	return buf;
+}
+
+/* The restore's row in the restored database's BackupLog. */
+static void
+log_restore(struct vb_restore_result *res, int64_t t0)
+{
+	struct vb_record r;
+
+	vb_record_init(&r, "restore", res->target);
+	r.ok = 1;
+	r.bytes = res->bytes;
+	memcpy(r.sha256, res->sha256, sizeof(r.sha256));
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = res->msg;
+	if (vb_backuplog_append(res->target, &r, res->unlogged,
+	    sizeof(res->unlogged)) == 0)
+		res->unlogged[0] = '\0';
+}
+
+int
+vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
+{
+	char dir[4096], final[256], bdir[4096], note[1024];
+	struct vb_verified c;
+	int64_t t0 = vb_monotonic_ms();
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
+	    o->db != NULL ? o->db : o->archive);
+	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
+	    vb_verify_backup(o->archive, dir, final, o->full, &c, res->msg,
+	    sizeof(res->msg)) != 0)
+		return -1;
+	res->archive_bytes = c.info.bytes;
+	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
+	res->bytes = c.dbbytes;
+	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
+	if (o->to == NULL && o->db == NULL) {
+		vb_tmp_abort(&c.t);
+		snprintf(res->msg, sizeof(res->msg), "verified: %s, %lld "
+		    "bytes, SHA-256 and %s ok", c.m.db_sha256[0] != '\0' ?
+		    "MANIFEST and database" : "raw snapshot",
+		    (long long)c.dbbytes, o->full ? "integrity_check" :
+		    "quick_check");
+		return 0;
+	}
+	if (o->to != NULL && put(&c, o->to, o->replace, res->msg,
+	    sizeof(res->msg)) != 0)
+		goto fail;
+	if (o->db != NULL) {
+		note[0] = '\0';
+		if (restore_db(o->db, &c, backup_dir(o, bdir, sizeof(bdir)),
+		    res->saved, sizeof(res->saved), note, sizeof(note),
+		    res->msg, sizeof(res->msg)) != 0) {
+			snprintf(res->note, sizeof(res->note), "%s", note);
+			goto fail;
+		}
+		snprintf(res->note, sizeof(res->note), "%s", note);
+		vb_tmp_abort(&c.t);
+	}
+	snprintf(res->msg, sizeof(res->msg), "restored from %s (db %lld "
+	    "bytes, SHA-256 %s)%s%s", o->archive, (long long)c.dbbytes, c.dbsha,
+	    res->saved[0] != '\0' ? "; pre-restore copy: " : "", res->saved);
+	log_restore(res, t0);
+	return 0;
+fail:
+	vb_tmp_abort(&c.t);
+	return -1;
+}

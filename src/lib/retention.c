@@ -1,0 +1,151 @@
+/*
+ * retention.c - which backups a retention policy keeps.
+ *
+ * Rules combine as in restic: a backup is kept if any rule keeps it, and
+ * the newest backup always is.  Times come from the backups' names; spans
+ * (--keep-within) are counted back from the newest backup, not from now,
+ * so that a host whose backups stopped does not age its last ones away.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vb.h"
+
+enum period { DAY, WEEK, MONTH };
+
+/* The UTC day, ISO week or month a time falls in, as a string. */
+static void
+bucket(const struct timespec *ts, enum period per, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	switch (per) {
+	case DAY:
+		strftime(buf, len, "%Y-%m-%d", &tm);
+		break;
+	case WEEK:
+		strftime(buf, len, "%G-W%V", &tm);
+		break;
+	default:
+		strftime(buf, len, "%Y-%m", &tm);
+	}
+}
+
+/* Keeps the newest backup of each of the newest count periods. */
+static void
+keep_buckets(struct vb_backup *list, size_t n, enum vb_kind kind,
+    int64_t count, enum period per)
+{
+	char last[32] = "", cur[32];
+	int64_t taken = 0;
+	size_t i;
+
+	for (i = 0; i < n && taken < count; i++) {
+		if (list[i].kind != kind)
+			continue;
+		bucket(&list[i].when, per, cur, sizeof(cur));
+		if (strcmp(cur, last) == 0)
+			continue;
+		memcpy(last, cur, sizeof(last));
+		taken++;
+		list[i].keep = 1;
+	}
+}
+
+/* Subtracts a duration from t in calendar terms; returns the result. */
+static time_t
+minus(time_t t, const struct vb_duration *d)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	tm.tm_year -= d->years;
+	tm.tm_mon -= d->months;
+	tm.tm_mday -= d->days;
+	tm.tm_hour -= d->hours;
+	return timegm(&tm);
+}
+
+int
+vb_parse_duration(const char *s, struct vb_duration *d)
+{
+	long v;
+	int n;
+	char *end;
+
+	memset(d, 0, sizeof(*d));
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno != 0 || v > 100000)
+			return -1;
+		n = (int)v;
+		switch (*end) {
+		case 'y': d->years += n; break;
+		case 'm': d->months += n; break;
+		case 'w': d->days += 7 * n; break;
+		case 'd': d->days += n; break;
+		case 'h': d->hours += n; break;
+		default: return -1;
+		}
+		/* "1d1d1d..." adds up: bound the sums as each term is. */
+		if (d->years > 100000 || d->months > 100000 ||
+		    d->days > 700000 || d->hours > 100000)
+			return -1;
+		s = end + 1;
+	}
+	return 0;
+}
+
+void
+vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
+{
+	time_t since = 0;
+	size_t i;
+	int64_t pre = 0;
+	int newest = 1;
+
+	for (i = 0; i < n; i++)
+		list[i].keep = 0;
+	for (i = 0; i < n; i++) {
+		if (list[i].kind != VB_KIND_BACKUP)
+			continue;
+		/* The newest backup is never deleted, whatever the policy. */
+		if (newest) {
+			list[i].keep = 1;
+			newest = 0;
+			since = p->within ? minus(list[i].when.tv_sec,
+			    &p->within_d) : 0;
+		}
+		if (p->within && list[i].when.tv_sec >= since)
+			list[i].keep = 1;
+	}
+	if (p->keep > 0) {
+		int64_t taken = 0;
+
+		for (i = 0; i < n && taken < p->keep; i++) {
+			if (list[i].kind != VB_KIND_BACKUP)
+				continue;
+			taken++;
+			list[i].keep = 1;
+		}
+	}
+	keep_buckets(list, n, VB_KIND_BACKUP, p->daily, DAY);
+	keep_buckets(list, n, VB_KIND_BACKUP, p->weekly, WEEK);
+	keep_buckets(list, n, VB_KIND_BACKUP, p->monthly, MONTH);
+	for (i = 0; i < n; i++) {
+		if (list[i].kind != VB_KIND_PRE_RESTORE)
+			continue;
+		if (pre++ < p->pre_restore)
+			list[i].keep = 1;
+	}
+}
