@@ -103,7 +103,7 @@ conf() {
 	    "backup: failed at directory: cannot create the backup directory $T/notadir/backups: Not a directory; create it, owned by the user the job runs as (root), or set BACKUP_DIR" ]
 	# A stage that fails: its record, then the run's backup row on top.
 	conf
-	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	run --separate-stderr damaged_reads "$BATS_TEST_DIRNAME/../bin/vb-backup"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"FAILED after "*"s at compress: "*"read-back check failed"* ]]
 	run sqlite3 app.db "SELECT operation || ' ' || status FROM BackupLog ORDER BY createdAt DESC LIMIT 3"

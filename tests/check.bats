@@ -144,7 +144,7 @@ check_line() {
 	[ "$status" -eq 1 ]
 	check_line "last backup" FAIL "the last successful backup is 4[78] h old"
 	# Failed runs since do not count.
-	VB_TEST_CORRUPT_ARCHIVE=1 vb_backup 2>/dev/null || true
+	damaged_reads vb_backup 2>/dev/null || true
 	run --separate-stderr vb_backup --check
 	check_line "last backup" FAIL "the last successful backup is 4[78] h old"
 	# Without BackupLog rows, the metrics file says it.

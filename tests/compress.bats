@@ -207,7 +207,7 @@ check_archive() {
 
 @test "compress: the read-back catches a corrupted archive" {
 	rec=$(snap b)
-	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 vb-compress <<<"$rec"
+	run --separate-stderr damaged_reads vb-compress <<<"$rec"
 	[ "$status" -eq 1 ]
 	assert_record "${lines[1]}" compress failed
 	[[ $stderr == *"read-back check failed"* ]]

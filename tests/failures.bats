@@ -202,7 +202,7 @@ assert_seen() {
 	[ "$(metric vb_backup_last_run_success)" = 1 ]
 
 	sleep 0.01
-	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	run --separate-stderr damaged_reads "$BATS_TEST_DIRNAME/../bin/vb-backup"
 	assert_seen 1 "read-back check failed"
 	IFS='|' read -r op st file size < <(sqlite3 "$DB" \
 	    "SELECT operation, status, ifnull(filename, 'NULL'), ifnull(sizeBytes, 'NULL')

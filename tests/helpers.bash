@@ -141,3 +141,12 @@ flip_byte() {
 	printf "\\$(printf %03o $((b ^ 255)))" |
 	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+
+# damaged_reads COMMAND...: runs COMMAND with every read of a .tar.zst
+# file returning its byte 600 flipped (the fault shim, tests/vb-faultfs.c),
+# as a failing disk would: the read-back of a new archive must catch it.
+damaged_reads() {
+	LD_PRELOAD="$VB_BIN/tests/libvbfault.so" VB_FAULT_FLIP=".tar.zst@600" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    "$@"
+}

@@ -154,7 +154,7 @@ metric() {
 	ok_end=$end
 	ok_bytes=$(metric $m vb_backup_last_archive_bytes)
 	sleep 1.1
-	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	run --separate-stderr damaged_reads "$BATS_TEST_DIRNAME/../bin/vb-backup"
 	[ "$status" -eq 1 ]
 	check_prom prom/vb.prom
 	[ "$(metric $m vb_backup_last_run_exit_status)" = 1 ]
@@ -192,7 +192,7 @@ metric() {
 	grep -q '^VB_SUMMARY=ok: ' ok.env
 	[ ! -e fail.env ]
 
-	run --separate-stderr env VB_TEST_CORRUPT_ARCHIVE=1 "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	run --separate-stderr damaged_reads "$BATS_TEST_DIRNAME/../bin/vb-backup"
 	[ "$status" -eq 1 ]	# the run's status, not the hook's 3
 	grep -qx 'VB_STATUS=failure' fail.env
 	grep -qx 'VB_EXIT_STATUS=1' fail.env

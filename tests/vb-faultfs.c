@@ -12,6 +12,11 @@
  *   VB_FAULT=short:N    the Nth write writes half of what it was asked
  *                       (at least one byte), as a full pipe or a signal
  *                       can make it; correct code carries on
+ *   VB_FAULT_FLIP=NAME@OFFSET
+ *                       every read of a regular file whose path holds
+ *                       NAME returns the byte at OFFSET of the file
+ *                       inverted (xor 0x55), as a damaged disk would:
+ *                       what the read-back of a new archive must catch
  *   VB_FAULT_COUNT=FILE at exit, appends "OP COUNT" lines for each OP
  *   VB_FAULT_TRACE=1    each counted call to stderr: "OP N PATH"
  *
@@ -39,6 +44,8 @@ static const char *const opname[OP_N] = { "write", "fsync", "rename",
 static atomic_long calls[OP_N];
 static int fault_op = -1, fault_short, fault_err, trace;
 static long fault_n;
+static char flip_name[256];
+static long flip_at = -1;
 
 static void report(void);
 
@@ -54,13 +61,21 @@ number(const char *s, long *out, char **end)
 __attribute__((constructor)) static void
 init(void)
 {
-	const char *spec = getenv("VB_FAULT"), *colon;
+	const char *spec, *colon;
 	char what[16], err[16], *end;
 	int i;
 
 	if (getenv("VB_FAULT_COUNT") != NULL)
 		atexit(report);
 	trace = getenv("VB_FAULT_TRACE") != NULL;
+	if ((spec = getenv("VB_FAULT_FLIP")) != NULL &&
+	    (colon = strrchr(spec, '@')) != NULL &&
+	    (size_t)(colon - spec) < sizeof(flip_name)) {
+		memcpy(flip_name, spec, (size_t)(colon - spec));
+		if (number(colon + 1, &flip_at, &end) != 0 || *end != '\0')
+			goto bad;
+	}
+	spec = getenv("VB_FAULT");
 	if (spec == NULL || *spec == '\0')
 		return;
 	if (strncmp(spec, "short:", 6) == 0) {
@@ -93,7 +108,8 @@ init(void)
 	if (fault_op >= 0 && fault_err != 0 && fault_n > 0)
 		return;
 bad:
-	fprintf(stderr, "vb-faultfs: bad VB_FAULT: %s\n", spec);
+	fprintf(stderr, "vb-faultfs: bad VB_FAULT or VB_FAULT_FLIP: %s\n",
+	    spec);
 	_exit(99);
 }
 
@@ -299,4 +315,26 @@ remove(const char *path)
 	if (hit(OP_UNLINK, -1, path) == 1)
 		return -1;
 	return real(path);
+}
+
+/* Reads of the file VB_FAULT_FLIP names get its byte flipped. */
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	char link[64], path[512];
+	off_t off = -1;
+	ssize_t got, len;
+
+	REAL(ssize_t, "read", int, void *, size_t);
+	if (flip_at >= 0 && regular(fd)) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, path, sizeof(path) - 1);
+		path[len > 0 ? len : 0] = '\0';
+		if (strstr(path, flip_name) != NULL)
+			off = lseek(fd, 0, SEEK_CUR);
+	}
+	got = real(fd, buf, n);
+	if (off >= 0 && got > 0 && flip_at >= off && flip_at < off + got)
+		((unsigned char *)buf)[flip_at - off] ^= 0x55;
+	return got;
 }

@@ -6,8 +6,11 @@
  * grow with it.  Reading (the read-back after writing, and every restore)
  * trusts nothing: exactly those two regular entries, in that order, names
  * vb makes, the size and SHA-256 the manifest declares, nothing after.
- * libarchive's return tiers are handled as bsdtar does: below ARCHIVE_OK
- * is reported, ARCHIVE_FATAL stops, short writes are errors.
+ * libarchive's return tiers: anything but ARCHIVE_OK is a failure, its
+ * words reported (a warning about a backup is not one to trust or to
+ * write past), short writes are errors, and everything is freed under
+ * one cleanup label.  The one exception is an option a filter refuses
+ * (threads), which is a notice, not a failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -230,7 +233,6 @@ cleanup:
 struct reader {
 	int			 fd;
 	const int		*done;	/* follow a writer until *done */
-	int64_t			 corrupt; /* test seam: flip this byte */
 	struct vb_sha256	*h;
 	int64_t			 bytes;
 	unsigned char		*buf;
@@ -259,8 +261,6 @@ reader_read(struct archive *a, void *arg, const void **out)
 		archive_set_error(a, errno, "read: %s", strerror(errno));
 		return -1;
 	}
-	if (r->corrupt >= r->bytes && r->corrupt < r->bytes + n)
-		r->buf[r->corrupt - r->bytes] ^= 0x55;
 	vb_sha256_update(r->h, r->buf, (size_t)n);
 	r->bytes += n;
 	*out = r->buf;
@@ -288,32 +288,210 @@ plain_file(struct archive_entry *e, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * The next entry's header into *e.  Returns 0, or -1 with why: none when
+ * there is no next entry, libarchive's words when it failed.
+ */
+static int
+next_entry(struct archive *a, struct archive_entry **e, const char *none,
+    char *why, size_t wlen)
+{
+	int arc = archive_read_next_header(a, e);
+
+	if (arc == ARCHIVE_OK)
+		return 0;
+	if (arc == ARCHIVE_EOF)
+		snprintf(why, wlen, "%s", none);
+	else
+		laerr(a, why, wlen);
+	return -1;
+}
+
+/* The first entry: a small regular MANIFEST that parses, into m. */
+static int
+read_manifest(struct archive *a, struct vb_manifest *m, char *why,
+    size_t wlen)
+{
+	struct archive_entry *e;
+	const char *name;
+	char *text;
+	int64_t got;
+	la_ssize_t n = 0;
+	int rc = -1;
+
+	if (next_entry(a, &e, "the archive is empty", why, wlen) != 0)
+		return -1;
+	name = archive_entry_pathname(e);
+	if (name == NULL || strcmp(name, "MANIFEST") != 0) {
+		snprintf(why, wlen, "first entry is \"%.100s\", not MANIFEST",
+		    name != NULL ? name : "");
+		return -1;
+	}
+	if (plain_file(e, why, wlen) != 0)
+		return -1;
+	if (archive_entry_size(e) > VB_MANIFEST_MAX) {
+		snprintf(why, wlen, "MANIFEST is too large (%lld bytes)",
+		    (long long)archive_entry_size(e));
+		return -1;
+	}
+	if ((text = malloc(VB_MANIFEST_MAX + 1)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	for (got = 0; (n = archive_read_data(a, text + got,
+	    (size_t)(VB_MANIFEST_MAX + 1 - got))) > 0; got += n)
+		;
+	if (n < 0)
+		laerr(a, why, wlen);
+	else if (got != archive_entry_size(e))
+		snprintf(why, wlen, "MANIFEST is not the size its header says");
+	else
+		rc = vb_manifest_parse(text, (size_t)got, m, why, wlen);
+	free(text);
+	return rc;
+}
+
+/*
+ * The second entry: a regular <stem>.db (a name vb makes: no directory,
+ * no "..", nothing absolute) of the size the manifest declares.
+ */
+static int
+check_db_entry(struct archive *a, const char *stem,
+    const struct vb_manifest *m, struct vb_archive_info *info, char *why,
+    size_t wlen)
+{
+	struct archive_entry *e;
+	struct vb_name nm;
+	const char *name;
+
+	if (next_entry(a, &e, "the archive holds no database", why, wlen) != 0)
+		return -1;
+	name = archive_entry_pathname(e);
+	if (name == NULL || vb_name_parse(name, &nm) != 0 ||
+	    nm.ext != VB_EXT_DB || (stem != NULL && strcmp(nm.stem, stem) != 0)) {
+		snprintf(why, wlen, "second entry \"%.100s\" is not %s%s",
+		    name != NULL ? name : "", stem != NULL ? stem :
+		    "a vb snapshot", stem != NULL ? ".db" : "");
+		return -1;
+	}
+	if (plain_file(e, why, wlen) != 0)
+		return -1;
+	if (archive_entry_size(e) != m->db_bytes) {
+		snprintf(why, wlen, "%s is %lld bytes, the manifest says %lld",
+		    name, (long long)archive_entry_size(e),
+		    (long long)m->db_bytes);
+		return -1;
+	}
+	snprintf(info->dbname, sizeof(info->dbname), "%s", name);
+	return 0;
+}
+
+/*
+ * The database's data, hashed (and written to outfd unless -1): exactly
+ * the manifest's size and SHA-256.  Returns 0, or -1 with why.
+ */
+static int
+copy_db_data(struct archive *a, const char *name, const struct vb_manifest *m,
+    int outfd, char *why, size_t wlen)
+{
+	struct vb_sha256 *h;
+	char hex[VB_SHA256_HEX];
+	const void *blk;
+	size_t len;
+	la_int64_t off;
+	int64_t got = 0;
+	int arc;
+
+	if ((h = vb_sha256_new()) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	while ((arc = archive_read_data_block(a, &blk, &len, &off)) ==
+	    ARCHIVE_OK) {
+		/* Sparse holes would be zeros we never hashed. */
+		if (off != got) {
+			snprintf(why, wlen, "%s: data out of order", name);
+			break;
+		}
+		if (got + (int64_t)len > m->db_bytes) {
+			snprintf(why, wlen, "%s is larger than the manifest "
+			    "says", name);
+			break;
+		}
+		vb_sha256_update(h, blk, len);
+		if (outfd != -1 && vb_write_all(outfd, blk, len) != 0) {
+			snprintf(why, wlen, "writing the database: %s",
+			    strerror(errno));
+			break;
+		}
+		got += (int64_t)len;
+	}
+	vb_sha256_final(h, hex);
+	if (arc == ARCHIVE_OK)
+		return -1;	/* one of the breaks above */
+	if (arc != ARCHIVE_EOF) {
+		laerr(a, why, wlen);
+		return -1;
+	}
+	if (got != m->db_bytes) {
+		snprintf(why, wlen, "%s is %lld bytes, the manifest says %lld",
+		    name, (long long)got, (long long)m->db_bytes);
+		return -1;
+	}
+	if (strcmp(hex, m->db_sha256) != 0) {
+		snprintf(why, wlen, "%s: SHA-256 %s does not match the "
+		    "manifest's %s", name, hex, m->db_sha256);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Nothing after the database; then what libarchive left unread is read
+ * too, so that the archive's own hash covers every byte.
+ */
+static int
+expect_end(struct archive *a, struct reader *r, char *why, size_t wlen)
+{
+	struct archive_entry *e;
+	const void *rest;
+	la_ssize_t n;
+	int arc;
+
+	if ((arc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		if (arc == ARCHIVE_OK)
+			snprintf(why, wlen, "unexpected third entry \"%.100s\"",
+			    archive_entry_pathname(e) != NULL ?
+			    archive_entry_pathname(e) : "");
+		else
+			laerr(a, why, wlen);
+		return -1;
+	}
+	while ((n = reader_read(a, r, &rest)) > 0)
+		;
+	if (n < 0) {
+		laerr(a, why, wlen);
+		return -1;
+	}
+	return 0;
+}
+
 int
 vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
     struct vb_manifest *m, struct vb_archive_info *info, char *why,
     size_t wlen)
 {
-	struct archive_entry *e;
-	struct vb_sha256 *h = NULL;
-	struct reader r;
 	struct archive *a;
-	struct vb_name nm;
-	char *text = NULL, hex[VB_SHA256_HEX];
-	const char *name;
-	int64_t got = 0;
-	la_ssize_t n;
-	int rc = -1, arc;
+	struct reader r;
+	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(info, 0, sizeof(*info));
 	r.fd = fd;
 	r.done = done;
-	r.corrupt = getenv("VB_TEST_CORRUPT_ARCHIVE") != NULL ? 600 : -1;
 	if ((a = archive_read_new()) == NULL ||
 	    (r.buf = malloc(BUFSZ)) == NULL ||
-	    (r.h = vb_sha256_new()) == NULL ||
-	    (h = vb_sha256_new()) == NULL ||
-	    (text = malloc(VB_MANIFEST_MAX + 1)) == NULL) {
+	    (r.h = vb_sha256_new()) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		goto cleanup;
 	}
@@ -323,137 +501,19 @@ vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_xz(a);
 	if (archive_read_open(a, &r, NULL, reader_read, NULL) != ARCHIVE_OK)
-		goto libfail;
-
-	if ((arc = archive_read_next_header(a, &e)) != ARCHIVE_OK) {
-		if (arc == ARCHIVE_EOF)
-			snprintf(why, wlen, "the archive is empty");
-		else
-			goto libfail;
-		goto cleanup;
+		laerr(a, why, wlen);
+	else if (read_manifest(a, m, why, wlen) == 0 &&
+	    check_db_entry(a, stem, m, info, why, wlen) == 0 &&
+	    copy_db_data(a, info->dbname, m, outfd, why, wlen) == 0 &&
+	    expect_end(a, &r, why, wlen) == 0) {
+		info->bytes = r.bytes;
+		rc = 0;
 	}
-	name = archive_entry_pathname(e);
-	if (name == NULL || strcmp(name, "MANIFEST") != 0) {
-		snprintf(why, wlen, "first entry is \"%.100s\", not MANIFEST",
-		    name != NULL ? name : "");
-		goto cleanup;
-	}
-	if (plain_file(e, why, wlen) != 0)
-		goto cleanup;
-	if (archive_entry_size(e) > VB_MANIFEST_MAX) {
-		snprintf(why, wlen, "MANIFEST is too large (%lld bytes)",
-		    (long long)archive_entry_size(e));
-		goto cleanup;
-	}
-	for (got = 0; (n = archive_read_data(a, text + got,
-	    (size_t)(VB_MANIFEST_MAX + 1 - got))) > 0; got += n)
-		;
-	if (n < 0)
-		goto libfail;
-	if (got != archive_entry_size(e)) {
-		snprintf(why, wlen, "MANIFEST is not the size its header says");
-		goto cleanup;
-	}
-	if (vb_manifest_parse(text, (size_t)got, m, why, wlen) != 0)
-		goto cleanup;
-
-	if ((arc = archive_read_next_header(a, &e)) != ARCHIVE_OK) {
-		if (arc == ARCHIVE_EOF)
-			snprintf(why, wlen, "the archive holds no database");
-		else
-			goto libfail;
-		goto cleanup;
-	}
-	name = archive_entry_pathname(e);
-	/* A name vb makes: no directory, no "..", nothing absolute. */
-	if (name == NULL || vb_name_parse(name, &nm) != 0 ||
-	    nm.ext != VB_EXT_DB || (stem != NULL && strcmp(nm.stem, stem) != 0)) {
-		snprintf(why, wlen, "second entry \"%.100s\" is not %s%s",
-		    name != NULL ? name : "", stem != NULL ? stem :
-		    "a vb snapshot", stem != NULL ? ".db" : "");
-		goto cleanup;
-	}
-	if (plain_file(e, why, wlen) != 0)
-		goto cleanup;
-	if (archive_entry_size(e) != m->db_bytes) {
-		snprintf(why, wlen, "%s is %lld bytes, the manifest says %lld",
-		    name, (long long)archive_entry_size(e),
-		    (long long)m->db_bytes);
-		goto cleanup;
-	}
-	snprintf(info->dbname, sizeof(info->dbname), "%s", name);
-	got = 0;
-	for (;;) {
-		const void *blk;
-		size_t len;
-		la_int64_t off;
-
-		arc = archive_read_data_block(a, &blk, &len, &off);
-		if (arc == ARCHIVE_EOF)
-			break;
-		if (arc != ARCHIVE_OK)
-			goto libfail;
-		/* Sparse holes would be zeros we never hashed. */
-		if (off != got) {
-			snprintf(why, wlen, "%s: data out of order", name);
-			goto cleanup;
-		}
-		if (got + (int64_t)len > m->db_bytes) {
-			snprintf(why, wlen, "%s is larger than the manifest "
-			    "says", name);
-			goto cleanup;
-		}
-		vb_sha256_update(h, blk, len);
-		if (outfd != -1 && vb_write_all(outfd, blk, len) != 0) {
-			snprintf(why, wlen, "writing the database: %s",
-			    strerror(errno));
-			goto cleanup;
-		}
-		got += (int64_t)len;
-	}
-	if (got != m->db_bytes) {
-		snprintf(why, wlen, "%s is %lld bytes, the manifest says %lld",
-		    name, (long long)got, (long long)m->db_bytes);
-		goto cleanup;
-	}
-	vb_sha256_final(h, hex);
-	h = NULL;
-	if (strcmp(hex, m->db_sha256) != 0) {
-		snprintf(why, wlen, "%s: SHA-256 %s does not match the "
-		    "manifest's %s", name, hex, m->db_sha256);
-		goto cleanup;
-	}
-	if ((arc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
-		if (arc == ARCHIVE_OK)
-			snprintf(why, wlen, "unexpected third entry \"%.100s\"",
-			    archive_entry_pathname(e) != NULL ?
-			    archive_entry_pathname(e) : "");
-		else
-			goto libfail;
-		goto cleanup;
-	}
-	/* Hash whatever libarchive left unread: the sum covers every byte. */
-	{
-		const void *dummy;
-
-		while ((n = reader_read(a, &r, &dummy)) > 0)
-			;
-		if (n < 0)
-			goto libfail;
-	}
-	info->bytes = r.bytes;
-	rc = 0;
-	goto cleanup;
-libfail:
-	laerr(a, why, wlen);
 cleanup:
 	if (r.h != NULL)
 		vb_sha256_final(r.h, info->sha256);
-	if (h != NULL)
-		vb_sha256_final(h, hex);
 	if (a != NULL)
 		archive_read_free(a);
 	free(r.buf);
-	free(text);
 	return rc;
 }

@@ -411,8 +411,7 @@ int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
  * the manifest declares, nothing else.  With done not NULL, fd is a file
  * still being written: reading waits at its end until *done is set.
  * Writes the database to outfd unless it is -1.  Fills m and info;
- * returns 0, or -1 with why.  (Test seam: with VB_TEST_CORRUPT_ARCHIVE
- * set, byte 600 is flipped as it is read, as a damaged disk would.)
+ * returns 0, or -1 with why.
  */
 int		 vb_archive_verify(int fd, const int *done, const char *stem,
 		    int outfd, struct vb_manifest *m,
