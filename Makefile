@@ -3,7 +3,8 @@
 #   make                 build every tool into $(B)/
 #   make check           build and run every test (ends "N passed, N failed")
 #   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
-#   make lint            cppcheck, clang-tidy and shellcheck
+#   make lint            cppcheck, clang-tidy, the layout check
+#                        (tests/style-check) and shellcheck
 #   make fuzz            libFuzzer runs of the archive reader, the record
 #                        parser and the vb.conf reader (FUZZ_TIME s each,
 #                        default 60)
@@ -134,7 +135,11 @@ lint:
 	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
-	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run tests/fault-sweep tests/kill-soak tests/valgrind-run bench/*.sh bin/vb-backup
+	tests/style-check src/*.c src/lib/*.c src/lib/vb.h tests/*.c \
+	    tests/fuzz/*.c
+	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run \
+	    tests/fault-sweep tests/kill-soak tests/valgrind-run \
+	    tests/style-check bench/*.sh bin/vb-backup
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 install: $(BINS)

@@ -18,7 +18,8 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-kq] [--progress] [-l level] [-T threads] [-z zstd|gzip|xz|none] [file ...]"
+#define SYNOPSIS "[-kq] [--progress] [-l level] [-T threads] " \
+		"[-z zstd|gzip|xz|none] [file ...]"
 
 static int quiet;
 
@@ -39,7 +40,8 @@ help(void)
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
-	    "  -q, --quiet          no notices or progress on stderr (errors still)\n"
+	    "  -q, --quiet          no notices or progress on stderr (errors "
+	    "still)\n"
 	    "      --progress       show progress even when stderr is not a\n"
 	    "                       terminal (it shows by default on one)\n"
 	    "  -T, --threads N      compression threads (zstd, xz)\n"
@@ -140,22 +142,23 @@ from_stdin(const struct vb_compress_opts *o)
 	return ret;
 }
 
+enum { PRINT_CONFIG = 256, PROGRESS };
+static const struct option longopts[] = {
+	{ "compression", required_argument,	NULL, 'z' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "keep",	no_argument,		NULL, 'k' },
+	{ "level",	required_argument,	NULL, 'l' },
+	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "progress",	no_argument,		NULL, PROGRESS },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "threads",	required_argument,	NULL, 'T' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	enum { PRINT_CONFIG = 256 };
-	static const struct option longopts[] = {
-		{ "compression", required_argument,	NULL, 'z' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "keep",	no_argument,		NULL, 'k' },
-		{ "level",	required_argument,	NULL, 'l' },
-		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
-		{ "progress",	no_argument,		NULL, 'P' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "threads",	required_argument,	NULL, 'T' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	const char *kind = NULL, *level = NULL, *threads = NULL;
 	struct vb_compress_opts o;
 	uint64_t v;
@@ -174,9 +177,6 @@ main(int argc, char *argv[])
 		case 'l':
 			level = optarg;
 			break;
-		case 'P':
-			progress = 1;
-			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -191,6 +191,9 @@ main(int argc, char *argv[])
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case PROGRESS:
+			progress = 1;
+			break;
 		default:
 			usage(NULL);
 		}

@@ -255,23 +255,24 @@ check(const char *path)
 	return printf("%s\n", msg) < 0;
 }
 
+enum { CHECK = 256, FAILURES, JSON, PRINT_CONFIG, SHOW, SINCE };
+static const struct option longopts[] = {
+	{ "check",	no_argument,		NULL, CHECK },
+	{ "count",	required_argument,	NULL, 'n' },
+	{ "failures",	no_argument,		NULL, FAILURES },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "json",	no_argument,		NULL, JSON },
+	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "show",	no_argument,		NULL, SHOW },
+	{ "since",	required_argument,	NULL, SINCE },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	enum { CHECK = 256, FAILURES, JSON, PRINT_CONFIG, SHOW, SINCE };
-	static const struct option longopts[] = {
-		{ "check",	no_argument,		NULL, CHECK },
-		{ "count",	required_argument,	NULL, 'n' },
-		{ "failures",	no_argument,		NULL, FAILURES },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "json",	no_argument,		NULL, JSON },
-		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "show",	no_argument,		NULL, SHOW },
-		{ "since",	required_argument,	NULL, SINCE },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	struct vb_log_query q = { 0, NULL, 50 };
 	uint64_t v;
 	int ch, check_mode = 0, counted = 0, json = 0, quiet = 0;

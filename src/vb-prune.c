@@ -24,9 +24,6 @@
 		"[--keep-daily N]\n                [--keep-weekly N] " \
 		"[--keep-monthly N] [--keep-pre-restore N]"
 
-/* A backup dated further ahead than this is not one to reason about. */
-#define FUTURE_SLACK	(24 * 3600)
-
 static void __attribute__((noreturn))
 usage(const char *why)
 {
@@ -48,13 +45,15 @@ help(void)
 	    "      --keep N              the last N backups\n"
 	    "      --keep-within D       all within D of the newest backup\n"
 	    "                            (D: 7d, 2w, 6m, 1y, 36h, 1y6m)\n"
-	    "      --keep-daily N        the newest of each of the last N days\n"
+	    "      --keep-daily N        the newest of each of the last N "
+	    "days\n"
 	    "      --keep-weekly N       ... ISO weeks\n"
 	    "      --keep-monthly N      ... months\n"
 	    "      --keep-pre-restore N  the last N pre-restore copies "
 	    "(default 3)\n"
 	    "  -n, --dry-run             print what would go; delete nothing\n"
-	    "      --print-config        print the configuration as vb reads it\n"
+	    "      --print-config        print the configuration as vb reads "
+	    "it\n"
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n\n"
 	    "Exit status: 0 done, 1 a file could not be deleted or the\n"
@@ -98,69 +97,49 @@ config_policy(struct vb_policy *p)
 		p->within = 1;
 }
 
+/* Reports a prune that deleted nothing: why, and a failed record. */
+static int
+nothing_deleted(const char *why, int64_t t0)
+{
+	warnx("%s", why);
+	vb_emit("prune", "-", 0, -1, NULL, t0, why);
+	return 1;
+}
+
 /* Deletes (or lists, when dry) what the policy does not keep. */
 static int
 prune(const char *dir, const struct vb_policy *p, int dry)
 {
 	struct vb_backup *list;
-	char why[1024], path[4096], msg[256];
-	struct stat st;
+	char why[1024], path[4096];
+	int64_t bytes, t0 = vb_monotonic_ms();
 	size_t n, i;
-	int64_t t0 = vb_monotonic_ms();
-	time_t now = time(NULL);
 	int j, dfd, ret = 0, deleted = 0;
 
-	if (vb_dir_check(dir, why, sizeof(why)) != 0 ||
-	    vb_scan(dir, &list, &n, why, sizeof(why)) != 0) {
-		warnx("%s; deleting nothing", why);
-		vb_emit("prune", "-", 0, -1, NULL, t0, why);
-		return 1;
-	}
-	for (i = 0; i < n; i++)
-		if (list[i].when.tv_sec > now + FUTURE_SLACK) {
-			snprintf(why, sizeof(why), "%s/%s is dated in the "
-			    "future; deleting nothing until the clock or the "
-			    "name is right", dir, list[i].files[0].name);
-			warnx("%s", why);
-			vb_emit("prune", "-", 0, -1, NULL, t0, why);
-			free(list);
-			return 1;
-		}
-	vb_retention(list, n, p);
+	if (vb_prune_plan(dir, p, &list, &n, why, sizeof(why)) != 0)
+		return nothing_deleted(why, t0);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
-		warnx("%s", why);
-		vb_emit("prune", "-", 0, -1, NULL, t0, why);
 		free(list);
-		return 1;
+		return nothing_deleted(why, t0);
 	}
-	for (i = 0; i < n; i++) {
-		if (list[i].keep)
-			continue;
-		for (j = 0; j < list[i].nfiles; j++) {
-			const char *name = list[i].files[j].name;
-
+	for (i = 0; i < n; i++)
+		for (j = 0; !list[i].keep && j < list[i].nfiles; j++) {
 			t0 = vb_monotonic_ms();
-			vb_path_join(path, sizeof(path), dir, name);
-			/* Still the regular file we listed, not a new link. */
-			errno = 0;
-			if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-			    !S_ISREG(st.st_mode) ||
-			    (!dry && unlinkat(dfd, name, 0) != 0)) {
-				snprintf(msg, sizeof(msg), "cannot delete: %s",
-				    errno != 0 ? strerror(errno) :
-				    "no longer a regular file");
-				warnx("%s: %s", path, msg);
-				vb_emit("prune", path, 0, -1, NULL, t0, msg);
+			vb_path_join(path, sizeof(path), dir,
+			    list[i].files[j].name);
+			if (vb_prune_file(dfd, list[i].files[j].name, dry,
+			    &bytes, why, sizeof(why)) != 0) {
+				warnx("%s: %s", path, why);
+				vb_emit("prune", path, 0, -1, NULL, t0, why);
 				ret = 1;
 				continue;
 			}
 			deleted += !dry;
-			if (vb_emit("prune", path, 1, st.st_size, NULL, t0, dry ? "dry-run" :
-			    "deleted: kept by no rule") != 0)
+			if (vb_emit("prune", path, 1, bytes, NULL, t0, dry ?
+			    "dry-run" : "deleted: kept by no rule") != 0)
 				ret = 1;
 		}
-	}
 	if (deleted > 0 && fsync(dfd) != 0) {
 		warn("fsync %s", dir);
 		ret = 1;
@@ -170,24 +149,25 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	return ret;
 }
 
+enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE, PRINT_CONFIG };
+static const struct option longopts[] = {
+	{ "dir",		required_argument,	NULL, 'd' },
+	{ "dry-run",		no_argument,		NULL, 'n' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "keep",		required_argument,	NULL, KEEP },
+	{ "keep-daily",		required_argument,	NULL, DAILY },
+	{ "keep-monthly",	required_argument,	NULL, MONTHLY },
+	{ "keep-pre-restore",	required_argument,	NULL, PRE },
+	{ "keep-weekly",	required_argument,	NULL, WEEKLY },
+	{ "keep-within",	required_argument,	NULL, WITHIN },
+	{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE, PRINT_CONFIG };
-	static const struct option longopts[] = {
-		{ "dir",		required_argument,	NULL, 'd' },
-		{ "dry-run",		no_argument,		NULL, 'n' },
-		{ "help",		no_argument,		NULL, 'h' },
-		{ "keep",		required_argument,	NULL, KEEP },
-		{ "keep-daily",		required_argument,	NULL, DAILY },
-		{ "keep-monthly",	required_argument,	NULL, MONTHLY },
-		{ "keep-pre-restore",	required_argument,	NULL, PRE },
-		{ "keep-weekly",	required_argument,	NULL, WEEKLY },
-		{ "keep-within",	required_argument,	NULL, WITHIN },
-		{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
-		{ "version",		no_argument,		NULL, 'V' },
-		{ NULL,			0,			NULL, 0 }
-	};
 	struct vb_policy p;
 	const char *dir = NULL;
 	int ch, dry = 0, given = 0, ret;

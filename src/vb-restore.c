@@ -25,15 +25,17 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q | --progress] [--quick-check] [-d dir] (--to path [--force] | " \
-		"--db db | --verify-only)\n                  archive\n" \
-		"       vb-restore --list [--json] [--verify [--full-check]] [dir]"
+#define SYNOPSIS "[-q | --progress] [--quick-check] [-d dir] " \
+		"(--to path [--force] | --db db | --verify-only)\n" \
+		"                  archive\n" \
+		"       vb-restore --list [--json] [--verify [--full-check]] " \
+		"[dir]"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
 	const char	*to;		/* --to */
 	const char	*db;		/* --db */
-	const char	*dir;		/* -d: where the pre-restore copy goes */
+	const char	*dir;		/* -d: the pre-restore copy's dir */
 	int		 force;
 	int		 quick;		/* quick_check, not integrity_check */
 	int		 verify_only;
@@ -60,7 +62,8 @@ help(void)
 	    "      --to PATH      write the verified database to PATH (0600)\n"
 	    "      --force        with --to: replace an existing PATH\n"
 	    "      --db DB        replace the live database DB, first saving\n"
-	    "                     pre-restore-<time>.tar.zst in the backup dir\n"
+	    "                     pre-restore-<time>.tar.zst in the backup "
+	    "dir\n"
 	    "      --verify-only  only verify, and report\n"
 	    "      --quick-check  PRAGMA quick_check instead of the (on large\n"
 	    "                     databases much slower) integrity_check\n"
@@ -70,7 +73,8 @@ help(void)
 	    "      --json         with --list: a JSON array\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
-	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
+	    "  -q, --quiet        no notices or progress on stderr (errors "
+	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
 	    "      --print-config print the configuration as vb reads it\n"
@@ -241,29 +245,30 @@ check_restore(struct opts *o, int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
+enum { DB = 256, FORCE, FULL, JSON, LIST, PRINT_CONFIG, PROGRESS, QUICK,
+    TO, VERIFY, VONLY };
+static const struct option longopts[] = {
+	{ "db",		required_argument,	NULL, DB },
+	{ "dir",	required_argument,	NULL, 'd' },
+	{ "force",	no_argument,		NULL, FORCE },
+	{ "full-check",	no_argument,		NULL, FULL },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "json",	no_argument,		NULL, JSON },
+	{ "list",	no_argument,		NULL, LIST },
+	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "progress",	no_argument,		NULL, PROGRESS },
+	{ "quick-check", no_argument,		NULL, QUICK },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "to",		required_argument,	NULL, TO },
+	{ "verify",	no_argument,		NULL, VERIFY },
+	{ "verify-only", no_argument,		NULL, VONLY },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	enum { DB = 256, FORCE, FULL, JSON, LIST, PRINT_CONFIG, PROGRESS, QUICK,
-	    TO, VERIFY, VONLY };
-	static const struct option longopts[] = {
-		{ "db",		required_argument,	NULL, DB },
-		{ "dir",	required_argument,	NULL, 'd' },
-		{ "force",	no_argument,		NULL, FORCE },
-		{ "full-check",	no_argument,		NULL, FULL },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "json",	no_argument,		NULL, JSON },
-		{ "list",	no_argument,		NULL, LIST },
-		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
-		{ "progress",	no_argument,		NULL, PROGRESS },
-		{ "quick-check", no_argument,		NULL, QUICK },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "to",		required_argument,	NULL, TO },
-		{ "verify",	no_argument,		NULL, VERIFY },
-		{ "verify-only", no_argument,		NULL, VONLY },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	struct opts o;
 	int ch, progress = 0, ret;
 

@@ -37,7 +37,8 @@ help(void)
 	    "  -n, --dry-run      check all a snapshot needs (the database\n"
 	    "                     readable, dir usable by this user, room\n"
 	    "                     for a copy and an archive); write nothing\n"
-	    "  -q, --quiet        no notices or progress on stderr (errors still)\n"
+	    "  -q, --quiet        no notices or progress on stderr (errors "
+	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
 	    "      --print-config print the configuration as vb reads it\n"
@@ -47,36 +48,34 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
+enum { FULL = 256, PRINT_CONFIG, PROGRESS };
+static const struct option longopts[] = {
+	{ "dir",	required_argument,	NULL, 'd' },
+	{ "dry-run",	no_argument,		NULL, 'n' },
+	{ "full-check",	no_argument,		NULL, FULL },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "output",	required_argument,	NULL, 'o' },
+	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "progress",	no_argument,		NULL, PROGRESS },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	enum { PRINT_CONFIG = 256 };
-	static const struct option longopts[] = {
-		{ "dir",	required_argument,	NULL, 'd' },
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "full-check",	no_argument,		NULL, 'F' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "output",	required_argument,	NULL, 'o' },
-		{ "print-config", no_argument,		NULL, PRINT_CONFIG },
-		{ "progress",	no_argument,		NULL, 'P' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	struct vb_snapshot_opts o;
 	struct vb_snapshot_result s;
 	int64_t t0 = vb_monotonic_ms();
 	int ch, progress = 0, quiet = 0, ret;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:Fhno:qV", longopts,
+	while ((ch = getopt_long(argc, argv, "d:hno:qV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			o.dir = optarg;
-			break;
-		case 'F':
-			o.full = 1;
 			break;
 		case 'h':
 			help();
@@ -87,17 +86,20 @@ main(int argc, char *argv[])
 		case 'o':
 			o.out = optarg;
 			break;
-		case 'P':
-			progress = 1;
-			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
+		case FULL:
+			o.full = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case PROGRESS:
+			progress = 1;
+			break;
 		default:
 			usage(NULL);
 		}

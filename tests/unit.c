@@ -90,9 +90,10 @@ record_bad(void **state)
 		"p\tsnapshot\tok\t99999999999999999999\t-\t1\t"
 		    "2026-11-27T01:00:03.412Z\tm",
 		"path\r",
-		/* Found by fuzz-record: a CR the writer could not write back. */
-		"b/backup-2026-11\r28T01-51-25-483Z.tar\tcompress\tok\t1\t-\t6\t"
-		    "2026-11-28T01:51:25.502Z\tm",
+		/* Found by fuzz-record: a CR the writer could not write
+		 * back. */
+		"b/backup-2026-11\r28T01-51-25-483Z.tar\tcompress\tok\t1\t-"
+		    "\t6\t2026-11-28T01:51:25.502Z\tm",
 		"p\tsnap\rshot\tok\t1\t-\t1\t2026-11-27T01:00:03.412Z\tm",
 	};
 	struct vb_record r;
@@ -203,7 +204,8 @@ names(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(vb_name_parse("backup-2026-11-27T01-00-00-000Z.tar.zst",
+	assert_int_equal(vb_name_parse(
+	    "backup-2026-11-27T01-00-00-000Z.tar.zst",
 	    &n), 0);
 	assert_int_equal(n.kind, VB_KIND_BACKUP);
 	assert_int_equal(n.ext, VB_EXT_TAR_ZST);

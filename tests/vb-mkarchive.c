@@ -96,7 +96,8 @@ main(int argc, char *argv[])
 			errx(2, "bad spec %s", argv[i]);
 		if (archive_write_header(a, e) != ARCHIVE_OK)
 			errx(1, "%s: %s", name, archive_error_string(a));
-		if (len > 0 && archive_write_data(a, data, len) != (la_ssize_t)len)
+		if (len > 0 &&
+		    archive_write_data(a, data, len) != (la_ssize_t)len)
 			errx(1, "%s: %s", name, archive_error_string(a));
 		archive_entry_free(e);
 		free(data);

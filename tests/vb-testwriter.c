@@ -37,7 +37,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: vb-testwriter [--setup] [--mode wal|delete] "
-	    "[--seconds S] [--count N] [--payload BYTES] [--rate N] [--slow US] db\n"
+	    "[--seconds S] [--count N] [--payload BYTES] [--rate N] [--slow "
+	    "US] db\n"
 	    "       vb-testwriter --hold S db\n"
 	    "       vb-testwriter --check db\n");
 	exit(2);
@@ -66,12 +67,14 @@ check(sqlite3 *db)
 	int bad = 0, rows = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT a.id, a.balance, "
-	    "(SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account = a.id) "
+	    "(SELECT COALESCE(SUM(amount), 0) FROM ledger "
+	    "WHERE account = a.id) "
 	    "FROM accounts a", -1, &st, NULL) != SQLITE_OK)
 		errx(1, "check: %s", sqlite3_errmsg(db));
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		rows++;
-		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2)) {
+		if (sqlite3_column_int64(st, 1) !=
+		    sqlite3_column_int64(st, 2)) {
 			printf("account %lld: balance %lld, ledger %lld\n",
 			    sqlite3_column_int64(st, 0),
 			    sqlite3_column_int64(st, 1),
@@ -157,12 +160,11 @@ main(int argc, char *argv[])
 		exec(db, sql);
 	}
 	if (setup) {
-		exec(db, "CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY "
-		    "KEY, balance INTEGER NOT NULL);"
+		exec(db, "CREATE TABLE IF NOT EXISTS accounts(id INTEGER "
+		    "PRIMARY KEY, balance INTEGER NOT NULL);"
 		    "CREATE TABLE IF NOT EXISTS ledger(id INTEGER PRIMARY KEY, "
 		    "account INTEGER NOT NULL, amount INTEGER NOT NULL, "
-		    "note BLOB);"
-		    "CREATE INDEX IF NOT EXISTS ledger_account ON "
+		    "note BLOB);CREATE INDEX IF NOT EXISTS ledger_account ON "
 		    "ledger(account);"
 		    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
 		    "FROM n WHERE i < 16) INSERT OR IGNORE INTO accounts "
@@ -197,7 +199,8 @@ main(int argc, char *argv[])
 	t0 = now_us();
 	while (!stop && (count == 0 || n < count) &&
 	    (seconds == 0 || now_us() - t0 < (int64_t)(seconds * 1e6))) {
-		long acct = 1 + random() % ACCOUNTS, amount = random() % 2001 - 1000;
+		long acct = 1 + random() % ACCOUNTS;
+		long amount = random() % 2001 - 1000;
 
 		t = now_us();
 		exec(db, "BEGIN IMMEDIATE");
@@ -215,11 +218,13 @@ main(int argc, char *argv[])
 		lat = now_us() - t;
 		/* At most rate commits a second, as a real application. */
 		if (rate > 0) {
-			int64_t due = t0 + (int64_t)((double)(n + 1) * 1e6 / rate),
-			    wait = due - now_us();
+			int64_t due = t0 +
+			    (int64_t)((double)(n + 1) * 1e6 / rate);
+			int64_t wait = due - now_us();
 
 			if (wait > 0) {
-				struct timespec nap = { (time_t)(wait / 1000000),
+				struct timespec nap = {
+				    (time_t)(wait / 1000000),
 				    (long)(wait % 1000000) * 1000 };
 
 				nanosleep(&nap, NULL);

@@ -62,7 +62,8 @@ laerr(struct archive *a, char *why, size_t wlen)
 	if (msg == NULL)
 		msg = "damaged or unreadable archive";
 	/* EILSEQ and EINVAL are libarchive's "bad format", not the OS's. */
-	if (e > 0 && e != EILSEQ && e != EINVAL && strstr(msg, strerror(e)) == NULL)
+	if (e > 0 && e != EILSEQ && e != EINVAL &&
+	    strstr(msg, strerror(e)) == NULL)
 		snprintf(why, wlen, "%s: %s", msg, strerror(e));
 	else
 		snprintf(why, wlen, "%s", msg);
@@ -368,7 +369,8 @@ check_db_entry(struct archive *a, const char *stem,
 		return -1;
 	name = archive_entry_pathname(e);
 	if (name == NULL || vb_name_parse(name, &nm) != 0 ||
-	    nm.ext != VB_EXT_DB || (stem != NULL && strcmp(nm.stem, stem) != 0)) {
+	    nm.ext != VB_EXT_DB ||
+	    (stem != NULL && strcmp(nm.stem, stem) != 0)) {
 		snprintf(why, wlen, "second entry \"%.100s\" is not %s%s",
 		    name != NULL ? name : "", stem != NULL ? stem :
 		    "a vb snapshot", stem != NULL ? ".db" : "");

@@ -53,7 +53,8 @@ vb_backuplog_columns(sqlite3 *db, const char *have[VB_LOG_NCOLS])
 		name = (const char *)sqlite3_column_text(st, 1);
 		n++;
 		for (i = 0; name != NULL && i < VB_LOG_NCOLS; i++) {
-			if (have[i] == NULL && strcasecmp(name, cols[i][0]) == 0)
+			if (have[i] == NULL &&
+			    strcasecmp(name, cols[i][0]) == 0)
 				have[i] = cols[i][0];
 			else if (have[i] == NULL && cols[i][1] != NULL &&
 			    strcasecmp(name, cols[i][1]) == 0)
@@ -105,7 +106,8 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	int n = 0;
 
 	if (vb_backuplog_columns(l->db, l->have) != 0) {
-		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) !=
+		    SQLITE_OK ||
 		    vb_backuplog_columns(l->db, l->have) != 0)
 			goto fail;
 	}
@@ -119,8 +121,8 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	for (i = 0; i < VB_LOG_NCOLS; i++) {
 		if (l->have[i] == NULL)
 			continue;
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s\"%s\"",
-		    n > 0 ? ", " : "", l->have[i]);
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+		    "%s\"%s\"", n > 0 ? ", " : "", l->have[i]);
 		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
 		    "%s?%zu", n > 0 ? "," : "", i + 1);
 		n++;

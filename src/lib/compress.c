@@ -131,84 +131,109 @@ readback_main(void *arg)
 	return NULL;
 }
 
-int
-vb_compress_file(const char *path, const struct vb_snapmeta *meta,
-    const struct vb_compress_opts *o, struct vb_compress_result *res)
-{
-	char dir[4096], base[256], final[256], text[VB_MANIFEST_MAX];
-	struct vb_archive_opts ao = o->a;
-	struct readback rb;
-	pthread_t th;
-	struct vb_writebehind *wb;
-	struct vb_progress *pg;
-	char what[1024];
-	struct vb_archive_info info;
-	struct vb_manifest m;
-	struct vb_name nm;
-	struct vb_tmp t;
-	struct stat st;
-	int dbfd = -1, rc, threaded;
+/* What one compression works on. */
+struct job {
+	const char		*path;		/* the raw snapshot */
+	char			 dir[4096];	/* and its directory */
+	char			 base[256];	/* and its name */
+	char			 final[256];	/* the archive's name */
+	struct vb_name		 nm;
+	struct stat		 st;
+	int			 dbfd;
+	struct vb_manifest	 m;
+	char			 text[VB_MANIFEST_MAX];
+	struct vb_tmp		 t;
+};
 
-	memset(res, 0, sizeof(*res));
-	t.dirfd = -1;
-	if (vb_path_split(path, dir, sizeof(dir), base, sizeof(base)) != 0 ||
-	    vb_name_parse(base, &nm) != 0 || nm.ext != VB_EXT_DB) {
+/* Opens the raw snapshot: a regular file named like one.  0, or -1. */
+static int
+open_snapshot(struct job *j, struct vb_compress_result *res)
+{
+	if (vb_path_split(j->path, j->dir, sizeof(j->dir), j->base,
+	    sizeof(j->base)) != 0 || vb_name_parse(j->base, &j->nm) != 0 ||
+	    j->nm.ext != VB_EXT_DB) {
 		snprintf(res->msg, sizeof(res->msg), "%s: not a vb snapshot "
-		    "(backup-<UTC time>.db)", path);
+		    "(backup-<UTC time>.db)", j->path);
 		return -1;
 	}
-	if ((dbfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    fstat(dbfd, &st) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", path,
+	if ((j->dbfd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1 || fstat(j->dbfd, &j->st) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->path,
 		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
-		goto fail;
+		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(j->st.st_mode)) {
 		snprintf(res->msg, sizeof(res->msg), "%s: not a regular file",
-		    path);
-		goto fail;
+		    j->path);
+		return -1;
 	}
-	if (fill_manifest(path, dbfd, &st, &nm, meta, &m, res->msg,
-	    sizeof(res->msg)) != 0)
-		goto fail;
-	if (vb_manifest_format(&m, text, sizeof(text)) < 0) {
+	return 0;
+}
+
+/*
+ * The manifest, and a temporary for the archive beside the snapshot
+ * (whose final name must not exist yet).  Returns 0, or -1 (res->msg).
+ */
+static int
+prepare(struct job *j, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, struct vb_compress_result *res)
+{
+	if (fill_manifest(j->path, j->dbfd, &j->st, &j->nm, meta, &j->m,
+	    res->msg, sizeof(res->msg)) != 0)
+		return -1;
+	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: cannot write a "
-		    "manifest for it", path);
-		goto fail;
+		    "manifest for it", j->path);
+		return -1;
 	}
-	snprintf(final, sizeof(final), "%s%s", nm.stem, vb_ext_str(o->a.ext));
-	if (vb_path_join(res->path, sizeof(res->path), dir, final) != 0 ||
+	snprintf(j->final, sizeof(j->final), "%s%s", j->nm.stem,
+	    vb_ext_str(o->a.ext));
+	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->final) != 0 ||
 	    access(res->path, F_OK) == 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: already exists",
 		    res->path);
-		goto fail;
+		return -1;
 	}
-	if (vb_dir_check(dir, res->msg, sizeof(res->msg)) != 0)
-		goto fail;
-	vb_clean_stale(dir, res->note, sizeof(res->note));
-	if (vb_tmp_open(&t, dir, final, res->msg, sizeof(res->msg)) != 0)
-		goto fail;
+	if (vb_dir_check(j->dir, res->msg, sizeof(res->msg)) != 0)
+		return -1;
+	vb_clean_stale(j->dir, res->note, sizeof(res->note));
+	return vb_tmp_open(&j->t, j->dir, j->final, res->msg, sizeof(res->msg));
+}
 
-	/*
-	 * The read-back runs beside the writer, reading the temporary as it
-	 * grows: on two cores the check costs almost no time.  It decides
-	 * everything: the database inside must hash to the manifest's
-	 * db-sha256, which is the SHA-256 vb-snapshot recorded.
-	 */
+/*
+ * Writes the archive into the temporary while a second thread reads it
+ * back as it grows: on two cores the check costs almost no time.  The
+ * read-back decides everything: the database inside must hash to the
+ * manifest's db-sha256, which is the SHA-256 vb-snapshot recorded.
+ * Returns 0 with the archive's size and hash in res, or -1 (res->msg).
+ */
+static int
+write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, struct vb_compress_result *res)
+{
+	struct vb_archive_opts ao = o->a;
+	struct vb_writebehind *wb;
+	struct vb_progress *pg;
+	struct readback rb;
+	char what[300], now[VB_SHA256_HEX], why[900];
+	pthread_t th;
+	int rc, threaded;
+
 	memset(&rb, 0, sizeof(rb));
-	rb.stem = nm.stem;
-	if ((rb.fd = openat(t.dirfd, t.name, O_RDONLY | O_CLOEXEC)) == -1) {
+	rb.stem = j->nm.stem;
+	if ((rb.fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
+	    -1) {
 		snprintf(res->msg, sizeof(res->msg), "read-back: %s",
 		    strerror(errno));
-		goto abort;
+		return -1;
 	}
 	threaded = pthread_create(&th, NULL, readback_main, &rb) == 0;
-	ao.mtime = nm.when.tv_sec;
-	wb = vb_writebehind_start(t.fd, -1);
-	snprintf(what, sizeof(what), "compressing %s", base);
-	pg = vb_progress_start(what, dbfd, VB_PROG_POS, st.st_size);
-	rc = vb_archive_write(t.fd, &ao, text, base, dbfd, st.st_size,
-	    res->msg, sizeof(res->msg));
+	ao.mtime = j->nm.when.tv_sec;
+	wb = vb_writebehind_start(j->t.fd, -1);
+	snprintf(what, sizeof(what), "compressing %s", j->base);
+	pg = vb_progress_start(what, j->dbfd, VB_PROG_POS, j->st.st_size);
+	rc = vb_archive_write(j->t.fd, &ao, j->text, j->base, j->dbfd,
+	    j->st.st_size, why, sizeof(why));
 	vb_writebehind_stop(wb);
 	__atomic_store_n(&rb.done, 1, __ATOMIC_RELEASE);
 	if (threaded)
@@ -218,63 +243,76 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	close(rb.fd);
 	vb_progress_stop(pg, rc == 0 && rb.rc == 0);
 	if (rc != 0) {
-		char why[900];
-
-		snprintf(why, sizeof(why), "%s", res->msg);
-		snprintf(res->msg, sizeof(res->msg), "writing %s/%s: %s", dir,
-		    final, why);
-		goto abort;
+		snprintf(res->msg, sizeof(res->msg), "writing %s/%s: %s",
+		    j->dir, j->final, why);
+		return -1;
 	}
-	if (rb.rc != 0 || strcmp(rb.m.db_sha256, m.db_sha256) != 0) {
-		char now[VB_SHA256_HEX];
-
-		/* Tell a snapshot that changed from an archive that broke. */
-		if (meta != NULL && meta->sha256 != NULL &&
-		    lseek(dbfd, 0, SEEK_SET) == 0 &&
-		    vb_sha256_fd(dbfd, now) >= 0 &&
-		    strcmp(now, meta->sha256) != 0)
-			snprintf(res->msg, sizeof(res->msg), "%s: SHA-256 is "
-			    "not the one vb-snapshot recorded: changed or "
-			    "damaged since", path);
-		else
-			snprintf(res->msg, sizeof(res->msg), "%s: read-back "
-			    "check failed: %s", final, rb.rc != 0 ? rb.why :
-			    "manifest changed");
-		goto abort;
+	if (why[0] != '\0')	/* vb_archive_write's notice */
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
+		    "", why);
+	if (rb.rc == 0 && strcmp(rb.m.db_sha256, j->m.db_sha256) == 0) {
+		res->bytes = rb.info.bytes;
+		memcpy(res->sha256, rb.info.sha256, sizeof(res->sha256));
+		return 0;
 	}
-	info = rb.info;
-	if (res->msg[0] != '\0') {	/* vb_archive_write's notice */
-		size_t used = strlen(res->note);
+	/* Tell a snapshot that changed from an archive that broke. */
+	if (meta != NULL && meta->sha256 != NULL &&
+	    lseek(j->dbfd, 0, SEEK_SET) == 0 &&
+	    vb_sha256_fd(j->dbfd, now) >= 0 && strcmp(now, meta->sha256) != 0)
+		snprintf(res->msg, sizeof(res->msg), "%s: SHA-256 is not the "
+		    "one vb-snapshot recorded: changed or damaged since",
+		    j->path);
+	else
+		snprintf(res->msg, sizeof(res->msg), "%s: read-back check "
+		    "failed: %s", j->final, rb.rc != 0 ? rb.why :
+		    "manifest changed");
+	return -1;
+}
 
-		snprintf(res->note + used, sizeof(res->note) - used, "%s%s",
-		    used > 0 ? "; " : "", res->msg);
-		res->msg[0] = '\0';
+int
+vb_compress_file(const char *path, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, struct vb_compress_result *res)
+{
+	char why[1024];
+	struct job *j;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		snprintf(res->msg, sizeof(res->msg), "out of memory");
+		return -1;
 	}
-	if (vb_tmp_commit(&t, what, sizeof(what)) != 0) {
+	j->path = path;
+	j->dbfd = -1;
+	j->t.dirfd = -1;
+	if (open_snapshot(j, res) != 0 || prepare(j, meta, o, res) != 0 ||
+	    write_and_read_back(j, meta, o, res) != 0)
+		goto out;
+	if (vb_tmp_commit(&j->t, why, sizeof(why)) != 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
-		    "%s", res->path, what);
-		goto fail;
+		    "%s", res->path, why);
+		goto out;
 	}
-	close(dbfd);
-	res->bytes = info.bytes;
-	res->dbbytes = st.st_size;
-	memcpy(res->sha256, info.sha256, sizeof(res->sha256));
-	res->removed = 0;
+	res->dbbytes = j->st.st_size;
+	rc = 0;
 	if (!o->keep) {
 		if (unlink(path) != 0) {
-			snprintf(res->msg, sizeof(res->msg), "%s: cannot remove "
-			    "the raw snapshot: %s", path, strerror(errno));
-			return 1;
+			snprintf(res->msg, sizeof(res->msg), "%s: cannot "
+			    "remove the raw snapshot: %s", path,
+			    strerror(errno));
+			rc = 1;
+		} else {
+			vb_fsync_dir(j->dir);
+			res->removed = 1;
 		}
-		vb_fsync_dir(dir);
-		res->removed = 1;
 	}
-	return 0;
-abort:
-	vb_tmp_abort(&t);
-fail:
-	if (dbfd != -1)
-		close(dbfd);
-	res->path[0] = '\0';
-	return -1;
+out:
+	vb_tmp_abort(&j->t);
+	if (j->dbfd != -1)
+		close(j->dbfd);
+	if (rc < 0)
+		res->path[0] = '\0';
+	free(j);
+	return rc;
 }

@@ -107,9 +107,65 @@ find_key(const char *name)
 	return -1;
 }
 
+/* An absolute path, written out (the file's are never expanded). */
+static int
+check_path(const struct key *k, const char *v, const char *where,
+    int fromfile)
+{
+	if (fromfile && strpbrk(v, "$`") != NULL) {
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s=%s: vb takes values literally and never expands $ "
+		    "or `; write the path out in full", where, k->name, v);
+		return -1;
+	}
+	/* The environment is the operator's shell, where a relative path
+	 * means what it says; the file has no directory. */
+	if (fromfile && *v != '/') {
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s=%s is a relative path; give an absolute one "
+		    "(starting with /)", where, k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* A whole number in the key's range. */
+static int
+check_number(const struct key *k, const char *v, const char *where)
+{
+	uint64_t n;
+	int ok = vb_parse_u64(v, &n) == 0;
+
+	switch (k->type) {
+	case T_COUNT:
+	case T_COUNT1:
+		if (ok && n <= 1000000 && (k->type == T_COUNT || n > 0))
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a whole number of %d or more, not \"%s\"",
+		    where, k->name, k->type == T_COUNT1 ? 1 : 0, v);
+		return -1;
+	case T_SECONDS:
+		if (ok && n > 0 && n <= 86400)
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a whole number of seconds from 1 to 86400, "
+		    "not \"%s\"", where, k->name, v);
+		return -1;
+	default:
+		if (ok && (k->type == T_MS ? n > 0 : n <= 3600000))
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a whole number of milliseconds%s, not "
+		    "\"%s\"", where, k->name, k->type == T_MS ? ", 1 or more" :
+		    " up to 3600000", v);
+		return -1;
+	}
+}
+
 /*
  * Checks value v of key k; where says where it came from ("file:line" or
- * "the environment").  Returns 0, or -1 after recording the error.
+ * "environment").  Returns 0, or -1 after recording the error.
  */
 static int
 check_value(const struct key *k, const char *v, const char *where,
@@ -117,7 +173,6 @@ check_value(const struct key *k, const char *v, const char *where,
 {
 	struct vb_duration d;
 	enum vb_ext ext;
-	uint64_t n;
 	int max;
 
 	if (vb_has_ctl(v)) {
@@ -127,68 +182,21 @@ check_value(const struct key *k, const char *v, const char *where,
 	}
 	switch (k->type) {
 	case T_PATH:
-		if (fromfile && strpbrk(v, "$`") != NULL) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s=%s: vb takes values literally and never "
-			    "expands $ or `; write the path out in full", where,
-			    k->name, v);
-			return -1;
-		}
-		/* The environment is the operator's shell, where a relative
-		 * path means what it says; the file has no directory. */
-		if (fromfile && *v != '/') {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s=%s is a relative path; give an absolute one "
-			    "(starting with /)", where, k->name, v);
-			return -1;
-		}
-		return 0;
-	case T_COUNT:
-	case T_COUNT1:
-		if (vb_parse_u64(v, &n) != 0 || n > 1000000 ||
-		    (k->type == T_COUNT1 && n == 0)) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s must be a whole number of %d or more, not "
-			    "\"%s\"", where, k->name,
-			    k->type == T_COUNT1 ? 1 : 0, v);
-			return -1;
-		}
-		return 0;
-	case T_SECONDS:
-		if (vb_parse_u64(v, &n) != 0 || n == 0 || n > 86400) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s must be a whole number of seconds from 1 "
-			    "to 86400, not \"%s\"", where, k->name, v);
-			return -1;
-		}
-		return 0;
-	case T_MS:
-	case T_BUSY:
-		if (vb_parse_u64(v, &n) != 0 || (k->type == T_MS && n == 0) ||
-		    (k->type == T_BUSY && n > 3600000)) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s must be a whole number of milliseconds%s, "
-			    "not \"%s\"", where, k->name, k->type == T_MS ?
-			    ", 1 or more" : " up to 3600000", v);
-			return -1;
-		}
-		return 0;
+		return check_path(k, v, where, fromfile);
 	case T_DURATION:
-		if (vb_parse_duration(v, &d) != 0) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s must be a duration like 7d, 2w, 6m, 1y or "
-			    "36h, not \"%s\"", where, k->name, v);
-			return -1;
-		}
-		return 0;
+		if (vb_parse_duration(v, &d) == 0)
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a duration like 7d, 2w, 6m, 1y or 36h, not "
+		    "\"%s\"", where, k->name, v);
+		return -1;
 	case T_COMPRESSION:
-		if (vb_compression_parse(v, &ext, &max) != 0) {
-			snprintf(err_slot(), ERRLEN,
-			    "%s: %s must be zstd, gzip, xz or none, not "
-			    "\"%s\"", where, k->name, v);
-			return -1;
-		}
-		return 0;
+		if (vb_compression_parse(v, &ext, &max) == 0)
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be zstd, gzip, xz or none, not \"%s\"", where,
+		    k->name, v);
+		return -1;
 	case T_COMMAND:
 		return 0;
 	case T_LATER:
@@ -197,8 +205,9 @@ check_value(const struct key *k, const char *v, const char *where,
 		    "not pretend to do what it cannot)", where, k->name,
 		    VB_VERSION);
 		return -1;
+	default:
+		return check_number(k, v, where);
 	}
-	return 0;
 }
 
 /*
@@ -213,7 +222,8 @@ double_quoted(char *p, char *out, char **end)
 		if (*p == '\0')
 			return NULL;
 		/* The shell's escapes inside double quotes, and no others. */
-		if (*p == '\\' && p[1] != '\0' && strchr("\"\\$`", p[1]) != NULL)
+		if (*p == '\\' && p[1] != '\0' &&
+		    strchr("\"\\$`", p[1]) != NULL)
 			p++;
 		*out++ = *p;
 	}
@@ -292,6 +302,24 @@ parse_line(char *p, char **key, char **val, const char **why)
 	return 1;
 }
 
+/* Records an unknown key, with the known one it is closest to. */
+static void
+unknown_key(const char *k, const char *where)
+{
+	int i, d, best = -1, bestd = 3;
+
+	for (i = 0; i < (int)NKEYS; i++)
+		if ((d = distance(k, keys[i].name)) < bestd) {
+			bestd = d;
+			best = i;
+		}
+	if (best >= 0)
+		snprintf(err_slot(), ERRLEN, "%s: unknown key %s (did you mean "
+		    "%s?)", where, k, keys[best].name);
+	else
+		snprintf(err_slot(), ERRLEN, "%s: unknown key %s", where, k);
+}
+
 static void
 read_file(void)
 {
@@ -300,7 +328,7 @@ read_file(void)
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
-	int lineno = 0, i, best, d, bestd;
+	int lineno = 0, i;
 
 	if ((fp = fopen(cf.path, "re")) == NULL) {
 		/* No file is no configuration; any other failure is one. */
@@ -333,18 +361,7 @@ read_file(void)
 			continue;
 		}
 		if ((i = find_key(k)) == -1) {
-			for (best = -1, bestd = 3, i = 0; i < (int)NKEYS; i++)
-				if ((d = distance(k, keys[i].name)) < bestd) {
-					bestd = d;
-					best = i;
-				}
-			if (best >= 0)
-				snprintf(err_slot(), ERRLEN,
-				    "%s: unknown key %s (did you mean %s?)",
-				    where, k, keys[best].name);
-			else
-				snprintf(err_slot(), ERRLEN,
-				    "%s: unknown key %s", where, k);
+			unknown_key(k, where);
 			continue;
 		}
 		/* An empty value unsets the key, as in the shell. */
@@ -353,7 +370,8 @@ read_file(void)
 		free(cf.file[i]);	/* a later line wins, as in the shell */
 		cf.file[i] = NULL;
 		if (*v != '\0' && (cf.file[i] = strdup(v)) == NULL)
-			snprintf(err_slot(), ERRLEN, "%s: out of memory", where);
+			snprintf(err_slot(), ERRLEN, "%s: out of memory",
+			    where);
 	}
 	if (ferror(fp))
 		snprintf(err_slot(), ERRLEN,

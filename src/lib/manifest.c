@@ -68,14 +68,40 @@ take_num(int64_t *dst, const char *v)
 	return 0;
 }
 
+/* The keys this version reads, in the order set_field numbers them. */
+static const char *known[] = { "format", "vb-version", "source", "host",
+    "created", "sqlite-version", "page-size", "page-count", "journal-mode",
+    "db-bytes", "db-sha256", "integrity", "integrity-check" };
+
+/* Sets known key i to v in m (format into *format); 0, or not if bad. */
+static int
+set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
+{
+	switch (i) {
+	case 0: return take_num(format, v);
+	case 1: return take(m->vb_version, sizeof(m->vb_version), v);
+	case 2: return take(m->source, sizeof(m->source), v);
+	case 3: return take(m->host, sizeof(m->host), v);
+	case 4: return take(m->created, sizeof(m->created), v);
+	case 5: return take(m->sqlite_version, sizeof(m->sqlite_version), v);
+	case 6: return take_num(&m->page_size, v);
+	case 7: return take_num(&m->page_count, v);
+	case 8: return take(m->journal_mode, sizeof(m->journal_mode), v);
+	case 9: return take_num(&m->db_bytes, v);
+	case 10:
+		return strlen(v) != VB_SHA256_HEX - 1 ||
+		    strspn(v, "0123456789abcdef") != VB_SHA256_HEX - 1 ||
+		    take(m->db_sha256, sizeof(m->db_sha256), v);
+	case 11: return take(m->integrity, sizeof(m->integrity), v);
+	default:
+		return take(m->integrity_check, sizeof(m->integrity_check), v);
+	}
+}
+
 int
 vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
     char *why, size_t wlen)
 {
-	static const char *known[] = { "format", "vb-version", "source",
-	    "host", "created", "sqlite-version", "page-size", "page-count",
-	    "journal-mode", "db-bytes", "db-sha256", "integrity",
-	    "integrity-check" };
 	unsigned seen = 0;
 	char *copy, *line, *next, *v;
 	int64_t format = -1;
@@ -112,29 +138,7 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 			goto out;
 		}
 		seen |= 1u << i;
-		switch (i) {
-		case 0: bad = take_num(&format, v); break;
-		case 1: bad = take(m->vb_version, sizeof(m->vb_version), v); break;
-		case 2: bad = take(m->source, sizeof(m->source), v); break;
-		case 3: bad = take(m->host, sizeof(m->host), v); break;
-		case 4: bad = take(m->created, sizeof(m->created), v); break;
-		case 5: bad = take(m->sqlite_version,
-		    sizeof(m->sqlite_version), v); break;
-		case 6: bad = take_num(&m->page_size, v); break;
-		case 7: bad = take_num(&m->page_count, v); break;
-		case 8: bad = take(m->journal_mode, sizeof(m->journal_mode),
-		    v); break;
-		case 9: bad = take_num(&m->db_bytes, v); break;
-		case 10:
-			bad = strlen(v) != VB_SHA256_HEX - 1 ||
-			    strspn(v, "0123456789abcdef") != VB_SHA256_HEX - 1 ||
-			    take(m->db_sha256, sizeof(m->db_sha256), v);
-			break;
-		case 11: bad = take(m->integrity, sizeof(m->integrity), v);
-			break;
-		default: bad = take(m->integrity_check,
-		    sizeof(m->integrity_check), v); break;
-		}
+		bad = set_field(m, &format, i, v);
 		if (bad) {
 			snprintf(why, wlen, "MANIFEST: bad %s: %.80s", line, v);
 			goto out;

@@ -106,7 +106,8 @@ vb_record_parse(char *line, struct vb_record *r)
 		r->ok = 0;
 	else
 		return VB_LINE_BAD;
-	if (parse_num(f[3], &r->bytes) != 0 || parse_sha(f[4], r->sha256) != 0 ||
+	if (parse_num(f[3], &r->bytes) != 0 ||
+	    parse_sha(f[4], r->sha256) != 0 ||
 	    parse_num(f[5], &r->ms) != 0 || vb_parse_iso(f[6], &ts) != 0)
 		return VB_LINE_BAD;
 	memcpy(r->time, f[6], VB_ISO_LEN);

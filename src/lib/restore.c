@@ -176,9 +176,9 @@ put(struct vb_verified *c, const char *to, int replace, char *why,
 
 	/* Back to the source's journal mode, as the manifest records it. */
 	if (strcmp(c->m.journal_mode, "wal") == 0) {
-		if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE, NULL) !=
-		    SQLITE_OK || sqlite3_exec(db, "PRAGMA journal_mode=WAL",
-		    NULL, NULL, NULL) != SQLITE_OK) {
+		if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE,
+		    NULL) != SQLITE_OK || sqlite3_exec(db,
+		    "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(why, wlen, "%s: %s", c->path,
 			    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 			sqlite3_close(db);

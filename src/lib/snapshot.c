@@ -106,7 +106,8 @@ copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
 	sqlite3 *dst = NULL;
 	int rc;
 
-	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	/*
 	 * The temporary is worthless until renamed, so no journal and no
@@ -159,7 +160,8 @@ copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 		snprintf(s->msg, sizeof(s->msg), "copy failed: no file handle");
 		return -1;
 	}
-	if ((buf = malloc(RAW_CHUNK)) == NULL || (h = vb_sha256_new()) == NULL) {
+	if ((buf = malloc(RAW_CHUNK)) == NULL ||
+	    (h = vb_sha256_new()) == NULL) {
 		free(buf);
 		snprintf(s->msg, sizeof(s->msg), "copy failed: out of memory");
 		return -1;

@@ -33,7 +33,8 @@ ticker_main(void *arg)
 		until.tv_nsec += t->ms * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
-		if (pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT ||
+		if (pthread_cond_timedwait(&t->cv, &t->mu, &until) !=
+		    ETIMEDOUT ||
 		    t->stop)
 			continue;
 		/* The work runs unlocked: stop never waits for more than it. */

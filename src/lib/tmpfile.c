@@ -253,13 +253,14 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 		/* EPERM means it runs, under another user: leave it. */
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		if (fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
 			used = strlen(note);
-			snprintf(note + used, nlen - used, "%s%s/%s (writer %ld "
-			    "no longer runs)", n == 0 ?
+			snprintf(note + used, nlen - used, "%s%s/%s (writer "
+			    "%ld no longer runs)", n == 0 ?
 			    "removed stale temporary " : ", ", dir, de->d_name,
 			    pid);
 			n++;

@@ -238,8 +238,8 @@ int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
  * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
  * with why (and errno set).
  */
-int		 vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final,
-		    char *why, size_t wlen);
+int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
+		    const char *final, char *why, size_t wlen);
 /*
  * fsyncs the temporary, renames it to its final name (never over an
  * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
@@ -425,13 +425,13 @@ struct vb_snapshot_opts {
 	const char	*out;		/* or exactly this file, if not NULL */
 	const char	*prefix;	/* "backup" (NULL) or "pre-restore" */
 	int		 full;		/* integrity_check, not quick_check */
-	int		 dry;		/* check all a snapshot needs; copy nothing */
+	int		 dry;		/* check what a snapshot needs, only */
 };
 
 struct vb_snapshot_result {
 	char		 path[4096];	/* the snapshot, once it exists */
 	char		 msg[1024];	/* the record's message, or why not */
-	char		 note[1024];	/* for the operator: stale files removed */
+	char		 note[1024];	/* for the operator: stale files */
 	char		 sha256[VB_SHA256_HEX];
 	int64_t		 bytes;
 };
@@ -569,7 +569,7 @@ struct vb_duration {
 };
 
 struct vb_policy {
-	int64_t			 keep;		/* the last N; 0: no such rule */
+	int64_t			 keep;		/* the last N (0: no rule) */
 	int			 within;	/* within_d is set */
 	struct vb_duration	 within_d;
 	int64_t			 daily, weekly, monthly;
@@ -595,6 +595,24 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
  */
 void		 vb_retention(struct vb_backup *list, size_t n,
 		    const struct vb_policy *p);
+
+/* ---- prune.c: a retention policy applied to a directory ---- */
+
+/*
+ * Lists dir's backups and marks what policy p keeps, provided the
+ * listing can be trusted (dir usable and read whole, nothing dated over
+ * a day ahead).  Returns 0 with *list to free, or -1 with why (which
+ * says that nothing will be deleted).
+ */
+int		 vb_prune_plan(const char *dir, const struct vb_policy *p,
+		    struct vb_backup **list, size_t *n, char *why,
+		    size_t wlen);
+/*
+ * Deletes name in the directory dfd (unless dry) if it is still a
+ * regular file.  Returns 0 with its size in *bytes, or -1 with why.
+ */
+int		 vb_prune_file(int dfd, const char *name, int dry,
+		    int64_t *bytes, char *why, size_t wlen);
 
 /* ---- backuplog.c: BackupLog in the application's database ---- */
 

@@ -34,7 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* With a stem, as vb-restore passes the archive's own; and without. */
 	(void)vb_archive_verify(in, NULL,
-	    size > 0 && (data[size - 1] & 1) ? "backup-2026-11-28T01-51-22-054Z" : NULL,
+	    size > 0 && (data[size - 1] & 1) ?
+	    "backup-2026-11-28T01-51-22-054Z" : NULL,
 	    out, &m, &info, why, sizeof(why));
 	/* The manifest parser on the raw bytes too, bounded as in archive.c. */
 	if (size <= VB_MANIFEST_MAX)
