@@ -1,7 +1,9 @@
 # vb - nightly backups for a live SQLite database.
 #
 #   make                 build every tool into $(B)/
-#   make check           build and run every test (ends "N passed, N failed")
+#   make check           install what the tests need (./install.sh --deps
+#                        --dev), build and run every test (ends "N passed,
+#                        N failed")
 #   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
 #   make lint            cppcheck, clang-tidy, the layout check
 #                        (tests/style-check) and shellcheck
@@ -58,7 +60,7 @@ TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 FUZZERS	 = archive record config
 FUZZ_TIME ?= 60
 
-.PHONY: all check sanitize lint fuzz valgrind install uninstall bench clean
+.PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean
 
 all: $(BINS)
 
@@ -103,7 +105,13 @@ $(B)/fuzz/%: tests/fuzz/fuzz-%.c $(B)/libvb.a $(HDR)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
 	    $(B)/libvb.a $(PKG_LIBS)
 
-check: $(BINS) $(TESTBINS)
+# What building and testing need (Debian packages; installed as root,
+# named otherwise), before anything is built.
+deps:
+	./install.sh --deps --dev
+
+check: deps
+	$(MAKE) $(BINS) $(TESTBINS)
 	VB_BIN=$(CURDIR)/$(B) tests/run
 
 # Under the sanitizers the kill -9 soak is shorter: its subject is sudden
@@ -142,15 +150,44 @@ lint:
 	    tests/style-check bench/*.sh bin/vb-backup
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
+# The one list of what vb installs.  Each file is copied only when it
+# differs (install -C; -v names it), so a second run changes nothing;
+# the list itself is kept in $(DOCDIR)/installed, from which uninstall
+# (install.sh --uninstall, which works without make) removes it all
+# but /etc/vb.conf, which is the operator's once it exists.
+INSTALL	 = install -C -v
+ETCDIR	 = $(DESTDIR)/etc
+DOCDIR	 = $(DESTDIR)$(PREFIX)/share/doc/vb
+CRON	?= 1
+UNITS	 = vb-backup.service vb-backup.timer
+
 install: $(BINS)
-	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5
-	install -m 0755 $(BINS) bin/vb-backup $(BINDIR)
-	install -m 0644 man/*.1 $(MANDIR)/man1
-	install -m 0644 man/*.5 $(MANDIR)/man5
+	install -d -v $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(DOCDIR) \
+	    $(ETCDIR)/systemd/system $(if $(filter 1,$(CRON)),$(ETCDIR)/cron.d)
+	$(INSTALL) -m 0755 $(BINS) bin/vb-backup $(BINDIR)
+	$(INSTALL) -m 0644 man/*.1 $(MANDIR)/man1
+	$(INSTALL) -m 0644 man/*.5 $(MANDIR)/man5
+	$(INSTALL) -m 0644 README.md docs/DESIGN.md $(DOCDIR)
+	@mkdir -p $(B)/cron
+	for f in $(UNITS) $(if $(filter 1,$(CRON)),vb-backup); do \
+	    sed 's|@PREFIX@|$(PREFIX)|g' cron/$$f >$(B)/cron/$$f || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(addprefix $(B)/cron/,$(UNITS)) \
+	    $(ETCDIR)/systemd/system
+	$(if $(filter 1,$(CRON)),$(INSTALL) -m 0644 $(B)/cron/vb-backup \
+	    $(ETCDIR)/cron.d/vb-backup)
+	[ -e $(ETCDIR)/vb.conf ] || $(INSTALL) -m 0644 etc/vb.conf $(ETCDIR)
+	{ for t in $(TOOLS) vb-backup; do echo $(PREFIX)/bin/$$t; done; \
+	  for f in man/*.1; do echo $(PREFIX)/share/man/man1/$${f#man/}; done; \
+	  for f in man/*.5; do echo $(PREFIX)/share/man/man5/$${f#man/}; done; \
+	  for u in $(UNITS); do echo /etc/systemd/system/$$u; done; \
+	  $(if $(filter 1,$(CRON)),echo /etc/cron.d/vb-backup;) \
+	  echo $(PREFIX)/share/doc/vb/README.md; \
+	  echo $(PREFIX)/share/doc/vb/DESIGN.md; } >$(B)/installed
+	$(INSTALL) -m 0644 $(B)/installed $(DOCDIR)
 
 uninstall:
-	rm -f $(addprefix $(BINDIR)/,$(TOOLS) vb-backup)
-	rm -f $(MANDIR)/man1/vb-*.1 $(MANDIR)/man5/vb.conf.5
+	./install.sh --uninstall --prefix $(PREFIX) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh

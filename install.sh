@@ -1,10 +1,14 @@
 #!/bin/sh
-# install.sh - sets vb up on a Debian machine, as root: dependencies, the
-# tools, the man pages, /etc/vb.conf, the backup directory and the 01:00
-# cron job.  Running it twice changes nothing the second time.
+# install.sh - sets vb up on a Debian machine, as root: the runtime
+# dependencies, the tools, the man pages, /etc/vb.conf, the backup
+# directory and the 01:00 cron job.  Running it twice changes nothing.
 #
-#   ./install.sh                 everything
-#   ./install.sh --deps          only the Debian build and test dependencies
+#   ./install.sh                 all that; the compiler and headers it needs
+#                                to build the tools are removed again after
+#   ./install.sh --dev           the same, keeping the build, test and
+#                                analysis tools (a developer's or CI machine)
+#   ./install.sh --deps          only the dependencies (with --dev: those for
+#                                building and testing too)
 #   ./install.sh --no-cron       everything but the cron entry
 #   ./install.sh --prefix DIR    install under DIR (default /usr/local)
 #   ./install.sh --destdir DIR   stage the install under DIR (packaging)
@@ -15,17 +19,19 @@ set -eu
 prefix=/usr/local
 destdir=
 deps_only=0
+dev=0
 cron=1
 uninstall=0
 
 usage() {
-	sed -n '2,14s/^# \{0,1\}//p' "$0"
+	sed -n '2,16s/^# \{0,1\}//p' "$0"
 	exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--deps) deps_only=1 ;;
+	--dev) dev=1 ;;
 	--no-cron) cron=0 ;;
 	--uninstall) uninstall=1 ;;
 	--prefix) [ $# -ge 2 ] || usage; prefix=$2; shift ;;
@@ -38,107 +44,110 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# What the build and the tests need, as Debian packages.
-PACKAGES="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
-nettle-dev libcmocka-dev bats sqlite3 zstd xz-utils gzip tar util-linux
-time shellcheck bsdutils procps groff-base mandoc jq cppcheck cron
-python3 python3-prometheus-client
-clang clang-tidy valgrind"
+# What the tools need to run: the libraries, cron for the schedule, and
+# the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout).
+RUNTIME="libsqlite3-0 libarchive13 libnettle8 cron util-linux bsdutils
+procps coreutils findutils sed mawk"
+# What building them needs, and no more.
+BUILD="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
+nettle-dev"
+# What the tests, the benchmarks and make lint need besides (--dev).
+DEV="libcmocka-dev bats sqlite3 zstd xz-utils gzip tar time shellcheck
+groff-base mandoc jq cppcheck python3 python3-prometheus-client clang
+clang-tidy valgrind"
 
-install_deps() {
-	missing=
-	for p in $PACKAGES; do
-		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed'; then
-			missing="$missing $p"
-		fi
+# missing PACKAGE...: those not installed.
+missing() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q 'install ok installed' || echo "$p"
 	done
-	[ -n "$missing" ] || return 0
+}
+
+# apt_install PACKAGE...: installs those missing.
+apt_install() {
+	# shellcheck disable=SC2046 # one word per package
+	set -- $(missing "$@")
+	[ $# -gt 0 ] || return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "install.sh: missing packages:$missing; run as root" >&2
+		echo "install.sh: missing packages: $*; run as root" >&2
 		exit 1
 	fi
-	echo "install.sh: installing$missing"
+	echo "install.sh: installing $*"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# shellcheck disable=SC2086 # one word per package
-	apt-get install -y -qq --no-install-recommends $missing
+	apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# put SRC DEST MODE: installs SRC as DEST unless DEST already has it.
-put() {
-	if [ -f "$2" ] && cmp -s "$1" "$2"; then
-		return 0
-	fi
-	mkdir -p "$(dirname "$2")"
-	install -m "$3" "$1" "$2"
-	echo "install.sh: installed $2"
-}
-
-# put_subst SRC DEST MODE: put, with @PREFIX@ replaced by the prefix.
-put_subst() {
-	tmp=$(mktemp)
-	sed "s|@PREFIX@|$prefix|g" "$1" >"$tmp"
-	put "$tmp" "$2" "$3"
-	rm -f "$tmp"
+installed_packages() {
+	dpkg-query -W -f='${db:Status-Status} ${Package}\n' |
+	    awk '$1 == "installed" { print $2 }' | sort
 }
 
 cd "$(dirname "$0")"
-bindir=$destdir$prefix/bin
-mandir=$destdir$prefix/share/man
-docdir=$destdir$prefix/share/doc/vb
-etc=$destdir/etc
-TOOLS="vb-snapshot vb-compress vb-log vb-prune vb-restore vb-backup"
 
 if [ "$uninstall" -eq 1 ]; then
-	for t in $TOOLS; do
-		rm -f "$bindir/$t"
-	done
-	rm -f "$etc/cron.d/vb-backup" "$etc/systemd/system/vb-backup.service" \
-	    "$etc/systemd/system/vb-backup.timer"
-	rm -f "$mandir"/man1/vb-*.1 "$mandir/man5/vb.conf.5"
-	rm -rf "$docdir"
+	# The list make install kept of what it installed.
+	list=$destdir$prefix/share/doc/vb/installed
+	if [ ! -f "$list" ]; then
+		echo "install.sh: no $list: nothing of vb's to remove" >&2
+		exit 0
+	fi
+	while IFS= read -r f; do
+		rm -f "$destdir$f"
+	done <"$list"
+	rm -f "$list"
+	rmdir "$destdir$prefix/share/doc/vb" 2>/dev/null || true
 	echo "install.sh: removed vb; kept /etc/vb.conf and the backups"
 	exit 0
 fi
 
-install_deps
+# shellcheck disable=SC2086 # the lists are words
+apt_install $RUNTIME
+if [ "$dev" -eq 1 ]; then
+	# shellcheck disable=SC2086
+	apt_install $BUILD $DEV
+fi
 [ "$deps_only" -eq 1 ] && exit 0
 
+# The build: with the compiler and headers installed for it only, and
+# removed again after (exactly the packages that came with them), so the
+# production host keeps runtime dependencies alone.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+installed_packages >"$work/before"
+# shellcheck disable=SC2086
+apt_install $BUILD
+added=$(installed_packages | comm -13 "$work/before" -)
 # A plain build, whatever make may be running us (its flags would leak).
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s SANITIZE=
-for f in build/vb-*; do
-	[ -x "$f" ] && put "$f" "$bindir/$(basename "$f")" 0755
-done
-put bin/vb-backup "$bindir/vb-backup" 0755
-for f in man/*.1 man/*.5; do
-	[ -f "$f" ] || continue
-	put "$f" "$mandir/man${f##*.}/$(basename "$f")" 0644
-done
-put README.md "$docdir/README.md" 0644
-put docs/DESIGN.md "$docdir/DESIGN.md" 0644
-
-# The configuration is the operator's once it exists: never overwritten.
-if [ ! -e "$etc/vb.conf" ]; then
-	put etc/vb.conf "$etc/vb.conf" 0644
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install SANITIZE= \
+    PREFIX="$prefix" DESTDIR="$destdir" CRON="$cron" >"$work/make"
+sed -n "s/^'[^']*' -> '\(.*\)'$/install.sh: installed \1/p" "$work/make"
+if [ -n "$added" ]; then
+	echo "install.sh: removing the build tools again:" \
+	    "$(echo "$added" | tr '\n' ' ')"
+	# shellcheck disable=SC2086 # one word per package
+	apt-get purge -y -qq $added >/dev/null
 fi
-# The backup directory named there (or by the environment), 0700.
-backup_dir=$(
-	# shellcheck disable=SC1090,SC1091 # the operator's file
-	. "$etc/vb.conf"
-	echo "${BACKUP_DIR:-}"
-)
+
+# The backup directory the configuration names, 0700, read the way every
+# vb tool reads it (nothing in the file is run).
+backup_dir=$(VB_CONF="$destdir/etc/vb.conf" "$destdir$prefix/bin/vb-snapshot" \
+    --print-config | sed -n 's/^BACKUP_DIR=//p') || {
+	echo "install.sh: $destdir/etc/vb.conf has errors (above); fix them," \
+	    "then check with: vb-backup --check" >&2
+	backup_dir=
+}
 if [ -n "$backup_dir" ] && [ ! -d "$destdir$backup_dir" ]; then
 	mkdir -p "$destdir$backup_dir"
 	chmod 0700 "$destdir$backup_dir"
 	echo "install.sh: created $destdir$backup_dir (0700)"
 fi
 
-put_subst cron/vb-backup.service "$etc/systemd/system/vb-backup.service" 0644
-put_subst cron/vb-backup.timer "$etc/systemd/system/vb-backup.timer" 0644
 if [ "$cron" -eq 1 ]; then
-	put_subst cron/vb-backup "$etc/cron.d/vb-backup" 0644
-	echo "install.sh: nightly job at 01:00 in $etc/cron.d/vb-backup" \
+	echo "install.sh: nightly job at 01:00 in $destdir/etc/cron.d/vb-backup" \
 	    "(or use vb-backup.timer instead: systemctl enable --now vb-backup.timer)"
 fi
-echo "install.sh: done; configure $etc/vb.conf, then try: $prefix/bin/vb-backup"
+echo "install.sh: done; configure $destdir/etc/vb.conf, then:" \
+    "$prefix/bin/vb-backup --check"

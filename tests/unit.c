@@ -500,6 +500,220 @@ config_errors_name_the_line(void **state)
 	vb_config_unload();
 }
 
+/* A manifest as vb-compress writes one. */
+static void
+sample_manifest(struct vb_manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->vb_version, sizeof(m->vb_version), "%s", VB_VERSION);
+	snprintf(m->source, sizeof(m->source), "/var/lib/my app/app.db");
+	snprintf(m->host, sizeof(m->host), "app1");
+	snprintf(m->created, sizeof(m->created), "2026-11-27T01:00:00.123Z");
+	snprintf(m->sqlite_version, sizeof(m->sqlite_version), "3.40.1");
+	m->page_size = 4096;
+	m->page_count = 15;
+	snprintf(m->journal_mode, sizeof(m->journal_mode), "wal");
+	m->db_bytes = 61440;
+	memset(m->db_sha256, 'a', VB_SHA256_HEX - 1);
+	snprintf(m->integrity, sizeof(m->integrity), "ok");
+	snprintf(m->integrity_check, sizeof(m->integrity_check),
+	    "quick_check");
+}
+
+static void
+manifest_round_trip(void **state)
+{
+	struct vb_manifest m, back;
+	char text[4096], why[256];
+	int n;
+
+	(void)state;
+	sample_manifest(&m);
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(vb_manifest_parse(text, (size_t)n, &back, why,
+	    sizeof(why)), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+	/* A later version's key is ignored; the order does not matter. */
+	snprintf(text, sizeof(text), "db-bytes: 5\nnew-key: x\nformat: 1\n"
+	    "db-sha256: %s\n", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef");
+	assert_int_equal(vb_manifest_parse(text, strlen(text), &back, why,
+	    sizeof(why)), 0);
+	assert_int_equal(back.db_bytes, 5);
+	assert_int_equal(back.page_size, -1);
+	/* Too small a buffer is an error, not a cut manifest. */
+	assert_int_equal(vb_manifest_format(&m, text, 40), -1);
+}
+
+#define Z32	"00000000000000000000000000000000"
+#define Z63	Z32 "0000000000000000000000000000000"
+#define Z64	Z32 Z32
+
+static void
+manifest_refusals(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} bad[] = {
+		{ "format: 2\ndb-bytes: 1\ndb-sha256: " Z64 "\n", "format 2" },
+		{ "db-bytes: 1\ndb-sha256: " Z64 "\n", "format -1" },
+		{ "format: 1\ndb-sha256: " Z64 "\n", "db-bytes or db-sha256" },
+		{ "format: 1\nformat: 1\ndb-bytes: 1\ndb-sha256: " Z64 "\n",
+		    "format given twice" },
+		{ "format: 1\ndb-bytes: x\ndb-sha256: " Z64 "\n",
+		    "bad db-bytes" },
+		{ "format: 1\ndb-bytes: 1\ndb-sha256: " Z63 "\n",
+		    "bad db-sha256" },
+		{ "format: 1\ndb-bytes: 1\ndb-sha256: " Z64 "\nnonsense\n",
+		    "not a \"key: value\" line" },
+	};
+	struct vb_manifest m;
+	char text[512], why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s", bad[i].text);
+		assert_int_equal(vb_manifest_parse(text, strlen(text), &m, why,
+		    sizeof(why)), -1);
+		if (strstr(why, bad[i].want) == NULL)
+			fail_msg("\"%s\": \"%s\" lacks \"%s\"", bad[i].text,
+			    why, bad[i].want);
+	}
+	assert_int_equal(vb_manifest_parse("format: 1\0x", 11, &m, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "NUL"));
+}
+
+static void
+snapshot_message(void **state)
+{
+	struct vb_snapmeta meta;
+	char msg[] = "quick_check=ok journal=wal pages=15 page_size=4096 "
+	    "source=/var/lib/my app/a=b.db";
+	char full[] = "integrity=ok journal=delete source=/a.db";
+	char odd[] = "garbage words journal= quick_check";
+
+	(void)state;
+	vb_snapmeta_parse(msg, &meta);
+	assert_string_equal(meta.integrity, "ok");
+	assert_string_equal(meta.check, "quick_check");
+	assert_string_equal(meta.journal, "wal");
+	/* source= is last and takes the rest, spaces and = included. */
+	assert_string_equal(meta.source, "/var/lib/my app/a=b.db");
+	vb_snapmeta_parse(full, &meta);
+	assert_string_equal(meta.check, "integrity_check");
+	assert_string_equal(meta.journal, "delete");
+	vb_snapmeta_parse(odd, &meta);
+	assert_null(meta.source);
+	assert_null(meta.integrity);
+	assert_string_equal(meta.journal, "");
+	assert_null(meta.sha256);
+}
+
+/* vb_json_string of s, as a string. */
+static char *
+json_of(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	vb_json_string(fp, s);
+	fclose(fp);
+	return buf;
+}
+
+static void
+json_strings(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+		{ "plain", "\"plain\"" },
+		{ "a \"q\" \\ b", "\"a \\\"q\\\" \\\\ b\"" },
+		{ "tab\tnl\ncr\r\001", "\"tab\\tnl\\ncr\\u000d\\u0001\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"" },
+		{ "bad \xff byte", "\"bad \\ufffd byte\"" },
+		{ "cut \xe2\x82", "\"cut \\ufffd\\ufffd\"" },
+	};
+	size_t i;
+	char *got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = json_of(cases[i].in);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+	got = json_of(NULL);
+	assert_string_equal(got, "null");
+	free(got);
+}
+
+static void
+backuplog_columns(void **state)
+{
+	const char *have[VB_LOG_NCOLS];
+	struct vb_log_query q = { 0, NULL, 10 };
+	struct vb_log_row row;
+	sqlite3_stmt *st;
+	char why[256];
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	/* No table at all. */
+	assert_int_equal(vb_backuplog_columns(db, have), -1);
+	/* The old service's names: size, duration; case does not matter. */
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE BackupLog (id "
+	    "INTEGER PRIMARY KEY, CREATEDAT TEXT, filename TEXT, size "
+	    "INTEGER, status TEXT, operation TEXT, duration INTEGER, "
+	    "message TEXT); INSERT INTO BackupLog VALUES (1, "
+	    "'2026-11-27T01:00:00.000Z', 'a\tb.tar.zst', 9, 'success', "
+	    "'compress', 7, 'line\none'), (2, '2026-11-28T01:00:00.000Z', "
+	    "NULL, NULL, 'failure', 'snapshot', NULL, NULL)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(vb_backuplog_columns(db, have), 0);
+	assert_string_equal(have[0], "createdAt");
+	assert_string_equal(have[4], "size");
+	assert_string_equal(have[6], "duration");
+	assert_null(have[5]);			/* no sha256 */
+	assert_string_equal(vb_backuplog_column(4), "sizeBytes");
+	assert_null(vb_backuplog_column(VB_LOG_NCOLS));
+	/* Read back newest first, as records. */
+	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &st, why,
+	    sizeof(why)), 0);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	vb_backuplog_row(st, &row);
+	assert_string_equal(row.r.op, "snapshot");
+	assert_false(row.r.ok);
+	assert_string_equal(row.r.path, "-");
+	assert_int_equal(row.r.bytes, -1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	vb_backuplog_row(st, &row);
+	assert_true(row.r.ok);
+	assert_string_equal(row.r.path, "a b.tar.zst");	/* cleaned */
+	assert_int_equal(row.r.bytes, 9);
+	assert_int_equal(row.r.ms, 7);
+	assert_string_equal(row.r.msg, "line one");
+	assert_string_equal(row.r.time, "2026-11-27T01:00:00.000Z");
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	/* --failures: only the failure. */
+	q.failures = 1;
+	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &st, why,
+	    sizeof(why)), 0);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static void
 mkdir_mode(void **state)
 {
@@ -655,6 +869,11 @@ main(void)
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),
+		cmocka_unit_test(manifest_round_trip),
+		cmocka_unit_test(manifest_refusals),
+		cmocka_unit_test(snapshot_message),
+		cmocka_unit_test(json_strings),
+		cmocka_unit_test(backuplog_columns),
 		cmocka_unit_test(config_grammar),
 		cmocka_unit_test(config_errors_name_the_line),
 		cmocka_unit_test(stale_only_dead_writers),

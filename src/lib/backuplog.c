@@ -36,7 +36,6 @@ static const char schema[] =
     " sha256 TEXT, durationMs INTEGER, message TEXT);"
     "CREATE INDEX IF NOT EXISTS BackupLog_createdAt ON BackupLog(createdAt);";
 
-/* Finds which of vb's columns the table has; returns 0, or -1. */
 int
 vb_backuplog_columns(sqlite3 *db, const char *have[VB_LOG_NCOLS])
 {

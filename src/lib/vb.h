@@ -1,10 +1,19 @@
 /*
  * vb.h - the one header of vb's shared library.
  *
- * Everything two tools need lives once in src/lib and is declared here:
- * records on the pipes (record.c), backup names and UTC timestamps (name.c),
- * safe writes through .vb-tmp- files (safefile.c), SHA-256 (sha256.c),
- * SQLite helpers (db.c), configuration (config.c) and diagnostics (util.c).
+ * Everything two tools need lives once in src/lib, one family per file,
+ * and is declared here in the same order: the command-line helpers
+ * (util.c), vb.conf (config.c), names and times (name.c), paths (path.c),
+ * the backup directory (dir.c), writes through .vb-tmp- files (tmpfile.c),
+ * write-behind (writebehind.c), a ticking thread (ticker.c), progress on
+ * a terminal (progress.c), records on the pipes (record.c), SHA-256
+ * (sha256.c), SQLite helpers (db.c), the MANIFEST (manifest.c), archives
+ * (archive.c), snapshots (snapshot.c), compression (compress.c), restores
+ * (restore.c), the backups in a directory (scan.c), retention
+ * (retention.c), pruning (prune.c), BackupLog (backuplog.c) and output
+ * of listings (json.c, listing.c).  Library functions never print: they
+ * return a reason (why) the tool prints once; util.c, progress.c and
+ * vb_emit are the command-line helpers whose job is output.
  */
 #ifndef VB_H
 #define VB_H
@@ -59,6 +68,28 @@ int		 vb_write_all(int fd, const void *buf, size_t len);
 /* Returns 0 after checking ferror and closing stdout, or -1 with a warning. */
 int		 vb_close_stdout(void);
 
+/* ---- config.c: /etc/vb.conf and the environment ---- */
+
+/*
+ * Reads the configuration once: $VB_CONF (else /etc/vb.conf; no file is
+ * no configuration), then the environment, which wins.  Returns how many
+ * errors it found (vb_config_error); the keys that parsed stay usable.
+ */
+int		 vb_config_load(void);
+/* Forgets what was read: the next call reads the file again. */
+void		 vb_config_unload(void);
+/* The ith error, "file:line: what is wrong", or NULL past the last. */
+const char	*vb_config_error(int i);
+/* The file read: $VB_CONF or /etc/vb.conf. */
+const char	*vb_config_path(void);
+/*
+ * The value of key: the environment, else the file, else the documented
+ * default; NULL when none.  Lives until the process ends.
+ */
+const char	*vb_config(const char *key);
+/* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
+int		 vb_config_print(FILE *fp);
+
 /* ---- name.c: backup names and UTC timestamps ---- */
 
 /* "2026-11-27T01-00-00-000Z", the stem timestamp; 24 chars + NUL. */
@@ -106,6 +137,81 @@ int		 vb_parse_iso_prefix(const char *s);
 int		 vb_name_parse(const char *filename, struct vb_name *n);
 /* The extension string of e, with its dot: ".db", ".tar.zst", ... */
 const char	*vb_ext_str(enum vb_ext e);
+
+/* ---- path.c: paths into fixed buffers ---- */
+
+/* Joins dir and name into buf; returns 0, or -1 if it does not fit. */
+int		 vb_path_join(char *buf, size_t len, const char *dir,
+		    const char *name);
+/* Splits path into its directory (or ".") and its last component. */
+int		 vb_path_split(const char *path, char *dir, size_t dlen,
+		    char *base, size_t blen);
+
+/* ---- dir.c: the backup directory ---- */
+
+/*
+ * Creates dir (and missing parents) mode 0700 whatever the umask.  An
+ * existing directory is left as it is.  Returns 0, or -1 with why.
+ */
+int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
+/*
+ * Checks that dir is fit to hold backups: a real directory, not a
+ * symbolic link, not world-writable unless it is this user's own.
+ * Returns 0, or -1 with why.
+ */
+int		 vb_dir_check(const char *dir, char *why, size_t len);
+/* fsyncs a directory, so that renames and unlinks in it are durable. */
+int		 vb_fsync_dir(const char *dir);
+
+/* ---- tmpfile.c: writes that never leave a partial file ---- */
+
+#define VB_TMP_PREFIX	".vb-tmp-"
+
+struct vb_tmp {
+	int	 fd;		/* open for writing, mode 0600 */
+	int	 dirfd;		/* the directory both names live in */
+	char	 name[256];	/* ".vb-tmp-<pid>-<final>" within dirfd */
+	char	 final[256];	/* the name it will get */
+	int	 replace;	/* commit may replace an existing final */
+};
+
+/*
+ * Opens dir and creates a fresh temporary for the file final (a bare name)
+ * in it, mode 0600 whatever the umask.  The temporary is removed if the
+ * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
+ * with why (and errno set).
+ */
+int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
+		    const char *final, char *why, size_t wlen);
+/*
+ * fsyncs the temporary, renames it to its final name (never over an
+ * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
+ * why (errno set) and neither the temporary nor (unless it replaced a
+ * file) the final name left.
+ */
+int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
+/* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
+void		 vb_tmp_abort(struct vb_tmp *t);
+/*
+ * Removes temporaries in dir whose writer no longer runs; others (and
+ * names vb does not make) are left alone.  Returns how many were removed,
+ * named in note for the operator ("" when none).
+ */
+int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
+/* The writer PID in a temporary's name, or -1 if name is not one. */
+long		 vb_tmp_pid(const char *name);
+
+/* ---- writebehind.c: dirty pages written back as a copy grows ---- */
+
+/*
+ * Starts a thread that writes fd's new data back to disk as it grows, so
+ * that a large copy never builds a burst of dirty pages, and starts
+ * writeback of all of also (unless -1) as often.  Returns NULL if no
+ * thread could be had (the copy then works as well, only burstier).
+ */
+struct vb_writebehind *vb_writebehind_start(int fd, int also);
+/* Stops the thread; NULL is allowed. */
+void		 vb_writebehind_stop(struct vb_writebehind *w);
 
 /* ---- ticker.c: a function called every few ms on a thread ---- */
 
@@ -214,72 +320,6 @@ void		 vb_sha256_update(struct vb_sha256 *, const void *, size_t);
 void		 vb_sha256_final(struct vb_sha256 *, char hex[VB_SHA256_HEX]);
 /* Hashes fd from its current offset to EOF; returns bytes, or -1 (errno). */
 int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
-
-/* ---- safefile.c: writes that never leave a partial file ---- */
-
-#define VB_TMP_PREFIX	".vb-tmp-"
-
-struct vb_tmp {
-	int	 fd;		/* open for writing, mode 0600 */
-	int	 dirfd;		/* the directory both names live in */
-	char	 name[256];	/* ".vb-tmp-<pid>-<final>" within dirfd */
-	char	 final[256];	/* the name it will get */
-	int	 replace;	/* commit may replace an existing final */
-};
-
-/*
- * Creates dir (and missing parents) mode 0700 whatever the umask.  An
- * existing directory is left as it is.  Returns 0, or -1 with why.
- */
-int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
-/*
- * Opens dir and creates a fresh temporary for the file final (a bare name)
- * in it, mode 0600 whatever the umask.  The temporary is removed if the
- * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
- * with why (and errno set).
- */
-int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
-		    const char *final, char *why, size_t wlen);
-/*
- * fsyncs the temporary, renames it to its final name (never over an
- * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
- * why (errno set) and neither the temporary nor (unless it replaced a
- * file) the final name left.
- */
-int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
-/* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
-void		 vb_tmp_abort(struct vb_tmp *t);
-/*
- * Removes temporaries in dir whose writer no longer runs; others (and
- * names vb does not make) are left alone.  Returns how many were removed,
- * named in note for the operator ("" when none).
- */
-int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
-/*
- * Starts a thread that writes fd's new data back to disk as it grows, so
- * that a large copy never builds a burst of dirty pages, and starts
- * writeback of all of also (unless -1) as often.  Returns NULL if no
- * thread could be had (the copy then works as well, only burstier).
- */
-struct vb_writebehind *vb_writebehind_start(int fd, int also);
-/* Stops the thread; NULL is allowed. */
-void		 vb_writebehind_stop(struct vb_writebehind *w);
-/*
- * Checks that dir is fit to hold backups: a real directory, not a
- * symbolic link, not world-writable unless it is this user's own.
- * Returns 0, or -1 with why.
- */
-int		 vb_dir_check(const char *dir, char *why, size_t len);
-/* The writer PID in a temporary's name, or -1 if name is not one. */
-long		 vb_tmp_pid(const char *name);
-/* fsyncs a directory, so that renames and unlinks in it are durable. */
-int		 vb_fsync_dir(const char *dir);
-/* Joins dir and name into buf; returns 0, or -1 if it does not fit. */
-int		 vb_path_join(char *buf, size_t len, const char *dir,
-		    const char *name);
-/* Splits path into its directory (or ".") and its last component. */
-int		 vb_path_split(const char *path, char *dir, size_t dlen,
-		    char *base, size_t blen);
 
 /* ---- db.c: SQLite helpers ---- */
 
@@ -564,6 +604,19 @@ struct vb_backup {
 	int		 keep;		/* set by vb_retention */
 };
 
+/*
+ * Lists the backups in dir: regular files with names vb makes, grouped
+ * by stem, newest first.  Returns 0 with *out to free, or -1 (why) if the
+ * directory could not be read whole.
+ */
+int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
+		    char *why, size_t wlen);
+/* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
+int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
+		    size_t n);
+
+/* ---- retention.c: which backups a policy keeps ---- */
+
 struct vb_duration {
 	int	 years, months, days, hours;
 };
@@ -576,16 +629,6 @@ struct vb_policy {
 	int64_t			 pre_restore;	/* the last N pre-restore */
 };
 
-/*
- * Lists the backups in dir: regular files with names vb makes, grouped
- * by stem, newest first.  Returns 0 with *out to free, or -1 (why) if the
- * directory could not be read whole.
- */
-int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
-		    char *why, size_t wlen);
-/* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
-int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
-		    size_t n);
 /* Parses "7d", "2w", "1y6m", "36h"; returns 0, or -1. */
 int		 vb_parse_duration(const char *s, struct vb_duration *d);
 /*
@@ -626,7 +669,10 @@ struct vb_backuplog {
 	const char	*have[VB_LOG_NCOLS];	/* the column's name, or NULL */
 };
 
-/* Finds which of vb's columns BackupLog has; returns 0, or -1 if none. */
+/*
+ * Finds which of vb's columns BackupLog has (have[i]: the table's name
+ * for column i, or NULL).  Returns 0, or -1 if there is no BackupLog.
+ */
 int		 vb_backuplog_columns(sqlite3 *db,
 		    const char *have[VB_LOG_NCOLS]);
 /*
@@ -686,7 +732,6 @@ int		 vb_backuplog_query(sqlite3 *db, const char *path,
 /* Reads the current row of such a statement into row. */
 void		 vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row);
 
-
 /* ---- json.c: --json output ---- */
 
 /* Writes str as a JSON string (null for NULL), always valid JSON. */
@@ -721,27 +766,5 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 		    const char *literal);
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
-
-/* ---- config.c: /etc/vb.conf and the environment ---- */
-
-/*
- * Reads the configuration once: $VB_CONF (else /etc/vb.conf; no file is
- * no configuration), then the environment, which wins.  Returns how many
- * errors it found (vb_config_error); the keys that parsed stay usable.
- */
-int		 vb_config_load(void);
-/* Forgets what was read: the next call reads the file again. */
-void		 vb_config_unload(void);
-/* The ith error, "file:line: what is wrong", or NULL past the last. */
-const char	*vb_config_error(int i);
-/* The file read: $VB_CONF or /etc/vb.conf. */
-const char	*vb_config_path(void);
-/*
- * The value of key: the environment, else the file, else the documented
- * default; NULL when none.  Lives until the process ends.
- */
-const char	*vb_config(const char *key);
-/* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
-int		 vb_config_print(FILE *fp);
 
 #endif /* VB_H */
