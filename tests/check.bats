@@ -9,11 +9,7 @@ load helpers
 
 setup() {
 	vb_setup
-	chmod 755 "$T"
-	mkdir -m 777 "$T/app"
-	DB=$T/app/app.db
-	mkdb "$DB" wal
-	chmod 666 "$DB"
+	app_db_for_all
 	mkdir -m 700 "$T/backups"
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$DB" "$T/backups" >"$VB_CONF"
 	chmod 644 "$VB_CONF"

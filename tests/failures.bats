@@ -27,13 +27,7 @@ conf() {
 
 setup() {
 	vb_setup
-	chmod 755 "$T"
-	# The application's directory, writable by nobody (a WAL database
-	# needs its -shm there), so every user below can log.
-	mkdir -m 777 "$T/app"
-	DB=$T/app/app.db
-	mkdb "$DB" wal
-	chmod 666 "$DB"
+	app_db_for_all
 }
 
 # metric NAME: its value in the metrics file.

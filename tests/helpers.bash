@@ -48,6 +48,17 @@ mkdb() {
 	vb-testwriter --count "${3:-200}" "$1" >/dev/null
 }
 
+# app_db_for_all: $DB, a WAL database in $T/app that every user may
+# write (the directory too: a WAL database needs its -shm there), so the
+# tests that run the job as nobody can still see its BackupLog rows.
+app_db_for_all() {
+	chmod 755 "$T"
+	mkdir -m 777 "$T/app"
+	DB=$T/app/app.db
+	mkdb "$DB" wal
+	chmod 666 "$DB"
+}
+
 # bigdb PATH MB: a database of about MB megabytes, in DELETE mode.
 bigdb() {
 	mkdb "$1" delete 10
