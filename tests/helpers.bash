@@ -129,10 +129,11 @@ small_fs() {
 		skip "cannot mount a tmpfs here (not root or no permission)"
 }
 
-# wait_for COMMAND...: retries COMMAND for up to 10 s.
+# wait_for COMMAND...: retries COMMAND for up to 10 s (WAIT_S seconds:
+# under valgrind a stage can take minutes).
 wait_for() {
 	local _
-	for _ in $(seq 100); do
+	for _ in $(seq $((${WAIT_S:-10} * 10))); do
 		"$@" && return 0
 		sleep 0.1
 	done
