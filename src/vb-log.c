@@ -26,6 +26,7 @@
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db"
 #define BATCH	256
+#define TTY_ROWS	50	/* rows --show prints on a terminal */
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -46,7 +47,8 @@ help(void)
 	    "                    this user); write none\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
-	    "  -n, --count N     with --show: at most N rows (default 50)\n"
+	    "  -n, --count N     with --show: at most N rows (default: all;\n"
+	    "                    50 on a terminal)\n"
 	    "      --since TIME  with --show: rows at or after TIME (UTC,\n"
 	    "                    2026-11-27 or 2026-11-27T01:00:00)\n"
 	    "      --print-config print the configuration as vb reads it\n"
@@ -165,35 +167,50 @@ log_records(const char *path, int quiet)
 	return ret;
 }
 
-/* Prints one row as a JSON object, as its columns hold it. */
+/*
+ * Prints one row as a JSON object: its columns as the table holds them
+ * (integers as numbers, text exactly), the operation as vb logged it.
+ */
 static void
-show_json(struct vb_list *out, sqlite3_stmt *st)
+show_json(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
+    const struct vb_log_row *row)
 {
-	const char *k;
+	static const char *const keys[VB_LOG_NCOLS] = { "createdAt",
+	    "operation", "status", "filename", "sizeBytes", "sha256",
+	    "durationMs", "message" };
+	const char *t;
 	int i;
 
 	vb_list_object(out);
-	for (i = 0; (k = vb_backuplog_column(i)) != NULL; i++) {
+	for (i = 0; i < VB_LOG_NCOLS; i++) {
+		t = (const char *)sqlite3_column_text(st, i);
+		if (i == 1 && m->have[1] == NULL)
+			t = row->r.op;
+		/* The operation vb put in front of the message, taken off. */
+		if (i == 7 && m->have[1] == NULL && t != NULL &&
+		    strncmp(t, row->r.op, strlen(row->r.op)) == 0 &&
+		    strncmp(t + strlen(row->r.op), ": ", 2) == 0)
+			t += strlen(row->r.op) + 2;
 		if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-			vb_list_int(out, k, sqlite3_column_int64(st, i), 1);
+			vb_list_int(out, keys[i], sqlite3_column_int64(st, i),
+			    1);
 		else
-			vb_list_str(out, k,
-			    (const char *)sqlite3_column_text(st, i));
+			vb_list_str(out, keys[i], t);
 	}
 }
 
 /* Prints one row: aligned on a terminal, a record otherwise. */
 static int
-show_row(struct vb_list *out, sqlite3_stmt *st)
+show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m)
 {
 	struct vb_log_row row;
 	char size[32];
 
+	vb_backuplog_row(st, m, &row);
 	if (out->form == VB_LIST_JSON) {
-		show_json(out, st);
+		show_json(out, st, m, &row);
 		return 0;
 	}
-	vb_backuplog_row(st, &row);
 	if (out->form == VB_LIST_RECORDS)
 		return vb_record_write(stdout, &row.r);
 	if (row.r.bytes < 0)
@@ -208,16 +225,18 @@ show_row(struct vb_list *out, sqlite3_stmt *st)
 
 /* vb-log --show: the history, newest first.  Returns the exit status. */
 static int
-show(const char *path, const struct vb_log_query *q, int json)
+show(const char *path, const struct vb_log_query *q, int counted, int json)
 {
+	struct vb_log_map m;
 	struct vb_list out;
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	char why[1024];
+	int64_t n, limit;
 	int rc, ret = 0;
 
 	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL ||
-	    vb_backuplog_query(db, path, q, &st, why, sizeof(why)) != 0) {
+	    vb_backuplog_query(db, path, q, &m, &st, why, sizeof(why)) != 0) {
 		warnx("%s", why);
 		sqlite3_close(db);
 		return 1;
@@ -226,12 +245,20 @@ show(const char *path, const struct vb_log_query *q, int json)
 	if (out.form == VB_LIST_TABLE)
 		printf("%-24s  %-9s  %-7s  %10s  %10s  %s\n", "createdAt",
 		    "operation", "status", "size", "duration", "file  message");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (show_row(&out, st) != 0) {
+	/* Piped or JSON, the whole history; a terminal shows a page. */
+	limit = counted || out.form != VB_LIST_TABLE ? q->count : TTY_ROWS;
+	if (limit < 0)
+		limit = INT64_MAX;
+	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
+		if (n < limit && show_row(&out, st, &m) != 0) {
 			warn("stdout");
 			ret = 1;
 			break;
 		}
+	if (n > limit)
+		printf("... and %lld more rows (vb-log --show -n %lld shows "
+		    "them all; piped, --show prints every row)\n",
+		    (long long)(n - limit), (long long)n);
 	vb_list_end(&out);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		warnx("%s: %s", path, sqlite3_errmsg(db));
@@ -273,7 +300,7 @@ static const struct option longopts[] = {
 int
 main(int argc, char *argv[])
 {
-	struct vb_log_query q = { 0, NULL, 50 };
+	struct vb_log_query q = { 0, NULL, -1 };
 	uint64_t v;
 	int ch, check_mode = 0, counted = 0, json = 0, quiet = 0;
 	int show_mode = 0, ret;
@@ -337,7 +364,7 @@ main(int argc, char *argv[])
 	if (check_mode)
 		ret = check(argv[0]);
 	else if (show_mode)
-		ret = show(argv[0], &q, json);
+		ret = show(argv[0], &q, counted, json);
 	else
 		ret = log_records(argv[0], quiet);
 	if (vb_close_stdout() != 0)

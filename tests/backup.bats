@@ -49,6 +49,7 @@ conf() {
 @test "backup: --dry-run shows the plan and what retention would delete" {
 	mkdb app.db wal
 	conf "$T/backups" 2
+	echo KEEP_DAILY=1 >>"$VB_CONF"
 	mkdir -m 700 backups
 	for d in 01 02 03; do
 		: >"backups/backup-2026-11-${d}T01-00-00-000Z.tar.zst"
@@ -59,6 +60,7 @@ conf() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"database:      $T/app.db ("*" bytes)"* ]]
 	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups"* ]]
+	[[ $output == *"retention:     keep the newest 2 backups, the newest of each of the last 1 days (any rule keeps a backup); never the newest one"* ]]
 	[[ $output == *"  $T/backups/backup-2026-11-01T01-00-00-000Z.tar.zst  (0 bytes)"* ]]
 	[[ $output != *"2026-11-02"* ]]
 	[[ $output == *"snapshot:      $T/app.db ("*"wal) can be read; $T/backups can take its copy"* ]]

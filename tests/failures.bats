@@ -164,7 +164,7 @@ assert_seen() {
 	for d in 01 02 03; do
 		: >"$T/backups/backup-2026-01-${d}T01-00-00-000Z.tar.zst"
 	done
-	conf "$T/backups" MAX_BACKUPS=1
+	conf "$T/backups" MAX_BACKUPS=1 KEEP_DAILY=0
 	run --separate-stderr vb_backup
 	assert_seen 1 "could not take" norow
 	[[ $stderr == *"not logged: "*"	snapshot	ok	"* ]]

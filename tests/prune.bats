@@ -148,14 +148,41 @@ days_left() {
 	[ "$(find b -name 'pre-restore-*' | wc -l)" -eq 1 ]
 }
 
-@test "prune: MAX_BACKUPS is the default policy" {
+@test "prune: the default policy is the old service's 7 days: MAX_BACKUPS and KEEP_DAILY" {
 	nightly b 2026-11-01 10
+	# The newest 4, and the newest of each of the last 7 days: 7 left.
 	run --separate-stderr env MAX_BACKUPS=4 vb-prune -d b
 	[ "$status" -eq 0 ]
-	[ "$(days_left b | wc -l)" -eq 4 ]
-	run --separate-stderr env BACKUP_DIR="$T/b" vb-prune
+	[ "$(days_left b | wc -l)" -eq 7 ]
+	[ "$(days_left b | head -1)" = 2026-11-04 ]
+	# KEEP_DAILY=0 leaves MAX_BACKUPS alone; BACKUP_DIR names the dir.
+	run --separate-stderr env BACKUP_DIR="$T/b" MAX_BACKUPS=4 KEEP_DAILY=0 \
+	    vb-prune
 	[ "$status" -eq 0 ]
 	[ "$(days_left b | wc -l)" -eq 4 ]
+	# From vb.conf, as the nightly job runs it.
+	printf 'KEEP_DAILY=0\nMAX_BACKUPS=2\nKEEP_WEEKLY=0\n' >"$VB_CONF"
+	run --separate-stderr vb-prune -d b
+	[ "$status" -eq 0 ]
+	[ "$(days_left b | wc -l)" -eq 2 ]
+}
+
+@test "prune: manual backups never push the nightly history below seven days" {
+	# Nine nightly backups, then four by hand on the last day.
+	nightly b 2026-11-01 9
+	for h in 09 11 14 17; do
+		: >"b/backup-2026-11-09T${h}-00-00-000Z.tar.zst"
+	done
+	run --separate-stderr env MAX_BACKUPS=3 vb-prune -d b
+	[ "$status" -eq 0 ]
+	# A backup for each of the last 7 days, 11-03 to 11-09.
+	[ "$(days_left b | tr '\n' ' ')" = \
+	    "2026-11-03 2026-11-04 2026-11-05 2026-11-06 2026-11-07 2026-11-08 2026-11-09 " ]
+	# On the last day: the newest 3 (MAX_BACKUPS), all manual.
+	[ "$(find b -name 'backup-2026-11-09T*' | wc -l)" -eq 3 ]
+	[ ! -e b/backup-2026-11-09T01-00-00-000Z.tar.zst ]
+	# Gone: the two oldest days, and two runs of the last day.
+	[ "$(grep -c '	prune	ok	' <<<"$output")" -eq 4 ]
 }
 
 @test "prune: a file it may not delete is a failed record; the rest go on" {

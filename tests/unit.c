@@ -658,9 +658,9 @@ json_strings(void **state)
 static void
 backuplog_columns(void **state)
 {
-	const char *have[VB_LOG_NCOLS];
 	struct vb_log_query q = { 0, NULL, 10 };
 	struct vb_log_row row;
+	struct vb_log_map m;
 	sqlite3_stmt *st;
 	char why[256];
 	sqlite3 *db;
@@ -668,7 +668,7 @@ backuplog_columns(void **state)
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	/* No table at all. */
-	assert_int_equal(vb_backuplog_columns(db, have), -1);
+	assert_int_equal(vb_backuplog_map(db, &m), -1);
 	/* The old service's names: size, duration; case does not matter. */
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE BackupLog (id "
 	    "INTEGER PRIMARY KEY, CREATEDAT TEXT, filename TEXT, size "
@@ -678,24 +678,24 @@ backuplog_columns(void **state)
 	    "'compress', 7, 'line\none'), (2, '2026-11-28T01:00:00.000Z', "
 	    "NULL, NULL, 'failure', 'snapshot', NULL, NULL)", NULL, NULL,
 	    NULL), SQLITE_OK);
-	assert_int_equal(vb_backuplog_columns(db, have), 0);
-	assert_string_equal(have[0], "createdAt");
-	assert_string_equal(have[4], "size");
-	assert_string_equal(have[6], "duration");
-	assert_null(have[5]);			/* no sha256 */
-	assert_string_equal(vb_backuplog_column(4), "sizeBytes");
-	assert_null(vb_backuplog_column(VB_LOG_NCOLS));
+	assert_int_equal(vb_backuplog_map(db, &m), 0);
+	assert_string_equal(m.have[0], "createdAt");
+	assert_string_equal(m.have[4], "size");
+	assert_string_equal(m.have[6], "duration");
+	assert_null(m.have[5]);			/* no sha256 */
+	assert_string_equal(m.ok, "success");
+	assert_string_equal(m.failed, "failure");
 	/* Read back newest first, as records. */
-	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &st, why,
+	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &m, &st, why,
 	    sizeof(why)), 0);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	vb_backuplog_row(st, &row);
+	vb_backuplog_row(st, &m, &row);
 	assert_string_equal(row.r.op, "snapshot");
 	assert_false(row.r.ok);
 	assert_string_equal(row.r.path, "-");
 	assert_int_equal(row.r.bytes, -1);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	vb_backuplog_row(st, &row);
+	vb_backuplog_row(st, &m, &row);
 	assert_true(row.r.ok);
 	assert_string_equal(row.r.path, "a b.tar.zst");	/* cleaned */
 	assert_int_equal(row.r.bytes, 9);
@@ -706,12 +706,60 @@ backuplog_columns(void **state)
 	sqlite3_finalize(st);
 	/* --failures: only the failure. */
 	q.failures = 1;
-	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &st, why,
+	assert_int_equal(vb_backuplog_query(db, ":memory:", &q, &m, &st, why,
 	    sizeof(why)), 0);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+static void
+backuplog_words(void **state)
+{
+	static const struct {
+		const char	*table;
+		const char	*ok, *failed, *op;
+	} cases[] = {
+		/* The Node service's: a CHECK, no operation column. */
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, filename "
+		    "TEXT, size INTEGER, status TEXT CHECK(status IN "
+		    "('SUCCESS', 'FAILED')), message TEXT, createdAt TEXT)",
+		    "SUCCESS", "FAILED", NULL },
+		/* Words from the rows already there. */
+		{ "CREATE TABLE BackupLog (created_at TEXT, op TEXT, state "
+		    "TEXT); INSERT INTO BackupLog VALUES ('x', 'y', 'ok'), "
+		    "('x', 'y', 'error')", "ok", "error", "op" },
+		/* One word alone brings its pair's other. */
+		{ "CREATE TABLE BackupLog (timestamp TEXT, status TEXT); "
+		    "INSERT INTO BackupLog VALUES ('x', 'FAILED')", "SUCCESS",
+		    "FAILED", NULL },
+		{ "CREATE TABLE BackupLog (createdAt TEXT, \"Status\" TEXT "
+		    "CHECK (\"Status\" in ('done','failed')))", "done",
+		    "failed", NULL },
+	};
+	struct vb_log_map m;
+	sqlite3 *db;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, cases[i].table, NULL, NULL,
+		    NULL), SQLITE_OK);
+		assert_int_equal(vb_backuplog_map(db, &m), 0);
+		assert_string_equal(m.ok, cases[i].ok);
+		assert_string_equal(m.failed, cases[i].failed);
+		if (cases[i].op == NULL)
+			assert_null(m.have[1]);
+		else
+			assert_string_equal(m.have[1], cases[i].op);
+		sqlite3_close(db);
+	}
+	assert_true(vb_log_status_ok("SUCCESS"));
+	assert_true(vb_log_status_ok("Done"));
+	assert_false(vb_log_status_ok("FAILED"));
+	assert_false(vb_log_status_ok(NULL));
 }
 
 static void
@@ -874,6 +922,7 @@ main(void)
 		cmocka_unit_test(snapshot_message),
 		cmocka_unit_test(json_strings),
 		cmocka_unit_test(backuplog_columns),
+		cmocka_unit_test(backuplog_words),
 		cmocka_unit_test(config_grammar),
 		cmocka_unit_test(config_errors_name_the_line),
 		cmocka_unit_test(stale_only_dead_writers),

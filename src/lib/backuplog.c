@@ -2,11 +2,16 @@
  * backuplog.c - the BackupLog table in the application's own database.
  *
  * vb creates it when absent (the schema of DESIGN.md and an index on
- * createdAt); an application's own BackupLog is never altered: vb writes
- * the columns it knows that exist there, and leaves the rest to their
- * defaults.  The database file itself is never created.
+ * createdAt).  An application's own BackupLog (the old Node service's
+ * among them) is written the way that application writes it and never
+ * altered: vb's columns matched to the table's by name, case and the
+ * usual synonyms; with no operation column, the operation opens the
+ * message; the status in the table's own words, learnt from its CHECK
+ * constraint or its rows.  Reading it back (--show) undoes the same
+ * mapping.  The database file itself is never created.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
@@ -16,17 +21,31 @@
 
 #include "vb.h"
 
-/* The columns vb knows, and the names an older table may use for them. */
-static const char *cols[VB_LOG_NCOLS][2] = {
-	{ "createdAt",	NULL },
-	{ "operation",	NULL },
-	{ "status",	NULL },
-	{ "filename",	NULL },
-	{ "sizeBytes",	"size" },
-	{ "sha256",	NULL },
-	{ "durationMs",	"duration" },
-	{ "message",	NULL },
+/* The columns vb knows, then the names other tables use for them. */
+static const char *cols[VB_LOG_NCOLS][5] = {
+	{ "createdAt",	"created_at", "timestamp", "created", NULL },
+	{ "operation",	"op", "action", NULL, NULL },
+	{ "status",	"state", "result", NULL, NULL },
+	{ "filename",	"file", "path", "file_name", NULL },
+	{ "sizeBytes",	"size", "bytes", "size_bytes", NULL },
+	{ "sha256",	"checksum", "hash", NULL, NULL },
+	{ "durationMs",	"duration", "duration_ms", "ms", NULL },
+	{ "message",	"msg", "details", "error", NULL },
 };
+
+/* Words for success and failure, as tables spell them, in pairs. */
+static const char *const words[][2] = {
+	{ "success", "failure" }, { "SUCCESS", "FAILED" },
+	{ "Success", "Failed" }, { "succeeded", "failed" },
+	{ "SUCCEEDED", "FAILED" }, { "successful", "failed" },
+	{ "ok", "error" }, { "OK", "ERROR" }, { "done", "failed" },
+	{ "completed", "failed" }, { "COMPLETED", "FAILED" },
+	{ "passed", "failed" },
+};
+#define NWORDS	(sizeof(words) / sizeof(words[0]))
+/* And the SQL list of every success word, for --failures. */
+static const char success_sql[] = "('success', 'succeeded', 'successful', "
+    "'ok', 'done', 'completed', 'passed')";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS BackupLog ("
@@ -36,32 +55,128 @@ static const char schema[] =
     " sha256 TEXT, durationMs INTEGER, message TEXT);"
     "CREATE INDEX IF NOT EXISTS BackupLog_createdAt ON BackupLog(createdAt);";
 
+/* Returns the pair whose success (or failure) word w is, or -1. */
+static int
+pair_of(const char *w, int failure)
+{
+	size_t i;
+
+	for (i = 0; i < NWORDS; i++)
+		if (strcmp(w, words[i][failure]) == 0)
+			return (int)i;
+	for (i = 0; i < NWORDS; i++)
+		if (strcasecmp(w, words[i][failure]) == 0)
+			return (int)i;
+	return -1;
+}
+
 int
-vb_backuplog_columns(sqlite3 *db, const char *have[VB_LOG_NCOLS])
+vb_log_status_ok(const char *status)
+{
+	return status != NULL && pair_of(status, 0) >= 0;
+}
+
+/* Takes w as the table's word for success or failure if it is one. */
+static void
+learn_word(struct vb_log_map *m, const char *w)
+{
+	int p;
+
+	if (m->ok[0] == '\0' && (p = pair_of(w, 0)) >= 0)
+		snprintf(m->ok, sizeof(m->ok), "%s", w);
+	else if (m->failed[0] == '\0' && (p = pair_of(w, 1)) >= 0)
+		snprintf(m->failed, sizeof(m->failed), "%s", w);
+}
+
+/*
+ * The words of a CHECK constraint on the status column: the quoted
+ * strings of "status IN ('A', 'B')" in the table's SQL.
+ */
+static void
+learn_from_check(sqlite3 *db, struct vb_log_map *m)
+{
+	char sql[8192], word[64], *p, *q, *end;
+	size_t n = strlen(m->have[2]), len;
+
+	if (vb_db_text(db, "SELECT sql FROM sqlite_master WHERE type = "
+	    "'table' AND name = 'BackupLog' COLLATE NOCASE", sql,
+	    sizeof(sql)) != 0)
+		return;
+	for (p = sql; (p = strcasestr(p, m->have[2])) != NULL; p += n) {
+		q = p + n;
+		q += q[0] == '"' || q[0] == '`' || q[0] == ']';
+		q += strspn(q, " \t\n");
+		if (strncasecmp(q, "IN", 2) != 0)
+			continue;
+		q += 2 + strspn(q + 2, " \t\n");
+		if (*q != '(' || (end = strchr(q, ')')) == NULL)
+			continue;
+		while ((q = strchr(q, '\'')) != NULL && q < end) {
+			len = strcspn(q + 1, "'");
+			snprintf(word, sizeof(word), "%.*s", (int)len, q + 1);
+			learn_word(m, word);
+			q += len + 1 + (q[len + 1] != '\0');
+		}
+		return;
+	}
+}
+
+/* The words of the rows already there. */
+static void
+learn_from_rows(sqlite3 *db, struct vb_log_map *m)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	const char *w;
+
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT \"%s\" FROM BackupLog "
+	    "LIMIT 64", m->have[2]);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((w = (const char *)sqlite3_column_text(st, 0)) != NULL)
+			learn_word(m, w);
+	sqlite3_finalize(st);
+}
+
+int
+vb_backuplog_map(sqlite3 *db, struct vb_log_map *m)
 {
 	sqlite3_stmt *st;
 	const char *name;
-	size_t i;
-	int n = 0;
+	size_t i, j;
+	int n = 0, p;
 
 	if (sqlite3_prepare_v2(db, "PRAGMA table_info(BackupLog)", -1, &st,
 	    NULL) != SQLITE_OK)
 		return -1;
-	memset(have, 0, sizeof(*have) * VB_LOG_NCOLS);
+	memset(m, 0, sizeof(*m));
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(st, 1);
 		n++;
-		for (i = 0; name != NULL && i < VB_LOG_NCOLS; i++) {
-			if (have[i] == NULL &&
-			    strcasecmp(name, cols[i][0]) == 0)
-				have[i] = cols[i][0];
-			else if (have[i] == NULL && cols[i][1] != NULL &&
-			    strcasecmp(name, cols[i][1]) == 0)
-				have[i] = cols[i][1];
-		}
+		for (i = 0; name != NULL && i < VB_LOG_NCOLS; i++)
+			for (j = 0; m->have[i] == NULL && j < 5 &&
+			    cols[i][j] != NULL; j++)
+				if (strcasecmp(name, cols[i][j]) == 0)
+					m->have[i] = cols[i][j];
 	}
 	sqlite3_finalize(st);
-	return n > 0 ? 0 : -1;
+	if (n == 0)
+		return -1;
+	if (m->have[2] != NULL) {
+		learn_from_check(db, m);
+		learn_from_rows(db, m);
+	}
+	/* A word learnt alone brings its pair's other one. */
+	if (m->ok[0] == '\0' && m->failed[0] != '\0' &&
+	    (p = pair_of(m->failed, 1)) >= 0)
+		snprintf(m->ok, sizeof(m->ok), "%s", words[p][0]);
+	if (m->ok[0] == '\0')
+		snprintf(m->ok, sizeof(m->ok), "success");
+	if (m->failed[0] == '\0')
+		snprintf(m->failed, sizeof(m->failed), "%s",
+		    words[pair_of(m->ok, 0)][1]);
+	return 0;
 }
 
 /* Opens path for writing, never creating it; returns 0, or -1 (why). */
@@ -104,24 +219,24 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	size_t i;
 	int n = 0;
 
-	if (vb_backuplog_columns(l->db, l->have) != 0) {
+	if (vb_backuplog_map(l->db, &l->map) != 0) {
 		if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) !=
-		    SQLITE_OK ||
-		    vb_backuplog_columns(l->db, l->have) != 0)
+		    SQLITE_OK || vb_backuplog_map(l->db, &l->map) != 0)
 			goto fail;
 	}
-	if (l->have[0] == NULL || l->have[1] == NULL || l->have[2] == NULL) {
-		snprintf(why, wlen, "%s: BackupLog has no createdAt, operation "
-		    "or status column; it is not one vb can write", path);
+	if (l->map.have[0] == NULL && l->map.have[2] == NULL &&
+	    l->map.have[7] == NULL) {
+		snprintf(why, wlen, "%s: BackupLog has no createdAt, status "
+		    "or message column; it is not one vb can write", path);
 		goto out;
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO BackupLog(");
 	vals[0] = '\0';
 	for (i = 0; i < VB_LOG_NCOLS; i++) {
-		if (l->have[i] == NULL)
+		if (l->map.have[i] == NULL)
 			continue;
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s\"%s\"", n > 0 ? ", " : "", l->have[i]);
+		    "%s\"%s\"", n > 0 ? ", " : "", l->map.have[i]);
 		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
 		    "%s?%zu", n > 0 ? "," : "", i + 1);
 		n++;
@@ -144,12 +259,18 @@ int
 vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
 {
 	sqlite3_stmt *st = l->ins;
+	char msg[4200];
 	int rc;
 
+	/* No operation column: the operation opens the message. */
+	if (l->map.have[1] == NULL)
+		snprintf(msg, sizeof(msg), "%s: %s", r->op, r->msg);
+	else
+		snprintf(msg, sizeof(msg), "%s", r->msg);
 	sqlite3_bind_text(st, 1, r->time, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, r->op, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, r->ok ? "success" : "failure", -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->ok ? l->map.ok : l->map.failed, -1,
+	    SQLITE_TRANSIENT);
 	if (strcmp(r->path, "-") != 0)
 		sqlite3_bind_text(st, 4, r->path, -1, SQLITE_TRANSIENT);
 	if (r->bytes >= 0)
@@ -158,7 +279,7 @@ vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
 		sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_TRANSIENT);
 	if (r->ms >= 0)
 		sqlite3_bind_int64(st, 7, r->ms);
-	sqlite3_bind_text(st, 8, r->msg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -191,13 +312,16 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 		sqlite3_close(l.db);
 		return -1;
 	}
-	existed = vb_backuplog_columns(l.db, l.have) == 0;
+	existed = vb_backuplog_map(l.db, &l.map) == 0;
 	if (existed)
 		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
 	if (prepare(path, &l, msg, len) == 0) {
 		if (existed)
 			snprintf(msg, len, "%s: BackupLog can be written "
-			    "(%lld rows)", path, (long long)rows);
+			    "(%lld rows; status words %s/%s%s)", path,
+			    (long long)rows, l.map.ok, l.map.failed,
+			    l.map.have[1] == NULL ? "; no operation column: "
+			    "it opens the message" : "");
 		else
 			snprintf(msg, len, "%s: can be written; BackupLog "
 			    "will be created by the first run", path);
@@ -207,6 +331,7 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 	}
 	return rc;
 }
+
 
 void
 vb_backuplog_close(struct vb_backuplog *l)
@@ -257,37 +382,43 @@ vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
 	return rc;
 }
 
-const char *
-vb_backuplog_column(int i)
-{
-	return i >= 0 && i < VB_LOG_NCOLS ? cols[i][0] : NULL;
-}
-
 int
 vb_backuplog_query(sqlite3 *db, const char *path,
-    const struct vb_log_query *q, sqlite3_stmt **st, char *why, size_t wlen)
+    const struct vb_log_query *q, struct vb_log_map *m, sqlite3_stmt **st,
+    char *why, size_t wlen)
 {
-	const char *have[VB_LOG_NCOLS];
-	char sql[1024];
+	char sql[1024], where[256], created[64], order[80];
 	size_t i;
 
 	*st = NULL;
-	if (vb_backuplog_columns(db, have) != 0 || have[0] == NULL) {
-		snprintf(why, wlen, "%s: no BackupLog table with a createdAt "
-		    "column", path);
+	if (vb_backuplog_map(db, m) != 0) {
+		snprintf(why, wlen, "%s: no BackupLog table", path);
 		return -1;
 	}
 	snprintf(sql, sizeof(sql), "SELECT ");
 	for (i = 0; i < VB_LOG_NCOLS; i++)
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s%s%s%s", i > 0 ? ", " : "", have[i] != NULL ? "\"" : "",
-		    have[i] != NULL ? have[i] : "NULL",
-		    have[i] != NULL ? "\"" : "");
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-	    " FROM BackupLog WHERE %s AND (?1 IS NULL OR \"%s\" >= ?1) "
-	    "ORDER BY \"%s\" DESC, rowid DESC LIMIT ?2",
-	    q->failures && have[2] != NULL ? "\"status\" <> 'success'" : "1",
-	    have[0], have[0]);
+		    "%s%s%s%s", i > 0 ? ", " : "",
+		    m->have[i] != NULL ? "\"" : "",
+		    m->have[i] != NULL ? m->have[i] : "NULL",
+		    m->have[i] != NULL ? "\"" : "");
+	if (q->failures && m->have[2] != NULL)
+		snprintf(where, sizeof(where), "ifnull(lower(\"%s\"), '') NOT "
+		    "IN %s", m->have[2], success_sql);
+	else
+		snprintf(where, sizeof(where), "1");
+	if (m->have[0] != NULL) {
+		snprintf(created, sizeof(created), "\"%s\"", m->have[0]);
+		snprintf(order, sizeof(order), "%s DESC, ", created);
+	} else {
+		snprintf(created, sizeof(created), "NULL");
+		order[0] = '\0';
+	}
+	/* Column VB_LOG_NCOLS: createdAt as vb writes times, if it can be. */
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", strftime("
+	    "'%%Y-%%m-%%dT%%H:%%M:%%fZ', %s) FROM BackupLog WHERE %s AND (?1 "
+	    "IS NULL OR %s >= ?1) ORDER BY %srowid DESC LIMIT ?2", created,
+	    where, created, order);
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
@@ -311,8 +442,34 @@ text(sqlite3_stmt *st, int i, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * With no operation column, the operation vb put at the start of the
+ * message ("compress: ..."), taken off it; another application's row
+ * (the old service wrote only backups) is a backup.
+ */
+static void
+op_from_message(struct vb_log_row *row)
+{
+	static const char *const ops[] = { "snapshot", "compress", "offsite",
+	    "prune", "restore", "verify", "backup" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		n = strlen(ops[i]);
+		if (strncmp(row->msg, ops[i], n) == 0 &&
+		    strncmp(row->msg + n, ": ", 2) == 0) {
+			snprintf(row->r.op, sizeof(row->r.op), "%s", ops[i]);
+			memmove(row->msg, row->msg + n + 2,
+			    strlen(row->msg + n + 2) + 1);
+			return;
+		}
+	}
+	snprintf(row->r.op, sizeof(row->r.op), "backup");
+}
+
 void
-vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row)
+vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
+    struct vb_log_row *row)
 {
 	struct vb_record *r = &row->r;
 	const char *sh;
@@ -320,12 +477,10 @@ vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row)
 
 	memset(row, 0, sizeof(*row));
 	text(st, 0, row->when, sizeof(row->when));
-	text(st, 1, op, sizeof(op));
 	text(st, 2, row->status, sizeof(row->status));
 	r->path = text(st, 3, row->file, sizeof(row->file)) != NULL &&
 	    row->file[0] != '\0' ? row->file : (char *)"-";
-	snprintf(r->op, sizeof(r->op), "%s", op);
-	r->ok = strcmp(row->status, "success") == 0;
+	r->ok = vb_log_status_ok(row->status);
 	r->bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 4);
 	sh = text(st, 5, row->sha, sizeof(row->sha));
@@ -333,8 +488,17 @@ vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row)
 		memcpy(r->sha256, sh, VB_SHA256_HEX);
 	r->ms = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 6);
-	snprintf(r->time, sizeof(r->time), "%s", row->when);
+	if (sqlite3_column_text(st, VB_LOG_NCOLS) != NULL)
+		snprintf(r->time, sizeof(r->time), "%s",
+		    (const char *)sqlite3_column_text(st, VB_LOG_NCOLS));
+	else
+		snprintf(r->time, sizeof(r->time), "%s", row->when);
 	if (text(st, 7, row->msg, sizeof(row->msg)) == NULL)
 		row->msg[0] = '\0';
 	r->msg = row->msg;
+	if (m->have[1] != NULL) {
+		text(st, 1, op, sizeof(op));
+		snprintf(r->op, sizeof(r->op), "%s", op);
+	} else
+		op_from_message(row);
 }

@@ -37,7 +37,7 @@ static const struct key {
 	{ "DB_PATH",		T_PATH,		NULL },
 	{ "BACKUP_DIR",		T_PATH,		NULL },
 	{ "MAX_BACKUPS",	T_COUNT1,	"7" },
-	{ "KEEP_DAILY",		T_COUNT,	NULL },
+	{ "KEEP_DAILY",		T_COUNT,	"7" },
 	{ "KEEP_WITHIN",	T_DURATION,	NULL },
 	{ "KEEP_WEEKLY",	T_COUNT,	NULL },
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },

@@ -662,19 +662,30 @@ int		 vb_prune_file(int dfd, const char *name, int dry,
 /* createdAt operation status filename sizeBytes sha256 durationMs message */
 #define VB_LOG_NCOLS	8
 
+/* How a BackupLog table stores what vb logs. */
+struct vb_log_map {
+	const char	*have[VB_LOG_NCOLS];	/* the table's name for each of
+						   vb's columns, or NULL */
+	char		 ok[32];		/* its word for success */
+	char		 failed[32];		/* and for failure */
+};
+
 struct vb_backuplog {
 	const char	*path;		/* as the caller named it */
 	sqlite3		*db;
 	sqlite3_stmt	*ins;
-	const char	*have[VB_LOG_NCOLS];	/* the column's name, or NULL */
+	struct vb_log_map map;
 };
 
 /*
- * Finds which of vb's columns BackupLog has (have[i]: the table's name
- * for column i, or NULL).  Returns 0, or -1 if there is no BackupLog.
+ * Reads how BackupLog stores vb's columns (by name, case and synonyms:
+ * size for sizeBytes, created_at for createdAt, ...) and its words for
+ * success and failure (from a CHECK constraint on status, else its rows,
+ * else success/failure).  Returns 0, or -1 if there is no BackupLog.
  */
-int		 vb_backuplog_columns(sqlite3 *db,
-		    const char *have[VB_LOG_NCOLS]);
+int		 vb_backuplog_map(sqlite3 *db, struct vb_log_map *m);
+/* Returns 1 if a status word means success (SUCCESS, ok, done, ...). */
+int		 vb_log_status_ok(const char *status);
 /*
  * Opens path for writing (never creating the file), creating BackupLog if
  * absent, with vb's busy handler.  Returns 0, or -1 with why.
@@ -701,8 +712,6 @@ int		 vb_backuplog_write(struct vb_backuplog *l,
 /* Opens, writes r, closes; returns 0, or -1 (why). */
 int		 vb_backuplog_append(const char *path,
 		    const struct vb_record *r, char *why, size_t wlen);
-/* The name of vb's ith column (createdAt, operation, ...), or NULL. */
-const char	*vb_backuplog_column(int i);
 
 /* What vb-log --show asks of BackupLog. */
 struct vb_log_query {
@@ -722,15 +731,16 @@ struct vb_log_row {
 };
 
 /*
- * Prepares the SELECT of q over the columns BackupLog has, newest first:
- * column i of each row is vb_backuplog_column(i), NULL where the table
- * has none.  Returns 0 with *st, or -1 with why.
+ * Prepares the SELECT of q over the columns BackupLog has, newest first,
+ * and fills m; vb_backuplog_row reads its rows.  Returns 0 with *st, or
+ * -1 with why.
  */
 int		 vb_backuplog_query(sqlite3 *db, const char *path,
-		    const struct vb_log_query *q, sqlite3_stmt **st, char *why,
-		    size_t wlen);
-/* Reads the current row of such a statement into row. */
-void		 vb_backuplog_row(sqlite3_stmt *st, struct vb_log_row *row);
+		    const struct vb_log_query *q, struct vb_log_map *m,
+		    sqlite3_stmt **st, char *why, size_t wlen);
+/* Reads the current row of such a statement into row, as vb logged it. */
+void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
+		    struct vb_log_row *row);
 
 /* ---- json.c: --json output ---- */
 
