@@ -80,11 +80,9 @@ vb_log_status_ok(const char *status)
 static void
 learn_word(struct vb_log_map *m, const char *w)
 {
-	int p;
-
-	if (m->ok[0] == '\0' && (p = pair_of(w, 0)) >= 0)
+	if (m->ok[0] == '\0' && pair_of(w, 0) >= 0)
 		snprintf(m->ok, sizeof(m->ok), "%s", w);
-	else if (m->failed[0] == '\0' && (p = pair_of(w, 1)) >= 0)
+	else if (m->failed[0] == '\0' && pair_of(w, 1) >= 0)
 		snprintf(m->failed, sizeof(m->failed), "%s", w);
 }
 
