@@ -160,6 +160,10 @@ ETCDIR	 = $(DESTDIR)/etc
 DOCDIR	 = $(DESTDIR)$(PREFIX)/share/doc/vb
 CRON	?= 1
 UNITS	 = vb-backup.service vb-backup.timer
+# When the job runs: the cron line's five fields, and the same time as
+# the timer's OnCalendar (install.sh --schedule sets both).
+SCHEDULE ?= 0 1 * * *
+ONCALENDAR ?= *-*-* 01:00:00
 
 install: $(BINS)
 	install -d -v $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(DOCDIR) \
@@ -170,7 +174,9 @@ install: $(BINS)
 	$(INSTALL) -m 0644 README.md docs/DESIGN.md $(DOCDIR)
 	@mkdir -p $(B)/cron
 	for f in $(UNITS) $(if $(filter 1,$(CRON)),vb-backup); do \
-	    sed 's|@PREFIX@|$(PREFIX)|g' cron/$$f >$(B)/cron/$$f || exit 1; \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SCHEDULE@|$(SCHEDULE)|g' \
+	    -e 's|@ONCALENDAR@|$(ONCALENDAR)|g' cron/$$f >$(B)/cron/$$f || \
+	    exit 1; \
 	done
 	$(INSTALL) -m 0644 $(addprefix $(B)/cron/,$(UNITS)) \
 	    $(ETCDIR)/systemd/system

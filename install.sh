@@ -10,6 +10,10 @@
 #   ./install.sh --deps          only the dependencies (with --dev: those for
 #                                building and testing too)
 #   ./install.sh --no-cron       everything but the cron entry
+#   ./install.sh --schedule 'M H * * *'
+#                                when the job runs (default '0 1 * * *':
+#                                01:00 daily; also 'M * * * *' hourly and
+#                                'M H * * D' weekly), for cron and the timer
 #   ./install.sh --prefix DIR    install under DIR (default /usr/local)
 #   ./install.sh --destdir DIR   stage the install under DIR (packaging)
 #   ./install.sh --uninstall     remove what it installed; never the
@@ -22,9 +26,10 @@ deps_only=0
 dev=0
 cron=1
 uninstall=0
+schedule='0 1 * * *'
 
 usage() {
-	sed -n '2,16s/^# \{0,1\}//p' "$0"
+	sed -n '2,20s/^# \{0,1\}//p' "$0"
 	exit "${1:-2}"
 }
 
@@ -33,6 +38,8 @@ while [ $# -gt 0 ]; do
 	--deps) deps_only=1 ;;
 	--dev) dev=1 ;;
 	--no-cron) cron=0 ;;
+	--schedule) [ $# -ge 2 ] || usage; schedule=$2; shift ;;
+	--schedule=*) schedule=${1#--schedule=} ;;
 	--uninstall) uninstall=1 ;;
 	--prefix) [ $# -ge 2 ] || usage; prefix=$2; shift ;;
 	--prefix=*) prefix=${1#--prefix=} ;;
@@ -43,6 +50,36 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+
+# oncalendar M H DOM MON DOW: the cron schedule as systemd's OnCalendar,
+# for the forms vb supports; nothing (and status 1) for any other.
+oncalendar() {
+	[ $# -eq 5 ] && [ "$3 $4" = '* *' ] && in_range "$1" 59 || return 1
+	if [ "$2" = '*' ] && [ "$5" = '*' ]; then
+		printf '*-*-* *:%02d:00\n' "$1"
+		return 0
+	fi
+	in_range "$2" 23 || return 1
+	case $5 in
+	'*') printf '*-*-* %02d:%02d:00\n' "$2" "$1" ;;
+	[0-7]) printf '%s *-*-* %02d:%02d:00\n' "$(echo Sun Mon Tue Wed Thu \
+	    Fri Sat Sun | cut -d' ' -f$(($5 + 1)))" "$2" "$1" ;;
+	*) return 1 ;;
+	esac
+}
+
+# in_range N MAX: N is a number from 0 to MAX.
+in_range() {
+	echo "$1" | grep -Eq '^[0-9]{1,2}$' && [ "$1" -le "$2" ]
+}
+
+# shellcheck disable=SC2086 # the schedule's five fields, unglobbed
+if ! calendar=$(set -f; oncalendar $schedule); then
+	echo "install.sh: --schedule '$schedule' is not one vb can run: give" \
+	    "'M H * * *' (daily at H:M), 'M * * * *' (hourly) or" \
+	    "'M H * * D' (weekly, D 0-7)" >&2
+	exit 2
+fi
 
 # What the tools need to run: the libraries, cron for the schedule, and
 # the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout).
@@ -122,7 +159,8 @@ added=$(installed_packages | comm -13 "$work/before" -)
 # A plain build, whatever make may be running us (its flags would leak).
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s SANITIZE=
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install SANITIZE= \
-    PREFIX="$prefix" DESTDIR="$destdir" CRON="$cron" >"$work/make"
+    PREFIX="$prefix" DESTDIR="$destdir" CRON="$cron" \
+    SCHEDULE="$schedule" ONCALENDAR="$calendar" >"$work/make"
 sed -n "s/^'[^']*' -> '\(.*\)'$/install.sh: installed \1/p" "$work/make"
 if [ -n "$added" ]; then
 	echo "install.sh: removing the build tools again:" \
@@ -146,8 +184,9 @@ if [ -n "$backup_dir" ] && [ ! -d "$destdir$backup_dir" ]; then
 fi
 
 if [ "$cron" -eq 1 ]; then
-	echo "install.sh: nightly job at 01:00 in $destdir/etc/cron.d/vb-backup" \
-	    "(or use vb-backup.timer instead: systemctl enable --now vb-backup.timer)"
+	echo "install.sh: the job runs at '$schedule' from" \
+	    "$destdir/etc/cron.d/vb-backup (or use vb-backup.timer instead:" \
+	    "systemctl enable --now vb-backup.timer)"
 fi
 echo "install.sh: done; configure $destdir/etc/vb.conf, then:" \
     "$prefix/bin/vb-backup --check"

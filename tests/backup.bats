@@ -155,6 +155,16 @@ conf() {
 	run "$repo/install.sh" --destdir "$T/root2" --no-cron
 	[ "$status" -eq 0 ]
 	[ ! -e "$T/root2/etc/cron.d/vb-backup" ]
+	# Another time: the cron line and the timer both move; a schedule
+	# vb could not give the timer is refused, nothing changed.
+	run "$repo/install.sh" --destdir "$root" --schedule '30 2 * * *'
+	[ "$status" -eq 0 ]
+	grep -q '^30 2 \* \* \* root /usr/local/bin/vb-backup' "$root/etc/cron.d/vb-backup"
+	grep -q '^OnCalendar=\*-\*-\* 02:30:00$' "$root/etc/systemd/system/vb-backup.timer"
+	run "$repo/install.sh" --destdir "$root" --schedule '*/5 * * * *'
+	[ "$status" -eq 2 ]
+	[[ $output == *"is not one vb can run"* ]]
+	grep -q '^30 2 \* \* \* root' "$root/etc/cron.d/vb-backup"
 	touch "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst"
 	run "$repo/install.sh" --destdir "$root" --uninstall
 	[ "$status" -eq 0 ]

@@ -28,7 +28,7 @@ teardown() {
 # cron_entry USER: the shipped cron entry, running the job as USER.
 cron_entry() {
 	mkdir -p "$T/cron.d"
-	sed "s|@PREFIX@|/usr/local|; s| root | $1 |" \
+	sed "s|@PREFIX@|/usr/local|; s|@SCHEDULE@|0 1 * * *|; s| root | $1 |" \
 	    "$BATS_TEST_DIRNAME/../cron/vb-backup" >"$VB_CRON_FILE"
 }
 
@@ -65,6 +65,12 @@ check_line() {
 	run --separate-stderr vb_backup --check
 	[ "$status" -eq 0 ]
 	check_line schedule warn "BACKUP_INTERVAL=3600000 ms, but the cron line runs once a day"
+	# Agreeing with a weekly line: no warning.
+	sed -i 's/^0 1 \* \* \* /0 1 * * 0 /' "$VB_CONF" "$VB_CRON_FILE"
+	sed -i 's/^BACKUP_INTERVAL=.*/BACKUP_INTERVAL=604800000/' "$VB_CONF"
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 0 ]
+	[[ $output != *warn* ]]
 }
 
 @test "check: the configuration, the database, the schedule" {
