@@ -25,8 +25,8 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-q | --progress] [--quick-check] [-d dir] " \
-		"(--to path [--force] | --db db | --verify-only)\n" \
+#define SYNOPSIS "[-q | --progress] [--quick-check] [-d dir] [--force] " \
+		"(--to path | --db db | --verify-only)\n" \
 		"                  archive\n" \
 		"       vb-restore --list [--json] [--verify [--full-check]] " \
 		"[dir]"
@@ -60,7 +60,8 @@ help(void)
 	    "it.  Verification: exactly MANIFEST and <stem>.db, the size and\n"
 	    "SHA-256 the manifest declares, and PRAGMA integrity_check.\n\n"
 	    "      --to PATH      write the verified database to PATH (0600)\n"
-	    "      --force        with --to: replace an existing PATH\n"
+	    "      --force        with --to: replace an existing PATH; with\n"
+	    "                     --db: restore another database's backup\n"
 	    "      --db DB        replace the live database DB, first saving\n"
 	    "                     pre-restore-<time>.tar.zst in the backup "
 	    "dir\n"
@@ -80,9 +81,9 @@ help(void)
 	    "      --print-config print the configuration as vb reads it\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
-	    "Exit status: 0 done, 1 verification or restore failed (nothing\n"
-	    "was changed; a failed record was written), 2 bad usage or\n"
-	    "configuration.\n");
+	    "Exit status: 0 done (warnings, if any, on stderr), 1 nothing\n"
+	    "was changed (verification or restore failed; a failed record was\n"
+	    "written), 2 bad usage or configuration.\n");
 }
 
 /* --verify-only, --to or --db.  Returns the exit status. */
@@ -113,10 +114,9 @@ restore(const struct opts *o)
 	if (o->verify_only)
 		return vb_emit("verify", o->archive, 1, res.archive_bytes,
 		    res.archive_sha256, t0, res.msg) == 0 ? 0 : 1;
-	if (res.unlogged[0] != '\0') {
+	/* It happened: exit 0, with what went wrong beside it said. */
+	if (res.unlogged[0] != '\0')
 		warnx("restored, but not recorded: %s", res.unlogged);
-		ret = 1;
-	}
 	if (vb_emit("restore", res.target, 1, res.bytes, res.sha256, t0,
 	    res.msg) != 0)
 		ret = 1;
@@ -236,8 +236,8 @@ check_restore(struct opts *o, int argc, char *argv[])
 	o->archive = argv[0];
 	if ((o->to != NULL) + (o->db != NULL) + o->verify_only != 1)
 		usage("say what to do: --to PATH, --db DB or --verify-only");
-	if (o->force && o->to == NULL)
-		usage("--force goes with --to");
+	if (o->force && o->to == NULL && o->db == NULL)
+		usage("--force goes with --to or --db");
 	if (*o->archive == '\0' || vb_has_ctl(o->archive) ||
 	    (o->to != NULL && (*o->to == '\0' || vb_has_ctl(o->to))) ||
 	    (o->db != NULL && (*o->db == '\0' || vb_has_ctl(o->db))) ||

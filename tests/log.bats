@@ -179,3 +179,19 @@ rec_failed() {
 	run --separate-stderr vb-log --show --json --failures app.db
 	[ "$output" = "[]" ]
 }
+
+@test "log: --show copies the whole history when piped; a terminal says what it left out" {
+	mkdb app.db wal
+	for i in $(seq 85); do
+		rec_ok "$(date -u -d "2026-11-01 + $i minutes" +%Y-%m-%dT%H:%M:%S.000Z)"
+	done | vb-log -q app.db
+	mkdb other.db wal
+	vb-log --show app.db | vb-log -q other.db
+	[ "$(sqlite3 other.db 'SELECT count(*) FROM BackupLog')" -eq 85 ]
+	[ "$(vb-log --show --json app.db | jq length)" -eq 85 ]
+	[ "$(vb-log --show -n 10 app.db | wc -l)" -eq 10 ]
+	command -v script >/dev/null || skip "no script(1)"
+	run script -qec "vb-log --show $T/app.db" /dev/null
+	[ "${#lines[@]}" -eq 52 ]	# the header, 50 rows, the note
+	[[ ${lines[51]} == "... and 35 more rows (vb-log --show -n 85 shows them all"* ]]
+}

@@ -28,7 +28,7 @@ dump() {
 	[[ $output == usage:\ vb-restore* ]]
 	run --separate-stderr vb-restore --version
 	[ "$status" -eq 0 ]
-	for bad in "x.tar.zst" "--to a --db b x.tar.zst" "--force --db a x.tar.zst" \
+	for bad in "x.tar.zst" "--to a --db b x.tar.zst" "--force --verify-only x.tar.zst" \
 	    "--verify x.tar.zst" "--list --to a" "--verify-only" "--bogus"; do
 		# shellcheck disable=SC2086 # the options are words
 		run --separate-stderr vb-restore $bad
@@ -260,4 +260,78 @@ dump() {
 	run script -qec "vb-restore --list $T/b" /dev/null
 	[[ ${lines[0]} == time* ]]
 	[[ ${lines[2]} == *zstd* ]]
+}
+
+@test "restore: history survives a restore over --db: the later backups' rows are carried over" {
+	mkdb app.db wal 100
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/b" >"$VB_CONF"
+	vb_backup 2>/dev/null
+	first=$(find b -name 'backup-*.tar.zst')
+	for n in 1 2; do
+		vb-testwriter --count 10 app.db >/dev/null
+		sleep 0.01
+		vb_backup 2>/dev/null
+	done
+	history=$(sqlite3 app.db 'SELECT * FROM BackupLog ORDER BY id')
+	# Three runs of three rows, none of them inside the first backup.
+	[ "$(wc -l <<<"$history")" -eq 9 ]
+	run --separate-stderr vb-restore -q --quick-check --db app.db "$first"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == *"; 9 later BackupLog rows carried over" ]]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM ledger')" -eq 100 ]
+	# Every row is still there, ids and all, and the restore's row last.
+	[ "$(sqlite3 app.db 'SELECT * FROM BackupLog WHERE id <= 9 ORDER BY id')" = "$history" ]
+	[ "$(sqlite3 app.db 'SELECT id || operation FROM BackupLog ORDER BY id DESC LIMIT 1')" = 10restore ]
+	for a in b/backup-*.tar.zst; do
+		[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE
+		    operation = 'compress' AND filename = '$T/$a'")" -eq 1 ]
+	done
+	# A second restore of the same backup carries the first's rows too.
+	run --separate-stderr vb-restore -q --quick-check --db app.db "$first"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == *"; 10 later BackupLog rows carried over" ]]
+}
+
+@test "restore: another database's backup is refused over --db without --force" {
+	backup
+	mkdb other.db wal 20
+	before=$(sha256sum other.db)
+	run --separate-stderr vb-restore -q --quick-check --db other.db "$A"
+	[ "$status" -eq 1 ]
+	assert_record "$output" restore failed
+	[[ $stderr == *"this backup is of app.db on $(hostname), not of $T/other.db on $(hostname)"*"--force does it anyway"* ]]
+	[ "$(sha256sum other.db)" = "$before" ]
+	[ -z "$(find b -name 'pre-restore-*')" ]
+	run --separate-stderr vb-restore -q --quick-check --force --db other.db "$A"
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 other.db 'SELECT count(*) FROM ledger')" = "$(cat at-backup.count)" ]
+}
+
+@test "restore: exit 0 when it happened (a warning if its row could not be written), 1 only when nothing changed" {
+	# A BackupLog that refuses every row vb writes.
+	mkdb app.db wal 30
+	sqlite3 app.db "CREATE TABLE BackupLog (createdAt TEXT, operation TEXT,
+	    status TEXT, message TEXT, CHECK (createdAt < '2000'))"
+	vb-snapshot -q -d b app.db | vb-compress -q >/dev/null
+	a=$(find b -name 'backup-*.tar.zst')
+	run --separate-stderr vb-restore -q --quick-check --to new.db "$a"
+	[ "$status" -eq 0 ]
+	assert_record "$output" restore ok
+	[[ $stderr == *"restored, but not recorded: "*"CHECK constraint failed"* ]]
+	[ "$(sqlite3 new.db 'SELECT count(*) FROM ledger')" -eq 30 ]
+	# A page size a WAL database cannot take: both sizes, the way out.
+	sqlite3 big.db "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL;
+	    CREATE TABLE t (x); INSERT INTO t VALUES (1)" >/dev/null
+	before=$(sha256sum big.db)
+	run --separate-stderr vb-restore -q --quick-check --force --db big.db "$a"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"big.db is a WAL database of page size 8192 and the backup's page size is 4096"*"Restore it with --to NEW.db, stop the application"* ]]
+	[ "$(sha256sum big.db)" = "$before" ]
+}
+
+@test "restore: the .db a snapshot row names points at the archive vb-compress made of it" {
+	backup
+	run --separate-stderr vb-restore -q --verify-only "b/$STEM.db"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"b/$STEM.db: No such file or directory; it was archived as b/$STEM.tar.zst"*"restore that" ]]
 }

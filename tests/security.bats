@@ -33,9 +33,9 @@ tab=$'\t'
 		    sh "$u" "$a"
 		[ "$status" -eq 0 ]
 		[ "$(mode_of r/new.db)" = 600 ]
-		cp app.db live.db
+		cp app.db live.db	# a copy under another name: --force
 		# shellcheck disable=SC2016
-		run --separate-stderr sh -c 'umask $1; vb-restore -q --quick-check -d "b$1/pre" --db live.db "$2"' \
+		run --separate-stderr sh -c 'umask $1; vb-restore -q --quick-check -d "b$1/pre" --force --db live.db "$2"' \
 		    sh "$u" "$a"
 		[ "$status" -eq 0 ]
 		[ "$(mode_of "b$u/pre")" = 700 ]

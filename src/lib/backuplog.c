@@ -500,3 +500,111 @@ vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 	} else
 		op_from_message(row);
 }
+
+/* Runs sql with one text parameter; returns 0, or -1 with why. */
+static int
+exec1(sqlite3 *db, const char *sql, const char *arg, char *why, size_t wlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(why, wlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		snprintf(why, wlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_backuplog_hold(sqlite3 *db, const char *copy, struct vb_log_held *h,
+    char *why, size_t wlen)
+{
+	int64_t last = 0;
+	int rc = -1;
+
+	memset(h, 0, sizeof(*h));
+	if (vb_db_text(db, "SELECT sql FROM main.sqlite_master WHERE type = "
+	    "'table' AND name = 'BackupLog' COLLATE NOCASE", h->sql,
+	    sizeof(h->sql)) != 0)
+		return 0;	/* no BackupLog here: nothing to carry */
+	/* The backup's last row: what came after it is the live one's own. */
+	if (exec1(db, "ATTACH ?1 AS vbcopy", copy, why, wlen) != 0)
+		return -1;
+	if (vb_db_int(db, "SELECT ifnull(max(rowid), 0) FROM "
+	    "vbcopy.BackupLog", &last) != 0)
+		last = 0;	/* the backup has no BackupLog */
+	if (sqlite3_exec(db, "DETACH vbcopy", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.vb_held", NULL, NULL,
+	    NULL);
+	snprintf(why, wlen, "CREATE TEMP TABLE vb_held AS SELECT * FROM "
+	    "main.BackupLog WHERE rowid > %lld ORDER BY rowid",
+	    (long long)last);
+	if (sqlite3_exec(db, why, NULL, NULL, NULL) != SQLITE_OK ||
+	    vb_db_int(db, "SELECT count(*) FROM temp.vb_held", &h->rows) != 0)
+		goto fail;
+	why[0] = '\0';
+	return 0;
+fail:
+	snprintf(why, wlen, "cannot read BackupLog to carry it over: %s",
+	    sqlite3_errmsg(db));
+	return rc;
+}
+
+/*
+ * The held rows' columns that the restored BackupLog has too, as a list
+ * for SQL, into buf.  Returns 0, or -1 if there are none.
+ */
+static int
+common_columns(sqlite3 *db, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	const char *name;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT a.name FROM pragma_table_info("
+	    "'vb_held', 'temp') a JOIN pragma_table_info('BackupLog', 'main') "
+	    "b ON a.name = b.name COLLATE NOCASE", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	buf[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW &&
+	    (name = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s\"%s\"",
+		    n++ > 0 ? ", " : "", name);
+	sqlite3_finalize(st);
+	return n > 0 ? 0 : -1;
+}
+
+int
+vb_backuplog_put_back(sqlite3 *db, const struct vb_log_held *h, char *why,
+    size_t wlen)
+{
+	char list[2048], sql[4500];
+	int64_t n;
+
+	if (h->rows == 0)
+		return 0;
+	/* A backup from before BackupLog existed: the table as it was. */
+	if (vb_db_int(db, "SELECT count(*) FROM main.sqlite_master WHERE "
+	    "type = 'table' AND name = 'BackupLog' COLLATE NOCASE", &n) != 0 ||
+	    (n == 0 && sqlite3_exec(db, h->sql, NULL, NULL, NULL) !=
+	    SQLITE_OK) || common_columns(db, list, sizeof(list)) != 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "INSERT INTO main.BackupLog (%s) SELECT "
+	    "%s FROM temp.vb_held ORDER BY rowid", list, list);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_exec(db, "DROP TABLE temp.vb_held", NULL, NULL, NULL);
+	return (int)h->rows;
+fail:
+	snprintf(why, wlen, "%s", sqlite3_errmsg(db));
+	return -1;
+}

@@ -54,6 +54,34 @@ extract_raw(int in, int out, struct vb_verified *c, char *why, size_t wlen)
 }
 
 /*
+ * A raw snapshot that is gone was archived: BackupLog's snapshot row
+ * names the .db vb-compress removed once its archive was read back.
+ * Adds the archive's name to why when there is one beside it.
+ */
+static void
+archived_as(const char *archive, const char *dir, const struct vb_name *nm,
+    char *why, size_t wlen)
+{
+	static const enum vb_ext exts[] = { VB_EXT_TAR_ZST, VB_EXT_TAR_GZ,
+	    VB_EXT_TAR_XZ, VB_EXT_TAR };
+	char name[300], path[4400];
+	size_t i;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", nm->stem,
+		    vb_ext_str(exts[i]));
+		if (vb_path_join(path, sizeof(path), dir, name) == 0 &&
+		    access(path, F_OK) == 0) {
+			snprintf(why, wlen, "%s: No such file or directory; it "
+			    "was archived as %s (vb-compress removes the raw "
+			    "snapshot once the archive is read back): restore "
+			    "that", archive, path);
+			return;
+		}
+	}
+}
+
+/*
  * Opens a file named like a backup, never through a symbolic link.
  * Returns the descriptor (its name in base and parsed into nm, its size
  * in bytes), or -1 with why.
@@ -78,6 +106,8 @@ open_backup(const char *archive, struct vb_name *nm, int64_t *bytes,
 		snprintf(why, wlen, "%s: %s", archive, fd == -1 ? (errno ==
 		    ELOOP ? "is a symbolic link" : strerror(errno)) :
 		    "not a regular file");
+		if (fd == -1 && errno == ENOENT && nm->ext == VB_EXT_DB)
+			archived_as(archive, adir, nm, why, wlen);
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -215,7 +245,9 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	so.dir = dir;
 	so.prefix = "pre-restore";
 	rc = vb_snapshot(&so, &sr);
-	snprintf(note, nlen, "%s", sr.note);
+	if (sr.note[0] != '\0')
+		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
+		    note[0] != '\0' ? "; " : "", sr.note);
 	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore copy of %s failed: %s", db,
 		    sr.msg);
@@ -244,12 +276,17 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
  * Writes the database copy into the live db through the backup API,
  * under SQLite's own locks and journal (or WAL): open connections see the
  * new content, nothing is renamed over the database, and a failure rolls
- * back.  Returns 0, or -1 with why.
+ * back.  The BackupLog rows the live database gained after the backup
+ * are held first and put back after (res->carried; a failure to put them
+ * back is a note: the restore happened).  Returns 0, or -1 with why.
  */
 static int
-write_into(const char *db, const char *copy, char *why, size_t wlen)
+write_into(const char *db, const char *copy, struct vb_restore_result *res,
+    char *why, size_t wlen)
 {
+	struct vb_log_held held;
 	sqlite3 *dst = NULL, *src = NULL;
+	char bwhy[512];
 	int rc, ret = -1;
 
 	if (sqlite3_open_v2(db, &dst, SQLITE_OPEN_READWRITE, NULL) !=
@@ -260,16 +297,32 @@ write_into(const char *db, const char *copy, char *why, size_t wlen)
 		goto out;
 	}
 	vb_db_busy(dst);
-	if ((rc = vb_db_backup(dst, src)) == SQLITE_DONE)
+	/* The held rows live in memory: nothing of them touches a disk. */
+	if (sqlite3_exec(dst, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) !=
+	    SQLITE_OK || vb_backuplog_hold(dst, copy, &held, bwhy,
+	    sizeof(bwhy)) != 0) {
+		snprintf(why, wlen, "%s: %s; nothing changed", db, bwhy);
+		goto out;
+	}
+	if ((rc = vb_db_backup(dst, src)) == SQLITE_DONE) {
 		ret = 0;
-	else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		res->carried = vb_backuplog_put_back(dst, &held, bwhy,
+		    sizeof(bwhy));
+		if (res->carried < 0)
+			snprintf(res->note + strlen(res->note),
+			    sizeof(res->note) - strlen(res->note), "%s"
+			    "restored, but the %lld BackupLog rows written "
+			    "since the backup could not be carried over (%s); "
+			    "they are in the pre-restore copy",
+			    res->note[0] != '\0' ? "; " : "",
+			    (long long)held.rows, bwhy);
+	} else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		snprintf(why, wlen, "%s: %s: the application held its lock for "
 		    "more than %lld ms; nothing changed", db,
 		    sqlite3_errstr(rc), (long long)vb_busy_ms());
 	else
-		snprintf(why, wlen, "%s: %s%s", db, sqlite3_errstr(rc),
-		    rc == SQLITE_READONLY ? " (a WAL database takes only a "
-		    "copy of its own page size)" : "");
+		snprintf(why, wlen, "%s: %s; nothing changed", db,
+		    sqlite3_errstr(rc));
 out:
 	sqlite3_close(src);
 	sqlite3_close(dst);
@@ -277,24 +330,50 @@ out:
 }
 
 /*
+ * A WAL database keeps its page size: the backup API cannot write one of
+ * another size into it.  Returns 0 if the copy can go into db, else -1
+ * with both sizes and the way out in why.
+ */
+static int
+same_page_size(const char *db, const struct vb_verified *c, char *why,
+    size_t wlen)
+{
+	struct vb_dbinfo live, bk;
+	char w[256];
+
+	if (vb_db_header(db, &live, w, sizeof(w)) != 0 ||
+	    vb_db_header(c->path, &bk, w, sizeof(w)) != 0 ||
+	    strcmp(live.journal_mode, "wal") != 0 ||
+	    live.page_size == bk.page_size)
+		return 0;
+	snprintf(why, wlen, "%s is a WAL database of page size %lld and the "
+	    "backup's page size is %lld: SQLite cannot restore it in place. "
+	    "Restore it with --to NEW.db, stop the application, move NEW.db "
+	    "over %s (removing %s-wal and %s-shm), and start it again; "
+	    "nothing changed", db, (long long)live.page_size,
+	    (long long)bk.page_size, db, db, db);
+	return -1;
+}
+
+/*
  * --db: writes the pre-restore safety archive of the live db into dir
- * (its path into saved), then the verified copy into db.  Returns 0, or
- * -1 with why, db as it was and no safety copy left.
+ * (its path into res->saved), then the verified copy into db.  Returns
+ * 0, or -1 with why, db as it was and no safety copy left.
  */
 static int
 restore_db(const char *db, const struct vb_verified *c, const char *dir,
-    char *saved, size_t slen, char *note, size_t nlen, char *why,
-    size_t wlen)
+    struct vb_restore_result *res, char *why, size_t wlen)
 {
-	saved[0] = '\0';
-	if (pre_restore(db, dir, saved, slen, note, nlen, why, wlen) != 0)
+	if (same_page_size(db, c, why, wlen) != 0 ||
+	    pre_restore(db, dir, res->saved, sizeof(res->saved), res->note,
+	    sizeof(res->note), why, wlen) != 0)
 		return -1;
-	if (write_into(db, c->path, why, wlen) == 0)
+	if (write_into(db, c->path, res, why, wlen) == 0)
 		return 0;
 	/* Nothing changed, so nothing to undo: no safety copy is left. */
-	unlink(saved);
+	unlink(res->saved);
 	vb_fsync_dir(dir);
-	saved[0] = '\0';
+	res->saved[0] = '\0';
 	return -1;
 }
 
@@ -358,10 +437,45 @@ log_restore(struct vb_restore_result *res, int64_t t0)
 		res->unlogged[0] = '\0';
 }
 
+/*
+ * A backup taken of another database (its manifest names another source
+ * path, or another host) does not go over db unless forced.  Returns 0,
+ * or -1 with both names in why.
+ */
+static int
+same_database(const char *db, const struct vb_manifest *m, char *why,
+    size_t wlen)
+{
+	char real[4096], src[4096], host[256] = "", mbase[256], dbase[256];
+	char dir[4096];
+	int same = 1;
+
+	if (m->source[0] == '\0' || strcmp(m->source, "unknown") == 0)
+		return 0;	/* a plain-path archive: nothing to compare */
+	if (realpath(db, real) == NULL)
+		snprintf(real, sizeof(real), "%s", db);
+	if (m->source[0] == '/')
+		same = strcmp(m->source, real) == 0 || (realpath(m->source,
+		    src) != NULL && strcmp(src, real) == 0);
+	else if (vb_path_split(m->source, dir, sizeof(dir), mbase,
+	    sizeof(mbase)) == 0 && vb_path_split(real, dir, sizeof(dir), dbase,
+	    sizeof(dbase)) == 0)
+		same = strcmp(mbase, dbase) == 0;	/* a relative name */
+	gethostname(host, sizeof(host) - 1);
+	if (same && (m->host[0] == '\0' || strcmp(m->host, "unknown") == 0 ||
+	    strcmp(m->host, host) == 0))
+		return 0;
+	snprintf(why, wlen, "this backup is of %s on %s, not of %s on %s: "
+	    "restoring it would put another database's data in its place; "
+	    "--force does it anyway (nothing changed)", m->source,
+	    m->host[0] != '\0' ? m->host : "an unknown host", real, host);
+	return -1;
+}
+
 int
 vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 {
-	char dir[4096], final[256], bdir[4096], note[1024];
+	char dir[4096], final[256], bdir[4096], carried[80] = "";
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
 
@@ -389,19 +503,20 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	    sizeof(res->msg)) != 0)
 		goto fail;
 	if (o->db != NULL) {
-		note[0] = '\0';
-		if (restore_db(o->db, &c, backup_dir(o, bdir, sizeof(bdir)),
-		    res->saved, sizeof(res->saved), note, sizeof(note),
-		    res->msg, sizeof(res->msg)) != 0) {
-			snprintf(res->note, sizeof(res->note), "%s", note);
+		if ((!o->replace && same_database(o->db, &c.m, res->msg,
+		    sizeof(res->msg)) != 0) || restore_db(o->db, &c,
+		    backup_dir(o, bdir, sizeof(bdir)), res, res->msg,
+		    sizeof(res->msg)) != 0)
 			goto fail;
-		}
-		snprintf(res->note, sizeof(res->note), "%s", note);
 		vb_tmp_abort(&c.t);
+		if (res->carried > 0)
+			snprintf(carried, sizeof(carried), "; %d later BackupLog "
+			    "rows carried over", res->carried);
 	}
 	snprintf(res->msg, sizeof(res->msg), "restored from %s (db %lld "
-	    "bytes, SHA-256 %s)%s%s", o->archive, (long long)c.dbbytes, c.dbsha,
-	    res->saved[0] != '\0' ? "; pre-restore copy: " : "", res->saved);
+	    "bytes, SHA-256 %s)%s%s%s", o->archive, (long long)c.dbbytes,
+	    c.dbsha, res->saved[0] != '\0' ? "; pre-restore copy: " : "",
+	    res->saved, carried);
 	log_restore(res, t0);
 	return 0;
 fail:

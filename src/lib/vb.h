@@ -562,7 +562,9 @@ struct vb_restore_opts {
 	const char	*dir;		/* the pre-restore copy's directory
 					   (NULL: BACKUP_DIR, else the
 					   archive's) */
-	int		 replace;	/* --to may replace a file */
+	int		 replace;	/* --force: --to may replace a file;
+					   --db may take another database's
+					   backup */
 	int		 full;		/* integrity_check, not quick_check */
 };
 
@@ -576,6 +578,7 @@ struct vb_restore_result {
 	char		 sha256[VB_SHA256_HEX];
 	int64_t		 archive_bytes;	/* the archive's own */
 	char		 archive_sha256[VB_SHA256_HEX];
+	int		 carried;	/* BackupLog rows carried over (--db) */
 };
 
 /*
@@ -741,6 +744,27 @@ int		 vb_backuplog_query(sqlite3 *db, const char *path,
 /* Reads the current row of such a statement into row, as vb logged it. */
 void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 		    struct vb_log_row *row);
+
+/* BackupLog rows held across a restore. */
+struct vb_log_held {
+	int64_t		 rows;		/* how many */
+	char		 sql[4096];	/* the live table's CREATE TABLE */
+};
+
+/*
+ * Before a restore over the live database db (a connection with
+ * temp_store=MEMORY): holds, in a temporary table, the BackupLog rows it
+ * gained after the backup at copy was taken (those past the backup's last
+ * row).  Returns 0 (h->rows may be 0), or -1 with why.
+ */
+int		 vb_backuplog_hold(sqlite3 *db, const char *copy,
+		    struct vb_log_held *h, char *why, size_t wlen);
+/*
+ * After it: puts the held rows back into the restored BackupLog (made as
+ * it was, if the backup had none).  Returns how many, or -1 with why.
+ */
+int		 vb_backuplog_put_back(sqlite3 *db, const struct vb_log_held *h,
+		    char *why, size_t wlen);
 
 /* ---- json.c: --json output ---- */
 
