@@ -510,8 +510,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 			goto fail;
 		vb_tmp_abort(&c.t);
 		if (res->carried > 0)
-			snprintf(carried, sizeof(carried), "; %d later BackupLog "
-			    "rows carried over", res->carried);
+			snprintf(carried, sizeof(carried), "; %d later "
+			    "BackupLog rows carried over", res->carried);
 	}
 	snprintf(res->msg, sizeof(res->msg), "restored from %s (db %lld "
 	    "bytes, SHA-256 %s)%s%s%s", o->archive, (long long)c.dbbytes,
