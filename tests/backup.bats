@@ -173,3 +173,22 @@ conf() {
 	[ -f "$root/etc/vb.conf" ]
 	[ -e "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst" ]
 }
+
+@test "backup: integrity_check once a week on the snapshot, quick_check the other nights" {
+	mkdb app.db wal
+	conf
+	vb_backup 2>/dev/null
+	vb_backup 2>/dev/null
+	run sqlite3 app.db "SELECT substr(message, 1, instr(message, '=') - 1)
+	    FROM BackupLog WHERE operation = 'snapshot' ORDER BY id"
+	[ "${lines[*]}" = "integrity quick_check" ]
+	run --separate-stderr vb_backup --dry-run
+	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q |"* ]]
+	# Eight days later, it is due again.
+	sqlite3 app.db "UPDATE BackupLog SET createdAt =
+	    strftime('%Y-%m-%dT%H:%M:%fZ', createdAt, '-8 days')"
+	run --separate-stderr vb_backup --dry-run
+	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q --full-check |"* ]]
+	vb_backup 2>/dev/null
+	[ "$(sqlite3 app.db "SELECT message FROM BackupLog WHERE operation = 'snapshot' ORDER BY id DESC LIMIT 1" | cut -d= -f1)" = integrity ]
+}

@@ -61,7 +61,8 @@ conf() {
 		run --separate-stderr vb-log --show app.db
 		assert_record "${lines[0]}" backup ok
 		assert_record "${lines[3]}" snapshot ok
-		[ "$(field 8 "${lines[3]}" | cut -d' ' -f1)" = quick_check=ok ]
+		# The first night's snapshot gets the weekly integrity_check.
+		[ "$(field 8 "${lines[3]}" | cut -d' ' -f1)" = integrity=ok ]
 		[ "${#lines[@]}" -eq 6 ]
 		assert_record "${lines[4]}" backup failed
 		run --separate-stderr vb-log --show --failures app.db

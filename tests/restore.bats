@@ -335,3 +335,30 @@ dump() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"b/$STEM.db: No such file or directory; it was archived as b/$STEM.tar.zst"*"restore that" ]]
 }
+
+@test "restore: the default proves the bytes and lets SQLite read them; --full-check goes further" {
+	# A database whose index no longer matches its table: quick_check
+	# passes it, integrity_check does not.
+	sqlite3 ic.db "CREATE TABLE t (a); CREATE INDEX i ON t (a);
+	    WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n
+	    WHERE x < 500) INSERT INTO t SELECT x FROM n;
+	    PRAGMA writable_schema = ON; UPDATE sqlite_master SET
+	    sql = 'CREATE INDEX i ON t (a DESC)' WHERE name = 'i'"
+	[ "$(sqlite3 ic.db 'PRAGMA quick_check')" = ok ]
+	mkdir -m 700 b
+	cp ic.db b/backup-2026-01-01T00-00-00-000Z.db
+	vb-compress -q b/backup-2026-01-01T00-00-00-000Z.db >/dev/null
+	a=b/backup-2026-01-01T00-00-00-000Z.tar.zst
+	run --separate-stderr vb-restore --verify-only "$a"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == *"SHA-256 and schema read ok; its quick_check at backup time ok" ]]
+	run --separate-stderr vb-restore --full-check --verify-only "$a"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"fails integrity_check: row 1 missing from index i"* ]]
+	run --separate-stderr vb-restore --quick-check --full-check --verify-only "$a"
+	[ "$status" -eq 2 ]
+	# The nightly's weekly integrity_check would have refused it.
+	run --separate-stderr vb-snapshot -q --full-check -d b ic.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"the copy failed integrity_check"* ]]
+}

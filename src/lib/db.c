@@ -196,14 +196,33 @@ vb_db_int(sqlite3 *db, const char *sql, int64_t *out)
 }
 
 int
-vb_db_check(sqlite3 *db, int full, char *out, size_t len)
+vb_db_check(sqlite3 *db, enum vb_check check, char *out, size_t len)
 {
-	if (vb_db_text(db, full ? "PRAGMA integrity_check" :
+	int64_t n;
+
+	if (check == VB_CHECK_OPEN) {
+		/* Page 1 and the whole schema, parsed: SQLite takes it. */
+		if (vb_db_int(db, "SELECT count(*) FROM sqlite_master", &n) !=
+		    0) {
+			snprintf(out, len, "%s", sqlite3_errmsg(db));
+			return 1;
+		}
+		snprintf(out, len, "ok");
+		return 0;
+	}
+	if (vb_db_text(db, check == VB_CHECK_FULL ? "PRAGMA integrity_check" :
 	    "PRAGMA quick_check", out, len) != 0) {
 		snprintf(out, len, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
 	return strcmp(out, "ok") == 0 ? 0 : 1;
+}
+
+const char *
+vb_check_name(enum vb_check check)
+{
+	return check == VB_CHECK_FULL ? "integrity_check" :
+	    check == VB_CHECK_QUICK ? "quick_check" : "schema read";
 }
 
 static uint32_t
@@ -238,7 +257,8 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 }
 
 int
-vb_db_check_path(const char *path, int full, char *out, size_t len)
+vb_db_check_path(const char *path, enum vb_check check, char *out,
+    size_t len)
 {
 	char uri[8192], *q = uri;
 	const char *p;
@@ -260,7 +280,7 @@ vb_db_check_path(const char *path, int full, char *out, size_t len)
 		sqlite3_close(db);
 		return -1;
 	}
-	rc = vb_db_check(db, full, out, len);
+	rc = vb_db_check(db, check, out, len);
 	sqlite3_close(db);
 	return rc;
 }

@@ -118,26 +118,32 @@ open_backup(const char *archive, struct vb_name *nm, int64_t *bytes,
 
 /*
  * SQLite's own word on the extracted copy, and the page size its
- * manifest declares.  Returns 0, or -1 with why.
+ * manifest declares.  A raw snapshot has no manifest and no SHA-256 to
+ * prove its bytes: it gets quick_check at least.  Returns 0, or -1 with
+ * why.
  */
 static int
-check_extracted(const char *archive, struct vb_verified *c, int full,
-    char *why, size_t wlen)
+check_extracted(const char *archive, struct vb_verified *c,
+    enum vb_check how, char *why, size_t wlen)
 {
 	struct vb_progress *pg;
 	struct vb_dbinfo info;
-	char check[512];
+	char check[512], what[64];
 	int rc;
 
+	if (how == VB_CHECK_OPEN && c->m.db_sha256[0] == '\0')
+		how = VB_CHECK_QUICK;
+	c->check = how;
 	/* integrity_check reads every page and index: minutes on GiBs. */
-	pg = vb_progress_start(full ? "integrity_check of the copy" :
-	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
-	rc = vb_db_check_path(c->path, full, check, sizeof(check));
+	snprintf(what, sizeof(what), "%s of the copy", vb_check_name(how));
+	pg = vb_progress_start(what, -1, VB_PROG_SIZE, 0);
+	rc = vb_db_check_path(c->path, how, check, sizeof(check));
 	vb_progress_stop(pg, rc == 0);
 	if (rc != 0) {
 		snprintf(why, wlen, "the database inside %s %s: %s", archive,
-		    rc < 0 ? "cannot be opened" : full ?
-		    "fails integrity_check" : "fails quick_check", check);
+		    rc < 0 ? "cannot be opened" : how == VB_CHECK_FULL ?
+		    "fails integrity_check" : how == VB_CHECK_QUICK ?
+		    "fails quick_check" : "is not one SQLite reads", check);
 		return -1;
 	}
 	if (c->m.page_size > 0 && (vb_db_header(c->path, &info, check,
@@ -151,7 +157,7 @@ check_extracted(const char *archive, struct vb_verified *c, int full,
 
 int
 vb_verify_backup(const char *archive, const char *dir, const char *final,
-    int full, struct vb_verified *c, char *why, size_t wlen)
+    enum vb_check how, struct vb_verified *c, char *why, size_t wlen)
 {
 	struct vb_progress *pg;
 	struct vb_name nm;
@@ -185,7 +191,7 @@ vb_verify_backup(const char *archive, const char *dir, const char *final,
 	}
 	vb_progress_stop(pg, rc == 0);
 	close(fd);
-	if (rc == 0 && check_extracted(archive, c, full, why, wlen) == 0)
+	if (rc == 0 && check_extracted(archive, c, how, why, wlen) == 0)
 		return 0;
 fail:
 	vb_tmp_abort(&c->t);
@@ -483,7 +489,7 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
 	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
-	    vb_verify_backup(o->archive, dir, final, o->full, &c, res->msg,
+	    vb_verify_backup(o->archive, dir, final, o->check, &c, res->msg,
 	    sizeof(res->msg)) != 0)
 		return -1;
 	res->archive_bytes = c.info.bytes;
@@ -493,10 +499,12 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
 		snprintf(res->msg, sizeof(res->msg), "verified: %s, %lld "
-		    "bytes, SHA-256 and %s ok", c.m.db_sha256[0] != '\0' ?
+		    "bytes, SHA-256 and %s ok%s%s%s", c.m.db_sha256[0] != '\0' ?
 		    "MANIFEST and database" : "raw snapshot",
-		    (long long)c.dbbytes, o->full ? "integrity_check" :
-		    "quick_check");
+		    (long long)c.dbbytes, vb_check_name(c.check),
+		    c.check == VB_CHECK_OPEN ? "; its " : "",
+		    c.check == VB_CHECK_OPEN ? c.m.integrity_check : "",
+		    c.check == VB_CHECK_OPEN ? " at backup time ok" : "");
 		return 0;
 	}
 	if (o->to != NULL && put(&c, o->to, o->replace, res->msg,

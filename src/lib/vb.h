@@ -361,19 +361,32 @@ int		 vb_db_text(sqlite3 *db, const char *sql, char *out,
 		    size_t len);
 /* Runs a statement returning one integer; returns 0 or -1. */
 int		 vb_db_int(sqlite3 *db, const char *sql, int64_t *out);
+/* How hard a database is checked. */
+enum vb_check {
+	VB_CHECK_QUICK = 0,	/* PRAGMA quick_check: every page, no index
+				   cross-check; about 1.5 s per GiB */
+	VB_CHECK_FULL = 1,	/* PRAGMA integrity_check: indexes too;
+				   a minute per GiB with three indexes */
+	VB_CHECK_OPEN = 2	/* the header and whole schema parsed: SQLite
+				   takes the file (its bytes proven otherwise) */
+};
+
+/* "quick_check", "integrity_check" or "schema read". */
+const char	*vb_check_name(enum vb_check check);
 /*
- * Runs PRAGMA quick_check (or integrity_check when full) and writes "ok"
- * or the first problem into out.  Returns 0 if ok, 1 if not, -1 on error.
+ * Runs the check and writes "ok" or the first problem into out.  Returns
+ * 0 if ok, 1 if not, -1 on error.
  */
-int		 vb_db_check(sqlite3 *db, int full, char *out, size_t len);
+int		 vb_db_check(sqlite3 *db, enum vb_check check, char *out,
+		    size_t len);
 /*
  * Checks a database file that nothing else writes (a snapshot, a restored
- * copy) without locks or side files (immutable=1): quick_check, or
- * integrity_check when full.  Returns 0 if ok, 1 if not (the first
- * problem in out), -1 if it could not be opened (why in out).
+ * copy) without locks or side files (immutable=1).  Returns 0 if ok, 1 if
+ * not (the first problem in out), -1 if it could not be opened (why in
+ * out).
  */
-int		 vb_db_check_path(const char *path, int full, char *out,
-		    size_t len);
+int		 vb_db_check_path(const char *path, enum vb_check check,
+		    char *out, size_t len);
 /*
  * Copies every page of src into dst with one sqlite3_backup_step(-1),
  * under dst's own locks and journal.  Returns SQLITE_DONE, or the error.
@@ -541,19 +554,22 @@ struct vb_verified {
 	struct vb_archive_info	 info;		/* the archive's own bytes */
 	int64_t			 dbbytes;
 	char			 dbsha[VB_SHA256_HEX];
+	enum vb_check		 check;		/* the check it passed */
 };
 
 /*
  * Extracts the backup archive (or raw .db snapshot) into a temporary in
  * dir named for final, checking everything: the name, exactly MANIFEST
  * and <stem>.db, size and SHA-256 against the manifest, then SQLite's
- * integrity_check (quick_check unless full) and the page size.  Returns
- * 0 with c filled and the temporary open (vb_tmp_abort(&c->t) to drop
- * it), or -1 with why and nothing left behind.
+ * check how (VB_CHECK_OPEN: the bytes are the checked snapshot's, so
+ * SQLite need only read it; a raw .db, whose bytes nothing proves, gets
+ * quick_check at least) and the page size.  Returns 0 with c filled and
+ * the temporary open (vb_tmp_abort(&c->t) to drop it), or -1 with why
+ * and nothing left behind.
  */
 int		 vb_verify_backup(const char *archive, const char *dir,
-		    const char *final, int full, struct vb_verified *c,
-		    char *why, size_t wlen);
+		    const char *final, enum vb_check how,
+		    struct vb_verified *c, char *why, size_t wlen);
 struct vb_restore_opts {
 	const char	*archive;	/* the backup */
 	const char	*to;		/* --to: a new file; or */
@@ -565,7 +581,7 @@ struct vb_restore_opts {
 	int		 replace;	/* --force: --to may replace a file;
 					   --db may take another database's
 					   backup */
-	int		 full;		/* integrity_check, not quick_check */
+	enum vb_check	 check;		/* of the extracted copy */
 };
 
 struct vb_restore_result {
