@@ -368,7 +368,8 @@ enum vb_check {
 	VB_CHECK_FULL = 1,	/* PRAGMA integrity_check: indexes too;
 				   a minute per GiB with three indexes */
 	VB_CHECK_OPEN = 2	/* the header and whole schema parsed: SQLite
-				   takes the file (its bytes proven otherwise) */
+				   takes the file (its bytes proven
+				   otherwise) */
 };
 
 /* "quick_check", "integrity_check" or "schema read". */
