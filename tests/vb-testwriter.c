@@ -26,6 +26,42 @@
 
 static volatile sig_atomic_t stop;
 
+/* Every commit's latency, for the 99th percentile. */
+static int64_t *lats;
+static size_t nlats, caplats;
+
+static void
+keep_latency(int64_t us)
+{
+	int64_t *p;
+
+	if (nlats == caplats) {
+		caplats = caplats > 0 ? caplats * 2 : 4096;
+		if ((p = realloc(lats, caplats * sizeof(*lats))) == NULL)
+			err(1, "out of memory");
+		lats = p;
+	}
+	lats[nlats++] = us;
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The 99th percentile of the latencies kept (0 if none). */
+static int64_t
+p99(void)
+{
+	if (nlats == 0)
+		return 0;
+	qsort(lats, nlats, sizeof(*lats), by_value);
+	return lats[nlats * 99 / 100];
+}
+
 static void
 on_signal(int sig)
 {
@@ -236,12 +272,14 @@ main(int argc, char *argv[])
 		total += lat;
 		if (lat > worst)
 			worst = lat;
+		keep_latency(lat);
 		n++;
 	}
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
 	sqlite3_close(db);
-	printf("commits=%ld worst_us=%lld mean_us=%lld\n", n, (long long)worst,
-	    (long long)(n > 0 ? total / n : 0));
+	printf("commits=%ld worst_us=%lld mean_us=%lld p99_us=%lld\n", n,
+	    (long long)worst, (long long)(n > 0 ? total / n : 0),
+	    (long long)p99());
 	return 0;
 }
