@@ -62,6 +62,15 @@ secs() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
+# run_median CMD...: RUNS timings of CMD, each after a sync; the median.
+run_median() {
+	local _
+	for _ in $(seq "$RUNS"); do
+		sync
+		secs "$@"
+	done | median
+}
+
 # median of the numbers on stdin
 median() {
 	sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'

@@ -26,15 +26,6 @@ zstd_cli() {	# LEVEL THREADS
 	zstd -q -"$1" -T"$2" -o "$out/raw.zst" "$raw"
 }
 
-# run_median CMD...: RUNS timings, the median printed.
-run_median() {
-	local _
-	for _ in $(seq "$RUNS"); do
-		sync
-		secs "$@"
-	done | median
-}
-
 vb_pair() {
 	rm -rf "$out/pair"
 	vb-snapshot -q -d "$out/pair" "$db" | vb-compress -q >/dev/null

@@ -16,14 +16,6 @@ RUNS=${RUNS:-3}
 n=$out/nightly
 live=$n/live.db
 
-run_median() {	# CMD...: RUNS timings after a sync each, the median
-	local _
-	for _ in $(seq "$RUNS"); do
-		sync
-		secs "$@"
-	done | median
-}
-
 conf() {
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$live" "$n/backups" >"$n/vb.conf"
 }

@@ -15,28 +15,23 @@ rdir=$out/restore
 raw=$rdir/backup-2026-01-01T01-00-00-000Z.db
 arc=${raw%.db}.tar.zst
 
-run_median() {
-	local _
-	for _ in $(seq "$RUNS"); do
-		rm -f "$rdir/out.db" "$rdir/tmp.db"
-		sync
-		secs "$@"
-	done | median
-}
-
 vb_to() {
+	rm -f "$rdir/out.db" "$rdir/tmp.db"
 	vb-restore -q --to "$rdir/out.db" "$arc"
 }
 
 vb_to_full() {
+	rm -f "$rdir/out.db" "$rdir/tmp.db"
 	vb-restore -q --full-check --to "$rdir/out.db" "$arc"
 }
 
 vb_to_quick() {
+	rm -f "$rdir/out.db" "$rdir/tmp.db"
 	vb-restore -q --quick-check --to "$rdir/out.db" "$arc"
 }
 
 zstd_cp() {
+	rm -f "$rdir/out.db" "$rdir/tmp.db"
 	zstd -q -d -T1 -c "$rdir/raw.zst" >"$rdir/tmp.db"
 	cp "$rdir/tmp.db" "$rdir/out.db"
 }
