@@ -220,7 +220,8 @@ metric() {
 	# TERM is ignored, so the KILL 10 s later ends it: 3 + 10 s, not 60.
 	[ "$t" -lt 30 ]
 	grep -q "vb-backup: hook timed out after 3s and was killed" err
-	run pgrep -f 'sleep 60'
+	# Exactly the hook's sleep (not, say, someone's "sleep 600").
+	run pgrep -fx 'sleep 60'
 	[ "$status" -ne 0 ]
 }
 
