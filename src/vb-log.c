@@ -225,7 +225,7 @@ show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m)
 
 /* vb-log --show: the history, newest first.  Returns the exit status. */
 static int
-show(const char *path, const struct vb_log_query *q, int counted, int json)
+show(const char *path, const struct vb_log_query *q, int json)
 {
 	struct vb_log_map m;
 	struct vb_list out;
@@ -246,7 +246,8 @@ show(const char *path, const struct vb_log_query *q, int counted, int json)
 		printf("%-24s  %-9s  %-7s  %10s  %10s  %s\n", "createdAt",
 		    "operation", "status", "size", "duration", "file  message");
 	/* Piped or JSON, the whole history; a terminal shows a page. */
-	limit = counted || out.form != VB_LIST_TABLE ? q->count : TTY_ROWS;
+	limit = q->count >= 0 || out.form != VB_LIST_TABLE ? q->count :
+	    TTY_ROWS;
 	if (limit < 0)
 		limit = INT64_MAX;
 	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
@@ -302,7 +303,7 @@ main(int argc, char *argv[])
 {
 	struct vb_log_query q = { 0, NULL, -1 };
 	uint64_t v;
-	int ch, check_mode = 0, counted = 0, json = 0, quiet = 0;
+	int ch, check_mode = 0, json = 0, quiet = 0;
 	int show_mode = 0, ret;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
@@ -315,7 +316,6 @@ main(int argc, char *argv[])
 			    v > 1000000000)
 				usage("-n needs a count of 1 or more");
 			q.count = (int64_t)v;
-			counted = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -349,7 +349,8 @@ main(int argc, char *argv[])
 
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	if (!show_mode && (q.failures || json || q.since != NULL || counted))
+	if (!show_mode && (q.failures || json || q.since != NULL ||
+	    q.count >= 0))
 		usage("--failures, --json, -n and --since go with --show");
 	if ((show_mode && quiet) || (check_mode && (show_mode || quiet)))
 		usage("-q, --show and --check go alone");
@@ -364,7 +365,7 @@ main(int argc, char *argv[])
 	if (check_mode)
 		ret = check(argv[0]);
 	else if (show_mode)
-		ret = show(argv[0], &q, counted, json);
+		ret = show(argv[0], &q, json);
 	else
 		ret = log_records(argv[0], quiet);
 	if (vb_close_stdout() != 0)

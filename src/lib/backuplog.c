@@ -43,9 +43,6 @@ static const char *const words[][2] = {
 	{ "passed", "failed" },
 };
 #define NWORDS	(sizeof(words) / sizeof(words[0]))
-/* And the SQL list of every success word, for --failures. */
-static const char success_sql[] = "('success', 'succeeded', 'successful', "
-    "'ok', 'done', 'completed', 'passed')";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS BackupLog ("
@@ -380,12 +377,31 @@ vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
 	return rc;
 }
 
+/* "status NOT IN (every success word)", the words in lower case. */
+static void
+not_success(const char *col, char *buf, size_t len)
+{
+	size_t i, j;
+
+	snprintf(buf, len, "ifnull(lower(\"%s\"), '') NOT IN (", col);
+	for (i = 0; i < NWORDS; i++) {
+		for (j = 0; j < i; j++)
+			if (strcasecmp(words[i][0], words[j][0]) == 0)
+				break;
+		if (j < i)
+			continue;	/* SUCCESS is success, in lower case */
+		snprintf(buf + strlen(buf), len - strlen(buf), "%slower('%s')",
+		    i > 0 ? ", " : "", words[i][0]);
+	}
+	snprintf(buf + strlen(buf), len - strlen(buf), ")");
+}
+
 int
 vb_backuplog_query(sqlite3 *db, const char *path,
     const struct vb_log_query *q, struct vb_log_map *m, sqlite3_stmt **st,
     char *why, size_t wlen)
 {
-	char sql[1024], where[256], created[64], order[80];
+	char sql[1024], where[512], created[64], order[80];
 	size_t i;
 
 	*st = NULL;
@@ -401,8 +417,7 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 		    m->have[i] != NULL ? m->have[i] : "NULL",
 		    m->have[i] != NULL ? "\"" : "");
 	if (q->failures && m->have[2] != NULL)
-		snprintf(where, sizeof(where), "ifnull(lower(\"%s\"), '') NOT "
-		    "IN %s", m->have[2], success_sql);
+		not_success(m->have[2], where, sizeof(where));
 	else
 		snprintf(where, sizeof(where), "1");
 	if (m->have[0] != NULL) {

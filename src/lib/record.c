@@ -154,7 +154,7 @@ vb_record_write(FILE *fp, const struct vb_record *r)
 		fputs("-\t", fp);
 	fprintf(fp, "%s\t", r->time);
 	for (m = r->msg != NULL ? r->msg : ""; *m != '\0'; m++)
-		putc(*m == '\t' || *m == '\n' || *m == '\r' ? ' ' : *m, fp);
+		putc(strchr(VB_CTL, *m) != NULL ? ' ' : *m, fp);
 	putc('\n', fp);
 	return ferror(fp) ? -1 : 0;
 }
@@ -162,7 +162,7 @@ vb_record_write(FILE *fp, const struct vb_record *r)
 void
 vb_clean_field(char *s)
 {
-	for (; (s = strpbrk(s, "\t\r\n")) != NULL; s++)
+	for (; (s = strpbrk(s, VB_CTL)) != NULL; s++)
 		*s = ' ';
 }
 

@@ -62,14 +62,13 @@ static void
 archived_as(const char *archive, const char *dir, const struct vb_name *nm,
     char *why, size_t wlen)
 {
-	static const enum vb_ext exts[] = { VB_EXT_TAR_ZST, VB_EXT_TAR_GZ,
-	    VB_EXT_TAR_XZ, VB_EXT_TAR };
 	char name[300], path[4400];
-	size_t i;
+	int e;
 
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+	/* Every extension after VB_EXT_DB is an archive's. */
+	for (e = VB_EXT_DB + 1; e <= VB_EXT_TAR; e++) {
 		snprintf(name, sizeof(name), "%s%s", nm->stem,
-		    vb_ext_str(exts[i]));
+		    vb_ext_str((enum vb_ext)e));
 		if (vb_path_join(path, sizeof(path), dir, name) == 0 &&
 		    access(path, F_OK) == 0) {
 			snprintf(why, wlen, "%s: No such file or directory; it "

@@ -57,7 +57,7 @@ vb_monotonic_ms(void)
 int
 vb_has_ctl(const char *s)
 {
-	return strpbrk(s, "\t\r\n") != NULL;
+	return strpbrk(s, VB_CTL) != NULL;
 }
 
 int

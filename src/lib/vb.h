@@ -57,6 +57,8 @@ void		 vb_config_require(void);
 void		 vb_config_print_exit(void) __attribute__((noreturn));
 /* Milliseconds on the monotonic clock, for durations. */
 int64_t		 vb_monotonic_ms(void);
+/* What may never be inside a record's field: TAB, CR, newline. */
+#define VB_CTL		"\t\r\n"
 /* Returns 1 if s contains a TAB, CR or newline (never allowed in paths). */
 int		 vb_has_ctl(const char *s);
 /* Parses a non-negative decimal integer; returns 0, or -1 if s is not one. */
