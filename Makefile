@@ -49,7 +49,7 @@ else
 B	 = build
 endif
 
-TOOLS	 = vb-snapshot vb-compress vb-log vb-prune vb-restore
+TOOLS	 = vb-snapshot vb-compress vb-log vb-prune vb-restore vb-offsite
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h

@@ -84,14 +84,14 @@ fi
 # What the tools need to run: the libraries, cron for the schedule, and
 # the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout).
 RUNTIME="libsqlite3-0 libarchive13 libnettle8 cron util-linux bsdutils
-procps coreutils findutils sed mawk"
+procps coreutils findutils sed mawk rclone"
 # What building them needs, and no more.
 BUILD="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev"
 # What the tests, the benchmarks and make lint need besides (--dev).
 DEV="libcmocka-dev bats sqlite3 zstd xz-utils gzip tar time shellcheck
 groff-base mandoc jq cppcheck python3 python3-prometheus-client clang
-clang-tidy valgrind"
+clang-tidy valgrind openssh-server openssh-client"
 
 # missing PACKAGE...: those not installed.
 missing() {

@@ -20,9 +20,10 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-n] [-d dir] [--keep N] [--keep-within duration] " \
-		"[--keep-daily N]\n                [--keep-weekly N] " \
-		"[--keep-monthly N] [--keep-pre-restore N]"
+#define SYNOPSIS "[-n] [-d dir | --offsite remote] [--keep N] " \
+		"[--keep-within duration]\n                " \
+		"[--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n" \
+		"                [--keep-pre-restore N]"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -42,6 +43,8 @@ help(void)
 	    "KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY and KEEP_WITHIN from the\n"
 	    "environment or vb.conf.\n\n"
 	    "  -d, --dir DIR             the backup directory\n"
+	    "      --offsite REMOTE      the rclone remote instead (OFFSITE):\n"
+	    "                            the same policy, vb's names only\n"
 	    "      --keep N              the last N backups\n"
 	    "      --keep-within D       all within D of the newest backup\n"
 	    "                            (D: 7d, 2w, 6m, 1y, 36h, 1y6m)\n"
@@ -149,7 +152,51 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	return ret;
 }
 
-enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, PRE, PRINT_CONFIG };
+/*
+ * The same policy on the rclone remote's listing: one rclone deletefile
+ * per file no rule keeps, one prune record each.
+ */
+static int
+prune_remote(const char *remote, const struct vb_policy *p, int dry)
+{
+	struct vb_backup *list;
+	char why[1024], path[4096];
+	int64_t t0 = vb_monotonic_ms();
+	size_t n, i;
+	int j, ret = 0;
+
+	if (vb_remote_list(remote, &list, &n, why, sizeof(why)) != 0) {
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    "; deleting nothing");
+		return nothing_deleted(why, t0);
+	}
+	if (vb_prune_list(remote, list, n, p, why, sizeof(why)) != 0) {
+		free(list);
+		return nothing_deleted(why, t0);
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; !list[i].keep && j < list[i].nfiles; j++) {
+			t0 = vb_monotonic_ms();
+			vb_remote_join(path, sizeof(path), remote,
+			    list[i].files[j].name);
+			if (!dry && vb_remote_delete(remote,
+			    list[i].files[j].name, why, sizeof(why)) != 0) {
+				warnx("%s: %s", path, why);
+				vb_emit("prune", path, 0, -1, NULL, t0, why);
+				ret = 1;
+				continue;
+			}
+			if (vb_emit("prune", path, 1, list[i].files[j].bytes,
+			    NULL, t0, dry ? "dry-run" : "deleted offsite: "
+			    "kept by no rule") != 0)
+				ret = 1;
+		}
+	free(list);
+	return ret;
+}
+
+enum { KEEP = 256, WITHIN, DAILY, WEEKLY, MONTHLY, OFFSITE, PRE,
+    PRINT_CONFIG };
 static const struct option longopts[] = {
 	{ "dir",		required_argument,	NULL, 'd' },
 	{ "dry-run",		no_argument,		NULL, 'n' },
@@ -160,6 +207,7 @@ static const struct option longopts[] = {
 	{ "keep-pre-restore",	required_argument,	NULL, PRE },
 	{ "keep-weekly",	required_argument,	NULL, WEEKLY },
 	{ "keep-within",	required_argument,	NULL, WITHIN },
+	{ "offsite",		required_argument,	NULL, OFFSITE },
 	{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
@@ -169,7 +217,8 @@ int
 main(int argc, char *argv[])
 {
 	struct vb_policy p;
-	const char *dir = NULL;
+	const char *dir = NULL, *remote = NULL;
+	char why[1024];
 	int ch, dry = 0, given = 0, ret;
 
 	memset(&p, 0, sizeof(p));
@@ -211,6 +260,9 @@ main(int argc, char *argv[])
 			p.monthly = count("--keep-monthly", optarg);
 			given = 1;
 			break;
+		case OFFSITE:
+			remote = optarg;
+			break;
 		case PRE:
 			p.pre_restore = count("--keep-pre-restore", optarg);
 			break;
@@ -231,6 +283,16 @@ main(int argc, char *argv[])
 	    p.monthly == 0)
 		usage("that policy keeps nothing but the newest backup; "
 		    "give a count of 1 or more");
+	if (remote != NULL) {
+		if (dir != NULL)
+			usage("-d and --offsite: one place at a time");
+		if (vb_remote_valid(remote, why, sizeof(why)) != 0)
+			usage(why);
+		ret = prune_remote(remote, &p, dry);
+		if (vb_close_stdout() != 0)
+			ret = 1;
+		return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
+	}
 	if (dir == NULL && (dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("no backup directory: -d DIR or BACKUP_DIR");
 	if (*dir == '\0' || vb_has_ctl(dir))

@@ -27,9 +27,10 @@
 
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [--force]\n                  " \
-		"(--to path | --db db | --verify-only) archive\n" \
+		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
 		"       vb-restore --list [--json] [--verify [--full-check]] " \
-		"[dir]"
+		"[dir]\n" \
+		"       vb-restore --list --offsite [--json]"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
@@ -44,6 +45,7 @@ struct opts {
 	int		 verify;	/* --verify */
 	int		 full;		/* --full-check */
 	int		 json;		/* --json */
+	const char	*offsite;	/* --offsite: OFFSITE, the remote */
 };
 
 static void __attribute__((noreturn))
@@ -68,6 +70,10 @@ help(void)
 	    "                     pre-restore-<time>.tar.zst in the backup "
 	    "dir\n"
 	    "      --verify-only  only verify, and report\n"
+	    "      --offsite      the archive is a name on the rclone remote\n"
+	    "                     OFFSITE: fetched into the backup directory\n"
+	    "                     (a local copy that verifies is used first);\n"
+	    "                     with --list: list the remote\n"
 	    "      --quick-check  also run PRAGMA quick_check on the copy\n"
 	    "      --full-check   also run PRAGMA integrity_check (indexes\n"
 	    "                     too: minutes on large databases)\n"
@@ -108,7 +114,8 @@ restore(const struct opts *o)
 	 * passed its check: SQLite need only read it, unless asked. */
 	ro.check = o->full ? VB_CHECK_FULL : o->quick ? VB_CHECK_QUICK :
 	    VB_CHECK_OPEN;
-	rc = vb_restore(&ro, &res);
+	rc = o->offsite != NULL ? vb_restore_offsite(&ro, o->offsite, o->dir,
+	    &res) : vb_restore(&ro, &res);
 	if (!o->quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
 	if (rc != 0) {
@@ -177,9 +184,12 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 	return vb_record_write(stdout, &r);
 }
 
-/* --list: the backups in dir, newest first.  Returns the exit status. */
+/*
+ * --list: the backups in dir (or on remote), newest first.  Returns the
+ * exit status.
+ */
 static int
-list(const char *dir, int check, int full, int json)
+list(const char *dir, const char *remote, int check, int full, int json)
 {
 	struct vb_backup *bk;
 	struct vb_verified c;
@@ -188,20 +198,28 @@ list(const char *dir, int check, int full, int json)
 	size_t n, i;
 	int j, ok, ret = 0;
 
-	if (vb_scan(dir, &bk, &n, why, sizeof(why)) != 0) {
+	if (remote != NULL ? vb_remote_list(remote, &bk, &n, why,
+	    sizeof(why)) != 0 : vb_scan(dir, &bk, &n, why, sizeof(why)) != 0) {
 		warnx("%s", why);
 		return 1;
 	}
-	vb_scan_sizes(dir, bk, n);
+	if (remote == NULL)
+		vb_scan_sizes(dir, bk, n);
+	else
+		dir = remote;
 	vb_list_begin(&out, json);
 	if (out.form == VB_LIST_TABLE)
 		printf("%-24s  %10s  %-5s  %-12s  %s\n", "time (UTC)", "size",
 		    "kind", "verified", "file");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++) {
-			vb_path_join(path, sizeof(path), dir,
-			    bk[i].files[j].name);
-			ok = !check || vb_verify_backup(path, dir,
+			if (remote != NULL)
+				vb_remote_join(path, sizeof(path), remote,
+				    bk[i].files[j].name);
+			else
+				vb_path_join(path, sizeof(path), dir,
+				    bk[i].files[j].name);
+			ok = !check || vb_verify_backup(path, NULL, dir,
 			    bk[i].files[j].name, full, &c, why,
 			    sizeof(why)) == 0;
 			if (check && ok)
@@ -225,8 +243,11 @@ check_list(struct opts *o, int argc, char *argv[])
 		usage("--list takes only a directory");
 	if (o->full && !o->verify)
 		usage("with --list, --full-check goes with --verify");
+	if (o->offsite != NULL && (o->verify || argc != 0))
+		usage("--list --offsite lists the remote; verify one backup "
+		    "with --offsite --verify-only NAME");
 	if ((o->archive = argc == 1 ? argv[0] : vb_config("BACKUP_DIR")) ==
-	    NULL)
+	    NULL && o->offsite == NULL)
 		usage("--list needs a directory, or BACKUP_DIR");
 }
 
@@ -243,6 +264,10 @@ check_restore(struct opts *o, int argc, char *argv[])
 	o->archive = argv[0];
 	if ((o->to != NULL) + (o->db != NULL) + o->verify_only != 1)
 		usage("say what to do: --to PATH, --db DB or --verify-only");
+	if (o->offsite != NULL && (strchr(o->archive, '/') != NULL ||
+	    (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)))
+		usage("--offsite takes the archive's name on the remote, and "
+		    "fetches it into -d DIR or BACKUP_DIR");
 	if (o->force && o->to == NULL && o->db == NULL)
 		usage("--force goes with --to or --db");
 	if (*o->archive == '\0' || vb_has_ctl(o->archive) ||
@@ -252,8 +277,8 @@ check_restore(struct opts *o, int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
-enum { DB = 256, FORCE, FULL, JSON, LIST, PRINT_CONFIG, PROGRESS, QUICK,
-    TO, VERIFY, VONLY };
+enum { DB = 256, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG, PROGRESS,
+    QUICK, TO, VERIFY, VONLY };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -262,6 +287,7 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
 	{ "list",	no_argument,		NULL, LIST },
+	{ "offsite",	no_argument,		NULL, OFFSITE },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quick-check", no_argument,		NULL, QUICK },
@@ -277,7 +303,8 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o;
-	int ch, progress = 0, ret;
+	char why[1024];
+	int ch, progress = 0, offsite = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "d:hqV", longopts, NULL)) != -1) {
@@ -309,6 +336,9 @@ main(int argc, char *argv[])
 		case LIST:
 			o.list = 1;
 			break;
+		case OFFSITE:
+			offsite = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case PROGRESS:
@@ -334,12 +364,18 @@ main(int argc, char *argv[])
 	argv += optind;
 	vb_progress_mode(progress, o.quiet);
 	vb_config_require();
+	if (offsite && (o.offsite = vb_config("OFFSITE")) == NULL)
+		usage("--offsite needs OFFSITE (in vb.conf or the environment)");
+	if (o.offsite != NULL && vb_remote_valid(o.offsite, why,
+	    sizeof(why)) != 0)
+		usage(why);
 	if (o.list)
 		check_list(&o, argc, argv);
 	else
 		check_restore(&o, argc, argv);
 
-	ret = o.list ? list(o.archive, o.verify, o.full, o.json) : restore(&o);
+	ret = o.list ? list(o.archive, o.offsite, o.verify, o.full, o.json) :
+	    restore(&o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -49,7 +49,7 @@ metric() {
 @test "config: unknown key, relative path, bad number: exit 2 naming the line, with hook, metrics and a row" {
 	n=0
 	for bad in 'MAX_BACKUP=5' 'BACKUP_DIR=backups' 'MAX_BACKUPS=abc' \
-	    'HOOK_TIMEOUT=soon' 'COMPRESSION=lz4' 'OFFSITE=s3:bucket'; do
+	    'HOOK_TIMEOUT=soon' 'COMPRESSION=lz4' 'OFFSITE=relative/dir'; do
 		n=$((n + 1))
 		{
 			echo "# vb.conf"

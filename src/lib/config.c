@@ -26,6 +26,8 @@ enum type {
 	T_DURATION,	/* 7d, 2w, 1y6m, 36h */
 	T_COMPRESSION,	/* zstd, gzip, xz, none */
 	T_COMMAND,	/* a command line for sh, run later by vb-backup */
+	T_REMOTE,	/* an rclone path: remote:path, or an absolute path */
+	T_BWLIMIT,	/* rclone's --bwlimit: 10M, or a timetable */
 	T_LATER		/* in the contract, not in this version */
 };
 
@@ -43,7 +45,10 @@ static const struct key {
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
 	{ "ENCRYPT_TO",		T_LATER,	NULL },
-	{ "OFFSITE",		T_LATER,	NULL },
+	{ "OFFSITE",		T_REMOTE,	NULL },
+	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
+	{ "OFFSITE_RETRIES",	T_COUNT,	"3" },
+	{ "OFFSITE_BWLIMIT",	T_BWLIMIT,	NULL },
 	{ "METRICS_FILE",	T_PATH,		NULL },
 	{ "ON_SUCCESS",		T_COMMAND,	NULL },
 	{ "ON_FAILURE",		T_COMMAND,	NULL },
@@ -163,6 +168,18 @@ check_number(const struct key *k, const char *v, const char *where)
 	}
 }
 
+/* OFFSITE: an rclone path vb may pass on (vb_remote_valid). */
+static int
+check_remote(const struct key *k, const char *v, const char *where)
+{
+	char why[400];
+
+	if (vb_remote_valid(v, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err_slot(), ERRLEN, "%s: %s: %s", where, k->name, why);
+	return -1;
+}
+
 /*
  * Checks value v of key k; where says where it came from ("file:line" or
  * "environment").  Returns 0, or -1 after recording the error.
@@ -199,6 +216,17 @@ check_value(const struct key *k, const char *v, const char *where,
 		return -1;
 	case T_COMMAND:
 		return 0;
+	case T_REMOTE:
+		return check_remote(k, v, where);
+	case T_BWLIMIT:
+		if (*v != '\0' && *v != '-' && strspn(v, "0123456789.:, "
+		    "BKMGTPbkmgtpoff") == strlen(v))
+			return 0;
+		snprintf(err_slot(), ERRLEN, "%s: %s must be a bandwidth "
+		    "for rclone's --bwlimit (10M, or a timetable like "
+		    "\"08:00,512k 19:00,off\"), not \"%s\"", where, k->name,
+		    v);
+		return -1;
 	case T_LATER:
 		snprintf(err_slot(), ERRLEN,
 		    "%s: %s is not supported by vb %s yet; remove it (vb will "

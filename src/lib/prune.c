@@ -24,12 +24,28 @@
 #define FUTURE_SLACK	(24 * 3600)
 
 int
+vb_prune_list(const char *where, struct vb_backup *list, size_t n,
+    const struct vb_policy *p, char *why, size_t wlen)
+{
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].when.tv_sec > now + FUTURE_SLACK) {
+			snprintf(why, wlen, "%s/%s is dated in the future; "
+			    "deleting nothing until the clock or the name is "
+			    "right", where, list[i].files[0].name);
+			return -1;
+		}
+	vb_retention(list, n, p);
+	return 0;
+}
+
+int
 vb_prune_plan(const char *dir, const struct vb_policy *p,
     struct vb_backup **list, size_t *n, char *why, size_t wlen)
 {
 	char what[1024];
-	time_t now = time(NULL);
-	size_t i;
 
 	*list = NULL;
 	if (vb_dir_check(dir, what, sizeof(what)) != 0 ||
@@ -37,16 +53,11 @@ vb_prune_plan(const char *dir, const struct vb_policy *p,
 		snprintf(why, wlen, "%s; deleting nothing", what);
 		return -1;
 	}
-	for (i = 0; i < *n; i++)
-		if ((*list)[i].when.tv_sec > now + FUTURE_SLACK) {
-			snprintf(why, wlen, "%s/%s is dated in the future; "
-			    "deleting nothing until the clock or the name is "
-			    "right", dir, (*list)[i].files[0].name);
-			free(*list);
-			*list = NULL;
-			return -1;
-		}
-	vb_retention(*list, *n, p);
+	if (vb_prune_list(dir, *list, *n, p, why, wlen) != 0) {
+		free(*list);
+		*list = NULL;
+		return -1;
+	}
 	return 0;
 }
 

@@ -86,18 +86,19 @@ archived_as(const char *archive, const char *dir, const struct vb_name *nm,
  * in bytes), or -1 with why.
  */
 static int
-open_backup(const char *archive, struct vb_name *nm, int64_t *bytes,
-    char *base, size_t blen, char *why, size_t wlen)
+open_backup(const char *archive, const char *as, struct vb_name *nm,
+    int64_t *bytes, char *base, size_t blen, char *why, size_t wlen)
 {
-	char adir[4096];
+	char adir[4096], asdir[4096];
 	struct stat st;
 	int fd;
 
 	if (vb_path_split(archive, adir, sizeof(adir), base, blen) != 0 ||
-	    vb_name_parse(base, nm) != 0) {
+	    (as != NULL && vb_path_split(as, asdir, sizeof(asdir), base,
+	    blen) != 0) || vb_name_parse(base, nm) != 0) {
 		snprintf(why, wlen, "%s: not a vb backup (backup-<UTC time> or "
 		    "pre-restore-<UTC time>, .tar.zst, .tar.gz, .tar.xz, .tar "
-		    "or .db)", archive);
+		    "or .db)", as != NULL ? as : archive);
 		return -1;
 	}
 	if ((fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
@@ -155,8 +156,9 @@ check_extracted(const char *archive, struct vb_verified *c,
 }
 
 int
-vb_verify_backup(const char *archive, const char *dir, const char *final,
-    enum vb_check how, struct vb_verified *c, char *why, size_t wlen)
+vb_verify_backup(const char *archive, const char *as, const char *dir,
+    const char *final, enum vb_check how, struct vb_verified *c, char *why,
+    size_t wlen)
 {
 	struct vb_progress *pg;
 	struct vb_name nm;
@@ -166,8 +168,8 @@ vb_verify_backup(const char *archive, const char *dir, const char *final,
 
 	memset(c, 0, sizeof(*c));
 	c->t.dirfd = -1;
-	if ((fd = open_backup(archive, &nm, &bytes, base, sizeof(base), why,
-	    wlen)) == -1)
+	if ((fd = open_backup(archive, as, &nm, &bytes, base, sizeof(base),
+	    why, wlen)) == -1)
 		return -1;
 	if (vb_tmp_open(&c->t, dir, final, why, wlen) != 0) {
 		close(fd);
@@ -488,7 +490,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
 	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
-	    vb_verify_backup(o->archive, dir, final, o->check, &c, res->msg,
+	    vb_verify_backup(o->archive, o->as, dir, final, o->check, &c,
+	    res->msg,
 	    sizeof(res->msg)) != 0)
 		return -1;
 	res->archive_bytes = c.info.bytes;
@@ -521,7 +524,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 			    "BackupLog rows carried over", res->carried);
 	}
 	snprintf(res->msg, sizeof(res->msg), "restored from %s (db %lld "
-	    "bytes, SHA-256 %s)%s%s%s", o->archive, (long long)c.dbbytes,
+	    "bytes, SHA-256 %s)%s%s%s", o->as != NULL ? o->as : o->archive,
+	    (long long)c.dbbytes,
 	    c.dbsha, res->saved[0] != '\0' ? "; pre-restore copy: " : "",
 	    res->saved, carried);
 	log_restore(res, t0);
@@ -529,4 +533,61 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 fail:
 	vb_tmp_abort(&c.t);
 	return -1;
+}
+
+/*
+ * Step 5 of DESIGN.md's restore: name on the remote.  A local archive of
+ * that name in dir is used when it verifies; otherwise the remote copy is
+ * fetched into dir under a temporary name and restored from there, and
+ * kept under its name once it has been (unless only verifying, or a
+ * local file of the name is there).
+ */
+int
+vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
+    const char *dir, struct vb_restore_result *res)
+{
+	struct vb_restore_opts v = *o;
+	char local[4096], tmp[4096], from[4096], bad[1024] = "", why[1024];
+	struct vb_tmp t;
+	int rc, have;
+
+	if (vb_path_join(local, sizeof(local), dir, o->archive) != 0 ||
+	    vb_remote_join(from, sizeof(from), remote, o->archive) != 0) {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->msg, sizeof(res->msg), "%s: name too long",
+		    o->archive);
+		return -1;
+	}
+	v.archive = local;
+	if ((have = access(local, F_OK) == 0)) {
+		v.to = v.db = NULL;
+		if (vb_restore(&v, res) == 0) {
+			v = *o;
+			v.archive = local;
+			return vb_restore(&v, res);
+		}
+		snprintf(bad, sizeof(bad), "the local %s failed verification "
+		    "(%s); ", local, res->msg);
+	}
+	memset(res, 0, sizeof(*res));
+	if (vb_remote_fetch(remote, o->archive, dir, &t, tmp, sizeof(tmp),
+	    why, sizeof(why)) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%scannot fetch %s: %s",
+		    bad, from, why);
+		return -1;
+	}
+	v = *o;
+	v.archive = tmp;
+	v.as = from;
+	rc = vb_restore(&v, res);
+	if (rc == 0 && !have && (o->to != NULL || o->db != NULL) &&
+	    vb_tmp_commit(&t, why, sizeof(why)) == 0)
+		snprintf(res->note, sizeof(res->note), "%sfetched %s; kept as "
+		    "%s", bad, from, local);
+	else {
+		vb_tmp_abort(&t);
+		snprintf(res->note, sizeof(res->note), "%sfetched %s%s", bad,
+		    from, rc != 0 ? "; removed the fetched copy" : "");
+	}
+	return rc;
 }

@@ -21,19 +21,17 @@
 
 #include "vb.h"
 
-/* One file found, before grouping by stem. */
+/* One vb file of a listing, its name parsed. */
 struct found {
-	struct vb_name	 nm;
-	int64_t		 bytes;
-	char		 name[96];
+	struct vb_name		 nm;
+	const struct vb_listed	*f;
 };
 
 /* Newest first; files of one stem end up side by side. */
 static int
 found_order(const void *a, const void *b)
 {
-	const struct found *x = *(const struct found *const *)a;
-	const struct found *y = *(const struct found *const *)b;
+	const struct found *x = a, *y = b;
 
 	if (x->nm.when.tv_sec != y->nm.when.tv_sec)
 		return x->nm.when.tv_sec < y->nm.when.tv_sec ? 1 : -1;
@@ -42,11 +40,28 @@ found_order(const void *a, const void *b)
 	return strcmp(y->nm.stem, x->nm.stem);
 }
 
+int
+vb_listed_add(struct vb_listed **f, size_t *n, size_t *cap, const char *name,
+    int64_t bytes)
+{
+	struct vb_listed *grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		if ((grown = realloc(*f, *cap * sizeof(**f))) == NULL)
+			return -1;
+		*f = grown;
+	}
+	snprintf((*f)[*n].name, sizeof((*f)[*n].name), "%s", name);
+	(*f)[(*n)++].bytes = bytes;
+	return 0;
+}
+
 /* Reads the directory's vb files into *out; returns the count or -1. */
 static ssize_t
-list_files(const char *dir, struct found **out, char *why, size_t wlen)
+list_files(const char *dir, struct vb_listed **out, char *why, size_t wlen)
 {
-	struct found *f = NULL, *grown;
+	struct vb_listed *f = NULL;
 	struct dirent *de;
 	struct vb_name nm;
 	struct stat st;
@@ -76,18 +91,11 @@ list_files(const char *dir, struct found **out, char *why, size_t wlen)
 				continue;
 		} else if (de->d_type != DT_REG)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((grown = realloc(f, cap * sizeof(*f))) == NULL) {
-				snprintf(why, wlen, "out of memory");
-				goto fail;
-			}
-			f = grown;
+		/* -1: see vb_scan_sizes */
+		if (vb_listed_add(&f, &n, &cap, de->d_name, -1) != 0) {
+			snprintf(why, wlen, "out of memory");
+			goto fail;
 		}
-		f[n].nm = nm;
-		f[n].bytes = -1;	/* see vb_scan_sizes */
-		memcpy(f[n].name, de->d_name, strlen(de->d_name) + 1);
-		n++;
 	}
 	if (errno != 0) {
 		/* A listing cut short is not one to delete anything on. */
@@ -105,59 +113,80 @@ fail:
 }
 
 int
-vb_scan(const char *dir, struct vb_backup **out, size_t *nout, char *why,
-    size_t wlen)
+vb_group(const struct vb_listed *files, size_t nf, struct vb_backup **out,
+    size_t *nout, char *why, size_t wlen)
 {
 	struct vb_backup *list = NULL, *b = NULL;
-	struct found *f = NULL, **fp = NULL;
-	ssize_t nf;
-	size_t i, n = 0;
+	struct found *fp = NULL;
+	size_t i, nv = 0, n = 0;
 
 	*out = NULL;
 	*nout = 0;
-	if ((nf = list_files(dir, &f, why, wlen)) < 0)
+	if (nf == 0)
+		return 0;
+	if ((fp = malloc(nf * sizeof(*fp))) == NULL) {
+		snprintf(why, wlen, "out of memory");
 		return -1;
-	if (nf == 0) {
-		free(f);
+	}
+	for (i = 0; i < nf; i++)
+		if (vb_name_parse(files[i].name, &fp[nv].nm) == 0) {
+			fp[nv].f = &files[i];
+			nv++;
+		}
+	if (nv == 0) {
+		free(fp);
 		return 0;
 	}
-	/* Sort pointers: the records themselves are large. */
-	if ((fp = malloc((size_t)nf * sizeof(struct found *))) == NULL ||
-	    (list = calloc((size_t)nf, sizeof(*list))) == NULL) {
+	if ((list = calloc(nv, sizeof(*list))) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < (size_t)nf; i++)
-		fp[i] = &f[i];
-	qsort(fp, (size_t)nf, sizeof(struct found *), found_order);
-	for (i = 0; i < (size_t)nf; i++) {
-		if (b == NULL || strcmp(b->stem, fp[i]->nm.stem) != 0) {
+	qsort(fp, nv, sizeof(*fp), found_order);
+	for (i = 0; i < nv; i++) {
+		if (b == NULL || strcmp(b->stem, fp[i].nm.stem) != 0) {
 			b = &list[n++];
-			memcpy(b->stem, fp[i]->nm.stem, sizeof(b->stem));
-			b->kind = fp[i]->nm.kind;
-			b->when = fp[i]->nm.when;
+			memcpy(b->stem, fp[i].nm.stem, sizeof(b->stem));
+			b->kind = fp[i].nm.kind;
+			b->when = fp[i].nm.when;
 		}
 		if (b->nfiles == VB_MAXFILES) {
-			snprintf(why, wlen, "%s: too many files for %s", dir,
-			    b->stem);
+			snprintf(why, wlen, "too many files for %s", b->stem);
 			goto fail;
 		}
-		b->files[b->nfiles].ext = fp[i]->nm.ext;
-		b->files[b->nfiles].bytes = fp[i]->bytes;
-		memcpy(b->files[b->nfiles].name, fp[i]->name,
+		b->files[b->nfiles].ext = fp[i].nm.ext;
+		b->files[b->nfiles].bytes = fp[i].f->bytes;
+		memcpy(b->files[b->nfiles].name, fp[i].f->name,
 		    sizeof(b->files[b->nfiles].name));
 		b->nfiles++;
 	}
 	free(fp);
-	free(f);
 	*out = list;
 	*nout = n;
 	return 0;
 fail:
 	free(fp);
-	free(f);
 	free(list);
 	return -1;
+}
+
+int
+vb_scan(const char *dir, struct vb_backup **out, size_t *nout, char *why,
+    size_t wlen)
+{
+	struct vb_listed *f = NULL;
+	char what[512];
+	ssize_t nf;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((nf = list_files(dir, &f, why, wlen)) < 0)
+		return -1;
+	if ((rc = vb_group(f, (size_t)nf, out, nout, what,
+	    sizeof(what))) != 0)
+		snprintf(why, wlen, "%s: %s", dir, what);
+	free(f);
+	return rc;
 }
 
 int

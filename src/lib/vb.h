@@ -562,7 +562,8 @@ struct vb_verified {
 
 /*
  * Extracts the backup archive (or raw .db snapshot) into a temporary in
- * dir named for final, checking everything: the name, exactly MANIFEST
+ * dir named for final, checking everything (the name is as's, when
+ * archive is a temporary that stands for it): the name, exactly MANIFEST
  * and <stem>.db, size and SHA-256 against the manifest, then SQLite's
  * check how (VB_CHECK_OPEN: the bytes are the checked snapshot's, so
  * SQLite need only read it; a raw .db, whose bytes nothing proves, gets
@@ -570,11 +571,14 @@ struct vb_verified {
  * the temporary open (vb_tmp_abort(&c->t) to drop it), or -1 with why
  * and nothing left behind.
  */
-int		 vb_verify_backup(const char *archive, const char *dir,
-		    const char *final, enum vb_check how,
+int		 vb_verify_backup(const char *archive, const char *as,
+		    const char *dir, const char *final, enum vb_check how,
 		    struct vb_verified *c, char *why, size_t wlen);
 struct vb_restore_opts {
 	const char	*archive;	/* the backup */
+	const char	*as;		/* what archive stands for when it is
+					   a temporary (fetched from offsite):
+					   its name, NULL: archive itself */
 	const char	*to;		/* --to: a new file; or */
 	const char	*db;		/* --db: the live database; or neither:
 					   verify only */
@@ -608,6 +612,14 @@ struct vb_restore_result {
  */
 int		 vb_restore(const struct vb_restore_opts *o,
 		    struct vb_restore_result *res);
+/*
+ * vb_restore of the backup named o->archive on remote: the copy in dir
+ * if it verifies, else one fetched into dir (kept there once restored).
+ * Returns 0, or -1 with res->msg and nothing changed.
+ */
+int		 vb_restore_offsite(const struct vb_restore_opts *o,
+		    const char *remote, const char *dir,
+		    struct vb_restore_result *res);
 
 /* ---- scan.c: the backups in a directory ---- */
 
@@ -626,6 +638,23 @@ struct vb_backup {
 	int		 keep;		/* set by vb_retention */
 };
 
+/* One file of a listing (a directory's, a remote's). */
+struct vb_listed {
+	char		 name[96];
+	int64_t		 bytes;		/* -1 when not known */
+};
+
+/* Appends name (bytes) to *f (n used, cap allocated); 0, or -1 (ENOMEM). */
+int		 vb_listed_add(struct vb_listed **f, size_t *n, size_t *cap,
+		    const char *name, int64_t bytes);
+/*
+ * Groups the files of a listing whose names vb makes by stem, newest
+ * first; other names are left out.  Returns 0 with *out to free, or -1
+ * (why).
+ */
+int		 vb_group(const struct vb_listed *files, size_t n,
+		    struct vb_backup **out, size_t *nout, char *why,
+		    size_t wlen);
 /*
  * Lists the backups in dir: regular files with names vb makes, grouped
  * by stem, newest first.  Returns 0 with *out to free, or -1 (why) if the
@@ -673,11 +702,79 @@ int		 vb_prune_plan(const char *dir, const struct vb_policy *p,
 		    struct vb_backup **list, size_t *n, char *why,
 		    size_t wlen);
 /*
+ * Marks what policy p keeps of a listing of where (a directory or a
+ * remote), provided it can be trusted: nothing dated over a day ahead.
+ * Returns 0, or -1 with why (which says that nothing will be deleted).
+ */
+int		 vb_prune_list(const char *where, struct vb_backup *list,
+		    size_t n, const struct vb_policy *p, char *why,
+		    size_t wlen);
+/*
  * Deletes name in the directory dfd (unless dry) if it is still a
  * regular file.  Returns 0 with its size in *bytes, or -1 with why.
  */
 int		 vb_prune_file(int dfd, const char *name, int dry,
 		    int64_t *bytes, char *why, size_t wlen);
+
+/* ---- remote.c: the offsite remote, through rclone ---- */
+
+/*
+ * Checks that v is an rclone path vb may pass on: remote:path or an
+ * absolute path, no option, no backend parameters (credentials) inline.
+ * Returns 0, or -1 with why (which starts with v).
+ */
+int		 vb_remote_valid(const char *v, char *why, size_t wlen);
+/* Joins an rclone path (remote:dir, remote:, /dir) and a name. */
+int		 vb_remote_join(char *buf, size_t len, const char *remote,
+		    const char *name);
+/*
+ * Lists the files directly in remote (a directory not made yet is an
+ * empty one).  Returns 0 with *out to free, or -1 with why.
+ */
+int		 vb_remote_ls(const char *remote, struct vb_listed **out,
+		    size_t *n, char *why, size_t wlen);
+/* The backups on remote, grouped as vb_scan does; 0, or -1 (why). */
+int		 vb_remote_list(const char *remote, struct vb_backup **list,
+		    size_t *n, char *why, size_t wlen);
+/*
+ * Copies the local file to remote/name: uploaded under a .vb-tmp- name,
+ * its SHA-256 there compared with sha, then moved into place; a copy
+ * that differs is removed.  how says how the copy was checked.  Returns
+ * 0, or -1 with why and nothing left on the remote.
+ */
+int		 vb_remote_put(const char *local, const char *remote,
+		    const char *name, const char *sha, char *how, size_t hlen,
+		    char *why, size_t wlen);
+/*
+ * Reads remote/name into fd (or only hashes it, fd -1): its SHA-256 in
+ * hex and its size in *bytes.  Returns 0, or -1 with why.
+ */
+int		 vb_remote_get(const char *remote, const char *name, int fd,
+		    char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
+		    size_t wlen);
+/*
+ * Fetches remote/name into a new temporary t in dir (its path in path),
+ * for the caller to verify, then commit or abort.  Returns 0, or -1 with
+ * why and nothing left.
+ */
+int		 vb_remote_fetch(const char *remote, const char *name,
+		    const char *dir, struct vb_tmp *t, char *path,
+		    size_t plen, char *why, size_t wlen);
+/* Deletes remote/name; returns 0, or -1 with why. */
+int		 vb_remote_delete(const char *remote, const char *name,
+		    char *why, size_t wlen);
+/*
+ * Removes the .vb-tmp- files of the listing f whose writer (a process of
+ * this host) no longer runs.  Returns how many, named in note.
+ */
+int		 vb_remote_clean_stale(const char *remote,
+		    const struct vb_listed *f, size_t n, char *note,
+		    size_t nlen);
+/*
+ * Proves remote usable: listed, a small file written, read back the
+ * same and deleted.  Returns 0 (msg says so), or -1 with msg saying why.
+ */
+int		 vb_remote_probe(const char *remote, char *msg, size_t len);
 
 /* ---- backuplog.c: BackupLog in the application's database ---- */
 

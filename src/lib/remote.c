@@ -1,0 +1,603 @@
+/*
+ * remote.c - the offsite remote, through rclone.
+ *
+ * vb speaks no storage protocol: every remote operation is one rclone
+ * command, run with an argument vector (no shell), stdin closed, bounded
+ * in time (OFFSITE_TIMEOUT) and retried by rclone itself (OFFSITE_RETRIES,
+ * OFFSITE_BWLIMIT passed through).  Credentials stay in rclone's own
+ * configuration: nothing here reads, stores or prints them, and what
+ * rclone says on failure reaches the operator as its last error line.
+ * An upload lands under a .vb-tmp- name and is moved to its final name
+ * only once the remote copy's SHA-256 (the backend's own, else read back)
+ * equals the local file's.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/* Where one stream of rclone's output goes. */
+struct sink {
+	char			*buf;	/* stdout kept here (NUL-terminated), */
+	size_t			 cap, len;
+	int			 fd;	/* or written to fd, if >= 0, */
+	struct vb_sha256	*h;	/* and hashed, if set */
+	int64_t			 bytes;
+	int			 err;	/* errno of a failed write to fd */
+};
+
+/* The rclone to run: $VB_RCLONE (tests, a newer rclone), else rclone. */
+static const char *
+rclone_bin(void)
+{
+	const char *b = getenv("VB_RCLONE");
+
+	return b != NULL && *b != '\0' ? b : "rclone";
+}
+
+int
+vb_remote_valid(const char *v, char *why, size_t wlen)
+{
+	size_t name = strcspn(v, ":");
+	const char *bad = NULL;
+
+	if (*v == '\0')
+		bad = "is empty";
+	else if (vb_has_ctl(v))
+		bad = "holds a TAB, CR or newline";
+	else if (*v == '-')
+		bad = "may not start with '-'";
+	else if (*v == ':' || (v[name] == ':' && strcspn(v, ",") < name))
+		bad = "names a backend with its parameters inline; define a "
+		    "remote in rclone's configuration (rclone config, or "
+		    "RCLONE_CONFIG_<NAME>_* variables): credentials stay "
+		    "there, never in vb.conf or on a command line";
+	else if (v[name] != ':' && *v != '/')
+		bad = "must be an rclone remote (name:bucket/path) or an "
+		    "absolute path";
+	else if (v[name] == ':' && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. @") != name)
+		bad = "has a remote name rclone would not take";
+	if (bad == NULL)
+		return 0;
+	/* Inline parameters may hold a password: never repeated. */
+	if (*v == ':' || strcspn(v, ",") < name)
+		snprintf(why, wlen, "the rclone path %s", bad);
+	else
+		snprintf(why, wlen, "%s %s", v, bad);
+	return -1;
+}
+
+int
+vb_remote_join(char *buf, size_t len, const char *remote, const char *name)
+{
+	size_t n = strlen(remote);
+	int w;
+
+	w = snprintf(buf, len, "%s%s%s", remote, n > 0 &&
+	    remote[n - 1] != ':' && remote[n - 1] != '/' ? "/" : "", name);
+	return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+/* Keeps what rclone said last that explains a failure. */
+static void
+note_stderr(char *line, char *last, size_t llen)
+{
+	char *p = line;
+
+	/* "2026/11/28 17:00:05 ERROR : x: why" -> "x: why" */
+	if (strlen(p) > 20 && p[4] == '/' && p[7] == '/' && p[13] == ':')
+		p += 20;
+	if (strncmp(p, "ERROR : ", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "NOTICE:", 7) == 0 || strncmp(p, "INFO", 4) == 0)
+		return;
+	if (*p == '\0')
+		return;
+	/* "Failed to copy: ..." is rclone's summary: it is kept over all. */
+	if (strncmp(last, "Failed to", 9) == 0 && strncmp(p, "Failed to", 9))
+		return;
+	snprintf(last, llen, "%s", p);
+	vb_clean_field(last);
+}
+
+/* Takes what rclone wrote on fd into s (stdout) or last (stderr). */
+static int
+drain(int fd, struct sink *s, char *ebuf, size_t *elen, size_t ecap,
+    char *last, size_t llen)
+{
+	char buf[65536], *nl;
+	ssize_t r = read(fd, buf, sizeof(buf));
+	size_t take;
+
+	if (r <= 0)
+		return r == -1 && errno == EINTR ? 1 : 0;
+	if (s != NULL) {
+		if (s->h != NULL)
+			vb_sha256_update(s->h, buf, (size_t)r);
+		s->bytes += r;
+		if (s->fd >= 0 && s->err == 0 &&
+		    vb_write_all(s->fd, buf, (size_t)r) != 0)
+			s->err = errno;
+		if (s->fd < 0 && s->buf != NULL) {
+			take = (size_t)r < s->cap - 1 - s->len ? (size_t)r :
+			    s->cap - 1 - s->len;
+			memcpy(s->buf + s->len, buf, take);
+			s->len += take;
+			s->buf[s->len] = '\0';
+			if (take < (size_t)r)
+				s->err = EOVERFLOW;
+		}
+		return 1;
+	}
+	/* stderr: whole lines, the last useful one kept. */
+	take = (size_t)r < ecap - 1 - *elen ? (size_t)r : ecap - 1 - *elen;
+	memcpy(ebuf + *elen, buf, take);
+	*elen += take;
+	ebuf[*elen] = '\0';
+	while ((nl = strchr(ebuf, '\n')) != NULL) {
+		*nl = '\0';
+		note_stderr(ebuf, last, llen);
+		*elen -= (size_t)(nl + 1 - ebuf);
+		memmove(ebuf, nl + 1, *elen + 1);
+	}
+	if (*elen == ecap - 1)
+		*elen = 0;	/* a line longer than the buffer: dropped */
+	return 1;
+}
+
+/* Starts rclone with the common flags, then args; -1 with why. */
+static pid_t
+spawn(const char *const *args, int outw, int errw, char *why, size_t wlen)
+{
+	const char *argv[64], *v;
+	char retries[32];
+	int n = 0, i, nul;
+	pid_t pid;
+
+	v = vb_config("OFFSITE_RETRIES");
+	snprintf(retries, sizeof(retries), "%s", v != NULL ? v : "3");
+	argv[n++] = rclone_bin();
+	argv[n++] = "--quiet";
+	argv[n++] = "--ask-password=false";
+	argv[n++] = "--retries";
+	argv[n++] = retries;
+	argv[n++] = "--low-level-retries";
+	argv[n++] = "3";
+	argv[n++] = "--contimeout";
+	argv[n++] = "20s";
+	argv[n++] = "--timeout";
+	argv[n++] = "120s";
+	if ((v = vb_config("OFFSITE_BWLIMIT")) != NULL && *v != '\0') {
+		argv[n++] = "--bwlimit";
+		argv[n++] = v;
+	}
+	for (i = 0; args[i] != NULL && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if ((pid = fork()) == -1) {
+		snprintf(why, wlen, "cannot run rclone: fork: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		nul = open("/dev/null", O_RDONLY);
+		if (nul == -1 || dup2(nul, 0) == -1 || dup2(outw, 1) == -1 ||
+		    dup2(errw, 2) == -1)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], (char *const *)argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits for pid, killing it once the deadline has passed. */
+static int
+reap(pid_t pid, int64_t deadline, int *killed)
+{
+	int st, sig = SIGTERM;
+
+	for (;;) {
+		if (waitpid(pid, &st, deadline < 0 ? 0 : WNOHANG) == pid)
+			return st;
+		if (deadline >= 0 && vb_monotonic_ms() > deadline) {
+			*killed = 1;
+			kill(pid, sig);
+			sig = SIGKILL;
+			deadline = vb_monotonic_ms() + 5000;
+		}
+		usleep(20000);
+	}
+}
+
+/*
+ * Runs rclone args, its stdout into out (may be NULL: discarded).
+ * Returns 0 if rclone succeeded; else -1 with why (what rclone said, or
+ * how it ended) and *status its exit status (or -1).
+ */
+static int
+run(const char *const *args, struct sink *out, int *status, char *why,
+    size_t wlen)
+{
+	struct pollfd pf[2];
+	char ebuf[4096], last[1024] = "";
+	const char *v;
+	size_t elen = 0;
+	int64_t limit = 10800, deadline;
+	int op[2], ep[2], st, killed = 0, open_n = 2, i;
+	uint64_t u;
+	pid_t pid;
+
+	struct sink discard;
+
+	*status = -1;
+	if (out == NULL) {
+		memset(&discard, 0, sizeof(discard));
+		discard.fd = -1;
+		out = &discard;
+	}
+	if ((v = vb_config("OFFSITE_TIMEOUT")) != NULL &&
+	    vb_parse_u64(v, &u) == 0)
+		limit = (int64_t)u;
+	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
+		snprintf(why, wlen, "cannot run rclone: pipe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	pid = spawn(args, op[1], ep[1], why, wlen);
+	close(op[1]);
+	close(ep[1]);
+	if (pid == -1) {
+		close(op[0]);
+		close(ep[0]);
+		return -1;
+	}
+	deadline = vb_monotonic_ms() + limit * 1000;
+	pf[0].fd = op[0];
+	pf[1].fd = ep[0];
+	pf[0].events = pf[1].events = POLLIN;
+	while (open_n > 0 && !killed) {
+		if (poll(pf, 2, 500) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < 2; i++)
+			if (pf[i].fd >= 0 && (pf[i].revents & (POLLIN |
+			    POLLHUP | POLLERR)) && drain(pf[i].fd, i == 0 ?
+			    out : NULL, ebuf, &elen, sizeof(ebuf), last,
+			    sizeof(last)) == 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				open_n--;
+			}
+		if (vb_monotonic_ms() > deadline) {
+			killed = 1;
+			kill(pid, SIGTERM);
+		}
+	}
+	st = reap(pid, killed ? vb_monotonic_ms() + 5000 : -1, &killed);
+	for (i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	if (killed) {
+		snprintf(why, wlen, "rclone %s did not finish within "
+		    "OFFSITE_TIMEOUT=%llds and was stopped", args[0],
+		    (long long)limit);
+		return -1;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		if (out != NULL && out->err != 0) {
+			snprintf(why, wlen, "rclone %s: output: %s", args[0],
+			    strerror(out->err));
+			return -1;
+		}
+		return 0;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(why, wlen, "rclone %s was killed by signal %d",
+		    args[0], WTERMSIG(st));
+	else if (WEXITSTATUS(st) == 127 && last[0] != '\0')
+		snprintf(why, wlen, "%s (install rclone: apt-get install "
+		    "rclone)", last);
+	else
+		snprintf(why, wlen, "rclone %s failed (exit %d): %s", args[0],
+		    WEXITSTATUS(st), last[0] != '\0' ? last :
+		    "no message");
+	return -1;
+}
+
+int
+vb_remote_ls(const char *remote, struct vb_listed **out, size_t *n,
+    char *why, size_t wlen)
+{
+	const char *args[] = { "lsf", "--files-only", "--format", "sp",
+	    "--separator", "\t", remote, NULL };
+	char *line, *tab, *next;
+	struct sink s;
+	size_t cap = 0;
+	uint64_t bytes;
+	int status;
+
+	*out = NULL;
+	*n = 0;
+	memset(&s, 0, sizeof(s));
+	s.fd = -1;
+	s.cap = 16 * 1024 * 1024;	/* some 200 000 names */
+	if ((s.buf = malloc(s.cap)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	s.buf[0] = '\0';
+	if (run(args, &s, &status, why, wlen) != 0) {
+		free(s.buf);
+		/* rclone's "directory not found": nothing there yet. */
+		return status == 3 ? 0 : -1;
+	}
+	for (line = s.buf; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		/* "size<TAB>name"; a name vb makes holds no TAB or newline. */
+		if ((tab = strchr(line, '\t')) == NULL)
+			continue;
+		*tab = '\0';
+		if (vb_parse_u64(line, &bytes) != 0 ||
+		    strlen(tab + 1) >= sizeof((*out)->name))
+			continue;
+		if (vb_listed_add(out, n, &cap, tab + 1, (int64_t)bytes) != 0) {
+			snprintf(why, wlen, "out of memory");
+			free(*out);
+			*out = NULL;
+			free(s.buf);
+			return -1;
+		}
+	}
+	free(s.buf);
+	return 0;
+}
+
+int
+vb_remote_list(const char *remote, struct vb_backup **list, size_t *n,
+    char *why, size_t wlen)
+{
+	struct vb_listed *f;
+	size_t nf;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0)
+		return -1;
+	rc = vb_group(f, nf, list, n, why, wlen);
+	free(f);
+	return rc;
+}
+
+int
+vb_remote_delete(const char *remote, const char *name, char *why,
+    size_t wlen)
+{
+	char path[4096];
+	const char *args[] = { "deletefile", path, NULL };
+	int status;
+
+	if (vb_remote_join(path, sizeof(path), remote, name) != 0) {
+		snprintf(why, wlen, "%s: name too long", remote);
+		return -1;
+	}
+	return run(args, NULL, &status, why, wlen);
+}
+
+int
+vb_remote_get(const char *remote, const char *name, int fd,
+    char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
+{
+	char path[4096];
+	const char *args[] = { "cat", path, NULL };
+	struct sink s;
+	int status, rc;
+
+	if (vb_remote_join(path, sizeof(path), remote, name) != 0) {
+		snprintf(why, wlen, "%s: name too long", remote);
+		return -1;
+	}
+	memset(&s, 0, sizeof(s));
+	s.fd = fd;
+	if ((s.h = vb_sha256_new()) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	rc = run(args, &s, &status, why, wlen);
+	vb_sha256_final(s.h, hex);
+	*bytes = s.bytes;
+	if (rc == 0 && fd >= 0 && s.err != 0) {
+		snprintf(why, wlen, "writing %s: %s", name, strerror(s.err));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * The SHA-256 of the remote file path: the backend's own where it has
+ * one, else read back through rclone cat.  how says which.
+ */
+static int
+remote_sha(const char *remote, const char *name, char hex[VB_SHA256_HEX],
+    const char **how, char *why, size_t wlen)
+{
+	char path[4096], buf[512];
+	const char *args[] = { "hashsum", "sha256", path, NULL };
+	struct sink s;
+	int64_t bytes;
+	int status;
+
+	if (vb_remote_join(path, sizeof(path), remote, name) != 0) {
+		snprintf(why, wlen, "%s: name too long", remote);
+		return -1;
+	}
+	memset(&s, 0, sizeof(s));
+	s.fd = -1;
+	s.buf = buf;
+	s.cap = sizeof(buf);
+	buf[0] = '\0';
+	if (run(args, &s, &status, why, wlen) == 0 && strspn(buf,
+	    "0123456789abcdef") == 64) {
+		memcpy(hex, buf, 64);
+		hex[64] = '\0';
+		*how = "SHA-256 by the remote";
+		return 0;
+	}
+	*how = "read back";
+	return vb_remote_get(remote, name, -1, hex, &bytes, why, wlen);
+}
+
+int
+vb_remote_put(const char *local, const char *remote, const char *name,
+    const char *sha, char *how, size_t hlen, char *why, size_t wlen)
+{
+	char tmpname[256], tmp[4096], final[4096], got[VB_SHA256_HEX];
+	char what[1024];
+	const char *copy[] = { "copyto", local, tmp, NULL };
+	const char *move[] = { "moveto", tmp, final, NULL };
+	const char *by;
+	int status;
+
+	snprintf(tmpname, sizeof(tmpname), "%s%ld-%s", VB_TMP_PREFIX,
+	    (long)getpid(), name);
+	if (vb_remote_join(tmp, sizeof(tmp), remote, tmpname) != 0 ||
+	    vb_remote_join(final, sizeof(final), remote, name) != 0) {
+		snprintf(why, wlen, "%s: name too long", remote);
+		return -1;
+	}
+	if (run(copy, NULL, &status, why, wlen) != 0)
+		goto fail;
+	if (remote_sha(remote, tmpname, got, &by, why, wlen) != 0)
+		goto fail;
+	if (strcmp(got, sha) != 0) {
+		snprintf(why, wlen, "the copy on %s has SHA-256 %s (%s), not "
+		    "the archive's %s: removed it", remote, got, by, sha);
+		goto fail;
+	}
+	if (run(move, NULL, &status, why, wlen) != 0)
+		goto fail;
+	snprintf(how, hlen, "%s", by);
+	return 0;
+fail:
+	/* A copy that is not proven is not left, not even as a temporary. */
+	if (vb_remote_delete(remote, tmpname, what, sizeof(what)) != 0 &&
+	    strstr(what, "not found") == NULL)
+		snprintf(why + strlen(why), wlen - strlen(why),
+		    "; and its temporary %s could not be removed: %s", tmp,
+		    what);
+	return -1;
+}
+
+int
+vb_remote_clean_stale(const char *remote, const struct vb_listed *f,
+    size_t n, char *note, size_t nlen)
+{
+	char why[1024];
+	size_t i, used = 0;
+	int removed = 0;
+	long pid;
+
+	note[0] = '\0';
+	for (i = 0; i < n; i++) {
+		/* Only our host's writers use this remote between locks. */
+		if ((pid = vb_tmp_pid(f[i].name)) < 0 || (kill((pid_t)pid, 0)
+		    == 0 || errno != ESRCH))
+			continue;
+		if (vb_remote_delete(remote, f[i].name, why, sizeof(why)) != 0)
+			continue;
+		if (used < nlen)
+			used += (size_t)snprintf(note + used, nlen - used,
+			    "%s%s", removed ? ", " : "removed stale "
+			    "temporaries on the remote: ", f[i].name);
+		removed++;
+	}
+	return removed;
+}
+
+int
+vb_remote_probe(const char *remote, char *msg, size_t len)
+{
+	char tmpname[128], tmp[4096], got[VB_SHA256_HEX], want[VB_SHA256_HEX];
+	char why[1024], local[] = "/tmp/vb-probe-XXXXXX";
+	const char *copy[] = { "copyto", local, tmp, NULL };
+	struct vb_sha256 *h;
+	struct vb_listed *f;
+	int64_t bytes;
+	size_t n;
+	int fd, status, rc = -1;
+
+	if (vb_remote_ls(remote, &f, &n, msg, len) != 0)
+		return -1;
+	free(f);
+	snprintf(tmpname, sizeof(tmpname), "%s%ld-probe", VB_TMP_PREFIX,
+	    (long)getpid());
+	if (vb_remote_join(tmp, sizeof(tmp), remote, tmpname) != 0 ||
+	    (fd = mkstemp(local)) == -1 || (h = vb_sha256_new()) == NULL) {
+		snprintf(msg, len, "cannot make a probe file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(why, sizeof(why), "vb probe %ld\n", (long)getpid());
+	vb_sha256_update(h, why, strlen(why));
+	vb_sha256_final(h, want);
+	if (vb_write_all(fd, why, strlen(why)) != 0) {
+		snprintf(msg, len, "cannot write %s: %s", local,
+		    strerror(errno));
+	} else if (run(copy, NULL, &status, msg, len) != 0) {
+		;
+	} else if (vb_remote_get(remote, tmpname, -1, got, &bytes, msg,
+	    len) != 0) {
+		;
+	} else if (strcmp(got, want) != 0) {
+		snprintf(msg, len, "%s: a file written there reads back "
+		    "different", remote);
+	} else if (vb_remote_delete(remote, tmpname, msg, len) != 0) {
+		;
+	} else {
+		snprintf(msg, len, "%s: listed, written, read back and "
+		    "deleted a file", remote);
+		rc = 0;
+	}
+	if (rc != 0)
+		vb_remote_delete(remote, tmpname, why, sizeof(why));
+	close(fd);
+	unlink(local);
+	return rc;
+}
+
+int
+vb_remote_fetch(const char *remote, const char *name, const char *dir,
+    struct vb_tmp *t, char *path, size_t plen, char *why, size_t wlen)
+{
+	char hex[VB_SHA256_HEX];
+	int64_t bytes;
+
+	if (vb_tmp_open(t, dir, name, why, wlen) != 0)
+		return -1;
+	if (vb_path_join(path, plen, dir, t->name) != 0) {
+		snprintf(why, wlen, "%s: name too long", dir);
+		vb_tmp_abort(t);
+		return -1;
+	}
+	if (vb_remote_get(remote, name, t->fd, hex, &bytes, why, wlen) != 0) {
+		vb_tmp_abort(t);
+		return -1;
+	}
+	return 0;
+}
