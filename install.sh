@@ -116,6 +116,18 @@ apt_install() {
 	apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# dev_s3: an S3 server for the offsite tests, from the npm registry (no
+# Debian package has one): s3rver, kept outside the checkout.
+S3RVER_DIR=/opt/vb-dev/s3rver
+dev_s3() {
+	[ -x "$S3RVER_DIR/node_modules/.bin/s3rver" ] && return 0
+	command -v npm >/dev/null || apt_install nodejs npm
+	echo "install.sh: installing s3rver (npm) into $S3RVER_DIR"
+	mkdir -p "$S3RVER_DIR"
+	npm install --silent --no-audit --no-fund --prefix "$S3RVER_DIR" \
+	    s3rver@3.7.1 >/dev/null
+}
+
 installed_packages() {
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' |
 	    awk '$1 == "installed" { print $2 }' | sort
@@ -144,6 +156,7 @@ apt_install $RUNTIME
 if [ "$dev" -eq 1 ]; then
 	# shellcheck disable=SC2086
 	apt_install $BUILD $DEV
+	dev_s3
 fi
 [ "$deps_only" -eq 1 ] && exit 0
 

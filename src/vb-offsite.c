@@ -49,13 +49,13 @@ help(void)
 	    "Credentials stay in rclone's configuration (RCLONE_CONFIG or\n"
 	    "RCLONE_CONFIG_<NAME>_* variables).\n\n"
 	    "  -r, --remote REMOTE  an rclone path, remote:bucket/dir\n"
-	    "  -d, --dir DIR        the backup directory (default $BACKUP_DIR)\n"
+	    "  -d, --dir DIR        the backup directory ($BACKUP_DIR)\n"
 	    "      --catch-up       then send every archive in DIR that the\n"
 	    "                       remote lacks\n"
 	    "      --check          list, write, read back and delete a file\n"
 	    "                       on the remote\n"
 	    "      --prune          apply the retention policy to the remote\n"
-	    "                       (runs vb-prune --offsite; its options)\n"
+	    "                       (vb-prune on the remote, with its options)\n"
 	    "  -q, --quiet          no notices\n"
 	    "      --print-config   print the configuration as vb reads it\n"
 	    "  -h, --help           this help\n"
@@ -101,7 +101,7 @@ static int
 send_one(const char *path, const char *sha, const char *remote,
     const char *why_sent)
 {
-	char dir[4096], name[256], dest[4096], hex[VB_SHA256_HEX];
+	char dir[4096], name[256], dest[4096] = "", hex[VB_SHA256_HEX] = "";
 	char how[64], why[2048], what[1800];
 	struct vb_name nm;
 	struct stat st;
@@ -316,7 +316,7 @@ main(int argc, char *argv[])
 	int ch, i, up = 0, check = 0, ret = 0;
 
 	/* --prune hands its arguments to vb-prune, which reads them. */
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--prune") == 0)
 			prune(argc, argv);
 	while ((ch = getopt_long(argc, argv, "d:hqr:V", longopts,

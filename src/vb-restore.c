@@ -365,7 +365,7 @@ main(int argc, char *argv[])
 	vb_progress_mode(progress, o.quiet);
 	vb_config_require();
 	if (offsite && (o.offsite = vb_config("OFFSITE")) == NULL)
-		usage("--offsite needs OFFSITE (in vb.conf or the environment)");
+		usage("--offsite needs OFFSITE (vb.conf or the environment)");
 	if (o.offsite != NULL && vb_remote_valid(o.offsite, why,
 	    sizeof(why)) != 0)
 		usage(why);

@@ -24,7 +24,7 @@ man_dir() {
 }
 
 @test "man: every option in --help is in the man page, and each tool has one" {
-	for t in vb-snapshot vb-compress vb-log vb-prune vb-restore vb-backup; do
+	for t in vb-snapshot vb-compress vb-log vb-prune vb-restore vb-offsite vb-backup; do
 		page=$(man_dir)/$t.1
 		[ -f "$page" ]
 		if [ "$t" = vb-backup ]; then

@@ -105,7 +105,8 @@ note_stderr(char *line, char *last, size_t llen)
 	if (*p == '\0')
 		return;
 	/* "Failed to copy: ..." is rclone's summary: it is kept over all. */
-	if (strncmp(last, "Failed to", 9) == 0 && strncmp(p, "Failed to", 9))
+	if (strncmp(last, "Failed to", 9) == 0 &&
+	    strncmp(p, "Failed to", 9) != 0)
 		return;
 	snprintf(last, llen, "%s", p);
 	vb_clean_field(last);
@@ -472,7 +473,7 @@ vb_remote_put(const char *local, const char *remote, const char *name,
 	const char *copy[] = { "copyto", local, tmp, NULL };
 	const char *move[] = { "moveto", tmp, final, NULL };
 	const char *by;
-	int status;
+	int status, sent = 0;
 
 	snprintf(tmpname, sizeof(tmpname), "%s%ld-%s", VB_TMP_PREFIX,
 	    (long)getpid(), name);
@@ -483,6 +484,7 @@ vb_remote_put(const char *local, const char *remote, const char *name,
 	}
 	if (run(copy, NULL, &status, why, wlen) != 0)
 		goto fail;
+	sent = 1;
 	if (remote_sha(remote, tmpname, got, &by, why, wlen) != 0)
 		goto fail;
 	if (strcmp(got, sha) != 0) {
@@ -497,7 +499,7 @@ vb_remote_put(const char *local, const char *remote, const char *name,
 fail:
 	/* A copy that is not proven is not left, not even as a temporary. */
 	if (vb_remote_delete(remote, tmpname, what, sizeof(what)) != 0 &&
-	    strstr(what, "not found") == NULL)
+	    sent && strstr(what, "not found") == NULL)
 		snprintf(why + strlen(why), wlen - strlen(why),
 		    "; and its temporary %s could not be removed: %s", tmp,
 		    what);
@@ -559,21 +561,23 @@ vb_remote_probe(const char *remote, char *msg, size_t len)
 	if (vb_write_all(fd, why, strlen(why)) != 0) {
 		snprintf(msg, len, "cannot write %s: %s", local,
 		    strerror(errno));
-	} else if (run(copy, NULL, &status, msg, len) != 0) {
-		;
-	} else if (vb_remote_get(remote, tmpname, -1, got, &bytes, msg,
-	    len) != 0) {
-		;
-	} else if (strcmp(got, want) != 0) {
+		goto done;
+	}
+	/* Written, read back the same, deleted: each step says why not. */
+	if (run(copy, NULL, &status, msg, len) != 0 ||
+	    vb_remote_get(remote, tmpname, -1, got, &bytes, msg, len) != 0)
+		goto done;
+	if (strcmp(got, want) != 0) {
 		snprintf(msg, len, "%s: a file written there reads back "
 		    "different", remote);
-	} else if (vb_remote_delete(remote, tmpname, msg, len) != 0) {
-		;
-	} else {
-		snprintf(msg, len, "%s: listed, written, read back and "
-		    "deleted a file", remote);
-		rc = 0;
+		goto done;
 	}
+	if (vb_remote_delete(remote, tmpname, msg, len) != 0)
+		goto done;
+	snprintf(msg, len, "%s: listed, written, read back and deleted a "
+	    "file", remote);
+	rc = 0;
+done:
 	if (rc != 0)
 		vb_remote_delete(remote, tmpname, why, sizeof(why));
 	close(fd);
