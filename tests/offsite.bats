@@ -381,3 +381,40 @@ start_s3() {
 	[ "$(archives backups)" = "$name" ]
 	grep -q '^vb_backup_offsite_backups_kept{.*} 2$' vb.prom
 }
+
+@test "offsite: a full remote (a small tmpfs) fails the copy and leaves nothing there" {
+	MNT=$T/full
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=256k tmpfs "$MNT" || skip "cannot mount a tmpfs here"
+	bigdb big.db 2
+	vb-snapshot big.db -d backups -q | vb-compress -q >recs
+	run --separate-stderr vb-offsite -r "$MNT/vb" <recs
+	[ "$status" -eq 1 ]
+	rec=$(grep '	offsite	' <<<"$output")
+	[ "$(cut -f1,3 <<<"$rec")" = "$(head -n1 <(grep '	compress	' recs | cut -f1))	failed" ]
+	# rclone's words: its preallocation, or the write's ENOSPC.
+	[[ $(cut -f8 <<<"$rec") == "not copied to $MNT/vb: "* ]]
+	[[ $(cut -f8 <<<"$rec") =~ (remaining\ disk\ space|no\ space\ left) ]]
+	[ "$(find "$MNT" -type f | wc -l)" -eq 0 ]
+	[ "$(archives backups | wc -l)" -eq 1 ]
+}
+
+@test "offsite: an rclone that hangs is stopped after OFFSITE_TIMEOUT, and the run says so" {
+	cat >slow-rclone <<-'EOF'
+	#!/bin/bash
+	case " $* " in
+	*" copyto "*) exec sleep 61 ;;
+	esac
+	exec rclone "$@"
+	EOF
+	chmod +x slow-rclone
+	conf "$T/remote" OFFSITE_TIMEOUT=2
+	SECONDS=0
+	VB_RCLONE=$T/slow-rclone run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[ "$SECONDS" -lt 30 ]
+	[[ $stderr == *"at offsite"*"did not finish within OFFSITE_TIMEOUT=2s"* ]]
+	run pgrep -f 'sleep 61$'
+	[ "$status" -eq 1 ]
+	[ "$(archives backups | wc -l)" -eq 1 ]
+}
