@@ -55,7 +55,7 @@ help(void)
 	    "      --check          list, write, read back and delete a file\n"
 	    "                       on the remote\n"
 	    "      --prune          apply the retention policy to the remote\n"
-	    "                       (vb-prune on the remote, with its options)\n"
+	    "                       (vb-prune on the remote; its options)\n"
 	    "  -q, --quiet          no notices\n"
 	    "      --print-config   print the configuration as vb reads it\n"
 	    "  -h, --help           this help\n"
