@@ -13,11 +13,9 @@
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +23,6 @@
 #include <unistd.h>
 
 #include "vb.h"
-
-/* Where one stream of rclone's output goes. */
-struct sink {
-	char			*buf;	/* stdout kept here (NUL-terminated), */
-	size_t			 cap, len;
-	int			 fd;	/* or written to fd, if >= 0, */
-	struct vb_sha256	*h;	/* and hashed, if set */
-	int64_t			 bytes;
-	int			 err;	/* errno of a failed write to fd */
-};
 
 /* The rclone to run: $VB_RCLONE (tests, a newer rclone), else rclone. */
 static const char *
@@ -89,83 +77,25 @@ vb_remote_join(char *buf, size_t len, const char *remote, const char *name)
 	return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
-/* Keeps what rclone said last that explains a failure. */
-static void
-note_stderr(char *line, char *last, size_t llen)
-{
-	char *p = line;
-
-	/* "2026/11/28 17:00:05 ERROR : x: why" -> "x: why" */
-	if (strlen(p) > 20 && p[4] == '/' && p[7] == '/' && p[13] == ':')
-		p += 20;
-	if (strncmp(p, "ERROR : ", 8) == 0)
-		p += 8;
-	else if (strncmp(p, "NOTICE:", 7) == 0 || strncmp(p, "INFO", 4) == 0)
-		return;
-	if (*p == '\0')
-		return;
-	/* "Failed to copy: ..." is rclone's summary: it is kept over all. */
-	if (strncmp(last, "Failed to", 9) == 0 &&
-	    strncmp(p, "Failed to", 9) != 0)
-		return;
-	snprintf(last, llen, "%s", p);
-	vb_clean_field(last);
-}
-
-/* Takes what rclone wrote on fd into s (stdout) or last (stderr). */
+/*
+ * Runs rclone args with the common flags, its stdout into out (NULL:
+ * discarded).  Returns 0 if rclone succeeded; else -1 with why (what
+ * rclone said, or how it ended) and *status its exit status (-1 killed,
+ * -2 stopped at OFFSITE_TIMEOUT).
+ */
 static int
-drain(int fd, struct sink *s, char *ebuf, size_t *elen, size_t ecap,
-    char *last, size_t llen)
-{
-	char buf[65536], *nl;
-	ssize_t r = read(fd, buf, sizeof(buf));
-	size_t take;
-
-	if (r <= 0)
-		return r == -1 && errno == EINTR ? 1 : 0;
-	if (s != NULL) {
-		if (s->h != NULL)
-			vb_sha256_update(s->h, buf, (size_t)r);
-		s->bytes += r;
-		if (s->fd >= 0 && s->err == 0 &&
-		    vb_write_all(s->fd, buf, (size_t)r) != 0)
-			s->err = errno;
-		if (s->fd < 0 && s->buf != NULL) {
-			take = (size_t)r < s->cap - 1 - s->len ? (size_t)r :
-			    s->cap - 1 - s->len;
-			memcpy(s->buf + s->len, buf, take);
-			s->len += take;
-			s->buf[s->len] = '\0';
-			if (take < (size_t)r)
-				s->err = EOVERFLOW;
-		}
-		return 1;
-	}
-	/* stderr: whole lines, the last useful one kept. */
-	take = (size_t)r < ecap - 1 - *elen ? (size_t)r : ecap - 1 - *elen;
-	memcpy(ebuf + *elen, buf, take);
-	*elen += take;
-	ebuf[*elen] = '\0';
-	while ((nl = strchr(ebuf, '\n')) != NULL) {
-		*nl = '\0';
-		note_stderr(ebuf, last, llen);
-		*elen -= (size_t)(nl + 1 - ebuf);
-		memmove(ebuf, nl + 1, *elen + 1);
-	}
-	if (*elen == ecap - 1)
-		*elen = 0;	/* a line longer than the buffer: dropped */
-	return 1;
-}
-
-/* Starts rclone with the common flags, then args; -1 with why. */
-static pid_t
-spawn(const char *const *args, int outw, int errw, char *why, size_t wlen)
+run(const char *const *args, struct vb_sink *out, int *status, char *why,
+    size_t wlen)
 {
 	const char *argv[64], *v;
-	char retries[32];
-	int n = 0, i, nul;
-	pid_t pid;
+	char retries[32], what[1024];
+	int64_t limit = 10800;
+	uint64_t u;
+	int n = 0, i;
 
+	if ((v = vb_config("OFFSITE_TIMEOUT")) != NULL &&
+	    vb_parse_u64(v, &u) == 0)
+		limit = (int64_t)u;
 	v = vb_config("OFFSITE_RETRIES");
 	snprintf(retries, sizeof(retries), "%s", v != NULL ? v : "3");
 	argv[n++] = rclone_bin();
@@ -186,136 +116,19 @@ spawn(const char *const *args, int outw, int errw, char *why, size_t wlen)
 	for (i = 0; args[i] != NULL && n < 63; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if ((pid = fork()) == -1) {
-		snprintf(why, wlen, "cannot run rclone: fork: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		nul = open("/dev/null", O_RDONLY);
-		if (nul == -1 || dup2(nul, 0) == -1 || dup2(outw, 1) == -1 ||
-		    dup2(errw, 2) == -1)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Waits for pid, killing it once the deadline has passed. */
-static int
-reap(pid_t pid, int64_t deadline, int *killed)
-{
-	int st, sig = SIGTERM;
-
-	for (;;) {
-		if (waitpid(pid, &st, deadline < 0 ? 0 : WNOHANG) == pid)
-			return st;
-		if (deadline >= 0 && vb_monotonic_ms() > deadline) {
-			*killed = 1;
-			kill(pid, sig);
-			sig = SIGKILL;
-			deadline = vb_monotonic_ms() + 5000;
-		}
-		usleep(20000);
-	}
-}
-
-/*
- * Runs rclone args, its stdout into out (may be NULL: discarded).
- * Returns 0 if rclone succeeded; else -1 with why (what rclone said, or
- * how it ended) and *status its exit status (or -1).
- */
-static int
-run(const char *const *args, struct sink *out, int *status, char *why,
-    size_t wlen)
-{
-	struct pollfd pf[2];
-	char ebuf[4096], last[1024] = "";
-	const char *v;
-	size_t elen = 0;
-	int64_t limit = 10800, deadline;
-	int op[2], ep[2], st, killed = 0, open_n = 2, i;
-	uint64_t u;
-	pid_t pid;
-
-	struct sink discard;
-
-	*status = -1;
-	if (out == NULL) {
-		memset(&discard, 0, sizeof(discard));
-		discard.fd = -1;
-		out = &discard;
-	}
-	if ((v = vb_config("OFFSITE_TIMEOUT")) != NULL &&
-	    vb_parse_u64(v, &u) == 0)
-		limit = (int64_t)u;
-	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
-		snprintf(why, wlen, "cannot run rclone: pipe: %s",
-		    strerror(errno));
-		return -1;
-	}
-	pid = spawn(args, op[1], ep[1], why, wlen);
-	close(op[1]);
-	close(ep[1]);
-	if (pid == -1) {
-		close(op[0]);
-		close(ep[0]);
-		return -1;
-	}
-	deadline = vb_monotonic_ms() + limit * 1000;
-	pf[0].fd = op[0];
-	pf[1].fd = ep[0];
-	pf[0].events = pf[1].events = POLLIN;
-	while (open_n > 0 && !killed) {
-		if (poll(pf, 2, 500) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < 2; i++)
-			if (pf[i].fd >= 0 && (pf[i].revents & (POLLIN |
-			    POLLHUP | POLLERR)) && drain(pf[i].fd, i == 0 ?
-			    out : NULL, ebuf, &elen, sizeof(ebuf), last,
-			    sizeof(last)) == 0) {
-				close(pf[i].fd);
-				pf[i].fd = -1;
-				open_n--;
-			}
-		if (vb_monotonic_ms() > deadline) {
-			killed = 1;
-			kill(pid, SIGTERM);
-		}
-	}
-	st = reap(pid, killed ? vb_monotonic_ms() + 5000 : -1, &killed);
-	for (i = 0; i < 2; i++)
-		if (pf[i].fd >= 0)
-			close(pf[i].fd);
-	if (WIFEXITED(st))
-		*status = WEXITSTATUS(st);
-	if (killed) {
+	if (vb_child_run(argv, -1, out, limit, status, what,
+	    sizeof(what)) == 0)
+		return 0;
+	if (*status == -2)
 		snprintf(why, wlen, "rclone %s did not finish within "
 		    "OFFSITE_TIMEOUT=%llds and was stopped", args[0],
 		    (long long)limit);
-		return -1;
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		if (out != NULL && out->err != 0) {
-			snprintf(why, wlen, "rclone %s: output: %s", args[0],
-			    strerror(out->err));
-			return -1;
-		}
-		return 0;
-	}
-	if (WIFSIGNALED(st))
-		snprintf(why, wlen, "rclone %s was killed by signal %d",
-		    args[0], WTERMSIG(st));
-	else if (WEXITSTATUS(st) == 127 && last[0] != '\0')
-		snprintf(why, wlen, "%s (install rclone: apt-get install "
-		    "rclone)", last);
+	else if (strncmp(what, argv[0], strlen(argv[0])) == 0)
+		/* "rclone failed (exit 1): ..." names the command too. */
+		snprintf(why, wlen, "rclone %s%s", args[0],
+		    what + strlen(argv[0]));
 	else
-		snprintf(why, wlen, "rclone %s failed (exit %d): %s", args[0],
-		    WEXITSTATUS(st), last[0] != '\0' ? last :
-		    "no message");
+		snprintf(why, wlen, "rclone %s: %s", args[0], what);
 	return -1;
 }
 
@@ -326,7 +139,7 @@ vb_remote_ls(const char *remote, struct vb_listed **out, size_t *n,
 	const char *args[] = { "lsf", "--files-only", "--format", "sp",
 	    "--separator", "\t", remote, NULL };
 	char *line, *tab, *next;
-	struct sink s;
+	struct vb_sink s;
 	size_t cap = 0;
 	uint64_t bytes;
 	int status;
@@ -407,7 +220,7 @@ vb_remote_get(const char *remote, const char *name, int fd,
 {
 	char path[4096];
 	const char *args[] = { "cat", path, NULL };
-	struct sink s;
+	struct vb_sink s;
 	int status, rc;
 
 	if (vb_remote_join(path, sizeof(path), remote, name) != 0) {
@@ -440,7 +253,7 @@ remote_sha(const char *remote, const char *name, char hex[VB_SHA256_HEX],
 {
 	char path[4096], buf[512];
 	const char *args[] = { "hashsum", "sha256", path, NULL };
-	struct sink s;
+	struct vb_sink s;
 	int64_t bytes;
 	int status;
 

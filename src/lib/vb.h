@@ -10,7 +10,8 @@
  * (sha256.c), SQLite helpers (db.c), the MANIFEST (manifest.c), archives
  * (archive.c), snapshots (snapshot.c), compression (compress.c), restores
  * (restore.c), the backups in a directory (scan.c), retention
- * (retention.c), pruning (prune.c), BackupLog (backuplog.c) and output
+ * (retention.c), pruning (prune.c), the programs vb drives (child.c),
+ * the offsite remote (remote.c), BackupLog (backuplog.c) and output
  * of listings (json.c, listing.c).  Library functions never print: they
  * return a reason (why) the tool prints once; util.c, progress.c and
  * vb_emit are the command-line helpers whose job is output.
@@ -715,6 +716,51 @@ int		 vb_prune_list(const char *where, struct vb_backup *list,
  */
 int		 vb_prune_file(int dfd, const char *name, int dry,
 		    int64_t *bytes, char *why, size_t wlen);
+
+/* ---- child.c: the programs vb drives, without a shell ---- */
+
+/* Where a child's standard output goes. */
+struct vb_sink {
+	char			*buf;	/* kept here (NUL-terminated, cap), */
+	size_t			 cap, len;
+	int			 fd;	/* or written to fd, if >= 0, */
+	struct vb_sha256	*h;	/* and hashed, if set */
+	int64_t			 bytes;
+	int			 err;	/* errno of a failed write; EOVERFLOW */
+};
+
+struct vb_child {
+	int		 pid;
+	int		 errfd;		/* its stderr, read for the reason */
+	int		 killed;	/* stopped at its deadline */
+	const char	*what;		/* argv[0] */
+	char		 line[1024];	/* a stderr line being read */
+	size_t		 llen;
+	char		 last[512];	/* the last line telling why */
+};
+
+/*
+ * Starts argv (argv[0] looked up on PATH, no shell) with stdin from infd
+ * and stdout to outfd (-1: /dev/null), stderr read by vb_child_wait.
+ * Returns 0, or -1 with why.
+ */
+int		 vb_child_start(struct vb_child *c, const char *const *argv,
+		    int infd, int outfd, char *why, size_t wlen);
+/*
+ * Waits for the child.  Returns 0 if it exited 0; else -1 with why ("age
+ * failed (exit 1): <its last line>") and *status its exit status (-1 for
+ * a signal, -2 when it was stopped at its deadline).
+ */
+int		 vb_child_wait(struct vb_child *c, int *status, char *why,
+		    size_t wlen);
+/*
+ * Runs argv to its end: stdin from infd (-1: /dev/null), stdout into out
+ * (NULL: discarded), stopped after timeout_s seconds (0: never).  Returns
+ * as vb_child_wait, and -1 if out could not take the output.
+ */
+int		 vb_child_run(const char *const *argv, int infd,
+		    struct vb_sink *out, int64_t timeout_s, int *status,
+		    char *why, size_t wlen);
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
