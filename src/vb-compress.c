@@ -18,8 +18,9 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-kq] [--progress] [-l level] [-T threads] " \
-		"[-z zstd|gzip|xz|none] [file ...]"
+#define SYNOPSIS "[-kq] [--progress] [-e recipients] [-l level] " \
+		"[-T threads]\n                   [-z zstd|gzip|xz|none] " \
+		"[file ...]"
 
 static int quiet;
 
@@ -37,6 +38,9 @@ help(void)
 	    "paths on stdin, or each file) as <stem>.tar.zst beside it: a tar\n"
 	    "of MANIFEST and <stem>.db, read back and checked before the raw\n"
 	    "snapshot is removed.  Records read pass through unchanged.\n\n"
+	    "  -e, --encrypt-to F   then encrypt it with age to the\n"
+	    "                       recipients in F (default $ENCRYPT_TO):\n"
+	    "                       <stem>.tar.zst.age, no plaintext left\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
@@ -63,7 +67,7 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o)
 {
 	struct vb_compress_result res;
-	char msg[1300], lvl[16];
+	char msg[1400], lvl[16], enc[64];
 	int64_t t0 = vb_monotonic_ms();
 	int rc;
 
@@ -75,12 +79,18 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
 		else
 			lvl[0] = '\0';
+		if (res.recipients > 0)
+			snprintf(enc, sizeof(enc), "; encrypted with age to "
+			    "%d recipient%s", res.recipients,
+			    res.recipients > 1 ? "s" : "");
+		else
+			enc[0] = '\0';
 		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
-		    "archive %.1f%% of it; read back ok; snapshot %s%s%s",
+		    "archive %.1f%% of it; read back ok%s; snapshot %s%s%s",
 		    vb_compression_name(o->a.ext), lvl, (long long)res.dbbytes,
 		    res.dbbytes > 0 ?
 		    100.0 * (double)res.bytes / (double)res.dbbytes : 0.0,
-		    res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
+		    enc, res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
 		    rc == 1 ? res.msg : "");
 		if (rc == 1)
 			warnx("%s", res.msg);
@@ -145,6 +155,7 @@ from_stdin(const struct vb_compress_opts *o)
 enum { PRINT_CONFIG = 256, PROGRESS };
 static const struct option longopts[] = {
 	{ "compression", required_argument,	NULL, 'z' },
+	{ "encrypt-to",	required_argument,	NULL, 'e' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
 	{ "level",	required_argument,	NULL, 'l' },
@@ -165,9 +176,12 @@ main(int argc, char *argv[])
 	int ch, i, maxlevel, progress = 0, ret = 0;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "hkl:qT:Vz:", longopts,
+	while ((ch = getopt_long(argc, argv, "e:hkl:qT:Vz:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'e':
+			o.encrypt_to = optarg;
+			break;
 		case 'h':
 			help();
 			break;
@@ -221,6 +235,11 @@ main(int argc, char *argv[])
 			usage("threads must be 1 to 256");
 		o.a.threads = (int)v;
 	}
+	if (o.encrypt_to == NULL)
+		o.encrypt_to = vb_config("ENCRYPT_TO");
+	if (o.encrypt_to != NULL && o.keep)
+		usage("-k would keep the unencrypted snapshot: not with "
+		    "ENCRYPT_TO");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "

@@ -26,7 +26,7 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
-		"[-d dir] [--force]\n                  " \
+		"[-d dir] [-i identity]\n                  [--force] " \
 		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
 		"       vb-restore --list [--json] [--verify [--full-check]] " \
 		"[dir]\n" \
@@ -46,6 +46,7 @@ struct opts {
 	int		 full;		/* --full-check */
 	int		 json;		/* --json */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
+	const char	*identity;	/* -i: age identity */
 };
 
 static void __attribute__((noreturn))
@@ -70,6 +71,8 @@ help(void)
 	    "                     pre-restore-<time>.tar.zst in the backup "
 	    "dir\n"
 	    "      --verify-only  only verify, and report\n"
+	    "  -i, --identity F   the age identity (private key) that decrypts\n"
+	    "                     an encrypted archive (<stem>.tar.zst.age)\n"
 	    "      --offsite      the archive is a name on the rclone remote\n"
 	    "                     OFFSITE: fetched into the backup directory\n"
 	    "                     (a local copy that verifies is used first);\n"
@@ -110,6 +113,7 @@ restore(const struct opts *o)
 	ro.db = o->db;
 	ro.dir = o->dir;
 	ro.replace = o->force;
+	ro.identity = o->identity;
 	/* The archive's SHA-256 proves its bytes are the snapshot that
 	 * passed its check: SQLite need only read it, unless asked. */
 	ro.check = o->full ? VB_CHECK_FULL : o->quick ? VB_CHECK_QUICK :
@@ -149,6 +153,13 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 	const char *kind = b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore";
 	const char *comp = vb_compression_name(b->files[j].ext);
 	struct vb_record r;
+	char ecomp[32];
+
+	/* "zstd+age": which backups need an identity, shown without one. */
+	if (b->files[j].encrypted) {
+		snprintf(ecomp, sizeof(ecomp), "%s+age", comp);
+		comp = ecomp;
+	}
 
 	vb_iso_time(&b->when, iso);
 	switch (out->form) {
@@ -167,7 +178,7 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 		vb_human_bytes((uint64_t)b->files[j].bytes, hb, sizeof(hb));
 		if (!ok)
 			fprintf(stderr, "%s: %s\n", vb_progname(), why);
-		return printf("%-24s  %10s  %-5s  %-12s  %s\n", iso, hb, comp,
+		return printf("%-24s  %10s  %-8s  %-12s  %s\n", iso, hb, comp,
 		    check ? (ok ? "ok" : "FAILED") : "-", path) < 0;
 	case VB_LIST_RECORDS:
 		break;
@@ -189,7 +200,8 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
  * exit status.
  */
 static int
-list(const char *dir, const char *remote, int check, int full, int json)
+list(const char *dir, const char *remote, const char *identity, int check,
+    int full, int json)
 {
 	struct vb_backup *bk;
 	struct vb_verified c;
@@ -209,7 +221,7 @@ list(const char *dir, const char *remote, int check, int full, int json)
 		dir = remote;
 	vb_list_begin(&out, json);
 	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %10s  %-5s  %-12s  %s\n", "time (UTC)", "size",
+		printf("%-24s  %10s  %-8s  %-12s  %s\n", "time (UTC)", "size",
 		    "kind", "verified", "file");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++) {
@@ -219,7 +231,7 @@ list(const char *dir, const char *remote, int check, int full, int json)
 			else
 				vb_path_join(path, sizeof(path), dir,
 				    bk[i].files[j].name);
-			ok = !check || vb_verify_backup(path, NULL, dir,
+			ok = !check || vb_verify_backup(path, NULL, identity, dir,
 			    bk[i].files[j].name, full, &c, why,
 			    sizeof(why)) == 0;
 			if (check && ok)
@@ -285,6 +297,7 @@ static const struct option longopts[] = {
 	{ "force",	no_argument,		NULL, FORCE },
 	{ "full-check",	no_argument,		NULL, FULL },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "identity",	required_argument,	NULL, 'i' },
 	{ "json",	no_argument,		NULL, JSON },
 	{ "list",	no_argument,		NULL, LIST },
 	{ "offsite",	no_argument,		NULL, OFFSITE },
@@ -307,8 +320,12 @@ main(int argc, char *argv[])
 	int ch, progress = 0, offsite = 0, ret;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:hqV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hi:qV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'i':
+			o.identity = optarg;
+			break;
 		case 'd':
 			o.dir = optarg;
 			break;
@@ -374,8 +391,8 @@ main(int argc, char *argv[])
 	else
 		check_restore(&o, argc, argv);
 
-	ret = o.list ? list(o.archive, o.offsite, o.verify, o.full, o.json) :
-	    restore(&o);
+	ret = o.list ? list(o.archive, o.offsite, o.identity, o.verify, o.full,
+	    o.json) : restore(&o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

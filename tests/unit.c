@@ -484,7 +484,7 @@ config_errors_name_the_line(void **state)
 		{ "OFFSITE=:sftp,pass=x:/b\n", "rclone's configuration" },
 		{ "OFFSITE=-r:b\n", "may not start" },
 		{ "OFFSITE_BWLIMIT=fast\n", "bandwidth" },
-		{ "ENCRYPT_TO=/etc/vb/r\n", "not supported" },
+		{ "ENCRYPT_TO=recipients.txt\n", "absolute" },
 	};
 	size_t i;
 

@@ -33,7 +33,8 @@ note_line(char *line, char *last, size_t llen)
 		p += 8;
 	else if (strncmp(p, "NOTICE:", 7) == 0 || strncmp(p, "INFO", 4) == 0)
 		return;
-	if (*p == '\0')
+	/* age's closing advert says nothing about this failure. */
+	if (*p == '\0' || strstr(p, "report unexpected or unhelpful") != NULL)
 		return;
 	/* rclone's "Failed to copy: ..." sums up: it is kept over all. */
 	if (strncmp(last, "Failed to", 9) == 0 &&

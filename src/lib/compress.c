@@ -137,12 +137,14 @@ struct job {
 	char			 dir[4096];	/* and its directory */
 	char			 base[256];	/* and its name */
 	char			 final[256];	/* the archive's name */
+	char			 efinal[260];	/* its name once done (.age) */
 	struct vb_name		 nm;
 	struct stat		 st;
 	int			 dbfd;
 	struct vb_manifest	 m;
 	char			 text[VB_MANIFEST_MAX];
-	struct vb_tmp		 t;
+	struct vb_tmp		 t;		/* the archive */
+	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
 };
 
 /* Opens the raw snapshot: a regular file named like one.  0, or -1. */
@@ -188,8 +190,11 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	}
 	snprintf(j->final, sizeof(j->final), "%s%s", j->nm.stem,
 	    vb_ext_str(o->a.ext));
-	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->final) != 0 ||
-	    access(res->path, F_OK) == 0) {
+	/* The name it will have: encrypted, the same plus .age. */
+	snprintf(j->efinal, sizeof(j->efinal), "%s%s", j->final,
+	    o->encrypt_to != NULL ? VB_AGE_SUFFIX : "");
+	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->efinal) !=
+	    0 || access(res->path, F_OK) == 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: already exists",
 		    res->path);
 		return -1;
@@ -270,6 +275,43 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	return -1;
 }
 
+/*
+ * Encrypts the verified archive in its temporary to o->encrypt_to into a
+ * second temporary, <final>.age, which then takes the archive's place in
+ * res; the plaintext temporary is dropped by the caller.  Returns 0, or
+ * -1 (res->msg).
+ */
+static int
+encrypt(struct job *j, const struct vb_compress_opts *o,
+    struct vb_compress_result *res)
+{
+	char why[1024];
+	int fd, rc;
+
+	if ((res->recipients = vb_age_recipients(o->encrypt_to, res->msg,
+	    sizeof(res->msg))) < 0)
+		return -1;
+	if (vb_tmp_open(&j->e, j->dir, j->efinal, res->msg,
+	    sizeof(res->msg)) != 0)
+		return -1;
+	if ((fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
+	    -1) {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->t.name,
+		    strerror(errno));
+		return -1;
+	}
+	res->plain_bytes = res->bytes;
+	rc = vb_age_encrypt(o->encrypt_to, fd, res->bytes, j->e.fd,
+	    res->sha256, &res->bytes, why, sizeof(why));
+	close(fd);
+	if (rc != 0) {
+		snprintf(res->msg, sizeof(res->msg), "encrypting %s/%s: %s",
+		    j->dir, j->efinal, why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 vb_compress_file(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)
@@ -286,10 +328,13 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	j->path = path;
 	j->dbfd = -1;
 	j->t.dirfd = -1;
+	j->e.dirfd = -1;
 	if (open_snapshot(j, res) != 0 || prepare(j, meta, o, res) != 0 ||
-	    write_and_read_back(j, meta, o, res) != 0)
+	    write_and_read_back(j, meta, o, res) != 0 ||
+	    (o->encrypt_to != NULL && encrypt(j, o, res) != 0))
 		goto out;
-	if (vb_tmp_commit(&j->t, why, sizeof(why)) != 0) {
+	if (vb_tmp_commit(o->encrypt_to != NULL ? &j->e : &j->t, why,
+	    sizeof(why)) != 0) {
 		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
 		    "%s", res->path, why);
 		goto out;
@@ -308,7 +353,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		}
 	}
 out:
-	vb_tmp_abort(&j->t);
+	vb_tmp_abort(&j->t);	/* encrypted: the plaintext goes here */
+	vb_tmp_abort(&j->e);
 	if (j->dbfd != -1)
 		close(j->dbfd);
 	if (rc < 0)

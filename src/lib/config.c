@@ -44,7 +44,7 @@ static const struct key {
 	{ "KEEP_WEEKLY",	T_COUNT,	NULL },
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
-	{ "ENCRYPT_TO",		T_LATER,	NULL },
+	{ "ENCRYPT_TO",		T_PATH,		NULL },
 	{ "OFFSITE",		T_REMOTE,	NULL },
 	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
 	{ "OFFSITE_RETRIES",	T_COUNT,	"3" },

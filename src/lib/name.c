@@ -158,7 +158,7 @@ vb_name_parse(const char *filename, struct vb_name *n)
 {
 	char stamp[VB_STAMP_LEN];
 	const char *rest;
-	size_t i, plen;
+	size_t i, plen, len;
 
 	memset(n, 0, sizeof(*n));
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -178,8 +178,16 @@ vb_name_parse(const char *filename, struct vb_name *n)
 	if (vb_parse_stamp(stamp, &n->when) != 0)
 		goto no;
 	rest += VB_STAMP_LEN - 1;
+	/* An archive encrypted with age: the same name plus ".age". */
+	len = strlen(rest);
+	if (len > 4 && strcmp(rest + len - 4, VB_AGE_SUFFIX) == 0) {
+		n->encrypted = 1;
+		len -= 4;
+	}
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		if (strcmp(rest, exts[i].str) == 0) {
+		if (strlen(exts[i].str) == len &&
+		    strncmp(rest, exts[i].str, len) == 0 &&
+		    (!n->encrypted || exts[i].ext != VB_EXT_DB)) {
 			n->ext = exts[i].ext;
 			memcpy(n->stem, filename, (size_t)(rest - filename));
 			n->stem[rest - filename] = '\0';

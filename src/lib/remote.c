@@ -331,8 +331,7 @@ vb_remote_clean_stale(const char *remote, const struct vb_listed *f,
 	note[0] = '\0';
 	for (i = 0; i < n; i++) {
 		/* Only our host's writers use this remote between locks. */
-		if ((pid = vb_tmp_pid(f[i].name)) < 0 || (kill((pid_t)pid, 0)
-		    == 0 || errno != ESRCH))
+		if ((pid = vb_tmp_pid(f[i].name)) < 0 || vb_pid_runs(pid))
 			continue;
 		if (vb_remote_delete(remote, f[i].name, why, sizeof(why)) != 0)
 			continue;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,10 +66,11 @@ archived_as(const char *archive, const char *dir, const struct vb_name *nm,
 	char name[300], path[4400];
 	int e;
 
-	/* Every extension after VB_EXT_DB is an archive's. */
-	for (e = VB_EXT_DB + 1; e <= VB_EXT_TAR; e++) {
-		snprintf(name, sizeof(name), "%s%s", nm->stem,
-		    vb_ext_str((enum vb_ext)e));
+	/* Every extension after VB_EXT_DB is an archive's, and .age too. */
+	for (e = 2 * (VB_EXT_DB + 1); e <= 2 * VB_EXT_TAR + 1; e++) {
+		snprintf(name, sizeof(name), "%s%s%s", nm->stem,
+		    vb_ext_str((enum vb_ext)(e / 2)), e % 2 ? VB_AGE_SUFFIX :
+		    "");
 		if (vb_path_join(path, sizeof(path), dir, name) == 0 &&
 		    access(path, F_OK) == 0) {
 			snprintf(why, wlen, "%s: No such file or directory; it "
@@ -155,10 +157,88 @@ check_extracted(const char *archive, struct vb_verified *c,
 	return 0;
 }
 
+/* The encrypted file's own SHA-256, on a thread beside the decryption. */
+struct hash_job {
+	int		 fd;
+	int		 err;
+	int64_t		 bytes;
+	char		 hex[VB_SHA256_HEX];
+};
+
+static void *
+hash_main(void *arg)
+{
+	struct hash_job *h = arg;
+
+	if ((h->bytes = vb_sha256_fd(h->fd, h->hex)) < 0)
+		h->err = errno;
+	return NULL;
+}
+
+/*
+ * An archive encrypted with age: decrypted by age with the identity as
+ * it is read, the plaintext checked exactly as a plain archive's, never
+ * written anywhere but the verified copy.  Returns 0 (c->info the
+ * encrypted file's own size and SHA-256), or -1 with why: age's words
+ * first (no identity, the wrong one, a damaged file).
+ */
+static int
+verify_encrypted(int fd, const char *identity, const struct vb_name *nm,
+    struct vb_verified *c, char *why, size_t wlen)
+{
+	struct vb_child age;
+	struct hash_job h;
+	char averify[1024];
+	pthread_t th;
+	int pfd, rc, arc, status, threaded;
+
+	if (identity == NULL) {
+		snprintf(why, wlen, "%s%s%s is encrypted with age: give the "
+		    "identity (the private key of a recipient in ENCRYPT_TO) "
+		    "with -i FILE; nothing changed", nm->stem,
+		    vb_ext_str(nm->ext), VB_AGE_SUFFIX);
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
+	    -1)
+		return -1;
+	/* Its own open of the file: age moves fd's offset. */
+	snprintf(averify, sizeof(averify), "/proc/self/fd/%d", fd);
+	h.fd = open(averify, O_RDONLY | O_CLOEXEC);
+	threaded = h.fd != -1 && pthread_create(&th, NULL, hash_main, &h) == 0;
+	rc = vb_archive_verify(pfd, NULL, nm->stem, c->t.fd, &c->m, &c->info,
+	    why, wlen);
+	close(pfd);
+	arc = vb_child_wait(&age, &status, averify, sizeof(averify));
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (h.fd != -1)
+		hash_main(&h);
+	if (h.fd != -1)
+		close(h.fd);
+	if (arc != 0) {
+		snprintf(why, wlen, "cannot decrypt %s%s%s with %s: %s; "
+		    "nothing changed", nm->stem, vb_ext_str(nm->ext),
+		    VB_AGE_SUFFIX, identity, averify);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	if (h.fd == -1 || h.bytes < 0) {
+		snprintf(why, wlen, "hashing the encrypted file: %s",
+		    strerror(h.fd == -1 ? errno : h.err));
+		return -1;
+	}
+	c->info.bytes = h.bytes;
+	memcpy(c->info.sha256, h.hex, sizeof(h.hex));
+	return 0;
+}
+
 int
-vb_verify_backup(const char *archive, const char *as, const char *dir,
-    const char *final, enum vb_check how, struct vb_verified *c, char *why,
-    size_t wlen)
+vb_verify_backup(const char *archive, const char *as, const char *identity,
+    const char *dir, const char *final, enum vb_check how,
+    struct vb_verified *c, char *why, size_t wlen)
 {
 	struct vb_progress *pg;
 	struct vb_name nm;
@@ -184,9 +264,12 @@ vb_verify_backup(const char *archive, const char *as, const char *dir,
 	pg = vb_progress_start(what, fd, VB_PROG_POS, bytes);
 	if (nm.ext == VB_EXT_DB)
 		rc = extract_raw(fd, c->t.fd, c, why, wlen);
-	else {
+	else if (nm.encrypted)
+		rc = verify_encrypted(fd, identity, &nm, c, why, wlen);
+	else
 		rc = vb_archive_verify(fd, NULL, nm.stem, c->t.fd, &c->m,
 		    &c->info, why, wlen);
+	if (nm.ext != VB_EXT_DB) {
 		c->dbbytes = c->m.db_bytes;
 		memcpy(c->dbsha, c->m.db_sha256, sizeof(c->dbsha));
 	}
@@ -265,6 +348,8 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	meta.bytes = sr.bytes;
 	memset(&co, 0, sizeof(co));
 	co.a.ext = VB_EXT_TAR_ZST;
+	/* Encrypted like every archive vb writes, when so configured. */
+	co.encrypt_to = vb_config("ENCRYPT_TO");
 	co.a.level = VB_ZSTD_LEVEL;
 	rc = vb_compress_file(sr.path, &meta, &co, &cr);
 	if (cr.note[0] != '\0')
@@ -490,7 +575,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
 	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
-	    vb_verify_backup(o->archive, o->as, dir, final, o->check, &c,
+	    vb_verify_backup(o->archive, o->as, o->identity, dir, final,
+	    o->check, &c,
 	    res->msg,
 	    sizeof(res->msg)) != 0)
 		return -1;

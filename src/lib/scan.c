@@ -154,6 +154,7 @@ vb_group(const struct vb_listed *files, size_t nf, struct vb_backup **out,
 			goto fail;
 		}
 		b->files[b->nfiles].ext = fp[i].nm.ext;
+		b->files[b->nfiles].encrypted = fp[i].nm.encrypted;
 		b->files[b->nfiles].bytes = fp[i].f->bytes;
 		memcpy(b->files[b->nfiles].name, fp[i].f->name,
 		    sizeof(b->files[b->nfiles].name));

@@ -135,7 +135,7 @@ vb_tmp_open(struct vb_tmp *t, const char *dir, const char *final, char *why,
 		return -1;
 	}
 	t->fd = openat(t->dirfd, t->name,
-	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (t->fd == -1) {
 		saved = errno;
 		snprintf(why, wlen, "cannot create a file in %s: %s", dir,
@@ -234,6 +234,31 @@ fail:
 }
 
 int
+vb_pid_runs(long pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t r;
+	int fd;
+
+	/* EPERM means it runs, under another user. */
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	/* A zombie (killed, its parent gone too) writes nothing more. */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return 1;
+	buf[r] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
+		return 0;
+	return 1;
+}
+
+int
 vb_clean_stale(const char *dir, char *note, size_t nlen)
 {
 	struct dirent *de;
@@ -250,8 +275,7 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 	while ((de = readdir(d)) != NULL) {
 		if ((pid = vb_tmp_pid(de->d_name)) == -1 || pid == getpid())
 			continue;
-		/* EPERM means it runs, under another user: leave it. */
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (vb_pid_runs(pid))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) != 0 ||

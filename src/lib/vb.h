@@ -11,7 +11,8 @@
  * (archive.c), snapshots (snapshot.c), compression (compress.c), restores
  * (restore.c), the backups in a directory (scan.c), retention
  * (retention.c), pruning (prune.c), the programs vb drives (child.c),
- * the offsite remote (remote.c), BackupLog (backuplog.c) and output
+ * age encryption (age.c), the offsite remote (remote.c), BackupLog
+ * (backuplog.c) and output
  * of listings (json.c, listing.c).  Library functions never print: they
  * return a reason (why) the tool prints once; util.c, progress.c and
  * vb_emit are the command-line helpers whose job is output.
@@ -114,9 +115,13 @@ enum vb_ext {
 	VB_EXT_TAR
 };
 
+/* What age adds to an encrypted archive's name. */
+#define VB_AGE_SUFFIX	".age"
+
 struct vb_name {
 	enum vb_kind	 kind;
 	enum vb_ext	 ext;
+	int		 encrypted;	/* <stem><ext>.age: age's format */
 	struct timespec	 when;		/* UTC, millisecond precision */
 	char		 stem[64];	/* "backup-<ts>", no extension */
 };
@@ -201,6 +206,8 @@ void		 vb_tmp_abort(struct vb_tmp *t);
  * named in note for the operator ("" when none).
  */
 int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
+/* Whether process pid still runs (a zombie does not; EPERM does). */
+int		 vb_pid_runs(long pid);
 /* The writer PID in a temporary's name, or -1 if name is not one. */
 long		 vb_tmp_pid(const char *name);
 
@@ -519,6 +526,8 @@ struct vb_snapmeta {
 struct vb_compress_opts {
 	struct vb_archive_opts	 a;
 	int			 keep;	/* keep the raw snapshot */
+	const char		*encrypt_to;	/* age recipients file, or
+						   NULL: not encrypted */
 };
 
 struct vb_compress_result {
@@ -527,6 +536,8 @@ struct vb_compress_result {
 	char	 sha256[VB_SHA256_HEX];	/* of the archive's bytes */
 	int64_t	 dbbytes;
 	int	 removed;		/* the raw snapshot is gone */
+	int	 recipients;		/* encrypted to this many (age) */
+	int64_t	 plain_bytes;		/* the archive before encryption */
 	char	 msg[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator: stale files
 					   removed, no threads to be had */
@@ -539,7 +550,9 @@ struct vb_compress_result {
 void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
 /*
  * Archives the raw snapshot at path beside it, reads the archive back,
- * then puts it in place and (unless o->keep) removes the snapshot.
+ * (with o->encrypt_to: encrypts it with age, the plaintext archive never
+ * leaving its temporary) then puts it in place and (unless o->keep)
+ * removes the snapshot.
  * Returns 0; 1 if only the removal failed (res->msg says so); -1 with
  * res->msg if no archive was made.
  */
@@ -564,7 +577,8 @@ struct vb_verified {
 /*
  * Extracts the backup archive (or raw .db snapshot) into a temporary in
  * dir named for final, checking everything (the name is as's, when
- * archive is a temporary that stands for it): the name, exactly MANIFEST
+ * archive is a temporary that stands for it; an encrypted one decrypted
+ * with identity, refused without): the name, exactly MANIFEST
  * and <stem>.db, size and SHA-256 against the manifest, then SQLite's
  * check how (VB_CHECK_OPEN: the bytes are the checked snapshot's, so
  * SQLite need only read it; a raw .db, whose bytes nothing proves, gets
@@ -573,8 +587,9 @@ struct vb_verified {
  * and nothing left behind.
  */
 int		 vb_verify_backup(const char *archive, const char *as,
-		    const char *dir, const char *final, enum vb_check how,
-		    struct vb_verified *c, char *why, size_t wlen);
+		    const char *identity, const char *dir, const char *final,
+		    enum vb_check how, struct vb_verified *c, char *why,
+		    size_t wlen);
 struct vb_restore_opts {
 	const char	*archive;	/* the backup */
 	const char	*as;		/* what archive stands for when it is
@@ -590,6 +605,7 @@ struct vb_restore_opts {
 					   --db may take another database's
 					   backup */
 	enum vb_check	 check;		/* of the extracted copy */
+	const char	*identity;	/* age identity for a .age archive */
 };
 
 struct vb_restore_result {
@@ -634,6 +650,7 @@ struct vb_backup {
 	struct {
 		int64_t		 bytes;	/* -1 until vb_scan_sizes */
 		enum vb_ext	 ext;
+		int		 encrypted;	/* .age */
 		char		 name[96];
 	}		 files[VB_MAXFILES];
 	int		 keep;		/* set by vb_retention */
@@ -761,6 +778,29 @@ int		 vb_child_wait(struct vb_child *c, int *status, char *why,
 int		 vb_child_run(const char *const *argv, int infd,
 		    struct vb_sink *out, int64_t timeout_s, int *status,
 		    char *why, size_t wlen);
+
+/* ---- age.c: archives encrypted to age recipients ---- */
+
+/*
+ * Checks a recipients file (age1... keys or SSH public keys, one a line,
+ * # comments).  Returns how many it holds (1 or more), or -1 with why.
+ */
+int		 vb_age_recipients(const char *file, char *why, size_t wlen);
+/*
+ * Encrypts infd (inbytes, read from its start) to the recipients in file
+ * into outfd, and checks what age wrote: its format and its exact size.
+ * Returns 0 with the output's SHA-256 and size, or -1 with why.
+ */
+int		 vb_age_encrypt(const char *recipients, int infd,
+		    int64_t inbytes, int outfd, char hex[VB_SHA256_HEX],
+		    int64_t *bytes, char *why, size_t wlen);
+/*
+ * Starts age decrypting infd with the identity file.  Returns a
+ * descriptor to read the plaintext from (the caller closes it, then
+ * vb_child_wait(c) says whether age succeeded), or -1 with why.
+ */
+int		 vb_age_decrypt_start(const char *identity, int infd,
+		    struct vb_child *c, char *why, size_t wlen);
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
