@@ -71,8 +71,8 @@ help(void)
 	    "                     pre-restore-<time>.tar.zst in the backup "
 	    "dir\n"
 	    "      --verify-only  only verify, and report\n"
-	    "  -i, --identity F   the age identity (private key) that decrypts\n"
-	    "                     an encrypted archive (<stem>.tar.zst.age)\n"
+	    "  -i, --identity F   the age identity (private key) that\n"
+	    "                     decrypts an encrypted archive (.age)\n"
 	    "      --offsite      the archive is a name on the rclone remote\n"
 	    "                     OFFSITE: fetched into the backup directory\n"
 	    "                     (a local copy that verifies is used first);\n"
@@ -231,8 +231,8 @@ list(const char *dir, const char *remote, const char *identity, int check,
 			else
 				vb_path_join(path, sizeof(path), dir,
 				    bk[i].files[j].name);
-			ok = !check || vb_verify_backup(path, NULL, identity, dir,
-			    bk[i].files[j].name, full, &c, why,
+			ok = !check || vb_verify_backup(path, NULL, identity,
+			    dir, bk[i].files[j].name, full, &c, why,
 			    sizeof(why)) == 0;
 			if (check && ok)
 				vb_tmp_abort(&c.t);
