@@ -84,7 +84,7 @@ fi
 # What the tools need to run: the libraries, cron for the schedule, and
 # the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout).
 RUNTIME="libsqlite3-0 libarchive13 libnettle8 cron util-linux bsdutils
-procps coreutils findutils sed mawk rclone"
+procps coreutils findutils sed mawk rclone age"
 # What building them needs, and no more.
 BUILD="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev"

@@ -53,6 +53,18 @@ vb_restore_db() {
 	vb-restore -q -d "$n/pre" --db "$live" "$(newest)"
 }
 
+# The same nightly with ENCRYPT_TO (age), and its restore with -i.
+vb_backup_age() {
+	VB_CONF=$n/vb.conf ENCRYPT_TO=$n/recipients.txt \
+	    "$here/../bin/vb-backup" 2>/dev/null
+}
+
+vb_restore_age() {
+	rm -f "$n/out.db"
+	vb-restore -q -i "$n/key.txt" --to "$n/out.db" \
+	    "$(find "$n/backups" -name 'backup-*.tar.zst.age' | sort | tail -1)"
+}
+
 make_db
 rm -rf "$n"
 mkdir -p "$n/pre"
@@ -71,6 +83,10 @@ tto=$(run_median vb_restore_to)
 tq=$(run_median vb_restore_to --quick-check)
 tun=$(run_median untar_cp)
 tdb=$(run_median vb_restore_db)
+age-keygen -o "$n/key.txt" 2>/dev/null
+age-keygen -y "$n/key.txt" >"$n/recipients.txt"
+tage=$(run_median vb_backup_age)
+tagr=$(run_median vb_restore_age)
 rss_s=$(rss_kib vb-snapshot -q -d "$n/rss" "$live")
 rss_c=$(rss_kib vb-compress -q "$n"/rss/backup-*.db)
 rm -f "$n/out.db"
@@ -78,7 +94,8 @@ rss_r=$(rss_kib vb-restore -q --to "$n/out.db" "$(newest)")
 rss_l=$(vb-log --show "$live" | rss_kib vb-log -q "$live")
 rss_p=$(rss_kib vb-prune -n -d "$n/backups")
 awk -v tvb="$tvb" -v tref="$tref" -v tweek="$tweek" -v tto="$tto" \
-    -v tq="$tq" -v tun="$tun" -v tdb="$tdb" 'BEGIN {
+    -v tq="$tq" -v tun="$tun" -v tdb="$tdb" -v tage="$tage" \
+    -v tagr="$tagr" 'BEGIN {
 	printf "%-44s %8s %8s %8s\n", "", "vb s", "ref s", "vb/ref"
 	printf "%-44s %8.2f %8.2f %8.2f  (target <= 1.0)\n",
 	    "nightly: vb-backup | .backup + zstd -3 -T1", tvb, tref, tvb / tref
@@ -91,6 +108,10 @@ awk -v tvb="$tvb" -v tref="$tref" -v tweek="$tweek" -v tto="$tto" \
 	printf "%-44s %8.2f %8.2f %8.2f  (target <= 1.5)\n",
 	    "restore --db | vb-backup + restore --to", tdb, tvb + tto,
 	    tdb / (tvb + tto)
+	printf "%-44s %8.2f %8.2f %8.2f\n",
+	    "encrypted nightly (age) | the same, plain", tage, tvb, tage / tvb
+	printf "%-44s %8.2f %8.2f %8.2f\n",
+	    "encrypted restore -i --to | plain --to", tagr, tto, tagr / tto
 }'
 echo
 echo "peak RSS (KiB; target <= 32768 at default settings):"
