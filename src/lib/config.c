@@ -45,6 +45,7 @@ static const struct key {
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
 	{ "ENCRYPT_TO",		T_PATH,		NULL },
+	{ "FULL_EVERY",		T_LATER,	NULL },
 	{ "OFFSITE",		T_REMOTE,	NULL },
 	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
 	{ "OFFSITE_RETRIES",	T_COUNT,	"3" },
