@@ -323,8 +323,10 @@ start_sshd_again() {
 		absent "$s" out.log err.log ps.log vb.prom backups log.txt dump.txt
 	done
 	# A wrong passphrase: the run fails, and says so without it.
-	RCLONE_CONFIG_VBSFTP_KEY_FILE_PASS=$(rclone obscure Wrong-9a7c) \
-	    run --separate-stderr vb_backup
+	RCLONE_CONFIG_VBSFTP_KEY_FILE_PASS=$(rclone obscure Wrong-9a7c)
+	sleep 1.1
+	run --separate-stderr vb_backup
+	echo "$status: $stderr"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"at offsite"* ]]
 	[[ $stderr != *Wrong-9a7c* ]]
