@@ -15,7 +15,8 @@
 
 #include "lib/vb.h"
 
-#define SYNOPSIS "[-n] [-q | --progress] [--full-check] [-d dir | -o file] db"
+#define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
+		"                   [-d dir | -o file] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -34,6 +35,9 @@ help(void)
 	    "else ./backups)\n"
 	    "  -o, --output FILE  write the snapshot to FILE instead\n"
 	    "      --full-check   run integrity_check instead of quick_check\n"
+	    "      --defer-check  leave the check to vb-compress, which runs\n"
+	    "                     it beside its compression (the record says\n"
+	    "                     quick_check=deferred)\n"
 	    "  -n, --dry-run      check all a snapshot needs (the database\n"
 	    "                     readable, dir usable by this user, room\n"
 	    "                     for a copy and an archive); write nothing\n"
@@ -48,9 +52,10 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-enum { FULL = 256, PRINT_CONFIG, PROGRESS };
+enum { DEFER = 256, FULL, PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
 	{ "dir",	required_argument,	NULL, 'd' },
+	{ "defer-check", no_argument,		NULL, DEFER },
 	{ "dry-run",	no_argument,		NULL, 'n' },
 	{ "full-check",	no_argument,		NULL, FULL },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -91,6 +96,9 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			vb_print_version();
+			break;
+		case DEFER:
+			o.defer = 1;
 			break;
 		case FULL:
 			o.full = 1;

@@ -51,11 +51,18 @@ vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
 	}
 }
 
-/* Fills the manifest from what the record said and what the file says. */
+/*
+ * Fills the manifest from what the record said and what the file says.
+ * A snapshot whose check was left to us (its record says "deferred", or
+ * a plain path) is checked while it is compressed (*later set, the check
+ * in *how): the manifest says "ok" because nothing is committed unless
+ * that check says so.
+ */
 static int
 fill_manifest(const char *path, int dbfd, const struct stat *st,
     const struct vb_name *nm, const struct vb_snapmeta *meta,
-    struct vb_manifest *m, char *why, size_t wlen)
+    struct vb_manifest *m, int *later, enum vb_check *how, char *why,
+    size_t wlen)
 {
 	struct vb_dbinfo info;
 
@@ -76,21 +83,15 @@ fill_manifest(const char *path, int dbfd, const struct stat *st,
 	    meta != NULL && meta->journal != NULL ? meta->journal :
 	    info.journal_mode);
 	m->db_bytes = st->st_size;
-	if (meta != NULL && meta->integrity != NULL) {
-		snprintf(m->integrity, sizeof(m->integrity), "%s",
-		    meta->integrity);
-		snprintf(m->integrity_check, sizeof(m->integrity_check), "%s",
-		    meta->check);
-	} else {
-		/* A plain path: check it here rather than claim anything. */
-		if (vb_db_check_path(path, 0, m->integrity,
-		    sizeof(m->integrity)) < 0) {
-			snprintf(why, wlen, "%s: %s", path, m->integrity);
-			return -1;
-		}
-		snprintf(m->integrity_check, sizeof(m->integrity_check),
-		    "quick_check");
-	}
+	*later = meta == NULL || meta->integrity == NULL ||
+	    strcmp(meta->integrity, "deferred") == 0;
+	*how = meta != NULL && meta->check != NULL &&
+	    strcmp(meta->check, "integrity_check") == 0 ? VB_CHECK_FULL :
+	    VB_CHECK_QUICK;
+	snprintf(m->integrity, sizeof(m->integrity), "%s", *later ? "ok" :
+	    meta->integrity);
+	snprintf(m->integrity_check, sizeof(m->integrity_check), "%s",
+	    vb_check_name(*how));
 	if (strcmp(m->integrity, "ok") != 0) {
 		snprintf(why, wlen, "%s: failed its check: %s", path,
 		    m->integrity);
@@ -131,6 +132,24 @@ readback_main(void *arg)
 	return NULL;
 }
 
+/* The snapshot's SQLite check, on a thread beside the compression. */
+struct check {
+	const char	*path;
+	enum vb_check	 how;
+	int		 rc;
+	char		 result[512];
+};
+
+static void *
+check_main(void *arg)
+{
+	struct check *c = arg;
+
+	c->rc = vb_db_check_path(c->path, c->how, c->result,
+	    sizeof(c->result));
+	return NULL;
+}
+
 /* What one compression works on. */
 struct job {
 	const char		*path;		/* the raw snapshot */
@@ -143,6 +162,9 @@ struct job {
 	int			 dbfd;
 	struct vb_manifest	 m;
 	char			 text[VB_MANIFEST_MAX];
+	int			 later;		/* the check is ours to run */
+	enum vb_check		 how;		/* which one */
+	int			 bad;		/* and it failed */
 	struct vb_tmp		 t;		/* the archive */
 	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
 };
@@ -181,7 +203,7 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)
 {
 	if (fill_manifest(j->path, j->dbfd, &j->st, &j->nm, meta, &j->m,
-	    res->msg, sizeof(res->msg)) != 0)
+	    &j->later, &j->how, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: cannot write a "
@@ -220,9 +242,10 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	struct vb_writebehind *wb;
 	struct vb_progress *pg;
 	struct readback rb;
+	struct check ck;
 	char what[300], now[VB_SHA256_HEX], why[900];
-	pthread_t th;
-	int rc, threaded;
+	pthread_t th, cth;
+	int rc, threaded, cthreaded = 0;
 
 	memset(&rb, 0, sizeof(rb));
 	rb.stem = j->nm.stem;
@@ -233,6 +256,12 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		return -1;
 	}
 	threaded = pthread_create(&th, NULL, readback_main, &rb) == 0;
+	/* The snapshot's check on the core compression leaves. */
+	memset(&ck, 0, sizeof(ck));
+	ck.path = j->path;
+	ck.how = j->how;
+	if (j->later)
+		cthreaded = pthread_create(&cth, NULL, check_main, &ck) == 0;
 	ao.mtime = j->nm.when.tv_sec;
 	wb = vb_writebehind_start(j->t.fd, -1);
 	snprintf(what, sizeof(what), "compressing %s", j->base);
@@ -246,7 +275,20 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	else
 		readback_main(&rb);
 	close(rb.fd);
+	if (cthreaded)
+		pthread_join(cth, NULL);
+	else if (j->later)
+		check_main(&ck);
 	vb_progress_stop(pg, rc == 0 && rb.rc == 0);
+	if (j->later && ck.rc == 0)
+		res->checked = vb_check_name(j->how);
+	if (j->later && ck.rc != 0) {
+		j->bad = ck.rc > 0;
+		snprintf(res->msg, sizeof(res->msg), "%s: %s %s: %s", j->path,
+		    ck.rc > 0 ? "failed" : "could not run", vb_check_name(j->how),
+		    ck.result);
+		return -1;
+	}
 	if (rc != 0) {
 		snprintf(res->msg, sizeof(res->msg), "writing %s/%s: %s",
 		    j->dir, j->final, why);
@@ -273,6 +315,33 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		    "failed: %s", j->final, rb.rc != 0 ? rb.why :
 		    "manifest changed");
 	return -1;
+}
+
+/*
+ * A snapshot that failed its check is not a backup: renamed out of vb's
+ * names (retention would count it), kept for the operator to look at;
+ * removed when archives are encrypted.
+ */
+static void
+set_aside(const char *path, int encrypting, char *msg, size_t mlen)
+{
+	char aside[4200];
+	size_t used = strlen(msg);
+
+	/* Kept in the clear it would outlive the run: not when encrypting. */
+	if (encrypting) {
+		if (unlink(path) == 0)
+			snprintf(msg + used, mlen - used, "; the snapshot is "
+			    "removed (ENCRYPT_TO: no plaintext is kept): the "
+			    "database itself may be damaged");
+		return;
+	}
+	snprintf(aside, sizeof(aside), "%s.failed-check", path);
+	if (rename(path, aside) == 0)
+		snprintf(msg + used, mlen - used, "; the snapshot is kept as "
+		    "%s, not as a backup: the database itself may be damaged "
+		    "(vb-restore the last good backup --to a file and "
+		    "compare)", aside);
 }
 
 /*
@@ -353,6 +422,9 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		}
 	}
 out:
+	if (rc < 0 && j->bad)
+		set_aside(j->path, o->encrypt_to != NULL, res->msg,
+		    sizeof(res->msg));
 	vb_tmp_abort(&j->t);	/* encrypted: the plaintext goes here */
 	vb_tmp_abort(&j->e);
 	if (j->dbfd != -1)

@@ -489,6 +489,7 @@ struct vb_snapshot_opts {
 	const char	*out;		/* or exactly this file, if not NULL */
 	const char	*prefix;	/* "backup" (NULL) or "pre-restore" */
 	int		 full;		/* integrity_check, not quick_check */
+	int		 defer;		/* leave the check to vb-compress */
 	int		 dry;		/* check what a snapshot needs, only */
 };
 
@@ -537,6 +538,8 @@ struct vb_compress_result {
 	int64_t	 dbbytes;
 	int	 removed;		/* the raw snapshot is gone */
 	int	 recipients;		/* encrypted to this many (age) */
+	const char *checked;		/* the check run here on the snapshot
+					   ("quick_check"), or NULL */
 	int64_t	 plain_bytes;		/* the archive before encryption */
 	char	 msg[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator: stale files
