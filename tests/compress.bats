@@ -250,3 +250,39 @@ check_archive() {
 	no_temporaries b
 	check_archive "b/$stem.tar.zst" "$stem"
 }
+
+@test "compress: a deferred check runs beside the compression; a snapshot that fails it is no backup" {
+	mkdb app.db delete
+	run --separate-stderr vb-snapshot -q --defer-check -d backups app.db
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == "quick_check=deferred journal=delete "* ]]
+	[ "$(field 5 "$output")" = "$(sha256sum <"$(field 1 "$output")" | cut -d' ' -f1)" ]
+	rec=$output
+	run --separate-stderr vb-compress -q <<<"$rec"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$(tail -n1 <<<"$output")") == *"snapshot's quick_check ok"* ]]
+	a=$(field 1 "$(tail -n1 <<<"$output")")
+	tar --zstd -xOf "$a" MANIFEST | grep -q '^integrity: ok$'
+	tar --zstd -xOf "$a" MANIFEST | grep -q '^integrity-check: quick_check$'
+	# A snapshot whose b-tree is damaged (as a damaged live database
+	# would give): no archive, and the file set aside, not counted.
+	sqlite3 big.db "CREATE TABLE t (x); WITH RECURSIVE n(i) AS (SELECT 1
+	    UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t
+	    SELECT randomblob(200) FROM n"
+	run --separate-stderr vb-snapshot -q --defer-check -d backups big.db
+	snap=$(field 1 "$output")
+	printf '\377\377\377\377\377\377\377\377' |
+	    dd of="$snap" bs=1 seek=$((4096 * 2 + 8)) conv=notrunc 2>/dev/null
+	run --separate-stderr vb-compress <<<"$output"
+	[ "$status" -eq 1 ]
+	[ "$(field 3 "$(tail -n1 <<<"$output")")" = failed ]
+	[[ $stderr == *"failed quick_check:"*"kept as $snap.failed-check, not as a backup"* ]]
+	[ -f "$snap.failed-check" ] && [ ! -e "$snap" ]
+	[ "$(find backups -name 'backup-*.tar.zst' | wc -l)" -eq 1 ]
+	[ -z "$(find backups -name '.vb-tmp-*')" ]
+	# A plain path is checked the same way.
+	cp "$snap.failed-check" backups/backup-2026-01-01T00-00-00-000Z.db
+	run --separate-stderr vb-compress -q backups/backup-2026-01-01T00-00-00-000Z.db
+	[ "$status" -eq 1 ]
+	[ ! -e backups/backup-2026-01-01T00-00-00-000Z.tar.zst ]
+}

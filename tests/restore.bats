@@ -361,4 +361,10 @@ dump() {
 	run --separate-stderr vb-snapshot -q --full-check -d b ic.db
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"the copy failed integrity_check"* ]]
+	# As the nightly runs it: the check in vb-compress, and no archive.
+	run --separate-stderr bash -c 'vb-snapshot -q --full-check --defer-check -d b ic.db | vb-compress -q'
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"failed integrity_check: row 1 missing from index i"* ]]
+	[ "$(find b -name 'backup-*' | wc -l)" -eq 2 ]
+	[ "$(find b -name 'backup-*.db.failed-check' | wc -l)" -eq 1 ]
 }
