@@ -86,7 +86,8 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		else
 			enc[0] = '\0';
 		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
-		    "archive %.1f%% of it; read back ok%s%s%s%s; snapshot %s%s%s",
+		    "archive %.1f%% of it; read back ok%s%s%s%s; snapshot "
+		    "%s%s%s",
 		    vb_compression_name(o->a.ext), lvl, (long long)res.dbbytes,
 		    res.dbbytes > 0 ?
 		    100.0 * (double)res.bytes / (double)res.dbbytes : 0.0,

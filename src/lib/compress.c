@@ -285,7 +285,8 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	if (j->later && ck.rc != 0) {
 		j->bad = ck.rc > 0;
 		snprintf(res->msg, sizeof(res->msg), "%s: %s %s: %s", j->path,
-		    ck.rc > 0 ? "failed" : "could not run", vb_check_name(j->how),
+		    ck.rc > 0 ? "failed" : "could not run",
+		    vb_check_name(j->how),
 		    ck.result);
 		return -1;
 	}

@@ -520,7 +520,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	}
 	snprintf(s->msg, sizeof(s->msg), "%s=%s journal=%s pages=%lld "
 	    "page_size=%lld source=%s", o->full ? "integrity" : "quick_check",
-	    o->defer ? "deferred" : "ok", mode, (long long)pages, (long long)pagesize, o->db);
+	    o->defer ? "deferred" : "ok", mode, (long long)pages,
+	    (long long)pagesize, o->db);
 	return 0;
 fail:
 	vb_tmp_abort(&t);
