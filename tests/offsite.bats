@@ -232,6 +232,11 @@ archives() {
 	run --separate-stderr vb-offsite --check
 	[ "$status" -eq 0 ]
 	[[ $output == *"written, read back and deleted"* ]]
+	# A new machine: no backup directory yet.
+	run --separate-stderr vb-restore --offsite -d "$T/new/backups" --to "$T/new.db" "$name"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a new/backups)" = 700 ]
+	[ -f "new/backups/$name" ]
 }
 
 @test "offsite: an unreachable remote fails the run, prunes nothing; the next run catches up" {

@@ -368,3 +368,26 @@ dump() {
 	[ "$(find b -name 'backup-*' | wc -l)" -eq 2 ]
 	[ "$(find b -name 'backup-*.db.failed-check' | wc -l)" -eq 1 ]
 }
+
+@test "restore: --db over a damaged live database works; the pre-restore copy keeps it as found" {
+	sqlite3 app.db "CREATE TABLE t (x); WITH RECURSIVE n(i) AS (SELECT 1
+	    UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t
+	    SELECT randomblob(200) FROM n"
+	vb-snapshot -q -d b app.db | vb-compress -q >/dev/null
+	a=$(find b -name 'backup-*.tar.zst')
+	# The live database's b-tree damaged: the reason for many restores.
+	printf '\377\377\377\377\377\377\377\377' |
+	    dd of=app.db bs=1 seek=$((4096 * 2 + 8)) conv=notrunc 2>/dev/null
+	[ "$(sqlite3 app.db 'PRAGMA quick_check' | head -n1)" != ok ]
+	run --separate-stderr vb-restore -d b --db "$T/app.db" "$a"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"fails quick_check:"*"archived as it is"* ]]
+	[ "$(sqlite3 app.db 'PRAGMA quick_check')" = ok ]
+	saved=$(find b -name 'pre-restore-*.tar.zst')
+	tar --zstd -xOf "$saved" MANIFEST | grep -q '^integrity: \*\*\* in database main'
+	run --separate-stderr vb-restore --verify-only "$saved"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == *"at backup time FAILED (saved as found)" ]]
+	[[ $stderr == *"failed its quick_check when it was taken"* ]]
+	[ -z "$(find b -name '*.failed-check' -o -name '.vb-tmp-*' -o -name '*.db')" ]
+}

@@ -165,6 +165,7 @@ struct job {
 	int			 later;		/* the check is ours to run */
 	enum vb_check		 how;		/* which one */
 	int			 bad;		/* and it failed */
+	char			 found[700];	/* as_found: what it found */
 	struct vb_tmp		 t;		/* the archive */
 	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
 };
@@ -195,6 +196,27 @@ open_snapshot(struct job *j, struct vb_compress_result *res)
 }
 
 /*
+ * A copy kept whatever its state (the pre-restore copy of a database
+ * about to be replaced, perhaps because it is damaged): checked now, its
+ * manifest saying what the check found, and the archive made anyway.
+ */
+static void
+as_found(struct job *j)
+{
+	char result[512];
+	int rc = vb_db_check_path(j->path, j->how, result, sizeof(result));
+
+	j->later = 0;
+	vb_clean_field(result);		/* one manifest line */
+	snprintf(j->m.integrity, sizeof(j->m.integrity), "%s", rc == 0 ? "ok" :
+	    result);
+	if (rc != 0)
+		snprintf(j->found, sizeof(j->found), "%s fails %s: %s; "
+		    "archived as it is", j->path, vb_check_name(j->how),
+		    result);
+}
+
+/*
  * The manifest, and a temporary for the archive beside the snapshot
  * (whose final name must not exist yet).  Returns 0, or -1 (res->msg).
  */
@@ -205,6 +227,8 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	if (fill_manifest(j->path, j->dbfd, &j->st, &j->nm, meta, &j->m,
 	    &j->later, &j->how, res->msg, sizeof(res->msg)) != 0)
 		return -1;
+	if (o->as_found && j->later)
+		as_found(j);
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: cannot write a "
 		    "manifest for it", j->path);
@@ -224,6 +248,10 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	if (vb_dir_check(j->dir, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	vb_clean_stale(j->dir, res->note, sizeof(res->note));
+	if (j->found[0] != '\0')
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
+		    "", j->found);
 	return vb_tmp_open(&j->t, j->dir, j->final, res->msg, sizeof(res->msg));
 }
 

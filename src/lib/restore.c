@@ -334,6 +334,12 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	so.db = db;
 	so.dir = dir;
 	so.prefix = "pre-restore";
+	/*
+	 * The database being replaced is saved as it is, damaged or not (a
+	 * damaged one is why many restores happen): its check runs in the
+	 * compression and goes into the manifest and the note.
+	 */
+	so.defer = 1;
 	rc = vb_snapshot(&so, &sr);
 	if (sr.note[0] != '\0')
 		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
@@ -351,6 +357,7 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	/* Encrypted like every archive vb writes, when so configured. */
 	co.encrypt_to = vb_config("ENCRYPT_TO");
 	co.a.level = VB_ZSTD_LEVEL;
+	co.as_found = 1;
 	rc = vb_compress_file(sr.path, &meta, &co, &cr);
 	if (cr.note[0] != '\0')
 		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
@@ -582,6 +589,12 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		return -1;
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
+	/* A copy saved as found (a pre-restore copy of a damaged one). */
+	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0)
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%sthis backup's database failed its "
+		    "%s when it was taken: %s", res->note[0] != '\0' ? "; " :
+		    "", c.m.integrity_check, c.m.integrity);
 	res->bytes = c.dbbytes;
 	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
 	if (o->to == NULL && o->db == NULL) {
@@ -592,7 +605,9 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    (long long)c.dbbytes, vb_check_name(c.check),
 		    c.check == VB_CHECK_OPEN ? "; its " : "",
 		    c.check == VB_CHECK_OPEN ? c.m.integrity_check : "",
-		    c.check == VB_CHECK_OPEN ? " at backup time ok" : "");
+		    c.check != VB_CHECK_OPEN ? "" : strcmp(c.m.integrity,
+		    "ok") == 0 ? " at backup time ok" : " at backup time "
+		    "FAILED (saved as found)");
 		return 0;
 	}
 	if (o->to != NULL && put(&c, o->to, o->replace, res->msg,
@@ -656,7 +671,9 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 		    "(%s); ", local, res->msg);
 	}
 	memset(res, 0, sizeof(*res));
-	if (vb_remote_fetch(remote, o->archive, dir, &t, tmp, sizeof(tmp),
+	/* On a new machine the backup directory may not exist yet. */
+	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 ||
+	    vb_remote_fetch(remote, o->archive, dir, &t, tmp, sizeof(tmp),
 	    why, sizeof(why)) != 0) {
 		snprintf(res->msg, sizeof(res->msg), "%scannot fetch %s: %s",
 		    bad, from, why);

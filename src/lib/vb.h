@@ -529,6 +529,9 @@ struct vb_compress_opts {
 	int			 keep;	/* keep the raw snapshot */
 	const char		*encrypt_to;	/* age recipients file, or
 						   NULL: not encrypted */
+	int			 as_found;	/* archive a deferred-check
+						   snapshot even if it fails
+						   (the manifest says so) */
 };
 
 struct vb_compress_result {
