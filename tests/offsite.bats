@@ -313,8 +313,11 @@ start_sshd_again() {
 	KEY_PASS=Pass-word-8d1f start_sshd
 	secret=$RCLONE_CONFIG_VBSFTP_KEY_FILE_PASS
 	conf "vbsftp:$T/sftp-remote"
-	# Every command line on the machine, sampled while the job runs.
-	( while :; do ps -eo args >>ps.log; sleep 0.02; done ) &
+	# The command lines of vb and of the rclone it runs, sampled while
+	# the job runs (the test's own set-up, `rclone obscure` and
+	# ssh-keygen, holds the passphrase in its arguments: not vb's).
+	( while :; do pgrep -af '(^|/)(vb-[a-z]+|rclone)( |$)' |
+	    grep -v 'rclone obscure' >>ps.log || true; sleep 0.02; done ) &
 	BG_PIDS=$!
 	vb_backup >out.log 2>err.log
 	sleep 1.1
