@@ -110,50 +110,21 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 	return rc == 0 ? 0 : 1;
 }
 
-/* Reads records and paths from stdin; returns the exit status. */
+/* What vb-compress does with a line of stdin: ok snapshots, paths. */
 static int
-from_stdin(const struct vb_compress_opts *o)
+act(struct vb_record *r, enum vb_line kind, void *arg)
 {
-	struct vb_reader rd = { 0 };
+	const struct vb_compress_opts *o = arg;
 	struct vb_snapmeta meta;
-	struct vb_record r;
-	enum vb_line kind;
-	int ret = 0;
 
-	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
-		switch (kind) {
-		case VB_LINE_RECORD:
-			/* Every record passes on, unchanged, in order. */
-			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
-				warn("stdout");
-				ret = 1;
-			}
-			if (strcmp(r.op, "snapshot") != 0 || !r.ok)
-				break;
-			vb_snapmeta_parse(r.msg, &meta);
-			meta.sha256 = r.sha256[0] != '\0' ? r.sha256 : NULL;
-			meta.bytes = r.bytes;
-			ret |= compress_one(r.path, &meta, o);
-			break;
-		case VB_LINE_PATH:
-			ret |= compress_one(r.path, NULL, o);
-			break;
-		default:
-			if (*rd.line == '\0')
-				break;
-			warnx("passing on a line that is not a record: %.80s",
-			    rd.line);
-			if (puts(rd.line) == EOF)
-				ret = 1;
-		}
-	}
-	if (rd.err != 0) {
-		errno = rd.err;
-		warn("stdin");
-		ret = 1;
-	}
-	vb_reader_free(&rd);
-	return ret;
+	if (kind == VB_LINE_PATH)
+		return compress_one(r->path, NULL, o);
+	if (strcmp(r->op, "snapshot") != 0 || !r->ok)
+		return 0;
+	vb_snapmeta_parse(r->msg, &meta);
+	meta.sha256 = r->sha256[0] != '\0' ? r->sha256 : NULL;
+	meta.bytes = r->bytes;
+	return compress_one(r->path, &meta, o);
 }
 
 enum { PRINT_CONFIG = 256, PROGRESS };
@@ -251,7 +222,7 @@ main(int argc, char *argv[])
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
 	if (argc == 0)
-		ret = from_stdin(&o);
+		ret = vb_stage_loop(act, &o);
 	for (i = 0; i < argc; i++)
 		ret |= compress_one(argv[i], NULL, &o);
 	if (vb_close_stdout() != 0)

@@ -147,45 +147,18 @@ send_one(const char *path, const char *sha, const char *remote,
 	return !ok;
 }
 
-/* Records from stdin: each passes on; ok compress records are sent. */
+/* What vb-offsite does with a line of stdin: ok archives, paths. */
 static int
-from_stdin(const char *remote)
+act(struct vb_record *r, enum vb_line kind, void *arg)
 {
-	struct vb_reader rd = { 0 };
-	struct vb_record r;
-	enum vb_line kind;
-	int ret = 0;
+	const char *remote = *(const char **)arg;
 
-	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
-		switch (kind) {
-		case VB_LINE_RECORD:
-			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
-				warn("stdout");
-				ret = 1;
-			}
-			if (strcmp(r.op, "compress") == 0 && r.ok)
-				ret |= send_one(r.path, r.sha256[0] != '\0' ?
-				    r.sha256 : NULL, remote, "");
-			break;
-		case VB_LINE_PATH:
-			ret |= send_one(r.path, NULL, remote, "");
-			break;
-		default:
-			if (*rd.line == '\0')
-				break;
-			warnx("passing on a line that is not a record: %.80s",
-			    rd.line);
-			if (puts(rd.line) == EOF)
-				ret = 1;
-		}
-	}
-	if (rd.err != 0) {
-		errno = rd.err;
-		warn("stdin");
-		ret = 1;
-	}
-	vb_reader_free(&rd);
-	return ret;
+	if (kind == VB_LINE_PATH)
+		return send_one(r->path, NULL, remote, "");
+	if (strcmp(r->op, "compress") != 0 || !r->ok)
+		return 0;
+	return send_one(r->path, r->sha256[0] != '\0' ? r->sha256 : NULL,
+	    remote, "");
 }
 
 /* The size of name on the remote listing, or -1 if it is not there. */
@@ -376,7 +349,7 @@ main(int argc, char *argv[])
 			    "newline");
 
 	if (argc == 0)
-		ret = from_stdin(remote);
+		ret = vb_stage_loop(act, &remote);
 	for (i = 0; i < argc; i++)
 		ret |= send_one(argv[i], NULL, remote, "");
 	/* A remote that just failed is not asked again in the same run. */

@@ -109,61 +109,97 @@ nothing_deleted(const char *why, int64_t t0)
 	return 1;
 }
 
-/* Deletes (or lists, when dry) what the policy does not keep. */
-static int
-prune(const char *dir, const struct vb_policy *p, int dry)
-{
-	struct vb_backup *list;
-	char why[1024], path[4096];
-	int64_t bytes, t0 = vb_monotonic_ms();
-	size_t n, i;
-	int j, dfd, ret = 0, deleted = 0;
+/* Where a prune deletes: a directory, or the rclone remote. */
+struct place {
+	const char	*where;		/* the directory, or the remote */
+	int		 dfd;		/* the directory's; -1 for the remote */
+};
 
-	if (vb_prune_plan(dir, p, &list, &n, why, sizeof(why)) != 0)
-		return nothing_deleted(why, t0);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
-		free(list);
-		return nothing_deleted(why, t0);
-	}
+/*
+ * Deletes (or lists, when dry) every file of a backup the policy did not
+ * keep, one prune record each; counts what it deleted in *deleted.
+ * Returns 0, or 1 if a file could not be deleted or a record written.
+ */
+static int
+delete_unkept(const struct place *pl, const struct vb_backup *list,
+    size_t n, int dry, int *deleted)
+{
+	char why[1024], path[4096];
+	const char *name;
+	int64_t bytes, t0;
+	size_t i;
+	int j, rc, ret = 0;
+
 	for (i = 0; i < n; i++)
 		for (j = 0; !list[i].keep && j < list[i].nfiles; j++) {
 			t0 = vb_monotonic_ms();
-			vb_path_join(path, sizeof(path), dir,
-			    list[i].files[j].name);
-			if (vb_prune_file(dfd, list[i].files[j].name, dry,
-			    &bytes, why, sizeof(why)) != 0) {
+			name = list[i].files[j].name;
+			if (pl->dfd != -1) {
+				vb_path_join(path, sizeof(path), pl->where,
+				    name);
+				rc = vb_prune_file(pl->dfd, name, dry, &bytes,
+				    why, sizeof(why));
+			} else {
+				vb_remote_join(path, sizeof(path), pl->where,
+				    name);
+				bytes = list[i].files[j].bytes;
+				rc = dry ? 0 : vb_remote_delete(pl->where, name,
+				    why, sizeof(why));
+			}
+			if (rc != 0) {
 				warnx("%s: %s", path, why);
 				vb_emit("prune", path, 0, -1, NULL, t0, why);
 				ret = 1;
 				continue;
 			}
-			deleted += !dry;
+			*deleted += !dry;
 			if (vb_emit("prune", path, 1, bytes, NULL, t0, dry ?
-			    "dry-run" : "deleted: kept by no rule") != 0)
+			    "dry-run" : pl->dfd != -1 ? "deleted: kept by no "
+			    "rule" : "deleted offsite: kept by no rule") != 0)
 				ret = 1;
 		}
-	if (deleted > 0 && fsync(dfd) != 0) {
+	return ret;
+}
+
+/* The policy on a directory. */
+static int
+prune(const char *dir, const struct vb_policy *p, int dry)
+{
+	struct vb_backup *list;
+	struct place pl;
+	char why[1024];
+	int64_t t0 = vb_monotonic_ms();
+	size_t n;
+	int ret, deleted = 0;
+
+	if (vb_prune_plan(dir, p, &list, &n, why, sizeof(why)) != 0)
+		return nothing_deleted(why, t0);
+	pl.where = dir;
+	if ((pl.dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		free(list);
+		return nothing_deleted(why, t0);
+	}
+	ret = delete_unkept(&pl, list, n, dry, &deleted);
+	if (deleted > 0 && fsync(pl.dfd) != 0) {
 		warn("fsync %s", dir);
 		ret = 1;
 	}
-	close(dfd);
+	close(pl.dfd);
 	free(list);
 	return ret;
 }
 
-/*
- * The same policy on the rclone remote's listing: one rclone deletefile
- * per file no rule keeps, one prune record each.
- */
+/* The same policy on the rclone remote's listing (rclone deletefile). */
 static int
 prune_remote(const char *remote, const struct vb_policy *p, int dry)
 {
 	struct vb_backup *list;
-	char why[1024], path[4096];
+	struct place pl = { remote, -1 };
+	char why[1024];
 	int64_t t0 = vb_monotonic_ms();
-	size_t n, i;
-	int j, ret = 0;
+	size_t n;
+	int ret, deleted = 0;
 
 	if (vb_remote_list(remote, &list, &n, why, sizeof(why)) != 0) {
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
@@ -174,23 +210,7 @@ prune_remote(const char *remote, const struct vb_policy *p, int dry)
 		free(list);
 		return nothing_deleted(why, t0);
 	}
-	for (i = 0; i < n; i++)
-		for (j = 0; !list[i].keep && j < list[i].nfiles; j++) {
-			t0 = vb_monotonic_ms();
-			vb_remote_join(path, sizeof(path), remote,
-			    list[i].files[j].name);
-			if (!dry && vb_remote_delete(remote,
-			    list[i].files[j].name, why, sizeof(why)) != 0) {
-				warnx("%s: %s", path, why);
-				vb_emit("prune", path, 0, -1, NULL, t0, why);
-				ret = 1;
-				continue;
-			}
-			if (vb_emit("prune", path, 1, list[i].files[j].bytes,
-			    NULL, t0, dry ? "dry-run" : "deleted offsite: "
-			    "kept by no rule") != 0)
-				ret = 1;
-		}
+	ret = delete_unkept(&pl, list, n, dry, &deleted);
 	free(list);
 	return ret;
 }

@@ -29,6 +29,17 @@ conf() {	# conf OFFSITE [MORE LINES]
 	printf '%s\n' "$@" >>"$VB_CONF"
 }
 
+# wait_port PORT PID: 0 once 127.0.0.1:PORT takes connections, 1 if PID
+# (the server) ends first or 10 s pass.
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_sshd: an SFTP server on a free port of 127.0.0.1 that takes the
 # client key made here, and the rclone remote "vbsftp:" for it (in the
 # environment, as an operator may define one).  Sets SSH_PORT.
@@ -55,13 +66,7 @@ start_sshd() {
 		EOF
 		/usr/sbin/sshd -D -f "$s/sshd_config" -E "$s/log" &
 		SSHD_PID=$!
-		for _ in $(seq 50); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null; then
-				break 2
-			fi
-			kill -0 "$SSHD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_port "$SSH_PORT" "$SSHD_PID" && break
 		kill "$SSHD_PID" 2>/dev/null || true
 		SSHD_PID=
 	done
@@ -277,11 +282,7 @@ archives() {
 start_sshd_again() {
 	/usr/sbin/sshd -D -f "$T/ssh/sshd_config" -E "$T/ssh/log" &
 	SSHD_PID=$!
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$SSH_PORT") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_port "$SSH_PORT" "$SSHD_PID"
 }
 
 @test "offsite: --check names an unreachable remote; vb-backup --check shows it" {
@@ -353,13 +354,7 @@ start_s3() {
 		    --configure-bucket vbb >"$T/s3.log" 2>&1 &
 		S3_PID=$!
 		BG_PIDS="${BG_PIDS:-} $S3_PID"
-		for _ in $(seq 100); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null; then
-				break 2
-			fi
-			kill -0 "$S3_PID" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_port "$S3_PORT" "$S3_PID" && break
 	done
 	# A CA bundle meant for HTTPS proxies breaks rclone's plain-HTTP S3.
 	unset AWS_CA_BUNDLE

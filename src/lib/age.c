@@ -26,15 +26,6 @@
 #define AGE_TAG		16
 #define AGE_NONCE	16
 
-/* The age program: $VB_AGE (tests), else age on PATH. */
-static const char *
-age_bin(void)
-{
-	const char *b = getenv("VB_AGE");
-
-	return b != NULL && *b != '\0' ? b : "age";
-}
-
 int
 vb_age_recipients(const char *file, char *why, size_t wlen)
 {
@@ -127,8 +118,8 @@ int
 vb_age_encrypt(const char *recipients, int infd, int64_t inbytes, int outfd,
     char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
 {
-	const char *argv[] = { age_bin(), "--encrypt", "--recipients-file",
-	    recipients, NULL };
+	const char *argv[] = { vb_program("VB_AGE", "age"), "--encrypt",
+	    "--recipients-file", recipients, NULL };
 	struct vb_sink s;
 	int status;
 
@@ -159,8 +150,8 @@ int
 vb_age_decrypt_start(const char *identity, int infd, struct vb_child *c,
     char *why, size_t wlen)
 {
-	const char *argv[] = { age_bin(), "--decrypt", "--identity", identity,
-	    NULL };
+	const char *argv[] = { vb_program("VB_AGE", "age"), "--decrypt",
+	    "--identity", identity, NULL };
 	int p[2];
 
 	if (access(identity, R_OK) != 0) {

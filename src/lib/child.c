@@ -98,11 +98,19 @@ drain_out(int fd, struct vb_sink *s)
 	return 1;
 }
 
+const char *
+vb_program(const char *env, const char *name)
+{
+	const char *b = getenv(env);
+
+	return b != NULL && *b != '\0' ? b : name;
+}
+
 int
 vb_child_start(struct vb_child *c, const char *const *argv, int infd,
     int outfd, char *why, size_t wlen)
 {
-	int ep[2], nul = -1;
+	int ep[2];
 
 	memset(c, 0, sizeof(*c));
 	c->errfd = -1;
@@ -121,13 +129,12 @@ vb_child_start(struct vb_child *c, const char *const *argv, int infd,
 	}
 	if (c->pid == 0) {
 		if (infd < 0)
-			infd = nul = open("/dev/null", O_RDONLY);
+			infd = open("/dev/null", O_RDONLY);
 		if (outfd < 0)
 			outfd = open("/dev/null", O_WRONLY);
 		if (infd < 0 || outfd < 0 || dup2(infd, 0) == -1 ||
 		    dup2(outfd, 1) == -1 || dup2(ep[1], 2) == -1)
 			_exit(127);
-		(void)nul;
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], (char *const *)argv);
 		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));

@@ -194,3 +194,43 @@ vb_reader_free(struct vb_reader *rd)
 	free(rd->copy);
 	memset(rd, 0, sizeof(*rd));
 }
+
+int
+vb_stage_loop(int (*act)(struct vb_record *, enum vb_line, void *),
+    void *arg)
+{
+	struct vb_reader rd = { 0 };
+	struct vb_record r;
+	enum vb_line kind;
+	int ret = 0;
+
+	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
+		switch (kind) {
+		case VB_LINE_RECORD:
+			/* Every record passes on, unchanged, in order. */
+			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
+				warn("stdout");
+				ret = 1;
+			}
+			ret |= act(&r, kind, arg);
+			break;
+		case VB_LINE_PATH:
+			ret |= act(&r, kind, arg);
+			break;
+		default:
+			if (*rd.line == '\0')
+				break;
+			warnx("passing on a line that is not a record: %.80s",
+			    rd.line);
+			if (puts(rd.line) == EOF)
+				ret = 1;
+		}
+	}
+	if (rd.err != 0) {
+		errno = rd.err;
+		warn("stdin");
+		ret = 1;
+	}
+	vb_reader_free(&rd);
+	return ret;
+}

@@ -24,15 +24,6 @@
 
 #include "vb.h"
 
-/* The rclone to run: $VB_RCLONE (tests, a newer rclone), else rclone. */
-static const char *
-rclone_bin(void)
-{
-	const char *b = getenv("VB_RCLONE");
-
-	return b != NULL && *b != '\0' ? b : "rclone";
-}
-
 int
 vb_remote_valid(const char *v, char *why, size_t wlen)
 {
@@ -98,7 +89,7 @@ run(const char *const *args, struct vb_sink *out, int *status, char *why,
 		limit = (int64_t)u;
 	v = vb_config("OFFSITE_RETRIES");
 	snprintf(retries, sizeof(retries), "%s", v != NULL ? v : "3");
-	argv[n++] = rclone_bin();
+	argv[n++] = vb_program("VB_RCLONE", "rclone");
 	argv[n++] = "--quiet";
 	argv[n++] = "--ask-password=false";
 	argv[n++] = "--retries";

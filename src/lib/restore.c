@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,23 +62,25 @@ static void
 archived_as(const char *archive, const char *dir, const struct vb_name *nm,
     char *why, size_t wlen)
 {
+	static const char *const enc[] = { "", VB_AGE_SUFFIX };
 	char name[300], path[4400];
 	int e;
+	size_t k;
 
-	/* Every extension after VB_EXT_DB is an archive's, and .age too. */
-	for (e = 2 * (VB_EXT_DB + 1); e <= 2 * VB_EXT_TAR + 1; e++) {
-		snprintf(name, sizeof(name), "%s%s%s", nm->stem,
-		    vb_ext_str((enum vb_ext)(e / 2)), e % 2 ? VB_AGE_SUFFIX :
-		    "");
-		if (vb_path_join(path, sizeof(path), dir, name) == 0 &&
-		    access(path, F_OK) == 0) {
+	/* Every extension after VB_EXT_DB is an archive's, plain or .age. */
+	for (e = VB_EXT_DB + 1; e <= VB_EXT_TAR; e++)
+		for (k = 0; k < sizeof(enc) / sizeof(enc[0]); k++) {
+			snprintf(name, sizeof(name), "%s%s%s", nm->stem,
+			    vb_ext_str((enum vb_ext)e), enc[k]);
+			if (vb_path_join(path, sizeof(path), dir, name) != 0 ||
+			    access(path, F_OK) != 0)
+				continue;
 			snprintf(why, wlen, "%s: No such file or directory; it "
 			    "was archived as %s (vb-compress removes the raw "
 			    "snapshot once the archive is read back): restore "
 			    "that", archive, path);
 			return;
 		}
-	}
 }
 
 /*
@@ -157,79 +158,59 @@ check_extracted(const char *archive, struct vb_verified *c,
 	return 0;
 }
 
-/* The encrypted file's own SHA-256, on a thread beside the decryption. */
-struct hash_job {
-	int		 fd;
-	int		 err;
-	int64_t		 bytes;
-	char		 hex[VB_SHA256_HEX];
-};
-
-static void *
-hash_main(void *arg)
-{
-	struct hash_job *h = arg;
-
-	if ((h->bytes = vb_sha256_fd(h->fd, h->hex)) < 0)
-		h->err = errno;
-	return NULL;
-}
-
 /*
  * An archive encrypted with age: decrypted by age with the identity as
  * it is read, the plaintext checked exactly as a plain archive's, never
- * written anywhere but the verified copy.  Returns 0 (c->info the
- * encrypted file's own size and SHA-256), or -1 with why: age's words
- * first (no identity, the wrong one, a damaged file).
+ * written anywhere but the verified copy; the encrypted file's own
+ * SHA-256 taken on a thread beside.  Returns 0 (c->info the encrypted
+ * file's size and SHA-256), or -1 with why: age's words first (no
+ * identity, the wrong one, a damaged file).
  */
 static int
 verify_encrypted(int fd, const char *identity, const struct vb_name *nm,
     struct vb_verified *c, char *why, size_t wlen)
 {
+	struct vb_sha256_job h;
 	struct vb_child age;
-	struct hash_job h;
-	char averify[1024];
-	pthread_t th;
-	int pfd, rc, arc, status, threaded;
+	char name[128], path[64], agewhy[1024];
+	int hfd, pfd, rc, arc, status;
 
+	snprintf(name, sizeof(name), "%s%s%s", nm->stem, vb_ext_str(nm->ext),
+	    VB_AGE_SUFFIX);
 	if (identity == NULL) {
-		snprintf(why, wlen, "%s%s%s is encrypted with age: give the "
+		snprintf(why, wlen, "%s is encrypted with age: give the "
 		    "identity (the private key of a recipient in ENCRYPT_TO) "
-		    "with -i FILE; nothing changed", nm->stem,
-		    vb_ext_str(nm->ext), VB_AGE_SUFFIX);
+		    "with -i FILE; nothing changed", name);
 		return -1;
 	}
-	memset(&h, 0, sizeof(h));
-	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
-	    -1)
+	/* The hash reads by its own open of the file: age moves fd's. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((hfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", name, strerror(errno));
 		return -1;
-	/* Its own open of the file: age moves fd's offset. */
-	snprintf(averify, sizeof(averify), "/proc/self/fd/%d", fd);
-	h.fd = open(averify, O_RDONLY | O_CLOEXEC);
-	threaded = h.fd != -1 && pthread_create(&th, NULL, hash_main, &h) == 0;
+	}
+	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
+	    -1) {
+		close(hfd);
+		return -1;
+	}
+	vb_sha256_start(&h, hfd);
 	rc = vb_archive_verify(pfd, NULL, nm->stem, c->t.fd, &c->m, &c->info,
 	    why, wlen);
 	close(pfd);
-	arc = vb_child_wait(&age, &status, averify, sizeof(averify));
-	if (threaded)
-		pthread_join(th, NULL);
-	else if (h.fd != -1)
-		hash_main(&h);
-	if (h.fd != -1)
-		close(h.fd);
+	arc = vb_child_wait(&age, &status, agewhy, sizeof(agewhy));
+	if (vb_sha256_join(&h) < 0 && rc == 0 && arc == 0) {
+		snprintf(why, wlen, "hashing %s: %s", name, strerror(h.err));
+		rc = -1;
+	}
+	close(hfd);
 	if (arc != 0) {
-		snprintf(why, wlen, "cannot decrypt %s%s%s with %s: %s; "
-		    "nothing changed", nm->stem, vb_ext_str(nm->ext),
-		    VB_AGE_SUFFIX, identity, averify);
+		snprintf(why, wlen, "cannot decrypt %s with %s: %s; nothing "
+		    "changed", name, identity, agewhy);
 		return -1;
 	}
 	if (rc != 0)
 		return -1;
-	if (h.fd == -1 || h.bytes < 0) {
-		snprintf(why, wlen, "hashing the encrypted file: %s",
-		    strerror(h.fd == -1 ? errno : h.err));
-		return -1;
-	}
 	c->info.bytes = h.bytes;
 	memcpy(c->info.sha256, h.hex, sizeof(h.hex));
 	return 0;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -86,4 +87,34 @@ vb_sha256_fd(int fd, char hex[VB_SHA256_HEX])
 	vb_sha256_final(h, hex);
 	free(buf);
 	return total;
+}
+
+static void *
+hash_main(void *arg)
+{
+	struct vb_sha256_job *h = arg;
+
+	if ((h->bytes = vb_sha256_fd(h->fd, h->hex)) < 0)
+		h->err = errno;
+	return NULL;
+}
+
+void
+vb_sha256_start(struct vb_sha256_job *h, int fd)
+{
+	h->fd = fd;
+	h->err = 0;
+	h->bytes = -1;
+	h->threaded = pthread_create(&h->th, NULL, hash_main, h) == 0;
+}
+
+int64_t
+vb_sha256_join(struct vb_sha256_job *h)
+{
+	if (h->threaded)
+		pthread_join(h->th, NULL);
+	else
+		hash_main(h);	/* no thread to be had: now, in this one */
+	errno = h->err;
+	return h->bytes;
 }

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <pwd.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,87 +202,43 @@ check_copy(const char *tmp, int full, char *result, size_t len,
 	return rc == 0 ? 0 : -1;
 }
 
-/* The copy's SHA-256, computed on a second thread during the check. */
-struct hash_job {
-	int		 fd;
-	int		 err;
-	int64_t		 bytes;
-	char		 hex[VB_SHA256_HEX];
-};
-
-static void *
-hash_main(void *arg)
-{
-	struct hash_job *h = arg;
-
-	if ((h->bytes = vb_sha256_fd(h->fd, h->hex)) < 0)
-		h->err = errno;
-	return NULL;
-}
-
 /*
- * Checks the copy and, unless the copy already did, hashes it: both at
- * once (they read the same pages from the page cache, on two cores).
- * Returns 0, or -1 with s->msg set.
+ * Checks the copy (unless the check is deferred to vb-compress) and,
+ * unless the copy already did, hashes it: both at once (they read the
+ * same pages from the page cache, on two cores).  Returns 0, or -1 with
+ * s->msg set.
  */
 static int
-verify(struct vb_tmp *t, const char *tmp, int full, char *check,
-    size_t len, struct vb_snapshot_result *s)
+verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
+    char *check, size_t len, struct vb_snapshot_result *s)
 {
-	struct hash_job h;
-	pthread_t th;
-	int rc;
+	struct vb_sha256_job h;
+	int rc = 0, fd = -1;
 
-	if (s->sha256[0] != '\0')
-		return check_copy(tmp, full, check, len, s);
-	memset(&h, 0, sizeof(h));
-	if ((h.fd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
-		    tmp, strerror(errno));
-		return -1;
+	if (s->sha256[0] == '\0') {
+		if ((fd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC)) ==
+		    -1) {
+			snprintf(s->msg, sizeof(s->msg), "cannot read back "
+			    "%s: %s", tmp, strerror(errno));
+			return -1;
+		}
+		vb_sha256_start(&h, fd);
 	}
-	if (pthread_create(&th, NULL, hash_main, &h) != 0) {
-		hash_main(&h);	/* no thread to be had: one after the other */
-		rc = check_copy(tmp, full, check, len, s);
-	} else {
-		rc = check_copy(tmp, full, check, len, s);
-		pthread_join(th, NULL);
-	}
-	close(h.fd);
-	if (rc != 0)
-		return -1;
-	if (h.bytes < 0) {
+	if (!o->defer)
+		rc = check_copy(tmp, o->full, check, len, s);
+	if (fd == -1)
+		return rc;
+	if (vb_sha256_join(&h) < 0 && rc == 0) {
 		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
 		    tmp, strerror(h.err));
-		return -1;
+		rc = -1;
 	}
-	s->bytes = h.bytes;
-	memcpy(s->sha256, h.hex, sizeof(s->sha256));
-	return 0;
-}
-
-/* The copy's SHA-256 alone (its check deferred); 0, or -1 (s->msg). */
-static int
-hash_copy(struct vb_tmp *t, const char *tmp, struct vb_snapshot_result *s)
-{
-	struct hash_job h;
-
-	memset(&h, 0, sizeof(h));
-	if ((h.fd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
-		    tmp, strerror(errno));
-		return -1;
+	close(fd);
+	if (rc == 0) {
+		s->bytes = h.bytes;
+		memcpy(s->sha256, h.hex, sizeof(s->sha256));
 	}
-	hash_main(&h);
-	close(h.fd);
-	if (h.bytes < 0) {
-		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
-		    tmp, strerror(h.err));
-		return -1;
-	}
-	s->bytes = h.bytes;
-	memcpy(s->sha256, h.hex, sizeof(s->sha256));
-	return 0;
+	return rc;
 }
 
 /* Why dir cannot be written (errno e), and what to do about it. */
@@ -440,15 +395,11 @@ check_and_hash(const struct vb_snapshot_opts *o, struct vb_tmp *t,
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
 	wb = vb_writebehind_start(t->fd, -1);
-	if (o->defer) {
-		/* Checked by vb-compress, beside its compression. */
-		rc = s->sha256[0] != '\0' ? 0 : hash_copy(t, tmp, s);
-		vb_writebehind_stop(wb);
-		return rc;
-	}
-	pg = vb_progress_start(o->full ? "integrity_check of the copy" :
-	    "quick_check of the copy", -1, VB_PROG_SIZE, 0);
-	rc = verify(t, tmp, o->full, check, sizeof(check), s);
+	/* Deferred, the check is vb-compress's, beside its compression. */
+	pg = o->defer ? NULL : vb_progress_start(o->full ?
+	    "integrity_check of the copy" : "quick_check of the copy", -1,
+	    VB_PROG_SIZE, 0);
+	rc = verify(o, t, tmp, check, sizeof(check), s);
 	vb_progress_stop(pg, rc == 0);
 	vb_writebehind_stop(wb);
 	return rc;

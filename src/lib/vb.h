@@ -20,6 +20,7 @@
 #ifndef VB_H
 #define VB_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -318,6 +319,16 @@ enum vb_line	 vb_read_record(struct vb_reader *rd, FILE *fp,
 		    struct vb_record *r);
 /* Frees what the reader holds. */
 void		 vb_reader_free(struct vb_reader *rd);
+/*
+ * The loop of a stage on the pipe (a command-line helper): each record
+ * read on stdin is written to stdout unchanged, in order and flushed,
+ * then given to act (kind VB_LINE_RECORD); a line holding only a path is
+ * given to act (VB_LINE_PATH, r->path); any other line is passed on with
+ * a warning.  Returns the OR of act's returns, and 1 if stdin or stdout
+ * failed (after a warning).
+ */
+int		 vb_stage_loop(int (*act)(struct vb_record *r,
+		    enum vb_line kind, void *arg), void *arg);
 
 /* ---- sha256.c: SHA-256 (nettle) ---- */
 
@@ -330,6 +341,21 @@ void		 vb_sha256_update(struct vb_sha256 *, const void *, size_t);
 void		 vb_sha256_final(struct vb_sha256 *, char hex[VB_SHA256_HEX]);
 /* Hashes fd from its current offset to EOF; returns bytes, or -1 (errno). */
 int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
+
+/* vb_sha256_fd on a second thread, while the caller reads the same file. */
+struct vb_sha256_job {
+	int		 fd;
+	int		 threaded;
+	pthread_t	 th;
+	int		 err;
+	int64_t		 bytes;
+	char		 hex[VB_SHA256_HEX];
+};
+
+/* Starts hashing fd (to its end) on a thread, or at join if none. */
+void		 vb_sha256_start(struct vb_sha256_job *h, int fd);
+/* Waits for it; returns the bytes hashed (h->hex), or -1 with errno. */
+int64_t		 vb_sha256_join(struct vb_sha256_job *h);
 
 /* ---- db.c: SQLite helpers ---- */
 
@@ -762,6 +788,8 @@ struct vb_child {
 	char		 last[512];	/* the last line telling why */
 };
 
+/* The program to run for name: $env if set (tests, a newer one), else name. */
+const char	*vb_program(const char *env, const char *name);
 /*
  * Starts argv (argv[0] looked up on PATH, no shell) with stdin from infd
  * and stdout to outfd (-1: /dev/null), stderr read by vb_child_wait.
