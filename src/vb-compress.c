@@ -20,7 +20,7 @@
 
 #define SYNOPSIS "[-kq] [--progress] [-e recipients] [-l level] " \
 		"[-T threads]\n                   [-z zstd|gzip|xz|none] " \
-		"[file ...]"
+		"[--full-every D | --full] [file ...]"
 
 static int quiet;
 
@@ -41,6 +41,12 @@ help(void)
 	    "  -e, --encrypt-to F   then encrypt it with age to the\n"
 	    "                       recipients in F (default $ENCRYPT_TO):\n"
 	    "                       <stem>.tar.zst.age, no plaintext left\n"
+	    "      --full-every D   incremental: a delta archive of the pages\n"
+	    "                       changed since the last backup, unless\n"
+	    "                       the last full one is older than D (7d;\n"
+	    "                       default $FULL_EVERY, else always full)\n"
+	    "      --full           a full archive now (its page index kept\n"
+	    "                       for the deltas after it)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
@@ -58,6 +64,22 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
+/* With --full-every: "; delta of X: N of M pages", "; full: why". */
+static void
+kind_words(const struct vb_compress_opts *o,
+    const struct vb_compress_result *res, char *buf, size_t len)
+{
+	if (o->full_every == NULL)
+		buf[0] = '\0';
+	else if (res->delta)
+		snprintf(buf, len, "; delta of %s: %lld of %lld pages",
+		    res->parent, (long long)res->pages,
+		    (long long)res->page_count);
+	else
+		snprintf(buf, len, "; full (%s)", res->full_why[0] != '\0' ?
+		    res->full_why : "asked for");
+}
+
 /*
  * Archives one snapshot and writes its compress record.  Returns 0, or 1
  * if it failed.
@@ -67,7 +89,7 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o)
 {
 	struct vb_compress_result res;
-	char msg[1400], lvl[16], enc[64];
+	char msg[1400], lvl[16], enc[64], kind[800];
 	int64_t t0 = vb_monotonic_ms();
 	int rc;
 
@@ -85,10 +107,12 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 			    res.recipients > 1 ? "s" : "");
 		else
 			enc[0] = '\0';
-		snprintf(msg, sizeof(msg), "%s%s; db %lld bytes, "
+		kind_words(o, &res, kind, sizeof(kind));
+		snprintf(msg, sizeof(msg), "%s%s%s; db %lld bytes, "
 		    "archive %.1f%% of it; read back ok%s%s%s%s; snapshot "
 		    "%s%s%s",
-		    vb_compression_name(o->a.ext), lvl, (long long)res.dbbytes,
+		    vb_compression_name(o->a.ext), lvl, kind,
+		    (long long)res.dbbytes,
 		    res.dbbytes > 0 ?
 		    100.0 * (double)res.bytes / (double)res.dbbytes : 0.0,
 		    res.checked != NULL ? "; snapshot's " : "",
@@ -127,8 +151,10 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	return compress_one(r->path, &meta, o);
 }
 
-enum { PRINT_CONFIG = 256, PROGRESS };
+enum { PRINT_CONFIG = 256, PROGRESS, FULL_EVERY, FULL };
 static const struct option longopts[] = {
+	{ "full",	no_argument,		NULL, FULL },
+	{ "full-every",	required_argument,	NULL, FULL_EVERY },
 	{ "compression", required_argument,	NULL, 'z' },
 	{ "encrypt-to",	required_argument,	NULL, 'e' },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -146,7 +172,10 @@ int
 main(int argc, char *argv[])
 {
 	const char *kind = NULL, *level = NULL, *threads = NULL;
+	const char *every = NULL;
 	struct vb_compress_opts o;
+	struct vb_duration d;
+	int full = 0;
 	uint64_t v;
 	int ch, i, maxlevel, progress = 0, ret = 0;
 
@@ -183,6 +212,12 @@ main(int argc, char *argv[])
 		case PROGRESS:
 			progress = 1;
 			break;
+		case FULL_EVERY:
+			every = optarg;
+			break;
+		case FULL:
+			full = 1;
+			break;
 		default:
 			usage(NULL);
 		}
@@ -212,6 +247,16 @@ main(int argc, char *argv[])
 	}
 	if (o.encrypt_to == NULL)
 		o.encrypt_to = vb_config("ENCRYPT_TO");
+	if (full && every != NULL)
+		usage("--full and --full-every: one or the other");
+	if (every == NULL && !full)
+		every = vb_config("FULL_EVERY");
+	memset(&d, 0, sizeof(d));
+	if (every != NULL && vb_parse_duration(every, &d) != 0)
+		usage("--full-every takes a duration: 7d, 2w, 36h");
+	/* --full: a delta never, the index for the next ones still. */
+	if (every != NULL || full)
+		o.full_every = &d;
 	if (o.encrypt_to != NULL && o.keep)
 		usage("-k would keep the unencrypted snapshot: not with "
 		    "ENCRYPT_TO");

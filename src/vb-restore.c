@@ -232,7 +232,7 @@ list(const char *dir, const char *remote, const char *identity, int check,
 				vb_path_join(path, sizeof(path), dir,
 				    bk[i].files[j].name);
 			ok = !check || vb_verify_backup(path, NULL, identity,
-			    dir, bk[i].files[j].name, full, &c, why,
+			    NULL, dir, bk[i].files[j].name, full, &c, why,
 			    sizeof(why)) == 0;
 			if (check && ok)
 				vb_tmp_abort(&c.t);

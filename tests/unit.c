@@ -485,7 +485,7 @@ config_errors_name_the_line(void **state)
 		{ "OFFSITE=-r:b\n", "may not start" },
 		{ "OFFSITE_BWLIMIT=fast\n", "bandwidth" },
 		{ "ENCRYPT_TO=recipients.txt\n", "absolute" },
-		{ "FULL_EVERY=7d\n", "not supported" },
+		{ "FULL_EVERY=weekly\n", "duration like 7d" },
 	};
 	size_t i;
 

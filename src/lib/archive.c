@@ -165,6 +165,60 @@ data(struct archive *a, const void *buf, size_t len, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * Starts an archive on fd: pax, the filter and its options.  Returns it,
+ * or NULL with why (why may hold a notice on success).
+ */
+static struct archive *
+wopen(int fd, const struct vb_archive_opts *o, char *why, size_t wlen)
+{
+	struct archive *a;
+
+	if (wlen > 0)
+		why[0] = '\0';
+	if ((a = archive_write_new()) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return NULL;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+		laerr(a, why, wlen);
+		goto fail;
+	}
+	if (set_filter(a, o, why, wlen) != 0)
+		goto fail;
+	if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		laerr(a, why, wlen);
+		goto fail;
+	}
+	return a;
+fail:
+	archive_write_free(a);
+	return NULL;
+}
+
+/* Writes one whole small entry; returns 0, or -1 (why). */
+static int
+small_entry(struct archive *a, const char *name, const void *buf,
+    size_t len, time_t mtime, char *why, size_t wlen)
+{
+	if (header(a, name, (int64_t)len, mtime, why, wlen) != 0)
+		return -1;
+	return len == 0 ? 0 : data(a, buf, len, why, wlen);
+}
+
+/* Ends the archive and frees it; returns 0, or -1 (why) if it failed. */
+static int
+wclose(struct archive *a, int ok, char *why, size_t wlen)
+{
+	if (ok && archive_write_close(a) != ARCHIVE_OK) {
+		laerr(a, why, wlen);
+		ok = 0;
+	}
+	archive_write_free(a);
+	return ok ? 0 : -1;
+}
+
 int
 vb_archive_write(int fd, const struct vb_archive_opts *o,
     const char *manifest, const char *dbname, int dbfd, int64_t dbbytes,
@@ -174,28 +228,16 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 	unsigned char *buf = NULL;
 	int64_t done = 0;
 	ssize_t n;
-	int rc = -1;
+	int ok = 0;
 
-	if (wlen > 0)
-		why[0] = '\0';
-	if ((a = archive_write_new()) == NULL ||
-	    (buf = malloc(BUFSZ)) == NULL) {
+	if ((a = wopen(fd, o, why, wlen)) == NULL)
+		return -1;
+	if ((buf = malloc(BUFSZ)) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		goto cleanup;
 	}
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
-		laerr(a, why, wlen);
-		goto cleanup;
-	}
-	if (set_filter(a, o, why, wlen) != 0)
-		goto cleanup;
-	if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		laerr(a, why, wlen);
-		goto cleanup;
-	}
-	if (header(a, "MANIFEST", (int64_t)strlen(manifest), o->mtime, why,
-	    wlen) != 0 || data(a, manifest, strlen(manifest), why, wlen) != 0 ||
+	if (small_entry(a, "MANIFEST", manifest, strlen(manifest), o->mtime,
+	    why, wlen) != 0 ||
 	    header(a, dbname, dbbytes, o->mtime, why, wlen) != 0)
 		goto cleanup;
 	while (done < dbbytes) {
@@ -218,16 +260,62 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 		snprintf(why, wlen, "reading %s: file grew while read", dbname);
 		goto cleanup;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		laerr(a, why, wlen);
+	ok = 1;
+cleanup:
+	free(buf);
+	return wclose(a, ok, why, wlen);
+}
+
+int
+vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
+    const char *manifest, const char *stem, const struct vb_pages *idx,
+    const int64_t *changed, int64_t nchanged, int dbfd, char *why,
+    size_t wlen)
+{
+	struct archive *a;
+	unsigned char *rec = NULL;
+	size_t ps = (size_t)idx->page_size;
+	char name[128];
+	int64_t i;
+	ssize_t n;
+	int ok = 0;
+
+	if ((a = wopen(fd, o, why, wlen)) == NULL)
+		return -1;
+	if ((rec = malloc(4 + ps)) == NULL) {
+		snprintf(why, wlen, "out of memory");
 		goto cleanup;
 	}
-	rc = 0;
+	snprintf(name, sizeof(name), "%s%s", stem, VB_DELTA_INDEX);
+	if (small_entry(a, "MANIFEST", manifest, strlen(manifest), o->mtime,
+	    why, wlen) != 0 || small_entry(a, name, idx->h,
+	    (size_t)(idx->count * VB_PAGE_HASH), o->mtime, why, wlen) != 0)
+		goto cleanup;
+	snprintf(name, sizeof(name), "%s%s", stem, VB_DELTA_PAGES);
+	if (header(a, name, nchanged * (int64_t)(4 + ps), o->mtime, why,
+	    wlen) != 0)
+		goto cleanup;
+	/* Each page as its number (from 1, big-endian), then its bytes. */
+	for (i = 0; i < nchanged; i++) {
+		uint32_t pgno = (uint32_t)(changed[i] + 1);
+
+		rec[0] = (unsigned char)(pgno >> 24);
+		rec[1] = (unsigned char)(pgno >> 16);
+		rec[2] = (unsigned char)(pgno >> 8);
+		rec[3] = (unsigned char)pgno;
+		n = pread(dbfd, rec + 4, ps, (off_t)changed[i] * (off_t)ps);
+		if (n != (ssize_t)ps) {
+			snprintf(why, wlen, "reading page %u: %s", pgno,
+			    n < 0 ? strerror(errno) : "file shrank while read");
+			goto cleanup;
+		}
+		if (data(a, rec, 4 + ps, why, wlen) != 0)
+			goto cleanup;
+	}
+	ok = 1;
 cleanup:
-	if (a != NULL)
-		archive_write_free(a);
-	free(buf);
-	return rc;
+	free(rec);
+	return wclose(a, ok, why, wlen);
 }
 
 /* The read side: raw bytes come through here, so they can be hashed. */
@@ -394,7 +482,7 @@ check_db_entry(struct archive *a, const char *stem,
  */
 static int
 copy_db_data(struct archive *a, const char *name, const struct vb_manifest *m,
-    int outfd, char *why, size_t wlen)
+    int outfd, struct vb_pages *pages, char *why, size_t wlen)
 {
 	struct vb_sha256 *h;
 	char hex[VB_SHA256_HEX];
@@ -421,6 +509,10 @@ copy_db_data(struct archive *a, const char *name, const struct vb_manifest *m,
 			break;
 		}
 		vb_sha256_update(h, blk, len);
+		if (pages != NULL && vb_pages_feed(pages, blk, len) != 0) {
+			snprintf(why, wlen, "out of memory");
+			break;
+		}
 		if (outfd != -1 && vb_write_all(outfd, blk, len) != 0) {
 			snprintf(why, wlen, "writing the database: %s",
 			    strerror(errno));
@@ -478,10 +570,221 @@ expect_end(struct archive *a, struct reader *r, char *why, size_t wlen)
 	return 0;
 }
 
+/* Reads exactly len bytes of the current entry's data into buf. */
+static int
+read_exact(struct archive *a, void *buf, size_t len, char *why, size_t wlen)
+{
+	size_t got = 0;
+	la_ssize_t n;
+
+	while (got < len) {
+		if ((n = archive_read_data(a, (char *)buf + got, len - got)) <=
+		    0) {
+			if (n < 0)
+				laerr(a, why, wlen);
+			else
+				snprintf(why, wlen, "entry data ends early");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The next entry: a regular <stem><suffix> of exactly size bytes.
+ * Returns 0, or -1 with why.
+ */
+static int
+delta_entry(struct archive *a, const char *stem, const char *suffix,
+    int64_t size, char *why, size_t wlen)
+{
+	struct archive_entry *e;
+	const char *name;
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s%s", stem, suffix);
+	if (next_entry(a, &e, "the delta archive ends early", why, wlen) != 0)
+		return -1;
+	name = archive_entry_pathname(e);
+	if (name == NULL || strcmp(name, want) != 0) {
+		snprintf(why, wlen, "entry \"%.100s\" is not %s",
+		    name != NULL ? name : "", want);
+		return -1;
+	}
+	if (plain_file(e, why, wlen) != 0)
+		return -1;
+	if (archive_entry_size(e) != size) {
+		snprintf(why, wlen, "%s is %lld bytes, the manifest makes it "
+		    "%lld", want, (long long)archive_entry_size(e),
+		    (long long)size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A delta's index (the hash of every page of its database, as many as
+ * page-count, hashing to index-sha256) into idx.
+ */
+static int
+delta_index(struct archive *a, const char *stem, const struct vb_manifest *m,
+    struct vb_pages *idx, char *why, size_t wlen)
+{
+	char hex[VB_SHA256_HEX];
+	int64_t bytes;
+
+	/* Bounded by page-count; 2^28 pages is a 1 TiB database at 4 KiB. */
+	if (m->page_count > ((int64_t)1 << 28)) {
+		snprintf(why, wlen, "a delta of %lld pages is more than vb "
+		    "reads", (long long)m->page_count);
+		return -1;
+	}
+	bytes = m->page_count * VB_PAGE_HASH;
+	vb_pages_init(idx, m->page_size);
+	if (delta_entry(a, stem, VB_DELTA_INDEX, bytes, why, wlen) != 0)
+		return -1;
+	if (vb_pages_alloc(idx, m->page_count) != 0) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	if (read_exact(a, idx->h, (size_t)bytes, why, wlen) != 0)
+		return -1;
+	idx->count = m->page_count;
+	vb_pages_sha(idx, hex);
+	if (strcmp(hex, m->index_sha256) != 0) {
+		snprintf(why, wlen, "%s%s: SHA-256 %s does not match the "
+		    "manifest's %s", stem, VB_DELTA_INDEX, hex,
+		    m->index_sha256);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A delta's pages: each one's number (from 1, increasing, within the
+ * database) and bytes hashing to the index's entry for it; written into
+ * outfd at its place unless outfd is -1, which is then cut to the
+ * database's size.
+ */
+static int
+delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
+    const struct vb_pages *idx, int outfd, char *why, size_t wlen)
+{
+	size_t ps = (size_t)m->page_size;
+	unsigned char *rec, hash[VB_PAGE_HASH];
+	int64_t i, last = 0, pgno;
+	int rc = -1;
+
+	if (delta_entry(a, stem, VB_DELTA_PAGES, m->pages * (int64_t)(4 + ps),
+	    why, wlen) != 0)
+		return -1;
+	if ((rec = malloc(4 + ps)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < m->pages; i++) {
+		if (read_exact(a, rec, 4 + ps, why, wlen) != 0)
+			goto out;
+		pgno = (int64_t)rec[0] << 24 | (int64_t)rec[1] << 16 |
+		    (int64_t)rec[2] << 8 | rec[3];
+		if (pgno <= last || pgno > m->page_count) {
+			snprintf(why, wlen, "%s%s: page %lld out of order or "
+			    "past the database's %lld pages", stem,
+			    VB_DELTA_PAGES, (long long)pgno,
+			    (long long)m->page_count);
+			goto out;
+		}
+		last = pgno;
+		vb_page_hash(rec + 4, ps, hash);
+		if (memcmp(hash, idx->h + (pgno - 1) * VB_PAGE_HASH,
+		    VB_PAGE_HASH) != 0) {
+			snprintf(why, wlen, "%s%s: page %lld does not match "
+			    "its index", stem, VB_DELTA_PAGES,
+			    (long long)pgno);
+			goto out;
+		}
+		if (outfd != -1 && pwrite(outfd, rec + 4, ps, (off_t)(pgno -
+		    1) * (off_t)ps) != (ssize_t)ps) {
+			snprintf(why, wlen, "writing the database: %s",
+			    strerror(errno));
+			goto out;
+		}
+	}
+	/* A database that shrank ends where its page count says. */
+	if (outfd != -1 && ftruncate(outfd, (off_t)m->db_bytes) != 0) {
+		snprintf(why, wlen, "writing the database: %s",
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(rec);
+	return rc;
+}
+
+/* The entries after the manifest, full or delta. */
+static int
+verify_body(struct archive *a, const char *stem, struct vb_manifest *m,
+    int outfd, struct vb_pages *pages, struct vb_archive_info *info,
+    char *why, size_t wlen)
+{
+	struct vb_pages own;
+	int rc;
+
+	if (!m->delta) {
+		if (pages != NULL)
+			vb_pages_init(pages, m->page_size > 0 ? m->page_size :
+			    4096);
+		return check_db_entry(a, stem, m, info, why, wlen) != 0 ||
+		    copy_db_data(a, info->dbname, m, outfd, pages, why,
+		    wlen) != 0 ? -1 : 0;
+	}
+	if (stem == NULL) {
+		snprintf(why, wlen, "a delta archive read without its name");
+		return -1;
+	}
+	snprintf(info->dbname, sizeof(info->dbname), "%s%s", stem,
+	    VB_DELTA_PAGES);
+	if (pages == NULL)
+		pages = &own;
+	rc = delta_index(a, stem, m, pages, why, wlen) != 0 ||
+	    delta_pages(a, stem, m, pages, outfd, why, wlen) != 0 ? -1 : 0;
+	if (pages == &own || rc != 0)
+		vb_pages_free(pages);
+	return rc;
+}
+
+/* A reader of vb's archives on r: tar through zstd, gzip, xz or none. */
+static struct archive *
+ropen(struct reader *r, char *why, size_t wlen)
+{
+	struct archive *a;
+
+	if ((a = archive_read_new()) == NULL ||
+	    (r->buf = malloc(BUFSZ)) == NULL ||
+	    (r->h = vb_sha256_new()) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		if (a != NULL)
+			archive_read_free(a);
+		return NULL;
+	}
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_xz(a);
+	if (archive_read_open(a, r, NULL, reader_read, NULL) != ARCHIVE_OK) {
+		laerr(a, why, wlen);
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 int
 vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
-    struct vb_manifest *m, struct vb_archive_info *info, char *why,
-    size_t wlen)
+    struct vb_pages *pages, struct vb_manifest *m,
+    struct vb_archive_info *info, char *why, size_t wlen)
 {
 	struct archive *a;
 	struct reader r;
@@ -491,31 +794,39 @@ vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
 	memset(info, 0, sizeof(*info));
 	r.fd = fd;
 	r.done = done;
-	if ((a = archive_read_new()) == NULL ||
-	    (r.buf = malloc(BUFSZ)) == NULL ||
-	    (r.h = vb_sha256_new()) == NULL) {
-		snprintf(why, wlen, "out of memory");
-		goto cleanup;
-	}
-	/* Only what vb writes: tar, through zstd, gzip, xz or nothing. */
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_xz(a);
-	if (archive_read_open(a, &r, NULL, reader_read, NULL) != ARCHIVE_OK)
-		laerr(a, why, wlen);
-	else if (read_manifest(a, m, why, wlen) == 0 &&
-	    check_db_entry(a, stem, m, info, why, wlen) == 0 &&
-	    copy_db_data(a, info->dbname, m, outfd, why, wlen) == 0 &&
+	if ((a = ropen(&r, why, wlen)) != NULL &&
+	    read_manifest(a, m, why, wlen) == 0 &&
+	    verify_body(a, stem, m, outfd, pages, info, why, wlen) == 0 &&
 	    expect_end(a, &r, why, wlen) == 0) {
 		info->bytes = r.bytes;
 		rc = 0;
 	}
-cleanup:
 	if (r.h != NULL)
 		vb_sha256_final(r.h, info->sha256);
 	if (a != NULL)
 		archive_read_free(a);
+	free(r.buf);
+	return rc;
+}
+
+int
+vb_archive_manifest(int fd, struct vb_manifest *m, char *why, size_t wlen)
+{
+	struct archive *a;
+	struct reader r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = fd;
+	if ((a = ropen(&r, why, wlen)) != NULL) {
+		rc = read_manifest(a, m, why, wlen);
+		archive_read_free(a);
+	}
+	if (r.h != NULL) {
+		char hex[VB_SHA256_HEX];
+
+		vb_sha256_final(r.h, hex);
+	}
 	free(r.buf);
 	return rc;
 }

@@ -61,8 +61,8 @@ vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
 static int
 fill_manifest(const char *path, int dbfd, const struct stat *st,
     const struct vb_name *nm, const struct vb_snapmeta *meta,
-    struct vb_manifest *m, int *later, enum vb_check *how, char *why,
-    size_t wlen)
+    struct vb_manifest *m, const int *later, const enum vb_check *how,
+    char *why, size_t wlen)
 {
 	struct vb_dbinfo info;
 
@@ -83,11 +83,6 @@ fill_manifest(const char *path, int dbfd, const struct stat *st,
 	    meta != NULL && meta->journal != NULL ? meta->journal :
 	    info.journal_mode);
 	m->db_bytes = st->st_size;
-	*later = meta == NULL || meta->integrity == NULL ||
-	    strcmp(meta->integrity, "deferred") == 0;
-	*how = meta != NULL && meta->check != NULL &&
-	    strcmp(meta->check, "integrity_check") == 0 ? VB_CHECK_FULL :
-	    VB_CHECK_QUICK;
 	snprintf(m->integrity, sizeof(m->integrity), "%s", *later ? "ok" :
 	    meta->integrity);
 	snprintf(m->integrity_check, sizeof(m->integrity_check), "%s",
@@ -116,6 +111,7 @@ struct readback {
 	int			 fd;
 	int			 done;	/* set once the writer is finished */
 	const char		*stem;
+	struct vb_pages		*pages;	/* index what it reads, if set */
 	int			 rc;
 	struct vb_manifest	 m;
 	struct vb_archive_info	 info;
@@ -127,8 +123,8 @@ readback_main(void *arg)
 {
 	struct readback *rb = arg;
 
-	rb->rc = vb_archive_verify(rb->fd, &rb->done, rb->stem, -1, &rb->m,
-	    &rb->info, rb->why, sizeof(rb->why));
+	rb->rc = vb_archive_verify(rb->fd, &rb->done, rb->stem, -1,
+	    rb->pages, &rb->m, &rb->info, rb->why, sizeof(rb->why));
 	return NULL;
 }
 
@@ -165,6 +161,12 @@ struct job {
 	int			 later;		/* the check is ours to run */
 	enum vb_check		 how;		/* which one */
 	int			 bad;		/* and it failed */
+	struct check		 ck;		/* it, on a thread */
+	pthread_t		 cth;
+	int			 cstate;	/* 0 not run, 1 thread, 2 done */
+	struct vb_dbinfo	 info;		/* the snapshot's header */
+	struct vb_delta_plan	 plan;		/* with full_every */
+	struct vb_pages		 pages;		/* a full's index, read back */
 	char			 found[700];	/* as_found: what it found */
 	struct vb_tmp		 t;		/* the archive */
 	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
@@ -216,6 +218,112 @@ as_found(struct job *j)
 		    result);
 }
 
+/* Which check the snapshot is owed here, if any (*later). */
+static void
+plan_check(struct job *j, const struct vb_snapmeta *meta)
+{
+	j->later = meta == NULL || meta->integrity == NULL ||
+	    strcmp(meta->integrity, "deferred") == 0;
+	j->how = meta != NULL && meta->check != NULL &&
+	    strcmp(meta->check, "integrity_check") == 0 ? VB_CHECK_FULL :
+	    VB_CHECK_QUICK;
+}
+
+/* Starts the snapshot's check on the core compression leaves. */
+static void
+start_check(struct job *j)
+{
+	j->ck.path = j->path;
+	j->ck.how = j->how;
+	if (pthread_create(&j->cth, NULL, check_main, &j->ck) == 0)
+		j->cstate = 1;
+}
+
+/* Waits for the check (or runs it now); returns 0 if it passed. */
+static int
+end_check(struct job *j, struct vb_compress_result *res)
+{
+	if (j->cstate == 1)
+		pthread_join(j->cth, NULL);
+	else if (j->cstate == 0)
+		check_main(&j->ck);
+	j->cstate = 2;
+	if (j->ck.rc == 0) {
+		res->checked = vb_check_name(j->how);
+		return 0;
+	}
+	j->bad = j->ck.rc > 0;
+	snprintf(res->msg, sizeof(res->msg), "%s: %s %s: %s", j->path,
+	    j->ck.rc > 0 ? "failed" : "could not run", vb_check_name(j->how),
+	    j->ck.result);
+	return -1;
+}
+
+/*
+ * With full_every: a full archive or a delta (j->plan), decided before
+ * the manifest is written.  Returns 0, or -1 (res->msg) if the snapshot
+ * itself is wrong.
+ */
+static int
+plan_kind(struct job *j, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, struct vb_compress_result *res)
+{
+	char why[700];
+
+	if (vb_db_header(j->path, &j->info, res->msg, sizeof(res->msg)) != 0)
+		return -1;
+	if (vb_delta_plan(j->dir, &j->nm, j->dbfd, &j->info, o->full_every,
+	    meta != NULL && meta->bytes == j->st.st_size ? meta->sha256 :
+	    NULL, &j->plan, why, sizeof(why)) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->path, why);
+		return -1;
+	}
+	if (!j->plan.delta)
+		snprintf(res->full_why, sizeof(res->full_why), "%s",
+		    j->plan.why);
+	return 0;
+}
+
+/* A delta's own lines in the manifest. */
+static void
+delta_manifest(struct job *j, struct vb_compress_result *res)
+{
+	struct vb_delta_plan *p = &j->plan;
+
+	j->m.delta = 1;
+	memcpy(j->m.parent, p->parent.stem, sizeof(j->m.parent));
+	memcpy(j->m.parent_db_sha256, p->parent.db_sha256,
+	    sizeof(j->m.parent_db_sha256));
+	memcpy(j->m.db_sha256, p->sha256, sizeof(j->m.db_sha256));
+	j->m.page_count = p->own.count;
+	j->m.pages = p->nchanged;
+	vb_pages_sha(&p->own, j->m.index_sha256);
+	res->delta = 1;
+	memcpy(res->parent, p->parent.stem, sizeof(res->parent));
+	res->pages = p->nchanged;
+	res->page_count = p->own.count;
+}
+
+/* Whether the backup already has an archive, full or delta. */
+static int
+archived(const struct job *j, const struct vb_compress_opts *o, char *path,
+    size_t plen)
+{
+	struct vb_name nm = j->nm;
+
+	nm.ext = o->a.ext;
+	nm.encrypted = o->encrypt_to != NULL;
+	for (nm.delta = 0; nm.delta <= 1; nm.delta++) {
+		char name[128];
+
+		if (vb_name_format(&nm, name, sizeof(name)) == 0 &&
+		    vb_path_join(path, plen, j->dir, name) == 0 &&
+		    access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The manifest, and a temporary for the archive beside the snapshot
  * (whose final name must not exist yet).  Returns 0, or -1 (res->msg).
@@ -224,25 +332,43 @@ static int
 prepare(struct job *j, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)
 {
+	struct vb_snapmeta known;
+	struct vb_name nm = j->nm;
+
+	/* The snapshot hashed for the plan need not be hashed again. */
+	if (j->plan.sha256[0] != '\0') {
+		known = meta != NULL ? *meta : (struct vb_snapmeta){ 0 };
+		known.sha256 = j->plan.sha256;
+		known.bytes = j->st.st_size;
+		meta = &known;
+	}
 	if (fill_manifest(j->path, j->dbfd, &j->st, &j->nm, meta, &j->m,
 	    &j->later, &j->how, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	if (o->as_found && j->later)
 		as_found(j);
+	if (j->plan.delta)
+		delta_manifest(j, res);
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: cannot write a "
 		    "manifest for it", j->path);
 		return -1;
 	}
-	snprintf(j->final, sizeof(j->final), "%s%s", j->nm.stem,
-	    vb_ext_str(o->a.ext));
+	nm.ext = o->a.ext;
+	nm.delta = j->plan.delta;
+	vb_name_format(&nm, j->final, sizeof(j->final));
 	/* The name it will have: encrypted, the same plus .age. */
 	snprintf(j->efinal, sizeof(j->efinal), "%s%s", j->final,
 	    o->encrypt_to != NULL ? VB_AGE_SUFFIX : "");
-	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->efinal) !=
-	    0 || access(res->path, F_OK) == 0) {
+	if (archived(j, o, res->path, sizeof(res->path))) {
 		snprintf(res->msg, sizeof(res->msg), "%s: already exists",
 		    res->path);
+		return -1;
+	}
+	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->efinal) !=
+	    0) {
+		snprintf(res->msg, sizeof(res->msg), "%s: name too long",
+		    j->dir);
 		return -1;
 	}
 	if (vb_dir_check(j->dir, res->msg, sizeof(res->msg)) != 0)
@@ -255,12 +381,25 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	return vb_tmp_open(&j->t, j->dir, j->final, res->msg, sizeof(res->msg));
 }
 
+/* What the read-back found against what was written; 0 if the same. */
+static int
+same_archive(const struct job *j, const struct readback *rb)
+{
+	if (rb->rc != 0 || strcmp(rb->m.db_sha256, j->m.db_sha256) != 0 ||
+	    rb->m.delta != j->m.delta)
+		return -1;
+	return !j->m.delta || (rb->m.pages == j->m.pages &&
+	    strcmp(rb->m.index_sha256, j->m.index_sha256) == 0) ? 0 : -1;
+}
+
 /*
  * Writes the archive into the temporary while a second thread reads it
  * back as it grows: on two cores the check costs almost no time.  The
  * read-back decides everything: the database inside must hash to the
- * manifest's db-sha256, which is the SHA-256 vb-snapshot recorded.
- * Returns 0 with the archive's size and hash in res, or -1 (res->msg).
+ * manifest's db-sha256, which is the SHA-256 vb-snapshot recorded (a
+ * delta's pages each to their index entry, the index to the
+ * manifest's).  Returns 0 with the archive's size and hash in res, or -1
+ * (res->msg).
  */
 static int
 write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
@@ -270,13 +409,15 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	struct vb_writebehind *wb;
 	struct vb_progress *pg;
 	struct readback rb;
-	struct check ck;
 	char what[300], now[VB_SHA256_HEX], why[900];
-	pthread_t th, cth;
-	int rc, threaded, cthreaded = 0;
+	pthread_t th;
+	int rc, threaded;
 
 	memset(&rb, 0, sizeof(rb));
 	rb.stem = j->nm.stem;
+	/* A full made with full_every: its index from what is read back. */
+	if (o->full_every != NULL && j->plan.own.count == 0)
+		rb.pages = &j->pages;
 	if ((rb.fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
 	    -1) {
 		snprintf(res->msg, sizeof(res->msg), "read-back: %s",
@@ -284,18 +425,17 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		return -1;
 	}
 	threaded = pthread_create(&th, NULL, readback_main, &rb) == 0;
-	/* The snapshot's check on the core compression leaves. */
-	memset(&ck, 0, sizeof(ck));
-	ck.path = j->path;
-	ck.how = j->how;
-	if (j->later)
-		cthreaded = pthread_create(&cth, NULL, check_main, &ck) == 0;
 	ao.mtime = j->nm.when.tv_sec;
 	wb = vb_writebehind_start(j->t.fd, -1);
 	snprintf(what, sizeof(what), "compressing %s", j->base);
 	pg = vb_progress_start(what, j->dbfd, VB_PROG_POS, j->st.st_size);
-	rc = vb_archive_write(j->t.fd, &ao, j->text, j->base, j->dbfd,
-	    j->st.st_size, why, sizeof(why));
+	if (j->plan.delta)
+		rc = vb_archive_write_delta(j->t.fd, &ao, j->text, j->nm.stem,
+		    &j->plan.own, j->plan.changed, j->plan.nchanged, j->dbfd,
+		    why, sizeof(why));
+	else
+		rc = vb_archive_write(j->t.fd, &ao, j->text, j->base, j->dbfd,
+		    j->st.st_size, why, sizeof(why));
 	vb_writebehind_stop(wb);
 	__atomic_store_n(&rb.done, 1, __ATOMIC_RELEASE);
 	if (threaded)
@@ -303,21 +443,9 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	else
 		readback_main(&rb);
 	close(rb.fd);
-	if (cthreaded)
-		pthread_join(cth, NULL);
-	else if (j->later)
-		check_main(&ck);
 	vb_progress_stop(pg, rc == 0 && rb.rc == 0);
-	if (j->later && ck.rc == 0)
-		res->checked = vb_check_name(j->how);
-	if (j->later && ck.rc != 0) {
-		j->bad = ck.rc > 0;
-		snprintf(res->msg, sizeof(res->msg), "%s: %s %s: %s", j->path,
-		    ck.rc > 0 ? "failed" : "could not run",
-		    vb_check_name(j->how),
-		    ck.result);
+	if (j->later && end_check(j, res) != 0)
 		return -1;
-	}
 	if (rc != 0) {
 		snprintf(res->msg, sizeof(res->msg), "writing %s/%s: %s",
 		    j->dir, j->final, why);
@@ -327,7 +455,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
 		    "", why);
-	if (rb.rc == 0 && strcmp(rb.m.db_sha256, j->m.db_sha256) == 0) {
+	if (same_archive(j, &rb) == 0) {
 		res->bytes = rb.info.bytes;
 		memcpy(res->sha256, rb.info.sha256, sizeof(res->sha256));
 		return 0;
@@ -344,6 +472,31 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		    "failed: %s", j->final, rb.rc != 0 ? rb.why :
 		    "manifest changed");
 	return -1;
+}
+
+/*
+ * With full_every, the archive's page index beside it, for the next
+ * night's delta.  A failure is a note: the next night writes a full.
+ */
+static void
+keep_index(struct job *j, struct vb_compress_result *res)
+{
+	struct vb_index x;
+	char why[600];
+
+	memset(&x, 0, sizeof(x));
+	memcpy(x.stem, j->nm.stem, sizeof(x.stem));
+	if (j->plan.delta)
+		memcpy(x.parent, j->plan.parent.stem, sizeof(x.parent));
+	memcpy(x.db_sha256, j->m.db_sha256, sizeof(x.db_sha256));
+	snprintf(x.archive, sizeof(x.archive), "%s", j->efinal);
+	x.archive_bytes = res->bytes;
+	x.p = j->plan.own.count > 0 ? j->plan.own : j->pages;
+	if (vb_index_write(j->dir, &x, why, sizeof(why)) != 0)
+		snprintf(res->note + strlen(res->note),
+		    sizeof(res->note) - strlen(res->note), "%scannot keep "
+		    "the page index (%s): the next backup will be a full one",
+		    res->note[0] != '\0' ? "; " : "", why);
 }
 
 /*
@@ -427,7 +580,17 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	j->dbfd = -1;
 	j->t.dirfd = -1;
 	j->e.dirfd = -1;
-	if (open_snapshot(j, res) != 0 || prepare(j, meta, o, res) != 0 ||
+	j->cstate = 2;
+	if (open_snapshot(j, res) != 0)
+		goto out;
+	plan_check(j, meta);
+	/* The check runs beside the planning's hashing and the writing. */
+	if (j->later && !o->as_found) {
+		j->cstate = 0;
+		start_check(j);
+	}
+	if ((o->full_every != NULL && plan_kind(j, meta, o, res) != 0) ||
+	    prepare(j, meta, o, res) != 0 ||
 	    write_and_read_back(j, meta, o, res) != 0 ||
 	    (o->encrypt_to != NULL && encrypt(j, o, res) != 0))
 		goto out;
@@ -438,6 +601,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		goto out;
 	}
 	res->dbbytes = j->st.st_size;
+	if (o->full_every != NULL)
+		keep_index(j, res);
 	rc = 0;
 	if (!o->keep) {
 		if (unlink(path) != 0) {
@@ -451,11 +616,21 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		}
 	}
 out:
+	/* A check still running reads the snapshot: wait for it. */
+	if (j->cstate != 2) {
+		char keep[sizeof(res->msg)];
+
+		memcpy(keep, res->msg, sizeof(keep));
+		if (end_check(j, res) == 0 || rc == 0)
+			memcpy(res->msg, keep, sizeof(keep));
+	}
 	if (rc < 0 && j->bad)
 		set_aside(j->path, o->encrypt_to != NULL, res->msg,
 		    sizeof(res->msg));
 	vb_tmp_abort(&j->t);	/* encrypted: the plaintext goes here */
 	vb_tmp_abort(&j->e);
+	vb_delta_plan_free(&j->plan);
+	vb_pages_free(&j->pages);
 	if (j->dbfd != -1)
 		close(j->dbfd);
 	if (rc < 0)

@@ -27,8 +27,7 @@ enum type {
 	T_COMPRESSION,	/* zstd, gzip, xz, none */
 	T_COMMAND,	/* a command line for sh, run later by vb-backup */
 	T_REMOTE,	/* an rclone path: remote:path, or an absolute path */
-	T_BWLIMIT,	/* rclone's --bwlimit: 10M, or a timetable */
-	T_LATER		/* in the contract, not in this version */
+	T_BWLIMIT	/* rclone's --bwlimit: 10M, or a timetable */
 };
 
 static const struct key {
@@ -45,7 +44,7 @@ static const struct key {
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
 	{ "ENCRYPT_TO",		T_PATH,		NULL },
-	{ "FULL_EVERY",		T_LATER,	NULL },
+	{ "FULL_EVERY",		T_DURATION,	NULL },
 	{ "OFFSITE",		T_REMOTE,	NULL },
 	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
 	{ "OFFSITE_RETRIES",	T_COUNT,	"3" },
@@ -227,12 +226,6 @@ check_value(const struct key *k, const char *v, const char *where,
 		    "for rclone's --bwlimit (10M, or a timetable like "
 		    "\"08:00,512k 19:00,off\"), not \"%s\"", where, k->name,
 		    v);
-		return -1;
-	case T_LATER:
-		snprintf(err_slot(), ERRLEN,
-		    "%s: %s is not supported by vb %s yet; remove it (vb will "
-		    "not pretend to do what it cannot)", where, k->name,
-		    VB_VERSION);
 		return -1;
 	default:
 		return check_number(k, v, where);
@@ -477,8 +470,6 @@ vb_config_print(FILE *fp)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].type == T_LATER)
-			continue;
 		v = vb_config(keys[i].name);
 		fprintf(fp, "%s=%s\n", keys[i].name, v != NULL ? v : "");
 	}

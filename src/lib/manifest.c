@@ -18,7 +18,7 @@
 int
 vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 {
-	int n;
+	int n, d;
 
 	if (vb_has_ctl(m->source) || vb_has_ctl(m->host) ||
 	    vb_has_ctl(m->integrity))
@@ -36,14 +36,24 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 	    "db-bytes: %lld\n"
 	    "db-sha256: %s\n"
 	    "integrity: %s\n"
-	    "integrity-check: %s\n",
+	    "integrity-check: %s\n"
+	    "kind: %s\n",
 	    VB_MANIFEST_FORMAT, VB_VERSION, m->source, m->host, m->created,
 	    m->sqlite_version, (long long)m->page_size,
 	    (long long)m->page_count, m->journal_mode,
 	    (long long)m->db_bytes, m->db_sha256, m->integrity,
-	    m->integrity_check);
+	    m->integrity_check, m->delta ? "delta" : "full");
 	if (n < 0 || (size_t)n >= len)
 		return -1;
+	if (m->delta) {
+		d = snprintf(buf + n, len - (size_t)n, "parent: %s\n"
+		    "parent-db-sha256: %s\npages: %lld\nindex-sha256: %s\n",
+		    m->parent, m->parent_db_sha256, (long long)m->pages,
+		    m->index_sha256);
+		if (d < 0 || (size_t)d >= len - (size_t)n)
+			return -1;
+		n += d;
+	}
 	return n;
 }
 
@@ -71,7 +81,33 @@ take_num(int64_t *dst, const char *v)
 /* The keys this version reads, in the order set_field numbers them. */
 static const char *known[] = { "format", "vb-version", "source", "host",
     "created", "sqlite-version", "page-size", "page-count", "journal-mode",
-    "db-bytes", "db-sha256", "integrity", "integrity-check" };
+    "db-bytes", "db-sha256", "integrity", "integrity-check", "kind",
+    "parent", "parent-db-sha256", "pages", "index-sha256" };
+
+/* Copies v into a hex SHA-256 field; 0, or -1 if it is not one. */
+static int
+take_sha(char dst[VB_SHA256_HEX], const char *v)
+{
+	return strlen(v) != VB_SHA256_HEX - 1 ||
+	    strspn(v, "0123456789abcdef") != VB_SHA256_HEX - 1 ||
+	    take(dst, VB_SHA256_HEX, v);
+}
+
+/* A parent is a backup's stem: backup-<UTC time>, nothing else. */
+static int
+take_parent(struct vb_manifest *m, const char *v)
+{
+	struct vb_name nm;
+	char name[80];
+
+	if (strlen(v) >= sizeof(m->parent))
+		return -1;
+	snprintf(name, sizeof(name), "%s.db", v);
+	if (vb_name_parse(name, &nm) != 0 || nm.kind != VB_KIND_BACKUP ||
+	    strcmp(nm.stem, v) != 0)
+		return -1;
+	return take(m->parent, sizeof(m->parent), v);
+}
 
 /* Sets known key i to v in m (format into *format); 0, or not if bad. */
 static int
@@ -88,14 +124,46 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 	case 7: return take_num(&m->page_count, v);
 	case 8: return take(m->journal_mode, sizeof(m->journal_mode), v);
 	case 9: return take_num(&m->db_bytes, v);
-	case 10:
-		return strlen(v) != VB_SHA256_HEX - 1 ||
-		    strspn(v, "0123456789abcdef") != VB_SHA256_HEX - 1 ||
-		    take(m->db_sha256, sizeof(m->db_sha256), v);
+	case 10: return take_sha(m->db_sha256, v);
 	case 11: return take(m->integrity, sizeof(m->integrity), v);
-	default:
+	case 12:
 		return take(m->integrity_check, sizeof(m->integrity_check), v);
+	case 13:
+		if (strcmp(v, "full") != 0 && strcmp(v, "delta") != 0)
+			return -1;
+		m->delta = strcmp(v, "delta") == 0;
+		return 0;
+	case 14: return take_parent(m, v);
+	case 15: return take_sha(m->parent_db_sha256, v);
+	case 16: return take_num(&m->pages, v);
+	default: return take_sha(m->index_sha256, v);
 	}
+}
+
+/*
+ * A delta's manifest must say everything its pages are applied by: the
+ * parent and its database's hash, the page size and count (which make
+ * db-bytes), how many pages it holds and its index's hash.
+ */
+static int
+check_delta(const struct vb_manifest *m, char *why, size_t wlen)
+{
+	if (m->parent[0] == '\0' || m->parent_db_sha256[0] == '\0' ||
+	    m->index_sha256[0] == '\0' || m->pages < 0) {
+		snprintf(why, wlen, "MANIFEST: a delta without parent, "
+		    "parent-db-sha256, pages or index-sha256");
+		return -1;
+	}
+	if (m->page_size < 512 || m->page_size > 65536 ||
+	    (m->page_size & (m->page_size - 1)) != 0 || m->page_count < 0 ||
+	    m->page_count > INT64_MAX / m->page_size ||
+	    m->page_count * m->page_size != m->db_bytes ||
+	    m->pages > m->page_count) {
+		snprintf(why, wlen, "MANIFEST: a delta's page-size, page-count, "
+		    "pages and db-bytes do not agree");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -153,6 +221,10 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 		snprintf(why, wlen, "MANIFEST: db-bytes or db-sha256 missing");
 		goto out;
 	}
+	if (m->delta && check_delta(m, why, wlen) != 0)
+		goto out;
+	if (!m->delta)
+		m->pages = -1;
 	rc = 0;
 out:
 	free(copy);

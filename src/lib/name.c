@@ -41,6 +41,16 @@ vb_now(void)
 	return ts;
 }
 
+int
+vb_timespec_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
 /* Formats ts as a name timestamp, or as an ISO 8601 time when iso. */
 static void
 format(const struct timespec *ts, int iso, char *buf)
@@ -154,6 +164,16 @@ vb_ext_str(enum vb_ext e)
 }
 
 int
+vb_name_format(const struct vb_name *n, char *buf, size_t len)
+{
+	int w = snprintf(buf, len, "%s%s%s%s", n->stem, n->delta ?
+	    VB_DELTA_INFIX : "", vb_ext_str(n->ext), n->encrypted ?
+	    VB_AGE_SUFFIX : "");
+
+	return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+int
 vb_name_parse(const char *filename, struct vb_name *n)
 {
 	char stamp[VB_STAMP_LEN];
@@ -178,6 +198,12 @@ vb_name_parse(const char *filename, struct vb_name *n)
 	if (vb_parse_stamp(stamp, &n->when) != 0)
 		goto no;
 	rest += VB_STAMP_LEN - 1;
+	/* An incremental archive: backup-<ts>.delta.tar.zst. */
+	if (n->kind == VB_KIND_BACKUP && strncmp(rest, VB_DELTA_INFIX,
+	    strlen(VB_DELTA_INFIX)) == 0) {
+		n->delta = 1;
+		rest += strlen(VB_DELTA_INFIX);
+	}
 	/* An archive encrypted with age: the same name plus ".age". */
 	len = strlen(rest);
 	if (len > 4 && strcmp(rest + len - 4, VB_AGE_SUFFIX) == 0) {
@@ -187,10 +213,13 @@ vb_name_parse(const char *filename, struct vb_name *n)
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		if (strlen(exts[i].str) == len &&
 		    strncmp(rest, exts[i].str, len) == 0 &&
-		    (!n->encrypted || exts[i].ext != VB_EXT_DB)) {
+		    ((!n->encrypted && !n->delta) ||
+		    exts[i].ext != VB_EXT_DB)) {
 			n->ext = exts[i].ext;
-			memcpy(n->stem, filename, (size_t)(rest - filename));
-			n->stem[rest - filename] = '\0';
+			len = (size_t)(rest - filename) - (n->delta ?
+			    strlen(VB_DELTA_INFIX) : 0);
+			memcpy(n->stem, filename, len);
+			n->stem[len] = '\0';
 			return 0;
 		}
 	}

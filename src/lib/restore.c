@@ -62,25 +62,14 @@ static void
 archived_as(const char *archive, const char *dir, const struct vb_name *nm,
     char *why, size_t wlen)
 {
-	static const char *const enc[] = { "", VB_AGE_SUFFIX };
-	char name[300], path[4400];
-	int e;
-	size_t k;
+	char name[128], path[4400];
 
-	/* Every extension after VB_EXT_DB is an archive's, plain or .age. */
-	for (e = VB_EXT_DB + 1; e <= VB_EXT_TAR; e++)
-		for (k = 0; k < sizeof(enc) / sizeof(enc[0]); k++) {
-			snprintf(name, sizeof(name), "%s%s%s", nm->stem,
-			    vb_ext_str((enum vb_ext)e), enc[k]);
-			if (vb_path_join(path, sizeof(path), dir, name) != 0 ||
-			    access(path, F_OK) != 0)
-				continue;
-			snprintf(why, wlen, "%s: No such file or directory; it "
-			    "was archived as %s (vb-compress removes the raw "
-			    "snapshot once the archive is read back): restore "
-			    "that", archive, path);
-			return;
-		}
+	if (vb_find_archive(dir, nm->stem, name, sizeof(name), path,
+	    sizeof(path)) == 0)
+		snprintf(why, wlen, "%s: No such file or directory; it was "
+		    "archived as %s (vb-compress removes the raw snapshot "
+		    "once the archive is read back): restore that", archive,
+		    path);
 }
 
 /*
@@ -159,67 +148,33 @@ check_extracted(const char *archive, struct vb_verified *c,
 }
 
 /*
- * An archive encrypted with age: decrypted by age with the identity as
- * it is read, the plaintext checked exactly as a plain archive's, never
- * written anywhere but the verified copy; the encrypted file's own
- * SHA-256 taken on a thread beside.  Returns 0 (c->info the encrypted
- * file's size and SHA-256), or -1 with why: age's words first (no
- * identity, the wrong one, a damaged file).
+ * A delta: its chain found (links fetched from remote if missing here)
+ * and rebuilt into c's temporary.  Links fetched are kept once the
+ * chain has been read whole.  Returns 0, or -1 with why.
  */
 static int
-verify_encrypted(int fd, const char *identity, const struct vb_name *nm,
-    struct vb_verified *c, char *why, size_t wlen)
+extract_chain(const char *archive, const struct vb_name *nm,
+    const char *identity, const char *remote, struct vb_verified *c,
+    char *why, size_t wlen)
 {
-	struct vb_sha256_job h;
-	struct vb_child age;
-	char name[128], path[64], agewhy[1024];
-	int hfd, pfd, rc, arc, status;
+	struct vb_chain ch;
+	char adir[4096], base[256];
+	int rc;
 
-	snprintf(name, sizeof(name), "%s%s%s", nm->stem, vb_ext_str(nm->ext),
-	    VB_AGE_SUFFIX);
-	if (identity == NULL) {
-		snprintf(why, wlen, "%s is encrypted with age: give the "
-		    "identity (the private key of a recipient in ENCRYPT_TO) "
-		    "with -i FILE; nothing changed", name);
-		return -1;
-	}
-	/* The hash reads by its own open of the file: age moves fd's. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if ((hfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: %s", name, strerror(errno));
-		return -1;
-	}
-	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
-	    -1) {
-		close(hfd);
-		return -1;
-	}
-	vb_sha256_start(&h, hfd);
-	rc = vb_archive_verify(pfd, NULL, nm->stem, c->t.fd, &c->m, &c->info,
-	    why, wlen);
-	close(pfd);
-	arc = vb_child_wait(&age, &status, agewhy, sizeof(agewhy));
-	if (vb_sha256_join(&h) < 0 && rc == 0 && arc == 0) {
-		snprintf(why, wlen, "hashing %s: %s", name, strerror(h.err));
-		rc = -1;
-	}
-	close(hfd);
-	if (arc != 0) {
-		snprintf(why, wlen, "cannot decrypt %s with %s: %s; nothing "
-		    "changed", name, identity, agewhy);
-		return -1;
-	}
-	if (rc != 0)
-		return -1;
-	c->info.bytes = h.bytes;
-	memcpy(c->info.sha256, h.hex, sizeof(h.hex));
-	return 0;
+	vb_path_split(archive, adir, sizeof(adir), base, sizeof(base));
+	rc = vb_chain_resolve(archive, nm, adir, identity, remote, &ch, why,
+	    wlen) == 0 && vb_chain_extract(&ch, identity, c->t.fd, &c->m,
+	    &c->info, why, wlen) == 0 ? 0 : -1;
+	if (rc == 0)
+		c->links = ch.n;
+	vb_chain_free(&ch, rc == 0);
+	return rc;
 }
 
 int
 vb_verify_backup(const char *archive, const char *as, const char *identity,
-    const char *dir, const char *final, enum vb_check how,
-    struct vb_verified *c, char *why, size_t wlen)
+    const char *remote, const char *dir, const char *final,
+    enum vb_check how, struct vb_verified *c, char *why, size_t wlen)
 {
 	struct vb_progress *pg;
 	struct vb_name nm;
@@ -245,10 +200,11 @@ vb_verify_backup(const char *archive, const char *as, const char *identity,
 	pg = vb_progress_start(what, fd, VB_PROG_POS, bytes);
 	if (nm.ext == VB_EXT_DB)
 		rc = extract_raw(fd, c->t.fd, c, why, wlen);
-	else if (nm.encrypted)
-		rc = verify_encrypted(fd, identity, &nm, c, why, wlen);
+	else if (nm.delta)
+		rc = extract_chain(archive, &nm, identity, remote, c, why,
+		    wlen);
 	else
-		rc = vb_archive_verify(fd, NULL, nm.stem, c->t.fd, &c->m,
+		rc = vb_read_archive(fd, identity, &nm, c->t.fd, &c->m,
 		    &c->info, why, wlen);
 	if (nm.ext != VB_EXT_DB) {
 		c->dbbytes = c->m.db_bytes;
@@ -556,6 +512,7 @@ int
 vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 {
 	char dir[4096], final[256], bdir[4096], carried[80] = "";
+	char chain[96] = "";
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
 
@@ -563,10 +520,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
 	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
-	    vb_verify_backup(o->archive, o->as, o->identity, dir, final,
-	    o->check, &c,
-	    res->msg,
-	    sizeof(res->msg)) != 0)
+	    vb_verify_backup(o->archive, o->as, o->identity, o->remote, dir,
+	    final, o->check, &c, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
@@ -578,11 +533,15 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    "", c.m.integrity_check, c.m.integrity);
 	res->bytes = c.dbbytes;
 	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
+	if (c.links > 1)
+		snprintf(chain, sizeof(chain), " rebuilt from a chain of %d "
+		    "archives (a full backup and %d deltas)", c.links,
+		    c.links - 1);
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
-		snprintf(res->msg, sizeof(res->msg), "verified: %s, %lld "
+		snprintf(res->msg, sizeof(res->msg), "verified: %s%s, %lld "
 		    "bytes, SHA-256 and %s ok%s%s%s", c.m.db_sha256[0] != '\0' ?
-		    "MANIFEST and database" : "raw snapshot",
+		    "MANIFEST and database" : "raw snapshot", chain,
 		    (long long)c.dbbytes, vb_check_name(c.check),
 		    c.check == VB_CHECK_OPEN ? "; its " : "",
 		    c.check == VB_CHECK_OPEN ? c.m.integrity_check : "",
@@ -605,9 +564,9 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 			snprintf(carried, sizeof(carried), "; %d later "
 			    "BackupLog rows carried over", res->carried);
 	}
-	snprintf(res->msg, sizeof(res->msg), "restored from %s (db %lld "
+	snprintf(res->msg, sizeof(res->msg), "restored from %s%s (db %lld "
 	    "bytes, SHA-256 %s)%s%s%s", o->as != NULL ? o->as : o->archive,
-	    (long long)c.dbbytes,
+	    chain, (long long)c.dbbytes,
 	    c.dbsha, res->saved[0] != '\0' ? "; pre-restore copy: " : "",
 	    res->saved, carried);
 	log_restore(res, t0);
@@ -628,10 +587,15 @@ int
 vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
     const char *dir, struct vb_restore_result *res)
 {
-	struct vb_restore_opts v = *o;
+	struct vb_restore_opts base = *o, v;
 	char local[4096], tmp[4096], from[4096], bad[1024] = "", why[1024];
 	struct vb_tmp t;
 	int rc, have;
+
+	/* A delta's links missing here come from the remote too. */
+	base.remote = remote;
+	o = &base;
+	v = *o;
 
 	if (vb_path_join(local, sizeof(local), dir, o->archive) != 0 ||
 	    vb_remote_join(from, sizeof(from), remote, o->archive) != 0) {

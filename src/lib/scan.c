@@ -32,12 +32,9 @@ static int
 found_order(const void *a, const void *b)
 {
 	const struct found *x = a, *y = b;
+	int c = vb_timespec_cmp(&y->nm.when, &x->nm.when);
 
-	if (x->nm.when.tv_sec != y->nm.when.tv_sec)
-		return x->nm.when.tv_sec < y->nm.when.tv_sec ? 1 : -1;
-	if (x->nm.when.tv_nsec != y->nm.when.tv_nsec)
-		return x->nm.when.tv_nsec < y->nm.when.tv_nsec ? 1 : -1;
-	return strcmp(y->nm.stem, x->nm.stem);
+	return c != 0 ? c : strcmp(y->nm.stem, x->nm.stem);
 }
 
 int
@@ -155,6 +152,8 @@ vb_group(const struct vb_listed *files, size_t nf, struct vb_backup **out,
 		}
 		b->files[b->nfiles].ext = fp[i].nm.ext;
 		b->files[b->nfiles].encrypted = fp[i].nm.encrypted;
+		b->files[b->nfiles].delta = fp[i].nm.delta;
+		b->delta |= fp[i].nm.delta;
 		b->files[b->nfiles].bytes = fp[i].f->bytes;
 		memcpy(b->files[b->nfiles].name, fp[i].f->name,
 		    sizeof(b->files[b->nfiles].name));

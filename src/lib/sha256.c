@@ -118,3 +118,14 @@ vb_sha256_join(struct vb_sha256_job *h)
 	errno = h->err;
 	return h->bytes;
 }
+
+void
+vb_page_hash(const void *page, size_t len, unsigned char out[VB_PAGE_HASH])
+{
+	struct sha256_ctx ctx;
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, page);
+	/* nettle truncates the digest to the length asked for. */
+	sha256_digest(&ctx, VB_PAGE_HASH, out);
+}

@@ -118,11 +118,14 @@ enum vb_ext {
 
 /* What age adds to an encrypted archive's name. */
 #define VB_AGE_SUFFIX	".age"
+/* What marks an incremental archive: backup-<ts>.delta.tar.zst. */
+#define VB_DELTA_INFIX	".delta"
 
 struct vb_name {
 	enum vb_kind	 kind;
 	enum vb_ext	 ext;
 	int		 encrypted;	/* <stem><ext>.age: age's format */
+	int		 delta;		/* <stem>.delta<ext>: incremental */
 	struct timespec	 when;		/* UTC, millisecond precision */
 	char		 stem[64];	/* "backup-<ts>", no extension */
 };
@@ -131,6 +134,14 @@ struct vb_name {
 void		 vb_stamp(const struct timespec *ts, char *buf);
 /* Writes the ISO 8601 time of ts into buf (VB_ISO_LEN). */
 void		 vb_iso_time(const struct timespec *ts, char *buf);
+/* A span of calendar time: "7d", "1y6m" (retention.c parses it). */
+struct vb_duration {
+	int	 years, months, days, hours;
+};
+
+/* -1, 0 or 1 as a is before, at or after b. */
+int		 vb_timespec_cmp(const struct timespec *a,
+		    const struct timespec *b);
 /* The current time in CLOCK_REALTIME. */
 struct timespec	 vb_now(void);
 /* Parses a name timestamp; returns 0, or -1 if s is not exactly one. */
@@ -144,6 +155,9 @@ int		 vb_parse_iso_prefix(const char *s);
  * *n, or -1 if vb did not make a file of that name.
  */
 int		 vb_name_parse(const char *filename, struct vb_name *n);
+/* Writes n's file name into buf; returns 0, or -1 if it does not fit. */
+int		 vb_name_format(const struct vb_name *n, char *buf,
+		    size_t len);
 /* The extension string of e, with its dot: ".db", ".tar.zst", ... */
 const char	*vb_ext_str(enum vb_ext e);
 
@@ -357,6 +371,64 @@ void		 vb_sha256_start(struct vb_sha256_job *h, int fd);
 /* Waits for it; returns the bytes hashed (h->hex), or -1 with errno. */
 int64_t		 vb_sha256_join(struct vb_sha256_job *h);
 
+/* A page's hash in a page index: SHA-256 truncated to 128 bits. */
+#define VB_PAGE_HASH	16
+void		 vb_page_hash(const void *page, size_t len,
+		    unsigned char out[VB_PAGE_HASH]);
+
+/* ---- pages.c: page indexes, the base of incremental backups ---- */
+
+/* The hash of every page of a database, in page order. */
+struct vb_pages {
+	int64_t		 page_size;
+	int64_t		 count;		/* pages hashed */
+	int64_t		 cap;
+	unsigned char	*h;		/* count * VB_PAGE_HASH bytes */
+	unsigned char	*part;		/* a page being fed, plen bytes */
+	size_t		 plen;
+};
+
+/* Starts an empty index of pages of page_size bytes. */
+void		 vb_pages_init(struct vb_pages *p, int64_t page_size);
+/* Hashes the next len bytes of the database; 0, or -1 (out of memory). */
+int		 vb_pages_feed(struct vb_pages *p, const void *buf,
+		    size_t len);
+/* Makes room for count hashes (set by the caller); 0, or -1 (ENOMEM). */
+int		 vb_pages_alloc(struct vb_pages *p, int64_t count);
+/* The SHA-256 of the index's bytes, as the manifest's index-sha256. */
+void		 vb_pages_sha(const struct vb_pages *p,
+		    char hex[VB_SHA256_HEX]);
+void		 vb_pages_free(struct vb_pages *p);
+
+/*
+ * A backup's page index kept beside it (BACKUP_DIR/.vb-index-<stem>), so
+ * that the next night reads no archive to know what changed: a cache,
+ * rebuilt from the archive when it is lost, never sent offsite.
+ */
+#define VB_INDEX_PREFIX	".vb-index-"
+
+struct vb_index {
+	char		 stem[64];
+	char		 parent[64];	/* a delta's parent stem, "" for a full */
+	char		 db_sha256[VB_SHA256_HEX];	/* of the database */
+	char		 archive[128];	/* the archive's file name */
+	int64_t		 archive_bytes;
+	struct vb_pages	 p;
+};
+
+/* Writes x into dir (replacing any older one); 0, or -1 with why. */
+int		 vb_index_write(const char *dir, const struct vb_index *x,
+		    char *why, size_t wlen);
+/*
+ * Reads stem's index in dir, checked whole (its own SHA-256), the hashes
+ * too unless header_only.  Returns 0, or -1 with why.
+ */
+int		 vb_index_read(const char *dir, const char *stem,
+		    int header_only, struct vb_index *x, char *why,
+		    size_t wlen);
+/* Removes the indexes in dir whose backup is gone; returns how many. */
+int		 vb_index_gc(const char *dir);
+
 /* ---- db.c: SQLite helpers ---- */
 
 /* How long vb waits for a lock on a live database before giving up. */
@@ -448,6 +520,12 @@ struct vb_manifest {
 	char	 db_sha256[VB_SHA256_HEX];
 	char	 integrity[128];	/* "ok", or the first problem */
 	char	 integrity_check[32];	/* quick_check or integrity_check */
+	int	 delta;			/* kind: delta (else full) */
+	/* A delta's: the backup it is made on, and that one's database. */
+	char	 parent[64];
+	char	 parent_db_sha256[VB_SHA256_HEX];
+	int64_t	 pages;			/* pages it holds (-1: a full) */
+	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
 };
 
 /* Writes m as MANIFEST text into buf; returns its length, or -1. */
@@ -496,16 +574,36 @@ int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
 		    const char *manifest, const char *dbname, int dbfd,
 		    int64_t dbbytes, char *why, size_t wlen);
 /*
+ * Writes to fd a delta archive of stem: MANIFEST, <stem>.index (idx's
+ * hashes) and <stem>.pages, the nchanged pages of dbfd whose numbers
+ * (from 0) are in changed, each as its number from 1 (4 bytes,
+ * big-endian) and its bytes.  Returns as vb_archive_write.
+ */
+int		 vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
+		    const char *manifest, const char *stem,
+		    const struct vb_pages *idx, const int64_t *changed,
+		    int64_t nchanged, int dbfd, char *why, size_t wlen);
+/* A delta archive's entries after MANIFEST: <stem> and these. */
+#define VB_DELTA_INDEX	".index"
+#define VB_DELTA_PAGES	".pages"
+/*
  * Reads the archive on fd end to end and checks it: MANIFEST then one
  * regular <stem>.db (stem, if not NULL, must match), the size and SHA-256
- * the manifest declares, nothing else.  With done not NULL, fd is a file
- * still being written: reading waits at its end until *done is set.
- * Writes the database to outfd unless it is -1.  Fills m and info;
+ * the manifest declares, nothing else; or, for a delta (kind: delta),
+ * <stem>.index hashing to index-sha256 and <stem>.pages, each page
+ * matching its index entry.  With done not NULL, fd is a file still
+ * being written: reading waits at its end until *done is set.  Writes
+ * the database to outfd unless it is -1 (a delta's pages at their place
+ * in it, which is then cut to db-bytes).  With pages, fills in the page
+ * index of the database (the caller frees it).  Fills m and info;
  * returns 0, or -1 with why.
  */
 int		 vb_archive_verify(int fd, const int *done, const char *stem,
-		    int outfd, struct vb_manifest *m,
+		    int outfd, struct vb_pages *pages, struct vb_manifest *m,
 		    struct vb_archive_info *info, char *why, size_t wlen);
+/* Reads only the MANIFEST of the archive on fd; 0, or -1 with why. */
+int		 vb_archive_manifest(int fd, struct vb_manifest *m, char *why,
+		    size_t wlen);
 
 /* ---- snapshot.c: a consistent online snapshot ---- */
 
@@ -538,6 +636,32 @@ struct vb_snapshot_result {
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
 
+/* ---- delta.c: a full backup tonight, or a delta of which pages ---- */
+
+struct vb_delta_plan {
+	int		 delta;		/* write a delta (else a full) */
+	char		 why[600];	/* why a full */
+	struct vb_index	 parent;	/* the parent's index, hashes too */
+	struct vb_pages	 own;		/* the snapshot's, once hashed */
+	char		 sha256[VB_SHA256_HEX];	/* the snapshot's, hashed */
+	int64_t		*changed;	/* page numbers (from 0) */
+	int64_t		 nchanged;
+};
+
+/*
+ * Decides how the snapshot nm (dbfd, its header in info) in dir is
+ * archived: a delta of the newest backup when its chain can be followed
+ * to a full one younger than every and fewer than half the pages
+ * changed; else a full (p->why says why).  Returns 0 (p->delta says
+ * which), or -1 with why if the snapshot cannot be read or does not hash
+ * to want_sha (NULL: not known).
+ */
+int		 vb_delta_plan(const char *dir, const struct vb_name *nm,
+		    int dbfd, const struct vb_dbinfo *info,
+		    const struct vb_duration *every, const char *want_sha,
+		    struct vb_delta_plan *p, char *why, size_t wlen);
+void		 vb_delta_plan_free(struct vb_delta_plan *p);
+
 /* ---- compress.c: a raw snapshot into a verified archive ---- */
 
 /* What vb-snapshot's record says of a snapshot; NULL where unknown. */
@@ -558,6 +682,10 @@ struct vb_compress_opts {
 	int			 as_found;	/* archive a deferred-check
 						   snapshot even if it fails
 						   (the manifest says so) */
+	const struct vb_duration *full_every;	/* FULL_EVERY: a delta
+						   when the last full is
+						   younger; NULL: always
+						   full, no page index */
 };
 
 struct vb_compress_result {
@@ -570,6 +698,10 @@ struct vb_compress_result {
 	const char *checked;		/* the check run here on the snapshot
 					   ("quick_check"), or NULL */
 	int64_t	 plain_bytes;		/* the archive before encryption */
+	int	 delta;			/* a delta archive, of parent */
+	char	 parent[64];
+	int64_t	 pages, page_count;	/* pages in it, in the database */
+	char	 full_why[600];		/* with full_every: why a full */
 	char	 msg[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator: stale files
 					   removed, no threads to be had */
@@ -593,6 +725,64 @@ int		 vb_compress_file(const char *path,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
 
+/* ---- chain.c: archives read back, alone or as a delta's chain ---- */
+
+/*
+ * Reads the archive on fd (named nm; decrypted with identity when it is
+ * encrypted, refused without one) end to end, checked, writing its
+ * database (a delta: its pages) into outfd unless -1.  Returns 0 with m
+ * and info (the file's own size and SHA-256), or -1 with why.
+ */
+int		 vb_read_archive(int fd, const char *identity,
+		    const struct vb_name *nm, int outfd, struct vb_manifest *m,
+		    struct vb_archive_info *info, char *why, size_t wlen);
+
+/*
+ * Finds an archive of backup stem in dir (any compression, full or
+ * delta, encrypted or not): 0 with its name and path, or -1.
+ */
+int		 vb_find_archive(const char *dir, const char *stem, char *name,
+		    size_t nlen, char *path, size_t plen);
+
+/* One archive of a chain. */
+struct vb_link {
+	char			 path[4096];	/* where it is read */
+	char			 name[128];	/* its name */
+	struct vb_manifest	 m;		/* as first read */
+	struct vb_tmp		 t;		/* fetched from the remote */
+	int			 fetched;
+};
+
+/* A delta's chain: links[0] the delta, links[n-1] its full backup. */
+struct vb_chain {
+	int			 n;
+	struct vb_link		*links;
+	const char		*remote;	/* missing links fetched here */
+	struct vb_listed	*listing;	/* the remote's, once listed */
+	size_t			 nlisting;
+	struct timespec		 when;		/* of the oldest link so far */
+};
+
+/*
+ * Follows the archive at path (named nm) down to its full backup: each
+ * parent found in dir by its stem (or fetched from remote, if set), its
+ * manifest read and its db-sha256 the one its child was made on.
+ * Returns 0, or -1 with why naming the missing or wrong link.
+ */
+int		 vb_chain_resolve(const char *path, const struct vb_name *nm,
+		    const char *dir, const char *identity, const char *remote,
+		    struct vb_chain *ch, char *why, size_t wlen);
+/*
+ * Rebuilds the chain's database into outfd (empty): the full, then each
+ * delta, every link checked, and the result's SHA-256 the target's.
+ * Returns 0 with the target's m and info, or -1 with why.
+ */
+int		 vb_chain_extract(struct vb_chain *ch, const char *identity,
+		    int outfd, struct vb_manifest *m,
+		    struct vb_archive_info *info, char *why, size_t wlen);
+/* Frees ch; links fetched are kept under their names if keep. */
+void		 vb_chain_free(struct vb_chain *ch, int keep);
+
 /* ---- restore.c: a backup verified, then put back ---- */
 
 /* A verified copy of a backup's database, in a temporary. */
@@ -604,6 +794,7 @@ struct vb_verified {
 	int64_t			 dbbytes;
 	char			 dbsha[VB_SHA256_HEX];
 	enum vb_check		 check;		/* the check it passed */
+	int			 links;		/* a delta: archives read */
 };
 
 /*
@@ -619,7 +810,8 @@ struct vb_verified {
  * and nothing left behind.
  */
 int		 vb_verify_backup(const char *archive, const char *as,
-		    const char *identity, const char *dir, const char *final,
+		    const char *identity, const char *remote,
+		    const char *dir, const char *final,
 		    enum vb_check how, struct vb_verified *c, char *why,
 		    size_t wlen);
 struct vb_restore_opts {
@@ -638,6 +830,8 @@ struct vb_restore_opts {
 					   backup */
 	enum vb_check	 check;		/* of the extracted copy */
 	const char	*identity;	/* age identity for a .age archive */
+	const char	*remote;	/* a delta's links missing here are
+					   fetched from it, if set */
 };
 
 struct vb_restore_result {
@@ -683,9 +877,14 @@ struct vb_backup {
 		int64_t		 bytes;	/* -1 until vb_scan_sizes */
 		enum vb_ext	 ext;
 		int		 encrypted;	/* .age */
+		int		 delta;		/* .delta: incremental */
 		char		 name[96];
 	}		 files[VB_MAXFILES];
-	int		 keep;		/* set by vb_retention */
+	int		 delta;		/* an incremental backup */
+	char		 parent[64];	/* its parent, where known */
+	int		 keep;		/* set by vb_retention: 1 by the
+					   policy, 2 as a delta's parent */
+	int		 needed_by;	/* keep 2: the delta (index) */
 };
 
 /* One file of a listing (a directory's, a remote's). */
@@ -717,10 +916,6 @@ int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
 		    size_t n);
 
 /* ---- retention.c: which backups a policy keeps ---- */
-
-struct vb_duration {
-	int	 years, months, days, hours;
-};
 
 struct vb_policy {
 	int64_t			 keep;		/* the last N (0: no rule) */

@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)vb_archive_verify(in, NULL,
 	    size > 0 && (data[size - 1] & 1) ?
 	    "backup-2026-11-28T01-51-22-054Z" : NULL,
-	    out, &m, &info, why, sizeof(why));
+	    out, NULL, &m, &info, why, sizeof(why));
 	/* The manifest parser on the raw bytes too, bounded as in archive.c. */
 	if (size <= VB_MANIFEST_MAX)
 		(void)vb_manifest_parse((const char *)data, size, &m, why,

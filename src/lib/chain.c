@@ -1,0 +1,364 @@
+/*
+ * chain.c - reading backups back: one archive, plain or encrypted with
+ * age, or the chain a delta needs.
+ *
+ * A delta is restored from its chain: the full backup it rests on, then
+ * every delta after it in order, each written into the same copy.  No
+ * link is trusted before it is checked: each archive's own checks (its
+ * manifest, its index against the manifest, each page against its
+ * index), each link's parent-db-sha256 against the database its parent
+ * holds, and at the end the rebuilt file's SHA-256 against the target's
+ * db-sha256.  Links are found beside the target by name (any compression,
+ * encrypted or not), or fetched from the offsite remote.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/* Past this many links a chain is a loop or a mistake. */
+#define MAX_LINKS	1000
+
+/*
+ * An archive encrypted with age: decrypted by age with the identity as
+ * it is read, the plaintext checked exactly as a plain archive's, never
+ * written anywhere but outfd; the encrypted file's own SHA-256 taken on
+ * a thread beside.  Returns 0 (info the encrypted file's size and
+ * SHA-256), or -1 with why: age's words first (no identity, the wrong
+ * one, a damaged file).
+ */
+static int
+read_encrypted(int fd, const char *identity, const struct vb_name *nm,
+    int outfd, struct vb_manifest *m, struct vb_archive_info *info,
+    char *why, size_t wlen)
+{
+	struct vb_sha256_job h;
+	struct vb_child age;
+	char name[128], path[64], agewhy[1024];
+	int hfd, pfd, rc, arc, status;
+
+	vb_name_format(nm, name, sizeof(name));
+	if (identity == NULL) {
+		snprintf(why, wlen, "%s is encrypted with age: give the "
+		    "identity (the private key of a recipient in ENCRYPT_TO) "
+		    "with -i FILE; nothing changed", name);
+		return -1;
+	}
+	/* The hash reads by its own open of the file: age moves fd's. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((hfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
+	    -1) {
+		close(hfd);
+		return -1;
+	}
+	vb_sha256_start(&h, hfd);
+	rc = vb_archive_verify(pfd, NULL, nm->stem, outfd, NULL, m, info,
+	    why, wlen);
+	close(pfd);
+	arc = vb_child_wait(&age, &status, agewhy, sizeof(agewhy));
+	if (vb_sha256_join(&h) < 0 && rc == 0 && arc == 0) {
+		snprintf(why, wlen, "hashing %s: %s", name, strerror(h.err));
+		rc = -1;
+	}
+	close(hfd);
+	if (arc != 0) {
+		snprintf(why, wlen, "cannot decrypt %s with %s: %s; nothing "
+		    "changed", name, identity, agewhy);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	info->bytes = h.bytes;
+	memcpy(info->sha256, h.hex, sizeof(h.hex));
+	return 0;
+}
+
+int
+vb_read_archive(int fd, const char *identity, const struct vb_name *nm,
+    int outfd, struct vb_manifest *m, struct vb_archive_info *info,
+    char *why, size_t wlen)
+{
+	if (nm->encrypted)
+		return read_encrypted(fd, identity, nm, outfd, m, info, why,
+		    wlen);
+	return vb_archive_verify(fd, NULL, nm->stem, outfd, NULL, m, info,
+	    why, wlen);
+}
+
+/*
+ * Only the manifest of the archive at path (named nm), decrypted with
+ * the identity if it is encrypted.  Returns 0, or -1 with why.
+ */
+static int
+read_head(const char *path, const char *identity, const struct vb_name *nm,
+    struct vb_manifest *m, char *why, size_t wlen)
+{
+	struct vb_child age;
+	char agewhy[1024];
+	int fd, pfd, rc, status;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!nm->encrypted) {
+		rc = vb_archive_manifest(fd, m, why, wlen);
+		close(fd);
+		return rc;
+	}
+	if (identity == NULL) {
+		snprintf(why, wlen, "%s is encrypted with age: give the "
+		    "identity with -i FILE", path);
+		close(fd);
+		return -1;
+	}
+	pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen);
+	close(fd);
+	if (pfd == -1)
+		return -1;
+	rc = vb_archive_manifest(pfd, m, why, wlen);
+	/* age stops on the closed pipe: only a failed read is its fault. */
+	close(pfd);
+	if (vb_child_wait(&age, &status, agewhy, sizeof(agewhy)) != 0 &&
+	    rc != 0)
+		snprintf(why, wlen, "cannot decrypt %s: %s", path, agewhy);
+	return rc;
+}
+
+int
+vb_find_archive(const char *dir, const char *stem, char *name, size_t nlen,
+    char *path, size_t plen)
+{
+	static const enum vb_ext ext[] = { VB_EXT_TAR_ZST, VB_EXT_TAR_GZ,
+	    VB_EXT_TAR_XZ, VB_EXT_TAR };
+	struct vb_name nm;
+	struct stat st;
+	size_t i;
+
+	memset(&nm, 0, sizeof(nm));
+	nm.kind = VB_KIND_BACKUP;
+	snprintf(nm.stem, sizeof(nm.stem), "%s", stem);
+	for (nm.delta = 0; nm.delta <= 1; nm.delta++)
+		for (nm.encrypted = 0; nm.encrypted <= 1; nm.encrypted++)
+			for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+				nm.ext = ext[i];
+				if (vb_name_format(&nm, name, nlen) == 0 &&
+				    vb_path_join(path, plen, dir, name) == 0 &&
+				    lstat(path, &st) == 0 &&
+				    S_ISREG(st.st_mode))
+					return 0;
+			}
+	return -1;
+}
+
+/* Fetches an archive of stem from the remote into dir (a temporary). */
+static int
+find_remote(struct vb_chain *ch, const char *dir, const char *stem,
+    struct vb_link *l, char *why, size_t wlen)
+{
+	struct vb_name nm;
+	size_t i;
+
+	if (ch->listing == NULL && vb_remote_ls(ch->remote, &ch->listing,
+	    &ch->nlisting, why, wlen) != 0)
+		return -1;
+	for (i = 0; i < ch->nlisting; i++)
+		if (vb_name_parse(ch->listing[i].name, &nm) == 0 &&
+		    nm.ext != VB_EXT_DB && nm.kind == VB_KIND_BACKUP &&
+		    strcmp(nm.stem, stem) == 0)
+			break;
+	if (i == ch->nlisting) {
+		snprintf(why, wlen, "not on %s either", ch->remote);
+		return -1;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", ch->listing[i].name);
+	if (vb_remote_fetch(ch->remote, l->name, dir, &l->t, l->path,
+	    sizeof(l->path), why, wlen) != 0)
+		return -1;
+	l->fetched = 1;
+	return 0;
+}
+
+/* Adds the next (older) link to the chain; returns it, or NULL. */
+static struct vb_link *
+grow(struct vb_chain *ch)
+{
+	struct vb_link *l;
+
+	if (ch->n == MAX_LINKS || (l = realloc(ch->links, (size_t)(ch->n +
+	    1) * sizeof(*l))) == NULL)
+		return NULL;
+	ch->links = l;
+	l = &ch->links[ch->n++];
+	memset(l, 0, sizeof(*l));
+	l->t.dirfd = -1;
+	return l;
+}
+
+/*
+ * The parent of link k (a delta): found, its manifest read, and that
+ * manifest's db-sha256 the one link k was made on.  Returns 0, or -1
+ * with why naming both.
+ */
+static int
+add_parent(struct vb_chain *ch, const char *dir, const char *identity,
+    char *why, size_t wlen)
+{
+	struct vb_link *child, *l;
+	struct vb_name nm;
+	char w[1024], parent[64], cname[128];
+
+	child = &ch->links[ch->n - 1];
+	memcpy(parent, child->m.parent, sizeof(parent));
+	memcpy(cname, child->name, sizeof(cname));
+	if ((l = grow(ch)) == NULL) {
+		snprintf(why, wlen, "%s: a chain of over %d links", cname,
+		    MAX_LINKS);
+		return -1;
+	}
+	child = &ch->links[ch->n - 2];
+	if (vb_find_archive(dir, parent, l->name, sizeof(l->name), l->path,
+	    sizeof(l->path)) != 0 && (ch->remote == NULL ||
+	    find_remote(ch, dir, parent, l, w, sizeof(w)) != 0)) {
+		snprintf(why, wlen, "%s is a delta of %s, which is missing: "
+		    "not in %s%s%s; the chain is broken", cname, parent, dir,
+		    ch->remote != NULL ? " (" : "", ch->remote != NULL ? w :
+		    "");
+		if (ch->remote != NULL)
+			strncat(why, ")", wlen - strlen(why) - 1);
+		return -1;
+	}
+	if (vb_name_parse(l->name, &nm) != 0 || read_head(l->path, identity,
+	    &nm, &l->m, w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "%s, the parent of %s: %s", l->name, cname,
+		    w);
+		return -1;
+	}
+	if (strcmp(l->m.db_sha256, child->m.parent_db_sha256) != 0) {
+		snprintf(why, wlen, "%s was made on a database of SHA-256 %s, "
+		    "but its parent %s holds %s: the chain is broken", cname,
+		    child->m.parent_db_sha256, l->name, l->m.db_sha256);
+		return -1;
+	}
+	if (vb_timespec_cmp(&nm.when, &ch->when) >= 0) {
+		snprintf(why, wlen, "%s: a parent not older than its child",
+		    l->name);
+		return -1;
+	}
+	ch->when = nm.when;
+	return 0;
+}
+
+int
+vb_chain_resolve(const char *archive, const struct vb_name *nm,
+    const char *dir, const char *identity, const char *remote,
+    struct vb_chain *ch, char *why, size_t wlen)
+{
+	struct vb_link *l;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->remote = remote;
+	if ((l = grow(ch)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	snprintf(l->path, sizeof(l->path), "%s", archive);
+	vb_name_format(nm, l->name, sizeof(l->name));
+	ch->when = nm->when;
+	if (read_head(archive, identity, nm, &l->m, why, wlen) != 0)
+		return -1;
+	while (ch->links[ch->n - 1].m.delta)
+		if (add_parent(ch, dir, identity, why, wlen) != 0)
+			return -1;
+	return 0;
+}
+
+void
+vb_chain_free(struct vb_chain *ch, int keep)
+{
+	char why[512];
+	int i;
+
+	for (i = 0; i < ch->n; i++) {
+		if (!ch->links[i].fetched)
+			continue;
+		if (!keep || vb_tmp_commit(&ch->links[i].t, why,
+		    sizeof(why)) != 0)
+			vb_tmp_abort(&ch->links[i].t);
+	}
+	free(ch->links);
+	free(ch->listing);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* Opens and reads link l into outfd: its own checks, nothing else. */
+static int
+apply(const struct vb_link *l, const char *identity, int outfd,
+    struct vb_manifest *m, struct vb_archive_info *info, char *why,
+    size_t wlen)
+{
+	struct vb_name nm;
+	int fd, rc;
+
+	if (vb_name_parse(l->name, &nm) != 0 ||
+	    (fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(why, wlen, "%s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	rc = vb_read_archive(fd, identity, &nm, outfd, m, info, why, wlen);
+	close(fd);
+	return rc;
+}
+
+int
+vb_chain_extract(struct vb_chain *ch, const char *identity, int outfd,
+    struct vb_manifest *m, struct vb_archive_info *info, char *why,
+    size_t wlen)
+{
+	char w[1024], prev[VB_SHA256_HEX] = "", hex[VB_SHA256_HEX];
+	const struct vb_link *l;
+	int i, k;
+
+	/* The full first, then each delta: links[n-1] down to links[0]. */
+	for (i = ch->n - 1, k = 1; i >= 0; i--, k++) {
+		l = &ch->links[i];
+		if (apply(l, identity, outfd, m, info, w, sizeof(w)) != 0) {
+			snprintf(why, wlen, "%s (link %d of %d of the chain): "
+			    "%s", l->name, k, ch->n, w);
+			return -1;
+		}
+		if (m->delta != (i != ch->n - 1) || strcmp(m->db_sha256,
+		    l->m.db_sha256) != 0 || (m->delta &&
+		    strcmp(m->parent_db_sha256, prev) != 0)) {
+			snprintf(why, wlen, "%s (link %d of %d of the chain) "
+			    "changed while it was read", l->name, k, ch->n);
+			return -1;
+		}
+		memcpy(prev, m->db_sha256, sizeof(prev));
+	}
+	/* The rebuilt database, whole: the target's own hash. */
+	if (lseek(outfd, 0, SEEK_SET) != 0 || vb_sha256_fd(outfd, hex) !=
+	    m->db_bytes) {
+		snprintf(why, wlen, "the database rebuilt from %d archives is "
+		    "not %lld bytes", ch->n, (long long)m->db_bytes);
+		return -1;
+	}
+	if (strcmp(hex, m->db_sha256) != 0) {
+		snprintf(why, wlen, "the database rebuilt from %d archives has "
+		    "SHA-256 %s, not the %s %s records", ch->n, hex,
+		    m->db_sha256, ch->links[0].name);
+		return -1;
+	}
+	return 0;
+}
