@@ -20,7 +20,7 @@
 
 #define SYNOPSIS "[-kq] [--progress] [-e recipients] [-l level] " \
 		"[-T threads]\n                   [-z zstd|gzip|xz|none] " \
-		"[--full-every D | --full] [file ...]"
+		"[--full-every D] [--full] [file ...]"
 
 static int quiet;
 
@@ -247,13 +247,12 @@ main(int argc, char *argv[])
 	}
 	if (o.encrypt_to == NULL)
 		o.encrypt_to = vb_config("ENCRYPT_TO");
-	if (full && every != NULL)
-		usage("--full and --full-every: one or the other");
-	if (every == NULL && !full)
+	if (every == NULL)
 		every = vb_config("FULL_EVERY");
 	memset(&d, 0, sizeof(d));
 	if (every != NULL && vb_parse_duration(every, &d) != 0)
 		usage("--full-every takes a duration: 7d, 2w, 36h");
+	o.full = full;	/* whatever FULL_EVERY says */
 	/* --full: a delta never, the index for the next ones still. */
 	if (every != NULL || full)
 		o.full_every = &d;

@@ -161,6 +161,37 @@ delete_unkept(const struct place *pl, const struct vb_backup *list,
 	return ret;
 }
 
+/*
+ * --dry-run: each chain of deltas and what becomes of it, on stderr
+ * (stdout holds only the records of what would be deleted).
+ */
+static void
+show_chains(const char *where, const struct vb_backup *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!list[i].delta)
+			continue;
+		if (list[i].keep == 2)
+			fprintf(stderr, "%s: %s/%s: a delta, kept because %s is "
+			    "built on it\n", vb_progname(), where,
+			    list[i].stem, list[list[i].needed_by].stem);
+		else
+			fprintf(stderr, "%s: %s/%s: a delta of %s, %s\n",
+			    vb_progname(), where, list[i].stem,
+			    list[i].parent[0] != '\0' ? list[i].parent :
+			    "the backup before it", list[i].keep ? "kept, "
+			    "and every backup it is built on" :
+			    "deleted with no kept backup built on it");
+	}
+	for (i = 0; i < n; i++)
+		if (!list[i].delta && list[i].keep == 2)
+			fprintf(stderr, "%s: %s/%s: a full backup, kept because "
+			    "%s is built on it\n", vb_progname(), where,
+			    list[i].stem, list[list[i].needed_by].stem);
+}
+
 /* The policy on a directory. */
 static int
 prune(const char *dir, const struct vb_policy *p, int dry)
@@ -180,7 +211,12 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 		free(list);
 		return nothing_deleted(why, t0);
 	}
+	if (dry)
+		show_chains(dir, list, n);
 	ret = delete_unkept(&pl, list, n, dry, &deleted);
+	/* The page indexes of deleted backups go with them. */
+	if (!dry && deleted > 0)
+		vb_index_gc(dir);
 	if (deleted > 0 && fsync(pl.dfd) != 0) {
 		warn("fsync %s", dir);
 		ret = 1;
@@ -196,6 +232,7 @@ prune_remote(const char *remote, const struct vb_policy *p, int dry)
 {
 	struct vb_backup *list;
 	struct place pl = { remote, -1 };
+	const char *local;
 	char why[1024];
 	int64_t t0 = vb_monotonic_ms();
 	size_t n;
@@ -206,10 +243,15 @@ prune_remote(const char *remote, const struct vb_policy *p, int dry)
 		    "; deleting nothing");
 		return nothing_deleted(why, t0);
 	}
+	/* The remote holds no indexes: the local ones name the parents. */
+	if ((local = vb_config("BACKUP_DIR")) != NULL)
+		vb_index_parents(local, list, n);
 	if (vb_prune_list(remote, list, n, p, why, sizeof(why)) != 0) {
 		free(list);
 		return nothing_deleted(why, t0);
 	}
+	if (dry)
+		show_chains(remote, list, n);
 	ret = delete_unkept(&pl, list, n, dry, &deleted);
 	free(list);
 	return ret;

@@ -144,12 +144,44 @@ restore(const struct opts *o)
 	return ret;
 }
 
+/*
+ * What --list says of a delta's parent: its page index's word, else its
+ * manifest's (a plain local archive), else "" (not known without
+ * reading an encrypted or remote one).
+ */
+static void
+parent_of(const char *dir, const char *path, const struct vb_backup *b,
+    int j, char *parent, size_t len)
+{
+	struct vb_manifest m;
+	struct vb_index x;
+	char why[512];
+	int fd;
+
+	parent[0] = '\0';
+	if (!b->files[j].delta)
+		return;
+	if (dir != NULL && vb_index_read(dir, b->stem, 1, &x, why,
+	    sizeof(why)) == 0) {
+		snprintf(parent, len, "%s", x.parent);
+		return;
+	}
+	if (b->files[j].encrypted || path == NULL ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0)
+		snprintf(parent, len, "%s", m.parent);
+	close(fd);
+}
+
 /* One backup file of --list, in the listing's form. */
 static int
 list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
-    int j, int check, int ok, const char *why)
+    int j, const char *parent, int check, int ok, const char *why)
 {
-	char iso[VB_ISO_LEN], msg[1200], hb[32];
+	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "";
+	const char *type = b->files[j].ext == VB_EXT_DB ? "raw" :
+	    b->files[j].delta ? "delta" : "full";
 	const char *kind = b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore";
 	const char *comp = vb_compression_name(b->files[j].ext);
 	struct vb_record r;
@@ -169,6 +201,8 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 		vb_list_str(out, "time", iso);
 		vb_list_str(out, "kind", kind);
 		vb_list_str(out, "compression", comp);
+		vb_list_str(out, "type", type);
+		vb_list_str(out, "parent", parent[0] != '\0' ? parent : NULL);
 		vb_list_int(out, "bytes", b->files[j].bytes, 1);
 		vb_list_lit(out, "verified", !check ? "null" : ok ? "true" :
 		    "false");
@@ -178,8 +212,12 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 		vb_human_bytes((uint64_t)b->files[j].bytes, hb, sizeof(hb));
 		if (!ok)
 			fprintf(stderr, "%s: %s\n", vb_progname(), why);
-		return printf("%-24s  %10s  %-8s  %-12s  %s\n", iso, hb, comp,
-		    check ? (ok ? "ok" : "FAILED") : "-", path) < 0;
+		if (b->files[j].delta)
+			snprintf(of, sizeof(of), "  (delta of %s)",
+			    parent[0] != '\0' ? parent : "the backup before");
+		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s\n", iso, hb,
+		    comp, type, check ? (ok ? "ok" : "FAILED") : "-", path,
+		    of) < 0;
 	case VB_LIST_RECORDS:
 		break;
 	}
@@ -188,7 +226,10 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
 	r.bytes = b->files[j].bytes;
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
-	snprintf(msg, sizeof(msg), "%s %s; %s", kind, comp, check ? (ok ?
+	if (b->files[j].delta)
+		snprintf(of, sizeof(of), " delta of %s", parent[0] != '\0' ?
+		    parent : "the backup before");
+	snprintf(msg, sizeof(msg), "%s %s%s; %s", kind, comp, of, check ? (ok ?
 	    "ok" : why) : b->files[j].ext == VB_EXT_DB ? "raw snapshot" :
 	    "read back when written");
 	r.msg = msg;
@@ -206,7 +247,7 @@ list(const char *dir, const char *remote, const char *identity, int check,
 	struct vb_backup *bk;
 	struct vb_verified c;
 	struct vb_list out;
-	char why[1024], path[4096];
+	char why[1024], path[4096], parent[64];
 	size_t n, i;
 	int j, ok, ret = 0;
 
@@ -221,8 +262,8 @@ list(const char *dir, const char *remote, const char *identity, int check,
 		dir = remote;
 	vb_list_begin(&out, json);
 	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %10s  %-8s  %-12s  %s\n", "time (UTC)", "size",
-		    "kind", "verified", "file");
+		printf("%-24s  %10s  %-8s  %-5s  %-8s  %s\n", "time (UTC)",
+		    "size", "kind", "type", "verified", "file");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++) {
 			if (remote != NULL)
@@ -236,7 +277,10 @@ list(const char *dir, const char *remote, const char *identity, int check,
 			    sizeof(why)) == 0;
 			if (check && ok)
 				vb_tmp_abort(&c.t);
-			if (list_one(&out, path, &bk[i], j, check, ok,
+			parent_of(remote == NULL ? dir : vb_config(
+			    "BACKUP_DIR"), remote == NULL ? path : NULL,
+			    &bk[i], j, parent, sizeof(parent));
+			if (list_one(&out, path, &bk[i], j, parent, check, ok,
 			    why) != 0 || !ok)
 				ret = 1;
 		}

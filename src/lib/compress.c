@@ -270,6 +270,10 @@ plan_kind(struct job *j, const struct vb_snapmeta *meta,
 {
 	char why[700];
 
+	if (o->full) {
+		snprintf(res->full_why, sizeof(res->full_why), "--full");
+		return 0;
+	}
 	if (vb_db_header(j->path, &j->info, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	if (vb_delta_plan(j->dir, &j->nm, j->dbfd, &j->info, o->full_every,

@@ -314,3 +314,16 @@ vb_index_gc(const char *dir)
 	free(list);
 	return removed;
 }
+
+void
+vb_index_parents(const char *dir, struct vb_backup *list, size_t n)
+{
+	struct vb_index x;
+	char why[512];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].delta && vb_index_read(dir, list[i].stem, 1, &x,
+		    why, sizeof(why)) == 0)
+			memcpy(list[i].parent, x.parent, sizeof(list[i].parent));
+}

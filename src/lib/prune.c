@@ -53,6 +53,7 @@ vb_prune_plan(const char *dir, const struct vb_policy *p,
 		snprintf(why, wlen, "%s; deleting nothing", what);
 		return -1;
 	}
+	vb_index_parents(dir, *list, *n);
 	if (vb_prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;

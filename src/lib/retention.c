@@ -7,6 +7,8 @@
  * so that a host whose backups stopped does not age its last ones away.
  */
 #define _GNU_SOURCE
+#include <sys/types.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +108,46 @@ vb_parse_duration(const char *s, struct vb_duration *d)
 	return 0;
 }
 
+/*
+ * The parent of delta i: the backup its index names, if listed and
+ * older; else the next older backup, which is what vb-compress makes a
+ * delta of.  Returns its index, or -1.
+ */
+static ssize_t
+parent_of(const struct vb_backup *list, size_t n, size_t i)
+{
+	size_t j;
+
+	if (list[i].parent[0] != '\0')
+		for (j = i + 1; j < n; j++)
+			if (strcmp(list[j].stem, list[i].parent) == 0)
+				return (ssize_t)j;
+	for (j = i + 1; j < n; j++)
+		if (list[j].kind == VB_KIND_BACKUP)
+			return (ssize_t)j;
+	return -1;
+}
+
+/*
+ * Chains are kept whole: every backup a kept delta is built on is kept
+ * too (keep 2, needed_by the delta).  Newest first, so a parent kept
+ * here has its own parent kept when the loop reaches it.
+ */
+static void
+keep_chains(struct vb_backup *list, size_t n)
+{
+	ssize_t j;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!list[i].keep || !list[i].delta ||
+		    (j = parent_of(list, n, i)) < 0 || list[j].keep)
+			continue;
+		list[j].keep = 2;
+		list[j].needed_by = (int)i;
+	}
+}
+
 void
 vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 {
@@ -148,4 +190,5 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		if (pre++ < p->pre_restore)
 			list[i].keep = 1;
 	}
+	keep_chains(list, n);
 }

@@ -378,6 +378,8 @@ void		 vb_page_hash(const void *page, size_t len,
 
 /* ---- pages.c: page indexes, the base of incremental backups ---- */
 
+struct vb_backup;
+
 /* The hash of every page of a database, in page order. */
 struct vb_pages {
 	int64_t		 page_size;
@@ -426,6 +428,9 @@ int		 vb_index_write(const char *dir, const struct vb_index *x,
 int		 vb_index_read(const char *dir, const char *stem,
 		    int header_only, struct vb_index *x, char *why,
 		    size_t wlen);
+/* Fills in the parent of each delta of list whose index dir holds. */
+void		 vb_index_parents(const char *dir, struct vb_backup *list,
+		    size_t n);
 /* Removes the indexes in dir whose backup is gone; returns how many. */
 int		 vb_index_gc(const char *dir);
 
@@ -686,6 +691,7 @@ struct vb_compress_opts {
 						   when the last full is
 						   younger; NULL: always
 						   full, no page index */
+	int			 full;	/* a full one (indexed) now */
 };
 
 struct vb_compress_result {
@@ -930,7 +936,8 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
 /*
  * Marks which backups the policy keeps (rules combine: kept if any rule
  * keeps it, as in restic), always the newest backup; pre-restore copies
- * by their own count.
+ * by their own count; and every backup a kept delta needs (its parent
+ * where known, else the backup before it), so chains stay whole.
  */
 void		 vb_retention(struct vb_backup *list, size_t n,
 		    const struct vb_policy *p);
