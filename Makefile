@@ -201,6 +201,7 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/prune.sh
 	VB_BIN=$(CURDIR)/$(B) bench/restore.sh
 	VB_BIN=$(CURDIR)/$(B) bench/nightly.sh
+	VB_BIN=$(CURDIR)/$(B) bench/delta.sh
 
 clean:
 	rm -rf build build-san build-fuzz build-vg

@@ -172,6 +172,7 @@ hash_snapshot(int dbfd, int64_t page_size, struct vb_delta_plan *p,
     char *why, size_t wlen)
 {
 	struct vb_sha256_job job;
+	struct stat st;
 	unsigned char *buf;
 	char path[64];
 	off_t off = 0;
@@ -187,6 +188,14 @@ hash_snapshot(int dbfd, int64_t page_size, struct vb_delta_plan *p,
 		return -1;
 	}
 	vb_pages_init(&p->own, page_size);
+	/* As many as the file holds now: no room grown by doubling. */
+	if (fstat(dbfd, &st) == 0 && st.st_size > 0 &&
+	    vb_pages_alloc(&p->own, st.st_size / page_size) != 0) {
+		snprintf(why, wlen, "out of memory");
+		close(hfd);
+		free(buf);
+		return -1;
+	}
 	vb_sha256_start(&job, hfd);
 	while ((n = pread(dbfd, buf, BUFSZ, off)) > 0) {
 		if (vb_pages_feed(&p->own, buf, (size_t)n) != 0) {

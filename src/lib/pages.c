@@ -37,25 +37,23 @@ int
 vb_pages_alloc(struct vb_pages *p, int64_t count)
 {
 	unsigned char *h;
-	int64_t cap = p->cap > 0 ? p->cap : 1024;
 
-	while (cap < count)
-		cap *= 2;
-	if (cap == p->cap)
+	if (count <= p->cap)
 		return 0;
-	if (cap > INT64_MAX / VB_PAGE_HASH ||
-	    (h = realloc(p->h, (size_t)(cap * VB_PAGE_HASH))) == NULL)
+	if (count > INT64_MAX / VB_PAGE_HASH ||
+	    (h = realloc(p->h, (size_t)(count * VB_PAGE_HASH))) == NULL)
 		return -1;
 	p->h = h;
-	p->cap = cap;
+	p->cap = count;
 	return 0;
 }
 
-/* Adds the hash of one whole page. */
+/* Adds the hash of one whole page (room made as it grows, doubling). */
 static int
 add(struct vb_pages *p, const unsigned char *page)
 {
-	if (p->count == p->cap && vb_pages_alloc(p, p->count + 1) != 0)
+	if (p->count == p->cap && vb_pages_alloc(p, p->cap > 0 ? p->cap * 2 :
+	    1024) != 0)
 		return -1;
 	vb_page_hash(page, (size_t)p->page_size, p->h + p->count *
 	    VB_PAGE_HASH);

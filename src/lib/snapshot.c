@@ -30,8 +30,9 @@
 #define RAW_CHUNK	(1024 * 1024)
 
 /*
- * The size of the newest archive in dir, for a dry run's estimate of what
- * one more nightly needs; the database's size when there is none yet.
+ * The size of the newest full archive in dir, for a dry run's estimate of
+ * what one more nightly needs (a delta night may be a full one); the
+ * database's size when there is none yet.
  */
 static int64_t
 archive_estimate(const char *dir, int64_t dbbytes)
@@ -49,6 +50,7 @@ archive_estimate(const char *dir, int64_t dbbytes)
 		for (j = 0; j < list[i].nfiles; j++)
 			if (list[i].kind == VB_KIND_BACKUP &&
 			    list[i].files[j].ext != VB_EXT_DB &&
+			    !list[i].files[j].delta &&
 			    list[i].files[j].bytes >= 0) {
 				est = list[i].files[j].bytes;
 				break;
