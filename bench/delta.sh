@@ -42,6 +42,11 @@ change() {
 	    (SELECT 1 + abs(random()) % (SELECT max(id) FROM orders) FROM n)"
 }
 
+# time_rss CMD...: "seconds peak-RSS-KiB" of CMD.
+time_rss() {
+	/usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1
+}
+
 restore_to() {	# ARCHIVE
 	rm -f "$n/out.db"
 	vb-restore -q --to "$n/out.db" "$1"
@@ -83,11 +88,17 @@ for pct in $PCTS; do
 	trd=$(run_median restore_to "$last")
 	# The peak RSS of a delta night's compression and of the chain's
 	# restore.
+	# Where a delta night's time goes: the two stages alone.
 	change "$pct"
-	snap=$(vb-snapshot -q --defer-check -d "$n/backups" "$live" | cut -f1)
-	rss_c=$(rss_kib vb-compress -q --full-every 7d "$snap")
+	sync
+	sleep 1
+	snap=$n/backups/$(date -u +backup-%Y-%m-%dT%H-%M-%S-000Z.db)
+	read -r ts _ < <(time_rss vb-snapshot -q --defer-check -o "$snap" \
+	    "$live")
+	read -r tc rss_c < <(time_rss vb-compress -q --full-every 7d "$snap")
 	rm -f "$n/out.db"
-	rss_r=$(rss_kib vb-restore -q --to "$n/out.db" "$(archives | tail -n1)")
+	read -r _ rss_r < <(time_rss vb-restore -q --to "$n/out.db" \
+	    "$(archives | tail -n1)")
 	awk -v p="$pct" -v td="$tdelta" -v tf="$tfull" -v tr="$tref" \
 	    -v fb="$fbytes" -v wb="$wbytes" -v trf="$trf" -v trd="$trd" 'BEGIN {
 		printf "%d %% of pages a day:\n", p
@@ -105,6 +116,8 @@ for pct in $PCTS; do
 		    "restore --to of the 7th s | of the full", trd, trf,
 		    trd / trf
 	}'
+	echo "  a delta night's stages: vb-snapshot --defer-check $ts s," \
+	    "vb-compress (hash, check, delta) $tc s"
 	echo "  peak RSS KiB (target <= 32768): vb-compress (delta) $rss_c," \
 	    "vb-restore (chain of 8) $rss_r"
 done

@@ -945,6 +945,115 @@ retention_rules(void **state)
 		assert_false(list[i].keep);
 }
 
+/* A kept delta keeps its chain: its named parent, else the one before. */
+static void
+retention_chains(void **state)
+{
+	struct vb_backup list[10];
+	struct vb_policy p;
+	int i;
+
+	(void)state;
+	days(list, 10, 1767229200, VB_KIND_BACKUP);
+	/* Oldest first: b9 full, b8..b3 deltas, b2 full, b1 b0 deltas. */
+	for (i = 0; i < 10; i++)
+		list[i].delta = i != 9 && i != 2;
+	memset(&p, 0, sizeof(p));
+	p.keep = 1;
+	vb_retention(list, 10, &p);
+	assert_int_equal(list[0].keep, 1);
+	assert_int_equal(list[1].keep, 2);
+	assert_int_equal(list[2].keep, 2);
+	assert_int_equal(list[2].needed_by, 1);
+	for (i = 3; i < 10; i++)
+		assert_false(list[i].keep);
+	/* A parent named by its index wins over the one before. */
+	snprintf(list[0].parent, sizeof(list[0].parent), "b5");
+	list[1].delta = 0;
+	vb_retention(list, 10, &p);
+	assert_int_equal(list[5].keep, 2);
+	assert_false(list[1].keep);
+	/* b5 is a delta too: its chain down to b9 is kept. */
+	for (i = 6; i < 10; i++)
+		assert_int_equal(list[i].keep, 2);
+	assert_false(list[2].keep || list[3].keep || list[4].keep);
+}
+
+/* Delta names, and a delta's manifest: what it must say. */
+static void
+delta_names_and_manifest(void **state)
+{
+	struct vb_manifest m, back;
+	struct vb_name nm;
+	char text[4096], why[256], name[128];
+	int n;
+
+	(void)state;
+	assert_int_equal(vb_name_parse("backup-2026-11-27T01-00-00-000Z"
+	    ".delta.tar.zst.age", &nm), 0);
+	assert_true(nm.delta && nm.encrypted && nm.ext == VB_EXT_TAR_ZST);
+	assert_string_equal(nm.stem, "backup-2026-11-27T01-00-00-000Z");
+	assert_int_equal(vb_name_format(&nm, name, sizeof(name)), 0);
+	assert_string_equal(name, "backup-2026-11-27T01-00-00-000Z"
+	    ".delta.tar.zst.age");
+	/* No raw delta, no pre-restore delta. */
+	assert_int_equal(vb_name_parse("backup-2026-11-27T01-00-00-000Z"
+	    ".delta.db", &nm), -1);
+	assert_int_equal(vb_name_parse("pre-restore-2026-11-27T01-00-00-000Z"
+	    ".delta.tar.zst", &nm), -1);
+
+	sample_manifest(&m);
+	m.delta = 1;
+	snprintf(m.parent, sizeof(m.parent), "backup-2026-11-26T01-00-00-000Z");
+	memset(m.parent_db_sha256, 'b', VB_SHA256_HEX - 1);
+	memset(m.index_sha256, 'c', VB_SHA256_HEX - 1);
+	m.pages = 3;
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "kind: delta\nparent: backup-"));
+	assert_int_equal(vb_manifest_parse(text, (size_t)n, &back, why,
+	    sizeof(why)), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+	/* A delta whose sizes do not agree, or without a parent. */
+	m.db_bytes += 1;
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_int_equal(vb_manifest_parse(text, (size_t)n, &back, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "do not agree"));
+	m.db_bytes -= 1;
+	snprintf(m.parent, sizeof(m.parent), "../etc/passwd");
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_int_equal(vb_manifest_parse(text, (size_t)n, &back, why,
+	    sizeof(why)), -1);
+}
+
+/* Pages hashed as they come, in pieces of any size. */
+static void
+page_index_feed(void **state)
+{
+	struct vb_pages a, b;
+	unsigned char buf[3 * 4096], h[VB_PAGE_HASH];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + i / 4096);
+	vb_pages_init(&a, 4096);
+	assert_int_equal(vb_pages_feed(&a, buf, sizeof(buf)), 0);
+	vb_pages_init(&b, 4096);
+	for (i = 0; i < sizeof(buf); i += 1000)
+		assert_int_equal(vb_pages_feed(&b, buf + i,
+		    sizeof(buf) - i < 1000 ? sizeof(buf) - i : 1000), 0);
+	assert_int_equal(a.count, 3);
+	assert_int_equal(b.count, 3);
+	assert_int_equal(b.plen, 0);
+	assert_memory_equal(a.h, b.h, 3 * VB_PAGE_HASH);
+	vb_page_hash(buf + 4096, 4096, h);
+	assert_memory_equal(a.h + VB_PAGE_HASH, h, VB_PAGE_HASH);
+	vb_pages_free(&a);
+	vb_pages_free(&b);
+}
+
 int
 main(void)
 {
@@ -975,6 +1084,9 @@ main(void)
 		cmocka_unit_test(stale_only_dead_writers),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(retention_rules),
+		cmocka_unit_test(retention_chains),
+		cmocka_unit_test(delta_names_and_manifest),
+		cmocka_unit_test(page_index_feed),
 	};
 
 	return cmocka_run_group_tests_name("src/lib", tests, NULL, NULL);

@@ -274,8 +274,6 @@ plan_kind(struct job *j, const struct vb_snapmeta *meta,
 		snprintf(res->full_why, sizeof(res->full_why), "--full");
 		return 0;
 	}
-	if (vb_db_header(j->path, &j->info, res->msg, sizeof(res->msg)) != 0)
-		return -1;
 	if (vb_delta_plan(j->dir, &j->nm, j->dbfd, &j->info, o->full_every,
 	    meta != NULL && meta->bytes == j->st.st_size ? meta->sha256 :
 	    NULL, &j->plan, why, sizeof(why)) != 0) {
@@ -585,7 +583,9 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	j->t.dirfd = -1;
 	j->e.dirfd = -1;
 	j->cstate = 2;
-	if (open_snapshot(j, res) != 0)
+	/* Not SQLite at all: said so, and no check to run on it. */
+	if (open_snapshot(j, res) != 0 || vb_db_header(j->path, &j->info,
+	    res->msg, sizeof(res->msg)) != 0)
 		goto out;
 	plan_check(j, meta);
 	/* The check runs beside the planning's hashing and the writing. */
@@ -622,11 +622,17 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 out:
 	/* A check still running reads the snapshot: wait for it. */
 	if (j->cstate != 2) {
-		char keep[sizeof(res->msg)];
+		char first[sizeof(res->msg)];
+		size_t used;
 
-		memcpy(keep, res->msg, sizeof(keep));
-		if (end_check(j, res) == 0 || rc == 0)
-			memcpy(res->msg, keep, sizeof(keep));
+		memcpy(first, res->msg, sizeof(first));
+		if (end_check(j, res) != 0 && first[0] != '\0') {
+			/* The first failure, and what the check found. */
+			used = strlen(first);
+			snprintf(first + used, sizeof(first) - used, "; and %s",
+			    res->msg);
+		}
+		memcpy(res->msg, first, sizeof(first));
 	}
 	if (rc < 0 && j->bad)
 		set_aside(j->path, o->encrypt_to != NULL, res->msg,

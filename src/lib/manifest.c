@@ -223,8 +223,6 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 	}
 	if (m->delta && check_delta(m, why, wlen) != 0)
 		goto out;
-	if (!m->delta)
-		m->pages = -1;
 	rc = 0;
 out:
 	free(copy);

@@ -529,7 +529,7 @@ struct vb_manifest {
 	/* A delta's: the backup it is made on, and that one's database. */
 	char	 parent[64];
 	char	 parent_db_sha256[VB_SHA256_HEX];
-	int64_t	 pages;			/* pages it holds (-1: a full) */
+	int64_t	 pages;			/* pages it holds (0 for a full) */
 	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
 };
 
