@@ -174,8 +174,8 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 		if (!list[i].delta)
 			continue;
 		if (list[i].keep == 2)
-			fprintf(stderr, "%s: %s/%s: a delta, kept because %s is "
-			    "built on it\n", vb_progname(), where,
+			fprintf(stderr, "%s: %s/%s: a delta, kept because %s "
+			    "is built on it\n", vb_progname(), where,
 			    list[i].stem, list[list[i].needed_by].stem);
 		else
 			fprintf(stderr, "%s: %s/%s: a delta of %s, %s\n",
@@ -187,8 +187,8 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		if (!list[i].delta && list[i].keep == 2)
-			fprintf(stderr, "%s: %s/%s: a full backup, kept because "
-			    "%s is built on it\n", vb_progname(), where,
+			fprintf(stderr, "%s: %s/%s: a full backup, kept "
+			    "because %s is built on it\n", vb_progname(), where,
 			    list[i].stem, list[list[i].needed_by].stem);
 }
 

@@ -163,7 +163,7 @@ struct job {
 	int			 bad;		/* and it failed */
 	struct check		 ck;		/* it, on a thread */
 	pthread_t		 cth;
-	int			 cstate;	/* 0 not run, 1 thread, 2 done */
+	int			 cstate;	/* 0 to run, 1 on, 2 done */
 	struct vb_dbinfo	 info;		/* the snapshot's header */
 	struct vb_delta_plan	 plan;		/* with full_every */
 	struct vb_pages		 pages;		/* a full's index, read back */

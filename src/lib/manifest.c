@@ -159,8 +159,8 @@ check_delta(const struct vb_manifest *m, char *why, size_t wlen)
 	    m->page_count > INT64_MAX / m->page_size ||
 	    m->page_count * m->page_size != m->db_bytes ||
 	    m->pages > m->page_count) {
-		snprintf(why, wlen, "MANIFEST: a delta's page-size, page-count, "
-		    "pages and db-bytes do not agree");
+		snprintf(why, wlen, "MANIFEST: a delta's page-size, "
+		    "page-count, pages and db-bytes do not agree");
 		return -1;
 	}
 	return 0;

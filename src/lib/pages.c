@@ -323,5 +323,6 @@ vb_index_parents(const char *dir, struct vb_backup *list, size_t n)
 	for (i = 0; i < n; i++)
 		if (list[i].delta && vb_index_read(dir, list[i].stem, 1, &x,
 		    why, sizeof(why)) == 0)
-			memcpy(list[i].parent, x.parent, sizeof(list[i].parent));
+			memcpy(list[i].parent, x.parent,
+			    sizeof(list[i].parent));
 }

@@ -411,7 +411,7 @@ void		 vb_pages_free(struct vb_pages *p);
 
 struct vb_index {
 	char		 stem[64];
-	char		 parent[64];	/* a delta's parent stem, "" for a full */
+	char		 parent[64];	/* a delta's parent, "" for a full */
 	char		 db_sha256[VB_SHA256_HEX];	/* of the database */
 	char		 archive[128];	/* the archive's file name */
 	int64_t		 archive_bytes;
