@@ -83,8 +83,9 @@ fill_manifest(const char *path, int dbfd, const struct stat *st,
 	    meta != NULL && meta->journal != NULL ? meta->journal :
 	    info.journal_mode);
 	m->db_bytes = st->st_size;
-	snprintf(m->integrity, sizeof(m->integrity), "%s", *later ? "ok" :
-	    meta->integrity);
+	/* Not later: the record said what its check found (plan_check). */
+	snprintf(m->integrity, sizeof(m->integrity), "%s", *later ||
+	    meta == NULL || meta->integrity == NULL ? "ok" : meta->integrity);
 	snprintf(m->integrity_check, sizeof(m->integrity_check), "%s",
 	    vb_check_name(*how));
 	if (strcmp(m->integrity, "ok") != 0) {
