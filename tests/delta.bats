@@ -221,6 +221,24 @@ refused() {
 	refused "the chain is broken"
 	rm "$f1"
 	mv saved "$f1"
+	# A delta under a full archive's name: its pages are no database.
+	# Renamed, its entries give it away; re-made with entries of the new
+	# name, its manifest does.
+	s9=backup-$(stamp 9)
+	cp "$(archive 4)" "b/$s9.tar.zst"
+	run --separate-stderr vb-restore -q --to x.db "b/$s9.tar.zst"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"is not $s9.index"* ]]
+	mkdir x
+	tar --zstd -xf "$(archive 4)" -C x
+	mv x/backup-*.index "x/$s9.index"
+	mv x/backup-*.pages "x/$s9.pages"
+	tar --zstd -cf "b/$s9.tar.zst" -C x MANIFEST "$s9.index" "$s9.pages"
+	run --separate-stderr vb-restore -q --to x.db "b/$s9.tar.zst"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"its manifest says it is a delta but its name does not"* ]]
+	[ ! -e x.db ]
+	rm "b/$s9.tar.zst"
 	# Whole again: it restores, and the pre-restore copy is kept.
 	run --separate-stderr vb-restore -q --db app.db "$(archive 4)"
 	[ "$status" -eq 0 ]

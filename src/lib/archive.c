@@ -632,7 +632,7 @@ delta_index(struct archive *a, const char *stem, const struct vb_manifest *m,
     struct vb_pages *idx, char *why, size_t wlen)
 {
 	char hex[VB_SHA256_HEX];
-	int64_t bytes;
+	int64_t bytes, got, n, want;
 
 	/* Bounded by page-count; 2^28 pages is a 1 TiB database at 4 KiB. */
 	if (m->page_count > ((int64_t)1 << 28)) {
@@ -644,12 +644,21 @@ delta_index(struct archive *a, const char *stem, const struct vb_manifest *m,
 	vb_pages_init(idx, m->page_size);
 	if (delta_entry(a, stem, VB_DELTA_INDEX, bytes, why, wlen) != 0)
 		return -1;
-	if (vb_pages_alloc(idx, m->page_count) != 0) {
-		snprintf(why, wlen, "out of memory");
-		return -1;
+	/*
+	 * Room made as the data comes (doubling), not as the header claims:
+	 * a hostile header's size costs nothing until its bytes arrive.
+	 */
+	for (got = 0; got < bytes; got += n) {
+		n = bytes - got < 1024 * 1024 ? bytes - got : 1024 * 1024;
+		want = (got + n) / VB_PAGE_HASH * 2;
+		if (vb_pages_alloc(idx, want < m->page_count ? want :
+		    m->page_count) != 0) {
+			snprintf(why, wlen, "out of memory");
+			return -1;
+		}
+		if (read_exact(a, idx->h + got, (size_t)n, why, wlen) != 0)
+			return -1;
 	}
-	if (read_exact(a, idx->h, (size_t)bytes, why, wlen) != 0)
-		return -1;
 	idx->count = m->page_count;
 	vb_pages_sha(idx, hex);
 	if (strcmp(hex, m->index_sha256) != 0) {

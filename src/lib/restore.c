@@ -203,9 +203,14 @@ vb_verify_backup(const char *archive, const char *as, const char *identity,
 	else if (nm.delta)
 		rc = extract_chain(archive, &nm, identity, remote, c, why,
 		    wlen);
-	else
-		rc = vb_read_archive(fd, identity, &nm, c->t.fd, &c->m,
-		    &c->info, why, wlen);
+	else if ((rc = vb_read_archive(fd, identity, &nm, c->t.fd, &c->m,
+	    &c->info, why, wlen)) == 0 && c->m.delta) {
+		/* Its pages alone are no database: never as a full one. */
+		snprintf(why, wlen, "%s: its manifest says it is a delta but "
+		    "its name does not (.delta. before the extension): "
+		    "renamed? refused", base);
+		rc = -1;
+	}
 	if (nm.ext != VB_EXT_DB) {
 		c->dbbytes = c->m.db_bytes;
 		memcpy(c->dbsha, c->m.db_sha256, sizeof(c->dbsha));
