@@ -80,3 +80,16 @@ median() {
 rss_kib() {
 	/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1
 }
+
+# vb_backup DIR: the nightly job with the configuration in DIR/vb.conf.
+vb_backup() {
+	VB_CONF=$1/vb.conf "$here/../bin/vb-backup" 2>/dev/null
+}
+
+# backup_zstd DB DIR: the reference nightly, a copy then zstd, which
+# checks nothing, into DIR/ref.db.zst.
+backup_zstd() {
+	rm -f "$2/ref.db" "$2/ref.db.zst"
+	sqlite3 "$1" ".backup '$2/ref.db'"
+	zstd -q -3 -T1 --rm "$2/ref.db"
+}

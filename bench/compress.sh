@@ -33,12 +33,6 @@ vb_pair() {
 	    vb-compress -q >/dev/null
 }
 
-backup_zstd() {
-	rm -f "$out/pair.db" "$out/pair.db.zst"
-	sqlite3 "$db" ".backup '$out/pair.db'"
-	zstd -q -3 -T1 --rm "$out/pair.db"
-}
-
 make_db
 rm -rf "$snapdir"
 mkdir -p "$snapdir"
@@ -76,8 +70,8 @@ echo "peak RSS: vb-compress -l 3 -T 1: $r1 KiB; -T 2: $r2 KiB;" \
     "zstd -3 -T1: $rz KiB"
 echo
 tp=$(run_median vb_pair)
-tb=$(run_median backup_zstd)
+tb=$(run_median backup_zstd "$db" "$out")
 awk -v a="$tp" -v b="$tb" 'BEGIN {
 	printf "nightly pair: vb-snapshot | vb-compress %.2f s; " \
 	    "sqlite3 .backup && zstd -3 %.2f s; ratio %.2f\n", a, b, a / b }'
-rm -rf "$snapdir" "$out/pair" "$out/pair.db" "$out/pair.db.zst" "$out/raw.zst"
+rm -rf "$snapdir" "$out/pair" "$out/ref.db.zst" "$out/raw.zst"

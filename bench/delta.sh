@@ -20,16 +20,6 @@ PCTS=${PCTS:-1 10}
 n=$out/delta
 live=$n/live.db
 
-vb_backup() {
-	VB_CONF=$n/vb.conf "$here/../bin/vb-backup" 2>/dev/null
-}
-
-backup_zstd() {
-	rm -f "$n/ref.db" "$n/ref.db.zst"
-	sqlite3 "$live" ".backup '$n/ref.db'"
-	zstd -q -3 -T1 --rm "$n/ref.db"
-}
-
 # change PCT: rewrites the note of random orders, one for each PCT % of
 # the database's pages (scattered: about that share of pages changed).
 change() {
@@ -61,7 +51,7 @@ echo "vb incremental benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)," \
     "$(nproc) cores; database $BENCH_MB MiB; FULL_EVERY=7d"
 mkdir -p "$n"
 cp "$db" "$live"
-tref=$(run_median backup_zstd)
+tref=$(run_median backup_zstd "$live" "$n")
 rm -f "$n/ref.db.zst"
 printf '%-40s %8s %8s %8s\n' "" "vb" "ref" "vb/ref"
 for pct in $PCTS; do
@@ -69,12 +59,12 @@ for pct in $PCTS; do
 	cp "$db" "$live"
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nFULL_EVERY=7d\n' "$live" \
 	    "$n/backups" >"$n/vb.conf"
-	tfull=$(secs vb_backup)
+	tfull=$(secs vb_backup "$n")
 	times=()
 	for _ in 1 2 3 4 5 6; do
 		change "$pct"
 		sync
-		times+=("$(secs vb_backup)")
+		times+=("$(secs vb_backup "$n")")
 	done
 	tdelta=$(printf '%s\n' "${times[@]}" | median)
 	full=$(archives | head -n1)

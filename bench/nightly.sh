@@ -20,17 +20,6 @@ conf() {
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$live" "$n/backups" >"$n/vb.conf"
 }
 
-vb_backup() {
-	VB_CONF=$n/vb.conf "$here/../bin/vb-backup" 2>/dev/null
-}
-
-# The reference nightly: a copy, then zstd, which checks nothing.
-backup_zstd() {
-	rm -f "$n/ref.db" "$n/ref.db.zst"
-	sqlite3 "$live" ".backup '$n/ref.db'"
-	zstd -q -3 -T1 --rm "$n/ref.db"
-}
-
 newest() {
 	find "$n/backups" -name 'backup-*.tar.zst' | sort | tail -1
 }
@@ -76,9 +65,9 @@ echo "database: $((size / 1048576)) MiB ($db); median of $RUNS runs;"
 echo "page cache warm, sync before each run"
 echo
 # The first night checks everything (integrity_check): timed on its own.
-tweek=$(secs vb_backup)
-tvb=$(run_median vb_backup)
-tref=$(run_median backup_zstd)
+tweek=$(secs vb_backup "$n")
+tvb=$(run_median vb_backup "$n")
+tref=$(run_median backup_zstd "$live" "$n")
 tto=$(run_median vb_restore_to)
 tq=$(run_median vb_restore_to --quick-check)
 tun=$(run_median untar_cp)

@@ -171,13 +171,12 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!list[i].delta)
-			continue;
 		if (list[i].keep == 2)
-			fprintf(stderr, "%s: %s/%s: a delta, kept because %s "
+			fprintf(stderr, "%s: %s/%s: a %s, kept because %s "
 			    "is built on it\n", vb_progname(), where,
-			    list[i].stem, list[list[i].needed_by].stem);
-		else
+			    list[i].stem, list[i].delta ? "delta" :
+			    "full backup", list[list[i].needed_by].stem);
+		else if (list[i].delta)
 			fprintf(stderr, "%s: %s/%s: a delta of %s, %s\n",
 			    vb_progname(), where, list[i].stem,
 			    list[i].parent[0] != '\0' ? list[i].parent :
@@ -185,11 +184,6 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 			    "and every backup it is built on" :
 			    "deleted with no kept backup built on it");
 	}
-	for (i = 0; i < n; i++)
-		if (!list[i].delta && list[i].keep == 2)
-			fprintf(stderr, "%s: %s/%s: a full backup, kept "
-			    "because %s is built on it\n", vb_progname(), where,
-			    list[i].stem, list[list[i].needed_by].stem);
 }
 
 /* The policy on a directory. */

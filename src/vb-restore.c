@@ -145,28 +145,21 @@ restore(const struct opts *o)
 }
 
 /*
- * What --list says of a delta's parent: its page index's word, else its
- * manifest's (a plain local archive), else "" (not known without
- * reading an encrypted or remote one).
+ * What --list says of a delta's parent: its page index's word (b->parent,
+ * vb_index_parents), else its manifest's (a plain local archive), else
+ * "" (not known without reading an encrypted or remote one).
  */
 static void
-parent_of(const char *dir, const char *path, const struct vb_backup *b,
-    int j, char *parent, size_t len)
+parent_of(const char *path, const struct vb_backup *b, int j, char *parent,
+    size_t len)
 {
 	struct vb_manifest m;
-	struct vb_index x;
 	char why[512];
 	int fd;
 
-	parent[0] = '\0';
-	if (!b->files[j].delta)
-		return;
-	if (dir != NULL && vb_index_read(dir, b->stem, 1, &x, why,
-	    sizeof(why)) == 0) {
-		snprintf(parent, len, "%s", x.parent);
-		return;
-	}
-	if (b->files[j].encrypted || path == NULL ||
+	snprintf(parent, len, "%s", b->files[j].delta ? b->parent : "");
+	if (!b->files[j].delta || parent[0] != '\0' ||
+	    b->files[j].encrypted || path == NULL ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
 	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0)
@@ -248,6 +241,7 @@ list(const char *dir, const char *remote, const char *identity, int check,
 	struct vb_verified c;
 	struct vb_list out;
 	char why[1024], path[4096], parent[64];
+	const char *idir;
 	size_t n, i;
 	int j, ok, ret = 0;
 
@@ -256,6 +250,9 @@ list(const char *dir, const char *remote, const char *identity, int check,
 		warnx("%s", why);
 		return 1;
 	}
+	/* Parents from the page indexes, which only the local side has. */
+	if ((idir = remote == NULL ? dir : vb_config("BACKUP_DIR")) != NULL)
+		vb_index_parents(idir, bk, n);
 	if (remote == NULL)
 		vb_scan_sizes(dir, bk, n);
 	else
@@ -277,9 +274,8 @@ list(const char *dir, const char *remote, const char *identity, int check,
 			    sizeof(why)) == 0;
 			if (check && ok)
 				vb_tmp_abort(&c.t);
-			parent_of(remote == NULL ? dir : vb_config(
-			    "BACKUP_DIR"), remote == NULL ? path : NULL,
-			    &bk[i], j, parent, sizeof(parent));
+			parent_of(remote == NULL ? path : NULL, &bk[i], j,
+			    parent, sizeof(parent));
 			if (list_one(&out, path, &bk[i], j, parent, check, ok,
 			    why) != 0 || !ok)
 				ret = 1;

@@ -41,8 +41,8 @@ read_encrypted(int fd, const char *identity, const struct vb_name *nm,
 {
 	struct vb_sha256_job h;
 	struct vb_child age;
-	char name[128], path[64], agewhy[1024];
-	int hfd, pfd, rc, arc, status;
+	char name[128], agewhy[1024];
+	int pfd, rc, arc, status;
 
 	vb_name_format(nm, name, sizeof(name));
 	if (identity == NULL) {
@@ -51,18 +51,11 @@ read_encrypted(int fd, const char *identity, const struct vb_name *nm,
 		    "with -i FILE; nothing changed", name);
 		return -1;
 	}
-	/* The hash reads by its own open of the file: age moves fd's. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if ((hfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: %s", name, strerror(errno));
-		return -1;
-	}
 	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
-	    -1) {
-		close(hfd);
+	    -1)
 		return -1;
-	}
-	vb_sha256_start(&h, hfd);
+	/* By pread: age reading the same file moves only the offset. */
+	vb_sha256_start(&h, fd);
 	rc = vb_archive_verify(pfd, NULL, nm->stem, outfd, NULL, m, info,
 	    why, wlen);
 	close(pfd);
@@ -71,7 +64,6 @@ read_encrypted(int fd, const char *identity, const struct vb_name *nm,
 		snprintf(why, wlen, "hashing %s: %s", name, strerror(h.err));
 		rc = -1;
 	}
-	close(hfd);
 	if (arc != 0) {
 		snprintf(why, wlen, "cannot decrypt %s with %s: %s; nothing "
 		    "changed", name, identity, agewhy);

@@ -54,40 +54,36 @@ vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
 /*
  * Fills the manifest from what the record said and what the file says.
  * A snapshot whose check was left to us (its record says "deferred", or
- * a plain path) is checked while it is compressed (*later set, the check
- * in *how): the manifest says "ok" because nothing is committed unless
- * that check says so.
+ * a plain path) is checked while it is compressed (later set, the check
+ * how): the manifest says "ok" because nothing is committed unless that
+ * check says so.  info is the file's header, read once by the caller.
  */
 static int
 fill_manifest(const char *path, int dbfd, const struct stat *st,
-    const struct vb_name *nm, const struct vb_snapmeta *meta,
-    struct vb_manifest *m, const int *later, const enum vb_check *how,
-    char *why, size_t wlen)
+    const struct vb_dbinfo *info, const struct vb_name *nm,
+    const struct vb_snapmeta *meta, struct vb_manifest *m, int later,
+    enum vb_check how, char *why, size_t wlen)
 {
-	struct vb_dbinfo info;
-
 	memset(m, 0, sizeof(*m));
-	if (vb_db_header(path, &info, why, wlen) != 0)
-		return -1;
 	snprintf(m->source, sizeof(m->source), "%s",
 	    meta != NULL && meta->source != NULL ? meta->source : "unknown");
 	if (gethostname(m->host, sizeof(m->host) - 1) != 0)
 		snprintf(m->host, sizeof(m->host), "unknown");
 	vb_iso_time(&nm->when, m->created);
 	snprintf(m->sqlite_version, sizeof(m->sqlite_version), "%s",
-	    info.sqlite_version);
-	m->page_size = info.page_size;
-	m->page_count = info.page_count >= 0 ? info.page_count :
-	    st->st_size / info.page_size;
+	    info->sqlite_version);
+	m->page_size = info->page_size;
+	m->page_count = info->page_count >= 0 ? info->page_count :
+	    st->st_size / info->page_size;
 	snprintf(m->journal_mode, sizeof(m->journal_mode), "%s",
 	    meta != NULL && meta->journal != NULL ? meta->journal :
-	    info.journal_mode);
+	    info->journal_mode);
 	m->db_bytes = st->st_size;
 	/* Not later: the record said what its check found (plan_check). */
-	snprintf(m->integrity, sizeof(m->integrity), "%s", *later ||
+	snprintf(m->integrity, sizeof(m->integrity), "%s", later ||
 	    meta == NULL || meta->integrity == NULL ? "ok" : meta->integrity);
 	snprintf(m->integrity_check, sizeof(m->integrity_check), "%s",
-	    vb_check_name(*how));
+	    vb_check_name(how));
 	if (strcmp(m->integrity, "ok") != 0) {
 		snprintf(why, wlen, "%s: failed its check: %s", path,
 		    m->integrity);
@@ -219,7 +215,7 @@ as_found(struct job *j)
 		    result);
 }
 
-/* Which check the snapshot is owed here, if any (*later). */
+/* Which check the snapshot is owed here, if any (j->later, j->how). */
 static void
 plan_check(struct job *j, const struct vb_snapmeta *meta)
 {
@@ -345,8 +341,8 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 		known.bytes = j->st.st_size;
 		meta = &known;
 	}
-	if (fill_manifest(j->path, j->dbfd, &j->st, &j->nm, meta, &j->m,
-	    &j->later, &j->how, res->msg, sizeof(res->msg)) != 0)
+	if (fill_manifest(j->path, j->dbfd, &j->st, &j->info, &j->nm, meta,
+	    &j->m, j->later, j->how, res->msg, sizeof(res->msg)) != 0)
 		return -1;
 	if (o->as_found && j->later)
 		as_found(j);

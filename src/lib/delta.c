@@ -15,12 +15,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vb.h"
@@ -36,20 +33,6 @@ vb_delta_plan_free(struct vb_delta_plan *p)
 	vb_pages_free(&p->own);
 	free(p->changed);
 	p->changed = NULL;
-}
-
-/* Adds a duration to t in calendar terms. */
-static time_t
-plus(time_t t, const struct vb_duration *d)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	tm.tm_year += d->years;
-	tm.tm_mon += d->months;
-	tm.tm_mday += d->days;
-	tm.tm_hour += d->hours;
-	return timegm(&tm);
 }
 
 /* Whether dir holds name at exactly bytes bytes. */
@@ -152,7 +135,7 @@ find_parent(const char *dir, const struct vb_name *nm,
 		    "followed (%s)", list[i].stem, why);
 		goto out;
 	}
-	if (plus(full, every) <= nm->when.tv_sec) {
+	if (vb_duration_add(full, every, 1) <= nm->when.tv_sec) {
 		snprintf(p->why, sizeof(p->why), "the last full backup is "
 		    "older than FULL_EVERY");
 		goto out;
@@ -174,29 +157,20 @@ hash_snapshot(int dbfd, int64_t page_size, struct vb_delta_plan *p,
 	struct vb_sha256_job job;
 	struct stat st;
 	unsigned char *buf;
-	char path[64];
 	off_t off = 0;
 	ssize_t n = 0;
-	int hfd, rc = -1;
+	int rc = -1;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dbfd);
-	if ((buf = malloc(BUFSZ)) == NULL ||
-	    (hfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s", buf == NULL ? "out of memory" :
-		    strerror(errno));
-		free(buf);
-		return -1;
-	}
 	vb_pages_init(&p->own, page_size);
 	/* As many as the file holds now: no room grown by doubling. */
-	if (fstat(dbfd, &st) == 0 && st.st_size > 0 &&
-	    vb_pages_alloc(&p->own, st.st_size / page_size) != 0) {
+	if ((buf = malloc(BUFSZ)) == NULL || (fstat(dbfd, &st) == 0 &&
+	    st.st_size > 0 && vb_pages_alloc(&p->own, st.st_size /
+	    page_size) != 0)) {
 		snprintf(why, wlen, "out of memory");
-		close(hfd);
 		free(buf);
 		return -1;
 	}
-	vb_sha256_start(&job, hfd);
+	vb_sha256_start(&job, dbfd);
 	while ((n = pread(dbfd, buf, BUFSZ, off)) > 0) {
 		if (vb_pages_feed(&p->own, buf, (size_t)n) != 0) {
 			n = -1;
@@ -220,7 +194,6 @@ hash_snapshot(int dbfd, int64_t page_size, struct vb_delta_plan *p,
 	}
 	if (n < 0)
 		vb_sha256_join(&job);
-	close(hfd);
 	free(buf);
 	return rc;
 }

@@ -59,17 +59,16 @@ keep_buckets(struct vb_backup *list, size_t n, enum vb_kind kind,
 	}
 }
 
-/* Subtracts a duration from t in calendar terms; returns the result. */
-static time_t
-minus(time_t t, const struct vb_duration *d)
+time_t
+vb_duration_add(time_t t, const struct vb_duration *d, int sign)
 {
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	tm.tm_year -= d->years;
-	tm.tm_mon -= d->months;
-	tm.tm_mday -= d->days;
-	tm.tm_hour -= d->hours;
+	tm.tm_year += sign * d->years;
+	tm.tm_mon += sign * d->months;
+	tm.tm_mday += sign * d->days;
+	tm.tm_hour += sign * d->hours;
 	return timegm(&tm);
 }
 
@@ -165,8 +164,8 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		if (newest) {
 			list[i].keep = 1;
 			newest = 0;
-			since = p->within ? minus(list[i].when.tv_sec,
-			    &p->within_d) : 0;
+			since = p->within ? vb_duration_add(
+			    list[i].when.tv_sec, &p->within_d, -1) : 0;
 		}
 		if (p->within && list[i].when.tv_sec >= since)
 			list[i].keep = 1;

@@ -356,7 +356,7 @@ void		 vb_sha256_final(struct vb_sha256 *, char hex[VB_SHA256_HEX]);
 /* Hashes fd from its current offset to EOF; returns bytes, or -1 (errno). */
 int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
 
-/* vb_sha256_fd on a second thread, while the caller reads the same file. */
+/* A file hashed on a second thread, while the caller reads it too. */
 struct vb_sha256_job {
 	int		 fd;
 	int		 threaded;
@@ -366,7 +366,10 @@ struct vb_sha256_job {
 	char		 hex[VB_SHA256_HEX];
 };
 
-/* Starts hashing fd (to its end) on a thread, or at join if none. */
+/*
+ * Starts hashing the whole file on fd on a thread (or at join if none),
+ * by pread from its start: fd's offset stays the caller's to move.
+ */
 void		 vb_sha256_start(struct vb_sha256_job *h, int fd);
 /* Waits for it; returns the bytes hashed (h->hex), or -1 with errno. */
 int64_t		 vb_sha256_join(struct vb_sha256_job *h);
@@ -931,6 +934,9 @@ struct vb_policy {
 	int64_t			 pre_restore;	/* the last N pre-restore */
 };
 
+/* t plus (sign 1) or minus (sign -1) d, in UTC calendar terms. */
+time_t		 vb_duration_add(time_t t, const struct vb_duration *d,
+		    int sign);
 /* Parses "7d", "2w", "1y6m", "36h"; returns 0, or -1. */
 int		 vb_parse_duration(const char *s, struct vb_duration *d);
 /*
