@@ -199,12 +199,16 @@ show_json(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
 	}
 }
 
-/* Prints one row: aligned on a terminal, a record otherwise. */
+/*
+ * Prints one row: aligned on a terminal (sw: the width of the table's
+ * status words), a record otherwise.
+ */
 static int
-show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m)
+show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
+    int sw)
 {
 	struct vb_log_row row;
-	char size[32];
+	char size[32], ms[32];
 
 	vb_backuplog_row(st, m, &row);
 	if (out->form == VB_LIST_JSON) {
@@ -217,9 +221,15 @@ show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m)
 		snprintf(size, sizeof(size), "-");
 	else
 		vb_human_bytes((uint64_t)row.r.bytes, size, sizeof(size));
-	return printf("%-24s  %-9s  %-7s  %10s  %7lld ms  %s%s%s\n", row.when,
-	    row.r.op, row.status, size, (long long)(row.r.ms < 0 ? 0 :
-	    row.r.ms), row.file[0] != '\0' ? row.file : "-",
+	/* No duration column, or none recorded: not "0 ms". */
+	if (row.r.ms < 0)
+		snprintf(ms, sizeof(ms), "-");
+	else
+		snprintf(ms, sizeof(ms), "%lld ms", (long long)row.r.ms);
+	/* The time as vb writes it, whatever the table keeps. */
+	return printf("%-24s  %-9s  %-*s  %10s  %10s  %s%s%s\n",
+	    row.r.time[0] != '\0' ? row.r.time : row.when, row.r.op, sw,
+	    row.status, size, ms, row.file[0] != '\0' ? row.file : "-",
 	    row.msg[0] != '\0' ? "  " : "", row.msg) < 0;
 }
 
@@ -227,39 +237,51 @@ show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m)
 static int
 show(const char *path, const struct vb_log_query *q, int json)
 {
+	struct vb_log_query all = *q;
 	struct vb_log_map m;
 	struct vb_list out;
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	char why[1024];
 	int64_t n, limit;
-	int rc, ret = 0;
+	int rc, sw, ret = 0;
 
+	/* Every row is stepped through, so a terminal can say how many more. */
+	all.count = -1;
 	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL ||
-	    vb_backuplog_query(db, path, q, &m, &st, why, sizeof(why)) != 0) {
+	    vb_backuplog_query(db, path, &all, &m, &st, why, sizeof(why)) !=
+	    0) {
 		warnx("%s", why);
 		sqlite3_close(db);
 		return 1;
 	}
+	sw = (int)(strlen(m.ok) > strlen(m.failed) ? strlen(m.ok) :
+	    strlen(m.failed));
+	if (sw < 6)
+		sw = 6;
 	vb_list_begin(&out, json);
 	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %-9s  %-7s  %10s  %10s  %s\n", "createdAt",
-		    "operation", "status", "size", "duration", "file  message");
+		printf("%-24s  %-9s  %-*s  %10s  %10s  %s\n", "createdAt",
+		    "operation", sw, "status", "size", "duration",
+		    "file  message");
 	/* Piped or JSON, the whole history; a terminal shows a page. */
 	limit = q->count >= 0 || out.form != VB_LIST_TABLE ? q->count :
 	    TTY_ROWS;
 	if (limit < 0)
 		limit = INT64_MAX;
-	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
-		if (n < limit && show_row(&out, st, &m) != 0) {
+	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+		if (n < limit && show_row(&out, st, &m, sw) != 0) {
 			warn("stdout");
 			ret = 1;
 			break;
 		}
-	if (n > limit)
+		/* Piped, the rows asked for are all there is to print. */
+		if (n >= limit && out.form != VB_LIST_TABLE)
+			break;
+	}
+	if (n > limit && out.form == VB_LIST_TABLE)
 		printf("... and %lld more rows (vb-log --show -n %lld shows "
-		    "them all; piped, --show prints every row)\n",
-		    (long long)(n - limit), (long long)n);
+		    "them all)\n", (long long)(n - limit), (long long)n);
 	vb_list_end(&out);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		warnx("%s: %s", path, sqlite3_errmsg(db));

@@ -808,6 +808,136 @@ backuplog_words(void **state)
 	assert_false(vb_log_status_ok(NULL));
 }
 
+/* Logs a failure and a success into a table made by sql; 0 or -1. */
+static int
+log_two(const char *sql, const char *path)
+{
+	struct vb_backuplog l;
+	struct vb_record r[2];
+	char why[512];
+	sqlite3 *db;
+	int rc;
+
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_close(db);
+	vb_record_init(&r[0], "backup", "-");
+	r[0].ok = 0;
+	r[0].msg = "failed at config: x";
+	snprintf(r[0].time, sizeof(r[0].time), "2026-11-27T01:00:00.250Z");
+	vb_record_init(&r[1], "compress", "/b/backup-x.tar.zst");
+	r[1].ok = 1;
+	r[1].bytes = 10;
+	r[1].msg = "zstd";
+	snprintf(r[1].time, sizeof(r[1].time), "2026-11-28T01:00:00.000Z");
+	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0)
+		return -1;
+	rc = vb_backuplog_write(&l, r, 2, why, sizeof(why));
+	vb_backuplog_close(&l);
+	return rc;
+}
+
+static void
+backuplog_strict(void **state)
+{
+	static const struct {
+		const char	*table;
+		const char	*rows;	/* what the failure row holds */
+		int64_t		 count;	/* rows --show reads back */
+		const char	*when;	/* the failure's, read back */
+	} cases[] = {
+		/* NOT NULL filename, integer milliseconds, updatedAt. */
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY "
+		    "AUTOINCREMENT, filename TEXT NOT NULL, size INTEGER NOT "
+		    "NULL, status TEXT NOT NULL CHECK(status IN ('SUCCESS', "
+		    "'FAILED')), message TEXT, createdAt INTEGER NOT NULL, "
+		    "updatedAt INTEGER NOT NULL)",
+		    "|0|FAILED|backup: failed at config: x|1795741200250|"
+		    "1795741200250", 2, "2026-11-27T01:00:00.250Z" },
+		/* Unix seconds, learnt from a row already there. */
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status TEXT, "
+		    "createdAt INTEGER NOT NULL, host TEXT NOT NULL); INSERT "
+		    "INTO BackupLog VALUES (1, 'ok', 1700000000, 'a')",
+		    "error|1795741200|", 3, "2026-11-27T01:00:00.000Z" },
+		/* Sequelize's DATETIME text, learnt from its rows. */
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status TEXT, "
+		    "createdAt DATETIME NOT NULL, updatedAt DATETIME NOT NULL);"
+		    "INSERT INTO BackupLog VALUES (1, 'SUCCESS', "
+		    "'2023-10-02 18:30:00.000 +00:00', "
+		    "'2023-10-02 18:30:00.000 +00:00')",
+		    "FAILED|2026-11-27 01:00:00.250 +00:00|"
+		    "2026-11-27 01:00:00.250 +00:00", 3,
+		    "2026-11-27T01:00:00.250Z" },
+	};
+	struct vb_log_query q = { 0, NULL, -1 };
+	struct vb_log_row row;
+	struct vb_log_map m;
+	char dir[] = "/tmp/vb-unit-XXXXXX", path[256], got[512], why[512];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int64_t n;
+	size_t i;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	snprintf(path, sizeof(path), "%s/a.db", dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(log_two(cases[i].table, path), 0);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		/* The failure row is there. */
+		assert_int_equal(sqlite3_exec(db, "CREATE TEMP VIEW f AS "
+		    "SELECT * FROM BackupLog WHERE rowid = (SELECT min(rowid) "
+		    "FROM BackupLog WHERE status LIKE 'f%' OR status LIKE "
+		    "'e%')", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(vb_db_int(db, "SELECT count(*) FROM f", &n),
+		    0);
+		assert_int_equal(n, 1);
+		/* Read back: newest first, times as vb writes them. */
+		assert_int_equal(vb_backuplog_query(db, path, &q, &m, &st, why,
+		    sizeof(why)), 0);
+		for (n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+			vb_backuplog_row(st, &m, &row);
+			if (n == 0)
+				assert_string_equal(row.r.time,
+				    "2026-11-28T01:00:00.000Z");
+			if (n == 1) {
+				assert_string_equal(row.r.time,
+				    cases[i].when);
+				assert_false(row.r.ok);
+			}
+		}
+		sqlite3_finalize(st);
+		assert_int_equal(n, cases[i].count);
+		sqlite3_close(db);
+	}
+	/* What the first table's failure row holds, column by column. */
+	assert_int_equal(log_two(cases[0].table, path), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vb_db_text(db, "SELECT filename || '|' || size || '|' "
+	    "|| status || '|' || message || '|' || createdAt || '|' || "
+	    "updatedAt FROM BackupLog WHERE id = 1", got, sizeof(got)), 0);
+	assert_string_equal(got, cases[0].rows);
+	sqlite3_close(db);
+	/* And the check proves both rows go in, leaving none behind. */
+	assert_int_equal(vb_backuplog_check(path, got, sizeof(got)), 0);
+	assert_non_null(strstr(got, "Unix milliseconds"));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vb_db_int(db, "SELECT count(*) FROM BackupLog", &n),
+	    0);
+	assert_int_equal(n, 2);
+	/* A table whose CHECK refuses a failure row: the check says so. */
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE BackupLog; CREATE TABLE "
+	    "BackupLog (createdAt TEXT, status TEXT, filename TEXT NOT NULL "
+	    "CHECK(filename LIKE '%.tar%'))", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(vb_backuplog_check(path, got, sizeof(got)), -1);
+	assert_non_null(strstr(got, "would refuse a failure row"));
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 mkdir_mode(void **state)
 {
@@ -1078,6 +1208,7 @@ main(void)
 		cmocka_unit_test(json_strings),
 		cmocka_unit_test(backuplog_columns),
 		cmocka_unit_test(backuplog_words),
+		cmocka_unit_test(backuplog_strict),
 		cmocka_unit_test(config_grammar),
 		cmocka_unit_test(config_errors_name_the_line),
 		cmocka_unit_test(remote_paths),

@@ -134,26 +134,239 @@ learn_from_rows(sqlite3 *db, struct vb_log_map *m)
 	sqlite3_finalize(st);
 }
 
+/* ---- times: each table's own representation ---- */
+
+/* Whether a time suffix says UTC: what vb may put after a UTC time. */
+static int
+utc_suffix(const char *s)
+{
+	static const char *const utc[] = { "", "Z", "+00:00", " +00:00",
+	    "+0000", " +0000", " UTC", " GMT" };
+	size_t i;
+
+	for (i = 0; i < sizeof(utc) / sizeof(utc[0]); i++)
+		if (strcmp(s, utc[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The shape of a text time, "2026-11-27 01:00:03.412 +00:00"; 0 or -1. */
+static int
+text_shape(const char *s, struct vb_time_repr *t)
+{
+	static const char pat[] = "dddd-dd-dd?dd:dd:dd";
+	size_t i, n;
+
+	for (i = 0; pat[i] != '\0'; i++)
+		if (s[i] == '\0' || (pat[i] == 'd' && !isdigit((unsigned
+		    char)s[i])) || (pat[i] != 'd' && pat[i] != '?' &&
+		    s[i] != pat[i]) || (pat[i] == '?' && s[i] != 'T' &&
+		    s[i] != ' '))
+			return -1;
+	t->kind = VB_TIME_TEXT;
+	t->sep = s[10];
+	s += i;
+	t->frac = 0;
+	if (*s == '.') {
+		n = strspn(s + 1, "0123456789");
+		if (n == 0)
+			return -1;
+		t->frac = 3;
+		s += 1 + n;
+	}
+	if (strlen(s) >= sizeof(t->suffix) || !utc_suffix(s))
+		return -1;
+	snprintf(t->suffix, sizeof(t->suffix), "%s", s);
+	return 0;
+}
+
+/* vb's own: 2026-11-27T01:00:03.412Z. */
+static void
+iso_repr(struct vb_time_repr *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = VB_TIME_TEXT;
+	t->sep = 'T';
+	t->frac = 3;
+	snprintf(t->suffix, sizeof(t->suffix), "Z");
+}
+
+/*
+ * How column col keeps its times: as its newest row does (an integer
+ * above 1e11 is milliseconds: seconds that large are 5000 years away),
+ * else as its declared type says: an integer type holds milliseconds
+ * (JavaScript's Date.now(), the old Node service's), any other ISO text.
+ */
+static void
+learn_time(sqlite3 *db, const char *col, const char *decl,
+    struct vb_time_repr *t)
+{
+	sqlite3_stmt *st;
+	char sql[160];
+	const char *v;
+	int type = SQLITE_NULL;
+
+	iso_repr(t);
+	snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM BackupLog WHERE \"%s\" "
+	    "IS NOT NULL ORDER BY rowid DESC LIMIT 1", col, col);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		type = sqlite3_column_type(st, 0);
+	if (type == SQLITE_INTEGER || type == SQLITE_FLOAT)
+		t->kind = sqlite3_column_double(st, 0) >= 1e11 ||
+		    sqlite3_column_double(st, 0) <= -1e11 ? VB_TIME_MS :
+		    VB_TIME_S;
+	else if (type == SQLITE_TEXT) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		if (v == NULL || text_shape(v, t) != 0)
+			iso_repr(t);
+	} else if (decl != NULL && strcasestr(decl, "INT") != NULL)
+		t->kind = VB_TIME_MS;
+	sqlite3_finalize(st);
+}
+
+/*
+ * Binds the ISO time iso (a record's) as parameter i, in the column's
+ * representation t; a time that does not parse goes in as it is.
+ */
+static void
+bind_time(sqlite3_stmt *st, int i, const struct vb_time_repr *t,
+    const char *iso)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+	int n;
+
+	if (vb_parse_iso(iso, &ts) != 0 || gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		sqlite3_bind_text(st, i, iso, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	if (t->kind == VB_TIME_S) {
+		sqlite3_bind_int64(st, i, (sqlite3_int64)ts.tv_sec);
+		return;
+	}
+	if (t->kind == VB_TIME_MS) {
+		sqlite3_bind_int64(st, i, (sqlite3_int64)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%04d-%02d-%02d%c%02d:%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, t->sep, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	if (t->frac > 0)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ".%03ld",
+		    ts.tv_nsec / 1000000);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s", t->suffix);
+	sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- the table's columns ---- */
+
+/* Whether a declared type gives numeric affinity (SQLite's rules). */
+static int
+numeric_type(const char *decl)
+{
+	if (decl == NULL || *decl == '\0')
+		return 0;
+	if (strcasestr(decl, "INT") != NULL)
+		return 1;
+	if (strcasestr(decl, "CHAR") != NULL || strcasestr(decl, "CLOB") !=
+	    NULL || strcasestr(decl, "TEXT") != NULL || strcasestr(decl,
+	    "BLOB") != NULL)
+		return 0;
+	return 1;
+}
+
+/* Whether a column holds a time, by its type or its name (updatedAt). */
+static int
+time_column(const char *name, const char *decl)
+{
+	static const char *const names[] = { "timestamp", "time", "date",
+	    "datetime" };
+	size_t i, n = strlen(name);
+
+	if (decl != NULL && (strcasestr(decl, "DATE") != NULL ||
+	    strcasestr(decl, "TIME") != NULL))
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	/* createdAt, updated_at, modifiedOn, inserted_time, ... */
+	return (n > 2 && (strcasecmp(name + n - 2, "at") == 0 ||
+	    strcasecmp(name + n - 2, "on") == 0) && (name[n - 3] == '_' ||
+	    isupper((unsigned char)name[n - 2]) || strncasecmp(name,
+	    "created", 7) == 0 || strncasecmp(name, "updated", 7) == 0)) ||
+	    (n > 4 && strcasecmp(name + n - 4, "time") == 0);
+}
+
+/* Which of vb's columns name is (and *syn which of its names), or -1. */
+static int
+vb_column(const char *name, int *syn)
+{
+	int i, j;
+
+	for (i = 0; i < VB_LOG_NCOLS; i++)
+		for (j = 0; j < 5 && cols[i][j] != NULL; j++)
+			if (strcasecmp(name, cols[i][j]) == 0) {
+				*syn = j;
+				return i;
+			}
+	return -1;
+}
+
+/*
+ * One column of the table: matched to vb's (the first of a name wins),
+ * or, NOT NULL with no default, one vb must fill itself.
+ */
+static void
+map_column(sqlite3 *db, struct vb_log_map *m, sqlite3_stmt *st)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 1);
+	const char *decl = (const char *)sqlite3_column_text(st, 2);
+	int notnull = sqlite3_column_int(st, 3);
+	int dflt = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	int pk = sqlite3_column_int(st, 5), hidden = sqlite3_column_int(st, 6);
+	struct vb_log_extra *x;
+	int i, j;
+
+	if (name == NULL || hidden != 0)
+		return;
+	if ((i = vb_column(name, &j)) >= 0 && m->have[i] == NULL) {
+		m->have[i] = cols[i][j];
+		m->notnull[i] = notnull;
+		m->numeric[i] = numeric_type(decl);
+		if (i == 0)
+			learn_time(db, name, decl, &m->created);
+		return;
+	}
+	/* The rowid's alias fills itself; a default fills the others. */
+	if (!notnull || dflt || (pk > 0 && decl != NULL &&
+	    strcasecmp(decl, "INTEGER") == 0) || m->nextra == VB_LOG_MAXEXTRA ||
+	    strlen(name) >= sizeof(m->extra[0].name))
+		return;
+	x = &m->extra[m->nextra++];
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->numeric = numeric_type(decl);
+	if ((x->time = time_column(name, decl)))
+		learn_time(db, name, decl, &x->repr);
+}
+
 int
 vb_backuplog_map(sqlite3 *db, struct vb_log_map *m)
 {
 	sqlite3_stmt *st;
-	const char *name;
-	size_t i, j;
 	int n = 0, p;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA table_info(BackupLog)", -1, &st,
+	if (sqlite3_prepare_v2(db, "PRAGMA table_xinfo(BackupLog)", -1, &st,
 	    NULL) != SQLITE_OK)
 		return -1;
 	memset(m, 0, sizeof(*m));
+	iso_repr(&m->created);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		name = (const char *)sqlite3_column_text(st, 1);
 		n++;
-		for (i = 0; name != NULL && i < VB_LOG_NCOLS; i++)
-			for (j = 0; m->have[i] == NULL && j < 5 &&
-			    cols[i][j] != NULL; j++)
-				if (strcasecmp(name, cols[i][j]) == 0)
-					m->have[i] = cols[i][j];
+		map_column(db, m, st);
 	}
 	sqlite3_finalize(st);
 	if (n == 0)
@@ -210,7 +423,7 @@ open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 static int
 prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
-	char sql[512], vals[64];
+	char sql[2048], vals[128];
 	size_t i;
 	int n = 0;
 
@@ -227,11 +440,12 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO BackupLog(");
 	vals[0] = '\0';
-	for (i = 0; i < VB_LOG_NCOLS; i++) {
-		if (l->map.have[i] == NULL)
+	for (i = 0; i < VB_LOG_NCOLS + (size_t)l->map.nextra; i++) {
+		if (i < VB_LOG_NCOLS && l->map.have[i] == NULL)
 			continue;
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s\"%s\"", n > 0 ? ", " : "", l->map.have[i]);
+		    "%s\"%s\"", n > 0 ? ", " : "", i < VB_LOG_NCOLS ?
+		    l->map.have[i] : l->map.extra[i - VB_LOG_NCOLS].name);
 		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
 		    "%s?%zu", n > 0 ? "," : "", i + 1);
 		n++;
@@ -250,31 +464,64 @@ out:
 	return -1;
 }
 
+/*
+ * Binds text, or, where the column is NOT NULL and vb has no value, what
+ * the column can take: 0 in a numeric one, else an empty string.
+ */
+static void
+bind_or_empty(struct vb_backuplog *l, int i, const char *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(l->ins, i + 1, text, -1, SQLITE_TRANSIENT);
+	else if (l->map.notnull[i] && l->map.numeric[i])
+		sqlite3_bind_int(l->ins, i + 1, 0);
+	else if (l->map.notnull[i])
+		sqlite3_bind_text(l->ins, i + 1, "", 0, SQLITE_STATIC);
+}
+
+/* The same for a number, -1 when vb has none. */
+static void
+bind_num(struct vb_backuplog *l, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(l->ins, i + 1, v);
+	else
+		bind_or_empty(l, i, NULL);
+}
+
 int
 vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
 {
+	const struct vb_log_extra *x;
 	sqlite3_stmt *st = l->ins;
 	char msg[4200];
-	int rc;
+	int rc, i;
 
 	/* No operation column: the operation opens the message. */
 	if (l->map.have[1] == NULL)
 		snprintf(msg, sizeof(msg), "%s: %s", r->op, r->msg);
 	else
 		snprintf(msg, sizeof(msg), "%s", r->msg);
-	sqlite3_bind_text(st, 1, r->time, -1, SQLITE_TRANSIENT);
+	bind_time(st, 1, &l->map.created, r->time);
 	sqlite3_bind_text(st, 2, r->op, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, r->ok ? l->map.ok : l->map.failed, -1,
 	    SQLITE_TRANSIENT);
-	if (strcmp(r->path, "-") != 0)
-		sqlite3_bind_text(st, 4, r->path, -1, SQLITE_TRANSIENT);
-	if (r->bytes >= 0)
-		sqlite3_bind_int64(st, 5, r->bytes);
-	if (r->sha256[0] != '\0')
-		sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_TRANSIENT);
-	if (r->ms >= 0)
-		sqlite3_bind_int64(st, 7, r->ms);
+	bind_or_empty(l, 3, strcmp(r->path, "-") != 0 ? r->path : NULL);
+	bind_num(l, 4, r->bytes);
+	bind_or_empty(l, 5, r->sha256[0] != '\0' ? r->sha256 : NULL);
+	bind_num(l, 6, r->ms);
 	sqlite3_bind_text(st, 8, msg, -1, SQLITE_TRANSIENT);
+	/* The NOT NULL columns vb knows nothing of: never a NULL there. */
+	for (i = 0; i < l->map.nextra; i++) {
+		x = &l->map.extra[i];
+		if (x->time)
+			bind_time(st, VB_LOG_NCOLS + i + 1, &x->repr, r->time);
+		else if (x->numeric)
+			sqlite3_bind_int(st, VB_LOG_NCOLS + i + 1, 0);
+		else
+			sqlite3_bind_text(st, VB_LOG_NCOLS + i + 1, "", 0,
+			    SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -288,6 +535,48 @@ vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
 	if (open_rw(path, l, why, wlen) != 0)
 		return -1;
 	return prepare(path, l, why, wlen);
+}
+
+/*
+ * Inserts a success row and a failure row, as the nightly writes them,
+ * inside a savepoint it rolls back: proof the table takes both.  Returns
+ * 0, or -1 with why naming the row refused.
+ */
+static int
+try_rows(struct vb_backuplog *l, char *why, size_t wlen)
+{
+	struct vb_record r[2];
+	char zero[VB_SHA256_HEX];
+	int i, rc = 0;
+
+	memset(zero, '0', sizeof(zero) - 1);
+	zero[sizeof(zero) - 1] = '\0';
+	vb_record_init(&r[0], "backup", "/vb-log-check/backup-"
+	    "2026-11-27T01-00-00-000Z.tar.zst");
+	r[0].ok = 1;
+	r[0].bytes = 1;
+	memcpy(r[0].sha256, zero, sizeof(zero));
+	r[0].ms = 1;
+	r[0].msg = "vb-log --check: a success row (rolled back)";
+	/* A failure has no file, size or hash: what strict tables refuse. */
+	vb_record_init(&r[1], "backup", "-");
+	r[1].ok = 0;
+	r[1].msg = "vb-log --check: a failure row (rolled back)";
+	if (sqlite3_exec(l->db, "SAVEPOINT vb_check", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		snprintf(why, wlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
+		return -1;
+	}
+	for (i = 0; i < 2 && rc == 0; i++)
+		if (vb_backuplog_insert(l, &r[i]) != 0) {
+			snprintf(why, wlen, "%s: BackupLog would refuse a %s "
+			    "row: %s", l->path, r[i].ok ? "success" :
+			    "failure", sqlite3_errmsg(l->db));
+			rc = -1;
+		}
+	sqlite3_exec(l->db, "ROLLBACK TO vb_check; RELEASE vb_check", NULL,
+	    NULL, NULL);
+	return rc;
 }
 
 int
@@ -310,23 +599,27 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 	existed = vb_backuplog_map(l.db, &l.map) == 0;
 	if (existed)
 		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
-	if (prepare(path, &l, msg, len) == 0) {
+	if (prepare(path, &l, msg, len) != 0)
+		return -1;	/* prepare closed it: its rollback */
+	if (try_rows(&l, msg, len) == 0) {
 		if (existed)
-			snprintf(msg, len, "%s: BackupLog can be written "
-			    "(%lld rows; status words %s/%s%s)", path,
-			    (long long)rows, l.map.ok, l.map.failed,
+			snprintf(msg, len, "%s: BackupLog can be written: "
+			    "it takes success and failure rows (%lld rows; status words %s/%s%s%s)",
+			    path, (long long)rows, l.map.ok, l.map.failed,
 			    l.map.have[1] == NULL ? "; no operation column: "
-			    "it opens the message" : "");
+			    "it opens the message" : "", l.map.created.kind ==
+			    VB_TIME_MS ? "; createdAt in Unix milliseconds" :
+			    l.map.created.kind == VB_TIME_S ? "; createdAt in "
+			    "Unix seconds" : "");
 		else
 			snprintf(msg, len, "%s: can be written; BackupLog "
 			    "will be created by the first run", path);
 		rc = 0;
-		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
-		vb_backuplog_close(&l);
 	}
+	sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
+	vb_backuplog_close(&l);
 	return rc;
 }
-
 
 void
 vb_backuplog_close(struct vb_backuplog *l)
@@ -401,7 +694,8 @@ vb_backuplog_query(sqlite3 *db, const char *path,
     const struct vb_log_query *q, struct vb_log_map *m, sqlite3_stmt **st,
     char *why, size_t wlen)
 {
-	char sql[1024], where[512], created[64], order[80];
+	char sql[2048], where[512], when[400];
+	const char *c;
 	size_t i;
 
 	*st = NULL;
@@ -420,18 +714,23 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 		not_success(m->have[2], where, sizeof(where));
 	else
 		snprintf(where, sizeof(where), "1");
-	if (m->have[0] != NULL) {
-		snprintf(created, sizeof(created), "\"%s\"", m->have[0]);
-		snprintf(order, sizeof(order), "%s DESC, ", created);
-	} else {
-		snprintf(created, sizeof(created), "NULL");
-		order[0] = '\0';
-	}
-	/* Column VB_LOG_NCOLS: createdAt as vb writes times, if it can be. */
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", strftime("
-	    "'%%Y-%%m-%%dT%%H:%%M:%%fZ', %s) FROM BackupLog WHERE %s AND (?1 "
-	    "IS NULL OR %s >= ?1) ORDER BY %srowid DESC LIMIT ?2", created,
-	    where, created, order);
+	/*
+	 * createdAt as vb writes times, whatever the row holds: ISO text or
+	 * another text shape SQLite reads, Unix seconds or milliseconds.
+	 * Ordered and compared on that, so that mixed rows sort right.
+	 */
+	if ((c = m->have[0]) != NULL)
+		snprintf(when, sizeof(when), "(CASE WHEN typeof(\"%s\") IN "
+		    "('integer', 'real') THEN strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ',"
+		    " CASE WHEN abs(\"%s\") >= 100000000000 THEN \"%s\" / "
+		    "1000.0 ELSE \"%s\" END, 'unixepoch') ELSE strftime("
+		    "'%%Y-%%m-%%dT%%H:%%M:%%fZ', \"%s\") END)", c, c, c, c, c);
+	else
+		snprintf(when, sizeof(when), "NULL");
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", %s AS "
+	    "vb_when FROM BackupLog WHERE %s AND (?1 IS NULL OR vb_when >= ?1) "
+	    "ORDER BY vb_when IS NULL, vb_when DESC, rowid DESC LIMIT ?2", when,
+	    where);
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;

@@ -1109,12 +1109,40 @@ int		 vb_remote_probe(const char *remote, char *msg, size_t len);
 /* createdAt operation status filename sizeBytes sha256 durationMs message */
 #define VB_LOG_NCOLS	8
 
+/*
+ * How a table keeps a time: ISO 8601 text as vb writes it, another text
+ * shape (the date and time parted by sep, frac digits of a second, then
+ * suffix: "2026-11-27 01:00:03.412 +00:00"), or Unix seconds or
+ * milliseconds as integers.
+ */
+struct vb_time_repr {
+	enum { VB_TIME_TEXT, VB_TIME_S, VB_TIME_MS } kind;
+	char		 sep;		/* 'T' or ' ' */
+	int		 frac;		/* 0 or 3 */
+	char		 suffix[16];	/* "Z", " +00:00", "" */
+};
+
+/* A NOT NULL column vb has no value of its own for. */
+struct vb_log_extra {
+	char		 name[64];
+	int		 time;		/* a time: the row's, in repr */
+	int		 numeric;	/* else 0 if numeric, else '' */
+	struct vb_time_repr repr;
+};
+
+#define VB_LOG_MAXEXTRA	8
+
 /* How a BackupLog table stores what vb logs. */
 struct vb_log_map {
 	const char	*have[VB_LOG_NCOLS];	/* the table's name for each of
 						   vb's columns, or NULL */
+	int		 notnull[VB_LOG_NCOLS];	/* NOT NULL there: never NULL */
+	int		 numeric[VB_LOG_NCOLS];	/* of numeric affinity */
 	char		 ok[32];		/* its word for success */
 	char		 failed[32];		/* and for failure */
+	struct vb_time_repr created;		/* how createdAt is kept */
+	int		 nextra;
+	struct vb_log_extra extra[VB_LOG_MAXEXTRA];
 };
 
 struct vb_backuplog {
