@@ -20,7 +20,8 @@
 
 #define SYNOPSIS "[-kq] [--progress] [-e recipients] [-l level] " \
 		"[-T threads]\n                   [-z zstd|gzip|xz|none] " \
-		"[--full-every D] [--full] [file ...]"
+		"[--full-every D] [--full] [file ...]\n" \
+		"       vb-compress --encrypt [-q] [-e recipients] [file ...]"
 
 static int quiet;
 
@@ -47,6 +48,10 @@ help(void)
 	    "                       default $FULL_EVERY, else always full)\n"
 	    "      --full           a full archive now (its page index kept\n"
 	    "                       for the deltas after it)\n"
+	    "      --encrypt        encrypt archives made before ENCRYPT_TO\n"
+	    "                       in place, each read back and checked\n"
+	    "                       first (raw snapshots are archived and\n"
+	    "                       encrypted as usual)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
@@ -81,6 +86,31 @@ kind_words(const struct vb_compress_opts *o,
 }
 
 /*
+ * The links of the chain vb-compress would have built on that were found
+ * damaged or missing: one failed verify record each (tonight's archive is
+ * a full one).  Returns 0 if there were none, else 1.
+ */
+static int
+faults(const char *path, const struct vb_compress_result *res)
+{
+	char dir[4096], base[256], msg[1400], where[4400];
+	int i;
+
+	if (res->nfaults == 0)
+		return 0;
+	vb_path_split(path, dir, sizeof(dir), base, sizeof(base));
+	for (i = 0; i < res->nfaults; i++) {
+		vb_fault_text(&res->faults[i], dir, msg, sizeof(msg));
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; "
+		    "tonight's backup is a full one");
+		warnx("%s", msg);
+		vb_path_join(where, sizeof(where), dir, res->faults[i].name);
+		vb_emit("verify", where, 0, -1, NULL, vb_monotonic_ms(), msg);
+	}
+	return 1;
+}
+
+/*
  * Archives one snapshot and writes its compress record.  Returns 0, or 1
  * if it failed.
  */
@@ -91,11 +121,13 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 	struct vb_compress_result res;
 	char msg[1400], lvl[16], enc[64], kind[800];
 	int64_t t0 = vb_monotonic_ms();
-	int rc;
+	int rc, ret = 0;
 
 	rc = vb_compress_file(path, meta, o, &res);
 	if (!quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
+	if (faults(path, &res) != 0)
+		ret = 1;
 	if (rc >= 0) {
 		if (o->a.level > 0)
 			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
@@ -131,7 +163,55 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
 	    msg) != 0 || fflush(stdout) != 0)
 		return 1;
-	return rc == 0 ? 0 : 1;
+	return rc == 0 ? ret : 1;
+}
+
+/*
+ * --encrypt: an archive made before ENCRYPT_TO (or a snapshot set aside
+ * by a failed check) encrypted in place, and its compress record.
+ * Returns 0, or 1 if it failed.
+ */
+static int
+encrypt_one(const char *path, const struct vb_compress_opts *o)
+{
+	struct vb_compress_result res;
+	char msg[1400];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
+
+	rc = vb_encrypt_in_place(path, o->encrypt_to, &res);
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
+	if (rc < 0)
+		snprintf(msg, sizeof(msg), "%s", res.msg);
+	else
+		snprintf(msg, sizeof(msg), "encrypted in place with age to %d "
+		    "recipient%s: %s (%lld bytes%s) %s%s%s", res.recipients,
+		    res.recipients > 1 ? "s" : "", path,
+		    (long long)res.plain_bytes, res.dbbytes > 0 ? ", read back "
+		    "ok" : "", rc == 0 ? "removed" : "kept", rc == 1 ? ": " :
+		    "", rc == 1 ? res.msg : "");
+	if (rc != 0)
+		warnx("%s", rc < 0 ? res.msg : msg);
+	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
+	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
+	    msg) != 0 || fflush(stdout) != 0)
+		return 1;
+	return rc != 0;
+}
+
+/* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
+static int
+one_path(const char *path, const struct vb_compress_opts *o)
+{
+	struct vb_name nm;
+	char dir[4096], base[256];
+
+	if (o->encrypt_only && (vb_path_split(path, dir, sizeof(dir), base,
+	    sizeof(base)) != 0 || vb_name_parse(base, &nm) != 0 ||
+	    nm.ext != VB_EXT_DB))
+		return encrypt_one(path, o);
+	return compress_one(path, NULL, o);
 }
 
 /* What vb-compress does with a line of stdin: ok snapshots, paths. */
@@ -142,7 +222,7 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	struct vb_snapmeta meta;
 
 	if (kind == VB_LINE_PATH)
-		return compress_one(r->path, NULL, o);
+		return one_path(r->path, o);
 	if (strcmp(r->op, "snapshot") != 0 || !r->ok)
 		return 0;
 	vb_snapmeta_parse(r->msg, &meta);
@@ -151,8 +231,9 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	return compress_one(r->path, &meta, o);
 }
 
-enum { PRINT_CONFIG = 256, PROGRESS, FULL_EVERY, FULL };
+enum { PRINT_CONFIG = 256, PROGRESS, FULL_EVERY, FULL, ENCRYPT };
 static const struct option longopts[] = {
+	{ "encrypt",	no_argument,		NULL, ENCRYPT },
 	{ "full",	no_argument,		NULL, FULL },
 	{ "full-every",	required_argument,	NULL, FULL_EVERY },
 	{ "compression", required_argument,	NULL, 'z' },
@@ -218,6 +299,9 @@ main(int argc, char *argv[])
 		case FULL:
 			full = 1;
 			break;
+		case ENCRYPT:
+			o.encrypt_only = 1;
+			break;
 		default:
 			usage(NULL);
 		}
@@ -259,6 +343,8 @@ main(int argc, char *argv[])
 	if (o.encrypt_to != NULL && o.keep)
 		usage("-k would keep the unencrypted snapshot: not with "
 		    "ENCRYPT_TO");
+	if (o.encrypt_only && o.encrypt_to == NULL)
+		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
@@ -268,7 +354,7 @@ main(int argc, char *argv[])
 	if (argc == 0)
 		ret = vb_stage_loop(act, &o);
 	for (i = 0; i < argc; i++)
-		ret |= compress_one(argv[i], NULL, &o);
+		ret |= one_path(argv[i], &o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -27,6 +27,7 @@
 
 #define SYNOPSIS "[-q] [-r remote] [-d dir] [--catch-up] [archive ...]\n" \
 		"       vb-offsite --check [-r remote]\n" \
+		"       vb-offsite --encrypt [-q] [-r remote] [-d dir]\n" \
 		"       vb-offsite --prune [-n] [-r remote] [vb-prune options]"
 
 static int quiet;
@@ -54,6 +55,9 @@ help(void)
 	    "                       remote lacks\n"
 	    "      --check          list, write, read back and delete a file\n"
 	    "                       on the remote\n"
+	    "      --encrypt        replace the remote's plaintext archives\n"
+	    "                       (made before ENCRYPT_TO) by encrypted\n"
+	    "                       copies, each verified there first\n"
 	    "      --prune          apply the retention policy to the remote\n"
 	    "                       (vb-prune on the remote; its options)\n"
 	    "  -q, --quiet          no notices\n"
@@ -221,6 +225,121 @@ catch_up(const char *dir, const char *remote)
 }
 
 /*
+ * The encrypted copy of the remote's plaintext archive name put on the
+ * remote, verified there: dir's <name>.age if it has one (already on
+ * the remote at its size, or sent now), else the remote's own archive
+ * fetched into dir, read back, checked and encrypted here.  Returns 0
+ * with its SHA-256 and size, or -1 with why.
+ */
+static int
+put_encrypted(const char *name, const char *dir, const char *remote,
+    const struct vb_listed *f, size_t nf, char hex[VB_SHA256_HEX],
+    int64_t *bytes, char *why, size_t wlen)
+{
+	struct vb_compress_result res;
+	struct vb_tmp t, e;
+	struct stat st;
+	char ename[300], local[4400], tmp[4400], how[64];
+	const char *rec = vb_config("ENCRYPT_TO");
+	int fd, rc;
+
+	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
+	if (vb_path_join(local, sizeof(local), dir, ename) == 0 &&
+	    (fd = open(local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		rc = fstat(fd, &st) == 0 && vb_sha256_fd(fd, hex) >= 0 ? 0 : -1;
+		close(fd);
+		*bytes = (int64_t)st.st_size;
+		if (rc != 0) {
+			snprintf(why, wlen, "%s: %s", local, strerror(errno));
+			return -1;
+		}
+		if (remote_size(f, nf, ename) == *bytes)
+			return 0;	/* sent and verified before */
+		return vb_remote_put(local, remote, ename, hex, how,
+		    sizeof(how), why, wlen);
+	}
+	if (rec == NULL) {
+		snprintf(why, wlen, "ENCRYPT_TO is not set: nothing to "
+		    "encrypt to");
+		return -1;
+	}
+	if (vb_remote_fetch(remote, name, dir, &t, tmp, sizeof(tmp), why,
+	    wlen) != 0)
+		return -1;
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", tmp, strerror(errno));
+		vb_tmp_abort(&t);
+		return -1;
+	}
+	rc = vb_encrypt_to(fd, name, dir, rec, &e, &res);
+	close(fd);
+	vb_tmp_abort(&t);	/* the plaintext fetched: gone at once */
+	if (rc != 0) {
+		snprintf(why, wlen, "%s", res.msg);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/%s", dir, e.name);
+	rc = vb_remote_put(tmp, remote, ename, res.sha256, how, sizeof(how),
+	    why, wlen);
+	vb_tmp_abort(&e);
+	memcpy(hex, res.sha256, VB_SHA256_HEX);
+	*bytes = res.bytes;
+	return rc;
+}
+
+/*
+ * --encrypt: every plaintext archive on the remote (made before
+ * ENCRYPT_TO) replaced by its encrypted copy, verified on the remote
+ * before the plaintext one is deleted there; an offsite record each.
+ * Returns 0, or 1 if anything failed.
+ */
+static int
+encrypt_remote(const char *dir, const char *remote)
+{
+	struct vb_listed *f;
+	struct vb_name nm;
+	char why[2048], path[4400], hex[VB_SHA256_HEX], msg[2600];
+	int64_t t0 = vb_monotonic_ms(), bytes;
+	size_t nf, i;
+	int ok, ret = 0;
+
+	if (vb_remote_ls(remote, &f, &nf, why, sizeof(why)) != 0) {
+		warnx("%s", why);
+		vb_emit("offsite", remote, 0, -1, NULL, t0, why);
+		return 1;
+	}
+	for (i = 0; i < nf; i++) {
+		if (vb_name_parse(f[i].name, &nm) != 0 || nm.encrypted ||
+		    nm.ext == VB_EXT_DB)
+			continue;
+		t0 = vb_monotonic_ms();
+		ok = put_encrypted(f[i].name, dir, remote, f, nf, hex, &bytes,
+		    why, sizeof(why)) == 0 && vb_remote_delete(remote,
+		    f[i].name, why, sizeof(why)) == 0;
+		vb_remote_join(path, sizeof(path), remote, f[i].name);
+		if (ok) {
+			snprintf(msg, sizeof(msg), "%s: replaced by its copy "
+			    "encrypted with age, SHA-256 verified there; the "
+			    "plaintext one deleted", path);
+			if (!quiet)
+				fprintf(stderr, "%s: %s\n", vb_progname(), msg);
+			strncat(path, VB_AGE_SUFFIX, sizeof(path) -
+			    strlen(path) - 1);
+		} else {
+			snprintf(msg, sizeof(msg), "%s: not encrypted: %s; the "
+			    "plaintext one is still there", path, why);
+			warnx("%s", msg);
+			ret = 1;
+		}
+		if (vb_emit("offsite", path, ok, ok ? bytes : -1, ok ? hex :
+		    NULL, t0, msg) != 0)
+			ret = 1;
+	}
+	free(f);
+	return ret;
+}
+
+/*
  * --prune: vb-prune --offsite REMOTE with every other argument given (its
  * policy options, -n), the remote from -r/--remote or OFFSITE.
  */
@@ -268,11 +387,12 @@ prune(int argc, char *argv[])
 	err(VB_EXIT_FAIL, "cannot run vb-prune");
 }
 
-enum { CATCH_UP = 256, CHECK, PRINT_CONFIG };
+enum { CATCH_UP = 256, CHECK, ENCRYPT, PRINT_CONFIG };
 static const struct option longopts[] = {
 	{ "catch-up",	no_argument,		NULL, CATCH_UP },
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "dir",	required_argument,	NULL, 'd' },
+	{ "encrypt",	no_argument,		NULL, ENCRYPT },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -286,7 +406,7 @@ main(int argc, char *argv[])
 {
 	const char *remote = NULL, *dir = NULL;
 	char why[1024];
-	int ch, i, up = 0, check = 0, ret = 0;
+	int ch, i, up = 0, check = 0, enc = 0, ret = 0;
 
 	/* --prune hands its arguments to vb-prune, which reads them. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -316,6 +436,9 @@ main(int argc, char *argv[])
 		case CHECK:
 			check = 1;
 			break;
+		case ENCRYPT:
+			enc = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		default:
@@ -326,8 +449,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	vb_config_require();
 
-	if (check && up)
-		usage("--check and --catch-up go alone");
+	if (check + up + enc > 1)
+		usage("--check, --catch-up and --encrypt go alone");
 	if (remote == NULL && (remote = vb_config("OFFSITE")) == NULL)
 		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
 	if (vb_remote_valid(remote, why, sizeof(why)) != 0)
@@ -340,9 +463,20 @@ main(int argc, char *argv[])
 		return ret == 0 && vb_close_stdout() == 0 ? VB_EXIT_OK :
 		    VB_EXIT_FAIL;
 	}
-	if (up && dir == NULL && (dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--catch-up needs the backup directory: -d DIR or "
-		    "BACKUP_DIR");
+	if ((up || enc) && dir == NULL && (dir = vb_config("BACKUP_DIR")) ==
+	    NULL)
+		usage("--catch-up and --encrypt need the backup directory: -d "
+		    "DIR or BACKUP_DIR");
+	if (enc) {
+		if (argc != 0)
+			usage("--encrypt takes no arguments");
+		if (vb_config("ENCRYPT_TO") == NULL)
+			usage("--encrypt needs ENCRYPT_TO (vb.conf or the "
+			    "environment)");
+		ret = encrypt_remote(dir, remote);
+		return vb_close_stdout() == 0 && ret == 0 ? VB_EXIT_OK :
+		    VB_EXIT_FAIL;
+	}
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "

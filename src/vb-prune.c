@@ -171,6 +171,8 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		if (list[i].keep == 3)
+			continue;	/* said by unsafe() */
 		if (list[i].keep == 2)
 			fprintf(stderr, "%s: %s/%s: a %s, kept because %s "
 			    "is built on it\n", vb_progname(), where,
@@ -184,6 +186,20 @@ show_chains(const char *where, const struct vb_backup *list, size_t n)
 			    "and every backup it is built on" :
 			    "deleted with no kept backup built on it");
 	}
+}
+
+/* The backups kept because they cannot be restored from here, said. */
+static void
+unsafe(const char *where, const struct vb_backup *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].keep == 3)
+			warnx("%s/%s cannot be restored from here (%s): "
+			    "counted by no rule and never deleted; vb-backup "
+			    "--check says what to do", where, list[i].stem,
+			    list[i].why);
 }
 
 /* The policy on a directory. */
@@ -207,10 +223,13 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	}
 	if (dry)
 		show_chains(dir, list, n);
+	unsafe(dir, list, n);
 	ret = delete_unkept(&pl, list, n, dry, &deleted);
-	/* The page indexes of deleted backups go with them. */
-	if (!dry && deleted > 0)
+	/* The page indexes and records of deleted backups go with them. */
+	if (!dry && deleted > 0) {
 		vb_index_gc(dir);
+		vb_damage_gc(dir);
+	}
 	if (deleted > 0 && fsync(pl.dfd) != 0) {
 		warn("fsync %s", dir);
 		ret = 1;

@@ -28,8 +28,8 @@
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [-i identity]\n                  [--force] " \
 		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
-		"       vb-restore --list [--json] [--verify [--full-check]] " \
-		"[dir]\n" \
+		"       vb-restore --list [--json] [--sums | --verify " \
+		"[--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json]"
 
 struct opts {
@@ -43,6 +43,7 @@ struct opts {
 	int		 quiet;
 	int		 list;		/* --list, with: */
 	int		 verify;	/* --verify */
+	int		 sums;		/* --sums */
 	int		 full;		/* --full-check */
 	int		 json;		/* --json */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
@@ -86,6 +87,9 @@ help(void)
 	    "      --json         with --list: a JSON array\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
+	    "      --sums         with --list: check each archive against the\n"
+	    "                     SHA-256 recorded when it was made (its page\n"
+	    "                     index), and each chain's links\n"
 	    "  -q, --quiet        no notices or progress on stderr (errors "
 	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
@@ -96,6 +100,24 @@ help(void)
 	    "Exit status: 0 done (warnings, if any, on stderr), 1 nothing\n"
 	    "was changed (verification or restore failed; a failed record was\n"
 	    "written), 2 bad usage or configuration.\n");
+}
+
+/*
+ * After --db: where the database as it was is, and the command that puts
+ * it back (an encrypted copy needs an identity: the one given, else one
+ * of ENCRYPT_TO's, which this host may not hold).
+ */
+static void
+undo_hint(const struct opts *o, const char *saved)
+{
+	size_t n = strlen(saved), m = strlen(VB_AGE_SUFFIX);
+	int enc = n > m && strcmp(saved + n - m, VB_AGE_SUFFIX) == 0;
+
+	fprintf(stderr, "%s: the database as it was is in %s; to undo: %s%s%s "
+	    "--db %s %s\n", vb_progname(), saved, vb_progname(), enc ?
+	    " -i " : "", !enc ? "" : o->identity != NULL ? o->identity :
+	    "IDENTITY-FILE (the private key of a recipient in ENCRYPT_TO)",
+	    o->db, saved);
 }
 
 /* --verify-only, --to or --db.  Returns the exit status. */
@@ -138,9 +160,7 @@ restore(const struct opts *o)
 	    res.msg) != 0)
 		ret = 1;
 	if (!o->quiet && res.saved[0] != '\0')
-		fprintf(stderr, "%s: the database as it was is in %s; to undo: "
-		    "%s --db %s %s\n", vb_progname(), res.saved, vb_progname(),
-		    o->db, res.saved);
+		undo_hint(o, res.saved);
 	return ret;
 }
 
@@ -235,7 +255,7 @@ list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
  */
 static int
 list(const char *dir, const char *remote, const char *identity, int check,
-    int full, int json)
+    int sums, int full, int json)
 {
 	struct vb_backup *bk;
 	struct vb_verified c;
@@ -253,9 +273,11 @@ list(const char *dir, const char *remote, const char *identity, int check,
 	/* Parents from the page indexes, which only the local side has. */
 	if ((idir = remote == NULL ? dir : vb_config("BACKUP_DIR")) != NULL)
 		vb_index_parents(idir, bk, n);
-	if (remote == NULL)
+	if (remote == NULL) {
 		vb_scan_sizes(dir, bk, n);
-	else
+		/* Recorded damage always; --sums: every recorded SHA-256. */
+		vb_health(dir, bk, n, sums, 0);
+	} else
 		dir = remote;
 	vb_list_begin(&out, json);
 	if (out.form == VB_LIST_TABLE)
@@ -274,10 +296,17 @@ list(const char *dir, const char *remote, const char *identity, int check,
 			    sizeof(why)) == 0;
 			if (check && ok)
 				vb_tmp_abort(&c.t);
+			/* What cannot be restored from here, said so. */
+			if (ok && bk[i].unsafe) {
+				snprintf(why, sizeof(why), "cannot be restored "
+				    "from here: %s", bk[i].why);
+				ok = 0;
+			}
 			parent_of(remote == NULL ? path : NULL, &bk[i], j,
 			    parent, sizeof(parent));
-			if (list_one(&out, path, &bk[i], j, parent, check, ok,
-			    why) != 0 || !ok)
+			if (list_one(&out, path, &bk[i], j, parent, check ||
+			    !ok || (sums && bk[i].checked), ok, why) != 0 ||
+			    !ok)
 				ret = 1;
 		}
 	if (vb_list_end(&out) != 0)
@@ -295,7 +324,9 @@ check_list(struct opts *o, int argc, char *argv[])
 		usage("--list takes only a directory");
 	if (o->full && !o->verify)
 		usage("with --list, --full-check goes with --verify");
-	if (o->offsite != NULL && (o->verify || argc != 0))
+	if (o->sums && o->verify)
+		usage("--sums or --verify, not both");
+	if (o->offsite != NULL && (o->verify || o->sums || argc != 0))
 		usage("--list --offsite lists the remote; verify one backup "
 		    "with --offsite --verify-only NAME");
 	if ((o->archive = argc == 1 ? argv[0] : vb_config("BACKUP_DIR")) ==
@@ -307,8 +338,9 @@ check_list(struct opts *o, int argc, char *argv[])
 static void
 check_restore(struct opts *o, int argc, char *argv[])
 {
-	if (o->verify || o->json)
-		usage("--verify and --json go with --list; see --verify-only");
+	if (o->verify || o->json || o->sums)
+		usage("--verify, --sums and --json go with --list; see "
+		    "--verify-only");
 	if (o->quick && o->full)
 		usage("--quick-check or --full-check, not both");
 	if (argc != 1)
@@ -330,7 +362,7 @@ check_restore(struct opts *o, int argc, char *argv[])
 }
 
 enum { DB = 256, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG, PROGRESS,
-    QUICK, TO, VERIFY, VONLY };
+    QUICK, SUMS, TO, VERIFY, VONLY };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -345,6 +377,7 @@ static const struct option longopts[] = {
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quick-check", no_argument,		NULL, QUICK },
 	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "sums",	no_argument,		NULL, SUMS },
 	{ "to",		required_argument,	NULL, TO },
 	{ "verify",	no_argument,		NULL, VERIFY },
 	{ "verify-only", no_argument,		NULL, VONLY },
@@ -404,6 +437,9 @@ main(int argc, char *argv[])
 		case QUICK:
 			o.quick = 1;
 			break;
+		case SUMS:
+			o.sums = 1;
+			break;
 		case TO:
 			o.to = optarg;
 			break;
@@ -431,8 +467,8 @@ main(int argc, char *argv[])
 	else
 		check_restore(&o, argc, argv);
 
-	ret = o.list ? list(o.archive, o.offsite, o.identity, o.verify, o.full,
-	    o.json) : restore(&o);
+	ret = o.list ? list(o.archive, o.offsite, o.identity, o.verify,
+	    o.sums, o.full, o.json) : restore(&o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -366,14 +366,14 @@ refused() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE operation =
 	    'compress' AND message LIKE '%delta of backup-%'")" -eq 2 ]
 	newest=$(find b -name 'backup-*.delta.tar.zst' -printf '%f\n' | sort | tail -n1)
-	# --check: every parent present; then one missing.
+	# --check: every link as recorded; then one missing.
 	run --separate-stderr vb_backup --check
-	[[ $output == *"ok    incremental       FULL_EVERY=7d: 2 delta(s) in $T/b, every parent present"* ]]
+	[[ $output == *"ok    backups           3 file(s) in $T/b, none known damaged; 3 checked against the SHA-256 recorded when made (FULL_EVERY=7d), every chain whole"* ]]
 	first=$(find b -name 'backup-*.delta.tar.zst' | sort | head -n1)
 	mv "$first" .
 	run --separate-stderr vb_backup --check
 	[ "$status" -ne 0 ]
-	[[ $output == *"FAIL  incremental       a chain is broken: ${newest%.delta.tar.zst} needs $(basename "${first%.delta.tar.zst}")"* ]]
+	[[ $output == *"FAIL  backups           $T/b/$newest: "*"a delta of $(basename "${first%.delta.tar.zst}"), which is missing: the chain is broken"* ]]
 	rm -rf b
 	run --separate-stderr vb-restore -q --offsite "$newest" --to r.db
 	[ "$status" -eq 0 ]

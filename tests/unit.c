@@ -813,7 +813,7 @@ static int
 log_two(const char *sql, const char *path)
 {
 	struct vb_backuplog l;
-	struct vb_record r[2];
+	struct vb_record bad, ok;
 	char why[512];
 	sqlite3 *db;
 	int rc;
@@ -823,18 +823,19 @@ log_two(const char *sql, const char *path)
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_close(db);
-	vb_record_init(&r[0], "backup", "-");
-	r[0].ok = 0;
-	r[0].msg = "failed at config: x";
-	snprintf(r[0].time, sizeof(r[0].time), "2026-11-27T01:00:00.250Z");
-	vb_record_init(&r[1], "compress", "/b/backup-x.tar.zst");
-	r[1].ok = 1;
-	r[1].bytes = 10;
-	r[1].msg = "zstd";
-	snprintf(r[1].time, sizeof(r[1].time), "2026-11-28T01:00:00.000Z");
+	vb_record_init(&bad, "backup", "-");
+	bad.ok = 0;
+	bad.msg = "failed at config: x";
+	snprintf(bad.time, sizeof(bad.time), "2026-11-27T01:00:00.250Z");
+	vb_record_init(&ok, "compress", "/b/backup-x.tar.zst");
+	ok.ok = 1;
+	ok.bytes = 10;
+	ok.msg = "zstd";
+	snprintf(ok.time, sizeof(ok.time), "2026-11-28T01:00:00.000Z");
 	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0)
 		return -1;
-	rc = vb_backuplog_write(&l, r, 2, why, sizeof(why));
+	rc = vb_backuplog_write(&l, &bad, 1, why, sizeof(why)) != 0 ||
+	    vb_backuplog_write(&l, &ok, 1, why, sizeof(why)) != 0 ? -1 : 0;
 	vb_backuplog_close(&l);
 	return rc;
 }
@@ -857,14 +858,14 @@ backuplog_strict(void **state)
 		    "|0|FAILED|backup: failed at config: x|1795741200250|"
 		    "1795741200250", 2, "2026-11-27T01:00:00.250Z" },
 		/* Unix seconds, learnt from a row already there. */
-		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status TEXT, "
-		    "createdAt INTEGER NOT NULL, host TEXT NOT NULL); INSERT "
-		    "INTO BackupLog VALUES (1, 'ok', 1700000000, 'a')",
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status "
+		    "TEXT, createdAt INTEGER NOT NULL, host TEXT NOT NULL); "
+		    "INSERT INTO BackupLog VALUES (1, 'ok', 1700000000, 'a')",
 		    "error|1795741200|", 3, "2026-11-27T01:00:00.000Z" },
 		/* Sequelize's DATETIME text, learnt from its rows. */
-		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status TEXT, "
-		    "createdAt DATETIME NOT NULL, updatedAt DATETIME NOT NULL);"
-		    "INSERT INTO BackupLog VALUES (1, 'SUCCESS', "
+		{ "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY, status "
+		    "TEXT, createdAt DATETIME NOT NULL, updatedAt DATETIME "
+		    "NOT NULL); INSERT INTO BackupLog VALUES (1, 'SUCCESS', "
 		    "'2023-10-02 18:30:00.000 +00:00', "
 		    "'2023-10-02 18:30:00.000 +00:00')",
 		    "FAILED|2026-11-27 01:00:00.250 +00:00|"

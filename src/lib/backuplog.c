@@ -545,33 +545,31 @@ vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
 static int
 try_rows(struct vb_backuplog *l, char *why, size_t wlen)
 {
-	struct vb_record r[2];
-	char zero[VB_SHA256_HEX];
-	int i, rc = 0;
+	struct vb_record ok, bad;
+	const struct vb_record *r;
+	int rc = 0;
 
-	memset(zero, '0', sizeof(zero) - 1);
-	zero[sizeof(zero) - 1] = '\0';
-	vb_record_init(&r[0], "backup", "/vb-log-check/backup-"
+	vb_record_init(&ok, "backup", "/vb-log-check/backup-"
 	    "2026-11-27T01-00-00-000Z.tar.zst");
-	r[0].ok = 1;
-	r[0].bytes = 1;
-	memcpy(r[0].sha256, zero, sizeof(zero));
-	r[0].ms = 1;
-	r[0].msg = "vb-log --check: a success row (rolled back)";
+	ok.ok = 1;
+	ok.bytes = 1;
+	memset(ok.sha256, '0', VB_SHA256_HEX - 1);
+	ok.ms = 1;
+	ok.msg = "vb-log --check: a success row (rolled back)";
 	/* A failure has no file, size or hash: what strict tables refuse. */
-	vb_record_init(&r[1], "backup", "-");
-	r[1].ok = 0;
-	r[1].msg = "vb-log --check: a failure row (rolled back)";
+	vb_record_init(&bad, "backup", "-");
+	bad.ok = 0;
+	bad.msg = "vb-log --check: a failure row (rolled back)";
 	if (sqlite3_exec(l->db, "SAVEPOINT vb_check", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", l->path, sqlite3_errmsg(l->db));
 		return -1;
 	}
-	for (i = 0; i < 2 && rc == 0; i++)
-		if (vb_backuplog_insert(l, &r[i]) != 0) {
+	for (r = &ok; r != NULL && rc == 0; r = r == &ok ? &bad : NULL)
+		if (vb_backuplog_insert(l, r) != 0) {
 			snprintf(why, wlen, "%s: BackupLog would refuse a %s "
-			    "row: %s", l->path, r[i].ok ? "success" :
-			    "failure", sqlite3_errmsg(l->db));
+			    "row: %s", l->path, r->ok ? "success" : "failure",
+			    sqlite3_errmsg(l->db));
 			rc = -1;
 		}
 	sqlite3_exec(l->db, "ROLLBACK TO vb_check; RELEASE vb_check", NULL,
@@ -604,7 +602,8 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 	if (try_rows(&l, msg, len) == 0) {
 		if (existed)
 			snprintf(msg, len, "%s: BackupLog can be written: "
-			    "it takes success and failure rows (%lld rows; status words %s/%s%s%s)",
+			    "it takes success and failure rows (%lld rows; "
+			    "status words %s/%s%s%s)",
 			    path, (long long)rows, l.map.ok, l.map.failed,
 			    l.map.have[1] == NULL ? "; no operation column: "
 			    "it opens the message" : "", l.map.created.kind ==
@@ -721,10 +720,11 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 	 */
 	if ((c = m->have[0]) != NULL)
 		snprintf(when, sizeof(when), "(CASE WHEN typeof(\"%s\") IN "
-		    "('integer', 'real') THEN strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ',"
-		    " CASE WHEN abs(\"%s\") >= 100000000000 THEN \"%s\" / "
-		    "1000.0 ELSE \"%s\" END, 'unixepoch') ELSE strftime("
-		    "'%%Y-%%m-%%dT%%H:%%M:%%fZ', \"%s\") END)", c, c, c, c, c);
+		    "('integer', 'real') THEN strftime("
+		    "'%%Y-%%m-%%dT%%H:%%M:%%fZ', CASE WHEN abs(\"%s\") >= "
+		    "100000000000 THEN \"%s\" / 1000.0 ELSE \"%s\" END, "
+		    "'unixepoch') ELSE strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', "
+		    "\"%s\") END)", c, c, c, c, c);
 	else
 		snprintf(when, sizeof(when), "NULL");
 	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", %s AS "

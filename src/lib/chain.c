@@ -9,7 +9,9 @@
  * index), each link's parent-db-sha256 against the database its parent
  * holds, and at the end the rebuilt file's SHA-256 against the target's
  * db-sha256.  Links are found beside the target by name (any compression,
- * encrypted or not), or fetched from the offsite remote.
+ * encrypted or not), or fetched from the offsite remote: where the local
+ * one is missing, and where it fails its checks (the remote's good copy
+ * is then used, and the local one left as it is for the operator).
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -199,6 +201,42 @@ grow(struct vb_chain *ch)
 }
 
 /*
+ * The local link l failed (lwhy): replaced by the remote's copy of its
+ * backup, its manifest read, noted in ch->note.  Returns 0, or -1 with
+ * why saying both failures.
+ */
+static int
+from_remote(struct vb_chain *ch, const char *identity, struct vb_link *l,
+    const char *lwhy, char *why, size_t wlen)
+{
+	struct vb_link r;
+	struct vb_name nm;
+	char w[1024];
+
+	if (ch->remote == NULL || l->fetched) {
+		snprintf(why, wlen, "%s", lwhy);
+		return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.t.dirfd = -1;
+	if (vb_name_parse(l->name, &nm) != 0 || find_remote(ch, ch->dir,
+	    nm.stem, &r, w, sizeof(w)) != 0 || vb_name_parse(r.name, &nm) !=
+	    0 || read_head(r.path, identity, &nm, &r.m, w, sizeof(w)) != 0) {
+		if (r.fetched)
+			vb_tmp_abort(&r.t);
+		snprintf(why, wlen, "%s; and no good copy on %s: %s", lwhy,
+		    ch->remote, w);
+		return -1;
+	}
+	snprintf(ch->note + strlen(ch->note), sizeof(ch->note) -
+	    strlen(ch->note), "%s%s here failed its checks (%.300s): used "
+	    "the copy on %s", ch->note[0] != '\0' ? "; " : "", l->path, lwhy,
+	    ch->remote);
+	*l = r;
+	return 0;
+}
+
+/*
  * The parent of link k (a delta): found, its manifest read, and that
  * manifest's db-sha256 the one link k was made on.  Returns 0, or -1
  * with why naming both.
@@ -235,7 +273,11 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
 	    &nm, &l->m, w, sizeof(w)) != 0) {
 		snprintf(why, wlen, "%s, the parent of %s: %s", l->name, cname,
 		    w);
-		return -1;
+		if (from_remote(ch, identity, l, why, w, sizeof(w)) != 0) {
+			snprintf(why, wlen, "%s", w);
+			return -1;
+		}
+		vb_name_parse(l->name, &nm);
 	}
 	if (strcmp(l->m.db_sha256, child->m.parent_db_sha256) != 0) {
 		snprintf(why, wlen, "%s was made on a database of SHA-256 %s, "
@@ -261,6 +303,7 @@ vb_chain_resolve(const char *archive, const struct vb_name *nm,
 
 	memset(ch, 0, sizeof(*ch));
 	ch->remote = remote;
+	ch->dir = dir;
 	if ((l = grow(ch)) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		return -1;
@@ -319,7 +362,7 @@ vb_chain_extract(struct vb_chain *ch, const char *identity, int outfd,
     size_t wlen)
 {
 	char w[1024], prev[VB_SHA256_HEX] = "", hex[VB_SHA256_HEX];
-	const struct vb_link *l;
+	struct vb_link *l;
 	int i, k;
 
 	/* The full first, then each delta: links[n-1] down to links[0]. */
@@ -328,7 +371,23 @@ vb_chain_extract(struct vb_chain *ch, const char *identity, int outfd,
 		if (apply(l, identity, outfd, m, info, w, sizeof(w)) != 0) {
 			snprintf(why, wlen, "%s (link %d of %d of the chain): "
 			    "%s", l->name, k, ch->n, w);
-			return -1;
+			/* A good copy from the remote, and from the start:
+			 * what the bad one wrote is not to be trusted. */
+			if (from_remote(ch, identity, l, why, w,
+			    sizeof(w)) != 0) {
+				snprintf(why, wlen, "%s", w);
+				return -1;
+			}
+			if (ftruncate(outfd, 0) != 0 || lseek(outfd, 0,
+			    SEEK_SET) != 0) {
+				snprintf(why, wlen, "starting over: %s",
+				    strerror(errno));
+				return -1;
+			}
+			prev[0] = '\0';
+			i = ch->n;
+			k = 0;
+			continue;
 		}
 		if (m->delta != (i != ch->n - 1) || strcmp(m->db_sha256,
 		    l->m.db_sha256) != 0 || (m->delta &&

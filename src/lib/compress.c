@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -280,6 +281,8 @@ plan_kind(struct job *j, const struct vb_snapmeta *meta,
 	if (!j->plan.delta)
 		snprintf(res->full_why, sizeof(res->full_why), "%s",
 		    j->plan.why);
+	memcpy(res->faults, j->plan.faults, sizeof(res->faults));
+	res->nfaults = j->plan.nfaults;
 	return 0;
 }
 
@@ -490,6 +493,7 @@ keep_index(struct job *j, struct vb_compress_result *res)
 	memcpy(x.db_sha256, j->m.db_sha256, sizeof(x.db_sha256));
 	snprintf(x.archive, sizeof(x.archive), "%s", j->efinal);
 	x.archive_bytes = res->bytes;
+	memcpy(x.archive_sha256, res->sha256, sizeof(x.archive_sha256));
 	x.p = j->plan.own.count > 0 ? j->plan.own : j->pages;
 	if (vb_index_write(j->dir, &x, why, sizeof(why)) != 0)
 		snprintf(res->note + strlen(res->note),
@@ -499,14 +503,52 @@ keep_index(struct job *j, struct vb_compress_result *res)
 }
 
 /*
+ * The snapshots set aside by failed checks in dir that are older than
+ * the one just set aside (keep, a name): removed, named in msg.  Only
+ * the newest is kept, so that a database failing its check every night
+ * does not fill the disk.
+ */
+static void
+drop_older_asides(const char *dir, const char *keep, char *msg, size_t mlen)
+{
+	struct vb_name kn, nm;
+	struct dirent *de;
+	char base[256];
+	size_t n = strlen(VB_FAILED_SUFFIX), len;
+	int dfd;
+	DIR *d;
+
+	snprintf(base, sizeof(base), "%.*s", (int)(strlen(keep) - n), keep);
+	if (vb_name_parse(base, &kn) != 0 || (d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= n || strcmp(de->d_name + len - n,
+		    VB_FAILED_SUFFIX) != 0 || strcmp(de->d_name, keep) == 0)
+			continue;
+		snprintf(base, sizeof(base), "%.*s", (int)(len - n),
+		    de->d_name);
+		if (vb_name_parse(base, &nm) != 0 ||
+		    vb_timespec_cmp(&nm.when, &kn.when) >= 0 ||
+		    unlinkat(dfd, de->d_name, 0) != 0)
+			continue;
+		snprintf(msg + strlen(msg), mlen - strlen(msg), "; the older "
+		    "%s/%s is removed (only the newest is kept)", dir,
+		    de->d_name);
+	}
+	closedir(d);
+}
+
+/*
  * A snapshot that failed its check is not a backup: renamed out of vb's
- * names (retention would count it), kept for the operator to look at;
- * removed when archives are encrypted.
+ * names (retention would count it), kept for the operator to look at
+ * (the newest only); removed when archives are encrypted.
  */
 static void
 set_aside(const char *path, int encrypting, char *msg, size_t mlen)
 {
-	char aside[4200];
+	char aside[4200], dir[4096], base[300];
 	size_t used = strlen(msg);
 
 	/* Kept in the clear it would outlive the run: not when encrypting. */
@@ -517,12 +559,14 @@ set_aside(const char *path, int encrypting, char *msg, size_t mlen)
 			    "database itself may be damaged");
 		return;
 	}
-	snprintf(aside, sizeof(aside), "%s.failed-check", path);
-	if (rename(path, aside) == 0)
-		snprintf(msg + used, mlen - used, "; the snapshot is kept as "
-		    "%s, not as a backup: the database itself may be damaged "
-		    "(vb-restore the last good backup --to a file and "
-		    "compare)", aside);
+	snprintf(aside, sizeof(aside), "%s%s", path, VB_FAILED_SUFFIX);
+	if (rename(path, aside) != 0)
+		return;
+	snprintf(msg + used, mlen - used, "; the snapshot is kept as %s, not "
+	    "as a backup: the database itself may be damaged (vb-restore the "
+	    "last good backup --to a file and compare)", aside);
+	if (vb_path_split(aside, dir, sizeof(dir), base, sizeof(base)) == 0)
+		drop_older_asides(dir, base, msg, mlen);
 }
 
 /*

@@ -7,9 +7,11 @@
  * already there, so that a delta's parent is always the backup before
  * it.  Anything that makes the chain doubtful makes a full backup
  * instead, and says why: no parent, the last full older than FULL_EVERY,
- * a parent whose page index cannot be read or whose archive is not the
- * one the index describes, a link of its chain missing, another page
- * size, or more than half the pages changed.
+ * a parent whose page index cannot be read, a link of its chain whose
+ * archive is missing or no longer hashes to the SHA-256 recorded when it
+ * was made (p->faults: the caller reports them as failures, and each
+ * damaged one is recorded beside it, vb_damage_mark), another page size,
+ * or more than half the pages changed.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -35,53 +37,71 @@ vb_delta_plan_free(struct vb_delta_plan *p)
 	p->changed = NULL;
 }
 
-/* Whether dir holds name at exactly bytes bytes. */
-static int
-present(const char *dir, const char *name, int64_t bytes)
+/* Adds f to the plan's faults and records the damage beside it. */
+static void
+add_fault(const char *dir, struct vb_delta_plan *p, const struct vb_fault *f)
 {
-	char path[4400];
-	struct stat st;
+	char why[512];
 
-	return vb_path_join(path, sizeof(path), dir, name) == 0 &&
-	    lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (int64_t)st.st_size == bytes;
+	if (p->nfaults == VB_MAXFAULTS)
+		return;
+	p->faults[p->nfaults++] = *f;
+	if (!f->missing)
+		vb_damage_mark(dir, f, why, sizeof(why));
 }
 
 /*
  * Follows the parent's chain down to its full backup through the page
- * indexes' headers: every link's archive present at the size its index
- * recorded.  Returns 0 with the full's time, or -1 with why.
+ * indexes' headers, every link's archive checked against the SHA-256
+ * recorded when it was made (a damaged or missing one added to
+ * p->faults).  Returns 0 with the full's time, or -1 with why a full is
+ * written (the faults, or a chain that cannot be followed).
  */
 static int
-chain_ok(const char *dir, const struct vb_index *parent, time_t *full,
-    char *why, size_t wlen)
+chain_ok(const char *dir, struct vb_delta_plan *p, time_t *full, char *why,
+    size_t wlen)
 {
 	struct vb_index x;
+	struct vb_fault f;
 	struct vb_name nm;
-	char name[80], stem[64];
-	int n;
+	char name[128], path[4400], stem[64];
+	int n, rc;
 
-	if (!present(dir, parent->archive, parent->archive_bytes)) {
-		snprintf(why, wlen, "%s is not the archive its page index "
-		    "describes", parent->archive);
-		return -1;
-	}
-	memcpy(stem, parent->stem, sizeof(stem));
-	memcpy(x.parent, parent->parent, sizeof(x.parent));
-	for (n = 0; x.parent[0] != '\0'; n++) {
+	x = p->parent;
+	x.p.h = x.p.part = NULL;
+	for (n = 0;; n++) {
+		memcpy(stem, x.stem, sizeof(stem));
+		if ((rc = vb_link_check(dir, &x, n, &f, why, wlen)) < 0)
+			return -1;
+		if (rc == 1)
+			add_fault(dir, p, &f);
+		if (x.parent[0] == '\0')
+			break;
 		memcpy(stem, x.parent, sizeof(stem));
-		if (n == MAX_CHAIN || vb_index_read(dir, stem, 1, &x, why,
-		    wlen) != 0) {
-			if (n == MAX_CHAIN)
-				snprintf(why, wlen, "a chain of over %d links",
-				    MAX_CHAIN);
+		if (n == MAX_CHAIN) {
+			snprintf(why, wlen, "a chain of over %d links",
+			    MAX_CHAIN);
 			return -1;
 		}
-		if (!present(dir, x.archive, x.archive_bytes)) {
-			snprintf(why, wlen, "%s, a link of the chain, is "
-			    "missing or changed", x.archive);
+		if (vb_index_read(dir, stem, 1, &x, why, wlen) == 0)
+			continue;
+		/* Index and archive both gone: a missing link, not a cache. */
+		if (vb_find_archive(dir, stem, name, sizeof(name), path,
+		    sizeof(path)) == 0)
 			return -1;
-		}
+		memset(&f, 0, sizeof(f));
+		snprintf(f.stem, sizeof(f.stem), "%s", stem);
+		snprintf(f.name, sizeof(f.name), "%s", stem);
+		f.missing = 1;
+		f.built_on = n + 1;
+		add_fault(dir, p, &f);
+		break;
+	}
+	if (p->nfaults > 0) {
+		snprintf(why, wlen, "%s is %s%s", p->faults[0].name,
+		    p->faults[0].missing ? "missing" : "damaged",
+		    p->nfaults > 1 ? ", and more links" : "");
+		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.db", stem);
 	if (vb_name_parse(name, &nm) != 0) {
@@ -130,9 +150,9 @@ find_parent(const char *dir, const struct vb_name *nm,
 		    "cannot be used (%s)", why);
 		goto out;
 	}
-	if (chain_ok(dir, &p->parent, &full, why, sizeof(why)) != 0) {
+	if (chain_ok(dir, p, &full, why, sizeof(why)) != 0) {
 		snprintf(p->why, sizeof(p->why), "the chain of %s cannot be "
-		    "followed (%s)", list[i].stem, why);
+		    "built on: %s", list[i].stem, why);
 		goto out;
 	}
 	if (vb_duration_add(full, every, 1) <= nm->when.tv_sec) {

@@ -5,7 +5,9 @@
  * pages whose hash differs from its parent's index.  Every archive made
  * with FULL_EVERY has its index kept beside it in the backup directory
  * (.vb-index-<stem>: a few text lines, the hashes, and the SHA-256 of
- * both), so the next night reads no archive to know what changed.  The
+ * both), so the next night reads no archive to know what changed.  Its
+ * header records the archive's own SHA-256 as it was made: the next
+ * night proves each link of a chain against it before building on it.  The
  * file is a cache: a delta archive holds its index too, a full archive's
  * is its database hashed again, and a night that cannot read its
  * parent's index writes a full backup instead.
@@ -134,9 +136,11 @@ vb_index_write(const char *dir, const struct vb_index *x, char *why,
 
 	n = snprintf(head, sizeof(head), INDEX_MAGIC "stem: %s\nparent: %s\n"
 	    "db-sha256: %s\npage-size: %lld\npage-count: %lld\narchive: %s\n"
-	    "archive-bytes: %lld\n\n", x->stem, x->parent[0] != '\0' ?
-	    x->parent : "-", x->db_sha256, (long long)x->p.page_size,
-	    (long long)x->p.count, x->archive, (long long)x->archive_bytes);
+	    "archive-bytes: %lld\narchive-sha256: %s\n\n", x->stem,
+	    x->parent[0] != '\0' ? x->parent : "-", x->db_sha256,
+	    (long long)x->p.page_size, (long long)x->p.count, x->archive,
+	    (long long)x->archive_bytes, x->archive_sha256[0] != '\0' ?
+	    x->archive_sha256 : "-");
 	if (n < 0 || (size_t)n >= sizeof(head) || index_name(name,
 	    sizeof(name), x->stem) != 0 || (h = vb_sha256_new()) == NULL) {
 		snprintf(why, wlen, "%s: cannot write its page index",
@@ -214,6 +218,11 @@ parse_head(char *head, const char *stem, struct vb_index *x)
 		return -1;
 	if (strcmp(x->parent, "-") == 0)
 		x->parent[0] = '\0';
+	/* An index made before vb recorded it: the archive unverifiable. */
+	if (head_value(head, "archive-sha256", x->archive_sha256,
+	    sizeof(x->archive_sha256)) != 0 || strspn(x->archive_sha256,
+	    "0123456789abcdef") != VB_SHA256_HEX - 1)
+		x->archive_sha256[0] = '\0';
 	return end + 2 - head;
 }
 

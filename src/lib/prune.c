@@ -54,6 +54,8 @@ vb_prune_plan(const char *dir, const struct vb_policy *p,
 		return -1;
 	}
 	vb_index_parents(dir, *list, *n);
+	/* A record of damage is dropped once the file is good or gone. */
+	vb_health(dir, *list, *n, 0, 1);
 	if (vb_prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;

@@ -5,7 +5,8 @@
  * command, run with an argument vector (no shell), stdin closed, bounded
  * in time (OFFSITE_TIMEOUT) and retried by rclone itself (OFFSITE_RETRIES,
  * OFFSITE_BWLIMIT passed through).  Credentials stay in rclone's own
- * configuration: nothing here reads, stores or prints them, and what
+ * configuration (the file RCLONE_CONFIG names, in vb.conf or the
+ * environment): nothing here reads, stores or prints them, and what
  * rclone says on failure reaches the operator as its last error line.
  * An upload lands under a .vb-tmp- name and is moved to its final name
  * only once the remote copy's SHA-256 (the backend's own, else read back)
@@ -87,6 +88,12 @@ run(const char *const *args, struct vb_sink *out, int *status, char *why,
 	if ((v = vb_config("OFFSITE_TIMEOUT")) != NULL &&
 	    vb_parse_u64(v, &u) == 0)
 		limit = (int64_t)u;
+	/*
+	 * The rclone configuration the job uses (cron gives it no
+	 * environment): vb.conf's RCLONE_CONFIG, or the environment's.
+	 */
+	if ((v = vb_config("RCLONE_CONFIG")) != NULL && *v != '\0')
+		setenv("RCLONE_CONFIG", v, 1);
 	v = vb_config("OFFSITE_RETRIES");
 	snprintf(retries, sizeof(retries), "%s", v != NULL ? v : "3");
 	argv[n++] = vb_program("VB_RCLONE", "rclone");

@@ -167,6 +167,7 @@ extract_chain(const char *archive, const struct vb_name *nm,
 	    &c->info, why, wlen) == 0 ? 0 : -1;
 	if (rc == 0)
 		c->links = ch.n;
+	snprintf(c->note, sizeof(c->note), "%s", ch.note);
 	vb_chain_free(&ch, rc == 0);
 	return rc;
 }
@@ -419,6 +420,32 @@ restore_db(const char *db, const struct vb_verified *c, const char *dir,
 }
 
 /*
+ * --db of a database that does not exist (a new machine): refused, with
+ * the command that makes it (--to), which works pasted as it is.
+ * Returns 0 if it exists, else -1 with res->msg.
+ */
+static int
+db_missing(const struct vb_restore_opts *o, int offsite,
+    struct vb_restore_result *res)
+{
+	char dir[4096], base[256];
+	const char *name = o->as != NULL ? o->as : o->archive;
+
+	if (o->db == NULL || access(o->db, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (offsite && vb_path_split(name, dir, sizeof(dir), base,
+	    sizeof(base)) == 0)
+		name = base;
+	snprintf(res->msg, sizeof(res->msg), "%s does not exist: --db "
+	    "replaces a live database, keeping a copy of it first; to make "
+	    "%s from the backup (a new machine, the application not yet "
+	    "started): vb-restore%s%s%s --to %s %s", o->db, o->db,
+	    o->identity != NULL ? " -i " : "", o->identity != NULL ?
+	    o->identity : "", offsite ? " --offsite" : "", o->db, name);
+	return -1;
+}
+
+/*
  * Where the restore's temporary goes (beside its target, on its file
  * system) and what it will be called, after the checks that need no
  * archive.  Returns 0, or -1 with res->msg.
@@ -439,6 +466,8 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 			return -1;
 		}
 	}
+	if (db_missing(o, o->remote != NULL, res) != 0)
+		return -1;
 	if (o->db != NULL && vb_db_check_file(o->db, res->msg,
 	    sizeof(res->msg)) != 0)
 		return -1;
@@ -530,6 +559,10 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		return -1;
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
+	if (c.note[0] != '\0')
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " : "",
+		    c.note);
 	/* A copy saved as found (a pre-restore copy of a damaged one). */
 	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0)
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
@@ -601,6 +634,9 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 	base.remote = remote;
 	o = &base;
 	v = *o;
+	memset(res, 0, sizeof(*res));
+	if (db_missing(o, 1, res) != 0)
+		return -1;
 
 	if (vb_path_join(local, sizeof(local), dir, o->archive) != 0 ||
 	    vb_remote_join(from, sizeof(from), remote, o->archive) != 0) {

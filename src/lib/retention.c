@@ -2,7 +2,9 @@
  * retention.c - which backups a retention policy keeps.
  *
  * Rules combine as in restic: a backup is kept if any rule keeps it, and
- * the newest backup always is.  Times come from the backups' names; spans
+ * the newest backup always is.  A backup that cannot be restored from
+ * here (damaged, or a delta built on a damaged or missing link) counts
+ * for no rule and is never deleted.  Times come from the backups' names; spans
  * (--keep-within) are counted back from the newest backup, not from now,
  * so that a host whose backups stopped does not age its last ones away.
  */
@@ -48,7 +50,7 @@ keep_buckets(struct vb_backup *list, size_t n, enum vb_kind kind,
 	size_t i;
 
 	for (i = 0; i < n && taken < count; i++) {
-		if (list[i].kind != kind)
+		if (list[i].kind != kind || list[i].unsafe)
 			continue;
 		bucket(&list[i].when, per, cur, sizeof(cur));
 		if (strcmp(cur, last) == 0)
@@ -108,26 +110,6 @@ vb_parse_duration(const char *s, struct vb_duration *d)
 }
 
 /*
- * The parent of delta i: the backup its index names, if listed and
- * older; else the next older backup, which is what vb-compress makes a
- * delta of.  Returns its index, or -1.
- */
-static ssize_t
-parent_of(const struct vb_backup *list, size_t n, size_t i)
-{
-	size_t j;
-
-	if (list[i].parent[0] != '\0')
-		for (j = i + 1; j < n; j++)
-			if (strcmp(list[j].stem, list[i].parent) == 0)
-				return (ssize_t)j;
-	for (j = i + 1; j < n; j++)
-		if (list[j].kind == VB_KIND_BACKUP)
-			return (ssize_t)j;
-	return -1;
-}
-
-/*
  * Chains are kept whole: every backup a kept delta is built on is kept
  * too (keep 2, needed_by the delta).  Newest first, so a parent kept
  * here has its own parent kept when the loop reaches it.
@@ -140,7 +122,7 @@ keep_chains(struct vb_backup *list, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (!list[i].keep || !list[i].delta ||
-		    (j = parent_of(list, n, i)) < 0 || list[j].keep)
+		    (j = vb_parent_of(list, n, i)) < 0 || list[j].keep)
 			continue;
 		list[j].keep = 2;
 		list[j].needed_by = (int)i;
@@ -158,7 +140,7 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 	for (i = 0; i < n; i++)
 		list[i].keep = 0;
 	for (i = 0; i < n; i++) {
-		if (list[i].kind != VB_KIND_BACKUP)
+		if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe)
 			continue;
 		/* The newest backup is never deleted, whatever the policy. */
 		if (newest) {
@@ -174,7 +156,7 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		int64_t taken = 0;
 
 		for (i = 0; i < n && taken < p->keep; i++) {
-			if (list[i].kind != VB_KIND_BACKUP)
+			if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe)
 				continue;
 			taken++;
 			list[i].keep = 1;
@@ -189,5 +171,12 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		if (pre++ < p->pre_restore)
 			list[i].keep = 1;
 	}
+	/*
+	 * What cannot be restored from here (vb_health) counts for no rule
+	 * above, and is never deleted: the operator decides.
+	 */
+	for (i = 0; i < n; i++)
+		if (list[i].unsafe)
+			list[i].keep = 3;
 	keep_chains(list, n);
 }

@@ -209,3 +209,20 @@ vb_scan_sizes(const char *dir, struct vb_backup *list, size_t n)
 		}
 	return rc;
 }
+
+ssize_t
+vb_parent_of(const struct vb_backup *list, size_t n, size_t i)
+{
+	size_t j;
+
+	if (list[i].parent[0] != '\0') {
+		for (j = i + 1; j < n; j++)
+			if (strcmp(list[j].stem, list[i].parent) == 0)
+				return (ssize_t)j;
+		return -1;
+	}
+	for (j = i + 1; j < n; j++)
+		if (list[j].kind == VB_KIND_BACKUP)
+			return (ssize_t)j;
+	return -1;
+}

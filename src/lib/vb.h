@@ -116,6 +116,8 @@ enum vb_ext {
 	VB_EXT_TAR
 };
 
+/* What a snapshot that failed its check is renamed with (not a backup). */
+#define VB_FAILED_SUFFIX	".failed-check"
 /* What age adds to an encrypted archive's name. */
 #define VB_AGE_SUFFIX	".age"
 /* What marks an incremental archive: backup-<ts>.delta.tar.zst. */
@@ -418,6 +420,8 @@ struct vb_index {
 	char		 db_sha256[VB_SHA256_HEX];	/* of the database */
 	char		 archive[128];	/* the archive's file name */
 	int64_t		 archive_bytes;
+	char		 archive_sha256[VB_SHA256_HEX];	/* as it was made;
+							   "" if not known */
 	struct vb_pages	 p;
 };
 
@@ -436,6 +440,47 @@ void		 vb_index_parents(const char *dir, struct vb_backup *list,
 		    size_t n);
 /* Removes the indexes in dir whose backup is gone; returns how many. */
 int		 vb_index_gc(const char *dir);
+
+/* ---- damage.c: damaged backups, and the chains they break ---- */
+
+/* What marks a backup recorded damaged: BACKUP_DIR/.vb-damaged-<stem>. */
+#define VB_DAMAGE_PREFIX	".vb-damaged-"
+
+/* A link of a chain found wrong. */
+struct vb_fault {
+	char		 name[128];	/* the archive's file name */
+	char		 stem[64];
+	int		 missing;	/* gone, rather than damaged */
+	char		 recorded[VB_SHA256_HEX];	/* when made */
+	char		 found[VB_SHA256_HEX];		/* now */
+	int		 built_on;	/* backups of the chain built on it */
+};
+
+/*
+ * Checks the archive an index x (read from dir) describes against the
+ * SHA-256 recorded when it was made.  Returns 0 if it matches, 1 if it is
+ * damaged or missing (f says which), or -1 with why if it cannot be told
+ * (no SHA-256 recorded, unreadable).
+ */
+int		 vb_link_check(const char *dir, const struct vb_index *x,
+		    int built_on, struct vb_fault *f, char *why, size_t wlen);
+/* Records f beside the backup (.vb-damaged-<stem>); 0, or -1 with why. */
+int		 vb_damage_mark(const char *dir, const struct vb_fault *f,
+		    char *why, size_t wlen);
+/* What f means for the operator, one line, into buf. */
+void		 vb_fault_text(const struct vb_fault *f, const char *dir,
+		    char *buf, size_t len);
+/*
+ * Sets damaged, unsafe and why on each backup of list (dir's, newest
+ * first, parents from vb_index_parents): damaged where recorded so, or,
+ * with hash, where its archive does not hash as its index recorded;
+ * unsafe where damaged, or a delta on an unsafe or missing link.  With
+ * heal, a record whose file is gone or hashes right again is removed.
+ */
+void		 vb_health(const char *dir, struct vb_backup *list, size_t n,
+		    int hash, int heal);
+/* Removes the records in dir whose file is gone; returns how many. */
+int		 vb_damage_gc(const char *dir);
 
 /* ---- db.c: SQLite helpers ---- */
 
@@ -646,9 +691,13 @@ int		 vb_snapshot(const struct vb_snapshot_opts *o,
 
 /* ---- delta.c: a full backup tonight, or a delta of which pages ---- */
 
+#define VB_MAXFAULTS	8
+
 struct vb_delta_plan {
 	int		 delta;		/* write a delta (else a full) */
 	char		 why[600];	/* why a full */
+	struct vb_fault	 faults[VB_MAXFAULTS];	/* links found wrong */
+	int		 nfaults;
 	struct vb_index	 parent;	/* the parent's index, hashes too */
 	struct vb_pages	 own;		/* the snapshot's, once hashed */
 	char		 sha256[VB_SHA256_HEX];	/* the snapshot's, hashed */
@@ -685,6 +734,7 @@ struct vb_snapmeta {
 struct vb_compress_opts {
 	struct vb_archive_opts	 a;
 	int			 keep;	/* keep the raw snapshot */
+	int			 encrypt_only;	/* vb-compress --encrypt */
 	const char		*encrypt_to;	/* age recipients file, or
 						   NULL: not encrypted */
 	int			 as_found;	/* archive a deferred-check
@@ -711,6 +761,10 @@ struct vb_compress_result {
 	char	 parent[64];
 	int64_t	 pages, page_count;	/* pages in it, in the database */
 	char	 full_why[600];		/* with full_every: why a full */
+	/* Links of the chain it would have extended found damaged or
+	 * missing: a full was written, and each is a failure to report. */
+	struct vb_fault faults[VB_MAXFAULTS];
+	int	 nfaults;
 	char	 msg[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator: stale files
 					   removed, no threads to be had */
@@ -766,7 +820,10 @@ struct vb_link {
 struct vb_chain {
 	int			 n;
 	struct vb_link		*links;
-	const char		*remote;	/* missing links fetched here */
+	const char		*dir;		/* where links are looked for */
+	const char		*remote;	/* missing or damaged links
+						   fetched here */
+	char			 note[1024];	/* which were, and why */
 	struct vb_listed	*listing;	/* the remote's, once listed */
 	size_t			 nlisting;
 	struct timespec		 when;		/* of the oldest link so far */
@@ -774,23 +831,48 @@ struct vb_chain {
 
 /*
  * Follows the archive at path (named nm) down to its full backup: each
- * parent found in dir by its stem (or fetched from remote, if set), its
- * manifest read and its db-sha256 the one its child was made on.
- * Returns 0, or -1 with why naming the missing or wrong link.
+ * parent found in dir by its stem (or fetched from remote, if set, when
+ * it is missing or its manifest cannot be read), its manifest read and
+ * its db-sha256 the one its child was made on.  Returns 0, or -1 with
+ * why naming the missing or wrong link.
  */
 int		 vb_chain_resolve(const char *path, const struct vb_name *nm,
 		    const char *dir, const char *identity, const char *remote,
 		    struct vb_chain *ch, char *why, size_t wlen);
 /*
  * Rebuilds the chain's database into outfd (empty): the full, then each
- * delta, every link checked, and the result's SHA-256 the target's.
- * Returns 0 with the target's m and info, or -1 with why.
+ * delta, every link checked, and the result's SHA-256 the target's.  A
+ * local link that fails its checks is replaced by the remote's copy (if
+ * the chain has a remote) and the rebuild starts over (ch->note says
+ * so).  Returns 0 with the target's m and info, or -1 with why.
  */
 int		 vb_chain_extract(struct vb_chain *ch, const char *identity,
 		    int outfd, struct vb_manifest *m,
 		    struct vb_archive_info *info, char *why, size_t wlen);
 /* Frees ch; links fetched are kept under their names if keep. */
 void		 vb_chain_free(struct vb_chain *ch, int keep);
+
+/* ---- encrypt.c: archives made before ENCRYPT_TO, encrypted in place ---- */
+
+/*
+ * Reads the plaintext archive on fd (its file name name) back whole,
+ * checked as any archive is, then encrypts it to the recipients in file
+ * recipients into e, a new temporary in dir for <name>.age.  Returns 0
+ * with res's path (dir/<name>.age), bytes, sha256 and recipients, or -1
+ * with res->msg and nothing left.
+ */
+int		 vb_encrypt_to(int fd, const char *name, const char *dir,
+		    const char *recipients, struct vb_tmp *e,
+		    struct vb_compress_result *res);
+/*
+ * Encrypts the file at path in place as <path>.age: a backup's archive
+ * proven first (vb_encrypt_to) and its page index told; any other file
+ * (a snapshot set aside by a failed check) as it is.  The plaintext is
+ * removed only once the encrypted file is in place.  Returns 0; 1 if
+ * only the removal failed; -1 with res->msg and path as it was.
+ */
+int		 vb_encrypt_in_place(const char *path, const char *recipients,
+		    struct vb_compress_result *res);
 
 /* ---- restore.c: a backup verified, then put back ---- */
 
@@ -804,6 +886,8 @@ struct vb_verified {
 	char			 dbsha[VB_SHA256_HEX];
 	enum vb_check		 check;		/* the check it passed */
 	int			 links;		/* a delta: archives read */
+	char			 note[1024];	/* links taken from the remote
+						   as the local ones failed */
 };
 
 /*
@@ -892,8 +976,16 @@ struct vb_backup {
 	int		 delta;		/* an incremental backup */
 	char		 parent[64];	/* its parent, where known */
 	int		 keep;		/* set by vb_retention: 1 by the
-					   policy, 2 as a delta's parent */
+					   policy, 2 as a delta's parent,
+					   3 as unsafe */
 	int		 needed_by;	/* keep 2: the delta (index) */
+	/* Set by vb_health: */
+	int		 damaged;	/* its archive is known damaged */
+	char		 damaged_file[96];	/* which */
+	int		 checked;	/* its SHA-256 compared (hash) */
+	int		 unsafe;	/* not restorable from here: damaged,
+					   or a delta on an unsafe link */
+	char		 why[256];	/* unsafe: why */
 };
 
 /* One file of a listing (a directory's, a remote's). */
@@ -923,6 +1015,14 @@ int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
 /* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
 int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
 		    size_t n);
+/*
+ * The parent of delta i of list (newest first): the backup its index
+ * names (list[i].parent) if listed; with no name, the next older backup,
+ * which is what vb-compress makes a delta of.  Its index, or -1.
+ */
+ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
+		    size_t i);
+
 
 /* ---- retention.c: which backups a policy keeps ---- */
 
@@ -943,7 +1043,8 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
  * Marks which backups the policy keeps (rules combine: kept if any rule
  * keeps it, as in restic), always the newest backup; pre-restore copies
  * by their own count; and every backup a kept delta needs (its parent
- * where known, else the backup before it), so chains stay whole.
+ * where known, else the backup before it), so chains stay whole.  Unsafe
+ * backups (vb_health) count for no rule and are all kept.
  */
 void		 vb_retention(struct vb_backup *list, size_t n,
 		    const struct vb_policy *p);

@@ -1,0 +1,284 @@
+/*
+ * damage.c - backups known to be damaged, and the chains they break.
+ *
+ * An archive is damaged when its bytes no longer hash to the SHA-256
+ * recorded when it was made (its page index keeps it), and a link is
+ * missing when its index names an archive the directory no longer holds.
+ * Whoever finds one (vb-compress, before building a delta on it) records
+ * it beside it as .vb-damaged-<stem>: retention then never counts it, or
+ * a delta built on it, as a restorable point and never deletes them, and
+ * vb-backup --check names them.  The record goes when the file hashes
+ * right again (a good copy put back) or is gone (the operator removed
+ * it), and only then.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/* The record's file name for stem. */
+static int
+mark_name(char *buf, size_t len, const char *stem)
+{
+	int n = snprintf(buf, len, "%s%s", VB_DAMAGE_PREFIX, stem);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* SHA-256 of dir/name into hex; 0, 1 if it is not there, -1 (errno). */
+static int
+hash_file(const char *dir, const char *name, char hex[VB_SHA256_HEX])
+{
+	char path[4400];
+	int fd, saved;
+	int64_t n;
+
+	if (vb_path_join(path, sizeof(path), dir, name) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	n = vb_sha256_fd(fd, hex);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+int
+vb_link_check(const char *dir, const struct vb_index *x, int built_on,
+    struct vb_fault *f, char *why, size_t wlen)
+{
+	char name[128], path[4400];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", x->archive);
+	snprintf(f->stem, sizeof(f->stem), "%s", x->stem);
+	memcpy(f->recorded, x->archive_sha256, sizeof(f->recorded));
+	f->built_on = built_on;
+	if ((rc = hash_file(dir, x->archive, f->found)) == 1) {
+		/* Gone, unless it is there under another name (encrypted
+		 * since): that one is checked next time its index says so. */
+		if (vb_find_archive(dir, x->stem, name, sizeof(name), path,
+		    sizeof(path)) == 0) {
+			snprintf(why, wlen, "%s is now %s, which its page "
+			    "index does not describe", x->archive, name);
+			return -1;
+		}
+		f->missing = 1;
+		f->found[0] = '\0';
+		return 1;
+	}
+	if (rc < 0) {
+		snprintf(why, wlen, "%s/%s: %s", dir, x->archive,
+		    strerror(errno));
+		return -1;
+	}
+	if (x->archive_sha256[0] == '\0') {
+		snprintf(why, wlen, "%s has no SHA-256 recorded (its page "
+		    "index is older than vb 0.1.0's damage checks)",
+		    x->archive);
+		return -1;
+	}
+	return strcmp(f->found, x->archive_sha256) == 0 ? 0 : 1;
+}
+
+int
+vb_damage_mark(const char *dir, const struct vb_fault *f, char *why,
+    size_t wlen)
+{
+	char name[128], text[512];
+	struct vb_tmp t;
+	int n;
+
+	n = snprintf(text, sizeof(text), "file: %s\nrecorded-sha256: %s\n"
+	    "found-sha256: %s\n", f->name, f->recorded, f->found);
+	if (mark_name(name, sizeof(name), f->stem) != 0 || n < 0 ||
+	    (size_t)n >= sizeof(text)) {
+		snprintf(why, wlen, "%s: name too long", f->stem);
+		return -1;
+	}
+	if (vb_tmp_open(&t, dir, name, why, wlen) != 0)
+		return -1;
+	t.replace = 1;
+	if (vb_write_all(t.fd, text, (size_t)n) != 0) {
+		snprintf(why, wlen, "%s/%s: %s", dir, t.name, strerror(errno));
+		vb_tmp_abort(&t);
+		return -1;
+	}
+	return vb_tmp_commit(&t, why, wlen);
+}
+
+void
+vb_fault_text(const struct vb_fault *f, const char *dir, char *buf,
+    size_t len)
+{
+	char after[96];
+
+	snprintf(after, sizeof(after), "the %d backup%s built on it",
+	    f->built_on, f->built_on == 1 ? "" : "s");
+	if (f->missing)
+		snprintf(buf, len, "%s/%s, a link of the chain (a page index "
+		    "says so), is missing: %s cannot be restored from here "
+		    "(vb-restore --offsite fetches a remote copy if there is "
+		    "one)", dir, f->name, after);
+	else
+		snprintf(buf, len, "%s/%s is damaged: its SHA-256 is %s, "
+		    "not the %s recorded when it was made; neither it nor %s "
+		    "can be restored from here (vb-restore --offsite uses a "
+		    "good remote copy); it is kept, never pruned, until a good "
+		    "copy replaces it or it is removed", dir, f->name, f->found,
+		    f->recorded, after);
+}
+
+/* What the record of stem in dir says: 0 and its fields, or -1. */
+static int
+read_mark(int dfd, const char *stem, char *file, size_t flen,
+    char recorded[VB_SHA256_HEX])
+{
+	char name[128], text[512], *p, *e;
+	ssize_t n;
+	int fd;
+
+	if (mark_name(name, sizeof(name), stem) != 0 ||
+	    (fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (strncmp(text, "file: ", 6) != 0 || (e = strchr(text, '\n')) ==
+	    NULL || (size_t)(e - text - 6) >= flen ||
+	    (p = strstr(text, "\nrecorded-sha256: ")) == NULL)
+		return -1;
+	memcpy(file, text + 6, (size_t)(e - text - 6));
+	file[e - text - 6] = '\0';
+	snprintf(recorded, VB_SHA256_HEX, "%.64s", p + 18);
+	return 0;
+}
+
+/*
+ * Whether backup b is recorded damaged.  With heal, a record whose file
+ * is gone or hashes as recorded again is removed (0).
+ */
+static int
+marked(const char *dir, int dfd, struct vb_backup *b, int heal)
+{
+	char file[128], recorded[VB_SHA256_HEX], now[VB_SHA256_HEX];
+	char name[128];
+	int rc;
+
+	if (read_mark(dfd, b->stem, file, sizeof(file), recorded) != 0)
+		return 0;
+	snprintf(b->damaged_file, sizeof(b->damaged_file), "%s", file);
+	if (!heal)
+		return 1;
+	rc = hash_file(dir, file, now);
+	if (rc == 0 && strcmp(now, recorded) != 0)
+		return 1;
+	if (rc < 0)
+		return 1;	/* unreadable: still in doubt */
+	if (mark_name(name, sizeof(name), b->stem) == 0)
+		unlinkat(dfd, name, 0);
+	b->damaged_file[0] = '\0';
+	return 0;
+}
+
+/* Whether b's archive (its index says which) hashes as recorded. */
+static int
+hashes_wrong(const char *dir, struct vb_backup *b)
+{
+	struct vb_index x;
+	struct vb_fault f;
+	char why[512];
+
+	if (vb_index_read(dir, b->stem, 1, &x, why, sizeof(why)) != 0 ||
+	    x.archive_sha256[0] == '\0')
+		return 0;
+	b->checked = 1;
+	if (vb_link_check(dir, &x, 0, &f, why, sizeof(why)) != 1 || f.missing)
+		return 0;
+	snprintf(b->damaged_file, sizeof(b->damaged_file), "%s", x.archive);
+	return 1;
+}
+
+void
+vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
+    int heal)
+{
+	ssize_t p;
+	size_t i;
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		list[i].checked = 0;
+		list[i].damaged = marked(dir, dfd, &list[i], heal) ||
+		    (hash && hashes_wrong(dir, &list[i]));
+		list[i].unsafe = 0;
+		list[i].why[0] = '\0';
+	}
+	close(dfd);
+	/* Oldest first: a delta on an unsafe link is unsafe too. */
+	for (i = n; i-- > 0;) {
+		if (list[i].damaged) {
+			list[i].unsafe = 1;
+			snprintf(list[i].why, sizeof(list[i].why), "%s is "
+			    "damaged: it does not hash to the SHA-256 recorded "
+			    "when it was made", list[i].damaged_file);
+			continue;
+		}
+		if (!list[i].delta || list[i].kind != VB_KIND_BACKUP)
+			continue;
+		p = vb_parent_of(list, n, i);
+		if (p < 0 && list[i].parent[0] != '\0') {
+			list[i].unsafe = 1;
+			snprintf(list[i].why, sizeof(list[i].why), "a delta of "
+			    "%s, which is missing: the chain is broken",
+			    list[i].parent);
+		} else if (p >= 0 && list[p].unsafe) {
+			list[i].unsafe = 1;
+			snprintf(list[i].why, sizeof(list[i].why), "a delta of "
+			    "%s, which cannot be restored (%s)", list[p].stem,
+			    list[p].damaged ? "damaged" : "its chain is "
+			    "broken");
+		}
+	}
+}
+
+int
+vb_damage_gc(const char *dir)
+{
+	char file[128], recorded[VB_SHA256_HEX], path[4400];
+	struct dirent *de;
+	int removed = 0, dfd;
+	struct stat st;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, VB_DAMAGE_PREFIX,
+		    strlen(VB_DAMAGE_PREFIX)) != 0)
+			continue;
+		if (read_mark(dfd, de->d_name + strlen(VB_DAMAGE_PREFIX), file,
+		    sizeof(file), recorded) == 0 && vb_path_join(path,
+		    sizeof(path), dir, file) == 0 && lstat(path, &st) == 0)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}

@@ -1,0 +1,175 @@
+/*
+ * encrypt.c - archives made before ENCRYPT_TO was set, encrypted in place.
+ *
+ * An archive is read back whole and checked as any archive is (its
+ * entries, its manifest, its database's or pages' hashes) before it is
+ * encrypted, so that what is encrypted is a good backup; age's output is
+ * checked for its format and exact size; the encrypted file takes its
+ * final name (<name>.age) by the usual temporary, fsync and rename, its
+ * page index is told its new name, size and SHA-256, and only then is
+ * the plaintext removed.  A failure anywhere leaves the plaintext archive
+ * as it was and nothing else.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/*
+ * Encrypts fd (a file of plain_bytes named name) to recipients into e, a
+ * new temporary in dir for <name>.age.  Returns 0 with res's path, size,
+ * SHA-256 and recipients, or -1 with res->msg and nothing left.
+ */
+static int
+seal(int fd, int64_t plain_bytes, const char *name, const char *dir,
+    const char *recipients, struct vb_tmp *e, struct vb_compress_result *res)
+{
+	char ename[300], why[1024];
+
+	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
+	if ((res->recipients = vb_age_recipients(recipients, res->msg,
+	    sizeof(res->msg))) < 0)
+		return -1;
+	if (vb_path_join(res->path, sizeof(res->path), dir, ename) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s: name too long", dir);
+		return -1;
+	}
+	if (vb_tmp_open(e, dir, ename, res->msg, sizeof(res->msg)) != 0)
+		return -1;
+	res->plain_bytes = plain_bytes;
+	if (vb_age_encrypt(recipients, fd, plain_bytes, e->fd, res->sha256,
+	    &res->bytes, why, sizeof(why)) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "encrypting %s/%s: %s",
+		    dir, name, why);
+		vb_tmp_abort(e);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_encrypt_to(int fd, const char *name, const char *dir,
+    const char *recipients, struct vb_tmp *e, struct vb_compress_result *res)
+{
+	struct vb_archive_info info;
+	struct vb_manifest m;
+	struct vb_name nm;
+	struct stat st;
+	char why[1024];
+
+	memset(res, 0, sizeof(*res));
+	e->dirfd = -1;
+	if (vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB ||
+	    nm.encrypted) {
+		snprintf(res->msg, sizeof(res->msg), "%s: not a plaintext vb "
+		    "archive", name);
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	/* The whole archive read back: only a good backup is encrypted. */
+	if (vb_archive_verify(fd, NULL, nm.stem, -1, NULL, &m, &info, why,
+	    sizeof(why)) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s/%s fails its checks, "
+		    "so it is not encrypted: %s", dir, name, why);
+		return -1;
+	}
+	res->dbbytes = m.db_bytes;
+	res->delta = m.delta;
+	return seal(fd, (int64_t)st.st_size, name, dir, recipients, e, res);
+}
+
+/* A backup's page index told its archive's new name, size and hash. */
+static void
+tell_index(const char *dir, const struct vb_name *nm,
+    struct vb_compress_result *res)
+{
+	struct vb_index x;
+	char why[512], base[256], d[4096];
+
+	if (vb_index_read(dir, nm->stem, 0, &x, why, sizeof(why)) != 0)
+		return;		/* none: nothing to tell */
+	vb_path_split(res->path, d, sizeof(d), base, sizeof(base));
+	snprintf(x.archive, sizeof(x.archive), "%s", base);
+	x.archive_bytes = res->bytes;
+	memcpy(x.archive_sha256, res->sha256, sizeof(x.archive_sha256));
+	if (vb_index_write(dir, &x, why, sizeof(why)) != 0)
+		snprintf(res->note, sizeof(res->note), "cannot update the page "
+		    "index (%s): the next backup will be a full one", why);
+	vb_pages_free(&x.p);
+}
+
+/*
+ * The encrypted temporary e put in place of the plaintext at path (dir,
+ * name), the page index told when it is a backup's.  Returns 0, 1 if
+ * only the plaintext could not be removed (res->msg), or -1 (res->msg)
+ * with the plaintext as it was.
+ */
+static int
+replace(const char *path, const char *dir, const char *name,
+    struct vb_tmp *e, struct vb_compress_result *res)
+{
+	struct vb_name nm;
+	char why[1024];
+
+	if (vb_tmp_commit(e, why, sizeof(why)) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
+		    "%s", res->path, why);
+		vb_tmp_abort(e);
+		return -1;
+	}
+	if (vb_name_parse(name, &nm) == 0)
+		tell_index(dir, &nm, res);
+	if (unlink(path) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "%s is encrypted as %s, "
+		    "but the plaintext cannot be removed: %s", path, res->path,
+		    strerror(errno));
+		return 1;
+	}
+	vb_fsync_dir(dir);
+	res->removed = 1;
+	return 0;
+}
+
+int
+vb_encrypt_in_place(const char *path, const char *recipients,
+    struct vb_compress_result *res)
+{
+	char dir[4096], name[256];
+	struct vb_name nm;
+	struct vb_tmp e;
+	struct stat st;
+	int fd, rc;
+
+	memset(res, 0, sizeof(*res));
+	e.dirfd = -1;
+	if (vb_path_split(path, dir, sizeof(dir), name, sizeof(name)) != 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	/* A backup's archive is proven first; anything else as it is. */
+	if (vb_name_parse(name, &nm) == 0)
+		rc = vb_encrypt_to(fd, name, dir, recipients, &e, res);
+	else if (fstat(fd, &st) == 0)
+		rc = seal(fd, (int64_t)st.st_size, name, dir, recipients, &e,
+		    res);
+	else {
+		snprintf(res->msg, sizeof(res->msg), "%s: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc != 0 ? -1 : replace(path, dir, name, &e, res);
+}
