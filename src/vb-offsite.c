@@ -165,18 +165,6 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	    remote, "");
 }
 
-/* The size of name on the remote listing, or -1 if it is not there. */
-static int64_t
-remote_size(const struct vb_listed *f, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(f[i].name, name) == 0)
-			return f[i].bytes;
-	return -1;
-}
-
 /*
  * Sends every archive in dir that the remote lacks (or holds at another
  * size), oldest first, and removes the remote temporaries a killed run
@@ -211,7 +199,7 @@ catch_up(const char *dir, const char *remote)
 		for (j = 0; j < list[i].nfiles; j++) {
 			if (list[i].files[j].ext == VB_EXT_DB ||
 			    was_sent(list[i].files[j].name) ||
-			    remote_size(f, nf, list[i].files[j].name) ==
+			    vb_listed_size(f, nf, list[i].files[j].name) ==
 			    list[i].files[j].bytes)
 				continue;
 			vb_path_join(path, sizeof(path), dir,
@@ -222,69 +210,6 @@ catch_up(const char *dir, const char *remote)
 	free(list);
 	free(f);
 	return ret;
-}
-
-/*
- * The encrypted copy of the remote's plaintext archive name put on the
- * remote, verified there: dir's <name>.age if it has one (already on
- * the remote at its size, or sent now), else the remote's own archive
- * fetched into dir, read back, checked and encrypted here.  Returns 0
- * with its SHA-256 and size, or -1 with why.
- */
-static int
-put_encrypted(const char *name, const char *dir, const char *remote,
-    const struct vb_listed *f, size_t nf, char hex[VB_SHA256_HEX],
-    int64_t *bytes, char *why, size_t wlen)
-{
-	struct vb_compress_result res;
-	struct vb_tmp t, e;
-	struct stat st;
-	char ename[300], local[4400], tmp[4400], how[64];
-	const char *rec = vb_config("ENCRYPT_TO");
-	int fd, rc;
-
-	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
-	if (vb_path_join(local, sizeof(local), dir, ename) == 0 &&
-	    (fd = open(local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
-		rc = fstat(fd, &st) == 0 && vb_sha256_fd(fd, hex) >= 0 ? 0 : -1;
-		close(fd);
-		*bytes = (int64_t)st.st_size;
-		if (rc != 0) {
-			snprintf(why, wlen, "%s: %s", local, strerror(errno));
-			return -1;
-		}
-		if (remote_size(f, nf, ename) == *bytes)
-			return 0;	/* sent and verified before */
-		return vb_remote_put(local, remote, ename, hex, how,
-		    sizeof(how), why, wlen);
-	}
-	if (rec == NULL) {
-		snprintf(why, wlen, "ENCRYPT_TO is not set: nothing to "
-		    "encrypt to");
-		return -1;
-	}
-	if (vb_remote_fetch(remote, name, dir, &t, tmp, sizeof(tmp), why,
-	    wlen) != 0)
-		return -1;
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: %s", tmp, strerror(errno));
-		vb_tmp_abort(&t);
-		return -1;
-	}
-	rc = vb_encrypt_to(fd, name, dir, rec, &e, &res);
-	close(fd);
-	vb_tmp_abort(&t);	/* the plaintext fetched: gone at once */
-	if (rc != 0) {
-		snprintf(why, wlen, "%s", res.msg);
-		return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/%s", dir, e.name);
-	rc = vb_remote_put(tmp, remote, ename, res.sha256, how, sizeof(how),
-	    why, wlen);
-	vb_tmp_abort(&e);
-	memcpy(hex, res.sha256, VB_SHA256_HEX);
-	*bytes = res.bytes;
-	return rc;
 }
 
 /*
@@ -313,9 +238,9 @@ encrypt_remote(const char *dir, const char *remote)
 		    nm.ext == VB_EXT_DB)
 			continue;
 		t0 = vb_monotonic_ms();
-		ok = put_encrypted(f[i].name, dir, remote, f, nf, hex, &bytes,
-		    why, sizeof(why)) == 0 && vb_remote_delete(remote,
-		    f[i].name, why, sizeof(why)) == 0;
+		ok = vb_encrypt_remote(remote, f[i].name, dir,
+		    vb_config("ENCRYPT_TO"), f, nf, hex, &bytes, why,
+		    sizeof(why)) == 0;
 		vb_remote_join(path, sizeof(path), remote, f[i].name);
 		if (ok) {
 			snprintf(msg, sizeof(msg), "%s: replaced by its copy "

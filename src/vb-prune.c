@@ -196,10 +196,9 @@ unsafe(const char *where, const struct vb_backup *list, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (list[i].keep == 3)
-			warnx("%s/%s cannot be restored from here (%s): "
-			    "counted by no rule and never deleted; vb-backup "
-			    "--check says what to do", where, list[i].stem,
-			    list[i].why);
+			warnx("%s/%s: kept, counted by no rule: %s; "
+			    "vb-backup --check says what to do", where,
+			    list[i].stem, list[i].why);
 }
 
 /* The policy on a directory. */
@@ -239,6 +238,34 @@ prune(const char *dir, const struct vb_policy *p, int dry)
 	return ret;
 }
 
+/*
+ * A remote backup whose local copy cannot be restored (damaged, or on a
+ * damaged link) may be the only good one: kept like the local one, and
+ * counted by no rule.
+ */
+static void
+local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
+{
+	struct vb_backup *list;
+	char why[512];
+	size_t nl, i, j;
+
+	if (vb_scan(dir, &list, &nl, why, sizeof(why)) != 0)
+		return;
+	vb_index_parents(dir, list, nl);
+	vb_health(dir, list, nl, 0, 0);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nl; j++)
+			if (list[j].unsafe && strcmp(list[j].stem,
+			    remote[i].stem) == 0) {
+				remote[i].unsafe = 1;
+				snprintf(remote[i].why, sizeof(remote[i].why),
+				    "the local copy cannot be restored (%s): "
+				    "this may be the good one", list[j].why);
+			}
+	free(list);
+}
+
 /* The same policy on the rclone remote's listing (rclone deletefile). */
 static int
 prune_remote(const char *remote, const struct vb_policy *p, int dry)
@@ -257,14 +284,17 @@ prune_remote(const char *remote, const struct vb_policy *p, int dry)
 		return nothing_deleted(why, t0);
 	}
 	/* The remote holds no indexes: the local ones name the parents. */
-	if ((local = vb_config("BACKUP_DIR")) != NULL)
+	if ((local = vb_config("BACKUP_DIR")) != NULL) {
 		vb_index_parents(local, list, n);
+		local_unsafe(local, list, n);
+	}
 	if (vb_prune_list(remote, list, n, p, why, sizeof(why)) != 0) {
 		free(list);
 		return nothing_deleted(why, t0);
 	}
 	if (dry)
 		show_chains(remote, list, n);
+	unsafe(remote, list, n);
 	ret = delete_unkept(&pl, list, n, dry, &deleted);
 	free(list);
 	return ret;

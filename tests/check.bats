@@ -73,6 +73,18 @@ check_line() {
 	[[ $output != *warn* ]]
 }
 
+@test "check: --help names VB_CONF and every check" {
+	run --separate-stderr vb_backup --help
+	[ "$status" -eq 0 ]
+	for w in VB_CONF configuration schedule database BackupLog "backup directory" \
+	    encryption "damaged archives" "broken chains" "failed their check" \
+	    plaintext offsite "last run" "last successful backup" lock \
+	    --encrypt-existing "cron's empty environment"; do
+		[[ $(tr -s ' \n' '  ' <<<"$output") == *"$w"* ]] ||
+		    { echo "--help lacks: $w"; return 1; }
+	done
+}
+
 @test "check: the configuration, the database, the schedule" {
 	cron_runs
 	vb_backup 2>/dev/null

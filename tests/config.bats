@@ -70,6 +70,13 @@ metric() {
 		    AND status = 'failure' AND message LIKE 'failed at config: $VB_CONF:6: %'")" -eq "$n" ]
 		[ ! -e backups ]
 	done
+	# A typo in DB_PATH's key: the closing hint is a command that works.
+	printf 'DB_PAHT=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/backups" >"$VB_CONF"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"unknown key DB_PAHT (did you mean DB_PATH?)"* ]]
+	[[ $stderr == *"vb-backup: see: vb-backup --check"* ]]
+	[[ $stderr != *"--failures ,"* ]]
 	# Each error names its fix.
 	printf 'MAX_BACKUP=5\nBACKUP_DIR=backups\n' >"$VB_CONF"
 	run --separate-stderr vb-prune --print-config

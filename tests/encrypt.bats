@@ -115,6 +115,8 @@ no_plaintext() {
 	saved=$(find backups -name 'pre-restore-*')
 	[[ $saved == *.tar.zst.age ]]
 	no_plaintext backups
+	# The undo it prints names the identity the copy needs.
+	[[ $stderr == *"to undo: vb-restore -i key.txt --db $T/app.db $T/$saved"* ]]
 	# And it undoes the restore, with the identity.
 	run --separate-stderr vb-restore -i key.txt --db "$T/app.db" "$saved"
 	[ "$status" -eq 0 ]

@@ -195,3 +195,33 @@ rec_failed() {
 	[ "${#lines[@]}" -eq 52 ]	# the header, 50 rows, the note
 	[[ ${lines[51]} == "... and 35 more rows (vb-log --show -n 85 shows them all"* ]]
 }
+
+@test "log: --show on a terminal: '-' for no duration, columns aligned whatever the table's words and times, -n says how many more" {
+	mkdb app.db wal
+	# The Node service's table: no duration column, SUCCESS/FAILED,
+	# createdAt in Unix milliseconds.
+	sqlite3 app.db "CREATE TABLE BackupLog (id INTEGER PRIMARY KEY,
+	    filename TEXT NOT NULL, size INTEGER, status TEXT NOT NULL
+	    CHECK(status IN ('SUCCESS', 'FAILED')), message TEXT,
+	    createdAt INTEGER NOT NULL)"
+	for i in 1 2 3 4 5; do
+		rec_ok "2026-11-0${i}T01:00:00.000Z"
+	done | vb-log -q app.db
+	printf -- '-\tbackup\tfailed\t-\t-\t-\t2026-11-06T01:00:00.000Z\tfailed at config: x\n' |
+	    vb-log -q app.db
+	command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+	run script -qec "vb-log --show -n 3 $T/app.db" /dev/null
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]	# the header, 3 rows, the note
+	[[ ${lines[1]} == "2026-11-06T01:00:00.000Z  backup     FAILED            -           -  -  failed at config: x"* ]]
+	[[ ${lines[2]} == "2026-11-05T01:00:00.000Z  compress   SUCCESS     1.2 KiB           -  b/"* ]]
+	[[ ${lines[0]} != *" ms"* ]] && [[ ${lines[2]} != *" 0 ms"* ]]
+	[[ ${lines[4]} == "... and 3 more rows (vb-log --show -n 6 shows them all)"* ]]
+	# Every row's file column starts where the header says.
+	col=$(awk '{ print index($0, "file  message"); exit }' <<<"${lines[0]}")
+	for i in 1 2 3; do
+		[ "${lines[$i]:$((col - 3)):2}" = "  " ] ||
+		    { echo "misaligned: ${lines[$i]}"; return 1; }
+		[ "${lines[$i]:$((col - 1)):1}" != " " ]
+	done
+}

@@ -48,3 +48,20 @@ man_dir() {
 	done
 	[ -f "$(man_dir)/vb.conf.5" ]
 }
+
+@test "man: rendered, no quote is nested in another and no parenthesis left open" {
+	for f in "$(man_dir)"/*.[15]; do
+		out=$(MANWIDTH=1000 man -l "$f" 2>/dev/null)
+		[ -n "$out" ]
+		# ‘7d, ‘2w, ‘36h’’’: quote macros nested on one line.
+		! grep -n "’’\|‘[^’]*‘" <<<"$out" || { echo "$f"; return 1; }
+		# Each paragraph's parentheses balance (one line each here).
+		while IFS= read -r l; do
+			o=${l//[^(]/} c=${l//[^)]/}
+			[ "${#o}" -eq "${#c}" ] || { echo "$f: $l"; return 1; }
+		done <<<"$out"
+	done
+	# vb.conf(5) says FULL_EVERY's examples plainly.
+	MANWIDTH=1000 man -l "$(man_dir)/vb.conf.5" 2>/dev/null |
+	    grep -q "a duration such as ‘7d’, ‘2w’ or ‘36h’"
+}

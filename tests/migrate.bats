@@ -108,3 +108,115 @@ conf() {
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"BACKUP_INTERVAL must be a whole number of milliseconds"* ]]
 }
+
+# The stricter tables a Node application may have: NOT NULL filename, a
+# CHECK on the status words, updatedAt NOT NULL, createdAt as Unix
+# milliseconds (Date.now()); as Sequelize's DATETIME text; as Unix
+# seconds.  Each with the rows the old service left.
+STRICT_MS="CREATE TABLE BackupLog (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  filename TEXT NOT NULL,
+  size INTEGER,
+  status TEXT NOT NULL CHECK(status IN ('SUCCESS', 'FAILED')),
+  message TEXT,
+  createdAt INTEGER NOT NULL,
+  updatedAt INTEGER NOT NULL);
+INSERT INTO BackupLog (filename, size, status, message, createdAt, updatedAt)
+  VALUES ('backup-2023-10-02T18-30-00-000Z.db', 1024, 'SUCCESS', 'old',
+  1696271400000, 1696271400000)"
+STRICT_TEXT="CREATE TABLE BackupLog (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  filename VARCHAR(255) NOT NULL,
+  size INTEGER,
+  status VARCHAR(255) NOT NULL CHECK(status IN ('SUCCESS', 'FAILED')),
+  message TEXT,
+  createdAt DATETIME NOT NULL,
+  updatedAt DATETIME NOT NULL);
+INSERT INTO BackupLog (filename, size, status, message, createdAt, updatedAt)
+  VALUES ('backup-2023-10-02T18-30-00-000Z.db', 1024, 'SUCCESS', 'old',
+  '2023-10-02 18:30:00.000 +00:00', '2023-10-02 18:30:00.000 +00:00')"
+STRICT_S="CREATE TABLE BackupLog (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  filename TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('SUCCESS', 'FAILED')),
+  message TEXT NOT NULL,
+  createdAt INTEGER NOT NULL);
+INSERT INTO BackupLog (filename, size, status, message, createdAt)
+  VALUES ('backup-2023-10-02T18-30-00-000Z.db', 1024, 'SUCCESS', 'old',
+  1696271400)"
+
+# newest_row: the old service's own query, its first row: what an
+# operator sees first.  (A table that keeps whole seconds cannot order
+# the rows of one second: there, id breaks the tie.)
+newest_row() {
+	sqlite3 app.db "SELECT status || '|' || filename || '|' || message
+	    FROM BackupLog ORDER BY createdAt DESC${TIE:-} LIMIT 1"
+}
+
+@test "migrate: stricter BackupLog tables get a row for a good run and for every kind of failed one, in their own time representation" {
+	for table in "$STRICT_MS" "$STRICT_TEXT" "$STRICT_S"; do
+		TIE=
+		[ "$table" != "$STRICT_S" ] || TIE=", id DESC"
+		rm -rf app.db* backups mnt
+		mkdb app.db wal
+		sqlite3 app.db "$table"
+		run --separate-stderr vb-log --check app.db
+		[ "$status" -eq 0 ]
+		[[ $output == *"takes success and failure rows"* ]]
+		# A good night.
+		conf
+		run --separate-stderr vb_backup
+		[ "$status" -eq 0 ]
+		[[ $(newest_row) == "SUCCESS|$T/backups/backup-"*".tar.zst|backup: ok: "* ]]
+		n=$(sqlite3 app.db "SELECT count(*) FROM BackupLog")
+		# A typo in vb.conf: exit 2, and still a row on top.
+		conf MAX_BACKUP=3
+		run --separate-stderr vb_backup
+		[ "$status" -eq 2 ]
+		[[ $(newest_row) == "FAILED||backup: failed at config: "*"unknown key MAX_BACKUP"* ]]
+		# The backup directory a file, then on a read-only file system,
+		# then on a full one.
+		echo x >"$T/file"
+		printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/file" >"$VB_CONF"
+		run --separate-stderr vb_backup
+		[ "$status" -eq 1 ]
+		[[ $(newest_row) == "FAILED||backup: failed at directory: "* ]]
+		small_fs 64k
+		mount -o remount,ro "$MNT"
+		printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$MNT" >"$VB_CONF"
+		run --separate-stderr vb_backup
+		[ "$status" -eq 1 ]
+		[[ $(newest_row) == "FAILED||backup: failed at "*"read-only file system"* ]]
+		mount -o remount,rw "$MNT"
+		run --separate-stderr vb_backup
+		[ "$status" -eq 1 ]
+		[[ $(newest_row) == "FAILED||backup: failed at preflight: "* ]]
+		umount "$MNT"
+		MNT=
+		# The application's database damaged: the snapshot fails its
+		# check in vb-compress.
+		conf
+		sqlite3 app.db "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+		page=$(sqlite3 app.db "SELECT rootpage FROM sqlite_master
+		    WHERE name = 'ledger_account'")
+		printf '\377\377\377\377\377\377\377\377' | dd of=app.db bs=1 \
+		    seek=$((4096 * (page - 1) + 8)) conv=notrunc 2>/dev/null
+		run --separate-stderr vb_backup
+		[ "$status" -eq 1 ]
+		[[ $(newest_row) == "FAILED||backup: failed at compress: "*"failed "*"_check"* ]]
+		# Every run left its rows: the failures on top of the success.
+		[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog")" -eq $((n + 7)) ]
+		run --separate-stderr vb-log --show --failures app.db
+		[ "${#lines[@]}" -eq 6 ]
+		assert_record "${lines[0]}" backup failed
+		[[ $(field 7 "${lines[0]}") == "$(date -u +%Y-%m-%d)T"* ]]
+		# Times read back as times, whatever the table keeps.
+		run --separate-stderr vb-log --show -n 6 app.db
+		[[ $(field 7 "${lines[5]}") == 20* ]]
+		[ "$(field 7 "$(tail -n1 <<<"$(vb-log --show app.db)")")" = \
+		    "2023-10-02T18:30:00.000Z" ]
+		# The old service's last row is still its own, untouched.
+		[ "$(sqlite3 app.db "SELECT message FROM BackupLog WHERE id = 1")" = old ]
+	done
+}

@@ -391,3 +391,18 @@ dump() {
 	[[ $stderr == *"failed its quick_check when it was taken"* ]]
 	[ -z "$(find b -name '*.failed-check' -o -name '.vb-tmp-*' -o -name '*.db')" ]
 }
+
+@test "restore: --db of a database that does not exist yet says how to make it, and that command works pasted" {
+	backup
+	run --separate-stderr vb-restore --db "$T/new.db" "$A"
+	[ "$status" -eq 1 ]
+	assert_record "$output" restore failed
+	[[ $stderr == *"$T/new.db does not exist: --db replaces a live database"* ]]
+	[ ! -e new.db ]
+	cmd=${stderr##*started): }
+	[ "$cmd" = "vb-restore --to $T/new.db $A" ]
+	# shellcheck disable=SC2086 # the command as printed, pasted
+	run --separate-stderr $cmd
+	[ "$status" -eq 0 ]
+	[ "$(dump new.db)" = "$(cat at-backup.sql)" ]
+}

@@ -8,7 +8,8 @@
  * final name (<name>.age) by the usual temporary, fsync and rename, its
  * page index is told its new name, size and SHA-256, and only then is
  * the plaintext removed.  A failure anywhere leaves the plaintext archive
- * as it was and nothing else.
+ * as it was and nothing else.  The remote's plaintext archives are
+ * replaced the same way: the encrypted copy verified there first.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -172,4 +173,72 @@ vb_encrypt_in_place(const char *path, const char *recipients,
 	}
 	close(fd);
 	return rc != 0 ? -1 : replace(path, dir, name, &e, res);
+}
+
+/* The encrypted copy of name on the remote, verified (see below). */
+static int
+put_copy(const char *remote, const char *name, const char *dir,
+    const char *recipients, const struct vb_listed *f, size_t nf,
+    char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
+{
+	struct vb_compress_result res;
+	struct vb_tmp t, e;
+	struct stat st;
+	char ename[300], local[4400], tmp[4400], how[64];
+	int fd, rc;
+
+	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
+	if (vb_path_join(local, sizeof(local), dir, ename) == 0 &&
+	    (fd = open(local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		rc = fstat(fd, &st) == 0 && vb_sha256_fd(fd, hex) >= 0 ? 0 : -1;
+		close(fd);
+		*bytes = (int64_t)st.st_size;
+		if (rc != 0) {
+			snprintf(why, wlen, "%s: %s", local, strerror(errno));
+			return -1;
+		}
+		if (vb_listed_size(f, nf, ename) == *bytes)
+			return 0;	/* sent and verified before */
+		return vb_remote_put(local, remote, ename, hex, how,
+		    sizeof(how), why, wlen);
+	}
+	if (recipients == NULL) {
+		snprintf(why, wlen, "ENCRYPT_TO is not set: nothing to "
+		    "encrypt to");
+		return -1;
+	}
+	if (vb_remote_fetch(remote, name, dir, &t, tmp, sizeof(tmp), why,
+	    wlen) != 0)
+		return -1;
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", tmp, strerror(errno));
+		vb_tmp_abort(&t);
+		return -1;
+	}
+	rc = vb_encrypt_to(fd, name, dir, recipients, &e, &res);
+	close(fd);
+	vb_tmp_abort(&t);	/* the plaintext fetched: gone at once */
+	if (rc != 0) {
+		snprintf(why, wlen, "%s", res.msg);
+		return -1;
+	}
+	vb_path_join(tmp, sizeof(tmp), dir, e.name);
+	rc = vb_remote_put(tmp, remote, ename, res.sha256, how, sizeof(how),
+	    why, wlen);
+	vb_tmp_abort(&e);
+	memcpy(hex, res.sha256, VB_SHA256_HEX);
+	*bytes = res.bytes;
+	return rc;
+}
+
+int
+vb_encrypt_remote(const char *remote, const char *name, const char *dir,
+    const char *recipients, const struct vb_listed *f, size_t nf,
+    char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
+{
+	if (put_copy(remote, name, dir, recipients, f, nf, hex, bytes, why,
+	    wlen) != 0)
+		return -1;
+	/* Only a verified copy lets the plaintext go. */
+	return vb_remote_delete(remote, name, why, wlen);
 }

@@ -54,6 +54,17 @@ vb_listed_add(struct vb_listed **f, size_t *n, size_t *cap, const char *name,
 	return 0;
 }
 
+int64_t
+vb_listed_size(const struct vb_listed *f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return f[i].bytes;
+	return -1;
+}
+
 /* Reads the directory's vb files into *out; returns the count or -1. */
 static ssize_t
 list_files(const char *dir, struct vb_listed **out, char *why, size_t wlen)

@@ -874,6 +874,20 @@ int		 vb_encrypt_to(int fd, const char *name, const char *dir,
 int		 vb_encrypt_in_place(const char *path, const char *recipients,
 		    struct vb_compress_result *res);
 
+/*
+ * The plaintext archive name on remote (listed in f) replaced by its
+ * copy encrypted to recipients: dir's <name>.age if it has one (sent
+ * unless the remote has it at its size), else the remote's own fetched
+ * into dir, checked and encrypted there (vb_encrypt_to), no plaintext
+ * kept; the copy verified on the remote before the plaintext one is
+ * deleted.  Returns 0 with the copy's SHA-256 and size, or -1 with why.
+ */
+int		 vb_encrypt_remote(const char *remote, const char *name,
+		    const char *dir, const char *recipients,
+		    const struct vb_listed *f, size_t nf,
+		    char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
+		    size_t wlen);
+
 /* ---- restore.c: a backup verified, then put back ---- */
 
 /* A verified copy of a backup's database, in a temporary. */
@@ -994,6 +1008,9 @@ struct vb_listed {
 	int64_t		 bytes;		/* -1 when not known */
 };
 
+/* The size of name in a listing of n files, or -1 if it is not there. */
+int64_t		 vb_listed_size(const struct vb_listed *f, size_t n,
+		    const char *name);
 /* Appends name (bytes) to *f (n used, cap allocated); 0, or -1 (ENOMEM). */
 int		 vb_listed_add(struct vb_listed **f, size_t *n, size_t *cap,
 		    const char *name, int64_t bytes);
