@@ -6,6 +6,7 @@
 # Real parts throughout: the nightly job, rclone's local backend, age.
 
 # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+# shellcheck disable=SC2030,SC2031 # check_line reads what its test's run set
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -249,7 +250,8 @@ cron_check() {
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"done: nothing unencrypted is left in $T/b or on $T/remote"* ]]
 	# Nothing readable without the identity, here or there.
-	! grep -raq -- "$MARK" b remote
+	run grep -raq -- "$MARK" b remote
+	[ "$status" -eq 1 ]
 	for f in b/*-* remote/*; do
 		[[ $f == *.age ]] || { echo "not encrypted: $f"; return 1; }
 		[ "$(head -c 21 "$f")" = "age-encryption.org/v1" ]
