@@ -86,8 +86,7 @@ vb_link_check(const char *dir, const struct vb_index *x, int built_on,
 	}
 	if (x->archive_sha256[0] == '\0') {
 		snprintf(why, wlen, "%s has no SHA-256 recorded (its page "
-		    "index is older than vb 0.1.0's damage checks)",
-		    x->archive);
+		    "index was written before vb recorded one)", x->archive);
 		return -1;
 	}
 	return strcmp(f->found, x->archive_sha256) == 0 ? 0 : 1;
