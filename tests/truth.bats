@@ -131,6 +131,31 @@ newest() {
 	done
 }
 
+@test "truth: a link gone from the backup directory: the next night is a full one and a failure naming it; --check names the deltas it breaks" {
+	conf FULL_EVERY=7d
+	nights 4
+	gone=b/$(cat night.2)
+	mv "$gone" "$T/aside"
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^FAIL  backups ' <<<"$output")" -eq 2 ]
+	check_line FAIL backups "$T/b/$(cat night.3): .*which is missing: the chain is broken"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$T/$gone, a link of the chain (a page index says so), is missing: the 2 backups built on it cannot be restored from here"* ]]
+	[[ $(newest) == *Z.tar.zst ]]
+	grep -q '^failure 1 compress' "$T/out/hook"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE
+	    operation = 'verify' AND status = 'failure' AND
+	    filename = '$T/$gone'")" -eq 1 ]
+	# Nothing that cannot be restored from here was pruned.
+	[ -f "b/$(cat night.3)" ] && [ -f "b/$(cat night.4)" ]
+	# The chain comes back whole from the remote.
+	rm -f r.db
+	vb-restore -q --offsite --to r.db "$(cat night.4)" >/dev/null
+	[ "$(rows r.db)" = "$(cat rows.4)" ]
+}
+
 # corrupt_live: the application's database damaged (its ledger index), as
 # a failing disk would leave it: every snapshot of it fails its check.
 corrupt_live() {
