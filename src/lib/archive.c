@@ -27,31 +27,6 @@
 
 #define BUFSZ	(1024 * 1024)
 
-static const struct {
-	const char	*name;
-	enum vb_ext	 ext;
-	int		 maxlevel;
-} kinds[] = {
-	{ "zstd",	VB_EXT_TAR_ZST,	19 },
-	{ "gzip",	VB_EXT_TAR_GZ,	9 },
-	{ "xz",		VB_EXT_TAR_XZ,	9 },
-	{ "none",	VB_EXT_TAR,	0 },
-};
-
-int
-vb_compression_parse(const char *name, enum vb_ext *ext, int *maxlevel)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(name, kinds[i].name) == 0) {
-			*ext = kinds[i].ext;
-			*maxlevel = kinds[i].maxlevel;
-			return 0;
-		}
-	return -1;
-}
-
 /* Describes libarchive's last error, with its errno where it has one. */
 static void
 laerr(struct archive *a, char *why, size_t wlen)
@@ -69,39 +44,17 @@ laerr(struct archive *a, char *why, size_t wlen)
 		snprintf(why, wlen, "%s", msg);
 }
 
-const char *
-vb_compression_name(enum vb_ext ext)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].ext == ext)
-			return kinds[i].name;
-	return "raw";
-}
-
 /* Adds the filter for ext and its options; returns 0, or -1 (why). */
 static int
 set_filter(struct archive *a, const struct vb_archive_opts *o, char *why,
     size_t wlen)
 {
+	const struct vb_format *f = vb_format(o->ext);
 	char num[16];
-	int rc = ARCHIVE_OK;
 
-	switch (o->ext) {
-	case VB_EXT_TAR_ZST:
-		rc = archive_write_add_filter_zstd(a);
-		break;
-	case VB_EXT_TAR_GZ:
-		rc = archive_write_add_filter_gzip(a);
-		break;
-	case VB_EXT_TAR_XZ:
-		rc = archive_write_add_filter_xz(a);
-		break;
-	default:
+	if (f->filter <= ARCHIVE_FILTER_NONE)
 		return 0;
-	}
-	if (rc != ARCHIVE_OK)
+	if (archive_write_add_filter(a, f->filter) != ARCHIVE_OK)
 		goto fail;
 	if (o->level > 0) {
 		snprintf(num, sizeof(num), "%d", o->level);
@@ -769,6 +722,7 @@ static struct archive *
 ropen(struct reader *r, char *why, size_t wlen)
 {
 	struct archive *a;
+	int i;
 
 	if ((a = archive_read_new()) == NULL ||
 	    (r->buf = malloc(BUFSZ)) == NULL ||
@@ -779,9 +733,11 @@ ropen(struct reader *r, char *why, size_t wlen)
 		return NULL;
 	}
 	archive_read_support_format_tar(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_xz(a);
+	/* The filters of vb's formats, and no other. */
+	for (i = 0; vb_format_each(i) != NULL; i++)
+		if (vb_format_each(i)->filter > ARCHIVE_FILTER_NONE)
+			archive_read_support_filter_by_code(a,
+			    vb_format_each(i)->filter);
 	if (archive_read_open(a, r, NULL, reader_read, NULL) != ARCHIVE_OK) {
 		laerr(a, why, wlen);
 		archive_read_free(a);

@@ -1,6 +1,5 @@
 /*
- * chain.c - reading backups back: one archive, plain or encrypted with
- * age, or the chain a delta needs.
+ * chain.c - the chain a delta needs, found and read back.
  *
  * A delta is restored from its chain: the full backup it rests on, then
  * every delta after it in order, each written into the same copy.  No
@@ -27,134 +26,6 @@
 
 /* Past this many links a chain is a loop or a mistake. */
 #define MAX_LINKS	1000
-
-/*
- * An archive encrypted with age: decrypted by age with the identity as
- * it is read, the plaintext checked exactly as a plain archive's, never
- * written anywhere but outfd; the encrypted file's own SHA-256 taken on
- * a thread beside.  Returns 0 (info the encrypted file's size and
- * SHA-256), or -1 with why: age's words first (no identity, the wrong
- * one, a damaged file).
- */
-static int
-read_encrypted(int fd, const char *identity, const struct vb_name *nm,
-    int outfd, struct vb_manifest *m, struct vb_archive_info *info,
-    char *why, size_t wlen)
-{
-	struct vb_sha256_job h;
-	struct vb_child age;
-	char name[128], agewhy[1024];
-	int pfd, rc, arc, status;
-
-	vb_name_format(nm, name, sizeof(name));
-	if (identity == NULL) {
-		snprintf(why, wlen, "%s is encrypted with age: give the "
-		    "identity (the private key of a recipient in ENCRYPT_TO) "
-		    "with -i FILE; nothing changed", name);
-		return -1;
-	}
-	if ((pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen)) ==
-	    -1)
-		return -1;
-	/* By pread: age reading the same file moves only the offset. */
-	vb_sha256_start(&h, fd);
-	rc = vb_archive_verify(pfd, NULL, nm->stem, outfd, NULL, m, info,
-	    why, wlen);
-	close(pfd);
-	arc = vb_child_wait(&age, &status, agewhy, sizeof(agewhy));
-	if (vb_sha256_join(&h) < 0 && rc == 0 && arc == 0) {
-		snprintf(why, wlen, "hashing %s: %s", name, strerror(h.err));
-		rc = -1;
-	}
-	if (arc != 0) {
-		snprintf(why, wlen, "cannot decrypt %s with %s: %s; nothing "
-		    "changed", name, identity, agewhy);
-		return -1;
-	}
-	if (rc != 0)
-		return -1;
-	info->bytes = h.bytes;
-	memcpy(info->sha256, h.hex, sizeof(h.hex));
-	return 0;
-}
-
-int
-vb_read_archive(int fd, const char *identity, const struct vb_name *nm,
-    int outfd, struct vb_manifest *m, struct vb_archive_info *info,
-    char *why, size_t wlen)
-{
-	if (nm->encrypted)
-		return read_encrypted(fd, identity, nm, outfd, m, info, why,
-		    wlen);
-	return vb_archive_verify(fd, NULL, nm->stem, outfd, NULL, m, info,
-	    why, wlen);
-}
-
-/*
- * Only the manifest of the archive at path (named nm), decrypted with
- * the identity if it is encrypted.  Returns 0, or -1 with why.
- */
-static int
-read_head(const char *path, const char *identity, const struct vb_name *nm,
-    struct vb_manifest *m, char *why, size_t wlen)
-{
-	struct vb_child age;
-	char agewhy[1024];
-	int fd, pfd, rc, status;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!nm->encrypted) {
-		rc = vb_archive_manifest(fd, m, why, wlen);
-		close(fd);
-		return rc;
-	}
-	if (identity == NULL) {
-		snprintf(why, wlen, "%s is encrypted with age: give the "
-		    "identity with -i FILE", path);
-		close(fd);
-		return -1;
-	}
-	pfd = vb_age_decrypt_start(identity, fd, &age, why, wlen);
-	close(fd);
-	if (pfd == -1)
-		return -1;
-	rc = vb_archive_manifest(pfd, m, why, wlen);
-	/* age stops on the closed pipe: only a failed read is its fault. */
-	close(pfd);
-	if (vb_child_wait(&age, &status, agewhy, sizeof(agewhy)) != 0 &&
-	    rc != 0)
-		snprintf(why, wlen, "cannot decrypt %s: %s", path, agewhy);
-	return rc;
-}
-
-int
-vb_find_archive(const char *dir, const char *stem, char *name, size_t nlen,
-    char *path, size_t plen)
-{
-	static const enum vb_ext ext[] = { VB_EXT_TAR_ZST, VB_EXT_TAR_GZ,
-	    VB_EXT_TAR_XZ, VB_EXT_TAR };
-	struct vb_name nm;
-	struct stat st;
-	size_t i;
-
-	memset(&nm, 0, sizeof(nm));
-	nm.kind = VB_KIND_BACKUP;
-	snprintf(nm.stem, sizeof(nm.stem), "%s", stem);
-	for (nm.delta = 0; nm.delta <= 1; nm.delta++)
-		for (nm.encrypted = 0; nm.encrypted <= 1; nm.encrypted++)
-			for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-				nm.ext = ext[i];
-				if (vb_name_format(&nm, name, nlen) == 0 &&
-				    vb_path_join(path, plen, dir, name) == 0 &&
-				    lstat(path, &st) == 0 &&
-				    S_ISREG(st.st_mode))
-					return 0;
-			}
-	return -1;
-}
 
 /* Fetches an archive of stem from the remote into dir (a temporary). */
 static int
@@ -221,7 +92,8 @@ from_remote(struct vb_chain *ch, const char *identity, struct vb_link *l,
 	r.t.dirfd = -1;
 	if (vb_name_parse(l->name, &nm) != 0 || find_remote(ch, ch->dir,
 	    nm.stem, &r, w, sizeof(w)) != 0 || vb_name_parse(r.name, &nm) !=
-	    0 || read_head(r.path, identity, &nm, &r.m, w, sizeof(w)) != 0) {
+	    0 || vb_read_manifest(r.path, identity, &nm, &r.m, w,
+	    sizeof(w)) != 0) {
 		if (r.fetched)
 			vb_tmp_abort(&r.t);
 		snprintf(why, wlen, "%s; and no good copy on %s: %s", lwhy,
@@ -269,8 +141,8 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
 			strncat(why, ")", wlen - strlen(why) - 1);
 		return -1;
 	}
-	if (vb_name_parse(l->name, &nm) != 0 || read_head(l->path, identity,
-	    &nm, &l->m, w, sizeof(w)) != 0) {
+	if (vb_name_parse(l->name, &nm) != 0 || vb_read_manifest(l->path,
+	    identity, &nm, &l->m, w, sizeof(w)) != 0) {
 		snprintf(why, wlen, "%s, the parent of %s: %s", l->name, cname,
 		    w);
 		if (from_remote(ch, identity, l, why, w, sizeof(w)) != 0) {
@@ -311,7 +183,7 @@ vb_chain_resolve(const char *archive, const struct vb_name *nm,
 	snprintf(l->path, sizeof(l->path), "%s", archive);
 	vb_name_format(nm, l->name, sizeof(l->name));
 	ch->when = nm->when;
-	if (read_head(archive, identity, nm, &l->m, why, wlen) != 0)
+	if (vb_read_manifest(archive, identity, nm, &l->m, why, wlen) != 0)
 		return -1;
 	while (ch->links[ch->n - 1].m.delta)
 		if (add_parent(ch, dir, identity, why, wlen) != 0)

@@ -306,26 +306,6 @@ delta_manifest(struct job *j, struct vb_compress_result *res)
 	res->page_count = p->own.count;
 }
 
-/* Whether the backup already has an archive, full or delta. */
-static int
-archived(const struct job *j, const struct vb_compress_opts *o, char *path,
-    size_t plen)
-{
-	struct vb_name nm = j->nm;
-
-	nm.ext = o->a.ext;
-	nm.encrypted = o->encrypt_to != NULL;
-	for (nm.delta = 0; nm.delta <= 1; nm.delta++) {
-		char name[128];
-
-		if (vb_name_format(&nm, name, sizeof(name)) == 0 &&
-		    vb_path_join(path, plen, j->dir, name) == 0 &&
-		    access(path, F_OK) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * The manifest, and a temporary for the archive beside the snapshot
  * (whose final name must not exist yet).  Returns 0, or -1 (res->msg).
@@ -336,6 +316,7 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 {
 	struct vb_snapmeta known;
 	struct vb_name nm = j->nm;
+	char name[128];
 
 	/* The snapshot hashed for the plan need not be hashed again. */
 	if (j->plan.sha256[0] != '\0') {
@@ -362,7 +343,9 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	/* The name it will have: encrypted, the same plus .age. */
 	snprintf(j->efinal, sizeof(j->efinal), "%s%s", j->final,
 	    o->encrypt_to != NULL ? VB_AGE_SUFFIX : "");
-	if (archived(j, o, res->path, sizeof(res->path))) {
+	/* One archive per backup: any of the stem's names is taken. */
+	if (vb_find_archive(j->dir, j->nm.stem, name, sizeof(name), res->path,
+	    sizeof(res->path)) == 0) {
 		snprintf(res->msg, sizeof(res->msg), "%s: already exists",
 		    res->path);
 		return -1;

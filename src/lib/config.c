@@ -169,6 +169,39 @@ check_number(const struct key *k, const char *v, const char *where)
 	}
 }
 
+int
+vb_remote_valid(const char *v, char *why, size_t wlen)
+{
+	size_t name = strcspn(v, ":");
+	const char *bad = NULL;
+
+	if (*v == '\0')
+		bad = "is empty";
+	else if (vb_has_ctl(v))
+		bad = "holds a TAB, CR or newline";
+	else if (*v == '-')
+		bad = "may not start with '-'";
+	else if (*v == ':' || (v[name] == ':' && strcspn(v, ",") < name))
+		bad = "names a backend with its parameters inline; define a "
+		    "remote in rclone's configuration (rclone config, or "
+		    "RCLONE_CONFIG_<NAME>_* variables): credentials stay "
+		    "there, never in vb.conf or on a command line";
+	else if (v[name] != ':' && *v != '/')
+		bad = "must be an rclone remote (name:bucket/path) or an "
+		    "absolute path";
+	else if (v[name] == ':' && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. @") != name)
+		bad = "has a remote name rclone would not take";
+	if (bad == NULL)
+		return 0;
+	/* Inline parameters may hold a password: never repeated. */
+	if (*v == ':' || strcspn(v, ",") < name)
+		snprintf(why, wlen, "the rclone path %s", bad);
+	else
+		snprintf(why, wlen, "%s %s", v, bad);
+	return -1;
+}
+
 /* OFFSITE: an rclone path vb may pass on (vb_remote_valid). */
 static int
 check_remote(const struct key *k, const char *v, const char *where)

@@ -1,5 +1,6 @@
 /*
- * name.c - backup names and UTC timestamps.
+ * name.c - backup names, the formats their extensions stand for, and
+ * UTC timestamps.
  *
  * vb names every file it makes from the UTC time it stands for:
  * backup-2026-11-27T01-00-00-000Z.tar.zst.  Retention reads the time back
@@ -11,18 +12,24 @@
 #include <string.h>
 #include <time.h>
 
+#include <archive.h>
+
 #include "vb.h"
 
-static const struct {
-	const char	*str;
-	enum vb_ext	 ext;
-} exts[] = {
-	{ ".db",	VB_EXT_DB },
-	{ ".tar.zst",	VB_EXT_TAR_ZST },
-	{ ".tar.gz",	VB_EXT_TAR_GZ },
-	{ ".tar.xz",	VB_EXT_TAR_XZ },
-	{ ".tar",	VB_EXT_TAR },
+/*
+ * The one table of what a name's extension means: adding a compression
+ * is one line here.  In the order vb looks for a stem's archive.
+ */
+static const struct vb_format formats[] = {
+	{ VB_EXT_TAR_ZST, ".tar.zst",	"zstd",	ARCHIVE_FILTER_ZSTD,	19 },
+	{ VB_EXT_TAR_GZ,  ".tar.gz",	"gzip",	ARCHIVE_FILTER_GZIP,	9 },
+	{ VB_EXT_TAR_XZ,  ".tar.xz",	"xz",	ARCHIVE_FILTER_XZ,	9 },
+	{ VB_EXT_TAR,	  ".tar",	"none",	ARCHIVE_FILTER_NONE,	0 },
+	{ VB_EXT_DB,	  ".db",	"raw",	-1,			0 },
 };
+#define NFORMATS	(sizeof(formats) / sizeof(formats[0]))
+/* The archives among them: all but the raw snapshot, last. */
+#define NARCHIVES	(NFORMATS - 1)
 
 static const struct {
 	const char	*str;
@@ -152,15 +159,68 @@ vb_parse_iso_prefix(const char *s)
 	return vb_parse_iso(full, &ts);
 }
 
-const char *
-vb_ext_str(enum vb_ext e)
+const struct vb_format *
+vb_format(enum vb_ext ext)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-		if (exts[i].ext == e)
-			return exts[i].str;
-	return "";
+	for (i = 0; i < NFORMATS; i++)
+		if (formats[i].ext == ext)
+			return &formats[i];
+	return &formats[NFORMATS - 1];
+}
+
+const struct vb_format *
+vb_format_each(int i)
+{
+	return i >= 0 && (size_t)i < NFORMATS ? &formats[i] : NULL;
+}
+
+const char *
+vb_ext_str(enum vb_ext e)
+{
+	return vb_format(e)->suffix;
+}
+
+int
+vb_compression_parse(const char *name, enum vb_ext *ext, int *maxlevel)
+{
+	size_t i;
+
+	for (i = 0; i < NARCHIVES; i++)
+		if (strcmp(name, formats[i].compression) == 0) {
+			*ext = formats[i].ext;
+			*maxlevel = formats[i].maxlevel;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+vb_compression_name(enum vb_ext ext)
+{
+	return vb_format(ext)->compression;
+}
+
+int
+vb_archive_name(const char *stem, int i, struct vb_name *nm, char *buf,
+    size_t len)
+{
+	struct vb_name x;
+	char name[128];
+
+	if (i < 0 || (size_t)i >= 4 * NARCHIVES)
+		return -1;
+	snprintf(name, sizeof(name), "%s.db", stem);
+	if (vb_name_parse(name, &x) != 0)
+		return -1;
+	/* Full, then delta; plain, then encrypted; each compression. */
+	x.delta = i / (2 * (int)NARCHIVES);
+	x.encrypted = i / (int)NARCHIVES % 2;
+	x.ext = formats[i % NARCHIVES].ext;
+	if (nm != NULL)
+		*nm = x;
+	return vb_name_format(&x, buf, len);
 }
 
 int
@@ -210,12 +270,12 @@ vb_name_parse(const char *filename, struct vb_name *n)
 		n->encrypted = 1;
 		len -= 4;
 	}
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		if (strlen(exts[i].str) == len &&
-		    strncmp(rest, exts[i].str, len) == 0 &&
+	for (i = 0; i < NFORMATS; i++) {
+		if (strlen(formats[i].suffix) == len &&
+		    strncmp(rest, formats[i].suffix, len) == 0 &&
 		    ((!n->encrypted && !n->delta) ||
-		    exts[i].ext != VB_EXT_DB)) {
-			n->ext = exts[i].ext;
+		    formats[i].ext != VB_EXT_DB)) {
+			n->ext = formats[i].ext;
 			len = (size_t)(rest - filename) - (n->delta ?
 			    strlen(VB_DELTA_INFIX) : 0);
 			memcpy(n->stem, filename, len);

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,26 +115,6 @@ vb_record_parse(char *line, struct vb_record *r)
 }
 
 int
-vb_emit(const char *op, const char *path, int ok, int64_t bytes,
-    const char *sha, int64_t t0, const char *msg)
-{
-	struct vb_record r;
-
-	vb_record_init(&r, op, path);
-	r.ok = ok;
-	r.bytes = bytes;
-	if (sha != NULL)
-		snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
-	r.ms = vb_monotonic_ms() - t0;
-	r.msg = (char *)msg;
-	if (vb_record_write(stdout, &r) != 0) {
-		warn("stdout");
-		return -1;
-	}
-	return 0;
-}
-
-int
 vb_record_write(FILE *fp, const struct vb_record *r)
 {
 	const char *m;
@@ -193,44 +172,4 @@ vb_reader_free(struct vb_reader *rd)
 	free(rd->line);
 	free(rd->copy);
 	memset(rd, 0, sizeof(*rd));
-}
-
-int
-vb_stage_loop(int (*act)(struct vb_record *, enum vb_line, void *),
-    void *arg)
-{
-	struct vb_reader rd = { 0 };
-	struct vb_record r;
-	enum vb_line kind;
-	int ret = 0;
-
-	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
-		switch (kind) {
-		case VB_LINE_RECORD:
-			/* Every record passes on, unchanged, in order. */
-			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
-				warn("stdout");
-				ret = 1;
-			}
-			ret |= act(&r, kind, arg);
-			break;
-		case VB_LINE_PATH:
-			ret |= act(&r, kind, arg);
-			break;
-		default:
-			if (*rd.line == '\0')
-				break;
-			warnx("passing on a line that is not a record: %.80s",
-			    rd.line);
-			if (puts(rd.line) == EOF)
-				ret = 1;
-		}
-	}
-	if (rd.err != 0) {
-		errno = rd.err;
-		warn("stdin");
-		ret = 1;
-	}
-	vb_reader_free(&rd);
-	return ret;
 }

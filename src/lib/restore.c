@@ -553,10 +553,13 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	memset(res, 0, sizeof(*res));
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
-	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0 ||
-	    vb_verify_backup(o->archive, o->as, o->identity, o->remote, dir,
-	    final, o->check, &c, res->msg, sizeof(res->msg)) != 0)
+	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0)
 		return -1;
+	if (vb_verify_backup(o->archive, o->as, o->identity, o->remote, dir,
+	    final, o->check, &c, res->msg, sizeof(res->msg)) != 0) {
+		res->unverified = 1;
+		return -1;
+	}
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
 	if (c.note[0] != '\0')
@@ -646,13 +649,10 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 		return -1;
 	}
 	v.archive = local;
+	/* The local copy, verified once; the remote's only if it fails. */
 	if ((have = access(local, F_OK) == 0)) {
-		v.to = v.db = NULL;
-		if (vb_restore(&v, res) == 0) {
-			v = *o;
-			v.archive = local;
-			return vb_restore(&v, res);
-		}
+		if ((rc = vb_restore(&v, res)) == 0 || !res->unverified)
+			return rc;
 		snprintf(bad, sizeof(bad), "the local %s failed verification "
 		    "(%s); ", local, res->msg);
 	}

@@ -237,3 +237,17 @@ vb_parent_of(const struct vb_backup *list, size_t n, size_t i)
 			return (ssize_t)j;
 	return -1;
 }
+
+int
+vb_find_archive(const char *dir, const char *stem, char *name, size_t nlen,
+    char *path, size_t plen)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; vb_archive_name(stem, i, NULL, name, nlen) == 0; i++)
+		if (vb_path_join(path, plen, dir, name) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return 0;
+	return -1;
+}

@@ -1,12 +1,10 @@
 /*
- * util.c - diagnostics and small helpers every tool uses.
- *
- * Diagnostics themselves are glibc's err(3) family, which prefix the
- * program's short name; this file adds what they lack.
+ * util.c - small helpers for everyone: a clock for durations, numbers
+ * and sizes, control characters, writes that finish.  Nothing here
+ * prints or exits (cli.c is the command line's).
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,36 +12,6 @@
 #include <unistd.h>
 
 #include "vb.h"
-
-const char *
-vb_progname(void)
-{
-	return program_invocation_short_name;
-}
-
-void
-vb_usage(const char *synopsis, const char *why)
-{
-	if (why != NULL)
-		warnx("%s", why);
-	fprintf(stderr, "usage: %s %s\n", vb_progname(), synopsis);
-	exit(VB_EXIT_USAGE);
-}
-
-void
-vb_help(const char *synopsis, const char *text)
-{
-	printf("usage: %s %s\n\n%s", vb_progname(), synopsis, text);
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
-}
-
-void
-vb_print_version(void)
-{
-	printf("%s %s (SQLite %s)\n", vb_progname(), VB_VERSION,
-	    sqlite3_libversion());
-	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
-}
 
 int64_t
 vb_monotonic_ms(void)
@@ -94,22 +62,6 @@ vb_human_bytes(uint64_t n, char *buf, size_t len)
 }
 
 int
-vb_close_stdout(void)
-{
-	/* A pipe reader that went away or a full disk shows up only here. */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		warn("stdout");
-		fclose(stdout);
-		return -1;
-	}
-	if (fclose(stdout) != 0) {
-		warn("stdout");
-		return -1;
-	}
-	return 0;
-}
-
-int
 vb_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -127,34 +79,3 @@ vb_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Prints every configuration error; returns how many there were. */
-static int
-config_errors(void)
-{
-	const char *e;
-	int i, n = vb_config_load();
-
-	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
-		warnx("%s", e);
-	return n;
-}
-
-void
-vb_config_require(void)
-{
-	if (config_errors() != 0) {
-		warnx("fix %s (or point VB_CONF at another file)",
-		    vb_config_path());
-		exit(VB_EXIT_USAGE);
-	}
-}
-
-void
-vb_config_print_exit(void)
-{
-	int n = config_errors();
-
-	if (vb_config_print(stdout) != 0 || vb_close_stdout() != 0)
-		exit(VB_EXIT_FAIL);
-	exit(n != 0 ? VB_EXIT_USAGE : VB_EXIT_OK);
-}

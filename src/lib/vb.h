@@ -94,6 +94,12 @@ const char	*vb_config_path(void);
 const char	*vb_config(const char *key);
 /* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
 int		 vb_config_print(FILE *fp);
+/*
+ * Checks that v is an rclone path vb may pass on: remote:path or an
+ * absolute path, no option, no backend parameters (credentials) inline.
+ * Returns 0, or -1 with why (which starts with v).
+ */
+int		 vb_remote_valid(const char *v, char *why, size_t wlen);
 
 /* ---- name.c: backup names and UTC timestamps ---- */
 
@@ -160,8 +166,36 @@ int		 vb_name_parse(const char *filename, struct vb_name *n);
 /* Writes n's file name into buf; returns 0, or -1 if it does not fit. */
 int		 vb_name_format(const struct vb_name *n, char *buf,
 		    size_t len);
+/* What an extension stands for (name.c's one table of them). */
+struct vb_format {
+	enum vb_ext	 ext;
+	const char	*suffix;	/* ".tar.zst", ".db" */
+	const char	*compression;	/* "zstd", "none"; "raw" for .db */
+	int		 filter;	/* libarchive's filter code; -1 none */
+	int		 maxlevel;	/* its highest level; 0: no levels */
+};
+
+/* The format of ext. */
+const struct vb_format *vb_format(enum vb_ext ext);
+/* The ith format (the archives first, then .db), or NULL past the last. */
+const struct vb_format *vb_format_each(int i);
 /* The extension string of e, with its dot: ".db", ".tar.zst", ... */
 const char	*vb_ext_str(enum vb_ext e);
+/*
+ * Maps "zstd", "gzip", "xz" or "none" to its extension and highest level;
+ * returns 0, or -1 for any other name.
+ */
+int		 vb_compression_parse(const char *name, enum vb_ext *ext,
+		    int *maxlevel);
+/* "zstd", "gzip", "xz" or "none" for an archive, "raw" for a .db. */
+const char	*vb_compression_name(enum vb_ext ext);
+/*
+ * The ith name an archive of stem may have (full or delta, plain or
+ * encrypted, each compression), into buf and nm (unless NULL): every one
+ * for i from 0 until it returns -1.  Returns 0, or -1.
+ */
+int		 vb_archive_name(const char *stem, int i, struct vb_name *nm,
+		    char *buf, size_t len);
 
 /* ---- path.c: paths into fixed buffers ---- */
 
@@ -610,14 +644,6 @@ struct vb_archive_info {
 #define VB_ZSTD_LEVEL	3
 
 /*
- * Maps "zstd", "gzip", "xz" or "none" to its extension and highest level;
- * returns 0, or -1 for any other name.
- */
-int		 vb_compression_parse(const char *name, enum vb_ext *ext,
-		    int *maxlevel);
-/* "zstd", "gzip", "xz" or "none" for an archive, "raw" for a .db. */
-const char	*vb_compression_name(enum vb_ext ext);
-/*
  * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
  * whose dbbytes bytes are read from dbfd.  Returns 0 (why then holds a
  * notice for the operator, or ""), or -1 with the reason in why (the
@@ -799,13 +825,14 @@ int		 vb_compress_file(const char *path,
 int		 vb_read_archive(int fd, const char *identity,
 		    const struct vb_name *nm, int outfd, struct vb_manifest *m,
 		    struct vb_archive_info *info, char *why, size_t wlen);
-
 /*
- * Finds an archive of backup stem in dir (any compression, full or
- * delta, encrypted or not): 0 with its name and path, or -1.
+ * Reads only the MANIFEST of the archive at path (named nm; decrypted
+ * with identity when it is encrypted).  Returns 0, or -1 with why.
  */
-int		 vb_find_archive(const char *dir, const char *stem, char *name,
-		    size_t nlen, char *path, size_t plen);
+int		 vb_read_manifest(const char *path, const char *identity,
+		    const struct vb_name *nm, struct vb_manifest *m, char *why,
+		    size_t wlen);
+
 
 /* One archive of a chain. */
 struct vb_link {
@@ -952,6 +979,7 @@ struct vb_restore_result {
 	int64_t		 archive_bytes;	/* the archive's own */
 	char		 archive_sha256[VB_SHA256_HEX];
 	int		 carried;	/* BackupLog rows carried over (--db) */
+	int		 unverified;	/* it failed in the backup's checks */
 };
 
 /*
@@ -1032,6 +1060,12 @@ int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
 /* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
 int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
 		    size_t n);
+/*
+ * Finds an archive of backup stem in dir (any compression, full or
+ * delta, encrypted or not): 0 with its name and path, or -1.
+ */
+int		 vb_find_archive(const char *dir, const char *stem, char *name,
+		    size_t nlen, char *path, size_t plen);
 /*
  * The parent of delta i of list (newest first): the backup its index
  * names (list[i].parent) if listed; with no name, the next older backup,
@@ -1164,12 +1198,6 @@ int		 vb_age_decrypt_start(const char *identity, int infd,
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
-/*
- * Checks that v is an rclone path vb may pass on: remote:path or an
- * absolute path, no option, no backend parameters (credentials) inline.
- * Returns 0, or -1 with why (which starts with v).
- */
-int		 vb_remote_valid(const char *v, char *why, size_t wlen);
 /* Joins an rclone path (remote:dir, remote:, /dir) and a name. */
 int		 vb_remote_join(char *buf, size_t len, const char *remote,
 		    const char *name);

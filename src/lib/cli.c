@@ -1,0 +1,155 @@
+/*
+ * cli.c - the command line's helpers: the one file of the library that
+ * prints to standard output or exits.  Usage, help and version; the
+ * configuration required (or printed) before a tool does anything; a
+ * tool's records emitted on stdout; the loop of a stage on the pipe; and
+ * standard output closed and checked before the exit status is chosen.
+ * Diagnostics are err(3)'s (warn, warnx): "vb-tool: what: why" on
+ * stderr, never stdout.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb.h"
+
+const char *
+vb_progname(void)
+{
+	return program_invocation_short_name;
+}
+
+void
+vb_usage(const char *synopsis, const char *why)
+{
+	if (why != NULL)
+		warnx("%s", why);
+	fprintf(stderr, "usage: %s %s\n", vb_progname(), synopsis);
+	exit(VB_EXIT_USAGE);
+}
+
+void
+vb_help(const char *synopsis, const char *text)
+{
+	printf("usage: %s %s\n\n%s", vb_progname(), synopsis, text);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+void
+vb_print_version(void)
+{
+	printf("%s %s (SQLite %s)\n", vb_progname(), VB_VERSION,
+	    sqlite3_libversion());
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+int
+vb_close_stdout(void)
+{
+	/* A pipe reader that went away or a full disk shows up only here. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("stdout");
+		fclose(stdout);
+		return -1;
+	}
+	if (fclose(stdout) != 0) {
+		warn("stdout");
+		return -1;
+	}
+	return 0;
+}
+
+/* Prints every configuration error; returns how many there were. */
+static int
+config_errors(void)
+{
+	const char *e;
+	int i, n = vb_config_load();
+
+	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
+		warnx("%s", e);
+	return n;
+}
+
+void
+vb_config_require(void)
+{
+	if (config_errors() != 0) {
+		warnx("fix %s (or point VB_CONF at another file)",
+		    vb_config_path());
+		exit(VB_EXIT_USAGE);
+	}
+}
+
+void
+vb_config_print_exit(void)
+{
+	int n = config_errors();
+
+	if (vb_config_print(stdout) != 0 || vb_close_stdout() != 0)
+		exit(VB_EXIT_FAIL);
+	exit(n != 0 ? VB_EXIT_USAGE : VB_EXIT_OK);
+}
+
+int
+vb_emit(const char *op, const char *path, int ok, int64_t bytes,
+    const char *sha, int64_t t0, const char *msg)
+{
+	struct vb_record r;
+
+	vb_record_init(&r, op, path);
+	r.ok = ok;
+	r.bytes = bytes;
+	if (sha != NULL)
+		snprintf(r.sha256, sizeof(r.sha256), "%s", sha);
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = (char *)msg;
+	if (vb_record_write(stdout, &r) != 0) {
+		warn("stdout");
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_stage_loop(int (*act)(struct vb_record *, enum vb_line, void *),
+    void *arg)
+{
+	struct vb_reader rd = { 0 };
+	struct vb_record r;
+	enum vb_line kind;
+	int ret = 0;
+
+	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
+		switch (kind) {
+		case VB_LINE_RECORD:
+			/* Every record passes on, unchanged, in order. */
+			if (puts(rd.line) == EOF || fflush(stdout) != 0) {
+				warn("stdout");
+				ret = 1;
+			}
+			ret |= act(&r, kind, arg);
+			break;
+		case VB_LINE_PATH:
+			ret |= act(&r, kind, arg);
+			break;
+		default:
+			if (*rd.line == '\0')
+				break;
+			warnx("passing on a line that is not a record: %.80s",
+			    rd.line);
+			if (puts(rd.line) == EOF)
+				ret = 1;
+		}
+	}
+	if (rd.err != 0) {
+		errno = rd.err;
+		warn("stdin");
+		ret = 1;
+	}
+	vb_reader_free(&rd);
+	return ret;
+}
