@@ -636,7 +636,8 @@ manifest_refusals(void **state)
 static void
 snapshot_message(void **state)
 {
-	struct vb_snapmeta meta;
+	struct vb_snapmeta meta, back;
+	char out[256];
 	char msg[] = "quick_check=ok journal=wal pages=15 page_size=4096 "
 	    "source=/var/lib/my app/a=b.db";
 	char full[] = "integrity=ok journal=delete source=/a.db";
@@ -657,6 +658,24 @@ snapshot_message(void **state)
 	assert_null(meta.integrity);
 	assert_string_equal(meta.journal, "");
 	assert_null(meta.sha256);
+	/* The writer's words are the reader's: one grammar, one owner. */
+	memset(&back, 0, sizeof(back));
+	back.check = "integrity_check";
+	back.integrity = "deferred";
+	back.journal = "wal";
+	back.pages = 15;
+	back.page_size = 4096;
+	back.source = "/var/lib/my app/a=b.db";
+	assert_int_equal(vb_snapmeta_format(&back, out, sizeof(out)), 0);
+	assert_string_equal(out, "integrity=deferred journal=wal pages=15 "
+	    "page_size=4096 source=/var/lib/my app/a=b.db");
+	vb_snapmeta_parse(out, &meta);
+	assert_string_equal(meta.check, "integrity_check");
+	assert_string_equal(meta.integrity, "deferred");
+	assert_int_equal(meta.pages, 15);
+	assert_int_equal(meta.page_size, 4096);
+	assert_string_equal(meta.source, back.source);
+	assert_int_equal(vb_snapmeta_format(&back, out, 20), -1);
 }
 
 /* vb_json_string of s, as a string. */

@@ -23,35 +23,6 @@
 
 #include "vb.h"
 
-void
-vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
-{
-	char *p, *word, *eq;
-
-	memset(meta, 0, sizeof(*meta));
-	for (p = msg; p != NULL && *p != '\0'; ) {
-		word = p;
-		/* source= is last and takes the rest: paths hold spaces. */
-		if (strncmp(word, "source=", 7) == 0) {
-			meta->source = word + 7;
-			break;
-		}
-		if ((p = strchr(p, ' ')) != NULL)
-			*p++ = '\0';
-		if ((eq = strchr(word, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		if (strcmp(word, "journal") == 0)
-			meta->journal = eq;
-		else if (strcmp(word, "quick_check") == 0 ||
-		    strcmp(word, "integrity") == 0) {
-			meta->check = strcmp(word, "integrity") == 0 ?
-			    "integrity_check" : "quick_check";
-			meta->integrity = eq;
-		}
-	}
-}
-
 /*
  * Fills the manifest from what the record said and what the file says.
  * A snapshot whose check was left to us (its record says "deferred", or

@@ -173,3 +173,54 @@ vb_reader_free(struct vb_reader *rd)
 	free(rd->copy);
 	memset(rd, 0, sizeof(*rd));
 }
+
+/* ---- the snapshot record's message: key=value words ---- */
+
+int
+vb_snapmeta_format(const struct vb_snapmeta *m, char *buf, size_t len)
+{
+	int n;
+
+	/* source= last, taking the rest of the field: paths hold spaces. */
+	n = snprintf(buf, len, "%s=%s journal=%s pages=%lld page_size=%lld "
+	    "source=%s", m->check != NULL && strcmp(m->check,
+	    "integrity_check") == 0 ? "integrity" : "quick_check",
+	    m->integrity, m->journal, (long long)m->pages,
+	    (long long)m->page_size, m->source);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void
+vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
+{
+	char *p, *word, *eq;
+	int64_t v;
+
+	memset(meta, 0, sizeof(*meta));
+	for (p = msg; p != NULL && *p != '\0'; ) {
+		word = p;
+		/* source= is last and takes the rest: paths hold spaces. */
+		if (strncmp(word, "source=", 7) == 0) {
+			meta->source = word + 7;
+			break;
+		}
+		if ((p = strchr(p, ' ')) != NULL)
+			*p++ = '\0';
+		if ((eq = strchr(word, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		if (strcmp(word, "journal") == 0)
+			meta->journal = eq;
+		else if (strcmp(word, "pages") == 0 && parse_num(eq, &v) == 0)
+			meta->pages = v;
+		else if (strcmp(word, "page_size") == 0 &&
+		    parse_num(eq, &v) == 0)
+			meta->page_size = v;
+		else if (strcmp(word, "quick_check") == 0 ||
+		    strcmp(word, "integrity") == 0) {
+			meta->check = strcmp(word, "integrity") == 0 ?
+			    "integrity_check" : "quick_check";
+			meta->integrity = eq;
+		}
+	}
+}

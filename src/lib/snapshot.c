@@ -413,6 +413,7 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
 	char mode[32], hneed[32];
 	int64_t pages, pagesize;
+	struct vb_snapmeta meta;
 	struct timespec when;
 	struct vb_tmp t;
 	sqlite3 *src;
@@ -471,10 +472,14 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 		    s->path, tmp);
 		goto fail;
 	}
-	snprintf(s->msg, sizeof(s->msg), "%s=%s journal=%s pages=%lld "
-	    "page_size=%lld source=%s", o->full ? "integrity" : "quick_check",
-	    o->defer ? "deferred" : "ok", mode, (long long)pages,
-	    (long long)pagesize, o->db);
+	memset(&meta, 0, sizeof(meta));
+	meta.check = o->full ? "integrity_check" : "quick_check";
+	meta.integrity = o->defer ? "deferred" : "ok";
+	meta.journal = mode;
+	meta.pages = pages;
+	meta.page_size = pagesize;
+	meta.source = o->db;
+	vb_snapmeta_format(&meta, s->msg, sizeof(s->msg));
 	return 0;
 fail:
 	vb_tmp_abort(&t);

@@ -380,6 +380,31 @@ void		 vb_reader_free(struct vb_reader *rd);
 int		 vb_stage_loop(int (*act)(struct vb_record *r,
 		    enum vb_line kind, void *arg), void *arg);
 
+/*
+ * What a snapshot record's message says of the snapshot (record.c owns
+ * the grammar: key=value words, source= last and taking the rest):
+ * "quick_check=ok journal=wal pages=237368 page_size=4096 source=PATH".
+ */
+struct vb_snapmeta {
+	const char	*source;
+	const char	*journal;
+	const char	*integrity;	/* "ok", "deferred" or the problem */
+	const char	*check;		/* quick_check or integrity_check */
+	int64_t		 pages, page_size;
+	const char	*sha256;	/* of the snapshot, if known (the
+					   record's field, not the message) */
+	int64_t		 bytes;		/* of the snapshot, -1 if unknown */
+};
+
+/* Writes m as a snapshot record's message; 0, or -1 if it does not fit. */
+int		 vb_snapmeta_format(const struct vb_snapmeta *m, char *buf,
+		    size_t len);
+/*
+ * Reads a snapshot record's message ("quick_check=ok journal=wal ...
+ * source=PATH") into meta, pointing into msg, which it modifies.
+ */
+void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
+
 /* ---- sha256.c: SHA-256 (nettle) ---- */
 
 struct vb_sha256;
@@ -748,14 +773,6 @@ void		 vb_delta_plan_free(struct vb_delta_plan *p);
 /* ---- compress.c: a raw snapshot into a verified archive ---- */
 
 /* What vb-snapshot's record says of a snapshot; NULL where unknown. */
-struct vb_snapmeta {
-	const char	*source;
-	const char	*journal;
-	const char	*integrity;	/* "ok" or the problem */
-	const char	*check;		/* quick_check or integrity_check */
-	const char	*sha256;	/* of the snapshot, if known */
-	int64_t		 bytes;		/* of the snapshot, -1 if unknown */
-};
 
 struct vb_compress_opts {
 	struct vb_archive_opts	 a;
@@ -796,11 +813,6 @@ struct vb_compress_result {
 					   removed, no threads to be had */
 };
 
-/*
- * Reads a snapshot record's message ("quick_check=ok journal=wal ...
- * source=PATH") into meta, pointing into msg, which it modifies.
- */
-void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
 /*
  * Archives the raw snapshot at path beside it, reads the archive back,
  * (with o->encrypt_to: encrypts it with age, the plaintext archive never
