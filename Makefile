@@ -18,6 +18,7 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 BINDIR	 = $(DESTDIR)$(PREFIX)/bin
+LIBDIR	 = $(DESTDIR)$(PREFIX)/lib/vb
 MANDIR	 = $(DESTDIR)$(PREFIX)/share/man
 
 CC	?= cc
@@ -143,11 +144,11 @@ lint:
 	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
-	tests/style-check src/*.c src/lib/*.c src/lib/vb.h tests/*.c \
-	    tests/fuzz/*.c
+	tests/style-check src/*.c src/lib/*.c src/lib/*.h tests/*.c \
+	    tests/fuzz/*.c bin/vb-backup bin/lib/*.sh
 	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run \
 	    tests/fault-sweep tests/kill-soak tests/valgrind-run \
-	    tests/style-check bench/*.sh bin/vb-backup
+	    tests/style-check bench/*.sh bin/vb-backup bin/lib/*.sh
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 # The one list of what vb installs.  Each file is copied only when it
@@ -166,9 +167,11 @@ SCHEDULE ?= 0 1 * * *
 ONCALENDAR ?= *-*-* 01:00:00
 
 install: $(BINS)
-	install -d -v $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(DOCDIR) \
-	    $(ETCDIR)/systemd/system $(if $(filter 1,$(CRON)),$(ETCDIR)/cron.d)
+	install -d -v $(BINDIR) $(LIBDIR) $(MANDIR)/man1 $(MANDIR)/man5 \
+	    $(DOCDIR) $(ETCDIR)/systemd/system \
+	    $(if $(filter 1,$(CRON)),$(ETCDIR)/cron.d)
 	$(INSTALL) -m 0755 $(BINS) bin/vb-backup $(BINDIR)
+	$(INSTALL) -m 0644 bin/lib/*.sh $(LIBDIR)
 	$(INSTALL) -m 0644 man/*.1 $(MANDIR)/man1
 	$(INSTALL) -m 0644 man/*.5 $(MANDIR)/man5
 	$(INSTALL) -m 0644 README.md docs/DESIGN.md $(DOCDIR)
@@ -184,6 +187,7 @@ install: $(BINS)
 	    $(ETCDIR)/cron.d/vb-backup)
 	[ -e $(ETCDIR)/vb.conf ] || $(INSTALL) -m 0644 etc/vb.conf $(ETCDIR)
 	{ for t in $(TOOLS) vb-backup; do echo $(PREFIX)/bin/$$t; done; \
+	  for f in bin/lib/*.sh; do echo $(PREFIX)/lib/vb/$${f#bin/lib/}; done; \
 	  for f in man/*.1; do echo $(PREFIX)/share/man/man1/$${f#man/}; done; \
 	  for f in man/*.5; do echo $(PREFIX)/share/man/man5/$${f#man/}; done; \
 	  for u in $(UNITS); do echo /etc/systemd/system/$$u; done; \

@@ -146,7 +146,8 @@ if [ "$uninstall" -eq 1 ]; then
 		rm -f "$destdir$f"
 	done <"$list"
 	rm -f "$list"
-	rmdir "$destdir$prefix/share/doc/vb" 2>/dev/null || true
+	rmdir "$destdir$prefix/share/doc/vb" "$destdir$prefix/lib/vb" \
+	    2>/dev/null || true
 	echo "install.sh: removed vb; kept /etc/vb.conf and the backups"
 	exit 0
 fi

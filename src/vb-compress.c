@@ -69,22 +69,6 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-/* With --full-every: "; delta of X: N of M pages", "; full: why". */
-static void
-kind_words(const struct vb_compress_opts *o,
-    const struct vb_compress_result *res, char *buf, size_t len)
-{
-	if (o->full_every == NULL)
-		buf[0] = '\0';
-	else if (res->delta)
-		snprintf(buf, len, "; delta of %s: %lld of %lld pages",
-		    res->parent, (long long)res->pages,
-		    (long long)res->page_count);
-	else
-		snprintf(buf, len, "; full (%s)", res->full_why[0] != '\0' ?
-		    res->full_why : "asked for");
-}
-
 /*
  * The links of the chain vb-compress would have built on that were found
  * damaged or missing: one failed verify record each (tonight's archive is
@@ -119,7 +103,7 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o)
 {
 	struct vb_compress_result res;
-	char msg[1400], lvl[16], enc[64], kind[800];
+	char msg[2400];
 	int64_t t0 = vb_monotonic_ms();
 	int rc, ret = 0;
 
@@ -128,36 +112,9 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		warnx("%s", res.note);
 	if (faults(path, &res) != 0)
 		ret = 1;
-	if (rc >= 0) {
-		if (o->a.level > 0)
-			snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
-		else
-			lvl[0] = '\0';
-		if (res.recipients > 0)
-			snprintf(enc, sizeof(enc), "; encrypted with age to "
-			    "%d recipient%s", res.recipients,
-			    res.recipients > 1 ? "s" : "");
-		else
-			enc[0] = '\0';
-		kind_words(o, &res, kind, sizeof(kind));
-		snprintf(msg, sizeof(msg), "%s%s%s; db %lld bytes, "
-		    "archive %.1f%% of it; read back ok%s%s%s%s; snapshot "
-		    "%s%s%s",
-		    vb_compression_name(o->a.ext), lvl, kind,
-		    (long long)res.dbbytes,
-		    res.dbbytes > 0 ?
-		    100.0 * (double)res.bytes / (double)res.dbbytes : 0.0,
-		    res.checked != NULL ? "; snapshot's " : "",
-		    res.checked != NULL ? res.checked : "",
-		    res.checked != NULL ? " ok" : "", enc,
-		    res.removed ? "removed" : "kept", rc == 1 ? ": " : "",
-		    rc == 1 ? res.msg : "");
-		if (rc == 1)
-			warnx("%s", res.msg);
-	} else {
-		snprintf(msg, sizeof(msg), "%s", res.msg);
+	vb_compress_message(o, &res, rc, msg, sizeof(msg));
+	if (rc != 0)
 		warnx("%s", res.msg);
-	}
 	/* Flushed at once: vb-log downstream logs each as it happens. */
 	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
 	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,

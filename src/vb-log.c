@@ -24,7 +24,8 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
-		"[-n count] [--since time] db\n       vb-log --check db"
+		"[-n count] [--since time] db\n       vb-log --check db\n" \
+		"       vb-log --last-full-check db"
 #define BATCH	256
 #define TTY_ROWS	50	/* rows --show prints on a terminal */
 
@@ -45,6 +46,9 @@ help(void)
 	    "      --show        print the history instead\n"
 	    "      --check       check that db can take BackupLog rows (as\n"
 	    "                    this user); write none\n"
+	    "      --last-full-check\n"
+	    "                    print when a snapshot last passed\n"
+	    "                    integrity_check (UTC; nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default: all;\n"
@@ -292,6 +296,19 @@ show(const char *path, const struct vb_log_query *q, int json)
 	return ret;
 }
 
+/* vb-log --last-full-check: a time, or nothing.  The exit status. */
+static int
+last_full_check(const char *path)
+{
+	char when[VB_ISO_LEN], why[1024];
+
+	if (vb_backuplog_last_full_check(path, when, why, sizeof(why)) != 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	return when[0] != '\0' && printf("%s\n", when) < 0;
+}
+
 /* vb-log --check: can the nightly run write its rows?  The exit status. */
 static int
 check(const char *path)
@@ -305,13 +322,14 @@ check(const char *path)
 	return printf("%s\n", msg) < 0;
 }
 
-enum { CHECK = 256, FAILURES, JSON, PRINT_CONFIG, SHOW, SINCE };
+enum { CHECK = 256, FAILURES, JSON, LAST_FULL, PRINT_CONFIG, SHOW, SINCE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "failures",	no_argument,		NULL, FAILURES },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
+	{ "last-full-check", no_argument,	NULL, LAST_FULL },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "show",	no_argument,		NULL, SHOW },
@@ -325,7 +343,7 @@ main(int argc, char *argv[])
 {
 	struct vb_log_query q = { 0, NULL, -1 };
 	uint64_t v;
-	int ch, check_mode = 0, json = 0, quiet = 0;
+	int ch, check_mode = 0, json = 0, last_full = 0, quiet = 0;
 	int show_mode = 0, ret;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
@@ -354,6 +372,9 @@ main(int argc, char *argv[])
 		case JSON:
 			json = 1;
 			break;
+		case LAST_FULL:
+			last_full = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case SHOW:
@@ -374,8 +395,9 @@ main(int argc, char *argv[])
 	if (!show_mode && (q.failures || json || q.since != NULL ||
 	    q.count >= 0))
 		usage("--failures, --json, -n and --since go with --show");
-	if ((show_mode && quiet) || (check_mode && (show_mode || quiet)))
-		usage("-q, --show and --check go alone");
+	if ((show_mode && quiet) || (check_mode + show_mode + last_full +
+	    quiet > 1))
+		usage("-q, --show, --check and --last-full-check go alone");
 	if (q.since != NULL && vb_parse_iso_prefix(q.since) != 0)
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
@@ -386,6 +408,8 @@ main(int argc, char *argv[])
 
 	if (check_mode)
 		ret = check(argv[0]);
+	else if (last_full)
+		ret = last_full_check(argv[0]);
 	else if (show_mode)
 		ret = show(argv[0], &q, json);
 	else

@@ -28,9 +28,9 @@
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [-i identity]\n                  [--force] " \
 		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
-		"       vb-restore --list [--json] [--sums | --verify " \
-		"[--full-check]] [dir]\n" \
-		"       vb-restore --list --offsite [--json]"
+		"       vb-restore --list [--json | --fields] [--sums | " \
+		"--verify [--full-check]] [dir]\n" \
+		"       vb-restore --list --offsite [--json | --fields]"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
@@ -44,6 +44,7 @@ struct opts {
 	int		 list;		/* --list, with: */
 	int		 verify;	/* --verify */
 	int		 sums;		/* --sums */
+	int		 fields;	/* --fields */
 	int		 full;		/* --full-check */
 	int		 json;		/* --json */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
@@ -85,6 +86,11 @@ help(void)
 	    "                     (default $BACKUP_DIR, else the archive's)\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
 	    "      --json         with --list: a JSON array\n"
+	    "      --fields       with --list: one line per file, TAB-\n"
+	    "                     separated, for scripts: path, stem, kind,\n"
+	    "                     type, compression, encrypted (1/0), state\n"
+	    "                     (ok/unsafe), parent, bytes, why; snapshots\n"
+	    "                     set aside by a failed check too\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
 	    "      --sums         with --list: check each archive against the\n"
@@ -164,155 +170,22 @@ restore(const struct opts *o)
 	return ret;
 }
 
-/*
- * What --list says of a delta's parent: its page index's word (b->parent,
- * vb_index_parents), else its manifest's (a plain local archive), else
- * "" (not known without reading an encrypted or remote one).
- */
-static void
-parent_of(const char *path, const struct vb_backup *b, int j, char *parent,
-    size_t len)
-{
-	struct vb_manifest m;
-	char why[512];
-	int fd;
-
-	snprintf(parent, len, "%s", b->files[j].delta ? b->parent : "");
-	if (!b->files[j].delta || parent[0] != '\0' ||
-	    b->files[j].encrypted || path == NULL ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return;
-	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0)
-		snprintf(parent, len, "%s", m.parent);
-	close(fd);
-}
-
-/* One backup file of --list, in the listing's form. */
+/* --list: the backups, in the form asked.  Returns the exit status. */
 static int
-list_one(struct vb_list *out, const char *path, const struct vb_backup *b,
-    int j, const char *parent, int check, int ok, const char *why)
+list(const struct opts *o)
 {
-	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "";
-	const char *type = b->files[j].ext == VB_EXT_DB ? "raw" :
-	    b->files[j].delta ? "delta" : "full";
-	const char *kind = b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore";
-	const char *comp = vb_compression_name(b->files[j].ext);
-	struct vb_record r;
-	char ecomp[32];
+	struct vb_inventory_opts io;
 
-	/* "zstd+age": which backups need an identity, shown without one. */
-	if (b->files[j].encrypted) {
-		snprintf(ecomp, sizeof(ecomp), "%s+age", comp);
-		comp = ecomp;
-	}
-
-	vb_iso_time(&b->when, iso);
-	switch (out->form) {
-	case VB_LIST_JSON:
-		vb_list_object(out);
-		vb_list_str(out, "path", path);
-		vb_list_str(out, "time", iso);
-		vb_list_str(out, "kind", kind);
-		vb_list_str(out, "compression", comp);
-		vb_list_str(out, "type", type);
-		vb_list_str(out, "parent", parent[0] != '\0' ? parent : NULL);
-		vb_list_int(out, "bytes", b->files[j].bytes, 1);
-		vb_list_lit(out, "verified", !check ? "null" : ok ? "true" :
-		    "false");
-		vb_list_str(out, "error", check && !ok ? why : NULL);
-		return 0;
-	case VB_LIST_TABLE:
-		vb_human_bytes((uint64_t)b->files[j].bytes, hb, sizeof(hb));
-		if (!ok)
-			fprintf(stderr, "%s: %s\n", vb_progname(), why);
-		if (b->files[j].delta)
-			snprintf(of, sizeof(of), "  (delta of %s)",
-			    parent[0] != '\0' ? parent : "the backup before");
-		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s\n", iso, hb,
-		    comp, type, check ? (ok ? "ok" : "FAILED") : "-", path,
-		    of) < 0;
-	case VB_LIST_RECORDS:
-		break;
-	}
-	vb_record_init(&r, check ? "verify" : "list", path);
-	r.ok = ok;
-	r.bytes = b->files[j].bytes;
-	r.ms = 0;
-	memcpy(r.time, iso, sizeof(r.time));
-	if (b->files[j].delta)
-		snprintf(of, sizeof(of), " delta of %s", parent[0] != '\0' ?
-		    parent : "the backup before");
-	snprintf(msg, sizeof(msg), "%s %s%s; %s", kind, comp, of, check ? (ok ?
-	    "ok" : why) : b->files[j].ext == VB_EXT_DB ? "raw snapshot" :
-	    "read back when written");
-	r.msg = msg;
-	return vb_record_write(stdout, &r);
-}
-
-/*
- * --list: the backups in dir (or on remote), newest first.  Returns the
- * exit status.
- */
-static int
-list(const char *dir, const char *remote, const char *identity, int check,
-    int sums, int full, int json)
-{
-	struct vb_backup *bk;
-	struct vb_verified c;
-	struct vb_list out;
-	char why[1024], path[4096], parent[64];
-	const char *idir;
-	size_t n, i;
-	int j, ok, ret = 0;
-
-	if (remote != NULL ? vb_remote_list(remote, &bk, &n, why,
-	    sizeof(why)) != 0 : vb_scan(dir, &bk, &n, why, sizeof(why)) != 0) {
-		warnx("%s", why);
-		return 1;
-	}
-	/* Parents from the page indexes, which only the local side has. */
-	if ((idir = remote == NULL ? dir : vb_config("BACKUP_DIR")) != NULL)
-		vb_index_parents(idir, bk, n);
-	if (remote == NULL) {
-		vb_scan_sizes(dir, bk, n);
-		/* Recorded damage always; --sums: every recorded SHA-256. */
-		vb_health(dir, bk, n, sums, 0);
-	} else
-		dir = remote;
-	vb_list_begin(&out, json);
-	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %10s  %-8s  %-5s  %-8s  %s\n", "time (UTC)",
-		    "size", "kind", "type", "verified", "file");
-	for (i = 0; i < n; i++)
-		for (j = 0; j < bk[i].nfiles; j++) {
-			if (remote != NULL)
-				vb_remote_join(path, sizeof(path), remote,
-				    bk[i].files[j].name);
-			else
-				vb_path_join(path, sizeof(path), dir,
-				    bk[i].files[j].name);
-			ok = !check || vb_verify_backup(path, NULL, identity,
-			    NULL, dir, bk[i].files[j].name, full, &c, why,
-			    sizeof(why)) == 0;
-			if (check && ok)
-				vb_tmp_abort(&c.t);
-			/* What cannot be restored from here, said so. */
-			if (ok && bk[i].unsafe) {
-				snprintf(why, sizeof(why), "cannot be restored "
-				    "from here: %s", bk[i].why);
-				ok = 0;
-			}
-			parent_of(remote == NULL ? path : NULL, &bk[i], j,
-			    parent, sizeof(parent));
-			if (list_one(&out, path, &bk[i], j, parent, check ||
-			    !ok || (sums && bk[i].checked), ok, why) != 0 ||
-			    !ok)
-				ret = 1;
-		}
-	if (vb_list_end(&out) != 0)
-		ret = 1;
-	free(bk);
-	return ret;
+	memset(&io, 0, sizeof(io));
+	io.dir = o->archive;
+	io.remote = o->offsite;
+	io.identity = o->identity;
+	io.verify = o->verify;
+	io.check = o->full ? VB_CHECK_FULL : VB_CHECK_QUICK;
+	io.sums = o->sums;
+	io.json = o->json;
+	io.fields = o->fields;
+	return vb_inventory(&io);
 }
 
 /* Checks what --list was given with; usage() if it makes no sense. */
@@ -326,6 +199,8 @@ check_list(struct opts *o, int argc, char *argv[])
 		usage("with --list, --full-check goes with --verify");
 	if (o->sums && o->verify)
 		usage("--sums or --verify, not both");
+	if (o->fields && o->json)
+		usage("--fields or --json, not both");
 	if (o->offsite != NULL && (o->verify || o->sums || argc != 0))
 		usage("--list --offsite lists the remote; verify one backup "
 		    "with --offsite --verify-only NAME");
@@ -338,9 +213,9 @@ check_list(struct opts *o, int argc, char *argv[])
 static void
 check_restore(struct opts *o, int argc, char *argv[])
 {
-	if (o->verify || o->json || o->sums)
-		usage("--verify, --sums and --json go with --list; see "
-		    "--verify-only");
+	if (o->verify || o->json || o->sums || o->fields)
+		usage("--verify, --sums, --json and --fields go with --list; "
+		    "see --verify-only");
 	if (o->quick && o->full)
 		usage("--quick-check or --full-check, not both");
 	if (argc != 1)
@@ -361,11 +236,12 @@ check_restore(struct opts *o, int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
-enum { DB = 256, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG, PROGRESS,
-    QUICK, SUMS, TO, VERIFY, VONLY };
+enum { DB = 256, FIELDS, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG,
+    PROGRESS, QUICK, SUMS, TO, VERIFY, VONLY };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "dir",	required_argument,	NULL, 'd' },
+	{ "fields",	no_argument,		NULL, FIELDS },
 	{ "force",	no_argument,		NULL, FORCE },
 	{ "full-check",	no_argument,		NULL, FULL },
 	{ "help",	no_argument,		NULL, 'h' },
@@ -413,6 +289,9 @@ main(int argc, char *argv[])
 			break;
 		case DB:
 			o.db = optarg;
+			break;
+		case FIELDS:
+			o.fields = 1;
 			break;
 		case FORCE:
 			o.force = 1;
@@ -467,8 +346,7 @@ main(int argc, char *argv[])
 	else
 		check_restore(&o, argc, argv);
 
-	ret = o.list ? list(o.archive, o.offsite, o.identity, o.verify,
-	    o.sums, o.full, o.json) : restore(&o);
+	ret = o.list ? list(&o) : restore(&o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

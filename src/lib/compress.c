@@ -643,3 +643,74 @@ out:
 	free(j);
 	return rc;
 }
+
+/* ---- the compress record's message ---- */
+
+/* The words of a passed check in the message: "snapshot's %s ok". */
+#define CHECKED_PREFIX	"; snapshot's "
+#define CHECKED_SUFFIX	" ok"
+
+/* With --full-every: "; delta of X: N of M pages", "; full: why". */
+static void
+kind_words(const struct vb_compress_opts *o,
+    const struct vb_compress_result *res, char *buf, size_t len)
+{
+	if (o->full_every == NULL)
+		buf[0] = '\0';
+	else if (res->delta)
+		snprintf(buf, len, "; delta of %s: %lld of %lld pages",
+		    res->parent, (long long)res->pages,
+		    (long long)res->page_count);
+	else
+		snprintf(buf, len, "; full (%s)", res->full_why[0] != '\0' ?
+		    res->full_why : "asked for");
+}
+
+void
+vb_compress_message(const struct vb_compress_opts *o,
+    const struct vb_compress_result *res, int rc, char *buf, size_t len)
+{
+	char lvl[16], enc[64], kind[800], checked[64] = "";
+
+	if (rc < 0) {
+		snprintf(buf, len, "%s", res->msg);
+		return;
+	}
+	if (o->a.level > 0)
+		snprintf(lvl, sizeof(lvl), " level %d", o->a.level);
+	else
+		lvl[0] = '\0';
+	if (res->recipients > 0)
+		snprintf(enc, sizeof(enc), "; encrypted with age to %d "
+		    "recipient%s", res->recipients, res->recipients > 1 ? "s" :
+		    "");
+	else
+		enc[0] = '\0';
+	if (res->checked != NULL)
+		snprintf(checked, sizeof(checked), CHECKED_PREFIX "%s"
+		    CHECKED_SUFFIX, res->checked);
+	kind_words(o, res, kind, sizeof(kind));
+	snprintf(buf, len, "%s%s%s; db %lld bytes, archive %.1f%% of it; read "
+	    "back ok%s%s; snapshot %s%s%s", vb_compression_name(o->a.ext), lvl,
+	    kind, (long long)res->dbbytes, res->dbbytes > 0 ? 100.0 *
+	    (double)res->bytes / (double)res->dbbytes : 0.0, checked, enc,
+	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
+	    res->msg : "");
+}
+
+const char *
+vb_compress_checked(const char *msg)
+{
+	static const char *const checks[] = { "integrity_check",
+	    "quick_check" };
+	char words[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		snprintf(words, sizeof(words), CHECKED_PREFIX "%s"
+		    CHECKED_SUFFIX ";", checks[i]);
+		if (strstr(msg, words) != NULL)
+			return checks[i];
+	}
+	return NULL;
+}

@@ -251,3 +251,38 @@ vb_find_archive(const char *dir, const char *stem, char *name, size_t nlen,
 			return 0;
 	return -1;
 }
+
+int
+vb_scan_asides(const char *dir, struct vb_listed **out, size_t *n)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t cap = 0, len;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		/* <snapshot>.failed-check, or encrypted since (.age). */
+		if (strstr(de->d_name, VB_FAILED_SUFFIX) == NULL ||
+		    (strcmp(de->d_name + len - strlen(VB_FAILED_SUFFIX),
+		    VB_FAILED_SUFFIX) != 0 && (len < strlen(VB_FAILED_SUFFIX
+		    VB_AGE_SUFFIX) || strcmp(de->d_name + len -
+		    strlen(VB_FAILED_SUFFIX VB_AGE_SUFFIX), VB_FAILED_SUFFIX
+		    VB_AGE_SUFFIX) != 0)) || fstatat(dirfd(d), de->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (vb_listed_add(out, n, &cap, de->d_name,
+		    (int64_t)st.st_size) != 0) {
+			closedir(d);
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}

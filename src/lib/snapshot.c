@@ -449,8 +449,9 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 		sqlite3_close(src);
 		s->bytes = pages * pagesize;
 		vb_human_bytes((uint64_t)s->bytes, hneed, sizeof(hneed));
-		snprintf(s->msg, sizeof(s->msg), "dry-run: %s (%s, %s) can be "
-		    "read; %s can take its copy", o->db, hneed, mode, dir);
+		snprintf(s->msg, sizeof(s->msg), "%s (%s, %s) can be read; %s "
+		    "can take its copy (a dry run: nothing was copied)", o->db,
+		    hneed, mode, dir);
 		return 0;
 	}
 	if (vb_tmp_open(&t, dir, final, s->msg, sizeof(s->msg)) != 0)

@@ -825,6 +825,19 @@ int		 vb_compress_file(const char *path,
 		    const struct vb_snapmeta *meta,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
+/*
+ * The compress record's message for res, rc as vb_compress_file returned
+ * it (compress.c owns its words): "zstd level 3; db N bytes, archive P%
+ * of it; read back ok; snapshot's quick_check ok; snapshot removed".
+ */
+void		 vb_compress_message(const struct vb_compress_opts *o,
+		    const struct vb_compress_result *res, int rc, char *buf,
+		    size_t len);
+/*
+ * Which check of the snapshot a compress record's message says passed
+ * ("integrity_check", "quick_check"), or NULL.
+ */
+const char	*vb_compress_checked(const char *msg);
 
 /* ---- chain.c: archives read back, alone or as a delta's chain ---- */
 
@@ -1072,6 +1085,12 @@ int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
 /* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
 int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
 		    size_t n);
+/*
+ * The snapshots set aside in dir by failed checks (<snapshot>.failed-check,
+ * or .failed-check.age): 0 with *out to free, or -1.
+ */
+int		 vb_scan_asides(const char *dir, struct vb_listed **out,
+		    size_t *n);
 /*
  * Finds an archive of backup stem in dir (any compression, full or
  * delta, encrypted or not): 0 with its name and path, or -1.
@@ -1374,6 +1393,13 @@ int		 vb_backuplog_query(sqlite3 *db, const char *path,
 /* Reads the current row of such a statement into row, as vb logged it. */
 void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 		    struct vb_log_row *row);
+/*
+ * When a snapshot last passed PRAGMA integrity_check, as path's BackupLog
+ * says (its snapshot row, or the compress row of a check run there):
+ * 0 with when ("" if never), or -1 with why.
+ */
+int		 vb_backuplog_last_full_check(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
 
 /* BackupLog rows held across a restore. */
 struct vb_log_held {
@@ -1406,7 +1432,8 @@ void		 vb_json_string(FILE *fp, const char *str);
 enum vb_list_form {
 	VB_LIST_RECORDS,	/* stdout is not a terminal */
 	VB_LIST_TABLE,		/* stdout is a terminal */
-	VB_LIST_JSON		/* --json */
+	VB_LIST_JSON,		/* --json */
+	VB_LIST_FIELDS		/* --fields: TAB-separated, for the shell */
 };
 
 struct vb_list {
@@ -1430,5 +1457,26 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 		    const char *literal);
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
+
+/* ---- inventory.c: what a backup directory or the remote holds ---- */
+
+struct vb_inventory_opts {
+	const char	*dir;		/* the backup directory, or */
+	const char	*remote;	/* the remote's listing */
+	const char	*identity;	/* for verify: an age identity */
+	int		 verify;	/* each one verified (o->check) */
+	enum vb_check	 check;
+	int		 sums;		/* each against its recorded SHA-256 */
+	int		 json;		/* the JSON form */
+	int		 fields;	/* the fields form */
+};
+
+/*
+ * Lists the backups of o->dir (or o->remote) newest first, on stdout, in
+ * the form o asks (a table on a terminal, records, JSON, fields); a
+ * failed check is said once on stderr.  Returns 0, or 1 if one could not
+ * be restored from here, failed its check, or the listing failed.
+ */
+int		 vb_inventory(const struct vb_inventory_opts *o);
 
 #endif /* VB_H */

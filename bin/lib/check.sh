@@ -1,0 +1,444 @@
+# shellcheck shell=bash
+# check.sh - vb-backup --check: the old service's troubleshooting list as
+# a command, and the truth about the backups.  One line per check, ok,
+# warn, or FAIL with what to do; exit 0 only when none fails.  Checks run
+# as the job runs: as its user (when this runs as root), and, for the
+# remote, in cron's empty environment.  What the tools know they answer
+# in fields (vb-restore --list --fields and --sums, vb-log --show, the
+# records' status), never in words this file matches.  Sourced by
+# bin/vb-backup; uses its configuration, commands and helpers.
+# shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
+
+nfail=0
+# line STATUS WHAT TEXT...: one check's line.
+line() {
+	local status=$1 what=$2
+	shift 2
+	printf '%-4s  %-17s %s\n' "$status" "$what" "$*"
+	[ "$status" != FAIL ] || nfail=$((nfail + 1))
+}
+
+run_checks() {
+	if ! check_config; then
+		# The tools would refuse the file too; what did parse is passed
+		# to them, so that each other problem still shows.
+		export VB_CONF=/dev/null
+	fi
+	check_environment
+	check_schedule
+	check_user
+	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
+		check_database
+		check_directory
+		check_encryption
+		check_backups
+		check_set_aside
+		check_plaintext
+		check_offsite
+		check_last_run
+		check_last_backup
+		check_lock
+	else
+		line FAIL "the rest" "not checked: DB_PATH and BACKUP_DIR are" \
+		    "needed"
+	fi
+	[ "$nfail" -eq 0 ] && exit 0
+	echo "$nfail check(s) failed"
+	exit 1
+}
+
+# ---- the set-up ------------------------------------------------------
+
+check_config() {
+	local e
+	if load_config 2>"$work/conferr"; then
+		line ok configuration "$conf$([ -r "$conf" ] ||
+		    echo ' (absent: the environment only)'):" \
+		    "DB_PATH=$DB_PATH BACKUP_DIR=$BACKUP_DIR"
+		return 0
+	fi
+	while IFS= read -r e; do
+		line FAIL configuration "${e#"$prog: "}; fix $conf (or VB_CONF)"
+	done <"$work/conferr"
+	return 1
+}
+
+# check_environment: settings this shell gives that the nightly job,
+# which cron starts with an empty environment, will not have.
+check_environment() {
+	local k
+	for k in "${!cfg[@]}"; do
+		printenv "$k" >/dev/null || continue
+		line warn environment "$k=$(printenv "$k") is set in this" \
+		    "shell and wins over $conf here; the nightly job (cron:" \
+		    "an empty environment) does not see it: put it in $conf"
+	done
+}
+
+# The user the schedule runs the job as (check_schedule), the one the
+# checks run as (check_user), and how to run a command as the latter.
+job_user='' check_as=''
+as_job() {
+	if [ "$check_as" = "$(id -un)" ]; then
+		"$@"
+	else
+		setpriv --reuid="$check_as" --regid="$(id -g "$check_as")" \
+		    --init-groups -- "$@"
+	fi
+}
+
+# check_user: the checks run as the job's user when they can (as root);
+# run by another user, they run as that one, and say so once.
+check_user() {
+	local me
+	me=$(id -un)
+	check_as=${job_user:-$me}
+	if [ "$check_as" != "$me" ] && [ "$(id -u)" -ne 0 ]; then
+		line warn user "the job runs as $check_as, this check as $me:" \
+		    "what needs $check_as's rights is checked as $me below," \
+		    "and a failure there is a warning; run vb-backup --check" \
+		    "as root$([ "$check_as" = root ] ||
+		    echo " (or as $check_as)") for the job's own view"
+		check_as=$me
+	fi
+}
+
+# fail_as WHAT TEXT...: a failure of a check that needs the job's rights:
+# a warning when this check runs as another user (check_user said so).
+fail_as() {
+	local what=$1
+	shift
+	if [ -n "$job_user" ] && [ "$check_as" != "$job_user" ]; then
+		line warn "$what" "$* (checked as $check_as, not as the job's" \
+		    "$job_user)"
+	else
+		line FAIL "$what" "$*"
+	fi
+}
+
+check_schedule() {
+	local cronf=${VB_CRON_FILE:-/etc/cron.d/vb-backup} entry timer=0 f
+	if [ -d /run/systemd/system ] &&
+	    systemctl is-enabled --quiet vb-backup.timer 2>/dev/null; then
+		timer=1
+		job_user=$(systemctl show -p User --value vb-backup.service \
+		    2>/dev/null)
+		job_user=${job_user:-root}
+		if systemctl is-active --quiet vb-backup.timer; then
+			line ok schedule "systemd timer vb-backup.timer" \
+			    "enabled and active (runs as $job_user)"
+		else
+			line FAIL schedule "vb-backup.timer is enabled but" \
+			    "not active: systemctl start vb-backup.timer"
+		fi
+	fi
+	entry=$(grep -v '^[[:space:]]*#' "$cronf" 2>/dev/null |
+	    grep -m1 'vb-backup')
+	read -r -a f <<<"$entry"
+	if [ -n "$entry" ] &&
+	    ! [[ "${f[*]:0:5} " =~ ^([0-9*,/a-zA-Z-]+\ ){5}$ ]]; then
+		line FAIL schedule "$cronf: no schedule vb can read in:" \
+		    "$entry; reinstall it (./install.sh --schedule)"
+	elif [ -n "$entry" ]; then
+		[ "$timer" -eq 1 ] && line FAIL schedule "both $cronf and" \
+		    "vb-backup.timer are installed: the job would run twice;" \
+		    "remove one"
+		job_user=${f[5]:-root}
+		if pgrep -x 'cron|crond' >/dev/null 2>&1; then
+			line ok schedule "$cronf: ${f[*]:0:5} as $job_user;" \
+			    "cron runs"
+		else
+			line FAIL schedule "$cronf is installed but no cron" \
+			    "daemon runs: start it (systemctl enable --now" \
+			    "cron, or service cron start)"
+		fi
+		check_interval "${f[@]:0:5}"
+	elif [ "$timer" -eq 0 ]; then
+		line FAIL schedule "no $cronf and no enabled vb-backup.timer:" \
+		    "run install.sh, or systemctl enable --now vb-backup.timer"
+	fi
+}
+
+# check_interval MIN HOUR DOM MON DOW: BACKUP_INTERVAL (the Node service's
+# knob) against the cron schedule; a disagreement is a warning.
+check_interval() {
+	local want=${cfg[BACKUP_INTERVAL]:-86400000} every='' words=''
+	if [ "$3 $4" = '* *' ] && [[ $1 =~ ^[0-9]+$ ]]; then
+		if [[ $2 =~ ^[0-9]+$ ]] && [ "$5" = '*' ]; then
+			every=86400000 words="once a day"
+		elif [[ $2 =~ ^[0-9]+$ ]] && [[ $5 =~ ^[0-7]$ ]]; then
+			every=604800000 words="once a week"
+		elif [ "$2 $5" = '* *' ]; then
+			every=3600000 words="once an hour"
+		fi
+	fi
+	if [ -n "$every" ] && [ "$every" != "$want" ]; then
+		line warn schedule "BACKUP_INTERVAL=$want ms, but the cron" \
+		    "line runs $words ($every ms); the cron line decides:" \
+		    "./install.sh --schedule, or set BACKUP_INTERVAL=$every"
+	fi
+}
+
+check_database() {
+	local out
+	if out=$(as_job vb-log --check "$DB_PATH" 2>&1); then
+		line ok database "$out (as $check_as)"
+		return 0
+	fi
+	fail_as database "${out#vb-log: }; DB_PATH must name the" \
+	    "application's database, readable and writable by $check_as"
+	return 1
+}
+
+check_directory() {
+	local rec err
+	commands
+	if rec=$(as_job "${preflight[@]}" 2>"$work/preerr"); then
+		line ok "backup directory" "$(field 8 "$rec") (as $check_as)"
+		return 0
+	fi
+	err=$(field 8 "$rec")
+	[ -n "$err" ] || err=$(head -n1 "$work/preerr")
+	fail_as "backup directory" "$err"
+	return 1
+}
+
+# check_encryption: the recipients file can be read by the job's user,
+# holds recipients, and age takes them.
+check_encryption() {
+	local n out
+	[ -n "$ENCRYPT_TO" ] || return 0
+	if ! command -v age >/dev/null; then
+		line FAIL encryption "ENCRYPT_TO is set but age is not" \
+		    "installed: apt-get install age"
+	elif ! as_job test -r "$ENCRYPT_TO" 2>/dev/null; then
+		fail_as encryption "ENCRYPT_TO $ENCRYPT_TO cannot be read by" \
+		    "$check_as: the nightly job cannot encrypt (and so fails)"
+	elif ! n=$(grep -cE '^(age1|ssh-)' "$ENCRYPT_TO") ||
+	    [ "$n" -eq 0 ]; then
+		line FAIL encryption "ENCRYPT_TO $ENCRYPT_TO holds no" \
+		    "recipient: add the public key (age-keygen -y key.txt) of" \
+		    "the identity that will decrypt"
+	elif ! out=$(as_job age -e -R "$ENCRYPT_TO" -o /dev/null \
+	    </dev/null 2>&1); then
+		line FAIL encryption "age refuses the recipients in" \
+		    "$ENCRYPT_TO: $(head -n1 <<<"$out")"
+	else
+		line ok encryption "age, to $n recipient(s) in $ENCRYPT_TO;" \
+		    "keep the identity off this machine"
+	fi
+}
+
+# ---- the backups -----------------------------------------------------
+
+# check_backups: the backups as they are (vb-restore --list --sums):
+# every archive against the SHA-256 recorded when it was made, every
+# chain's links, the damage vb recorded; a FAIL line for each backup file
+# that cannot be restored from here.
+check_backups() {
+	local path op st msg n=0 sums=0 bad=0 every=''
+	[ -d "$BACKUP_DIR" ] || return 0
+	while IFS=$'\t' read -r path op st _ _ _ _ msg; do
+		[ -n "$path" ] || continue
+		n=$((n + 1))
+		[ "$op" != verify ] || sums=$((sums + 1))
+		[ "$st" = failed ] || continue
+		bad=$((bad + 1))
+		line FAIL backups "$path: $msg; it is kept, never pruned: put" \
+		    "a good copy in its place (vb-restore --offsite uses the" \
+		    "remote's meanwhile), or, if no copy exists, remove it" \
+		    "(rm $path)"
+	done < <(as_job vb-restore --list --sums "$BACKUP_DIR" 2>/dev/null)
+	[ -z "${cfg[FULL_EVERY]:-}" ] ||
+	    every="; FULL_EVERY=${cfg[FULL_EVERY]}: every chain whole"
+	[ "$bad" -gt 0 ] || line ok backups "$n file(s) in $BACKUP_DIR, none" \
+	    "known damaged; $sums of them checked against the SHA-256" \
+	    "recorded when made (their page indexes)$every"
+}
+
+# check_set_aside: a snapshot that failed its check (vb-compress kept it
+# aside, the newest only) means the database itself may be damaged.
+check_set_aside() {
+	local f
+	f=$(inventory "$BACKUP_DIR" | awk -F'\t' '$3 == "set-aside" {
+	    print $1 }' | sort | tail -n1)
+	[ -n "$f" ] || return 0
+	line FAIL "failed check" "$f: a snapshot that failed its integrity" \
+	    "check, kept to look at: the database itself may be damaged;" \
+	    "check it (sqlite3 $DB_PATH 'PRAGMA integrity_check'), compare" \
+	    "with the last good backup (vb-restore --to), then remove it" \
+	    "(rm $f)"
+}
+
+# check_plaintext: with ENCRYPT_TO, nothing readable without the
+# identity is left, here or offsite: what was made before it was set.
+check_plaintext() {
+	local here remote='' on=''
+	[ -n "$ENCRYPT_TO" ] || return 0
+	here=$(as_job vb-restore --list --fields "$BACKUP_DIR" 2>/dev/null |
+	    awk -F'\t' '$6 == 0' | wc -l)
+	[ -z "$OFFSITE" ] || remote=$(as_job vb-restore --list --offsite \
+	    --fields 2>/dev/null | awk -F'\t' '$6 == 0' | wc -l)
+	[ "${remote:-0}" -eq 0 ] || on=" and $remote on $OFFSITE"
+	if [ "$here" -gt 0 ] || [ "${remote:-0}" -gt 0 ]; then
+		line FAIL encryption "ENCRYPT_TO is set, but $here file(s) in" \
+		    "$BACKUP_DIR$on are not encrypted (made before it was):" \
+		    "encrypt them in place, each verified:" \
+		    "vb-backup --encrypt-existing"
+	fi
+}
+
+# check_offsite: the remote answers and takes a file as the job would
+# reach it: its user, vb.conf (RCLONE_CONFIG there) and cron's empty
+# environment; and, if that fails, from this shell, to tell them apart.
+check_offsite() {
+	local job shell home bin
+	[ -n "$OFFSITE" ] || return 0
+	bin=$(command -v vb-offsite)
+	home=$(getent passwd "$check_as" | cut -d: -f6)
+	if job=$(as_job env -i HOME="$home" LOGNAME="$check_as" \
+	    USER="$check_as" SHELL=/bin/sh PATH=/usr/bin:/bin \
+	    ${VB_CONF:+VB_CONF="$VB_CONF"} "$bin" --check 2>&1); then
+		line ok offsite "$job (as $check_as, in cron's empty" \
+		    "environment)"
+	elif shell=$(as_job vb-offsite --check 2>&1); then
+		line FAIL offsite "$OFFSITE answers from this shell but not" \
+		    "as the job runs (cron: an empty environment):" \
+		    "${job#vb-offsite: }; this shell's environment defines" \
+		    "what the job lacks (RCLONE_CONFIG or" \
+		    "RCLONE_CONFIG_<NAME>_* variables): put the remote in an" \
+		    "rclone configuration file (rclone config) and name it in" \
+		    "$conf: RCLONE_CONFIG=/root/.config/rclone/rclone.conf"
+	else
+		job=${job#vb-offsite: } shell=${shell#vb-offsite: }
+		[ "$shell" = "$job" ] && shell='' ||
+		    shell="; from this shell: $shell"
+		line FAIL offsite "$job$shell; check the remote in rclone's" \
+		    "configuration (rclone config show, as $check_as) and" \
+		    "that it is reachable"
+	fi
+}
+
+# ---- the runs --------------------------------------------------------
+
+# epoch TIME: a record's UTC time as Unix seconds (empty if none).
+epoch() {
+	[ -n "$1" ] && date -u -d "$1" +%s 2>/dev/null
+}
+
+# check_last_run: the last run's own record (its backup row in
+# BackupLog; the metrics when those are newer, a run whose row was lost):
+# a failure says when, at which stage and why.
+check_last_run() {
+	local rec st when msg end code
+	rec=$(vb-log --show "$DB_PATH" 2>/dev/null |
+	    awk -F'\t' '$2 == "backup" { print; exit }')
+	IFS=$'\t' read -r _ _ st _ _ _ when msg <<<"$rec"
+	end=$(prev vb_backup_last_run_end_timestamp_seconds)
+	end=${end%.*}
+	if [ -n "$end" ] && [ "$end" -gt "$(($(epoch "$when") + 60))" ] &&
+	    [ "$(prev vb_backup_last_run_success)" = 0 ]; then
+		code=$(prev vb_backup_last_run_exit_status)
+		end=$(date -u -d "@$end" +%FT%TZ)
+		line FAIL "last run" "the run that ended $end failed (exit" \
+		    "status $code, from $METRICS_FILE; BackupLog has no row" \
+		    "of it): see the system log (journalctl -t vb-backup, or" \
+		    "/var/log/syslog)"
+	elif [ "$st" = failed ]; then
+		line FAIL "last run" "$when: $msg; see vb-log --show" \
+		    "--failures $DB_PATH"
+	elif [ -n "$st" ]; then
+		line ok "last run" "$when: ok"
+	fi
+}
+
+# check_last_backup: the age of the last successful backup: the last
+# run's backup row that says ok (a compress row where no vb-backup ran),
+# else the metrics.
+check_last_backup() {
+	local when='' what='' age src at
+	when=$(vb-log --show "$DB_PATH" 2>/dev/null | awk -F'\t' '
+	    $2 == "backup" { runs = 1
+		if ($3 == "ok") { print $7 "\t" $1; exit } }
+	    !runs && $3 == "ok" && $2 == "compress" && !c { c = $7 "\t" $1 }
+	    END { if (!runs && c) print c }' | head -n1)
+	src=BackupLog
+	if [ -n "$when" ]; then
+		what=${when#*$'\t'}
+		when=$(epoch "${when%%$'\t'*}")
+	elif [ -n "$METRICS_FILE" ] && [ -r "$METRICS_FILE" ]; then
+		when=$(prev vb_backup_last_success_timestamp_seconds)
+		when=${when%.*}
+		src=$METRICS_FILE
+	fi
+	if [ -z "$when" ]; then
+		line FAIL "last backup" "no successful backup recorded" \
+		    "(BackupLog${METRICS_FILE:+, $METRICS_FILE}): run" \
+		    "vb-backup once by hand"
+		return
+	fi
+	age=$(($(date +%s) - when))
+	at=$(date -u -d "@$when" +%FT%TZ)
+	if [ "$age" -lt $((26 * 3600)) ]; then
+		line ok "last backup" "$at, $((age / 3600)) h" \
+		    "$((age % 3600 / 60)) min ago (${what:-$src})"
+	else
+		line FAIL "last backup" "the last successful backup is" \
+		    "$((age / 3600)) h old ($at, from $src): see vb-log" \
+		    "--show --failures $DB_PATH and the system log" \
+		    "(journalctl -t vb-backup, or /var/log/syslog)"
+	fi
+}
+
+check_lock() {
+	local lock="$BACKUP_DIR/.vb.lock" ino pid cmd secs
+	if [ ! -e "$lock" ]; then
+		line ok lock "no lock file yet (the first run makes it)"
+		return
+	fi
+	if ! as_job test -w "$lock" 2>/dev/null; then
+		fail_as lock "$lock is not writable by $check_as: chown" \
+		    "$check_as $lock"
+		return
+	fi
+	if flock -n -E 75 "$lock" true 2>/dev/null; then
+		line ok lock "$lock is free"
+		return
+	fi
+	ino=$(stat -c %i "$lock")
+	pid=$(awk -v ino=":$ino" '$2 == "FLOCK" &&
+	    substr($6, length($6) - length(ino) + 1) == ino {
+		print $5; exit }' /proc/locks)
+	cmd=$(ps -o args= -p "${pid:-0}" 2>/dev/null)
+	secs=$(ps -o etimes= -p "${pid:-0}" 2>/dev/null | tr -d ' ')
+	if [ -z "$cmd" ]; then
+		# The taker is gone; a child of it still has the file open.
+		cmd=$(holders "$lock")
+		line FAIL lock "$lock is held by PID ${cmd:-?}, which" \
+		    "outlived the run that took it (PID ${pid:-?}): a killed" \
+		    "run's stage still running? look at it" \
+		    "(ps -f -p ${cmd// /,}) and kill it if it is stuck"
+	elif [[ $cmd != *vb-backup* ]]; then
+		line FAIL lock "$lock is held by PID $pid ($cmd), not a" \
+		    "vb-backup run: the nightly job will not start (exit 75)" \
+		    "until it lets go"
+	elif [ "${secs:-0}" -gt $((12 * 3600)) ]; then
+		line FAIL lock "a vb-backup run (PID $pid) has held $lock for" \
+		    "$((secs / 3600)) h: hung? look at it (ps -p $pid -f) and" \
+		    "kill it if it is stuck"
+	else
+		line ok lock "a run is in progress (PID $pid, for ${secs:-?} s)"
+	fi
+}
+
+# holders FILE: the PIDs that have FILE open.
+holders() {
+	local fd pids=''
+	for fd in /proc/[0-9]*/fd/*; do
+		if [ "$(readlink "$fd" 2>/dev/null)" = "$1" ]; then
+			fd=${fd#/proc/}
+			pids="$pids ${fd%%/*}"
+		fi
+	done
+	echo "${pids# }"
+}

@@ -1,0 +1,129 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
+# tasks.sh - what vb-backup does for an operator besides the nightly:
+# --dry-run (the plan, from the very commands a run uses, doing none of
+# it) and --encrypt-existing (what was written before ENCRYPT_TO, made
+# unreadable without the identity).  Sourced by bin/vb-backup; uses its
+# configuration, commands and helpers.
+
+# ---- --dry-run -------------------------------------------------------
+
+# row LABEL TEXT...: one line of the plan, its text aligned.
+row() {
+	local label=$1
+	shift
+	printf '%-14s %s\n' "$label:" "$*"
+}
+
+show_plan() {
+	local rec
+	commands
+	echo "dry run: nothing is written, locked or deleted"
+	row configuration "$conf$([ -r "$conf" ] || echo ' (absent)')"
+	row database "$DB_PATH$([ -f "$DB_PATH" ] &&
+	    echo " ($(stat -c %s "$DB_PATH") bytes)" || echo ' (MISSING)')"
+	row "backup dir" "$BACKUP_DIR$([ -d "$BACKUP_DIR" ] ||
+	    echo ' (would be created, 0700)')"
+	if [ -n "$OFFSITE" ]; then
+		row "would run" "${snapshot[*]} | ${compress[*]} |" \
+		    "${offsite[*]} | ${log[*]}"
+		row "then" "${prune[*]} | vb-log -q $DB_PATH"
+		row "and" "${prune_offsite[*]} | vb-log -q $DB_PATH"
+	else
+		row "would run" "${snapshot[*]} | ${compress[*]} | ${log[*]}"
+		row "then" "${prune[*]} | vb-log -q $DB_PATH"
+	fi
+	row offsite "${OFFSITE:-(none: OFFSITE is not set)}"
+	if [ -n "$ENCRYPT_TO" ]; then
+		row encryption "age, to the recipients in $ENCRYPT_TO"
+	else
+		row encryption "(none: ENCRYPT_TO is not set)"
+	fi
+	if [ -n "${cfg[FULL_EVERY]:-}" ]; then
+		row incremental "a delta of the last backup each night; a" \
+		    "full one when the last full is ${cfg[FULL_EVERY]} old" \
+		    "(FULL_EVERY)"
+	else
+		row incremental "(off: every backup is a full archive;" \
+		    "FULL_EVERY is not set)"
+	fi
+	row retention "$(policy)"
+	row metrics "${METRICS_FILE:-(none: METRICS_FILE is not set)}"
+	row "on success" "${ON_SUCCESS:-(nothing)}"
+	row "on failure" "${ON_FAILURE:-(nothing)}"
+	[ -z "$ON_SUCCESS$ON_FAILURE" ] || row "hook timeout" \
+	    "${HOOK_TIMEOUT} s"
+	if rec=$("${preflight[@]}" 2>/dev/null); then
+		row snapshot "$(field 8 "$rec")"
+	else
+		row snapshot "WOULD FAIL: $(field 8 "$rec")"
+	fi
+	if [ -d "$BACKUP_DIR" ]; then
+		echo "retention would delete now (before tonight's backup):"
+		"${prune[@]}" -n | cut -f1,4 |
+		    sed 's/^/  /; s/\t/  (/; s/$/ bytes)/' | grep . ||
+		    echo "  nothing"
+	fi
+}
+
+# policy: the retention rules in words.
+policy() {
+	local words="the newest ${cfg[MAX_BACKUPS]} backups" n
+	for n in DAILY:days WEEKLY:weeks MONTHLY:months; do
+		[ "${cfg[KEEP_${n%:*}]:-0}" = 0 ] ||
+		    words="$words, the newest of each of the last"
+		[ "${cfg[KEEP_${n%:*}]:-0}" = 0 ] ||
+		    words="$words ${cfg[KEEP_${n%:*}]} ${n#*:}"
+	done
+	[ -z "${cfg[KEEP_WITHIN]:-}" ] || words="$words, every backup within"
+	[ -z "${cfg[KEEP_WITHIN]:-}" ] ||
+	    words="$words ${cfg[KEEP_WITHIN]} of the newest"
+	echo "keep $words (any rule keeps a backup); never the newest one"
+}
+
+# ---- --encrypt-existing ----------------------------------------------
+
+# encrypt_existing: what was written before ENCRYPT_TO was set, encrypted
+# in place under the lock: raw snapshots archived and encrypted, archives
+# and set-aside snapshots each read back, checked and encrypted (the
+# plaintext removed once the encrypted file is in place), then the
+# remote's plaintext archives replaced by verified encrypted copies.
+# Every file gets a record in BackupLog; exit 1 if any failed.
+encrypt_existing() {
+	local lock="$BACKUP_DIR/.vb.lock" files rc=0 n
+	if [ -z "$ENCRYPT_TO" ]; then
+		say "ENCRYPT_TO is not set: set it in $conf to the recipients" \
+		    "file first"
+		exit 2
+	fi
+	if [ ! -d "$BACKUP_DIR" ]; then
+		say "$BACKUP_DIR is not a directory: nothing to encrypt there"
+		exit 1
+	fi
+	exec 9>>"$lock" || exit 1
+	if ! flock -n 9; then
+		say "another run holds $lock; try again once it is done"
+		exit 75
+	fi
+	# The plaintext files, every kind: vb-restore's encrypted field.
+	files=$(inventory "$BACKUP_DIR" | awk -F'\t' '$6 == 0 { print $1 }')
+	n=$(grep -c . <<<"$files")
+	if [ "$n" -gt 0 ]; then
+		printf '%s\n' "$files" | vb-compress -q --encrypt |
+		    vb-log -q "$DB_PATH"
+		[ "${PIPESTATUS[1]}" -eq 0 ] || rc=1
+	fi
+	say "$n unencrypted file(s) in $BACKUP_DIR$([ "$rc" -eq 0 ] ||
+	    echo ': some could not be encrypted (see above)')"
+	if [ -n "$OFFSITE" ]; then
+		vb-offsite -q --encrypt -d "$BACKUP_DIR" | vb-log -q "$DB_PATH"
+		if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+			rc=1
+			say "some archives on $OFFSITE could not be encrypted" \
+			    "(see above)"
+		fi
+	fi
+	[ "$rc" -ne 0 ] || say "done: nothing unencrypted is left in" \
+	    "$BACKUP_DIR${OFFSITE:+ or on $OFFSITE}"
+	exit "$rc"
+}

@@ -1,0 +1,247 @@
+/*
+ * inventory.c - what a backup directory (or the remote) holds, listed:
+ * every backup file newest first, its kind, type, compression and
+ * parent, whether it can be restored from here (vb_health), verified
+ * when asked (a full check, or each archive against its recorded
+ * SHA-256), in the listing's forms (listing.c) and in fields for the
+ * shell.  An output helper: it prints the listing on stdout and each
+ * failed check once on stderr.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb.h"
+
+/* One file of the listing, as every form says it. */
+struct item {
+	const char		*path;
+	const struct vb_backup	*b;
+	int			 j;		/* its file in b */
+	const char		*kind;		/* backup, pre-restore */
+	const char		*type;		/* full, delta, raw */
+	char			 comp[32];	/* zstd, zstd+age, raw */
+	char			 parent[64];	/* a delta's, "" unknown */
+	int			 checked;	/* its state was checked */
+	int			 ok;
+	const char		*why;		/* not ok: why */
+};
+
+/*
+ * A delta's parent: its page index's word (b->parent), else its
+ * manifest's (a plain local archive), else "" (not known without
+ * reading an encrypted or remote one).
+ */
+static void
+parent_of(struct item *it, int local)
+{
+	struct vb_manifest m;
+	char why[512];
+	int fd;
+
+	snprintf(it->parent, sizeof(it->parent), "%s",
+	    it->b->files[it->j].delta ? it->b->parent : "");
+	if (!it->b->files[it->j].delta || it->parent[0] != '\0' ||
+	    it->b->files[it->j].encrypted || !local ||
+	    (fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0)
+		snprintf(it->parent, sizeof(it->parent), "%s", m.parent);
+	close(fd);
+}
+
+/* The fields form: one TAB-separated line a shell reads with read. */
+static int
+show_fields(const struct item *it)
+{
+	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\n", it->path,
+	    it->b->stem, it->kind, it->type, it->comp,
+	    it->b->files[it->j].encrypted, it->ok ? "ok" : "unsafe",
+	    it->parent[0] != '\0' ? it->parent : "-",
+	    (long long)it->b->files[it->j].bytes, it->ok ? "-" : it->why) < 0;
+}
+
+/* One backup file in the listing's form. */
+static int
+show(struct vb_list *out, const struct item *it)
+{
+	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "";
+	const struct vb_backup *b = it->b;
+	struct vb_record r;
+
+	vb_iso_time(&b->when, iso);
+	if (b->files[it->j].delta)
+		snprintf(of, sizeof(of), "%s%s", it->parent[0] != '\0' ?
+		    it->parent : "the backup before", out->form ==
+		    VB_LIST_TABLE ? ")" : "");
+	switch (out->form) {
+	case VB_LIST_FIELDS:
+		return show_fields(it);
+	case VB_LIST_JSON:
+		vb_list_object(out);
+		vb_list_str(out, "path", it->path);
+		vb_list_str(out, "time", iso);
+		vb_list_str(out, "kind", it->kind);
+		vb_list_str(out, "compression", it->comp);
+		vb_list_str(out, "type", it->type);
+		vb_list_str(out, "parent", it->parent[0] != '\0' ? it->parent :
+		    NULL);
+		vb_list_int(out, "bytes", b->files[it->j].bytes, 1);
+		vb_list_lit(out, "verified", !it->checked ? "null" : it->ok ?
+		    "true" : "false");
+		vb_list_str(out, "error", it->checked && !it->ok ? it->why :
+		    NULL);
+		return 0;
+	case VB_LIST_TABLE:
+		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
+		if (!it->ok)
+			warnx("%s", it->why);
+		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s%s\n", iso, hb,
+		    it->comp, it->type, it->checked ? (it->ok ? "ok" :
+		    "FAILED") : "-", it->path, of[0] != '\0' ?
+		    "  (delta of " : "", of) < 0;
+	case VB_LIST_RECORDS:
+		break;
+	}
+	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
+	r.ok = it->ok;
+	r.bytes = b->files[it->j].bytes;
+	r.ms = 0;
+	memcpy(r.time, iso, sizeof(r.time));
+	snprintf(msg, sizeof(msg), "%s %s%s%s; %s", it->kind, it->comp,
+	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
+	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
+	    "raw snapshot" : "read back when written");
+	r.msg = msg;
+	return vb_record_write(stdout, &r);
+}
+
+/* The item for file j of backup b at path, checked as o asks. */
+static void
+look_at(const struct vb_inventory_opts *o, const char *where,
+    const char *path, const struct vb_backup *b, int j, struct item *it,
+    char *why, size_t wlen)
+{
+	const char *comp = vb_compression_name(b->files[j].ext);
+	struct vb_verified c;
+
+	memset(it, 0, sizeof(*it));
+	it->path = path;
+	it->b = b;
+	it->j = j;
+	it->kind = b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore";
+	it->type = b->files[j].ext == VB_EXT_DB ? "raw" : b->files[j].delta ?
+	    "delta" : "full";
+	/* "zstd+age": which backups need an identity, shown without one. */
+	snprintf(it->comp, sizeof(it->comp), "%s%s", comp,
+	    b->files[j].encrypted ? "+age" : "");
+	it->ok = 1;
+	it->checked = o->verify;
+	if (o->verify) {
+		it->ok = vb_verify_backup(it->path, NULL, o->identity, NULL,
+		    where, b->files[j].name, o->check, &c, why, wlen) == 0;
+		if (it->ok)
+			vb_tmp_abort(&c.t);
+	}
+	/* What cannot be restored from here, said so. */
+	if (it->ok && b->unsafe) {
+		snprintf(why, wlen, "cannot be restored from here: %s", b->why);
+		it->ok = 0;
+	}
+	it->checked |= !it->ok || (o->sums && b->checked);
+	it->why = why;
+	parent_of(it, o->remote == NULL);
+}
+
+/* The snapshots set aside by failed checks, in the fields form only. */
+static int
+show_asides(const char *dir)
+{
+	struct vb_listed *f;
+	struct vb_backup b;
+	struct item it;
+	char path[4400];
+	size_t n, i;
+	int ret = 0;
+
+	if (vb_scan_asides(dir, &f, &n) != 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		memset(&b, 0, sizeof(b));
+		memset(&it, 0, sizeof(it));
+		snprintf(b.stem, sizeof(b.stem), "%.*s",
+		    (int)strcspn(f[i].name, "."), f[i].name);
+		b.nfiles = 1;
+		b.files[0].bytes = f[i].bytes;
+		b.files[0].ext = VB_EXT_DB;
+		b.files[0].encrypted = strstr(f[i].name, VB_AGE_SUFFIX) != NULL;
+		vb_path_join(path, sizeof(path), dir, f[i].name);
+		it.path = path;
+		it.b = &b;
+		it.kind = "set-aside";
+		it.type = "raw";
+		snprintf(it.comp, sizeof(it.comp), "raw%s",
+		    b.files[0].encrypted ? "+age" : "");
+		it.ok = 1;
+		ret |= show_fields(&it);
+	}
+	free(f);
+	return ret;
+}
+
+int
+vb_inventory(const struct vb_inventory_opts *o)
+{
+	const char *where = o->remote != NULL ? o->remote : o->dir, *idir;
+	char why[1024], path[4096];
+	struct vb_backup *bk;
+	struct vb_list out;
+	struct item it;
+	size_t n, i;
+	int j, ret = 0;
+
+	if (o->remote != NULL ? vb_remote_list(o->remote, &bk, &n, why,
+	    sizeof(why)) != 0 : vb_scan(o->dir, &bk, &n, why,
+	    sizeof(why)) != 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	/* Parents from the page indexes, which only the local side has. */
+	if ((idir = o->remote == NULL ? o->dir : vb_config("BACKUP_DIR")) !=
+	    NULL)
+		vb_index_parents(idir, bk, n);
+	if (o->remote == NULL) {
+		vb_scan_sizes(o->dir, bk, n);
+		/* Recorded damage always; --sums: every recorded SHA-256. */
+		vb_health(o->dir, bk, n, o->sums, 0);
+	}
+	vb_list_begin(&out, o->json);
+	if (o->fields)
+		out.form = VB_LIST_FIELDS;
+	if (out.form == VB_LIST_TABLE)
+		printf("%-24s  %10s  %-8s  %-5s  %-8s  %s\n", "time (UTC)",
+		    "size", "kind", "type", "verified", "file");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < bk[i].nfiles; j++) {
+			if (o->remote != NULL)
+				vb_remote_join(path, sizeof(path), o->remote,
+				    bk[i].files[j].name);
+			else
+				vb_path_join(path, sizeof(path), o->dir,
+				    bk[i].files[j].name);
+			look_at(o, where, path, &bk[i], j, &it, why,
+			    sizeof(why));
+			if (show(&out, &it) != 0 || !it.ok)
+				ret = 1;
+		}
+	if (o->fields && o->remote == NULL)
+		ret |= show_asides(o->dir);
+	if (vb_list_end(&out) != 0)
+		ret = 1;
+	free(bk);
+	return ret;
+}
