@@ -100,8 +100,8 @@ show(struct vb_list *out, const struct item *it)
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
 		if (!it->ok)
 			warnx("%s", it->why);
-		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s%s\n", iso, hb,
-		    it->comp, it->type, it->checked ? (it->ok ? "ok" :
+		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s%s\n", iso,
+		    hb, it->comp, it->type, it->checked ? (it->ok ? "ok" :
 		    "FAILED") : "-", it->path, of[0] != '\0' ?
 		    "  (delta of " : "", of) < 0;
 	case VB_LIST_RECORDS:
