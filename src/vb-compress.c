@@ -139,15 +139,7 @@ encrypt_one(const char *path, const struct vb_compress_opts *o)
 	rc = vb_encrypt_in_place(path, o->encrypt_to, &res);
 	if (!quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
-	if (rc < 0)
-		snprintf(msg, sizeof(msg), "%s", res.msg);
-	else
-		snprintf(msg, sizeof(msg), "encrypted in place with age to %d "
-		    "recipient%s: %s (%lld bytes%s) %s%s%s", res.recipients,
-		    res.recipients > 1 ? "s" : "", path,
-		    (long long)res.plain_bytes, res.dbbytes > 0 ? ", read back "
-		    "ok" : "", rc == 0 ? "removed" : "kept", rc == 1 ? ": " :
-		    "", rc == 1 ? res.msg : "");
+	vb_encrypt_message(path, &res, rc, msg, sizeof(msg));
 	if (rc != 0)
 		warnx("%s", rc < 0 ? res.msg : msg);
 	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
@@ -188,13 +180,13 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	return compress_one(r->path, &meta, o);
 }
 
-enum { PRINT_CONFIG = 256, PROGRESS, FULL_EVERY, FULL, ENCRYPT };
+enum { ENCRYPT = 256, FULL, FULL_EVERY, PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
+	{ "compression", required_argument,	NULL, 'z' },
 	{ "encrypt",	no_argument,		NULL, ENCRYPT },
+	{ "encrypt-to",	required_argument,	NULL, 'e' },
 	{ "full",	no_argument,		NULL, FULL },
 	{ "full-every",	required_argument,	NULL, FULL_EVERY },
-	{ "compression", required_argument,	NULL, 'z' },
-	{ "encrypt-to",	required_argument,	NULL, 'e' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
 	{ "level",	required_argument,	NULL, 'l' },
@@ -206,106 +198,139 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-int
-main(int argc, char *argv[])
-{
-	const char *kind = NULL, *level = NULL, *threads = NULL;
-	const char *every = NULL;
-	struct vb_compress_opts o;
-	struct vb_duration d;
-	int full = 0;
-	uint64_t v;
-	int ch, i, maxlevel, progress = 0, ret = 0;
+/* The options as given, before they mean anything. */
+struct args {
+	const char	*kind, *level, *threads, *every;
+	int		 full, progress;
+};
 
-	memset(&o, 0, sizeof(o));
+/* Parses the options into a and o; returns optind. */
+static int
+parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
+{
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "e:hkl:qT:Vz:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			o.encrypt_to = optarg;
+			o->encrypt_to = optarg;
 			break;
 		case 'h':
 			help();
 			break;
 		case 'k':
-			o.keep = 1;
+			o->keep = 1;
 			break;
 		case 'l':
-			level = optarg;
+			a->level = optarg;
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 'T':
-			threads = optarg;
+			a->threads = optarg;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
 		case 'z':
-			kind = optarg;
+			a->kind = optarg;
+			break;
+		case ENCRYPT:
+			o->encrypt_only = 1;
+			break;
+		case FULL:
+			a->full = 1;
+			break;
+		case FULL_EVERY:
+			a->every = optarg;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case PROGRESS:
-			progress = 1;
-			break;
-		case FULL_EVERY:
-			every = optarg;
-			break;
-		case FULL:
-			full = 1;
-			break;
-		case ENCRYPT:
-			o.encrypt_only = 1;
+			a->progress = 1;
 			break;
 		default:
 			usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	vb_progress_mode(progress, quiet);
-	vb_config_require();
+	return optind;
+}
 
-	if (kind == NULL)
-		kind = vb_config("COMPRESSION");
-	if (vb_compression_parse(kind, &o.a.ext, &maxlevel) != 0)
+/* The compression, its level and threads; usage() if they are wrong. */
+static void
+compression(const struct args *a, struct vb_compress_opts *o)
+{
+	const char *kind = a->kind != NULL ? a->kind :
+	    vb_config("COMPRESSION");
+	uint64_t v;
+	int maxlevel;
+
+	if (vb_compression_parse(kind, &o->a.ext, &maxlevel) != 0)
 		usage("compression must be zstd, gzip, xz or none");
-	if (level != NULL) {
-		if (o.a.ext == VB_EXT_TAR)
+	if (a->level != NULL) {
+		if (o->a.ext == VB_EXT_TAR)
 			usage("-l makes no sense with -z none");
-		if (vb_parse_u64(level, &v) != 0 || v > (uint64_t)maxlevel ||
-		    (v == 0 && o.a.ext != VB_EXT_TAR_XZ))
+		if (vb_parse_u64(a->level, &v) != 0 || v > (uint64_t)maxlevel ||
+		    (v == 0 && o->a.ext != VB_EXT_TAR_XZ))
 			usage("level out of range for this compression");
-		o.a.level = (int)v;
-	} else if (o.a.ext == VB_EXT_TAR_ZST)
-		o.a.level = VB_ZSTD_LEVEL;
-	if (threads != NULL) {
-		if (vb_parse_u64(threads, &v) != 0 || v < 1 || v > 256)
+		o->a.level = (int)v;
+	} else if (o->a.ext == VB_EXT_TAR_ZST)
+		o->a.level = VB_ZSTD_LEVEL;
+	if (a->threads != NULL) {
+		if (vb_parse_u64(a->threads, &v) != 0 || v < 1 || v > 256)
 			usage("threads must be 1 to 256");
-		o.a.threads = (int)v;
+		o->a.threads = (int)v;
 	}
-	if (o.encrypt_to == NULL)
-		o.encrypt_to = vb_config("ENCRYPT_TO");
-	if (every == NULL)
-		every = vb_config("FULL_EVERY");
-	memset(&d, 0, sizeof(d));
-	if (every != NULL && vb_parse_duration(every, &d) != 0)
+}
+
+/* What the options make together; usage() if it makes no sense. */
+static void
+configure(const struct args *a, struct vb_compress_opts *o,
+    struct vb_duration *d, int argc, char *argv[])
+{
+	const char *every = a->every != NULL ? a->every :
+	    vb_config("FULL_EVERY");
+	int i;
+
+	compression(a, o);
+	if (o->encrypt_to == NULL)
+		o->encrypt_to = vb_config("ENCRYPT_TO");
+	memset(d, 0, sizeof(*d));
+	if (every != NULL && vb_parse_duration(every, d) != 0)
 		usage("--full-every takes a duration: 7d, 2w, 36h");
-	o.full = full;	/* whatever FULL_EVERY says */
+	o->full = a->full;	/* whatever FULL_EVERY says */
 	/* --full: a delta never, the index for the next ones still. */
-	if (every != NULL || full)
-		o.full_every = &d;
-	if (o.encrypt_to != NULL && o.keep)
+	if (every != NULL || a->full)
+		o->full_every = d;
+	if (o->encrypt_to != NULL && o->keep)
 		usage("-k would keep the unencrypted snapshot: not with "
 		    "ENCRYPT_TO");
-	if (o.encrypt_only && o.encrypt_to == NULL)
+	if (o->encrypt_only && o->encrypt_to == NULL)
 		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
 			    "newline");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct vb_compress_opts o;
+	struct vb_duration d;
+	struct args a;
+	int i, ret = 0;
+
+	i = parse(argc, argv, &a, &o);
+	argc -= i;
+	argv += i;
+	vb_progress_mode(a.progress, quiet);
+	vb_config_require();
+	configure(&a, &o, &d, argc, argv);
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
 	if (argc == 0)

@@ -27,7 +27,6 @@
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
 		"       vb-log --last-full-check db"
 #define BATCH	256
-#define TTY_ROWS	50	/* rows --show prints on a terminal */
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -171,131 +170,6 @@ log_records(const char *path, int quiet)
 	return ret;
 }
 
-/*
- * Prints one row as a JSON object: its columns as the table holds them
- * (integers as numbers, text exactly), the operation as vb logged it.
- */
-static void
-show_json(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
-    const struct vb_log_row *row)
-{
-	static const char *const keys[VB_LOG_NCOLS] = { "createdAt",
-	    "operation", "status", "filename", "sizeBytes", "sha256",
-	    "durationMs", "message" };
-	const char *t;
-	int i;
-
-	vb_list_object(out);
-	for (i = 0; i < VB_LOG_NCOLS; i++) {
-		t = (const char *)sqlite3_column_text(st, i);
-		if (i == 1 && m->have[1] == NULL)
-			t = row->r.op;
-		/* The operation vb put in front of the message, taken off. */
-		if (i == 7 && m->have[1] == NULL && t != NULL &&
-		    strncmp(t, row->r.op, strlen(row->r.op)) == 0 &&
-		    strncmp(t + strlen(row->r.op), ": ", 2) == 0)
-			t += strlen(row->r.op) + 2;
-		if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-			vb_list_int(out, keys[i], sqlite3_column_int64(st, i),
-			    1);
-		else
-			vb_list_str(out, keys[i], t);
-	}
-}
-
-/*
- * Prints one row: aligned on a terminal (sw: the width of the table's
- * status words), a record otherwise.
- */
-static int
-show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
-    int sw)
-{
-	struct vb_log_row row;
-	char size[32], ms[32];
-
-	vb_backuplog_row(st, m, &row);
-	if (out->form == VB_LIST_JSON) {
-		show_json(out, st, m, &row);
-		return 0;
-	}
-	if (out->form == VB_LIST_RECORDS)
-		return vb_record_write(stdout, &row.r);
-	if (row.r.bytes < 0)
-		snprintf(size, sizeof(size), "-");
-	else
-		vb_human_bytes((uint64_t)row.r.bytes, size, sizeof(size));
-	/* No duration column, or none recorded: not "0 ms". */
-	if (row.r.ms < 0)
-		snprintf(ms, sizeof(ms), "-");
-	else
-		snprintf(ms, sizeof(ms), "%lld ms", (long long)row.r.ms);
-	/* The time as vb writes it, whatever the table keeps. */
-	return printf("%-24s  %-9s  %-*s  %10s  %10s  %s%s%s\n",
-	    row.r.time[0] != '\0' ? row.r.time : row.when, row.r.op, sw,
-	    row.status, size, ms, row.file[0] != '\0' ? row.file : "-",
-	    row.msg[0] != '\0' ? "  " : "", row.msg) < 0;
-}
-
-/* vb-log --show: the history, newest first.  Returns the exit status. */
-static int
-show(const char *path, const struct vb_log_query *q, int json)
-{
-	struct vb_log_query all = *q;
-	struct vb_log_map m;
-	struct vb_list out;
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	char why[1024];
-	int64_t n, limit;
-	int rc, sw, ret = 0;
-
-	/* Every row is stepped through, so a terminal can say how many more. */
-	all.count = -1;
-	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL ||
-	    vb_backuplog_query(db, path, &all, &m, &st, why, sizeof(why)) !=
-	    0) {
-		warnx("%s", why);
-		sqlite3_close(db);
-		return 1;
-	}
-	sw = (int)(strlen(m.ok) > strlen(m.failed) ? strlen(m.ok) :
-	    strlen(m.failed));
-	if (sw < 6)
-		sw = 6;
-	vb_list_begin(&out, json);
-	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %-9s  %-*s  %10s  %10s  %s\n", "createdAt",
-		    "operation", sw, "status", "size", "duration",
-		    "file  message");
-	/* Piped or JSON, the whole history; a terminal shows a page. */
-	limit = q->count >= 0 || out.form != VB_LIST_TABLE ? q->count :
-	    TTY_ROWS;
-	if (limit < 0)
-		limit = INT64_MAX;
-	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
-		if (n < limit && show_row(&out, st, &m, sw) != 0) {
-			warn("stdout");
-			ret = 1;
-			break;
-		}
-		/* Piped, the rows asked for are all there is to print. */
-		if (n >= limit && out.form != VB_LIST_TABLE)
-			break;
-	}
-	if (n > limit && out.form == VB_LIST_TABLE)
-		printf("... and %lld more rows (vb-log --show -n %lld shows "
-		    "them all)\n", (long long)(n - limit), (long long)n);
-	vb_list_end(&out);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		warnx("%s: %s", path, sqlite3_errmsg(db));
-		ret = 1;
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return ret;
-}
-
 /* vb-log --last-full-check: a time, or nothing.  The exit status. */
 static int
 last_full_check(const char *path)
@@ -309,17 +183,17 @@ last_full_check(const char *path)
 	return when[0] != '\0' && printf("%s\n", when) < 0;
 }
 
-/* vb-log --check: can the nightly run write its rows?  The exit status. */
+/*
+ * vb-log --check: can the nightly run write its rows?  The finding on
+ * stdout either way (a check's report is its output).  The exit status.
+ */
 static int
 check(const char *path)
 {
 	char msg[1024];
+	int rc = vb_backuplog_check(path, msg, sizeof(msg));
 
-	if (vb_backuplog_check(path, msg, sizeof(msg)) != 0) {
-		warnx("%s", msg);
-		return 1;
-	}
-	return printf("%s\n", msg) < 0;
+	return printf("%s\n", msg) < 0 || rc != 0;
 }
 
 enum { CHECK = 256, FAILURES, JSON, LAST_FULL, PRINT_CONFIG, SHOW, SINCE };
@@ -411,7 +285,7 @@ main(int argc, char *argv[])
 	else if (last_full)
 		ret = last_full_check(argv[0]);
 	else if (show_mode)
-		ret = show(argv[0], &q, json);
+		ret = vb_history(argv[0], &q, json);
 	else
 		ret = log_records(argv[0], quiet);
 	if (vb_close_stdout() != 0)

@@ -7,28 +7,22 @@
  * its SHA-256 on the remote equals the archive's; one that differs is
  * removed.  --catch-up then sends every archive of the backup directory
  * the remote lacks, so a night the remote was down is made good by the
- * next.  --check proves the remote usable; --prune applies the retention
- * policy to it (vb-prune --offsite: one implementation of the policy).
+ * next.  --check proves the remote usable; --encrypt replaces its
+ * plaintext archives by encrypted ones; --prune applies vb.conf's
+ * retention policy to it (the one implementation vb-prune uses too).
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] [-r remote] [-d dir] [--catch-up] [archive ...]\n" \
 		"       vb-offsite --check [-r remote]\n" \
 		"       vb-offsite --encrypt [-q] [-r remote] [-d dir]\n" \
-		"       vb-offsite --prune [-n] [-r remote] [vb-prune options]"
+		"       vb-offsite --prune [-n] [-r remote]"
 
 static int quiet;
 
@@ -58,8 +52,9 @@ help(void)
 	    "      --encrypt        replace the remote's plaintext archives\n"
 	    "                       (made before ENCRYPT_TO) by encrypted\n"
 	    "                       copies, each verified there first\n"
-	    "      --prune          apply the retention policy to the remote\n"
-	    "                       (vb-prune on the remote; its options)\n"
+	    "      --prune          apply vb.conf's retention policy to the\n"
+	    "                       remote (for other rules: vb-prune)\n"
+	    "  -n, --dry-run        with --prune: delete nothing\n"
 	    "  -q, --quiet          no notices\n"
 	    "      --print-config   print the configuration as vb reads it\n"
 	    "  -h, --help           this help\n"
@@ -70,33 +65,6 @@ help(void)
 	    "offsite record was written), 2 bad usage or configuration.\n");
 }
 
-/* The names sent in this run, so that --catch-up sends each once. */
-static char	**sent;
-static size_t	  nsent;
-
-static void
-remember(const char *name)
-{
-	char **grown = realloc(sent, (nsent + 1) * sizeof(*sent));
-
-	if (grown != NULL && (grown[nsent] = strdup(name)) != NULL) {
-		sent = grown;
-		nsent++;
-	} else if (grown != NULL)
-		sent = grown;
-}
-
-static int
-was_sent(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nsent; i++)
-		if (strcmp(sent[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Copies one archive to the remote; sha is the record's (NULL: hashed
  * here).  Writes its offsite record; returns 0, or 1 if it failed.
@@ -105,48 +73,23 @@ static int
 send_one(const char *path, const char *sha, const char *remote,
     const char *why_sent)
 {
-	char dir[4096], name[256], dest[4096] = "", hex[VB_SHA256_HEX] = "";
-	char how[64], why[2048], what[1800];
-	struct vb_name nm;
-	struct stat st;
-	int64_t t0 = vb_monotonic_ms(), bytes = -1;
-	int fd, ok = 0;
+	struct vb_sent c;
+	char msg[2100];
+	int64_t t0 = vb_monotonic_ms();
+	int ok;
 
-	if (vb_path_split(path, dir, sizeof(dir), name, sizeof(name)) != 0 ||
-	    vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB) {
-		snprintf(why, sizeof(why), "%s: not a vb archive (backup-<UTC "
-		    "time>.tar.zst and the like); not copied", path);
-	} else if (vb_remote_join(dest, sizeof(dest), remote, name) != 0) {
-		snprintf(why, sizeof(why), "%s: name too long", remote);
-	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (sha == NULL && vb_sha256_fd(fd, hex) < 0)) {
-		snprintf(why, sizeof(why), "%s: %s", path, fd == -1 ?
-		    strerror(errno) : !S_ISREG(st.st_mode) ?
-		    "not a regular file" : strerror(errno));
-		if (fd != -1)
-			close(fd);
-	} else {
-		close(fd);
-		bytes = (int64_t)st.st_size;
-		if (sha != NULL)
-			snprintf(hex, sizeof(hex), "%s", sha);
-		if (vb_remote_put(path, remote, name, hex, how, sizeof(how),
-		    what, sizeof(what)) == 0) {
-			snprintf(why, sizeof(why), "copied to %s%s, SHA-256 "
-			    "verified (%s)", remote, why_sent, how);
-			ok = 1;
-		} else
-			snprintf(why, sizeof(why), "not copied to %s: %s",
-			    remote, what);
-	}
+	if ((ok = vb_remote_send(path, sha, remote, &c) == 0))
+		snprintf(msg, sizeof(msg), "copied to %s%s, SHA-256 verified "
+		    "(%s)", remote, why_sent, c.how);
+	else
+		snprintf(msg, sizeof(msg), "not copied to %s: %s", remote,
+		    c.why);
 	if (!ok)
-		warnx("%s: %s", path, why);
+		warnx("%s: %s", path, msg);
 	else if (!quiet)
-		fprintf(stderr, "%s: %s\n", vb_progname(), why);
-	remember(name);
-	if (vb_emit("offsite", ok ? dest : path, ok, bytes, ok ? hex : NULL,
-	    t0, why) != 0)
+		warnx("%s", msg);
+	if (vb_emit("offsite", ok ? c.dest : path, ok, c.bytes, ok ? c.sha256 :
+	    NULL, t0, msg) != 0)
 		return 1;
 	return !ok;
 }
@@ -165,259 +108,231 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	    remote, "");
 }
 
+/* --catch-up: one archive the remote lacks (a copy made tonight is
+ * there by now, at its size: not sent again). */
+static int
+send_lacking(void *arg, const char *path)
+{
+	return send_one(path, NULL, *(const char **)arg,
+	    " (catching up: the remote lacked it)");
+}
+
 /*
- * Sends every archive in dir that the remote lacks (or holds at another
- * size), oldest first, and removes the remote temporaries a killed run
- * left.  Returns 0, or 1 if anything failed.
+ * --catch-up: every archive in dir that the remote lacks (or holds at
+ * another size), oldest first.  Returns 0, or 1 if anything failed.
  */
 static int
 catch_up(const char *dir, const char *remote)
 {
-	struct vb_backup *list;
-	struct vb_listed *f;
-	char why[2048], path[4096];
-	size_t n, nf, i;
+	char why[2048], note[1024];
 	int64_t t0 = vb_monotonic_ms();
-	int j, ret = 0;
+	int rc;
 
-	if (vb_remote_ls(remote, &f, &nf, why, sizeof(why)) != 0) {
-		warnx("%s", why);
-		vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-		return 1;
-	}
-	vb_remote_clean_stale(remote, f, nf, why, sizeof(why));
-	if (why[0] != '\0' && !quiet)
-		fprintf(stderr, "%s: %s\n", vb_progname(), why);
-	if (vb_scan(dir, &list, &n, why, sizeof(why)) != 0 ||
-	    vb_scan_sizes(dir, list, n) != 0) {
-		warnx("%s", why);
-		vb_emit("offsite", dir, 0, -1, NULL, t0, why);
-		free(f);
-		return 1;
-	}
-	for (i = n; i-- > 0;)
-		for (j = 0; j < list[i].nfiles; j++) {
-			if (list[i].files[j].ext == VB_EXT_DB ||
-			    was_sent(list[i].files[j].name) ||
-			    vb_listed_size(f, nf, list[i].files[j].name) ==
-			    list[i].files[j].bytes)
-				continue;
-			vb_path_join(path, sizeof(path), dir,
-			    list[i].files[j].name);
-			ret |= send_one(path, NULL, remote,
-			    " (catching up: the remote lacked it)");
-		}
-	free(list);
-	free(f);
-	return ret;
+	rc = vb_catch_up(remote, dir, send_lacking, &remote, note,
+	    sizeof(note), why, sizeof(why));
+	if (note[0] != '\0' && !quiet)
+		warnx("%s", note);
+	if (rc >= 0)
+		return rc;
+	warnx("%s", why);
+	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
+	return 1;
+}
+
+/* --encrypt: one remote archive's outcome, said and recorded. */
+static int
+encrypted(void *arg, const char *path, int ok, int64_t bytes,
+    const char *hex, const char *msg)
+{
+	(void)arg;
+	if (!ok || !quiet)
+		warnx("%s", msg);
+	return vb_emit("offsite", path, ok, bytes, hex, vb_monotonic_ms(),
+	    msg) != 0 || !ok;
 }
 
 /*
  * --encrypt: every plaintext archive on the remote (made before
  * ENCRYPT_TO) replaced by its encrypted copy, verified on the remote
- * before the plaintext one is deleted there; an offsite record each.
- * Returns 0, or 1 if anything failed.
+ * before the plaintext one is deleted there.  Returns the exit status.
  */
 static int
 encrypt_remote(const char *dir, const char *remote)
 {
-	struct vb_listed *f;
-	struct vb_name nm;
-	char why[2048], path[4400], hex[VB_SHA256_HEX], msg[2600];
-	int64_t t0 = vb_monotonic_ms(), bytes;
-	size_t nf, i;
-	int ok, ret = 0;
+	char why[2048];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
 
-	if (vb_remote_ls(remote, &f, &nf, why, sizeof(why)) != 0) {
-		warnx("%s", why);
-		vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-		return 1;
-	}
-	for (i = 0; i < nf; i++) {
-		if (vb_name_parse(f[i].name, &nm) != 0 || nm.encrypted ||
-		    nm.ext == VB_EXT_DB)
-			continue;
-		t0 = vb_monotonic_ms();
-		ok = vb_encrypt_remote(remote, f[i].name, dir,
-		    vb_config("ENCRYPT_TO"), f, nf, hex, &bytes, why,
-		    sizeof(why)) == 0;
-		vb_remote_join(path, sizeof(path), remote, f[i].name);
-		if (ok) {
-			snprintf(msg, sizeof(msg), "%s: replaced by its copy "
-			    "encrypted with age, SHA-256 verified there; the "
-			    "plaintext one deleted", path);
-			if (!quiet)
-				fprintf(stderr, "%s: %s\n", vb_progname(), msg);
-			strncat(path, VB_AGE_SUFFIX, sizeof(path) -
-			    strlen(path) - 1);
-		} else {
-			snprintf(msg, sizeof(msg), "%s: not encrypted: %s; the "
-			    "plaintext one is still there", path, why);
-			warnx("%s", msg);
-			ret = 1;
-		}
-		if (vb_emit("offsite", path, ok, ok ? bytes : -1, ok ? hex :
-		    NULL, t0, msg) != 0)
-			ret = 1;
-	}
-	free(f);
-	return ret;
+	if ((rc = vb_encrypt_remote_all(remote, dir, vb_config("ENCRYPT_TO"),
+	    encrypted, NULL, why, sizeof(why))) >= 0)
+		return rc;
+	warnx("%s", why);
+	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
+	return 1;
 }
 
 /*
- * --prune: vb-prune --offsite REMOTE with every other argument given (its
- * policy options, -n), the remote from -r/--remote or OFFSITE.
+ * --prune: the retention policy of vb.conf on the remote (vb-prune
+ * --offsite takes other rules).  Returns the exit status.
  */
-static void __attribute__((noreturn))
-prune(int argc, char *argv[])
+static int
+prune(const char *remote, int dry)
 {
-	char self[PATH_MAX], prog[PATH_MAX + 16], why[1024], *slash;
-	char **args = calloc((size_t)argc + 4, sizeof(*args));
-	const char *remote = NULL;
-	ssize_t len;
-	int n = 3, i;
+	struct vb_policy p;
 
-	if (args == NULL)
-		err(VB_EXIT_FAIL, "out of memory");
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--prune") == 0)
-			continue;
-		if ((strcmp(argv[i], "-r") == 0 || strcmp(argv[i],
-		    "--remote") == 0) && i + 1 < argc)
-			remote = argv[++i];
-		else if (strncmp(argv[i], "--remote=", 9) == 0)
-			remote = argv[i] + 9;
-		else
-			args[n++] = argv[i];
-	}
-	vb_config_require();
-	if (remote == NULL && (remote = vb_config("OFFSITE")) == NULL)
-		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
-	if (vb_remote_valid(remote, why, sizeof(why)) != 0)
-		usage(why);
-	args[0] = "vb-prune";
-	args[1] = "--offsite";
-	args[2] = (char *)remote;
-	/* The vb-prune installed beside this program, else on PATH. */
-	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[len] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(prog, sizeof(prog), "%s/vb-prune", self);
-			if (access(prog, X_OK) == 0)
-				execv(prog, args);
-		}
-	}
-	execvp("vb-prune", args);
-	err(VB_EXIT_FAIL, "cannot run vb-prune");
+	memset(&p, 0, sizeof(p));
+	p.pre_restore = 3;
+	vb_policy_config(&p);
+	return vb_prune_emit(vb_config("BACKUP_DIR"), remote, &p, dry);
 }
 
-enum { CATCH_UP = 256, CHECK, ENCRYPT, PRINT_CONFIG };
+enum { CATCH_UP = 256, CHECK, ENCRYPT, PRINT_CONFIG, PRUNE };
 static const struct option longopts[] = {
 	{ "catch-up",	no_argument,		NULL, CATCH_UP },
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "dir",	required_argument,	NULL, 'd' },
+	{ "dry-run",	no_argument,		NULL, 'n' },
 	{ "encrypt",	no_argument,		NULL, ENCRYPT },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "prune",	no_argument,		NULL, PRUNE },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "remote",	required_argument,	NULL, 'r' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
 
-int
-main(int argc, char *argv[])
-{
-	const char *remote = NULL, *dir = NULL;
-	char why[1024];
-	int ch, i, up = 0, check = 0, enc = 0, ret = 0;
+/* The command line: what to do, and where. */
+struct opts {
+	const char	*remote;	/* -r, else OFFSITE */
+	const char	*dir;		/* -d, else BACKUP_DIR */
+	int		 up;		/* --catch-up */
+	int		 check;		/* --check */
+	int		 enc;		/* --encrypt */
+	int		 prune;		/* --prune */
+	int		 dry;		/* -n, with --prune */
+};
 
-	/* --prune hands its arguments to vb-prune, which reads them. */
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--prune") == 0)
-			prune(argc, argv);
-	while ((ch = getopt_long(argc, argv, "d:hqr:V", longopts,
+/* Parses the options into o; returns optind.  usage() on bad ones. */
+static int
+parse(int argc, char *argv[], struct opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt_long(argc, argv, "d:hnqr:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			dir = optarg;
+			o->dir = optarg;
 			break;
 		case 'h':
 			help();
+			break;
+		case 'n':
+			o->dry = 1;
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 'r':
-			remote = optarg;
+			o->remote = optarg;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
 		case CATCH_UP:
-			up = 1;
+			o->up = 1;
 			break;
 		case CHECK:
-			check = 1;
+			o->check = 1;
 			break;
 		case ENCRYPT:
-			enc = 1;
+			o->enc = 1;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case PRUNE:
+			o->prune = 1;
+			break;
 		default:
 			usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	vb_config_require();
+	return optind;
+}
 
-	if (check + up + enc > 1)
-		usage("--check, --catch-up and --encrypt go alone");
-	if (remote == NULL && (remote = vb_config("OFFSITE")) == NULL)
+/* Checks what the options make together; usage() if it makes no sense. */
+static void
+check_opts(struct opts *o, int argc, char *argv[])
+{
+	char why[1024];
+	int i;
+
+	if (o->check + o->up + o->enc + o->prune > 1)
+		usage("--check, --catch-up, --encrypt and --prune go alone");
+	if (o->dry && !o->prune)
+		usage("-n goes with --prune");
+	if ((o->check || o->enc || o->prune) && argc != 0)
+		usage("--check, --encrypt and --prune take no arguments");
+	if (o->remote == NULL && (o->remote = vb_config("OFFSITE")) == NULL)
 		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
-	if (vb_remote_valid(remote, why, sizeof(why)) != 0)
+	if (vb_remote_valid(o->remote, why, sizeof(why)) != 0)
 		usage(why);
-	if (check) {
-		if (argc != 0)
-			usage("--check takes no arguments");
-		ret = vb_remote_probe(remote, why, sizeof(why));
-		printf("%s\n", why);
-		return ret == 0 && vb_close_stdout() == 0 ? VB_EXIT_OK :
-		    VB_EXIT_FAIL;
-	}
-	if ((up || enc) && dir == NULL && (dir = vb_config("BACKUP_DIR")) ==
-	    NULL)
+	if ((o->up || o->enc) && o->dir == NULL &&
+	    (o->dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("--catch-up and --encrypt need the backup directory: -d "
 		    "DIR or BACKUP_DIR");
-	if (enc) {
-		if (argc != 0)
-			usage("--encrypt takes no arguments");
-		if (vb_config("ENCRYPT_TO") == NULL)
-			usage("--encrypt needs ENCRYPT_TO (vb.conf or the "
-			    "environment)");
-		ret = encrypt_remote(dir, remote);
-		return vb_close_stdout() == 0 && ret == 0 ? VB_EXIT_OK :
-		    VB_EXIT_FAIL;
-	}
+	if (o->enc && vb_config("ENCRYPT_TO") == NULL)
+		usage("--encrypt needs ENCRYPT_TO (vb.conf or the "
+		    "environment)");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
 			    "newline");
+}
 
-	if (argc == 0)
-		ret = vb_stage_loop(act, &remote);
-	for (i = 0; i < argc; i++)
-		ret |= send_one(argv[i], NULL, remote, "");
-	/* A remote that just failed is not asked again in the same run. */
-	if (up && ret == 0)
-		ret |= catch_up(dir, remote);
+/*
+ * --check: the remote proven usable, the finding on stdout either way
+ * (a check's report is its output; the exit status says which).
+ */
+static int
+check(const char *remote)
+{
+	char msg[1024];
+	int rc = vb_remote_probe(remote, msg, sizeof(msg));
+
+	return printf("%s\n", msg) < 0 || rc != 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	int i, ret = 0;
+
+	i = parse(argc, argv, &o);
+	argc -= i;
+	argv += i;
+	vb_config_require();
+	check_opts(&o, argc, argv);
+
+	if (o.check)
+		ret = check(o.remote);
+	else if (o.enc)
+		ret = encrypt_remote(o.dir, o.remote);
+	else if (o.prune)
+		ret = prune(o.remote, o.dry);
+	else {
+		if (argc == 0)
+			ret = vb_stage_loop(act, &o.remote);
+		for (i = 0; i < argc; i++)
+			ret |= send_one(argv[i], NULL, o.remote, "");
+		/* A remote that just failed is not asked again. */
+		if (o.up && ret == 0)
+			ret |= catch_up(o.dir, o.remote);
+	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
-	for (i = 0; (size_t)i < nsent; i++)
-		free(sent[i]);
-	free(sent);
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
 }

@@ -10,18 +10,10 @@
  * coherent.  Any failure changes nothing.
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "lib/vb.h"
 
@@ -48,6 +40,7 @@ struct opts {
 	int		 full;		/* --full-check */
 	int		 json;		/* --json */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
+	int		 progress;	/* --progress */
 	const char	*identity;	/* -i: age identity */
 };
 
@@ -108,30 +101,13 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-/*
- * After --db: where the database as it was is, and the command that puts
- * it back (an encrypted copy needs an identity: the one given, else one
- * of ENCRYPT_TO's, which this host may not hold).
- */
-static void
-undo_hint(const struct opts *o, const char *saved)
-{
-	size_t n = strlen(saved), m = strlen(VB_AGE_SUFFIX);
-	int enc = n > m && strcmp(saved + n - m, VB_AGE_SUFFIX) == 0;
-
-	fprintf(stderr, "%s: the database as it was is in %s; to undo: %s%s%s "
-	    "--db %s %s\n", vb_progname(), saved, vb_progname(), enc ?
-	    " -i " : "", !enc ? "" : o->identity != NULL ? o->identity :
-	    "IDENTITY-FILE (the private key of a recipient in ENCRYPT_TO)",
-	    o->db, saved);
-}
-
 /* --verify-only, --to or --db.  Returns the exit status. */
 static int
 restore(const struct opts *o)
 {
 	struct vb_restore_opts ro;
 	struct vb_restore_result res;
+	char undo[9000];
 	int64_t t0 = vb_monotonic_ms();
 	int rc, ret = 0;
 
@@ -165,8 +141,12 @@ restore(const struct opts *o)
 	if (vb_emit("restore", res.target, 1, res.bytes, res.sha256, t0,
 	    res.msg) != 0)
 		ret = 1;
-	if (!o->quiet && res.saved[0] != '\0')
-		undo_hint(o, res.saved);
+	if (!o->quiet && res.saved[0] != '\0') {
+		vb_restore_undo(res.saved, o->identity, o->db, undo,
+		    sizeof(undo));
+		warnx("the database as it was is in %s; to undo: %s",
+		    res.saved, undo);
+	}
 	return ret;
 }
 
@@ -261,82 +241,92 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-int
-main(int argc, char *argv[])
+/* Parses the options into o; returns optind. */
+static int
+parse(int argc, char *argv[], struct opts *o)
 {
-	struct opts o;
-	char why[1024];
-	int ch, progress = 0, offsite = 0, ret;
+	int ch;
 
-	memset(&o, 0, sizeof(o));
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "d:hi:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
-		case 'i':
-			o.identity = optarg;
-			break;
 		case 'd':
-			o.dir = optarg;
+			o->dir = optarg;
 			break;
 		case 'h':
 			help();
 			break;
+		case 'i':
+			o->identity = optarg;
+			break;
 		case 'q':
-			o.quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
 		case DB:
-			o.db = optarg;
+			o->db = optarg;
 			break;
 		case FIELDS:
-			o.fields = 1;
+			o->fields = 1;
 			break;
 		case FORCE:
-			o.force = 1;
+			o->force = 1;
 			break;
 		case FULL:
-			o.full = 1;
+			o->full = 1;
 			break;
 		case JSON:
-			o.json = 1;
+			o->json = 1;
 			break;
 		case LIST:
-			o.list = 1;
+			o->list = 1;
 			break;
 		case OFFSITE:
-			offsite = 1;
+			o->offsite = "";	/* OFFSITE's, once read */
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case PROGRESS:
-			progress = 1;
+			o->progress = 1;
 			break;
 		case QUICK:
-			o.quick = 1;
+			o->quick = 1;
 			break;
 		case SUMS:
-			o.sums = 1;
+			o->sums = 1;
 			break;
 		case TO:
-			o.to = optarg;
+			o->to = optarg;
 			break;
 		case VERIFY:
-			o.verify = 1;
+			o->verify = 1;
 			break;
 		case VONLY:
-			o.verify_only = 1;
+			o->verify_only = 1;
 			break;
 		default:
 			usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	vb_progress_mode(progress, o.quiet);
+	return optind;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	char why[1024];
+	int i, ret;
+
+	i = parse(argc, argv, &o);
+	argc -= i;
+	argv += i;
+	vb_progress_mode(o.progress, o.quiet);
 	vb_config_require();
-	if (offsite && (o.offsite = vb_config("OFFSITE")) == NULL)
+	if (o.offsite != NULL && (o.offsite = vb_config("OFFSITE")) == NULL)
 		usage("--offsite needs OFFSITE (vb.conf or the environment)");
 	if (o.offsite != NULL && vb_remote_valid(o.offsite, why,
 	    sizeof(why)) != 0)

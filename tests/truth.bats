@@ -45,7 +45,7 @@ nights() {
 	local k
 	for k in $(seq "$1"); do
 		sqlite3 app.db "UPDATE ledger SET note = hex(randomblob(60))
-		    WHERE abs(random()) % 100 < 2"
+		    WHERE abs(random()) % 100 < 2 AND note <> '$MARK'"
 		vb_backup 2>/dev/null || return 1
 		rows app.db >"rows.$k"
 		find b -name 'backup-*' -printf '%f\n' | sort | tail -n1 >"night.$k"

@@ -560,6 +560,27 @@ encrypt(struct job *j, const struct vb_compress_opts *o,
 	return 0;
 }
 
+/*
+ * A check still running reads the snapshot: waited for, and what it
+ * found added to the first failure, which stays first.
+ */
+static void
+finish_check(struct job *j, struct vb_compress_result *res)
+{
+	char first[sizeof(res->msg)];
+	size_t used;
+
+	if (j->cstate == 2)
+		return;
+	memcpy(first, res->msg, sizeof(first));
+	if (end_check(j, res) != 0 && first[0] != '\0') {
+		used = strlen(first);
+		snprintf(first + used, sizeof(first) - used, "; and %s",
+		    res->msg);
+	}
+	memcpy(res->msg, first, sizeof(first));
+}
+
 int
 vb_compress_file(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)
@@ -615,20 +636,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		}
 	}
 out:
-	/* A check still running reads the snapshot: wait for it. */
-	if (j->cstate != 2) {
-		char first[sizeof(res->msg)];
-		size_t used;
-
-		memcpy(first, res->msg, sizeof(first));
-		if (end_check(j, res) != 0 && first[0] != '\0') {
-			/* The first failure, and what the check found. */
-			used = strlen(first);
-			snprintf(first + used, sizeof(first) - used, "; and %s",
-			    res->msg);
-		}
-		memcpy(res->msg, first, sizeof(first));
-	}
+	finish_check(j, res);
 	if (rc < 0 && j->bad)
 		set_aside(j->path, o->encrypt_to != NULL, res->msg,
 		    sizeof(res->msg));

@@ -142,6 +142,21 @@ replace(const char *path, const char *dir, const char *name,
 	return 0;
 }
 
+void
+vb_encrypt_message(const char *path, const struct vb_compress_result *res,
+    int rc, char *buf, size_t len)
+{
+	if (rc < 0)
+		snprintf(buf, len, "%s", res->msg);
+	else
+		snprintf(buf, len, "encrypted in place with age to %d "
+		    "recipient%s: %s (%lld bytes%s) %s%s%s", res->recipients,
+		    res->recipients > 1 ? "s" : "", path,
+		    (long long)res->plain_bytes, res->dbbytes > 0 ?
+		    ", read back ok" : "", rc == 0 ? "removed" : "kept",
+		    rc == 1 ? ": " : "", rc == 1 ? res->msg : "");
+}
+
 int
 vb_encrypt_in_place(const char *path, const char *recipients,
     struct vb_compress_result *res)
@@ -241,4 +256,42 @@ vb_encrypt_remote(const char *remote, const char *name, const char *dir,
 		return -1;
 	/* Only a verified copy lets the plaintext go. */
 	return vb_remote_delete(remote, name, why, wlen);
+}
+
+int
+vb_encrypt_remote_all(const char *remote, const char *dir,
+    const char *recipients, int (*done)(void *arg, const char *path, int ok,
+    int64_t bytes, const char *hex, const char *msg), void *arg, char *why,
+    size_t wlen)
+{
+	struct vb_listed *f;
+	struct vb_name nm;
+	char w[2048], path[4400], hex[VB_SHA256_HEX], msg[2600];
+	int64_t bytes;
+	size_t nf, i;
+	int ok, ret = 0;
+
+	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0)
+		return -1;
+	for (i = 0; i < nf; i++) {
+		if (vb_name_parse(f[i].name, &nm) != 0 || nm.encrypted ||
+		    nm.ext == VB_EXT_DB)
+			continue;
+		ok = vb_encrypt_remote(remote, f[i].name, dir, recipients, f,
+		    nf, hex, &bytes, w, sizeof(w)) == 0;
+		vb_remote_join(path, sizeof(path), remote, f[i].name);
+		if (ok) {
+			snprintf(msg, sizeof(msg), "%s: replaced by its copy "
+			    "encrypted with age, SHA-256 verified there; the "
+			    "plaintext one deleted", path);
+			strncat(path, VB_AGE_SUFFIX, sizeof(path) -
+			    strlen(path) - 1);
+		} else
+			snprintf(msg, sizeof(msg), "%s: not encrypted: %s; the "
+			    "plaintext one is still there", path, w);
+		ret |= done(arg, path, ok, ok ? bytes : -1, ok ? hex : NULL,
+		    msg) != 0;
+	}
+	free(f);
+	return ret;
 }

@@ -5,7 +5,10 @@
  * vb may use, read whole, with no backup dated more than a day ahead of
  * the clock (a clock or a name gone wrong would make "newest" mean the
  * wrong thing).  Deletion then takes one file at a time, and only if it
- * is still the regular file that was listed.
+ * is still the regular file that was listed.  The same policy applies to
+ * the remote's listing, with the local directory's page indexes naming
+ * the parents and its health keeping what may be the only good copy.
+ * What happens to each file is the caller's to say (vb_prune_out).
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -80,4 +83,202 @@ vb_prune_file(int dfd, const char *name, int dry, int64_t *bytes, char *why,
 	}
 	*bytes = (int64_t)st.st_size;
 	return 0;
+}
+
+/* ---- the policy applied ---- */
+
+void
+vb_policy_config(struct vb_policy *p)
+{
+	const char *v;
+	uint64_t n;
+
+	if ((v = vb_config("MAX_BACKUPS")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->keep = (int64_t)n;
+	if ((v = vb_config("KEEP_DAILY")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->daily = (int64_t)n;
+	if ((v = vb_config("KEEP_WEEKLY")) != NULL && vb_parse_u64(v, &n) == 0)
+		p->weekly = (int64_t)n;
+	if ((v = vb_config("KEEP_MONTHLY")) != NULL &&
+	    vb_parse_u64(v, &n) == 0)
+		p->monthly = (int64_t)n;
+	if ((v = vb_config("KEEP_WITHIN")) != NULL &&
+	    vb_parse_duration(v, &p->within_d) == 0)
+		p->within = 1;
+}
+
+/* Where a prune deletes: a directory, or the rclone remote. */
+struct place {
+	const char		*where;	/* the directory, or the remote */
+	int			 dfd;	/* the directory's; -1 the remote */
+	int			 dry;
+	const struct vb_prune_out *out;
+};
+
+
+/*
+ * Deletes (or, dry, only names) every file of a backup the policy did
+ * not keep, each told to the caller; counts what it deleted in *deleted.
+ * Returns 0, or 1 if a file could not be deleted or told.
+ */
+static int
+delete_unkept(const struct place *pl, const struct vb_backup *list,
+    size_t n, int *deleted)
+{
+	char why[1024], path[4096];
+	const char *name;
+	int64_t bytes;
+	size_t i;
+	int j, rc, ret = 0;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; !list[i].keep && j < list[i].nfiles; j++) {
+			name = list[i].files[j].name;
+			if (pl->dfd != -1) {
+				vb_path_join(path, sizeof(path), pl->where,
+				    name);
+				rc = vb_prune_file(pl->dfd, name, pl->dry,
+				    &bytes, why, sizeof(why));
+			} else {
+				vb_remote_join(path, sizeof(path), pl->where,
+				    name);
+				bytes = list[i].files[j].bytes;
+				rc = pl->dry ? 0 : vb_remote_delete(pl->where,
+				    name, why, sizeof(why));
+			}
+			if (rc != 0)
+				ret = 1;
+			else
+				*deleted += !pl->dry;
+			if (pl->out->file(pl->out->arg, path, rc == 0, rc == 0 ?
+			    bytes : -1, rc != 0 ? why : pl->dry ? "dry-run" :
+			    pl->dfd != -1 ? "deleted: kept by no rule" :
+			    "deleted offsite: kept by no rule") != 0)
+				ret = 1;
+		}
+	return ret;
+}
+
+/*
+ * What becomes of each chain (dry: every delta's fate), and of what is
+ * kept because it cannot be restored from here, told to the caller.
+ */
+static void
+tell_kept(const struct place *pl, const struct vb_backup *list, size_t n)
+{
+	const struct vb_backup *b;
+	char text[1024];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		b = &list[i];
+		if (b->keep == 3)
+			snprintf(text, sizeof(text), "%s/%s: kept, counted by "
+			    "no rule: %s; vb-backup --check says what to do",
+			    pl->where, b->stem, b->why);
+		else if (pl->dry && b->keep == 2)
+			snprintf(text, sizeof(text), "%s/%s: a %s, kept "
+			    "because %s is built on it", pl->where, b->stem,
+			    b->delta ? "delta" : "full backup",
+			    list[b->needed_by].stem);
+		else if (pl->dry && b->delta)
+			snprintf(text, sizeof(text), "%s/%s: a delta of %s, %s",
+			    pl->where, b->stem, b->parent[0] != '\0' ?
+			    b->parent : "the backup before it", b->keep ?
+			    "kept, and every backup it is built on" :
+			    "deleted with no kept backup built on it");
+		else
+			continue;
+		pl->out->note(pl->out->arg, text);
+	}
+}
+
+/*
+ * A remote backup whose local copy cannot be restored (damaged, or on a
+ * damaged link) may be the only good one: kept like the local one, and
+ * counted by no rule.
+ */
+static void
+local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
+{
+	struct vb_backup *list;
+	char why[512];
+	size_t nl, i, j;
+
+	if (vb_scan(dir, &list, &nl, why, sizeof(why)) != 0)
+		return;
+	vb_index_parents(dir, list, nl);
+	vb_health(dir, list, nl, 0, 0);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nl; j++)
+			if (list[j].unsafe && strcmp(list[j].stem,
+			    remote[i].stem) == 0) {
+				remote[i].unsafe = 1;
+				snprintf(remote[i].why, sizeof(remote[i].why),
+				    "the local copy cannot be restored (%s): "
+				    "this may be the good one", list[j].why);
+			}
+	free(list);
+}
+
+/* The remote's listing, planned; 0, or -1 with why. */
+static int
+plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
+    struct vb_backup **list, size_t *n, char *why, size_t wlen)
+{
+	if (vb_remote_list(remote, list, n, why, wlen) != 0) {
+		snprintf(why + strlen(why), wlen - strlen(why), "; deleting "
+		    "nothing");
+		return -1;
+	}
+	/* The remote holds no indexes: the local ones name the parents. */
+	if (dir != NULL) {
+		vb_index_parents(dir, *list, *n);
+		local_unsafe(dir, *list, *n);
+	}
+	if (vb_prune_list(remote, *list, *n, p, why, wlen) != 0) {
+		free(*list);
+		*list = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+vb_prune_apply(const char *dir, const char *remote,
+    const struct vb_policy *p, int dry, const struct vb_prune_out *out,
+    char *why, size_t wlen)
+{
+	struct vb_backup *list;
+	struct place pl = { remote != NULL ? remote : dir, -1, dry, out };
+	size_t n;
+	int ret, deleted = 0;
+
+	if (remote != NULL ? plan_remote(remote, dir, p, &list, &n, why,
+	    wlen) != 0 : vb_prune_plan(dir, p, &list, &n, why, wlen) != 0)
+		return -1;
+	if (remote == NULL && (pl.dfd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s; deleting nothing", dir,
+		    strerror(errno));
+		free(list);
+		return -1;
+	}
+	tell_kept(&pl, list, n);
+	ret = delete_unkept(&pl, list, n, &deleted);
+	/* The page indexes and records of deleted backups go with them. */
+	if (remote == NULL && deleted > 0) {
+		vb_index_gc(dir);
+		vb_damage_gc(dir);
+		if (fsync(pl.dfd) != 0) {
+			snprintf(why, wlen, "fsync %s: %s", dir,
+			    strerror(errno));
+			out->note(out->arg, why);
+			ret = 1;
+		}
+	}
+	if (pl.dfd != -1)
+		close(pl.dfd);
+	free(list);
+	return ret;
 }

@@ -382,3 +382,79 @@ vb_remote_fetch(const char *remote, const char *name, const char *dir,
 	}
 	return 0;
 }
+
+int
+vb_catch_up(const char *remote, const char *dir,
+    int (*send)(void *arg, const char *path), void *arg, char *note,
+    size_t nlen, char *why, size_t wlen)
+{
+	struct vb_backup *list;
+	struct vb_listed *f;
+	char path[4400];
+	size_t n, nf, i;
+	int j, ret = 0;
+
+	note[0] = '\0';
+	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0)
+		return -1;
+	vb_remote_clean_stale(remote, f, nf, note, nlen);
+	if (vb_scan(dir, &list, &n, why, wlen) != 0 ||
+	    vb_scan_sizes(dir, list, n) != 0) {
+		free(f);
+		return -1;
+	}
+	/* Oldest first: the remote's history fills in order. */
+	for (i = n; i-- > 0;)
+		for (j = 0; j < list[i].nfiles; j++) {
+			if (list[i].files[j].ext == VB_EXT_DB ||
+			    vb_listed_size(f, nf, list[i].files[j].name) ==
+			    list[i].files[j].bytes)
+				continue;
+			vb_path_join(path, sizeof(path), dir,
+			    list[i].files[j].name);
+			ret |= send(arg, path) != 0;
+		}
+	free(list);
+	free(f);
+	return ret;
+}
+
+int
+vb_remote_send(const char *path, const char *sha, const char *remote,
+    struct vb_sent *c)
+{
+	char dir[4096], name[256];
+	struct vb_name nm;
+	struct stat st;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->bytes = -1;
+	if (vb_path_split(path, dir, sizeof(dir), name, sizeof(name)) != 0 ||
+	    vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB) {
+		snprintf(c->why, sizeof(c->why), "%s: not a vb archive "
+		    "(backup-<UTC time>.tar.zst and the like); not copied",
+		    path);
+		return -1;
+	}
+	if (vb_remote_join(c->dest, sizeof(c->dest), remote, name) != 0) {
+		snprintf(c->why, sizeof(c->why), "%s: name too long", remote);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (sha == NULL && vb_sha256_fd(fd, c->sha256) < 0)) {
+		snprintf(c->why, sizeof(c->why), "%s: %s", path, fd == -1 ?
+		    strerror(errno) : !S_ISREG(st.st_mode) ?
+		    "not a regular file" : strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	c->bytes = (int64_t)st.st_size;
+	if (sha != NULL)
+		snprintf(c->sha256, sizeof(c->sha256), "%s", sha);
+	return vb_remote_put(path, remote, name, c->sha256, c->how,
+	    sizeof(c->how), c->why, sizeof(c->why));
+}

@@ -680,3 +680,16 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 	}
 	return rc;
 }
+
+void
+vb_restore_undo(const char *saved, const char *identity, const char *db,
+    char *buf, size_t len)
+{
+	size_t n = strlen(saved), m = strlen(VB_AGE_SUFFIX);
+	int enc = n > m && strcmp(saved + n - m, VB_AGE_SUFFIX) == 0;
+
+	/* An encrypted copy needs an identity this host may not hold. */
+	snprintf(buf, len, "vb-restore%s%s --db %s %s", enc ? " -i " : "",
+	    !enc ? "" : identity != NULL ? identity : "IDENTITY-FILE (the "
+	    "private key of a recipient in ENCRYPT_TO)", db, saved);
+}

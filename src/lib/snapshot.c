@@ -407,11 +407,28 @@ check_and_hash(const struct vb_snapshot_opts *o, struct vb_tmp *t,
 	return rc;
 }
 
+/* A dry run, done: the read transaction ended, what it found said. */
+static int
+dry_done(const struct vb_snapshot_opts *o, sqlite3 *src, const char *dir,
+    int64_t bytes, const char *mode, struct vb_snapshot_result *s)
+{
+	char hneed[32];
+
+	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(src);
+	s->bytes = bytes;
+	vb_human_bytes((uint64_t)bytes, hneed, sizeof(hneed));
+	snprintf(s->msg, sizeof(s->msg), "%s (%s, %s) can be read; %s can "
+	    "take its copy (a dry run: nothing was copied)", o->db, hneed,
+	    mode, dir);
+	return 0;
+}
+
 int
 vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 {
 	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
-	char mode[32], hneed[32];
+	char mode[32];
 	int64_t pages, pagesize;
 	struct vb_snapmeta meta;
 	struct timespec when;
@@ -444,16 +461,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	}
 	if (check_room(dir, pages * pagesize, o->dry, s) != 0)
 		goto fail;
-	if (o->dry) {
-		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-		sqlite3_close(src);
-		s->bytes = pages * pagesize;
-		vb_human_bytes((uint64_t)s->bytes, hneed, sizeof(hneed));
-		snprintf(s->msg, sizeof(s->msg), "%s (%s, %s) can be read; %s "
-		    "can take its copy (a dry run: nothing was copied)", o->db,
-		    hneed, mode, dir);
-		return 0;
-	}
+	if (o->dry)
+		return dry_done(o, src, dir, pages * pagesize, mode, s);
 	if (vb_tmp_open(&t, dir, final, s->msg, sizeof(s->msg)) != 0)
 		goto fail;
 	if (vb_path_join(tmp, sizeof(tmp), dir, t.name) != 0) {

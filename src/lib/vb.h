@@ -925,6 +925,10 @@ int		 vb_encrypt_to(int fd, const char *name, const char *dir,
  */
 int		 vb_encrypt_in_place(const char *path, const char *recipients,
 		    struct vb_compress_result *res);
+/* The compress record's message for vb_encrypt_in_place's outcome rc. */
+void		 vb_encrypt_message(const char *path,
+		    const struct vb_compress_result *res, int rc, char *buf,
+		    size_t len);
 
 /*
  * The plaintext archive name on remote (listed in f) replaced by its
@@ -939,6 +943,18 @@ int		 vb_encrypt_remote(const char *remote, const char *name,
 		    const struct vb_listed *f, size_t nf,
 		    char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
 		    size_t wlen);
+
+/*
+ * Every plaintext archive on remote replaced by its encrypted copy
+ * (vb_encrypt_remote), each outcome told to done (the path of the copy
+ * or of the plaintext one, the copy's size and SHA-256, a message).
+ * Returns 0, 1 if one failed, or -1 with why if the remote could not be
+ * listed.
+ */
+int		 vb_encrypt_remote_all(const char *remote, const char *dir,
+		    const char *recipients, int (*done)(void *arg,
+		    const char *path, int ok, int64_t bytes, const char *hex,
+		    const char *msg), void *arg, char *why, size_t wlen);
 
 /* ---- restore.c: a backup verified, then put back ---- */
 
@@ -1023,6 +1039,12 @@ int		 vb_restore(const struct vb_restore_opts *o,
 int		 vb_restore_offsite(const struct vb_restore_opts *o,
 		    const char *remote, const char *dir,
 		    struct vb_restore_result *res);
+/*
+ * The command that puts the pre-restore copy saved back over db (with
+ * -i when it is encrypted: identity, or what to give), into buf.
+ */
+void		 vb_restore_undo(const char *saved, const char *identity,
+		    const char *db, char *buf, size_t len);
 
 /* ---- scan.c: the backups in a directory ---- */
 
@@ -1156,6 +1178,36 @@ int		 vb_prune_list(const char *where, struct vb_backup *list,
  */
 int		 vb_prune_file(int dfd, const char *name, int dry,
 		    int64_t *bytes, char *why, size_t wlen);
+/* The policy vb.conf and the environment set: MAX_BACKUPS, KEEP_*. */
+void		 vb_policy_config(struct vb_policy *p);
+
+/* What a prune tells its caller, who says it. */
+struct vb_prune_out {
+	/* A file deleted (or, dry, that would be), or not: why. */
+	int		(*file)(void *arg, const char *path, int ok,
+			    int64_t bytes, const char *msg);
+	/* For the operator: what is kept and why, a chain's fate. */
+	void		(*note)(void *arg, const char *text);
+	void		*arg;
+};
+
+/*
+ * vb_prune_apply for a tool: a prune record on stdout for each file, its
+ * notes and failures on stderr, and when nothing could be deleted a
+ * failed record saying why.  Returns the exit status (0 or 1).
+ */
+int		 vb_prune_emit(const char *dir, const char *remote,
+		    const struct vb_policy *p, int dry);
+/*
+ * Applies policy p to dir, or to remote (its listing; dir, if set, the
+ * local directory whose page indexes and health it takes), deleting
+ * what no rule keeps (nothing when dry), each file told to out.
+ * Returns 0, 1 if a file could not be deleted, or -1 with why when the
+ * listing cannot be trusted and nothing was deleted.
+ */
+int		 vb_prune_apply(const char *dir, const char *remote,
+		    const struct vb_policy *p, int dry,
+		    const struct vb_prune_out *out, char *why, size_t wlen);
 
 /* ---- child.c: the programs vb drives, without a shell ---- */
 
@@ -1275,6 +1327,31 @@ int		 vb_remote_delete(const char *remote, const char *name,
 int		 vb_remote_clean_stale(const char *remote,
 		    const struct vb_listed *f, size_t n, char *note,
 		    size_t nlen);
+/* One archive copied to the remote (vb_remote_send). */
+struct vb_sent {
+	char		 dest[4096];	/* where it is there */
+	int64_t		 bytes;		/* its size, -1 unknown */
+	char		 sha256[VB_SHA256_HEX];	/* verified there */
+	char		 how[64];	/* by the remote, or read back */
+	char		 why[1800];	/* why not */
+};
+
+/*
+ * Copies the archive at path to remote under its name (vb_remote_put),
+ * its SHA-256 sha, or hashed here when NULL.  Returns 0 with c filled,
+ * or -1 with c->why (nothing left on the remote).
+ */
+int		 vb_remote_send(const char *path, const char *sha,
+		    const char *remote, struct vb_sent *c);
+/*
+ * Sends (send(arg, path)) every archive of dir that remote lacks or
+ * holds at another size, oldest first, after removing the remote's
+ * temporaries of dead writers (note names them).  Returns 0, 1 if a send
+ * failed, or -1 with why if the remote or dir could not be listed.
+ */
+int		 vb_catch_up(const char *remote, const char *dir,
+		    int (*send)(void *arg, const char *path), void *arg,
+		    char *note, size_t nlen, char *why, size_t wlen);
 /*
  * Proves remote usable: listed, a small file written, read back the
  * same and deleted.  Returns 0 (msg says so), or -1 with msg saying why.
@@ -1457,6 +1534,16 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 		    const char *literal);
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
+
+/* ---- history.c: BackupLog read back ---- */
+
+/*
+ * Prints path's BackupLog as q asks, newest first, on stdout: a page on
+ * a terminal, records when piped, JSON with json.  Returns 0, or 1
+ * after saying why on stderr.
+ */
+int		 vb_history(const char *path, const struct vb_log_query *q,
+		    int json);
 
 /* ---- inventory.c: what a backup directory or the remote holds ---- */
 

@@ -1,0 +1,143 @@
+/*
+ * history.c - BackupLog read back: the history, newest first, in the
+ * listing's forms (listing.c): an aligned page on a terminal with how
+ * many more rows there are, every row as a record when piped (so that
+ * it pipes back into vb-log unchanged), or JSON with the table's own
+ * values.  Times as vb writes them, whatever the table keeps.  An output
+ * helper: it prints on stdout, and a failure once on stderr.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "vb.h"
+
+#define TTY_ROWS	50	/* rows a terminal gets */
+
+/*
+ * Prints one row as a JSON object: its columns as the table holds them
+ * (integers as numbers, text exactly), the operation as vb logged it.
+ */
+static void
+show_json(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
+    const struct vb_log_row *row)
+{
+	static const char *const keys[VB_LOG_NCOLS] = { "createdAt",
+	    "operation", "status", "filename", "sizeBytes", "sha256",
+	    "durationMs", "message" };
+	const char *t;
+	int i;
+
+	vb_list_object(out);
+	for (i = 0; i < VB_LOG_NCOLS; i++) {
+		t = (const char *)sqlite3_column_text(st, i);
+		if (i == 1 && m->have[1] == NULL)
+			t = row->r.op;
+		/* The operation vb put in front of the message, taken off. */
+		if (i == 7 && m->have[1] == NULL && t != NULL &&
+		    strncmp(t, row->r.op, strlen(row->r.op)) == 0 &&
+		    strncmp(t + strlen(row->r.op), ": ", 2) == 0)
+			t += strlen(row->r.op) + 2;
+		if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+			vb_list_int(out, keys[i], sqlite3_column_int64(st, i),
+			    1);
+		else
+			vb_list_str(out, keys[i], t);
+	}
+}
+
+/*
+ * Prints one row: aligned on a terminal (sw: the width of the table's
+ * status words), a record otherwise.
+ */
+static int
+show_row(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
+    int sw)
+{
+	struct vb_log_row row;
+	char size[32], ms[32];
+
+	vb_backuplog_row(st, m, &row);
+	if (out->form == VB_LIST_JSON) {
+		show_json(out, st, m, &row);
+		return 0;
+	}
+	if (out->form == VB_LIST_RECORDS)
+		return vb_record_write(stdout, &row.r);
+	if (row.r.bytes < 0)
+		snprintf(size, sizeof(size), "-");
+	else
+		vb_human_bytes((uint64_t)row.r.bytes, size, sizeof(size));
+	/* No duration column, or none recorded: not "0 ms". */
+	if (row.r.ms < 0)
+		snprintf(ms, sizeof(ms), "-");
+	else
+		snprintf(ms, sizeof(ms), "%lld ms", (long long)row.r.ms);
+	/* The time as vb writes it, whatever the table keeps. */
+	return printf("%-24s  %-9s  %-*s  %10s  %10s  %s%s%s\n",
+	    row.r.time[0] != '\0' ? row.r.time : row.when, row.r.op, sw,
+	    row.status, size, ms, row.file[0] != '\0' ? row.file : "-",
+	    row.msg[0] != '\0' ? "  " : "", row.msg) < 0;
+}
+
+int
+vb_history(const char *path, const struct vb_log_query *q, int json)
+{
+	struct vb_log_query all = *q;
+	struct vb_log_map m;
+	struct vb_list out;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	char why[1024];
+	int64_t n, limit;
+	int rc, sw, ret = 0;
+
+	/* Every row is stepped through, so a terminal can say how many more. */
+	all.count = -1;
+	if ((db = vb_db_open_ro(path, why, sizeof(why))) == NULL ||
+	    vb_backuplog_query(db, path, &all, &m, &st, why, sizeof(why)) !=
+	    0) {
+		warnx("%s", why);
+		sqlite3_close(db);
+		return 1;
+	}
+	sw = (int)(strlen(m.ok) > strlen(m.failed) ? strlen(m.ok) :
+	    strlen(m.failed));
+	if (sw < 6)
+		sw = 6;
+	vb_list_begin(&out, json);
+	if (out.form == VB_LIST_TABLE)
+		printf("%-24s  %-9s  %-*s  %10s  %10s  %s\n", "createdAt",
+		    "operation", sw, "status", "size", "duration",
+		    "file  message");
+	/* Piped or JSON, the whole history; a terminal shows a page. */
+	limit = q->count >= 0 || out.form != VB_LIST_TABLE ? q->count :
+	    TTY_ROWS;
+	if (limit < 0)
+		limit = INT64_MAX;
+	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+		if (n < limit && show_row(&out, st, &m, sw) != 0) {
+			warn("stdout");
+			ret = 1;
+			break;
+		}
+		/* Piped, the rows asked for are all there is to print. */
+		if (n >= limit && out.form != VB_LIST_TABLE)
+			break;
+	}
+	if (n > limit && out.form == VB_LIST_TABLE)
+		printf("... and %lld more rows (vb-log --show -n %lld shows "
+		    "them all)\n", (long long)(n - limit), (long long)n);
+	vb_list_end(&out);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		warnx("%s: %s", path, sqlite3_errmsg(db));
+		ret = 1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
+}
