@@ -125,7 +125,7 @@ more_waiting(void)
 static int
 log_records(const char *path, int quiet)
 {
-	struct vb_backuplog l;
+	struct vb_backuplog *l;
 	struct vb_reader rd = { 0 };
 	struct vb_record r;
 	struct batch b;
@@ -135,7 +135,7 @@ log_records(const char *path, int quiet)
 
 	openlog(vb_progname(), LOG_PID, LOG_USER);
 	b.n = 0;
-	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0) {
+	if ((l = vb_backuplog_open(path, why, sizeof(why))) == NULL) {
 		warnx("%s", why);
 		ret = 1;
 	}
@@ -150,11 +150,11 @@ log_records(const char *path, int quiet)
 				    rd.line);
 			continue;
 		}
-		if (b.n == BATCH && flush(&l, &b, path) != 0)
+		if (b.n == BATCH && flush(l, &b, path) != 0)
 			ret = 1;
 		add(&b, &rd, &r);
 		/* Write when the pipe is quiet: never hold a lock waiting. */
-		if (!more_waiting() && flush(&l, &b, path) != 0)
+		if (!more_waiting() && flush(l, &b, path) != 0)
 			ret = 1;
 	}
 	if (rd.err != 0) {
@@ -162,10 +162,10 @@ log_records(const char *path, int quiet)
 		warn("stdin");
 		ret = 1;
 	}
-	if (flush(&l, &b, path) != 0)
+	if (flush(l, &b, path) != 0)
 		ret = 1;
 	vb_reader_free(&rd);
-	vb_backuplog_close(&l);
+	vb_backuplog_close(l);
 	closelog();
 	return ret;
 }

@@ -831,7 +831,7 @@ backuplog_words(void **state)
 static int
 log_two(const char *sql, const char *path)
 {
-	struct vb_backuplog l;
+	struct vb_backuplog *l;
 	struct vb_record bad, ok;
 	char why[512];
 	sqlite3 *db;
@@ -851,11 +851,11 @@ log_two(const char *sql, const char *path)
 	ok.bytes = 10;
 	ok.msg = "zstd";
 	snprintf(ok.time, sizeof(ok.time), "2026-11-28T01:00:00.000Z");
-	if (vb_backuplog_open(path, &l, why, sizeof(why)) != 0)
+	if ((l = vb_backuplog_open(path, why, sizeof(why))) == NULL)
 		return -1;
-	rc = vb_backuplog_write(&l, &bad, 1, why, sizeof(why)) != 0 ||
-	    vb_backuplog_write(&l, &ok, 1, why, sizeof(why)) != 0 ? -1 : 0;
-	vb_backuplog_close(&l);
+	rc = vb_backuplog_write(l, &bad, 1, why, sizeof(why)) != 0 ||
+	    vb_backuplog_write(l, &ok, 1, why, sizeof(why)) != 0 ? -1 : 0;
+	vb_backuplog_close(l);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include <strings.h>
@@ -416,6 +417,16 @@ open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	return 0;
 }
 
+/* Closes what open_rw and prepare opened (l stays the caller's). */
+static void
+release(struct vb_backuplog *l)
+{
+	sqlite3_finalize(l->ins);
+	sqlite3_close(l->db);
+	l->ins = NULL;
+	l->db = NULL;
+}
+
 /*
  * Prepares the insert on an open connection, creating BackupLog if it is
  * absent.  Returns 0, or -1 with why and the connection closed.
@@ -528,13 +539,21 @@ vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-vb_backuplog_open(const char *path, struct vb_backuplog *l, char *why,
-    size_t wlen)
+struct vb_backuplog *
+vb_backuplog_open(const char *path, char *why, size_t wlen)
 {
-	if (open_rw(path, l, why, wlen) != 0)
-		return -1;
-	return prepare(path, l, why, wlen);
+	struct vb_backuplog *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		return NULL;
+	}
+	if (open_rw(path, l, why, wlen) != 0 || prepare(path, l, why,
+	    wlen) != 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
 }
 
 /*
@@ -616,17 +635,17 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 		rc = 0;
 	}
 	sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
-	vb_backuplog_close(&l);
+	release(&l);
 	return rc;
 }
 
 void
 vb_backuplog_close(struct vb_backuplog *l)
 {
-	sqlite3_finalize(l->ins);
-	sqlite3_close(l->db);
-	l->ins = NULL;
-	l->db = NULL;
+	if (l == NULL)
+		return;
+	release(l);
+	free(l);
 }
 
 int
@@ -637,7 +656,7 @@ vb_backuplog_write(struct vb_backuplog *l, const struct vb_record *r,
 
 	if (wlen > 0)
 		why[0] = '\0';
-	if (l->db == NULL)
+	if (l == NULL || l->db == NULL)
 		return -1;	/* vb_backuplog_open said why */
 	/* One short transaction: the application waits for no more. */
 	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -659,13 +678,13 @@ int
 vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
     size_t wlen)
 {
-	struct vb_backuplog l;
+	struct vb_backuplog *l;
 	int rc;
 
-	if (vb_backuplog_open(path, &l, why, wlen) != 0)
+	if ((l = vb_backuplog_open(path, why, wlen)) == NULL)
 		return -1;
-	rc = vb_backuplog_write(&l, r, 1, why, wlen);
-	vb_backuplog_close(&l);
+	rc = vb_backuplog_write(l, r, 1, why, wlen);
+	vb_backuplog_close(l);
 	return rc;
 }
 

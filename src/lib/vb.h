@@ -1417,10 +1417,10 @@ int		 vb_backuplog_map(sqlite3 *db, struct vb_log_map *m);
 int		 vb_log_status_ok(const char *status);
 /*
  * Opens path for writing (never creating the file), creating BackupLog if
- * absent, with vb's busy handler.  Returns 0, or -1 with why.
+ * absent, with vb's busy handler.  Returns it, or NULL with why.
  */
-int		 vb_backuplog_open(const char *path, struct vb_backuplog *l,
-		    char *why, size_t wlen);
+struct vb_backuplog *vb_backuplog_open(const char *path, char *why,
+		    size_t wlen);
 /*
  * Checks that path can take BackupLog rows (writable by this user, the
  * write lock to be had, a table vb can write or none yet) and changes
