@@ -53,7 +53,7 @@ endif
 TOOLS	 = vb-snapshot vb-compress vb-log vb-prune vb-restore vb-offsite
 LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
-HDR	 = src/lib/vb.h
+HDR	 = src/lib/vb.h src/lib/vblib.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \

@@ -153,12 +153,7 @@ encrypt_one(const char *path, const struct vb_compress_opts *o)
 static int
 one_path(const char *path, const struct vb_compress_opts *o)
 {
-	struct vb_name nm;
-	char dir[4096], base[256];
-
-	if (o->encrypt_only && (vb_path_split(path, dir, sizeof(dir), base,
-	    sizeof(base)) != 0 || vb_name_parse(base, &nm) != 0 ||
-	    nm.ext != VB_EXT_DB))
+	if (o->encrypt_only && !vb_is_snapshot(path))
 		return encrypt_one(path, o);
 	return compress_one(path, NULL, o);
 }

@@ -10,23 +10,14 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <syslog.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
 		"       vb-log --last-full-check db"
-#define BATCH	256
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -60,114 +51,6 @@ help(void)
 	    "Exit status: 0 done, 1 a record could not be logged (it went\n"
 	    "to stderr and syslog), the history could not be read or the\n"
 	    "check failed, 2 bad usage or configuration.\n");
-}
-
-/* The lines read and not yet written, and their records. */
-struct batch {
-	char		*line[BATCH];
-	struct vb_record r[BATCH];
-	char		*copy[BATCH];
-	int		 n;
-};
-
-/*
- * Writes the batch in one short transaction and empties it.  Returns 0,
- * or -1 after reporting every line of it on stderr and to syslog.
- */
-static int
-flush(struct vb_backuplog *l, struct batch *b, const char *path)
-{
-	char why[1024];
-	int i, rc = 0;
-
-	if (b->n > 0 && vb_backuplog_write(l, b->r, (size_t)b->n, why,
-	    sizeof(why)) != 0) {
-		if (why[0] != '\0')
-			warnx("%s", why);
-		for (i = 0; i < b->n; i++) {
-			fprintf(stderr, "%s: not logged: %s\n", vb_progname(),
-			    b->line[i]);
-			syslog(LOG_ERR, "not logged in %s: %s", path,
-			    b->line[i]);
-		}
-		rc = -1;
-	}
-	while (b->n > 0) {
-		b->n--;
-		free(b->line[b->n]);
-		free(b->copy[b->n]);
-	}
-	return rc;
-}
-
-/* Adds the reader's current line and record to the batch. */
-static void
-add(struct batch *b, struct vb_reader *rd, const struct vb_record *r)
-{
-	if ((b->line[b->n] = strdup(rd->line)) == NULL)
-		err(VB_EXIT_FAIL, "out of memory");
-	/* The record points into the reader's copy: the batch keeps it. */
-	b->copy[b->n] = rd->copy;
-	rd->copy = NULL;
-	b->r[b->n++] = *r;
-}
-
-/* Returns 1 if stdin has a line ready without waiting. */
-static int
-more_waiting(void)
-{
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
-/* vb-log DB: every record on stdin into BackupLog.  The exit status. */
-static int
-log_records(const char *path, int quiet)
-{
-	struct vb_backuplog *l;
-	struct vb_reader rd = { 0 };
-	struct vb_record r;
-	struct batch b;
-	enum vb_line kind;
-	char why[1024];
-	int ret = 0;
-
-	openlog(vb_progname(), LOG_PID, LOG_USER);
-	b.n = 0;
-	if ((l = vb_backuplog_open(path, why, sizeof(why))) == NULL) {
-		warnx("%s", why);
-		ret = 1;
-	}
-	while ((kind = vb_read_record(&rd, stdin, &r)) != VB_LINE_END) {
-		if (!quiet && (puts(rd.line) == EOF || fflush(stdout) != 0)) {
-			warn("stdout");
-			ret = 1;
-		}
-		if (kind != VB_LINE_RECORD) {
-			if (*rd.line != '\0')
-				warnx("not a record, not logged: %.80s",
-				    rd.line);
-			continue;
-		}
-		if (b.n == BATCH && flush(l, &b, path) != 0)
-			ret = 1;
-		add(&b, &rd, &r);
-		/* Write when the pipe is quiet: never hold a lock waiting. */
-		if (!more_waiting() && flush(l, &b, path) != 0)
-			ret = 1;
-	}
-	if (rd.err != 0) {
-		errno = rd.err;
-		warn("stdin");
-		ret = 1;
-	}
-	if (flush(l, &b, path) != 0)
-		ret = 1;
-	vb_reader_free(&rd);
-	vb_backuplog_close(l);
-	closelog();
-	return ret;
 }
 
 /* vb-log --last-full-check: a time, or nothing.  The exit status. */
@@ -287,7 +170,7 @@ main(int argc, char *argv[])
 	else if (show_mode)
 		ret = vb_history(argv[0], &q, json);
 	else
-		ret = log_records(argv[0], quiet);
+		ret = vb_log_loop(argv[0], quiet);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

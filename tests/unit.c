@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "lib/vb.h"
+#include "lib/vblib.h"
 
 static const char ts_ok[] = "2026-11-27T01:00:03.412Z";
 static const char sha_abc[] =

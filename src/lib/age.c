@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define AGE_MAGIC	"age-encryption.org/v1\n"
 #define AGE_CHUNK	65536

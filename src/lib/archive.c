@@ -23,7 +23,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define BUFSZ	(1024 * 1024)
 

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* The columns vb knows, then the names other tables use for them. */
 static const char *cols[VB_LOG_NCOLS][5] = {
@@ -500,8 +500,9 @@ bind_num(struct vb_backuplog *l, int i, int64_t v)
 		bind_or_empty(l, i, NULL);
 }
 
-int
-vb_backuplog_insert(struct vb_backuplog *l, const struct vb_record *r)
+/* Inserts one row for r (inside the caller's transaction); 0 or -1. */
+static int
+insert_row(struct vb_backuplog *l, const struct vb_record *r)
 {
 	const struct vb_log_extra *x;
 	sqlite3_stmt *st = l->ins;
@@ -585,7 +586,7 @@ try_rows(struct vb_backuplog *l, char *why, size_t wlen)
 		return -1;
 	}
 	for (r = &ok; r != NULL && rc == 0; r = r == &ok ? &bad : NULL)
-		if (vb_backuplog_insert(l, r) != 0) {
+		if (insert_row(l, r) != 0) {
 			snprintf(why, wlen, "%s: BackupLog would refuse a %s "
 			    "row: %s", l->path, r->ok ? "success" : "failure",
 			    sqlite3_errmsg(l->db));
@@ -663,7 +664,7 @@ vb_backuplog_write(struct vb_backuplog *l, const struct vb_record *r,
 	    SQLITE_OK)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (vb_backuplog_insert(l, &r[i]) != 0)
+		if (insert_row(l, &r[i]) != 0)
 			goto fail;
 	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* Past this many links a chain is a loop or a mistake. */
 #define MAX_LINKS	1000

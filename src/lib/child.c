@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* Keeps what the child said last that explains a failure. */
 static void

@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /*
  * Fills the manifest from what the record said and what the file says.

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 enum type {
 	T_PATH,		/* an absolute path */

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* The record's file name for stem. */
 static int

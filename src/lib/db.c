@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 static const char magic[16] = "SQLite format 3";	/* with its NUL */
 
@@ -195,8 +195,12 @@ vb_db_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int
-vb_db_check(sqlite3 *db, enum vb_check check, char *out, size_t len)
+/*
+ * Runs the check and writes "ok" or the first problem into out.  Returns
+ * 0 if ok, 1 if not, -1 on error.
+ */
+static int
+run_check(sqlite3 *db, enum vb_check check, char *out, size_t len)
 {
 	int64_t n;
 
@@ -280,7 +284,7 @@ vb_db_check_path(const char *path, enum vb_check check, char *out,
 		sqlite3_close(db);
 		return -1;
 	}
-	rc = vb_db_check(db, check, out, len);
+	rc = run_check(db, check, out, len);
 	sqlite3_close(db);
 	return rc;
 }

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define BUFSZ		(1024 * 1024)
 /* A chain longer than this is a loop or a mistake: a full is written. */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 int
 vb_mkdir_p(const char *dir, char *why, size_t wlen)

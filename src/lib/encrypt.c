@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /*
  * Encrypts fd (a file of plain_bytes named name) to recipients into e, a
@@ -55,8 +55,15 @@ seal(int fd, int64_t plain_bytes, const char *name, const char *dir,
 	return 0;
 }
 
-int
-vb_encrypt_to(int fd, const char *name, const char *dir,
+/*
+ * Reads the plaintext archive on fd (its file name name) back whole,
+ * checked as any archive is, then encrypts it to the recipients in file
+ * recipients into e, a new temporary in dir for <name>.age.  Returns 0
+ * with res's path (dir/<name>.age), bytes, sha256 and recipients, or -1
+ * with res->msg and nothing left.
+ */
+static int
+prove_and_seal(int fd, const char *name, const char *dir,
     const char *recipients, struct vb_tmp *e, struct vb_compress_result *res)
 {
 	struct vb_archive_info info;
@@ -177,7 +184,7 @@ vb_encrypt_in_place(const char *path, const char *recipients,
 	}
 	/* A backup's archive is proven first; anything else as it is. */
 	if (vb_name_parse(name, &nm) == 0)
-		rc = vb_encrypt_to(fd, name, dir, recipients, &e, res);
+		rc = prove_and_seal(fd, name, dir, recipients, &e, res);
 	else if (fstat(fd, &st) == 0)
 		rc = seal(fd, (int64_t)st.st_size, name, dir, recipients, &e,
 		    res);
@@ -230,7 +237,7 @@ put_copy(const char *remote, const char *name, const char *dir,
 		vb_tmp_abort(&t);
 		return -1;
 	}
-	rc = vb_encrypt_to(fd, name, dir, recipients, &e, &res);
+	rc = prove_and_seal(fd, name, dir, recipients, &e, &res);
 	close(fd);
 	vb_tmp_abort(&t);	/* the plaintext fetched: gone at once */
 	if (rc != 0) {
@@ -246,8 +253,16 @@ put_copy(const char *remote, const char *name, const char *dir,
 	return rc;
 }
 
-int
-vb_encrypt_remote(const char *remote, const char *name, const char *dir,
+/*
+ * The plaintext archive name on remote (listed in f) replaced by its
+ * copy encrypted to recipients: dir's <name>.age if it has one (sent
+ * unless the remote has it at its size), else the remote's own fetched
+ * into dir, checked and encrypted there (prove_and_seal), no plaintext
+ * kept; the copy verified on the remote before the plaintext one is
+ * deleted.  Returns 0 with the copy's SHA-256 and size, or -1 with why.
+ */
+static int
+replace_remote(const char *remote, const char *name, const char *dir,
     const char *recipients, const struct vb_listed *f, size_t nf,
     char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
 {
@@ -277,7 +292,7 @@ vb_encrypt_remote_all(const char *remote, const char *dir,
 		if (vb_name_parse(f[i].name, &nm) != 0 || nm.encrypted ||
 		    nm.ext == VB_EXT_DB)
 			continue;
-		ok = vb_encrypt_remote(remote, f[i].name, dir, recipients, f,
+		ok = replace_remote(remote, f[i].name, dir, recipients, f,
 		    nf, hex, &bytes, w, sizeof(w)) == 0;
 		vb_remote_join(path, sizeof(path), remote, f[i].name);
 		if (ok) {

@@ -14,7 +14,7 @@
 
 #include <sqlite3.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define TTY_ROWS	50	/* rows a terminal gets */
 

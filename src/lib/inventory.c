@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* One file of the listing, as every form says it. */
 struct item {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
 static size_t

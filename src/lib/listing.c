@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 void
 vb_list_begin(struct vb_list *l, int json)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 int
 vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)

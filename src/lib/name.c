@@ -14,7 +14,7 @@
 
 #include <archive.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /*
  * The one table of what a name's extension means: adding a compression
@@ -286,4 +286,14 @@ vb_name_parse(const char *filename, struct vb_name *n)
 no:
 	n->kind = VB_KIND_NONE;
 	return -1;
+}
+
+int
+vb_is_snapshot(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	struct vb_name nm;
+
+	return vb_name_parse(base != NULL ? base + 1 : path, &nm) == 0 &&
+	    nm.ext == VB_EXT_DB;
 }

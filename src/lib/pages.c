@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define INDEX_MAGIC	"vb-page-index: 1\n"
 #define HEAD_MAX	4096

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 int
 vb_path_join(char *buf, size_t len, const char *dir, const char *name)

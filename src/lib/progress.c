@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define TICK_MS	250
 

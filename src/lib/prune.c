@@ -21,13 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* A backup dated further ahead than this is not one to reason about. */
 #define FUTURE_SLACK	(24 * 3600)
 
-int
-vb_prune_list(const char *where, struct vb_backup *list, size_t n,
+/*
+ * Marks what policy p keeps of a listing of where (a directory or a
+ * remote), provided it can be trusted: nothing dated over a day ahead.
+ * Returns 0, or -1 with why (which says that nothing will be deleted).
+ */
+static int
+prune_list(const char *where, struct vb_backup *list, size_t n,
     const struct vb_policy *p, char *why, size_t wlen)
 {
 	time_t now = time(NULL);
@@ -44,8 +49,14 @@ vb_prune_list(const char *where, struct vb_backup *list, size_t n,
 	return 0;
 }
 
-int
-vb_prune_plan(const char *dir, const struct vb_policy *p,
+/*
+ * Lists dir's backups and marks what policy p keeps, provided the
+ * listing can be trusted (dir usable and read whole, nothing dated over
+ * a day ahead).  Returns 0 with *list to free, or -1 with why (which
+ * says that nothing will be deleted).
+ */
+static int
+prune_plan(const char *dir, const struct vb_policy *p,
     struct vb_backup **list, size_t *n, char *why, size_t wlen)
 {
 	char what[1024];
@@ -59,7 +70,7 @@ vb_prune_plan(const char *dir, const struct vb_policy *p,
 	vb_index_parents(dir, *list, *n);
 	/* A record of damage is dropped once the file is good or gone. */
 	vb_health(dir, *list, *n, 0, 1);
-	if (vb_prune_list(dir, *list, *n, p, why, wlen) != 0) {
+	if (prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;
 		return -1;
@@ -67,8 +78,12 @@ vb_prune_plan(const char *dir, const struct vb_policy *p,
 	return 0;
 }
 
-int
-vb_prune_file(int dfd, const char *name, int dry, int64_t *bytes, char *why,
+/*
+ * Deletes name in the directory dfd (unless dry) if it is still a
+ * regular file.  Returns 0 with its size in *bytes, or -1 with why.
+ */
+static int
+prune_file(int dfd, const char *name, int dry, int64_t *bytes, char *why,
     size_t wlen)
 {
 	struct stat st;
@@ -137,7 +152,7 @@ delete_unkept(const struct place *pl, const struct vb_backup *list,
 			if (pl->dfd != -1) {
 				vb_path_join(path, sizeof(path), pl->where,
 				    name);
-				rc = vb_prune_file(pl->dfd, name, pl->dry,
+				rc = prune_file(pl->dfd, name, pl->dry,
 				    &bytes, why, sizeof(why));
 			} else {
 				vb_remote_join(path, sizeof(path), pl->where,
@@ -236,7 +251,7 @@ plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
 		vb_index_parents(dir, *list, *n);
 		local_unsafe(dir, *list, *n);
 	}
-	if (vb_prune_list(remote, *list, *n, p, why, wlen) != 0) {
+	if (prune_list(remote, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;
 		return -1;
@@ -255,7 +270,7 @@ vb_prune_apply(const char *dir, const char *remote,
 	int ret, deleted = 0;
 
 	if (remote != NULL ? plan_remote(remote, dir, p, &list, &n, why,
-	    wlen) != 0 : vb_prune_plan(dir, p, &list, &n, why, wlen) != 0)
+	    wlen) != 0 : prune_plan(dir, p, &list, &n, why, wlen) != 0)
 		return -1;
 	if (remote == NULL && (pl.dfd = open(dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /*
  * The archive on fd (named nm) as a stream of its plaintext: fd itself,

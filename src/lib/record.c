@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define NFIELDS	8
 

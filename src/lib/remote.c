@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 int
 vb_remote_join(char *buf, size_t len, const char *remote, const char *name)
@@ -179,8 +179,12 @@ vb_remote_delete(const char *remote, const char *name, char *why,
 	return run(args, NULL, &status, why, wlen);
 }
 
-int
-vb_remote_get(const char *remote, const char *name, int fd,
+/*
+ * Reads remote/name into fd (or only hashes it, fd -1): its SHA-256 in
+ * hex and its size in *bytes.  Returns 0, or -1 with why.
+ */
+static int
+remote_get(const char *remote, const char *name, int fd,
     char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
 {
 	char path[4096];
@@ -239,7 +243,7 @@ remote_sha(const char *remote, const char *name, char hex[VB_SHA256_HEX],
 		return 0;
 	}
 	*how = "read back";
-	return vb_remote_get(remote, name, -1, hex, &bytes, why, wlen);
+	return remote_get(remote, name, -1, hex, &bytes, why, wlen);
 }
 
 int
@@ -284,8 +288,12 @@ fail:
 	return -1;
 }
 
-int
-vb_remote_clean_stale(const char *remote, const struct vb_listed *f,
+/*
+ * Removes the .vb-tmp- files of the listing f whose writer (a process of
+ * this host) no longer runs.  Returns how many, named in note.
+ */
+static int
+clean_stale(const char *remote, const struct vb_listed *f,
     size_t n, char *note, size_t nlen)
 {
 	char why[1024];
@@ -342,7 +350,7 @@ vb_remote_probe(const char *remote, char *msg, size_t len)
 	}
 	/* Written, read back the same, deleted: each step says why not. */
 	if (run(copy, NULL, &status, msg, len) != 0 ||
-	    vb_remote_get(remote, tmpname, -1, got, &bytes, msg, len) != 0)
+	    remote_get(remote, tmpname, -1, got, &bytes, msg, len) != 0)
 		goto done;
 	if (strcmp(got, want) != 0) {
 		snprintf(msg, len, "%s: a file written there reads back "
@@ -376,7 +384,7 @@ vb_remote_fetch(const char *remote, const char *name, const char *dir,
 		vb_tmp_abort(t);
 		return -1;
 	}
-	if (vb_remote_get(remote, name, t->fd, hex, &bytes, why, wlen) != 0) {
+	if (remote_get(remote, name, t->fd, hex, &bytes, why, wlen) != 0) {
 		vb_tmp_abort(t);
 		return -1;
 	}
@@ -397,7 +405,7 @@ vb_catch_up(const char *remote, const char *dir,
 	note[0] = '\0';
 	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0)
 		return -1;
-	vb_remote_clean_stale(remote, f, nf, note, nlen);
+	clean_stale(remote, f, nf, note, nlen);
 	if (vb_scan(dir, &list, &n, why, wlen) != 0 ||
 	    vb_scan_sizes(dir, list, n) != 0) {
 		free(f);

@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* Copies a raw snapshot into out, hashing it; returns 0, or -1 (why). */
 static int

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 enum period { DAY, WEEK, MONTH };
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* One vb file of a listing, its name parsed. */
 struct found {

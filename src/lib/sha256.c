@@ -12,7 +12,7 @@
 
 #include <nettle/sha2.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define BUFSZ	(256 * 1024)
 

@@ -24,7 +24,7 @@
 
 #include <sqlite3.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* Read size of a rollback-journal copy. */
 #define RAW_CHUNK	(1024 * 1024)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 struct vb_ticker {
 	pthread_t	 th;

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 /* SQLite may create these beside a database it writes. */
 static const char *sqlite_sides[] = { "-journal", "-wal", "-shm" };

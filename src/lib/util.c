@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 int64_t
 vb_monotonic_ms(void)

@@ -1,1569 +1,332 @@
 /*
- * vb.h - the one header of vb's shared library.
+ * vb.h - what the tools use of vb's library, and nothing more.
  *
- * Everything two tools need lives once in src/lib, one family per file,
- * and is declared here in the same order: the command-line helpers
- * (util.c), vb.conf (config.c), names and times (name.c), paths (path.c),
- * the backup directory (dir.c), writes through .vb-tmp- files (tmpfile.c),
- * write-behind (writebehind.c), a ticking thread (ticker.c), progress on
- * a terminal (progress.c), records on the pipes (record.c), SHA-256
- * (sha256.c), SQLite helpers (db.c), the MANIFEST (manifest.c), archives
- * (archive.c), snapshots (snapshot.c), compression (compress.c), restores
- * (restore.c), the backups in a directory (scan.c), retention
- * (retention.c), pruning (prune.c), the programs vb drives (child.c),
- * age encryption (age.c), the offsite remote (remote.c), BackupLog
- * (backuplog.c) and output
- * of listings (json.c, listing.c).  Library functions never print: they
- * return a reason (why) the tool prints once; util.c, progress.c and
- * vb_emit are the command-line helpers whose job is output.
+ * A tool holds its command line; the mechanism lives in src/lib, one
+ * family per file, whose internals (and the longer contracts) are in
+ * vblib.h.  Here: exit statuses and the command line's helpers (cli.c,
+ * util.c), the configuration (config.c), names, formats and paths
+ * (name.c, path.c), records on the pipes (record.c), and the jobs the
+ * tools drive: a snapshot (snapshot.c), an archive (compress.c,
+ * encrypt.c), a restore and the listings (restore.c, inventory.c), the
+ * BackupLog (backuplog.c, history.c), retention (retention.c, prune.c)
+ * and the remote (remote.c).  Library functions never print, but for
+ * the command line's helpers and listings; a failure fills a reason
+ * (why, wlen; a result's msg) that the tool prints once.
  */
 #ifndef VB_H
 #define VB_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #define VB_VERSION	"0.1.0"
 
-/* Exit statuses shared by every tool (DESIGN.md). */
+/* ---- cli.c, util.c: exits and the command line's helpers ---- */
+
 #define VB_EXIT_OK	0
 #define VB_EXIT_FAIL	1
 #define VB_EXIT_USAGE	2
-#define VB_EXIT_LOCKED	75
+#define VB_EXIT_LOCKED	75	/* vb-backup: another run holds the lock */
+#define VB_NICE		10	/* a tool the application need not wait for */
 
-/* ---- util.c: diagnostics and small helpers ---- */
-
-/* The program's short name, as err(3) prints it. */
 const char	*vb_progname(void);
-/* Niceness of a tool while the application need not wait for it. */
-#define VB_NICE		10
-
-/* Prints the why (if any) and the synopsis on stderr; exits 2. */
+/* The why (if any) and the synopsis on stderr; exits 2. */
 void		 vb_usage(const char *synopsis, const char *why)
 		    __attribute__((noreturn));
-/* Prints the synopsis and text on stdout; exits 0 (1 if stdout failed). */
+/* The synopsis and text on stdout; exits 0 (1 if stdout failed). */
 void		 vb_help(const char *synopsis, const char *text)
 		    __attribute__((noreturn));
-/* Prints "vb-tool: version" on stdout and exits 0. */
 void		 vb_print_version(void) __attribute__((noreturn));
-/*
- * Loads the configuration; on an error prints each one and exits 2 (a
- * tool never runs on settings it could not read).
- */
+/* Loads the configuration; on an error says each one and exits 2. */
 void		 vb_config_require(void);
-/* --print-config: the configuration on stdout; exits 0, or 2 on errors. */
+/* --print-config: KEY=value lines; exits 0, or 2 after each error. */
 void		 vb_config_print_exit(void) __attribute__((noreturn));
-/* Milliseconds on the monotonic clock, for durations. */
-int64_t		 vb_monotonic_ms(void);
-/* What may never be inside a record's field: TAB, CR, newline. */
-#define VB_CTL		"\t\r\n"
-/* Returns 1 if s contains a TAB, CR or newline (never allowed in paths). */
-int		 vb_has_ctl(const char *s);
-/* Parses a non-negative decimal integer; returns 0, or -1 if s is not one. */
-int		 vb_parse_u64(const char *s, uint64_t *out);
-/* Formats n bytes for humans ("1.5 MiB") into buf. */
-void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
-/* Writes all of buf to fd; returns 0, or -1 with errno set. */
-int		 vb_write_all(int fd, const void *buf, size_t len);
-/* Returns 0 after checking ferror and closing stdout, or -1 with a warning. */
+/* Flushes and closes stdout; 0, or -1 after a warning. */
 int		 vb_close_stdout(void);
+int64_t		 vb_monotonic_ms(void);
+/* Whether s holds a TAB, CR or newline (never in a path). */
+int		 vb_has_ctl(const char *s);
+/* A decimal integer, 0 or more; 0, or -1 if s is not one. */
+int		 vb_parse_u64(const char *s, uint64_t *out);
 
-/* ---- config.c: /etc/vb.conf and the environment ---- */
+/* ---- config.c: vb.conf and the environment ---- */
 
-/*
- * Reads the configuration once: $VB_CONF (else /etc/vb.conf; no file is
- * no configuration), then the environment, which wins.  Returns how many
- * errors it found (vb_config_error); the keys that parsed stay usable.
- */
-int		 vb_config_load(void);
-/* Forgets what was read: the next call reads the file again. */
-void		 vb_config_unload(void);
-/* The ith error, "file:line: what is wrong", or NULL past the last. */
-const char	*vb_config_error(int i);
-/* The file read: $VB_CONF or /etc/vb.conf. */
-const char	*vb_config_path(void);
-/*
- * The value of key: the environment, else the file, else the documented
- * default; NULL when none.  Lives until the process ends.
- */
+/* key's value: the environment, else the file, else its default; NULL. */
 const char	*vb_config(const char *key);
-/* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
-int		 vb_config_print(FILE *fp);
-/*
- * Checks that v is an rclone path vb may pass on: remote:path or an
- * absolute path, no option, no backend parameters (credentials) inline.
- * Returns 0, or -1 with why (which starts with v).
- */
+/* Whether v is an rclone path vb may pass on; 0, or -1 with why. */
 int		 vb_remote_valid(const char *v, char *why, size_t wlen);
 
-/* ---- name.c: backup names and UTC timestamps ---- */
+/* ---- name.c, path.c: names, formats, times, paths ---- */
 
-/* "2026-11-27T01-00-00-000Z", the stem timestamp; 24 chars + NUL. */
-#define VB_STAMP_LEN	25
-/* "2026-11-27T01:00:03.412Z", the record/BackupLog time; 24 chars + NUL. */
-#define VB_ISO_LEN	25
+#define VB_ISO_LEN	25	/* "2026-11-27T01:00:03.412Z" and a NUL */
+#define VB_SHA256_HEX	65	/* 64 hex digits and a NUL */
+#define VB_ZSTD_LEVEL	3	/* the default: docs/BENCHMARKS.md */
 
-enum vb_kind {
-	VB_KIND_NONE = 0,	/* not a name vb makes */
-	VB_KIND_BACKUP,		/* backup-<ts>.<ext> */
-	VB_KIND_PRE_RESTORE	/* pre-restore-<ts>.<ext> */
-};
+enum vb_ext { VB_EXT_DB, VB_EXT_TAR_ZST, VB_EXT_TAR_GZ, VB_EXT_TAR_XZ,
+	VB_EXT_TAR };
 
-enum vb_ext {
-	VB_EXT_DB = 0,		/* .db, a raw snapshot */
-	VB_EXT_TAR_ZST,
-	VB_EXT_TAR_GZ,
-	VB_EXT_TAR_XZ,
-	VB_EXT_TAR
-};
-
-/* What a snapshot that failed its check is renamed with (not a backup). */
-#define VB_FAILED_SUFFIX	".failed-check"
-/* What age adds to an encrypted archive's name. */
-#define VB_AGE_SUFFIX	".age"
-/* What marks an incremental archive: backup-<ts>.delta.tar.zst. */
-#define VB_DELTA_INFIX	".delta"
-
-struct vb_name {
-	enum vb_kind	 kind;
-	enum vb_ext	 ext;
-	int		 encrypted;	/* <stem><ext>.age: age's format */
-	int		 delta;		/* <stem>.delta<ext>: incremental */
-	struct timespec	 when;		/* UTC, millisecond precision */
-	char		 stem[64];	/* "backup-<ts>", no extension */
-};
-
-/* Writes the name timestamp of ts into buf (VB_STAMP_LEN). */
-void		 vb_stamp(const struct timespec *ts, char *buf);
-/* Writes the ISO 8601 time of ts into buf (VB_ISO_LEN). */
-void		 vb_iso_time(const struct timespec *ts, char *buf);
-/* A span of calendar time: "7d", "1y6m" (retention.c parses it). */
+/* A span of calendar time: "7d", "1y6m". */
 struct vb_duration {
 	int	 years, months, days, hours;
 };
 
-/* -1, 0 or 1 as a is before, at or after b. */
-int		 vb_timespec_cmp(const struct timespec *a,
-		    const struct timespec *b);
-/* The current time in CLOCK_REALTIME. */
-struct timespec	 vb_now(void);
-/* Parses a name timestamp; returns 0, or -1 if s is not exactly one. */
-int		 vb_parse_stamp(const char *s, struct timespec *ts);
-/* Parses an ISO 8601 UTC time as vb writes it; returns 0 or -1. */
-int		 vb_parse_iso(const char *s, struct timespec *ts);
-/* Returns 0 if s is the start of such a time, the date at least. */
+/* Whether path names a raw snapshot (backup-<ts>.db, pre-restore-...). */
+int		 vb_is_snapshot(const char *path);
+/* Whether s starts an ISO 8601 UTC time (the date at least); 0 or -1. */
 int		 vb_parse_iso_prefix(const char *s);
-/*
- * Recognises a file name (no directory) that vb makes.  Returns 0 and fills
- * *n, or -1 if vb did not make a file of that name.
- */
-int		 vb_name_parse(const char *filename, struct vb_name *n);
-/* Writes n's file name into buf; returns 0, or -1 if it does not fit. */
-int		 vb_name_format(const struct vb_name *n, char *buf,
-		    size_t len);
-/* What an extension stands for (name.c's one table of them). */
-struct vb_format {
-	enum vb_ext	 ext;
-	const char	*suffix;	/* ".tar.zst", ".db" */
-	const char	*compression;	/* "zstd", "none"; "raw" for .db */
-	int		 filter;	/* libarchive's filter code; -1 none */
-	int		 maxlevel;	/* its highest level; 0: no levels */
-};
-
-/* The format of ext. */
-const struct vb_format *vb_format(enum vb_ext ext);
-/* The ith format (the archives first, then .db), or NULL past the last. */
-const struct vb_format *vb_format_each(int i);
-/* The extension string of e, with its dot: ".db", ".tar.zst", ... */
-const char	*vb_ext_str(enum vb_ext e);
-/*
- * Maps "zstd", "gzip", "xz" or "none" to its extension and highest level;
- * returns 0, or -1 for any other name.
- */
+/* Parses "7d", "2w", "1y6m", "36h"; 0, or -1. */
+int		 vb_parse_duration(const char *s, struct vb_duration *d);
+/* "zstd", "gzip", "xz", "none": its extension, highest level; 0 or -1. */
 int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
-/* "zstd", "gzip", "xz" or "none" for an archive, "raw" for a .db. */
-const char	*vb_compression_name(enum vb_ext ext);
-/*
- * The ith name an archive of stem may have (full or delta, plain or
- * encrypted, each compression), into buf and nm (unless NULL): every one
- * for i from 0 until it returns -1.  Returns 0, or -1.
- */
-int		 vb_archive_name(const char *stem, int i, struct vb_name *nm,
-		    char *buf, size_t len);
-
-/* ---- path.c: paths into fixed buffers ---- */
-
-/* Joins dir and name into buf; returns 0, or -1 if it does not fit. */
+/* dir/name into buf; 0, or -1 if it does not fit. */
 int		 vb_path_join(char *buf, size_t len, const char *dir,
 		    const char *name);
-/* Splits path into its directory (or ".") and its last component. */
+/* path's directory (or ".") and last component; 0, or -1. */
 int		 vb_path_split(const char *path, char *dir, size_t dlen,
 		    char *base, size_t blen);
 
-/* ---- dir.c: the backup directory ---- */
+/* ---- record.c, cli.c: records on the pipes ---- */
 
-/*
- * Creates dir (and missing parents) mode 0700 whatever the umask.  An
- * existing directory is left as it is.  Returns 0, or -1 with why.
- */
-int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
-/*
- * Checks that dir is fit to hold backups: a real directory, not a
- * symbolic link, not world-writable unless it is this user's own.
- * Returns 0, or -1 with why.
- */
-int		 vb_dir_check(const char *dir, char *why, size_t len);
-/* fsyncs a directory, so that renames and unlinks in it are durable. */
-int		 vb_fsync_dir(const char *dir);
-
-/* ---- tmpfile.c: writes that never leave a partial file ---- */
-
-#define VB_TMP_PREFIX	".vb-tmp-"
-
-struct vb_tmp {
-	int	 fd;		/* open for writing, mode 0600 */
-	int	 dirfd;		/* the directory both names live in */
-	char	 name[256];	/* ".vb-tmp-<pid>-<final>" within dirfd */
-	char	 final[256];	/* the name it will get */
-	int	 replace;	/* commit may replace an existing final */
-};
-
-/*
- * Opens dir and creates a fresh temporary for the file final (a bare name)
- * in it, mode 0600 whatever the umask.  The temporary is removed if the
- * process is ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE.  Returns 0, or -1
- * with why (and errno set).
- */
-int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
-		    const char *final, char *why, size_t wlen);
-/*
- * fsyncs the temporary, renames it to its final name (never over an
- * existing file: EEXIST) and fsyncs the directory.  Returns 0, or -1 with
- * why (errno set) and neither the temporary nor (unless it replaced a
- * file) the final name left.
- */
-int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
-/* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
-void		 vb_tmp_abort(struct vb_tmp *t);
-/*
- * Removes temporaries in dir whose writer no longer runs; others (and
- * names vb does not make) are left alone.  Returns how many were removed,
- * named in note for the operator ("" when none).
- */
-int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
-/* Whether process pid still runs (a zombie does not; EPERM does). */
-int		 vb_pid_runs(long pid);
-/* The writer PID in a temporary's name, or -1 if name is not one. */
-long		 vb_tmp_pid(const char *name);
-
-/* ---- writebehind.c: dirty pages written back as a copy grows ---- */
-
-/*
- * Starts a thread that writes fd's new data back to disk as it grows, so
- * that a large copy never builds a burst of dirty pages, and starts
- * writeback of all of also (unless -1) as often.  Returns NULL if no
- * thread could be had (the copy then works as well, only burstier).
- */
-struct vb_writebehind *vb_writebehind_start(int fd, int also);
-/* Stops the thread; NULL is allowed. */
-void		 vb_writebehind_stop(struct vb_writebehind *w);
-
-/* ---- ticker.c: a function called every few ms on a thread ---- */
-
-struct vb_ticker;
-
-/* Calls tick(arg) every ms milliseconds on a new thread; NULL on failure. */
-struct vb_ticker *vb_ticker_start(long ms, void (*tick)(void *), void *arg);
-/* Stops it and waits for a tick under way; t may be NULL. */
-void		 vb_ticker_stop(struct vb_ticker *t);
-
-/* ---- progress.c: a progress line on a terminal ---- */
-
-enum vb_prog_how {
-	VB_PROG_SIZE,		/* the size of a file being written */
-	VB_PROG_POS		/* the offset of a file being read */
-};
-
-struct vb_progress;
-
-/* Shows progress if force, or if stderr is a terminal and not quiet. */
-void		 vb_progress_mode(int force, int quiet);
-/*
- * Starts a line "what: done / total  pct  rate  ETA" updated four times a
- * second from fd, if progress is shown; NULL otherwise (or on failure).
- * With fd -1 the line shows only the time spent (a database check).
- */
-struct vb_progress *vb_progress_start(const char *what, int fd,
-		    enum vb_prog_how how, int64_t total);
-/* Ends it with one finished line; p may be NULL. */
-void		 vb_progress_stop(struct vb_progress *p, int ok);
-
-/* ---- record.c: records on the pipes ---- */
-
-#define VB_SHA256_HEX	65	/* 64 hex digits + NUL */
-
+/* One record: path operation status bytes sha256 ms time message. */
 struct vb_record {
 	char		*path;		/* "-" when none */
-	char		 op[16];	/* snapshot, compress, prune, ... */
-	int		 ok;		/* 1 ok, 0 failed */
-	int64_t		 bytes;		/* -1 when unknown */
-	char		 sha256[VB_SHA256_HEX];	/* "" when unknown */
-	int64_t		 ms;		/* duration, -1 when unknown */
-	char		 time[VB_ISO_LEN];	/* when it finished */
-	char		*msg;		/* free text, may be "" */
+	char		 op[16];
+	int		 ok;
+	int64_t		 bytes;		/* -1 unknown */
+	char		 sha256[VB_SHA256_HEX];	/* "" unknown */
+	int64_t		 ms;		/* -1 unknown */
+	char		 time[VB_ISO_LEN];
+	char		*msg;
 };
 
-enum vb_line {
-	VB_LINE_RECORD,		/* a full 8-field record */
-	VB_LINE_PATH,		/* a line holding only a path */
-	VB_LINE_BAD,		/* anything else */
-	VB_LINE_END		/* no more lines (vb_read_record) */
-};
+enum vb_line { VB_LINE_RECORD, VB_LINE_PATH, VB_LINE_BAD, VB_LINE_END };
 
-/* The state of a record reader; all zero to start. */
-struct vb_reader {
-	char	*line;		/* the line read, whole, newline removed */
-	size_t	 cap;
-	char	*copy;		/* the parsed copy the record points into */
-	int	 err;		/* at VB_LINE_END: 0, or why reading stopped */
-};
-
-/*
- * Parses one line (its newline already removed) into *r, pointing into
- * line, which it modifies.  Returns what kind of line it was; on
- * VB_LINE_BAD, *r is unspecified.
- */
-enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
-/*
- * Writes r as one record line to fp (buffered: a tool that streams
- * records to a pipe flushes after each).  TAB, CR and newline in the
- * message become spaces.  Returns 0, or -1 if the path holds one of them
- * or the stream has failed.
- */
-int		 vb_record_write(FILE *fp, const struct vb_record *r);
-/*
- * Writes one record for op on stdout: status ok or failed, bytes (-1
- * unknown), sha (NULL unknown), the time since t0 (vb_monotonic_ms), msg.
- * Returns 0, or -1 after a warning if stdout failed.
- */
+/* One record on stdout (bytes -1, sha NULL: unknown); 0, or -1. */
 int		 vb_emit(const char *op, const char *path, int ok,
 		    int64_t bytes, const char *sha, int64_t t0,
 		    const char *msg);
-/* Fills r for operation op: the time now, the rest unknown. */
-void		 vb_record_init(struct vb_record *r, const char *op,
-		    const char *path);
-/* Replaces TAB, CR and newline in s by spaces: one record field. */
-void		 vb_clean_field(char *s);
-/*
- * Reads the next line of fp into rd->line and parses a copy of it into r
- * (which points into rd until the next call).  Returns what kind of line
- * it was, or VB_LINE_END at the end of input or on an error (rd->err).
- */
-enum vb_line	 vb_read_record(struct vb_reader *rd, FILE *fp,
-		    struct vb_record *r);
-/* Frees what the reader holds. */
-void		 vb_reader_free(struct vb_reader *rd);
-/*
- * The loop of a stage on the pipe (a command-line helper): each record
- * read on stdin is written to stdout unchanged, in order and flushed,
- * then given to act (kind VB_LINE_RECORD); a line holding only a path is
- * given to act (VB_LINE_PATH, r->path); any other line is passed on with
- * a warning.  Returns the OR of act's returns, and 1 if stdin or stdout
- * failed (after a warning).
- */
+/* A stage: every record on to stdout, then to act; paths to act. */
 int		 vb_stage_loop(int (*act)(struct vb_record *r,
 		    enum vb_line kind, void *arg), void *arg);
+/* Progress on stderr: forced, or on a terminal unless quiet. */
+void		 vb_progress_mode(int force, int quiet);
 
-/*
- * What a snapshot record's message says of the snapshot (record.c owns
- * the grammar: key=value words, source= last and taking the rest):
- * "quick_check=ok journal=wal pages=237368 page_size=4096 source=PATH".
- */
+/* A snapshot record's message (record.c owns its words). */
 struct vb_snapmeta {
-	const char	*source;
-	const char	*journal;
-	const char	*integrity;	/* "ok", "deferred" or the problem */
-	const char	*check;		/* quick_check or integrity_check */
+	const char	*source, *journal;
+	const char	*integrity;	/* "ok", "deferred", or the problem */
+	const char	*check;		/* quick_check, integrity_check */
 	int64_t		 pages, page_size;
-	const char	*sha256;	/* of the snapshot, if known (the
-					   record's field, not the message) */
-	int64_t		 bytes;		/* of the snapshot, -1 if unknown */
+	const char	*sha256;	/* the record's, if known */
+	int64_t		 bytes;		/* of the snapshot, -1 unknown */
 };
 
-/* Writes m as a snapshot record's message; 0, or -1 if it does not fit. */
-int		 vb_snapmeta_format(const struct vb_snapmeta *m, char *buf,
-		    size_t len);
-/*
- * Reads a snapshot record's message ("quick_check=ok journal=wal ...
- * source=PATH") into meta, pointing into msg, which it modifies.
- */
+/* Reads msg (which it cuts up) into meta. */
 void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
-
-/* ---- sha256.c: SHA-256 (nettle) ---- */
-
-struct vb_sha256;
-
-/* Returns a new hash state, or NULL with errno set. */
-struct vb_sha256 *vb_sha256_new(void);
-void		 vb_sha256_update(struct vb_sha256 *, const void *, size_t);
-/* Writes the digest as hex into hex and frees the state. */
-void		 vb_sha256_final(struct vb_sha256 *, char hex[VB_SHA256_HEX]);
-/* Hashes fd from its current offset to EOF; returns bytes, or -1 (errno). */
-int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
-
-/* A file hashed on a second thread, while the caller reads it too. */
-struct vb_sha256_job {
-	int		 fd;
-	int		 threaded;
-	pthread_t	 th;
-	int		 err;
-	int64_t		 bytes;
-	char		 hex[VB_SHA256_HEX];
-};
-
-/*
- * Starts hashing the whole file on fd on a thread (or at join if none),
- * by pread from its start: fd's offset stays the caller's to move.
- */
-void		 vb_sha256_start(struct vb_sha256_job *h, int fd);
-/* Waits for it; returns the bytes hashed (h->hex), or -1 with errno. */
-int64_t		 vb_sha256_join(struct vb_sha256_job *h);
-
-/* A page's hash in a page index: SHA-256 truncated to 128 bits. */
-#define VB_PAGE_HASH	16
-void		 vb_page_hash(const void *page, size_t len,
-		    unsigned char out[VB_PAGE_HASH]);
-
-/* ---- pages.c: page indexes, the base of incremental backups ---- */
-
-struct vb_backup;
-
-/* The hash of every page of a database, in page order. */
-struct vb_pages {
-	int64_t		 page_size;
-	int64_t		 count;		/* pages hashed */
-	int64_t		 cap;
-	unsigned char	*h;		/* count * VB_PAGE_HASH bytes */
-	unsigned char	*part;		/* a page being fed, plen bytes */
-	size_t		 plen;
-};
-
-/* Starts an empty index of pages of page_size bytes. */
-void		 vb_pages_init(struct vb_pages *p, int64_t page_size);
-/* Hashes the next len bytes of the database; 0, or -1 (out of memory). */
-int		 vb_pages_feed(struct vb_pages *p, const void *buf,
-		    size_t len);
-/* Makes room for count hashes (set by the caller); 0, or -1 (ENOMEM). */
-int		 vb_pages_alloc(struct vb_pages *p, int64_t count);
-/* The SHA-256 of the index's bytes, as the manifest's index-sha256. */
-void		 vb_pages_sha(const struct vb_pages *p,
-		    char hex[VB_SHA256_HEX]);
-void		 vb_pages_free(struct vb_pages *p);
-
-/*
- * A backup's page index kept beside it (BACKUP_DIR/.vb-index-<stem>), so
- * that the next night reads no archive to know what changed: a cache,
- * rebuilt from the archive when it is lost, never sent offsite.
- */
-#define VB_INDEX_PREFIX	".vb-index-"
-
-struct vb_index {
-	char		 stem[64];
-	char		 parent[64];	/* a delta's parent, "" for a full */
-	char		 db_sha256[VB_SHA256_HEX];	/* of the database */
-	char		 archive[128];	/* the archive's file name */
-	int64_t		 archive_bytes;
-	char		 archive_sha256[VB_SHA256_HEX];	/* as it was made;
-							   "" if not known */
-	struct vb_pages	 p;
-};
-
-/* Writes x into dir (replacing any older one); 0, or -1 with why. */
-int		 vb_index_write(const char *dir, const struct vb_index *x,
-		    char *why, size_t wlen);
-/*
- * Reads stem's index in dir, checked whole (its own SHA-256), the hashes
- * too unless header_only.  Returns 0, or -1 with why.
- */
-int		 vb_index_read(const char *dir, const char *stem,
-		    int header_only, struct vb_index *x, char *why,
-		    size_t wlen);
-/* Fills in the parent of each delta of list whose index dir holds. */
-void		 vb_index_parents(const char *dir, struct vb_backup *list,
-		    size_t n);
-/* Removes the indexes in dir whose backup is gone; returns how many. */
-int		 vb_index_gc(const char *dir);
-
-/* ---- damage.c: damaged backups, and the chains they break ---- */
-
-/* What marks a backup recorded damaged: BACKUP_DIR/.vb-damaged-<stem>. */
-#define VB_DAMAGE_PREFIX	".vb-damaged-"
-
-/* A link of a chain found wrong. */
-struct vb_fault {
-	char		 name[128];	/* the archive's file name */
-	char		 stem[64];
-	int		 missing;	/* gone, rather than damaged */
-	char		 recorded[VB_SHA256_HEX];	/* when made */
-	char		 found[VB_SHA256_HEX];		/* now */
-	int		 built_on;	/* backups of the chain built on it */
-};
-
-/*
- * Checks the archive an index x (read from dir) describes against the
- * SHA-256 recorded when it was made.  Returns 0 if it matches, 1 if it is
- * damaged or missing (f says which), or -1 with why if it cannot be told
- * (no SHA-256 recorded, unreadable).
- */
-int		 vb_link_check(const char *dir, const struct vb_index *x,
-		    int built_on, struct vb_fault *f, char *why, size_t wlen);
-/* Records f beside the backup (.vb-damaged-<stem>); 0, or -1 with why. */
-int		 vb_damage_mark(const char *dir, const struct vb_fault *f,
-		    char *why, size_t wlen);
-/* What f means for the operator, one line, into buf. */
-void		 vb_fault_text(const struct vb_fault *f, const char *dir,
-		    char *buf, size_t len);
-/*
- * Sets damaged, unsafe and why on each backup of list (dir's, newest
- * first, parents from vb_index_parents): damaged where recorded so, or,
- * with hash, where its archive does not hash as its index recorded;
- * unsafe where damaged, or a delta on an unsafe or missing link.  With
- * heal, a record whose file is gone or hashes right again is removed.
- */
-void		 vb_health(const char *dir, struct vb_backup *list, size_t n,
-		    int hash, int heal);
-/* Removes the records in dir whose file is gone; returns how many. */
-int		 vb_damage_gc(const char *dir);
-
-/* ---- db.c: SQLite helpers ---- */
-
-/* How long vb waits for a lock on a live database before giving up. */
-#define VB_BUSY_MS	30000
-
-/* VB_BUSY_MS from the environment or vb.conf (ms), else the default. */
-int64_t		 vb_busy_ms(void);
-
-/*
- * Installs vb's busy handler on db: retry for VB_BUSY_MS, polling often
- * enough to get in between a rollback-journal writer's commits.  The
- * handler's state is shared: use it on one connection at a time.
- */
-void		 vb_db_busy(sqlite3 *db);
-
-/*
- * Checks that path is an existing regular file that starts with SQLite's
- * header.  Returns 0, or -1 with a diagnostic in why (for a record).
- */
-int		 vb_db_check_file(const char *path, char *why, size_t len);
-/*
- * Opens path read-only, never creating it, with vb's busy handler.  Returns the
- * connection, or NULL with a diagnostic in why.
- */
-sqlite3		*vb_db_open_ro(const char *path, char *why, size_t len);
-struct vb_dbinfo {
-	int64_t	 page_size;
-	int64_t	 page_count;		/* -1 when the header does not say */
-	char	 sqlite_version[32];	/* of the last writer, "3.40.1" */
-	char	 journal_mode[16];	/* "wal" or "delete", from the header */
-};
-
-/* Reads what a database file's header says; returns 0 or -1 (why). */
-int		 vb_db_header(const char *path, struct vb_dbinfo *info,
-		    char *why, size_t len);
-/* Runs a statement returning one text value into out; returns 0 or -1. */
-int		 vb_db_text(sqlite3 *db, const char *sql, char *out,
-		    size_t len);
-/* Runs a statement returning one integer; returns 0 or -1. */
-int		 vb_db_int(sqlite3 *db, const char *sql, int64_t *out);
-/* How hard a database is checked. */
-enum vb_check {
-	VB_CHECK_QUICK = 0,	/* PRAGMA quick_check: every page, no index
-				   cross-check; about 1.5 s per GiB */
-	VB_CHECK_FULL = 1,	/* PRAGMA integrity_check: indexes too;
-				   a minute per GiB with three indexes */
-	VB_CHECK_OPEN = 2	/* the header and whole schema parsed: SQLite
-				   takes the file (its bytes proven
-				   otherwise) */
-};
-
-/* "quick_check", "integrity_check" or "schema read". */
-const char	*vb_check_name(enum vb_check check);
-/*
- * Runs the check and writes "ok" or the first problem into out.  Returns
- * 0 if ok, 1 if not, -1 on error.
- */
-int		 vb_db_check(sqlite3 *db, enum vb_check check, char *out,
-		    size_t len);
-/*
- * Checks a database file that nothing else writes (a snapshot, a restored
- * copy) without locks or side files (immutable=1).  Returns 0 if ok, 1 if
- * not (the first problem in out), -1 if it could not be opened (why in
- * out).
- */
-int		 vb_db_check_path(const char *path, enum vb_check check,
-		    char *out, size_t len);
-/*
- * Copies every page of src into dst with one sqlite3_backup_step(-1),
- * under dst's own locks and journal.  Returns SQLITE_DONE, or the error.
- */
-int		 vb_db_backup(sqlite3 *dst, sqlite3 *src);
-
-/* ---- manifest.c: the MANIFEST inside every archive ---- */
-
-#define VB_MANIFEST_FORMAT	1
-#define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
-
-struct vb_manifest {
-	char	 vb_version[32];
-	char	 source[1024];		/* "unknown" when not known */
-	char	 host[256];
-	char	 created[VB_ISO_LEN];	/* the time the snapshot stands for */
-	char	 sqlite_version[32];	/* of the library that wrote the db */
-	int64_t	 page_size;
-	int64_t	 page_count;
-	char	 journal_mode[16];	/* the source's: wal, delete, ... */
-	int64_t	 db_bytes;
-	char	 db_sha256[VB_SHA256_HEX];
-	char	 integrity[128];	/* "ok", or the first problem */
-	char	 integrity_check[32];	/* quick_check or integrity_check */
-	int	 delta;			/* kind: delta (else full) */
-	/* A delta's: the backup it is made on, and that one's database. */
-	char	 parent[64];
-	char	 parent_db_sha256[VB_SHA256_HEX];
-	int64_t	 pages;			/* pages it holds (0 for a full) */
-	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
-};
-
-/* Writes m as MANIFEST text into buf; returns its length, or -1. */
-int		 vb_manifest_format(const struct vb_manifest *m, char *buf,
-		    size_t len);
-/* Parses MANIFEST text; returns 0, or -1 with the reason in why. */
-int		 vb_manifest_parse(const char *text, size_t len,
-		    struct vb_manifest *m, char *why, size_t wlen);
-
-/* ---- archive.c: writing and verifying vb archives ---- */
-
-struct vb_archive_opts {
-	enum vb_ext	 ext;		/* which compression */
-	int		 level;		/* 0: the filter's default */
-	int		 threads;	/* > 1: ask the filter for threads */
-	time_t		 mtime;		/* of both entries */
-	/* Called as data is written, if set. */
-	void		(*progress)(void *, int64_t done, int64_t total);
-	void		*progress_arg;
-};
-
-struct vb_archive_info {
-	int64_t	 bytes;			/* the archive's own size */
-	char	 sha256[VB_SHA256_HEX];	/* of the archive's own bytes */
-	char	 dbname[256];		/* "<stem>.db" */
-};
-
-/* zstd's level 3, the default: see docs/BENCHMARKS.md for why. */
-#define VB_ZSTD_LEVEL	3
-
-/*
- * Writes to fd an archive of MANIFEST (the text manifest) and dbname,
- * whose dbbytes bytes are read from dbfd.  Returns 0 (why then holds a
- * notice for the operator, or ""), or -1 with the reason in why (the
- * caller removes the file).
- */
-int		 vb_archive_write(int fd, const struct vb_archive_opts *o,
-		    const char *manifest, const char *dbname, int dbfd,
-		    int64_t dbbytes, char *why, size_t wlen);
-/*
- * Writes to fd a delta archive of stem: MANIFEST, <stem>.index (idx's
- * hashes) and <stem>.pages, the nchanged pages of dbfd whose numbers
- * (from 0) are in changed, each as its number from 1 (4 bytes,
- * big-endian) and its bytes.  Returns as vb_archive_write.
- */
-int		 vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
-		    const char *manifest, const char *stem,
-		    const struct vb_pages *idx, const int64_t *changed,
-		    int64_t nchanged, int dbfd, char *why, size_t wlen);
-/* A delta archive's entries after MANIFEST: <stem> and these. */
-#define VB_DELTA_INDEX	".index"
-#define VB_DELTA_PAGES	".pages"
-/*
- * Reads the archive on fd end to end and checks it: MANIFEST then one
- * regular <stem>.db (stem, if not NULL, must match), the size and SHA-256
- * the manifest declares, nothing else; or, for a delta (kind: delta),
- * <stem>.index hashing to index-sha256 and <stem>.pages, each page
- * matching its index entry.  With done not NULL, fd is a file still
- * being written: reading waits at its end until *done is set.  Writes
- * the database to outfd unless it is -1 (a delta's pages at their place
- * in it, which is then cut to db-bytes).  With pages, fills in the page
- * index of the database (the caller frees it).  Fills m and info;
- * returns 0, or -1 with why.
- */
-int		 vb_archive_verify(int fd, const int *done, const char *stem,
-		    int outfd, struct vb_pages *pages, struct vb_manifest *m,
-		    struct vb_archive_info *info, char *why, size_t wlen);
-/* Reads only the MANIFEST of the archive on fd; 0, or -1 with why. */
-int		 vb_archive_manifest(int fd, struct vb_manifest *m, char *why,
-		    size_t wlen);
 
 /* ---- snapshot.c: a consistent online snapshot ---- */
 
 struct vb_snapshot_opts {
 	const char	*db;		/* the live database */
 	const char	*dir;		/* into dir/<prefix>-<UTC time>.db */
-	const char	*out;		/* or exactly this file, if not NULL */
+	const char	*out;		/* or exactly this file */
 	const char	*prefix;	/* "backup" (NULL) or "pre-restore" */
 	int		 full;		/* integrity_check, not quick_check */
-	int		 defer;		/* leave the check to vb-compress */
-	int		 dry;		/* check what a snapshot needs, only */
+	int		 defer;		/* its check left to vb-compress */
+	int		 dry;		/* only what a snapshot needs */
 };
 
 struct vb_snapshot_result {
-	char		 path[4096];	/* the snapshot, once it exists */
+	char		 path[4096];
 	char		 msg[1024];	/* the record's message, or why not */
-	char		 note[1024];	/* for the operator: stale files */
+	char		 note[1024];	/* for the operator */
 	char		 sha256[VB_SHA256_HEX];
 	int64_t		 bytes;
 };
 
-/*
- * Snapshots o->db, checked, fsync'd, renamed into place, mode 0600.
- * Fills all of *s (its old contents do not matter).  Returns 0, or -1
- * with s->msg saying why and nothing left behind.  With o->dry, checks
- * what a snapshot needs (the database readable; the directory usable by
- * this user, or creatable; room for the copy and an archive as large as
- * the last) and writes nothing: s->path is the name it would have.
- */
+/* Snapshots o->db, checked, in place; 0, or -1 with s->msg. */
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
 
-/* ---- delta.c: a full backup tonight, or a delta of which pages ---- */
+/* ---- compress.c, encrypt.c: archives ---- */
 
-#define VB_MAXFAULTS	8
-
-struct vb_delta_plan {
-	int		 delta;		/* write a delta (else a full) */
-	char		 why[600];	/* why a full */
-	struct vb_fault	 faults[VB_MAXFAULTS];	/* links found wrong */
-	int		 nfaults;
-	struct vb_index	 parent;	/* the parent's index, hashes too */
-	struct vb_pages	 own;		/* the snapshot's, once hashed */
-	char		 sha256[VB_SHA256_HEX];	/* the snapshot's, hashed */
-	int64_t		*changed;	/* page numbers (from 0) */
-	int64_t		 nchanged;
+struct vb_archive_opts {
+	enum vb_ext	 ext;
+	int		 level;		/* 0: the filter's default */
+	int		 threads;	/* > 1: ask the filter for threads */
+	time_t		 mtime;		/* of the entries */
+	void		(*progress)(void *, int64_t done, int64_t total);
+	void		*progress_arg;
 };
-
-/*
- * Decides how the snapshot nm (dbfd, its header in info) in dir is
- * archived: a delta of the newest backup when its chain can be followed
- * to a full one younger than every and fewer than half the pages
- * changed; else a full (p->why says why).  Returns 0 (p->delta says
- * which), or -1 with why if the snapshot cannot be read or does not hash
- * to want_sha (NULL: not known).
- */
-int		 vb_delta_plan(const char *dir, const struct vb_name *nm,
-		    int dbfd, const struct vb_dbinfo *info,
-		    const struct vb_duration *every, const char *want_sha,
-		    struct vb_delta_plan *p, char *why, size_t wlen);
-void		 vb_delta_plan_free(struct vb_delta_plan *p);
-
-/* ---- compress.c: a raw snapshot into a verified archive ---- */
-
-/* What vb-snapshot's record says of a snapshot; NULL where unknown. */
 
 struct vb_compress_opts {
 	struct vb_archive_opts	 a;
-	int			 keep;	/* keep the raw snapshot */
-	int			 encrypt_only;	/* vb-compress --encrypt */
-	const char		*encrypt_to;	/* age recipients file, or
-						   NULL: not encrypted */
-	int			 as_found;	/* archive a deferred-check
-						   snapshot even if it fails
-						   (the manifest says so) */
-	const struct vb_duration *full_every;	/* FULL_EVERY: a delta
-						   when the last full is
-						   younger; NULL: always
-						   full, no page index */
-	int			 full;	/* a full one (indexed) now */
+	int			 keep;		/* the raw snapshot */
+	int			 encrypt_only;	/* --encrypt */
+	const char		*encrypt_to;	/* age recipients, or NULL */
+	int			 as_found;	/* made though it fails */
+	const struct vb_duration *full_every;	/* deltas; NULL: fulls */
+	int			 full;		/* a full one now */
+};
+
+#define VB_MAXFAULTS	8
+/* A link of a chain found damaged or missing. */
+struct vb_fault {
+	char		 name[128], stem[64];
+	int		 missing;
+	char		 recorded[VB_SHA256_HEX], found[VB_SHA256_HEX];
+	int		 built_on;	/* backups of the chain built on it */
 };
 
 struct vb_compress_result {
-	char	 path[4096];		/* the archive, once it exists */
-	int64_t	 bytes;			/* the archive's size */
+	char	 path[4096];		/* the archive */
+	int64_t	 bytes;
 	char	 sha256[VB_SHA256_HEX];	/* of the archive's bytes */
-	int64_t	 dbbytes;
+	int64_t	 dbbytes, plain_bytes;	/* before encryption */
 	int	 removed;		/* the raw snapshot is gone */
-	int	 recipients;		/* encrypted to this many (age) */
-	const char *checked;		/* the check run here on the snapshot
-					   ("quick_check"), or NULL */
-	int64_t	 plain_bytes;		/* the archive before encryption */
+	int	 recipients;
+	const char *checked;		/* the check run here, or NULL */
 	int	 delta;			/* a delta archive, of parent */
 	char	 parent[64];
-	int64_t	 pages, page_count;	/* pages in it, in the database */
+	int64_t	 pages, page_count;
 	char	 full_why[600];		/* with full_every: why a full */
-	/* Links of the chain it would have extended found damaged or
-	 * missing: a full was written, and each is a failure to report. */
-	struct vb_fault faults[VB_MAXFAULTS];
+	struct vb_fault faults[VB_MAXFAULTS];	/* to report as failures */
 	int	 nfaults;
 	char	 msg[1024];		/* why it failed */
-	char	 note[1024];		/* for the operator: stale files
-					   removed, no threads to be had */
+	char	 note[1024];		/* for the operator */
 };
 
-/*
- * Archives the raw snapshot at path beside it, reads the archive back,
- * (with o->encrypt_to: encrypts it with age, the plaintext archive never
- * leaving its temporary) then puts it in place and (unless o->keep)
- * removes the snapshot.
- * Returns 0; 1 if only the removal failed (res->msg says so); -1 with
- * res->msg if no archive was made.
- */
+/* Archives the snapshot at path; 0, 1 if only its removal failed, -1. */
 int		 vb_compress_file(const char *path,
 		    const struct vb_snapmeta *meta,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
-/*
- * The compress record's message for res, rc as vb_compress_file returned
- * it (compress.c owns its words): "zstd level 3; db N bytes, archive P%
- * of it; read back ok; snapshot's quick_check ok; snapshot removed".
- */
+/* The compress record's message for rc and res. */
 void		 vb_compress_message(const struct vb_compress_opts *o,
 		    const struct vb_compress_result *res, int rc, char *buf,
 		    size_t len);
-/*
- * Which check of the snapshot a compress record's message says passed
- * ("integrity_check", "quick_check"), or NULL.
- */
-const char	*vb_compress_checked(const char *msg);
-
-/* ---- chain.c: archives read back, alone or as a delta's chain ---- */
-
-/*
- * Reads the archive on fd (named nm; decrypted with identity when it is
- * encrypted, refused without one) end to end, checked, writing its
- * database (a delta: its pages) into outfd unless -1.  Returns 0 with m
- * and info (the file's own size and SHA-256), or -1 with why.
- */
-int		 vb_read_archive(int fd, const char *identity,
-		    const struct vb_name *nm, int outfd, struct vb_manifest *m,
-		    struct vb_archive_info *info, char *why, size_t wlen);
-/*
- * Reads only the MANIFEST of the archive at path (named nm; decrypted
- * with identity when it is encrypted).  Returns 0, or -1 with why.
- */
-int		 vb_read_manifest(const char *path, const char *identity,
-		    const struct vb_name *nm, struct vb_manifest *m, char *why,
-		    size_t wlen);
-
-
-/* One archive of a chain. */
-struct vb_link {
-	char			 path[4096];	/* where it is read */
-	char			 name[128];	/* its name */
-	struct vb_manifest	 m;		/* as first read */
-	struct vb_tmp		 t;		/* fetched from the remote */
-	int			 fetched;
-};
-
-/* A delta's chain: links[0] the delta, links[n-1] its full backup. */
-struct vb_chain {
-	int			 n;
-	struct vb_link		*links;
-	const char		*dir;		/* where links are looked for */
-	const char		*remote;	/* missing or damaged links
-						   fetched here */
-	char			 note[1024];	/* which were, and why */
-	struct vb_listed	*listing;	/* the remote's, once listed */
-	size_t			 nlisting;
-	struct timespec		 when;		/* of the oldest link so far */
-};
-
-/*
- * Follows the archive at path (named nm) down to its full backup: each
- * parent found in dir by its stem (or fetched from remote, if set, when
- * it is missing or its manifest cannot be read), its manifest read and
- * its db-sha256 the one its child was made on.  Returns 0, or -1 with
- * why naming the missing or wrong link.
- */
-int		 vb_chain_resolve(const char *path, const struct vb_name *nm,
-		    const char *dir, const char *identity, const char *remote,
-		    struct vb_chain *ch, char *why, size_t wlen);
-/*
- * Rebuilds the chain's database into outfd (empty): the full, then each
- * delta, every link checked, and the result's SHA-256 the target's.  A
- * local link that fails its checks is replaced by the remote's copy (if
- * the chain has a remote) and the rebuild starts over (ch->note says
- * so).  Returns 0 with the target's m and info, or -1 with why.
- */
-int		 vb_chain_extract(struct vb_chain *ch, const char *identity,
-		    int outfd, struct vb_manifest *m,
-		    struct vb_archive_info *info, char *why, size_t wlen);
-/* Frees ch; links fetched are kept under their names if keep. */
-void		 vb_chain_free(struct vb_chain *ch, int keep);
-
-/* ---- encrypt.c: archives made before ENCRYPT_TO, encrypted in place ---- */
-
-/*
- * Reads the plaintext archive on fd (its file name name) back whole,
- * checked as any archive is, then encrypts it to the recipients in file
- * recipients into e, a new temporary in dir for <name>.age.  Returns 0
- * with res's path (dir/<name>.age), bytes, sha256 and recipients, or -1
- * with res->msg and nothing left.
- */
-int		 vb_encrypt_to(int fd, const char *name, const char *dir,
-		    const char *recipients, struct vb_tmp *e,
-		    struct vb_compress_result *res);
-/*
- * Encrypts the file at path in place as <path>.age: a backup's archive
- * proven first (vb_encrypt_to) and its page index told; any other file
- * (a snapshot set aside by a failed check) as it is.  The plaintext is
- * removed only once the encrypted file is in place.  Returns 0; 1 if
- * only the removal failed; -1 with res->msg and path as it was.
- */
+/* What fault f in dir means for the operator, one line. */
+void		 vb_fault_text(const struct vb_fault *f, const char *dir,
+		    char *buf, size_t len);
+/* The file at path encrypted in place, proven first; as compress_file. */
 int		 vb_encrypt_in_place(const char *path, const char *recipients,
 		    struct vb_compress_result *res);
-/* The compress record's message for vb_encrypt_in_place's outcome rc. */
 void		 vb_encrypt_message(const char *path,
 		    const struct vb_compress_result *res, int rc, char *buf,
 		    size_t len);
 
-/*
- * The plaintext archive name on remote (listed in f) replaced by its
- * copy encrypted to recipients: dir's <name>.age if it has one (sent
- * unless the remote has it at its size), else the remote's own fetched
- * into dir, checked and encrypted there (vb_encrypt_to), no plaintext
- * kept; the copy verified on the remote before the plaintext one is
- * deleted.  Returns 0 with the copy's SHA-256 and size, or -1 with why.
- */
-int		 vb_encrypt_remote(const char *remote, const char *name,
-		    const char *dir, const char *recipients,
-		    const struct vb_listed *f, size_t nf,
-		    char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
-		    size_t wlen);
+/* ---- restore.c, inventory.c: restores and listings ---- */
 
-/*
- * Every plaintext archive on remote replaced by its encrypted copy
- * (vb_encrypt_remote), each outcome told to done (the path of the copy
- * or of the plaintext one, the copy's size and SHA-256, a message).
- * Returns 0, 1 if one failed, or -1 with why if the remote could not be
- * listed.
- */
-int		 vb_encrypt_remote_all(const char *remote, const char *dir,
-		    const char *recipients, int (*done)(void *arg,
-		    const char *path, int ok, int64_t bytes, const char *hex,
-		    const char *msg), void *arg, char *why, size_t wlen);
+enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
 
-/* ---- restore.c: a backup verified, then put back ---- */
-
-/* A verified copy of a backup's database, in a temporary. */
-struct vb_verified {
-	struct vb_tmp		 t;
-	char			 path[4096];	/* of the temporary */
-	struct vb_manifest	 m;		/* empty for a raw snapshot */
-	struct vb_archive_info	 info;		/* the archive's own bytes */
-	int64_t			 dbbytes;
-	char			 dbsha[VB_SHA256_HEX];
-	enum vb_check		 check;		/* the check it passed */
-	int			 links;		/* a delta: archives read */
-	char			 note[1024];	/* links taken from the remote
-						   as the local ones failed */
-};
-
-/*
- * Extracts the backup archive (or raw .db snapshot) into a temporary in
- * dir named for final, checking everything (the name is as's, when
- * archive is a temporary that stands for it; an encrypted one decrypted
- * with identity, refused without): the name, exactly MANIFEST
- * and <stem>.db, size and SHA-256 against the manifest, then SQLite's
- * check how (VB_CHECK_OPEN: the bytes are the checked snapshot's, so
- * SQLite need only read it; a raw .db, whose bytes nothing proves, gets
- * quick_check at least) and the page size.  Returns 0 with c filled and
- * the temporary open (vb_tmp_abort(&c->t) to drop it), or -1 with why
- * and nothing left behind.
- */
-int		 vb_verify_backup(const char *archive, const char *as,
-		    const char *identity, const char *remote,
-		    const char *dir, const char *final,
-		    enum vb_check how, struct vb_verified *c, char *why,
-		    size_t wlen);
 struct vb_restore_opts {
-	const char	*archive;	/* the backup */
-	const char	*as;		/* what archive stands for when it is
-					   a temporary (fetched from offsite):
-					   its name, NULL: archive itself */
-	const char	*to;		/* --to: a new file; or */
-	const char	*db;		/* --db: the live database; or neither:
-					   verify only */
-	const char	*dir;		/* the pre-restore copy's directory
-					   (NULL: BACKUP_DIR, else the
-					   archive's) */
-	int		 replace;	/* --force: --to may replace a file;
-					   --db may take another database's
-					   backup */
+	const char	*archive;
+	const char	*as;		/* the name archive stands for */
+	const char	*to;		/* a new file, or */
+	const char	*db;		/* the live database, or neither */
+	const char	*dir;		/* for the pre-restore copy */
+	int		 replace;	/* --force */
 	enum vb_check	 check;		/* of the extracted copy */
-	const char	*identity;	/* age identity for a .age archive */
-	const char	*remote;	/* a delta's links missing here are
-					   fetched from it, if set */
+	const char	*identity;	/* age identity, for .age */
+	const char	*remote;	/* links missing or bad: from there */
 };
 
 struct vb_restore_result {
-	char		 target[4096];	/* the database restored (or archive) */
+	char		 target[4096];
 	char		 msg[2048];	/* the record's message, or why not */
-	char		 note[2048];	/* for the operator: stale files */
-	char		 saved[4096];	/* the pre-restore copy (--db) */
-	char		 unlogged[1024]; /* why its BackupLog row is missing */
-	int64_t		 bytes;		/* the database's */
-	char		 sha256[VB_SHA256_HEX];
-	int64_t		 archive_bytes;	/* the archive's own */
+	char		 note[2048];	/* for the operator */
+	char		 saved[4096];	/* the pre-restore copy */
+	char		 unlogged[1024]; /* why its row is missing */
+	int64_t		 bytes, archive_bytes;
+	char		 sha256[VB_SHA256_HEX];	/* the database's */
 	char		 archive_sha256[VB_SHA256_HEX];
-	int		 carried;	/* BackupLog rows carried over (--db) */
-	int		 unverified;	/* it failed in the backup's checks */
+	int		 carried;	/* BackupLog rows carried over */
+	int		 unverified;	/* it failed the backup's checks */
 };
 
-/*
- * Restore, steps 1-4 of DESIGN.md: verifies the backup, then (unless
- * only verifying) puts it in place and adds a restore row to the
- * restored database's BackupLog (unlogged says why if it could not).
- * Returns 0, or -1 with res->msg and nothing changed at all.
- */
+/* Verifies, then restores; 0, or -1 with res->msg and nothing changed. */
 int		 vb_restore(const struct vb_restore_opts *o,
 		    struct vb_restore_result *res);
-/*
- * vb_restore of the backup named o->archive on remote: the copy in dir
- * if it verifies, else one fetched into dir (kept there once restored).
- * Returns 0, or -1 with res->msg and nothing changed.
- */
+/* The same of a name on remote, the copy in dir first. */
 int		 vb_restore_offsite(const struct vb_restore_opts *o,
 		    const char *remote, const char *dir,
 		    struct vb_restore_result *res);
-/*
- * The command that puts the pre-restore copy saved back over db (with
- * -i when it is encrypted: identity, or what to give), into buf.
- */
+/* The command that puts the copy saved back over db, into buf. */
 void		 vb_restore_undo(const char *saved, const char *identity,
 		    const char *db, char *buf, size_t len);
 
-/* ---- scan.c: the backups in a directory ---- */
-
-#define VB_MAXFILES	8	/* files of one stem: .db and archives */
-
-struct vb_backup {
-	struct timespec	 when;		/* from the name */
-	char		 stem[64];
-	enum vb_kind	 kind;
-	int		 nfiles;
-	struct {
-		int64_t		 bytes;	/* -1 until vb_scan_sizes */
-		enum vb_ext	 ext;
-		int		 encrypted;	/* .age */
-		int		 delta;		/* .delta: incremental */
-		char		 name[96];
-	}		 files[VB_MAXFILES];
-	int		 delta;		/* an incremental backup */
-	char		 parent[64];	/* its parent, where known */
-	int		 keep;		/* set by vb_retention: 1 by the
-					   policy, 2 as a delta's parent,
-					   3 as unsafe */
-	int		 needed_by;	/* keep 2: the delta (index) */
-	/* Set by vb_health: */
-	int		 damaged;	/* its archive is known damaged */
-	char		 damaged_file[96];	/* which */
-	int		 checked;	/* its SHA-256 compared (hash) */
-	int		 unsafe;	/* not restorable from here: damaged,
-					   or a delta on an unsafe link */
-	char		 why[256];	/* unsafe: why */
+struct vb_inventory_opts {
+	const char	*dir, *remote;	/* what to list */
+	const char	*identity;
+	int		 verify;	/* each one verified (check) */
+	enum vb_check	 check;
+	int		 sums;		/* each against its SHA-256 */
+	int		 json, fields;	/* the form */
 };
 
-/* One file of a listing (a directory's, a remote's). */
-struct vb_listed {
-	char		 name[96];
-	int64_t		 bytes;		/* -1 when not known */
+/* The backups listed on stdout; 0, or 1 if one cannot be restored. */
+int		 vb_inventory(const struct vb_inventory_opts *o);
+
+/* ---- backuplog.c, history.c: BackupLog ---- */
+
+/* vb-log: every line passed on, every record into path's BackupLog. */
+int		 vb_log_loop(const char *path, int quiet);
+/* Proves path takes a success and a failure row; 0 or -1, msg says. */
+int		 vb_backuplog_check(const char *path, char *msg, size_t len);
+/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
+int		 vb_backuplog_last_full_check(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
+
+struct vb_log_query {
+	int		 failures;	/* failures only */
+	const char	*since;		/* at or after, unless NULL */
+	int64_t		 count;		/* at most, -1 all */
 };
 
-/* The size of name in a listing of n files, or -1 if it is not there. */
-int64_t		 vb_listed_size(const struct vb_listed *f, size_t n,
-		    const char *name);
-/* Appends name (bytes) to *f (n used, cap allocated); 0, or -1 (ENOMEM). */
-int		 vb_listed_add(struct vb_listed **f, size_t *n, size_t *cap,
-		    const char *name, int64_t bytes);
-/*
- * Groups the files of a listing whose names vb makes by stem, newest
- * first; other names are left out.  Returns 0 with *out to free, or -1
- * (why).
- */
-int		 vb_group(const struct vb_listed *files, size_t n,
-		    struct vb_backup **out, size_t *nout, char *why,
-		    size_t wlen);
-/*
- * Lists the backups in dir: regular files with names vb makes, grouped
- * by stem, newest first.  Returns 0 with *out to free, or -1 (why) if the
- * directory could not be read whole.
- */
-int		 vb_scan(const char *dir, struct vb_backup **out, size_t *n,
-		    char *why, size_t wlen);
-/* Fills in the files' sizes; returns 0, or -1 if one could not be read. */
-int		 vb_scan_sizes(const char *dir, struct vb_backup *list,
-		    size_t n);
-/*
- * The snapshots set aside in dir by failed checks (<snapshot>.failed-check,
- * or .failed-check.age): 0 with *out to free, or -1.
- */
-int		 vb_scan_asides(const char *dir, struct vb_listed **out,
-		    size_t *n);
-/*
- * Finds an archive of backup stem in dir (any compression, full or
- * delta, encrypted or not): 0 with its name and path, or -1.
- */
-int		 vb_find_archive(const char *dir, const char *stem, char *name,
-		    size_t nlen, char *path, size_t plen);
-/*
- * The parent of delta i of list (newest first): the backup its index
- * names (list[i].parent) if listed; with no name, the next older backup,
- * which is what vb-compress makes a delta of.  Its index, or -1.
- */
-ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
-		    size_t i);
+/* The history on stdout, in the listing's form; 0, or 1. */
+int		 vb_history(const char *path, const struct vb_log_query *q,
+		    int json);
 
-
-/* ---- retention.c: which backups a policy keeps ---- */
+/* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
 
 struct vb_policy {
-	int64_t			 keep;		/* the last N (0: no rule) */
+	int64_t			 keep;		/* the last N */
 	int			 within;	/* within_d is set */
 	struct vb_duration	 within_d;
-	int64_t			 daily, weekly, monthly;
-	int64_t			 pre_restore;	/* the last N pre-restore */
+	int64_t			 daily, weekly, monthly, pre_restore;
 };
 
-/* t plus (sign 1) or minus (sign -1) d, in UTC calendar terms. */
-time_t		 vb_duration_add(time_t t, const struct vb_duration *d,
-		    int sign);
-/* Parses "7d", "2w", "1y6m", "36h"; returns 0, or -1. */
-int		 vb_parse_duration(const char *s, struct vb_duration *d);
-/*
- * Marks which backups the policy keeps (rules combine: kept if any rule
- * keeps it, as in restic), always the newest backup; pre-restore copies
- * by their own count; and every backup a kept delta needs (its parent
- * where known, else the backup before it), so chains stay whole.  Unsafe
- * backups (vb_health) count for no rule and are all kept.
- */
-void		 vb_retention(struct vb_backup *list, size_t n,
-		    const struct vb_policy *p);
-
-/* ---- prune.c: a retention policy applied to a directory ---- */
-
-/*
- * Lists dir's backups and marks what policy p keeps, provided the
- * listing can be trusted (dir usable and read whole, nothing dated over
- * a day ahead).  Returns 0 with *list to free, or -1 with why (which
- * says that nothing will be deleted).
- */
-int		 vb_prune_plan(const char *dir, const struct vb_policy *p,
-		    struct vb_backup **list, size_t *n, char *why,
-		    size_t wlen);
-/*
- * Marks what policy p keeps of a listing of where (a directory or a
- * remote), provided it can be trusted: nothing dated over a day ahead.
- * Returns 0, or -1 with why (which says that nothing will be deleted).
- */
-int		 vb_prune_list(const char *where, struct vb_backup *list,
-		    size_t n, const struct vb_policy *p, char *why,
-		    size_t wlen);
-/*
- * Deletes name in the directory dfd (unless dry) if it is still a
- * regular file.  Returns 0 with its size in *bytes, or -1 with why.
- */
-int		 vb_prune_file(int dfd, const char *name, int dry,
-		    int64_t *bytes, char *why, size_t wlen);
-/* The policy vb.conf and the environment set: MAX_BACKUPS, KEEP_*. */
+/* MAX_BACKUPS and the KEEP_* rules vb.conf sets, into p. */
 void		 vb_policy_config(struct vb_policy *p);
-
-/* What a prune tells its caller, who says it. */
-struct vb_prune_out {
-	/* A file deleted (or, dry, that would be), or not: why. */
-	int		(*file)(void *arg, const char *path, int ok,
-			    int64_t bytes, const char *msg);
-	/* For the operator: what is kept and why, a chain's fate. */
-	void		(*note)(void *arg, const char *text);
-	void		*arg;
-};
-
-/*
- * vb_prune_apply for a tool: a prune record on stdout for each file, its
- * notes and failures on stderr, and when nothing could be deleted a
- * failed record saying why.  Returns the exit status (0 or 1).
- */
+/* p applied to dir, or to remote; prune records; the exit status. */
 int		 vb_prune_emit(const char *dir, const char *remote,
 		    const struct vb_policy *p, int dry);
-/*
- * Applies policy p to dir, or to remote (its listing; dir, if set, the
- * local directory whose page indexes and health it takes), deleting
- * what no rule keeps (nothing when dry), each file told to out.
- * Returns 0, 1 if a file could not be deleted, or -1 with why when the
- * listing cannot be trusted and nothing was deleted.
- */
-int		 vb_prune_apply(const char *dir, const char *remote,
-		    const struct vb_policy *p, int dry,
-		    const struct vb_prune_out *out, char *why, size_t wlen);
 
-/* ---- child.c: the programs vb drives, without a shell ---- */
-
-/* Where a child's standard output goes. */
-struct vb_sink {
-	char			*buf;	/* kept here (NUL-terminated, cap), */
-	size_t			 cap, len;
-	int			 fd;	/* or written to fd, if >= 0, */
-	struct vb_sha256	*h;	/* and hashed, if set */
-	int64_t			 bytes;
-	int			 err;	/* errno of a failed write; EOVERFLOW */
-};
-
-struct vb_child {
-	int		 pid;
-	int		 errfd;		/* its stderr, read for the reason */
-	int		 killed;	/* stopped at its deadline */
-	const char	*what;		/* argv[0] */
-	char		 line[1024];	/* a stderr line being read */
-	size_t		 llen;
-	char		 last[512];	/* the last line telling why */
-};
-
-/* The program to run for name: $env if set (tests, a newer one), else name. */
-const char	*vb_program(const char *env, const char *name);
-/*
- * Starts argv (argv[0] looked up on PATH, no shell) with stdin from infd
- * and stdout to outfd (-1: /dev/null), stderr read by vb_child_wait.
- * Returns 0, or -1 with why.
- */
-int		 vb_child_start(struct vb_child *c, const char *const *argv,
-		    int infd, int outfd, char *why, size_t wlen);
-/*
- * Waits for the child.  Returns 0 if it exited 0; else -1 with why ("age
- * failed (exit 1): <its last line>") and *status its exit status (-1 for
- * a signal, -2 when it was stopped at its deadline).
- */
-int		 vb_child_wait(struct vb_child *c, int *status, char *why,
-		    size_t wlen);
-/*
- * Runs argv to its end: stdin from infd (-1: /dev/null), stdout into out
- * (NULL: discarded), stopped after timeout_s seconds (0: never).  Returns
- * as vb_child_wait, and -1 if out could not take the output.
- */
-int		 vb_child_run(const char *const *argv, int infd,
-		    struct vb_sink *out, int64_t timeout_s, int *status,
-		    char *why, size_t wlen);
-
-/* ---- age.c: archives encrypted to age recipients ---- */
-
-/*
- * Checks a recipients file (age1... keys or SSH public keys, one a line,
- * # comments).  Returns how many it holds (1 or more), or -1 with why.
- */
-int		 vb_age_recipients(const char *file, char *why, size_t wlen);
-/*
- * Encrypts infd (inbytes, read from its start) to the recipients in file
- * into outfd, and checks what age wrote: its format and its exact size.
- * Returns 0 with the output's SHA-256 and size, or -1 with why.
- */
-int		 vb_age_encrypt(const char *recipients, int infd,
-		    int64_t inbytes, int outfd, char hex[VB_SHA256_HEX],
-		    int64_t *bytes, char *why, size_t wlen);
-/*
- * Starts age decrypting infd with the identity file.  Returns a
- * descriptor to read the plaintext from (the caller closes it, then
- * vb_child_wait(c) says whether age succeeded), or -1 with why.
- */
-int		 vb_age_decrypt_start(const char *identity, int infd,
-		    struct vb_child *c, char *why, size_t wlen);
-
-/* ---- remote.c: the offsite remote, through rclone ---- */
-
-/* Joins an rclone path (remote:dir, remote:, /dir) and a name. */
-int		 vb_remote_join(char *buf, size_t len, const char *remote,
-		    const char *name);
-/*
- * Lists the files directly in remote (a directory not made yet is an
- * empty one).  Returns 0 with *out to free, or -1 with why.
- */
-int		 vb_remote_ls(const char *remote, struct vb_listed **out,
-		    size_t *n, char *why, size_t wlen);
-/* The backups on remote, grouped as vb_scan does; 0, or -1 (why). */
-int		 vb_remote_list(const char *remote, struct vb_backup **list,
-		    size_t *n, char *why, size_t wlen);
-/*
- * Copies the local file to remote/name: uploaded under a .vb-tmp- name,
- * its SHA-256 there compared with sha, then moved into place; a copy
- * that differs is removed.  how says how the copy was checked.  Returns
- * 0, or -1 with why and nothing left on the remote.
- */
-int		 vb_remote_put(const char *local, const char *remote,
-		    const char *name, const char *sha, char *how, size_t hlen,
-		    char *why, size_t wlen);
-/*
- * Reads remote/name into fd (or only hashes it, fd -1): its SHA-256 in
- * hex and its size in *bytes.  Returns 0, or -1 with why.
- */
-int		 vb_remote_get(const char *remote, const char *name, int fd,
-		    char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
-		    size_t wlen);
-/*
- * Fetches remote/name into a new temporary t in dir (its path in path),
- * for the caller to verify, then commit or abort.  Returns 0, or -1 with
- * why and nothing left.
- */
-int		 vb_remote_fetch(const char *remote, const char *name,
-		    const char *dir, struct vb_tmp *t, char *path,
-		    size_t plen, char *why, size_t wlen);
-/* Deletes remote/name; returns 0, or -1 with why. */
-int		 vb_remote_delete(const char *remote, const char *name,
-		    char *why, size_t wlen);
-/*
- * Removes the .vb-tmp- files of the listing f whose writer (a process of
- * this host) no longer runs.  Returns how many, named in note.
- */
-int		 vb_remote_clean_stale(const char *remote,
-		    const struct vb_listed *f, size_t n, char *note,
-		    size_t nlen);
-/* One archive copied to the remote (vb_remote_send). */
+/* One archive copied to the remote. */
 struct vb_sent {
-	char		 dest[4096];	/* where it is there */
-	int64_t		 bytes;		/* its size, -1 unknown */
-	char		 sha256[VB_SHA256_HEX];	/* verified there */
+	char		 dest[4096];
+	int64_t		 bytes;
+	char		 sha256[VB_SHA256_HEX];
 	char		 how[64];	/* by the remote, or read back */
 	char		 why[1800];	/* why not */
 };
 
-/*
- * Copies the archive at path to remote under its name (vb_remote_put),
- * its SHA-256 sha, or hashed here when NULL.  Returns 0 with c filled,
- * or -1 with c->why (nothing left on the remote).
- */
+/* path copied to remote, verified there; 0, or -1 with c->why. */
 int		 vb_remote_send(const char *path, const char *sha,
 		    const char *remote, struct vb_sent *c);
-/*
- * Sends (send(arg, path)) every archive of dir that remote lacks or
- * holds at another size, oldest first, after removing the remote's
- * temporaries of dead writers (note names them).  Returns 0, 1 if a send
- * failed, or -1 with why if the remote or dir could not be listed.
- */
+/* Each archive of dir remote lacks, to send; 0, 1, or -1 with why. */
 int		 vb_catch_up(const char *remote, const char *dir,
 		    int (*send)(void *arg, const char *path), void *arg,
 		    char *note, size_t nlen, char *why, size_t wlen);
-/*
- * Proves remote usable: listed, a small file written, read back the
- * same and deleted.  Returns 0 (msg says so), or -1 with msg saying why.
- */
+/* Listed, a file written, read back, deleted; 0 or -1, msg says. */
 int		 vb_remote_probe(const char *remote, char *msg, size_t len);
-
-/* ---- backuplog.c: BackupLog in the application's database ---- */
-
-/* createdAt operation status filename sizeBytes sha256 durationMs message */
-#define VB_LOG_NCOLS	8
-
-/*
- * How a table keeps a time: ISO 8601 text as vb writes it, another text
- * shape (the date and time parted by sep, frac digits of a second, then
- * suffix: "2026-11-27 01:00:03.412 +00:00"), or Unix seconds or
- * milliseconds as integers.
- */
-struct vb_time_repr {
-	enum { VB_TIME_TEXT, VB_TIME_S, VB_TIME_MS } kind;
-	char		 sep;		/* 'T' or ' ' */
-	int		 frac;		/* 0 or 3 */
-	char		 suffix[16];	/* "Z", " +00:00", "" */
-};
-
-/* A NOT NULL column vb has no value of its own for. */
-struct vb_log_extra {
-	char		 name[64];
-	int		 time;		/* a time: the row's, in repr */
-	int		 numeric;	/* else 0 if numeric, else '' */
-	struct vb_time_repr repr;
-};
-
-#define VB_LOG_MAXEXTRA	8
-
-/* How a BackupLog table stores what vb logs. */
-struct vb_log_map {
-	const char	*have[VB_LOG_NCOLS];	/* the table's name for each of
-						   vb's columns, or NULL */
-	int		 notnull[VB_LOG_NCOLS];	/* NOT NULL there: never NULL */
-	int		 numeric[VB_LOG_NCOLS];	/* of numeric affinity */
-	char		 ok[32];		/* its word for success */
-	char		 failed[32];		/* and for failure */
-	struct vb_time_repr created;		/* how createdAt is kept */
-	int		 nextra;
-	struct vb_log_extra extra[VB_LOG_MAXEXTRA];
-};
-
-struct vb_backuplog {
-	const char	*path;		/* as the caller named it */
-	sqlite3		*db;
-	sqlite3_stmt	*ins;
-	struct vb_log_map map;
-};
-
-/*
- * Reads how BackupLog stores vb's columns (by name, case and synonyms:
- * size for sizeBytes, created_at for createdAt, ...) and its words for
- * success and failure (from a CHECK constraint on status, else its rows,
- * else success/failure).  Returns 0, or -1 if there is no BackupLog.
- */
-int		 vb_backuplog_map(sqlite3 *db, struct vb_log_map *m);
-/* Returns 1 if a status word means success (SUCCESS, ok, done, ...). */
-int		 vb_log_status_ok(const char *status);
-/*
- * Opens path for writing (never creating the file), creating BackupLog if
- * absent, with vb's busy handler.  Returns it, or NULL with why.
- */
-struct vb_backuplog *vb_backuplog_open(const char *path, char *why,
-		    size_t wlen);
-/*
- * Checks that path can take BackupLog rows (writable by this user, the
- * write lock to be had, a table vb can write or none yet) and changes
- * nothing.  Returns 0 with what it found in msg, or -1 with why.
- */
-int		 vb_backuplog_check(const char *path, char *msg, size_t len);
-/* Inserts one row for r (inside the caller's transaction); 0 or -1. */
-int		 vb_backuplog_insert(struct vb_backuplog *l,
-		    const struct vb_record *r);
-void		 vb_backuplog_close(struct vb_backuplog *l);
-/*
- * Writes the n records r in one short transaction.  Returns 0, or -1 with
- * why ("" when the table could not be opened: vb_backuplog_open said so).
- */
-int		 vb_backuplog_write(struct vb_backuplog *l,
-		    const struct vb_record *r, size_t n, char *why,
-		    size_t wlen);
-/* Opens, writes r, closes; returns 0, or -1 (why). */
-int		 vb_backuplog_append(const char *path,
-		    const struct vb_record *r, char *why, size_t wlen);
-
-/* What vb-log --show asks of BackupLog. */
-struct vb_log_query {
-	int		 failures;	/* status other than success only */
-	const char	*since;		/* createdAt >= since, unless NULL */
-	int64_t		 count;		/* at most this many rows */
-};
-
-/* A row of BackupLog read back as a record (and its own words). */
-struct vb_log_row {
-	struct vb_record r;
-	char		 when[64];	/* createdAt as stored */
-	char		 status[32];	/* status as stored */
-	char		 file[4096];
-	char		 sha[128];
-	char		 msg[4096];
-};
-
-/*
- * Prepares the SELECT of q over the columns BackupLog has, newest first,
- * and fills m; vb_backuplog_row reads its rows.  Returns 0 with *st, or
- * -1 with why.
- */
-int		 vb_backuplog_query(sqlite3 *db, const char *path,
-		    const struct vb_log_query *q, struct vb_log_map *m,
-		    sqlite3_stmt **st, char *why, size_t wlen);
-/* Reads the current row of such a statement into row, as vb logged it. */
-void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
-		    struct vb_log_row *row);
-/*
- * When a snapshot last passed PRAGMA integrity_check, as path's BackupLog
- * says (its snapshot row, or the compress row of a check run there):
- * 0 with when ("" if never), or -1 with why.
- */
-int		 vb_backuplog_last_full_check(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
-
-/* BackupLog rows held across a restore. */
-struct vb_log_held {
-	int64_t		 rows;		/* how many */
-	char		 sql[4096];	/* the live table's CREATE TABLE */
-};
-
-/*
- * Before a restore over the live database db (a connection with
- * temp_store=MEMORY): holds, in a temporary table, the BackupLog rows it
- * gained after the backup at copy was taken (those past the backup's last
- * row).  Returns 0 (h->rows may be 0), or -1 with why.
- */
-int		 vb_backuplog_hold(sqlite3 *db, const char *copy,
-		    struct vb_log_held *h, char *why, size_t wlen);
-/*
- * After it: puts the held rows back into the restored BackupLog (made as
- * it was, if the backup had none).  Returns how many, or -1 with why.
- */
-int		 vb_backuplog_put_back(sqlite3 *db, const struct vb_log_held *h,
-		    char *why, size_t wlen);
-
-/* ---- json.c: --json output ---- */
-
-/* Writes str as a JSON string (null for NULL), always valid JSON. */
-void		 vb_json_string(FILE *fp, const char *str);
-
-/* ---- listing.c: lists on stdout: table, records or JSON ---- */
-
-enum vb_list_form {
-	VB_LIST_RECORDS,	/* stdout is not a terminal */
-	VB_LIST_TABLE,		/* stdout is a terminal */
-	VB_LIST_JSON,		/* --json */
-	VB_LIST_FIELDS		/* --fields: TAB-separated, for the shell */
-};
-
-struct vb_list {
-	enum vb_list_form	 form;
-	int			 objects;	/* JSON objects so far */
-	int			 fields;	/* in the current one */
-};
-
-/* Chooses the form (JSON if json, else by stdout); opens a JSON array. */
-void		 vb_list_begin(struct vb_list *l, int json);
-/* JSON: starts the next object. */
-void		 vb_list_object(struct vb_list *l);
-/* JSON: one field of the current object (a string, NULL as null). */
-void		 vb_list_str(struct vb_list *l, const char *key,
-		    const char *v);
-/* JSON: an integer field, null unless known. */
-void		 vb_list_int(struct vb_list *l, const char *key, int64_t v,
-		    int known);
-/* JSON: a field holding true, false or null. */
-void		 vb_list_lit(struct vb_list *l, const char *key,
-		    const char *literal);
-/* Closes the JSON array; returns 0, or -1 if stdout has failed. */
-int		 vb_list_end(struct vb_list *l);
-
-/* ---- history.c: BackupLog read back ---- */
-
-/*
- * Prints path's BackupLog as q asks, newest first, on stdout: a page on
- * a terminal, records when piped, JSON with json.  Returns 0, or 1
- * after saying why on stderr.
- */
-int		 vb_history(const char *path, const struct vb_log_query *q,
-		    int json);
-
-/* ---- inventory.c: what a backup directory or the remote holds ---- */
-
-struct vb_inventory_opts {
-	const char	*dir;		/* the backup directory, or */
-	const char	*remote;	/* the remote's listing */
-	const char	*identity;	/* for verify: an age identity */
-	int		 verify;	/* each one verified (o->check) */
-	enum vb_check	 check;
-	int		 sums;		/* each against its recorded SHA-256 */
-	int		 json;		/* the JSON form */
-	int		 fields;	/* the fields form */
-};
-
-/*
- * Lists the backups of o->dir (or o->remote) newest first, on stdout, in
- * the form o asks (a table on a terminal, records, JSON, fields); a
- * failed check is said once on stderr.  Returns 0, or 1 if one could not
- * be restored from here, failed its check, or the listing failed.
- */
-int		 vb_inventory(const struct vb_inventory_opts *o);
+/* The remote's plaintext archives encrypted; each to done; 0, 1, -1. */
+int		 vb_encrypt_remote_all(const char *remote, const char *dir,
+		    const char *recipients, int (*done)(void *arg,
+		    const char *path, int ok, int64_t bytes, const char *hex,
+		    const char *msg), void *arg, char *why, size_t wlen);
 
 #endif /* VB_H */

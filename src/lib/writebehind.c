@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "vb.h"
+#include "vblib.h"
 
 #define WB_CHUNK	(8LL * 1024 * 1024)
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/vb.h"
+#include "lib/vblib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
