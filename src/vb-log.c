@@ -73,10 +73,10 @@ last_full_check(const char *path)
 static int
 check(const char *path)
 {
-	char msg[1024];
-	int rc = vb_backuplog_check(path, msg, sizeof(msg));
+	char found[1024], why[1024];
+	int rc = vb_backuplog_check(path, found, sizeof(found), why, sizeof(why));
 
-	return printf("%s\n", msg) < 0 || rc != 0;
+	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }
 
 enum { CHECK = 256, FAILURES, JSON, LAST_FULL, PRINT_CONFIG, SHOW, SINCE };

@@ -299,10 +299,10 @@ check_opts(struct opts *o, int argc, char *argv[])
 static int
 check(const char *remote)
 {
-	char msg[1024];
-	int rc = vb_remote_probe(remote, msg, sizeof(msg));
+	char found[1024], why[1024];
+	int rc = vb_remote_probe(remote, found, sizeof(found), why, sizeof(why));
 
-	return printf("%s\n", msg) < 0 || rc != 0;
+	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }
 
 int

@@ -941,7 +941,8 @@ backuplog_strict(void **state)
 	assert_string_equal(got, cases[0].rows);
 	sqlite3_close(db);
 	/* And the check proves both rows go in, leaving none behind. */
-	assert_int_equal(vb_backuplog_check(path, got, sizeof(got)), 0);
+	assert_int_equal(vb_backuplog_check(path, got, sizeof(got), why,
+	    sizeof(why)), 0);
 	assert_non_null(strstr(got, "Unix milliseconds"));
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(vb_db_int(db, "SELECT count(*) FROM BackupLog", &n),
@@ -952,7 +953,8 @@ backuplog_strict(void **state)
 	    "BackupLog (createdAt TEXT, status TEXT, filename TEXT NOT NULL "
 	    "CHECK(filename LIKE '%.tar%'))", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(vb_backuplog_check(path, got, sizeof(got)), -1);
+	assert_int_equal(vb_backuplog_check(path, why, sizeof(why), got,
+	    sizeof(got)), -1);
 	assert_non_null(strstr(got, "would refuse a failure row"));
 	unlink(path);
 	rmdir(dir);

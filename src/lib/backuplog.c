@@ -598,18 +598,19 @@ try_rows(struct vb_backuplog *l, char *why, size_t wlen)
 }
 
 int
-vb_backuplog_check(const char *path, char *msg, size_t len)
+vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
+    size_t wlen)
 {
 	struct vb_backuplog l;
 	int64_t rows = -1;
 	int existed, rc = -1;
 
-	if (open_rw(path, &l, msg, len) != 0)
+	if (open_rw(path, &l, why, wlen) != 0)
 		return -1;
 	/* The write lock the nightly run will need, taken and given back. */
 	if (sqlite3_exec(l.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
-		snprintf(msg, len, "%s: cannot take the write lock: %s", path,
+		snprintf(why, wlen, "%s: cannot take the write lock: %s", path,
 		    sqlite3_errmsg(l.db));
 		sqlite3_close(l.db);
 		return -1;
@@ -617,11 +618,11 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 	existed = vb_backuplog_map(l.db, &l.map) == 0;
 	if (existed)
 		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
-	if (prepare(path, &l, msg, len) != 0)
+	if (prepare(path, &l, why, wlen) != 0)
 		return -1;	/* prepare closed it: its rollback */
-	if (try_rows(&l, msg, len) == 0) {
+	if (try_rows(&l, why, wlen) == 0) {
 		if (existed)
-			snprintf(msg, len, "%s: BackupLog can be written: "
+			snprintf(found, flen, "%s: BackupLog can be written: "
 			    "it takes success and failure rows (%lld rows; "
 			    "status words %s/%s%s%s)",
 			    path, (long long)rows, l.map.ok, l.map.failed,
@@ -631,7 +632,7 @@ vb_backuplog_check(const char *path, char *msg, size_t len)
 			    l.map.created.kind == VB_TIME_S ? "; createdAt in "
 			    "Unix seconds" : "");
 		else
-			snprintf(msg, len, "%s: can be written; BackupLog "
+			snprintf(found, flen, "%s: can be written; BackupLog "
 			    "will be created by the first run", path);
 		rc = 0;
 	}

@@ -222,8 +222,7 @@ flush(struct vb_backuplog *l, struct batch *b, const char *path)
 		if (why[0] != '\0')
 			warnx("%s", why);
 		for (i = 0; i < b->n; i++) {
-			fprintf(stderr, "%s: not logged: %s\n", vb_progname(),
-			    b->line[i]);
+			warnx("not logged: %s", b->line[i]);
 			syslog(LOG_ERR, "not logged in %s: %s", path,
 			    b->line[i]);
 		}

@@ -43,41 +43,41 @@ read_header(const char *path, unsigned char *hdr)
 
 /* vb_db_check_file, handing back the header it read. */
 static int
-check_header(const char *path, unsigned char *hdr, char *why, size_t len)
+check_header(const char *path, unsigned char *hdr, char *why, size_t wlen)
 {
 	struct stat st;
 	ssize_t n;
 
 	if (stat(path, &st) != 0) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, len, "%s: not a regular file", path);
+		snprintf(why, wlen, "%s: not a regular file", path);
 		return -1;
 	}
 	if ((n = read_header(path, hdr)) < 0) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (n == 0) {
-		snprintf(why, len, "%s: empty file, not a SQLite database",
+		snprintf(why, wlen, "%s: empty file, not a SQLite database",
 		    path);
 		return -1;
 	}
 	if (n < 100 || memcmp(hdr, magic, sizeof(magic)) != 0) {
-		snprintf(why, len, "%s: not a SQLite database", path);
+		snprintf(why, wlen, "%s: not a SQLite database", path);
 		return -1;
 	}
 	return 0;
 }
 
 int
-vb_db_check_file(const char *path, char *why, size_t len)
+vb_db_check_file(const char *path, char *why, size_t wlen)
 {
 	unsigned char hdr[100];
 
-	return check_header(path, hdr, why, len);
+	return check_header(path, hdr, why, wlen);
 }
 
 /* Returns 1 if the header of path marks it as a WAL database. */
@@ -131,13 +131,13 @@ vb_db_busy(sqlite3 *db)
 }
 
 sqlite3 *
-vb_db_open_ro(const char *path, char *why, size_t len)
+vb_db_open_ro(const char *path, char *why, size_t wlen)
 {
 	char dir[4096], base[256];
 	sqlite3 *db = NULL;
 	int64_t v;
 
-	if (vb_db_check_file(path, why, len) != 0)
+	if (vb_db_check_file(path, why, wlen) != 0)
 		return NULL;
 	/* READONLY without CREATE: a missing file is never created. */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -151,12 +151,12 @@ vb_db_open_ro(const char *path, char *why, size_t len)
 fail:
 	if (is_wal(path) && vb_path_split(path, dir, sizeof(dir), base,
 	    sizeof(base)) == 0 && access(dir, W_OK) != 0)
-		snprintf(why, len, "%s: cannot open WAL database: SQLite "
+		snprintf(why, wlen, "%s: cannot open WAL database: SQLite "
 		    "needs to create or write %s-shm, and directory %s is not "
 		    "writable by this user (%s)", path, base, dir,
 		    db != NULL ? sqlite3_errmsg(db) : "open failed");
 	else
-		snprintf(why, len, "%s: %s", path,
+		snprintf(why, wlen, "%s: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 	sqlite3_close(db);
 	return NULL;
@@ -238,12 +238,12 @@ be32(const unsigned char *p)
 
 int
 vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
-    size_t len)
+    size_t wlen)
 {
 	unsigned char hdr[100];
 	uint32_t v;
 
-	if (check_header(path, hdr, why, len) != 0)
+	if (check_header(path, hdr, why, wlen) != 0)
 		return -1;
 	memset(info, 0, sizeof(*info));
 	info->page_size = hdr[16] << 8 | hdr[17];

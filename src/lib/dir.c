@@ -60,7 +60,7 @@ vb_mkdir_p(const char *dir, char *why, size_t wlen)
 }
 
 int
-vb_dir_check(const char *dir, char *why, size_t len)
+vb_dir_check(const char *dir, char *why, size_t wlen)
 {
 	char path[4096];
 	struct stat st;
@@ -71,21 +71,21 @@ vb_dir_check(const char *dir, char *why, size_t len)
 	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
 		path[n - 1] = '\0';
 	if (lstat(path, &st) != 0) {
-		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		snprintf(why, len, "%s: the backup directory is a symbolic "
+		snprintf(why, wlen, "%s: the backup directory is a symbolic "
 		    "link; name the real directory", dir);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "%s: not a directory", dir);
+		snprintf(why, wlen, "%s: not a directory", dir);
 		return -1;
 	}
 	/* Anyone could swap or plant files in it: not a place for backups. */
 	if ((st.st_mode & S_IWOTH) && st.st_uid != geteuid()) {
-		snprintf(why, len, "%s: the backup directory is world-writable "
+		snprintf(why, wlen, "%s: the backup directory is world-writable "
 		    "and owned by uid %ld, not by this user; refusing to use "
 		    "it",
 		    dir, (long)st.st_uid);

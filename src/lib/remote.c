@@ -318,10 +318,11 @@ clean_stale(const char *remote, const struct vb_listed *f,
 }
 
 int
-vb_remote_probe(const char *remote, char *msg, size_t len)
+vb_remote_probe(const char *remote, char *found, size_t flen, char *why,
+    size_t wlen)
 {
 	char tmpname[128], tmp[4096], got[VB_SHA256_HEX], want[VB_SHA256_HEX];
-	char why[1024], local[] = "/tmp/vb-probe-XXXXXX";
+	char line[1024], local[] = "/tmp/vb-probe-XXXXXX";
 	const char *copy[] = { "copyto", local, tmp, NULL };
 	struct vb_sha256 *h;
 	struct vb_listed *f;
@@ -329,42 +330,42 @@ vb_remote_probe(const char *remote, char *msg, size_t len)
 	size_t n;
 	int fd, status, rc = -1;
 
-	if (vb_remote_ls(remote, &f, &n, msg, len) != 0)
+	if (vb_remote_ls(remote, &f, &n, why, wlen) != 0)
 		return -1;
 	free(f);
 	snprintf(tmpname, sizeof(tmpname), "%s%ld-probe", VB_TMP_PREFIX,
 	    (long)getpid());
 	if (vb_remote_join(tmp, sizeof(tmp), remote, tmpname) != 0 ||
 	    (fd = mkstemp(local)) == -1 || (h = vb_sha256_new()) == NULL) {
-		snprintf(msg, len, "cannot make a probe file: %s",
+		snprintf(why, wlen, "cannot make a probe file: %s",
 		    strerror(errno));
 		return -1;
 	}
-	snprintf(why, sizeof(why), "vb probe %ld\n", (long)getpid());
-	vb_sha256_update(h, why, strlen(why));
+	snprintf(line, sizeof(line), "vb probe %ld\n", (long)getpid());
+	vb_sha256_update(h, line, strlen(line));
 	vb_sha256_final(h, want);
-	if (vb_write_all(fd, why, strlen(why)) != 0) {
-		snprintf(msg, len, "cannot write %s: %s", local,
+	if (vb_write_all(fd, line, strlen(line)) != 0) {
+		snprintf(why, wlen, "cannot write %s: %s", local,
 		    strerror(errno));
 		goto done;
 	}
 	/* Written, read back the same, deleted: each step says why not. */
-	if (run(copy, NULL, &status, msg, len) != 0 ||
-	    remote_get(remote, tmpname, -1, got, &bytes, msg, len) != 0)
+	if (run(copy, NULL, &status, why, wlen) != 0 ||
+	    remote_get(remote, tmpname, -1, got, &bytes, why, wlen) != 0)
 		goto done;
 	if (strcmp(got, want) != 0) {
-		snprintf(msg, len, "%s: a file written there reads back "
+		snprintf(why, wlen, "%s: a file written there reads back "
 		    "different", remote);
 		goto done;
 	}
-	if (vb_remote_delete(remote, tmpname, msg, len) != 0)
+	if (vb_remote_delete(remote, tmpname, why, wlen) != 0)
 		goto done;
-	snprintf(msg, len, "%s: listed, written, read back and deleted a "
+	snprintf(found, flen, "%s: listed, written, read back and deleted a "
 	    "file", remote);
 	rc = 0;
 done:
 	if (rc != 0)
-		vb_remote_delete(remote, tmpname, why, sizeof(why));
+		vb_remote_delete(remote, tmpname, line, sizeof(line));
 	close(fd);
 	unlink(local);
 	return rc;

@@ -274,8 +274,9 @@ int		 vb_inventory(const struct vb_inventory_opts *o);
 
 /* vb-log: every line passed on, every record into path's BackupLog. */
 int		 vb_log_loop(const char *path, int quiet);
-/* Proves path takes a success and a failure row; 0 or -1, msg says. */
-int		 vb_backuplog_check(const char *path, char *msg, size_t len);
+/* Proves path takes a success and a failure row: 0 (found), or -1. */
+int		 vb_backuplog_check(const char *path, char *found, size_t flen,
+		    char *why, size_t wlen);
 /* When a snapshot last passed integrity_check ("" never); 0, or -1. */
 int		 vb_backuplog_last_full_check(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
@@ -321,8 +322,9 @@ int		 vb_remote_send(const char *path, const char *sha,
 int		 vb_catch_up(const char *remote, const char *dir,
 		    int (*send)(void *arg, const char *path), void *arg,
 		    char *note, size_t nlen, char *why, size_t wlen);
-/* Listed, a file written, read back, deleted; 0 or -1, msg says. */
-int		 vb_remote_probe(const char *remote, char *msg, size_t len);
+/* Listed, a file written, read back, deleted: 0 (found), or -1. */
+int		 vb_remote_probe(const char *remote, char *found, size_t flen,
+		    char *why, size_t wlen);
 /* The remote's plaintext archives encrypted; each to done; 0, 1, -1. */
 int		 vb_encrypt_remote_all(const char *remote, const char *dir,
 		    const char *recipients, int (*done)(void *arg,

@@ -147,7 +147,7 @@ int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
  * symbolic link, not world-writable unless it is this user's own.
  * Returns 0, or -1 with why.
  */
-int		 vb_dir_check(const char *dir, char *why, size_t len);
+int		 vb_dir_check(const char *dir, char *why, size_t wlen);
 /* fsyncs a directory, so that renames and unlinks in it are durable. */
 int		 vb_fsync_dir(const char *dir);
 
@@ -415,12 +415,12 @@ void		 vb_db_busy(sqlite3 *db);
  * Checks that path is an existing regular file that starts with SQLite's
  * header.  Returns 0, or -1 with a diagnostic in why (for a record).
  */
-int		 vb_db_check_file(const char *path, char *why, size_t len);
+int		 vb_db_check_file(const char *path, char *why, size_t wlen);
 /*
  * Opens path read-only, never creating it, with vb's busy handler.  Returns the
  * connection, or NULL with a diagnostic in why.
  */
-sqlite3		*vb_db_open_ro(const char *path, char *why, size_t len);
+sqlite3		*vb_db_open_ro(const char *path, char *why, size_t wlen);
 struct vb_dbinfo {
 	int64_t	 page_size;
 	int64_t	 page_count;		/* -1 when the header does not say */
@@ -430,7 +430,7 @@ struct vb_dbinfo {
 
 /* Reads what a database file's header says; returns 0 or -1 (why). */
 int		 vb_db_header(const char *path, struct vb_dbinfo *info,
-		    char *why, size_t len);
+		    char *why, size_t wlen);
 /* Runs a statement returning one text value into out; returns 0 or -1. */
 int		 vb_db_text(sqlite3 *db, const char *sql, char *out,
 		    size_t len);
