@@ -114,7 +114,7 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 		ret = 1;
 	vb_compress_message(o, &res, rc, msg, sizeof(msg));
 	if (rc != 0)
-		warnx("%s", res.msg);
+		warnx("%s", res.why);
 	/* Flushed at once: vb-log downstream logs each as it happens. */
 	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
 	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
@@ -141,7 +141,7 @@ encrypt_one(const char *path, const struct vb_compress_opts *o)
 		warnx("%s", res.note);
 	vb_encrypt_message(path, &res, rc, msg, sizeof(msg));
 	if (rc != 0)
-		warnx("%s", rc < 0 ? res.msg : msg);
+		warnx("%s", rc < 0 ? res.why : msg);
 	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
 	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
 	    msg) != 0 || fflush(stdout) != 0)

@@ -127,19 +127,19 @@ restore(const struct opts *o)
 	if (!o->quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
 	if (rc != 0) {
-		warnx("%s", res.msg);
+		warnx("%s", res.why);
 		vb_emit(o->verify_only ? "verify" : "restore", o->verify_only ?
-		    o->archive : "-", 0, -1, NULL, t0, res.msg);
+		    o->archive : "-", 0, -1, NULL, t0, res.why);
 		return 1;
 	}
 	if (o->verify_only)
 		return vb_emit("verify", o->archive, 1, res.archive_bytes,
-		    res.archive_sha256, t0, res.msg) == 0 ? 0 : 1;
+		    res.archive_sha256, t0, res.message) == 0 ? 0 : 1;
 	/* It happened: exit 0, with what went wrong beside it said. */
 	if (res.unlogged[0] != '\0')
 		warnx("restored, but not recorded: %s", res.unlogged);
 	if (vb_emit("restore", res.target, 1, res.bytes, res.sha256, t0,
-	    res.msg) != 0)
+	    res.message) != 0)
 		ret = 1;
 	if (!o->quiet && res.saved[0] != '\0') {
 		vb_restore_undo(res.saved, o->identity, o->db, undo,

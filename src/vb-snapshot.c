@@ -132,11 +132,12 @@ main(int argc, char *argv[])
 	if (!quiet && s.note[0] != '\0')
 		warnx("%s", s.note);
 	if (ret != VB_EXIT_OK)
-		warnx("%s", s.msg);
+		warnx("%s", s.why);
 	/* A dry run's record names the file it would make. */
 	if (vb_emit("snapshot", ret == VB_EXIT_OK ? s.path : "-",
 	    ret == VB_EXIT_OK, ret == VB_EXIT_OK ? s.bytes : -1,
-	    ret == VB_EXIT_OK ? s.sha256 : NULL, t0, s.msg) != 0)
+	    ret == VB_EXIT_OK ? s.sha256 : NULL, t0,
+	    ret == VB_EXIT_OK ? s.message : s.why) != 0)
 		ret = VB_EXIT_FAIL;
 	if (vb_close_stdout() != 0)
 		ret = VB_EXIT_FAIL;

@@ -44,6 +44,8 @@ laerr(struct archive *a, char *why, size_t wlen)
 		snprintf(why, wlen, "%s", msg);
 }
 
+/* ---- writing an archive ---- */
+
 /* Adds the filter for ext and its options; returns 0, or -1 (why). */
 static int
 set_filter(struct archive *a, const struct vb_archive_opts *o, char *why,
@@ -270,6 +272,8 @@ cleanup:
 	free(rec);
 	return wclose(a, ok, why, wlen);
 }
+
+/* ---- reading one back, hashed as it is read ---- */
 
 /* The read side: raw bytes come through here, so they can be hashed. */
 struct reader {
@@ -523,6 +527,8 @@ expect_end(struct archive *a, struct reader *r, char *why, size_t wlen)
 	return 0;
 }
 
+/* ---- a delta's entries ---- */
+
 /* Reads exactly len bytes of the current entry's data into buf. */
 static int
 read_exact(struct archive *a, void *buf, size_t len, char *why, size_t wlen)
@@ -684,6 +690,8 @@ out:
 	free(rec);
 	return rc;
 }
+
+/* ---- verifying: the whole archive, in order ---- */
 
 /* The entries after the manifest, full or delta. */
 static int

@@ -388,6 +388,8 @@ vb_backuplog_map(sqlite3 *db, struct vb_log_map *m)
 	return 0;
 }
 
+/* ---- writing rows: one short transaction a batch ---- */
+
 /* Opens path for writing, never creating it; returns 0, or -1 (why). */
 static int
 open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
@@ -557,6 +559,57 @@ vb_backuplog_open(const char *path, char *why, size_t wlen)
 	return l;
 }
 
+void
+vb_backuplog_close(struct vb_backuplog *l)
+{
+	if (l == NULL)
+		return;
+	release(l);
+	free(l);
+}
+
+int
+vb_backuplog_write(struct vb_backuplog *l, const struct vb_record *r,
+    size_t n, char *why, size_t wlen)
+{
+	size_t i;
+
+	if (wlen > 0)
+		why[0] = '\0';
+	if (l == NULL || l->db == NULL)
+		return -1;	/* vb_backuplog_open said why */
+	/* One short transaction: the application waits for no more. */
+	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (insert_row(l, &r[i]) != 0)
+			goto fail;
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+fail:
+	snprintf(why, wlen, "%s: cannot write BackupLog: %s", l->path,
+	    sqlite3_errmsg(l->db));
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
+    size_t wlen)
+{
+	struct vb_backuplog *l;
+	int rc;
+
+	if ((l = vb_backuplog_open(path, why, wlen)) == NULL)
+		return -1;
+	rc = vb_backuplog_write(l, r, 1, why, wlen);
+	vb_backuplog_close(l);
+	return rc;
+}
+
+/* ---- --check: both kinds of row tried, rolled back ---- */
+
 /*
  * Inserts a success row and a failure row, as the nightly writes them,
  * inside a savepoint it rolls back: proof the table takes both.  Returns
@@ -641,54 +694,7 @@ vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
 	return rc;
 }
 
-void
-vb_backuplog_close(struct vb_backuplog *l)
-{
-	if (l == NULL)
-		return;
-	release(l);
-	free(l);
-}
-
-int
-vb_backuplog_write(struct vb_backuplog *l, const struct vb_record *r,
-    size_t n, char *why, size_t wlen)
-{
-	size_t i;
-
-	if (wlen > 0)
-		why[0] = '\0';
-	if (l == NULL || l->db == NULL)
-		return -1;	/* vb_backuplog_open said why */
-	/* One short transaction: the application waits for no more. */
-	if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	for (i = 0; i < n; i++)
-		if (insert_row(l, &r[i]) != 0)
-			goto fail;
-	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
-fail:
-	snprintf(why, wlen, "%s: cannot write BackupLog: %s", l->path,
-	    sqlite3_errmsg(l->db));
-	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-int
-vb_backuplog_append(const char *path, const struct vb_record *r, char *why,
-    size_t wlen)
-{
-	struct vb_backuplog *l;
-	int rc;
-
-	if ((l = vb_backuplog_open(path, why, wlen)) == NULL)
-		return -1;
-	rc = vb_backuplog_write(l, r, 1, why, wlen);
-	vb_backuplog_close(l);
-	return rc;
-}
+/* ---- reading rows back ---- */
 
 /* "status NOT IN (every success word)", the words in lower case. */
 static void
@@ -858,6 +864,8 @@ exec1(sqlite3 *db, const char *sql, const char *arg, char *why, size_t wlen)
 	return 0;
 }
 
+/* ---- carried over a restore ---- */
+
 int
 vb_backuplog_hold(sqlite3 *db, const char *copy, struct vb_log_held *h,
     char *why, size_t wlen)
@@ -942,46 +950,4 @@ vb_backuplog_put_back(sqlite3 *db, const struct vb_log_held *h, char *why,
 fail:
 	snprintf(why, wlen, "%s", sqlite3_errmsg(db));
 	return -1;
-}
-
-/* ---- what the history says ---- */
-
-int
-vb_backuplog_last_full_check(const char *path, char when[VB_ISO_LEN],
-    char *why, size_t wlen)
-{
-	struct vb_log_query q = { 0, NULL, -1 };
-	struct vb_snapmeta meta;
-	struct vb_log_row row;
-	struct vb_log_map m;
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	const char *check;
-
-	when[0] = '\0';
-	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
-		return -1;
-	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
-		sqlite3_close(db);
-		return -1;
-	}
-	/* Newest first: the first snapshot proven by integrity_check. */
-	while (when[0] == '\0' && sqlite3_step(st) == SQLITE_ROW) {
-		vb_backuplog_row(st, &m, &row);
-		if (!row.r.ok)
-			continue;
-		check = NULL;
-		if (strcmp(row.r.op, "snapshot") == 0) {
-			vb_snapmeta_parse(row.msg, &meta);
-			if (meta.integrity != NULL &&
-			    strcmp(meta.integrity, "ok") == 0)
-				check = meta.check;
-		} else if (strcmp(row.r.op, "compress") == 0)
-			check = vb_compress_checked(row.msg);
-		if (check != NULL && strcmp(check, "integrity_check") == 0)
-			snprintf(when, VB_ISO_LEN, "%s", row.r.time);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return 0;
 }

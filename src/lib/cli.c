@@ -21,12 +21,6 @@
 
 #include "vblib.h"
 
-const char *
-vb_progname(void)
-{
-	return program_invocation_short_name;
-}
-
 void
 vb_usage(const char *synopsis, const char *why)
 {

@@ -87,6 +87,8 @@ struct readback {
 	char			 why[900];
 };
 
+/* ---- the threads: read-back and check ---- */
+
 static void *
 readback_main(void *arg)
 {
@@ -141,6 +143,8 @@ struct job {
 	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
 };
 
+/* ---- the job's phases ---- */
+
 /* Opens the raw snapshot: a regular file named like one.  0, or -1. */
 static int
 open_snapshot(struct job *j, struct vb_compress_result *res)
@@ -148,18 +152,18 @@ open_snapshot(struct job *j, struct vb_compress_result *res)
 	if (vb_path_split(j->path, j->dir, sizeof(j->dir), j->base,
 	    sizeof(j->base)) != 0 || vb_name_parse(j->base, &j->nm) != 0 ||
 	    j->nm.ext != VB_EXT_DB) {
-		snprintf(res->msg, sizeof(res->msg), "%s: not a vb snapshot "
+		snprintf(res->why, sizeof(res->why), "%s: not a vb snapshot "
 		    "(backup-<UTC time>.db)", j->path);
 		return -1;
 	}
 	if ((j->dbfd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
 	    -1 || fstat(j->dbfd, &j->st) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->path,
+		snprintf(res->why, sizeof(res->why), "%s: %s", j->path,
 		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(j->st.st_mode)) {
-		snprintf(res->msg, sizeof(res->msg), "%s: not a regular file",
+		snprintf(res->why, sizeof(res->why), "%s: not a regular file",
 		    j->path);
 		return -1;
 	}
@@ -222,7 +226,7 @@ end_check(struct job *j, struct vb_compress_result *res)
 		return 0;
 	}
 	j->bad = j->ck.rc > 0;
-	snprintf(res->msg, sizeof(res->msg), "%s: %s %s: %s", j->path,
+	snprintf(res->why, sizeof(res->why), "%s: %s %s: %s", j->path,
 	    j->ck.rc > 0 ? "failed" : "could not run", vb_check_name(j->how),
 	    j->ck.result);
 	return -1;
@@ -230,7 +234,7 @@ end_check(struct job *j, struct vb_compress_result *res)
 
 /*
  * With full_every: a full archive or a delta (j->plan), decided before
- * the manifest is written.  Returns 0, or -1 (res->msg) if the snapshot
+ * the manifest is written.  Returns 0, or -1 (res->why) if the snapshot
  * itself is wrong.
  */
 static int
@@ -246,7 +250,7 @@ plan_kind(struct job *j, const struct vb_snapmeta *meta,
 	if (vb_delta_plan(j->dir, &j->nm, j->dbfd, &j->info, o->full_every,
 	    meta != NULL && meta->bytes == j->st.st_size ? meta->sha256 :
 	    NULL, &j->plan, why, sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->path, why);
+		snprintf(res->why, sizeof(res->why), "%s: %s", j->path, why);
 		return -1;
 	}
 	if (!j->plan.delta)
@@ -279,7 +283,7 @@ delta_manifest(struct job *j, struct vb_compress_result *res)
 
 /*
  * The manifest, and a temporary for the archive beside the snapshot
- * (whose final name must not exist yet).  Returns 0, or -1 (res->msg).
+ * (whose final name must not exist yet).  Returns 0, or -1 (res->why).
  */
 static int
 prepare(struct job *j, const struct vb_snapmeta *meta,
@@ -297,14 +301,14 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 		meta = &known;
 	}
 	if (fill_manifest(j->path, j->dbfd, &j->st, &j->info, &j->nm, meta,
-	    &j->m, j->later, j->how, res->msg, sizeof(res->msg)) != 0)
+	    &j->m, j->later, j->how, res->why, sizeof(res->why)) != 0)
 		return -1;
 	if (o->as_found && j->later)
 		as_found(j);
 	if (j->plan.delta)
 		delta_manifest(j, res);
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: cannot write a "
+		snprintf(res->why, sizeof(res->why), "%s: cannot write a "
 		    "manifest for it", j->path);
 		return -1;
 	}
@@ -317,24 +321,24 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	/* One archive per backup: any of the stem's names is taken. */
 	if (vb_find_archive(j->dir, j->nm.stem, name, sizeof(name), res->path,
 	    sizeof(res->path)) == 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: already exists",
+		snprintf(res->why, sizeof(res->why), "%s: already exists",
 		    res->path);
 		return -1;
 	}
 	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->efinal) !=
 	    0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: name too long",
+		snprintf(res->why, sizeof(res->why), "%s: name too long",
 		    j->dir);
 		return -1;
 	}
-	if (vb_dir_check(j->dir, res->msg, sizeof(res->msg)) != 0)
+	if (vb_dir_check(j->dir, res->why, sizeof(res->why)) != 0)
 		return -1;
 	vb_clean_stale(j->dir, res->note, sizeof(res->note));
 	if (j->found[0] != '\0')
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
 		    "", j->found);
-	return vb_tmp_open(&j->t, j->dir, j->final, res->msg, sizeof(res->msg));
+	return vb_tmp_open(&j->t, j->dir, j->final, res->why, sizeof(res->why));
 }
 
 /* What the read-back found against what was written; 0 if the same. */
@@ -355,7 +359,7 @@ same_archive(const struct job *j, const struct readback *rb)
  * manifest's db-sha256, which is the SHA-256 vb-snapshot recorded (a
  * delta's pages each to their index entry, the index to the
  * manifest's).  Returns 0 with the archive's size and hash in res, or -1
- * (res->msg).
+ * (res->why).
  */
 static int
 write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
@@ -376,7 +380,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		rb.pages = &j->pages;
 	if ((rb.fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
 	    -1) {
-		snprintf(res->msg, sizeof(res->msg), "read-back: %s",
+		snprintf(res->why, sizeof(res->why), "read-back: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -403,7 +407,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	if (j->later && end_check(j, res) != 0)
 		return -1;
 	if (rc != 0) {
-		snprintf(res->msg, sizeof(res->msg), "writing %s/%s: %s",
+		snprintf(res->why, sizeof(res->why), "writing %s/%s: %s",
 		    j->dir, j->final, why);
 		return -1;
 	}
@@ -420,11 +424,11 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	if (meta != NULL && meta->sha256 != NULL &&
 	    lseek(j->dbfd, 0, SEEK_SET) == 0 &&
 	    vb_sha256_fd(j->dbfd, now) >= 0 && strcmp(now, meta->sha256) != 0)
-		snprintf(res->msg, sizeof(res->msg), "%s: SHA-256 is not the "
+		snprintf(res->why, sizeof(res->why), "%s: SHA-256 is not the "
 		    "one vb-snapshot recorded: changed or damaged since",
 		    j->path);
 	else
-		snprintf(res->msg, sizeof(res->msg), "%s: read-back check "
+		snprintf(res->why, sizeof(res->why), "%s: read-back check "
 		    "failed: %s", j->final, rb.rc != 0 ? rb.why :
 		    "manifest changed");
 	return -1;
@@ -456,14 +460,16 @@ keep_index(struct job *j, struct vb_compress_result *res)
 		    res->note[0] != '\0' ? "; " : "", why);
 }
 
+/* ---- a snapshot that failed its check ---- */
+
 /*
  * The snapshots set aside by failed checks in dir that are older than
- * the one just set aside (keep, a name): removed, named in msg.  Only
+ * the one just set aside (keep, a name): removed, named in why.  Only
  * the newest is kept, so that a database failing its check every night
  * does not fill the disk.
  */
 static void
-drop_older_asides(const char *dir, const char *keep, char *msg, size_t mlen)
+drop_older_asides(const char *dir, const char *keep, char *why, size_t wlen)
 {
 	struct vb_name kn, nm;
 	struct dirent *de;
@@ -487,7 +493,7 @@ drop_older_asides(const char *dir, const char *keep, char *msg, size_t mlen)
 		    vb_timespec_cmp(&nm.when, &kn.when) >= 0 ||
 		    unlinkat(dfd, de->d_name, 0) != 0)
 			continue;
-		snprintf(msg + strlen(msg), mlen - strlen(msg), "; the older "
+		snprintf(why + strlen(why), wlen - strlen(why), "; the older "
 		    "%s/%s is removed (only the newest is kept)", dir,
 		    de->d_name);
 	}
@@ -500,15 +506,15 @@ drop_older_asides(const char *dir, const char *keep, char *msg, size_t mlen)
  * (the newest only); removed when archives are encrypted.
  */
 static void
-set_aside(const char *path, int encrypting, char *msg, size_t mlen)
+set_aside(const char *path, int encrypting, char *why, size_t wlen)
 {
 	char aside[4200], dir[4096], base[300];
-	size_t used = strlen(msg);
+	size_t used = strlen(why);
 
 	/* Kept in the clear it would outlive the run: not when encrypting. */
 	if (encrypting) {
 		if (unlink(path) == 0)
-			snprintf(msg + used, mlen - used, "; the snapshot is "
+			snprintf(why + used, wlen - used, "; the snapshot is "
 			    "removed (ENCRYPT_TO: no plaintext is kept): the "
 			    "database itself may be damaged");
 		return;
@@ -516,18 +522,20 @@ set_aside(const char *path, int encrypting, char *msg, size_t mlen)
 	snprintf(aside, sizeof(aside), "%s%s", path, VB_FAILED_SUFFIX);
 	if (rename(path, aside) != 0)
 		return;
-	snprintf(msg + used, mlen - used, "; the snapshot is kept as %s, not "
+	snprintf(why + used, wlen - used, "; the snapshot is kept as %s, not "
 	    "as a backup: the database itself may be damaged (vb-restore the "
 	    "last good backup --to a file and compare)", aside);
 	if (vb_path_split(aside, dir, sizeof(dir), base, sizeof(base)) == 0)
-		drop_older_asides(dir, base, msg, mlen);
+		drop_older_asides(dir, base, why, wlen);
 }
+
+/* ---- encrypted, checked, done ---- */
 
 /*
  * Encrypts the verified archive in its temporary to o->encrypt_to into a
  * second temporary, <final>.age, which then takes the archive's place in
  * res; the plaintext temporary is dropped by the caller.  Returns 0, or
- * -1 (res->msg).
+ * -1 (res->why).
  */
 static int
 encrypt(struct job *j, const struct vb_compress_opts *o,
@@ -536,15 +544,15 @@ encrypt(struct job *j, const struct vb_compress_opts *o,
 	char why[1024];
 	int fd, rc;
 
-	if ((res->recipients = vb_age_recipients(o->encrypt_to, res->msg,
-	    sizeof(res->msg))) < 0)
+	if ((res->recipients = vb_age_recipients(o->encrypt_to, res->why,
+	    sizeof(res->why))) < 0)
 		return -1;
-	if (vb_tmp_open(&j->e, j->dir, j->efinal, res->msg,
-	    sizeof(res->msg)) != 0)
+	if (vb_tmp_open(&j->e, j->dir, j->efinal, res->why,
+	    sizeof(res->why)) != 0)
 		return -1;
 	if ((fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
 	    -1) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", j->t.name,
+		snprintf(res->why, sizeof(res->why), "%s: %s", j->t.name,
 		    strerror(errno));
 		return -1;
 	}
@@ -553,7 +561,7 @@ encrypt(struct job *j, const struct vb_compress_opts *o,
 	    res->sha256, &res->bytes, why, sizeof(why));
 	close(fd);
 	if (rc != 0) {
-		snprintf(res->msg, sizeof(res->msg), "encrypting %s/%s: %s",
+		snprintf(res->why, sizeof(res->why), "encrypting %s/%s: %s",
 		    j->dir, j->efinal, why);
 		return -1;
 	}
@@ -567,18 +575,18 @@ encrypt(struct job *j, const struct vb_compress_opts *o,
 static void
 finish_check(struct job *j, struct vb_compress_result *res)
 {
-	char first[sizeof(res->msg)];
+	char first[sizeof(res->why)];
 	size_t used;
 
 	if (j->cstate == 2)
 		return;
-	memcpy(first, res->msg, sizeof(first));
+	memcpy(first, res->why, sizeof(first));
 	if (end_check(j, res) != 0 && first[0] != '\0') {
 		used = strlen(first);
 		snprintf(first + used, sizeof(first) - used, "; and %s",
-		    res->msg);
+		    res->why);
 	}
-	memcpy(res->msg, first, sizeof(first));
+	memcpy(res->why, first, sizeof(first));
 }
 
 int
@@ -591,7 +599,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 
 	memset(res, 0, sizeof(*res));
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		snprintf(res->msg, sizeof(res->msg), "out of memory");
+		snprintf(res->why, sizeof(res->why), "out of memory");
 		return -1;
 	}
 	j->path = path;
@@ -601,7 +609,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	j->cstate = 2;
 	/* Not SQLite at all: said so, and no check to run on it. */
 	if (open_snapshot(j, res) != 0 || vb_db_header(j->path, &j->info,
-	    res->msg, sizeof(res->msg)) != 0)
+	    res->why, sizeof(res->why)) != 0)
 		goto out;
 	plan_check(j, meta);
 	/* The check runs beside the planning's hashing and the writing. */
@@ -616,7 +624,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		goto out;
 	if (vb_tmp_commit(o->encrypt_to != NULL ? &j->e : &j->t, why,
 	    sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
+		snprintf(res->why, sizeof(res->why), "cannot put %s in place: "
 		    "%s", res->path, why);
 		goto out;
 	}
@@ -626,7 +634,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	rc = 0;
 	if (!o->keep) {
 		if (unlink(path) != 0) {
-			snprintf(res->msg, sizeof(res->msg), "%s: cannot "
+			snprintf(res->why, sizeof(res->why), "%s: cannot "
 			    "remove the raw snapshot: %s", path,
 			    strerror(errno));
 			rc = 1;
@@ -638,8 +646,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 out:
 	finish_check(j, res);
 	if (rc < 0 && j->bad)
-		set_aside(j->path, o->encrypt_to != NULL, res->msg,
-		    sizeof(res->msg));
+		set_aside(j->path, o->encrypt_to != NULL, res->why,
+		    sizeof(res->why));
 	vb_tmp_abort(&j->t);	/* encrypted: the plaintext goes here */
 	vb_tmp_abort(&j->e);
 	vb_delta_plan_free(&j->plan);
@@ -681,7 +689,7 @@ vb_compress_message(const struct vb_compress_opts *o,
 	char lvl[16], enc[64], kind[800], checked[64] = "";
 
 	if (rc < 0) {
-		snprintf(buf, len, "%s", res->msg);
+		snprintf(buf, len, "%s", res->why);
 		return;
 	}
 	if (o->a.level > 0)
@@ -703,7 +711,7 @@ vb_compress_message(const struct vb_compress_opts *o,
 	    kind, (long long)res->dbbytes, res->dbbytes > 0 ? 100.0 *
 	    (double)res->bytes / (double)res->dbbytes : 0.0, checked, enc,
 	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
-	    res->msg : "");
+	    res->why : "");
 }
 
 const char *

@@ -113,6 +113,8 @@ find_key(const char *name)
 	return -1;
 }
 
+/* ---- values checked, each as its key asks ---- */
+
 /* An absolute path, written out (the file's are never expanded). */
 static int
 check_path(const struct key *k, const char *v, const char *where,
@@ -265,6 +267,8 @@ check_value(const struct key *k, const char *v, const char *where,
 		return check_number(k, v, where);
 	}
 }
+
+/* ---- the file read ---- */
 
 /*
  * Reads a double-quoted value at p (just after the quote) into out, which
@@ -435,6 +439,8 @@ read_file(void)
 	free(line);
 	fclose(fp);
 }
+
+/* ---- what the tools ask ---- */
 
 int
 vb_config_load(void)

@@ -26,7 +26,7 @@
 /*
  * Encrypts fd (a file of plain_bytes named name) to recipients into e, a
  * new temporary in dir for <name>.age.  Returns 0 with res's path, size,
- * SHA-256 and recipients, or -1 with res->msg and nothing left.
+ * SHA-256 and recipients, or -1 with res->why and nothing left.
  */
 static int
 seal(int fd, int64_t plain_bytes, const char *name, const char *dir,
@@ -35,19 +35,19 @@ seal(int fd, int64_t plain_bytes, const char *name, const char *dir,
 	char ename[300], why[1024];
 
 	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
-	if ((res->recipients = vb_age_recipients(recipients, res->msg,
-	    sizeof(res->msg))) < 0)
+	if ((res->recipients = vb_age_recipients(recipients, res->why,
+	    sizeof(res->why))) < 0)
 		return -1;
 	if (vb_path_join(res->path, sizeof(res->path), dir, ename) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: name too long", dir);
+		snprintf(res->why, sizeof(res->why), "%s: name too long", dir);
 		return -1;
 	}
-	if (vb_tmp_open(e, dir, ename, res->msg, sizeof(res->msg)) != 0)
+	if (vb_tmp_open(e, dir, ename, res->why, sizeof(res->why)) != 0)
 		return -1;
 	res->plain_bytes = plain_bytes;
 	if (vb_age_encrypt(recipients, fd, plain_bytes, e->fd, res->sha256,
 	    &res->bytes, why, sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "encrypting %s/%s: %s",
+		snprintf(res->why, sizeof(res->why), "encrypting %s/%s: %s",
 		    dir, name, why);
 		vb_tmp_abort(e);
 		return -1;
@@ -60,7 +60,7 @@ seal(int fd, int64_t plain_bytes, const char *name, const char *dir,
  * checked as any archive is, then encrypts it to the recipients in file
  * recipients into e, a new temporary in dir for <name>.age.  Returns 0
  * with res's path (dir/<name>.age), bytes, sha256 and recipients, or -1
- * with res->msg and nothing left.
+ * with res->why and nothing left.
  */
 static int
 prove_and_seal(int fd, const char *name, const char *dir,
@@ -76,19 +76,19 @@ prove_and_seal(int fd, const char *name, const char *dir,
 	e->dirfd = -1;
 	if (vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB ||
 	    nm.encrypted) {
-		snprintf(res->msg, sizeof(res->msg), "%s: not a plaintext vb "
+		snprintf(res->why, sizeof(res->why), "%s: not a plaintext vb "
 		    "archive", name);
 		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", name,
+		snprintf(res->why, sizeof(res->why), "%s: %s", name,
 		    strerror(errno));
 		return -1;
 	}
 	/* The whole archive read back: only a good backup is encrypted. */
 	if (vb_archive_verify(fd, NULL, nm.stem, -1, NULL, &m, &info, why,
 	    sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s/%s fails its checks, "
+		snprintf(res->why, sizeof(res->why), "%s/%s fails its checks, "
 		    "so it is not encrypted: %s", dir, name, why);
 		return -1;
 	}
@@ -120,7 +120,7 @@ tell_index(const char *dir, const struct vb_name *nm,
 /*
  * The encrypted temporary e put in place of the plaintext at path (dir,
  * name), the page index told when it is a backup's.  Returns 0, 1 if
- * only the plaintext could not be removed (res->msg), or -1 (res->msg)
+ * only the plaintext could not be removed (res->why), or -1 (res->why)
  * with the plaintext as it was.
  */
 static int
@@ -131,7 +131,7 @@ replace(const char *path, const char *dir, const char *name,
 	char why[1024];
 
 	if (vb_tmp_commit(e, why, sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "cannot put %s in place: "
+		snprintf(res->why, sizeof(res->why), "cannot put %s in place: "
 		    "%s", res->path, why);
 		vb_tmp_abort(e);
 		return -1;
@@ -139,7 +139,7 @@ replace(const char *path, const char *dir, const char *name,
 	if (vb_name_parse(name, &nm) == 0)
 		tell_index(dir, &nm, res);
 	if (unlink(path) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%s is encrypted as %s, "
+		snprintf(res->why, sizeof(res->why), "%s is encrypted as %s, "
 		    "but the plaintext cannot be removed: %s", path, res->path,
 		    strerror(errno));
 		return 1;
@@ -154,14 +154,14 @@ vb_encrypt_message(const char *path, const struct vb_compress_result *res,
     int rc, char *buf, size_t len)
 {
 	if (rc < 0)
-		snprintf(buf, len, "%s", res->msg);
+		snprintf(buf, len, "%s", res->why);
 	else
 		snprintf(buf, len, "encrypted in place with age to %d "
 		    "recipient%s: %s (%lld bytes%s) %s%s%s", res->recipients,
 		    res->recipients > 1 ? "s" : "", path,
 		    (long long)res->plain_bytes, res->dbbytes > 0 ?
 		    ", read back ok" : "", rc == 0 ? "removed" : "kept",
-		    rc == 1 ? ": " : "", rc == 1 ? res->msg : "");
+		    rc == 1 ? ": " : "", rc == 1 ? res->why : "");
 }
 
 int
@@ -178,7 +178,7 @@ vb_encrypt_in_place(const char *path, const char *recipients,
 	e.dirfd = -1;
 	if (vb_path_split(path, dir, sizeof(dir), name, sizeof(name)) != 0 ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", path,
+		snprintf(res->why, sizeof(res->why), "%s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -189,7 +189,7 @@ vb_encrypt_in_place(const char *path, const char *recipients,
 		rc = seal(fd, (int64_t)st.st_size, name, dir, recipients, &e,
 		    res);
 	else {
-		snprintf(res->msg, sizeof(res->msg), "%s: %s", path,
+		snprintf(res->why, sizeof(res->why), "%s: %s", path,
 		    strerror(errno));
 		rc = -1;
 	}
@@ -241,7 +241,7 @@ put_copy(const char *remote, const char *name, const char *dir,
 	close(fd);
 	vb_tmp_abort(&t);	/* the plaintext fetched: gone at once */
 	if (rc != 0) {
-		snprintf(why, wlen, "%s", res.msg);
+		snprintf(why, wlen, "%s", res.why);
 		return -1;
 	}
 	vb_path_join(tmp, sizeof(tmp), dir, e.name);

@@ -4,7 +4,9 @@
  * many more rows there are, every row as a record when piped (so that
  * it pipes back into vb-log unchanged), or JSON with the table's own
  * values.  Times as vb writes them, whatever the table keeps.  An output
- * helper: it prints on stdout, and a failure once on stderr.
+ * helper: it prints on stdout, and a failure once on stderr.  And what
+ * the history says: when a snapshot last passed integrity_check, read
+ * in the words of the records' owners (record.c, compress.c).
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -140,4 +142,46 @@ vb_history(const char *path, const struct vb_log_query *q, int json)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return ret;
+}
+
+/* ---- what the history says ---- */
+
+int
+vb_backuplog_last_full_check(const char *path, char when[VB_ISO_LEN],
+    char *why, size_t wlen)
+{
+	struct vb_log_query q = { 0, NULL, -1 };
+	struct vb_snapmeta meta;
+	struct vb_log_row row;
+	struct vb_log_map m;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	const char *check;
+
+	when[0] = '\0';
+	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
+		return -1;
+	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
+		sqlite3_close(db);
+		return -1;
+	}
+	/* Newest first: the first snapshot proven by integrity_check. */
+	while (when[0] == '\0' && sqlite3_step(st) == SQLITE_ROW) {
+		vb_backuplog_row(st, &m, &row);
+		if (!row.r.ok)
+			continue;
+		check = NULL;
+		if (strcmp(row.r.op, "snapshot") == 0) {
+			vb_snapmeta_parse(row.msg, &meta);
+			if (meta.integrity != NULL &&
+			    strcmp(meta.integrity, "ok") == 0)
+				check = meta.check;
+		} else if (strcmp(row.r.op, "compress") == 0)
+			check = vb_compress_checked(row.msg);
+		if (check != NULL && strcmp(check, "integrity_check") == 0)
+			snprintf(when, VB_ISO_LEN, "%s", row.r.time);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return 0;
 }

@@ -36,6 +36,8 @@ vb_remote_join(char *buf, size_t len, const char *remote, const char *name)
 	return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
+/* ---- rclone, run ---- */
+
 /*
  * Runs rclone args with the common flags, its stdout into out (NULL:
  * discarded).  Returns 0 if rclone succeeded; else -1 with why (what
@@ -96,6 +98,8 @@ run(const char *const *args, struct vb_sink *out, int *status, char *why,
 		snprintf(why, wlen, "rclone %s: %s", args[0], what);
 	return -1;
 }
+
+/* ---- listed, got, put, deleted ---- */
 
 int
 vb_remote_ls(const char *remote, struct vb_listed **out, size_t *n,
@@ -316,6 +320,8 @@ clean_stale(const char *remote, const struct vb_listed *f,
 	}
 	return removed;
 }
+
+/* ---- the jobs: probe, fetch, catch up, send ---- */
 
 int
 vb_remote_probe(const char *remote, char *found, size_t flen, char *why,

@@ -23,6 +23,8 @@
 
 #include "vblib.h"
 
+/* ---- a backup verified ---- */
+
 /* Copies a raw snapshot into out, hashing it; returns 0, or -1 (why). */
 static int
 extract_raw(int in, int out, struct vb_verified *c, char *why, size_t wlen)
@@ -225,6 +227,8 @@ fail:
 	return -1;
 }
 
+/* ---- put back: to a new file, or over the live database ---- */
+
 /*
  * --to: the verified copy becomes the file to (never over an existing
  * one unless replace), in its source's journal mode.  Returns 0, or -1
@@ -289,10 +293,10 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		    note[0] != '\0' ? "; " : "", sr.note);
 	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore copy of %s failed: %s", db,
-		    sr.msg);
+		    sr.why);
 		return -1;
 	}
-	vb_snapmeta_parse(sr.msg, &meta);
+	vb_snapmeta_parse(sr.message, &meta);
 	meta.sha256 = sr.sha256;
 	meta.bytes = sr.bytes;
 	memset(&co, 0, sizeof(co));
@@ -306,7 +310,7 @@ pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
 		    note[0] != '\0' ? "; " : "", cr.note);
 	if (rc != 0) {
-		snprintf(why, wlen, "pre-restore archive failed: %s", cr.msg);
+		snprintf(why, wlen, "pre-restore archive failed: %s", cr.why);
 		unlink(sr.path);
 		return -1;
 	}
@@ -419,10 +423,12 @@ restore_db(const char *db, const struct vb_verified *c, const char *dir,
 	return -1;
 }
 
+/* ---- the restore, from here or from the remote ---- */
+
 /*
  * --db of a database that does not exist (a new machine): refused, with
  * the command that makes it (--to), which works pasted as it is.
- * Returns 0 if it exists, else -1 with res->msg.
+ * Returns 0 if it exists, else -1 with res->why.
  */
 static int
 db_missing(const struct vb_restore_opts *o, int offsite,
@@ -436,7 +442,7 @@ db_missing(const struct vb_restore_opts *o, int offsite,
 	if (offsite && vb_path_split(name, dir, sizeof(dir), base,
 	    sizeof(base)) == 0)
 		name = base;
-	snprintf(res->msg, sizeof(res->msg), "%s does not exist: --db "
+	snprintf(res->why, sizeof(res->why), "%s does not exist: --db "
 	    "replaces a live database, keeping a copy of it first; to make "
 	    "%s from the backup (a new machine, the application not yet "
 	    "started): vb-restore%s%s%s --to %s %s", o->db, o->db,
@@ -448,7 +454,7 @@ db_missing(const struct vb_restore_opts *o, int offsite,
 /*
  * Where the restore's temporary goes (beside its target, on its file
  * system) and what it will be called, after the checks that need no
- * archive.  Returns 0, or -1 with res->msg.
+ * archive.  Returns 0, or -1 with res->why.
  */
 static int
 prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
@@ -459,7 +465,7 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 	if (o->to != NULL && access(o->to, F_OK) == 0) {
 		snprintf(side, sizeof(side), "%s-wal", o->to);
 		if (!o->replace || access(side, F_OK) == 0) {
-			snprintf(res->msg, sizeof(res->msg), "%s exists; %s",
+			snprintf(res->why, sizeof(res->why), "%s exists; %s",
 			    o->to, o->replace ? "it has a -wal, so it may be a "
 			    "live database: restore over it with --db" :
 			    "--force replaces it");
@@ -468,8 +474,8 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 	}
 	if (db_missing(o, o->remote != NULL, res) != 0)
 		return -1;
-	if (o->db != NULL && vb_db_check_file(o->db, res->msg,
-	    sizeof(res->msg)) != 0)
+	if (o->db != NULL && vb_db_check_file(o->db, res->why,
+	    sizeof(res->why)) != 0)
 		return -1;
 	vb_path_split(res->target, dir, dlen, final, flen);
 	/* What an earlier restore killed or failed midway left here. */
@@ -501,7 +507,7 @@ log_restore(struct vb_restore_result *res, int64_t t0)
 	r.bytes = res->bytes;
 	memcpy(r.sha256, res->sha256, sizeof(r.sha256));
 	r.ms = vb_monotonic_ms() - t0;
-	r.msg = res->msg;
+	r.msg = res->message;
 	if (vb_backuplog_append(res->target, &r, res->unlogged,
 	    sizeof(res->unlogged)) == 0)
 		res->unlogged[0] = '\0';
@@ -556,7 +562,7 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	if (prepare(o, dir, sizeof(dir), final, sizeof(final), res) != 0)
 		return -1;
 	if (vb_verify_backup(o->archive, o->as, o->identity, o->remote, dir,
-	    final, o->check, &c, res->msg, sizeof(res->msg)) != 0) {
+	    final, o->check, &c, res->why, sizeof(res->why)) != 0) {
 		res->unverified = 1;
 		return -1;
 	}
@@ -580,8 +586,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    c.links - 1);
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
-		snprintf(res->msg, sizeof(res->msg), "verified: %s%s, %lld "
-		    "bytes, SHA-256 and %s ok%s%s%s", c.m.db_sha256[0] != '\0' ?
+		snprintf(res->message, sizeof(res->message), "verified: %s%s, "
+		    "%lld bytes, SHA-256 and %s ok%s%s%s", c.m.db_sha256[0] != '\0' ?
 		    "MANIFEST and database" : "raw snapshot", chain,
 		    (long long)c.dbbytes, vb_check_name(c.check),
 		    c.check == VB_CHECK_OPEN ? "; its " : "",
@@ -591,25 +597,25 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    "FAILED (saved as found)");
 		return 0;
 	}
-	if (o->to != NULL && put(&c, o->to, o->replace, res->msg,
-	    sizeof(res->msg)) != 0)
+	if (o->to != NULL && put(&c, o->to, o->replace, res->why,
+	    sizeof(res->why)) != 0)
 		goto fail;
 	if (o->db != NULL) {
-		if ((!o->replace && same_database(o->db, &c.m, res->msg,
-		    sizeof(res->msg)) != 0) || restore_db(o->db, &c,
-		    backup_dir(o, bdir, sizeof(bdir)), res, res->msg,
-		    sizeof(res->msg)) != 0)
+		if ((!o->replace && same_database(o->db, &c.m, res->why,
+		    sizeof(res->why)) != 0) || restore_db(o->db, &c,
+		    backup_dir(o, bdir, sizeof(bdir)), res, res->why,
+		    sizeof(res->why)) != 0)
 			goto fail;
 		vb_tmp_abort(&c.t);
 		if (res->carried > 0)
 			snprintf(carried, sizeof(carried), "; %d later "
 			    "BackupLog rows carried over", res->carried);
 	}
-	snprintf(res->msg, sizeof(res->msg), "restored from %s%s (db %lld "
-	    "bytes, SHA-256 %s)%s%s%s", o->as != NULL ? o->as : o->archive,
-	    chain, (long long)c.dbbytes,
-	    c.dbsha, res->saved[0] != '\0' ? "; pre-restore copy: " : "",
-	    res->saved, carried);
+	snprintf(res->message, sizeof(res->message), "restored from %s%s "
+	    "(db %lld bytes, SHA-256 %s)%s%s%s", o->as != NULL ? o->as :
+	    o->archive, chain, (long long)c.dbbytes, c.dbsha,
+	    res->saved[0] != '\0' ? "; pre-restore copy: " : "", res->saved,
+	    carried);
 	log_restore(res, t0);
 	return 0;
 fail:
@@ -644,7 +650,7 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 	if (vb_path_join(local, sizeof(local), dir, o->archive) != 0 ||
 	    vb_remote_join(from, sizeof(from), remote, o->archive) != 0) {
 		memset(res, 0, sizeof(*res));
-		snprintf(res->msg, sizeof(res->msg), "%s: name too long",
+		snprintf(res->why, sizeof(res->why), "%s: name too long",
 		    o->archive);
 		return -1;
 	}
@@ -654,14 +660,14 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 		if ((rc = vb_restore(&v, res)) == 0 || !res->unverified)
 			return rc;
 		snprintf(bad, sizeof(bad), "the local %s failed verification "
-		    "(%s); ", local, res->msg);
+		    "(%s); ", local, res->why);
 	}
 	memset(res, 0, sizeof(*res));
 	/* On a new machine the backup directory may not exist yet. */
 	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 ||
 	    vb_remote_fetch(remote, o->archive, dir, &t, tmp, sizeof(tmp),
 	    why, sizeof(why)) != 0) {
-		snprintf(res->msg, sizeof(res->msg), "%scannot fetch %s: %s",
+		snprintf(res->why, sizeof(res->why), "%scannot fetch %s: %s",
 		    bad, from, why);
 		return -1;
 	}

@@ -29,6 +29,8 @@
 /* Read size of a rollback-journal copy. */
 #define RAW_CHUNK	(1024 * 1024)
 
+/* ---- room for the copy ---- */
+
 /*
  * The size of the newest full archive in dir, for a dry run's estimate of
  * what one more nightly needs (a delta night may be a full one); the
@@ -62,7 +64,7 @@ archive_estimate(const char *dir, int64_t dbbytes)
 /*
  * Returns 0 if dir (or, not made yet, its parent) has room for a copy of
  * dbbytes, and for a dry run also for the archive made beside it; else -1
- * with s->msg set.
+ * with s->why set.
  */
 static int
 check_room(const char *dir, int64_t dbbytes, int dry,
@@ -78,7 +80,7 @@ check_room(const char *dir, int64_t dbbytes, int dry,
 	if (statvfs(dir, &sv) != 0 && (errno != ENOENT || vb_path_split(dir,
 	    parent, sizeof(parent), base, sizeof(base)) != 0 ||
 	    statvfs(parent, &sv) != 0)) {
-		snprintf(s->msg, sizeof(s->msg), "%s: %s", dir,
+		snprintf(s->why, sizeof(s->why), "%s: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
@@ -89,17 +91,19 @@ check_room(const char *dir, int64_t dbbytes, int dry,
 		return 0;
 	vb_human_bytes((uint64_t)need, hneed, sizeof(hneed));
 	vb_human_bytes(avail, hfree, sizeof(hfree));
-	snprintf(s->msg, sizeof(s->msg), "not enough space in %s: %s needs "
+	snprintf(s->why, sizeof(s->why), "not enough space in %s: %s needs "
 	    "%s, %s available; free some space or move BACKUP_DIR", dir,
 	    dry ? "a backup (snapshot and archive)" : "the snapshot", hneed,
 	    hfree);
 	return -1;
 }
 
+/* ---- the copy, checked and hashed ---- */
+
 /*
  * Copies src into the empty file tmp with one backup step.  The caller
  * holds the read transaction that fixes which state is copied.  Returns
- * 0, or -1 with s->msg set.
+ * 0, or -1 with s->why set.
  */
 static int
 copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
@@ -118,7 +122,7 @@ copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
 	    NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if ((rc = vb_db_backup(dst, src)) != SQLITE_DONE) {
-		snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
+		snprintf(s->why, sizeof(s->why), "copy failed: %s",
 		    sqlite3_errstr(rc));
 		sqlite3_close(dst);
 		return -1;
@@ -132,7 +136,7 @@ copy(sqlite3 *src, const char *tmp, struct vb_snapshot_result *s)
 		goto fail;
 	return sqlite3_close(dst) == SQLITE_OK ? 0 : -1;
 fail:
-	snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
+	snprintf(s->why, sizeof(s->why), "copy failed: %s",
 	    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
 	sqlite3_close(dst);
 	return -1;
@@ -145,7 +149,7 @@ fail:
  * SQLite's handle (never a second descriptor, whose close would drop
  * SQLite's POSIX locks) keeps that lock intact.  This is as fast as the
  * disk allows, and in this mode the copy time is exactly how long the
- * application's commits wait.  Returns 0, or -1 with s->msg set.
+ * application's commits wait.  Returns 0, or -1 with s->why set.
  */
 static int
 copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
@@ -158,26 +162,26 @@ copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 
 	if (sqlite3_file_control(src, "main", SQLITE_FCNTL_FILE_POINTER,
 	    &f) != SQLITE_OK || f == NULL || f->pMethods == NULL) {
-		snprintf(s->msg, sizeof(s->msg), "copy failed: no file handle");
+		snprintf(s->why, sizeof(s->why), "copy failed: no file handle");
 		return -1;
 	}
 	if ((buf = malloc(RAW_CHUNK)) == NULL ||
 	    (h = vb_sha256_new()) == NULL) {
 		free(buf);
-		snprintf(s->msg, sizeof(s->msg), "copy failed: out of memory");
+		snprintf(s->why, sizeof(s->why), "copy failed: out of memory");
 		return -1;
 	}
 	for (off = 0; off < bytes; off += n) {
 		n = bytes - off < RAW_CHUNK ? (int)(bytes - off) : RAW_CHUNK;
 		if ((rc = f->pMethods->xRead(f, buf, n, off)) != SQLITE_OK) {
-			snprintf(s->msg, sizeof(s->msg), "copy failed: reading "
+			snprintf(s->why, sizeof(s->why), "copy failed: reading "
 			    "at %lld: %s", (long long)off, sqlite3_errstr(rc));
 			rc = -1;
 			break;
 		}
 		vb_sha256_update(h, buf, (size_t)n);
 		if ((rc = vb_write_all(fd, buf, (size_t)n)) != 0) {
-			snprintf(s->msg, sizeof(s->msg), "copy failed: %s",
+			snprintf(s->why, sizeof(s->why), "copy failed: %s",
 			    strerror(errno));
 			break;
 		}
@@ -188,7 +192,7 @@ copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 	return rc;
 }
 
-/* Checks the finished copy; returns 0, or -1 with s->msg set. */
+/* Checks the finished copy; returns 0, or -1 with s->why set. */
 static int
 check_copy(const char *tmp, int full, char *result, size_t len,
     struct vb_snapshot_result *s)
@@ -196,10 +200,10 @@ check_copy(const char *tmp, int full, char *result, size_t len,
 	int rc = vb_db_check_path(tmp, full, result, len);
 
 	if (rc < 0)
-		snprintf(s->msg, sizeof(s->msg), "cannot open the copy: %s",
+		snprintf(s->why, sizeof(s->why), "cannot open the copy: %s",
 		    result);
 	else if (rc > 0)
-		snprintf(s->msg, sizeof(s->msg), "the copy failed %s: %s",
+		snprintf(s->why, sizeof(s->why), "the copy failed %s: %s",
 		    full ? "integrity_check" : "quick_check", result);
 	return rc == 0 ? 0 : -1;
 }
@@ -208,7 +212,7 @@ check_copy(const char *tmp, int full, char *result, size_t len,
  * Checks the copy (unless the check is deferred to vb-compress) and,
  * unless the copy already did, hashes it: both at once (they read the
  * same pages from the page cache, on two cores).  Returns 0, or -1 with
- * s->msg set.
+ * s->why set.
  */
 static int
 verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
@@ -220,7 +224,7 @@ verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
 	if (s->sha256[0] == '\0') {
 		if ((fd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC)) ==
 		    -1) {
-			snprintf(s->msg, sizeof(s->msg), "cannot read back "
+			snprintf(s->why, sizeof(s->why), "cannot read back "
 			    "%s: %s", tmp, strerror(errno));
 			return -1;
 		}
@@ -231,7 +235,7 @@ verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
 	if (fd == -1)
 		return rc;
 	if (vb_sha256_join(&h) < 0 && rc == 0) {
-		snprintf(s->msg, sizeof(s->msg), "cannot read back %s: %s",
+		snprintf(s->why, sizeof(s->why), "cannot read back %s: %s",
 		    tmp, strerror(h.err));
 		rc = -1;
 	}
@@ -243,9 +247,11 @@ verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
 	return rc;
 }
 
+/* ---- the directory ---- */
+
 /* Why dir cannot be written (errno e), and what to do about it. */
 static void
-unwritable(const char *dir, int e, char *msg, size_t len)
+unwritable(const char *dir, int e, char *why, size_t wlen)
 {
 	struct passwd pwbuf, *pw = NULL;
 	char who[300], buf[1024];
@@ -255,22 +261,22 @@ unwritable(const char *dir, int e, char *msg, size_t len)
 	snprintf(who, sizeof(who), "%s (uid %ld)", pw != NULL ? pw->pw_name :
 	    "this user", (long)getuid());
 	if (e == EROFS)
-		snprintf(msg, len, "%s: read-only file system; remount it "
+		snprintf(why, wlen, "%s: read-only file system; remount it "
 		    "read-write, or set BACKUP_DIR to a writable directory",
 		    dir);
 	else if (e == EACCES || e == EPERM)
-		snprintf(msg, len, "%s: not writable by %s: %s; make it the "
+		snprintf(why, wlen, "%s: not writable by %s: %s; make it the "
 		    "job user's (chown), or run the job as its owner", dir,
 		    who, strerror(e));
 	else
-		snprintf(msg, len, "%s: cannot write there as %s: %s", dir,
+		snprintf(why, wlen, "%s: cannot write there as %s: %s", dir,
 		    who, strerror(e));
 }
 
 /*
  * Where the snapshot goes: o->out's directory and name, or o->dir (made
  * if missing, unless dry) and a name given later.  The directory must be
- * one vb may use, and writable by this user.  Returns 0, or -1 (s->msg).
+ * one vb may use, and writable by this user.  Returns 0, or -1 (s->why).
  */
 static int
 prepare_dir(const struct vb_snapshot_opts *o, char *dir, size_t dlen,
@@ -280,12 +286,12 @@ prepare_dir(const struct vb_snapshot_opts *o, char *dir, size_t dlen,
 
 	if (o->out != NULL) {
 		if (vb_path_split(o->out, dir, dlen, final, flen) != 0) {
-			snprintf(s->msg, sizeof(s->msg), "%s: name too long",
+			snprintf(s->why, sizeof(s->why), "%s: name too long",
 			    o->out);
 			return -1;
 		}
 		if (access(o->out, F_OK) == 0) {
-			snprintf(s->msg, sizeof(s->msg), "%s: file exists",
+			snprintf(s->why, sizeof(s->why), "%s: file exists",
 			    o->out);
 			return -1;
 		}
@@ -296,31 +302,33 @@ prepare_dir(const struct vb_snapshot_opts *o, char *dir, size_t dlen,
 			if (vb_path_split(dir, parent, sizeof(parent), base,
 			    sizeof(base)) != 0 || access(parent, W_OK | X_OK)
 			    != 0) {
-				snprintf(s->msg, sizeof(s->msg), "%s does not "
+				snprintf(s->why, sizeof(s->why), "%s does not "
 				    "exist and cannot be created: %s: %s", dir,
 				    parent, strerror(errno));
 				return -1;
 			}
 			return 0;
 		}
-		if (!o->dry && vb_mkdir_p(dir, s->msg, sizeof(s->msg)) != 0)
+		if (!o->dry && vb_mkdir_p(dir, s->why, sizeof(s->why)) != 0)
 			return -1;
-		if (vb_dir_check(dir, s->msg, sizeof(s->msg)) != 0)
+		if (vb_dir_check(dir, s->why, sizeof(s->why)) != 0)
 			return -1;
 	}
 	/* access() asks as the real user: the one who runs the job. */
 	if (access(dir, W_OK | X_OK) != 0) {
-		unwritable(dir, errno, s->msg, sizeof(s->msg));
+		unwritable(dir, errno, s->why, sizeof(s->why));
 		return -1;
 	}
 	return 0;
 }
 
+/* ---- the snapshot ---- */
+
 /*
  * Opens the read transaction that fixes the state the snapshot copies,
  * and reads its size and journal mode.  In rollback-journal mode it also
  * holds off the application's commits until it ends, so nothing slow may
- * happen inside it.  Returns 0, or -1 (s->msg).
+ * happen inside it.  Returns 0, or -1 (s->why).
  */
 static int
 begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
@@ -330,7 +338,7 @@ begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
 	    vb_db_int(src, "PRAGMA page_count", pages) != 0 ||
 	    vb_db_int(src, "PRAGMA page_size", pagesize) != 0 ||
 	    vb_db_text(src, "PRAGMA journal_mode", mode, mlen) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: cannot read: %s", db,
+		snprintf(s->why, sizeof(s->why), "%s: cannot read: %s", db,
 		    sqlite3_errmsg(src));
 		return -1;
 	}
@@ -339,7 +347,7 @@ begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
 
 /*
  * Copies the database into the open temporary t (path tmp) under the
- * read transaction, then ends that transaction.  Returns 0, or -1 (s->msg).
+ * read transaction, then ends that transaction.  Returns 0, or -1 (s->why).
  */
 static int
 copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
@@ -418,9 +426,9 @@ dry_done(const struct vb_snapshot_opts *o, sqlite3 *src, const char *dir,
 	sqlite3_close(src);
 	s->bytes = bytes;
 	vb_human_bytes((uint64_t)bytes, hneed, sizeof(hneed));
-	snprintf(s->msg, sizeof(s->msg), "%s (%s, %s) can be read; %s can "
-	    "take its copy (a dry run: nothing was copied)", o->db, hneed,
-	    mode, dir);
+	snprintf(s->message, sizeof(s->message), "%s (%s, %s) can be "
+	    "read; %s can take its copy (a dry run: nothing was copied)",
+	    o->db, hneed, mode, dir);
 	return 0;
 }
 
@@ -439,7 +447,7 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	/* Every field starts unknown, whatever the caller passed. */
 	memset(s, 0, sizeof(*s));
 	t.dirfd = -1;
-	if ((src = vb_db_open_ro(o->db, s->msg, sizeof(s->msg))) == NULL)
+	if ((src = vb_db_open_ro(o->db, s->why, sizeof(s->why))) == NULL)
 		return -1;
 	if (prepare_dir(o, dir, sizeof(dir), final, sizeof(final), s) != 0)
 		goto fail;
@@ -456,17 +464,17 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 		    o->prefix != NULL ? o->prefix : "backup", stamp);
 	}
 	if (vb_path_join(s->path, sizeof(s->path), dir, final) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
+		snprintf(s->why, sizeof(s->why), "%s: name too long", dir);
 		goto fail;
 	}
 	if (check_room(dir, pages * pagesize, o->dry, s) != 0)
 		goto fail;
 	if (o->dry)
 		return dry_done(o, src, dir, pages * pagesize, mode, s);
-	if (vb_tmp_open(&t, dir, final, s->msg, sizeof(s->msg)) != 0)
+	if (vb_tmp_open(&t, dir, final, s->why, sizeof(s->why)) != 0)
 		goto fail;
 	if (vb_path_join(tmp, sizeof(tmp), dir, t.name) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "%s: name too long", dir);
+		snprintf(s->why, sizeof(s->why), "%s: name too long", dir);
 		goto fail;
 	}
 	intxn = 0;
@@ -478,7 +486,7 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	if (check_and_hash(o, &t, tmp, s) != 0)
 		goto fail;
 	if (vb_tmp_commit(&t, tmp, sizeof(tmp)) != 0) {
-		snprintf(s->msg, sizeof(s->msg), "cannot put %s in place: %s",
+		snprintf(s->why, sizeof(s->why), "cannot put %s in place: %s",
 		    s->path, tmp);
 		goto fail;
 	}
@@ -489,7 +497,7 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	meta.pages = pages;
 	meta.page_size = pagesize;
 	meta.source = o->db;
-	vb_snapmeta_format(&meta, s->msg, sizeof(s->msg));
+	vb_snapmeta_format(&meta, s->message, sizeof(s->message));
 	return 0;
 fail:
 	vb_tmp_abort(&t);

@@ -1,6 +1,6 @@
 /*
- * util.c - small helpers for everyone: a clock for durations, numbers
- * and sizes, control characters, writes that finish.  Nothing here
+ * util.c - small helpers for everyone: the program's name, a clock for
+ * durations, numbers and sizes, control characters, writes that finish.  Nothing here
  * prints or exits (cli.c is the command line's).
  */
 #define _GNU_SOURCE
@@ -12,6 +12,12 @@
 #include <unistd.h>
 
 #include "vblib.h"
+
+const char *
+vb_progname(void)
+{
+	return program_invocation_short_name;
+}
 
 int64_t
 vb_monotonic_ms(void)

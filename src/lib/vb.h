@@ -10,8 +10,9 @@
  * encrypt.c), a restore and the listings (restore.c, inventory.c), the
  * BackupLog (backuplog.c, history.c), retention (retention.c, prune.c)
  * and the remote (remote.c).  Library functions never print, but for
- * the command line's helpers and listings; a failure fills a reason
- * (why, wlen; a result's msg) that the tool prints once.
+ * the command line's helpers and listings; a failure fills a reason,
+ * why (a buffer, wlen; or a result's why) that the tool prints once,
+ * with warnx.  What worked is said apart: found, message, note.
  */
 #ifndef VB_H
 #define VB_H
@@ -31,7 +32,6 @@
 #define VB_EXIT_LOCKED	75	/* vb-backup: another run holds the lock */
 #define VB_NICE		10	/* a tool the application need not wait for */
 
-const char	*vb_progname(void);
 /* The why (if any) and the synopsis on stderr; exits 2. */
 void		 vb_usage(const char *synopsis, const char *why)
 		    __attribute__((noreturn));
@@ -141,13 +141,14 @@ struct vb_snapshot_opts {
 
 struct vb_snapshot_result {
 	char		 path[4096];
-	char		 msg[1024];	/* the record's message, or why not */
+	char		 message[1024];	/* the record's, when it worked */
+	char		 why[1024];	/* why not */
 	char		 note[1024];	/* for the operator */
 	char		 sha256[VB_SHA256_HEX];
 	int64_t		 bytes;
 };
 
-/* Snapshots o->db, checked, in place; 0, or -1 with s->msg. */
+/* Snapshots o->db, checked, in place; 0, or -1 with s->why. */
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
 
@@ -195,7 +196,7 @@ struct vb_compress_result {
 	char	 full_why[600];		/* with full_every: why a full */
 	struct vb_fault faults[VB_MAXFAULTS];	/* to report as failures */
 	int	 nfaults;
-	char	 msg[1024];		/* why it failed */
+	char	 why[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator */
 };
 
@@ -236,7 +237,8 @@ struct vb_restore_opts {
 
 struct vb_restore_result {
 	char		 target[4096];
-	char		 msg[2048];	/* the record's message, or why not */
+	char		 message[2048];	/* the record's, when it worked */
+	char		 why[2048];	/* why not */
 	char		 note[2048];	/* for the operator */
 	char		 saved[4096];	/* the pre-restore copy */
 	char		 unlogged[1024]; /* why its row is missing */
@@ -247,7 +249,7 @@ struct vb_restore_result {
 	int		 unverified;	/* it failed the backup's checks */
 };
 
-/* Verifies, then restores; 0, or -1 with res->msg and nothing changed. */
+/* Verifies, then restores; 0, or -1 with res->why and nothing changed. */
 int		 vb_restore(const struct vb_restore_opts *o,
 		    struct vb_restore_result *res);
 /* The same of a name on remote, the copy in dir first. */
@@ -270,16 +272,13 @@ struct vb_inventory_opts {
 /* The backups listed on stdout; 0, or 1 if one cannot be restored. */
 int		 vb_inventory(const struct vb_inventory_opts *o);
 
-/* ---- backuplog.c, history.c: BackupLog ---- */
+/* ---- backuplog.c, history.c, cli.c: BackupLog ---- */
 
-/* vb-log: every line passed on, every record into path's BackupLog. */
+/* vb-log's loop (cli.c): each line on, each record into BackupLog. */
 int		 vb_log_loop(const char *path, int quiet);
 /* Proves path takes a success and a failure row: 0 (found), or -1. */
 int		 vb_backuplog_check(const char *path, char *found, size_t flen,
 		    char *why, size_t wlen);
-/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
-int		 vb_backuplog_last_full_check(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
 
 struct vb_log_query {
 	int		 failures;	/* failures only */
@@ -290,6 +289,9 @@ struct vb_log_query {
 /* The history on stdout, in the listing's form; 0, or 1. */
 int		 vb_history(const char *path, const struct vb_log_query *q,
 		    int json);
+/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
+int		 vb_backuplog_last_full_check(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
 
 /* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
 

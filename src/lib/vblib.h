@@ -17,8 +17,9 @@
  * BackupLog (backuplog.c), and output: JSON (json.c), listings
  * (listing.c), the history (history.c), the inventory (inventory.c) and
  * the command line's helpers (cli.c).  Library functions never print,
- * but for those output families: a failure fills a reason (why, wlen;
- * a result's msg) that the caller prints once.
+ * but for those output families: a failure fills a reason, why (a
+ * buffer, wlen; or a result's why) that the caller prints once, with
+ * warnx.  What worked is said apart: found, message, note.
  */
 #ifndef VBLIB_H
 #define VBLIB_H
@@ -35,6 +36,8 @@
 
 /* ---- util.c: small helpers ---- */
 
+/* The program's name, as messages open with it. */
+const char	*vb_progname(void);
 /* What may never be inside a record's field: TAB, CR, newline. */
 #define VB_CTL		"\t\r\n"
 /* Formats n bytes for humans ("1.5 MiB") into buf. */
@@ -1056,8 +1059,7 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
 
-/* ---- history.c: BackupLog read back ---- */
-
-/* ---- inventory.c: what a backup directory or the remote holds ---- */
+/* history.c (BackupLog read back) and inventory.c (what a backup
+ * directory or the remote holds) have nothing beyond vb.h's. */
 
 #endif /* VBLIB_H */
