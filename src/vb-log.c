@@ -74,7 +74,8 @@ static int
 check(const char *path)
 {
 	char found[1024], why[1024];
-	int rc = vb_backuplog_check(path, found, sizeof(found), why, sizeof(why));
+	int rc = vb_backuplog_check(path, found, sizeof(found), why,
+	    sizeof(why));
 
 	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }

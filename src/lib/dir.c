@@ -85,10 +85,9 @@ vb_dir_check(const char *dir, char *why, size_t wlen)
 	}
 	/* Anyone could swap or plant files in it: not a place for backups. */
 	if ((st.st_mode & S_IWOTH) && st.st_uid != geteuid()) {
-		snprintf(why, wlen, "%s: the backup directory is world-writable "
-		    "and owned by uid %ld, not by this user; refusing to use "
-		    "it",
-		    dir, (long)st.st_uid);
+		snprintf(why, wlen, "%s: the backup directory is "
+		    "world-writable and owned by uid %ld, not by this user; "
+		    "refusing to use it", dir, (long)st.st_uid);
 		return -1;
 	}
 	return 0;

@@ -587,8 +587,9 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
 		snprintf(res->message, sizeof(res->message), "verified: %s%s, "
-		    "%lld bytes, SHA-256 and %s ok%s%s%s", c.m.db_sha256[0] != '\0' ?
-		    "MANIFEST and database" : "raw snapshot", chain,
+		    "%lld bytes, SHA-256 and %s ok%s%s%s",
+		    c.m.db_sha256[0] != '\0' ? "MANIFEST and database" :
+		    "raw snapshot", chain,
 		    (long long)c.dbbytes, vb_check_name(c.check),
 		    c.check == VB_CHECK_OPEN ? "; its " : "",
 		    c.check == VB_CHECK_OPEN ? c.m.integrity_check : "",

@@ -1,7 +1,7 @@
 /*
  * util.c - small helpers for everyone: the program's name, a clock for
- * durations, numbers and sizes, control characters, writes that finish.  Nothing here
- * prints or exits (cli.c is the command line's).
+ * durations, numbers and sizes, control characters, writes that finish.
+ * Nothing here prints or exits (cli.c is the command line's).
  */
 #define _GNU_SOURCE
 #include <errno.h>
