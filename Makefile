@@ -206,6 +206,7 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/restore.sh
 	VB_BIN=$(CURDIR)/$(B) bench/nightly.sh
 	VB_BIN=$(CURDIR)/$(B) bench/delta.sh
+	VB_BIN=$(CURDIR)/$(B) bench/drill.sh
 
 clean:
 	rm -rf build build-san build-fuzz build-vg

@@ -115,6 +115,9 @@ compress_one(const char *path, const struct vb_snapmeta *meta,
 	vb_compress_message(o, &res, rc, msg, sizeof(msg));
 	if (rc != 0)
 		warnx("%s", res.why);
+	/* A loss of rows is news even to a quiet run. */
+	if (res.warning[0] != '\0')
+		warnx("WARNING: %s", res.warning);
 	/* Flushed at once: vb-log downstream logs each as it happens. */
 	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
 	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,

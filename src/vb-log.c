@@ -17,7 +17,7 @@
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
-		"       vb-log --last-full-check db"
+		"       vb-log (--last-full-check | --last-drill) db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -39,6 +39,8 @@ help(void)
 	    "      --last-full-check\n"
 	    "                    print when a snapshot last passed\n"
 	    "                    integrity_check (UTC; nothing if never)\n"
+	    "      --last-drill  print when a restore drill last proved a\n"
+	    "                    backup (UTC; nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default: all;\n"
@@ -53,13 +55,14 @@ help(void)
 	    "check failed, 2 bad usage or configuration.\n");
 }
 
-/* vb-log --last-full-check: a time, or nothing.  The exit status. */
+/* vb-log --last-full-check, --last-drill: a time, or nothing. */
 static int
-last_full_check(const char *path)
+last(const char *path, int drill)
 {
 	char when[VB_ISO_LEN], why[1024];
 
-	if (vb_backuplog_last_full_check(path, when, why, sizeof(why)) != 0) {
+	if ((drill ? vb_backuplog_last_drill(path, when, why, sizeof(why)) :
+	    vb_backuplog_last_full_check(path, when, why, sizeof(why))) != 0) {
 		warnx("%s", why);
 		return 1;
 	}
@@ -80,13 +83,15 @@ check(const char *path)
 	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }
 
-enum { CHECK = 256, FAILURES, JSON, LAST_FULL, PRINT_CONFIG, SHOW, SINCE };
+enum { CHECK = 256, FAILURES, JSON, LAST_DRILL, LAST_FULL, PRINT_CONFIG,
+    SHOW, SINCE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "failures",	no_argument,		NULL, FAILURES },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
+	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -130,6 +135,9 @@ main(int argc, char *argv[])
 		case JSON:
 			json = 1;
 			break;
+		case LAST_DRILL:
+			last_full = 2;
+			break;
 		case LAST_FULL:
 			last_full = 1;
 			break;
@@ -153,9 +161,10 @@ main(int argc, char *argv[])
 	if (!show_mode && (q.failures || json || q.since != NULL ||
 	    q.count >= 0))
 		usage("--failures, --json, -n and --since go with --show");
-	if ((show_mode && quiet) || (check_mode + show_mode + last_full +
+	if ((show_mode && quiet) || (check_mode + show_mode + !!last_full +
 	    quiet > 1))
-		usage("-q, --show, --check and --last-full-check go alone");
+		usage("-q, --show, --check, --last-full-check and --last-drill "
+		    "go alone");
 	if (q.since != NULL && vb_parse_iso_prefix(q.since) != 0)
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
@@ -167,7 +176,7 @@ main(int argc, char *argv[])
 	if (check_mode)
 		ret = check(argv[0]);
 	else if (last_full)
-		ret = last_full_check(argv[0]);
+		ret = last(argv[0], last_full == 2);
 	else if (show_mode)
 		ret = vb_history(argv[0], &q, json);
 	else

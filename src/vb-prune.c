@@ -23,7 +23,8 @@
 #define SYNOPSIS "[-n] [-d dir | --offsite remote] [--keep N] " \
 		"[--keep-within duration]\n                " \
 		"[--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n" \
-		"                [--keep-pre-restore N]"
+		"                [--keep-pre-restore N]\n" \
+		"       vb-prune [-d dir] (--holds | --release stem)"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -55,6 +56,10 @@ help(void)
 	    "      --keep-pre-restore N  the last N pre-restore copies "
 	    "(default 3)\n"
 	    "  -n, --dry-run             print what would go; delete nothing\n"
+	    "      --holds               list the backups held after a sudden\n"
+	    "                            loss of rows (stem, the backup that\n"
+	    "                            showed it, what was lost; TABs)\n"
+	    "      --release STEM        release a held backup to retention\n"
 	    "      --print-config        print the configuration as vb reads "
 	    "it\n"
 	    "  -h, --help                this help\n"
@@ -76,12 +81,13 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-enum { DAILY = 256, KEEP, MONTHLY, OFFSITE, PRE, PRINT_CONFIG, WEEKLY,
-    WITHIN };
+enum { DAILY = 256, HOLDS, KEEP, MONTHLY, OFFSITE, PRE, PRINT_CONFIG,
+    RELEASE, WEEKLY, WITHIN };
 static const struct option longopts[] = {
 	{ "dir",		required_argument,	NULL, 'd' },
 	{ "dry-run",		no_argument,		NULL, 'n' },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "holds",		no_argument,		NULL, HOLDS },
 	{ "keep",		required_argument,	NULL, KEEP },
 	{ "keep-daily",		required_argument,	NULL, DAILY },
 	{ "keep-monthly",	required_argument,	NULL, MONTHLY },
@@ -90,6 +96,7 @@ static const struct option longopts[] = {
 	{ "keep-within",	required_argument,	NULL, WITHIN },
 	{ "offsite",		required_argument,	NULL, OFFSITE },
 	{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
+	{ "release",		required_argument,	NULL, RELEASE },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
@@ -100,6 +107,8 @@ struct opts {
 	int		 given;		/* a rule given: vb.conf's unused */
 	const char	*dir, *remote;
 	int		 dry;
+	int		 holds;		/* --holds */
+	const char	*release;	/* --release */
 };
 
 /* One rule of the policy (ch, its option), from arg. */
@@ -161,16 +170,50 @@ parse(int argc, char *argv[], struct opts *o)
 		case WITHIN:
 			rule(o, ch, optarg);
 			break;
+		case HOLDS:
+			o->holds = 1;
+			break;
 		case OFFSITE:
 			o->remote = optarg;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case RELEASE:
+			o->release = optarg;
+			break;
 		default:
 			usage(NULL);
 		}
 	}
 	return optind;
+}
+
+/* --holds and --release: what is held, and letting go.  Exit status. */
+static int
+holds(const struct opts *o)
+{
+	struct vb_hold *h;
+	char why[1024];
+	size_t n, i;
+	int rc;
+
+	if (o->release != NULL) {
+		if ((rc = vb_hold_release(o->dir, o->release, why,
+		    sizeof(why))) != 0)
+			warnx("%s", why);
+		else
+			warnx("released %s: retention counts it as any other "
+			    "backup again", o->release);
+		return rc != 0;
+	}
+	if (vb_hold_list(o->dir, &h, &n) != 0) {
+		warn("%s", o->dir);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\t%s\t%s\n", h[i].stem, h[i].by, h[i].reason);
+	free(h);
+	return 0;
 }
 
 int
@@ -203,7 +246,13 @@ main(int argc, char *argv[])
 		usage("the directory may not be empty or hold TAB, CR or "
 		    "newline");
 
-	ret = vb_prune_emit(o.dir, o.remote, &o.p, o.dry);
+	if (o.holds || o.release != NULL) {
+		if (o.remote != NULL || o.given || o.dry ||
+		    (o.holds && o.release != NULL))
+			usage("--holds or --release, with -d DIR only");
+		ret = holds(&o);
+	} else
+		ret = vb_prune_emit(o.dir, o.remote, &o.p, o.dry);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

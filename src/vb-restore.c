@@ -22,7 +22,9 @@
 		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
 		"       vb-restore --list [--json | --fields] [--sums | " \
 		"--verify [--full-check]] [dir]\n" \
-		"       vb-restore --list --offsite [--json | --fields]"
+		"       vb-restore --list --offsite [--json | --fields]\n" \
+		"       vb-restore --drill [-q] [-d dir] [-i identity] " \
+		"[--offsite] [name ...]"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
@@ -42,6 +44,7 @@ struct opts {
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
 	int		 progress;	/* --progress */
 	const char	*identity;	/* -i: age identity */
+	int		 drill;		/* --drill */
 };
 
 static void __attribute__((noreturn))
@@ -73,16 +76,20 @@ help(void)
 	    "                     (a local copy that verifies is used first);\n"
 	    "                     with --list: list the remote\n"
 	    "      --quick-check  also run PRAGMA quick_check on the copy\n"
-	    "      --full-check   also run PRAGMA integrity_check (indexes\n"
-	    "                     too: minutes on large databases)\n"
+	    "      --full-check   also run PRAGMA integrity_check (slow)\n"
 	    "  -d, --dir DIR      backup directory for the pre-restore copy\n"
 	    "                     (default $BACKUP_DIR, else the archive's)\n"
+	    "      --drill        restore the named backups (default: the\n"
+	    "                     newest and one older at random) into DIR\n"
+	    "                     and prove them: integrity_check, rows as\n"
+	    "                     the manifest says, DRILL_SQL returns a row\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
 	    "      --json         with --list: a JSON array\n"
 	    "      --fields       with --list: one line per file, TAB-\n"
 	    "                     separated, for scripts: path, stem, kind,\n"
 	    "                     type, compression, encrypted (1/0), state\n"
-	    "                     (ok/unsafe), parent, bytes, why; snapshots\n"
+	    "                     (ok/unsafe), parent, bytes, why, proven\n"
+	    "                     (when a drill last restored it); snapshots\n"
 	    "                     set aside by a failed check too\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
@@ -106,10 +113,6 @@ static int
 restore(const struct opts *o)
 {
 	struct vb_restore_opts ro;
-	struct vb_restore_result res;
-	char undo[9000];
-	int64_t t0 = vb_monotonic_ms();
-	int rc, ret = 0;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.archive = o->archive;
@@ -122,32 +125,23 @@ restore(const struct opts *o)
 	 * passed its check: SQLite need only read it, unless asked. */
 	ro.check = o->full ? VB_CHECK_FULL : o->quick ? VB_CHECK_QUICK :
 	    VB_CHECK_OPEN;
-	rc = o->offsite != NULL ? vb_restore_offsite(&ro, o->offsite, o->dir,
-	    &res) : vb_restore(&ro, &res);
-	if (!o->quiet && res.note[0] != '\0')
-		warnx("%s", res.note);
-	if (rc != 0) {
-		warnx("%s", res.why);
-		vb_emit(o->verify_only ? "verify" : "restore", o->verify_only ?
-		    o->archive : "-", 0, -1, NULL, t0, res.why);
-		return 1;
-	}
-	if (o->verify_only)
-		return vb_emit("verify", o->archive, 1, res.archive_bytes,
-		    res.archive_sha256, t0, res.message) == 0 ? 0 : 1;
-	/* It happened: exit 0, with what went wrong beside it said. */
-	if (res.unlogged[0] != '\0')
-		warnx("restored, but not recorded: %s", res.unlogged);
-	if (vb_emit("restore", res.target, 1, res.bytes, res.sha256, t0,
-	    res.message) != 0)
-		ret = 1;
-	if (!o->quiet && res.saved[0] != '\0') {
-		vb_restore_undo(res.saved, o->identity, o->db, undo,
-		    sizeof(undo));
-		warnx("the database as it was is in %s; to undo: %s",
-		    res.saved, undo);
-	}
-	return ret;
+	return vb_restore_emit(&ro, o->offsite, o->verify_only, o->quiet);
+}
+
+/* --drill: the names given, else the newest and one older. */
+static int
+drill(const struct opts *o, int argc, char *argv[])
+{
+	struct vb_drill_opts d;
+
+	memset(&d, 0, sizeof(d));
+	d.dir = o->dir;
+	d.remote = o->offsite;
+	d.identity = o->identity;
+	d.sql = vb_config("DRILL_SQL");
+	d.names = argv;
+	d.nnames = argc;
+	return vb_drill_emit(&d, o->quiet);
 }
 
 /* --list: the backups, in the form asked.  Returns the exit status. */
@@ -216,11 +210,12 @@ check_restore(struct opts *o, int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
-enum { DB = 256, FIELDS, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG,
+enum { DB = 256, DRILL, FIELDS, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG,
     PROGRESS, QUICK, SUMS, TO, VERIFY, VONLY };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "dir",	required_argument,	NULL, 'd' },
+	{ "drill",	no_argument,		NULL, DRILL },
 	{ "fields",	no_argument,		NULL, FIELDS },
 	{ "force",	no_argument,		NULL, FORCE },
 	{ "full-check",	no_argument,		NULL, FULL },
@@ -268,6 +263,9 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case DB:
 			o->db = optarg;
+			break;
+		case DRILL:
+			o->drill = 1;
 			break;
 		case FIELDS:
 			o->fields = 1;
@@ -331,12 +329,19 @@ main(int argc, char *argv[])
 	if (o.offsite != NULL && vb_remote_valid(o.offsite, why,
 	    sizeof(why)) != 0)
 		usage(why);
-	if (o.list)
+	if (o.drill && (o.list || o.to != NULL || o.db != NULL ||
+	    o.verify_only || o.force || o.quick || o.full || o.json ||
+	    o.fields || (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) ==
+	    NULL)))
+		usage("--drill takes -d DIR (or BACKUP_DIR), -i, --offsite and "
+		    "names only");
+	if (o.list && !o.drill)
 		check_list(&o, argc, argv);
-	else
+	else if (!o.drill)
 		check_restore(&o, argc, argv);
 
-	ret = o.list ? list(&o) : restore(&o);
+	ret = o.drill ? drill(&o, argc, argv) : o.list ? list(&o) :
+	    restore(&o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -90,8 +90,9 @@ conf() {
 	wait "$BG_PIDS"
 	BG_PIDS=
 	[ "$(vb-testwriter --check app.db)" = ok ]
+	# The first night also drills (its verify row, before the run's).
 	[ "$(sqlite3 app.db "SELECT group_concat(operation, ' ') FROM BackupLog WHERE status = 'success'")" = \
-	    "snapshot compress backup" ]
+	    "snapshot compress verify backup" ]
 }
 
 @test "backup: a failed stage fails the run and leaves a failure row" {
@@ -174,9 +175,13 @@ conf() {
 	[ -e "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst" ]
 }
 
-@test "backup: integrity_check once a week on the snapshot, quick_check the other nights" {
+@test "backup: integrity_check once a week on the snapshot, quick_check the other nights (with no restore drill; the drill takes that slot)" {
 	mkdb app.db wal
 	conf
+	# The default drill replaces the weekly check: quick_check only.
+	run --separate-stderr vb_backup --dry-run
+	[[ $output == *"-q --defer-check |"* ]]
+	echo DRILL_EVERY=0 >>"$VB_CONF"
 	vb_backup 2>/dev/null
 	vb_backup 2>/dev/null
 	run sqlite3 app.db "SELECT substr(message, 1, instr(message, '=') - 1)

@@ -92,6 +92,7 @@ metric() {
 	BACKUP_DIR = "$T/my backups"   # spaces, quotes, a comment
 	MAX_BACKUPS = 2
 	KEEP_DAILY=0
+	DRILL_EVERY=0  # the empty "backups" below would fail a drill
 	EOF
 	mkdir -m 700 "my backups"
 	for d in 01 02 03 04; do

@@ -192,7 +192,7 @@ assert_seen() {
 	[ "$sha" = "$(sha256sum "$a" | cut -d' ' -f1)" ]
 	# The whole run: at least the snapshot and compress stages.
 	[ "$ms" -ge "$(sqlite3 "$DB" "SELECT sum(durationMs) FROM BackupLog WHERE operation IN ('snapshot', 'compress')")" ]
-	[[ $msg == "ok: snapshot "*" ms, compress and read-back "*" ms; retention ok; 1 backups kept" ]]
+	[[ $msg == "ok: snapshot "*" ms, compress and read-back "*" ms; retention ok; 1 backups kept; drill: 1 backup(s) restored and proven" ]]
 	[ ! -e "$T/out/hook" ]
 	[ "$(metric vb_backup_last_run_success)" = 1 ]
 

@@ -53,20 +53,23 @@ conf() {
 		[ "$(sqlite3 app.db 'SELECT * FROM BackupLog WHERE id <= 2')" = "$(cat rows.before)" ]
 		run sqlite3 app.db "SELECT status || ' ' || substr(message, 1,
 		    instr(message, ':') - 1) FROM BackupLog WHERE id > 2 ORDER BY id"
-		[ "${lines[*]}" = "SUCCESS snapshot SUCCESS compress SUCCESS prune SUCCESS backup" ]
+		[ "${lines[*]}" = "SUCCESS snapshot SUCCESS compress SUCCESS prune SUCCESS verify SUCCESS backup" ]
 		[ "$(sqlite3 app.db "SELECT size FROM BackupLog WHERE message LIKE 'compress:%'")" = \
 		    "$(stat -c %s backups/backup-*.tar.zst)" ]
 		[ ! -e backups/backup-2023-10-01T18-30-00-000Z.db ]
 		# --show reads it back with the same mapping.
 		run --separate-stderr vb-log --show app.db
 		assert_record "${lines[0]}" backup ok
-		assert_record "${lines[3]}" snapshot ok
-		# The first night's snapshot gets the weekly integrity_check,
-		# run by vb-compress beside its compression.
-		[ "$(field 8 "${lines[3]}" | cut -d' ' -f1)" = integrity=deferred ]
-		[[ $(field 8 "${lines[2]}") == *"snapshot's integrity_check ok"* ]]
-		[ "${#lines[@]}" -eq 6 ]
-		assert_record "${lines[4]}" backup failed
+		# The first night's drill (the weekly integrity_check, on the
+		# restored copy), then the snapshot's quick_check, run by
+		# vb-compress beside its compression.
+		assert_record "${lines[1]}" verify ok
+		[[ $(field 8 "${lines[1]}") == "drill: restored and proven: integrity_check ok"* ]]
+		assert_record "${lines[4]}" snapshot ok
+		[ "$(field 8 "${lines[4]}" | cut -d' ' -f1)" = quick_check=deferred ]
+		[[ $(field 8 "${lines[3]}") == *"snapshot's quick_check ok"* ]]
+		[ "${#lines[@]}" -eq 7 ]
+		assert_record "${lines[5]}" backup failed
 		run --separate-stderr vb-log --show --failures app.db
 		[ "${#lines[@]}" -eq 1 ]
 		[[ ${lines[0]} == *"SQLITE_BUSY: database is locked" ]]

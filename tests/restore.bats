@@ -273,15 +273,16 @@ dump() {
 		vb_backup 2>/dev/null
 	done
 	history=$(sqlite3 app.db 'SELECT * FROM BackupLog ORDER BY id')
-	# Three runs of three rows, none of them inside the first backup.
-	[ "$(wc -l <<<"$history")" -eq 9 ]
+	# Three runs of three rows and the first night's drill, none of
+	# them inside the first backup.
+	[ "$(wc -l <<<"$history")" -eq 10 ]
 	run --separate-stderr vb-restore -q --quick-check --db app.db "$first"
 	[ "$status" -eq 0 ]
-	[[ $(field 8 "$output") == *"; 9 later BackupLog rows carried over" ]]
+	[[ $(field 8 "$output") == *"; 10 later BackupLog rows carried over" ]]
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM ledger')" -eq 100 ]
 	# Every row is still there, ids and all, and the restore's row last.
-	[ "$(sqlite3 app.db 'SELECT * FROM BackupLog WHERE id <= 9 ORDER BY id')" = "$history" ]
-	[ "$(sqlite3 app.db 'SELECT id || operation FROM BackupLog ORDER BY id DESC LIMIT 1')" = 10restore ]
+	[ "$(sqlite3 app.db 'SELECT * FROM BackupLog WHERE id <= 10 ORDER BY id')" = "$history" ]
+	[ "$(sqlite3 app.db 'SELECT id || operation FROM BackupLog ORDER BY id DESC LIMIT 1')" = 11restore ]
 	for a in b/backup-*.tar.zst; do
 		[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE
 		    operation = 'compress' AND filename = '$T/$a'")" -eq 1 ]
@@ -289,7 +290,7 @@ dump() {
 	# A second restore of the same backup carries the first's rows too.
 	run --separate-stderr vb-restore -q --quick-check --db app.db "$first"
 	[ "$status" -eq 0 ]
-	[[ $(field 8 "$output") == *"; 10 later BackupLog rows carried over" ]]
+	[[ $(field 8 "$output") == *"; 11 later BackupLog rows carried over" ]]
 }
 
 @test "restore: another database's backup is refused over --db without --force" {

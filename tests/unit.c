@@ -592,6 +592,97 @@ manifest_round_trip(void **state)
 	assert_int_equal(vb_manifest_format(&m, text, 40), -1);
 }
 
+/* Row counts go into the manifest and come back, names with spaces too;
+ * a bad rows line is refused. */
+static void
+manifest_rows(void **state)
+{
+	struct vb_manifest m, back;
+	char text[4096], why[256];
+	int n;
+
+	(void)state;
+	sample_manifest(&m);
+	assert_int_equal(vb_rows_add_line(&m.rows, "7158278 orders"), 0);
+	assert_int_equal(vb_rows_add_line(&m.rows, "0 my table"), 0);
+	assert_int_equal(vb_rows_add_line(&m.rows, "x orders"), -1);
+	assert_int_equal(vb_rows_add_line(&m.rows, "12"), -1);
+	m.rows.omitted = 2;
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "rows: 7158278 orders\nrows: 0 my "
+	    "table\nrows-omitted: 2\n"));
+	assert_int_equal(vb_manifest_parse(text, (size_t)n, &back, why,
+	    sizeof(why)), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+	assert_int_equal(vb_rows_get(&back.rows, "my table"), 0);
+	assert_int_equal(vb_rows_get(&back.rows, "orders"), 7158278);
+	assert_int_equal(vb_rows_get(&back.rows, "order"), -1);
+	snprintf(text + n, sizeof(text) - (size_t)n, "rows: many orders\n");
+	assert_int_equal(vb_manifest_parse(text, strlen(text), &back, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "bad rows"));
+}
+
+static void	days(struct vb_backup *list, int n, time_t ts0,
+		    enum vb_kind kind);
+
+/* A table down by over half and 100 rows holds the backup before it;
+ * less is no loss; a held backup is kept by retention. */
+static void
+rows_loss_and_hold(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", warn[1024], why[512];
+	struct vb_rows r;
+	struct vb_hold h;
+	struct vb_backup list[3];
+	struct vb_policy p;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	memset(&r, 0, sizeof(r));
+	vb_rows_add_line(&r, "1000 orders");
+	vb_rows_add_line(&r, "150 users");
+	assert_int_equal(vb_rows_loss(dir, "backup-a", &r, warn, sizeof(warn),
+	    why, sizeof(why)), 0);
+	assert_string_equal(warn, "");
+	/* users: 150 to 60 (over half, but only 90); orders: 1000 to 501. */
+	memset(&r, 0, sizeof(r));
+	vb_rows_add_line(&r, "501 orders");
+	vb_rows_add_line(&r, "60 users");
+	assert_int_equal(vb_rows_loss(dir, "backup-b", &r, warn, sizeof(warn),
+	    why, sizeof(why)), 0);
+	assert_string_equal(warn, "");
+	/* orders gone: backup-b is held, by backup-c. */
+	memset(&r, 0, sizeof(r));
+	vb_rows_add_line(&r, "10 users");
+	assert_int_equal(vb_rows_loss(dir, "backup-c", &r, warn, sizeof(warn),
+	    why, sizeof(why)), 0);
+	assert_non_null(strstr(warn, "sudden loss: table orders has 0 rows in "
+	    "backup-c, 501 in backup-b before it (501 gone)"));
+	assert_int_equal(vb_hold_read(dir, "backup-b", &h), 0);
+	assert_string_equal(h.by, "backup-c");
+	assert_int_equal(vb_hold_read(dir, "backup-a", &h), -1);
+	/* An older backup's counts never replace a newer one's. */
+	assert_int_equal(vb_rows_loss(dir, "backup-0", &r, warn, sizeof(warn),
+	    why, sizeof(why)), 0);
+	assert_string_equal(warn, "");
+	/* Retention keeps it (one backup asked for), until released. */
+	days(list, 3, 1767229200, VB_KIND_BACKUP);
+	snprintf(list[1].stem, sizeof(list[1].stem), "backup-b");
+	vb_holds_mark(dir, list, 3);
+	memset(&p, 0, sizeof(p));
+	p.keep = 1;
+	vb_retention(list, 3, &p);
+	assert_int_equal(list[1].keep, 4);
+	assert_int_equal(list[2].keep, 0);
+	assert_int_equal(vb_hold_release(dir, "backup-b", why, sizeof(why)),
+	    0);
+	assert_int_equal(vb_hold_release(dir, "backup-b", why, sizeof(why)),
+	    1);
+	rm_rf(dir);
+}
+
 #define Z32	"00000000000000000000000000000000"
 #define Z63	Z32 "0000000000000000000000000000000"
 #define Z64	Z32 Z32
@@ -1334,6 +1425,8 @@ main(void)
 		cmocka_unit_test(mkdir_mode),
 		cmocka_unit_test(manifest_round_trip),
 		cmocka_unit_test(manifest_refusals),
+		cmocka_unit_test(manifest_rows),
+		cmocka_unit_test(rows_loss_and_hold),
 		cmocka_unit_test(snapshot_message),
 		cmocka_unit_test(json_strings),
 		cmocka_unit_test(backuplog_columns),

@@ -37,6 +37,8 @@ run_checks() {
 		check_offsite
 		check_last_run
 		check_last_backup
+		check_drill
+		check_holds
 		check_lock
 	else
 		line FAIL "the rest" "not checked: DB_PATH and BACKUP_DIR are" \
@@ -388,6 +390,50 @@ check_last_backup() {
 		    "--show --failures $DB_PATH and the system log" \
 		    "(journalctl -t vb-backup, or /var/log/syslog)"
 	fi
+}
+
+# check_drill: a restore drill proved a backup within twice DRILL_EVERY.
+check_drill() {
+	local last at why=''
+	if [ "$DRILL_EVERY" = 0 ]; then
+		line warn drill "DRILL_EVERY=0: no restore drill proves the" \
+		    "backups (the snapshot's weekly integrity_check only);" \
+		    "vb-backup --drill runs one"
+		return
+	fi
+	last=$(last_drill)
+	drill_possible || why="; the archives are encrypted and\
+ DRILL_IDENTITY is not set, so the nightly cannot drill: run\
+ DRILL_IDENTITY=KEY-FILE vb-backup --drill where the key is"
+	if [ -z "$last" ]; then
+		line FAIL drill "no backup has been restored and proven yet" \
+		    "(DRILL_EVERY=$DRILL_EVERY): vb-backup --drill$why"
+		return
+	fi
+	at=$(date -u -d "@$last" +%FT%TZ)
+	if [ "$last" -lt "$(period_ago "$DRILL_EVERY" 2)" ]; then
+		line FAIL drill "the last verified restore is from $at, older" \
+		    "than twice DRILL_EVERY=$DRILL_EVERY: see vb-log --show" \
+		    "--failures $DB_PATH; vb-backup --drill$why"
+	else
+		line ok drill "last verified restore $at" \
+		    "(DRILL_EVERY=$DRILL_EVERY)"
+	fi
+}
+
+# check_holds: a backup held after a sudden loss of rows: someone must
+# look at what was lost, then release it.
+check_holds() {
+	local stem reason file
+	while IFS=$'\t' read -r stem _ reason; do
+		[ -n "$stem" ] || continue
+		file=$(inventory "$BACKUP_DIR" | awk -F'\t' -v s="$stem" \
+		    '$2 == s && $4 != "raw" { print $1; exit }')
+		line FAIL held "$reason: was it meant? look at the" \
+		    "rows before (vb-restore --to /tmp/before.db" \
+		    "${file:-$stem}); retention keeps $stem until: vb-prune" \
+		    "--release $stem"
+	done < <(vb-prune --holds -d "$BACKUP_DIR" 2>/dev/null)
 }
 
 check_lock() {

@@ -101,7 +101,8 @@ metrics() {
 	m vb_backup_backups_kept "$kept" \
 	    "Backups in the backup directory after the run."
 	offsite_metrics "$code" "$end"
-	all="snapshot compress offsite log prune prune_offsite"
+	proof_metrics
+	all="snapshot compress offsite log prune prune_offsite drill"
 	h="1 if the stage succeeded in the last run, 0 if it failed; absent"
 	# shellcheck disable=SC2086 # the stages are words
 	stages vb_backup_stage_success ok "$h if it did not run." $all
@@ -110,7 +111,33 @@ metrics() {
 	stages vb_backup_stage_exit_status status "$h" $all
 	stages vb_backup_stage_duration_seconds seconds \
 	    "How long the stage took in the last run." snapshot compress \
-	    offsite prune
+	    offsite prune drill
+}
+
+# proof_metrics: the drill's and the holds' gauges, from the history
+# and the backup directory (so every run writes them, drilled or not).
+proof_metrics() {
+	local last held
+	last=$(last_drill)
+	[ -z "$last" ] || m vb_backup_last_verified_restore_timestamp_seconds \
+	    "$last" "When a restore drill last proved a backup (Unix time)."
+	[ -z "${stage_st[drill]:-}" ] || m vb_backup_last_drill_success \
+	    "$([ "${stage_st[drill]}" -eq 0 ] && echo 1 || echo 0)" \
+	    "1 if the last drill proved every backup it restored, else 0."
+	held=$(vb-prune --holds -d "$BACKUP_DIR" 2>/dev/null | wc -l)
+	m vb_backup_held_backups "$held" "Backups held after a sudden loss" \
+	    "of rows, until released (vb-prune --release)."
+}
+
+# drill_metrics: the last metrics file, its proof gauges made anew (a
+# drill alone is no backup run: the rest stays).
+drill_metrics() {
+	[ ! -r "$METRICS_FILE" ] || awk '
+	    BEGIN { p = "vb_backup_(last_verified_restore_timestamp_seconds" \
+		"|last_drill_success|held_backups)" }
+	    $0 ~ "^# (HELP|TYPE) " p " " || $0 ~ "^" p "[{ ]" { next }
+	    { print }' "$METRICS_FILE"
+	proof_metrics
 }
 
 # write_metrics CODE: METRICS_FILE replaced by a file written beside it.
@@ -119,7 +146,8 @@ write_metrics() {
 	[ -n "$METRICS_FILE" ] || return 0
 	db=$(prom_label "$DB_PATH")
 	tmp="$(dirname "$METRICS_FILE")/.$(basename "$METRICS_FILE").$$.tmp"
-	if ! metrics "$1" "$(date +%s.%N)" >"$tmp" 2>/dev/null ||
+	if ! { if [ "$1" = drill ]; then drill_metrics; else
+	    metrics "$1" "$(date +%s.%N)"; fi; } >"$tmp" 2>/dev/null ||
 	    ! chmod 0644 "$tmp" 2>/dev/null ||
 	    ! mv -f "$tmp" "$METRICS_FILE" 2>/dev/null; then
 		rm -f "$tmp"
@@ -127,16 +155,17 @@ write_metrics() {
 	fi
 }
 
-# run_hook CMD CODE TEXT: the operator's command, bounded in time; its
-# output goes where ours goes; its failure is logged, not ours.
+# run_hook CMD CODE TEXT [STATUS]: the operator's command, bounded in
+# time; its output goes where ours goes; its failure is logged, not ours.
+# VB_STATUS: STATUS, else success or failure as CODE says.
 run_hook() {
 	local rc
 	[ -n "$1" ] || return 0
-	VB_STATUS=$([ "$2" -eq 0 ] && echo success || echo failure) \
+	VB_STATUS=${4:-$([ "$2" -eq 0 ] && echo success || echo failure)} \
 	VB_EXIT_STATUS=$2 VB_SUMMARY=$3 VB_DB_PATH=$DB_PATH \
 	VB_BACKUP_DIR=$BACKUP_DIR VB_FAILED_STAGES="${failed_stages[*]}" \
 	VB_ARCHIVE=$archive VB_ARCHIVE_BYTES=$archive_bytes \
-	VB_DB_BYTES=$db_bytes VB_BACKUPS_KEPT=$kept \
+	VB_DB_BYTES=$db_bytes VB_BACKUPS_KEPT=${kept:-} VB_WARNING=$warning \
 	VB_DURATION_SECONDS=$(($(ms_since "$start") / 1000)) \
 	    timeout -k 10 "$HOOK_TIMEOUT" sh -c "$1" </dev/null 9>&-
 	rc=$?

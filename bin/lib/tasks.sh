@@ -48,6 +48,20 @@ show_plan() {
 		    "FULL_EVERY is not set)"
 	fi
 	row retention "$(policy)"
+	drill_cmd
+	if [ "$DRILL_EVERY" = 0 ]; then
+		row drill "(off: DRILL_EVERY=0; the snapshot gets" \
+		    "integrity_check once a week instead)"
+	elif ! drill_possible; then
+		row drill "DUE EVERY $DRILL_EVERY BUT NOT RUN: the archives" \
+		    "are encrypted and DRILL_IDENTITY is not set"
+	elif drill_due; then
+		row drill "due tonight, after retention: ${drill[*]} |" \
+		    "vb-log -q $DB_PATH"
+	else
+		row drill "every $DRILL_EVERY; last proof $(date -u -d \
+		    "@$(last_drill)" +%FT%TZ), not due tonight"
+	fi
 	row metrics "${METRICS_FILE:-(none: METRICS_FILE is not set)}"
 	row "on success" "${ON_SUCCESS:-(nothing)}"
 	row "on failure" "${ON_FAILURE:-(nothing)}"

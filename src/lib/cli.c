@@ -61,6 +61,25 @@ vb_close_stdout(void)
 	return 0;
 }
 
+/*
+ * DRILL_SQL must be one read-only query on the database: refused now,
+ * not at 01:00.  Returns 1 if it was refused (said), else 0.
+ */
+static int
+drill_sql_error(void)
+{
+	const char *sql = vb_config("DRILL_SQL"), *db = vb_config("DB_PATH");
+	char why[512];
+
+	if (sql == NULL || db == NULL || vb_db_query_check(db, sql, why,
+	    sizeof(why)) != -1)
+		return 0;
+	warnx("%s: DRILL_SQL must be one read-only query on %s (it runs on "
+	    "each restored copy and must return a row): %s", vb_config_path(),
+	    db, why);
+	return 1;
+}
+
 /* Prints every configuration error; returns how many there were. */
 static int
 config_errors(void)
@@ -70,7 +89,7 @@ config_errors(void)
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
 		warnx("%s", e);
-	return n;
+	return n + drill_sql_error();
 }
 
 void
@@ -186,6 +205,72 @@ vb_prune_emit(const char *dir, const char *remote,
 		return rc;
 	warnx("%s", why);
 	vb_emit("prune", "-", 0, -1, NULL, t0, why);
+	return 1;
+}
+
+/* ---- a restore's record ---- */
+
+int
+vb_restore_emit(const struct vb_restore_opts *ro, const char *offsite,
+    int verify_only, int quiet)
+{
+	struct vb_restore_result res;
+	char undo[9000];
+	int64_t t0 = vb_monotonic_ms();
+	int rc, ret = 0;
+
+	rc = offsite != NULL ? vb_restore_offsite(ro, offsite, ro->dir, &res) :
+	    vb_restore(ro, &res);
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
+	if (rc != 0) {
+		warnx("%s", res.why);
+		vb_emit(verify_only ? "verify" : "restore", verify_only ?
+		    ro->archive : "-", 0, -1, NULL, t0, res.why);
+		return 1;
+	}
+	if (verify_only)
+		return vb_emit("verify", ro->archive, 1, res.archive_bytes,
+		    res.archive_sha256, t0, res.message) == 0 ? 0 : 1;
+	/* It happened: exit 0, with what went wrong beside it said. */
+	if (res.unlogged[0] != '\0')
+		warnx("restored, but not recorded: %s", res.unlogged);
+	if (vb_emit("restore", res.target, 1, res.bytes, res.sha256, t0,
+	    res.message) != 0)
+		ret = 1;
+	if (!quiet && res.saved[0] != '\0') {
+		vb_restore_undo(res.saved, ro->identity, ro->db, undo,
+		    sizeof(undo));
+		warnx("the database as it was is in %s; to undo: %s",
+		    res.saved, undo);
+	}
+	return ret;
+}
+
+/* One backup drilled: its verify record, and a failure said. */
+static int
+drilled(void *arg, const char *path, int ok, int64_t bytes, const char *sha,
+    int64_t t0, const char *msg)
+{
+	int quiet = *(int *)arg;
+
+	if (!ok || !quiet)
+		warnx("%s: %s", path, msg);
+	return vb_emit("verify", path, ok, bytes, sha, t0, msg);
+}
+
+int
+vb_drill_emit(const struct vb_drill_opts *o, int quiet)
+{
+	struct vb_drill_out out = { &quiet, drilled };
+	char why[1024];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
+
+	if ((rc = vb_drill(o, &out, why, sizeof(why))) >= 0)
+		return rc;
+	warnx("%s", why);
+	vb_emit("verify", "-", 0, -1, NULL, t0, why);
 	return 1;
 }
 

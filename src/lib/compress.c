@@ -141,6 +141,8 @@ struct job {
 	char			 found[700];	/* as_found: what it found */
 	struct vb_tmp		 t;		/* the archive */
 	struct vb_tmp		 e;		/* encrypted, with encrypt_to */
+	struct vb_rows_job	 rows;		/* its row counts, counted on
+						   a thread of their own */
 };
 
 /* ---- the job's phases ---- */
@@ -282,6 +284,23 @@ delta_manifest(struct job *j, struct vb_compress_result *res)
 }
 
 /*
+ * The row counts into the manifest, once counted; a database whose rows
+ * cannot be counted (a damaged pre-restore copy) is archived without.
+ */
+static void
+take_rows(struct job *j, struct vb_compress_result *res)
+{
+	if (vb_rows_end(&j->rows) != 0) {
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%sno row counts in its manifest: %s",
+		    res->note[0] != '\0' ? "; " : "", j->rows.why);
+		return;
+	}
+	j->m.rows = j->rows.rows;
+	res->tables = j->m.rows.tables;
+}
+
+/*
  * The manifest, and a temporary for the archive beside the snapshot
  * (whose final name must not exist yet).  Returns 0, or -1 (res->why).
  */
@@ -305,6 +324,7 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 		return -1;
 	if (o->as_found && j->later)
 		as_found(j);
+	take_rows(j, res);
 	if (j->plan.delta)
 		delta_manifest(j, res);
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
@@ -612,7 +632,9 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	    res->why, sizeof(res->why)) != 0)
 		goto out;
 	plan_check(j, meta);
-	/* The check runs beside the planning's hashing and the writing. */
+	/* The check runs beside the planning's hashing and the writing,
+	 * the row counts beside the hashing. */
+	vb_rows_start(&j->rows, j->path);
 	if (j->later && !o->as_found) {
 		j->cstate = 0;
 		start_check(j);
@@ -631,6 +653,12 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	res->dbbytes = j->st.st_size;
 	if (o->full_every != NULL)
 		keep_index(j, res);
+	if (j->nm.kind == VB_KIND_BACKUP && vb_rows_loss(j->dir, j->nm.stem,
+	    &j->m.rows, res->warning, sizeof(res->warning), why,
+	    sizeof(why)) != 0)
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
+		    "", why);
 	rc = 0;
 	if (!o->keep) {
 		if (unlink(path) != 0) {
@@ -644,6 +672,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		}
 	}
 out:
+	vb_rows_end(&j->rows);
 	finish_check(j, res);
 	if (rc < 0 && j->bad)
 		set_aside(j->path, o->encrypt_to != NULL, res->why,
@@ -707,11 +736,14 @@ vb_compress_message(const struct vb_compress_opts *o,
 		    CHECKED_SUFFIX, res->checked);
 	kind_words(o, res, kind, sizeof(kind));
 	snprintf(buf, len, "%s%s%s; db %lld bytes, archive %.1f%% of it; read "
-	    "back ok%s%s; snapshot %s%s%s", vb_compression_name(o->a.ext), lvl,
-	    kind, (long long)res->dbbytes, res->dbbytes > 0 ? 100.0 *
-	    (double)res->bytes / (double)res->dbbytes : 0.0, checked, enc,
+	    "back ok%s%s; %s; snapshot %s%s%s%s%s",
+	    vb_compression_name(o->a.ext), lvl, kind, (long long)res->dbbytes,
+	    res->dbbytes > 0 ? 100.0 * (double)res->bytes /
+	    (double)res->dbbytes : 0.0, checked, enc, res->tables < 0 ?
+	    "rows not counted" : "rows counted",
 	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
-	    res->why : "");
+	    res->why : "", res->warning[0] != '\0' ? "; WARNING: " : "",
+	    res->warning);
 }
 
 const char *

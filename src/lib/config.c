@@ -24,6 +24,8 @@ enum type {
 	T_MS,		/* milliseconds, 1 or more */
 	T_BUSY,		/* milliseconds, 0 to 3600000 */
 	T_DURATION,	/* 7d, 2w, 1y6m, 36h */
+	T_PERIOD,	/* a duration, or 0: off */
+	T_SQL,		/* one read-only query (cli.c proves it on DB_PATH) */
 	T_COMPRESSION,	/* zstd, gzip, xz, none */
 	T_COMMAND,	/* a command line for sh, run later by vb-backup */
 	T_REMOTE,	/* an rclone path: remote:path, or an absolute path */
@@ -45,6 +47,9 @@ static const struct key {
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
 	{ "ENCRYPT_TO",		T_PATH,		NULL },
 	{ "FULL_EVERY",		T_DURATION,	NULL },
+	{ "DRILL_EVERY",	T_PERIOD,	"7d" },
+	{ "DRILL_SQL",		T_SQL,		NULL },
+	{ "DRILL_IDENTITY",	T_PATH,		NULL },
 	{ "OFFSITE",		T_REMOTE,	NULL },
 	{ "RCLONE_CONFIG",	T_PATH,		NULL },
 	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
@@ -236,12 +241,15 @@ check_value(const struct key *k, const char *v, const char *where,
 	switch (k->type) {
 	case T_PATH:
 		return check_path(k, v, where, fromfile);
+	case T_PERIOD:
 	case T_DURATION:
-		if (vb_parse_duration(v, &d) == 0)
+		if (vb_parse_duration(v, &d) == 0 ||
+		    (k->type == T_PERIOD && strcmp(v, "0") == 0))
 			return 0;
 		snprintf(err_slot(), ERRLEN,
-		    "%s: %s must be a duration like 7d, 2w, 6m, 1y or 36h, not "
-		    "\"%s\"", where, k->name, v);
+		    "%s: %s must be a duration like 7d, 2w, 6m, 1y or 36h%s, "
+		    "not \"%s\"", where, k->name, k->type == T_PERIOD ?
+		    " (0: never)" : "", v);
 		return -1;
 	case T_COMPRESSION:
 		if (vb_compression_parse(v, &ext, &max) == 0)
@@ -252,6 +260,13 @@ check_value(const struct key *k, const char *v, const char *where,
 		return -1;
 	case T_COMMAND:
 		return 0;
+	case T_SQL:
+		if (*v != '\0')
+			return 0;
+		snprintf(err_slot(), ERRLEN, "%s: %s is empty: give a query "
+		    "that returns a row in a good restored copy, or remove "
+		    "the line", where, k->name);
+		return -1;
 	case T_REMOTE:
 		return check_remote(k, v, where);
 	case T_BWLIMIT:

@@ -97,7 +97,6 @@ vb_damage_mark(const char *dir, const struct vb_fault *f, char *why,
     size_t wlen)
 {
 	char name[128], text[512];
-	struct vb_tmp t;
 	int n;
 
 	n = snprintf(text, sizeof(text), "file: %s\nrecorded-sha256: %s\n"
@@ -107,15 +106,7 @@ vb_damage_mark(const char *dir, const struct vb_fault *f, char *why,
 		snprintf(why, wlen, "%s: name too long", f->stem);
 		return -1;
 	}
-	if (vb_tmp_open(&t, dir, name, why, wlen) != 0)
-		return -1;
-	t.replace = 1;
-	if (vb_write_all(t.fd, text, (size_t)n) != 0) {
-		snprintf(why, wlen, "%s/%s: %s", dir, t.name, strerror(errno));
-		vb_tmp_abort(&t);
-		return -1;
-	}
-	return vb_tmp_commit(&t, why, wlen);
+	return vb_tmp_write(dir, name, text, (size_t)n, why, wlen);
 }
 
 void

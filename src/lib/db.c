@@ -260,14 +260,12 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 	return 0;
 }
 
-int
-vb_db_check_path(const char *path, enum vb_check check, char *out,
-    size_t len)
+sqlite3 *
+vb_db_open_immutable(const char *path, char *why, size_t wlen)
 {
 	char uri[8192], *q = uri;
 	const char *p;
 	sqlite3 *db = NULL;
-	int rc;
 
 	q += snprintf(uri, sizeof(uri), "file:");
 	for (p = path; *p != '\0' && q < uri + sizeof(uri) - 32; p++) {
@@ -279,11 +277,23 @@ vb_db_check_path(const char *path, enum vb_check check, char *out,
 	snprintf(q, (size_t)(uri + sizeof(uri) - q), "?immutable=1");
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK) {
-		snprintf(out, len, "%s", db != NULL ? sqlite3_errmsg(db) :
+		snprintf(why, wlen, "%s", db != NULL ? sqlite3_errmsg(db) :
 		    "out of memory");
 		sqlite3_close(db);
-		return -1;
+		return NULL;
 	}
+	return db;
+}
+
+int
+vb_db_check_path(const char *path, enum vb_check check, char *out,
+    size_t len)
+{
+	sqlite3 *db;
+	int rc;
+
+	if ((db = vb_db_open_immutable(path, out, len)) == NULL)
+		return -1;
 	rc = run_check(db, check, out, len);
 	sqlite3_close(db);
 	return rc;
@@ -299,5 +309,32 @@ vb_db_backup(sqlite3 *dst, sqlite3 *src)
 		return sqlite3_errcode(dst);
 	rc = sqlite3_backup_step(b, -1);
 	sqlite3_backup_finish(b);
+	return rc;
+}
+
+int
+vb_db_query_check(const char *path, const char *sql, char *why, size_t wlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	sqlite3 *db;
+	int rc = -1;
+
+	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
+		return 1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
+		snprintf(why, wlen, "%s", sqlite3_errmsg(db));
+	else if (st == NULL)
+		snprintf(why, wlen, "it holds no statement");
+	else if (tail != NULL && tail[strspn(tail, " \t\r\n;")] != '\0')
+		snprintf(why, wlen, "it holds more than one statement");
+	else if (!sqlite3_stmt_readonly(st))
+		snprintf(why, wlen, "it would write: a drill only reads");
+	else if (sqlite3_column_count(st) == 0)
+		snprintf(why, wlen, "it is not a query (it returns no column)");
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 	return rc;
 }

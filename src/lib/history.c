@@ -12,6 +12,7 @@
 #include <err.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -26,7 +27,7 @@
  */
 static void
 show_json(struct vb_list *out, sqlite3_stmt *st, const struct vb_log_map *m,
-    const struct vb_log_row *row)
+    struct vb_log_row *row)
 {
 	static const char *const keys[VB_LOG_NCOLS] = { "createdAt",
 	    "operation", "status", "filename", "sizeBytes", "sha256",
@@ -146,42 +147,126 @@ vb_history(const char *path, const struct vb_log_query *q, int json)
 
 /* ---- what the history says ---- */
 
-int
-vb_backuplog_last_full_check(const char *path, char when[VB_ISO_LEN],
-    char *why, size_t wlen)
+/*
+ * Calls each(arg, row) for every ok row, newest first, until it returns
+ * non-zero.  Returns 0, or -1 with why if the history cannot be read.
+ */
+static int
+each_ok_row(const char *path, int (*each)(void *, struct vb_log_row *),
+    void *arg, char *why, size_t wlen)
 {
 	struct vb_log_query q = { 0, NULL, -1 };
-	struct vb_snapmeta meta;
 	struct vb_log_row row;
 	struct vb_log_map m;
 	sqlite3_stmt *st;
 	sqlite3 *db;
-	const char *check;
 
-	when[0] = '\0';
 	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
 		return -1;
 	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
 		sqlite3_close(db);
 		return -1;
 	}
-	/* Newest first: the first snapshot proven by integrity_check. */
-	while (when[0] == '\0' && sqlite3_step(st) == SQLITE_ROW) {
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		vb_backuplog_row(st, &m, &row);
-		if (!row.r.ok)
-			continue;
-		check = NULL;
-		if (strcmp(row.r.op, "snapshot") == 0) {
-			vb_snapmeta_parse(row.msg, &meta);
-			if (meta.integrity != NULL &&
-			    strcmp(meta.integrity, "ok") == 0)
-				check = meta.check;
-		} else if (strcmp(row.r.op, "compress") == 0)
-			check = vb_compress_checked(row.msg);
-		if (check != NULL && strcmp(check, "integrity_check") == 0)
-			snprintf(when, VB_ISO_LEN, "%s", row.r.time);
+		if (row.r.ok && each(arg, &row) != 0)
+			break;
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return 0;
+}
+
+/* A snapshot proven by integrity_check: its time into arg. */
+static int
+full_checked(void *arg, struct vb_log_row *row)
+{
+	struct vb_snapmeta meta;
+	const char *check = NULL;
+	char *when = arg;
+
+	if (strcmp(row->r.op, "snapshot") == 0) {
+		vb_snapmeta_parse(row->msg, &meta);
+		if (meta.integrity != NULL && strcmp(meta.integrity, "ok") == 0)
+			check = meta.check;
+	} else if (strcmp(row->r.op, "compress") == 0)
+		check = vb_compress_checked(row->msg);
+	if (check == NULL || strcmp(check, "integrity_check") != 0)
+		return 0;
+	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
+	return 1;
+}
+
+int
+vb_backuplog_last_full_check(const char *path, char when[VB_ISO_LEN],
+    char *why, size_t wlen)
+{
+	when[0] = '\0';
+	return each_ok_row(path, full_checked, when, why, wlen);
+}
+
+/* A backup a drill proved: its time into arg. */
+static int
+drilled(void *arg, struct vb_log_row *row)
+{
+	char *when = arg;
+
+	if (strcmp(row->r.op, "verify") != 0 || !vb_drill_proven(row->msg))
+		return 0;
+	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
+	return 1;
+}
+
+int
+vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
+    size_t wlen)
+{
+	when[0] = '\0';
+	return each_ok_row(path, drilled, when, why, wlen);
+}
+
+/* Every backup a drill proved, newest proof first (a vb_proven). */
+static int
+proven_each(void *arg, struct vb_log_row *row)
+{
+	struct vb_proven *p = arg;
+	struct vb_proven_one *bigger;
+	const char *base;
+
+	if (strcmp(row->r.op, "verify") != 0 || !vb_drill_proven(row->msg))
+		return 0;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		if ((bigger = realloc(p->list, p->cap * sizeof(*bigger))) ==
+		    NULL)
+			return 1;
+		p->list = bigger;
+	}
+	base = strrchr(row->file, '/') != NULL ? strrchr(row->file, '/') + 1 :
+	    row->file;
+	snprintf(p->list[p->n].name, sizeof(p->list[p->n].name), "%s", base);
+	snprintf(p->list[p->n].when, VB_ISO_LEN, "%s", row->r.time);
+	p->n++;
+	return 0;
+}
+
+void
+vb_proven_read(const char *path, struct vb_proven *p)
+{
+	char why[512];
+
+	memset(p, 0, sizeof(*p));
+	if (path != NULL)
+		each_ok_row(path, proven_each, p, why, sizeof(why));
+}
+
+const char *
+vb_proven_when(const struct vb_proven *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->list[i].name, name) == 0)
+			return p->list[i].when;
+	return NULL;
 }

@@ -3,8 +3,9 @@
  * every backup file newest first, its kind, type, compression and
  * parent, whether it can be restored from here (vb_health), verified
  * when asked (a full check, or each archive against its recorded
- * SHA-256), in the listing's forms (listing.c) and in fields for the
- * shell.  An output helper: it prints the listing on stdout and each
+ * SHA-256), when a restore drill last proved it (BackupLog of DB_PATH),
+ * in the listing's forms (listing.c) and in fields for the shell.  An
+ * output helper: it prints the listing on stdout and each
  * failed check once on stderr.
  */
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@ struct item {
 	int			 checked;	/* its state was checked */
 	int			 ok;
 	const char		*why;		/* not ok: why */
+	const char		*proven;	/* by a drill, when; or NULL */
 };
 
 /*
@@ -58,11 +60,12 @@ parent_of(struct item *it, int local)
 static int
 show_fields(const struct item *it)
 {
-	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\n", it->path,
-	    it->b->stem, it->kind, it->type, it->comp,
+	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\n",
+	    it->path, it->b->stem, it->kind, it->type, it->comp,
 	    it->b->files[it->j].encrypted, it->ok ? "ok" : "unsafe",
 	    it->parent[0] != '\0' ? it->parent : "-",
-	    (long long)it->b->files[it->j].bytes, it->ok ? "-" : it->why) < 0;
+	    (long long)it->b->files[it->j].bytes, it->ok ? "-" : it->why,
+	    it->proven != NULL ? it->proven : "-") < 0;
 }
 
 /* One backup file in the listing's form. */
@@ -95,14 +98,16 @@ show(struct vb_list *out, const struct item *it)
 		    "true" : "false");
 		vb_list_str(out, "error", it->checked && !it->ok ? it->why :
 		    NULL);
+		vb_list_str(out, "proven", it->proven);
 		return 0;
 	case VB_LIST_TABLE:
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
 		if (!it->ok)
 			warnx("%s", it->why);
-		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %s%s%s\n", iso,
-		    hb, it->comp, it->type, it->checked ? (it->ok ? "ok" :
-		    "FAILED") : "-", it->path, of[0] != '\0' ?
+		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
+		    "%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
+		    (it->ok ? "ok" : "FAILED") : "-", it->proven != NULL ?
+		    it->proven : "-", it->path, of[0] != '\0' ?
 		    "  (delta of " : "", of) < 0;
 	case VB_LIST_RECORDS:
 		break;
@@ -112,10 +117,12 @@ show(struct vb_list *out, const struct item *it)
 	r.bytes = b->files[it->j].bytes;
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
-	snprintf(msg, sizeof(msg), "%s %s%s%s; %s", it->kind, it->comp,
+	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s", it->kind, it->comp,
 	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
 	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
-	    "raw snapshot" : "read back when written");
+	    "raw snapshot" : "read back when written", it->proven != NULL ?
+	    "; restored and proven by a drill at " : "", it->proven != NULL ?
+	    it->proven : "");
 	r.msg = msg;
 	return vb_record_write(stdout, &r);
 }
@@ -199,6 +206,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 	const char *where = o->remote != NULL ? o->remote : o->dir, *idir;
 	char why[1024], path[4096];
 	struct vb_backup *bk;
+	struct vb_proven pv;
 	struct vb_list out;
 	struct item it;
 	size_t n, i;
@@ -223,8 +231,10 @@ vb_inventory(const struct vb_inventory_opts *o)
 	if (o->fields)
 		out.form = VB_LIST_FIELDS;
 	if (out.form == VB_LIST_TABLE)
-		printf("%-24s  %10s  %-8s  %-5s  %-8s  %s\n", "time (UTC)",
-		    "size", "kind", "type", "verified", "file");
+		printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10s  %s\n",
+		    "time (UTC)", "size", "kind", "type", "verified", "proven",
+		    "file");
+	vb_proven_read(vb_config("DB_PATH"), &pv);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++) {
 			if (o->remote != NULL)
@@ -235,6 +245,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 				    bk[i].files[j].name);
 			look_at(o, where, path, &bk[i], j, &it, why,
 			    sizeof(why));
+			it.proven = vb_proven_when(&pv, bk[i].files[j].name);
 			if (show(&out, &it) != 0 || !it.ok)
 				ret = 1;
 		}
@@ -243,5 +254,6 @@ vb_inventory(const struct vb_inventory_opts *o)
 	if (vb_list_end(&out) != 0)
 		ret = 1;
 	free(bk);
+	free(pv.list);
 	return ret;
 }

@@ -15,6 +15,31 @@
 
 #include "vblib.h"
 
+/*
+ * The rows: lines after the n bytes in buf (size len), and how many
+ * tables had no room; returns the new length, or -1.
+ */
+static int
+add_rows(const struct vb_manifest *m, char *buf, size_t len, int n)
+{
+	const char *p = m->rows.text;
+	char name[512];
+	int64_t count;
+	int d;
+
+	while (n >= 0 && vb_rows_next(&p, name, sizeof(name), &count)) {
+		d = snprintf(buf + n, len - (size_t)n, "rows: %lld %s\n",
+		    (long long)count, name);
+		n = d < 0 || (size_t)d >= len - (size_t)n ? -1 : n + d;
+	}
+	if (n >= 0 && m->rows.omitted > 0) {
+		d = snprintf(buf + n, len - (size_t)n, "rows-omitted: %d\n",
+		    m->rows.omitted);
+		n = d < 0 || (size_t)d >= len - (size_t)n ? -1 : n + d;
+	}
+	return n;
+}
+
 int
 vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 {
@@ -54,7 +79,7 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 			return -1;
 		n += d;
 	}
-	return n;
+	return add_rows(m, buf, len, n);
 }
 
 /* Copies v into dst (size len); returns 0, or -1 if it does not fit. */
@@ -172,6 +197,7 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 {
 	unsigned seen = 0;
 	char *copy, *line, *next, *v;
+	uint64_t u;
 	int64_t format = -1;
 	size_t i;
 	int rc = -1, bad;
@@ -196,6 +222,24 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 		}
 		*v = '\0';
 		v += 2;
+		/* One line per table: the only key that repeats. */
+		if (strcmp(line, "rows") == 0) {
+			if (vb_rows_add_line(&m->rows, v) != 0) {
+				snprintf(why, wlen, "MANIFEST: bad rows: %.80s",
+				    v);
+				goto out;
+			}
+			continue;
+		}
+		if (strcmp(line, "rows-omitted") == 0) {
+			if (vb_parse_u64(v, &u) != 0 || u > 1000000) {
+				snprintf(why, wlen, "MANIFEST: bad "
+				    "rows-omitted: %.80s", v);
+				goto out;
+			}
+			m->rows.omitted = (int)u;
+			continue;
+		}
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(line, known[i]) == 0)
 				break;

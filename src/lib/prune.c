@@ -70,6 +70,7 @@ prune_plan(const char *dir, const struct vb_policy *p,
 	vb_index_parents(dir, *list, *n);
 	/* A record of damage is dropped once the file is good or gone. */
 	vb_health(dir, *list, *n, 0, 1);
+	vb_holds_mark(dir, *list, *n);
 	if (prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;
@@ -191,6 +192,10 @@ tell_kept(const struct place *pl, const struct vb_backup *list, size_t n)
 			snprintf(text, sizeof(text), "%s/%s: kept, counted by "
 			    "no rule: %s; vb-backup --check says what to do",
 			    pl->where, b->stem, b->why);
+		else if (b->keep == 4)
+			snprintf(text, sizeof(text), "%s/%s: kept, held after "
+			    "a sudden loss of rows until vb-prune --release %s",
+			    pl->where, b->stem, b->stem);
 		else if (pl->dry && b->keep == 2)
 			snprintf(text, sizeof(text), "%s/%s: a %s, kept "
 			    "because %s is built on it", pl->where, b->stem,
@@ -250,6 +255,7 @@ plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
 	if (dir != NULL) {
 		vb_index_parents(dir, *list, *n);
 		local_unsafe(dir, *list, *n);
+		vb_holds_mark(dir, *list, *n);
 	}
 	if (prune_list(remote, *list, *n, p, why, wlen) != 0) {
 		free(*list);

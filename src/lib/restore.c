@@ -568,6 +568,9 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	}
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
+	if (o->manifest != NULL)
+		*o->manifest = c.m;
+	res->links = c.links;
 	if (c.note[0] != '\0')
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " : "",
@@ -617,7 +620,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	    o->archive, chain, (long long)c.dbbytes, c.dbsha,
 	    res->saved[0] != '\0' ? "; pre-restore copy: " : "", res->saved,
 	    carried);
-	log_restore(res, t0);
+	if (!o->unlogged)
+		log_restore(res, t0);
 	return 0;
 fail:
 	vb_tmp_abort(&c.t);
@@ -657,7 +661,7 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 	}
 	v.archive = local;
 	/* The local copy, verified once; the remote's only if it fails. */
-	if ((have = access(local, F_OK) == 0)) {
+	if ((have = access(local, F_OK) == 0) && !o->fetch) {
 		if ((rc = vb_restore(&v, res)) == 0 || !res->unverified)
 			return rc;
 		snprintf(bad, sizeof(bad), "the local %s failed verification "

@@ -178,5 +178,9 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 	for (i = 0; i < n; i++)
 		if (list[i].unsafe)
 			list[i].keep = 3;
+	/* Held after a sudden loss (hold.c): until the operator says. */
+	for (i = 0; i < n; i++)
+		if (list[i].held && !list[i].keep)
+			list[i].keep = 4;
 	keep_chains(list, n);
 }

@@ -263,7 +263,7 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 {
 	struct dirent *de;
 	struct stat st;
-	size_t used;
+	size_t used, len;
 	DIR *d;
 	long pid;
 	int n = 0;
@@ -277,11 +277,15 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 			continue;
 		if (vb_pid_runs(pid))
 			continue;
+		len = strlen(de->d_name);
 		if (fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
+		    AT_SYMLINK_NOFOLLOW) != 0 || (!S_ISREG(st.st_mode) &&
+		    (!S_ISDIR(st.st_mode) || len < 6 ||
+		    strcmp(de->d_name + len - 6, "-drill") != 0)))
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+		/* A killed drill's work directory (drill.c) goes whole. */
+		if (S_ISDIR(st.st_mode) ? vb_tmp_rmdir(dir, de->d_name) == 0 :
+		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
 			used = strlen(note);
 			snprintf(note + used, nlen - used, "%s%s/%s (writer "
 			    "%ld no longer runs)", n == 0 ?
@@ -294,3 +298,44 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 	return n;
 }
 
+
+int
+vb_tmp_write(const char *dir, const char *name, const char *text, size_t n,
+    char *why, size_t wlen)
+{
+	struct vb_tmp t;
+
+	if (vb_tmp_open(&t, dir, name, why, wlen) != 0)
+		return -1;
+	t.replace = 1;
+	if (vb_write_all(t.fd, text, n) != 0) {
+		snprintf(why, wlen, "%s/%s: %s", dir, t.name, strerror(errno));
+		vb_tmp_abort(&t);
+		return -1;
+	}
+	return vb_tmp_commit(&t, why, wlen);
+}
+
+int
+vb_tmp_rmdir(const char *dir, const char *name)
+{
+	struct dirent *de;
+	char path[4400];
+	DIR *d;
+	int fd;
+
+	if (vb_path_join(path, sizeof(path), dir, name) != 0 ||
+	    (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") !=
+		    0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	return rmdir(path);
+}

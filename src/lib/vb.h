@@ -196,6 +196,8 @@ struct vb_compress_result {
 	char	 full_why[600];		/* with full_every: why a full */
 	struct vb_fault faults[VB_MAXFAULTS];	/* to report as failures */
 	int	 nfaults;
+	int	 tables;		/* row counts in the manifest */
+	char	 warning[1024];		/* a sudden loss of rows */
 	char	 why[1024];		/* why it failed */
 	char	 note[1024];		/* for the operator */
 };
@@ -223,6 +225,7 @@ void		 vb_encrypt_message(const char *path,
 
 enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
 
+struct vb_manifest;
 struct vb_restore_opts {
 	const char	*archive;
 	const char	*as;		/* the name archive stands for */
@@ -233,6 +236,11 @@ struct vb_restore_opts {
 	enum vb_check	 check;		/* of the extracted copy */
 	const char	*identity;	/* age identity, for .age */
 	const char	*remote;	/* links missing or bad: from there */
+	int		 fetch;		/* --offsite: the remote's copy even
+					   when a local one verifies */
+	int		 unlogged;	/* no restore row in the copy (a
+					   drill's, which nobody keeps) */
+	struct vb_manifest *manifest;	/* if set: the backup's, filled */
 };
 
 struct vb_restore_result {
@@ -246,6 +254,7 @@ struct vb_restore_result {
 	char		 sha256[VB_SHA256_HEX];	/* the database's */
 	char		 archive_sha256[VB_SHA256_HEX];
 	int		 carried;	/* BackupLog rows carried over */
+	int		 links;		/* archives read: 1, or a chain's */
 	int		 unverified;	/* it failed the backup's checks */
 };
 
@@ -256,6 +265,12 @@ int		 vb_restore(const struct vb_restore_opts *o,
 int		 vb_restore_offsite(const struct vb_restore_opts *o,
 		    const char *remote, const char *dir,
 		    struct vb_restore_result *res);
+/*
+ * Restores (vb_restore, or vb_restore_offsite from offsite) and prints
+ * its record, a failure and the undo command said; the exit status.
+ */
+int		 vb_restore_emit(const struct vb_restore_opts *ro,
+		    const char *offsite, int verify_only, int quiet);
 /* The command that puts the copy saved back over db, into buf. */
 void		 vb_restore_undo(const char *saved, const char *identity,
 		    const char *db, char *buf, size_t len);
@@ -291,6 +306,9 @@ int		 vb_history(const char *path, const struct vb_log_query *q,
 		    int json);
 /* When a snapshot last passed integrity_check ("" never); 0, or -1. */
 int		 vb_backuplog_last_full_check(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* When a drill last proved a backup ("" never); 0, or -1. */
+int		 vb_backuplog_last_drill(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
 
 /* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
@@ -333,4 +351,55 @@ int		 vb_encrypt_remote_all(const char *remote, const char *dir,
 		    const char *path, int ok, int64_t bytes, const char *hex,
 		    const char *msg), void *arg, char *why, size_t wlen);
 
+/* ---- drill.c: the restore drill ---- */
+
+struct vb_drill_opts {
+	const char	*dir;		/* the backups, and the work space */
+	const char	*remote;	/* OFFSITE: the remote's copies */
+	const char	*identity;	/* age identity, for .age */
+	const char	*sql;		/* DRILL_SQL, or NULL */
+	char *const	*names;		/* these backups (names), or */
+	int		 nnames;	/* none: the newest and one older */
+};
+
+/* Where each backup drilled is told (a verify record). */
+struct vb_drill_out {
+	void	 *arg;
+	int	(*done)(void *arg, const char *path, int ok, int64_t bytes,
+		    const char *sha, int64_t t0, const char *msg);
+};
+
+/*
+ * Restores and proves the backups o names (else the newest and one
+ * older picked at random; VB_DRILL_SEED=N picks the Nth after the
+ * newest), each told to out.  Returns 0 all proven, 1 one was not, -1
+ * nothing to drill (why).
+ */
+int		 vb_drill(const struct vb_drill_opts *o,
+		    const struct vb_drill_out *out, char *why, size_t wlen);
+/* vb_drill with a verify record for each on stdout; exit status. */
+int		 vb_drill_emit(const struct vb_drill_opts *o, int quiet);
+
+/* ---- hold.c: backups kept until the operator releases them ---- */
+
+#define VB_HOLD_LEN	1024
+
+struct vb_hold {
+	char	 stem[64];		/* the backup held */
+	char	 by[64];		/* the backup that showed the loss */
+	char	 reason[VB_HOLD_LEN];
+};
+
+int		 vb_hold_set(const char *dir, const char *stem,
+		    const char *by, const char *reason, char *why,
+		    size_t wlen);
+/* Reads stem's hold; 0, or -1 if it has none. */
+int		 vb_hold_read(const char *dir, const char *stem,
+		    struct vb_hold *h);
+/* Releases stem; 0, 1 if it was not held, -1 (why). */
+int		 vb_hold_release(const char *dir, const char *stem,
+		    char *why, size_t wlen);
+/* Every hold in dir (*holds to free); 0, or -1 if dir cannot be read. */
+int		 vb_hold_list(const char *dir, struct vb_hold **holds,
+		    size_t *n);
 #endif /* VB_H */

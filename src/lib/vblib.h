@@ -181,6 +181,11 @@ int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
  * file) the final name left.
  */
 int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
+/* Removes dir/name, a directory of temporaries, and the files in it. */
+int		 vb_tmp_rmdir(const char *dir, const char *name);
+/* The whole file name in dir is text (n bytes), replaced atomically. */
+int		 vb_tmp_write(const char *dir, const char *name,
+		    const char *text, size_t n, char *why, size_t wlen);
 /* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
 void		 vb_tmp_abort(struct vb_tmp *t);
 /*
@@ -401,6 +406,20 @@ int		 vb_damage_gc(const char *dir);
 
 /* ---- db.c: SQLite helpers ---- */
 
+/*
+ * Opens a file nobody writes (a snapshot, a restored copy) read-only and
+ * immutable: no lock, no -shm or -wal made beside it.  NULL with why.
+ */
+sqlite3		*vb_db_open_immutable(const char *path, char *why,
+		    size_t wlen);
+
+/*
+ * Whether sql is one read-only query on the database at path (prepared,
+ * never run): 0, -1 with why, or 1 if the database cannot be opened.
+ */
+int		 vb_db_query_check(const char *path, const char *sql,
+		    char *why, size_t wlen);
+
 /* How long vb waits for a lock on a live database before giving up. */
 #define VB_BUSY_MS	30000
 
@@ -461,6 +480,80 @@ int		 vb_db_backup(sqlite3 *dst, sqlite3 *src);
 #define VB_MANIFEST_FORMAT	1
 #define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
 
+/* ---- rows.c: each table's row count, and a sudden loss ---- */
+
+#define VB_ROWS_LEN	8192	/* the counts' text, at most */
+#define VB_LOSS_MIN	100	/* rows a loss must reach to be one */
+
+/* Row counts: "count name\n" lines, by name. */
+struct vb_rows {
+	char	 text[VB_ROWS_LEN];
+	int	 tables;		/* lines in text */
+	int	 omitted;		/* tables that did not fit, or whose
+					   name cannot be a line */
+	int	 known;			/* counted (or read from a manifest) */
+};
+
+/* Counts the rows of every table of the database at path; 0, or -1. */
+int		 vb_rows_count(const char *path, struct vb_rows *r,
+		    char *why, size_t wlen);
+/* The next table of *p (a rows text) and its count; 0 at the end. */
+int		 vb_rows_next(const char **p, char *name, size_t nlen,
+		    int64_t *count);
+/* The count of table in r, or -1 if r has none. */
+int64_t		 vb_rows_get(const struct vb_rows *r, const char *table);
+/* Adds one "count name" line (a manifest's rows: value); 0, or -1. */
+int		 vb_rows_add_line(struct vb_rows *r, const char *line);
+
+/* The counting, on a thread of its own. */
+struct vb_rows_job {
+	pthread_t	 th;
+	int		 state;		/* 0 to run, 1 on, 2 done */
+	const char	*path;
+	struct vb_rows	 rows;
+	int		 rc;
+	char		 why[512];
+};
+void		 vb_rows_start(struct vb_rows_job *rj, const char *path);
+/* Waits for it (or counts now); returns its status. */
+int		 vb_rows_end(struct vb_rows_job *rj);
+
+/*
+ * Compares now (backup stem's counts) with the counts kept in dir for
+ * the backup before it: a table down by over half and VB_LOSS_MIN rows
+ * holds that backup and is said in warning.  Then keeps now's counts.
+ * Returns 0, or -1 with why (the hold or the counts not written).
+ */
+int		 vb_rows_loss(const char *dir, const char *stem,
+		    const struct vb_rows *now, char *warning, size_t wlen,
+		    char *why, size_t ylen);
+
+/* ---- drill.c (the rest in vb.h) ---- */
+
+/* Whether a verify record's message is a drill's that proved it. */
+int		 vb_drill_proven(const char *msg);
+
+/* history.c: which backups drills proved, and when (newest first). */
+struct vb_proven_one {
+	char	 name[96];		/* the archive's file name */
+	char	 when[VB_ISO_LEN];
+};
+struct vb_proven {
+	struct vb_proven_one *list;
+	size_t	 n, cap;
+};
+/* Reads them from the BackupLog of the database at path (NULL: none). */
+void		 vb_proven_read(const char *path, struct vb_proven *p);
+/* When name was last proven, or NULL. */
+const char	*vb_proven_when(const struct vb_proven *p, const char *name);
+
+/* ---- hold.c (the rest in vb.h) ---- */
+
+/* Sets held on each backup of list that dir holds. */
+struct vb_backup;
+void		 vb_holds_mark(const char *dir, struct vb_backup *list,
+		    size_t n);
+
 struct vb_manifest {
 	char	 vb_version[32];
 	char	 source[1024];		/* "unknown" when not known */
@@ -480,6 +573,7 @@ struct vb_manifest {
 	char	 parent_db_sha256[VB_SHA256_HEX];
 	int64_t	 pages;			/* pages it holds (0 for a full) */
 	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
+	struct vb_rows rows;		/* rows: lines, rows-omitted */
 };
 
 /* Writes m as MANIFEST text into buf; returns its length, or -1. */
@@ -700,8 +794,9 @@ struct vb_backup {
 	char		 parent[64];	/* its parent, where known */
 	int		 keep;		/* set by vb_retention: 1 by the
 					   policy, 2 as a delta's parent,
-					   3 as unsafe */
+					   3 as unsafe, 4 as held */
 	int		 needed_by;	/* keep 2: the delta (index) */
+	int		 held;		/* held (hold.c): keep 4 */
 	/* Set by vb_health: */
 	int		 damaged;	/* its archive is known damaged */
 	char		 damaged_file[96];	/* which */

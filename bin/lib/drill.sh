@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
+# shellcheck disable=SC2034 # read by bin/vb-backup and report.sh
+# drill.sh - the restore drill and the sudden loss, as vb-backup runs
+# them.  Every DRILL_EVERY (default 7d; 0: never) the nightly job, after
+# its backup, restores the newest backup and one older one picked at
+# random exactly as an operator would (vb-restore --drill; with OFFSITE,
+# from the remote's copies) and proves them; a failed drill fails the
+# run.  The drill takes the weekly integrity_check's slot: the snapshot's
+# integrity_check comes back only when no drill can run (DRILL_EVERY=0,
+# or encrypted archives and no DRILL_IDENTITY).  A table that lost over
+# half its rows since the last backup makes tonight's run warn
+# (vb-compress holds the backup before; vb-prune --holds lists it).
+# Sourced by bin/vb-backup; uses its configuration and helpers.
+
+# period_ago PERIOD [TIMES]: the Unix time PERIOD (7d, 2w, 6m, 1y6m,
+# 36h) times TIMES before now.
+period_ago() {
+	local p=$1 k=${2:-1} spec='' n u
+	while [[ $p =~ ^([0-9]+)([ymwdh])(.*)$ ]]; do
+		n=$((BASH_REMATCH[1] * k)) u=${BASH_REMATCH[2]}
+		p=${BASH_REMATCH[3]}
+		case $u in
+		y) u=years ;; m) u=months ;; w) u=weeks ;; d) u=days ;;
+		h) u=hours ;;
+		esac
+		spec="$spec $n $u ago"
+	done
+	date -u -d "${spec:-now}" +%s
+}
+
+# last_drill: when a drill last proved a backup (Unix time; empty
+# never): BackupLog says, else the last metrics file (rows deleted).
+last_drill() {
+	local when
+	when=$(vb-log --last-drill "$DB_PATH" 2>/dev/null)
+	if [ -n "$when" ]; then
+		date -u -d "$when" +%s 2>/dev/null
+	elif [ -n "$METRICS_FILE" ]; then
+		when=$(prev vb_backup_last_verified_restore_timestamp_seconds)
+		echo "${when%.*}"
+	fi
+}
+
+# drill_possible: encrypted archives have an identity to be read with.
+drill_possible() {
+	[ -z "$ENCRYPT_TO" ] || [ -n "$DRILL_IDENTITY" ]
+}
+
+# drill_on: whether the nightly drills at all.
+drill_on() {
+	[ "$DRILL_EVERY" != 0 ] && drill_possible
+}
+
+# drill_due: DRILL_EVERY since the last one (an hour's slack, so that
+# the same 01:00 a week later counts), or none yet.
+drill_due() {
+	local last
+	[ "$DRILL_EVERY" != 0 ] || return 1
+	last=$(last_drill)
+	[ -z "$last" ] || [ "$last" -le $(($(period_ago "$DRILL_EVERY") +
+	    3600)) ]
+}
+
+# drill_cmd: the command, into the array drill.
+drill_cmd() {
+	drill=(vb-restore --drill -q -d "$BACKUP_DIR")
+	[ -z "$DRILL_IDENTITY" ] || drill+=(-i "$DRILL_IDENTITY")
+	[ -z "$OFFSITE" ] || drill+=(--offsite)
+}
+
+# run_drill: the drill, its verify records into BackupLog and the run's
+# records; a backup it could not prove fails the run.
+drilled=''
+run_drill() {
+	local t n
+	if ! drill_possible; then
+		summary "restore drill due but not run: the archives are" \
+		    "encrypted (ENCRYPT_TO) and DRILL_IDENTITY is not set;" \
+		    "run it where the identity is: DRILL_IDENTITY=KEY" \
+		    "vb-backup --drill"
+		return 0
+	fi
+	drill_cmd
+	t=$(date +%s.%N)
+	"${drill[@]}" >"$work/drill"
+	stage_st[drill]=$?
+	stage_ms[drill]=$(ms_since "$t")
+	cat "$work/drill" >>"$work/recs"
+	vb-log -q "$DB_PATH" <"$work/drill"
+	n=$?
+	drilled=$(awk -F'\t' '$3 == "ok"' "$work/drill" | wc -l)
+	if [ "${stage_st[drill]}" -ne 0 ]; then
+		failed drill "$(awk -F'\t' '$3 == "failed" { print $1 ": " $8
+		    exit }' "$work/drill")"
+		[ -n "$fail_reason" ] ||
+		    fail_reason="vb-restore --drill exited ${stage_st[drill]}"
+	fi
+	[ "$n" -eq 0 ] || failed log "BackupLog in $DB_PATH could not take" \
+	    "the drill's rows"
+}
+
+# loss_warning: a hold tonight's backup made (vb-compress: a table lost
+# over half its rows): the run's warning.
+warning=''
+loss_warning() {
+	local stem
+	[ -n "$archive" ] || return 0
+	stem=$(inventory "$BACKUP_DIR" | awk -F'\t' -v a="$archive" \
+	    '$1 == a { print $2; exit }')
+	warning=$(vb-prune --holds -d "$BACKUP_DIR" 2>/dev/null |
+	    awk -F'\t' -v s="$stem" '$2 == s { print $3 "; retention keeps " \
+	    $1 " until vb-prune --release " $1; exit }')
+}
+
+# drill_now: vb-backup --drill: the drill now, due or not, under the
+# lock; metrics, summary, ON_FAILURE.  Exits.
+drill_now() {
+	local code=0 text
+	if ! drill_possible; then
+		say "the archives are encrypted (ENCRYPT_TO): give the" \
+		    "identity: DRILL_IDENTITY=KEY-FILE vb-backup --drill"
+		exit 2
+	fi
+	take_lock || exit 1
+	run_drill
+	[ -z "$fail_stage" ] || code=1
+	write_metrics drill
+	if [ "$code" -eq 0 ]; then
+		text="drill: $drilled backup(s) restored and proven"
+	else
+		text="drill FAILED: $fail_reason"
+	fi
+	summary "$text"
+	exec 9>&-
+	[ "$code" -eq 0 ] || run_hook "$ON_FAILURE" "$code" "$text"
+	exit "$code"
+}
