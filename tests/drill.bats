@@ -221,6 +221,15 @@ app_rows() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"No space left on device"* ]]
 	[ "$(count_files "$MNT")" -eq 1 ]
+	# Room for one copy, not two: the two backups are proven in turn.
+	nights 1
+	umount "$MNT"
+	mount -t tmpfs -o size=9M,mode=0700 tmpfs "$MNT"
+	cp b/backup-* "$MNT/"
+	run --separate-stderr vb-restore --drill -d "$MNT"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '	verify	ok	' <<<"$output")" -eq 2 ]
+	[ "$(count_files "$MNT")" -eq 2 ]
 }
 
 @test "drill: encrypted archives: without DRILL_IDENTITY the nightly says it cannot drill and --check fails; with it, the drill reads them through age" {

@@ -15,10 +15,12 @@
 #define _GNU_SOURCE
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,92 +92,185 @@ sql_returns(const char *copy, const char *sql, char *why, size_t wlen)
 	return rc;
 }
 
-/*
- * Restores name into work (the copy's path) and proves it.  Returns 0
- * with message, or -1 with why; res says the archive's size and hash.
- */
-static int
-prove(const struct vb_drill_opts *o, const char *name, const char *work,
-    const char *copy, struct vb_restore_result *res, char *message,
-    size_t mlen)
-{
-	struct vb_restore_opts ro;
-	struct vb_manifest m;
-	char archive[4400], chain[64] = "", rows[96];
-	int rc;
+/* One backup drilled: restored, then proven (perhaps on a thread). */
+struct proof {
+	const struct vb_drill_opts *o;
+	const char		*name;
+	char			 copy[4500];	/* the restored copy */
+	struct vb_manifest	 m;
+	struct vb_restore_result res;
+	char			 msg[2048];	/* the record's, if proven */
+	int64_t			 t0;
+	int			 rc;		/* 0 proven so far, -1 not */
+	pthread_t		 th;
+	int			 threaded;
+	int			 reported;
+};
 
+/*
+ * Restores p's backup into the copy exactly as vb-restore --to does (the
+ * whole chain, through age; with a remote, the remote's copies fetched
+ * into work).  Sets p->rc.
+ */
+static void
+restore_one(struct proof *p, const char *work, int i)
+{
+	const struct vb_drill_opts *o = p->o;
+	struct vb_restore_opts ro;
+	char archive[4400], base[32];
+
+	p->t0 = vb_monotonic_ms();
+	snprintf(base, sizeof(base), "restored-%d.db", i);
 	memset(&ro, 0, sizeof(ro));
-	ro.to = copy;
-	ro.check = VB_CHECK_FULL;
+	ro.to = p->copy;
+	ro.check = VB_CHECK_OPEN;	/* as --to; integrity_check follows */
 	ro.identity = o->identity;
 	ro.unlogged = 1;
-	ro.manifest = &m;
+	ro.manifest = &p->m;
 	ro.fetch = 1;
-	memset(&m, 0, sizeof(m));
-	if (o->remote != NULL) {
-		ro.archive = name;
-		rc = vb_restore_offsite(&ro, o->remote, work, res);
+	if (vb_path_join(p->copy, sizeof(p->copy), work, base) != 0) {
+		snprintf(p->res.why, sizeof(p->res.why), "%s: name too long",
+		    work);
+		p->rc = -1;
+	} else if (o->remote != NULL) {
+		ro.archive = p->name;
+		p->rc = vb_restore_offsite(&ro, o->remote, work, &p->res);
 	} else {
-		vb_path_join(archive, sizeof(archive), o->dir, name);
+		vb_path_join(archive, sizeof(archive), o->dir, p->name);
 		ro.archive = archive;
-		rc = vb_restore(&ro, res);
+		p->rc = vb_restore(&ro, &p->res);
 	}
-	if (rc != 0)
-		return -1;
-	if (m.rows.known && same_rows(copy, &m, res->why, sizeof(res->why)) !=
-	    0)
-		return -1;
-	if (o->sql != NULL && sql_returns(copy, o->sql, res->why,
-	    sizeof(res->why)) != 0)
-		return -1;
-	if (res->links > 1)
+}
+
+/* The restored copy proven: integrity_check, rows, DRILL_SQL. */
+static void *
+prove_main(void *arg)
+{
+	struct proof *p = arg;
+	const struct vb_drill_opts *o = p->o;
+	char check[512], chain[64] = "", rows[96];
+
+	if (vb_db_check_path(p->copy, VB_CHECK_FULL_MAPPED, check,
+	    sizeof(check)) != 0) {
+		snprintf(p->res.why, sizeof(p->res.why), "the restored copy "
+		    "fails integrity_check: %s", check);
+		p->rc = -1;
+		return NULL;
+	}
+	if ((p->m.rows.known && same_rows(p->copy, &p->m, p->res.why,
+	    sizeof(p->res.why)) != 0) || (o->sql != NULL &&
+	    sql_returns(p->copy, o->sql, p->res.why, sizeof(p->res.why)) !=
+	    0)) {
+		p->rc = -1;
+		return NULL;
+	}
+	if (p->res.links > 1)
 		snprintf(chain, sizeof(chain), " (a chain of %d archives)",
-		    res->links);
-	if (m.rows.known)
+		    p->res.links);
+	if (p->m.rows.known)
 		snprintf(rows, sizeof(rows), "the rows of %d tables as its "
-		    "manifest recorded%s", m.rows.tables, m.rows.omitted > 0 ?
-		    " (some tables not recorded)" : "");
+		    "manifest recorded%s", p->m.rows.tables,
+		    p->m.rows.omitted > 0 ? " (some tables not recorded)" : "");
 	else
 		snprintf(rows, sizeof(rows), "no row counts to compare (an "
 		    "archive made before vb recorded them)");
-	snprintf(message, mlen, DRILL_PREFIX DRILL_OK "%s%s%s: "
+	snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX DRILL_OK "%s%s%s: "
 	    "integrity_check ok, %s%s", o->remote != NULL ? ", from the copy "
 	    "on " : "", o->remote != NULL ? o->remote : "", chain, rows,
 	    o->sql != NULL ? ", DRILL_SQL returned a row" : "");
-	return 0;
+	return NULL;
 }
 
-/* One backup drilled, told to done.  Returns 0 if it was proven. */
+/* Whether dir has room for another copy of bytes beside what it holds. */
 static int
-drill_one(const struct vb_drill_opts *o, const char *name,
-    const struct vb_drill_out *out)
+room(const char *dir, int64_t bytes)
 {
-	struct vb_restore_result res;
-	char work[300], wpath[4400], copy[4500], path[4400], msg[2048];
-	int64_t t0 = vb_monotonic_ms();
+	struct statvfs sv;
+
+	return statvfs(dir, &sv) == 0 && (double)sv.f_bavail *
+	    (double)sv.f_frsize > (double)bytes * 1.1 + 64.0 * 1048576.0;
+}
+
+/* p's record told to out, its copy removed.  Returns p->rc. */
+static int
+report(struct proof *p, const struct vb_drill_out *out)
+{
+	const struct vb_drill_opts *o = p->o;
+	char path[4400];
+
+	if (p->reported)
+		return p->rc;
+	p->reported = 1;
+	if (p->threaded)
+		pthread_join(p->th, NULL);
+	p->threaded = 0;
+	unlink(p->copy);
+	if (o->remote != NULL)
+		vb_remote_join(path, sizeof(path), o->remote, p->name);
+	else
+		vb_path_join(path, sizeof(path), o->dir, p->name);
+	if (p->rc != 0)
+		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s", p->res.why);
+	out->done(out->arg, path, p->rc == 0, p->rc == 0 ?
+	    p->res.archive_bytes : -1, p->rc == 0 ? p->res.archive_sha256 :
+	    NULL, p->t0, p->msg);
+	return p->rc;
+}
+
+/*
+ * The backups named, each restored in turn and proven; a proof runs on
+ * a thread beside the next restore (two cores: the integrity_checks
+ * overlap) when the work directory has room for both copies.  Returns
+ * 0 all proven, 1 not.
+ */
+static int
+drill_all(const struct vb_drill_opts *o, char *const *names, size_t n,
+    const struct vb_drill_out *out, const char *work)
+{
+	struct proof *p;
+	size_t i;
+	int failed = 0;
+
+	if ((p = calloc(n, sizeof(*p))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		p[i].o = o;
+		p[i].name = names[i];
+		/* A copy proven already makes room for this one. */
+		if (i > 0 && !p[i - 1].threaded)
+			failed |= report(&p[i - 1], out) != 0;
+		restore_one(&p[i], work, (int)i);
+		if (p[i].rc == 0 && i + 1 < n && room(work, p[i].res.bytes) &&
+		    pthread_create(&p[i].th, NULL, prove_main, &p[i]) == 0)
+			p[i].threaded = 1;
+		else if (p[i].rc == 0)
+			prove_main(&p[i]);
+		/* The one before is done with by now, or waited for. */
+		if (i > 0)
+			failed |= report(&p[i - 1], out) != 0;
+	}
+	failed |= report(&p[n - 1], out) != 0;
+	free(p);
+	return failed;
+}
+
+/* The work directory made, the backups drilled, the directory gone. */
+static int
+drill_names(const struct vb_drill_opts *o, char *const *names, size_t n,
+    const struct vb_drill_out *out, char *why, size_t wlen)
+{
+	char work[300], wpath[4400];
 	int rc;
 
 	snprintf(work, sizeof(work), ".vb-tmp-%ld-" WORKDIR, (long)getpid());
-	memset(&res, 0, sizeof(res));
 	if (vb_path_join(wpath, sizeof(wpath), o->dir, work) != 0 ||
-	    vb_path_join(copy, sizeof(copy), wpath, "restored.db") != 0) {
-		snprintf(res.why, sizeof(res.why), "%s: name too long", o->dir);
-		rc = -1;
-	} else if (mkdir(wpath, 0700) != 0) {
-		snprintf(res.why, sizeof(res.why), "cannot make the drill's "
-		    "work directory %s: %s", wpath, strerror(errno));
-		rc = -1;
-	} else
-		rc = prove(o, name, wpath, copy, &res, msg, sizeof(msg));
+	    mkdir(wpath, 0700) != 0) {
+		snprintf(why, wlen, "cannot make the drill's work directory "
+		    "%s/%s: %s", o->dir, work, strerror(errno));
+		return -1;
+	}
+	rc = drill_all(o, names, n, out, wpath);
 	vb_tmp_rmdir(o->dir, work);
-	if (o->remote != NULL)
-		vb_remote_join(path, sizeof(path), o->remote, name);
-	else
-		vb_path_join(path, sizeof(path), o->dir, name);
-	if (rc != 0)
-		snprintf(msg, sizeof(msg), DRILL_PREFIX "%s", res.why);
-	out->done(out->arg, path, rc == 0, rc == 0 ? res.archive_bytes : -1,
-	    rc == 0 ? res.archive_sha256 : NULL, t0, msg);
 	return rc;
 }
 
@@ -230,18 +325,22 @@ int
 vb_drill(const struct vb_drill_opts *o, const struct vb_drill_out *out,
     char *why, size_t wlen)
 {
-	char (*names)[96] = NULL;
+	char (*names)[96] = NULL, *two[2], note[1024];
 	size_t n, i;
-	char note[1024];
-	int failed = 0;
+	int rc;
 
 	/* A killed drill's work directory, and other writers' leftovers. */
 	vb_clean_stale(o->dir, note, sizeof(note));
-	if (o->nnames > 0) {
-		for (i = 0; i < (size_t)o->nnames; i++)
-			failed |= drill_one(o, o->names[i], out) != 0;
-		return failed ? 1 : 0;
-	}
+	for (i = 0; i < (size_t)o->nnames; i++)
+		if (strchr(o->names[i], '/') != NULL) {
+			snprintf(why, wlen, "%s: give the backup's file name, "
+			    "as in %s", o->names[i], o->remote != NULL ?
+			    o->remote : o->dir);
+			return -1;
+		}
+	if (o->nnames > 0)
+		return drill_names(o, o->names, (size_t)o->nnames, out, why,
+		    wlen);
 	if (archives(o, &names, &n, why, wlen) != 0)
 		return -1;
 	if (n == 0) {
@@ -250,11 +349,12 @@ vb_drill(const struct vb_drill_opts *o, const struct vb_drill_out *out,
 		free(names);
 		return -1;
 	}
-	failed |= drill_one(o, names[0], out) != 0;
+	two[0] = names[0];
 	if (n > 1)
-		failed |= drill_one(o, names[1 + pick(n - 1)], out) != 0;
+		two[1] = names[1 + pick(n - 1)];
+	rc = drill_names(o, two, n > 1 ? 2 : 1, out, why, wlen);
 	free(names);
-	return failed ? 1 : 0;
+	return rc;
 }
 
 int

@@ -223,7 +223,9 @@ void		 vb_encrypt_message(const char *path,
 
 /* ---- restore.c, inventory.c: restores and listings ---- */
 
-enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
+/* VB_CHECK_FULL_MAPPED: integrity_check through mmap (a copy of ours). */
+enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN,
+    VB_CHECK_FULL_MAPPED };
 
 struct vb_manifest;
 struct vb_restore_opts {
