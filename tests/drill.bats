@@ -307,3 +307,23 @@ app_rows() {
 	[ ! -e "$T/out/hook" ]
 	[ -z "$(vb-prune -d b --holds)" ]
 }
+
+@test "sudden loss where features meet: encrypted archives (the counts kept beside them, not read from them) and offsite retention keeps the held backup on the remote too" {
+	age-keygen -o key.txt 2>/dev/null
+	age-keygen -y key.txt >recipients.txt
+	conf DRILL_EVERY=0 MAX_BACKUPS=1 KEEP_DAILY=0 \
+	    "ENCRYPT_TO=$T/recipients.txt" "OFFSITE=$T/remote"
+	nights 1
+	before=$(archives | head -n1)
+	[[ $before == *.tar.zst.age ]]
+	sqlite3 app.db "DELETE FROM ledger"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"WARNING: sudden loss: table ledger has 0 rows in "* ]]
+	nights 2
+	[ -f "b/$before" ] && [ -f "remote/$before" ]
+	[ "$(find remote -name 'backup-*' | wc -l)" -eq 2 ]
+	vb-prune -d b --release "${before%%.*}" 2>/dev/null
+	nights 1
+	[ ! -e "b/$before" ] && [ ! -e "remote/$before" ]
+}
