@@ -24,27 +24,22 @@
 		"--verify [--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json | --fields]\n" \
 		"       vb-restore --drill [-q] [-d dir] [-i identity] " \
-		"[--offsite] [name ...]"
+		"[--offsite] [name ...]\n" \
+		"       vb-restore --diff [--json | --diff-table table] " \
+		"[--db db] [-d dir] [-i identity]\n                  " \
+		"[--offsite] archive"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
 	const char	*to;		/* --to */
 	const char	*db;		/* --db */
 	const char	*dir;		/* -d: the pre-restore copy's dir */
-	int		 force;
-	int		 quick;		/* quick_check, not integrity_check */
-	int		 verify_only;
-	int		 quiet;
-	int		 list;		/* --list, with: */
-	int		 verify;	/* --verify */
-	int		 sums;		/* --sums */
-	int		 fields;	/* --fields */
-	int		 full;		/* --full-check */
-	int		 json;		/* --json */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
-	int		 progress;	/* --progress */
 	const char	*identity;	/* -i: age identity */
-	int		 drill;		/* --drill */
+	const char	*diff_table;	/* --diff-table */
+	int		 force, quick, full, verify_only, quiet, progress;
+	int		 list, verify, sums, fields, json;	/* --list's */
+	int		 drill, diff;
 };
 
 static void __attribute__((noreturn))
@@ -83,14 +78,16 @@ help(void)
 	    "                     newest and one older at random) into DIR\n"
 	    "                     and prove them: integrity_check, rows as\n"
 	    "                     the manifest says, DRILL_SQL returns a row\n"
+	    "      --diff         compare the verified backup with the live\n"
+	    "                     database (--db, default DB_PATH), table by\n"
+	    "                     table: rows only in the backup, only live,\n"
+	    "                     changed; changes nothing\n"
+	    "      --diff-table T the SQL that makes the live T equal the\n"
+	    "                     backup's\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
-	    "      --json         with --list: a JSON array\n"
+	    "      --json         with --list or --diff: a JSON array\n"
 	    "      --fields       with --list: one line per file, TAB-\n"
-	    "                     separated, for scripts: path, stem, kind,\n"
-	    "                     type, compression, encrypted (1/0), state\n"
-	    "                     (ok/unsafe), parent, bytes, why, proven\n"
-	    "                     (when a drill last restored it); snapshots\n"
-	    "                     set aside by a failed check too\n"
+	    "                     separated, for scripts (vb-restore(1))\n"
 	    "      --verify       with --list: verify each one (quick_check;\n"
 	    "                     --full-check for integrity_check)\n"
 	    "      --sums         with --list: check each archive against the\n"
@@ -112,19 +109,13 @@ help(void)
 static int
 restore(const struct opts *o)
 {
-	struct vb_restore_opts ro;
-
-	memset(&ro, 0, sizeof(ro));
-	ro.archive = o->archive;
-	ro.to = o->to;
-	ro.db = o->db;
-	ro.dir = o->dir;
-	ro.replace = o->force;
-	ro.identity = o->identity;
 	/* The archive's SHA-256 proves its bytes are the snapshot that
 	 * passed its check: SQLite need only read it, unless asked. */
-	ro.check = o->full ? VB_CHECK_FULL : o->quick ? VB_CHECK_QUICK :
-	    VB_CHECK_OPEN;
+	struct vb_restore_opts ro = { .archive = o->archive, .to = o->to,
+	    .db = o->db, .dir = o->dir, .replace = o->force,
+	    .identity = o->identity, .check = o->full ? VB_CHECK_FULL :
+	    o->quick ? VB_CHECK_QUICK : VB_CHECK_OPEN };
+
 	return vb_restore_emit(&ro, o->offsite, o->verify_only, o->quiet);
 }
 
@@ -132,16 +123,40 @@ restore(const struct opts *o)
 static int
 drill(const struct opts *o, int argc, char *argv[])
 {
-	struct vb_drill_opts d;
+	struct vb_drill_opts d = { o->dir, o->offsite, o->identity,
+	    vb_config("DRILL_SQL"), argv, argc };
 
-	memset(&d, 0, sizeof(d));
-	d.dir = o->dir;
-	d.remote = o->offsite;
-	d.identity = o->identity;
-	d.sql = vb_config("DRILL_SQL");
-	d.names = argv;
-	d.nnames = argc;
 	return vb_drill_emit(&d, o->quiet);
+}
+
+/* --diff: the backup against the live database.  The exit status. */
+static int
+diff(const struct opts *o, const char *archive)
+{
+	struct vb_diff_opts d = { archive, o->db, o->dir, o->identity,
+	    o->offsite, o->diff_table, o->json };
+	char why[2048];
+
+	if (vb_diff(&d, why, sizeof(why)) == 0)
+		return 0;
+	warnx("%s", why);
+	return 1;
+}
+
+/* Checks what --drill or --diff was given; usage() if it makes no sense. */
+static void
+check_work(struct opts *o, int argc)
+{
+	if (o->list || o->to != NULL || o->verify_only || o->force ||
+	    o->quick || o->full || o->fields || o->verify || o->sums ||
+	    (o->drill && (o->diff || o->db != NULL || o->json)))
+		usage("--drill takes -d, -i, --offsite and names; --diff -d, "
+		    "-i, --offsite, --db, --json and one archive");
+	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
+		usage("--drill and --diff work in -d DIR or BACKUP_DIR");
+	if (o->diff && (argc != 1 || (o->db == NULL &&
+	    (o->db = vb_config("DB_PATH")) == NULL)))
+		usage("--diff compares one archive with --db DB (or DB_PATH)");
 }
 
 /* --list: the backups, in the form asked.  Returns the exit status. */
@@ -210,42 +225,48 @@ check_restore(struct opts *o, int argc, char *argv[])
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
-enum { DB = 256, DRILL, FIELDS, FORCE, FULL, JSON, LIST, OFFSITE, PRINT_CONFIG,
-    PROGRESS, QUICK, SUMS, TO, VERIFY, VONLY };
+/* The options: flags set by getopt_long itself, the rest by parse(). */
+static struct opts opt;
+
+enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TO };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
+	{ "diff",	no_argument,		&opt.diff, 1 },
+	{ "diff-table",	required_argument,	NULL, DIFF_TABLE },
 	{ "dir",	required_argument,	NULL, 'd' },
-	{ "drill",	no_argument,		NULL, DRILL },
-	{ "fields",	no_argument,		NULL, FIELDS },
-	{ "force",	no_argument,		NULL, FORCE },
-	{ "full-check",	no_argument,		NULL, FULL },
+	{ "drill",	no_argument,		&opt.drill, 1 },
+	{ "fields",	no_argument,		&opt.fields, 1 },
+	{ "force",	no_argument,		&opt.force, 1 },
+	{ "full-check",	no_argument,		&opt.full, 1 },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "identity",	required_argument,	NULL, 'i' },
-	{ "json",	no_argument,		NULL, JSON },
-	{ "list",	no_argument,		NULL, LIST },
+	{ "json",	no_argument,		&opt.json, 1 },
+	{ "list",	no_argument,		&opt.list, 1 },
 	{ "offsite",	no_argument,		NULL, OFFSITE },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
-	{ "progress",	no_argument,		NULL, PROGRESS },
-	{ "quick-check", no_argument,		NULL, QUICK },
+	{ "progress",	no_argument,		&opt.progress, 1 },
+	{ "quick-check", no_argument,		&opt.quick, 1 },
 	{ "quiet",	no_argument,		NULL, 'q' },
-	{ "sums",	no_argument,		NULL, SUMS },
+	{ "sums",	no_argument,		&opt.sums, 1 },
 	{ "to",		required_argument,	NULL, TO },
-	{ "verify",	no_argument,		NULL, VERIFY },
-	{ "verify-only", no_argument,		NULL, VONLY },
+	{ "verify",	no_argument,		&opt.verify, 1 },
+	{ "verify-only", no_argument,		&opt.verify_only, 1 },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* Parses the options into o; returns optind. */
+/* Parses the options into opt; returns optind. */
 static int
-parse(int argc, char *argv[], struct opts *o)
+parse(int argc, char *argv[])
 {
+	struct opts *o = &opt;
 	int ch;
 
-	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "d:hi:qV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 0:		/* a flag, set */
+			break;
 		case 'd':
 			o->dir = optarg;
 			break;
@@ -264,46 +285,16 @@ parse(int argc, char *argv[], struct opts *o)
 		case DB:
 			o->db = optarg;
 			break;
-		case DRILL:
-			o->drill = 1;
-			break;
-		case FIELDS:
-			o->fields = 1;
-			break;
-		case FORCE:
-			o->force = 1;
-			break;
-		case FULL:
-			o->full = 1;
-			break;
-		case JSON:
-			o->json = 1;
-			break;
-		case LIST:
-			o->list = 1;
+		case DIFF_TABLE:
+			o->diff_table = optarg;
 			break;
 		case OFFSITE:
 			o->offsite = "";	/* OFFSITE's, once read */
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
-		case PROGRESS:
-			o->progress = 1;
-			break;
-		case QUICK:
-			o->quick = 1;
-			break;
-		case SUMS:
-			o->sums = 1;
-			break;
 		case TO:
 			o->to = optarg;
-			break;
-		case VERIFY:
-			o->verify = 1;
-			break;
-		case VONLY:
-			o->verify_only = 1;
 			break;
 		default:
 			usage(NULL);
@@ -315,33 +306,31 @@ parse(int argc, char *argv[], struct opts *o)
 int
 main(int argc, char *argv[])
 {
-	struct opts o;
+	struct opts *o = &opt;
 	char why[1024];
 	int i, ret;
 
-	i = parse(argc, argv, &o);
+	i = parse(argc, argv);
 	argc -= i;
 	argv += i;
-	vb_progress_mode(o.progress, o.quiet);
+	vb_progress_mode(o->progress, o->quiet);
 	vb_config_require();
-	if (o.offsite != NULL && (o.offsite = vb_config("OFFSITE")) == NULL)
+	if (o->offsite != NULL && (o->offsite = vb_config("OFFSITE")) == NULL)
 		usage("--offsite needs OFFSITE (vb.conf or the environment)");
-	if (o.offsite != NULL && vb_remote_valid(o.offsite, why,
+	if (o->offsite != NULL && vb_remote_valid(o->offsite, why,
 	    sizeof(why)) != 0)
 		usage(why);
-	if (o.drill && (o.list || o.to != NULL || o.db != NULL ||
-	    o.verify_only || o.force || o.quick || o.full || o.json ||
-	    o.fields || (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) ==
-	    NULL)))
-		usage("--drill takes -d DIR (or BACKUP_DIR), -i, --offsite and "
-		    "names only");
-	if (o.list && !o.drill)
-		check_list(&o, argc, argv);
-	else if (!o.drill)
-		check_restore(&o, argc, argv);
+	if (o->diff_table != NULL)
+		o->diff = 1;
+	if (o->drill || o->diff)
+		check_work(o, argc);
+	else if (o->list)
+		check_list(o, argc, argv);
+	else
+		check_restore(o, argc, argv);
 
-	ret = o.drill ? drill(&o, argc, argv) : o.list ? list(&o) :
-	    restore(&o);
+	ret = o->drill ? drill(o, argc, argv) : o->diff ? diff(o, argv[0]) :
+	    o->list ? list(o) : restore(o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

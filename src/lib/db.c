@@ -261,21 +261,30 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 	return 0;
 }
 
-sqlite3 *
-vb_db_open_immutable(const char *path, char *why, size_t wlen)
+void
+vb_db_uri(const char *path, const char *query, char *uri, size_t len)
 {
-	char uri[8192], *q = uri;
+	char *q = uri;
 	const char *p;
-	sqlite3 *db = NULL;
 
-	q += snprintf(uri, sizeof(uri), "file:");
-	for (p = path; *p != '\0' && q < uri + sizeof(uri) - 32; p++) {
+	q += snprintf(uri, len, "file:");
+	for (p = path; *p != '\0' && q < uri + len - 32 - strlen(query);
+	    p++) {
 		if (*p == '%' || *p == '?' || *p == '#')
 			q += sprintf(q, "%%%02X", (unsigned char)*p);
 		else
 			*q++ = *p;
 	}
-	snprintf(q, (size_t)(uri + sizeof(uri) - q), "?immutable=1");
+	snprintf(q, (size_t)(uri + len - q), "?%s", query);
+}
+
+sqlite3 *
+vb_db_open_immutable(const char *path, char *why, size_t wlen)
+{
+	char uri[8300];
+	sqlite3 *db = NULL;
+
+	vb_db_uri(path, "immutable=1", uri, sizeof(uri));
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "%s", db != NULL ? sqlite3_errmsg(db) :

@@ -32,7 +32,6 @@
 
 #define DRILL_PREFIX	"drill: "
 #define DRILL_OK	"restored and proven"
-#define WORKDIR		"drill"		/* .vb-tmp-<pid>-drill */
 
 /* ---- one backup proven ---- */
 
@@ -259,18 +258,14 @@ static int
 drill_names(const struct vb_drill_opts *o, char *const *names, size_t n,
     const struct vb_drill_out *out, char *why, size_t wlen)
 {
-	char work[300], wpath[4400];
+	char wpath[4400];
 	int rc;
 
-	snprintf(work, sizeof(work), ".vb-tmp-%ld-" WORKDIR, (long)getpid());
-	if (vb_path_join(wpath, sizeof(wpath), o->dir, work) != 0 ||
-	    mkdir(wpath, 0700) != 0) {
-		snprintf(why, wlen, "cannot make the drill's work directory "
-		    "%s/%s: %s", o->dir, work, strerror(errno));
+	if (vb_work_make(o->dir, "drill", wpath, sizeof(wpath), why, wlen) !=
+	    0)
 		return -1;
-	}
 	rc = drill_all(o, names, n, out, wpath);
-	vb_tmp_rmdir(o->dir, work);
+	vb_work_remove(wpath);
 	return rc;
 }
 

@@ -263,7 +263,7 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 {
 	struct dirent *de;
 	struct stat st;
-	size_t used, len;
+	size_t used;
 	DIR *d;
 	long pid;
 	int n = 0;
@@ -277,13 +277,11 @@ vb_clean_stale(const char *dir, char *note, size_t nlen)
 			continue;
 		if (vb_pid_runs(pid))
 			continue;
-		len = strlen(de->d_name);
 		if (fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) != 0 || (!S_ISREG(st.st_mode) &&
-		    (!S_ISDIR(st.st_mode) || len < 6 ||
-		    strcmp(de->d_name + len - 6, "-drill") != 0)))
+		    AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
 			continue;
-		/* A killed drill's work directory (drill.c) goes whole. */
+		/* A killed drill's or diff's work directory goes whole. */
 		if (S_ISDIR(st.st_mode) ? vb_tmp_rmdir(dir, de->d_name) == 0 :
 		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
 			used = strlen(note);
@@ -338,4 +336,29 @@ vb_tmp_rmdir(const char *dir, const char *name)
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	return rmdir(path);
+}
+
+int
+vb_work_make(const char *dir, const char *what, char *path, size_t plen,
+    char *why, size_t wlen)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), ".vb-tmp-%ld-%s", (long)getpid(), what);
+	if (vb_path_join(path, plen, dir, name) != 0 || mkdir(path, 0700) !=
+	    0) {
+		snprintf(why, wlen, "cannot make a work directory in %s: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+vb_work_remove(const char *path)
+{
+	char dir[4096], name[256];
+
+	if (vb_path_split(path, dir, sizeof(dir), name, sizeof(name)) == 0)
+		vb_tmp_rmdir(dir, name);
 }

@@ -382,6 +382,27 @@ int		 vb_drill(const struct vb_drill_opts *o,
 /* vb_drill with a verify record for each on stdout; exit status. */
 int		 vb_drill_emit(const struct vb_drill_opts *o, int quiet);
 
+/* ---- diff.c: what changed since a backup ---- */
+
+struct vb_diff_opts {
+	const char	*archive;	/* a path, or with remote a name */
+	const char	*db;		/* the live database */
+	const char	*dir;		/* the work space (the backups') */
+	const char	*identity;	/* age identity, for .age */
+	const char	*remote;	/* the archive is on it */
+	const char	*table;		/* --diff-table: its SQL, or NULL */
+	int		 json;
+};
+
+/*
+ * Verifies and restores the backup into a work directory in dir and
+ * compares it with the live database, table by table, on stdout (a
+ * table on a terminal, TAB-separated fields when piped, or JSON); with
+ * table, the SQL that makes the live table equal the backup's.  Changes
+ * nothing.  Returns 0, or -1 with why.
+ */
+int		 vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen);
+
 /* ---- hold.c: backups kept until the operator releases them ---- */
 
 #define VB_HOLD_LEN	1024

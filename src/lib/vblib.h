@@ -181,6 +181,15 @@ int		 vb_tmp_open(struct vb_tmp *t, const char *dir,
  * file) the final name left.
  */
 int		 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen);
+/*
+ * A work directory in dir (.vb-tmp-<pid>-what, 0700) into path: a drill's
+ * or a diff's restored copies; vb_clean_stale removes a dead one's.
+ * Returns 0, or -1 with why.
+ */
+int		 vb_work_make(const char *dir, const char *what, char *path,
+		    size_t plen, char *why, size_t wlen);
+/* Removes it, and what is in it. */
+void		 vb_work_remove(const char *path);
 /* Removes dir/name, a directory of temporaries, and the files in it. */
 int		 vb_tmp_rmdir(const char *dir, const char *name);
 /* The whole file name in dir is text (n bytes), replaced atomically. */
@@ -406,6 +415,9 @@ int		 vb_damage_gc(const char *dir);
 
 /* ---- db.c: SQLite helpers ---- */
 
+/* path as an SQLite URI (file:...?query) into uri. */
+void		 vb_db_uri(const char *path, const char *query, char *uri,
+		    size_t len);
 /*
  * Opens a file nobody writes (a snapshot, a restored copy) read-only and
  * immutable: no lock, no -shm or -wal made beside it.  NULL with why.

@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# vb-restore --diff: what changed since a backup, table by table, and the
+# SQL that puts one table back; on ventry-like databases in WAL and
+# rollback mode, with every shape of table (composite keys, WITHOUT
+# ROWID, rowid only, BLOBs, NULLs), from plain, encrypted, delta and
+# offsite backups.  The live database is never changed.
+
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	vb_setup
+	export RCLONE_CONFIG=$T/rclone.conf
+}
+
+# app MODE: the application's database: users (INTEGER PRIMARY KEY, a
+# BLOB), orders (composite key), kv (WITHOUT ROWID), events (rowid only).
+app() {
+	sqlite3 app.db "PRAGMA journal_mode=$1;
+	CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT, avatar BLOB);
+	CREATE TABLE orders(shop TEXT, n INTEGER, total INTEGER, note TEXT,
+	    PRIMARY KEY(shop, n));
+	CREATE TABLE kv(k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+	CREATE TABLE events(what TEXT, at TEXT);
+	WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i
+	    WHERE x < 200)
+	INSERT INTO users SELECT x, 'u' || x || '@ventry', randomblob(16)
+	    FROM i;
+	WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i
+	    WHERE x < 300)
+	INSERT INTO orders SELECT 'shop' || (x % 3), x, x * 10,
+	    CASE WHEN x % 7 = 0 THEN NULL ELSE 'n' || x END FROM i;
+	INSERT INTO kv VALUES ('a', 1), ('b', NULL), ('c', x'00ff');
+	WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i
+	    WHERE x < 50)
+	INSERT INTO events SELECT 'e' || x, datetime(x, 'unixepoch') FROM i;
+	" >/dev/null
+}
+
+# change: the bad afternoon: rows deleted, changed (NULLs and BLOBs
+# too) and added in every table.
+change() {
+	sqlite3 app.db "
+	DELETE FROM users WHERE id <= 20;
+	UPDATE users SET avatar = x'01' WHERE id IN (50, 51);
+	UPDATE users SET email = NULL WHERE id = 60;
+	INSERT INTO users(email) VALUES ('new@ventry');
+	DELETE FROM orders WHERE shop = 'shop1' AND n < 100;
+	UPDATE orders SET note = 'fixed' WHERE note IS NULL AND n < 50;
+	INSERT INTO orders VALUES ('shop9', 1, 0, NULL);
+	UPDATE kv SET v = 2 WHERE k = 'b';
+	DELETE FROM kv WHERE k = 'c';
+	INSERT INTO kv VALUES ('d', 'x');
+	DELETE FROM events WHERE rowid IN (3, 4);
+	UPDATE events SET at = NULL WHERE rowid = 10;
+	INSERT INTO events VALUES ('late', NULL);"
+}
+
+# backup [MORE CONF]: one nightly backup of app.db into b/; its archive
+# in $A.
+backup() {
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nDRILL_EVERY=0\n' "$T/app.db" "$T/b" \
+	    >"$VB_CONF"
+	printf '%s\n' "$@" >>"$VB_CONF"
+	vb_backup 2>/dev/null
+	A=$T/b/$(find b -name 'backup-*' -printf '%f\n' | sort | tail -n1)
+}
+
+# row TABLE: the fields line --diff printed for TABLE (TAB-separated).
+row() {
+	grep "^$1	" <<<"$output" | cut -f2-7
+}
+
+dumps() {
+	sqlite3 app.db ".dump users orders kv events" | sha256sum
+}
+
+@test "diff: rows only in the backup, only live and changed, for every shape of table, in WAL and rollback mode; the live database unchanged" {
+	for mode in wal delete; do
+		rm -rf app.db* b
+		app "$mode"
+		backup
+		change
+		before=$(dumps)
+		sum=$(sha256sum app.db)
+		run --separate-stderr vb-restore --diff "$A"
+		[ "$status" -eq 0 ]
+		[ "$(row users)" = "differs	200	181	20	1	3" ]
+		[ "$(row orders)" = "differs	300	268	33	1	4" ]
+		[ "$(row kv)" = "differs	3	3	1	1	1" ]
+		[ "$(row events)" = "differs	50	49	2	1	1" ]
+		# BackupLog is vb's: never compared.
+		! grep -qi '^backuplog' <<<"$output"
+		[ "$(dumps)" = "$before" ]
+		[ "$(sha256sum app.db)" = "$sum" ]
+		no_temporaries b
+		[ -z "$(find b -name '.vb-tmp-*')" ]
+	done
+}
+
+@test "diff: --json, and a table on a terminal" {
+	app wal
+	backup
+	change
+	run --separate-stderr vb-restore --diff --json "$A"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[] | select(.table == "users") | "\(.only_backup) \(.only_live) \(.changed)"' <<<"$output")" = "20 1 3" ]
+	[ "$(jq length <<<"$output")" -eq 4 ]
+	command -v script >/dev/null || skip "no script(1)"
+	run script -qec "VB_CONF=$VB_CONF vb-restore -q --diff $A" /dev/null
+	[[ ${lines[0]} == table*state*"only backup"*"only live"*changed* ]]
+	[[ ${lines[4]} == users*differs*200*181*20*1*3* ]]
+}
+
+@test "diff: --diff-table prints SQL that makes the live table equal the backup's, for each shape of table" {
+	app wal
+	backup
+	change
+	for t in users orders kv events; do
+		run --separate-stderr vb-restore --diff-table "$t" "$A"
+		[ "$status" -eq 0 ]
+		[[ ${lines[1]} == BEGIN\; ]]
+		printf '%s\n' "$output" | sqlite3 app.db
+		run --separate-stderr vb-restore --diff "$A"
+		[ "$(row "$t" | cut -f1)" = same ]
+	done
+	# The whole database is the backup's again (rows put back may sit
+	# in another order on disk).
+	vb-restore -q --to back.db "$A" >/dev/null
+	[ "$(sqlite3 app.db ".dump users orders kv events" | sort)" = \
+	    "$(sqlite3 back.db ".dump users orders kv events" | sort)" ]
+}
+
+@test "diff: a table whose columns changed, or that only one side has, is named; --diff-table refuses it" {
+	app delete
+	backup
+	sqlite3 app.db "ALTER TABLE events ADD COLUMN source TEXT;
+	    DROP TABLE kv; CREATE TABLE audit(x)"
+	run --separate-stderr vb-restore --diff "$A"
+	[ "$status" -eq 0 ]
+	[[ $(row events) == "schema	50	50	"* ]]
+	[[ $(row kv) == "only-backup	3	-1	"* ]]
+	[[ $(row audit) == "only-live	-1	0	"* ]]
+	run --separate-stderr vb-restore --diff-table events "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"events: its columns differ between the backup and the live database"* ]]
+	run --separate-stderr vb-restore --diff-table nosuch "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no table nosuch in the backup or the live database"* ]]
+}
+
+@test "diff: from an encrypted backup (with its identity), a delta's chain, and the remote's copy" {
+	app wal
+	age-keygen -o key.txt 2>/dev/null
+	age-keygen -y key.txt >recipients.txt
+	backup "ENCRYPT_TO=$T/recipients.txt" FULL_EVERY=7d "OFFSITE=$T/remote"
+	sqlite3 app.db "UPDATE users SET email = 'second' WHERE id = 1"
+	sleep 0.01
+	backup "ENCRYPT_TO=$T/recipients.txt" FULL_EVERY=7d "OFFSITE=$T/remote"
+	[[ $A == *.delta.tar.zst.age ]]
+	change
+	run --separate-stderr vb-restore --diff "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"give the identity"* ]]
+	run --separate-stderr vb-restore -i key.txt --diff "$A"
+	[ "$status" -eq 0 ]
+	[ "$(row users)" = "differs	200	181	20	1	3" ]
+	# The remote's copy, the local ones gone.
+	name=$(basename "$A")
+	rm -f b/backup-*
+	run --separate-stderr vb-restore -i key.txt --offsite --diff "$name"
+	[ "$status" -eq 0 ]
+	[ "$(row users)" = "differs	200	181	20	1	3" ]
+	[ -z "$(find b -name '.vb-tmp-*')" ]
+}
+
+@test "diff: bad input: no archive, a damaged one, no live database, no --db nor DB_PATH, --diff with --to" {
+	app delete
+	backup
+	run --separate-stderr vb-restore --diff "$T/b/backup-2026-01-01T01-00-00-000Z.tar.zst"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"No such file"* ]]
+	cp "$A" "$T/b/backup-2026-01-02T01-00-00-000Z.tar.zst"
+	flip_byte "$T/b/backup-2026-01-02T01-00-00-000Z.tar.zst" 300
+	run --separate-stderr vb-restore --diff "$T/b/backup-2026-01-02T01-00-00-000Z.tar.zst"
+	[ "$status" -eq 1 ]
+	run --separate-stderr vb-restore --diff --db "$T/none.db" "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$T/none.db"* ]]
+	[ ! -e "$T/none.db" ]
+	run --separate-stderr env VB_CONF=/dev/null vb-restore -d b --diff "$A"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--diff compares one archive with --db DB (or DB_PATH)"* ]]
+	run --separate-stderr vb-restore --diff --to x.db "$A"
+	[ "$status" -eq 2 ]
+	[ -z "$(find b -name '.vb-tmp-*')" ]
+}
