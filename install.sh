@@ -91,7 +91,7 @@ nettle-dev"
 # What the tests, the benchmarks and make lint need besides (--dev).
 DEV="libcmocka-dev bats sqlite3 zstd xz-utils gzip tar time shellcheck
 groff-base mandoc jq cppcheck python3 python3-prometheus-client clang
-clang-tidy valgrind openssh-server openssh-client"
+clang-tidy valgrind openssh-server openssh-client sqlite3-tools"
 
 # missing PACKAGE...: those not installed.
 missing() {

@@ -27,7 +27,10 @@
 		"[--offsite] [name ...]\n" \
 		"       vb-restore --diff [--json | --diff-table table] " \
 		"[--db db] [-d dir] [-i identity]\n                  " \
-		"[--offsite] archive"
+		"[--offsite] archive\n" \
+		"       vb-restore --table table ... [--where condition] " \
+		"[--dry-run] [--force]\n                  [-d dir] " \
+		"[-i identity] --db db [--offsite] archive"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
@@ -37,6 +40,10 @@ struct opts {
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
 	const char	*identity;	/* -i: age identity */
 	const char	*diff_table;	/* --diff-table */
+	char		*tables[64];	/* --table, each */
+	int		 ntables;
+	const char	*where;		/* --where */
+	int		 dry;		/* --dry-run */
 	int		 force, quick, full, verify_only, quiet, progress;
 	int		 list, verify, sums, fields, json;	/* --list's */
 	int		 drill, diff;
@@ -52,57 +59,43 @@ static void __attribute__((noreturn))
 help(void)
 {
 	vb_help(SYNOPSIS,
-	    "Verifies a vb archive (or raw backup-*.db snapshot) and restores\n"
-	    "it.  Verification: exactly MANIFEST and <stem>.db, the size and\n"
-	    "SHA-256 the manifest declares (so the bytes are those of the\n"
-	    "snapshot that passed its check when taken), and SQLite reading\n"
-	    "the copy's schema; a raw .db gets PRAGMA quick_check.\n\n"
+	    "Verifies a vb archive (MANIFEST and <stem>.db, their size and\n"
+	    "SHA-256, SQLite reading the copy) and restores it; vb-restore(1)\n"
+	    "says more of each.\n\n"
 	    "      --to PATH      write the verified database to PATH (0600)\n"
-	    "      --force        with --to: replace an existing PATH; with\n"
-	    "                     --db: restore another database's backup\n"
-	    "      --db DB        replace the live database DB, first saving\n"
-	    "                     pre-restore-<time>.tar.zst in the backup "
-	    "dir\n"
+	    "      --db DB        replace the live DB, a safety copy first\n"
+	    "      --force        --to: replace PATH; --db: another db's\n"
+	    "                     backup; --table: despite foreign keys\n"
 	    "      --verify-only  only verify, and report\n"
-	    "  -i, --identity F   the age identity (private key) that\n"
-	    "                     decrypts an encrypted archive (.age)\n"
-	    "      --offsite      the archive is a name on the rclone remote\n"
-	    "                     OFFSITE: fetched into the backup directory\n"
-	    "                     (a local copy that verifies is used first);\n"
+	    "  -i, --identity F   the age identity for an encrypted archive\n"
+	    "      --offsite      the archive is a name on OFFSITE (fetched);\n"
 	    "                     with --list: list the remote\n"
-	    "      --quick-check  also run PRAGMA quick_check on the copy\n"
-	    "      --full-check   also run PRAGMA integrity_check (slow)\n"
-	    "  -d, --dir DIR      backup directory for the pre-restore copy\n"
-	    "                     (default $BACKUP_DIR, else the archive's)\n"
-	    "      --drill        restore the named backups (default: the\n"
-	    "                     newest and one older at random) into DIR\n"
-	    "                     and prove them: integrity_check, rows as\n"
-	    "                     the manifest says, DRILL_SQL returns a row\n"
-	    "      --diff         compare the verified backup with the live\n"
-	    "                     database (--db, default DB_PATH), table by\n"
-	    "                     table: rows only in the backup, only live,\n"
-	    "                     changed; changes nothing\n"
-	    "      --diff-table T the SQL that makes the live T equal the\n"
-	    "                     backup's\n"
+	    "      --quick-check  also PRAGMA quick_check the copy\n"
+	    "      --full-check   also PRAGMA integrity_check it (slow)\n"
+	    "  -d, --dir DIR      for pre-restore copies and work (default\n"
+	    "                     $BACKUP_DIR, else the archive's)\n"
+	    "      --drill        restore and prove the named backups (else\n"
+	    "                     the newest and one older, at random)\n"
+	    "      --diff         compare the backup with the live --db (or\n"
+	    "                     DB_PATH) table by table; change nothing\n"
+	    "      --diff-table T the SQL making the live T the backup's\n"
+	    "      --table T      put table T back (again for more) into --db\n"
+	    "                     DB in one transaction; the rest stays\n"
+	    "      --where COND   with --table: the backup's rows matching\n"
+	    "      --dry-run      with --table: the counts, nothing changed\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
 	    "      --json         with --list or --diff: a JSON array\n"
-	    "      --fields       with --list: one line per file, TAB-\n"
-	    "                     separated, for scripts (vb-restore(1))\n"
-	    "      --verify       with --list: verify each one (quick_check;\n"
-	    "                     --full-check for integrity_check)\n"
-	    "      --sums         with --list: check each archive against the\n"
-	    "                     SHA-256 recorded when it was made (its page\n"
-	    "                     index), and each chain's links\n"
-	    "  -q, --quiet        no notices or progress on stderr (errors "
-	    "still)\n"
-	    "      --progress     show progress even when stderr is not a\n"
-	    "                     terminal (it shows by default on one)\n"
+	    "      --fields       with --list: TAB-separated, for scripts\n"
+	    "      --verify       with --list: verify each (quick_check;\n"
+	    "                     --full-check: integrity_check)\n"
+	    "      --sums         with --list: each against its SHA-256\n"
+	    "  -q, --quiet        no notices or progress on stderr\n"
+	    "      --progress     progress even when stderr is no terminal\n"
 	    "      --print-config print the configuration as vb reads it\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
-	    "Exit status: 0 done (warnings, if any, on stderr), 1 nothing\n"
-	    "was changed (verification or restore failed; a failed record was\n"
-	    "written), 2 bad usage or configuration.\n");
+	    "Exit status: 0 done (warnings on stderr), 1 nothing was changed\n"
+	    "(a failed record was written), 2 bad usage or configuration.\n");
 }
 
 /* --verify-only, --to or --db.  Returns the exit status. */
@@ -133,48 +126,47 @@ drill(const struct opts *o, int argc, char *argv[])
 static int
 diff(const struct opts *o, const char *archive)
 {
-	struct vb_diff_opts d = { archive, o->db, o->dir, o->identity,
-	    o->offsite, o->diff_table, o->json };
-	char why[2048];
-
-	if (vb_diff(&d, why, sizeof(why)) == 0)
-		return 0;
-	warnx("%s", why);
-	return 1;
+	return vb_diff_emit(&(struct vb_diff_opts){ archive, o->db, o->dir,
+	    o->identity, o->offsite, o->diff_table, o->json });
 }
 
-/* Checks what --drill or --diff was given; usage() if it makes no sense. */
+/* --table: those tables (or rows) put back.  The exit status. */
+static int
+partial(const struct opts *o, const char *archive)
+{
+	return vb_partial_emit(&(struct vb_partial_opts){ archive, o->db,
+	    o->dir, o->identity, o->offsite, o->tables, o->ntables, o->where,
+	    o->force, o->dry }, o->quiet);
+}
+
+/* Checks --drill, --diff or --table; usage() if it makes no sense. */
 static void
 check_work(struct opts *o, int argc)
 {
-	if (o->list || o->to != NULL || o->verify_only || o->force ||
-	    o->quick || o->full || o->fields || o->verify || o->sums ||
-	    (o->drill && (o->diff || o->db != NULL || o->json)))
-		usage("--drill takes -d, -i, --offsite and names; --diff -d, "
-		    "-i, --offsite, --db, --json and one archive");
+	if (o->list || o->to != NULL || o->verify_only || o->quick ||
+	    o->full || o->fields || o->verify || o->sums || (o->force &&
+	    !o->ntables) || o->drill + o->diff + !!o->ntables > 1 ||
+	    (o->drill && (o->db != NULL || o->json)))
+		usage("--drill takes -d, -i, --offsite and names; --diff and "
+		    "--table -d, -i, --offsite, --db and one archive");
 	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--drill and --diff work in -d DIR or BACKUP_DIR");
+		usage("--drill, --diff and --table work in -d DIR or "
+		    "BACKUP_DIR");
 	if (o->diff && (argc != 1 || (o->db == NULL &&
 	    (o->db = vb_config("DB_PATH")) == NULL)))
 		usage("--diff compares one archive with --db DB (or DB_PATH)");
+	if (o->ntables > 0 && (argc != 1 || o->db == NULL))
+		usage("--table puts tables back from one archive into --db DB");
 }
 
 /* --list: the backups, in the form asked.  Returns the exit status. */
 static int
 list(const struct opts *o)
 {
-	struct vb_inventory_opts io;
-
-	memset(&io, 0, sizeof(io));
-	io.dir = o->archive;
-	io.remote = o->offsite;
-	io.identity = o->identity;
-	io.verify = o->verify;
-	io.check = o->full ? VB_CHECK_FULL : VB_CHECK_QUICK;
-	io.sums = o->sums;
-	io.json = o->json;
-	io.fields = o->fields;
-	return vb_inventory(&io);
+	return vb_inventory(&(struct vb_inventory_opts){ .dir = o->archive,
+	    .remote = o->offsite, .identity = o->identity, .verify = o->verify,
+	    .check = o->full ? VB_CHECK_FULL : VB_CHECK_QUICK, .sums = o->sums,
+	    .json = o->json, .fields = o->fields });
 }
 
 /* Checks what --list was given with; usage() if it makes no sense. */
@@ -228,13 +220,14 @@ check_restore(struct opts *o, int argc, char *argv[])
 /* The options: flags set by getopt_long itself, the rest by parse(). */
 static struct opts opt;
 
-enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TO };
+enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, WHERE };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "diff",	no_argument,		&opt.diff, 1 },
 	{ "diff-table",	required_argument,	NULL, DIFF_TABLE },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "drill",	no_argument,		&opt.drill, 1 },
+	{ "dry-run",	no_argument,		&opt.dry, 1 },
 	{ "fields",	no_argument,		&opt.fields, 1 },
 	{ "force",	no_argument,		&opt.force, 1 },
 	{ "full-check",	no_argument,		&opt.full, 1 },
@@ -248,10 +241,12 @@ static const struct option longopts[] = {
 	{ "quick-check", no_argument,		&opt.quick, 1 },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "sums",	no_argument,		&opt.sums, 1 },
+	{ "table",	required_argument,	NULL, TABLE },
 	{ "to",		required_argument,	NULL, TO },
 	{ "verify",	no_argument,		&opt.verify, 1 },
 	{ "verify-only", no_argument,		&opt.verify_only, 1 },
 	{ "version",	no_argument,		NULL, 'V' },
+	{ "where",	required_argument,	NULL, WHERE },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -293,8 +288,16 @@ parse(int argc, char *argv[])
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case TABLE:
+			if (o->ntables == 64)
+				usage("at most 64 --table");
+			o->tables[o->ntables++] = optarg;
+			break;
 		case TO:
 			o->to = optarg;
+			break;
+		case WHERE:
+			o->where = optarg;
 			break;
 		default:
 			usage(NULL);
@@ -322,7 +325,9 @@ main(int argc, char *argv[])
 		usage(why);
 	if (o->diff_table != NULL)
 		o->diff = 1;
-	if (o->drill || o->diff)
+	if ((o->where != NULL || o->dry) && o->ntables == 0)
+		usage("--where and --dry-run go with --table");
+	if (o->drill || o->diff || o->ntables > 0)
 		check_work(o, argc);
 	else if (o->list)
 		check_list(o, argc, argv);
@@ -330,7 +335,8 @@ main(int argc, char *argv[])
 		check_restore(o, argc, argv);
 
 	ret = o->drill ? drill(o, argc, argv) : o->diff ? diff(o, argv[0]) :
-	    o->list ? list(o) : restore(o);
+	    o->ntables > 0 ? partial(o, argv[0]) : o->list ? list(o) :
+	    restore(o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -247,6 +247,65 @@ vb_restore_emit(const struct vb_restore_opts *ro, const char *offsite,
 	return ret;
 }
 
+int
+vb_diff_emit(const struct vb_diff_opts *o)
+{
+	char why[2048];
+
+	if (vb_diff(o, why, sizeof(why)) == 0)
+		return 0;
+	warnx("%s", why);
+	return 1;
+}
+
+/* The command that undoes a partial restore: the same tables, back
+ * from the pre-restore copy. */
+static void
+partial_undo(const struct vb_partial_opts *o, const char *saved)
+{
+	char cmd[8192];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "vb-restore%s", vb_age_named(saved) ?
+	    " -i IDENTITY-FILE" : "");
+	for (i = 0; i < o->ntables; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+		    " --table %s", o->tables[i]);
+	warnx("the database as it was is in %s; to undo: %s --db %s %s",
+	    saved, cmd, o->db, saved);
+}
+
+int
+vb_partial_emit(const struct vb_partial_opts *o, int quiet)
+{
+	struct vb_partial_result res;
+	struct vb_record r;
+	char unlogged[1024];
+	int64_t t0 = vb_monotonic_ms();
+	int rc = vb_partial(o, &res);
+
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
+	if (rc != 0) {
+		warnx("%s", res.why);
+		vb_emit("restore", "-", 0, -1, NULL, t0, res.why);
+		return 1;
+	}
+	if (o->dry)
+		return printf("dry run, nothing changed: %s\n", res.message) <
+		    0;
+	vb_record_init(&r, "restore", o->db);
+	r.ok = 1;
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = res.message;
+	/* It happened: exit 0, with what went wrong beside it said. */
+	if (vb_backuplog_append(o->db, &r, unlogged, sizeof(unlogged)) != 0)
+		warnx("restored, but not recorded: %s", unlogged);
+	if (!quiet)
+		partial_undo(o, res.saved);
+	return vb_record_write(stdout, &r) != 0;
+}
+
 /* One backup drilled: its verify record, and a failure said. */
 static int
 drilled(void *arg, const char *path, int ok, int64_t bytes, const char *sha,

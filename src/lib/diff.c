@@ -39,8 +39,8 @@ struct cmp {
 
 /* The columns of db.table as one comparable string (name, type, not
  * null, default, key position), or NULL if it has none. */
-static char *
-columns(sqlite3 *db, const char *schema, const char *table)
+char *
+vb_table_columns(sqlite3 *db, const char *schema, const char *table)
 {
 	sqlite3_stmt *st;
 	char *sql, *all = NULL, *more;
@@ -66,19 +66,16 @@ columns(sqlite3 *db, const char *schema, const char *table)
 	return all;
 }
 
-/*
- * The key's match and the whole row's match of c->name, from the
- * backup's columns: its primary key, else its rowid.  0, or -1.
- */
-static int
-matchers(sqlite3 *db, struct cmp *c)
+int
+vb_table_match(sqlite3 *db, const char *schema, const char *table,
+    char **keyp, char **samep)
 {
 	sqlite3_stmt *st;
 	char *sql, *key = NULL, *same = NULL, *k, *s;
 	int pk;
 
-	sql = sqlite3_mprintf("SELECT name, pk FROM pragma_table_info(%Q, "
-	    "'main') ORDER BY pk, cid", c->name);
+	sql = sqlite3_mprintf("SELECT name, pk FROM pragma_table_info(%Q, %Q) "
+	    "ORDER BY pk, cid", table, schema);
 	if (sql == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
 	    SQLITE_OK) {
 		sqlite3_free(sql);
@@ -101,16 +98,15 @@ matchers(sqlite3 *db, struct cmp *c)
 		key = k;
 	}
 	sqlite3_finalize(st);
-	c->key = key != NULL ? key : sqlite3_mprintf("b.rowid = l.rowid");
-	c->same = same;
-	return c->key != NULL && c->same != NULL ? 0 : -1;
+	*keyp = key != NULL ? key : sqlite3_mprintf("b.rowid = l.rowid");
+	*samep = same;
+	return *keyp != NULL && *samep != NULL ? 0 : -1;
 }
 
 /* ---- the rows ---- */
 
-/* An integer the query returns, or -1. */
-static int64_t
-count(sqlite3 *db, char *sql)
+int64_t
+vb_db_count(sqlite3 *db, char *sql)
 {
 	int64_t n = -1;
 
@@ -120,23 +116,29 @@ count(sqlite3 *db, char *sql)
 	return n;
 }
 
+/* The rows of schema.name, or -1. */
+static int64_t
+rows_in(sqlite3 *db, const char *schema, const char *name)
+{
+	return vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM "
+	    "%s.\"%w\"", schema, name));
+}
+
 /* The counts of a table both databases hold alike. */
 static int
 rows(sqlite3 *db, struct cmp *c)
 {
-	if (matchers(db, c) != 0)
+	if (vb_table_match(db, "main", c->name, &c->key, &c->same) != 0)
 		return -1;
-	c->backup_rows = count(db, sqlite3_mprintf("SELECT count(*) FROM "
-	    "main.\"%w\"", c->name));
-	c->live_rows = count(db, sqlite3_mprintf("SELECT count(*) FROM "
-	    "live.\"%w\"", c->name));
-	c->only_backup = count(db, sqlite3_mprintf("SELECT count(*) FROM "
+	c->backup_rows = rows_in(db, "main", c->name);
+	c->live_rows = rows_in(db, "live", c->name);
+	c->only_backup = vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM "
 	    "main.\"%w\" AS b WHERE NOT EXISTS (SELECT 1 FROM live.\"%w\" AS "
 	    "l WHERE %s)", c->name, c->name, c->key));
-	c->only_live = count(db, sqlite3_mprintf("SELECT count(*) FROM "
+	c->only_live = vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM "
 	    "live.\"%w\" AS l WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" AS "
 	    "b WHERE %s)", c->name, c->name, c->key));
-	c->changed = count(db, sqlite3_mprintf("SELECT count(*) FROM "
+	c->changed = vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM "
 	    "main.\"%w\" AS b JOIN live.\"%w\" AS l ON %s WHERE NOT (%s)",
 	    c->name, c->name, c->key, c->same));
 	if (c->backup_rows < 0 || c->live_rows < 0 || c->only_backup < 0 ||
@@ -160,20 +162,16 @@ compare(sqlite3 *db, const char *name, int in_backup, int in_live,
 	c->backup_rows = c->live_rows = -1;
 	if (!in_live || !in_backup) {
 		c->state = in_backup ? "only-backup" : "only-live";
-		c->backup_rows = !in_backup ? -1 : count(db, sqlite3_mprintf(
-		    "SELECT count(*) FROM main.\"%w\"", name));
-		c->live_rows = !in_live ? -1 : count(db, sqlite3_mprintf(
-		    "SELECT count(*) FROM live.\"%w\"", name));
+		c->backup_rows = !in_backup ? -1 : rows_in(db, "main", name);
+		c->live_rows = !in_live ? -1 : rows_in(db, "live", name);
 		return 0;
 	}
-	a = columns(db, "main", name);
-	b = columns(db, "live", name);
+	a = vb_table_columns(db, "main", name);
+	b = vb_table_columns(db, "live", name);
 	if (a == NULL || b == NULL || strcmp(a, b) != 0) {
 		c->state = "schema";
-		c->backup_rows = count(db, sqlite3_mprintf("SELECT count(*) "
-		    "FROM main.\"%w\"", name));
-		c->live_rows = count(db, sqlite3_mprintf("SELECT count(*) "
-		    "FROM live.\"%w\"", name));
+		c->backup_rows = rows_in(db, "main", name);
+		c->live_rows = rows_in(db, "live", name);
 		snprintf(c->note, sizeof(c->note), "its columns differ "
 		    "between the backup and the live database");
 	} else
@@ -280,8 +278,8 @@ each_table(sqlite3 *db, int json, char *why, size_t wlen)
  * it has no primary key), fmt with the column's name thrice, joined by
  * sep.  NULL on error.
  */
-static char *
-each_column(sqlite3 *db, const char *table, int keys, const char *fmt,
+char *
+vb_table_list(sqlite3 *db, const char *table, int keys, const char *fmt,
     const char *sep)
 {
 	sqlite3_stmt *st;
@@ -345,15 +343,15 @@ table_sql(sqlite3 *db, const struct cmp *c)
 	int rc = -1;
 
 	/* A rowid table's rows keep their rowid. */
-	rowid = each_column(db, c->name, 1, "%.0s%.0s%s", "");
-	cols = each_column(db, c->name, 0, "\"%w\"%.0s%.0s", ", ");
-	vals = each_column(db, c->name, 0, "quote(b.\"%w\")%.0s%.0s",
+	rowid = vb_table_list(db, c->name, 1, "%.0s%.0s%s", "");
+	cols = vb_table_list(db, c->name, 0, "\"%w\"%.0s%.0s", ", ");
+	vals = vb_table_list(db, c->name, 0, "quote(b.\"%w\")%.0s%.0s",
 	    " || ', ' || ");
-	kb = each_column(db, c->name, 1, "'\"%w\" = ' || quote(b.\"%w\")%.0s",
+	kb = vb_table_list(db, c->name, 1, "'\"%w\" = ' || quote(b.\"%w\")%.0s",
 	    " || ' AND ' || ");
-	kl = each_column(db, c->name, 1, "'\"%w\" = ' || quote(l.\"%w\")%.0s",
+	kl = vb_table_list(db, c->name, 1, "'\"%w\" = ' || quote(l.\"%w\")%.0s",
 	    " || ' AND ' || ");
-	sets = each_column(db, c->name, 0, "'\"%w\" = ' || quote(b.\"%w\")"
+	sets = vb_table_list(db, c->name, 0, "'\"%w\" = ' || quote(b.\"%w\")"
 	    "%.0s", " || ', ' || ");
 	if (rowid == NULL || cols == NULL || vals == NULL || kb == NULL ||
 	    kl == NULL || sets == NULL)
@@ -401,9 +399,9 @@ one_table(sqlite3 *db, const char *table, char *why, size_t wlen)
 	int in_b, in_l, rc = -1;
 
 	memset(&c, 0, sizeof(c));
-	in_b = count(db, sqlite3_mprintf("SELECT count(*) FROM main."
+	in_b = vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM main."
 	    "sqlite_schema WHERE type = 'table' AND name = %Q", table)) > 0;
-	in_l = count(db, sqlite3_mprintf("SELECT count(*) FROM live."
+	in_l = vb_db_count(db, sqlite3_mprintf("SELECT count(*) FROM live."
 	    "sqlite_schema WHERE type = 'table' AND name = %Q", table)) > 0;
 	if (!in_b && !in_l)
 		snprintf(why, wlen, "no table %s in the backup or the live "
@@ -423,9 +421,10 @@ one_table(sqlite3 *db, const char *table, char *why, size_t wlen)
 	return rc;
 }
 
-/* The live database attached read-only as "live" to db.  0, or -1. */
+/* The live database attached as "live" to db (rw: for writing).  0,
+ * or -1 with why. */
 static int
-attach_live(sqlite3 *db, const char *live, char *why, size_t wlen)
+attach_live(sqlite3 *db, const char *live, int rw, char *why, size_t wlen)
 {
 	char uri[8300];
 	char *sql;
@@ -433,13 +432,14 @@ attach_live(sqlite3 *db, const char *live, char *why, size_t wlen)
 
 	if (vb_db_check_file(live, why, wlen) != 0)
 		return -1;
-	vb_db_uri(live, "mode=ro", uri, sizeof(uri));
+	vb_db_uri(live, rw ? "mode=rw" : "mode=ro", uri, sizeof(uri));
 	sql = sqlite3_mprintf("ATTACH %Q AS live", uri);
 	rc = sql != NULL ? sqlite3_exec(db, sql, NULL, NULL, NULL) :
 	    SQLITE_NOMEM;
 	sqlite3_free(sql);
-	/* One read transaction: one state of the live database. */
-	if (rc == SQLITE_OK)
+	/* One transaction: one state of the live database (a writer
+	 * begins its own, once it has checked what it can). */
+	if (rc == SQLITE_OK && !rw)
 		rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM "
 		    "live.sqlite_schema", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -449,16 +449,42 @@ attach_live(sqlite3 *db, const char *live, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * The restored copy, never written (immutable); on a connection that may
+ * write what it attaches with rw.  NULL with why.
+ */
+static sqlite3 *
+open_copy(const char *copy, int rw, char *why, size_t wlen)
+{
+	char uri[8300];
+	sqlite3 *db = NULL;
+
+	if (!rw)
+		return vb_db_open_immutable(copy, why, wlen);
+	vb_db_uri(copy, "immutable=1", uri, sizeof(uri));
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI,
+	    NULL) == SQLITE_OK)
+		return db;
+	snprintf(why, wlen, "%s: %s", copy, db != NULL ? sqlite3_errmsg(db) :
+	    "out of memory");
+	sqlite3_close(db);
+	return NULL;
+}
+
 int
-vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen)
+vb_diff_open(const struct vb_diff_opts *o, int rw, sqlite3 **dbp,
+    char *work, size_t len, char *why, size_t wlen)
 {
 	struct vb_restore_opts ro;
 	struct vb_restore_result res;
-	char work[4400], copy[4500];
+	char copy[4500];
 	sqlite3 *db = NULL;
-	int rc = -1;
 
-	if (vb_work_make(o->dir, "diff", work, sizeof(work), why, wlen) != 0)
+	*dbp = NULL;
+	/* A killed diff's or restore's work directory goes first. */
+	vb_clean_stale(o->dir, copy, sizeof(copy));
+	if (vb_work_make(o->dir, rw ? "restore" : "diff", work, len, why,
+	    wlen) != 0)
 		return -1;
 	memset(&ro, 0, sizeof(ro));
 	vb_path_join(copy, sizeof(copy), work, "backup.db");
@@ -470,12 +496,29 @@ vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen)
 	if ((o->remote != NULL ? vb_restore_offsite(&ro, o->remote, work,
 	    &res) : vb_restore(&ro, &res)) != 0)
 		snprintf(why, wlen, "%s", res.why);
-	else if ((db = vb_db_open_immutable(copy, why, wlen)) != NULL) {
+	else if ((db = open_copy(copy, rw, why, wlen)) != NULL) {
 		vb_db_busy(db);
-		if (attach_live(db, o->db, why, wlen) == 0)
-			rc = o->table != NULL ? one_table(db, o->table, why,
-			    wlen) : each_table(db, o->json, why, wlen);
+		if (attach_live(db, o->db, rw, why, wlen) == 0) {
+			*dbp = db;
+			return 0;
+		}
 	}
+	sqlite3_close(db);
+	vb_work_remove(work);
+	return -1;
+}
+
+int
+vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen)
+{
+	char work[4400];
+	sqlite3 *db;
+	int rc;
+
+	if (vb_diff_open(o, 0, &db, work, sizeof(work), why, wlen) != 0)
+		return -1;
+	rc = o->table != NULL ? one_table(db, o->table, why, wlen) :
+	    each_table(db, o->json, why, wlen);
 	sqlite3_close(db);
 	vb_work_remove(work);
 	return rc;

@@ -266,8 +266,8 @@ put(struct vb_verified *c, const char *to, int replace, char *why,
  * snapshot and compress code.  Returns 0 with its path in saved, or -1
  * (why) with nothing left.
  */
-static int
-pre_restore(const char *db, const char *dir, char *saved, size_t slen,
+int
+vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
     char *note, size_t nlen, char *why, size_t wlen)
 {
 	struct vb_snapshot_opts so;
@@ -411,7 +411,7 @@ restore_db(const char *db, const struct vb_verified *c, const char *dir,
     struct vb_restore_result *res, char *why, size_t wlen)
 {
 	if (same_page_size(db, c, why, wlen) != 0 ||
-	    pre_restore(db, dir, res->saved, sizeof(res->saved), res->note,
+	    vb_pre_restore(db, dir, res->saved, sizeof(res->saved), res->note,
 	    sizeof(res->note), why, wlen) != 0)
 		return -1;
 	if (write_into(db, c->path, res, why, wlen) == 0)
@@ -696,11 +696,18 @@ void
 vb_restore_undo(const char *saved, const char *identity, const char *db,
     char *buf, size_t len)
 {
-	size_t n = strlen(saved), m = strlen(VB_AGE_SUFFIX);
-	int enc = n > m && strcmp(saved + n - m, VB_AGE_SUFFIX) == 0;
+	int enc = vb_age_named(saved);
 
 	/* An encrypted copy needs an identity this host may not hold. */
 	snprintf(buf, len, "vb-restore%s%s --db %s %s", enc ? " -i " : "",
 	    !enc ? "" : identity != NULL ? identity : "IDENTITY-FILE (the "
 	    "private key of a recipient in ENCRYPT_TO)", db, saved);
+}
+
+int
+vb_age_named(const char *name)
+{
+	size_t n = strlen(name), m = strlen(VB_AGE_SUFFIX);
+
+	return n > m && strcmp(name + n - m, VB_AGE_SUFFIX) == 0;
 }

@@ -402,6 +402,38 @@ struct vb_diff_opts {
  * nothing.  Returns 0, or -1 with why.
  */
 int		 vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen);
+/* vb_diff, a failure said; the exit status. */
+int		 vb_diff_emit(const struct vb_diff_opts *o);
+
+/* ---- partial.c: tables or rows put back ---- */
+
+struct vb_partial_opts {
+	const char	*archive, *db, *dir, *identity, *remote;
+	char *const	*tables;	/* --table, each */
+	int		 ntables;
+	const char	*where;		/* --where: a condition, or NULL */
+	int		 force;		/* commit despite foreign keys */
+	int		 dry;		/* count, then roll back */
+};
+
+struct vb_partial_result {
+	char		 message[2048];	/* the tables and their counts */
+	char		 why[2048];	/* why not (nothing changed) */
+	char		 note[2048];
+	char		 saved[4096];	/* the pre-restore copy */
+	int64_t		 put_back, deleted, reset, violations;
+};
+
+/*
+ * Puts o's tables (or the rows matching where) back from the verified
+ * backup into the live database, in one transaction, after a pre-restore
+ * copy (not with dry).  Returns 0, or -1 with res->why and nothing
+ * changed.
+ */
+int		 vb_partial(const struct vb_partial_opts *o,
+		    struct vb_partial_result *res);
+/* vb_partial, its record on stdout, its row in BackupLog; exit status. */
+int		 vb_partial_emit(const struct vb_partial_opts *o, int quiet);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 

@@ -540,6 +540,47 @@ int		 vb_rows_loss(const char *dir, const char *stem,
 		    const struct vb_rows *now, char *warning, size_t wlen,
 		    char *why, size_t ylen);
 
+/* restore.c: whether a file's name says age encrypted it (.age). */
+int		 vb_age_named(const char *name);
+/*
+ * restore.c: the pre-restore safety archive of db, in dir, by the
+ * nightly's own snapshot and compress code.  Returns 0 with its path in
+ * saved (notes added to note), or -1 (why) with nothing left.
+ */
+int		 vb_pre_restore(const char *db, const char *dir, char *saved,
+		    size_t slen, char *note, size_t nlen, char *why,
+		    size_t wlen);
+
+/*
+ * diff.c's helpers, which partial.c shares: table's columns in schema as
+ * one comparable string (NULL if none; sqlite3_free it); the match of
+ * the key (b.k = l.k ..., else b.rowid = l.rowid) and of every column
+ * (b.c IS l.c ...), from the columns in schema (sqlite3_free both); and
+ * an integer query's value (sql freed), -1 on error.
+ */
+char		*vb_table_columns(sqlite3 *db, const char *schema,
+		    const char *table);
+int		 vb_table_match(sqlite3 *db, const char *schema,
+		    const char *table, char **key, char **same);
+int64_t		 vb_db_count(sqlite3 *db, char *sql);
+/*
+ * For each column of main.table (the key's only, with keys; its rowid if
+ * it has no primary key), fmt given the column's name thrice, joined by
+ * sep (sqlite3_free it).  NULL on error.
+ */
+char		*vb_table_list(sqlite3 *db, const char *table, int keys,
+		    const char *fmt, const char *sep);
+/*
+ * o's backup verified and restored into a work directory in o->dir
+ * (its path into work), opened read-only as main, the live database
+ * attached as live: read in one transaction, or with rw attached for
+ * writing, no transaction begun.  Returns 0 with *db, or -1 with why
+ * and nothing left.
+ */
+int		 vb_diff_open(const struct vb_diff_opts *o, int rw,
+		    sqlite3 **db, char *work, size_t len, char *why,
+		    size_t wlen);
+
 /* ---- drill.c (the rest in vb.h) ---- */
 
 /* Whether a verify record's message is a drill's that proved it. */
