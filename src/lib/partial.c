@@ -235,33 +235,58 @@ among(const struct vb_partial_opts *o, const char *name)
 	return 0;
 }
 
+/* Counts table's violations into *n, the first said in why. */
+static void
+check_one(sqlite3 *db, const char *table, int64_t *n, char *why,
+    size_t wlen)
+{
+	sqlite3_stmt *st;
+	char *sql = sqlite3_mprintf("PRAGMA live.foreign_key_check(%Q)",
+	    table);
+
+	if (sql == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_free(sql);
+		return;
+	}
+	sqlite3_free(sql);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((*n)++ == 0)
+			snprintf(why, wlen, "foreign keys would be broken: "
+			    "row %lld of %s refers to a %s row that would not "
+			    "exist", (long long)sqlite3_column_int64(st, 1),
+			    sqlite3_column_text(st, 0),
+			    sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+}
+
 /*
- * The live database's foreign key violations that involve the tables
- * put back (as child or as parent), said in why.  Returns how many.
+ * The foreign key violations that involve the tables put back: theirs
+ * (as children), and those of the tables that refer to them (only
+ * those: a check of the whole database would read every table).  Said
+ * in why; returns how many.
  */
 static int64_t
 violations(sqlite3 *db, const struct vb_partial_opts *o, char *why,
     size_t wlen)
 {
 	sqlite3_stmt *st;
-	const char *child, *parent;
 	int64_t n = 0;
+	int i;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA live.foreign_key_check", -1, &st,
-	    NULL) != SQLITE_OK)
-		return 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		child = (const char *)sqlite3_column_text(st, 0);
-		parent = (const char *)sqlite3_column_text(st, 2);
-		if (!among(o, child) && !among(o, parent))
-			continue;
-		if (n++ == 0)
-			snprintf(why, wlen, "foreign keys would be broken: "
-			    "row %lld of %s refers to a %s row that would not "
-			    "exist", (long long)sqlite3_column_int64(st, 1),
-			    child, parent);
+	for (i = 0; i < o->ntables; i++)
+		check_one(db, o->tables[i], &n, why, wlen);
+	/* The tables whose foreign keys name one put back. */
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT s.name, f.\"table\" FROM "
+	    "live.sqlite_schema AS s, pragma_foreign_key_list(s.name, 'live') "
+	    "AS f WHERE s.type = 'table'", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if (among(o, (const char *)sqlite3_column_text(st, 1)) &&
+			    !among(o, (const char *)sqlite3_column_text(st, 0)))
+				check_one(db, (const char *)
+				    sqlite3_column_text(st, 0), &n, why, wlen);
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	if (n > 1)
 		snprintf(why + strlen(why), wlen - strlen(why), ", and %lld "
 		    "more", (long long)(n - 1));
@@ -346,11 +371,10 @@ vb_partial(const struct vb_partial_opts *o, struct vb_partial_result *res)
 		    sqlite3_errmsg(db));
 		goto out;
 	}
+	/* A dry run rolls back what it did; a real one commits it. */
 	if (check_all(db, o, res->why, sizeof(res->why)) == 0 &&
-	    apply(db, o, res) == 0 && !o->dry && sqlite3_exec(db, "COMMIT",
-	    NULL, NULL, NULL) == SQLITE_OK)
-		rc = 0;
-	else if (o->dry && res->why[0] == '\0')
+	    apply(db, o, res) == 0 && (o->dry || sqlite3_exec(db, "COMMIT",
+	    NULL, NULL, NULL) == SQLITE_OK))
 		rc = 0;
 	else if (res->why[0] == '\0')
 		snprintf(res->why, sizeof(res->why), "%s: %s", o->db,
