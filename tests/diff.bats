@@ -56,6 +56,21 @@ dumps() {
 	[[ ${lines[4]} == users*differs*200*181*20*1*3* ]]
 }
 
+@test "diff: --diff-table --json gives the rows themselves: each change, the backup's and the live row, BLOBs as hex, a rowid table's rowid" {
+	app wal
+	backup
+	change
+	run --separate-stderr vb-restore --diff-table users --json "$A"
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 24 ]
+	[ "$(jq '[.[] | select(.change == "only-backup")] | length' <<<"$output")" -eq 20 ]
+	[ "$(jq -r '.[] | select(.change == "changed" and .backup.id == 60) | "\(.backup.email) \(.live.email)"' <<<"$output")" = "u60@ventry null" ]
+	[ "$(jq -r '.[] | select(.change == "changed" and .backup.id == 50) | .live.avatar.hex' <<<"$output")" = 01 ]
+	run --separate-stderr vb-restore --diff-table events --json "$A"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[] | select(.change == "only-live") | "\(.live.rowid) \(.live.what)"' <<<"$output")" = "51 late" ]
+}
+
 @test "diff: --diff-table prints SQL that makes the live table equal the backup's, for each shape of table" {
 	app wal
 	backup
@@ -87,7 +102,7 @@ dumps() {
 	[[ $(row audit) == "only-live	-1	0	"* ]]
 	run --separate-stderr vb-restore --diff-table events "$A"
 	[ "$status" -eq 1 ]
-	[[ $stderr == *"events: its columns differ between the backup and the live database"* ]]
+	[[ $stderr == *"events: its columns differ between the backup and the live database: only live: source"* ]]
 	run --separate-stderr vb-restore --diff-table nosuch "$A"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"no table nosuch in the backup or the live database"* ]]

@@ -149,6 +149,44 @@ rows(sqlite3 *db, struct cmp *c)
 	return 0;
 }
 
+/*
+ * What differs in c's columns, into c->note: those only one side has,
+ * and those both have but declare otherwise.
+ */
+static void
+schema_note(sqlite3 *db, struct cmp *c)
+{
+	char *sql;
+	char which[3][160] = { "", "", "" };
+	int i;
+
+	/* 0: only in the backup; 1: only live; 2: declared otherwise. */
+	static const char *const q[3] = {
+	    "SELECT group_concat(name, ', ') FROM pragma_table_info(%Q, "
+	    "'main') WHERE name NOT IN (SELECT name FROM "
+	    "pragma_table_info(%Q, 'live'))",
+	    "SELECT group_concat(name, ', ') FROM pragma_table_info(%Q, "
+	    "'live') WHERE name NOT IN (SELECT name FROM "
+	    "pragma_table_info(%Q, 'main'))",
+	    "SELECT group_concat(b.name, ', ') FROM pragma_table_info(%Q, "
+	    "'main') AS b JOIN pragma_table_info(%Q, 'live') AS l USING "
+	    "(name) WHERE b.type IS NOT l.type OR b.\"notnull\" IS NOT "
+	    "l.\"notnull\" OR b.dflt_value IS NOT l.dflt_value OR b.pk IS "
+	    "NOT l.pk OR b.cid IS NOT l.cid" };
+
+	for (i = 0; i < 3; i++) {
+		if ((sql = sqlite3_mprintf(q[i], c->name, c->name)) != NULL)
+			vb_db_text(db, sql, which[i], sizeof(which[i]));
+		sqlite3_free(sql);
+	}
+	snprintf(c->note, sizeof(c->note), "its columns differ between the "
+	    "backup and the live database:%s%s%s%s%s%s",
+	    which[0][0] != '\0' ? " only in the backup: " : "", which[0],
+	    which[1][0] != '\0' ? " only live: " : "", which[1],
+	    which[2][0] != '\0' ? " declared otherwise or moved: " : "",
+	    which[2]);
+}
+
 /* Compares table name; c filled.  0, or -1 (the query failed). */
 static int
 compare(sqlite3 *db, const char *name, int in_backup, int in_live,
@@ -172,8 +210,7 @@ compare(sqlite3 *db, const char *name, int in_backup, int in_live,
 		c->state = "schema";
 		c->backup_rows = rows_in(db, "main", name);
 		c->live_rows = rows_in(db, "live", name);
-		snprintf(c->note, sizeof(c->note), "its columns differ "
-		    "between the backup and the live database");
+		schema_note(db, c);
 	} else
 		rc = rows(db, c);
 	sqlite3_free(a);
@@ -275,8 +312,8 @@ each_table(sqlite3 *db, int json, char *why, size_t wlen)
 
 /*
  * For each column of main.table (the key's only, with keys; its rowid if
- * it has no primary key), fmt with the column's name thrice, joined by
- * sep.  NULL on error.
+ * it has no primary key), fmt given the column's name four times, joined
+ * by sep.  NULL on error.
  */
 char *
 vb_table_list(sqlite3 *db, const char *table, int keys, const char *fmt,
@@ -303,7 +340,7 @@ vb_table_list(sqlite3 *db, const char *table, int keys, const char *fmt,
 			col = "rowid";
 		else
 			break;
-		one = sqlite3_mprintf(fmt, col, col, col);
+		one = sqlite3_mprintf(fmt, col, col, col, col);
 		more = sqlite3_mprintf("%s%s%s", all != NULL ? all : "",
 		    all != NULL ? sep : "", one);
 		sqlite3_free(one);
@@ -316,9 +353,13 @@ vb_table_list(sqlite3 *db, const char *table, int keys, const char *fmt,
 	return all;
 }
 
-/* Runs sql (a query of one text column) and prints each row. */
+/*
+ * Runs sql (a query of one text column; freed) and prints each row: a
+ * line each, or with first the elements of a JSON array (*first set
+ * until one is printed).
+ */
 static int
-print_rows(sqlite3 *db, char *sql)
+print_rows(sqlite3 *db, char *sql, int *first)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -329,17 +370,43 @@ print_rows(sqlite3 *db, char *sql)
 		return -1;
 	}
 	sqlite3_free(sql);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		printf("%s\n", sqlite3_column_text(st, 0));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (first == NULL)
+			printf("%s\n", sqlite3_column_text(st, 0));
+		else
+			printf("%s\n  %s", *first ? "" : ",",
+			    sqlite3_column_text(st, 0));
+		if (first != NULL)
+			*first = 0;
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The rows of c that differ, printed: sel_l for each row only live (over
+ * l), sel_b for each only in the backup (over b), sel_c for each changed
+ * (over both); print_rows' first.  0, or -1.
+ */
+static int
+each_change(sqlite3 *db, const struct cmp *c, const char *sel_l,
+    const char *sel_b, const char *sel_c, int *first)
+{
+	return print_rows(db, sqlite3_mprintf("SELECT %s FROM live.\"%w\" AS "
+	    "l WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" AS b WHERE %s)",
+	    sel_l, c->name, c->name, c->key), first) | print_rows(db,
+	    sqlite3_mprintf("SELECT %s FROM main.\"%w\" AS b WHERE NOT EXISTS "
+	    "(SELECT 1 FROM live.\"%w\" AS l WHERE %s)", sel_b, c->name,
+	    c->name, c->key), first) | print_rows(db, sqlite3_mprintf("SELECT "
+	    "%s FROM main.\"%w\" AS b JOIN live.\"%w\" AS l ON %s WHERE NOT "
+	    "(%s)", sel_c, c->name, c->name, c->key, c->same), first);
 }
 
 /* The statements for table c (same schema on both sides); 0, or -1. */
 static int
 table_sql(sqlite3 *db, const struct cmp *c)
 {
-	char *cols, *vals, *kb, *kl, *sets, *rowid;
+	char *cols, *vals, *kb, *kl, *sets, *rowid, *sel_l, *sel_b, *sel_c;
 	int rc = -1;
 
 	/* A rowid table's rows keep their rowid. */
@@ -369,17 +436,17 @@ table_sql(sqlite3 *db, const struct cmp *c)
 	printf("-- %s: %lld rows to delete, %lld to insert, %lld to reset\n"
 	    "BEGIN;\n", c->name, (long long)c->only_live,
 	    (long long)c->only_backup, (long long)c->changed);
-	rc = print_rows(db, sqlite3_mprintf("SELECT 'DELETE FROM \"%w\" "
-	    "WHERE ' || %s || ';' FROM live.\"%w\" AS l WHERE NOT EXISTS "
-	    "(SELECT 1 FROM main.\"%w\" AS b WHERE %s)", c->name, kl,
-	    c->name, c->name, c->key)) | print_rows(db, sqlite3_mprintf(
-	    "SELECT 'INSERT INTO \"%w\"(%s) VALUES(' || %s || ');' FROM "
-	    "main.\"%w\" AS b WHERE NOT EXISTS (SELECT 1 FROM live.\"%w\" AS "
-	    "l WHERE %s)", c->name, cols, vals, c->name, c->name, c->key)) |
-	    print_rows(db, sqlite3_mprintf("SELECT 'UPDATE \"%w\" SET ' || %s "
-	    "|| ' WHERE ' || %s || ';' FROM main.\"%w\" AS b JOIN live.\"%w\" "
-	    "AS l ON %s WHERE NOT (%s)", c->name, sets, kb, c->name, c->name,
-	    c->key, c->same));
+	sel_l = sqlite3_mprintf("'DELETE FROM \"%w\" WHERE ' || %s || ';'",
+	    c->name, kl);
+	sel_b = sqlite3_mprintf("'INSERT INTO \"%w\"(%s) VALUES(' || %s || "
+	    "');'", c->name, cols, vals);
+	sel_c = sqlite3_mprintf("'UPDATE \"%w\" SET ' || %s || ' WHERE ' || "
+	    "%s || ';'", c->name, sets, kb);
+	rc = sel_l == NULL || sel_b == NULL || sel_c == NULL ? -1 :
+	    each_change(db, c, sel_l, sel_b, sel_c, NULL);
+	sqlite3_free(sel_l);
+	sqlite3_free(sel_b);
+	sqlite3_free(sel_c);
 	printf("COMMIT;\n");
 out:
 	sqlite3_free(rowid);
@@ -391,9 +458,59 @@ out:
 	return rc;
 }
 
+/*
+ * --diff-table --json: the rows themselves, an object per row that
+ * differs: its change (only-live, only-backup, changed) and the row in
+ * the backup and live (null where it has none), each value as SQLite
+ * holds it (a BLOB as {"hex": ...}; a rowid table's rowid as "rowid").
+ */
+static int
+table_json(sqlite3 *db, const struct cmp *c)
+{
+	char *rowid, *ob, *ol, *sel_l, *sel_b, *sel_c;
+	int rc = -1, first = 1;
+
+	rowid = vb_table_list(db, c->name, 1, "%.0s%.0s%.0s%s", "");
+#define JV(x)	"%Q, json(CASE typeof(" x ".\"%w\") WHEN 'blob' THEN " \
+	    "json_object('hex', hex(" x ".\"%w\")) ELSE json_quote(" x \
+	    ".\"%w\") END)"
+	ob = vb_table_list(db, c->name, 0, JV("b"), ", ");
+	ol = vb_table_list(db, c->name, 0, JV("l"), ", ");
+#undef JV
+	if (rowid == NULL || ob == NULL || ol == NULL)
+		goto out;
+	if (strcmp(rowid, "rowid") == 0) {
+		char *b = sqlite3_mprintf("'rowid', b.rowid, %s", ob);
+		char *l = sqlite3_mprintf("'rowid', l.rowid, %s", ol);
+
+		sqlite3_free(ob);
+		sqlite3_free(ol);
+		ob = b;
+		ol = l;
+	}
+	printf("[");
+	sel_l = sqlite3_mprintf("json_object('change', 'only-live', 'backup', "
+	    "NULL, 'live', json_object(%s))", ol);
+	sel_b = sqlite3_mprintf("json_object('change', 'only-backup', "
+	    "'backup', json_object(%s), 'live', NULL)", ob);
+	sel_c = sqlite3_mprintf("json_object('change', 'changed', 'backup', "
+	    "json_object(%s), 'live', json_object(%s))", ob, ol);
+	rc = sel_l == NULL || sel_b == NULL || sel_c == NULL ? -1 :
+	    each_change(db, c, sel_l, sel_b, sel_c, &first);
+	sqlite3_free(sel_l);
+	sqlite3_free(sel_b);
+	sqlite3_free(sel_c);
+	printf("%s]\n", first ? "" : "\n");
+out:
+	sqlite3_free(rowid);
+	sqlite3_free(ob);
+	sqlite3_free(ol);
+	return rc;
+}
+
 /* --diff-table: table compared, then its statements.  0, or -1 (why). */
 static int
-one_table(sqlite3 *db, const char *table, char *why, size_t wlen)
+one_table(sqlite3 *db, const char *table, int json, char *why, size_t wlen)
 {
 	struct cmp c;
 	int in_b, in_l, rc = -1;
@@ -414,7 +531,7 @@ one_table(sqlite3 *db, const char *table, char *why, size_t wlen)
 		    "the other row by row", table, strcmp(c.state, "schema") ==
 		    0 ? c.note : strcmp(c.state, "only-backup") == 0 ?
 		    "only the backup has it" : "only the live database has it");
-	else if ((rc = table_sql(db, &c)) != 0)
+	else if ((rc = json ? table_json(db, &c) : table_sql(db, &c)) != 0)
 		snprintf(why, wlen, "%s: %s", table, sqlite3_errmsg(db));
 	sqlite3_free(c.key);
 	sqlite3_free(c.same);
@@ -517,7 +634,7 @@ vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen)
 
 	if (vb_diff_open(o, 0, &db, work, sizeof(work), why, wlen) != 0)
 		return -1;
-	rc = o->table != NULL ? one_table(db, o->table, why, wlen) :
+	rc = o->table != NULL ? one_table(db, o->table, o->json, why, wlen) :
 	    each_table(db, o->json, why, wlen);
 	sqlite3_close(db);
 	vb_work_remove(work);

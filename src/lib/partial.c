@@ -281,8 +281,9 @@ violations(sqlite3 *db, const struct vb_partial_opts *o, char *why,
 	    "live.sqlite_schema AS s, pragma_foreign_key_list(s.name, 'live') "
 	    "AS f WHERE s.type = 'table'", -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW)
-			if (among(o, (const char *)sqlite3_column_text(st, 1)) &&
-			    !among(o, (const char *)sqlite3_column_text(st, 0)))
+			if (among(o, (const char *)sqlite3_column_text(st,
+			    1)) && !among(o, (const char *)
+			    sqlite3_column_text(st, 0)))
 				check_one(db, (const char *)
 				    sqlite3_column_text(st, 0), &n, why, wlen);
 		sqlite3_finalize(st);

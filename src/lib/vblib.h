@@ -565,8 +565,8 @@ int		 vb_table_match(sqlite3 *db, const char *schema,
 int64_t		 vb_db_count(sqlite3 *db, char *sql);
 /*
  * For each column of main.table (the key's only, with keys; its rowid if
- * it has no primary key), fmt given the column's name thrice, joined by
- * sep (sqlite3_free it).  NULL on error.
+ * it has no primary key), fmt given the column's name four times, joined
+ * by sep (sqlite3_free it).  NULL on error.
  */
 char		*vb_table_list(sqlite3 *db, const char *table, int keys,
 		    const char *fmt, const char *sep);
