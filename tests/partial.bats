@@ -162,6 +162,8 @@ seen_twice() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"foreign keys would be broken: row 3 of child refers to a parent row that would not exist"*"--force"* ]]
 	[ "$(state)" = "$before" ]
+	# Refused: no safety copy of an unchanged database is left either.
+	[ -z "$(find b -name 'pre-restore-*')" ]
 	run --separate-stderr vb-restore --force --table child --db app.db "$A"
 	[ "$status" -eq 0 ]
 	[[ $(field 8 "$output") == *"1 foreign key violations kept (--force)"* ]]

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -391,6 +392,9 @@ vb_partial(const struct vb_partial_opts *o, struct vb_partial_result *res)
 	    strlen(res->message), "%s", res->saved);
 	if (sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	/* Refused in the transaction: its safety copy is of nothing. */
+	if (rc != 0 && res->saved[0] != '\0' && unlink(res->saved) == 0)
+		res->saved[0] = '\0';
 out:
 	sqlite3_close(db);
 	vb_work_remove(work);
