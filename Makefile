@@ -61,7 +61,8 @@ TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 FUZZERS	 = archive record config
 FUZZ_TIME ?= 60
 
-.PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean
+.PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean \
+    cronfiles
 
 all: $(BINS)
 
@@ -166,7 +167,21 @@ UNITS	 = vb-backup.service vb-backup.timer
 SCHEDULE ?= 0 1 * * *
 ONCALENDAR ?= *-*-* 01:00:00
 
-install: $(BINS)
+# The cron file is a crontab as shipped: its time and its
+# /usr/local/bin are rewritten where they differ; the units are
+# templates (@PREFIX@, @ONCALENDAR@).
+cronfiles:
+	@mkdir -p $(B)/cron
+	for f in $(UNITS); do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e 's|@ONCALENDAR@|$(ONCALENDAR)|g' cron/$$f >$(B)/cron/$$f || \
+	    exit 1; \
+	done
+	sed -e 's|^0 1 \* \* \* root /usr/local/bin/|$(SCHEDULE) root $(PREFIX)/bin/|' \
+	    -e 's|^PATH=/usr/local/bin:|PATH=$(PREFIX)/bin:|' cron/vb-backup \
+	    >$(B)/cron/vb-backup
+
+install: $(BINS) cronfiles
 	install -d -v $(BINDIR) $(LIBDIR) $(MANDIR)/man1 $(MANDIR)/man5 \
 	    $(DOCDIR) $(ETCDIR)/systemd/system \
 	    $(if $(filter 1,$(CRON)),$(ETCDIR)/cron.d)
@@ -175,12 +190,6 @@ install: $(BINS)
 	$(INSTALL) -m 0644 man/*.1 $(MANDIR)/man1
 	$(INSTALL) -m 0644 man/*.5 $(MANDIR)/man5
 	$(INSTALL) -m 0644 README.md docs/DESIGN.md $(DOCDIR)
-	@mkdir -p $(B)/cron
-	for f in $(UNITS) $(if $(filter 1,$(CRON)),vb-backup); do \
-	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SCHEDULE@|$(SCHEDULE)|g' \
-	    -e 's|@ONCALENDAR@|$(ONCALENDAR)|g' cron/$$f >$(B)/cron/$$f || \
-	    exit 1; \
-	done
 	$(INSTALL) -m 0644 $(addprefix $(B)/cron/,$(UNITS)) \
 	    $(ETCDIR)/systemd/system
 	$(if $(filter 1,$(CRON)),$(INSTALL) -m 0644 $(B)/cron/vb-backup \

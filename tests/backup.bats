@@ -131,6 +131,32 @@ conf() {
 	[ "$(find backups -name 'backup-*' | wc -l)" -eq 0 ]
 }
 
+@test "cron: the shipped cron/vb-backup is a valid cron.d file as it stands: 01:00, root, /usr/local/bin/vb-backup" {
+	f=$BATS_TEST_DIRNAME/../cron/vb-backup
+	run ! grep -q @ "$f"
+	# Every line a comment, an environment setting or a job of six
+	# fields and a command; one job.
+	run awk '/^[[:space:]]*(#|$)/ { next }
+	    /^[A-Z_]+=/ { next }
+	    NF >= 7 && $1 ~ /^[0-9*,\/-]+$/ && $2 ~ /^[0-9*,\/-]+$/ &&
+		$3 ~ /^[0-9*,\/-]+$/ && $4 ~ /^[0-9*,\/a-z-]+$/ &&
+		$5 ~ /^[0-7*,\/a-z-]+$/ && $6 ~ /^[a-z_][a-z0-9_-]*$/ {
+		jobs++; print $1, $2, $3, $4, $5, $6, $7; next }
+	    { bad = $0 }
+	    END { if (bad != "" || jobs != 1) exit 1 }' "$f"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 1 * * * root /usr/local/bin/vb-backup" ]
+	# make install (its cronfiles) rewrites the time and the prefix,
+	# and nothing else.
+	make -s -C "$BATS_TEST_DIRNAME/.." B="$T/build" PREFIX=/opt/vb \
+	    SCHEDULE='30 2 * * 1' cronfiles >/dev/null
+	diff <(grep -v '^0 1 \|^PATH=' "$f") \
+	    <(grep -v '^30 2 \|^PATH=' "$T/build/cron/vb-backup")
+	grep -q '^30 2 \* \* 1 root /opt/vb/bin/vb-backup 2>&1 | logger -t vb-backup$' \
+	    "$T/build/cron/vb-backup"
+	grep -q '^PATH=/opt/vb/bin:/usr/local/sbin:' "$T/build/cron/vb-backup"
+}
+
 @test "install: files in place, idempotent, config kept, uninstall keeps backups" {
 	root=$T/root
 	repo=$BATS_TEST_DIRNAME/..

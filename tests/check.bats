@@ -28,8 +28,8 @@ teardown() {
 # cron_entry USER: the shipped cron entry, running the job as USER.
 cron_entry() {
 	mkdir -p "$T/cron.d"
-	sed "s|@PREFIX@|/usr/local|; s|@SCHEDULE@|0 1 * * *|; s| root | $1 |" \
-	    "$BATS_TEST_DIRNAME/../cron/vb-backup" >"$VB_CRON_FILE"
+	sed "s| root | $1 |" "$BATS_TEST_DIRNAME/../cron/vb-backup" \
+	    >"$VB_CRON_FILE"
 }
 
 # cron_runs: a real cron daemon runs (started here if need be).
