@@ -627,6 +627,23 @@ manifest_rows(void **state)
 static void	days(struct vb_backup *list, int n, time_t ts0,
 		    enum vb_kind kind);
 
+/*
+ * One night's counts (one or two "count table" lines) into r, compared
+ * by vb_rows_loss in dir as backup stem; warn (1024 bytes) says a loss.
+ */
+static int
+night(const char *dir, const char *stem, const char *a, const char *b,
+    struct vb_rows *r, char *warn)
+{
+	char why[512];
+
+	memset(r, 0, sizeof(*r));
+	vb_rows_add_line(r, a);
+	if (b != NULL)
+		vb_rows_add_line(r, b);
+	return vb_rows_loss(dir, stem, r, warn, 1024, why, sizeof(why));
+}
+
 /* A table down by over half and 100 rows holds the backup before it;
  * less is no loss; a held backup is kept by retention. */
 static void
@@ -640,32 +657,24 @@ rows_loss_and_hold(void **state)
 
 	(void)state;
 	mkdtemp_or_fail(dir);
-	memset(&r, 0, sizeof(r));
-	vb_rows_add_line(&r, "1000 orders");
-	vb_rows_add_line(&r, "150 users");
-	assert_int_equal(vb_rows_loss(dir, "backup-a", &r, warn, sizeof(warn),
-	    why, sizeof(why)), 0);
+	assert_int_equal(night(dir, "backup-a", "1000 orders", "150 users",
+	    &r, warn), 0);
 	assert_string_equal(warn, "");
 	/* users: 150 to 60 (over half, but only 90); orders: 1000 to 501. */
-	memset(&r, 0, sizeof(r));
-	vb_rows_add_line(&r, "501 orders");
-	vb_rows_add_line(&r, "60 users");
-	assert_int_equal(vb_rows_loss(dir, "backup-b", &r, warn, sizeof(warn),
-	    why, sizeof(why)), 0);
+	assert_int_equal(night(dir, "backup-b", "501 orders", "60 users", &r,
+	    warn), 0);
 	assert_string_equal(warn, "");
 	/* orders gone: backup-b is held, by backup-c. */
-	memset(&r, 0, sizeof(r));
-	vb_rows_add_line(&r, "10 users");
-	assert_int_equal(vb_rows_loss(dir, "backup-c", &r, warn, sizeof(warn),
-	    why, sizeof(why)), 0);
+	assert_int_equal(night(dir, "backup-c", "10 users", NULL, &r, warn),
+	    0);
 	assert_non_null(strstr(warn, "sudden loss: table orders has 0 rows in "
 	    "backup-c, 501 in backup-b before it (501 gone)"));
 	assert_int_equal(vb_hold_read(dir, "backup-b", &h), 0);
 	assert_string_equal(h.by, "backup-c");
 	assert_int_equal(vb_hold_read(dir, "backup-a", &h), -1);
 	/* An older backup's counts never replace a newer one's. */
-	assert_int_equal(vb_rows_loss(dir, "backup-0", &r, warn, sizeof(warn),
-	    why, sizeof(why)), 0);
+	assert_int_equal(vb_rows_loss(dir, "backup-0", &r, warn, 1024, why,
+	    sizeof(why)), 0);
 	assert_string_equal(warn, "");
 	/* Retention keeps it (one backup asked for), until released. */
 	days(list, 3, 1767229200, VB_KIND_BACKUP);

@@ -592,7 +592,6 @@ int
 vb_diff_open(const struct vb_diff_opts *o, int rw, sqlite3 **dbp,
     char *work, size_t len, char *why, size_t wlen)
 {
-	struct vb_restore_opts ro;
 	struct vb_restore_result res;
 	char copy[4500];
 	sqlite3 *db = NULL;
@@ -603,15 +602,9 @@ vb_diff_open(const struct vb_diff_opts *o, int rw, sqlite3 **dbp,
 	if (vb_work_make(o->dir, rw ? "restore" : "diff", work, len, why,
 	    wlen) != 0)
 		return -1;
-	memset(&ro, 0, sizeof(ro));
 	vb_path_join(copy, sizeof(copy), work, "backup.db");
-	ro.archive = o->archive;
-	ro.to = copy;
-	ro.check = VB_CHECK_OPEN;
-	ro.identity = o->identity;
-	ro.unlogged = 1;
-	if ((o->remote != NULL ? vb_restore_offsite(&ro, o->remote, work,
-	    &res) : vb_restore(&ro, &res)) != 0)
+	if (vb_restore_work(o->archive, o->remote, 0, o->identity, work,
+	    copy, NULL, &res) != 0)
 		snprintf(why, wlen, "%s", res.why);
 	else if ((db = open_copy(copy, rw, why, wlen)) != NULL) {
 		vb_db_busy(db);

@@ -115,30 +115,20 @@ static void
 restore_one(struct proof *p, const char *work, int i)
 {
 	const struct vb_drill_opts *o = p->o;
-	struct vb_restore_opts ro;
 	char archive[4400], base[32];
 
 	p->t0 = vb_monotonic_ms();
 	snprintf(base, sizeof(base), "restored-%d.db", i);
-	memset(&ro, 0, sizeof(ro));
-	ro.to = p->copy;
-	ro.check = VB_CHECK_OPEN;	/* as --to; integrity_check follows */
-	ro.identity = o->identity;
-	ro.unlogged = 1;
-	ro.manifest = &p->m;
-	ro.fetch = 1;
-	if (vb_path_join(p->copy, sizeof(p->copy), work, base) != 0) {
+	if (vb_path_join(p->copy, sizeof(p->copy), work, base) != 0 ||
+	    (o->remote == NULL && vb_path_join(archive, sizeof(archive),
+	    o->dir, p->name) != 0)) {
 		snprintf(p->res.why, sizeof(p->res.why), "%s: name too long",
 		    work);
 		p->rc = -1;
-	} else if (o->remote != NULL) {
-		ro.archive = p->name;
-		p->rc = vb_restore_offsite(&ro, o->remote, work, &p->res);
-	} else {
-		vb_path_join(archive, sizeof(archive), o->dir, p->name);
-		ro.archive = archive;
-		p->rc = vb_restore(&ro, &p->res);
+		return;
 	}
+	p->rc = vb_restore_work(o->remote != NULL ? p->name : archive,
+	    o->remote, 1, o->identity, work, p->copy, &p->m, &p->res);
 }
 
 /* The restored copy proven: integrity_check, rows, DRILL_SQL. */

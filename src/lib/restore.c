@@ -711,3 +711,22 @@ vb_age_named(const char *name)
 
 	return n > m && strcmp(name + n - m, VB_AGE_SUFFIX) == 0;
 }
+
+int
+vb_restore_work(const char *archive, const char *remote, int fetch,
+    const char *identity, const char *work, const char *copy,
+    struct vb_manifest *m, struct vb_restore_result *res)
+{
+	struct vb_restore_opts ro;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.archive = archive;
+	ro.to = copy;
+	ro.check = VB_CHECK_OPEN;	/* as --to does */
+	ro.identity = identity;
+	ro.unlogged = 1;		/* a copy nobody keeps */
+	ro.manifest = m;
+	ro.fetch = fetch;
+	return remote != NULL ? vb_restore_offsite(&ro, remote, work, res) :
+	    vb_restore(&ro, res);
+}

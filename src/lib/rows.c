@@ -96,22 +96,37 @@ out:
 	return rc;
 }
 
-int
-vb_rows_next(const char **p, char *name, size_t nlen, int64_t *count)
+/*
+ * "count name" in the len bytes at s: the count into *count, the name
+ * into name.  Returns 0, or -1 if it is not such a line.
+ */
+static int
+split(const char *s, size_t len, int64_t *count, char *name, size_t nlen)
 {
-	const char *s = *p, *sp, *nl;
-	uint64_t u;
+	const char *sp = memchr(s, ' ', len);
 	char num[32];
+	uint64_t u;
 
-	if (*s == '\0' || (sp = strchr(s, ' ')) == NULL ||
-	    (nl = strchr(sp, '\n')) == NULL || (size_t)(sp - s) >= sizeof(num))
-		return 0;
+	if (sp == NULL || sp == s || (size_t)(sp - s) >= sizeof(num) ||
+	    (size_t)(s + len - sp - 1) == 0 ||
+	    (size_t)(s + len - sp - 1) >= nlen)
+		return -1;
 	memcpy(num, s, (size_t)(sp - s));
 	num[sp - s] = '\0';
 	if (vb_parse_u64(num, &u) != 0 || u > INT64_MAX)
-		return 0;
+		return -1;
 	*count = (int64_t)u;
-	snprintf(name, nlen, "%.*s", (int)(nl - sp - 1), sp + 1);
+	snprintf(name, nlen, "%.*s", (int)(s + len - sp - 1), sp + 1);
+	return 0;
+}
+
+int
+vb_rows_next(const char **p, char *name, size_t nlen, int64_t *count)
+{
+	const char *nl = strchr(*p, '\n');
+
+	if (nl == NULL || split(*p, (size_t)(nl - *p), count, name, nlen) != 0)
+		return 0;
 	*p = nl + 1;
 	return 1;
 }
@@ -132,19 +147,12 @@ vb_rows_get(const struct vb_rows *r, const char *table)
 int
 vb_rows_add_line(struct vb_rows *r, const char *line)
 {
-	const char *sp = strchr(line, ' ');
-	char num[32], name[512];
-	uint64_t u;
+	char name[512];
+	int64_t count;
 
-	if (sp == NULL || sp == line || (size_t)(sp - line) >= sizeof(num) ||
-	    sp[1] == '\0' || strlen(sp + 1) >= sizeof(name))
+	if (split(line, strlen(line), &count, name, sizeof(name)) != 0)
 		return -1;
-	memcpy(num, line, (size_t)(sp - line));
-	num[sp - line] = '\0';
-	if (vb_parse_u64(num, &u) != 0 || u > INT64_MAX)
-		return -1;
-	snprintf(name, sizeof(name), "%s", sp + 1);
-	add(r, name, (int64_t)u);
+	add(r, name, count);
 	r->known = 1;
 	return 0;
 }
@@ -218,7 +226,7 @@ lost(const struct vb_rows *before, const struct vb_rows *now,
 {
 	const char *p = before->text;
 	char name[512];
-	int64_t b, n, worst = 0;
+	int64_t b, n;
 	int found = 0, more = 0;
 
 	while (vb_rows_next(&p, name, sizeof(name), &b)) {
@@ -232,10 +240,9 @@ lost(const struct vb_rows *before, const struct vb_rows *now,
 			continue;
 		}
 		found = 1;
-		worst = b - n;
 		snprintf(text, len, "sudden loss: table %s has %" PRId64
 		    " rows in %s, %" PRId64 " in %s before it (%" PRId64
-		    " gone)", name, n, is, b, was, worst);
+		    " gone)", name, n, is, b, was, b - n);
 	}
 	if (more > 0)
 		snprintf(text + strlen(text), len - strlen(text), ", and %d "
@@ -254,19 +261,20 @@ vb_rows_loss(const char *dir, const char *stem, const struct vb_rows *now,
 	warning[0] = '\0';
 	if (!now->known)
 		return 0;
-	/* Compared with the backup before this one only. */
-	if (read_state(dir, was, sizeof(was), &before) == 0 &&
-	    strcmp(was, stem) < 0 &&
-	    lost(&before, now, was, stem, warning, wlen)) {
-		if (vb_hold_set(dir, was, stem, warning, why, ylen) != 0)
-			return -1;
-		snprintf(warning + strlen(warning), wlen - strlen(warning),
-		    "; retention keeps %s until released (vb-prune --release "
-		    "%s)", was, was);
+	if (read_state(dir, was, sizeof(was), &before) == 0) {
+		if (strcmp(was, stem) > 0)
+			return 0;	/* a newer backup's counts stay */
+		/* Compared with the backup before this one only. */
+		if (strcmp(was, stem) < 0 && lost(&before, now, was, stem,
+		    warning, wlen)) {
+			if (vb_hold_set(dir, was, stem, warning, why,
+			    ylen) != 0)
+				return -1;
+			snprintf(warning + strlen(warning), wlen -
+			    strlen(warning), "; retention keeps %s until "
+			    "released (vb-prune --release %s)", was, was);
+		}
 	}
-	if (read_state(dir, was, sizeof(was), &before) == 0 &&
-	    strcmp(was, stem) > 0)
-		return 0;	/* a newer backup's counts stay */
 	n = snprintf(text, sizeof(text), "%s\n%s", stem, now->text);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return 0;

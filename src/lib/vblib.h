@@ -540,6 +540,17 @@ int		 vb_rows_loss(const char *dir, const char *stem,
 		    const struct vb_rows *now, char *warning, size_t wlen,
 		    char *why, size_t ylen);
 
+/*
+ * restore.c: the backup archive (a path, or a name on remote) restored
+ * as vb-restore --to restores it into copy, a file in the work directory
+ * work (where a remote's links are fetched; with fetch, the remote's
+ * copy even when a local one verifies), with no restore row in it; m,
+ * if set, gets its manifest.  Returns vb_restore's status.
+ */
+int		 vb_restore_work(const char *archive, const char *remote,
+		    int fetch, const char *identity, const char *work,
+		    const char *copy, struct vb_manifest *m,
+		    struct vb_restore_result *res);
 /* restore.c: whether a file's name says age encrypted it (.age). */
 int		 vb_age_named(const char *name);
 /*
