@@ -193,6 +193,40 @@ check_archive() {
 	[ -e "$raw" ]
 }
 
+@test "compress: a whole archive of this very snapshot, left by a killed run, finishes the job; another snapshot's is refused" {
+	raw=$(field 1 "$(snap b)")
+	cp "$raw" same.db
+	vb-compress -q -k "$raw" >/dev/null
+	arc=${raw%.db}.tar.zst
+	sum=$(sha256sum "$arc")
+	# As if killed between putting the archive in place and the removal.
+	run --separate-stderr vb-compress "$raw"
+	[ "$status" -eq 0 ]
+	assert_record "$output" compress ok
+	[ "$(field 1 "$output")" = "$arc" ]
+	[[ $stderr == *"was already whole, left by a run stopped"* ]]
+	[ ! -e "$raw" ]
+	[ "$(sha256sum "$arc")" = "$sum" ]
+	# The same name over another snapshot: never taken for it.
+	vb-testwriter --count 10 app.db >/dev/null
+	cp "$(field 1 "$(snap b)")" "$raw"
+	run --separate-stderr vb-compress "$raw"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"already exists"* ]]
+	[ -e "$raw" ]
+	[ "$(sha256sum "$arc")" = "$sum" ]
+	# A damaged one is named as such, and kept as it is.
+	cp same.db "$raw"
+	printf 'x' | dd of="$arc" bs=1 seek=600 conv=notrunc 2>/dev/null
+	sum=$(sha256sum "$arc")
+	run --separate-stderr vb-compress "$raw"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"already exists and does not read back"* ]]
+	[ "$(sha256sum "$arc")" = "$sum" ]
+	[ -e "$raw" ]
+	no_temporaries b
+}
+
 @test "compress: a snapshot that changed since its record is refused" {
 	rec=$(snap b)
 	bad=$(printf '%s\n' "$rec" | awk -F'\t' -v OFS='\t' '{ c = substr($5, 1, 1); $5 = (c == "0" ? "1" : "0") substr($5, 2); print }')

@@ -301,8 +301,51 @@ take_rows(struct job *j, struct vb_compress_result *res)
 }
 
 /*
+ * The stem's archive, name, found at res->path.  A run killed after
+ * putting it in place and before removing the snapshot left it: when it
+ * reads back whole and holds this very snapshot, the work is done
+ * (returns 1; its page index in j->pages, its kind in res).  Anything
+ * else is refused, and never overwritten (-1, res->why).
+ */
+static int
+left_whole(struct job *j, const char *name, struct vb_compress_result *res)
+{
+	struct vb_archive_info info;
+	struct vb_manifest m;
+	struct vb_name an;
+	char why[600] = "";
+	int fd, rc = -1;
+
+	if (vb_name_parse(name, &an) == 0 && !an.encrypted && (fd =
+	    open(res->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		rc = vb_archive_verify(fd, NULL, j->nm.stem, -1, &j->pages, &m,
+		    &info, why, sizeof(why));
+		close(fd);
+	}
+	if (rc != 0 || strcmp(m.db_sha256, j->m.db_sha256) != 0) {
+		snprintf(res->why, sizeof(res->why), "%s: already exists%s%s",
+		    res->path, why[0] != '\0' ? " and does not read back: " :
+		    "", why);
+		return -1;
+	}
+	res->bytes = info.bytes;
+	memcpy(res->sha256, info.sha256, sizeof(res->sha256));
+	res->delta = m.delta;
+	memcpy(res->parent, m.parent, sizeof(res->parent));
+	res->pages = m.pages;
+	res->page_count = m.page_count;
+	snprintf(j->efinal, sizeof(j->efinal), "%s", name);
+	snprintf(res->note + strlen(res->note), sizeof(res->note) -
+	    strlen(res->note), "%s%s was already whole, left by a run "
+	    "stopped before it removed the snapshot", res->note[0] != '\0' ?
+	    "; " : "", name);
+	return 1;
+}
+
+/*
  * The manifest, and a temporary for the archive beside the snapshot
- * (whose final name must not exist yet).  Returns 0, or -1 (res->why).
+ * (whose final name must not exist yet).  Returns 0, 1 if a whole
+ * archive of it is already there (left_whole), or -1 (res->why).
  */
 static int
 prepare(struct job *j, const struct vb_snapmeta *meta,
@@ -340,11 +383,8 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 	    o->encrypt_to != NULL ? VB_AGE_SUFFIX : "");
 	/* One archive per backup: any of the stem's names is taken. */
 	if (vb_find_archive(j->dir, j->nm.stem, name, sizeof(name), res->path,
-	    sizeof(res->path)) == 0) {
-		snprintf(res->why, sizeof(res->why), "%s: already exists",
-		    res->path);
-		return -1;
-	}
+	    sizeof(res->path)) == 0)
+		return left_whole(j, name, res);
 	if (vb_path_join(res->path, sizeof(res->path), j->dir, j->efinal) !=
 	    0) {
 		snprintf(res->why, sizeof(res->why), "%s: name too long",
@@ -459,20 +499,21 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
  * night's delta.  A failure is a note: the next night writes a full.
  */
 static void
-keep_index(struct job *j, struct vb_compress_result *res)
+keep_index(struct job *j, const struct vb_pages *p,
+    struct vb_compress_result *res)
 {
 	struct vb_index x;
 	char why[600];
 
 	memset(&x, 0, sizeof(x));
 	memcpy(x.stem, j->nm.stem, sizeof(x.stem));
-	if (j->plan.delta)
-		memcpy(x.parent, j->plan.parent.stem, sizeof(x.parent));
+	if (res->delta)
+		memcpy(x.parent, res->parent, sizeof(x.parent));
 	memcpy(x.db_sha256, j->m.db_sha256, sizeof(x.db_sha256));
 	snprintf(x.archive, sizeof(x.archive), "%s", j->efinal);
 	x.archive_bytes = res->bytes;
 	memcpy(x.archive_sha256, res->sha256, sizeof(x.archive_sha256));
-	x.p = j->plan.own.count > 0 ? j->plan.own : j->pages;
+	x.p = *p;
 	if (vb_index_write(j->dir, &x, why, sizeof(why)) != 0)
 		snprintf(res->note + strlen(res->note),
 		    sizeof(res->note) - strlen(res->note), "%scannot keep "
@@ -609,13 +650,32 @@ finish_check(struct job *j, struct vb_compress_result *res)
 	memcpy(res->why, first, sizeof(first));
 }
 
+/* The archive written, read back, encrypted if asked, and committed. */
+static int
+put_in_place(struct job *j, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, struct vb_compress_result *res)
+{
+	char why[1024];
+
+	if (write_and_read_back(j, meta, o, res) != 0 ||
+	    (o->encrypt_to != NULL && encrypt(j, o, res) != 0))
+		return -1;
+	if (vb_tmp_commit(o->encrypt_to != NULL ? &j->e : &j->t, why,
+	    sizeof(why)) != 0) {
+		snprintf(res->why, sizeof(res->why), "cannot put %s in place: "
+		    "%s", res->path, why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 vb_compress_file(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)
 {
 	char why[1024];
 	struct job *j;
-	int rc = -1;
+	int done, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
@@ -640,19 +700,13 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		start_check(j);
 	}
 	if ((o->full_every != NULL && plan_kind(j, meta, o, res) != 0) ||
-	    prepare(j, meta, o, res) != 0 ||
-	    write_and_read_back(j, meta, o, res) != 0 ||
-	    (o->encrypt_to != NULL && encrypt(j, o, res) != 0))
+	    (done = prepare(j, meta, o, res)) < 0 || (!done &&
+	    put_in_place(j, meta, o, res) != 0))
 		goto out;
-	if (vb_tmp_commit(o->encrypt_to != NULL ? &j->e : &j->t, why,
-	    sizeof(why)) != 0) {
-		snprintf(res->why, sizeof(res->why), "cannot put %s in place: "
-		    "%s", res->path, why);
-		goto out;
-	}
 	res->dbbytes = j->st.st_size;
 	if (o->full_every != NULL)
-		keep_index(j, res);
+		keep_index(j, j->plan.own.count > 0 && !done ? &j->plan.own :
+		    &j->pages, res);
 	if (j->nm.kind == VB_KIND_BACKUP && vb_rows_loss(j->dir, j->nm.stem,
 	    &j->m.rows, res->warning, sizeof(res->warning), why,
 	    sizeof(why)) != 0)
