@@ -11,7 +11,11 @@
 #                        parser and the vb.conf reader (FUZZ_TIME s each,
 #                        default 60)
 #   make valgrind        the command-line tests under valgrind memcheck
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (a trial install under
+#                        any other PREFIX, or with DESTDIR, writes nothing
+#                        outside DESTDIR$(PREFIX))
+#   make deb             the Debian package, build/deb/vb_<version>_<arch>.deb
+#                        (debhelper), checked by lintian
 #   make bench           benchmarks (bench/), not tests
 #   make clean
 
@@ -32,7 +36,7 @@ CFLAGS	?= -O2 -g
 WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-truncation \
 	   -D_FORTIFY_SOURCE=2
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
+ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
 
 ifeq ($(FUZZ),1)
 B	 = build-fuzz
@@ -62,7 +66,7 @@ FUZZERS	 = archive record config
 FUZZ_TIME ?= 60
 
 .PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean \
-    cronfiles
+    cronfiles deb
 
 all: $(BINS)
 
@@ -148,8 +152,8 @@ lint:
 	tests/style-check src/*.c src/lib/*.c src/lib/*.h tests/*.c \
 	    tests/fuzz/*.c bin/vb-backup bin/lib/*.sh
 	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run \
-	    tests/fault-sweep tests/kill-soak tests/valgrind-run \
-	    tests/style-check bench/*.sh bin/vb-backup bin/lib/*.sh
+	    tests/deb-chroot debian/postinst debian/postrm tests/fault-sweep \
+	    tests/kill-soak tests/valgrind-run tests/style-check bench/*.sh bin/vb-backup bin/lib/*.sh
 	shellcheck -x -s bash tests/*.bats tests/helpers.bash
 
 # The one list of what vb installs.  Each file is copied only when it
@@ -158,8 +162,19 @@ lint:
 # (install.sh --uninstall, which works without make) removes it all
 # but /etc/vb.conf, which is the operator's once it exists.
 INSTALL	 = install -C -v
-ETCDIR	 = $(DESTDIR)/etc
 DOCDIR	 = $(DESTDIR)$(PREFIX)/share/doc/vb
+# Where the configuration, the cron file and the units go.  A system
+# install (PREFIX /usr or /usr/local, no DESTDIR) puts them in /etc,
+# where cron and systemd read them.  Any other install writes nothing
+# outside DESTDIR$(PREFIX): they go to $(PREFIX)/etc, and a message says
+# how to enable them, so a trial install never rewires the host's
+# nightly job.  A package build names them (debian/rules).
+SYSTEM	 = $(if $(DESTDIR),,$(filter /usr /usr/local,$(PREFIX)))
+SYSCONFDIR ?= $(if $(SYSTEM),/etc,$(PREFIX)/etc)
+UNITDIR	?= $(SYSCONFDIR)/systemd/system
+ETCDIR	 = $(DESTDIR)$(SYSCONFDIR)
+# The list make install keeps for uninstall (a package has dpkg's).
+LIST	?= 1
 CRON	?= 1
 UNITS	 = vb-backup.service vb-backup.timer
 # When the job runs: the cron line's five fields, and the same time as
@@ -168,22 +183,26 @@ SCHEDULE ?= 0 1 * * *
 ONCALENDAR ?= *-*-* 01:00:00
 
 # The cron file is a crontab as shipped: its time and its
-# /usr/local/bin are rewritten where they differ; the units are
-# templates (@PREFIX@, @ONCALENDAR@).
+# /usr/local/bin are rewritten where they differ, and a configuration
+# outside /etc is named to the job (VB_CONF); the units are templates
+# (@PREFIX@, @ONCALENDAR@, @ENVIRONMENT@).
+VBCONF	 = $(if $(filter /etc,$(SYSCONFDIR)),,VB_CONF=$(SYSCONFDIR)/vb.conf)
 cronfiles:
 	@mkdir -p $(B)/cron
 	for f in $(UNITS); do \
 	    sed -e 's|@PREFIX@|$(PREFIX)|g' \
-	    -e 's|@ONCALENDAR@|$(ONCALENDAR)|g' cron/$$f >$(B)/cron/$$f || \
-	    exit 1; \
+	    -e 's|@ONCALENDAR@|$(ONCALENDAR)|g' \
+	    -e '/@ENVIRONMENT@/$(if $(VBCONF),s||Environment=$(VBCONF)|,d)' \
+	    cron/$$f >$(B)/cron/$$f || exit 1; \
 	done
 	sed -e 's|^0 1 \* \* \* root /usr/local/bin/|$(SCHEDULE) root $(PREFIX)/bin/|' \
-	    -e 's|^PATH=/usr/local/bin:|PATH=$(PREFIX)/bin:|' cron/vb-backup \
+	    -e 's|^PATH=/usr/local/bin:|PATH=$(PREFIX)/bin:|' \
+	    $(if $(VBCONF),-e '/^PATH=/a $(VBCONF)') cron/vb-backup \
 	    >$(B)/cron/vb-backup
 
 install: $(BINS) cronfiles
 	install -d -v $(BINDIR) $(LIBDIR) $(MANDIR)/man1 $(MANDIR)/man5 \
-	    $(DOCDIR) $(ETCDIR)/systemd/system \
+	    $(DOCDIR) $(DESTDIR)$(UNITDIR) \
 	    $(if $(filter 1,$(CRON)),$(ETCDIR)/cron.d)
 	$(INSTALL) -m 0755 $(BINS) bin/vb-backup $(BINDIR)
 	$(INSTALL) -m 0644 bin/lib/*.sh $(LIBDIR)
@@ -191,22 +210,57 @@ install: $(BINS) cronfiles
 	$(INSTALL) -m 0644 man/*.5 $(MANDIR)/man5
 	$(INSTALL) -m 0644 README.md docs/DESIGN.md $(DOCDIR)
 	$(INSTALL) -m 0644 $(addprefix $(B)/cron/,$(UNITS)) \
-	    $(ETCDIR)/systemd/system
+	    $(DESTDIR)$(UNITDIR)
 	$(if $(filter 1,$(CRON)),$(INSTALL) -m 0644 $(B)/cron/vb-backup \
 	    $(ETCDIR)/cron.d/vb-backup)
 	[ -e $(ETCDIR)/vb.conf ] || $(INSTALL) -m 0644 etc/vb.conf $(ETCDIR)
+ifeq ($(LIST),1)
 	{ for t in $(TOOLS) vb-backup; do echo $(PREFIX)/bin/$$t; done; \
 	  for f in bin/lib/*.sh; do echo $(PREFIX)/lib/vb/$${f#bin/lib/}; done; \
 	  for f in man/*.1; do echo $(PREFIX)/share/man/man1/$${f#man/}; done; \
 	  for f in man/*.5; do echo $(PREFIX)/share/man/man5/$${f#man/}; done; \
-	  for u in $(UNITS); do echo /etc/systemd/system/$$u; done; \
-	  $(if $(filter 1,$(CRON)),echo /etc/cron.d/vb-backup;) \
+	  for u in $(UNITS); do echo $(UNITDIR)/$$u; done; \
+	  $(if $(filter 1,$(CRON)),echo $(SYSCONFDIR)/cron.d/vb-backup;) \
 	  echo $(PREFIX)/share/doc/vb/README.md; \
 	  echo $(PREFIX)/share/doc/vb/DESIGN.md; } >$(B)/installed
 	$(INSTALL) -m 0644 $(B)/installed $(DOCDIR)
+endif
+	@$(if $(SYSTEM),:,echo "vb: installed under $(DESTDIR)$(PREFIX)," \
+	    "nothing outside it. Its configuration is $(ETCDIR)/vb.conf." \
+	    "The nightly job is not enabled: once this install is where it" \
+	    "will stay, copy $(ETCDIR)/cron.d/vb-backup to /etc/cron.d/," \
+	    "or the units in $(DESTDIR)$(UNITDIR) to /etc/systemd/system/" \
+	    "and run systemctl enable --now vb-backup.timer")
+
+# Where make install puts the configuration (install.sh asks).
+sysconfdir:
+	@echo $(SYSCONFDIR)
 
 uninstall:
 	./install.sh --uninstall --prefix $(PREFIX) $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# The Debian package, built from a copy of the tree under $(B)/deb by
+# dpkg-buildpackage (debhelper; Debian's hardening flags), then checked
+# by lintian, whose warnings fail it like its errors (a justified one is
+# overridden in debian/ with its reason).
+VERSION	:= $(shell sed -n 's/^\#define VB_VERSION[^"]*"\(.*\)"/\1/p' src/lib/vb.h)
+LINTIAN	?= lintian
+,	:= ,
+DEBTREE	 = Makefile README.md install.sh bin cron contrib debian docs etc \
+	   man src
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	    { echo "make deb: debian/changelog is at $$v, src/lib/vb.h at" \
+	    "$(VERSION)" >&2; exit 1; }
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/vb-$(VERSION)
+	tar -cf - $(DEBTREE) | tar -xf - -C $(B)/deb/vb-$(VERSION)
+	cd $(B)/deb/vb-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    -u CFLAGS -u LDFLAGS dpkg-buildpackage -b -us -uc \
+	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	$(if $(LINTIAN),$(LINTIAN) --allow-root --fail-on error$(,)warning \
+	    --info $(B)/deb/vb_$(VERSION)_*.changes)
+	@ls $(B)/deb/vb_$(VERSION)_*.deb
 
 bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/snapshot.sh

@@ -147,58 +147,68 @@ conf() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "0 1 * * * root /usr/local/bin/vb-backup" ]
 	# make install (its cronfiles) rewrites the time and the prefix,
-	# and nothing else.
+	# names a configuration outside /etc, and nothing else.
 	make -s -C "$BATS_TEST_DIRNAME/.." B="$T/build" PREFIX=/opt/vb \
 	    SCHEDULE='30 2 * * 1' cronfiles >/dev/null
 	diff <(grep -v '^0 1 \|^PATH=' "$f") \
-	    <(grep -v '^30 2 \|^PATH=' "$T/build/cron/vb-backup")
+	    <(grep -v '^30 2 \|^PATH=\|^VB_CONF=' "$T/build/cron/vb-backup")
 	grep -q '^30 2 \* \* 1 root /opt/vb/bin/vb-backup 2>&1 | logger -t vb-backup$' \
 	    "$T/build/cron/vb-backup"
 	grep -q '^PATH=/opt/vb/bin:/usr/local/sbin:' "$T/build/cron/vb-backup"
+	grep -qx 'VB_CONF=/opt/vb/etc/vb.conf' "$T/build/cron/vb-backup"
+	# The package's: /usr/bin, the configuration in /etc.
+	make -s -C "$BATS_TEST_DIRNAME/.." B="$T/build" PREFIX=/usr \
+	    SYSCONFDIR=/etc cronfiles >/dev/null
+	diff <(grep -v '^0 1 \|^PATH=' "$f") \
+	    <(grep -v '^0 1 \|^PATH=' "$T/build/cron/vb-backup")
+	grep -q '^0 1 \* \* \* root /usr/bin/vb-backup ' "$T/build/cron/vb-backup"
+	run ! grep -q Environment "$T/build/cron/vb-backup.service"
 }
 
-@test "install: files in place, idempotent, config kept, uninstall keeps backups" {
+@test "install: install.sh --destdir stages under DESTDIR/PREFIX only; idempotent, config kept, uninstall keeps backups" {
 	root=$T/root
 	repo=$BATS_TEST_DIRNAME/..
+	e=$root/usr/local/etc
 	run "$repo/install.sh" --destdir "$root" --prefix /usr/local
 	[ "$status" -eq 0 ]
+	[[ $output == *"nothing outside it"* ]]
 	for t in vb-snapshot vb-compress vb-log vb-backup; do
 		[ -x "$root/usr/local/bin/$t" ]
 	done
-	grep -q '^0 1 \* \* \* root /usr/local/bin/vb-backup' "$root/etc/cron.d/vb-backup"
-	run ! grep -q @PREFIX@ "$root/etc/cron.d/vb-backup"
-	grep -q '^OnCalendar=\*-\*-\* 01:00:00' "$root/etc/systemd/system/vb-backup.timer"
-	grep -q '^Persistent=true' "$root/etc/systemd/system/vb-backup.timer"
-	grep -q '^ExecStart=/usr/local/bin/vb-backup' "$root/etc/systemd/system/vb-backup.service"
-	[ -f "$root/etc/vb.conf" ]
-	[ "$(mode_of "$root/var/backups/ventry")" = 700 ]
+	# Nothing outside DESTDIR/PREFIX: no /etc, no backup directory.
+	[ -z "$(find "$root" -mindepth 1 ! -path "$root/usr" \
+	    ! -path "$root/usr/local" ! -path "$root/usr/local/*")" ]
+	grep -q '^0 1 \* \* \* root /usr/local/bin/vb-backup' "$e/cron.d/vb-backup"
+	grep -qx 'VB_CONF=/usr/local/etc/vb.conf' "$e/cron.d/vb-backup"
+	grep -q '^OnCalendar=\*-\*-\* 01:00:00' "$e/systemd/system/vb-backup.timer"
+	grep -q '^Persistent=true' "$e/systemd/system/vb-backup.timer"
+	grep -q '^ExecStart=/usr/local/bin/vb-backup' "$e/systemd/system/vb-backup.service"
+	[ -f "$e/vb.conf" ]
 	# Twice: nothing changes.
-	echo "MAX_BACKUPS=9 # mine" >>"$root/etc/vb.conf"
+	echo "MAX_BACKUPS=9 # mine" >>"$e/vb.conf"
 	run "$repo/install.sh" --destdir "$root" --prefix /usr/local
 	[ "$status" -eq 0 ]
-	[[ $output != *"installed"* ]]
-	grep -q "MAX_BACKUPS=9 # mine" "$root/etc/vb.conf"
+	[[ $output != *"install.sh: installed"* ]]
+	grep -q "MAX_BACKUPS=9 # mine" "$e/vb.conf"
 	# --no-cron leaves no cron entry behind in a fresh root.
 	run "$repo/install.sh" --destdir "$T/root2" --no-cron
 	[ "$status" -eq 0 ]
-	[ ! -e "$T/root2/etc/cron.d/vb-backup" ]
+	[ ! -e "$T/root2/usr/local/etc/cron.d/vb-backup" ]
 	# Another time: the cron line and the timer both move; a schedule
 	# vb could not give the timer is refused, nothing changed.
 	run "$repo/install.sh" --destdir "$root" --schedule '30 2 * * *'
 	[ "$status" -eq 0 ]
-	grep -q '^30 2 \* \* \* root /usr/local/bin/vb-backup' "$root/etc/cron.d/vb-backup"
-	grep -q '^OnCalendar=\*-\*-\* 02:30:00$' "$root/etc/systemd/system/vb-backup.timer"
+	grep -q '^30 2 \* \* \* root /usr/local/bin/vb-backup' "$e/cron.d/vb-backup"
+	grep -q '^OnCalendar=\*-\*-\* 02:30:00$' "$e/systemd/system/vb-backup.timer"
 	run "$repo/install.sh" --destdir "$root" --schedule '*/5 * * * *'
 	[ "$status" -eq 2 ]
 	[[ $output == *"is not one vb can run"* ]]
-	grep -q '^30 2 \* \* \* root' "$root/etc/cron.d/vb-backup"
-	touch "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst"
+	grep -q '^30 2 \* \* \* root' "$e/cron.d/vb-backup"
 	run "$repo/install.sh" --destdir "$root" --uninstall
 	[ "$status" -eq 0 ]
 	[ ! -e "$root/usr/local/bin/vb-snapshot" ]
-	[ ! -e "$root/etc/cron.d/vb-backup" ]
-	[ -f "$root/etc/vb.conf" ]
-	[ -e "$root/var/backups/ventry/backup-2026-11-27T01-00-00-000Z.tar.zst" ]
+	[ ! -e "$e/cron.d/vb-backup" ]
+	[ -f "$e/vb.conf" ]
 }
 
 @test "backup: integrity_check once a week on the snapshot, quick_check the other nights (with no restore drill; the drill takes that slot)" {

@@ -143,8 +143,9 @@ check_schedule() {
 		    "$entry; reinstall it (./install.sh --schedule)"
 	elif [ -n "$entry" ]; then
 		[ "$timer" -eq 1 ] && line FAIL schedule "both $cronf and" \
-		    "vb-backup.timer are installed: the job would run twice;" \
-		    "remove one"
+		    "vb-backup.timer are on: the job would run twice; turn" \
+		    "one off (install.sh --no-cron, or systemctl disable" \
+		    "vb-backup.timer)"
 		job_user=${f[5]:-root}
 		if pgrep -x 'cron|crond' >/dev/null 2>&1; then
 			line ok schedule "$cronf: ${f[*]:0:5} as $job_user;" \

@@ -117,7 +117,11 @@ metrics() {
 # proof_metrics: the drill's and the holds' gauges, from the history
 # and the backup directory (so every run writes them, drilled or not).
 proof_metrics() {
-	local last held
+	local last held every=0
+	[ "$DRILL_EVERY" = 0 ] ||
+	    every=$(($(date -u +%s) - $(period_ago "$DRILL_EVERY")))
+	m vb_backup_drill_interval_seconds "$every" "DRILL_EVERY in" \
+	    "seconds (0: no drills): a verified restore is due within it."
 	last=$(last_drill)
 	[ -z "$last" ] || m vb_backup_last_verified_restore_timestamp_seconds \
 	    "$last" "When a restore drill last proved a backup (Unix time)."
@@ -134,7 +138,7 @@ proof_metrics() {
 drill_metrics() {
 	[ ! -r "$METRICS_FILE" ] || awk '
 	    BEGIN { p = "vb_backup_(last_verified_restore_timestamp_seconds" \
-		"|last_drill_success|held_backups)" }
+		"|last_drill_success|held_backups|drill_interval_seconds)" }
 	    $0 ~ "^# (HELP|TYPE) " p " " || $0 ~ "^" p "[{ ]" { next }
 	    { print }' "$METRICS_FILE"
 	proof_metrics

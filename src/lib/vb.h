@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#define VB_VERSION	"0.1.0"
+#define VB_VERSION	"0.2.0"
 
 /* ---- cli.c, util.c: exits and the command line's helpers ---- */
 
