@@ -211,6 +211,23 @@ conf() {
 	[ -f "$e/vb.conf" ]
 }
 
+@test "backup: the job runs at nice 10 and best-effort I/O priority 7, as cron and the unit run it, and compresses on every core; a nicer start is kept" {
+	mkdb app.db wal
+	conf
+	# shellcheck disable=SC2016 # expanded by the hook's shell
+	printf "ON_SUCCESS='%s'\n" \
+	    'nice >"$VB_BACKUP_DIR/../nice"; ionice >"$VB_BACKUP_DIR/../io"' \
+	    >>"$VB_CONF"
+	run --separate-stderr vb_backup --dry-run
+	[[ $output == *"| vb-compress -q -T $(nproc) |"* ]]
+	vb_backup 2>/dev/null
+	[ "$(cat nice)" = 10 ]
+	[ "$(cat io)" = "best-effort: prio 7" ]
+	nice -n 15 "$BATS_TEST_DIRNAME/../bin/vb-backup" 2>/dev/null
+	[ "$(cat nice)" = 15 ]
+	[ "$(find backups -name 'backup-*.tar.zst' | wc -l)" -eq 2 ]
+}
+
 @test "backup: integrity_check once a week on the snapshot, quick_check the other nights (with no restore drill; the drill takes that slot)" {
 	mkdb app.db wal
 	conf

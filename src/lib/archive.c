@@ -135,7 +135,9 @@ wopen(int fd, const struct vb_archive_opts *o, char *why, size_t wlen)
 		snprintf(why, wlen, "out of memory");
 		return NULL;
 	}
+	/* Written in blocks of BUFSZ, not tar's 10 KiB (a write each). */
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, BUFSZ) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
 		laerr(a, why, wlen);
 		goto fail;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nettle/sha2.h>
@@ -91,15 +92,18 @@ vb_sha256_fd(int fd, char hex[VB_SHA256_HEX])
 
 /*
  * The job's whole file by pread from its start: the descriptor's offset
- * is the caller's (a reader, or age, moves it meanwhile).
+ * is the caller's (a reader, or age, moves it meanwhile).  A file still
+ * being written is waited for at its end until the writer is done.
  */
 static void *
 hash_main(void *arg)
 {
+	struct timespec nap = { 0, 1000 * 1000 };
 	struct vb_sha256_job *h = arg;
 	struct vb_sha256 *sh;
 	unsigned char *buf;
 	int64_t total = 0;
+	int finished;
 	ssize_t n;
 
 	if ((buf = malloc(BUFSZ)) == NULL || (sh = vb_sha256_new()) == NULL) {
@@ -107,7 +111,16 @@ hash_main(void *arg)
 		free(buf);
 		return NULL;
 	}
-	while ((n = pread(h->fd, buf, BUFSZ, (off_t)total)) != 0) {
+	for (;;) {
+		/* The flag first: what was written before it is visible. */
+		finished = h->done == NULL ||
+		    __atomic_load_n(h->done, __ATOMIC_ACQUIRE);
+		if ((n = pread(h->fd, buf, BUFSZ, (off_t)total)) == 0) {
+			if (finished)
+				break;
+			nanosleep(&nap, NULL);
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -127,7 +140,14 @@ hash_main(void *arg)
 void
 vb_sha256_start(struct vb_sha256_job *h, int fd)
 {
+	vb_sha256_follow(h, fd, NULL);
+}
+
+void
+vb_sha256_follow(struct vb_sha256_job *h, int fd, const int *done)
+{
 	h->fd = fd;
+	h->done = done;
 	h->err = 0;
 	h->bytes = -1;
 	h->threaded = pthread_create(&h->th, NULL, hash_main, h) == 0;

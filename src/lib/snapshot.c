@@ -154,7 +154,6 @@ fail:
 static int
 copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 {
-	struct vb_sha256 *h;
 	sqlite3_file *f = NULL;
 	unsigned char *buf;
 	int64_t off;
@@ -165,9 +164,7 @@ copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 		snprintf(s->why, sizeof(s->why), "copy failed: no file handle");
 		return -1;
 	}
-	if ((buf = malloc(RAW_CHUNK)) == NULL ||
-	    (h = vb_sha256_new()) == NULL) {
-		free(buf);
+	if ((buf = malloc(RAW_CHUNK)) == NULL) {
 		snprintf(s->why, sizeof(s->why), "copy failed: out of memory");
 		return -1;
 	}
@@ -179,14 +176,12 @@ copy_raw(sqlite3 *src, int fd, int64_t bytes, struct vb_snapshot_result *s)
 			rc = -1;
 			break;
 		}
-		vb_sha256_update(h, buf, (size_t)n);
 		if ((rc = vb_write_all(fd, buf, (size_t)n)) != 0) {
 			snprintf(s->why, sizeof(s->why), "copy failed: %s",
 			    strerror(errno));
 			break;
 		}
 	}
-	vb_sha256_final(h, s->sha256);
 	s->bytes = bytes;
 	free(buf);
 	return rc;
@@ -346,6 +341,34 @@ begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
 }
 
 /*
+ * copy_raw, the copy hashed as it is written by a second thread that
+ * follows the file: the application's commits wait for the copy only,
+ * not for the hash too, which ends after the lock is released.  If the
+ * hash cannot be had so, s->sha256 stays empty and verify() hashes the
+ * finished copy.  Returns as copy_raw.
+ */
+static int
+copy_hashed(sqlite3 *src, struct vb_tmp *t, int64_t bytes,
+    struct vb_snapshot_result *s)
+{
+	struct vb_sha256_job h;
+	int done = 0, rc, rfd;
+
+	rfd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC);
+	if (rfd != -1)
+		vb_sha256_follow(&h, rfd, &done);
+	rc = copy_raw(src, t->fd, bytes, s);
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	if (rfd == -1)
+		return rc;
+	if (vb_sha256_join(&h) == bytes && rc == 0)
+		memcpy(s->sha256, h.hex, sizeof(s->sha256));
+	close(rfd);
+	return rc;
+}
+
+/*
  * Copies the database into the open temporary t (path tmp) under the
  * read transaction, then ends that transaction.  Returns 0, or -1 (s->why).
  */
@@ -383,15 +406,20 @@ copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
 	snprintf(what, sizeof(what), "copying %s", o->db);
 	pg = vb_progress_start(what, t->fd, VB_PROG_SIZE, bytes);
 	/* A WAL database's pages may be in the -wal: only SQLite reads it. */
-	rc = wal ? copy(src, tmp, s) : copy_raw(src, t->fd, bytes, s);
+	if (wal)
+		rc = copy(src, tmp, s);
+	else
+		rc = copy_hashed(src, t, bytes, s);
 	vb_progress_stop(pg, rc == 0);
 	vb_writebehind_stop(wb);
 	/* Only now, with no lock of SQLite's on it touched (see copy_raw). */
 	if (walfd != -1)
 		close(walfd);
-	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	if (wal)
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
+
 
 /* Checks and hashes the copy, off the application's back. */
 static int

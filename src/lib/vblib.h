@@ -305,6 +305,7 @@ int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
 /* A file hashed on a second thread, while the caller reads it too. */
 struct vb_sha256_job {
 	int		 fd;
+	const int	*done;		/* a file still being written, or NULL */
 	int		 threaded;
 	pthread_t	 th;
 	int		 err;
@@ -317,6 +318,13 @@ struct vb_sha256_job {
  * by pread from its start: fd's offset stays the caller's to move.
  */
 void		 vb_sha256_start(struct vb_sha256_job *h, int fd);
+/*
+ * The same for a file another thread is still writing in order: at its
+ * end, hashing waits until *done is set (release order: everything
+ * written before it is read), then hashes to the end.
+ */
+void		 vb_sha256_follow(struct vb_sha256_job *h, int fd,
+		    const int *done);
 /* Waits for it; returns the bytes hashed (h->hex), or -1 with errno. */
 int64_t		 vb_sha256_join(struct vb_sha256_job *h);
 
