@@ -305,7 +305,7 @@ int64_t		 vb_sha256_fd(int fd, char hex[VB_SHA256_HEX]);
 /* A file hashed on a second thread, while the caller reads it too. */
 struct vb_sha256_job {
 	int		 fd;
-	const int	*done;		/* a file still being written, or NULL */
+	const int	*done;		/* writer still at it, or NULL */
 	int		 threaded;
 	pthread_t	 th;
 	int		 err;
