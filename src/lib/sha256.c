@@ -100,22 +100,21 @@ hash_main(void *arg)
 {
 	struct timespec nap = { 0, 1000 * 1000 };
 	struct vb_sha256_job *h = arg;
-	struct vb_sha256 *sh;
-	unsigned char *buf;
 	int64_t total = 0;
 	int finished;
 	ssize_t n;
 
-	if ((buf = malloc(BUFSZ)) == NULL || (sh = vb_sha256_new()) == NULL) {
+	if ((h->buf = malloc(BUFSZ)) == NULL ||
+	    (h->sh = vb_sha256_new()) == NULL) {
 		h->err = ENOMEM;
-		free(buf);
+		free(h->buf);
 		return NULL;
 	}
 	for (;;) {
 		/* The flag first: what was written before it is visible. */
 		finished = h->done == NULL ||
 		    __atomic_load_n(h->done, __ATOMIC_ACQUIRE);
-		if ((n = pread(h->fd, buf, BUFSZ, (off_t)total)) == 0) {
+		if ((n = pread(h->fd, h->buf, BUFSZ, (off_t)total)) == 0) {
 			if (finished)
 				break;
 			nanosleep(&nap, NULL);
@@ -127,11 +126,13 @@ hash_main(void *arg)
 			h->err = errno;
 			break;
 		}
-		vb_sha256_update(sh, buf, (size_t)n);
+		vb_sha256_update(h->sh, h->buf, (size_t)n);
 		total += n;
 	}
-	vb_sha256_final(sh, h->hex);
-	free(buf);
+	vb_sha256_final(h->sh, h->hex);
+	free(h->buf);
+	h->sh = NULL;
+	h->buf = NULL;
 	if (h->err == 0)
 		h->bytes = total;
 	return NULL;

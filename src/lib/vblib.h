@@ -311,6 +311,10 @@ struct vb_sha256_job {
 	int		 err;
 	int64_t		 bytes;
 	char		 hex[VB_SHA256_HEX];
+	/* The thread's, held here: a process ended by a signal midway
+	 * still points at them. */
+	struct vb_sha256 *sh;
+	unsigned char	*buf;
 };
 
 /*
