@@ -289,22 +289,11 @@ struct reader {
 static la_ssize_t
 reader_read(struct archive *a, void *arg, const void **out)
 {
-	struct timespec nap = { 0, 2 * 1000 * 1000 };
 	struct reader *r = arg;
-	int finished;
 	ssize_t n;
 
-	for (;;) {
-		/* Load the flag first: bytes written before it are visible. */
-		finished = r->done == NULL ||
-		    __atomic_load_n(r->done, __ATOMIC_ACQUIRE);
-		n = read(r->fd, r->buf, BUFSZ);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != 0 || finished)
-			break;
-		nanosleep(&nap, NULL);	/* the writer is not done yet */
-	}
+	/* By read: fd may be a pipe (age decrypting). */
+	n = vb_read_following(r->fd, r->buf, BUFSZ, -1, r->done);
 	if (n < 0) {
 		archive_set_error(a, errno, "read: %s", strerror(errno));
 		return -1;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nettle/sha2.h>
@@ -98,10 +97,8 @@ vb_sha256_fd(int fd, char hex[VB_SHA256_HEX])
 static void *
 hash_main(void *arg)
 {
-	struct timespec nap = { 0, 1000 * 1000 };
 	struct vb_sha256_job *h = arg;
 	int64_t total = 0;
-	int finished;
 	ssize_t n;
 
 	if ((h->buf = malloc(BUFSZ)) == NULL ||
@@ -110,18 +107,8 @@ hash_main(void *arg)
 		free(h->buf);
 		return NULL;
 	}
-	for (;;) {
-		/* The flag first: what was written before it is visible. */
-		finished = h->done == NULL ||
-		    __atomic_load_n(h->done, __ATOMIC_ACQUIRE);
-		if ((n = pread(h->fd, h->buf, BUFSZ, (off_t)total)) == 0) {
-			if (finished)
-				break;
-			nanosleep(&nap, NULL);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
+	while ((n = vb_read_following(h->fd, h->buf, BUFSZ, (off_t)total,
+	    h->done)) != 0) {
 		if (n < 0) {
 			h->err = errno;
 			break;

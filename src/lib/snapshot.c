@@ -341,34 +341,6 @@ begin_read(sqlite3 *src, const char *db, int64_t *pages, int64_t *pagesize,
 }
 
 /*
- * copy_raw, the copy hashed as it is written by a second thread that
- * follows the file: the application's commits wait for the copy only,
- * not for the hash too, which ends after the lock is released.  If the
- * hash cannot be had so, s->sha256 stays empty and verify() hashes the
- * finished copy.  Returns as copy_raw.
- */
-static int
-copy_hashed(sqlite3 *src, struct vb_tmp *t, int64_t bytes,
-    struct vb_snapshot_result *s)
-{
-	struct vb_sha256_job h;
-	int done = 0, rc, rfd;
-
-	rfd = openat(t->dirfd, t->name, O_RDONLY | O_CLOEXEC);
-	if (rfd != -1)
-		vb_sha256_follow(&h, rfd, &done);
-	rc = copy_raw(src, t->fd, bytes, s);
-	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-	if (rfd == -1)
-		return rc;
-	if (vb_sha256_join(&h) == bytes && rc == 0)
-		memcpy(s->sha256, h.hex, sizeof(s->sha256));
-	close(rfd);
-	return rc;
-}
-
-/*
  * Copies the database into the open temporary t (path tmp) under the
  * read transaction, then ends that transaction.  Returns 0, or -1 (s->why).
  */
@@ -376,10 +348,11 @@ static int
 copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
     const char *tmp, int64_t bytes, int wal, struct vb_snapshot_result *s)
 {
+	struct vb_sha256_job h;
 	struct vb_writebehind *wb;
 	struct vb_progress *pg;
 	char what[4200], walpath[4200];
-	int rc, walfd = -1;
+	int done = 0, rc, rfd = -1, walfd = -1;
 
 	/*
 	 * In WAL mode the application never waits for us: yield the CPU to
@@ -405,21 +378,31 @@ copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
 	wb = wal ? vb_writebehind_start(t->fd, walfd) : NULL;
 	snprintf(what, sizeof(what), "copying %s", o->db);
 	pg = vb_progress_start(what, t->fd, VB_PROG_SIZE, bytes);
+	/*
+	 * A raw copy is hashed by a second thread following the file as it
+	 * is written: the application's commits wait for the copy only, the
+	 * hash ends after the lock is released.  Without that thread,
+	 * s->sha256 stays empty and verify() hashes the finished copy.
+	 */
+	if (!wal && (rfd = openat(t->dirfd, t->name, O_RDONLY |
+	    O_CLOEXEC)) != -1)
+		vb_sha256_follow(&h, rfd, &done);
 	/* A WAL database's pages may be in the -wal: only SQLite reads it. */
-	if (wal)
-		rc = copy(src, tmp, s);
-	else
-		rc = copy_hashed(src, t, bytes, s);
+	rc = wal ? copy(src, tmp, s) : copy_raw(src, t->fd, bytes, s);
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 	vb_progress_stop(pg, rc == 0);
 	vb_writebehind_stop(wb);
 	/* Only now, with no lock of SQLite's on it touched (see copy_raw). */
 	if (walfd != -1)
 		close(walfd);
-	if (wal)
-		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	if (rfd != -1) {
+		if (vb_sha256_join(&h) == bytes && rc == 0)
+			memcpy(s->sha256, h.hex, sizeof(s->sha256));
+		close(rfd);
+	}
 	return rc;
 }
-
 
 /* Checks and hashes the copy, off the application's back. */
 static int

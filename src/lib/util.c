@@ -85,3 +85,22 @@ vb_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+ssize_t
+vb_read_following(int fd, void *buf, size_t len, off_t off, const int *done)
+{
+	struct timespec nap = { 0, 1000 * 1000 };
+	int finished;
+	ssize_t n;
+
+	for (;;) {
+		/* The flag first: what was written before it is visible. */
+		finished = done == NULL || __atomic_load_n(done,
+		    __ATOMIC_ACQUIRE);
+		n = off < 0 ? read(fd, buf, len) : pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 0 || finished)
+			return n;
+		nanosleep(&nap, NULL);	/* the writer is not done yet */
+	}
+}

@@ -44,6 +44,15 @@ const char	*vb_progname(void);
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
 int		 vb_write_all(int fd, const void *buf, size_t len);
+/*
+ * Reads up to len bytes of fd at off (by read from its offset if off is
+ * -1), from a file another thread may still be writing in order: at its
+ * end, waits until *done is set (release order), so that 0 means the
+ * end of the finished file.  done NULL: an ordinary read.  Returns as
+ * read, EINTR retried.
+ */
+ssize_t		 vb_read_following(int fd, void *buf, size_t len, off_t off,
+		    const int *done);
 
 /* ---- config.c: /etc/vb.conf and the environment ---- */
 
