@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
-		"                   [-d dir | -o file] db"
+		"                   [--intermediate] [-d dir | -o file] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -38,6 +39,11 @@ help(void)
 	    "      --defer-check  leave the check to vb-compress, which runs\n"
 	    "                     it beside its compression (the record says\n"
 	    "                     quick_check=deferred)\n"
+	    "      --intermediate for a pipe into vb-compress: the copy is\n"
+	    "                     not synced and keeps a temporary name,\n"
+	    "                     .vb-tmp-<parent PID>-backup-<time>.db, its\n"
+	    "                     parent's until vb-compress archives it (or\n"
+	    "                     gives it its name, when it cannot)\n"
 	    "  -n, --dry-run      check all a snapshot needs (the database\n"
 	    "                     readable, dir usable by this user, room\n"
 	    "                     for a copy and an archive); write nothing\n"
@@ -52,13 +58,14 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-enum { DEFER = 256, FULL, PRINT_CONFIG, PROGRESS };
+enum { DEFER = 256, FULL, INTERMEDIATE, PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
 	{ "dry-run",	no_argument,		NULL, 'n' },
 	{ "full-check",	no_argument,		NULL, FULL },
 	{ "help",	no_argument,		NULL, 'h' },
+	{ "intermediate", no_argument,		NULL, INTERMEDIATE },
 	{ "output",	required_argument,	NULL, 'o' },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
@@ -102,6 +109,11 @@ main(int argc, char *argv[])
 			break;
 		case FULL:
 			o.full = 1;
+			break;
+		case INTERMEDIATE:
+			/* Orphaned, its owner would be init, forever. */
+			if ((o.hand_to = (long)getppid()) <= 1)
+				usage("--intermediate: no parent to own it");
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();

@@ -236,7 +236,7 @@ conf() {
 	conf
 	# The default drill replaces the weekly check: quick_check only.
 	run --separate-stderr vb_backup --dry-run
-	[[ $output == *"-q --defer-check |"* ]]
+	[[ $output == *"-q --defer-check --intermediate |"* ]]
 	echo DRILL_EVERY=0 >>"$VB_CONF"
 	vb_backup 2>/dev/null
 	vb_backup 2>/dev/null
@@ -249,12 +249,12 @@ conf() {
 	[[ ${lines[0]} == *"snapshot's integrity_check ok"* ]]
 	[[ ${lines[1]} == *"snapshot's quick_check ok"* ]]
 	run --separate-stderr vb_backup --dry-run
-	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q --defer-check |"* ]]
+	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q --defer-check --intermediate |"* ]]
 	# Eight days later, it is due again.
 	sqlite3 app.db "UPDATE BackupLog SET createdAt =
 	    strftime('%Y-%m-%dT%H:%M:%fZ', createdAt, '-8 days')"
 	run --separate-stderr vb_backup --dry-run
-	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q --defer-check --full-check |"* ]]
+	[[ $output == *"would run:     vb-snapshot $T/app.db -d $T/backups -q --defer-check --intermediate --full-check |"* ]]
 	vb_backup 2>/dev/null
 	[ "$(sqlite3 app.db "SELECT message FROM BackupLog WHERE operation = 'snapshot' ORDER BY id DESC LIMIT 1" | cut -d= -f1)" = integrity ]
 }

@@ -138,8 +138,10 @@ assert_seen() {
 	done
 	vb_backup 2>"$T/stderr" &
 	job=$!
-	# Killed while it compresses: once the snapshot is in place.
-	WAIT_S=600 wait_for sh -c "ls '$T'/backups/backup-*.db" >/dev/null 2>&1
+	# Killed while it compresses: once the snapshot is handed over (an
+	# intermediate, vb-snapshot gone).
+	WAIT_S=600 wait_for sh -c "ls '$T'/backups/.vb-tmp-*-backup-*.db &&
+	    ! pgrep -f '(^|/)vb-snapshot( |\$)'" >/dev/null 2>&1
 	# By its command line: under make valgrind the process is valgrind's.
 	WAIT_S=600 wait_for pkill -KILL -f '(^|/)vb-compress( |$)'
 	wait "$job" && status=0 || status=$?
@@ -151,6 +153,10 @@ assert_seen() {
 	# Nothing pruned after a failed backup; the snapshot is kept.
 	[ "$(find "$T/backups" -name 'backup-2026-01-*' | wc -l)" -eq 2 ]
 	[ "$(find "$T/backups" -name 'backup-*.db' | wc -l)" -eq 1 ]
+	[[ $stderr == *"the snapshot is kept as $T/backups/backup-"*.db* ]]
+	sqlite3 "$(find "$T/backups" -name 'backup-*.db')" \
+	    "PRAGMA integrity_check" | grep -qx ok
+	[ -z "$(find "$T/backups" -name '.vb-tmp-*.db')" ]
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM BackupLog WHERE operation = 'prune'")" -eq 0 ]
 	grep -q 'stage="compress"} 137' "$T/out/vb.prom"
 }

@@ -121,7 +121,9 @@ check_main(void *arg)
 struct job {
 	const char		*path;		/* the raw snapshot */
 	char			 dir[4096];	/* and its directory */
-	char			 base[256];	/* and its name */
+	char			 base[256];	/* and its name as a backup */
+	char			 shown[4400];	/* its name as a backup */
+	struct vb_tmp		 in;		/* it, an intermediate */
 	char			 final[256];	/* the archive's name */
 	char			 efinal[260];	/* its name once done (.age) */
 	struct vb_name		 nm;
@@ -151,13 +153,24 @@ struct job {
 static int
 open_snapshot(struct job *j, struct vb_compress_result *res)
 {
-	if (vb_path_split(j->path, j->dir, sizeof(j->dir), j->base,
-	    sizeof(j->base)) != 0 || vb_name_parse(j->base, &j->nm) != 0 ||
-	    j->nm.ext != VB_EXT_DB) {
+	char real[256];
+	const char *name = NULL;
+
+	if (vb_path_split(j->path, j->dir, sizeof(j->dir), real,
+	    sizeof(real)) == 0 && (name = vb_tmp_final(real)) == NULL)
+		name = real;
+	/* A vb-snapshot --intermediate's: ours to archive or to name. */
+	if (name == NULL || vb_name_parse(name, &j->nm) != 0 ||
+	    j->nm.ext != VB_EXT_DB || vb_path_join(j->shown, sizeof(j->shown),
+	    j->dir, name) != 0) {
 		snprintf(res->why, sizeof(res->why), "%s: not a vb snapshot "
 		    "(backup-<UTC time>.db)", j->path);
 		return -1;
 	}
+	snprintf(j->base, sizeof(j->base), "%s", name);
+	if (name != real && vb_tmp_adopt(&j->in, j->dir, real, res->why,
+	    sizeof(res->why)) != 0)
+		return -1;
 	if ((j->dbfd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
 	    -1 || fstat(j->dbfd, &j->st) != 0) {
 		snprintf(res->why, sizeof(res->why), "%s: %s", j->path,
@@ -189,7 +202,7 @@ as_found(struct job *j)
 	    result);
 	if (rc != 0)
 		snprintf(j->found, sizeof(j->found), "%s fails %s: %s; "
-		    "archived as it is", j->path, vb_check_name(j->how),
+		    "archived as it is", j->shown, vb_check_name(j->how),
 		    result);
 }
 
@@ -228,7 +241,7 @@ end_check(struct job *j, struct vb_compress_result *res)
 		return 0;
 	}
 	j->bad = j->ck.rc > 0;
-	snprintf(res->why, sizeof(res->why), "%s: %s %s: %s", j->path,
+	snprintf(res->why, sizeof(res->why), "%s: %s %s: %s", j->shown,
 	    j->ck.rc > 0 ? "failed" : "could not run", vb_check_name(j->how),
 	    j->ck.result);
 	return -1;
@@ -252,7 +265,7 @@ plan_kind(struct job *j, const struct vb_snapmeta *meta,
 	if (vb_delta_plan(j->dir, &j->nm, j->dbfd, &j->info, o->full_every,
 	    meta != NULL && meta->bytes == j->st.st_size ? meta->sha256 :
 	    NULL, &j->plan, why, sizeof(why)) != 0) {
-		snprintf(res->why, sizeof(res->why), "%s: %s", j->path, why);
+		snprintf(res->why, sizeof(res->why), "%s: %s", j->shown, why);
 		return -1;
 	}
 	if (!j->plan.delta)
@@ -372,7 +385,7 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 		delta_manifest(j, res);
 	if (vb_manifest_format(&j->m, j->text, sizeof(j->text)) < 0) {
 		snprintf(res->why, sizeof(res->why), "%s: cannot write a "
-		    "manifest for it", j->path);
+		    "manifest for it", j->shown);
 		return -1;
 	}
 	nm.ext = o->a.ext;
@@ -486,7 +499,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	    vb_sha256_fd(j->dbfd, now) >= 0 && strcmp(now, meta->sha256) != 0)
 		snprintf(res->why, sizeof(res->why), "%s: SHA-256 is not the "
 		    "one vb-snapshot recorded: changed or damaged since",
-		    j->path);
+		    j->shown);
 	else
 		snprintf(res->why, sizeof(res->why), "%s: read-back check "
 		    "failed: %s", j->final, rb.rc != 0 ? rb.why :
@@ -567,27 +580,49 @@ drop_older_asides(const char *dir, const char *keep, char *why, size_t wlen)
  * (the newest only); removed when archives are encrypted.
  */
 static void
-set_aside(const char *path, int encrypting, char *why, size_t wlen)
+set_aside(struct job *j, int encrypting, char *why, size_t wlen)
 {
-	char aside[4200], dir[4096], base[300];
+	char aside[4500], base[300];
 	size_t used = strlen(why);
 
 	/* Kept in the clear it would outlive the run: not when encrypting. */
 	if (encrypting) {
-		if (unlink(path) == 0)
+		if (unlink(j->path) == 0)
 			snprintf(why + used, wlen - used, "; the snapshot is "
 			    "removed (ENCRYPT_TO: no plaintext is kept): the "
 			    "database itself may be damaged");
 		return;
 	}
-	snprintf(aside, sizeof(aside), "%s%s", path, VB_FAILED_SUFFIX);
-	if (rename(path, aside) != 0)
+	snprintf(aside, sizeof(aside), "%s%s", j->shown, VB_FAILED_SUFFIX);
+	/* An intermediate, unsynced, is made whole before it is named. */
+	if ((j->in.fd != -1 && fsync(j->in.fd) != 0) ||
+	    rename(j->path, aside) != 0)
 		return;
 	snprintf(why + used, wlen - used, "; the snapshot is kept as %s, not "
 	    "as a backup: the database itself may be damaged (vb-restore the "
 	    "last good backup --to a file and compare)", aside);
-	if (vb_path_split(aside, dir, sizeof(dir), base, sizeof(base)) == 0)
-		drop_older_asides(dir, base, why, wlen);
+	if (vb_path_split(aside, j->dir, sizeof(j->dir), base,
+	    sizeof(base)) == 0)
+		drop_older_asides(j->dir, base, why, wlen);
+}
+
+/*
+ * An intermediate whose archive failed (not its check): synced and named
+ * as vb-snapshot alone would have, a raw backup the next night's
+ * catch-up archives.
+ */
+static void
+keep_raw(struct job *j, char *why, size_t wlen)
+{
+	char err[600];
+	size_t used = strlen(why);
+
+	if (vb_tmp_commit(&j->in, err, sizeof(err)) == 0)
+		snprintf(why + used, wlen - used, "; the snapshot is kept as "
+		    "%s", j->shown);
+	else
+		snprintf(why + used, wlen - used, "; the snapshot is lost: "
+		    "%s", err);
 }
 
 /* ---- encrypted, checked, done ---- */
@@ -686,6 +721,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	j->dbfd = -1;
 	j->t.dirfd = -1;
 	j->e.dirfd = -1;
+	j->in.fd = j->in.dirfd = -1;
 	j->cstate = 2;
 	/* Not SQLite at all: said so, and no check to run on it. */
 	if (open_snapshot(j, res) != 0 || vb_db_header(j->path, &j->info,
@@ -714,7 +750,12 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
 		    "", why);
 	rc = 0;
-	if (!o->keep) {
+	if (o->keep && j->in.dirfd != -1 && vb_tmp_commit(&j->in, why,
+	    sizeof(why)) != 0) {
+		snprintf(res->why, sizeof(res->why), "cannot keep the raw "
+		    "snapshot as %s: %s", j->shown, why);
+		rc = 1;
+	} else if (!o->keep) {
 		if (unlink(path) != 0) {
 			snprintf(res->why, sizeof(res->why), "%s: cannot "
 			    "remove the raw snapshot: %s", path,
@@ -729,8 +770,11 @@ out:
 	vb_rows_end(&j->rows);
 	finish_check(j, res);
 	if (rc < 0 && j->bad)
-		set_aside(j->path, o->encrypt_to != NULL, res->why,
+		set_aside(j, o->encrypt_to != NULL, res->why,
 		    sizeof(res->why));
+	else if (rc < 0 && j->in.dirfd != -1)
+		keep_raw(j, res->why, sizeof(res->why));
+	vb_tmp_abort(&j->in);	/* an intermediate archived, or gone */
 	vb_tmp_abort(&j->t);	/* encrypted: the plaintext goes here */
 	vb_tmp_abort(&j->e);
 	vb_delta_plan_free(&j->plan);

@@ -415,7 +415,8 @@ check_and_hash(const struct vb_snapshot_opts *o, struct vb_tmp *t,
 	int rc;
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
-	wb = vb_writebehind_start(t->fd, -1);
+	/* An intermediate is not kept: no need to write it back. */
+	wb = o->hand_to > 0 ? NULL : vb_writebehind_start(t->fd, -1);
 	/* Deferred, the check is vb-compress's, beside its compression. */
 	pg = o->defer ? NULL : vb_progress_start(o->full ?
 	    "integrity_check of the copy" : "quick_check of the copy", -1,
@@ -496,7 +497,12 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	src = NULL;
 	if (check_and_hash(o, &t, tmp, s) != 0)
 		goto fail;
-	if (vb_tmp_commit(&t, tmp, sizeof(tmp)) != 0) {
+	if (o->hand_to > 0) {
+		if (vb_tmp_hand_over(&t, o->hand_to, final, sizeof(final),
+		    s->why, sizeof(s->why)) != 0 || vb_path_join(s->path,
+		    sizeof(s->path), dir, final) != 0)
+			goto fail;
+	} else if (vb_tmp_commit(&t, tmp, sizeof(tmp)) != 0) {
 		snprintf(s->why, sizeof(s->why), "cannot put %s in place: %s",
 		    s->path, tmp);
 		goto fail;

@@ -92,25 +92,43 @@ untrack(const struct vb_tmp *t)
 			live[i].used = 0;
 }
 
+/* Its writer's PID into *pid; the name it will get, or NULL. */
+static const char *
+split_tmp(const char *name, long *pid)
+{
+	const char *p;
+
+	*pid = 0;
+	if (strncmp(name, VB_TMP_PREFIX, strlen(VB_TMP_PREFIX)) != 0)
+		return NULL;
+	p = name + strlen(VB_TMP_PREFIX);
+	if (*p < '0' || *p > '9')
+		return NULL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		*pid = *pid * 10 + (*p - '0');
+		if (*pid > 0x7fffffffL)
+			return NULL;
+	}
+	if (*p != '-' || *pid <= 0)
+		return NULL;
+	return p + 1;
+}
+
 long
 vb_tmp_pid(const char *name)
 {
-	const char *p;
-	long pid = 0;
+	long pid;
 
-	if (strncmp(name, VB_TMP_PREFIX, strlen(VB_TMP_PREFIX)) != 0)
-		return -1;
-	p = name + strlen(VB_TMP_PREFIX);
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		pid = pid * 10 + (*p - '0');
-		if (pid > 0x7fffffffL)
-			return -1;
-	}
-	if (*p != '-' || pid <= 0)
-		return -1;
-	return pid;
+	return split_tmp(name, &pid) != NULL ? pid : -1;
+}
+
+const char *
+vb_tmp_final(const char *name)
+{
+	long pid;
+	const char *final = split_tmp(name, &pid);
+
+	return final != NULL && *final != '\0' ? final : NULL;
 }
 
 int
@@ -231,6 +249,71 @@ fail:
 	vb_tmp_abort(t);
 	errno = saved;
 	return -1;
+}
+
+int
+vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name, size_t nlen,
+    char *why, size_t wlen)
+{
+	int n, rc;
+
+	n = snprintf(name, nlen, "%s%ld-%s", VB_TMP_PREFIX, owner, t->final);
+	if (n < 0 || (size_t)n >= nlen) {
+		snprintf(why, wlen, "%s: name too long", t->final);
+		vb_tmp_abort(t);
+		return -1;
+	}
+	/* Not synced: nobody keeps it unless its new owner must. */
+	if (close(t->fd) != 0) {
+		t->fd = -1;
+		snprintf(why, wlen, "close %s: %s", t->name, strerror(errno));
+		vb_tmp_abort(t);
+		return -1;
+	}
+	t->fd = -1;
+	rc = renameat2(t->dirfd, t->name, t->dirfd, name, RENAME_NOREPLACE);
+	if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+		rc = linkat(t->dirfd, t->name, t->dirfd, name, 0);
+		if (rc == 0)
+			unlinkat(t->dirfd, t->name, 0);
+	}
+	if (rc != 0) {
+		snprintf(why, wlen, "cannot hand %s over as %s: %s", t->name,
+		    name, strerror(errno));
+		vb_tmp_abort(t);
+		return -1;
+	}
+	untrack(t);
+	close(t->dirfd);
+	t->dirfd = -1;
+	return 0;
+}
+
+int
+vb_tmp_adopt(struct vb_tmp *t, const char *dir, const char *name, char *why,
+    size_t wlen)
+{
+	const char *final = vb_tmp_final(name);
+
+	memset(t, 0, sizeof(*t));
+	t->fd = t->dirfd = -1;
+	if (final == NULL || strlen(name) >= sizeof(t->name)) {
+		snprintf(why, wlen, "%s: not a vb temporary", name);
+		return -1;
+	}
+	memcpy(t->name, name, strlen(name) + 1);
+	memcpy(t->final, final, strlen(final) + 1);
+	if ((t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (t->fd = openat(t->dirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		snprintf(why, wlen, "%s/%s: %s", dir, name, strerror(errno));
+		if (t->dirfd != -1)
+			close(t->dirfd);
+		t->dirfd = -1;
+		return -1;
+	}
+	track(t);
+	return 0;
 }
 
 int

@@ -137,6 +137,9 @@ struct vb_snapshot_opts {
 	int		 full;		/* integrity_check, not quick_check */
 	int		 defer;		/* its check left to vb-compress */
 	int		 dry;		/* only what a snapshot needs */
+	long		 hand_to;	/* > 0: an intermediate this PID
+					   owns, unsynced, never under
+					   the final name (the nightly) */
 };
 
 struct vb_snapshot_result {

@@ -216,6 +216,23 @@ int		 vb_clean_stale(const char *dir, char *note, size_t nlen);
 int		 vb_pid_runs(long pid);
 /* The writer PID in a temporary's name, or -1 if name is not one. */
 long		 vb_tmp_pid(const char *name);
+/* The final name in a temporary's name, or NULL if name is not one. */
+const char	*vb_tmp_final(const char *name);
+/*
+ * An intermediate, a temporary another process finishes: t renamed, not
+ * synced, to ".vb-tmp-<owner>-<final>" (into name) and left to owner, who
+ * is alive while it is worked on (vb_clean_stale keeps it till then).
+ * Returns 0, or -1 with why and the temporary removed.
+ */
+int		 vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name,
+		    size_t nlen, char *why, size_t wlen);
+/*
+ * Takes over the temporary dir/name handed over: vb_tmp_commit gives it
+ * its final name (synced first), vb_tmp_abort removes it, and a signal
+ * too.  Returns 0, or -1 with why.
+ */
+int		 vb_tmp_adopt(struct vb_tmp *t, const char *dir,
+		    const char *name, char *why, size_t wlen);
 
 /* ---- writebehind.c: dirty pages written back as a copy grows ---- */
 
