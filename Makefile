@@ -61,8 +61,8 @@ HDR	 = src/lib/vb.h src/lib/vblib.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \
-	   $(B)/tests/libvbfault.so
-FUZZERS	 = archive record config
+	   $(B)/tests/fuzz-catalog $(B)/tests/libvbfault.so
+FUZZERS	 = archive record config catalog
 FUZZ_TIME ?= 60
 
 .PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean \

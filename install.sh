@@ -90,9 +90,10 @@ if ! calendar=$(set -f; oncalendar $schedule); then
 fi
 
 # What the tools need to run: the libraries, cron for the schedule, and
-# the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout).
+# the commands vb-backup uses (flock, setpriv, logger, pgrep, timeout),
+# rclone (OFFSITE), age (ENCRYPT_TO) and ssh-keygen (SIGN_WITH).
 RUNTIME="libsqlite3-0 libarchive13 libnettle8 cron util-linux bsdutils
-procps coreutils findutils sed mawk rclone age"
+procps coreutils findutils sed mawk rclone age openssh-client"
 # What building them needs, and no more; and building the package.
 BUILD="gcc make pkg-config libc6-dev libsqlite3-dev libarchive-dev
 nettle-dev"

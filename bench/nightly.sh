@@ -48,6 +48,19 @@ vb_backup_age() {
 	    "$here/../bin/vb-backup" 2>/dev/null
 }
 
+# The same nightly with SIGN_WITH (manifest and catalog signed), and its
+# restore with --verify-with (the signature and the catalog checked).
+vb_backup_signed() {
+	VB_CONF=$n/vb.conf SIGN_WITH=$n/signing-key \
+	    "$here/../bin/vb-backup" 2>/dev/null
+}
+
+vb_restore_verified() {
+	rm -f "$n/out.db"
+	vb-restore -q --verify-with "$n/signing-key.pub" --to "$n/out.db" \
+	    "$(newest)"
+}
+
 vb_restore_age() {
 	rm -f "$n/out.db"
 	vb-restore -q -i "$n/key.txt" --to "$n/out.db" \
@@ -125,6 +138,10 @@ age-keygen -o "$n/key.txt" 2>/dev/null
 age-keygen -y "$n/key.txt" >"$n/recipients.txt"
 tage=$(run_median vb_backup_age)
 tagr=$(run_median vb_restore_age)
+rm -f "$n/signing-key" "$n/signing-key.pub"
+ssh-keygen -q -t ed25519 -N '' -f "$n/signing-key"
+tsig=$(run_median vb_backup_signed)
+tsigr=$(run_median vb_restore_verified)
 tsnap=$(run_median snap_alone)
 tbk=$(run_median backup_alone)
 mkdir -p "$n/c"
@@ -145,7 +162,8 @@ rss_p=$(rss_kib vb-prune -n -d "$n/backups")
 awk -v tvb="$tvb" -v tref="$tref" -v tweek="$tweek" -v tto="$tto" \
     -v tq="$tq" -v tun="$tun" -v tdb="$tdb" -v tage="$tage" \
     -v tagr="$tagr" -v tsnap="$tsnap" -v tbk="$tbk" -v tcomp="$tcomp" \
-    -v tcomp1="$tcomp1" -v tzstd="$tzstd" -v th="$threads" 'BEGIN {
+    -v tcomp1="$tcomp1" -v tzstd="$tzstd" -v th="$threads" \
+    -v tsig="$tsig" -v tsigr="$tsigr" 'BEGIN {
 	printf "%-44s %8s %8s %8s\n", "", "vb s", "ref s", "vb/ref"
 	printf "%-44s %8.2f %8.2f %8.2f  (target <= 0.8)\n",
 	    "nightly: vb-backup | .backup + zstd -3 -T1", tvb, tref, tvb / tref
@@ -168,6 +186,11 @@ awk -v tvb="$tvb" -v tref="$tref" -v tweek="$tweek" -v tto="$tto" \
 	    "encrypted nightly (age) | the same, plain", tage, tvb, tage / tvb
 	printf "%-44s %8.2f %8.2f %8.2f\n",
 	    "encrypted restore -i --to | plain --to", tagr, tto, tagr / tto
+	printf "%-44s %8.2f %8.2f %8.2f\n",
+	    "signed nightly (SIGN_WITH) | the same, plain", tsig, tvb,
+	    tsig / tvb
+	printf "%-44s %8.2f %8.2f %8.2f\n",
+	    "restore --verify-with --to | plain --to", tsigr, tto, tsigr / tto
 }'
 echo
 echo "a WAL writer at 500 commits/s (commits, worst, mean and p99 in us;"

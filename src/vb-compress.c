@@ -297,6 +297,7 @@ configure(const struct args *a, struct vb_compress_opts *o,
 	compression(a, o);
 	if (o->encrypt_to == NULL)
 		o->encrypt_to = vb_config("ENCRYPT_TO");
+	o->sign_with = vb_config("SIGN_WITH");
 	memset(d, 0, sizeof(*d));
 	if (every != NULL && vb_parse_duration(every, d) != 0)
 		usage("--full-every takes a duration: 7d, 2w, 36h");

@@ -24,7 +24,8 @@
 		"[--keep-within duration]\n                " \
 		"[--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n" \
 		"                [--keep-pre-restore N]\n" \
-		"       vb-prune [-d dir] (--holds | --release stem)"
+		"       vb-prune [-d dir] (--holds | --release stem)\n" \
+		"       vb-prune --catalog [-d dir | --offsite remote]"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -60,6 +61,9 @@ help(void)
 	    "                            loss of rows (stem, the backup that\n"
 	    "                            showed it, what was lost; TABs)\n"
 	    "      --release STEM        release a held backup to retention\n"
+	    "      --catalog             only write the signed catalog\n"
+	    "                            (SIGN_WITH; after every prune too),\n"
+	    "                            or copy it to --offsite REMOTE\n"
 	    "      --print-config        print the configuration as vb reads "
 	    "it\n"
 	    "  -h, --help                this help\n"
@@ -81,9 +85,10 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-enum { DAILY = 256, HOLDS, KEEP, MONTHLY, OFFSITE, PRE, PRINT_CONFIG,
-    RELEASE, WEEKLY, WITHIN };
+enum { CATALOG = 256, DAILY, HOLDS, KEEP, MONTHLY, OFFSITE, PRE,
+    PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
 static const struct option longopts[] = {
+	{ "catalog",		no_argument,		NULL, CATALOG },
 	{ "dir",		required_argument,	NULL, 'd' },
 	{ "dry-run",		no_argument,		NULL, 'n' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -108,6 +113,7 @@ struct opts {
 	const char	*dir, *remote;
 	int		 dry;
 	int		 holds;		/* --holds */
+	int		 catalog;	/* --catalog: only that */
 	const char	*release;	/* --release */
 };
 
@@ -170,6 +176,9 @@ parse(int argc, char *argv[], struct opts *o)
 		case WITHIN:
 			rule(o, ch, optarg);
 			break;
+		case CATALOG:
+			o->catalog = 1;
+			break;
 		case HOLDS:
 			o->holds = 1;
 			break;
@@ -216,6 +225,34 @@ holds(const struct opts *o)
 	return 0;
 }
 
+/*
+ * With SIGN_WITH, the signed catalog follows what retention left: written
+ * anew here, or copied to the remote after its retention (last).  A
+ * failure is a failed prune record.  Returns the exit status.
+ */
+static int
+catalog(const struct opts *o)
+{
+	int64_t t0 = vb_monotonic_ms();
+	char note[300], why[1024], path[4400];
+
+	if (vb_catalog_update(o->dir, o->remote, vb_config("DB_PATH"), note,
+	    sizeof(note), why, sizeof(why)) == 0) {
+		if (!o->catalog)
+			return 0;
+		if (note[0] == '\0')
+			warnx("no SIGN_WITH: no catalog to write");
+		else
+			warnx("%s", note);
+		return note[0] == '\0';
+	}
+	snprintf(path, sizeof(path), "%s/vb-catalog", o->remote != NULL ?
+	    o->remote : o->dir);
+	warnx("catalog: %s", why);
+	vb_emit("prune", path, 0, -1, NULL, t0, why);
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -251,8 +288,14 @@ main(int argc, char *argv[])
 		    (o.holds && o.release != NULL))
 			usage("--holds or --release, with -d DIR only");
 		ret = holds(&o);
-	} else
-		ret = vb_prune_emit(o.dir, o.remote, &o.p, o.dry);
+	} else {
+		if (o.catalog && (o.given || o.dry))
+			usage("--catalog takes -d DIR or --offsite REMOTE");
+		ret = o.catalog ? 0 : vb_prune_emit(o.dir, o.remote, &o.p,
+		    o.dry);
+		if (ret == 0 && !o.dry)
+			ret = catalog(&o);
+	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

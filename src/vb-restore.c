@@ -19,7 +19,8 @@
 
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [-i identity]\n                  [--force] " \
-		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
+		"[--verify-with key.pub] (--to path | --db db | " \
+		"--verify-only)\n                  [--offsite] archive\n" \
 		"       vb-restore --list [--json | --fields] [--sums | " \
 		"--verify [--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json | --fields]\n" \
@@ -39,6 +40,7 @@ struct opts {
 	const char	*dir;		/* -d: the pre-restore copy's dir */
 	const char	*offsite;	/* --offsite: OFFSITE, the remote */
 	const char	*identity;	/* -i: age identity */
+	const char	*verify_with;	/* --verify-with, VERIFY_WITH */
 	const char	*diff_table;	/* --diff-table */
 	char		*tables[64];	/* --table, each */
 	int		 ntables;
@@ -67,6 +69,8 @@ help(void)
 	    "      --force        --to: replace PATH; --db: another db's\n"
 	    "                     backup; --table: despite foreign keys\n"
 	    "      --verify-only  only verify, and report\n"
+	    "      --verify-with K  refuse what the key K.pub (of SIGN_WITH)\n"
+	    "                     did not sign (default $VERIFY_WITH)\n"
 	    "  -i, --identity F   the age identity for an encrypted archive\n"
 	    "      --offsite      the archive is a name on OFFSITE (fetched);\n"
 	    "                     with --list: list the remote\n"
@@ -107,7 +111,11 @@ restore(const struct opts *o)
 	struct vb_restore_opts ro = { .archive = o->archive, .to = o->to,
 	    .db = o->db, .dir = o->dir, .replace = o->force,
 	    .identity = o->identity, .check = o->full ? VB_CHECK_FULL :
-	    o->quick ? VB_CHECK_QUICK : VB_CHECK_OPEN };
+	    o->quick ? VB_CHECK_QUICK : VB_CHECK_OPEN,
+	    .verify_with = o->verify_with };
+
+	/* The live database's BackupLog vouches for what it recorded. */
+	ro.logdb = o->db != NULL ? o->db : vb_config("DB_PATH");
 
 	return vb_restore_emit(&ro, o->offsite, o->verify_only, o->quiet);
 }
@@ -166,7 +174,8 @@ list(const struct opts *o)
 	return vb_inventory(&(struct vb_inventory_opts){ .dir = o->archive,
 	    .remote = o->offsite, .identity = o->identity, .verify = o->verify,
 	    .check = o->full ? VB_CHECK_FULL : VB_CHECK_QUICK, .sums = o->sums,
-	    .json = o->json, .fields = o->fields });
+	    .json = o->json, .fields = o->fields,
+	    .verify_with = o->verify_with });
 }
 
 /* Checks what --list was given with; usage() if it makes no sense. */
@@ -220,7 +229,8 @@ check_restore(struct opts *o, int argc, char *argv[])
 /* The options: flags set by getopt_long itself, the rest by parse(). */
 static struct opts opt;
 
-enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, WHERE };
+enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, VERIFY_WITH,
+    WHERE };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "diff",	no_argument,		&opt.diff, 1 },
@@ -245,6 +255,7 @@ static const struct option longopts[] = {
 	{ "to",		required_argument,	NULL, TO },
 	{ "verify",	no_argument,		&opt.verify, 1 },
 	{ "verify-only", no_argument,		&opt.verify_only, 1 },
+	{ "verify-with", required_argument,	NULL, VERIFY_WITH },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ "where",	required_argument,	NULL, WHERE },
 	{ NULL,		0,			NULL, 0 }
@@ -296,6 +307,9 @@ parse(int argc, char *argv[])
 		case TO:
 			o->to = optarg;
 			break;
+		case VERIFY_WITH:
+			o->verify_with = optarg;
+			break;
 		case WHERE:
 			o->where = optarg;
 			break;
@@ -325,6 +339,10 @@ main(int argc, char *argv[])
 		usage(why);
 	if (o->diff_table != NULL)
 		o->diff = 1;
+	if (o->verify_with == NULL)
+		o->verify_with = vb_config("VERIFY_WITH");
+	else if (vb_verify_key(o->verify_with, why, sizeof(why)) != 0)
+		usage(why);
 	if ((o->where != NULL || o->dry) && o->ntables == 0)
 		usage("--where and --dry-run go with --table");
 	if (o->drill || o->diff || o->ntables > 0)

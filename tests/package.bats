@@ -93,7 +93,7 @@ etc_state() {
 	for p in libsqlite3-0 libarchive13 libnettle8 libc6 'cron | cron-daemon'; do
 		[[ $dep == *"$p"* ]] || { echo "Depends: $dep"; return 1; }
 	done
-	[ "$(dpkg-deb -f "$deb" Recommends)" = "rclone, age" ]
+	[ "$(dpkg-deb -f "$deb" Recommends)" = "rclone, age, openssh-client" ]
 	# The units installed, not enabled; the backup directory 0700.
 	# (enabled again only where the operator had enabled it)
 	[ "$(grep -c 'deb-systemd-helper enable' ctl/postinst)" -eq \

@@ -124,4 +124,8 @@ tab=$'\t'
 	    "$here/regress/config" -type f -exec fuzz-config {} +
 	[ "$status" -eq 0 ]
 	[[ $output == *" inputs" ]]
+	run --separate-stderr find "$here/corpus/catalog" -type f \
+	    -exec fuzz-catalog {} +
+	[ "$status" -eq 0 ]
+	[[ $output == *"5 inputs" ]]
 }

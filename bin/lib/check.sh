@@ -31,6 +31,7 @@ run_checks() {
 		check_database
 		check_directory
 		check_encryption
+		check_signing
 		check_backups
 		check_set_aside
 		check_plaintext
@@ -229,6 +230,45 @@ check_encryption() {
 	else
 		line ok encryption "age, to $n recipient(s) in $ENCRYPT_TO;" \
 		    "keep the identity off this machine"
+	fi
+}
+
+# check_signing: SIGN_WITH an Ed25519 key the job's user reads and no
+# one else may (mode 0600 or 0400, the job's user's own); without it,
+# an OFFSITE copy anyone with the bucket's key can replace.
+check_signing() {
+	local mode owner out
+	if [ -z "$SIGN_WITH" ]; then
+		[ -z "$OFFSITE" ] || line warn signatures "OFFSITE without" \
+		    "SIGN_WITH: whoever can write to $OFFSITE can plant an" \
+		    "archive that restores cleanly; sign what this host" \
+		    "makes: ssh-keygen -t ed25519 -N '' -f" \
+		    "/etc/vb/signing-key, then SIGN_WITH=/etc/vb/signing-key" \
+		    "in $conf, and keep" \
+		    "signing-key.pub off the host for vb-restore --verify-with"
+		return 0
+	fi
+	read -r mode owner < <(stat -Lc '%a %U' -- "$SIGN_WITH" 2>/dev/null)
+	if ! command -v ssh-keygen >/dev/null; then
+		line FAIL signatures "SIGN_WITH is set but ssh-keygen is not" \
+		    "installed: apt-get install openssh-client"
+	elif [ -z "$mode" ]; then
+		line FAIL signatures "SIGN_WITH $SIGN_WITH does not exist"
+	elif [ $((8#$mode & 8#077)) -ne 0 ]; then
+		line FAIL signatures "SIGN_WITH $SIGN_WITH can be read by" \
+		    "others (mode $mode): anyone who reads it can sign" \
+		    "forgeries; chmod 600 $SIGN_WITH"
+	elif [ "$owner" != "$check_as" ]; then
+		fail_as signatures "SIGN_WITH $SIGN_WITH is $owner's, not the" \
+		    "job's user's ($check_as): chown $check_as $SIGN_WITH"
+	elif ! out=$(as_job ssh-keygen -l -f "$SIGN_WITH" 2>&1) ||
+	    ! as_job ssh-keygen -y -P '' -f "$SIGN_WITH" >/dev/null 2>&1; then
+		line FAIL signatures "SIGN_WITH $SIGN_WITH is not an Ed25519" \
+		    "key $check_as can read without a passphrase: $out"
+	else
+		line ok signatures "manifests and the catalog signed with" \
+		    "$SIGN_WITH ($(cut -d' ' -f2 <<<"$out")); keep its .pub" \
+		    "off this host for vb-restore --verify-with"
 	fi
 }
 

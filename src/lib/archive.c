@@ -164,6 +164,18 @@ small_entry(struct archive *a, const char *name, const void *buf,
 	return len == 0 ? 0 : data(a, buf, len, why, wlen);
 }
 
+/*
+ * The manifest's signature, when there is one: the last entry, so that
+ * MANIFEST and the database stay first and second.  0, or -1 (why).
+ */
+static int
+signature(struct archive *a, const struct vb_archive_opts *o, char *why,
+    size_t wlen)
+{
+	return o->sig == NULL ? 0 : small_entry(a, VB_SIG_ENTRY, o->sig,
+	    strlen(o->sig), o->mtime, why, wlen);
+}
+
 /* Ends the archive and frees it; returns 0, or -1 (why) if it failed. */
 static int
 wclose(struct archive *a, int ok, char *why, size_t wlen)
@@ -217,7 +229,7 @@ vb_archive_write(int fd, const struct vb_archive_opts *o,
 		snprintf(why, wlen, "reading %s: file grew while read", dbname);
 		goto cleanup;
 	}
-	ok = 1;
+	ok = signature(a, o, why, wlen) == 0;
 cleanup:
 	free(buf);
 	return wclose(a, ok, why, wlen);
@@ -269,7 +281,7 @@ vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
 		if (data(a, rec, 4 + ps, why, wlen) != 0)
 			goto cleanup;
 	}
-	ok = 1;
+	ok = signature(a, o, why, wlen) == 0;
 cleanup:
 	free(rec);
 	return wclose(a, ok, why, wlen);
@@ -346,8 +358,8 @@ next_entry(struct archive *a, struct archive_entry **e, const char *none,
 
 /* The first entry: a small regular MANIFEST that parses, into m. */
 static int
-read_manifest(struct archive *a, struct vb_manifest *m, char *why,
-    size_t wlen)
+read_manifest(struct archive *a, struct vb_manifest *m,
+    struct vb_archive_info *info, char *why, size_t wlen)
 {
 	struct archive_entry *e;
 	const char *name;
@@ -384,6 +396,11 @@ read_manifest(struct archive *a, struct vb_manifest *m, char *why,
 		snprintf(why, wlen, "MANIFEST is not the size its header says");
 	else
 		rc = vb_manifest_parse(text, (size_t)got, m, why, wlen);
+	/* Kept as written: what a signature covers. */
+	if (rc == 0 && info != NULL && got <= VB_SIGNED_MAX) {
+		memcpy(info->manifest, text, (size_t)got);
+		info->manifest_len = (size_t)got;
+	}
 	free(text);
 	return rc;
 }
@@ -488,21 +505,67 @@ copy_db_data(struct archive *a, const char *name, const struct vb_manifest *m,
 	return 0;
 }
 
+/* MANIFEST.sig, the entry e: a small armored signature, into info. */
+static int
+read_sig(struct archive *a, struct archive_entry *e,
+    struct vb_archive_info *info, char *why, size_t wlen)
+{
+	int64_t size = archive_entry_size(e), got;
+	la_ssize_t n = 0;
+	char w[300];
+
+	if (plain_file(e, why, wlen) != 0)
+		return -1;
+	if (size > VB_SIG_MAX) {
+		snprintf(why, wlen, "%s is oversized (%lld bytes; an SSH "
+		    "signature is under %d): refused", VB_SIG_ENTRY,
+		    (long long)size, VB_SIG_MAX);
+		return -1;
+	}
+	for (got = 0; got < size && (n = archive_read_data(a, info->sig + got,
+	    (size_t)(size - got))) > 0; got += n)
+		;
+	if (n < 0) {
+		laerr(a, why, wlen);
+		return -1;
+	}
+	info->sig[got] = '\0';
+	info->sig_len = (size_t)got;
+	if (got != size || vb_sig_shape(info->sig, info->sig_len, w,
+	    sizeof(w)) != 0) {
+		snprintf(why, wlen, "%s: %s", VB_SIG_ENTRY, got != size ?
+		    "shorter than its header says" : w);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Nothing after the database; then what libarchive left unread is read
- * too, so that the archive's own hash covers every byte.
+ * Nothing after the database but the manifest's signature, if signed;
+ * then what libarchive left unread is read too, so that the archive's
+ * own hash covers every byte.
  */
 static int
-expect_end(struct archive *a, struct reader *r, char *why, size_t wlen)
+expect_end(struct archive *a, struct reader *r, struct vb_archive_info *info,
+    char *why, size_t wlen)
 {
 	struct archive_entry *e;
 	const void *rest;
+	const char *name;
 	la_ssize_t n;
 	int arc;
 
-	if ((arc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+	arc = archive_read_next_header(a, &e);
+	if (arc == ARCHIVE_OK && (name = archive_entry_pathname(e)) != NULL &&
+	    strcmp(name, VB_SIG_ENTRY) == 0) {
+		if (read_sig(a, e, info, why, wlen) != 0)
+			return -1;
+		arc = archive_read_next_header(a, &e);
+	}
+	if (arc != ARCHIVE_EOF) {
 		if (arc == ARCHIVE_OK)
-			snprintf(why, wlen, "unexpected third entry \"%.100s\"",
+			snprintf(why, wlen, "unexpected %s entry \"%.100s\"",
+			    info->sig_len > 0 ? "last" : "third",
 			    archive_entry_pathname(e) != NULL ?
 			    archive_entry_pathname(e) : "");
 		else
@@ -759,9 +822,9 @@ vb_archive_verify(int fd, const int *done, const char *stem, int outfd,
 	r.fd = fd;
 	r.done = done;
 	if ((a = ropen(&r, why, wlen)) != NULL &&
-	    read_manifest(a, m, why, wlen) == 0 &&
+	    read_manifest(a, m, info, why, wlen) == 0 &&
 	    verify_body(a, stem, m, outfd, pages, info, why, wlen) == 0 &&
-	    expect_end(a, &r, why, wlen) == 0) {
+	    expect_end(a, &r, info, why, wlen) == 0) {
 		info->bytes = r.bytes;
 		rc = 0;
 	}
@@ -783,7 +846,7 @@ vb_archive_manifest(int fd, struct vb_manifest *m, char *why, size_t wlen)
 	memset(&r, 0, sizeof(r));
 	r.fd = fd;
 	if ((a = ropen(&r, why, wlen)) != NULL) {
-		rc = read_manifest(a, m, why, wlen);
+		rc = read_manifest(a, m, NULL, why, wlen);
 		archive_read_free(a);
 	}
 	if (r.h != NULL) {

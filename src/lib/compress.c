@@ -42,6 +42,7 @@ fill_manifest(const char *path, int dbfd, const struct stat *st,
 	if (gethostname(m->host, sizeof(m->host) - 1) != 0)
 		snprintf(m->host, sizeof(m->host), "unknown");
 	vb_iso_time(&nm->when, m->created);
+	snprintf(m->name, sizeof(m->name), "%s", nm->stem);
 	snprintf(m->sqlite_version, sizeof(m->sqlite_version), "%s",
 	    info->sqlite_version);
 	m->page_size = info->page_size;
@@ -416,10 +417,12 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 
 /* What the read-back found against what was written; 0 if the same. */
 static int
-same_archive(const struct job *j, const struct readback *rb)
+same_archive(const struct job *j, const struct readback *rb,
+    const char *sig)
 {
 	if (rb->rc != 0 || strcmp(rb->m.db_sha256, j->m.db_sha256) != 0 ||
-	    rb->m.delta != j->m.delta)
+	    rb->m.delta != j->m.delta || strcmp(rb->info.sig, sig != NULL ?
+	    sig : "") != 0)
 		return -1;
 	return !j->m.delta || (rb->m.pages == j->m.pages &&
 	    strcmp(rb->m.index_sha256, j->m.index_sha256) == 0) ? 0 : -1;
@@ -442,10 +445,20 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	struct vb_writebehind *wb;
 	struct vb_progress *pg;
 	struct readback rb;
-	char what[300], now[VB_SHA256_HEX], why[900];
+	char what[300], now[VB_SHA256_HEX], why[900], sig[VB_SIG_MAX + 1];
 	pthread_t th;
 	int rc, threaded;
 
+	/* Signed, the manifest's signature goes in with it (SIGN_WITH). */
+	if (o->sign_with != NULL) {
+		if (vb_sign(o->sign_with, j->text, strlen(j->text), sig,
+		    sizeof(sig), why, sizeof(why)) != 0) {
+			snprintf(res->why, sizeof(res->why), "%s: %s",
+			    j->final, why);
+			return -1;
+		}
+		ao.sig = sig;
+	}
 	memset(&rb, 0, sizeof(rb));
 	rb.stem = j->nm.stem;
 	/* A full made with full_every: its index from what is read back. */
@@ -488,7 +501,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
 		    "", why);
-	if (same_archive(j, &rb) == 0) {
+	if (same_archive(j, &rb, ao.sig) == 0) {
 		res->bytes = rb.info.bytes;
 		memcpy(res->sha256, rb.info.sha256, sizeof(res->sha256));
 		return 0;

@@ -46,6 +46,8 @@ static const struct key {
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
 	{ "ENCRYPT_TO",		T_PATH,		NULL },
+	{ "SIGN_WITH",		T_PATH,		NULL },
+	{ "VERIFY_WITH",	T_PATH,		NULL },
 	{ "FULL_EVERY",		T_DURATION,	NULL },
 	{ "DRILL_EVERY",	T_PERIOD,	"7d" },
 	{ "DRILL_SQL",		T_SQL,		NULL },

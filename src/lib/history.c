@@ -225,6 +225,44 @@ vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
 	return each_ok_row(path, drilled, when, why, wlen);
 }
 
+/* What BackupLog recorded for one archive, by its file name. */
+struct recorded {
+	const char		*name;
+	struct vb_log_seal	*seal;
+};
+
+/* A compress or offsite row of that archive with its SHA-256. */
+static int
+sealed(void *arg, struct vb_log_row *row)
+{
+	struct recorded *r = arg;
+	const char *base = strrchr(row->r.path, '/');
+
+	base = base != NULL ? base + 1 : row->r.path;
+	if ((strcmp(row->r.op, "compress") != 0 &&
+	    strcmp(row->r.op, "offsite") != 0) ||
+	    row->r.sha256[0] == '\0' || strcmp(base, r->name) != 0)
+		return 0;
+	memcpy(r->seal->sha256, row->r.sha256, VB_SHA256_HEX);
+	snprintf(r->seal->when, sizeof(r->seal->when), "%s", row->r.time);
+	snprintf(r->seal->op, sizeof(r->seal->op), "%s", row->r.op);
+	return 1;
+}
+
+int
+vb_backuplog_sealed(const char *path, const char *name,
+    struct vb_log_seal *seal, char *why, size_t wlen)
+{
+	struct recorded r;
+
+	memset(seal, 0, sizeof(*seal));
+	r.name = name;
+	r.seal = seal;
+	if (each_ok_row(path, sealed, &r, why, wlen) != 0)
+		return -1;
+	return seal->sha256[0] != '\0';
+}
+
 /* Every backup a drill proved, newest proof first (a vb_proven). */
 static int
 proven_each(void *arg, struct vb_log_row *row)

@@ -31,6 +31,8 @@ struct item {
 	int			 ok;
 	const char		*why;		/* not ok: why */
 	const char		*proven;	/* by a drill, when; or NULL */
+	int			 listed;	/* in the signed catalog: 1, 0;
+						   -1 not asked */
 };
 
 /*
@@ -60,12 +62,13 @@ parent_of(struct item *it, int local)
 static int
 show_fields(const struct item *it)
 {
-	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\n",
+	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\t%s\n",
 	    it->path, it->b->stem, it->kind, it->type, it->comp,
 	    it->b->files[it->j].encrypted, it->ok ? "ok" : "unsafe",
 	    it->parent[0] != '\0' ? it->parent : "-",
 	    (long long)it->b->files[it->j].bytes, it->ok ? "-" : it->why,
-	    it->proven != NULL ? it->proven : "-") < 0;
+	    it->proven != NULL ? it->proven : "-", it->listed < 0 ? "-" :
+	    it->listed ? "listed" : "unlisted") < 0;
 }
 
 /* One backup file in the listing's form. */
@@ -99,30 +102,34 @@ show(struct vb_list *out, const struct item *it)
 		vb_list_str(out, "error", it->checked && !it->ok ? it->why :
 		    NULL);
 		vb_list_str(out, "proven", it->proven);
+		vb_list_lit(out, "listed", it->listed < 0 ? "null" :
+		    it->listed ? "true" : "false");
 		return 0;
 	case VB_LIST_TABLE:
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
 		if (!it->ok)
 			warnx("%s", it->why);
 		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
-		    "%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
+		    "%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
 		    (it->ok ? "ok" : "FAILED") : "-", it->proven != NULL ?
 		    it->proven : "-", it->path, of[0] != '\0' ?
-		    "  (delta of " : "", of) < 0;
+		    "  (delta of " : "", of, it->listed != 0 ? "" :
+		    "  NOT IN THE SIGNED CATALOG") < 0;
 	case VB_LIST_RECORDS:
 		break;
 	}
 	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
-	r.ok = it->ok;
+	r.ok = it->ok && it->listed != 0;
 	r.bytes = b->files[it->j].bytes;
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
-	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s", it->kind, it->comp,
+	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s", it->kind, it->comp,
 	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
 	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
 	    "raw snapshot" : "read back when written", it->proven != NULL ?
 	    "; restored and proven by a drill at " : "", it->proven != NULL ?
-	    it->proven : "");
+	    it->proven : "", it->listed < 0 ? "" : it->listed ?
+	    "; in the signed catalog" : "; NOT in the signed catalog");
 	r.msg = msg;
 	return vb_record_write(stdout, &r);
 }
@@ -162,6 +169,105 @@ look_at(const struct vb_inventory_opts *o, const char *where,
 	it->checked |= !it->ok || (o->sums && b->checked);
 	it->why = why;
 	parent_of(it, o->remote == NULL);
+}
+
+/* ---- against the signed catalog (--verify-with) ---- */
+
+/*
+ * The catalog of dir, or of the remote (fetched into TMPDIR), checked
+ * against the public key and what this host has seen.  0, or -1 (said).
+ */
+static int
+catalog_of(const struct vb_inventory_opts *o, struct vb_catalog *cat)
+{
+	const char *tmp = getenv("TMPDIR"), *seen = o->dir;
+	char c[4400], sg[4400], why[1400];
+	struct vb_tmp tc, ts;
+	int rc;
+
+	tc.dirfd = ts.dirfd = -1;
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (o->remote == NULL) {
+		snprintf(c, sizeof(c), "%s/%s", o->dir, VB_CATALOG);
+		snprintf(sg, sizeof(sg), "%s/%s", o->dir, VB_CATALOG_SIG);
+	} else if (vb_remote_fetch(o->remote, VB_CATALOG_SIG, tmp, &ts, sg,
+	    sizeof(sg), why, sizeof(why)) != 0 || vb_remote_fetch(o->remote,
+	    VB_CATALOG, tmp, &tc, c, sizeof(c), why, sizeof(why)) != 0) {
+		vb_tmp_abort(&ts);
+		warnx("%s: no signed catalog: %s", o->remote, why);
+		return -1;
+	}
+	if (o->remote != NULL)
+		seen = vb_config("BACKUP_DIR");
+	rc = vb_catalog_load(c, sg, o->verify_with, cat, why, sizeof(why));
+	if (rc == 0 && seen != NULL && access(seen, W_OK) == 0 &&
+	    (rc = vb_catalog_seen(seen, cat->seq, why, sizeof(why))) != 0)
+		vb_catalog_free(cat);
+	if (rc != 0)
+		warnx("%s", why);
+	vb_tmp_abort(&tc);
+	vb_tmp_abort(&ts);
+	return rc;
+}
+
+/* Whether backup file f is in the catalog, as it is. */
+static int
+is_listed(const struct vb_catalog *cat, const char *name, int64_t bytes)
+{
+	const struct vb_catalog_entry *e = vb_catalog_find(cat, name);
+
+	return e != NULL && e->bytes == bytes;
+}
+
+/* A backup the catalog lists and where does not hold, as a record. */
+static void
+missing_record(const struct vb_catalog *cat,
+    const struct vb_catalog_entry *e, const char *where)
+{
+	char path[4400], msg[600];
+	struct vb_record r;
+
+	snprintf(path, sizeof(path), "%s/%s", where, e->name);
+	vb_record_init(&r, "list", path);
+	r.ok = 0;
+	r.bytes = e->bytes;
+	memcpy(r.sha256, e->sha256, sizeof(r.sha256));
+	r.ms = 0;
+	snprintf(msg, sizeof(msg), "MISSING: the signed catalog (sequence "
+	    "%lld) lists it; not there", (long long)cat->seq);
+	r.msg = msg;
+	vb_record_write(stdout, &r);
+}
+
+/* The catalog's backups that are not here: deleted.  How many. */
+static int
+missing(struct vb_list *out, const struct vb_catalog *cat,
+    const struct vb_backup *bk, size_t n, const char *where)
+{
+	size_t i, k;
+	int j, found, count = 0;
+
+	for (k = 0; k < cat->n; k++) {
+		for (i = 0, found = 0; i < n && !found; i++)
+			for (j = 0; j < bk[i].nfiles && !found; j++)
+				found = strcmp(bk[i].files[j].name,
+				    cat->e[k].name) == 0;
+		if (found)
+			continue;
+		count++;
+		warnx("%s/%s: MISSING: the signed catalog (sequence %lld, "
+		    "written %s) lists it, %s does not hold it: deleted?",
+		    where, cat->e[k].name, (long long)cat->seq, cat->written,
+		    where);
+		if (out->form == VB_LIST_TABLE)
+			printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10s  %s/%s\n",
+			    cat->e[k].when, "-", "-", "-", "MISSING", "-",
+			    where, cat->e[k].name);
+		else if (out->form == VB_LIST_RECORDS)
+			missing_record(cat, &cat->e[k], where);
+	}
+	return count;
 }
 
 /* The snapshots set aside by failed checks, in the fields form only. */
@@ -206,11 +312,12 @@ vb_inventory(const struct vb_inventory_opts *o)
 	const char *where = o->remote != NULL ? o->remote : o->dir, *idir;
 	char why[1024], path[4096];
 	struct vb_backup *bk;
+	struct vb_catalog cat;
 	struct vb_proven pv;
 	struct vb_list out;
 	struct item it;
 	size_t n, i;
-	int j, ret = 0;
+	int j, ret = 0, listing = 0;
 
 	if (o->remote != NULL ? vb_remote_list(o->remote, &bk, &n, why,
 	    sizeof(why)) != 0 : vb_scan(o->dir, &bk, &n, why,
@@ -226,6 +333,11 @@ vb_inventory(const struct vb_inventory_opts *o)
 		vb_scan_sizes(o->dir, bk, n);
 		/* Recorded damage always; --sums: every recorded SHA-256. */
 		vb_health(o->dir, bk, n, o->sums, 0);
+	}
+	memset(&cat, 0, sizeof(cat));
+	if (o->verify_with != NULL) {
+		listing = catalog_of(o, &cat) == 0;
+		ret |= !listing;
 	}
 	vb_list_begin(&out, o->json);
 	if (o->fields)
@@ -246,14 +358,21 @@ vb_inventory(const struct vb_inventory_opts *o)
 			look_at(o, where, path, &bk[i], j, &it, why,
 			    sizeof(why));
 			it.proven = vb_proven_when(&pv, bk[i].files[j].name);
-			if (show(&out, &it) != 0 || !it.ok)
+			it.listed = o->verify_with == NULL ? -1 :
+			    bk[i].kind != VB_KIND_BACKUP ? -1 : listing &&
+			    is_listed(&cat, bk[i].files[j].name,
+			    bk[i].files[j].bytes);
+			if (show(&out, &it) != 0 || !it.ok || it.listed == 0)
 				ret = 1;
 		}
+	if (listing && missing(&out, &cat, bk, n, where) > 0)
+		ret = 1;
 	if (o->fields && o->remote == NULL)
 		ret |= show_asides(o->dir);
 	if (vb_list_end(&out) != 0)
 		ret = 1;
 	free(bk);
 	free(pv.list);
+	vb_catalog_free(&cat);
 	return ret;
 }

@@ -62,12 +62,15 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 	    "db-sha256: %s\n"
 	    "integrity: %s\n"
 	    "integrity-check: %s\n"
-	    "kind: %s\n",
+	    "kind: %s\n"
+	    "%s%s%s",
 	    VB_MANIFEST_FORMAT, VB_VERSION, m->source, m->host, m->created,
 	    m->sqlite_version, (long long)m->page_size,
 	    (long long)m->page_count, m->journal_mode,
 	    (long long)m->db_bytes, m->db_sha256, m->integrity,
-	    m->integrity_check, m->delta ? "delta" : "full");
+	    m->integrity_check, m->delta ? "delta" : "full",
+	    m->name[0] != '\0' ? "name: " : "", m->name,
+	    m->name[0] != '\0' ? "\n" : "");
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	if (m->delta) {
@@ -107,7 +110,7 @@ take_num(int64_t *dst, const char *v)
 static const char *known[] = { "format", "vb-version", "source", "host",
     "created", "sqlite-version", "page-size", "page-count", "journal-mode",
     "db-bytes", "db-sha256", "integrity", "integrity-check", "kind",
-    "parent", "parent-db-sha256", "pages", "index-sha256" };
+    "parent", "parent-db-sha256", "pages", "index-sha256", "name" };
 
 /* Copies v into a hex SHA-256 field; 0, or -1 if it is not one. */
 static int
@@ -132,6 +135,21 @@ take_parent(struct vb_manifest *m, const char *v)
 	    strcmp(nm.stem, v) != 0)
 		return -1;
 	return take(m->parent, sizeof(m->parent), v);
+}
+
+/* The backup's own stem (backup-<time>, pre-restore-<time>). */
+static int
+take_name(struct vb_manifest *m, const char *v)
+{
+	struct vb_name nm;
+	char name[80];
+
+	if (strlen(v) >= sizeof(m->name))
+		return -1;
+	snprintf(name, sizeof(name), "%s.db", v);
+	if (vb_name_parse(name, &nm) != 0 || strcmp(nm.stem, v) != 0)
+		return -1;
+	return take(m->name, sizeof(m->name), v);
 }
 
 /* Sets known key i to v in m (format into *format); 0, or not if bad. */
@@ -161,7 +179,8 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 	case 14: return take_parent(m, v);
 	case 15: return take_sha(m->parent_db_sha256, v);
 	case 16: return take_num(&m->pages, v);
-	default: return take_sha(m->index_sha256, v);
+	case 17: return take_sha(m->index_sha256, v);
+	default: return take_name(m, v);
 	}
 }
 

@@ -303,6 +303,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	co.a.ext = VB_EXT_TAR_ZST;
 	/* Encrypted like every archive vb writes, when so configured. */
 	co.encrypt_to = vb_config("ENCRYPT_TO");
+	co.sign_with = vb_config("SIGN_WITH");
 	co.a.level = VB_ZSTD_LEVEL;
 	co.as_found = 1;
 	rc = vb_compress_file(sr.path, &meta, &co, &cr);
@@ -548,6 +549,141 @@ same_database(const char *db, const struct vb_manifest *m, char *why,
 	return -1;
 }
 
+/*
+ * With the signer's public key (--verify-with, VERIFY_WITH): the
+ * manifest was signed by its private key (SIGN_WITH), and it names this
+ * very backup, at this very time, so that an old genuine archive renamed
+ * as a newer one is refused too.  The manifest's db-sha256 then vouches
+ * for the database, and through the chain's hashes for every link of a
+ * delta (the rebuilt database must hash to it).  Returns 0, or -1 (why).
+ */
+static int
+signed_by(const struct vb_restore_opts *o, const struct vb_verified *c,
+    char *why, size_t wlen)
+{
+	const char *name = o->as != NULL ? o->as : o->archive, *b;
+	char w[900], when[VB_ISO_LEN];
+	struct vb_name nm;
+
+	if ((b = strrchr(name, '/')) != NULL)
+		name = b + 1;
+	if (vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB) {
+		snprintf(why, wlen, "%s: a raw snapshot carries no signature; "
+		    "refused (--verify-with)", name);
+		return -1;
+	}
+	if (c->info.sig_len == 0) {
+		snprintf(why, wlen, "%s is not signed (no %s), and a "
+		    "signature by %s is asked for: refused, nothing changed "
+		    "(a backup made before SIGN_WITH was set restores only "
+		    "without --verify-with and VERIFY_WITH)", name,
+		    VB_SIG_ENTRY, o->verify_with);
+		return -1;
+	}
+	if (c->info.manifest_len == 0) {
+		snprintf(why, wlen, "%s: its MANIFEST is too large to be "
+		    "one vb signed; refused", name);
+		return -1;
+	}
+	if (vb_sig_verify(o->verify_with, c->info.manifest,
+	    c->info.manifest_len, c->info.sig, c->info.sig_len, w,
+	    sizeof(w)) != 0) {
+		snprintf(why, wlen, "%s: %s: forged or altered; refused, "
+		    "nothing changed", name, w);
+		return -1;
+	}
+	vb_iso_time(&nm.when, when);
+	if (strcmp(c->m.name, nm.stem) != 0 || strcmp(c->m.created, when) !=
+	    0) {
+		snprintf(why, wlen, "%s: its signed manifest is of %s, made "
+		    "%s: an older backup renamed as this one; refused, "
+		    "nothing changed", name, c->m.name[0] != '\0' ? c->m.name :
+		    "a backup it does not name", c->m.created);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * With the public key, a backup must also be in the signed catalog with
+ * this very SHA-256 (not an archive planted beside the genuine ones), and
+ * the catalog no older than one this host has seen (not a rollback that
+ * hides the newest backups).  Returns 0, or -1 (why).
+ */
+static int
+listed(const struct vb_restore_opts *o, const struct vb_verified *c,
+    char *why, size_t wlen)
+{
+	const char *name = o->as != NULL ? o->as : o->archive, *b;
+	char dir[4096], base[256], cpath[4400], spath[4400], w[1400];
+	const struct vb_catalog_entry *e;
+	struct vb_catalog cat;
+	struct vb_name nm;
+	int rc = -1;
+
+	if ((b = strrchr(name, '/')) != NULL)
+		name = b + 1;
+	/* Pre-restore copies are made by restores, not listed. */
+	if (vb_name_parse(name, &nm) != 0 || nm.kind != VB_KIND_BACKUP)
+		return 0;
+	if (vb_path_split(o->archive, dir, sizeof(dir), base,
+	    sizeof(base)) != 0)
+		snprintf(dir, sizeof(dir), ".");
+	snprintf(cpath, sizeof(cpath), "%s/%s", dir, VB_CATALOG);
+	snprintf(spath, sizeof(spath), "%s/%s", dir, VB_CATALOG_SIG);
+	if (vb_catalog_load(o->catalog != NULL ? o->catalog : cpath,
+	    o->catalog != NULL ? o->catalog_sig : spath, o->verify_with, &cat,
+	    w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "%s: no signed catalog vouches for it "
+		    "(%s); refused, nothing changed", name, w);
+		return -1;
+	}
+	if (vb_catalog_seen(dir, cat.seq, w, sizeof(w)) != 0)
+		snprintf(why, wlen, "%s: %s", name, w);
+	else if ((e = vb_catalog_find(&cat, name)) == NULL)
+		snprintf(why, wlen, "%s is not in the signed catalog (sequence "
+		    "%lld, written %s): planted, or made after it; refused, "
+		    "nothing changed", name, (long long)cat.seq, cat.written);
+	else if (strcmp(e->sha256, c->info.sha256) != 0)
+		snprintf(why, wlen, "%s is not the archive the signed catalog "
+		    "lists (SHA-256 %s; this copy's is %s): replaced; refused, "
+		    "nothing changed", name, e->sha256, c->info.sha256);
+	else
+		rc = 0;
+	vb_catalog_free(&cat);
+	return rc;
+}
+
+/*
+ * Without signatures, the live database's BackupLog vouches for an
+ * archive: the copy restored must be the one that was made (or sent
+ * offsite), whose SHA-256 it recorded.  A forged or swapped archive
+ * passes every check of its own, since it brings its own manifest.
+ * Returns 0 (the same, or nothing recorded), or -1 with why.
+ */
+static int
+as_recorded(const struct vb_restore_opts *o, const struct vb_verified *c,
+    char *why, size_t wlen)
+{
+	struct vb_log_seal seal;
+	const char *name = o->as != NULL ? o->as : o->archive, *b;
+	char err[600];
+
+	if ((b = strrchr(name, '/')) != NULL)
+		name = b + 1;
+	if (o->logdb == NULL || c->info.sha256[0] == '\0' ||
+	    access(o->logdb, F_OK) != 0 || vb_backuplog_sealed(o->logdb,
+	    name, &seal, err, sizeof(err)) <= 0 ||
+	    strcmp(seal.sha256, c->info.sha256) == 0)
+		return 0;
+	snprintf(why, wlen, "%s is not the archive that was made: BackupLog "
+	    "in %s recorded SHA-256 %s for it (%s, %s), this copy's is %s: "
+	    "replaced or altered since; refused, nothing changed (--force "
+	    "restores it anyway)", name, o->logdb, seal.sha256, seal.op,
+	    seal.when, c->info.sha256);
+	return -1;
+}
+
 int
 vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 {
@@ -565,6 +701,14 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	    final, o->check, &c, res->why, sizeof(res->why)) != 0) {
 		res->unverified = 1;
 		return -1;
+	}
+	/* Not this copy: another (the remote's) may be the one. */
+	if ((o->verify_with != NULL && (signed_by(o, &c, res->why,
+	    sizeof(res->why)) != 0 || listed(o, &c, res->why,
+	    sizeof(res->why)) != 0)) || (!o->replace && as_recorded(o, &c,
+	    res->why, sizeof(res->why)) != 0)) {
+		res->unverified = 1;
+		goto fail;
 	}
 	res->archive_bytes = c.info.bytes;
 	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
@@ -635,8 +779,8 @@ fail:
  * kept under its name once it has been (unless only verifying, or a
  * local file of the name is there).
  */
-int
-vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
+static int
+from_offsite(const struct vb_restore_opts *o, const char *remote,
     const char *dir, struct vb_restore_result *res)
 {
 	struct vb_restore_opts base = *o, v;
@@ -689,6 +833,47 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 		snprintf(res->note, sizeof(res->note), "%sfetched %s%s", bad,
 		    from, rc != 0 ? "; removed the fetched copy" : "");
 	}
+	return rc;
+}
+
+/*
+ * Restores name from the remote; with the signer's public key, against
+ * the remote's own signed catalog, fetched first (the local one may be
+ * lost with the host, or differ).
+ */
+int
+vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
+    const char *dir, struct vb_restore_result *res)
+{
+	struct vb_restore_opts v = *o;
+	struct vb_tmp ct, cs;
+	char cpath[4096], spath[4096], why[1024];
+	int rc;
+
+	if (o->verify_with == NULL || o->catalog != NULL)
+		return from_offsite(o, remote, dir, res);
+	memset(res, 0, sizeof(*res));
+	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 ||
+	    vb_remote_fetch(remote, VB_CATALOG_SIG, dir, &cs, spath,
+	    sizeof(spath), why, sizeof(why)) != 0) {
+		snprintf(res->why, sizeof(res->why), "%s: cannot fetch the "
+		    "remote's signed catalog: %s; refused (--verify-with)",
+		    o->archive, why);
+		return -1;
+	}
+	if (vb_remote_fetch(remote, VB_CATALOG, dir, &ct, cpath,
+	    sizeof(cpath), why, sizeof(why)) != 0) {
+		vb_tmp_abort(&cs);
+		snprintf(res->why, sizeof(res->why), "%s: cannot fetch the "
+		    "remote's catalog: %s; refused (--verify-with)", o->archive,
+		    why);
+		return -1;
+	}
+	v.catalog = cpath;
+	v.catalog_sig = spath;
+	rc = from_offsite(&v, remote, dir, res);
+	vb_tmp_abort(&ct);
+	vb_tmp_abort(&cs);
 	return rc;
 }
 

@@ -164,6 +164,7 @@ struct vb_archive_opts {
 	time_t		 mtime;		/* of the entries */
 	void		(*progress)(void *, int64_t done, int64_t total);
 	void		*progress_arg;
+	const char	*sig;		/* MANIFEST.sig, the last entry */
 };
 
 struct vb_compress_opts {
@@ -171,6 +172,7 @@ struct vb_compress_opts {
 	int			 keep;		/* the raw snapshot */
 	int			 encrypt_only;	/* --encrypt */
 	const char		*encrypt_to;	/* age recipients, or NULL */
+	const char		*sign_with;	/* SSH key signing MANIFEST */
 	int			 as_found;	/* made though it fails */
 	const struct vb_duration *full_every;	/* deltas; NULL: fulls */
 	int			 full;		/* a full one now */
@@ -246,6 +248,17 @@ struct vb_restore_opts {
 	int		 unlogged;	/* no restore row in the copy (a
 					   drill's, which nobody keeps) */
 	struct vb_manifest *manifest;	/* if set: the backup's, filled */
+	const char	*verify_with;	/* the signer's public key: an
+					   archive it did not sign, or
+					   its catalog does not list, is
+					   refused, --force or not */
+	const char	*catalog;	/* that catalog (NULL: beside
+					   the archive) and its .sig */
+	const char	*catalog_sig;
+	const char	*logdb;		/* a database whose BackupLog
+					   recorded the archive's SHA-256:
+					   another copy is refused unless
+					   replace (--force) */
 };
 
 struct vb_restore_result {
@@ -287,9 +300,14 @@ struct vb_inventory_opts {
 	enum vb_check	 check;
 	int		 sums;		/* each against its SHA-256 */
 	int		 json, fields;	/* the form */
+	const char	*verify_with;	/* each against the signed catalog */
 };
 
-/* The backups listed on stdout; 0, or 1 if one cannot be restored. */
+/*
+ * The backups listed on stdout; 0, or 1 if one cannot be restored (or,
+ * with verify_with, is not in the signed catalog, or one the catalog
+ * lists is missing).
+ */
 int		 vb_inventory(const struct vb_inventory_opts *o);
 
 /* ---- backuplog.c, history.c, cli.c: BackupLog ---- */
@@ -315,6 +333,31 @@ int		 vb_backuplog_last_full_check(const char *path,
 /* When a drill last proved a backup ("" never); 0, or -1. */
 int		 vb_backuplog_last_drill(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/*
+ * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
+ * from logdb's BackupLog), or with remote, dir's copied there (the
+ * signature, then the catalog, each checked there).  Returns 0 (note
+ * says what was done; nothing without SIGN_WITH), or -1 with why.
+ */
+int		 vb_catalog_update(const char *dir, const char *remote,
+		    const char *logdb, char *note, size_t nlen, char *why,
+		    size_t wlen);
+/* Whether file is an Ed25519 public key (--verify-with); 0, or -1. */
+int		 vb_verify_key(const char *file, char *why, size_t wlen);
+
+/* The SHA-256 BackupLog recorded when an archive was made or sent. */
+struct vb_log_seal {
+	char		 sha256[VB_SHA256_HEX];
+	char		 when[VB_ISO_LEN];
+	char		 op[16];		/* compress or offsite */
+};
+/*
+ * The newest successful compress or offsite row of the archive named name
+ * (its file name) in the BackupLog of the database at path: 1 with seal,
+ * 0 when there is none, -1 (why) when the history cannot be read.
+ */
+int		 vb_backuplog_sealed(const char *path, const char *name,
+		    struct vb_log_seal *seal, char *why, size_t wlen);
 
 /* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
 

@@ -661,6 +661,7 @@ struct vb_manifest {
 	char	 source[1024];		/* "unknown" when not known */
 	char	 host[256];
 	char	 created[VB_ISO_LEN];	/* the time the snapshot stands for */
+	char	 name[64];		/* its stem (signed with it) */
 	char	 sqlite_version[32];	/* of the library that wrote the db */
 	int64_t	 page_size;
 	int64_t	 page_count;
@@ -687,10 +688,20 @@ int		 vb_manifest_parse(const char *text, size_t len,
 
 /* ---- archive.c: writing and verifying vb archives ---- */
 
+#define VB_SIGNED_MAX	(16 * 1024)	/* a manifest a signature covers */
+#define VB_SIG_MAX	1024		/* an Ed25519 SSH signature: 294 */
+#define VB_SIG_ENTRY	"MANIFEST.sig"	/* the last entry, when signed */
+
 struct vb_archive_info {
 	int64_t	 bytes;			/* the archive's own size */
 	char	 sha256[VB_SHA256_HEX];	/* of the archive's own bytes */
 	char	 dbname[256];		/* "<stem>.db" */
+	/* MANIFEST as written, when small enough to be signed, and the
+	 * signature after the database (MANIFEST.sig), if any. */
+	char	 manifest[VB_SIGNED_MAX];
+	size_t	 manifest_len;
+	char	 sig[VB_SIG_MAX + 1];
+	size_t	 sig_len;
 };
 
 /*
@@ -1043,6 +1054,82 @@ int		 vb_child_wait(struct vb_child *c, int *status, char *why,
 int		 vb_child_run(const char *const *argv, int infd,
 		    struct vb_sink *out, int64_t timeout_s, int *status,
 		    char *why, size_t wlen);
+
+/* ---- sign.c: SSH signatures, namespace vb (ssh-keygen -Y) ---- */
+
+#define VB_SIG_NAMESPACE	"vb"
+
+/* Whether sig (n bytes) looks like an armored SSH signature; 0, or -1. */
+int		 vb_sig_shape(const char *sig, size_t n, char *why,
+		    size_t wlen);
+/*
+ * The public key line of the Ed25519 private key file key (SIGN_WITH),
+ * which must read without a passphrase.  Returns 0, or -1 with why.
+ */
+int		 vb_key_public(const char *key, char *pub, size_t plen,
+		    char *why, size_t wlen);
+/* Checks an Ed25519 public key file (VERIFY_WITH); its line into line. */
+int		 vb_key_check_public(const char *file, char *line,
+		    size_t llen, char *why, size_t wlen);
+/* Signs n bytes of text with key into sig (armored, NUL-terminated). */
+int		 vb_sign(const char *key, const char *text, size_t n,
+		    char *sig, size_t slen, char *why, size_t wlen);
+/* Whether sig is pubfile's key's signature of text; 0, or -1 (why). */
+int		 vb_sig_verify(const char *pubfile, const char *text,
+		    size_t n, const char *sig, size_t siglen, char *why,
+		    size_t wlen);
+
+/* ---- catalog.c: the signed list of the backups (SIGN_WITH) ---- */
+
+#define VB_CATALOG		"vb-catalog"
+#define VB_CATALOG_SIG		"vb-catalog.sig"
+#define VB_CATALOG_SEEN		".vb-catalog-seen"
+
+struct vb_catalog_entry {
+	char		 name[128];		/* the archive's file name */
+	char		 sha256[VB_SHA256_HEX];	/* of its bytes */
+	int64_t		 bytes;
+	char		 when[VB_ISO_LEN];	/* the time it stands for */
+};
+
+struct vb_catalog {
+	int64_t			 seq;		/* only grows */
+	char			 written[VB_ISO_LEN];
+	char			 host[256];
+	struct vb_catalog_entry	*e;		/* sorted by name, each once */
+	size_t			 n, cap;
+};
+
+/* Parses a catalog's text strictly; 0, or -1 with why. */
+int		 vb_catalog_parse(const char *text, size_t len,
+		    struct vb_catalog *c, char *why, size_t wlen);
+/* Its text, allocated into *text (to free); the length, or -1. */
+ssize_t		 vb_catalog_format(const struct vb_catalog *c, char **text);
+/*
+ * Reads the catalog at path, its signature at sigpath checked against
+ * the public key file pub first (pub NULL: not checked).  0, or -1 (why).
+ */
+int		 vb_catalog_load(const char *path, const char *sigpath,
+		    const char *pub, struct vb_catalog *c, char *why,
+		    size_t wlen);
+/* The entry for the archive name, or NULL. */
+const struct vb_catalog_entry *vb_catalog_find(const struct vb_catalog *c,
+		    const char *name);
+/*
+ * Refuses seq if it is older than the newest this host has seen (dir's
+ * .vb-catalog-seen), which it then raises.  0, or -1 with why.
+ */
+int		 vb_catalog_seen(const char *dir, int64_t seq, char *why,
+		    size_t wlen);
+/*
+ * Writes dir's catalog anew, signed with key: every backup archive in
+ * dir (SHA-256s from the last catalog, logdb's BackupLog, or the files).
+ * Returns 0 with c (to free), or -1 with why.
+ */
+int		 vb_catalog_write(const char *dir, const char *key,
+		    const char *logdb, struct vb_catalog *c, char *why,
+		    size_t wlen);
+void		 vb_catalog_free(struct vb_catalog *c);
 
 /* ---- age.c: archives encrypted to age recipients ---- */
 
