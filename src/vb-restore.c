@@ -135,7 +135,8 @@ static int
 diff(const struct opts *o, const char *archive)
 {
 	return vb_diff_emit(&(struct vb_diff_opts){ archive, o->db, o->dir,
-	    o->identity, o->offsite, o->diff_table, o->json });
+	    o->identity, o->offsite, o->diff_table, o->json,
+	    o->verify_with });
 }
 
 /* --table: those tables (or rows) put back.  The exit status. */
@@ -144,7 +145,7 @@ partial(const struct opts *o, const char *archive)
 {
 	return vb_partial_emit(&(struct vb_partial_opts){ archive, o->db,
 	    o->dir, o->identity, o->offsite, o->tables, o->ntables, o->where,
-	    o->force, o->dry }, o->quiet);
+	    o->force, o->dry, o->verify_with }, o->quiet);
 }
 
 /* Checks --drill, --diff or --table; usage() if it makes no sense. */

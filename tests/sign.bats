@@ -231,6 +231,26 @@ allowed() {
 	[[ $stderr == *"MANIFEST.sig is oversized (5000 bytes"*"refused"* ]]
 }
 
+@test "signatures: --table and --diff with --verify-with refuse an unsigned archive and take a signed one" {
+	conf
+	sed -i '/^SIGN_WITH=/d' "$VB_CONF"
+	nights 1
+	unsigned=$(newest)
+	echo "SIGN_WITH=$T/signing-key" >>"$VB_CONF"
+	nights 1
+	signed=$(newest)
+	run --separate-stderr vb-restore --verify-with off/vb.pub --table \
+	    ledger --db app.db "b/$unsigned"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$unsigned is not signed (no MANIFEST.sig)"* ]]
+	run --separate-stderr vb-restore --verify-with off/vb.pub --diff \
+	    --db app.db "b/$signed"
+	[ "$status" -eq 0 ]
+	run --separate-stderr vb-restore --verify-with off/vb.pub --table \
+	    ledger --db app.db "b/$signed"
+	[ "$status" -eq 0 ]
+}
+
 @test "signatures: an encrypted, signed chain of deltas comes back from the remote with both keys, and not with the wrong verify key" {
 	age-keygen -o "$T/off/age.key" 2>/dev/null
 	age-keygen -y "$T/off/age.key" >recipients.txt
@@ -276,6 +296,14 @@ allowed() {
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"the local $T/b/$name failed verification"* ]]
 	[ -z "$(sqlite3 r.db "SELECT name FROM sqlite_master WHERE name = 'admins'")" ]
+	# Putting one table back from it, or comparing with it: refused too.
+	run --separate-stderr vb-restore --table ledger --db app.db "b/$name"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$name is not the archive that was made"* ]]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM ledger")" = "$before" ]
+	run --separate-stderr vb-restore --diff --db app.db "b/$name"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$name is not the archive that was made"* ]]
 	# The operator's word overrides it.
 	run --separate-stderr vb-restore --force --db app.db "b/$name"
 	[ "$status" -eq 0 ]

@@ -137,6 +137,17 @@ encrypt_existing() {
 			    "(see above)"
 		fi
 	fi
+	# The archives have new names: the signed catalog says so, here and
+	# there (SIGN_WITH; the remote's copied last).
+	if [ -n "$SIGN_WITH" ]; then
+		vb-prune --catalog -d "$BACKUP_DIR" | vb-log -q "$DB_PATH"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+		if [ -n "$OFFSITE" ]; then
+			vb-prune --catalog --offsite "$OFFSITE" |
+			    vb-log -q "$DB_PATH"
+			[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+		fi
+	fi
 	[ "$rc" -ne 0 ] || say "done: nothing unencrypted is left in" \
 	    "$BACKUP_DIR${OFFSITE:+ or on $OFFSITE}"
 	exit "$rc"

@@ -603,8 +603,10 @@ vb_diff_open(const struct vb_diff_opts *o, int rw, sqlite3 **dbp,
 	    wlen) != 0)
 		return -1;
 	vb_path_join(copy, sizeof(copy), work, "backup.db");
-	if (vb_restore_work(o->archive, o->remote, 0, o->identity, work,
-	    copy, NULL, &res) != 0)
+	/* Vouched for as a restore would be: the key, else BackupLog. */
+	if (vb_restore_work(&(struct vb_restore_opts){ .archive = o->archive,
+	    .identity = o->identity, .verify_with = o->verify_with,
+	    .logdb = o->db }, o->remote, work, copy, &res) != 0)
 		snprintf(why, wlen, "%s", res.why);
 	else if ((db = open_copy(copy, rw, why, wlen)) != NULL) {
 		vb_db_busy(db);

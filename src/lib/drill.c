@@ -127,8 +127,10 @@ restore_one(struct proof *p, const char *work, int i)
 		p->rc = -1;
 		return;
 	}
-	p->rc = vb_restore_work(o->remote != NULL ? p->name : archive,
-	    o->remote, 1, o->identity, work, p->copy, &p->m, &p->res);
+	p->rc = vb_restore_work(&(struct vb_restore_opts){ .archive =
+	    o->remote != NULL ? p->name : archive, .identity = o->identity,
+	    .fetch = 1, .manifest = &p->m }, o->remote, work, p->copy,
+	    &p->res);
 }
 
 /* The restored copy proven: integrity_check, rows, DRILL_SQL. */

@@ -349,7 +349,7 @@ int
 vb_partial(const struct vb_partial_opts *o, struct vb_partial_result *res)
 {
 	struct vb_diff_opts d = { o->archive, o->db, o->dir, o->identity,
-	    o->remote, NULL, 0 };
+	    o->remote, NULL, 0, o->verify_with };
 	char work[4400], fk[1024] = "";
 	sqlite3 *db;
 	int on, rc = -1;

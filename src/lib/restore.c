@@ -898,20 +898,15 @@ vb_age_named(const char *name)
 }
 
 int
-vb_restore_work(const char *archive, const char *remote, int fetch,
-    const char *identity, const char *work, const char *copy,
-    struct vb_manifest *m, struct vb_restore_result *res)
+vb_restore_work(const struct vb_restore_opts *how, const char *remote,
+    const char *work, const char *copy, struct vb_restore_result *res)
 {
-	struct vb_restore_opts ro;
+	struct vb_restore_opts ro = *how;
 
-	memset(&ro, 0, sizeof(ro));
-	ro.archive = archive;
 	ro.to = copy;
+	ro.db = NULL;
 	ro.check = VB_CHECK_OPEN;	/* as --to does */
-	ro.identity = identity;
 	ro.unlogged = 1;		/* a copy nobody keeps */
-	ro.manifest = m;
-	ro.fetch = fetch;
 	return remote != NULL ? vb_restore_offsite(&ro, remote, work, res) :
 	    vb_restore(&ro, res);
 }

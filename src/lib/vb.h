@@ -438,6 +438,7 @@ struct vb_diff_opts {
 	const char	*remote;	/* the archive is on it */
 	const char	*table;		/* --diff-table: its SQL, or NULL */
 	int		 json;
+	const char	*verify_with;	/* as vb_restore_opts' */
 };
 
 /*
@@ -460,6 +461,7 @@ struct vb_partial_opts {
 	const char	*where;		/* --where: a condition, or NULL */
 	int		 force;		/* commit despite foreign keys */
 	int		 dry;		/* count, then roll back */
+	const char	*verify_with;	/* as vb_restore_opts' */
 };
 
 struct vb_partial_result {

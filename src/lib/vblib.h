@@ -579,15 +579,15 @@ int		 vb_rows_loss(const char *dir, const char *stem,
 		    char *why, size_t ylen);
 
 /*
- * restore.c: the backup archive (a path, or a name on remote) restored
- * as vb-restore --to restores it into copy, a file in the work directory
- * work (where a remote's links are fetched; with fetch, the remote's
- * copy even when a local one verifies), with no restore row in it; m,
- * if set, gets its manifest.  Returns vb_restore's status.
+ * restore.c: the backup how->archive (a path, or a name on remote)
+ * restored as vb-restore --to restores it into copy, a file in the work
+ * directory work (where a remote's links are fetched), with no restore
+ * row in it.  From how: the identity, what vouches for the archive
+ * (verify_with, logdb), fetch (the remote's copy even when a local one
+ * verifies) and manifest (filled, if set).  Returns vb_restore's status.
  */
-int		 vb_restore_work(const char *archive, const char *remote,
-		    int fetch, const char *identity, const char *work,
-		    const char *copy, struct vb_manifest *m,
+int		 vb_restore_work(const struct vb_restore_opts *how,
+		    const char *remote, const char *work, const char *copy,
 		    struct vb_restore_result *res);
 /* restore.c: whether a file's name says age encrypted it (.age). */
 int		 vb_age_named(const char *name);
