@@ -8,8 +8,8 @@
 #   make lint            cppcheck, clang-tidy, the layout check
 #                        (tests/style-check) and shellcheck
 #   make fuzz            libFuzzer runs of the archive reader, the record
-#                        parser and the vb.conf reader (FUZZ_TIME s each,
-#                        default 60)
+#                        parser, the vb.conf reader and the catalog parser
+#                        (FUZZ_TIME s each, default 60)
 #   make valgrind        the command-line tests under valgrind memcheck
 #   make install         PREFIX=/usr/local DESTDIR= (a trial install under
 #                        any other PREFIX, or with DESTDIR, writes nothing

@@ -951,3 +951,69 @@ fail:
 	snprintf(why, wlen, "%s", sqlite3_errmsg(db));
 	return -1;
 }
+
+/* ---- what the history holds, row by row ---- */
+
+int
+vb_backuplog_each_ok(const char *path, int (*each)(void *, struct vb_log_row *),
+    void *arg, char *why, size_t wlen)
+{
+	struct vb_log_query q = { 0, NULL, -1 };
+	struct vb_log_row row;
+	struct vb_log_map m;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
+		return -1;
+	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
+		sqlite3_close(db);
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		vb_backuplog_row(st, &m, &row);
+		if (row.r.ok && each(arg, &row) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return 0;
+}
+
+/* What BackupLog recorded for one archive, by its file name. */
+struct recorded {
+	const char		*name;
+	struct vb_log_seal	*seal;
+};
+
+/* A compress or offsite row of that archive with its SHA-256. */
+static int
+sealed(void *arg, struct vb_log_row *row)
+{
+	struct recorded *r = arg;
+	const char *base = strrchr(row->r.path, '/');
+
+	base = base != NULL ? base + 1 : row->r.path;
+	if ((strcmp(row->r.op, "compress") != 0 &&
+	    strcmp(row->r.op, "offsite") != 0) ||
+	    row->r.sha256[0] == '\0' || strcmp(base, r->name) != 0)
+		return 0;
+	memcpy(r->seal->sha256, row->r.sha256, VB_SHA256_HEX);
+	snprintf(r->seal->when, sizeof(r->seal->when), "%s", row->r.time);
+	snprintf(r->seal->op, sizeof(r->seal->op), "%s", row->r.op);
+	return 1;
+}
+
+int
+vb_backuplog_sealed(const char *path, const char *name,
+    struct vb_log_seal *seal, char *why, size_t wlen)
+{
+	struct recorded r;
+
+	memset(seal, 0, sizeof(*seal));
+	r.name = name;
+	r.seal = seal;
+	if (vb_backuplog_each_ok(path, sealed, &r, why, wlen) != 0)
+		return -1;
+	return seal->sha256[0] != '\0';
+}

@@ -178,21 +178,32 @@ bad:
 ssize_t
 vb_catalog_format(const struct vb_catalog *c, char **text)
 {
-	size_t cap = 256 + c->n * 240, n;
+	/* Each line at most its fields' sizes and its words. */
+	size_t line = sizeof(c->e[0].name) + VB_SHA256_HEX + 24 +
+	    VB_ISO_LEN + 16, cap = 64 + 24 + VB_ISO_LEN + sizeof(c->host) +
+	    c->n * line, n;
 	size_t i;
 	char *t;
+	int d;
 
+	*text = NULL;
 	if ((t = malloc(cap)) == NULL)
 		return -1;
-	n = (size_t)snprintf(t, cap, "vb-catalog: %d\nsequence: %" PRId64
+	d = snprintf(t, cap, "vb-catalog: %d\nsequence: %" PRId64
 	    "\nwritten: %s\nhost: %s\n", CATALOG_FORMAT, c->seq, c->written,
 	    c->host);
-	for (i = 0; i < c->n; i++)
-		n += (size_t)snprintf(t + n, cap - n, "backup: %s %s %" PRId64
-		    " %s\n", c->e[i].name, c->e[i].sha256, c->e[i].bytes,
+	for (n = 0, i = 0; d >= 0 && (size_t)d < cap - n; i++) {
+		n += (size_t)d;
+		if (i == c->n) {
+			*text = t;
+			return (ssize_t)n;
+		}
+		d = snprintf(t + n, cap - n, "backup: %s %s %" PRId64 " %s\n",
+		    c->e[i].name, c->e[i].sha256, c->e[i].bytes,
 		    c->e[i].when);
-	*text = t;
-	return (ssize_t)n;
+	}
+	free(t);
+	return -1;
 }
 
 void

@@ -1282,6 +1282,14 @@ struct vb_log_row {
 int		 vb_backuplog_query(sqlite3 *db, const char *path,
 		    const struct vb_log_query *q, struct vb_log_map *m,
 		    sqlite3_stmt **st, char *why, size_t wlen);
+/*
+ * Calls each(arg, row) for every ok row of the BackupLog in the database
+ * at path, newest first, until it returns non-zero.  Returns 0, or -1
+ * with why if the history cannot be read.
+ */
+int		 vb_backuplog_each_ok(const char *path,
+		    int (*each)(void *, struct vb_log_row *), void *arg,
+		    char *why, size_t wlen);
 /* Reads the current row of such a statement into row, as vb logged it. */
 void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 		    struct vb_log_row *row);
