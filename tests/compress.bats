@@ -320,3 +320,46 @@ check_archive() {
 	[ "$status" -eq 1 ]
 	[ ! -e backups/backup-2026-01-01T00-00-00-000Z.tar.zst ]
 }
+
+@test "compress: an intermediate (vb-snapshot --intermediate): archived under the backup's name and removed; kept under it, synced, when the archive fails; set aside under it when its check fails" {
+	mkdb app.db delete
+	# As the nightly runs it: the copy handed to this shell, unsynced.
+	run --separate-stderr sh -c 'vb-snapshot -q --defer-check \
+	    --intermediate -d b app.db | vb-compress -q'
+	[ "$status" -eq 0 ]
+	inter=$(field 1 "${lines[0]}")
+	[[ $(basename "$inter") == .vb-tmp-*-backup-*Z.db ]]
+	stem=$(basename "$inter" .db)
+	stem=backup-${stem#*-backup-}
+	check_archive "b/$stem.tar.zst" "$stem"
+	[ "$(manifest_get "b/$stem.tar.zst" name)" = "$stem" ]
+	[ ! -e "$inter" ]
+	[ -z "$(find b -name '.vb-tmp-*' -o -name '*.db')" ]
+	# The archive cannot be written: the night's copy becomes a raw
+	# backup under its name, whole, for the next night.
+	run --separate-stderr sh -c 'vb-snapshot -q --defer-check \
+	    --intermediate -d b app.db | VB_FAULT=write:1:ENOSPC \
+	    LD_PRELOAD="$VB_BIN/tests/libvbfault.so" vb-compress -q'
+	[ "$status" -eq 1 ]
+	[ "$(field 3 "${lines[1]}")" = failed ]
+	kept=$(find b -name 'backup-*.db')
+	[ -n "$kept" ]
+	[[ $stderr == *"the snapshot is kept as $kept"* ]]
+	[ "$(sqlite3 "$kept" 'PRAGMA integrity_check')" = ok ]
+	[ -z "$(find b -name '.vb-tmp-*')" ]
+	rm "$kept"
+	# Its check fails: set aside under the backup's name, not as one.
+	sqlite3 big.db "CREATE TABLE t (x); WITH RECURSIVE n(i) AS (SELECT 1
+	    UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t
+	    SELECT randomblob(200) FROM n"
+	printf '\377\377\377\377\377\377\377\377' |
+	    dd of=big.db bs=1 seek=$((4096 * 2 + 8)) conv=notrunc 2>/dev/null
+	run --separate-stderr sh -c 'vb-snapshot -q --defer-check \
+	    --intermediate -d b big.db | vb-compress -q'
+	[ "$status" -eq 1 ]
+	aside=$(find b -name 'backup-*.db.failed-check')
+	[ -n "$aside" ]
+	[[ $stderr == *"failed quick_check:"*"kept as $aside, not as a backup"* ]]
+	[ -z "$(find b -name '.vb-tmp-*' -o -name 'backup-*.db')" ]
+	[ "$(find b -name 'backup-*.tar.zst' | wc -l)" -eq 1 ]
+}
