@@ -337,6 +337,7 @@ check_archive() {
 	[ -z "$(find b -name '.vb-tmp-*' -o -name '*.db')" ]
 	# The archive cannot be written: the night's copy becomes a raw
 	# backup under its name, whole, for the next night.
+	# shellcheck disable=SC2016 # $VB_BIN: the inner shell's
 	run --separate-stderr sh -c 'vb-snapshot -q --defer-check \
 	    --intermediate -d b app.db | VB_FAULT=write:1:ENOSPC \
 	    LD_PRELOAD="$VB_BIN/tests/libvbfault.so" vb-compress -q'
