@@ -337,10 +337,12 @@ check_archive() {
 	[ -z "$(find b -name '.vb-tmp-*' -o -name '*.db')" ]
 	# The archive cannot be written: the night's copy becomes a raw
 	# backup under its name, whole, for the next night.
-	# shellcheck disable=SC2016 # $VB_BIN: the inner shell's
+	# shellcheck disable=SC2016 # $1 and $2: the inner shell's
 	run --separate-stderr sh -c 'vb-snapshot -q --defer-check \
 	    --intermediate -d b app.db | VB_FAULT=write:1:ENOSPC \
-	    LD_PRELOAD="$VB_BIN/tests/libvbfault.so" vb-compress -q'
+	    LD_PRELOAD="$1" ASAN_OPTIONS="$2" vb-compress -q' sh \
+	    "$VB_BIN/tests/libvbfault.so" \
+	    "${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	[ "$status" -eq 1 ]
 	[ "$(field 3 "${lines[1]}")" = failed ]
 	kept=$(find b -name 'backup-*.db')
