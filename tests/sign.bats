@@ -62,6 +62,12 @@ forge() {
 	rm -rf "$x"
 }
 
+# restore_from_remote NAME: the remote's NAME into r.db, as someone
+# with the verify key restores it.
+restore_from_remote() {
+	vb-restore --offsite --verify-with off/vb.pub --to "$T/r.db" "$1"
+}
+
 # allowed: ssh-keygen's allowed signers file for the verify key, as the
 # README writes it.
 allowed() {
@@ -108,8 +114,7 @@ allowed() {
 	name=$(newest)
 	rm -rf b			# the host is lost
 	forge "remote/$name"
-	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
-	    --to "$T/r.db" "$name"
+	run --separate-stderr restore_from_remote "$name"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"$name is not signed (no MANIFEST.sig)"*"refused"* ]]
 	[ ! -e r.db ]
@@ -126,8 +131,7 @@ allowed() {
 	cp x/MANIFEST.sig y/
 	tar --zstd -cf "remote/$name" -C y MANIFEST "$stem.db" MANIFEST.sig
 	rm -rf b
-	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
-	    --to "$T/r.db" "$name"
+	run --separate-stderr restore_from_remote "$name"
 	echo "$stderr"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"$name: not signed by off/vb.pub (ssh-keygen failed"*"incorrect signature): forged or altered; refused"* ]]
@@ -142,8 +146,7 @@ allowed() {
 	# Renamed as it is: its database entry names the old backup.
 	cp "remote/$old" "remote/$new"
 	rm -rf b
-	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
-	    --to "$T/r.db" "$new"
+	run --separate-stderr restore_from_remote "$new"
 	[ "$status" -eq 1 ]
 	[ ! -e r.db ]
 	# Renamed inside too, its genuine signed manifest kept: the signed
@@ -152,8 +155,7 @@ allowed() {
 	tar -xf "remote/$old" -C x
 	mv "x/${old%%.*}.db" "x/${new%%.*}.db"
 	tar --zstd -cf "remote/$new" -C x MANIFEST "${new%%.*}.db" MANIFEST.sig
-	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
-	    --to "$T/r.db" "$new"
+	run --separate-stderr restore_from_remote "$new"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"$new: its signed manifest is of ${old%%.*}"*"an older backup renamed as this one; refused"* ]]
 	[ ! -e r.db ]
@@ -180,8 +182,7 @@ allowed() {
 	cp old-catalog remote/vb-catalog
 	cp old-catalog.sig remote/vb-catalog.sig
 	name=$(newest remote)
-	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
-	    --to "$T/r.db" "$name"
+	run --separate-stderr restore_from_remote "$name"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"older than"*"which this host has seen"*"a rollback"* ]]
 	[ ! -e r.db ]

@@ -348,34 +348,40 @@ entry_for(const char *dir, const char *name, const struct vb_name *nm,
 	struct vb_log_seal seal;
 	struct stat st;
 	char path[4400], w[600];
-	int fd;
+	int fd, rc;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	vb_iso_time(&nm->when, e->when);
 	if (vb_path_join(path, sizeof(path), dir, name) != 0 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	    lstat(path, &st) != 0) {
 		snprintf(why, wlen, "%s/%s: %s", dir, name, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-		close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "%s: not a regular file", path);
 		return -1;
 	}
 	e->bytes = st.st_size;
-	if (o != NULL && o->bytes == st.st_size)
+	/* Known, or recorded when it was made: only a stranger is read. */
+	if (o != NULL && o->bytes == st.st_size) {
 		memcpy(e->sha256, o->sha256, VB_SHA256_HEX);
-	else if (logdb != NULL && access(logdb, F_OK) == 0 &&
-	    vb_backuplog_sealed(logdb, name, &seal, w, sizeof(w)) == 1)
+		return 0;
+	}
+	if (logdb != NULL && access(logdb, F_OK) == 0 &&
+	    vb_backuplog_sealed(logdb, name, &seal, w, sizeof(w)) == 1) {
 		memcpy(e->sha256, seal.sha256, VB_SHA256_HEX);
-	else if (vb_sha256_fd(fd, e->sha256) != st.st_size) {
+		return 0;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-		close(fd);
 		return -1;
 	}
+	rc = vb_sha256_fd(fd, e->sha256) == st.st_size ? 0 : -1;
+	if (rc != 0)
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
 	close(fd);
-	return 0;
+	return rc;
 }
 
 static int
@@ -461,6 +467,22 @@ out:
 	if (rc != 0)
 		vb_catalog_free(c);
 	return rc;
+}
+
+int
+vb_catalog_fetch(const char *remote, const char *dir, struct vb_tmp *c,
+    struct vb_tmp *s, char *cpath, char *spath, size_t plen, char *why,
+    size_t wlen)
+{
+	if (vb_remote_fetch(remote, VB_CATALOG_SIG, dir, s, spath, plen, why,
+	    wlen) != 0)
+		return -1;
+	if (vb_remote_fetch(remote, VB_CATALOG, dir, c, cpath, plen, why,
+	    wlen) != 0) {
+		vb_tmp_abort(s);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- after retention: here, then on the remote ---- */

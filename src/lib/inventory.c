@@ -191,10 +191,8 @@ catalog_of(const struct vb_inventory_opts *o, struct vb_catalog *cat)
 	if (o->remote == NULL) {
 		snprintf(c, sizeof(c), "%s/%s", o->dir, VB_CATALOG);
 		snprintf(sg, sizeof(sg), "%s/%s", o->dir, VB_CATALOG_SIG);
-	} else if (vb_remote_fetch(o->remote, VB_CATALOG_SIG, tmp, &ts, sg,
-	    sizeof(sg), why, sizeof(why)) != 0 || vb_remote_fetch(o->remote,
-	    VB_CATALOG, tmp, &tc, c, sizeof(c), why, sizeof(why)) != 0) {
-		vb_tmp_abort(&ts);
+	} else if (vb_catalog_fetch(o->remote, tmp, &tc, &ts, c, sg,
+	    sizeof(c), why, sizeof(why)) != 0) {
 		warnx("%s: no signed catalog: %s", o->remote, why);
 		return -1;
 	}

@@ -121,35 +121,24 @@ take_sha(char dst[VB_SHA256_HEX], const char *v)
 	    take(dst, VB_SHA256_HEX, v);
 }
 
-/* A parent is a backup's stem: backup-<UTC time>, nothing else. */
+/*
+ * A stem vb makes into dst (len): the backup's own (backup-<UTC time>,
+ * pre-restore-<UTC time>), or with backup_only a parent's, which is a
+ * backup's.  Returns 0, or -1 if v is not one.
+ */
 static int
-take_parent(struct vb_manifest *m, const char *v)
+take_stem(char *dst, size_t len, const char *v, int backup_only)
 {
 	struct vb_name nm;
 	char name[80];
 
-	if (strlen(v) >= sizeof(m->parent))
+	if (strlen(v) >= len)
 		return -1;
 	snprintf(name, sizeof(name), "%s.db", v);
-	if (vb_name_parse(name, &nm) != 0 || nm.kind != VB_KIND_BACKUP ||
-	    strcmp(nm.stem, v) != 0)
+	if (vb_name_parse(name, &nm) != 0 || strcmp(nm.stem, v) != 0 ||
+	    (backup_only && nm.kind != VB_KIND_BACKUP))
 		return -1;
-	return take(m->parent, sizeof(m->parent), v);
-}
-
-/* The backup's own stem (backup-<time>, pre-restore-<time>). */
-static int
-take_name(struct vb_manifest *m, const char *v)
-{
-	struct vb_name nm;
-	char name[80];
-
-	if (strlen(v) >= sizeof(m->name))
-		return -1;
-	snprintf(name, sizeof(name), "%s.db", v);
-	if (vb_name_parse(name, &nm) != 0 || strcmp(nm.stem, v) != 0)
-		return -1;
-	return take(m->name, sizeof(m->name), v);
+	return take(dst, len, v);
 }
 
 /* Sets known key i to v in m (format into *format); 0, or not if bad. */
@@ -176,11 +165,11 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 			return -1;
 		m->delta = strcmp(v, "delta") == 0;
 		return 0;
-	case 14: return take_parent(m, v);
+	case 14: return take_stem(m->parent, sizeof(m->parent), v, 1);
 	case 15: return take_sha(m->parent_db_sha256, v);
 	case 16: return take_num(&m->pages, v);
 	case 17: return take_sha(m->index_sha256, v);
-	default: return take_name(m, v);
+	default: return take_stem(m->name, sizeof(m->name), v, 0);
 	}
 }
 

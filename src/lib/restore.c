@@ -558,15 +558,12 @@ same_database(const char *db, const struct vb_manifest *m, char *why,
  * delta (the rebuilt database must hash to it).  Returns 0, or -1 (why).
  */
 static int
-signed_by(const struct vb_restore_opts *o, const struct vb_verified *c,
-    char *why, size_t wlen)
+signed_by(const struct vb_restore_opts *o, const char *name,
+    const struct vb_verified *c, char *why, size_t wlen)
 {
-	const char *name = o->as != NULL ? o->as : o->archive, *b;
 	char w[900], when[VB_ISO_LEN];
 	struct vb_name nm;
 
-	if ((b = strrchr(name, '/')) != NULL)
-		name = b + 1;
 	if (vb_name_parse(name, &nm) != 0 || nm.ext == VB_EXT_DB) {
 		snprintf(why, wlen, "%s: a raw snapshot carries no signature; "
 		    "refused (--verify-with)", name);
@@ -611,18 +608,15 @@ signed_by(const struct vb_restore_opts *o, const struct vb_verified *c,
  * hides the newest backups).  Returns 0, or -1 (why).
  */
 static int
-listed(const struct vb_restore_opts *o, const struct vb_verified *c,
-    char *why, size_t wlen)
+listed(const struct vb_restore_opts *o, const char *name,
+    const struct vb_verified *c, char *why, size_t wlen)
 {
-	const char *name = o->as != NULL ? o->as : o->archive, *b;
 	char dir[4096], base[256], cpath[4400], spath[4400], w[1400];
 	const struct vb_catalog_entry *e;
 	struct vb_catalog cat;
 	struct vb_name nm;
 	int rc = -1;
 
-	if ((b = strrchr(name, '/')) != NULL)
-		name = b + 1;
 	/* Pre-restore copies are made by restores, not listed. */
 	if (vb_name_parse(name, &nm) != 0 || nm.kind != VB_KIND_BACKUP)
 		return 0;
@@ -662,15 +656,12 @@ listed(const struct vb_restore_opts *o, const struct vb_verified *c,
  * Returns 0 (the same, or nothing recorded), or -1 with why.
  */
 static int
-as_recorded(const struct vb_restore_opts *o, const struct vb_verified *c,
-    char *why, size_t wlen)
+as_recorded(const struct vb_restore_opts *o, const char *name,
+    const struct vb_verified *c, char *why, size_t wlen)
 {
 	struct vb_log_seal seal;
-	const char *name = o->as != NULL ? o->as : o->archive, *b;
 	char err[600];
 
-	if ((b = strrchr(name, '/')) != NULL)
-		name = b + 1;
 	if (o->logdb == NULL || c->info.sha256[0] == '\0' ||
 	    access(o->logdb, F_OK) != 0 || vb_backuplog_sealed(o->logdb,
 	    name, &seal, err, sizeof(err)) <= 0 ||
@@ -691,7 +682,12 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	char chain[96] = "";
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
+	/* The archive's file name: what signatures, the catalog and
+	 * BackupLog know it by (a fetched temporary stands for as). */
+	const char *name = o->as != NULL ? o->as : o->archive;
 
+	if (strrchr(name, '/') != NULL)
+		name = strrchr(name, '/') + 1;
 	memset(res, 0, sizeof(*res));
 	snprintf(res->target, sizeof(res->target), "%s", o->to != NULL ? o->to :
 	    o->db != NULL ? o->db : o->archive);
@@ -703,10 +699,10 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		return -1;
 	}
 	/* Not this copy: another (the remote's) may be the one. */
-	if ((o->verify_with != NULL && (signed_by(o, &c, res->why,
-	    sizeof(res->why)) != 0 || listed(o, &c, res->why,
-	    sizeof(res->why)) != 0)) || (!o->replace && as_recorded(o, &c,
-	    res->why, sizeof(res->why)) != 0)) {
+	if ((o->verify_with != NULL && (signed_by(o, name, &c, res->why,
+	    sizeof(res->why)) != 0 || listed(o, name, &c, res->why,
+	    sizeof(res->why)) != 0)) || (!o->replace && as_recorded(o, name,
+	    &c, res->why, sizeof(res->why)) != 0)) {
 		res->unverified = 1;
 		goto fail;
 	}
@@ -854,19 +850,11 @@ vb_restore_offsite(const struct vb_restore_opts *o, const char *remote,
 		return from_offsite(o, remote, dir, res);
 	memset(res, 0, sizeof(*res));
 	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 ||
-	    vb_remote_fetch(remote, VB_CATALOG_SIG, dir, &cs, spath,
-	    sizeof(spath), why, sizeof(why)) != 0) {
+	    vb_catalog_fetch(remote, dir, &ct, &cs, cpath, spath,
+	    sizeof(cpath), why, sizeof(why)) != 0) {
 		snprintf(res->why, sizeof(res->why), "%s: cannot fetch the "
 		    "remote's signed catalog: %s; refused (--verify-with)",
 		    o->archive, why);
-		return -1;
-	}
-	if (vb_remote_fetch(remote, VB_CATALOG, dir, &ct, cpath,
-	    sizeof(cpath), why, sizeof(why)) != 0) {
-		vb_tmp_abort(&cs);
-		snprintf(res->why, sizeof(res->why), "%s: cannot fetch the "
-		    "remote's catalog: %s; refused (--verify-with)", o->archive,
-		    why);
 		return -1;
 	}
 	v.catalog = cpath;

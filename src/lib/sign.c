@@ -43,15 +43,25 @@ memfile(const char *what, const void *text, size_t n, char *why, size_t wlen)
 	return fd;
 }
 
-/* Runs ssh-keygen with argv (argv[0] set here); its output into out. */
+/*
+ * Runs ssh-keygen with argv (argv[0] set here), stdin from infd; its
+ * output into buf (cap bytes, NUL-terminated; NULL: discarded).  Returns
+ * 0, or -1 with why (output that does not fit is one).
+ */
 static int
-keygen(const char **argv, int infd, struct vb_sink *out, char *why,
+keygen(const char **argv, int infd, char *buf, size_t cap, char *why,
     size_t wlen)
 {
+	struct vb_sink out;
 	int status;
 
+	memset(&out, 0, sizeof(out));
+	out.fd = -1;
+	out.buf = buf;
+	out.cap = cap;
 	argv[0] = vb_program("VB_SSH_KEYGEN", "ssh-keygen");
-	return vb_child_run(argv, infd, out, TIMEOUT_S, &status, why, wlen);
+	return vb_child_run(argv, infd, buf != NULL ? &out : NULL, TIMEOUT_S,
+	    &status, why, wlen);
 }
 
 int
@@ -84,15 +94,10 @@ vb_key_public(const char *key, char *pub, size_t plen, char *why,
     size_t wlen)
 {
 	const char *argv[] = { NULL, "-y", "-P", "", "-f", key, NULL };
-	struct vb_sink out;
 	char err[600];
 	char *nl;
 
-	memset(&out, 0, sizeof(out));
-	out.fd = -1;
-	out.buf = pub;
-	out.cap = plen;
-	if (keygen(argv, -1, &out, err, sizeof(err)) != 0) {
+	if (keygen(argv, -1, pub, plen, err, sizeof(err)) != 0) {
 		snprintf(why, wlen, "%s is not a private key ssh-keygen can "
 		    "read without a passphrase (ssh-keygen -t ed25519 -N '' "
 		    "makes one): %s", key, err);
@@ -109,12 +114,14 @@ vb_key_public(const char *key, char *pub, size_t plen, char *why,
 	return 0;
 }
 
-int
-vb_key_check_public(const char *file, char *line, size_t llen, char *why,
+/*
+ * The Ed25519 public key line of file (its first line that is not a
+ * comment) into line, by its shape only.  Returns 0, or -1 with why.
+ */
+static int
+read_public(const char *file, char *line, size_t llen, char *why,
     size_t wlen)
 {
-	const char *argv[] = { NULL, "-l", "-f", file, NULL };
-	char err[600];
 	FILE *f;
 	char *nl;
 
@@ -139,7 +146,20 @@ vb_key_check_public(const char *file, char *line, size_t llen, char *why,
 		    "line, ssh-ed25519 AAAA...: the .pub of SIGN_WITH)", file);
 		return -1;
 	}
-	if (keygen(argv, -1, NULL, err, sizeof(err)) != 0) {
+	return 0;
+}
+
+int
+vb_key_check_public(const char *file, char *line, size_t llen, char *why,
+    size_t wlen)
+{
+	const char *argv[] = { NULL, "-l", "-f", file, NULL };
+	char err[600];
+
+	if (read_public(file, line, llen, why, wlen) != 0)
+		return -1;
+	/* Its key itself, as ssh-keygen reads it: once, when it is given. */
+	if (keygen(argv, -1, NULL, 0, err, sizeof(err)) != 0) {
 		snprintf(why, wlen, "%s is not a public key ssh-keygen can "
 		    "read: %s", file, err);
 		return -1;
@@ -161,21 +181,15 @@ vb_sign(const char *key, const char *text, size_t n, char *sig, size_t slen,
 {
 	const char *argv[] = { NULL, "-Y", "sign", "-f", key, "-n",
 	    VB_SIG_NAMESPACE, "-q", NULL };
-	struct vb_sink out;
 	char err[600];
 	int fd, rc;
 
 	if ((fd = memfile("vb-signed", text, n, why, wlen)) == -1)
 		return -1;
-	memset(&out, 0, sizeof(out));
-	out.fd = -1;
-	out.buf = sig;
-	out.cap = slen;
-	rc = keygen(argv, fd, &out, err, sizeof(err));
+	rc = keygen(argv, fd, sig, slen, err, sizeof(err));
 	close(fd);
-	if (rc != 0 || out.err != 0) {
-		snprintf(why, wlen, "cannot sign with %s: %s", key, rc != 0 ?
-		    err : "the signature is oversized");
+	if (rc != 0) {
+		snprintf(why, wlen, "cannot sign with %s: %s", key, err);
 		return -1;
 	}
 	return vb_sig_shape(sig, strlen(sig), why, wlen);
@@ -190,8 +204,10 @@ vb_sig_verify(const char *pubfile, const char *text, size_t n,
 	    VB_SIG_NAMESPACE, "-n", VB_SIG_NAMESPACE, "-s", spath, NULL };
 	int afd = -1, sfd = -1, tfd = -1, rc = -1;
 
+	/* The key was checked whole when it was given (configuration,
+	 * --verify-with); here its line is only read. */
 	if (vb_sig_shape(sig, siglen, why, wlen) != 0 ||
-	    vb_key_check_public(pubfile, line, sizeof(line), why, wlen) != 0)
+	    read_public(pubfile, line, sizeof(line), why, wlen) != 0)
 		return -1;
 	/* The signer "vb", allowed this key in the namespace "vb" only. */
 	snprintf(allowed, sizeof(allowed), "%s namespaces=\"%s\" %s\n",
@@ -203,7 +219,7 @@ vb_sig_verify(const char *pubfile, const char *text, size_t n,
 		goto out;
 	snprintf(apath, sizeof(apath), "/dev/fd/%d", afd);
 	snprintf(spath, sizeof(spath), "/dev/fd/%d", sfd);
-	if (keygen(argv, tfd, NULL, err, sizeof(err)) != 0) {
+	if (keygen(argv, tfd, NULL, 0, err, sizeof(err)) != 0) {
 		err[strcspn(err, "\n")] = '\0';
 		while (err[0] != '\0' && err[strlen(err) - 1] == ' ')
 			err[strlen(err) - 1] = '\0';

@@ -195,6 +195,24 @@ vb_tmp_abort(struct vb_tmp *t)
 	t->fd = t->dirfd = -1;
 }
 
+/*
+ * Renames from to the new name to in dirfd, never over an existing file
+ * (EEXIST).  Returns as renameat2.
+ */
+static int
+rename_new(int dirfd, const char *from, const char *to)
+{
+	int rc = renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
+
+	if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+		/* A filesystem without RENAME_NOREPLACE: link refuses too. */
+		rc = linkat(dirfd, from, dirfd, to, 0);
+		if (rc == 0)
+			unlinkat(dirfd, from, 0);
+	}
+	return rc;
+}
+
 int
 vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen)
 {
@@ -210,17 +228,8 @@ vb_tmp_commit(struct vb_tmp *t, char *why, size_t wlen)
 		goto fail;
 	}
 	t->fd = -1;
-	if (t->replace)
-		rc = renameat(t->dirfd, t->name, t->dirfd, t->final);
-	else
-		rc = renameat2(t->dirfd, t->name, t->dirfd, t->final,
-		    RENAME_NOREPLACE);
-	if (rc != 0 && !t->replace && (errno == EINVAL || errno == ENOSYS)) {
-		/* A filesystem without RENAME_NOREPLACE: link refuses too. */
-		rc = linkat(t->dirfd, t->name, t->dirfd, t->final, 0);
-		if (rc == 0)
-			unlinkat(t->dirfd, t->name, 0);
-	}
+	rc = t->replace ? renameat(t->dirfd, t->name, t->dirfd, t->final) :
+	    rename_new(t->dirfd, t->name, t->final);
 	if (rc != 0) {
 		snprintf(why, wlen, "cannot rename %s to %s: %s", t->name,
 		    t->final, strerror(errno));
@@ -255,7 +264,7 @@ int
 vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name, size_t nlen,
     char *why, size_t wlen)
 {
-	int n, rc;
+	int n;
 
 	n = snprintf(name, nlen, "%s%ld-%s", VB_TMP_PREFIX, owner, t->final);
 	if (n < 0 || (size_t)n >= nlen) {
@@ -271,13 +280,7 @@ vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name, size_t nlen,
 		return -1;
 	}
 	t->fd = -1;
-	rc = renameat2(t->dirfd, t->name, t->dirfd, name, RENAME_NOREPLACE);
-	if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
-		rc = linkat(t->dirfd, t->name, t->dirfd, name, 0);
-		if (rc == 0)
-			unlinkat(t->dirfd, t->name, 0);
-	}
-	if (rc != 0) {
+	if (rename_new(t->dirfd, t->name, name) != 0) {
 		snprintf(why, wlen, "cannot hand %s over as %s: %s", t->name,
 		    name, strerror(errno));
 		vb_tmp_abort(t);

@@ -1112,6 +1112,14 @@ ssize_t		 vb_catalog_format(const struct vb_catalog *c, char **text);
 int		 vb_catalog_load(const char *path, const char *sigpath,
 		    const char *pub, struct vb_catalog *c, char *why,
 		    size_t wlen);
+/*
+ * Fetches remote's catalog and its signature into temporaries in dir (c
+ * and s, their paths in cpath and spath, plen each), to load, then drop
+ * with vb_tmp_abort.  Returns 0, or -1 with why and nothing left.
+ */
+int		 vb_catalog_fetch(const char *remote, const char *dir,
+		    struct vb_tmp *c, struct vb_tmp *s, char *cpath,
+		    char *spath, size_t plen, char *why, size_t wlen);
 /* The entry for the archive name, or NULL. */
 const struct vb_catalog_entry *vb_catalog_find(const struct vb_catalog *c,
 		    const char *name);
