@@ -36,7 +36,9 @@ CFLAGS	?= -O2 -g
 WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-truncation \
 	   -D_FORTIFY_SOURCE=2
-ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
+# SQLite's changeset API (sqlite3session.h, in Debian's libsqlite3).
+DEFS	 = -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK
+ALL_CFLAGS = $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -pthread -Isrc
 
 ifeq ($(FUZZ),1)
 B	 = build-fuzz
@@ -141,12 +143,12 @@ fuzz:
 # left out in .clang-tidy) and shellcheck on every shell file.
 lint:
 	cppcheck --quiet --library=posix --library=bsd --enable=warning,performance,portability \
-	    --std=c11 -D_GNU_SOURCE -Isrc -Isrc/lib \
+	    --std=c11 -D_GNU_SOURCE $(DEFS) -Isrc -Isrc/lib \
 	    --suppressions-list=.cppcheck-suppressions --error-exitcode=1 \
 	    src tests/*.c tests/fuzz/*.c
 	@echo "clang-tidy (.clang-tidy) on src/ and tests/"
 	@out=$$(clang-tidy --quiet src/*.c src/lib/*.c tests/*.c \
-	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE -Isrc -pthread 2>&1); \
+	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE $(DEFS) -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
 	tests/style-check src/*.c src/lib/*.c src/lib/*.h tests/*.c \

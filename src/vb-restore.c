@@ -29,9 +29,11 @@
 		"       vb-restore --diff [--json | --diff-table table] " \
 		"[--db db] [-d dir] [-i identity]\n                  " \
 		"[--offsite] archive\n" \
-		"       vb-restore --table table ... [--where condition] " \
+		"       vb-restore --table table [--where condition] ... " \
 		"[--dry-run] [--force]\n                  [-d dir] " \
-		"[-i identity] --db db [--offsite] archive"
+		"[-i identity] --db db [--offsite] archive\n" \
+		"       vb-restore --undo file [--dry-run] [--force] [-d dir] " \
+		"[-i identity] --db db"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
@@ -42,9 +44,9 @@ struct opts {
 	const char	*identity;	/* -i: age identity */
 	const char	*verify_with;	/* --verify-with, VERIFY_WITH */
 	const char	*diff_table;	/* --diff-table */
-	char		*tables[64];	/* --table, each */
+	struct vb_partial_table tables[VB_MAX_TABLES];	/* --table, --where */
 	int		 ntables;
-	const char	*where;		/* --where */
+	const char	*undo;		/* --undo */
 	int		 dry;		/* --dry-run */
 	int		 force, quick, full, verify_only, quiet, progress;
 	int		 list, verify, sums, fields, json;	/* --list's */
@@ -67,7 +69,9 @@ help(void)
 	    "      --to PATH      write the verified database to PATH (0600)\n"
 	    "      --db DB        replace the live DB, a safety copy first\n"
 	    "      --force        --to: replace PATH; --db: another db's\n"
-	    "                     backup; --table: despite foreign keys\n"
+	    "                     backup; --table: despite foreign keys;\n"
+	    "                     --undo: leave rows changed since, undo\n"
+	    "                     the rest\n"
 	    "      --verify-only  only verify, and report\n"
 	    "      --verify-with K  refuse what the key K.pub (of SIGN_WITH)\n"
 	    "                     did not sign (default $VERIFY_WITH)\n"
@@ -85,8 +89,11 @@ help(void)
 	    "      --diff-table T the SQL making the live T the backup's\n"
 	    "      --table T      put table T back (again for more) into --db\n"
 	    "                     DB in one transaction; the rest stays\n"
-	    "      --where COND   with --table: the backup's rows matching\n"
-	    "      --dry-run      with --table: the counts, nothing changed\n"
+	    "      --where COND   after a --table: only the backup's rows\n"
+	    "                     matching COND, and live rows matching it\n"
+	    "      --undo FILE    reverse the partial restore that wrote FILE\n"
+	    "                     (undo=FILE in its record) in --db DB\n"
+	    "      --dry-run      with --table or --undo: the counts only\n"
 	    "      --list [DIR]   list the backups in DIR, newest first\n"
 	    "      --json         with --list or --diff: a JSON array\n"
 	    "      --fields       with --list: TAB-separated, for scripts\n"
@@ -144,20 +151,32 @@ static int
 partial(const struct opts *o, const char *archive)
 {
 	return vb_partial_emit(&(struct vb_partial_opts){ archive, o->db,
-	    o->dir, o->identity, o->offsite, o->tables, o->ntables, o->where,
-	    o->force, o->dry, o->verify_with }, o->quiet);
+	    o->dir, o->identity, o->offsite, o->tables, o->ntables, o->force,
+	    o->dry, o->verify_with }, o->quiet);
 }
 
-/* Checks --drill, --diff or --table; usage() if it makes no sense. */
+/* --undo: a partial restore reversed.  The exit status. */
+static int
+undo(const struct opts *o)
+{
+	return vb_undo_emit(&(struct vb_undo_opts){ o->undo, o->db, o->dir,
+	    o->identity, o->force, o->dry }, o->quiet);
+}
+
+/* Checks --drill, --diff, --table or --undo; usage() if it makes no
+ * sense. */
 static void
 check_work(struct opts *o, int argc)
 {
 	if (o->list || o->to != NULL || o->verify_only || o->quick ||
 	    o->full || o->fields || o->verify || o->sums || (o->force &&
-	    !o->ntables) || o->drill + o->diff + !!o->ntables > 1 ||
-	    (o->drill && (o->db != NULL || o->json)))
+	    !o->ntables && o->undo == NULL) || o->drill + o->diff +
+	    !!o->ntables + (o->undo != NULL) > 1 || (o->drill && (o->db !=
+	    NULL || o->json)) || (o->undo != NULL && (argc != 0 ||
+	    o->offsite != NULL || o->json)))
 		usage("--drill takes -d, -i, --offsite and names; --diff and "
-		    "--table -d, -i, --offsite, --db and one archive");
+		    "--table -d, -i, --offsite, --db and one archive; --undo "
+		    "-d, -i, --force, --dry-run and --db");
 	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("--drill, --diff and --table work in -d DIR or "
 		    "BACKUP_DIR");
@@ -166,6 +185,8 @@ check_work(struct opts *o, int argc)
 		usage("--diff compares one archive with --db DB (or DB_PATH)");
 	if (o->ntables > 0 && (argc != 1 || o->db == NULL))
 		usage("--table puts tables back from one archive into --db DB");
+	if (o->undo != NULL && o->db == NULL)
+		usage("--undo FILE reverses a partial restore of --db DB");
 }
 
 /* --list: the backups, in the form asked.  Returns the exit status. */
@@ -230,8 +251,8 @@ check_restore(struct opts *o, int argc, char *argv[])
 /* The options: flags set by getopt_long itself, the rest by parse(). */
 static struct opts opt;
 
-enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, VERIFY_WITH,
-    WHERE };
+enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, UNDO,
+    VERIFY_WITH, WHERE };
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, DB },
 	{ "diff",	no_argument,		&opt.diff, 1 },
@@ -254,6 +275,7 @@ static const struct option longopts[] = {
 	{ "sums",	no_argument,		&opt.sums, 1 },
 	{ "table",	required_argument,	NULL, TABLE },
 	{ "to",		required_argument,	NULL, TO },
+	{ "undo",	required_argument,	NULL, UNDO },
 	{ "verify",	no_argument,		&opt.verify, 1 },
 	{ "verify-only", no_argument,		&opt.verify_only, 1 },
 	{ "verify-with", required_argument,	NULL, VERIFY_WITH },
@@ -301,9 +323,9 @@ parse(int argc, char *argv[])
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case TABLE:
-			if (o->ntables == 64)
+			if (o->ntables == VB_MAX_TABLES)
 				usage("at most 64 --table");
-			o->tables[o->ntables++] = optarg;
+			o->tables[o->ntables++].name = optarg;
 			break;
 		case TO:
 			o->to = optarg;
@@ -311,8 +333,18 @@ parse(int argc, char *argv[])
 		case VERIFY_WITH:
 			o->verify_with = optarg;
 			break;
+		case UNDO:
+			o->undo = optarg;
+			break;
 		case WHERE:
-			o->where = optarg;
+			/* A --where filters the --table before it. */
+			if (o->ntables == 0)
+				usage("--where goes after the --table it "
+				    "filters: --table T --where COND");
+			if (o->tables[o->ntables - 1].where != NULL)
+				usage("one --where per --table (join "
+				    "conditions with AND)");
+			o->tables[o->ntables - 1].where = optarg;
 			break;
 		default:
 			usage(NULL);
@@ -344,9 +376,9 @@ main(int argc, char *argv[])
 		o->verify_with = vb_config("VERIFY_WITH");
 	else if (vb_verify_key(o->verify_with, why, sizeof(why)) != 0)
 		usage(why);
-	if ((o->where != NULL || o->dry) && o->ntables == 0)
-		usage("--where and --dry-run go with --table");
-	if (o->drill || o->diff || o->ntables > 0)
+	if (o->dry && o->ntables == 0 && o->undo == NULL)
+		usage("--dry-run goes with --table or --undo");
+	if (o->drill || o->diff || o->ntables > 0 || o->undo != NULL)
 		check_work(o, argc);
 	else if (o->list)
 		check_list(o, argc, argv);
@@ -354,8 +386,8 @@ main(int argc, char *argv[])
 		check_restore(o, argc, argv);
 
 	ret = o->drill ? drill(o, argc, argv) : o->diff ? diff(o, argv[0]) :
-	    o->ntables > 0 ? partial(o, argv[0]) : o->list ? list(o) :
-	    restore(o);
+	    o->ntables > 0 ? partial(o, argv[0]) : o->undo != NULL ? undo(o) :
+	    o->list ? list(o) : restore(o);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -18,9 +18,9 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${CRON_STARTED:-}" ]; then
-		pkill -x cron || true
-		wait_for sh -c '! pgrep -x cron' || true
+	if [ -n "${CRON_PID:-}" ]; then
+		kill "$CRON_PID" 2>/dev/null || true
+		wait "$CRON_PID" 2>/dev/null || true
 	fi
 	vb_teardown
 }
@@ -36,8 +36,9 @@ cron_entry() {
 cron_runs() {
 	pgrep -x 'cron|crond' >/dev/null && return 0
 	command -v cron >/dev/null || skip "no cron daemon on this machine"
-	cron </dev/null >/dev/null 2>&1
-	CRON_STARTED=1
+	# In the foreground, so that its PID is ours to stop.
+	cron -f </dev/null >/dev/null 2>&1 &
+	CRON_PID=$!
 	wait_for pgrep -x cron >/dev/null
 }
 

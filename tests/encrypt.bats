@@ -130,8 +130,8 @@ no_plaintext() {
 	job=$!
 	# Killed, the job and its stages, while it compresses.
 	WAIT_S=600 wait_for sh -c "ls '$T'/backups/.vb-tmp-*.tar" >/dev/null 2>&1
-	pkill -KILL -f '/bin/vb-backup$' || true
-	pkill -KILL -f '(^|/)vb-(compress|log)( |$)' || true
+	kill_below KILL "$job" '/bin/vb-backup( |$)|(^|/)vb-(compress|log)( |$)' ||
+	    true
 	wait "$job" || true
 	# What the killed run left holds the database in the clear.
 	plaintext_in backups

@@ -129,6 +129,13 @@ assert_seen() {
 	[ -z "$(find "$T/backups" -name 'backup-*')" ]
 }
 
+# handed_over JOB: the job's snapshot is an intermediate in $T/backups and
+# its vb-snapshot is gone.
+handed_over() {
+	compgen -G "$T/backups/.vb-tmp-*-backup-*.db" >/dev/null &&
+	    ! kill_below 0 "$1" '(^|/)vb-snapshot( |$)'
+}
+
 @test "failures: a stage killed by a signal leaves its row and the run's" {
 	filldb "$DB" 60
 	mkdir -m 700 "$T/backups"
@@ -140,10 +147,9 @@ assert_seen() {
 	job=$!
 	# Killed while it compresses: once the snapshot is handed over (an
 	# intermediate, vb-snapshot gone).
-	WAIT_S=600 wait_for sh -c "ls '$T'/backups/.vb-tmp-*-backup-*.db &&
-	    ! pgrep -f '(^|/)vb-snapshot( |\$)'" >/dev/null 2>&1
+	WAIT_S=600 wait_for handed_over "$job" >/dev/null 2>&1
 	# By its command line: under make valgrind the process is valgrind's.
-	WAIT_S=600 wait_for pkill -KILL -f '(^|/)vb-compress( |$)'
+	WAIT_S=600 wait_for kill_below KILL "$job" '(^|/)vb-compress( |$)'
 	wait "$job" && status=0 || status=$?
 	# shellcheck disable=SC2030 # assert_seen reads it, in this test
 	stderr=$(cat "$T/stderr")

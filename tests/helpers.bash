@@ -140,6 +140,30 @@ wait_for() {
 	return 1
 }
 
+# descendants PID: the PIDs of every process below PID (children first
+# found, then theirs), never PID itself nor anything it did not start.
+descendants() {
+	local kid
+	for kid in $(pgrep -P "$1"); do
+		echo "$kid"
+		descendants "$kid"
+	done
+}
+
+# kill_below SIGNAL PID REGEX: sends SIGNAL to the processes below PID
+# whose command line matches REGEX (extended); fails if none matched.
+# Tests kill only what they started: never a process found by name.
+kill_below() {
+	local pid cmd hit=1
+	for pid in $(descendants "$2"); do
+		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		if [[ $cmd =~ $3 ]]; then
+			kill -"$1" "$pid" 2>/dev/null && hit=0
+		fi
+	done
+	return "$hit"
+}
+
 # count_files DIR: how many entries DIR holds.
 count_files() {
 	find "$1" -mindepth 1 -maxdepth 1 | wc -l

@@ -285,52 +285,78 @@ vb_diff_emit(const struct vb_diff_opts *o)
 	return 1;
 }
 
-/* The command that undoes a partial restore: the same tables, back
- * from the pre-restore copy. */
+/* How to undo it: the command that applies its undo file. */
 static void
-partial_undo(const struct vb_partial_opts *o, const char *saved)
+undo_hint(const char *db, const struct vb_partial_result *res)
 {
-	char cmd[8192];
-	int i;
+	if (res->undo[0] != '\0')
+		warnx("to undo: vb-restore%s --undo %s --db %s",
+		    vb_age_named(res->undo) ? " -i IDENTITY-FILE" : "",
+		    res->undo, db);
+}
 
-	snprintf(cmd, sizeof(cmd), "vb-restore%s", vb_age_named(saved) ?
-	    " -i IDENTITY-FILE" : "");
-	for (i = 0; i < o->ntables; i++)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
-		    " --table %s", o->tables[i]);
-	warnx("the database as it was is in %s; to undo: %s --db %s %s",
-	    saved, cmd, o->db, saved);
+/* A change made: its record, its row, the undo told.  Exit status. */
+static int
+changed(const char *db, int64_t t0, struct vb_partial_result *res,
+    int quiet)
+{
+	struct vb_record r;
+	char unlogged[1024];
+
+	vb_record_init(&r, "restore", db);
+	r.ok = 1;
+	r.ms = vb_monotonic_ms() - t0;
+	r.msg = res->message;
+	/* It happened: exit 0, with what went wrong beside it said. */
+	if (vb_backuplog_append(db, &r, unlogged, sizeof(unlogged)) != 0)
+		warnx("restored, but not recorded: %s", unlogged);
+	if (!quiet)
+		undo_hint(db, res);
+	return vb_record_write(stdout, &r) != 0;
+}
+
+/* A change refused, or a dry run: said.  Exit status. */
+static int
+unchanged(int rc, int dry, int64_t t0, const struct vb_partial_result *res,
+    int quiet)
+{
+	if (!quiet && res->note[0] != '\0')
+		warnx("%s", res->note);
+	if (rc != 0) {
+		warnx("%s", res->why);
+		vb_emit("restore", "-", 0, -1, NULL, t0, res->why);
+		return 1;
+	}
+	(void)dry;
+	return printf("dry run, nothing changed: %s\n", res->message) < 0;
 }
 
 int
 vb_partial_emit(const struct vb_partial_opts *o, int quiet)
 {
 	struct vb_partial_result res;
-	struct vb_record r;
-	char unlogged[1024];
 	int64_t t0 = vb_monotonic_ms();
 	int rc = vb_partial(o, &res);
 
+	if (rc != 0 || o->dry)
+		return unchanged(rc, o->dry, t0, &res, quiet);
 	if (!quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
-	if (rc != 0) {
-		warnx("%s", res.why);
-		vb_emit("restore", "-", 0, -1, NULL, t0, res.why);
-		return 1;
-	}
-	if (o->dry)
-		return printf("dry run, nothing changed: %s\n", res.message) <
-		    0;
-	vb_record_init(&r, "restore", o->db);
-	r.ok = 1;
-	r.ms = vb_monotonic_ms() - t0;
-	r.msg = res.message;
-	/* It happened: exit 0, with what went wrong beside it said. */
-	if (vb_backuplog_append(o->db, &r, unlogged, sizeof(unlogged)) != 0)
-		warnx("restored, but not recorded: %s", unlogged);
-	if (!quiet)
-		partial_undo(o, res.saved);
-	return vb_record_write(stdout, &r) != 0;
+	return changed(o->db, t0, &res, quiet);
+}
+
+int
+vb_undo_emit(const struct vb_undo_opts *o, int quiet)
+{
+	struct vb_partial_result res;
+	int64_t t0 = vb_monotonic_ms();
+	int rc = vb_undo(o, &res);
+
+	if (rc != 0 || o->dry)
+		return unchanged(rc, o->dry, t0, &res, quiet);
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
+	return changed(o->db, t0, &res, quiet);
 }
 
 /* One backup drilled: its verify record, and a failure said. */

@@ -195,6 +195,17 @@ vb_db_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int64_t
+vb_db_count(sqlite3 *db, char *sql)
+{
+	int64_t n = -1;
+
+	if (sql == NULL || vb_db_int(db, sql, &n) != 0)
+		n = -1;
+	sqlite3_free(sql);
+	return n;
+}
+
 /*
  * Runs the check and writes "ok" or the first problem into out.  Returns
  * 0 if ok, 1 if not, -1 on error.

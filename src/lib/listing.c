@@ -13,11 +13,23 @@
 
 #include "vblib.h"
 
+enum vb_list_form
+vb_list_form(int json)
+{
+	return json ? VB_LIST_JSON : isatty(STDOUT_FILENO) ? VB_LIST_TABLE :
+	    VB_LIST_RECORDS;
+}
+
 void
 vb_list_begin(struct vb_list *l, int json)
 {
-	l->form = json ? VB_LIST_JSON : isatty(STDOUT_FILENO) ?
-	    VB_LIST_TABLE : VB_LIST_RECORDS;
+	vb_list_begin_form(l, vb_list_form(json));
+}
+
+void
+vb_list_begin_form(struct vb_list *l, enum vb_list_form form)
+{
+	l->form = form;
 	l->objects = 0;
 	l->fields = 0;
 	if (l->form == VB_LIST_JSON)

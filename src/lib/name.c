@@ -288,6 +288,45 @@ no:
 	return -1;
 }
 
+/* ---- undo files: undo-<ts>.changeset, beside a pre-restore copy ---- */
+
+#define UNDO_PREFIX	"undo-"
+#define UNDO_SUFFIX	".changeset"
+
+int
+vb_undo_name(const struct timespec *when, int encrypted, char *buf,
+    size_t len)
+{
+	char stamp[VB_STAMP_LEN];
+	int w;
+
+	vb_stamp(when, stamp);
+	w = snprintf(buf, len, UNDO_PREFIX "%s" UNDO_SUFFIX "%s", stamp,
+	    encrypted ? VB_AGE_SUFFIX : "");
+	return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+int
+vb_undo_parse(const char *filename, struct timespec *when, int *encrypted)
+{
+	char stamp[VB_STAMP_LEN], again[128];
+	size_t plen = strlen(UNDO_PREFIX);
+
+	if (strncmp(filename, UNDO_PREFIX, plen) != 0 ||
+	    strlen(filename) < plen + VB_STAMP_LEN - 1)
+		return -1;
+	memcpy(stamp, filename + plen, VB_STAMP_LEN - 1);
+	stamp[VB_STAMP_LEN - 1] = '\0';
+	*encrypted = strcmp(filename + plen + VB_STAMP_LEN - 1, UNDO_SUFFIX
+	    VB_AGE_SUFFIX) == 0;
+	/* Only a name that formats back to itself is vb's. */
+	if (vb_parse_stamp(stamp, when) != 0 || vb_undo_name(when,
+	    *encrypted, again, sizeof(again)) != 0 ||
+	    strcmp(again, filename) != 0)
+		return -1;
+	return 0;
+}
+
 int
 vb_is_snapshot(const char *path)
 {

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,6 +177,54 @@ delete_unkept(const struct place *pl, const struct vb_backup *list,
 }
 
 /*
+ * The undo files of partial restores (undo-<ts>.changeset) go with the
+ * pre-restore copy of the same time: deleted (or, dry, named) once no
+ * kept pre-restore copy has their time.  Returns 0, or 1 as
+ * delete_unkept.
+ */
+static int
+undo_unkept(const struct place *pl, const struct vb_backup *list, size_t n,
+    int *deleted)
+{
+	struct timespec when;
+	struct dirent *de;
+	char why[1024], path[4096];
+	int64_t bytes;
+	size_t i;
+	int enc, kept, rc, ret = 0, dfd;
+	DIR *d;
+
+	if ((dfd = dup(pl->dfd)) < 0 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (vb_undo_parse(de->d_name, &when, &enc) != 0)
+			continue;
+		for (i = 0, kept = 0; i < n && !kept; i++)
+			kept = list[i].kind == VB_KIND_PRE_RESTORE &&
+			    list[i].keep && vb_timespec_cmp(&list[i].when,
+			    &when) == 0;
+		if (kept)
+			continue;
+		vb_path_join(path, sizeof(path), pl->where, de->d_name);
+		rc = prune_file(pl->dfd, de->d_name, pl->dry, &bytes, why,
+		    sizeof(why));
+		if (rc != 0)
+			ret = 1;
+		else
+			*deleted += !pl->dry;
+		if (pl->out->file(pl->out->arg, path, rc == 0, rc == 0 ? bytes :
+		    -1, rc != 0 ? why : pl->dry ? "dry-run" : "deleted: the "
+		    "undo of a pre-restore copy no longer kept") != 0)
+			ret = 1;
+	}
+	closedir(d);
+	return ret;
+}
+
+/*
  * What becomes of each chain (dry: every delta's fate), and of what is
  * kept because it cannot be restored from here, told to the caller.
  */
@@ -287,6 +336,8 @@ vb_prune_apply(const char *dir, const char *remote,
 	}
 	tell_kept(&pl, list, n);
 	ret = delete_unkept(&pl, list, n, &deleted);
+	if (remote == NULL)
+		ret |= undo_unkept(&pl, list, n, &deleted);
 	/* The page indexes and records of deleted backups go with them. */
 	if (remote == NULL && deleted > 0) {
 		vb_index_gc(dir);

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "vblib.h"
 
 const char *
@@ -83,6 +85,37 @@ vb_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+char *
+vb_str_finish(sqlite3_str *s)
+{
+	char *out;
+
+	if (sqlite3_str_errcode(s) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(s));
+		return NULL;
+	}
+	/* SQLite gives NULL for an empty string: "" is a string too. */
+	out = sqlite3_str_finish(s);
+	return out != NULL ? out : sqlite3_mprintf("%s", "");
+}
+
+int
+vb_copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		if (vb_write_all(out, buf, (size_t)n) != 0)
+			return -1;
+	}
 }
 
 ssize_t

@@ -452,36 +452,62 @@ int		 vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen);
 /* vb_diff, a failure said; the exit status. */
 int		 vb_diff_emit(const struct vb_diff_opts *o);
 
-/* ---- partial.c: tables or rows put back ---- */
+/* ---- partial.c, undo.c: tables or rows put back, and undone ---- */
+
+/* Most tables one --table restore names. */
+#define VB_MAX_TABLES	64
+
+struct vb_partial_table {
+	const char	*name;		/* --table, in any case */
+	const char	*where;		/* its --where, or NULL */
+};
 
 struct vb_partial_opts {
 	const char	*archive, *db, *dir, *identity, *remote;
-	char *const	*tables;	/* --table, each */
+	const struct vb_partial_table *tables;
 	int		 ntables;
-	const char	*where;		/* --where: a condition, or NULL */
 	int		 force;		/* commit despite foreign keys */
 	int		 dry;		/* count, then roll back */
 	const char	*verify_with;	/* as vb_restore_opts' */
 };
 
+struct vb_undo_opts {
+	const char	*file;		/* undo-<ts>.changeset[.age] */
+	const char	*db, *dir, *identity;
+	int		 force;		/* leave conflicts, undo the rest */
+	int		 dry;
+};
+
+/* What a partial restore or an undo did, or why not. */
 struct vb_partial_result {
-	char		 message[2048];	/* the tables and their counts */
+	char		 message[4096];	/* the tables and their counts */
 	char		 why[2048];	/* why not (nothing changed) */
 	char		 note[2048];
 	char		 saved[4096];	/* the pre-restore copy */
+	char		 undo[4096];	/* the undo file written */
 	int64_t		 put_back, deleted, reset, violations;
 };
 
 /*
- * Puts o's tables (or the rows matching where) back from the verified
- * backup into the live database, in one transaction, after a pre-restore
- * copy (not with dry).  Returns 0, or -1 with res->why and nothing
- * changed.
+ * Puts o's tables (or the rows matching each one's where) back from the
+ * verified backup into the live database, in one transaction, after a
+ * pre-restore copy, writing the undo file (neither with dry).  Returns
+ * 0, or -1 with res->why and nothing changed.
  */
 int		 vb_partial(const struct vb_partial_opts *o,
 		    struct vb_partial_result *res);
 /* vb_partial, its record on stdout, its row in BackupLog; exit status. */
 int		 vb_partial_emit(const struct vb_partial_opts *o, int quiet);
+/*
+ * Reverses the changes o->file recorded, where rows are still as that
+ * restore left them; any other row is a conflict that refuses the whole
+ * (unless o->force: left as it is).  A change like vb_partial's, with
+ * its own undo file.  Returns 0, or -1 with res->why and nothing changed.
+ */
+int		 vb_undo(const struct vb_undo_opts *o,
+		    struct vb_partial_result *res);
+/* vb_undo, its record on stdout, its row in BackupLog; exit status. */
+int		 vb_undo_emit(const struct vb_undo_opts *o, int quiet);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 

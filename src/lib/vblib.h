@@ -44,6 +44,10 @@ const char	*vb_progname(void);
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
 int		 vb_write_all(int fd, const void *buf, size_t len);
+/* The string built (sqlite3_free it): "" if empty, NULL on error. */
+char		*vb_str_finish(sqlite3_str *s);
+/* Copies the rest of in to out; returns 0, or -1 with errno set. */
+int		 vb_copy_fd(int in, int out);
 /*
  * Reads up to len bytes of fd at off (by read from its offset if off is
  * -1), from a file another thread may still be writing in order: at its
@@ -117,6 +121,12 @@ int		 vb_parse_iso(const char *s, struct timespec *ts);
  * *n, or -1 if vb did not make a file of that name.
  */
 int		 vb_name_parse(const char *filename, struct vb_name *n);
+/* The undo file's name of a change made at when (.age if encrypted). */
+int		 vb_undo_name(const struct timespec *when, int encrypted,
+		    char *buf, size_t len);
+/* Recognises an undo file's name: 0 with its time, or -1. */
+int		 vb_undo_parse(const char *filename, struct timespec *when,
+		    int *encrypted);
 /* Writes n's file name into buf; returns 0, or -1 if it does not fit. */
 int		 vb_name_format(const struct vb_name *n, char *buf,
 		    size_t len);
@@ -525,6 +535,118 @@ int		 vb_db_check_path(const char *path, enum vb_check check,
  */
 int		 vb_db_backup(sqlite3 *dst, sqlite3 *src);
 
+/* ---- match.c: which row is which, between two databases ---- */
+
+/* Most columns a table vb restores in part may have (SQLite's own). */
+#define VB_MAX_COLUMNS	2000
+
+/* A table's shape as row matching needs it (vb_table_load). */
+struct vb_table {
+	char		*name;		/* as its schema spells it */
+	int		 ncols;
+	char		**cols;		/* in declaration order */
+	int		*pk;		/* each column's place in the key, or 0 */
+	int		 nkey;		/* 0: no declared key, a multiset */
+	int		 without_rowid;
+	const char	*rowid;		/* rowid, _rowid_ or oid, whichever no
+					   column takes; NULL if none */
+	char		*decl;		/* the columns, one comparable string */
+};
+
+/*
+ * The table name in schema, whatever its case: 1 with *canon (to
+ * sqlite3_free), 0 none, -1 error.
+ */
+int		 vb_table_find(sqlite3 *db, const char *schema,
+		    const char *name, char **canon);
+/* Loads schema's table name into t: 0, 1 no such table, -1 (why). */
+int		 vb_table_load(sqlite3 *db, const char *schema,
+		    const char *name, struct vb_table *t, char *why,
+		    size_t wlen);
+void		 vb_table_free(struct vb_table *t);
+/* base, or base with '_' appended till no column of t is so named. */
+void		 vb_table_spare(const struct vb_table *t, const char *base,
+		    char *buf, size_t len);
+/*
+ * SQL over t's rows, to sqlite3_free (NULL: out of memory); a and b are
+ * aliases.  Columns: a."c", ... (a NULL: bare); the key's alone; a's key
+ * IS b's; a's row the same as b's (type and bytes); a grouping of equal
+ * rows; the key (else the whole row) equal to parameters ?i (i the
+ * column's place, 1-based); the whole row equal to them; ?1, ?2, ...;
+ * a's key holds a NULL.
+ */
+char		*vb_sql_cols(const struct vb_table *t, const char *a);
+char		*vb_sql_key_cols(const struct vb_table *t, const char *a);
+char		*vb_sql_key_is(const struct vb_table *t, const char *a,
+		    const char *b);
+char		*vb_sql_same(const struct vb_table *t, const char *a,
+		    const char *b);
+char		*vb_sql_group(const struct vb_table *t, const char *a);
+char		*vb_sql_key_params(const struct vb_table *t);
+char		*vb_sql_row_params(const struct vb_table *t);
+char		*vb_sql_params(const struct vb_table *t);
+char		*vb_sql_key_null(const struct vb_table *t, const char *a);
+
+/* ---- changeset.c: changes in SQLite's changeset format ---- */
+
+/* A changeset being written to a file. */
+struct vb_cs {
+	FILE		*fp;
+	int		 ncols;		/* of the table being written */
+	int64_t		 changes;
+};
+
+/* Creates path (never an existing file) for writing.  0, or -1 (why). */
+int		 vb_cs_open(struct vb_cs *w, const char *path, char *why,
+		    size_t wlen);
+/* The changes that follow are t's. */
+void		 vb_cs_table(struct vb_cs *w, const struct vb_table *t);
+/* One change (SQLITE_INSERT, _UPDATE, _DELETE): whole old, new rows. */
+void		 vb_cs_change(struct vb_cs *w, int op, sqlite3_value **old,
+		    sqlite3_value **new);
+/* Flushes and closes; 0, or -1 with why if any write failed. */
+int		 vb_cs_close(struct vb_cs *w, char *why, size_t wlen);
+/* SQLite's iterator over the changes read from *fd, inverted. */
+int		 vb_cs_start_inverted(sqlite3_changeset_iter **it, int *fd);
+
+/* ---- livetx.c: a change to the live database, and its undo file ---- */
+
+struct vb_livetx {
+	sqlite3		*db;		/* the live database as main */
+	const char	*live, *dir;	/* its path; the backup directory */
+	char		 work[4400];	/* the work directory */
+	char		 changes[4500];	/* the changeset written, in it */
+	struct vb_cs	 cs;
+	int		 dry, committed;
+	char		 saved[4096];	/* the pre-restore copy */
+	char		 undo[4096];	/* the undo file, once in place */
+};
+
+/* Opens live for the change: no trigger, no cascade.  0, or -1. */
+int		 vb_livetx_open(struct vb_livetx *x, const char *live,
+		    const char *dir, const char *work, char *why,
+		    size_t wlen);
+/* Attaches a restored copy read-only as schema as.  0, or -1. */
+int		 vb_livetx_attach(struct vb_livetx *x, const char *copy,
+		    const char *as, char *why, size_t wlen);
+/* The pre-restore copy (not dry), BEGIN IMMEDIATE, the changeset. */
+int		 vb_livetx_begin(struct vb_livetx *x, int dry, char *note,
+		    size_t nlen, char *why, size_t wlen);
+/*
+ * The foreign key violations the n tables are part of (theirs, and
+ * those of the tables that refer to them, in any case): how many (the
+ * first in why), or -1 if the check itself failed (why).
+ */
+int64_t		 vb_livetx_fk(struct vb_livetx *x, char *const *tables,
+		    int n, char *why, size_t wlen);
+/* The undo file put in place, then COMMIT (dry: neither).  0, or -1. */
+int		 vb_livetx_commit(struct vb_livetx *x, char *why,
+		    size_t wlen);
+/* Rolls back what did not commit, removes a refused change's copy. */
+void		 vb_livetx_close(struct vb_livetx *x);
+/* Whether name is one of SQLite's own tables (sqlite_...). */
+int		 vb_is_sqlite_table(const char *name);
+
 /* ---- manifest.c: the MANIFEST inside every archive ---- */
 
 #define VB_MANIFEST_FORMAT	1
@@ -600,35 +722,8 @@ int		 vb_pre_restore(const char *db, const char *dir, char *saved,
 		    size_t slen, char *note, size_t nlen, char *why,
 		    size_t wlen);
 
-/*
- * diff.c's helpers, which partial.c shares: table's columns in schema as
- * one comparable string (NULL if none; sqlite3_free it); the match of
- * the key (b.k = l.k ..., else b.rowid = l.rowid) and of every column
- * (b.c IS l.c ...), from the columns in schema (sqlite3_free both); and
- * an integer query's value (sql freed), -1 on error.
- */
-char		*vb_table_columns(sqlite3 *db, const char *schema,
-		    const char *table);
-int		 vb_table_match(sqlite3 *db, const char *schema,
-		    const char *table, char **key, char **same);
+/* An integer query's value (sql freed), -1 on error. */
 int64_t		 vb_db_count(sqlite3 *db, char *sql);
-/*
- * For each column of main.table (the key's only, with keys; its rowid if
- * it has no primary key), fmt given the column's name four times, joined
- * by sep (sqlite3_free it).  NULL on error.
- */
-char		*vb_table_list(sqlite3 *db, const char *table, int keys,
-		    const char *fmt, const char *sep);
-/*
- * o's backup verified and restored into a work directory in o->dir
- * (its path into work), opened read-only as main, the live database
- * attached as live: read in one transaction, or with rw attached for
- * writing, no transaction begun.  Returns 0 with *db, or -1 with why
- * and nothing left.
- */
-int		 vb_diff_open(const struct vb_diff_opts *o, int rw,
-		    sqlite3 **db, char *work, size_t len, char *why,
-		    size_t wlen);
 
 /* ---- drill.c (the rest in vb.h) ---- */
 
@@ -1343,8 +1438,12 @@ struct vb_list {
 	int			 fields;	/* in the current one */
 };
 
-/* Chooses the form (JSON if json, else by stdout); opens a JSON array. */
+/* The form: JSON if json, else a table on a terminal, else records. */
+enum vb_list_form vb_list_form(int json);
+/* Chooses the form (vb_list_form); opens a JSON array. */
 void		 vb_list_begin(struct vb_list *l, int json);
+/* The same in a form chosen before (stdout since redirected). */
+void		 vb_list_begin_form(struct vb_list *l, enum vb_list_form form);
 /* JSON: starts the next object. */
 void		 vb_list_object(struct vb_list *l);
 /* JSON: one field of the current object (a string, NULL as null). */

@@ -1,0 +1,188 @@
+/*
+ * changeset.c - the changes a partial restore made, in SQLite's
+ * changeset format, written as they are made and read back inverted:
+ * what vb-restore --undo applies.
+ *
+ * The format is the session extension's (sqlite3session.h: a table
+ * header, then each change with whole old and new rows), so SQLite's own
+ * changeset API reads, checks and inverts it (sqlite3changeset_start_v2
+ * with SQLITE_CHANGESETSTART_INVERT, streamed: memory stays bounded
+ * whatever the size).  vb writes it itself rather than through a session
+ * object because a session (SQLite 3.40) records no row of a table
+ * without a primary key nor any row whose key holds a NULL, and keeps
+ * only the columns an update changed, so that an undo could not tell a
+ * row changed again since: here every change carries whole rows.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "vblib.h"
+
+/* ---- writing ---- */
+
+/* SQLite's varint (its file format's): 1 to 9 bytes, big-endian. */
+static void
+put_varint(struct vb_cs *w, uint64_t v)
+{
+	unsigned char buf[10];
+	int i, n;
+
+	if (v > 0x00ffffffffffffffULL) {
+		buf[8] = (unsigned char)v;
+		v >>= 8;
+		for (i = 7; i >= 0; i--) {
+			buf[i] = (unsigned char)((v & 0x7f) | 0x80);
+			v >>= 7;
+		}
+		fwrite(buf, 1, 9, w->fp);
+		return;
+	}
+	n = 0;
+	do {
+		buf[n++] = (unsigned char)((v & 0x7f) | 0x80);
+		v >>= 7;
+	} while (v != 0);
+	buf[0] &= 0x7f;
+	for (i = n - 1; i >= 0; i--)
+		putc(buf[i], w->fp);
+}
+
+/* Eight bytes, big-endian. */
+static void
+put_u64(struct vb_cs *w, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		putc((int)(v >> (i * 8) & 0xff), w->fp);
+}
+
+/* One value, as the format's record holds it. */
+static void
+put_value(struct vb_cs *w, sqlite3_value *v)
+{
+	double d;
+	uint64_t u;
+	int n;
+
+	switch (sqlite3_value_type(v)) {
+	case SQLITE_INTEGER:
+		putc(SQLITE_INTEGER, w->fp);
+		put_u64(w, (uint64_t)sqlite3_value_int64(v));
+		break;
+	case SQLITE_FLOAT:
+		d = sqlite3_value_double(v);
+		memcpy(&u, &d, sizeof(u));
+		putc(SQLITE_FLOAT, w->fp);
+		put_u64(w, u);
+		break;
+	case SQLITE_TEXT:
+		n = sqlite3_value_bytes(v);
+		putc(SQLITE_TEXT, w->fp);
+		put_varint(w, (uint64_t)n);
+		fwrite(sqlite3_value_text(v), 1, (size_t)n, w->fp);
+		break;
+	case SQLITE_BLOB:
+		n = sqlite3_value_bytes(v);
+		putc(SQLITE_BLOB, w->fp);
+		put_varint(w, (uint64_t)n);
+		if (n > 0)
+			fwrite(sqlite3_value_blob(v), 1, (size_t)n, w->fp);
+		break;
+	default:
+		putc(SQLITE_NULL, w->fp);
+	}
+}
+
+int
+vb_cs_open(struct vb_cs *w, const char *path, char *why, size_t wlen)
+{
+	memset(w, 0, sizeof(*w));
+	if ((w->fp = fopen(path, "wbx")) == NULL) {
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+vb_cs_table(struct vb_cs *w, const struct vb_table *t)
+{
+	int i;
+
+	w->ncols = t->ncols;
+	putc('T', w->fp);
+	put_varint(w, (uint64_t)t->ncols);
+	/* Each column's place in the key; a table without one is
+	 * identified by all its columns (vb's own reader knows it). */
+	for (i = 0; i < t->ncols; i++)
+		putc(t->nkey > 0 ? t->pk[i] : i + 1, w->fp);
+	fwrite(t->name, 1, strlen(t->name) + 1, w->fp);
+}
+
+void
+vb_cs_change(struct vb_cs *w, int op, sqlite3_value **old,
+    sqlite3_value **new)
+{
+	int i;
+
+	putc(op, w->fp);
+	putc(0, w->fp);		/* not indirect */
+	for (i = 0; old != NULL && i < w->ncols; i++)
+		put_value(w, old[i]);
+	for (i = 0; new != NULL && i < w->ncols; i++)
+		put_value(w, new[i]);
+	w->changes++;
+}
+
+int
+vb_cs_close(struct vb_cs *w, char *why, size_t wlen)
+{
+	int rc = 0;
+
+	if (w->fp == NULL)
+		return 0;
+	if (ferror(w->fp) || fflush(w->fp) != 0) {
+		snprintf(why, wlen, "writing the changes: %s",
+		    strerror(errno != 0 ? errno : EIO));
+		rc = -1;
+	}
+	if (fclose(w->fp) != 0 && rc == 0) {
+		snprintf(why, wlen, "writing the changes: %s",
+		    strerror(errno));
+		rc = -1;
+	}
+	w->fp = NULL;
+	return rc;
+}
+
+/* ---- reading, inverted ---- */
+
+/* The stream's input: read(2) of the descriptor, EINTR retried. */
+static int
+input(void *arg, void *data, int *n)
+{
+	int fd = *(int *)arg;
+	ssize_t got;
+
+	do
+		got = read(fd, data, (size_t)*n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return SQLITE_IOERR;
+	*n = (int)got;
+	return SQLITE_OK;
+}
+
+int
+vb_cs_start_inverted(sqlite3_changeset_iter **it, int *fd)
+{
+	return sqlite3changeset_start_v2_strm(it, input, fd,
+	    SQLITE_CHANGESETSTART_INVERT);
+}

@@ -1,0 +1,337 @@
+/*
+ * match.c - which row is which: how the rows of one table in two
+ * databases attached to one connection (a backup and the live one) are
+ * told apart and matched, as SQL for the diff, the partial restore and
+ * its undo.
+ *
+ * Names are SQLite's: a table is found whatever the case of its name.
+ * A table's declared primary key identifies its rows, compared with IS
+ * (a NULL key matches a NULL key); an INTEGER PRIMARY KEY is the rowid.
+ * A table without a declared key has no stable identity (VACUUM
+ * renumbers its rowids): its rows are a multiset, matched by all their
+ * columns, never by rowid.  Two values are the same only if they have
+ * the same type and compare equal byte for byte, whatever the column's
+ * collation.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "vblib.h"
+
+/* ---- a table's shape ---- */
+
+int
+vb_table_find(sqlite3 *db, const char *schema, const char *name,
+    char **canon)
+{
+	sqlite3_stmt *st = NULL;
+	char *sql;
+	int rc;
+
+	*canon = NULL;
+	sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE "
+	    "type = 'table' AND name = %Q COLLATE NOCASE", schema, name);
+	if (sql == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_free(sql);
+		return -1;
+	}
+	sqlite3_free(sql);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*canon = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+		rc = *canon != NULL ? 1 : -1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Whether name is one of t's columns (as SQLite compares names). */
+static int
+is_column(const struct vb_table *t, const char *name)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (sqlite3_stricmp(t->cols[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+void
+vb_table_spare(const struct vb_table *t, const char *base, char *buf,
+    size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%s", base);
+	while (is_column(t, buf) && (n = strlen(buf)) + 1 < len) {
+		buf[n] = '_';
+		buf[n + 1] = '\0';
+	}
+}
+
+/* t's columns, their key positions and declarations; 0, or -1. */
+static int
+load_columns(sqlite3 *db, const char *schema, struct vb_table *t)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_str *decl = sqlite3_str_new(db);
+	char *sql;
+	int n = 0, cap = 0, rc = -1;
+
+	sql = sqlite3_mprintf("SELECT name, type, \"notnull\", dflt_value, pk "
+	    "FROM pragma_table_info(%Q, %Q) ORDER BY cid", t->name, schema);
+	if (sql == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			char **c;
+			int *p;
+
+			cap = cap ? cap * 2 : 16;
+			c = sqlite3_realloc64(t->cols, (sqlite3_uint64)cap *
+			    sizeof(*c));
+			if (c != NULL)
+				t->cols = c;
+			p = sqlite3_realloc64(t->pk, (sqlite3_uint64)cap *
+			    sizeof(*p));
+			if (p != NULL)
+				t->pk = p;
+			if (c == NULL || p == NULL)
+				goto out;
+		}
+		t->cols[n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+		t->pk[n] = sqlite3_column_int(st, 4);
+		if (t->cols[n] == NULL)
+			goto out;
+		if (t->pk[n] > 0)
+			t->nkey++;
+		t->ncols = ++n;
+		sqlite3_str_appendf(decl, "%s|%s|%d|%s|%d\n",
+		    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		    sqlite3_column_int(st, 2), sqlite3_column_type(st, 3) ==
+		    SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, 3),
+		    t->pk[n - 1]);
+	}
+	rc = n > 0 ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	t->decl = vb_str_finish(decl);
+	return t->decl != NULL ? rc : -1;
+}
+
+/* Whether t is a WITHOUT ROWID table; -1 if that cannot be read. */
+static int
+without_rowid(sqlite3 *db, const char *schema, const char *name)
+{
+	int64_t wr = -1;
+	char *sql = sqlite3_mprintf("SELECT wr FROM pragma_table_list "
+	    "WHERE schema = %Q AND name = %Q", schema, name);
+
+	if (sql == NULL || vb_db_int(db, sql, &wr) != 0)
+		wr = -1;
+	sqlite3_free(sql);
+	return (int)wr;
+}
+
+int
+vb_table_load(sqlite3 *db, const char *schema, const char *name,
+    struct vb_table *t, char *why, size_t wlen)
+{
+	static const char *const rowids[] = { "rowid", "_rowid_", "oid" };
+	int rc;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = vb_table_find(db, schema, name, &t->name)) <= 0) {
+		if (rc < 0)
+			snprintf(why, wlen, "%s: %s", name, sqlite3_errmsg(db));
+		return rc < 0 ? -1 : 1;
+	}
+	if (load_columns(db, schema, t) != 0 ||
+	    (t->without_rowid = without_rowid(db, schema, t->name)) < 0) {
+		snprintf(why, wlen, "%s: reading its columns: %s", t->name,
+		    sqlite3_errmsg(db));
+		vb_table_free(t);
+		return -1;
+	}
+	/* The rowid by a name no column takes. */
+	for (i = 0; !t->without_rowid && i < 3 && t->rowid == NULL; i++)
+		if (!is_column(t, rowids[i]))
+			t->rowid = rowids[i];
+	return 0;
+}
+
+void
+vb_table_free(struct vb_table *t)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		sqlite3_free(t->cols[i]);
+	sqlite3_free(t->cols);
+	sqlite3_free(t->pk);
+	sqlite3_free(t->decl);
+	sqlite3_free(t->name);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- SQL over its rows ---- */
+
+/* One column's fragment: its name, its parameter's index, two aliases. */
+typedef void	 piece_fn(sqlite3_str *, const char *, int, const char *,
+		    const char *);
+
+/*
+ * The fragments of each column of t (only the key's, in key order, with
+ * keys), joined by sep.  NULL when out of memory.
+ */
+static char *
+each(const struct vb_table *t, int keys, const char *sep, piece_fn *fn,
+    const char *a, const char *b)
+{
+	sqlite3_str *s = sqlite3_str_new(NULL);
+	int i, k, n = 0;
+
+	for (k = 1; k <= (keys ? t->nkey : 1); k++)
+		for (i = 0; i < t->ncols; i++) {
+			if (keys && t->pk[i] != k)
+				continue;
+			if (n++ > 0)
+				sqlite3_str_appendall(s, sep);
+			fn(s, t->cols[i], i + 1, a, b);
+		}
+	return vb_str_finish(s);
+}
+
+static void
+col(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)i;
+	(void)b;
+	if (a != NULL)
+		sqlite3_str_appendf(s, "%s.", a);
+	sqlite3_str_appendf(s, "\"%w\"", c);
+}
+
+static void
+is(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)i;
+	sqlite3_str_appendf(s, "%s.\"%w\" IS %s.\"%w\"", a, c, b, c);
+}
+
+static void
+same(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)i;
+	sqlite3_str_appendf(s, "(%s.\"%w\" IS %s.\"%w\" COLLATE BINARY AND "
+	    "typeof(%s.\"%w\") = typeof(%s.\"%w\"))", a, c, b, c, a, c, b, c);
+}
+
+static void
+group(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)i;
+	(void)b;
+	sqlite3_str_appendf(s, "%s.\"%w\" COLLATE BINARY, typeof(%s.\"%w\")",
+	    a, c, a, c);
+}
+
+static void
+key_param(sqlite3_str *s, const char *c, int i, const char *a,
+    const char *b)
+{
+	(void)a;
+	(void)b;
+	sqlite3_str_appendf(s, "\"%w\" IS ?%d", c, i);
+}
+
+static void
+row_param(sqlite3_str *s, const char *c, int i, const char *a,
+    const char *b)
+{
+	(void)a;
+	(void)b;
+	sqlite3_str_appendf(s, "(\"%w\" IS ?%d COLLATE BINARY AND "
+	    "typeof(\"%w\") = typeof(?%d))", c, i, c, i);
+}
+
+char *
+vb_sql_cols(const struct vb_table *t, const char *a)
+{
+	return each(t, 0, ", ", col, a, NULL);
+}
+
+char *
+vb_sql_key_cols(const struct vb_table *t, const char *a)
+{
+	return each(t, 1, ", ", col, a, NULL);
+}
+
+static void
+param(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)c;
+	(void)a;
+	(void)b;
+	sqlite3_str_appendf(s, "?%d", i);
+}
+
+char *
+vb_sql_params(const struct vb_table *t)
+{
+	return each(t, 0, ", ", param, NULL, NULL);
+}
+
+static void
+null(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+{
+	(void)i;
+	(void)b;
+	sqlite3_str_appendf(s, "%s.\"%w\" IS NULL", a, c);
+}
+
+char *
+vb_sql_key_null(const struct vb_table *t, const char *a)
+{
+	return each(t, 1, " OR ", null, a, NULL);
+}
+
+char *
+vb_sql_key_is(const struct vb_table *t, const char *a, const char *b)
+{
+	return each(t, 1, " AND ", is, a, b);
+}
+
+char *
+vb_sql_same(const struct vb_table *t, const char *a, const char *b)
+{
+	return each(t, 0, " AND ", same, a, b);
+}
+
+char *
+vb_sql_group(const struct vb_table *t, const char *a)
+{
+	return each(t, 0, ", ", group, a, NULL);
+}
+
+char *
+vb_sql_key_params(const struct vb_table *t)
+{
+	return each(t, t->nkey > 0, " AND ", t->nkey > 0 ? key_param :
+	    row_param, NULL, NULL);
+}
+
+char *
+vb_sql_row_params(const struct vb_table *t)
+{
+	return each(t, 0, " AND ", row_param, NULL, NULL);
+}
