@@ -8,7 +8,8 @@
 #   make lint            cppcheck, clang-tidy, the layout check
 #                        (tests/style-check) and shellcheck
 #   make fuzz            libFuzzer runs of the archive reader, the record
-#                        parser, the vb.conf reader and the catalog parser
+#                        parser, the vb.conf reader, the catalog parser
+#                        and the undo applier
 #                        (FUZZ_TIME s each, default 60)
 #   make valgrind        the command-line tests under valgrind memcheck
 #   make install         PREFIX=/usr/local DESTDIR= (a trial install under
@@ -61,10 +62,12 @@ LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h src/lib/vblib.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
+UNITS_C	 = $(wildcard tests/unit/*.c)
 TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
+	   $(patsubst tests/unit/%.c,$(B)/tests/unit-%,$(UNITS_C)) \
 	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \
-	   $(B)/tests/fuzz-catalog $(B)/tests/libvbfault.so
-FUZZERS	 = archive record config catalog
+	   $(B)/tests/fuzz-catalog $(B)/tests/fuzz-undo $(B)/tests/libvbfault.so
+FUZZERS	 = archive record config catalog undo
 FUZZ_TIME ?= 60
 
 .PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean \
@@ -84,6 +87,12 @@ $(B)/%: src/%.c $(B)/libvb.a $(HDR)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS)
 
 $(B)/tests/unit: tests/unit.c $(B)/libvb.a $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS) \
+	    $(shell pkg-config --libs cmocka)
+
+# One cmocka binary per family of src/lib (tests/unit/<family>.c).
+$(B)/tests/unit-%: tests/unit/%.c $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS) \
 	    $(shell pkg-config --libs cmocka)
@@ -145,14 +154,14 @@ lint:
 	cppcheck --quiet --library=posix --library=bsd --enable=warning,performance,portability \
 	    --std=c11 -D_GNU_SOURCE $(DEFS) -Isrc -Isrc/lib \
 	    --suppressions-list=.cppcheck-suppressions --error-exitcode=1 \
-	    src tests/*.c tests/fuzz/*.c
+	    src tests/*.c tests/unit/*.c tests/fuzz/*.c
 	@echo "clang-tidy (.clang-tidy) on src/ and tests/"
 	@out=$$(clang-tidy --quiet src/*.c src/lib/*.c tests/*.c \
-	    tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE $(DEFS) -Isrc -pthread 2>&1); \
+	    tests/unit/*.c tests/fuzz/*.c -- -std=c11 -D_GNU_SOURCE $(DEFS) -Isrc -pthread 2>&1); \
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
 	tests/style-check src/*.c src/lib/*.c src/lib/*.h tests/*.c \
-	    tests/fuzz/*.c bin/vb-backup bin/lib/*.sh
+	    tests/unit/*.c tests/fuzz/*.c bin/vb-backup bin/lib/*.sh
 	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run \
 	    tests/deb-chroot debian/postinst debian/postrm tests/fault-sweep \
 	    tests/kill-soak tests/valgrind-run tests/style-check bench/*.sh bin/vb-backup bin/lib/*.sh

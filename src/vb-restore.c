@@ -32,8 +32,8 @@
 		"       vb-restore --table table [--where condition] ... " \
 		"[--dry-run] [--force]\n                  [-d dir] " \
 		"[-i identity] --db db [--offsite] archive\n" \
-		"       vb-restore --undo file [--dry-run] [--force] [-d dir] " \
-		"[-i identity] --db db"
+		"       vb-restore --undo file [--dry-run] [--force] " \
+		"[-d dir] [-i identity] --db db"
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */

@@ -129,4 +129,9 @@ tab=$'\t'
 	[ "$status" -eq 0 ]
 	[[ $output == *" inputs" ]]
 	[ "$(count_files "$here/regress/catalog")" -ge 1 ]
+	mkdir -p "$here/regress/undo"
+	run --separate-stderr find "$here/corpus/undo" "$here/regress/undo" \
+	    -type f -exec fuzz-undo {} +
+	[ "$status" -eq 0 ]
+	[[ $output == *" inputs" ]]
 }

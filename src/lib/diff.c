@@ -80,8 +80,9 @@ multiset_sql(const struct cmp *c)
 	if (uc != NULL && bc != NULL && lc != NULL && g != NULL)
 		q = sqlite3_mprintf("SELECT %s, sum(\"%w\") - sum(\"%w\") AS "
 		    "\"%w\" FROM (SELECT %s, 1 AS \"%w\", 0 AS \"%w\" FROM "
-		    "main.\"%w\" AS b UNION ALL SELECT %s, 0, 1 FROM live.\"%w\" "
-		    "AS l) AS u GROUP BY %s HAVING sum(\"%w\") <> sum(\"%w\")",
+		    "main.\"%w\" AS b UNION ALL SELECT %s, 0, 1 FROM "
+		    "live.\"%w\" AS l) AS u GROUP BY %s HAVING sum(\"%w\") <> "
+		    "sum(\"%w\")",
 		    uc, nb, nl, d, bc, nb, nl, c->b.name, lc, c->l.name, g, nb,
 		    nl);
 	sqlite3_free(uc);

@@ -75,6 +75,22 @@ vb_table_spare(const struct vb_table *t, const char *base, char *buf,
 	}
 }
 
+/*
+ * Whether a column declared type may hold equal values of two types (1
+ * and 1.0): only one of BLOB affinity (no type, or BLOB), as SQLite's
+ * rules give affinity (INT, then CHAR/CLOB/TEXT, then BLOB or none);
+ * the others store an equal value one way.
+ */
+static int
+mixed_types(const char *type)
+{
+	return type == NULL || *type == '\0' || (sqlite3_strlike("%INT%", type,
+	    0) != 0 && sqlite3_strlike("%CHAR%", type, 0) != 0 &&
+	    sqlite3_strlike("%CLOB%", type, 0) != 0 &&
+	    sqlite3_strlike("%TEXT%", type, 0) != 0 &&
+	    sqlite3_strlike("%BLOB%", type, 0) == 0);
+}
+
 /* t's columns, their key positions and declarations; 0, or -1. */
 static int
 load_columns(sqlite3 *db, const char *schema, struct vb_table *t)
@@ -92,7 +108,7 @@ load_columns(sqlite3 *db, const char *schema, struct vb_table *t)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (n == cap) {
 			char **c;
-			int *p;
+			int *p, *m;
 
 			cap = cap ? cap * 2 : 16;
 			c = sqlite3_realloc64(t->cols, (sqlite3_uint64)cap *
@@ -103,11 +119,17 @@ load_columns(sqlite3 *db, const char *schema, struct vb_table *t)
 			    sizeof(*p));
 			if (p != NULL)
 				t->pk = p;
-			if (c == NULL || p == NULL)
+			m = sqlite3_realloc64(t->mixed, (sqlite3_uint64)cap *
+			    sizeof(*m));
+			if (m != NULL)
+				t->mixed = m;
+			if (c == NULL || p == NULL || m == NULL)
 				goto out;
 		}
 		t->cols[n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
 		t->pk[n] = sqlite3_column_int(st, 4);
+		t->mixed[n] = mixed_types((const char *)
+		    sqlite3_column_text(st, 1));
 		if (t->cols[n] == NULL)
 			goto out;
 		if (t->pk[n] > 0)
@@ -178,6 +200,7 @@ vb_table_free(struct vb_table *t)
 		sqlite3_free(t->cols[i]);
 	sqlite3_free(t->cols);
 	sqlite3_free(t->pk);
+	sqlite3_free(t->mixed);
 	sqlite3_free(t->decl);
 	sqlite3_free(t->name);
 	memset(t, 0, sizeof(*t));
@@ -185,9 +208,16 @@ vb_table_free(struct vb_table *t)
 
 /* ---- SQL over its rows ---- */
 
-/* One column's fragment: its name, its parameter's index, two aliases. */
-typedef void	 piece_fn(sqlite3_str *, const char *, int, const char *,
-		    const char *);
+/* One column: its name, its place (1-based), two aliases, and whether
+ * equal values of two types may sit in it. */
+struct piece {
+	const char	*c;
+	int		 i;
+	const char	*a, *b;
+	int		 mixed;
+};
+
+typedef void	 piece_fn(sqlite3_str *, const struct piece *);
 
 /*
  * The fragments of each column of t (only the key's, in key order, with
@@ -198,6 +228,7 @@ each(const struct vb_table *t, int keys, const char *sep, piece_fn *fn,
     const char *a, const char *b)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
+	struct piece p;
 	int i, k, n = 0;
 
 	for (k = 1; k <= (keys ? t->nkey : 1); k++)
@@ -206,62 +237,74 @@ each(const struct vb_table *t, int keys, const char *sep, piece_fn *fn,
 				continue;
 			if (n++ > 0)
 				sqlite3_str_appendall(s, sep);
-			fn(s, t->cols[i], i + 1, a, b);
+			p = (struct piece){ t->cols[i], i + 1, a, b,
+			    t->mixed[i] };
+			fn(s, &p);
 		}
 	return vb_str_finish(s);
 }
 
+/* a."c" (a NULL: "c") */
 static void
-col(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+col(sqlite3_str *s, const struct piece *p)
 {
-	(void)i;
-	(void)b;
-	if (a != NULL)
-		sqlite3_str_appendf(s, "%s.", a);
-	sqlite3_str_appendf(s, "\"%w\"", c);
+	if (p->a != NULL)
+		sqlite3_str_appendf(s, "%s.", p->a);
+	sqlite3_str_appendf(s, "\"%w\"", p->c);
+}
+
+/* a."c" IS b."c": the key's own collation decides. */
+static void
+is(sqlite3_str *s, const struct piece *p)
+{
+	sqlite3_str_appendf(s, "%s.\"%w\" IS %s.\"%w\"", p->a, p->c, p->b,
+	    p->c);
+}
+
+/* The same bytes, and (where 1 and 1.0 may both be) the same type. */
+static void
+same(sqlite3_str *s, const struct piece *p)
+{
+	sqlite3_str_appendf(s, "%s.\"%w\" IS %s.\"%w\" COLLATE BINARY", p->a,
+	    p->c, p->b, p->c);
+	if (p->mixed)
+		sqlite3_str_appendf(s, " AND typeof(%s.\"%w\") = "
+		    "typeof(%s.\"%w\")", p->a, p->c, p->b, p->c);
 }
 
 static void
-is(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+group(sqlite3_str *s, const struct piece *p)
 {
-	(void)i;
-	sqlite3_str_appendf(s, "%s.\"%w\" IS %s.\"%w\"", a, c, b, c);
+	sqlite3_str_appendf(s, "%s.\"%w\" COLLATE BINARY", p->a, p->c);
+	if (p->mixed)
+		sqlite3_str_appendf(s, ", typeof(%s.\"%w\")", p->a, p->c);
 }
 
 static void
-same(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+key_param(sqlite3_str *s, const struct piece *p)
 {
-	(void)i;
-	sqlite3_str_appendf(s, "(%s.\"%w\" IS %s.\"%w\" COLLATE BINARY AND "
-	    "typeof(%s.\"%w\") = typeof(%s.\"%w\"))", a, c, b, c, a, c, b, c);
+	sqlite3_str_appendf(s, "\"%w\" IS ?%d", p->c, p->i);
 }
 
 static void
-group(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
+row_param(sqlite3_str *s, const struct piece *p)
 {
-	(void)i;
-	(void)b;
-	sqlite3_str_appendf(s, "%s.\"%w\" COLLATE BINARY, typeof(%s.\"%w\")",
-	    a, c, a, c);
+	sqlite3_str_appendf(s, "\"%w\" IS ?%d COLLATE BINARY", p->c, p->i);
+	if (p->mixed)
+		sqlite3_str_appendf(s, " AND typeof(\"%w\") = typeof(?%d)",
+		    p->c, p->i);
 }
 
 static void
-key_param(sqlite3_str *s, const char *c, int i, const char *a,
-    const char *b)
+param(sqlite3_str *s, const struct piece *p)
 {
-	(void)a;
-	(void)b;
-	sqlite3_str_appendf(s, "\"%w\" IS ?%d", c, i);
+	sqlite3_str_appendf(s, "?%d", p->i);
 }
 
 static void
-row_param(sqlite3_str *s, const char *c, int i, const char *a,
-    const char *b)
+null(sqlite3_str *s, const struct piece *p)
 {
-	(void)a;
-	(void)b;
-	sqlite3_str_appendf(s, "(\"%w\" IS ?%d COLLATE BINARY AND "
-	    "typeof(\"%w\") = typeof(?%d))", c, i, c, i);
+	sqlite3_str_appendf(s, "%s.\"%w\" IS NULL", p->a, p->c);
 }
 
 char *
@@ -276,27 +319,10 @@ vb_sql_key_cols(const struct vb_table *t, const char *a)
 	return each(t, 1, ", ", col, a, NULL);
 }
 
-static void
-param(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
-{
-	(void)c;
-	(void)a;
-	(void)b;
-	sqlite3_str_appendf(s, "?%d", i);
-}
-
 char *
 vb_sql_params(const struct vb_table *t)
 {
 	return each(t, 0, ", ", param, NULL, NULL);
-}
-
-static void
-null(sqlite3_str *s, const char *c, int i, const char *a, const char *b)
-{
-	(void)i;
-	(void)b;
-	sqlite3_str_appendf(s, "%s.\"%w\" IS NULL", a, c);
 }
 
 char *

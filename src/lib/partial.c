@@ -33,7 +33,7 @@ struct put {
 	const char	*asked;		/* as --table named it */
 	const char	*where;		/* its --where, or NULL */
 	struct vb_table	 b, l;		/* in the backup, live */
-	int		 create;	/* live has none: made from the backup's */
+	int		 create;	/* none live: made from the backup's */
 	char		*bw, *lw;	/* "a backup / live row matches" */
 	int64_t		 n[3];		/* deleted, reset, put back */
 };

@@ -545,7 +545,8 @@ struct vb_table {
 	char		*name;		/* as its schema spells it */
 	int		 ncols;
 	char		**cols;		/* in declaration order */
-	int		*pk;		/* each column's place in the key, or 0 */
+	int		*pk;		/* each column's place in the key; 0 */
+	int		*mixed;		/* each: may hold 1 and 1.0 (no type) */
 	int		 nkey;		/* 0: no declared key, a multiset */
 	int		 without_rowid;
 	const char	*rowid;		/* rowid, _rowid_ or oid, whichever no
