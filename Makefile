@@ -131,10 +131,12 @@ check: deps
 	$(MAKE) $(BINS) $(TESTBINS)
 	VB_BIN=$(CURDIR)/$(B) tests/run
 
-# Under the sanitizers the kill -9 soak is shorter: its subject is sudden
-# death, which make check covers in full; here it is memory errors.
+# Under the sanitizers the kill -9 soak and the partial restore's model
+# test are shorter: their subjects (sudden death, the rows a restore may
+# touch) make check covers in full; here it is memory errors.
 sanitize:
-	VB_SOAK_ROUNDS=4 VB_SOAK_MB=60 $(MAKE) check SANITIZE=1
+	VB_SOAK_ROUNDS=4 VB_SOAK_MB=60 VB_MODEL_CASES=60 \
+	    VB_MODEL_RANDOM_CASES=30 $(MAKE) check SANITIZE=1
 
 # The whole suite with the tools and unit tests under valgrind memcheck.
 valgrind: $(BINS) $(TESTBINS)
