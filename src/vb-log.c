@@ -12,12 +12,17 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
-		"       vb-log (--last-full-check | --last-drill) db"
+		"       vb-log (--last-full-check | --last-drill) db\n" \
+		"       vb-log --metrics file [--run start,end,exit] " \
+		"[--stage name=status[:ms]] ...\n              " \
+		"[--remote-kept n] [--drill status] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -41,6 +46,14 @@ help(void)
 	    "                    integrity_check (UTC; nothing if never)\n"
 	    "      --last-drill  print when a restore drill last proved a\n"
 	    "                    backup (UTC; nothing if never)\n"
+	    "      --metrics FILE  write the job's gauges to FILE (Prometheus\n"
+	    "                    text) from db's history, the backup\n"
+	    "                    directory and what the run says:\n"
+	    "      --run S,E,X   the run's start and end (Unix time) and exit\n"
+	    "      --stage N=S[:MS]  a stage's exit status (and ms), again\n"
+	    "                    for each stage\n"
+	    "      --remote-kept N  backups on the remote after retention\n"
+	    "      --drill S     the drill's exit status, if one ran\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default: all;\n"
@@ -51,9 +64,21 @@ help(void)
 	    "  -h, --help        this help\n"
 	    "  -V, --version     print the version\n\n"
 	    "Exit status: 0 done, 1 a record could not be logged (it went\n"
-	    "to stderr and syslog), the history could not be read or the\n"
-	    "check failed, 2 bad usage or configuration.\n");
+	    "to stderr and syslog), the history could not be read, the\n"
+	    "check failed or the metrics could not be written, 2 bad usage\n"
+	    "or configuration.\n");
 }
+
+/* What vb-log was asked to do: one of these. */
+enum verb { LOG, SHOW_V, CHECK_V, LAST_FULL_V, LAST_DRILL_V, METRICS_V };
+
+struct opts {
+	enum verb		 verb;
+	int			 quiet, json;
+	struct vb_log_query	 q;
+	const char		*metrics;	/* --metrics FILE */
+	struct vb_metrics_run	 run;
+};
 
 /* vb-log --last-full-check, --last-drill: a time, or nothing. */
 static int
@@ -83,31 +108,125 @@ check(const char *path)
 	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }
 
-enum { CHECK = 256, FAILURES, JSON, LAST_DRILL, LAST_FULL, PRINT_CONFIG,
-    SHOW, SINCE };
+/* vb-log --metrics: the gauges written.  The exit status. */
+static int
+metrics(struct opts *o, const char *db)
+{
+	char why[1024];
+
+	o->run.db = db;
+	o->run.logdb = *db != '\0' ? db : NULL;
+	if (vb_metrics_write(o->metrics, &o->run, why, sizeof(why)) == 0)
+		return 0;
+	warnx("cannot write the metrics file: %s", why);
+	return 1;
+}
+
+/* A number that is a time or a count: digits and one point.  0, -1. */
+static int
+number(const char *s, double *out)
+{
+	char *end;
+
+	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s) ||
+	    strchr(s, '.') != strrchr(s, '.'))
+		return -1;
+	*out = strtod(s, &end);
+	return *end == '\0' ? 0 : -1;
+}
+
+/* --run START,END,EXIT into o->run. */
+static void
+run_facts(struct opts *o, const char *arg)
+{
+	char buf[128], *a, *b, *c;
+	double x;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((a = strtok(buf, ",")) == NULL || (b = strtok(NULL, ",")) ==
+	    NULL || (c = strtok(NULL, ",")) == NULL || strtok(NULL, ",") !=
+	    NULL || number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
+	    0 || number(c, &x) != 0 || x > 255 || x != (int)x)
+		usage("--run wants START,END,EXIT: two Unix times and a status");
+	o->run.exit = (int)x;
+}
+
+/* --stage NAME=STATUS[:MS] added to o->run. */
+static void
+stage_fact(struct opts *o, char *arg)
+{
+	static const char *const names[] = { "snapshot", "compress",
+	    "offsite", "log", "prune", "prune_offsite", "drill", NULL };
+	char *eq = strchr(arg, '='), *colon;
+	double st, ms = -1;
+	int i;
+
+	if (eq == NULL || o->run.nstages == VB_MAX_STAGES)
+		usage("--stage wants NAME=STATUS[:MS]");
+	*eq++ = '\0';
+	if ((colon = strchr(eq, ':')) != NULL)
+		*colon++ = '\0';
+	for (i = 0; names[i] != NULL && strcmp(names[i], arg) != 0; i++)
+		;
+	if (names[i] == NULL || number(eq, &st) != 0 || st > 255 ||
+	    st != (int)st || (colon != NULL && (number(colon, &ms) != 0 ||
+	    ms != (int64_t)ms)))
+		usage("--stage wants NAME=STATUS[:MS]: a stage of the job, "
+		    "its exit status, its milliseconds");
+	o->run.stage[o->run.nstages].name = names[i];
+	o->run.stage[o->run.nstages].status = (int)st;
+	o->run.stage[o->run.nstages++].ms = (int64_t)ms;
+}
+
+/* A count option's value; usage() if it is none. */
+static int64_t
+count(const char *arg, const char *what)
+{
+	uint64_t v;
+
+	if (vb_parse_u64(arg, &v) != 0 || v > 1000000000)
+		usage(what);
+	return (int64_t)v;
+}
+
+enum { CHECK = 256, DRILL, FAILURES, JSON, LAST_DRILL, LAST_FULL, METRICS,
+    PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW, SINCE, STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "count",	required_argument,	NULL, 'n' },
+	{ "drill",	required_argument,	NULL, DRILL },
 	{ "failures",	no_argument,		NULL, FAILURES },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
 	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
+	{ "metrics",	required_argument,	NULL, METRICS },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "remote-kept", required_argument,	NULL, REMOTE_KEPT },
+	{ "run",	required_argument,	NULL, RUN },
 	{ "show",	no_argument,		NULL, SHOW },
 	{ "since",	required_argument,	NULL, SINCE },
+	{ "stage",	required_argument,	NULL, STAGE },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
 
-int
-main(int argc, char *argv[])
+/* One verb, once; usage() for a second. */
+static void
+verb(struct opts *o, enum verb v)
 {
-	struct vb_log_query q = { 0, NULL, -1 };
-	uint64_t v;
-	int ch, check_mode = 0, json = 0, last_full = 0, quiet = 0;
-	int show_mode = 0, ret;
+	if (o->verb != LOG)
+		usage("--show, --check, --last-full-check, --last-drill and "
+		    "--metrics go alone");
+	o->verb = v;
+}
+
+/* The options into o; returns optind. */
+static int
+parse(int argc, char *argv[], struct opts *o)
+{
+	int ch, facts = 0;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -115,72 +234,116 @@ main(int argc, char *argv[])
 			help();
 			break;
 		case 'n':
-			if (vb_parse_u64(optarg, &v) != 0 || v < 1 ||
-			    v > 1000000000)
+			o->q.count = count(optarg, "-n needs a count of 1 or "
+			    "more");
+			if (o->q.count < 1)
 				usage("-n needs a count of 1 or more");
-			q.count = (int64_t)v;
 			break;
 		case 'q':
-			quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
 		case CHECK:
-			check_mode = 1;
+			verb(o, CHECK_V);
+			break;
+		case DRILL:
+			o->run.drill = (int)count(optarg, "--drill wants an "
+			    "exit status");
+			facts = 1;
 			break;
 		case FAILURES:
-			q.failures = 1;
+			o->q.failures = 1;
 			break;
 		case JSON:
-			json = 1;
+			o->json = 1;
 			break;
 		case LAST_DRILL:
-			last_full = 2;
+			verb(o, LAST_DRILL_V);
 			break;
 		case LAST_FULL:
-			last_full = 1;
+			verb(o, LAST_FULL_V);
+			break;
+		case METRICS:
+			verb(o, METRICS_V);
+			o->metrics = optarg;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case REMOTE_KEPT:
+			o->run.remote_kept = count(optarg, "--remote-kept wants "
+			    "a count");
+			facts = 1;
+			break;
+		case RUN:
+			run_facts(o, optarg);
+			facts = 1;
+			break;
 		case SHOW:
-			show_mode = 1;
+			verb(o, SHOW_V);
 			break;
 		case SINCE:
-			q.since = optarg;
+			o->q.since = optarg;
+			break;
+		case STAGE:
+			stage_fact(o, optarg);
+			facts = 1;
 			break;
 		default:
 			usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	if (facts && o->verb != METRICS_V)
+		usage("--run, --stage, --remote-kept and --drill go with "
+		    "--metrics");
+	return optind;
+}
 
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { .q = { 0, NULL, -1 }, .run = { .start = -1,
+	    .end = -1, .remote_kept = -1, .drill = -1 } };
+	int ret;
+
+	ret = parse(argc, argv, &o);
+	argc -= ret;
+	argv += ret;
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	if (!show_mode && (q.failures || json || q.since != NULL ||
-	    q.count >= 0))
+	if (o.verb != SHOW_V && (o.q.failures || o.json || o.q.since != NULL ||
+	    o.q.count >= 0))
 		usage("--failures, --json, -n and --since go with --show");
-	if ((show_mode && quiet) || (check_mode + show_mode + !!last_full +
-	    quiet > 1))
-		usage("-q, --show, --check, --last-full-check and --last-drill "
-		    "go alone");
-	if (q.since != NULL && vb_parse_iso_prefix(q.since) != 0)
+	if (o.quiet && o.verb != LOG)
+		usage("-q goes with logging records alone");
+	if (o.q.since != NULL && vb_parse_iso_prefix(o.q.since) != 0)
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
-	if (*argv[0] == '\0' || vb_has_ctl(argv[0]))
-		usage("the database path may not be empty or hold TAB, CR or "
-		    "newline");
+	/* --metrics of a run whose DB_PATH never parsed: no history. */
+	if ((*argv[0] == '\0' && o.verb != METRICS_V) || vb_has_ctl(argv[0]) ||
+	    (o.metrics != NULL &&
+	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
+		usage("paths may not be empty or hold TAB, CR or newline");
 	vb_config_require();
 
-	if (check_mode)
+	switch (o.verb) {
+	case CHECK_V:
 		ret = check(argv[0]);
-	else if (last_full)
-		ret = last(argv[0], last_full == 2);
-	else if (show_mode)
-		ret = vb_history(argv[0], &q, json);
-	else
-		ret = vb_log_loop(argv[0], quiet);
+		break;
+	case LAST_FULL_V:
+	case LAST_DRILL_V:
+		ret = last(argv[0], o.verb == LAST_DRILL_V);
+		break;
+	case SHOW_V:
+		ret = vb_history(argv[0], &o.q, o.json);
+		break;
+	case METRICS_V:
+		ret = metrics(&o, argv[0]);
+		break;
+	default:
+		ret = vb_log_loop(argv[0], o.quiet);
+	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

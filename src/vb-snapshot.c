@@ -17,7 +17,8 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
-		"                   [--intermediate] [-d dir | -o file] db"
+		"                   [--intermediate] [-d dir | -o file] db\n" \
+		"       vb-snapshot --prepare [-d dir]"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -44,6 +45,10 @@ help(void)
 	    "                     .vb-tmp-<parent PID>-backup-<time>.db, its\n"
 	    "                     parent's until vb-compress archives it (or\n"
 	    "                     gives it its name, when it cannot)\n"
+	    "      --prepare      make dir ready for a run (created 0700,\n"
+	    "                     owned by this user or root, writable by\n"
+	    "                     nobody else) and its lock file .vb.lock,\n"
+	    "                     never through a link; print its path\n"
 	    "  -n, --dry-run      check all a snapshot needs (the database\n"
 	    "                     readable, dir usable by this user, room\n"
 	    "                     for a copy and an archive); write nothing\n"
@@ -58,7 +63,7 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-enum { DEFER = 256, FULL, INTERMEDIATE, PRINT_CONFIG, PROGRESS };
+enum { DEFER = 256, FULL, INTERMEDIATE, PREPARE, PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
@@ -67,6 +72,7 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "intermediate", no_argument,		NULL, INTERMEDIATE },
 	{ "output",	required_argument,	NULL, 'o' },
+	{ "prepare",	no_argument,		NULL, PREPARE },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -74,13 +80,35 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
+/* --prepare: dir ready for a run, its lock file's path printed. */
+static int
+prepare_dir(const char *dir, int argc)
+{
+	char lock[4200], why[1024];
+
+	if (argc != 0)
+		usage("--prepare takes no database");
+	vb_config_require();
+	if (dir == NULL && (dir = vb_config("BACKUP_DIR")) == NULL)
+		usage("--prepare needs -d DIR or BACKUP_DIR");
+	if (vb_has_ctl(dir) || *dir == '\0')
+		usage("paths may not be empty or hold TAB, CR or newline");
+	if (vb_dir_prepare(dir, lock, sizeof(lock), why, sizeof(why)) != 0) {
+		warnx("%s", why);
+		return VB_EXIT_FAIL;
+	}
+	if (printf("%s\n", lock) < 0 || vb_close_stdout() != 0)
+		return VB_EXIT_FAIL;
+	return VB_EXIT_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct vb_snapshot_opts o;
 	struct vb_snapshot_result s;
 	int64_t t0 = vb_monotonic_ms();
-	int ch, progress = 0, quiet = 0, ret;
+	int ch, progress = 0, quiet = 0, prepare = 0, ret;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "d:hno:qV", longopts,
@@ -115,6 +143,9 @@ main(int argc, char *argv[])
 			if ((o.hand_to = (long)getppid()) <= 1)
 				usage("--intermediate: no parent to own it");
 			break;
+		case PREPARE:
+			prepare = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case PROGRESS:
@@ -127,6 +158,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (prepare)
+		return prepare_dir(o.dir, argc);
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
 	vb_progress_mode(progress, quiet);

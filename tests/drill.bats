@@ -12,7 +12,7 @@ load helpers
 setup() {
 	vb_setup
 	export RCLONE_CONFIG=$T/rclone.conf	# none: nothing of the machine's
-	mkdir -m 777 "$T/out"
+	mkdir -m 1777 "$T/out"
 	mkdb app.db wal 400
 }
 

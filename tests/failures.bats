@@ -14,7 +14,7 @@ load helpers
 conf() {
 	local dir=$1
 	shift
-	[ -d "$T/out" ] || mkdir -m 777 "$T/out"
+	[ -d "$T/out" ] || mkdir -m 1777 "$T/out"
 	{
 		printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$DB" "$dir"
 		printf 'METRICS_FILE=%s\n' "$T/out/vb.prom"
@@ -77,7 +77,7 @@ assert_seen() {
 	assert_seen 1 "cannot create the backup directory $T/backups/sub: Permission denied"
 }
 
-@test "failures: a backup directory that is a file, a symbolic link, or someone else's world-writable one" {
+@test "failures: a backup directory that is a file, a symbolic link, writable by others, or another user's" {
 	echo x >"$T/file"
 	conf "$T/file"
 	run --separate-stderr vb_backup
@@ -92,8 +92,21 @@ assert_seen() {
 	chown nobody "$T/open"
 	conf "$T/open"
 	run --separate-stderr vb_backup
-	assert_seen 1 "world-writable and owned by uid"
+	assert_seen 1 "the backup directory is writable by its group or by others (mode 777)"
 	[ ! -e "$T/open/.vb.lock" ]
+	# Root's own, but writable by a group: refused the same.
+	mkdir -m 770 "$T/group"
+	conf "$T/group"
+	run --separate-stderr vb_backup
+	assert_seen 1 "writable by its group or by others (mode 770)"
+	[ ! -e "$T/group/.vb.lock" ]
+	# Another user's, 0700: its owner could plant links root follows.
+	mkdir -m 700 "$T/theirs"
+	chown nobody "$T/theirs"
+	conf "$T/theirs"
+	run --separate-stderr vb_backup
+	assert_seen 1 "the backup directory is owned by uid 65534, not by this user (uid 0) nor root"
+	[ "$(count_files "$T/theirs")" -eq 0 ]
 }
 
 @test "failures: a lock file the job may not open" {
@@ -109,7 +122,7 @@ assert_seen() {
 }
 
 @test "failures: the database missing, not SQLite, or unreadable" {
-	mkdir -m 777 "$T/backups"
+	mkdir -m 700 "$T/backups"
 	conf "$T/backups"
 	# Missing: no row can be written; everything else still happens.
 	mv "$DB" "$T/app/moved.db"

@@ -154,17 +154,18 @@ archives() {
 @test "offsite: a copy that arrives different is caught, removed, and the record fails" {
 	# The real rclone, then one byte of what it wrote flipped: what a
 	# bad disk or network would do between the upload and the check.
-	cat >flip-rclone <<-'EOF'
+	mkdir -p bin
+	cat >bin/rclone <<-'EOF'
 	#!/bin/bash
-	rclone "$@" || exit
+	/usr/bin/rclone "$@" || exit
 	for a; do last=$a; done
 	case " $* " in
 	*" copyto "*) printf 'X' | dd of="$last" bs=1 seek=200 conv=notrunc 2>/dev/null ;;
 	esac
 	EOF
-	chmod +x flip-rclone
+	chmod +x bin/rclone
 	vb-snapshot app.db -d backups -q | vb-compress -q >recs
-	VB_RCLONE=$T/flip-rclone run --separate-stderr vb-offsite -r "$T/remote" <recs
+	PATH=$T/bin:$PATH run --separate-stderr vb-offsite -r "$T/remote" <recs
 	[ "$status" -eq 1 ]
 	rec=$(grep '	offsite	' <<<"$output")
 	[ "$(cut -f3 <<<"$rec")" = failed ]
@@ -405,17 +406,18 @@ start_s3() {
 }
 
 @test "offsite: an rclone that hangs is stopped after OFFSITE_TIMEOUT, and the run says so" {
-	cat >slow-rclone <<-'EOF'
+	mkdir -p bin
+	cat >bin/rclone <<-'EOF'
 	#!/bin/bash
 	case " $* " in
 	*" copyto "*) exec sleep 61 ;;
 	esac
-	exec rclone "$@"
+	exec /usr/bin/rclone "$@"
 	EOF
-	chmod +x slow-rclone
+	chmod +x bin/rclone
 	conf "$T/remote" OFFSITE_TIMEOUT=2
 	SECONDS=0
-	VB_RCLONE=$T/slow-rclone run --separate-stderr vb_backup
+	PATH=$T/bin:$PATH run --separate-stderr vb_backup
 	[ "$status" -eq 1 ]
 	[ "$SECONDS" -lt 30 ]
 	[[ $stderr == *"at offsite"*"did not finish within OFFSITE_TIMEOUT=2s"* ]]

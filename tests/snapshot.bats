@@ -190,7 +190,8 @@ check_snapshot() {
 	mkdb ro/app.db wal
 	rm -f ro/app.db-wal ro/app.db-shm
 	chmod 644 ro/app.db
-	mkdir -m 777 backups
+	mkdir -m 700 backups
+	chown nobody backups
 	run --separate-stderr as_nobody vb-snapshot -d "$T/backups" "$T/ro/app.db"
 	[ "$status" -eq 1 ]
 	assert_record "$output" snapshot failed
@@ -362,14 +363,25 @@ check_snapshot() {
 	chown nobody open
 	run --separate-stderr vb-snapshot -d open app.db
 	[ "$status" -eq 1 ]
-	[[ $stderr == *"world-writable and owned by uid 65534"* ]]
+	[[ $stderr == *"open: the backup directory is writable by its group or by others (mode 777)"* ]]
 	[ -z "$(ls -A open)" ]
 	# The same, as prune and compress see it.
 	run --separate-stderr vb-prune -d link --keep 1
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"symbolic link"* ]]
-	# World-writable but this user's own: allowed (a shared scratch dir).
+	# World-writable, even this user's own: refused (anyone there could
+	# plant a backup or a link), and so is a group's.
 	mkdir -m 777 mine
 	run --separate-stderr vb-snapshot -d mine app.db
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
+	[ -z "$(ls -A mine)" ]
+	mkdir -m 770 ours
+	run --separate-stderr vb-snapshot -d ours app.db
+	[ "$status" -eq 1 ]
+	# Another user's, even 0700.
+	mkdir -m 700 theirs
+	chown nobody theirs
+	run --separate-stderr vb-snapshot -d theirs app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"owned by uid 65534, not by this user"* ]]
 }

@@ -15,7 +15,7 @@ MARK=MARKER-truth-6021
 setup() {
 	vb_setup
 	export RCLONE_CONFIG=$T/rclone.conf	# none: nothing of the machine's
-	mkdir -m 777 "$T/out"
+	mkdir -m 1777 "$T/out"
 	mkdb app.db wal 2000
 	filldb app.db 2
 	sqlite3 app.db "INSERT INTO ledger(account, amount, note)

@@ -370,24 +370,13 @@ epoch() {
 }
 
 # check_last_run: the last run's own record (its backup row in
-# BackupLog; the metrics when those are newer, a run whose row was lost):
-# a failure says when, at which stage and why.
+# BackupLog): a failure says when, at which stage and why.
 check_last_run() {
-	local rec st when msg end code
+	local rec st when msg
 	rec=$(vb-log --show "$DB_PATH" 2>/dev/null |
 	    awk -F'\t' '$2 == "backup" { print; exit }')
 	IFS=$'\t' read -r _ _ st _ _ _ when msg <<<"$rec"
-	end=$(prev vb_backup_last_run_end_timestamp_seconds)
-	end=${end%.*}
-	if [ -n "$end" ] && [ "$end" -gt "$(($(epoch "$when") + 60))" ] &&
-	    [ "$(prev vb_backup_last_run_success)" = 0 ]; then
-		code=$(prev vb_backup_last_run_exit_status)
-		end=$(date -u -d "@$end" +%FT%TZ)
-		line FAIL "last run" "the run that ended $end failed (exit" \
-		    "status $code, from $METRICS_FILE; BackupLog has no row" \
-		    "of it): see the system log (journalctl -t vb-backup, or" \
-		    "/var/log/syslog)"
-	elif [ "$st" = failed ]; then
+	if [ "$st" = failed ]; then
 		line FAIL "last run" "$when: $msg; see vb-log --show" \
 		    "--failures $DB_PATH"
 	elif [ -n "$st" ]; then
@@ -397,37 +386,32 @@ check_last_run() {
 
 # check_last_backup: the age of the last successful backup: the last
 # run's backup row that says ok (a compress row where no vb-backup ran),
-# else the metrics.
+# as BackupLog says; never a file another account may write.
 check_last_backup() {
-	local when='' what='' age src at
+	local when='' what='' age at
 	when=$(vb-log --show "$DB_PATH" 2>/dev/null | awk -F'\t' '
 	    $2 == "backup" { runs = 1
 		if ($3 == "ok") { print $7 "\t" $1; exit } }
 	    !runs && $3 == "ok" && $2 == "compress" && !c { c = $7 "\t" $1 }
 	    END { if (!runs && c) print c }' | head -n1)
-	src=BackupLog
 	if [ -n "$when" ]; then
 		what=${when#*$'\t'}
 		when=$(epoch "${when%%$'\t'*}")
-	elif [ -n "$METRICS_FILE" ] && [ -r "$METRICS_FILE" ]; then
-		when=$(prev vb_backup_last_success_timestamp_seconds)
-		when=${when%.*}
-		src=$METRICS_FILE
 	fi
-	if [ -z "$when" ]; then
+	# A number date(1) made, nothing else reaches the arithmetic.
+	if ! [[ $when =~ ^[0-9]+$ ]]; then
 		line FAIL "last backup" "no successful backup recorded" \
-		    "(BackupLog${METRICS_FILE:+, $METRICS_FILE}): run" \
-		    "vb-backup once by hand"
+		    "(BackupLog): run vb-backup once by hand"
 		return
 	fi
 	age=$(($(date +%s) - when))
 	at=$(date -u -d "@$when" +%FT%TZ)
 	if [ "$age" -lt $((26 * 3600)) ]; then
 		line ok "last backup" "$at, $((age / 3600)) h" \
-		    "$((age % 3600 / 60)) min ago (${what:-$src})"
+		    "$((age % 3600 / 60)) min ago ($what)"
 	else
 		line FAIL "last backup" "the last successful backup is" \
-		    "$((age / 3600)) h old ($at, from $src): see vb-log" \
+		    "$((age / 3600)) h old ($at, from BackupLog): see vb-log" \
 		    "--show --failures $DB_PATH and the system log" \
 		    "(journalctl -t vb-backup, or /var/log/syslog)"
 	fi
@@ -478,17 +462,27 @@ check_holds() {
 }
 
 check_lock() {
-	local lock="$BACKUP_DIR/.vb.lock" ino pid cmd secs
-	if [ ! -e "$lock" ]; then
+	local lock="$BACKUP_DIR/.vb.lock" ino pid cmd secs lfd free=0
+	if [ ! -e "$lock" ] && [ ! -L "$lock" ]; then
 		line ok lock "no lock file yet (the first run makes it)"
 		return
 	fi
-	if ! as_job test -w "$lock" 2>/dev/null; then
-		fail_as lock "$lock is not writable by $check_as: chown" \
+	# Never through a link, never made: the job's own file or nothing.
+	if [ -L "$lock" ] || [ ! -f "$lock" ]; then
+		line FAIL lock "$lock is not a regular file (a link or" \
+		    "something planted?): remove it; the next run makes it"
+		return
+	fi
+	if ! as_job test -r "$lock" 2>/dev/null; then
+		fail_as lock "$lock is not readable by $check_as: chown" \
 		    "$check_as $lock"
 		return
 	fi
-	if flock -n -E 75 "$lock" true 2>/dev/null; then
+	if { exec {lfd}<"$lock"; } 2>/dev/null; then
+		! flock -n -E 75 "$lfd" 2>/dev/null || free=1
+		exec {lfd}<&-
+	fi
+	if [ "$free" -eq 1 ]; then
 		line ok lock "$lock is free"
 		return
 	fi

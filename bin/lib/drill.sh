@@ -30,16 +30,12 @@ period_ago() {
 }
 
 # last_drill: when a drill last proved a backup (Unix time; empty
-# never): BackupLog says, else the last metrics file (rows deleted).
+# never), as BackupLog says (vb-log prints a UTC time it parsed).
 last_drill() {
 	local when
 	when=$(vb-log --last-drill "$DB_PATH" 2>/dev/null)
-	if [ -n "$when" ]; then
-		date -u -d "$when" +%s 2>/dev/null
-	elif [ -n "$METRICS_FILE" ]; then
-		when=$(prev vb_backup_last_verified_restore_timestamp_seconds)
-		echo "${when%.*}"
-	fi
+	[[ $when =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]] &&
+	    date -u -d "$when" +%s 2>/dev/null
 }
 
 # drill_possible: encrypted archives have an identity to be read with.
@@ -122,7 +118,7 @@ drill_now() {
 		    "identity: DRILL_IDENTITY=KEY-FILE vb-backup --drill"
 		exit 2
 	fi
-	take_lock || exit 1
+	{ ready_dir && take_lock; } || exit 1
 	run_drill
 	[ -z "$fail_stage" ] || code=1
 	write_metrics drill

@@ -104,7 +104,7 @@ policy() {
 # remote's plaintext archives replaced by verified encrypted copies.
 # Every file gets a record in BackupLog; exit 1 if any failed.
 encrypt_existing() {
-	local lock="$BACKUP_DIR/.vb.lock" files rc=0 n
+	local files rc=0 n
 	if [ -z "$ENCRYPT_TO" ]; then
 		say "ENCRYPT_TO is not set: set it in $conf to the recipients" \
 		    "file first"
@@ -114,11 +114,7 @@ encrypt_existing() {
 		say "$BACKUP_DIR is not a directory: nothing to encrypt there"
 		exit 1
 	fi
-	exec 9>>"$lock" || exit 1
-	if ! flock -n 9; then
-		say "another run holds $lock; try again once it is done"
-		exit 75
-	fi
+	{ ready_dir && take_lock; } || exit 1
 	# The plaintext files, every kind: vb-restore's encrypted field.
 	files=$(inventory "$BACKUP_DIR" | awk -F'\t' '$6 == 0 { print $1 }')
 	n=$(grep -c . <<<"$files")

@@ -118,7 +118,7 @@ int
 vb_age_encrypt(const char *recipients, int infd, int64_t inbytes, int outfd,
     char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
 {
-	const char *argv[] = { vb_program("VB_AGE", "age"), "--encrypt",
+	const char *argv[] = { "age", "--encrypt",
 	    "--recipients-file", recipients, NULL };
 	struct vb_sink s;
 	int status;
@@ -150,7 +150,7 @@ int
 vb_age_decrypt_start(const char *identity, int infd, struct vb_child *c,
     char *why, size_t wlen)
 {
-	const char *argv[] = { vb_program("VB_AGE", "age"), "--decrypt",
+	const char *argv[] = { "age", "--decrypt",
 	    "--identity", identity, NULL };
 	int p[2];
 

@@ -954,8 +954,26 @@ fail:
 
 /* ---- what the history holds, row by row ---- */
 
+static int	 walk(const char *, int, int (*)(void *, struct vb_log_row *),
+		    void *, char *, size_t);
+
 int
 vb_backuplog_each_ok(const char *path, int (*each)(void *, struct vb_log_row *),
+    void *arg, char *why, size_t wlen)
+{
+	return walk(path, 1, each, arg, why, wlen);
+}
+
+int
+vb_backuplog_each(const char *path, int (*each)(void *, struct vb_log_row *),
+    void *arg, char *why, size_t wlen)
+{
+	return walk(path, 0, each, arg, why, wlen);
+}
+
+/* Each row (only the ok ones, with ok_only) to each, newest first. */
+static int
+walk(const char *path, int ok_only, int (*each)(void *, struct vb_log_row *),
     void *arg, char *why, size_t wlen)
 {
 	struct vb_log_query q = { 0, NULL, -1 };
@@ -972,7 +990,7 @@ vb_backuplog_each_ok(const char *path, int (*each)(void *, struct vb_log_row *),
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		vb_backuplog_row(st, &m, &row);
-		if (row.r.ok && each(arg, &row) != 0)
+		if ((row.r.ok || !ok_only) && each(arg, &row) != 0)
 			break;
 	}
 	sqlite3_finalize(st);

@@ -98,14 +98,6 @@ drain_out(int fd, struct vb_sink *s)
 	return 1;
 }
 
-const char *
-vb_program(const char *env, const char *name)
-{
-	const char *b = getenv(env);
-
-	return b != NULL && *b != '\0' ? b : name;
-}
-
 int
 vb_child_start(struct vb_child *c, const char *const *argv, int infd,
     int outfd, char *why, size_t wlen)

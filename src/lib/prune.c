@@ -2,9 +2,9 @@
  * prune.c - a retention policy applied to a backup directory.
  *
  * The plan is made only from a listing that can be trusted: a directory
- * vb may use, read whole, with no backup dated more than a day ahead of
- * the clock (a clock or a name gone wrong would make "newest" mean the
- * wrong thing).  Deletion then takes one file at a time, and only if it
+ * vb may use, read whole; a backup dated more than a day ahead of the
+ * clock (a clock or a name gone wrong, or a file planted to freeze
+ * retention) is left out of it, kept and named.  Deletion then takes one file at a time, and only if it
  * is still the regular file that was listed.  The same policy applies to
  * the remote's listing, with the local directory's page indexes naming
  * the parents and its health keeping what may be the only good copy.
@@ -29,8 +29,10 @@
 
 /*
  * Marks what policy p keeps of a listing of where (a directory or a
- * remote), provided it can be trusted: nothing dated over a day ahead.
- * Returns 0, or -1 with why (which says that nothing will be deleted).
+ * remote).  A backup dated over a day ahead of the clock (a clock or a
+ * name gone wrong, or a file planted to stop retention) counts for no
+ * rule and is never deleted: the rest is pruned as if it were not
+ * there, and it is named for the operator (tell_kept).  Returns 0.
  */
 static int
 prune_list(const char *where, struct vb_backup *list, size_t n,
@@ -39,12 +41,16 @@ prune_list(const char *where, struct vb_backup *list, size_t n,
 	time_t now = time(NULL);
 	size_t i;
 
+	(void)where;
+	(void)why;
+	(void)wlen;
 	for (i = 0; i < n; i++)
 		if (list[i].when.tv_sec > now + FUTURE_SLACK) {
-			snprintf(why, wlen, "%s/%s is dated in the future; "
-			    "deleting nothing until the clock or the name is "
-			    "right", where, list[i].files[0].name);
-			return -1;
+			list[i].unsafe = 1;
+			snprintf(list[i].why, sizeof(list[i].why), "dated in "
+			    "the future (the clock or its name is wrong, or "
+			    "it was planted): no backup of vb's can be, so "
+			    "it is neither counted nor deleted; look at it");
 		}
 	vb_retention(list, n, p);
 	return 0;

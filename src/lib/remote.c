@@ -65,7 +65,7 @@ run(const char *const *args, struct vb_sink *out, int *status, char *why,
 		setenv("RCLONE_CONFIG", v, 1);
 	v = vb_config("OFFSITE_RETRIES");
 	snprintf(retries, sizeof(retries), "%s", v != NULL ? v : "3");
-	argv[n++] = vb_program("VB_RCLONE", "rclone");
+	argv[n++] = "rclone";
 	argv[n++] = "--quiet";
 	argv[n++] = "--ask-password=false";
 	argv[n++] = "--retries";

@@ -59,7 +59,7 @@ keygen(const char **argv, int infd, char *buf, size_t cap, char *why,
 	out.fd = -1;
 	out.buf = buf;
 	out.cap = cap;
-	argv[0] = vb_program("VB_SSH_KEYGEN", "ssh-keygen");
+	argv[0] = "ssh-keygen";
 	return vb_child_run(argv, infd, buf != NULL ? &out : NULL, TIMEOUT_S,
 	    &status, why, wlen);
 }

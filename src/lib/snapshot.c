@@ -244,30 +244,6 @@ verify(const struct vb_snapshot_opts *o, struct vb_tmp *t, const char *tmp,
 
 /* ---- the directory ---- */
 
-/* Why dir cannot be written (errno e), and what to do about it. */
-static void
-unwritable(const char *dir, int e, char *why, size_t wlen)
-{
-	struct passwd pwbuf, *pw = NULL;
-	char who[300], buf[1024];
-
-	if (getpwuid_r(getuid(), &pwbuf, buf, sizeof(buf), &pw) != 0)
-		pw = NULL;
-	snprintf(who, sizeof(who), "%s (uid %ld)", pw != NULL ? pw->pw_name :
-	    "this user", (long)getuid());
-	if (e == EROFS)
-		snprintf(why, wlen, "%s: read-only file system; remount it "
-		    "read-write, or set BACKUP_DIR to a writable directory",
-		    dir);
-	else if (e == EACCES || e == EPERM)
-		snprintf(why, wlen, "%s: not writable by %s: %s; make it the "
-		    "job user's (chown), or run the job as its owner", dir,
-		    who, strerror(e));
-	else
-		snprintf(why, wlen, "%s: cannot write there as %s: %s", dir,
-		    who, strerror(e));
-}
-
 /*
  * Where the snapshot goes: o->out's directory and name, or o->dir (made
  * if missing, unless dry) and a name given later.  The directory must be
@@ -311,7 +287,7 @@ prepare_dir(const struct vb_snapshot_opts *o, char *dir, size_t dlen,
 	}
 	/* access() asks as the real user: the one who runs the job. */
 	if (access(dir, W_OK | X_OK) != 0) {
-		unwritable(dir, errno, s->why, sizeof(s->why));
+		vb_dir_unwritable(dir, errno, s->why, sizeof(s->why));
 		return -1;
 	}
 	return 0;

@@ -88,6 +88,19 @@ int		 vb_path_join(char *buf, size_t len, const char *dir,
 int		 vb_path_split(const char *path, char *dir, size_t dlen,
 		    char *base, size_t blen);
 
+/* ---- dir.c: the backup directory ---- */
+
+/* The lock file a run holds, in the backup directory. */
+#define VB_LOCK_FILE	".vb.lock"
+/*
+ * dir made ready for a run: created (0700) if need be, checked (a real
+ * directory, this user's or root's, writable by nobody else), and its
+ * lock file made or opened without following a link (a regular file of
+ * this user's, 0600), its path into lock.  Returns 0, or -1 with why.
+ */
+int		 vb_dir_prepare(const char *dir, char *lock, size_t llen,
+		    char *why, size_t wlen);
+
 /* ---- record.c, cli.c: records on the pipes ---- */
 
 /* One record: path operation status bytes sha256 ms time message. */
@@ -358,6 +371,38 @@ struct vb_log_seal {
  */
 int		 vb_backuplog_sealed(const char *path, const char *name,
 		    struct vb_log_seal *seal, char *why, size_t wlen);
+
+/* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
+
+#define VB_MAX_STAGES	8
+
+/* What a run tells of itself; -1 (NULL) where it tells nothing. */
+struct vb_metrics_run {
+	const char	*db;		/* the db label: DB_PATH */
+	const char	*logdb;		/* BackupLog's database, for history */
+	const char	*dir;		/* default BACKUP_DIR: backups, holds */
+	int		 offsite;	/* OFFSITE is set (from vb.conf) */
+	double		 start, end;	/* the run's (Unix time), or -1 */
+	int		 exit;		/* its exit status */
+	struct {
+		const char	*name;	/* snapshot, compress, ... */
+		int		 status;
+		int64_t		 ms;	/* -1 unknown */
+	}		 stage[VB_MAX_STAGES];
+	int		 nstages;
+	int64_t		 remote_kept;	/* backups on the remote, or -1 */
+	int		 drill;		/* the drill's exit status, or -1 */
+	int64_t		 drill_every;	/* DRILL_EVERY in s (from vb.conf) */
+};
+
+/*
+ * The gauges of r (the run where it tells, else BackupLog's last run),
+ * of the history in r->logdb and of r->dir, written as path
+ * (vb_metrics_put).  Nothing is read from the old file.  Returns 0, or
+ * -1 with why.
+ */
+int		 vb_metrics_write(const char *path,
+		    const struct vb_metrics_run *r, char *why, size_t wlen);
 
 /* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
 

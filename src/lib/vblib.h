@@ -166,10 +166,14 @@ int		 vb_archive_name(const char *stem, int i, struct vb_name *nm,
 int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
 /*
  * Checks that dir is fit to hold backups: a real directory, not a
- * symbolic link, not world-writable unless it is this user's own.
- * Returns 0, or -1 with why.
+ * symbolic link, owned by this user or root, writable by no group and
+ * no other user.  Returns 0, or -1 with why.
  */
 int		 vb_dir_check(const char *dir, char *why, size_t wlen);
+/* vb_dir_prepare and VB_LOCK_FILE: in vb.h. */
+/* Why dir cannot be written by this user (errno e), and what to do. */
+void		 vb_dir_unwritable(const char *dir, int e, char *why,
+		    size_t wlen);
 /* fsyncs a directory, so that renames and unlinks in it are durable. */
 int		 vb_fsync_dir(const char *dir);
 
@@ -1126,8 +1130,6 @@ struct vb_child {
 	char		 last[512];	/* the last line telling why */
 };
 
-/* The program to run for name: $env if set (tests, a newer one), else name. */
-const char	*vb_program(const char *env, const char *name);
 /*
  * Starts argv (argv[0] looked up on PATH, no shell) with stdin from infd
  * and stdout to outfd (-1: /dev/null), stderr read by vb_child_wait.
@@ -1394,6 +1396,10 @@ int		 vb_backuplog_query(sqlite3 *db, const char *path,
 int		 vb_backuplog_each_ok(const char *path,
 		    int (*each)(void *, struct vb_log_row *), void *arg,
 		    char *why, size_t wlen);
+/* The same for every row, failures too. */
+int		 vb_backuplog_each(const char *path,
+		    int (*each)(void *, struct vb_log_row *), void *arg,
+		    char *why, size_t wlen);
 /* Reads the current row of such a statement into row, as vb logged it. */
 void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 		    struct vb_log_row *row);
@@ -1423,6 +1429,18 @@ int		 vb_backuplog_put_back(sqlite3 *db, const struct vb_log_held *h,
 
 /* Writes str as a JSON string (null for NULL), always valid JSON. */
 void		 vb_json_string(FILE *fp, const char *str);
+
+/* ---- metrics.c: METRICS_FILE, written safely ---- */
+
+/*
+ * text as the file path, replacing it atomically: a fresh temporary
+ * beside it (O_EXCL, O_NOFOLLOW, a name nobody predicts, mode 0644 set
+ * on the descriptor), synced and renamed over it; never through a link,
+ * never in a directory anyone may write without the sticky bit.
+ * Returns 0, or -1 with why.
+ */
+int		 vb_metrics_put(const char *path, const char *text, char *why,
+		    size_t wlen);
 
 /* ---- listing.c: lists on stdout: table, records or JSON ---- */
 
