@@ -19,8 +19,8 @@
 
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [-i identity]\n                  [--force] " \
-		"[--verify-with key.pub] (--to path | --db db | " \
-		"--verify-only)\n                  [--offsite] archive\n" \
+		"[--unrecorded] [--verify-with key.pub]\n                  " \
+		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
 		"       vb-restore --list [--json | --fields] [--sums | " \
 		"--verify [--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json | --fields]\n" \
@@ -49,6 +49,7 @@ struct opts {
 	const char	*undo;		/* --undo */
 	int		 dry;		/* --dry-run */
 	int		 force, quick, full, verify_only, quiet, progress;
+	int		 unrecorded;	/* --unrecorded */
 	int		 list, verify, sums, fields, json;	/* --list's */
 	int		 drill, diff;
 };
@@ -73,6 +74,8 @@ help(void)
 	    "                     --undo: leave rows changed since, undo\n"
 	    "                     the rest\n"
 	    "      --verify-only  only verify, and report\n"
+	    "      --unrecorded   restore a backup the live database's\n"
+	    "                     BackupLog never recorded (knowingly)\n"
 	    "      --verify-with K  refuse what the key K.pub (of SIGN_WITH)\n"
 	    "                     did not sign (default $VERIFY_WITH)\n"
 	    "  -i, --identity F   the age identity for an encrypted archive\n"
@@ -119,7 +122,7 @@ restore(const struct opts *o)
 	    .db = o->db, .dir = o->dir, .replace = o->force,
 	    .identity = o->identity, .check = o->full ? VB_CHECK_FULL :
 	    o->quick ? VB_CHECK_QUICK : VB_CHECK_OPEN,
-	    .verify_with = o->verify_with };
+	    .verify_with = o->verify_with, .unrecorded = o->unrecorded };
 
 	/* The live database's BackupLog vouches for what it recorded. */
 	ro.logdb = o->db != NULL ? o->db : vb_config("DB_PATH");
@@ -143,7 +146,7 @@ diff(const struct opts *o, const char *archive)
 {
 	return vb_diff_emit(&(struct vb_diff_opts){ archive, o->db, o->dir,
 	    o->identity, o->offsite, o->diff_table, o->json,
-	    o->verify_with });
+	    o->verify_with, o->unrecorded });
 }
 
 /* --table: those tables (or rows) put back.  The exit status. */
@@ -152,7 +155,7 @@ partial(const struct opts *o, const char *archive)
 {
 	return vb_partial_emit(&(struct vb_partial_opts){ archive, o->db,
 	    o->dir, o->identity, o->offsite, o->tables, o->ntables, o->force,
-	    o->dry, o->verify_with }, o->quiet);
+	    o->dry, o->verify_with, o->unrecorded }, o->quiet);
 }
 
 /* --undo: a partial restore reversed.  The exit status. */
@@ -178,7 +181,7 @@ check_work(struct opts *o, int argc)
 		    "--table -d, -i, --offsite, --db and one archive; --undo "
 		    "-d, -i, --force, --dry-run and --db");
 	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--drill, --diff and --table work in -d DIR or "
+		usage("--drill, --diff, --table and --undo work in -d DIR or "
 		    "BACKUP_DIR");
 	if (o->diff && (argc != 1 || (o->db == NULL &&
 	    (o->db = vb_config("DB_PATH")) == NULL)))
@@ -276,6 +279,7 @@ static const struct option longopts[] = {
 	{ "table",	required_argument,	NULL, TABLE },
 	{ "to",		required_argument,	NULL, TO },
 	{ "undo",	required_argument,	NULL, UNDO },
+	{ "unrecorded",	no_argument,		&opt.unrecorded, 1 },
 	{ "verify",	no_argument,		&opt.verify, 1 },
 	{ "verify-only", no_argument,		&opt.verify_only, 1 },
 	{ "verify-with", required_argument,	NULL, VERIFY_WITH },

@@ -194,7 +194,7 @@ seen_twice() {
 	[ "$(sqlite3 app.db "SELECT email FROM users WHERE id = 1")" = second ]
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM users')" -eq 200 ]
 	undo=$(sed -n 's/.*to undo: //p' <<<"$stderr")
-	[[ $undo == "vb-restore -i IDENTITY-FILE --undo $T/b/undo-"*".changeset.age --db app.db" ]]
+	[[ $undo == "vb-restore -i IDENTITY-FILE -d $T/b --undo $T/b/undo-"*".changeset.age --db app.db" ]]
 	# shellcheck disable=SC2086 # the command as printed, split as typed
 	run --separate-stderr ${undo/IDENTITY-FILE/key.txt}
 	[ "$status" -eq 0 ]

@@ -19,6 +19,11 @@ state() {
 	cat app.db app.db-wal 2>/dev/null | sha256sum
 }
 
+# copies_beyond N: more than N pre-restore copies in b.
+copies_beyond() {
+	[ "$(find b -name 'pre-restore-*' | wc -l)" -gt "$1" ]
+}
+
 # undo_of OUTPUT: the undo file a restore's record names.
 undo_of() {
 	field 8 "$1" | sed -n 's/.*; undo=//p'
@@ -163,7 +168,7 @@ undo_of() {
 	[ "$status" -eq 0 ]
 	undo=$(undo_of "$output")
 	[[ $undo == "$T/b/undo-"*.changeset ]]
-	[[ $stderr == *"to undo: vb-restore --undo $undo --db app.db"* ]]
+	[[ $stderr == *"to undo: vb-restore -d $T/b --undo $undo --db app.db"* ]]
 	restored=$(rows users)
 	# The application goes on: a new user, and one restored row changed.
 	sqlite3 app.db "INSERT INTO users(id, email) VALUES (500, 'after');"
@@ -275,7 +280,7 @@ undo_of() {
 	[ "$status" -eq 0 ]
 	undo=$(undo_of "$output")
 	[[ $undo == "$T/b/undo-"*.changeset.age ]]
-	[[ $stderr == *"to undo: vb-restore -i IDENTITY-FILE --undo $undo --db app.db"* ]]
+	[[ $stderr == *"to undo: vb-restore -i IDENTITY-FILE -d $T/b --undo $undo --db app.db"* ]]
 	! grep -q 'u5@ventry' "$undo"
 	run --separate-stderr vb-restore --undo "$undo" --db app.db
 	[ "$status" -eq 1 ]
@@ -296,4 +301,206 @@ undo_of() {
 	run vb-prune -d b --keep-pre-restore 0
 	[ ! -f "$undo" ]
 	[ -z "$(find b -name 'pre-restore-*')" ]
+}
+
+# ---- what the review of the partial restore found (issue 34) ----
+
+@test "undo: applied once only: a second run of the same file is refused, and so is a file no committed restore wrote (a crash before the commit)" {
+	sqlite3 app.db "PRAGMA journal_mode=wal; CREATE TABLE pay(who, amount);
+	    INSERT INTO pay VALUES ('bob', 10), ('bob', 10), ('bob', 10),
+		('bob', 10);" >/dev/null
+	backup
+	sqlite3 app.db "DELETE FROM pay WHERE rowid IN (1, 2)"
+	run --separate-stderr vb-restore --table pay --where "who = 'bob'" \
+	    --db app.db "$A"
+	[ "$status" -eq 0 ]
+	undo=$(undo_of "$output")
+	run --separate-stderr vb-restore --undo "$undo" --db app.db
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM pay')" -eq 2 ]
+	before=$(state)
+	run --separate-stderr vb-restore --undo "$undo" --db app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"was applied already, at "*"(an undo is applied once"* ]]
+	[ "$(state)" = "$before" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM pay')" -eq 2 ]
+	# An undo file whose restore never committed (its row is not in
+	# BackupLog): refused, nothing changed.
+	cp "$undo" "$T/b/undo-2020-01-01T00-00-00-000Z.changeset"
+	run --separate-stderr vb-restore --undo \
+	    "$T/b/undo-2020-01-01T00-00-00-000Z.changeset" --db app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no partial restore recorded in the BackupLog of app.db wrote it"* ]]
+	[ "$(state)" = "$before" ]
+}
+
+@test "undo: a file altered, cut short, one byte, or of another database: refused at once, nothing changed" {
+	app wal
+	backup
+	change
+	run --separate-stderr vb-restore --table users --db app.db "$A"
+	[ "$status" -eq 0 ]
+	undo=$(undo_of "$output")
+	before=$(state)
+	cp "$undo" saved
+	# Cut short inside a table header (SQLite's reader would spin).
+	for n in 1 3 40; do
+		head -c "$n" saved >"$undo"
+		run --separate-stderr timeout 60 vb-restore --undo "$undo" \
+		    --db app.db
+		[ "$status" -eq 1 ]
+		[ "$(state)" = "$before" ]
+	done
+	# Altered, the same length: its SHA-256 is not the one recorded.
+	cp saved "$undo"
+	flip_byte "$undo" 30
+	run --separate-stderr vb-restore --undo "$undo" --db app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"is not the undo file the restore of"*"altered or replaced since"* ]]
+	[ "$(state)" = "$before" ]
+	# The right file, another database (its BackupLog never wrote it).
+	cp saved "$undo"
+	sqlite3 other.db "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT,
+	    avatar BLOB); CREATE TABLE BackupLog(id INTEGER PRIMARY KEY,
+	    createdAt TEXT, operation TEXT, status TEXT, filename TEXT,
+	    sizeBytes INTEGER, sha256 TEXT, durationMs INTEGER, message TEXT)"
+	run --separate-stderr vb-restore --undo "$undo" --db other.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no partial restore recorded in the BackupLog of other.db"* ]]
+	[ -z "$(sqlite3 other.db 'SELECT * FROM users')" ]
+	# Intact, it still undoes.
+	run --separate-stderr vb-restore --undo "$undo" --db app.db
+	[ "$status" -eq 0 ]
+}
+
+@test "undo: a reset that changed only the bytes of a key that compares equal (NOCASE, 1 and 1.0) is undone, the application's row back" {
+	sqlite3 app.db "PRAGMA journal_mode=wal;
+	    CREATE TABLE w(a TEXT COLLATE NOCASE PRIMARY KEY, v);
+	    CREATE TABLE n(k PRIMARY KEY, v) WITHOUT ROWID;
+	    INSERT INTO w VALUES ('abc', 'w1'); INSERT INTO n VALUES (1, 'x');" \
+	    >/dev/null
+	backup
+	sqlite3 app.db "UPDATE w SET a = 'ABC', v = 'app';
+	    UPDATE n SET k = 1.0, v = 'app'"
+	run --separate-stderr vb-restore --table w --table n --db app.db "$A"
+	[ "$status" -eq 0 ]
+	[[ $(field 8 "$output") == "w: 0 put back, 0 deleted, 1 reset; n: 0 put back, 0 deleted, 1 reset"* ]]
+	[ "$(rows w)" = "abc|w1 " ]
+	run --separate-stderr vb-restore --undo "$(undo_of "$output")" \
+	    --db app.db
+	[ "$status" -eq 0 ]
+	[ "$(rows w)" = "ABC|app " ]
+	[ "$(sqlite3 app.db "SELECT typeof(k) || ' ' || v FROM n")" = "real app" ]
+}
+
+@test "undo: another database's backup is put into --db only with --force; a --db that is a link another user made is refused" {
+	sqlite3 app.db "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER
+	    PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 'b');" >/dev/null
+	backup
+	sqlite3 staging.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v);
+	    INSERT INTO t VALUES (1, 'staging'), (3, 'c');"
+	run --separate-stderr vb-restore --table t --db staging.db "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"this backup is of $T/app.db on"*"not of $T/staging.db"*"--force"* ]]
+	[ "$(rows t staging.db)" = "1|staging 3|c " ]
+	run --separate-stderr vb-restore --force --table t --db staging.db "$A"
+	[ "$status" -eq 0 ]
+	[ "$(rows t staging.db)" = "1|a 2|b " ]
+	# The application's user points app.db at a database root keeps.
+	chmod 755 "$T"
+	mkdir -m 700 root-only
+	sqlite3 root-only/secret.db "CREATE TABLE t(id INTEGER PRIMARY KEY,
+	    v); INSERT INTO t VALUES (9, 'root')"
+	mkdir -m 777 appdir
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$T/root-only/secret.db" appdir/app.db
+	run --separate-stderr vb-restore --force --table t --db appdir/app.db \
+	    "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"is a symbolic link made by uid 65534: vb writes through no link another user made"* ]]
+	[ "$(rows t root-only/secret.db)" = "9|root " ]
+	run --separate-stderr vb-restore --force --db appdir/app.db "$A"
+	[ "$status" -eq 1 ]
+	[ "$(rows t root-only/secret.db)" = "9|root " ]
+}
+
+@test "undo: --diff-table SQL for a table without a key compares bytes (NOCASE), names the real rowid, keeps a NUL; refuses two NULL keys" {
+	sqlite3 app.db "PRAGMA journal_mode=wal;
+	    CREATE TABLE s(name TEXT COLLATE NOCASE);
+	    CREATE TABLE odd(rowid, oid, x);
+	    CREATE TABLE z(t);
+	    CREATE TABLE k2(k TEXT PRIMARY KEY, v);
+	    INSERT INTO s VALUES ('widget'); INSERT INTO odd VALUES (1, 1, 'keep');
+	    INSERT INTO z VALUES (CAST(X'780079' AS TEXT));
+	    INSERT INTO k2 VALUES (NULL, 'a');" >/dev/null
+	backup
+	sqlite3 app.db "INSERT INTO s VALUES ('WIDGET');
+	    INSERT INTO odd VALUES (1, 1, 'late'); DELETE FROM z;
+	    INSERT INTO k2 VALUES (NULL, 'b')"
+	for t in s odd z; do
+		run --separate-stderr vb-restore --diff-table "$t" --db app.db \
+		    "$A"
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" | sqlite3 app.db
+	done
+	[ "$(rows s)" = "widget " ]
+	[ "$(sqlite3 app.db "SELECT x FROM odd")" = keep ]
+	[ "$(sqlite3 app.db "SELECT hex(t) FROM z")" = 780079 ]
+	run --separate-stderr vb-restore --diff-table k2 --db app.db "$A"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	run --separate-stderr vb-restore --diff --db app.db "$A"
+	[[ $(grep '^k2	' <<<"$output" | cut -f2) == ambiguous ]]
+}
+
+@test "undo: a virtual table (FTS5) is not put back as a multiset; a key whose collation changed is a schema difference" {
+	sqlite3 app.db "PRAGMA journal_mode=wal;
+	    CREATE VIRTUAL TABLE docs USING fts5(body);
+	    INSERT INTO docs(rowid, body) VALUES (10, 'hello');
+	    CREATE TABLE c(k TEXT PRIMARY KEY, v);
+	    INSERT INTO c VALUES ('a', 1);" >/dev/null
+	backup
+	sqlite3 app.db "DELETE FROM docs; DROP TABLE c;
+	    CREATE TABLE c(k TEXT COLLATE NOCASE PRIMARY KEY, v);
+	    INSERT INTO c VALUES ('A', 1)"
+	before=$(state)
+	run --separate-stderr vb-restore --table docs --db app.db "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"docs: a virtual table"* ]]
+	[ "$(state)" = "$before" ]
+	run --separate-stderr vb-restore --diff --db app.db "$A"
+	[[ $(grep '^docs	' <<<"$output" | cut -f2) == virtual ]]
+	[[ $(grep '^c	' <<<"$output" | cut -f2) == schema ]]
+	run --separate-stderr vb-restore --table c --db app.db "$A"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"c: its columns differ"* ]]
+}
+
+@test "undo: SIGTERM during an undo leaves no pre-restore copy behind; --diff-table --json holds an infinity; a TAB in a name stays in its field" {
+	sqlite3 app.db "PRAGMA journal_mode=wal; CREATE TABLE big(id INTEGER
+	    PRIMARY KEY, v); CREATE TABLE \"a	b\"(x REAL);
+	    INSERT INTO \"a	b\" VALUES (9e999);
+	    WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i
+		WHERE x < 300000) INSERT INTO big SELECT x, randomblob(200)
+	    FROM i;" >/dev/null
+	backup
+	sqlite3 app.db "DELETE FROM big; DELETE FROM \"a	b\""
+	run --separate-stderr vb-restore --table big --db app.db "$A"
+	[ "$status" -eq 0 ]
+	undo=$(undo_of "$output")
+	n=$(find b -name 'pre-restore-*' | wc -l)
+	vb-restore -q --undo "$undo" --db app.db >/dev/null 2>&1 &
+	pid=$!
+	# Once its own pre-restore copy is there, the undo is stopped.
+	WAIT_S=120 wait_for copies_beyond "$n"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	[ "$(find b -name 'pre-restore-*' | wc -l)" -eq "$n" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM big')" -eq 300000 ]
+	run --separate-stderr vb-restore --diff-table "a	b" --json \
+	    --db app.db "$A"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].backup.x' <<<"$output")" = Inf ]
+	run --separate-stderr vb-restore --diff --db app.db "$A"
+	[ "$(grep -c '^a b	differs	' <<<"$output")" -eq 1 ]
 }

@@ -171,3 +171,18 @@ vb_age_decrypt_start(const char *identity, int infd, struct vb_child *c,
 	close(p[1]);
 	return p[0];
 }
+
+int
+vb_age_decrypt_to(const char *identity, int infd, int outfd,
+    struct vb_child *c, char *why, size_t wlen)
+{
+	const char *argv[] = { "age", "--decrypt", "--identity", identity,
+	    NULL };
+
+	if (access(identity, R_OK) != 0) {
+		snprintf(why, wlen, "identity %s: %s", identity,
+		    strerror(errno));
+		return -1;
+	}
+	return vb_child_start(c, argv, infd, outfd, why, wlen);
+}

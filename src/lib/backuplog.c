@@ -396,7 +396,7 @@ open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
-	if (vb_db_check_file(path, why, wlen) != 0)
+	if (vb_db_check_live(path, why, wlen) != 0)
 		return -1;
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
@@ -472,8 +472,6 @@ fail:
 	snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
 	    sqlite3_errmsg(l->db) : "out of memory");
 out:
-	sqlite3_close(l->db);
-	l->db = NULL;
 	return -1;
 }
 
@@ -551,12 +549,35 @@ vb_backuplog_open(const char *path, char *why, size_t wlen)
 		snprintf(why, wlen, "out of memory");
 		return NULL;
 	}
-	if (open_rw(path, l, why, wlen) != 0 || prepare(path, l, why,
-	    wlen) != 0) {
+	if (open_rw(path, l, why, wlen) != 0) {
+		free(l);
+		return NULL;
+	}
+	if (prepare(path, l, why, wlen) != 0) {
+		release(l);
 		free(l);
 		return NULL;
 	}
 	return l;
+}
+
+int
+vb_backuplog_insert_on(sqlite3 *db, const char *path,
+    const struct vb_record *r, char *why, size_t wlen)
+{
+	struct vb_backuplog l;
+	int rc = -1;
+
+	memset(&l, 0, sizeof(l));
+	l.db = db;
+	l.path = path;
+	if (prepare(path, &l, why, wlen) == 0) {
+		if ((rc = insert_row(&l, r)) != 0)
+			snprintf(why, wlen, "%s: BackupLog refused the row: %s",
+			    path, sqlite3_errmsg(db));
+		sqlite3_finalize(l.ins);
+	}
+	return rc;
 }
 
 void
@@ -671,8 +692,11 @@ vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
 	existed = vb_backuplog_map(l.db, &l.map) == 0;
 	if (existed)
 		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
-	if (prepare(path, &l, why, wlen) != 0)
-		return -1;	/* prepare closed it: its rollback */
+	if (prepare(path, &l, why, wlen) != 0) {
+		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
+		release(&l);
+		return -1;
+	}
 	if (try_rows(&l, why, wlen) == 0) {
 		if (existed)
 			snprintf(found, flen, "%s: BackupLog can be written: "
@@ -1034,4 +1058,120 @@ vb_backuplog_sealed(const char *path, const char *name,
 	if (vb_backuplog_each_ok(path, sealed, &r, why, wlen) != 0)
 		return -1;
 	return seal->sha256[0] != '\0';
+}
+
+/* ---- which backups the history knows ---- */
+
+/* Every row naming a backup of vb's, its SHA-256 where recorded. */
+static int
+knows(void *arg, struct vb_log_row *row)
+{
+	struct vb_log_known *k = arg;
+	const char *base = strrchr(row->r.path, '/');
+	struct vb_log_seal *e;
+	struct vb_name nm;
+	size_t i;
+
+	base = base != NULL ? base + 1 : row->r.path;
+	if (vb_name_parse(base, &nm) != 0 || nm.kind != VB_KIND_BACKUP ||
+	    strlen(base) >= sizeof(k->e->name))
+		return 0;
+	k->any = 1;
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->e[i].name, base) == 0)
+			break;
+	if (i == k->n) {
+		if (k->n == k->cap) {
+			k->cap = k->cap ? k->cap * 2 : 64;
+			if ((e = realloc(k->e, k->cap * sizeof(*e))) == NULL)
+				return 1;
+			k->e = e;
+		}
+		memset(&k->e[k->n], 0, sizeof(k->e[k->n]));
+		snprintf(k->e[k->n].name, sizeof(k->e[k->n].name), "%s",
+		    base);
+		k->n++;
+	}
+	/* The newest row that sealed it (made or sent) says its bytes. */
+	if (k->e[i].sha256[0] == '\0' && row->r.sha256[0] != '\0' &&
+	    (strcmp(row->r.op, "compress") == 0 ||
+	    strcmp(row->r.op, "offsite") == 0)) {
+		memcpy(k->e[i].sha256, row->r.sha256, VB_SHA256_HEX);
+		snprintf(k->e[i].when, sizeof(k->e[i].when), "%s",
+		    row->r.time);
+		snprintf(k->e[i].op, sizeof(k->e[i].op), "%s", row->r.op);
+	}
+	return 0;
+}
+
+int
+vb_backuplog_known(const char *path, struct vb_log_known *k, char *why,
+    size_t wlen)
+{
+	memset(k, 0, sizeof(*k));
+	return vb_backuplog_each_ok(path, knows, k, why, wlen);
+}
+
+const struct vb_log_seal *
+vb_log_known_find(const struct vb_log_known *k, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->e[i].name, name) == 0)
+			return &k->e[i];
+	return NULL;
+}
+
+void
+vb_log_known_free(struct vb_log_known *k)
+{
+	free(k->e);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- the partial restore an undo file belongs to ---- */
+
+struct undo_state {
+	const char		*name;
+	struct vb_log_undo	*u;
+};
+
+/* Newest first: an undo of it (undone=), then the restore (undo=). */
+static int
+undo_rows(void *arg, struct vb_log_row *row)
+{
+	struct undo_state *s = arg;
+	char v[4096];
+	const char *base;
+
+	if (strcmp(row->r.op, "restore") != 0)
+		return 0;
+	if (!s->u->undone && vb_msg_field(row->r.msg, "undone", v,
+	    sizeof(v)) == 0 && strcmp(v, s->name) == 0) {
+		s->u->undone = 1;
+		snprintf(s->u->undone_at, sizeof(s->u->undone_at), "%s",
+		    row->r.time);
+	}
+	if (vb_msg_field(row->r.msg, "undo", v, sizeof(v)) != 0)
+		return 0;
+	base = strrchr(v, '/') != NULL ? strrchr(v, '/') + 1 : v;
+	if (strcmp(base, s->name) != 0)
+		return 0;
+	s->u->recorded = 1;
+	snprintf(s->u->at, sizeof(s->u->at), "%s", row->r.time);
+	if (vb_msg_field(row->r.msg, "undo-sha256", v, sizeof(v)) == 0 &&
+	    strlen(v) == VB_SHA256_HEX - 1)
+		memcpy(s->u->sha256, v, VB_SHA256_HEX);
+	return 1;
+}
+
+int
+vb_backuplog_undo(const char *path, const char *name, struct vb_log_undo *u,
+    char *why, size_t wlen)
+{
+	struct undo_state s = { name, u };
+
+	memset(u, 0, sizeof(*u));
+	return vb_backuplog_each_ok(path, undo_rows, &s, why, wlen);
 }

@@ -5,9 +5,12 @@
  *
  * The format is the session extension's (sqlite3session.h: a table
  * header, then each change with whole old and new rows), so SQLite's own
- * changeset API reads, checks and inverts it (sqlite3changeset_start_v2
- * with SQLITE_CHANGESETSTART_INVERT, streamed: memory stays bounded
- * whatever the size).  vb writes it itself rather than through a session
+ * changeset API reads it, streamed: memory stays bounded whatever the
+ * size.  Its framing is checked whole first (vb_cs_check), because
+ * SQLite 3.40's reader loops forever on a table header cut short; and
+ * the undo inverts each change itself, since SQLite's inversion leaves
+ * an update's key undefined where a reset changed its bytes (a NOCASE
+ * key's case).  vb writes it itself rather than through a session
  * object because a session (SQLite 3.40) records no row of a table
  * without a primary key nor any row whose key holds a NULL, and keeps
  * only the columns an update changed, so that an undo could not tell a
@@ -162,6 +165,159 @@ vb_cs_close(struct vb_cs *w, char *why, size_t wlen)
 	return rc;
 }
 
+/* ---- checked whole before SQLite reads it ---- */
+
+/* A buffered reader of fd, hashing every byte it hands out. */
+struct rd {
+	int			 fd;
+	unsigned char		 buf[65536];
+	size_t			 len, off;
+	int64_t			 total;
+	struct vb_sha256	*h;
+	int			 err;
+};
+
+/* The next byte, or -1 at the end (or on an error: r->err). */
+static int
+next_byte(struct rd *r)
+{
+	ssize_t n;
+
+	if (r->off == r->len) {
+		do
+			n = read(r->fd, r->buf, sizeof(r->buf));
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			r->err = n < 0 ? errno : 0;
+			return -1;
+		}
+		vb_sha256_update(r->h, r->buf, (size_t)n);
+		r->len = (size_t)n;
+		r->off = 0;
+	}
+	r->total++;
+	return r->buf[r->off++];
+}
+
+/* n bytes skipped; 0, or -1 if the file ends first. */
+static int
+skip(struct rd *r, uint64_t n)
+{
+	while (n-- > 0)
+		if (next_byte(r) < 0)
+			return -1;
+	return 0;
+}
+
+/* SQLite's varint; 0, or -1 if cut short. */
+static int
+get_varint(struct rd *r, uint64_t *v)
+{
+	int i, c;
+
+	*v = 0;
+	for (i = 0; i < 9; i++) {
+		if ((c = next_byte(r)) < 0)
+			return -1;
+		if (i == 8) {
+			*v = (*v << 8) | (uint64_t)c;
+			return 0;
+		}
+		*v = (*v << 7) | (uint64_t)(c & 0x7f);
+		if (!(c & 0x80))
+			return 0;
+	}
+	return 0;
+}
+
+/* One record of ncol values (undefined ones allowed with undef). */
+static int
+get_record(struct rd *r, uint64_t ncol, int undef)
+{
+	uint64_t i, n;
+	int t;
+
+	for (i = 0; i < ncol; i++) {
+		switch ((t = next_byte(r))) {
+		case 0:
+			if (!undef)
+				return -1;
+			break;
+		case SQLITE_INTEGER:
+		case SQLITE_FLOAT:
+			if (skip(r, 8) != 0)
+				return -1;
+			break;
+		case SQLITE_TEXT:
+		case SQLITE_BLOB:
+			if (get_varint(r, &n) != 0 || n > VB_CS_MAX_VALUE ||
+			    skip(r, n) != 0)
+				return -1;
+			break;
+		case SQLITE_NULL:
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A table header after its 'T': columns, key flags, a name.  0, -1. */
+static int
+get_table(struct rd *r, uint64_t *ncol)
+{
+	int c, len = 0;
+
+	if (get_varint(r, ncol) != 0 || *ncol < 1 || *ncol > VB_MAX_COLUMNS ||
+	    skip(r, *ncol) != 0)
+		return -1;
+	while ((c = next_byte(r)) > 0)
+		if (++len > 4096)
+			return -1;
+	return c == 0 && len > 0 ? 0 : -1;
+}
+
+int
+vb_cs_check(int fd, char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
+    size_t wlen)
+{
+	struct rd *r;
+	uint64_t ncol = 0;
+	int op, bad = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->h = vb_sha256_new()) ==
+	    NULL) {
+		free(r);
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	r->fd = fd;
+	while (!bad && (op = next_byte(r)) >= 0) {
+		if (op == 'T')
+			bad = get_table(r, &ncol) != 0;
+		else if (ncol == 0 || (op != SQLITE_INSERT && op !=
+		    SQLITE_DELETE && op != SQLITE_UPDATE))
+			bad = 1;
+		else
+			bad = (unsigned)next_byte(r) > 1 || get_record(r, ncol,
+			    op == SQLITE_UPDATE) != 0 || (op == SQLITE_UPDATE &&
+			    get_record(r, ncol, 1) != 0);
+	}
+	vb_sha256_final(r->h, hex);
+	*bytes = r->total;
+	if (r->err != 0)
+		snprintf(why, wlen, "reading the undo file: %s",
+		    strerror(r->err));
+	else if (bad)
+		snprintf(why, wlen, "not an undo file: no change can be read at "
+		    "byte %lld (cut short, or not a changeset)",
+		    (long long)r->total);
+	bad |= r->err != 0;
+	free(r);
+	return bad ? -1 : 0;
+}
+
 /* ---- reading, inverted ---- */
 
 /* The stream's input: read(2) of the descriptor, EINTR retried. */
@@ -181,8 +337,7 @@ input(void *arg, void *data, int *n)
 }
 
 int
-vb_cs_start_inverted(sqlite3_changeset_iter **it, int *fd)
+vb_cs_start(sqlite3_changeset_iter **it, int *fd)
 {
-	return sqlite3changeset_start_v2_strm(it, input, fd,
-	    SQLITE_CHANGESETSTART_INVERT);
+	return sqlite3changeset_start_strm(it, input, fd);
 }

@@ -285,34 +285,29 @@ vb_diff_emit(const struct vb_diff_opts *o)
 	return 1;
 }
 
-/* How to undo it: the command that applies its undo file. */
+/* How to undo it: the command that applies its undo file, pasted as
+ * it is (the same -d, so that its copies go where this one's went). */
 static void
-undo_hint(const char *db, const struct vb_partial_result *res)
+undo_hint(const char *db, const char *dir, const struct vb_partial_result *res)
 {
 	if (res->undo[0] != '\0')
-		warnx("to undo: vb-restore%s --undo %s --db %s",
-		    vb_age_named(res->undo) ? " -i IDENTITY-FILE" : "",
+		warnx("to undo: vb-restore%s -d %s --undo %s --db %s",
+		    vb_age_named(res->undo) ? " -i IDENTITY-FILE" : "", dir,
 		    res->undo, db);
 }
 
-/* A change made: its record, its row, the undo told.  Exit status. */
+/* A change made (its row committed with it): its record, the undo
+ * told, foreign keys it kept said.  Exit status. */
 static int
-changed(const char *db, int64_t t0, struct vb_partial_result *res,
+changed(const char *db, const char *dir, struct vb_partial_result *res,
     int quiet)
 {
-	struct vb_record r;
-	char unlogged[1024];
-
-	vb_record_init(&r, "restore", db);
-	r.ok = 1;
-	r.ms = vb_monotonic_ms() - t0;
-	r.msg = res->message;
-	/* It happened: exit 0, with what went wrong beside it said. */
-	if (vb_backuplog_append(db, &r, unlogged, sizeof(unlogged)) != 0)
-		warnx("restored, but not recorded: %s", unlogged);
+	if (res->violations > 0)
+		warnx("%lld foreign key violations kept (--force): PRAGMA "
+		    "foreign_key_check lists them", (long long)res->violations);
 	if (!quiet)
-		undo_hint(db, res);
-	return vb_record_write(stdout, &r) != 0;
+		undo_hint(db, dir, res);
+	return vb_record_write(stdout, &res->record) != 0;
 }
 
 /* A change refused, or a dry run: said.  Exit status. */
@@ -342,7 +337,7 @@ vb_partial_emit(const struct vb_partial_opts *o, int quiet)
 		return unchanged(rc, o->dry, t0, &res, quiet);
 	if (!quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
-	return changed(o->db, t0, &res, quiet);
+	return changed(o->db, o->dir, &res, quiet);
 }
 
 int
@@ -356,7 +351,7 @@ vb_undo_emit(const struct vb_undo_opts *o, int quiet)
 		return unchanged(rc, o->dry, t0, &res, quiet);
 	if (!quiet && res.note[0] != '\0')
 		warnx("%s", res.note);
-	return changed(o->db, t0, &res, quiet);
+	return changed(o->db, o->dir, &res, quiet);
 }
 
 /* One backup drilled: its verify record, and a failure said. */

@@ -80,6 +80,22 @@ vb_db_check_file(const char *path, char *why, size_t wlen)
 	return check_header(path, hdr, why, wlen);
 }
 
+int
+vb_db_check_live(const char *path, char *why, size_t wlen)
+{
+	struct stat st;
+
+	/* A link another user made could send root's writes anywhere. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != 0 &&
+	    st.st_uid != geteuid()) {
+		snprintf(why, wlen, "%s is a symbolic link made by uid %ld: "
+		    "vb writes through no link another user made; name the "
+		    "database itself", path, (long)st.st_uid);
+		return -1;
+	}
+	return vb_db_check_file(path, why, wlen);
+}
+
 /* Returns 1 if the header of path marks it as a WAL database. */
 static int
 is_wal(const char *path)

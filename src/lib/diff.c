@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -185,11 +186,13 @@ schema_note(sqlite3 *db, struct cmp *c)
 		sqlite3_free(sql);
 	}
 	snprintf(c->note, sizeof(c->note), "its columns differ between the "
-	    "backup and the live database:%s%s%s%s%s%s",
+	    "backup and the live database:%s%s%s%s%s%s%s",
 	    which[0][0] != '\0' ? " only in the backup: " : "", which[0],
 	    which[1][0] != '\0' ? " only live: " : "", which[1],
 	    which[2][0] != '\0' ? " declared otherwise or moved: " : "",
-	    which[2]);
+	    which[2], which[0][0] == '\0' && which[1][0] == '\0' &&
+	    which[2][0] == '\0' ? " its key is compared otherwise (another "
+	    "collation)" : "");
 }
 
 /* Compares table name (either side, any case); c filled.  0, or -1. */
@@ -225,6 +228,21 @@ compare(sqlite3 *db, const char *name, struct cmp *c, char *why,
 		schema_note(db, c);
 		return 0;
 	}
+	/* Rows with no identity of their own are not compared. */
+	if (c->b.kind != VB_TABLE_ORDINARY || (c->b.nkey > 0 &&
+	    (vb_table_ambiguous(db, &c->b, "main") != 0 ||
+	    vb_table_ambiguous(db, &c->l, "live") != 0))) {
+		c->state = c->b.kind != VB_TABLE_ORDINARY ? "virtual" :
+		    "ambiguous";
+		c->backup_rows = rows_in(db, "main", c->b.name);
+		c->live_rows = rows_in(db, "live", c->l.name);
+		snprintf(c->note, sizeof(c->note), "%s", c->b.kind !=
+		    VB_TABLE_ORDINARY ? "a virtual table: its rows are not "
+		    "its own; compare the tables it is built from" : "two "
+		    "rows hold the same key (NULL in it): which is which "
+		    "cannot be told");
+		return 0;
+	}
 	if (rows(db, c) == 0)
 		return 0;
 	snprintf(why, wlen, "comparing %s: %s", name, sqlite3_errmsg(db));
@@ -236,6 +254,8 @@ compare(sqlite3 *db, const char *name, struct cmp *c, char *why,
 static void
 show(struct vb_list *out, const struct cmp *c)
 {
+	char name[1024];
+
 	switch (out->form) {
 	case VB_LIST_JSON:
 		vb_list_object(out);
@@ -261,7 +281,10 @@ show(struct vb_list *out, const struct cmp *c)
 		    (long long)c->only_live, (long long)c->changed);
 		return;
 	default:
-		printf("%s\t%s\t%lld\t%lld\t%lld\t%lld\t%lld\t%s\n", c->name,
+		/* Fields: a TAB or newline in a name would break them. */
+		snprintf(name, sizeof(name), "%s", c->name);
+		vb_clean_field(name);
+		printf("%s\t%s\t%lld\t%lld\t%lld\t%lld\t%lld\t%s\n", name,
 		    c->state, (long long)c->backup_rows,
 		    (long long)c->live_rows, c->counted ?
 		    (long long)c->only_backup : -1LL, c->counted ?
@@ -324,6 +347,19 @@ each_table(sqlite3 *db, enum vb_list_form form, char *why, size_t wlen)
 /* ---- --diff-table: the SQL that puts the backup's rows back ---- */
 
 /*
+ * The SQL literal of a."c" as an expression: quote()'s, but a text
+ * holding a NUL (which quote() cuts there) spelled out in hex.
+ */
+static void
+literal(sqlite3_str *s, const char *a, const char *c)
+{
+	sqlite3_str_appendf(s, "CASE WHEN typeof(%s.\"%w\") = 'text' AND "
+	    "instr(CAST(%s.\"%w\" AS BLOB), X'00') > 0 THEN 'CAST(X''' || "
+	    "hex(%s.\"%w\") || ''' AS TEXT)' ELSE quote(%s.\"%w\") END", a, c,
+	    a, c, a, c, a, c);
+}
+
+/*
  * An SQL expression of the text that names column c of alias a's row in
  * a statement: '"c" = ' || quote(a."c"), the column's name quoted as an
  * identifier, that quoted as a literal (so any name is safe); sep joins
@@ -336,6 +372,8 @@ assigns(const struct vb_table *t, const char *a, int keys, const char *op,
 	sqlite3_str *s = sqlite3_str_new(NULL);
 	char *id, *lit;
 	int i, k, n = 0;
+	/* A whole row without a key: its bytes, whatever the collation. */
+	int binary = !keys && strcmp(op, "IS") == 0;
 
 	for (k = 1; k <= (keys ? t->nkey : 1); k++)
 		for (i = 0; i < t->ncols; i++) {
@@ -344,25 +382,30 @@ assigns(const struct vb_table *t, const char *a, int keys, const char *op,
 			id = sqlite3_mprintf("%s\"%w\" %s ", n++ > 0 ? sep : "",
 			    t->cols[i], op);
 			lit = sqlite3_mprintf("%Q", id != NULL ? id : "");
-			sqlite3_str_appendf(s, "%s%s || quote(%s.\"%w\")",
-			    n > 1 ? " || " : "", lit != NULL ? lit : "''", a,
-			    t->cols[i]);
+			sqlite3_str_appendf(s, "%s%s || ", n > 1 ? " || " : "",
+			    lit != NULL ? lit : "''");
+			literal(s, a, t->cols[i]);
+			if (binary)
+				sqlite3_str_appendall(s, " || ' COLLATE "
+				    "BINARY'");
 			sqlite3_free(id);
 			sqlite3_free(lit);
 		}
 	return vb_str_finish(s);
 }
 
-/* quote(a."c1") || ', ' || quote(a."c2") ...: a row's values. */
+/* The literals of a row's values, joined by ", ". */
 static char *
 values(const struct vb_table *t, const char *a)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
 	int i;
 
-	for (i = 0; i < t->ncols; i++)
-		sqlite3_str_appendf(s, "%squote(%s.\"%w\")", i > 0 ?
-		    " || ', ' || " : "", a, t->cols[i]);
+	for (i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			sqlite3_str_appendall(s, " || ', ' || ");
+		literal(s, a, t->cols[i]);
+	}
 	return vb_str_finish(s);
 }
 
@@ -464,8 +507,9 @@ table_sql(sqlite3 *db, const struct cmp *c)
 		goto out;
 	/* A copy of a row without a key: one of the equal rows. */
 	del = quoted(t->nkey > 0 ? sqlite3_mprintf("DELETE FROM \"%w\" WHERE ",
-	    t->name) : sqlite3_mprintf("DELETE FROM \"%w\" WHERE rowid IN "
-	    "(SELECT rowid FROM \"%w\" WHERE ", t->name, t->name));
+	    t->name) : sqlite3_mprintf("DELETE FROM \"%w\" WHERE %s IN "
+	    "(SELECT %s FROM \"%w\" WHERE ", t->name, t->rowid, t->rowid,
+	    t->name));
 	ins = quoted(sqlite3_mprintf("INSERT INTO \"%w\"(%s) VALUES(",
 	    t->name, cols));
 	upd = quoted(sqlite3_mprintf("UPDATE \"%w\" SET ", t->name));
@@ -507,10 +551,14 @@ json_args(const struct vb_table *t, const char *a)
 	int i;
 
 	for (i = 0; i < t->ncols; i++)
-		sqlite3_str_appendf(s, "%s%Q, json(CASE typeof(%s.\"%w\") WHEN "
-		    "'blob' THEN json_object('hex', hex(%s.\"%w\")) ELSE "
+		sqlite3_str_appendf(s, "%s%Q, json(CASE WHEN typeof(%s.\"%w\") = "
+		    "'blob' OR instr(CAST(%s.\"%w\" AS BLOB), X'00') > 0 THEN "
+		    "json_object('hex', hex(%s.\"%w\")) WHEN typeof(%s.\"%w\") "
+		    "= 'real' AND abs(%s.\"%w\") > 1.7976931348623157e308 THEN "
+		    "json_quote(CAST(%s.\"%w\" AS TEXT)) ELSE "
 		    "json_quote(%s.\"%w\") END)", i > 0 ? ", " : "",
-		    t->cols[i], a, t->cols[i], a, t->cols[i], a, t->cols[i]);
+		    t->cols[i], a, t->cols[i], a, t->cols[i], a, t->cols[i],
+		    a, t->cols[i], a, t->cols[i], a, t->cols[i], a, t->cols[i]);
 	return vb_str_finish(s);
 }
 
@@ -571,7 +619,11 @@ one_table(sqlite3 *db, const struct vb_diff_opts *o, char *why,
 	struct cmp c;
 	int rc = -1;
 
-	if (compare(db, o->table, &c, why, wlen) != 0)
+	if (strcasecmp(o->table, "BackupLog") == 0 ||
+	    vb_is_sqlite_table(o->table))
+		snprintf(why, wlen, "%s: vb's history or SQLite's own: never "
+		    "put back from a backup", o->table);
+	else if (compare(db, o->table, &c, why, wlen) != 0)
 		;
 	else if (!c.counted)
 		snprintf(why, wlen, "%s: %s: no statements can make one equal "
@@ -579,11 +631,10 @@ one_table(sqlite3 *db, const struct vb_diff_opts *o, char *why,
 		    "schema") == 0 ? c.note : strcmp(c.state, "only-backup") ==
 		    0 ? "only the backup has it (vb-restore --table puts it "
 		    "back)" : "only the live database has it");
-	else if (c.b.nkey == 0 && c.b.rowid != NULL &&
-	    strcmp(c.b.rowid, "rowid") != 0 && !o->json)
-		snprintf(why, wlen, "%s: a column is named rowid: no statement "
-		    "can delete one of two equal rows (vb-restore --table "
-		    "can)", c.b.name);
+	else if (c.b.nkey == 0 && c.b.rowid == NULL && !o->json)
+		snprintf(why, wlen, "%s: columns take the names rowid, _rowid_ "
+		    "and oid: no statement can delete one of two equal rows",
+		    c.b.name);
 	else {
 		if (!o->json)
 			sql_header(c.l.name, o->archive);
@@ -646,7 +697,8 @@ open_pair(const struct vb_diff_opts *o, sqlite3 **dbp, char *work,
 	/* Vouched for as a restore would be: the key, else BackupLog. */
 	if (vb_restore_work(&(struct vb_restore_opts){ .archive = o->archive,
 	    .identity = o->identity, .verify_with = o->verify_with,
-	    .logdb = o->db }, o->remote, work, copy, &res) != 0)
+	    .logdb = o->db, .unrecorded = o->unrecorded }, o->remote, work,
+	    copy, &res) != 0)
 		snprintf(why, wlen, "%s", res.why);
 	else if ((db = vb_db_open_immutable(copy, why, wlen)) != NULL) {
 		vb_db_busy(db);

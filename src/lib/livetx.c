@@ -7,9 +7,10 @@
  * on this connection, and the order makes every refusal change nothing:
  * a pre-restore copy first, then BEGIN IMMEDIATE, the changes (each one
  * also written to a changeset in the work directory), the foreign keys
- * checked, and the undo file put in place before the COMMIT.  A COMMIT
- * that fails removes the undo file; a change refused removes the
- * pre-restore copy it made.
+ * checked, the undo file put in place, and the restore's BackupLog row
+ * (naming the undo file and its SHA-256) inserted in the same
+ * transaction before the COMMIT.  A COMMIT that fails removes the undo
+ * file; a change refused removes the pre-restore copy it made.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -32,10 +33,12 @@ vb_livetx_open(struct vb_livetx *x, const char *live, const char *dir,
 	int on;
 
 	memset(x, 0, sizeof(*x));
+	x->guard.dirfd = -1;
+	x->t0 = vb_monotonic_ms();
 	x->live = live;
 	x->dir = dir;
 	snprintf(x->work, sizeof(x->work), "%s", work);
-	if (vb_db_check_file(live, why, wlen) != 0)
+	if (vb_db_check_live(live, why, wlen) != 0)
 		return -1;
 	if (sqlite3_open_v2(live, &x->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
@@ -82,6 +85,15 @@ vb_livetx_begin(struct vb_livetx *x, int dry, char *note, size_t nlen,
 	if (!dry && vb_pre_restore(x->live, x->dir, x->saved,
 	    sizeof(x->saved), note, nlen, why, wlen) != 0)
 		return -1;
+	/* A signal before the commit: the copy is of nothing that
+	 * changed, and would push a needed one out of retention. */
+	if (!dry && (x->guard.dirfd = open(x->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		snprintf(x->guard.name, sizeof(x->guard.name), "%s",
+		    strrchr(x->saved, '/') != NULL ? strrchr(x->saved, '/') + 1 :
+		    x->saved);
+		vb_tmp_guard(&x->guard);
+	}
 	if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", x->live, sqlite3_errmsg(x->db));
@@ -197,12 +209,12 @@ undo_name(const char *saved, int encrypted, char *buf, size_t len)
 	return vb_undo_name(&nm.when, encrypted, buf, len);
 }
 
-/* The changes file copied (or encrypted) into the temporary t. */
+/* The changes file copied (or encrypted) into the temporary t, the
+ * SHA-256 of what was written into x->undo_sha. */
 static int
 fill(struct vb_livetx *x, struct vb_tmp *t, const char *to, char *why,
     size_t wlen)
 {
-	char hex[VB_SHA256_HEX];
 	struct stat st;
 	int64_t bytes;
 	int fd, rc;
@@ -215,23 +227,30 @@ fill(struct vb_livetx *x, struct vb_tmp *t, const char *to, char *why,
 		return -1;
 	}
 	if (to != NULL)
-		rc = vb_age_encrypt(to, fd, st.st_size, t->fd, hex, &bytes,
-		    why, wlen);
+		rc = vb_age_encrypt(to, fd, st.st_size, t->fd, x->undo_sha,
+		    &bytes, why, wlen);
 	else if ((rc = vb_copy_fd(fd, t->fd)) != 0)
 		snprintf(why, wlen, "writing the undo file: %s",
+		    strerror(errno));
+	else if ((rc = lseek(t->fd, 0, SEEK_SET) == 0 && vb_sha256_fd(t->fd,
+	    x->undo_sha) >= 0 ? 0 : -1) != 0)
+		snprintf(why, wlen, "reading the undo file back: %s",
 		    strerror(errno));
 	close(fd);
 	return rc;
 }
 
-/* The changes made, as the undo file in the backup directory. */
-static int
-write_undo(struct vb_livetx *x, char *why, size_t wlen)
+int
+vb_livetx_seal(struct vb_livetx *x, char *why, size_t wlen)
 {
 	const char *to = vb_config("ENCRYPT_TO");
 	struct vb_tmp t;
 	char name[128];
 
+	if (vb_cs_close(&x->cs, why, wlen) != 0)
+		return -1;
+	if (x->dry)
+		return 0;
 	if (undo_name(x->saved, to != NULL, name, sizeof(name)) != 0) {
 		snprintf(why, wlen, "%s: not a pre-restore copy's name",
 		    x->saved);
@@ -249,24 +268,45 @@ write_undo(struct vb_livetx *x, char *why, size_t wlen)
 	return 0;
 }
 
-int
-vb_livetx_commit(struct vb_livetx *x, char *why, size_t wlen)
+void
+vb_livetx_record(const struct vb_livetx *x, const char *msg,
+    struct vb_record *r)
 {
-	if (vb_cs_close(&x->cs, why, wlen) != 0)
-		return -1;
+	vb_record_init(r, "restore", x->live);
+	r->ok = 1;
+	r->ms = vb_monotonic_ms() - x->t0;
+	r->msg = (char *)msg;
+}
+
+int
+vb_livetx_commit(struct vb_livetx *x, struct vb_record *r, char *why,
+    size_t wlen)
+{
 	if (x->dry)
 		return 0;
-	if (write_undo(x, why, wlen) != 0)
-		return -1;
+	/*
+	 * The restore row goes in with the changes, in one transaction:
+	 * the undo file it names (and its SHA-256) then belongs to a change
+	 * that happened to this very database, and its undo, which writes
+	 * its own row the same way, can be applied once only.
+	 */
+	if (vb_backuplog_insert_on(x->db, x->live, r, why, wlen) != 0) {
+		snprintf(why + strlen(why), wlen - strlen(why), "; the undo "
+		    "needs that row: nothing changed");
+		goto fail;
+	}
 	if (sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
 		x->committed = 1;
 		return 0;
 	}
 	snprintf(why, wlen, "%s: %s", x->live, sqlite3_errmsg(x->db));
+fail:
 	/* Nothing changed: nothing to undo. */
-	unlink(x->undo);
-	vb_fsync_dir(x->dir);
-	x->undo[0] = '\0';
+	if (x->undo[0] != '\0') {
+		unlink(x->undo);
+		vb_fsync_dir(x->dir);
+		x->undo[0] = '\0';
+	}
 	return -1;
 }
 
@@ -286,6 +326,11 @@ vb_livetx_close(struct vb_livetx *x)
 	if (!x->committed && x->saved[0] != '\0' && unlink(x->saved) == 0) {
 		vb_fsync_dir(x->dir);
 		x->saved[0] = '\0';
+	}
+	if (x->guard.name[0] != '\0') {
+		vb_tmp_unguard(&x->guard);
+		close(x->guard.dirfd);
+		x->guard.name[0] = '\0';
 	}
 }
 

@@ -149,18 +149,57 @@ out:
 	return t->decl != NULL ? rc : -1;
 }
 
-/* Whether t is a WITHOUT ROWID table; -1 if that cannot be read. */
+/*
+ * What kind of table t is (pragma table_list: ordinary, virtual, a
+ * virtual table's shadow) and whether it is WITHOUT ROWID.  0, or -1.
+ */
 static int
-without_rowid(sqlite3 *db, const char *schema, const char *name)
+table_kind(sqlite3 *db, const char *schema, struct vb_table *t)
 {
-	int64_t wr = -1;
-	char *sql = sqlite3_mprintf("SELECT wr FROM pragma_table_list "
-	    "WHERE schema = %Q AND name = %Q", schema, name);
+	char *sql = sqlite3_mprintf("SELECT wr, type FROM pragma_table_list "
+	    "WHERE schema = %Q AND name = %Q", schema, t->name);
+	sqlite3_stmt *st = NULL;
+	const char *type;
+	int rc = -1;
 
-	if (sql == NULL || vb_db_int(db, sql, &wr) != 0)
-		wr = -1;
+	if (sql != NULL && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		t->without_rowid = sqlite3_column_int(st, 0);
+		type = (const char *)sqlite3_column_text(st, 1);
+		t->kind = type == NULL ? VB_TABLE_OTHER : strcmp(type,
+		    "table") == 0 ? VB_TABLE_ORDINARY : VB_TABLE_OTHER;
+		rc = 0;
+	}
+	sqlite3_finalize(st);
 	sqlite3_free(sql);
-	return (int)wr;
+	return rc;
+}
+
+/* The collation of each key column, into t->decl: a key compared
+ * otherwise matches other rows, so the schema is not the same. */
+static int
+key_collations(sqlite3 *db, const char *schema, struct vb_table *t)
+{
+	char *sql = sqlite3_mprintf("SELECT group_concat(x.name || ' ' || "
+	    "x.coll, ', ') FROM pragma_index_list(%Q, %Q) AS l, "
+	    "pragma_index_xinfo(l.name, %Q) AS x WHERE l.origin = 'pk' AND "
+	    "x.key = 1", t->name, schema, schema);
+	char coll[1024] = "", *d;
+
+	if (sql == NULL) {
+		sqlite3_free(sql);
+		return -1;
+	}
+	vb_db_text(db, sql, coll, sizeof(coll));
+	sqlite3_free(sql);
+	if (coll[0] == '\0')
+		return 0;
+	if ((d = sqlite3_mprintf("%skey collations: %s\n", t->decl, coll)) ==
+	    NULL)
+		return -1;
+	sqlite3_free(t->decl);
+	t->decl = d;
+	return 0;
 }
 
 int
@@ -177,8 +216,8 @@ vb_table_load(sqlite3 *db, const char *schema, const char *name,
 			snprintf(why, wlen, "%s: %s", name, sqlite3_errmsg(db));
 		return rc < 0 ? -1 : 1;
 	}
-	if (load_columns(db, schema, t) != 0 ||
-	    (t->without_rowid = without_rowid(db, schema, t->name)) < 0) {
+	if (load_columns(db, schema, t) != 0 || table_kind(db, schema, t) !=
+	    0 || key_collations(db, schema, t) != 0) {
 		snprintf(why, wlen, "%s: reading its columns: %s", t->name,
 		    sqlite3_errmsg(db));
 		vb_table_free(t);
@@ -360,4 +399,104 @@ char *
 vb_sql_row_params(const struct vb_table *t)
 {
 	return each(t, 0, " AND ", row_param, NULL, NULL);
+}
+
+/* Two rows of a keyed table share a key under IS (NULLs): how many. */
+int64_t
+vb_table_ambiguous(sqlite3 *db, const struct vb_table *t, const char *schema)
+{
+	char *k, *null;
+	int64_t n;
+
+	/* WITHOUT ROWID keys are never NULL; the unique index of the key
+	 * tells every other key apart unless it holds a NULL. */
+	if (t->rowid == NULL)
+		return 0;
+	k = vb_sql_key_is(t, "x", "y");
+	null = vb_sql_key_null(t, "x");
+	n = k == NULL || null == NULL ? -1 : vb_db_count(db, sqlite3_mprintf(
+	    "SELECT count(*) FROM \"%w\".\"%w\" AS x WHERE (%s) AND EXISTS "
+	    "(SELECT 1 FROM \"%w\".\"%w\" AS y WHERE %s AND y.%s <> x.%s)",
+	    schema, t->name, null, schema, t->name, k, t->rowid, t->rowid));
+	sqlite3_free(k);
+	sqlite3_free(null);
+	return n;
+}
+
+/* ---- copies of a table without a key, found by value ---- */
+
+/*
+ * A table without a key has no index that finds a row by its values: a
+ * copy of its rowids and values in the temporary schema, indexed, finds
+ * each in a lookup instead of a scan (a scan per row is quadratic).
+ */
+int
+vb_copies_open(sqlite3 *db, const struct vb_table *t, struct vb_copies *c,
+    char *why, size_t wlen)
+{
+	char *cols = vb_sql_cols(t, NULL), *eq = vb_sql_row_params(t);
+	char *sql[4] = { NULL, NULL, NULL, NULL };
+	int i, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	vb_table_spare(t, "vb_r", c->r, sizeof(c->r));
+	if (cols != NULL && eq != NULL && t->rowid != NULL) {
+		sql[0] = sqlite3_mprintf("DROP TABLE IF EXISTS temp.vb_copies; "
+		    "CREATE TEMP TABLE vb_copies AS SELECT %s AS \"%w\", %s "
+		    "FROM main.\"%w\"; CREATE INDEX temp.vb_copies_i ON "
+		    "vb_copies(%s)", t->rowid, c->r, cols, t->name, cols);
+		/* The copy's own rowid (no column takes t's name of it)
+		 * removes it in a lookup too. */
+		sql[1] = sqlite3_mprintf("SELECT \"%w\", %s FROM "
+		    "temp.vb_copies WHERE %s LIMIT 1", c->r, t->rowid, eq);
+		sql[2] = sqlite3_mprintf("DELETE FROM temp.vb_copies WHERE "
+		    "%s = ?1", t->rowid);
+	}
+	if (sql[0] == NULL || sql[1] == NULL || sql[2] == NULL ||
+	    sqlite3_exec(db, sql[0], NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql[1], -1, &c->find, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql[2], -1, &c->drop, NULL) != SQLITE_OK) {
+		snprintf(why, wlen, "%s: indexing its rows: %s", t->name,
+		    sqlite3_errmsg(db));
+		rc = -1;
+	}
+	for (i = 0; i < 4; i++)
+		sqlite3_free(sql[i]);
+	sqlite3_free(cols);
+	sqlite3_free(eq);
+	c->ncols = t->ncols;
+	if (rc != 0)
+		vb_copies_close(c);
+	return rc;
+}
+
+int64_t
+vb_copies_take(struct vb_copies *c, sqlite3_value **row)
+{
+	int64_t r, own;
+	int i, rc;
+
+	sqlite3_reset(c->find);
+	for (i = 0; i < c->ncols; i++)
+		sqlite3_bind_value(c->find, i + 1, row[i]);
+	if ((rc = sqlite3_step(c->find)) != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -1 : -2;
+	r = sqlite3_column_int64(c->find, 0);
+	own = sqlite3_column_int64(c->find, 1);
+	sqlite3_reset(c->find);
+	sqlite3_reset(c->drop);
+	sqlite3_bind_int64(c->drop, 1, own);
+	return sqlite3_step(c->drop) == SQLITE_DONE ? r : -2;
+}
+
+void
+vb_copies_close(struct vb_copies *c)
+{
+	sqlite3_finalize(c->find);
+	sqlite3_finalize(c->drop);
+	if (c->db != NULL)
+		sqlite3_exec(c->db, "DROP TABLE IF EXISTS temp.vb_copies",
+		    NULL, NULL, NULL);
+	memset(c, 0, sizeof(*c));
 }

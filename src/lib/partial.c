@@ -130,28 +130,6 @@ matches(const struct vb_table *t, const char *schema, const char *a,
 	return m;
 }
 
-/* Two rows of a keyed table share a key under IS (NULLs): how many. */
-static int64_t
-ambiguous(sqlite3 *db, const struct vb_table *t, const char *schema)
-{
-	char *k, *null;
-	int64_t n;
-
-	/* WITHOUT ROWID keys are never NULL; the unique index of the key
-	 * tells every other key apart unless it holds a NULL. */
-	if (t->rowid == NULL)
-		return 0;
-	k = vb_sql_key_is(t, "x", "y");
-	null = vb_sql_key_null(t, "x");
-	n = k == NULL || null == NULL ? -1 : vb_db_count(db, sqlite3_mprintf(
-	    "SELECT count(*) FROM \"%w\".\"%w\" AS x WHERE (%s) AND EXISTS "
-	    "(SELECT 1 FROM \"%w\".\"%w\" AS y WHERE %s AND y.%s <> x.%s)",
-	    schema, t->name, null, schema, t->name, k, t->rowid, t->rowid));
-	sqlite3_free(k);
-	sqlite3_free(null);
-	return n;
-}
-
 /* Loads and checks one table asked for, both sides.  0, or -1. */
 static int
 check_table(sqlite3 *db, struct put *p, char *why, size_t wlen)
@@ -178,6 +156,13 @@ check_table(sqlite3 *db, struct put *p, char *why, size_t wlen)
 		return -1;
 	}
 	p->create = rl == 1;
+	if (p->b.kind != VB_TABLE_ORDINARY || (!p->create && p->l.kind !=
+	    VB_TABLE_ORDINARY)) {
+		snprintf(why, wlen, "%s: a virtual table (or one SQLite keeps "
+		    "for one): its rows are not its own; put back the tables "
+		    "it is built from, then rebuild it", p->b.name);
+		return -1;
+	}
 	if (!p->create && strcmp(p->b.decl, p->l.decl) != 0) {
 		snprintf(why, wlen, "%s: its columns differ between the backup "
 		    "and the live database: put back only a table whose "
@@ -195,8 +180,8 @@ check_table(sqlite3 *db, struct put *p, char *why, size_t wlen)
 	    why, wlen) != 0 || (!p->create && check_where(db, "main",
 	    p->l.name, p->where, why, wlen) != 0)))
 		return -1;
-	if (p->b.nkey > 0 && (ambiguous(db, &p->b, BAK) != 0 || (!p->create &&
-	    ambiguous(db, &p->l, "main") != 0))) {
+	if (p->b.nkey > 0 && (vb_table_ambiguous(db, &p->b, BAK) != 0 ||
+	    (!p->create && vb_table_ambiguous(db, &p->l, "main") != 0))) {
 		snprintf(why, wlen, "%s: two rows hold the same key (NULL in "
 		    "its primary key): which is which cannot be told; put it "
 		    "back whole with vb-restore --to", p->b.name);
@@ -459,10 +444,12 @@ put_multiset(struct vb_livetx *x, struct put *p, char *why, size_t wlen)
 	char *ins = NULL, *del = NULL, *q = NULL;
 	sqlite3_stmt *each = NULL, *si = NULL, *sd = NULL;
 	sqlite3_value *v[VB_MAX_COLUMNS];
+	struct vb_copies cp;
 	char nb[64], nl[64];
 	int i, nc = p->b.ncols, rc = -1;
-	int64_t k, d;
+	int64_t k, d, r;
 
+	memset(&cp, 0, sizeof(cp));
 	if (cols == NULL || bc == NULL || lc == NULL || g == NULL ||
 	    eq == NULL || uc == NULL || qs == NULL)
 		goto sql;
@@ -482,26 +469,35 @@ put_multiset(struct vb_livetx *x, struct put *p, char *why, size_t wlen)
 		goto sql;
 	ins = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) VALUES(%s)",
 	    p->l.name, cols, qs);
-	del = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE %s IN (SELECT %s "
-	    "FROM main.\"%w\" WHERE %s LIMIT 1)", p->l.name, p->l.rowid,
-	    p->l.rowid, p->l.name, eq);
+	del = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE %s = ?1",
+	    p->l.name, p->l.rowid);
 	if (ins == NULL || del == NULL || sqlite3_prepare_v2(x->db, "SELECT * "
 	    "FROM temp.vb_ms", -1, &each, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, ins, -1, &si, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, del, -1, &sd, NULL) != SQLITE_OK)
 		goto sql;
+	/* Copies to delete are found by value through an index. */
+	if (p->where == NULL && vb_copies_open(x->db, &p->l, &cp, why,
+	    wlen) != 0)
+		goto out;
 	while (sqlite3_step(each) == SQLITE_ROW) {
 		d = sqlite3_column_int64(each, nc);
 		for (i = 0; i < nc; i++) {
 			v[i] = sqlite3_column_value(each, i);
 			sqlite3_bind_value(si, i + 1, v[i]);
-			sqlite3_bind_value(sd, i + 1, v[i]);
 		}
 		for (k = 0; k < (d < 0 ? -d : d); k++) {
 			sqlite3_stmt *s = d < 0 ? sd : si;
 
 			vb_cs_change(&x->cs, d < 0 ? SQLITE_DELETE :
 			    SQLITE_INSERT, d < 0 ? v : NULL, d < 0 ? NULL : v);
+			if (d < 0 && (r = vb_copies_take(&cp, v)) < 0) {
+				snprintf(why, wlen, "%s: a copy to delete was "
+				    "not found", p->b.name);
+				goto out;
+			}
+			if (d < 0)
+				sqlite3_bind_int64(sd, 1, r);
 			if (sqlite3_step(s) != SQLITE_DONE ||
 			    sqlite3_changes64(x->db) != 1)
 				goto sql;
@@ -514,6 +510,7 @@ put_multiset(struct vb_livetx *x, struct put *p, char *why, size_t wlen)
 sql:
 	snprintf(why, wlen, "%s: %s", p->b.name, sqlite3_errmsg(x->db));
 out:
+	vb_copies_close(&cp);
 	sqlite3_finalize(each);
 	sqlite3_finalize(si);
 	sqlite3_finalize(sd);
@@ -592,8 +589,10 @@ say(const struct vb_partial_opts *o, const struct put *p, int n,
 	sqlite3_str_appendf(m, " from %s", o->archive);
 	if (x->saved[0] != '\0')
 		sqlite3_str_appendf(m, "; pre-restore copy: %s", x->saved);
+	/* Read back by the undo (vb_msg_field): undo= last, a path. */
 	if (x->undo[0] != '\0')
-		sqlite3_str_appendf(m, "; undo=%s", x->undo);
+		sqlite3_str_appendf(m, "; undo-sha256=%s; undo=%s",
+		    x->undo_sha, x->undo);
 	s = vb_str_finish(m);
 	snprintf(res->message, sizeof(res->message), "%s", s != NULL ? s :
 	    "out of memory");
@@ -625,18 +624,20 @@ run(struct vb_livetx *x, const struct vb_partial_opts *o, struct put *p,
 	    sizeof(res->why))) < 0 || (fk > 0 && !o->force))
 		return -1;
 	res->violations = fk;
-	if (vb_livetx_commit(x, res->why, sizeof(res->why)) != 0)
+	if (vb_livetx_seal(x, res->why, sizeof(res->why)) != 0)
 		return -1;
 	snprintf(res->saved, sizeof(res->saved), "%s", x->saved);
 	snprintf(res->undo, sizeof(res->undo), "%s", x->undo);
 	say(o, p, o->ntables, x, fk, res);
-	return 0;
+	vb_livetx_record(x, res->message, &res->record);
+	return vb_livetx_commit(x, &res->record, res->why, sizeof(res->why));
 }
 
 int
 vb_partial(const struct vb_partial_opts *o, struct vb_partial_result *res)
 {
 	struct vb_restore_result rr;
+	struct vb_manifest m;
 	struct vb_livetx x;
 	struct put p[VB_MAX_TABLES];
 	char work[4400], copy[4500];
@@ -661,10 +662,16 @@ vb_partial(const struct vb_partial_opts *o, struct vb_partial_result *res)
 		return -1;
 	vb_path_join(copy, sizeof(copy), work, "backup.db");
 	/* Vouched for as a restore would be: the key, else BackupLog. */
+	memset(&m, 0, sizeof(m));
 	if (vb_restore_work(&(struct vb_restore_opts){ .archive = o->archive,
 	    .identity = o->identity, .verify_with = o->verify_with,
-	    .logdb = o->db }, o->remote, work, copy, &rr) != 0)
+	    .logdb = o->db, .unrecorded = o->unrecorded, .manifest = &m },
+	    o->remote, work, copy, &rr) != 0)
 		snprintf(res->why, sizeof(res->why), "%s", rr.why);
+	/* Another database's backup: only knowingly, as --db. */
+	else if (!o->force && vb_same_database(o->db, &m, res->why,
+	    sizeof(res->why)) != 0)
+		;
 	else if (vb_livetx_open(&x, o->db, o->dir, work, res->why,
 	    sizeof(res->why)) == 0 && vb_livetx_attach(&x, copy, BAK,
 	    res->why, sizeof(res->why)) == 0)

@@ -224,3 +224,29 @@ vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta)
 		}
 	}
 }
+
+/* ---- a restore record's message: "; key=value" fields ---- */
+
+int
+vb_msg_field(const char *msg, const char *key, char *out, size_t len)
+{
+	size_t k = strlen(key), n;
+	const char *p, *end;
+
+	for (p = msg; (p = strstr(p, key)) != NULL; p += k) {
+		/* A whole field: at the start, or after "; " or ": ". */
+		if ((p != msg && (p - msg < 2 || p[-1] != ' ' ||
+		    (p[-2] != ';' && p[-2] != ':'))) || p[k] != '=')
+			continue;
+		p += k + 1;
+		/* Up to the next "; " (undo= is written last: a path). */
+		end = strstr(p, "; ");
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n >= len)
+			return -1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}

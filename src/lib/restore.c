@@ -275,6 +275,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	struct vb_compress_opts co;
 	struct vb_compress_result cr;
 	struct vb_snapmeta meta;
+	struct vb_tmp guard;
 	int rc;
 
 	memset(&so, 0, sizeof(so));
@@ -296,6 +297,15 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		    sr.why);
 		return -1;
 	}
+	/* The raw copy is of nothing yet: a signal takes it away. */
+	memset(&guard, 0, sizeof(guard));
+	if ((guard.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
+	    0) {
+		snprintf(guard.name, sizeof(guard.name), "%s",
+		    strrchr(sr.path, '/') != NULL ? strrchr(sr.path, '/') + 1 :
+		    sr.path);
+		vb_tmp_guard(&guard);
+	}
 	vb_snapmeta_parse(sr.message, &meta);
 	meta.sha256 = sr.sha256;
 	meta.bytes = sr.bytes;
@@ -307,6 +317,10 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	co.a.level = VB_ZSTD_LEVEL;
 	co.as_found = 1;
 	rc = vb_compress_file(sr.path, &meta, &co, &cr);
+	if (guard.dirfd >= 0) {
+		vb_tmp_unguard(&guard);
+		close(guard.dirfd);
+	}
 	if (cr.note[0] != '\0')
 		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
 		    note[0] != '\0' ? "; " : "", cr.note);
@@ -475,7 +489,7 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 	}
 	if (db_missing(o, o->remote != NULL, res) != 0)
 		return -1;
-	if (o->db != NULL && vb_db_check_file(o->db, res->why,
+	if (o->db != NULL && vb_db_check_live(o->db, res->why,
 	    sizeof(res->why)) != 0)
 		return -1;
 	vb_path_split(res->target, dir, dlen, final, flen);
@@ -519,16 +533,25 @@ log_restore(struct vb_restore_result *res, int64_t t0)
  * path, or another host) does not go over db unless forced.  Returns 0,
  * or -1 with both names in why.
  */
-static int
-same_database(const char *db, const struct vb_manifest *m, char *why,
+int
+vb_same_database(const char *db, const struct vb_manifest *m, char *why,
     size_t wlen)
 {
 	char real[4096], src[4096], host[256] = "", mbase[256], dbase[256];
 	char dir[4096];
 	int same = 1;
 
-	if (m->source[0] == '\0' || strcmp(m->source, "unknown") == 0)
-		return 0;	/* a plain-path archive: nothing to compare */
+	if (m->db_sha256[0] == '\0')
+		return 0;	/* a raw snapshot: no manifest to ask */
+	/* An archive that does not say what it is of is not "the same". */
+	if (m->source[0] == '\0' || strcmp(m->source, "unknown") == 0) {
+		snprintf(why, wlen, "this backup does not say which database "
+		    "it is of (its manifest's source is unknown: archived "
+		    "from a bare path, or not made by this job): restoring "
+		    "it over %s is refused; --force does it anyway (nothing "
+		    "changed)", db);
+		return -1;
+	}
 	if (realpath(db, real) == NULL)
 		snprintf(real, sizeof(real), "%s", db);
 	if (m->source[0] == '/')
@@ -649,30 +672,63 @@ listed(const struct vb_restore_opts *o, const char *name,
 }
 
 /*
- * Without signatures, the live database's BackupLog vouches for an
- * archive: the copy restored must be the one that was made (or sent
- * offsite), whose SHA-256 it recorded.  A forged or swapped archive
- * passes every check of its own, since it brings its own manifest.
- * Returns 0 (the same, or nothing recorded), or -1 with why.
+ * The live database's BackupLog vouches for the archives its job made:
+ * the copy restored must be the one that was made (or sent offsite),
+ * whose SHA-256 it recorded, and a backup it never named at all (one
+ * planted on the remote under a newer name, which brings its own
+ * manifest and passes every check of its own) is refused unless asked
+ * for knowingly (--unrecorded).  A BackupLog that names no backup (a new
+ * machine, a new table) has nothing to compare; nor does a local
+ * pre-restore copy, which restores make, not the job.  No --force
+ * waives this.  Returns 0, or -1 with why.
  */
 static int
 as_recorded(const struct vb_restore_opts *o, const char *name,
-    const struct vb_verified *c, char *why, size_t wlen)
+    const struct vb_verified *c, struct vb_restore_result *res)
 {
-	struct vb_log_seal seal;
+	const struct vb_log_seal *seal;
+	struct vb_log_known k;
+	struct vb_name nm;
 	char err[600];
+	int rc = 0;
 
-	if (o->logdb == NULL || c->info.sha256[0] == '\0' ||
-	    access(o->logdb, F_OK) != 0 || vb_backuplog_sealed(o->logdb,
-	    name, &seal, err, sizeof(err)) <= 0 ||
-	    strcmp(seal.sha256, c->info.sha256) == 0)
+	if (o->logdb == NULL || access(o->logdb, F_OK) != 0 ||
+	    (vb_name_parse(name, &nm) == 0 && nm.kind != VB_KIND_BACKUP &&
+	    o->as == NULL))
 		return 0;
-	snprintf(why, wlen, "%s is not the archive that was made: BackupLog "
-	    "in %s recorded SHA-256 %s for it (%s, %s), this copy's is %s: "
-	    "replaced or altered since; refused, nothing changed (--force "
-	    "restores it anyway)", name, o->logdb, seal.sha256, seal.op,
-	    seal.when, c->info.sha256);
-	return -1;
+	if (vb_backuplog_known(o->logdb, &k, err, sizeof(err)) != 0) {
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%sBackupLog in %s could not be read "
+		    "to vouch for %s (%s)", res->note[0] != '\0' ? "; " : "",
+		    o->logdb, name, err);
+		return 0;
+	}
+	if (!k.any)
+		;
+	else if ((seal = vb_log_known_find(&k, name)) == NULL &&
+	    !o->unrecorded) {
+		snprintf(res->why, sizeof(res->why), "%s: BackupLog in %s "
+		    "never recorded a backup of that name: not one this "
+		    "database's job made (planted where the backups are?); "
+		    "refused, nothing changed (--unrecorded restores it "
+		    "knowingly)", name, o->logdb);
+		rc = -1;
+	} else if (seal != NULL && seal->sha256[0] != '\0' &&
+	    c->info.sha256[0] != '\0' && strcmp(seal->sha256,
+	    c->info.sha256) != 0) {
+		snprintf(res->why, sizeof(res->why), "%s is not the archive "
+		    "that was made: BackupLog in %s recorded SHA-256 %s for "
+		    "it (%s, %s), this copy's is %s: replaced or altered "
+		    "since; refused, nothing changed", name, o->logdb,
+		    seal->sha256, seal->op, seal->when, c->info.sha256);
+		rc = -1;
+	} else if (seal == NULL)
+		snprintf(res->note + strlen(res->note), sizeof(res->note) -
+		    strlen(res->note), "%s%s: restored though BackupLog never "
+		    "recorded it (--unrecorded)", res->note[0] != '\0' ? "; " :
+		    "", name);
+	vb_log_known_free(&k);
+	return rc;
 }
 
 int
@@ -701,8 +757,7 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	/* Not this copy: another (the remote's) may be the one. */
 	if ((o->verify_with != NULL && (signed_by(o, name, &c, res->why,
 	    sizeof(res->why)) != 0 || listed(o, name, &c, res->why,
-	    sizeof(res->why)) != 0)) || (!o->replace && as_recorded(o, name,
-	    &c, res->why, sizeof(res->why)) != 0)) {
+	    sizeof(res->why)) != 0)) || as_recorded(o, name, &c, res) != 0) {
 		res->unverified = 1;
 		goto fail;
 	}
@@ -745,7 +800,7 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	    sizeof(res->why)) != 0)
 		goto fail;
 	if (o->db != NULL) {
-		if ((!o->replace && same_database(o->db, &c.m, res->why,
+		if ((!o->replace && vb_same_database(o->db, &c.m, res->why,
 		    sizeof(res->why)) != 0) || restore_db(o->db, &c,
 		    backup_dir(o, bdir, sizeof(bdir)), res, res->why,
 		    sizeof(res->why)) != 0)

@@ -92,6 +92,18 @@ untrack(const struct vb_tmp *t)
 			live[i].used = 0;
 }
 
+void
+vb_tmp_guard(struct vb_tmp *t)
+{
+	track(t);
+}
+
+void
+vb_tmp_unguard(struct vb_tmp *t)
+{
+	untrack(t);
+}
+
 /* Its writer's PID into *pid; the name it will get, or NULL. */
 static const char *
 split_tmp(const char *name, long *pid)

@@ -1,18 +1,24 @@
 /*
  * undo.c - a partial restore reversed: vb-restore --undo FILE.
  *
- * The undo file holds the restore's changes (changeset.c); SQLite's
- * changeset reader inverts them as it streams them, and each inverse is
- * applied only where the row is still as the restore left it: a row
- * deleted must not be back, a row put back or reset must be unchanged
- * since, whole.  Any other row is a conflict: listed, and with conflicts
- * nothing changes, unless --force, which leaves those rows as they are
- * and undoes the rest.  Rows are found as match.c matches them (the key
- * with IS, else a whole equal row).  The undo is itself a change to the
+ * The undo file holds the restore's changes (changeset.c).  It is trusted
+ * only as the restore left it: the live database's BackupLog must hold
+ * the row that restore committed with its changes, naming this file and
+ * its SHA-256, and no row of an undo of it (an undo is applied once);
+ * its framing is checked whole before SQLite reads it.  Then each change
+ * is reversed only where the row is still as the restore left it: a row
+ * put back must still be there, whole, a row reset must be unchanged
+ * since, and a deleted row's key must still be free.  Any other row is a
+ * conflict: listed, and with conflicts nothing changes, unless --force,
+ * which leaves those rows as they are and undoes the rest.  Rows are
+ * found as match.c matches them (the key with IS; a table without a key
+ * through an index of its values).  The undo is itself a change to the
  * live database (livetx.c): pre-restore copy, one transaction, foreign
- * keys checked, and an undo file of its own, which redoes.
+ * keys checked, its own row and undo file, which redoes.
  */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,10 +36,12 @@
 /* The table being undone, and its statements. */
 struct cur {
 	struct vb_table	 t;
-	sqlite3_stmt	*find;		/* (row same as ?, count) by key */
-	sqlite3_stmt	*del;		/* by key, or one equal row */
+	sqlite3_stmt	*find;		/* keyed: (row same as ?, count) */
+	sqlite3_stmt	*del;		/* by key, or (no key) by rowid */
 	sqlite3_stmt	*ins;
 	sqlite3_stmt	*upd;		/* by key: ?1.. the key, ?n+1.. new */
+	struct vb_copies copies;	/* no key: its rows, by value */
+	int		 indexed;	/* copies made */
 	int64_t		 n[3];		/* deleted, reset, put back */
 	int		 used;
 };
@@ -46,6 +54,8 @@ struct undo {
 	int		 ntables;
 	int64_t		 conflicts;
 	char		 first[1024];	/* the first conflicts, named */
+	char		 sha[VB_SHA256_HEX];	/* the file's, as stored */
+	const char	*base;		/* its name */
 };
 
 /* ---- the table a change is for ---- */
@@ -64,6 +74,8 @@ cur_end(struct undo *u)
 	sqlite3_finalize(c->del);
 	sqlite3_finalize(c->ins);
 	sqlite3_finalize(c->upd);
+	if (c->indexed)
+		vb_copies_close(&c->copies);
 	vb_table_free(&c->t);
 	memset(c, 0, sizeof(*c));
 }
@@ -98,8 +110,7 @@ prepare(sqlite3 *db, struct cur *c, char *why, size_t wlen)
 		    "main.\"%w\" WHERE %s", row, t, key);
 		sql[1] = c->t.nkey > 0 ? sqlite3_mprintf("DELETE FROM "
 		    "main.\"%w\" WHERE %s", t, key) : sqlite3_mprintf("DELETE "
-		    "FROM main.\"%w\" WHERE %s IN (SELECT %s FROM main.\"%w\" "
-		    "WHERE %s LIMIT 1)", t, c->t.rowid, c->t.rowid, t, row);
+		    "FROM main.\"%w\" WHERE %s = ?1", t, c->t.rowid);
 		sql[2] = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) "
 		    "VALUES(%s)", t, cols, qs);
 		sql[3] = sqlite3_mprintf("UPDATE main.\"%w\" SET %s WHERE %s",
@@ -121,6 +132,21 @@ prepare(sqlite3 *db, struct cur *c, char *why, size_t wlen)
 	return rc;
 }
 
+/* Whether the change's key flags are the live table's key. */
+static int
+same_shape(const struct vb_table *t, const unsigned char *pk, int ncol)
+{
+	int i;
+
+	if (t->ncols != ncol || ncol > VB_MAX_COLUMNS || (t->nkey == 0 &&
+	    t->rowid == NULL))
+		return 0;
+	for (i = 0; i < ncol; i++)
+		if (pk[i] != (t->nkey > 0 ? t->pk[i] : i + 1))
+			return 0;
+	return 1;
+}
+
 /*
  * The live table the change at it is for, its shape checked against the
  * change's (the same columns, the same key).  0, or -1 with why.
@@ -131,7 +157,7 @@ table_of(struct undo *u, sqlite3_changeset_iter *it, char *why,
 {
 	const char *name;
 	unsigned char *pk;
-	int ncol, op, ind, npk, i, same;
+	int ncol, op, ind, npk, i;
 
 	if (sqlite3changeset_op(it, &name, &ncol, &op, &ind) != SQLITE_OK ||
 	    sqlite3changeset_pk(it, &pk, &npk) != SQLITE_OK) {
@@ -154,11 +180,7 @@ table_of(struct undo *u, sqlite3_changeset_iter *it, char *why,
 			    "cannot apply", name, u->x.live);
 		return -1;
 	}
-	same = u->c.t.ncols == ncol && ncol <= VB_MAX_COLUMNS &&
-	    (u->c.t.nkey > 0 || u->c.t.rowid != NULL);
-	for (i = 0; same && i < ncol; i++)
-		same = pk[i] == (u->c.t.nkey > 0 ? u->c.t.pk[i] : i + 1);
-	if (!same) {
+	if (!same_shape(&u->c.t, pk, ncol)) {
 		snprintf(why, wlen, "%s: its columns or its key changed since "
 		    "the restore: the undo cannot apply (nothing changed)",
 		    name);
@@ -189,8 +211,9 @@ bind_row(sqlite3_stmt *st, sqlite3_value **row, int ncols, int at)
 }
 
 /*
- * Whether the row the change expects (want) is there as it is: 0 yes,
- * 1 it is gone, 2 it changed since, 3 two rows hold its key; -1 error.
+ * Whether the row a keyed change expects (want) is there as it is: 0
+ * yes, 1 it is gone, 2 it changed since, 3 two rows hold its key; -1
+ * error.
  */
 static int
 as_left(struct cur *c, sqlite3_value **want)
@@ -205,11 +228,7 @@ as_left(struct cur *c, sqlite3_value **want)
 	same = sqlite3_column_int(c->find, 0);
 	n = sqlite3_column_int64(c->find, 1);
 	sqlite3_reset(c->find);
-	if (n == 0)
-		return 1;
-	if (c->t.nkey == 0)
-		return 0;	/* an equal row: any copy will do */
-	return n > 1 ? 3 : same ? 0 : 2;
+	return n == 0 ? 1 : n > 1 ? 3 : same ? 0 : 2;
 }
 
 /* A conflict, counted and (the first ones) named. */
@@ -229,12 +248,10 @@ conflict(struct undo *u, sqlite3_value **row, int why)
 	for (i = 0; i < u->c.t.ncols; i++) {
 		if (u->c.t.nkey > 0 && u->c.t.pk[i] == 0)
 			continue;
-		s = sqlite3_mprintf("%s%s", n++ > 0 ? ", " : "",
+		sqlite3_str_appendf(k, "%s%s", n++ > 0 ? ", " : "",
 		    sqlite3_value_type(row[i]) == SQLITE_BLOB ? "x'..'" :
 		    sqlite3_value_type(row[i]) == SQLITE_NULL ? "NULL" :
 		    (const char *)sqlite3_value_text(row[i]));
-		sqlite3_str_appendall(k, s != NULL ? s : "");
-		sqlite3_free(s);
 	}
 	s = vb_str_finish(k);
 	snprintf(u->first + strlen(u->first), sizeof(u->first) -
@@ -253,15 +270,46 @@ one(sqlite3 *db, sqlite3_stmt *st)
 	return rc == SQLITE_DONE && sqlite3_changes64(db) == 1 ? 0 : -1;
 }
 
+/* A row the restore put back taken out again: 0 done, else a conflict
+ * (the row gone or changed since), -1 error. */
+static int
+take_out(struct undo *u, sqlite3_value **row)
+{
+	struct cur *c = &u->c;
+	char w[512];
+	int64_t r;
+	int st;
+
+	if (c->t.nkey > 0) {
+		if ((st = as_left(c, row)) != 0)
+			return st;
+		sqlite3_reset(c->del);
+		bind_row(c->del, row, c->t.ncols, 1);
+		return one(u->x.db, c->del);
+	}
+	/* No key: one of the equal copies, found through its index. */
+	if (!c->indexed) {
+		if (vb_copies_open(u->x.db, &c->t, &c->copies, w,
+		    sizeof(w)) != 0)
+			return -1;
+		c->indexed = 1;
+	}
+	if ((r = vb_copies_take(&c->copies, row)) < 0)
+		return r == -1 ? 1 : -1;
+	sqlite3_reset(c->del);
+	sqlite3_bind_int64(c->del, 1, r);
+	return one(u->x.db, c->del);
+}
+
 /*
- * The inverse change at it applied, unless the row is not as the
- * restore left it (a conflict, skipped), and recorded.  0, or -1 with
- * why.
+ * The change at it undone (each inverted here: SQLite's inversion leaves
+ * an update's key undefined), unless the row is not as the restore left
+ * it (a conflict, skipped), and recorded.  0, or -1 with why.
  */
 static int
 apply(struct undo *u, sqlite3_changeset_iter *it, char *why, size_t wlen)
 {
-	sqlite3_value *old[VB_MAX_COLUMNS], *new[VB_MAX_COLUMNS];
+	sqlite3_value *was[VB_MAX_COLUMNS], *now[VB_MAX_COLUMNS];
 	struct cur *c = &u->c;
 	const char *name;
 	int ncol, op, ind, i, st = 0, rc = 0;
@@ -269,43 +317,40 @@ apply(struct undo *u, sqlite3_changeset_iter *it, char *why, size_t wlen)
 	if (table_of(u, it, why, wlen) != 0)
 		return -1;
 	sqlite3changeset_op(it, &name, &ncol, &op, &ind);
+	/* was: the row before the restore; now: as the restore left it. */
 	for (i = 0; i < ncol; i++) {
-		old[i] = new[i] = NULL;
+		was[i] = now[i] = NULL;
 		if ((op == SQLITE_DELETE || op == SQLITE_UPDATE) &&
-		    (sqlite3changeset_old(it, i, &old[i]) != SQLITE_OK ||
-		    old[i] == NULL))
+		    (sqlite3changeset_old(it, i, &was[i]) != SQLITE_OK ||
+		    was[i] == NULL))
 			goto corrupt;
 		if ((op == SQLITE_INSERT || op == SQLITE_UPDATE) &&
-		    sqlite3changeset_new(it, i, &new[i]) != SQLITE_OK)
-			goto corrupt;
-		/* An update's key is undefined in its new row: unchanged. */
-		if (op == SQLITE_UPDATE && new[i] == NULL)
-			new[i] = old[i];
-		if (op == SQLITE_INSERT && new[i] == NULL)
+		    (sqlite3changeset_new(it, i, &now[i]) != SQLITE_OK ||
+		    now[i] == NULL))
 			goto corrupt;
 	}
 	switch (op) {
-	case SQLITE_DELETE:	/* a row the restore put back */
-		if ((st = as_left(c, old)) == 0) {
-			bind_row(c->del, old, ncol, 1);
-			rc = one(u->x.db, c->del);
+	case SQLITE_INSERT:	/* put back: taken out again */
+		if ((st = take_out(u, now)) == 0)
 			c->n[0]++;
-		}
 		break;
-	case SQLITE_INSERT:	/* a row the restore deleted */
-		if (c->t.nkey > 0 && (st = as_left(c, new)) != 1)
+	case SQLITE_DELETE:	/* deleted: back, if its key is free */
+		if (c->t.nkey > 0 && (st = as_left(c, was)) != 1)
 			st = st < 0 ? -1 : 4;
 		else {
-			st = 0;
-			bind_row(c->ins, new, ncol, 1);
-			rc = one(u->x.db, c->ins);
-			c->n[2]++;
+			sqlite3_reset(c->ins);
+			bind_row(c->ins, was, ncol, 1);
+			st = one(u->x.db, c->ins);
+			c->n[2] += st == 0;
 		}
 		break;
-	default:		/* a row the restore reset */
-		if ((st = as_left(c, old)) == 0) {
-			bind_row(c->upd, old, ncol, 1);
-			bind_row(c->upd, new, ncol, ncol + 1);
+	default:		/* reset: its old values back */
+		if (c->t.nkey == 0)
+			goto corrupt;
+		if ((st = as_left(c, now)) == 0) {
+			sqlite3_reset(c->upd);
+			bind_row(c->upd, now, ncol, 1);
+			bind_row(c->upd, was, ncol, ncol + 1);
 			rc = one(u->x.db, c->upd);
 			c->n[1]++;
 		}
@@ -316,34 +361,41 @@ apply(struct undo *u, sqlite3_changeset_iter *it, char *why, size_t wlen)
 		return -1;
 	}
 	if (st > 0)
-		conflict(u, op == SQLITE_INSERT ? new : old, st);
-	else
-		vb_cs_change(&u->x.cs, op, op == SQLITE_INSERT ? NULL : old,
-		    op == SQLITE_DELETE ? NULL : new);
+		conflict(u, op == SQLITE_DELETE ? was : now, st);
+	else	/* the undo's own change, forward: its undo redoes */
+		vb_cs_change(&u->x.cs, op == SQLITE_INSERT ? SQLITE_DELETE :
+		    op == SQLITE_DELETE ? SQLITE_INSERT : SQLITE_UPDATE,
+		    op == SQLITE_DELETE ? NULL : now, op == SQLITE_INSERT ?
+		    NULL : was);
 	return 0;
 corrupt:
 	snprintf(why, wlen, "not an undo file: a change of %s without its "
-	    "rows", name);
+	    "whole rows", name);
 	return -1;
 }
 
-/* ---- the whole ---- */
+/* ---- the undo file: the restore's, unchanged, not yet undone ---- */
 
 /*
- * The undo file opened for reading its changes: age decrypts an
- * encrypted one (child started).  Returns the descriptor, or -1 (why).
+ * The undo file opened, never through a link: its plain changes (age
+ * decrypts an encrypted one into the work directory), their framing
+ * checked, its SHA-256 as stored into u->sha.  The descriptor of the
+ * changes, or -1 with why.
  */
 static int
-open_undo(const struct vb_undo_opts *o, struct vb_child *child,
-    int *started, char *why, size_t wlen)
+open_undo(const struct vb_undo_opts *o, struct undo *u, const char *work,
+    char *why, size_t wlen)
 {
-	const char *base = strrchr(o->file, '/');
+	char plain[4500], hex[VB_SHA256_HEX];
 	struct timespec when;
-	int fd, enc, out;
+	struct vb_child child;
+	struct stat st;
+	int64_t bytes;
+	int fd, pfd, enc, status;
 
-	*started = 0;
-	if (vb_undo_parse(base != NULL ? base + 1 : o->file, &when, &enc) !=
-	    0) {
+	u->base = strrchr(o->file, '/') != NULL ? strrchr(o->file, '/') + 1 :
+	    o->file;
+	if (vb_undo_parse(u->base, &when, &enc) != 0) {
 		snprintf(why, wlen, "%s: not an undo file's name "
 		    "(undo-<time>.changeset, .age when encrypted)", o->file);
 		return -1;
@@ -353,17 +405,82 @@ open_undo(const struct vb_undo_opts *o, struct vb_child *child,
 		    "(-i FILE)", o->file);
 		return -1;
 	}
-	if ((fd = open(o->file, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(why, wlen, "%s: %s", o->file, strerror(errno));
+	if ((fd = open(o->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "%s: %s", o->file, fd < 0 ? (errno ==
+		    ELOOP ? "a symbolic link" : strerror(errno)) :
+		    "not a regular file");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	if (!enc)
+	if (!enc) {
+		if (vb_cs_check(fd, u->sha, &bytes, why, wlen) != 0 ||
+		    lseek(fd, 0, SEEK_SET) != 0) {
+			close(fd);
+			return -1;
+		}
 		return fd;
-	out = vb_age_decrypt_start(o->identity, fd, child, why, wlen);
+	}
+	/* Encrypted: its stored bytes hashed, then decrypted whole. */
+	vb_path_join(plain, sizeof(plain), work, "changes.in");
+	if (vb_sha256_fd(fd, u->sha) < 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+	    (pfd = open(plain, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0) {
+		snprintf(why, wlen, "%s: %s", o->file, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (vb_age_decrypt_to(o->identity, fd, pfd, &child, why, wlen) != 0 ||
+	    vb_child_wait(&child, &status, why, wlen) != 0 || lseek(pfd, 0,
+	    SEEK_SET) != 0 || vb_cs_check(pfd, hex, &bytes, why, wlen) != 0 ||
+	    lseek(pfd, 0, SEEK_SET) != 0) {
+		close(fd);
+		close(pfd);
+		return -1;
+	}
 	close(fd);
-	*started = out >= 0;
-	return out;
+	return pfd;
 }
+
+/*
+ * The restore that wrote the file, as the live database's BackupLog
+ * (read inside the undo's transaction) says: recorded, with this very
+ * SHA-256, and never undone.  0, or -1 with why.
+ */
+static int
+belongs(const struct vb_undo_opts *o, const struct undo *u, char *why,
+    size_t wlen)
+{
+	struct vb_log_undo r;
+	char w[512];
+
+	if (vb_backuplog_undo(o->db, u->base, &r, w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "%s: its BackupLog cannot be read (%s): "
+		    "nothing vouches for %s; refused", o->db, w, o->file);
+		return -1;
+	}
+	if (!r.recorded)
+		snprintf(why, wlen, "%s: no partial restore recorded in the "
+		    "BackupLog of %s wrote it (the undo of another database's "
+		    "restore, or a file vb-restore did not write): refused, "
+		    "nothing changed", o->file, o->db);
+	else if (strcmp(r.sha256, u->sha) != 0)
+		snprintf(why, wlen, "%s is not the undo file the restore of "
+		    "%s wrote (SHA-256 %s, recorded %s; this file's is %s): "
+		    "altered or replaced since; refused, nothing changed",
+		    o->file, r.at, r.sha256[0] != '\0' ? r.sha256 : "unknown",
+		    o->db, u->sha);
+	else if (r.undone)
+		snprintf(why, wlen, "%s was applied already, at %s (an undo "
+		    "is applied once; its own undo file redoes it): refused, "
+		    "nothing changed", o->file, r.undone_at);
+	else
+		return 0;
+	return -1;
+}
+
+/* ---- the whole ---- */
 
 /* Each change undone, in the open transaction.  0, or -1 with why. */
 static int
@@ -372,7 +489,7 @@ each_change(struct undo *u, int fd, char *why, size_t wlen)
 	sqlite3_changeset_iter *it = NULL;
 	int rc;
 
-	if (vb_cs_start_inverted(&it, &fd) != SQLITE_OK) {
+	if (vb_cs_start(&it, &fd) != SQLITE_OK) {
 		snprintf(why, wlen, "reading the undo file: out of memory");
 		return -1;
 	}
@@ -387,7 +504,7 @@ each_change(struct undo *u, int fd, char *why, size_t wlen)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The message: each table's counts, what from, the copies made. */
+/* The message: what it undid, each table's counts, the copies made. */
 static void
 say(const struct vb_undo_opts *o, struct undo *u, int64_t fk,
     struct vb_partial_result *res)
@@ -396,8 +513,9 @@ say(const struct vb_undo_opts *o, struct undo *u, int64_t fk,
 	char *said = vb_str_finish(u->said), *s;
 
 	u->said = NULL;
-	sqlite3_str_appendf(m, "undo of %s: %s", o->file, said != NULL &&
-	    *said != '\0' ? said : "nothing to undo");
+	/* undone= first, read back (vb_msg_field): applied once only. */
+	sqlite3_str_appendf(m, "undone=%s; undo of %s: %s", u->base, o->file,
+	    said != NULL && *said != '\0' ? said : "nothing to undo");
 	if (u->conflicts > 0)
 		sqlite3_str_appendf(m, "; %lld rows changed since left as they "
 		    "are (--force): %s", (long long)u->conflicts, u->first);
@@ -407,7 +525,8 @@ say(const struct vb_undo_opts *o, struct undo *u, int64_t fk,
 	if (u->x.saved[0] != '\0')
 		sqlite3_str_appendf(m, "; pre-restore copy: %s", u->x.saved);
 	if (u->x.undo[0] != '\0')
-		sqlite3_str_appendf(m, "; undo=%s", u->x.undo);
+		sqlite3_str_appendf(m, "; undo-sha256=%s; undo=%s",
+		    u->x.undo_sha, u->x.undo);
 	s = vb_str_finish(m);
 	snprintf(res->message, sizeof(res->message), "%s", s != NULL ? s :
 	    "out of memory");
@@ -415,37 +534,16 @@ say(const struct vb_undo_opts *o, struct undo *u, int64_t fk,
 	sqlite3_free(said);
 }
 
-/*
- * age's verdict on an encrypted undo file read to its end: a file it
- * could not decrypt whole is refused before anything commits.  With
- * *child NULL (not encrypted, or already waited for) 0.
- */
-static int
-decrypted(struct vb_child **child, const char *file, char *why, size_t wlen)
-{
-	char w[512];
-	int status, rc;
-
-	if (*child == NULL)
-		return 0;
-	rc = vb_child_wait(*child, &status, w, sizeof(w));
-	*child = NULL;
-	if (rc == 0)
-		return 0;
-	snprintf(why, wlen, "%s: %s (nothing changed)", file, w);
-	return -1;
-}
-
-/* Begun, undone, checked, committed.  0, or -1 with res->why. */
+/* Begun, vouched for, undone, checked, committed.  0, or -1 (why). */
 static int
 run(struct undo *u, const struct vb_undo_opts *o, int fd,
-    struct vb_child **child, struct vb_partial_result *res)
+    struct vb_partial_result *res)
 {
 	int64_t fk;
 
 	if (vb_livetx_begin(&u->x, o->dry, res->note, sizeof(res->note),
-	    res->why, sizeof(res->why)) != 0 || each_change(u, fd, res->why,
-	    sizeof(res->why)) != 0 || decrypted(child, o->file, res->why,
+	    res->why, sizeof(res->why)) != 0 || belongs(o, u, res->why,
+	    sizeof(res->why)) != 0 || each_change(u, fd, res->why,
 	    sizeof(res->why)) != 0)
 		return -1;
 	if (u->conflicts > 0 && !o->force) {
@@ -460,19 +558,22 @@ run(struct undo *u, const struct vb_undo_opts *o, int fd,
 	    sizeof(res->why))) < 0 || (fk > 0 && !o->force))
 		return -1;
 	res->violations = fk;
-	if (vb_livetx_commit(&u->x, res->why, sizeof(res->why)) != 0)
+	if (vb_livetx_seal(&u->x, res->why, sizeof(res->why)) != 0)
 		return -1;
 	say(o, u, fk, res);
-	return 0;
+	snprintf(res->saved, sizeof(res->saved), "%s", u->x.saved);
+	snprintf(res->undo, sizeof(res->undo), "%s", u->x.undo);
+	vb_livetx_record(&u->x, res->message, &res->record);
+	return vb_livetx_commit(&u->x, &res->record, res->why,
+	    sizeof(res->why));
 }
 
 int
 vb_undo(const struct vb_undo_opts *o, struct vb_partial_result *res)
 {
-	struct vb_child child, *age = NULL;
 	struct undo u;
 	char work[4400], w[512];
-	int fd, started, status, i, rc = -1;
+	int fd, i, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&u, 0, sizeof(u));
@@ -483,20 +584,11 @@ vb_undo(const struct vb_undo_opts *o, struct vb_partial_result *res)
 		sqlite3_free(vb_str_finish(u.said));
 		return -1;
 	}
-	if ((fd = open_undo(o, &child, &started, res->why,
-	    sizeof(res->why))) >= 0) {
-		age = started ? &child : NULL;
+	if ((fd = open_undo(o, &u, work, res->why, sizeof(res->why))) >= 0) {
 		if (vb_livetx_open(&u.x, o->db, o->dir, work, res->why,
 		    sizeof(res->why)) == 0)
-			rc = run(&u, o, fd, &age, res);
+			rc = run(&u, o, fd, res);
 		close(fd);
-		/* Stopped before its end: our reason, not age's. */
-		if (age != NULL)
-			vb_child_wait(age, &status, w, sizeof(w));
-	}
-	if (rc == 0) {
-		snprintf(res->saved, sizeof(res->saved), "%s", u.x.saved);
-		snprintf(res->undo, sizeof(res->undo), "%s", u.x.undo);
 	}
 	vb_livetx_close(&u.x);
 	for (i = 0; i < u.ntables; i++)

@@ -269,9 +269,13 @@ struct vb_restore_opts {
 					   the archive) and its .sig */
 	const char	*catalog_sig;
 	const char	*logdb;		/* a database whose BackupLog
-					   recorded the archive's SHA-256:
-					   another copy is refused unless
-					   replace (--force) */
+					   vouches for its backups: another
+					   copy of one it sealed is refused,
+					   --force or not, and so is a
+					   backup it never named */
+	int		 unrecorded;	/* --unrecorded: a backup logdb
+					   never named is restored,
+					   knowingly */
 };
 
 struct vb_restore_result {
@@ -360,6 +364,7 @@ int		 vb_verify_key(const char *file, char *why, size_t wlen);
 
 /* The SHA-256 BackupLog recorded when an archive was made or sent. */
 struct vb_log_seal {
+	char		 name[96];		/* the archive's file name */
 	char		 sha256[VB_SHA256_HEX];
 	char		 when[VB_ISO_LEN];
 	char		 op[16];		/* compress or offsite */
@@ -371,6 +376,20 @@ struct vb_log_seal {
  */
 int		 vb_backuplog_sealed(const char *path, const char *name,
 		    struct vb_log_seal *seal, char *why, size_t wlen);
+
+/* The backups a BackupLog names (any ok row), SHA-256s where sealed. */
+struct vb_log_known {
+	struct vb_log_seal *e;
+	size_t		 n, cap;
+	int		 any;		/* it names at least one backup */
+};
+/* Reads them from the database at path: 0, or -1 (why). */
+int		 vb_backuplog_known(const char *path, struct vb_log_known *k,
+		    char *why, size_t wlen);
+/* name's entry (sha256 "" when never sealed), or NULL if never named. */
+const struct vb_log_seal *vb_log_known_find(const struct vb_log_known *k,
+		    const char *name);
+void		 vb_log_known_free(struct vb_log_known *k);
 
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
@@ -484,6 +503,7 @@ struct vb_diff_opts {
 	const char	*table;		/* --diff-table: its SQL, or NULL */
 	int		 json;
 	const char	*verify_with;	/* as vb_restore_opts' */
+	int		 unrecorded;	/* as vb_restore_opts' */
 };
 
 /*
@@ -514,6 +534,7 @@ struct vb_partial_opts {
 	int		 force;		/* commit despite foreign keys */
 	int		 dry;		/* count, then roll back */
 	const char	*verify_with;	/* as vb_restore_opts' */
+	int		 unrecorded;	/* as vb_restore_opts' */
 };
 
 struct vb_undo_opts {
@@ -531,6 +552,8 @@ struct vb_partial_result {
 	char		 saved[4096];	/* the pre-restore copy */
 	char		 undo[4096];	/* the undo file written */
 	int64_t		 put_back, deleted, reset, violations;
+	struct vb_record record;	/* the restore record: its BackupLog
+					   row committed with the change */
 };
 
 /*

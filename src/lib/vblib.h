@@ -218,6 +218,13 @@ int		 vb_tmp_rmdir(const char *dir, const char *name);
 /* The whole file name in dir is text (n bytes), replaced atomically. */
 int		 vb_tmp_write(const char *dir, const char *name,
 		    const char *text, size_t n, char *why, size_t wlen);
+/*
+ * t->name in t->dirfd removed too if SIGINT, SIGTERM, SIGHUP or SIGPIPE
+ * ends the process (a file made for a change that never happened);
+ * vb_tmp_unguard once it is to stay.
+ */
+void		 vb_tmp_guard(struct vb_tmp *t);
+void		 vb_tmp_unguard(struct vb_tmp *t);
 /* Removes the temporary (and any SQLite -journal/-wal/-shm beside it). */
 void		 vb_tmp_abort(struct vb_tmp *t);
 /*
@@ -326,6 +333,13 @@ enum vb_line	 vb_read_record(struct vb_reader *rd, FILE *fp,
 /* Frees what the reader holds. */
 void		 vb_reader_free(struct vb_reader *rd);
 
+/*
+ * The value of the field key=value in a message whose fields are joined
+ * by "; " (a restore's undo=, undo-sha256=, undone=), into out.  Returns
+ * 0, or -1 if there is none (or it does not fit).
+ */
+int		 vb_msg_field(const char *msg, const char *key, char *out,
+		    size_t len);
 /* Writes m as a snapshot record's message; 0, or -1 if it does not fit. */
 int		 vb_snapmeta_format(const struct vb_snapmeta *m, char *buf,
 		    size_t len);
@@ -502,6 +516,9 @@ void		 vb_db_busy(sqlite3 *db);
  * header.  Returns 0, or -1 with a diagnostic in why (for a record).
  */
 int		 vb_db_check_file(const char *path, char *why, size_t wlen);
+/* vb_db_check_file of a database vb will write: also never a symbolic
+ * link that a user other than root or this one made. */
+int		 vb_db_check_live(const char *path, char *why, size_t wlen);
 /*
  * Opens path read-only, never creating it, with vb's busy handler.  Returns the
  * connection, or NULL with a diagnostic in why.
@@ -553,6 +570,8 @@ struct vb_table {
 	int		*mixed;		/* each: may hold 1 and 1.0 (no type) */
 	int		 nkey;		/* 0: no declared key, a multiset */
 	int		 without_rowid;
+	enum { VB_TABLE_ORDINARY, VB_TABLE_OTHER } kind;	/* or virtual,
+					   or a virtual table's shadow */
 	const char	*rowid;		/* rowid, _rowid_ or oid, whichever no
 					   column takes; NULL if none */
 	char		*decl;		/* the columns, one comparable string */
@@ -592,6 +611,28 @@ char		*vb_sql_row_params(const struct vb_table *t);
 char		*vb_sql_params(const struct vb_table *t);
 char		*vb_sql_key_null(const struct vb_table *t, const char *a);
 
+/* How many rows of schema's keyed table t share their key with another
+ * under IS (possible only with a NULL in it); -1 on error. */
+int64_t		 vb_table_ambiguous(sqlite3 *db, const struct vb_table *t,
+		    const char *schema);
+/* The rows of a table without a key, indexed by value (a temporary
+ * copy of its rowids and values). */
+struct vb_copies {
+	sqlite3		*db;
+	sqlite3_stmt	*find, *drop;
+	int		 ncols;
+	char		 r[64];		/* the rowid's column in the copy */
+};
+/* t's rows copied and indexed in the temporary schema.  0, or -1. */
+int		 vb_copies_open(sqlite3 *db, const struct vb_table *t,
+		    struct vb_copies *c, char *why, size_t wlen);
+/*
+ * The rowid of one row whose values are row's (taken from the copy: the
+ * next call finds another), -1 if none is left, -2 on an error.
+ */
+int64_t		 vb_copies_take(struct vb_copies *c, sqlite3_value **row);
+void		 vb_copies_close(struct vb_copies *c);
+
 /* ---- changeset.c: changes in SQLite's changeset format ---- */
 
 /* A changeset being written to a file. */
@@ -611,8 +652,17 @@ void		 vb_cs_change(struct vb_cs *w, int op, sqlite3_value **old,
 		    sqlite3_value **new);
 /* Flushes and closes; 0, or -1 with why if any write failed. */
 int		 vb_cs_close(struct vb_cs *w, char *why, size_t wlen);
-/* SQLite's iterator over the changes read from *fd, inverted. */
-int		 vb_cs_start_inverted(sqlite3_changeset_iter **it, int *fd);
+/* Longest text or blob value an undo file may hold. */
+#define VB_CS_MAX_VALUE	(1024 * 1024 * 1024)
+/*
+ * Reads fd to its end, checking that it is a changeset of whole-row
+ * changes (every table header, change and value complete and bounded),
+ * its SHA-256 and size into hex and bytes.  Returns 0, or -1 with why.
+ */
+int		 vb_cs_check(int fd, char hex[VB_SHA256_HEX], int64_t *bytes,
+		    char *why, size_t wlen);
+/* SQLite's iterator over the changes read from *fd (checked first). */
+int		 vb_cs_start(sqlite3_changeset_iter **it, int *fd);
 
 /* ---- livetx.c: a change to the live database, and its undo file ---- */
 
@@ -623,8 +673,11 @@ struct vb_livetx {
 	char		 changes[4500];	/* the changeset written, in it */
 	struct vb_cs	 cs;
 	int		 dry, committed;
+	int64_t		 t0;		/* when it began (monotonic ms) */
 	char		 saved[4096];	/* the pre-restore copy */
 	char		 undo[4096];	/* the undo file, once in place */
+	char		 undo_sha[VB_SHA256_HEX];	/* its SHA-256 */
+	struct vb_tmp	 guard;		/* the copy, removed on a signal */
 };
 
 /* Opens live for the change: no trigger, no cascade.  0, or -1. */
@@ -644,9 +697,17 @@ int		 vb_livetx_begin(struct vb_livetx *x, int dry, char *note,
  */
 int64_t		 vb_livetx_fk(struct vb_livetx *x, char *const *tables,
 		    int n, char *why, size_t wlen);
-/* The undo file put in place, then COMMIT (dry: neither).  0, or -1. */
-int		 vb_livetx_commit(struct vb_livetx *x, char *why,
-		    size_t wlen);
+/* The changeset closed and put in place as the undo file (its path in
+ * undo, SHA-256 in undo_sha; dry: neither).  0, or -1. */
+int		 vb_livetx_seal(struct vb_livetx *x, char *why, size_t wlen);
+/* The restore record of the change, msg its message (kept by the
+ * caller), into r. */
+void		 vb_livetx_record(const struct vb_livetx *x, const char *msg,
+		    struct vb_record *r);
+/* r's BackupLog row inserted, then COMMIT (dry: neither).  0, or -1
+ * with the undo file removed. */
+int		 vb_livetx_commit(struct vb_livetx *x, struct vb_record *r,
+		    char *why, size_t wlen);
 /* Rolls back what did not commit, removes a refused change's copy. */
 void		 vb_livetx_close(struct vb_livetx *x);
 /* Whether name is one of SQLite's own tables (sqlite_...). */
@@ -716,6 +777,13 @@ int		 vb_rows_loss(const char *dir, const char *stem,
 int		 vb_restore_work(const struct vb_restore_opts *how,
 		    const char *remote, const char *work, const char *copy,
 		    struct vb_restore_result *res);
+/*
+ * restore.c: a backup taken of another database (its manifest names
+ * another source path or host, or none) does not go into db unless
+ * forced.  Returns 0, or -1 with both names in why.
+ */
+int		 vb_same_database(const char *db, const struct vb_manifest *m,
+		    char *why, size_t wlen);
 /* restore.c: whether a file's name says age encrypted it (.age). */
 int		 vb_age_named(const char *name);
 /*
@@ -1259,6 +1327,10 @@ int		 vb_age_encrypt(const char *recipients, int infd,
  */
 int		 vb_age_decrypt_start(const char *identity, int infd,
 		    struct vb_child *c, char *why, size_t wlen);
+/* Decrypts infd into outfd (age started as c: vb_child_wait says how it
+ * ended).  0, or -1 with why. */
+int		 vb_age_decrypt_to(const char *identity, int infd, int outfd,
+		    struct vb_child *c, char *why, size_t wlen);
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
@@ -1369,6 +1441,13 @@ int		 vb_backuplog_write(struct vb_backuplog *l,
 /* Opens, writes r, closes; returns 0, or -1 (why). */
 int		 vb_backuplog_append(const char *path,
 		    const struct vb_record *r, char *why, size_t wlen);
+/*
+ * Inserts r's row into BackupLog through db, the open connection of the
+ * database at path, inside the caller's transaction (BackupLog made if
+ * absent).  Returns 0, or -1 with why.
+ */
+int		 vb_backuplog_insert_on(sqlite3 *db, const char *path,
+		    const struct vb_record *r, char *why, size_t wlen);
 
 /* A row of BackupLog read back as a record (and its own words). */
 struct vb_log_row {
@@ -1403,6 +1482,18 @@ int		 vb_backuplog_each(const char *path,
 /* Reads the current row of such a statement into row, as vb logged it. */
 void		 vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 		    struct vb_log_row *row);
+
+/* What BackupLog says of an undo file (by its file name). */
+struct vb_log_undo {
+	int		 recorded;		/* a restore wrote it */
+	char		 at[VB_ISO_LEN];	/* when */
+	char		 sha256[VB_SHA256_HEX];	/* its bytes, as written */
+	int		 undone;		/* an undo of it committed */
+	char		 undone_at[VB_ISO_LEN];
+};
+/* Reads it from the BackupLog of the database at path: 0, or -1 (why). */
+int		 vb_backuplog_undo(const char *path, const char *name,
+		    struct vb_log_undo *u, char *why, size_t wlen);
 
 /* BackupLog rows held across a restore. */
 struct vb_log_held {

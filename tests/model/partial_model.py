@@ -526,7 +526,9 @@ class Case:
     def __init__(self, vb, wdir, cdir, archive, backup, label):
         self.vb, self.cdir, self.archive = vb, cdir, archive
         self.backup = backup
-        self.live = os.path.join(cdir, 'live.db')
+        # The database the backup was taken of: a backup of another one
+        # is refused without --force (the manifest's source).
+        self.live = os.path.join(wdir, 'live.db')
         self.label = label
         self.lines = []         # the reproduction: SQL and commands
         self.mismatches = []    # (kind, detail)
@@ -1614,8 +1616,9 @@ FIXED = {
 # ---- running worlds and cases ----
 
 def build_world(vb, wdir, schema, data, journal):
+    live = os.path.join(wdir, 'live.db')
     base = os.path.join(wdir, 'base.db')
-    con = connect(base)
+    con = connect(live)
     try:
         con.execute('PRAGMA journal_mode = %s' % journal)
         con.execute('PRAGMA foreign_keys = ON')
@@ -1626,7 +1629,9 @@ def build_world(vb, wdir, schema, data, journal):
     finally:
         con.close()
     bdir = os.path.join(wdir, 'B')
-    archive = make_backup(vb, base, bdir)
+    archive = make_backup(vb, live, bdir)
+    # Each case starts from the backup's state, at the same path.
+    copy_db(live, base)
     return base, archive, read_db(base).tables
 
 
@@ -1694,6 +1699,7 @@ def run_world(job):
             c.note('-- journal_mode=%s; the backup was taken here' % journal)
             rng = random.Random('%s/%d/%d' % (seed, widx, n))
             try:
+                remove_db(c.live)
                 copy_db(base, c.live)
                 if fixed is not None:
                     c.note('-- ' + FIXED[fixed]['what'])
