@@ -328,7 +328,7 @@ main(int argc, char *argv[])
 	argc -= i;
 	argv += i;
 	vb_progress_mode(a.progress, quiet);
-	vb_config_require();
+	vb_config_require(VB_CONF_SIGN);
 	configure(&a, &o, &d, argc, argv);
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);

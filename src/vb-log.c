@@ -147,7 +147,8 @@ run_facts(struct opts *o, const char *arg)
 	    NULL || (c = strtok(NULL, ",")) == NULL || strtok(NULL, ",") !=
 	    NULL || number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
 	    0 || number(c, &x) != 0 || x > 255 || x != (int)x)
-		usage("--run wants START,END,EXIT: two Unix times and a status");
+		usage("--run wants START,END,EXIT: two Unix times and a "
+		    "status");
 	o->run.exit = (int)x;
 }
 
@@ -272,8 +273,8 @@ parse(int argc, char *argv[], struct opts *o)
 		case PRINT_CONFIG:
 			vb_config_print_exit();
 		case REMOTE_KEPT:
-			o->run.remote_kept = count(optarg, "--remote-kept wants "
-			    "a count");
+			o->run.remote_kept = count(optarg, "--remote-kept "
+			    "wants a count");
 			facts = 1;
 			break;
 		case RUN:
@@ -325,7 +326,7 @@ main(int argc, char *argv[])
 	    (o.metrics != NULL &&
 	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
 		usage("paths may not be empty or hold TAB, CR or newline");
-	vb_config_require();
+	vb_config_require(0);
 
 	switch (o.verb) {
 	case CHECK_V:

@@ -315,7 +315,7 @@ main(int argc, char *argv[])
 	i = parse(argc, argv, &o);
 	argc -= i;
 	argv += i;
-	vb_config_require();
+	vb_config_require(0);
 	check_opts(&o, argc, argv);
 
 	if (o.check)

@@ -236,8 +236,8 @@ catalog(const struct opts *o)
 	int64_t t0 = vb_monotonic_ms();
 	char note[300], why[1024], path[4400];
 
-	if (vb_catalog_update(o->dir, o->remote, vb_config("DB_PATH"), note,
-	    sizeof(note), why, sizeof(why)) == 0) {
+	if (vb_catalog_update(o->dir, o->remote, vb_config("DB_PATH"), &o->p,
+	    note, sizeof(note), why, sizeof(why)) == 0) {
 		if (!o->catalog)
 			return 0;
 		if (note[0] == '\0')
@@ -262,7 +262,7 @@ main(int argc, char *argv[])
 
 	if (parse(argc, argv, &o) != argc)
 		usage("no arguments besides options");
-	vb_config_require();
+	vb_config_require(VB_CONF_SIGN);
 	if (!o.given)
 		vb_policy_config(&o.p);
 	if (o.p.keep == 0 && !o.p.within && o.p.daily == 0 &&

@@ -69,10 +69,10 @@ help(void)
 	    "says more of each.\n\n"
 	    "      --to PATH      write the verified database to PATH (0600)\n"
 	    "      --db DB        replace the live DB, a safety copy first\n"
-	    "      --force        --to: replace PATH; --db: another db's\n"
-	    "                     backup; --table: despite foreign keys;\n"
-	    "                     --undo: leave rows changed since, undo\n"
-	    "                     the rest\n"
+	    "      --force        --to: replace PATH; --db, --table: another\n"
+	    "                     db's backup; --table: despite foreign\n"
+	    "                     keys; --undo: leave rows changed since,\n"
+	    "                     undo the rest (never a tamper check)\n"
 	    "      --verify-only  only verify, and report\n"
 	    "      --unrecorded   restore a backup the live database's\n"
 	    "                     BackupLog never recorded (knowingly)\n"
@@ -135,7 +135,8 @@ static int
 drill(const struct opts *o, int argc, char *argv[])
 {
 	struct vb_drill_opts d = { o->dir, o->offsite, o->identity,
-	    vb_config("DRILL_SQL"), argv, argc };
+	    vb_config("DRILL_SQL"), argv, argc, o->verify_with,
+	    vb_config("DB_PATH") };
 
 	return vb_drill_emit(&d, o->quiet);
 }
@@ -368,7 +369,7 @@ main(int argc, char *argv[])
 	argc -= i;
 	argv += i;
 	vb_progress_mode(o->progress, o->quiet);
-	vb_config_require();
+	vb_config_require(VB_CONF_VERIFY | (o->drill ? VB_CONF_DRILL : 0));
 	if (o->offsite != NULL && (o->offsite = vb_config("OFFSITE")) == NULL)
 		usage("--offsite needs OFFSITE (vb.conf or the environment)");
 	if (o->offsite != NULL && vb_remote_valid(o->offsite, why,

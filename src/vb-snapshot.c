@@ -88,7 +88,7 @@ prepare_dir(const char *dir, int argc)
 
 	if (argc != 0)
 		usage("--prepare takes no database");
-	vb_config_require();
+	vb_config_require(0);
 	if (dir == NULL && (dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("--prepare needs -d DIR or BACKUP_DIR");
 	if (vb_has_ctl(dir) || *dir == '\0')
@@ -165,7 +165,7 @@ main(int argc, char *argv[])
 	vb_progress_mode(progress, quiet);
 	if (o.dir != NULL && o.out != NULL)
 		usage("-d and -o are exclusive");
-	vb_config_require();
+	vb_config_require(0);
 	o.db = argv[0];
 	if (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) == NULL)
 		o.dir = "./backups";

@@ -249,6 +249,7 @@ check_signing() {
 		return 0
 	fi
 	read -r mode owner < <(stat -Lc '%a %U' -- "$SIGN_WITH" 2>/dev/null)
+	[[ $mode =~ ^[0-7]+$ ]] || mode=''
 	if ! command -v ssh-keygen >/dev/null; then
 		line FAIL signatures "SIGN_WITH is set but ssh-keygen is not" \
 		    "installed: apt-get install openssh-client"
@@ -270,6 +271,24 @@ check_signing() {
 		    "$SIGN_WITH ($(cut -d' ' -f2 <<<"$out")); keep its .pub" \
 		    "off this host for vb-restore --verify-with"
 	fi
+	check_unsigned
+}
+
+# check_unsigned: with SIGN_WITH, the archives made without a signature
+# (before it was set), as BackupLog says (vb-restore --list's signed
+# field): a restore with --verify-with refuses them, and the catalog
+# does not list them.
+check_unsigned() {
+	local files
+	[ -d "$BACKUP_DIR" ] || return 0
+	files=$(inventory "$BACKUP_DIR" | awk -F'\t' '$13 == "unsigned" {
+	    print $1 }')
+	[ -n "$files" ] || return 0
+	line warn signatures "$(grep -c . <<<"$files") archive(s) were made" \
+	    "before SIGN_WITH and are not signed ($(head -n1 <<<"$files")" \
+	    "...): vb-restore --verify-with refuses them and the signed" \
+	    "catalog does not list them; they restore without" \
+	    "--verify-with, and retention ages them out"
 }
 
 # ---- the backups -----------------------------------------------------

@@ -13,6 +13,7 @@
  * (threads), which is a notice, not a failure.
  */
 #define _GNU_SOURCE
+#include <sys/statvfs.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -748,6 +749,37 @@ out:
 /* ---- verifying: the whole archive, in order ---- */
 
 /* The entries after the manifest, full or delta. */
+/*
+ * Whether the database m declares is one that fits: a delta's size its
+ * pages (page-count times page-size), and any within the free space
+ * where outfd writes it (-1: not written).  0, or -1 (why).
+ */
+static int
+room_for(int outfd, const struct vb_manifest *m, char *why, size_t wlen)
+{
+	struct statvfs sv;
+	double avail;
+
+	if (m->delta && (m->page_count < 0 || m->page_size <= 0 ||
+	    m->page_count > INT64_MAX / m->page_size ||
+	    m->page_count * m->page_size != m->db_bytes)) {
+		snprintf(why, wlen, "the manifest's db-bytes (%lld) is not its "
+		    "page-count times its page-size: not one vb wrote",
+		    (long long)m->db_bytes);
+		return -1;
+	}
+	if (outfd == -1 || fstatvfs(outfd, &sv) != 0)
+		return 0;
+	avail = (double)sv.f_bavail * (double)sv.f_frsize;
+	if ((double)m->db_bytes > avail) {
+		snprintf(why, wlen, "the database it holds is %lld bytes, more "
+		    "than the %.0f free where it would be restored: refused "
+		    "before a byte is written", (long long)m->db_bytes, avail);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 verify_body(struct archive *a, const char *stem, struct vb_manifest *m,
     int outfd, struct vb_pages *pages, struct vb_archive_info *info,
@@ -756,6 +788,10 @@ verify_body(struct archive *a, const char *stem, struct vb_manifest *m,
 	struct vb_pages own;
 	int rc;
 
+	/* What the manifest declares must fit where it goes, before a byte
+	 * is written: an archive of a few KiB may claim a TiB. */
+	if (room_for(outfd, m, why, wlen) != 0)
+		return -1;
 	if (!m->delta) {
 		if (pages != NULL)
 			vb_pages_init(pages, m->page_size > 0 ? m->page_size :

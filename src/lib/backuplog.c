@@ -1070,6 +1070,7 @@ knows(void *arg, struct vb_log_row *row)
 	const char *base = strrchr(row->r.path, '/');
 	struct vb_log_seal *e;
 	struct vb_name nm;
+	char v[16];
 	size_t i;
 
 	base = base != NULL ? base + 1 : row->r.path;
@@ -1092,6 +1093,10 @@ knows(void *arg, struct vb_log_row *row)
 		    base);
 		k->n++;
 	}
+	/* Made signed (SIGN_WITH): its compress row says so. */
+	if (strcmp(row->r.op, "compress") == 0 && vb_msg_field(row->r.msg,
+	    "signed", v, sizeof(v)) == 0 && strcmp(v, "yes") == 0)
+		k->e[i].is_signed = 1;
 	/* The newest row that sealed it (made or sent) says its bytes. */
 	if (k->e[i].sha256[0] == '\0' && row->r.sha256[0] != '\0' &&
 	    (strcmp(row->r.op, "compress") == 0 ||

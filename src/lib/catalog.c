@@ -6,11 +6,14 @@
  *
  * A restore given the public key (VERIFY_WITH) refuses an archive the
  * catalog does not list with that SHA-256, and a catalog older than one
- * the host has seen (".vb-catalog-seen"): a rollback.  The sequence is
- * the time of writing in milliseconds, or one more than the last, so it
- * keeps growing on a host rebuilt with no catalog of its own.  The
- * SHA-256s come from the catalog before (an archive's never changes),
- * else from BackupLog (recorded when it was made), else from the file.
+ * the host has seen or signed (".vb-catalog-seen"): a rollback.  The
+ * sequence is the time of writing in milliseconds, or one more than the
+ * last (the remote's too), so it keeps growing on a host rebuilt with no
+ * catalog of its own.  It lists the union of the last catalog (the
+ * remote's merged in) and the directory, less what retention drops: the
+ * remote's history survives the loss of the local backups.  An archive
+ * is listed with the SHA-256 the last catalog or BackupLog knows, and
+ * only if it was signed; a file neither knows is not listed, but named.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -307,24 +310,39 @@ out:
 	return rc;
 }
 
+int64_t
+vb_catalog_seen_floor(const char *dir)
+{
+	char path[4200], *text = NULL, w[600];
+	uint64_t u;
+	int64_t seen = 0;
+	size_t n;
+
+	if (dir == NULL || vb_path_join(path, sizeof(path), dir,
+	    VB_CATALOG_SEEN) != 0)
+		return 0;
+	/* A number and its newline, nothing else: it is data. */
+	if (slurp(path, 64, &text, w, sizeof(w)) >= 0 && (n = strlen(text)) >
+	    1 && text[n - 1] == '\n') {
+		text[n - 1] = '\0';
+		if (vb_parse_u64(text, &u) == 0 && u <= INT64_MAX)
+			seen = (int64_t)u;
+	}
+	free(text);
+	return seen;
+}
+
 int
 vb_catalog_seen(const char *dir, int64_t seq, char *why, size_t wlen)
 {
-	char path[4200], *text = NULL, buf[32], w[600];
-	int64_t seen = 0;
+	char buf[32], w[600];
+	int64_t seen = vb_catalog_seen_floor(dir);
 
-	if (vb_path_join(path, sizeof(path), dir, VB_CATALOG_SEEN) != 0) {
-		snprintf(why, wlen, "%s: name too long", dir);
-		return -1;
-	}
-	if (slurp(path, 64, &text, w, sizeof(w)) >= 0)
-		seen = strtoll(text, NULL, 10);
-	free(text);
 	if (seq < seen) {
 		snprintf(why, wlen, "the catalog's sequence is %" PRId64 ", "
-		    "older than %" PRId64 " which this host has seen (%s): "
+		    "older than %" PRId64 " which this host has seen (%s/%s): "
 		    "a rollback (newer backups removed from the list); "
-		    "refused", seq, seen, path);
+		    "refused", seq, seen, dir, VB_CATALOG_SEEN);
 		return -1;
 	}
 	if (seq == seen)
@@ -338,17 +356,30 @@ vb_catalog_seen(const char *dir, int64_t seq, char *why, size_t wlen)
 
 /* ---- writing it ---- */
 
-/* The SHA-256 of dir/name, known or hashed, into e. */
+/* ---- what it lists: the last one, and the directory, kept ---- */
+
+/* What the writer knows of the backups. */
+struct known {
+	const struct vb_catalog	*old;	/* the last catalog (merged) */
+	struct vb_log_known	 log;	/* what BackupLog recorded */
+	int			 nunknown, nunsigned;
+	char			 unknown[160];	/* the first one named */
+};
+
+/*
+ * dir's archive name as an entry: its SHA-256 as the last catalog or
+ * BackupLog knows it (never read from the file: a file neither knows
+ * was not made by this job), listed only if it was signed.  0 listed,
+ * 1 left out (counted in k), -1 error (why).
+ */
 static int
 entry_for(const char *dir, const char *name, const struct vb_name *nm,
-    const struct vb_catalog *old, const char *logdb,
-    struct vb_catalog_entry *e, char *why, size_t wlen)
+    struct known *k, struct vb_catalog_entry *e, char *why, size_t wlen)
 {
-	const struct vb_catalog_entry *o = vb_catalog_find(old, name);
-	struct vb_log_seal seal;
+	const struct vb_catalog_entry *o = vb_catalog_find(k->old, name);
+	const struct vb_log_seal *seal = vb_log_known_find(&k->log, name);
 	struct stat st;
-	char path[4400], w[600];
-	int fd, rc;
+	char path[4400];
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
@@ -358,30 +389,23 @@ entry_for(const char *dir, const char *name, const struct vb_name *nm,
 		snprintf(why, wlen, "%s/%s: %s", dir, name, strerror(errno));
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, wlen, "%s: not a regular file", path);
-		return -1;
-	}
+	if (!S_ISREG(st.st_mode))
+		return 1;
 	e->bytes = st.st_size;
-	/* Known, or recorded when it was made: only a stranger is read. */
-	if (o != NULL && o->bytes == st.st_size) {
+	if (seal != NULL && seal->sha256[0] != '\0' && (seal->is_signed ||
+	    (o != NULL && strcmp(o->sha256, seal->sha256) == 0))) {
+		memcpy(e->sha256, seal->sha256, VB_SHA256_HEX);
+		return 0;
+	}
+	if (seal == NULL && o != NULL && o->bytes == st.st_size) {
 		memcpy(e->sha256, o->sha256, VB_SHA256_HEX);
 		return 0;
 	}
-	if (logdb != NULL && access(logdb, F_OK) == 0 &&
-	    vb_backuplog_sealed(logdb, name, &seal, w, sizeof(w)) == 1) {
-		memcpy(e->sha256, seal.sha256, VB_SHA256_HEX);
-		return 0;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = vb_sha256_fd(fd, e->sha256) == st.st_size ? 0 : -1;
-	if (rc != 0)
-		snprintf(why, wlen, "%s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
+	if (seal != NULL && seal->sha256[0] != '\0')
+		k->nunsigned++;
+	else if (k->nunknown++ == 0)
+		snprintf(k->unknown, sizeof(k->unknown), "%s", name);
+	return 1;
 }
 
 static int
@@ -391,16 +415,16 @@ by_name(const void *a, const void *b)
 	    ((const struct vb_catalog_entry *)b)->name);
 }
 
-/* Every backup archive in dir into c, sorted.  0, or -1 (why). */
+/* Every signed backup archive in dir into c.  0, or -1 (why). */
 static int
-list_dir(const char *dir, const struct vb_catalog *old, const char *logdb,
-    struct vb_catalog *c, char *why, size_t wlen)
+list_dir(const char *dir, struct known *k, struct vb_catalog *c, char *why,
+    size_t wlen)
 {
 	struct vb_catalog_entry e;
 	struct dirent *de;
 	struct vb_name nm;
 	DIR *d;
-	int rc = 0;
+	int rc = 0, r;
 
 	if ((d = opendir(dir)) == NULL) {
 		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
@@ -410,26 +434,159 @@ list_dir(const char *dir, const struct vb_catalog *old, const char *logdb,
 		if (vb_name_parse(de->d_name, &nm) != 0 ||
 		    nm.kind != VB_KIND_BACKUP || nm.ext == VB_EXT_DB)
 			continue;
-		if (entry_for(dir, de->d_name, &nm, old, logdb, &e, why,
-		    wlen) != 0)
+		if ((r = entry_for(dir, de->d_name, &nm, k, &e, why,
+		    wlen)) < 0)
 			rc = -1;
-		else if (add(c, &e) != 0) {
+		else if (r == 0 && add(c, &e) != 0) {
 			snprintf(why, wlen, "out of memory");
 			rc = -1;
 		}
 	}
 	closedir(d);
-	if (rc == 0 && c->n > 1)
-		qsort(c->e, c->n, sizeof(c->e[0]), by_name);
 	return rc;
+}
+
+/* Whether name is among the first n entries of c (sorted). */
+static int
+in(const struct vb_catalog *c, size_t n, const char *name)
+{
+	struct vb_catalog part = *c;
+
+	part.n = n;
+	return vb_catalog_find(&part, name) != NULL;
+}
+
+/*
+ * The last catalog's backups no longer in dir (its archives lost with
+ * the disk, the remote's history) stay listed: an entry leaves only
+ * when the retention policy p drops it, which it then does here on the
+ * union, as vb-prune does on a listing.  c sorted.  0, or -1 (why).
+ */
+static int
+keep_history(const char *dir, const struct vb_catalog *old,
+    const struct vb_policy *p, struct vb_catalog *c, char *why,
+    size_t wlen)
+{
+	struct vb_listed *f = NULL;
+	struct vb_backup *list = NULL;
+	struct vb_catalog kept;
+	size_t i, nf = 0, cap = 0, n = 0, j, have;
+	int b, rc = -1;
+
+	/* Found by name: c sorted first. */
+	if (c->n > 1)
+		qsort(c->e, c->n, sizeof(c->e[0]), by_name);
+	for (i = 0, have = c->n; i < old->n; i++)
+		if (in(c, have, old->e[i].name) == 0 &&
+		    add(c, &old->e[i]) != 0)
+			goto oom;
+	if (c->n > 1)
+		qsort(c->e, c->n, sizeof(c->e[0]), by_name);
+	if (p == NULL)
+		return 0;
+	for (i = 0; i < c->n; i++)
+		if (vb_listed_add(&f, &nf, &cap, c->e[i].name, c->e[i].bytes) !=
+		    0)
+			goto oom;
+	if (vb_group(f, nf, &list, &n, why, wlen) != 0)
+		goto out;
+	vb_index_parents(dir, list, n);
+	vb_retention(list, n, p);
+	memset(&kept, 0, sizeof(kept));
+	for (i = 0; i < n; i++)
+		for (b = 0; list[i].keep && b < list[i].nfiles; b++)
+			for (j = 0; j < c->n; j++)
+				if (strcmp(c->e[j].name, list[i].files[b].name)
+				    == 0 && add(&kept, &c->e[j]) != 0) {
+					vb_catalog_free(&kept);
+					goto oom;
+				}
+	if (kept.n > 1)
+		qsort(kept.e, kept.n, sizeof(kept.e[0]), by_name);
+	free(c->e);
+	c->e = kept.e;
+	c->n = kept.n;
+	c->cap = kept.cap;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(why, wlen, "out of memory");
+out:
+	free(f);
+	free(list);
+	return rc;
+}
+
+/*
+ * The remote's catalog, its signature checked against key's public
+ * half, merged into old (the newer sequence; every entry of both): a
+ * host that lost its backups and its catalog signs the remote's history
+ * again, not a list without it.  Unreachable: a note, old as it was.
+ */
+static void
+merge_remote(const char *dir, const char *key, const char *remote,
+    struct vb_catalog *old, char *note, size_t nlen)
+{
+	struct vb_catalog r;
+	struct vb_tmp ct, cs, pt;
+	char cp[4400], sp[4400], pub[4096], pp[4400], w[1400];
+	size_t i;
+
+	ct.dirfd = cs.dirfd = pt.dirfd = -1;
+	if (vb_key_public(key, pub, sizeof(pub), w, sizeof(w)) != 0 ||
+	    vb_tmp_open(&pt, dir, "vb-catalog.pub", w, sizeof(w)) != 0)
+		goto said;
+	if (vb_write_all(pt.fd, pub, strlen(pub)) != 0 || vb_write_all(pt.fd,
+	    "\n", 1) != 0 || vb_path_join(pp,
+	    sizeof(pp), dir, pt.name) != 0) {
+		snprintf(w, sizeof(w), "%s", strerror(errno));
+		goto said;
+	}
+	if (vb_catalog_fetch(remote, dir, &ct, &cs, cp, sp, sizeof(cp), w,
+	    sizeof(w)) != 0 || vb_catalog_load(cp, sp, pp, &r, w,
+	    sizeof(w)) != 0)
+		goto said;
+	for (i = 0; i < r.n; i++)
+		if (vb_catalog_find(old, r.e[i].name) == NULL &&
+		    add(old, &r.e[i]) != 0)
+			break;
+	if (old->n > 1)
+		qsort(old->e, old->n, sizeof(old->e[0]), by_name);
+	if (r.seq > old->seq)
+		old->seq = r.seq;
+	vb_catalog_free(&r);
+	goto out;
+said:
+	snprintf(note + strlen(note), nlen - strlen(note), "%sthe remote's "
+	    "catalog was not merged (%s)", note[0] != '\0' ? "; " : "", w);
+out:
+	vb_tmp_abort(&ct);
+	vb_tmp_abort(&cs);
+	vb_tmp_abort(&pt);
+}
+
+/* The next sequence: past the last catalog's and every one this host
+ * has seen, at least the time in ms.  -1 when it cannot grow. */
+static int64_t
+next_seq(const char *dir, int64_t last, int64_t ms)
+{
+	int64_t seen = vb_catalog_seen_floor(dir), top = last > seen ? last :
+	    seen;
+
+	if (top >= INT64_MAX - 1)
+		return -1;
+	return top >= ms ? top + 1 : ms;
 }
 
 int
 vb_catalog_write(const char *dir, const char *key, const char *logdb,
-    struct vb_catalog *c, char *why, size_t wlen)
+    const struct vb_policy *p, struct vb_catalog *c, char *note,
+    size_t nlen, char *why, size_t wlen)
 {
 	struct vb_catalog old;
+	struct known k;
 	struct timespec now = vb_now();
+	const char *remote = vb_config("OFFSITE");
 	char path[4200], spath[4200], sig[VB_SIG_MAX + 1], *text = NULL;
 	char w[900];
 	int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
@@ -437,18 +594,28 @@ vb_catalog_write(const char *dir, const char *key, const char *logdb,
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
+	memset(&k, 0, sizeof(k));
 	/* The host's own last one, unsigned-checked: it is its own. */
 	if (vb_path_join(path, sizeof(path), dir, VB_CATALOG) != 0 ||
 	    vb_path_join(spath, sizeof(spath), dir, VB_CATALOG_SIG) != 0 ||
 	    vb_catalog_load(path, spath, NULL, &old, w, sizeof(w)) != 0)
 		memset(&old, 0, sizeof(old));
-	c->seq = old.seq >= ms ? old.seq + 1 : ms;
+	if (remote != NULL)
+		merge_remote(dir, key, remote, &old, note, nlen);
+	k.old = &old;
+	if (logdb != NULL && access(logdb, F_OK) == 0)
+		(void)vb_backuplog_known(logdb, &k.log, w, sizeof(w));
+	if ((c->seq = next_seq(dir, old.seq, ms)) < 0) {
+		snprintf(why, wlen, "the catalog's sequence cannot grow past "
+		    "%" PRId64 ": refused", old.seq);
+		goto out;
+	}
 	vb_iso_time(&now, c->written);
 	if (gethostname(c->host, sizeof(c->host) - 1) != 0)
 		snprintf(c->host, sizeof(c->host), "unknown");
 	vb_clean_field(c->host);
-	if (list_dir(dir, &old, logdb, c, why, wlen) != 0 ||
-	    (n = vb_catalog_format(c, &text)) < 0)
+	if (list_dir(dir, &k, c, why, wlen) != 0 || keep_history(dir, &old, p,
+	    c, why, wlen) != 0 || (n = vb_catalog_format(c, &text)) < 0)
 		goto out;
 	if (vb_sign(key, text, (size_t)n, sig, sizeof(sig), why, wlen) != 0)
 		goto out;
@@ -458,12 +625,25 @@ vb_catalog_write(const char *dir, const char *key, const char *logdb,
 	    wlen) != 0 || vb_tmp_write(dir, VB_CATALOG, text, (size_t)n, why,
 	    wlen) != 0)
 		goto out;
+	/* The signer's own sequence is the floor of every later read. */
+	(void)vb_catalog_seen(dir, c->seq, w, sizeof(w));
+	if (k.nunknown > 0)
+		snprintf(note + strlen(note), nlen - strlen(note), "%s%d "
+		    "archives neither the last catalog nor BackupLog knows "
+		    "(%s%s) not listed: not made by this job?",
+		    note[0] != '\0' ? "; " : "", k.nunknown, k.unknown,
+		    k.nunknown > 1 ? ", ..." : "");
+	if (k.nunsigned > 0)
+		snprintf(note + strlen(note), nlen - strlen(note), "%s%d "
+		    "unsigned archives (made before SIGN_WITH) not listed",
+		    note[0] != '\0' ? "; " : "", k.nunsigned);
 	rc = 0;
 out:
 	if (rc != 0 && why[0] == '\0')
 		snprintf(why, wlen, "out of memory");
 	free(text);
 	vb_catalog_free(&old);
+	vb_log_known_free(&k.log);
 	if (rc != 0)
 		vb_catalog_free(c);
 	return rc;
@@ -474,11 +654,14 @@ vb_catalog_fetch(const char *remote, const char *dir, struct vb_tmp *c,
     struct vb_tmp *s, char *cpath, char *spath, size_t plen, char *why,
     size_t wlen)
 {
-	if (vb_remote_fetch(remote, VB_CATALOG_SIG, dir, s, spath, plen, why,
-	    wlen) != 0)
+	char hex[VB_SHA256_HEX];
+
+	/* A catalog or a signature larger than one can be is not one. */
+	if (vb_remote_fetch(remote, VB_CATALOG_SIG, dir, VB_SIG_MAX, s, spath,
+	    plen, hex, why, wlen) != 0)
 		return -1;
-	if (vb_remote_fetch(remote, VB_CATALOG, dir, c, cpath, plen, why,
-	    wlen) != 0) {
+	if (vb_remote_fetch(remote, VB_CATALOG, dir, CATALOG_MAX, c, cpath,
+	    plen, hex, why, wlen) != 0) {
 		vb_tmp_abort(s);
 		return -1;
 	}
@@ -512,10 +695,12 @@ put(const char *dir, const char *name, const char *remote, char *why,
 
 int
 vb_catalog_update(const char *dir, const char *remote, const char *logdb,
-    char *note, size_t nlen, char *why, size_t wlen)
+    const struct vb_policy *p, char *note, size_t nlen, char *why,
+    size_t wlen)
 {
 	const char *key = vb_config("SIGN_WITH");
 	struct vb_catalog c;
+	char w[1024] = "";
 
 	note[0] = '\0';
 	if (key == NULL)
@@ -534,10 +719,12 @@ vb_catalog_update(const char *dir, const char *remote, const char *logdb,
 		    remote);
 		return 0;
 	}
-	if (vb_catalog_write(dir, key, logdb, &c, why, wlen) != 0)
+	if (vb_catalog_write(dir, key, logdb, p, &c, w, sizeof(w), why,
+	    wlen) != 0)
 		return -1;
 	snprintf(note, nlen, "the signed catalog lists %zu backups "
-	    "(sequence %" PRId64 ")", c.n, c.seq);
+	    "(sequence %" PRId64 ")%s%s", c.n, c.seq, w[0] != '\0' ? "; " :
+	    "", w);
 	vb_catalog_free(&c);
 	return 0;
 }

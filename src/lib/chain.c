@@ -32,6 +32,7 @@ static int
 find_remote(struct vb_chain *ch, const char *dir, const char *stem,
     struct vb_link *l, char *why, size_t wlen)
 {
+	char hex[VB_SHA256_HEX];
 	struct vb_name nm;
 	size_t i;
 
@@ -48,8 +49,8 @@ find_remote(struct vb_chain *ch, const char *dir, const char *stem,
 		return -1;
 	}
 	snprintf(l->name, sizeof(l->name), "%s", ch->listing[i].name);
-	if (vb_remote_fetch(ch->remote, l->name, dir, &l->t, l->path,
-	    sizeof(l->path), why, wlen) != 0)
+	if (vb_remote_fetch(ch->remote, l->name, dir, ch->listing[i].bytes,
+	    &l->t, l->path, sizeof(l->path), hex, why, wlen) != 0)
 		return -1;
 	l->fetched = 1;
 	return 0;

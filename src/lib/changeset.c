@@ -310,8 +310,8 @@ vb_cs_check(int fd, char hex[VB_SHA256_HEX], int64_t *bytes, char *why,
 		snprintf(why, wlen, "reading the undo file: %s",
 		    strerror(r->err));
 	else if (bad)
-		snprintf(why, wlen, "not an undo file: no change can be read at "
-		    "byte %lld (cut short, or not a changeset)",
+		snprintf(why, wlen, "not an undo file: no change can be read "
+		    "at byte %lld (cut short, or not a changeset)",
 		    (long long)r->total);
 	bad |= r->err != 0;
 	free(r);

@@ -80,6 +80,11 @@ drain_out(int fd, struct vb_sink *s)
 
 	if (r <= 0)
 		return r == -1 && errno == EINTR ? 1 : 0;
+	/* More than it was said to be: stopped, never written. */
+	if (s->limit > 0 && s->bytes + r > s->limit) {
+		s->err = EFBIG;
+		return 0;
+	}
 	if (s->h != NULL)
 		vb_sha256_update(s->h, buf, (size_t)r);
 	s->bytes += r;
@@ -174,6 +179,7 @@ vb_child_wait(struct vb_child *c, int *status, char *why, size_t wlen)
 	if (!c->killed)
 		st = reap(c, -1);
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	c->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	if (c->killed) {
 		*status = -2;
 		snprintf(why, wlen, "%s did not finish in time and was "

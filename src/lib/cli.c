@@ -87,10 +87,12 @@ drill_sql_error(void)
  * --check says so).  Returns how many were refused (said).
  */
 static int
-key_errors(void)
+key_errors(unsigned checks)
 {
-	const char *sign = vb_config("SIGN_WITH");
-	const char *verify = vb_config("VERIFY_WITH");
+	const char *sign = checks & VB_CONF_SIGN ? vb_config("SIGN_WITH") :
+	    NULL;
+	const char *verify = checks & VB_CONF_VERIFY ?
+	    vb_config("VERIFY_WITH") : NULL;
 	char why[1024], line[4096];
 	int n = 0;
 
@@ -107,22 +109,26 @@ key_errors(void)
 	return n;
 }
 
-/* Prints every configuration error; returns how many there were. */
+/*
+ * Prints every configuration error, and those of the settings checks
+ * names (a signing key, a verifying key, DRILL_SQL); how many.
+ */
 static int
-config_errors(void)
+config_errors(unsigned checks)
 {
 	const char *e;
 	int i, n = vb_config_load();
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
 		warnx("%s", e);
-	return n + drill_sql_error() + key_errors();
+	return n + (checks & VB_CONF_DRILL ? drill_sql_error() : 0) +
+	    key_errors(checks);
 }
 
 void
-vb_config_require(void)
+vb_config_require(unsigned checks)
 {
-	if (config_errors() != 0) {
+	if (config_errors(checks) != 0) {
 		warnx("fix %s (or point VB_CONF at another file)",
 		    vb_config_path());
 		exit(VB_EXIT_USAGE);
@@ -132,7 +138,7 @@ vb_config_require(void)
 void
 vb_config_print_exit(void)
 {
-	int n = config_errors();
+	int n = config_errors(VB_CONF_SIGN | VB_CONF_VERIFY | VB_CONF_DRILL);
 
 	if (vb_config_print(stdout) != 0 || vb_close_stdout() != 0)
 		exit(VB_EXIT_FAIL);

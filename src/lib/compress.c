@@ -847,14 +847,14 @@ vb_compress_message(const struct vb_compress_opts *o,
 		    CHECKED_SUFFIX, res->checked);
 	kind_words(o, res, kind, sizeof(kind));
 	snprintf(buf, len, "%s%s%s; db %lld bytes, archive %.1f%% of it; read "
-	    "back ok%s%s; %s; snapshot %s%s%s%s%s",
+	    "back ok%s%s; %s; snapshot %s%s%s%s%s%s",
 	    vb_compression_name(o->a.ext), lvl, kind, (long long)res->dbbytes,
 	    res->dbbytes > 0 ? 100.0 * (double)res->bytes /
 	    (double)res->dbbytes : 0.0, checked, enc, res->tables < 0 ?
 	    "rows not counted" : "rows counted",
 	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
-	    res->why : "", res->warning[0] != '\0' ? "; WARNING: " : "",
-	    res->warning);
+	    res->why : "", o->sign_with != NULL ? "; signed=yes" : "",
+	    res->warning[0] != '\0' ? "; WARNING: " : "", res->warning);
 }
 
 const char *

@@ -551,8 +551,9 @@ json_args(const struct vb_table *t, const char *a)
 	int i;
 
 	for (i = 0; i < t->ncols; i++)
-		sqlite3_str_appendf(s, "%s%Q, json(CASE WHEN typeof(%s.\"%w\") = "
-		    "'blob' OR instr(CAST(%s.\"%w\" AS BLOB), X'00') > 0 THEN "
+		sqlite3_str_appendf(s, "%s%Q, json(CASE WHEN "
+		    "typeof(%s.\"%w\") = 'blob' OR "
+		    "instr(CAST(%s.\"%w\" AS BLOB), X'00') > 0 THEN "
 		    "json_object('hex', hex(%s.\"%w\")) WHEN typeof(%s.\"%w\") "
 		    "= 'real' AND abs(%s.\"%w\") > 1.7976931348623157e308 THEN "
 		    "json_quote(CAST(%s.\"%w\" AS TEXT)) ELSE "

@@ -127,10 +127,11 @@ restore_one(struct proof *p, const char *work, int i)
 		p->rc = -1;
 		return;
 	}
+	/* Vouched for as a restore is: a forged copy proves nothing. */
 	p->rc = vb_restore_work(&(struct vb_restore_opts){ .archive =
 	    o->remote != NULL ? p->name : archive, .identity = o->identity,
-	    .fetch = 1, .manifest = &p->m }, o->remote, work, p->copy,
-	    &p->res);
+	    .fetch = 1, .manifest = &p->m, .verify_with = o->verify_with,
+	    .logdb = o->logdb }, o->remote, work, p->copy, &p->res);
 }
 
 /* The restored copy proven: integrity_check, rows, DRILL_SQL. */

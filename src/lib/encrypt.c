@@ -206,7 +206,7 @@ put_copy(const char *remote, const char *name, const char *dir,
 	struct vb_compress_result res;
 	struct vb_tmp t, e;
 	struct stat st;
-	char ename[300], local[4400], tmp[4400], how[64];
+	char ename[300], local[4400], tmp[4400], how[64], got[VB_SHA256_HEX];
 	int fd, rc;
 
 	snprintf(ename, sizeof(ename), "%s%s", name, VB_AGE_SUFFIX);
@@ -229,8 +229,8 @@ put_copy(const char *remote, const char *name, const char *dir,
 		    "encrypt to");
 		return -1;
 	}
-	if (vb_remote_fetch(remote, name, dir, &t, tmp, sizeof(tmp), why,
-	    wlen) != 0)
+	if (vb_remote_fetch(remote, name, dir, vb_listed_size(f, nf, name), &t,
+	    tmp, sizeof(tmp), got, why, wlen) != 0)
 		return -1;
 	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(why, wlen, "%s: %s", tmp, strerror(errno));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vblib.h"
@@ -33,6 +34,10 @@ struct item {
 	const char		*proven;	/* by a drill, when; or NULL */
 	int			 listed;	/* in the signed catalog: 1, 0;
 						   -1 not asked */
+	int			 is_signed;	/* as BackupLog says: 1, 0;
+						   -1 not known */
+	int			 recorded;	/* BackupLog names it: 1, 0
+						   (planted?); -1 no history */
 };
 
 /*
@@ -62,13 +67,16 @@ parent_of(struct item *it, int local)
 static int
 show_fields(const struct item *it)
 {
-	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\t%s\n",
+	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\t%s\t"
+	    "%s\t%s\n",
 	    it->path, it->b->stem, it->kind, it->type, it->comp,
 	    it->b->files[it->j].encrypted, it->ok ? "ok" : "unsafe",
 	    it->parent[0] != '\0' ? it->parent : "-",
 	    (long long)it->b->files[it->j].bytes, it->ok ? "-" : it->why,
 	    it->proven != NULL ? it->proven : "-", it->listed < 0 ? "-" :
-	    it->listed ? "listed" : "unlisted") < 0;
+	    it->listed ? "listed" : "unlisted", it->is_signed < 0 ? "-" :
+	    it->is_signed ? "signed" : "unsigned", it->recorded < 0 ? "-" :
+	    it->recorded ? "recorded" : "unrecorded") < 0;
 }
 
 /* One backup file in the listing's form. */
@@ -104,32 +112,41 @@ show(struct vb_list *out, const struct item *it)
 		vb_list_str(out, "proven", it->proven);
 		vb_list_lit(out, "listed", it->listed < 0 ? "null" :
 		    it->listed ? "true" : "false");
+		vb_list_lit(out, "signed", it->is_signed < 0 ? "null" :
+		    it->is_signed ? "true" : "false");
+		vb_list_lit(out, "recorded", it->recorded < 0 ? "null" :
+		    it->recorded ? "true" : "false");
 		return 0;
 	case VB_LIST_TABLE:
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
 		if (!it->ok)
 			warnx("%s", it->why);
 		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
-		    "%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
+		    "%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
 		    (it->ok ? "ok" : "FAILED") : "-", it->proven != NULL ?
 		    it->proven : "-", it->path, of[0] != '\0' ?
 		    "  (delta of " : "", of, it->listed != 0 ? "" :
-		    "  NOT IN THE SIGNED CATALOG") < 0;
+		    "  NOT IN THE SIGNED CATALOG", it->recorded != 0 ? "" :
+		    "  UNRECORDED: BackupLog never named it (planted?)") < 0;
 	case VB_LIST_RECORDS:
 		break;
 	}
 	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
-	r.ok = it->ok && it->listed != 0;
+	r.ok = it->ok && it->listed != 0 && it->recorded != 0;
 	r.bytes = b->files[it->j].bytes;
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
-	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s", it->kind, it->comp,
+	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s%s%s", it->kind,
+	    it->comp,
 	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
 	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
 	    "raw snapshot" : "read back when written", it->proven != NULL ?
 	    "; restored and proven by a drill at " : "", it->proven != NULL ?
 	    it->proven : "", it->listed < 0 ? "" : it->listed ?
-	    "; in the signed catalog" : "; NOT in the signed catalog");
+	    "; in the signed catalog" : "; NOT in the signed catalog",
+	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
+	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
+	    "BackupLog never named it (planted?)");
 	r.msg = msg;
 	return vb_record_write(stdout, &r);
 }
@@ -174,6 +191,31 @@ look_at(const struct vb_inventory_opts *o, const char *where,
 /* ---- against the signed catalog (--verify-with) ---- */
 
 /*
+ * When the catalog was written, said; and a warning when that is older
+ * than two nights (the signer stopped, or the remote's was rolled back
+ * to one whose sequence this host never saw).
+ */
+static void
+catalog_age(const struct vb_inventory_opts *o, const struct vb_catalog *cat)
+{
+	struct timespec w;
+	time_t now = time(NULL);
+
+	if (vb_parse_iso(cat->written, &w) == 0 && now - w.tv_sec > 48 * 3600)
+		warnx("WARNING: %s's signed catalog (sequence %lld) was "
+		    "written %s, %lld h ago: older than two nights; is the "
+		    "signing host still backing up, and is this the newest "
+		    "catalog?",
+		    o->remote != NULL ? o->remote : o->dir,
+		    (long long)cat->seq, cat->written,
+		    (long long)((now - w.tv_sec) / 3600));
+	else if (o->json == 0 && o->fields == 0)
+		warnx("%s's signed catalog: sequence %lld, written %s",
+		    o->remote != NULL ? o->remote : o->dir,
+		    (long long)cat->seq, cat->written);
+}
+
+/*
  * The catalog of dir, or of the remote (fetched into TMPDIR), checked
  * against the public key and what this host has seen.  0, or -1 (said).
  */
@@ -204,6 +246,8 @@ catalog_of(const struct vb_inventory_opts *o, struct vb_catalog *cat)
 		vb_catalog_free(cat);
 	if (rc != 0)
 		warnx("%s", why);
+	else
+		catalog_age(o, cat);
 	vb_tmp_abort(&tc);
 	vb_tmp_abort(&ts);
 	return rc;
@@ -295,6 +339,7 @@ show_asides(const char *dir)
 		it.b = &b;
 		it.kind = "set-aside";
 		it.type = "raw";
+		it.listed = it.is_signed = it.recorded = -1;
 		snprintf(it.comp, sizeof(it.comp), "raw%s",
 		    b.files[0].encrypted ? "+age" : "");
 		it.ok = 1;
@@ -312,6 +357,8 @@ vb_inventory(const struct vb_inventory_opts *o)
 	struct vb_backup *bk;
 	struct vb_catalog cat;
 	struct vb_proven pv;
+	struct vb_log_known known;
+	const struct vb_log_seal *seal;
 	struct vb_list out;
 	struct item it;
 	size_t n, i;
@@ -345,6 +392,11 @@ vb_inventory(const struct vb_inventory_opts *o)
 		    "time (UTC)", "size", "kind", "type", "verified", "proven",
 		    "file");
 	vb_proven_read(vb_config("DB_PATH"), &pv);
+	memset(&known, 0, sizeof(known));
+	if (vb_config("DB_PATH") != NULL && access(vb_config("DB_PATH"),
+	    F_OK) == 0)
+		(void)vb_backuplog_known(vb_config("DB_PATH"), &known, why,
+		    sizeof(why));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++) {
 			if (o->remote != NULL)
@@ -356,11 +408,17 @@ vb_inventory(const struct vb_inventory_opts *o)
 			look_at(o, where, path, &bk[i], j, &it, why,
 			    sizeof(why));
 			it.proven = vb_proven_when(&pv, bk[i].files[j].name);
+			seal = vb_log_known_find(&known, bk[i].files[j].name);
+			it.is_signed = seal == NULL || seal->sha256[0] ==
+			    '\0' ? -1 : seal->is_signed;
+			it.recorded = !known.any || bk[i].kind !=
+			    VB_KIND_BACKUP ? -1 : seal != NULL;
 			it.listed = o->verify_with == NULL ? -1 :
 			    bk[i].kind != VB_KIND_BACKUP ? -1 : listing &&
 			    is_listed(&cat, bk[i].files[j].name,
 			    bk[i].files[j].bytes);
-			if (show(&out, &it) != 0 || !it.ok || it.listed == 0)
+			if (show(&out, &it) != 0 || !it.ok || it.listed == 0 ||
+			    it.recorded == 0)
 				ret = 1;
 		}
 	if (listing && missing(&out, &cat, bk, n, where) > 0)
@@ -371,6 +429,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 		ret = 1;
 	free(bk);
 	free(pv.list);
+	vb_log_known_free(&known);
 	vb_catalog_free(&cat);
 	return ret;
 }

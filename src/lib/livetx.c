@@ -90,8 +90,8 @@ vb_livetx_begin(struct vb_livetx *x, int dry, char *note, size_t nlen,
 	if (!dry && (x->guard.dirfd = open(x->dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) >= 0) {
 		snprintf(x->guard.name, sizeof(x->guard.name), "%s",
-		    strrchr(x->saved, '/') != NULL ? strrchr(x->saved, '/') + 1 :
-		    x->saved);
+		    strrchr(x->saved, '/') != NULL ?
+		    strrchr(x->saved, '/') + 1 : x->saved);
 		vb_tmp_guard(&x->guard);
 	}
 	if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=

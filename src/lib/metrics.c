@@ -256,8 +256,8 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 		    "When a restore drill last proved a backup (Unix time).",
 		    db, epoch(when));
 	if (r->drill >= 0)
-		gauge_i(s, "vb_backup_last_drill_success", "1 if the last drill "
-		    "proved every backup it restored, else 0.", db,
+		gauge_i(s, "vb_backup_last_drill_success", "1 if the last "
+		    "drill proved every backup it restored, else 0.", db,
 		    r->drill == 0);
 	if (r->dir != NULL && vb_hold_list(r->dir, &holds, &nh) == 0) {
 		free(holds);
@@ -308,8 +308,8 @@ open_dir(const char *path, char *base, size_t blen, char *why, size_t wlen)
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || fstat(dfd, &st) != 0) {
-		snprintf(why, wlen, "%s: %s", dir, errno == ELOOP ? "a symbolic "
-		    "link" : strerror(errno));
+		snprintf(why, wlen, "%s: %s", dir, errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
 		if (dfd != -1)
 			close(dfd);
 		return -1;

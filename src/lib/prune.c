@@ -4,8 +4,9 @@
  * The plan is made only from a listing that can be trusted: a directory
  * vb may use, read whole; a backup dated more than a day ahead of the
  * clock (a clock or a name gone wrong, or a file planted to freeze
- * retention) is left out of it, kept and named.  Deletion then takes one file at a time, and only if it
- * is still the regular file that was listed.  The same policy applies to
+ * retention) is left out of it, kept and named.  Deletion then takes
+ * one file at a time, and only if it is still the regular file that was
+ * listed.  The same policy applies to
  * the remote's listing, with the local directory's page indexes naming
  * the parents and its health keeping what may be the only good copy.
  * What happens to each file is the caller's to say (vb_prune_out).

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,10 +82,13 @@ vb_read_archive(int fd, const char *identity, const struct vb_name *nm,
 	    why, wlen);
 	if (!running)
 		return rc;
-	/* age's failure first: a wrong identity explains all the rest. */
+	/* age's failure first: a wrong identity explains all the rest;
+	 * but age ended by the pipe we closed on a bad entry (a renamed
+	 * archive) is not its failure: the entry's is. */
 	if (plain_close(pfd, identity, nm, &age, running, w, sizeof(w)) != 0) {
 		vb_sha256_join(&h);
-		snprintf(why, wlen, "%s", w);
+		if (rc == 0 || age.signal != SIGPIPE)
+			snprintf(why, wlen, "%s", w);
 		return -1;
 	}
 	if (vb_sha256_join(&h) < 0 && rc == 0) {

@@ -188,11 +188,12 @@ vb_remote_delete(const char *remote, const char *name, char *why,
  * hex and its size in *bytes.  Returns 0, or -1 with why.
  */
 static int
-remote_get(const char *remote, const char *name, int fd,
+remote_get(const char *remote, const char *name, int fd, int64_t limit,
     char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
 {
-	char path[4096];
-	const char *args[] = { "cat", path, NULL };
+	char path[4096], count[32];
+	const char *args[] = { "cat", path, limit > 0 ? "--count" : NULL,
+	    count, NULL };
 	struct vb_sink s;
 	int status, rc;
 
@@ -202,6 +203,9 @@ remote_get(const char *remote, const char *name, int fd,
 	}
 	memset(&s, 0, sizeof(s));
 	s.fd = fd;
+	/* Never more than it was said to be: a byte more is refused. */
+	s.limit = limit;
+	snprintf(count, sizeof(count), "%lld", (long long)limit + 1);
 	if ((s.h = vb_sha256_new()) == NULL) {
 		snprintf(why, wlen, "out of memory");
 		return -1;
@@ -209,6 +213,12 @@ remote_get(const char *remote, const char *name, int fd,
 	rc = run(args, &s, &status, why, wlen);
 	vb_sha256_final(s.h, hex);
 	*bytes = s.bytes;
+	if (s.err == EFBIG) {
+		snprintf(why, wlen, "%s is larger than the %lld bytes the "
+		    "remote's listing or the signed catalog gave: refused, "
+		    "not kept", name, (long long)limit);
+		return -1;
+	}
 	if (rc == 0 && fd >= 0 && s.err != 0) {
 		snprintf(why, wlen, "writing %s: %s", name, strerror(s.err));
 		rc = -1;
@@ -247,7 +257,7 @@ remote_sha(const char *remote, const char *name, char hex[VB_SHA256_HEX],
 		return 0;
 	}
 	*how = "read back";
-	return remote_get(remote, name, -1, hex, &bytes, why, wlen);
+	return remote_get(remote, name, -1, 0, hex, &bytes, why, wlen);
 }
 
 int
@@ -357,7 +367,7 @@ vb_remote_probe(const char *remote, char *found, size_t flen, char *why,
 	}
 	/* Written, read back the same, deleted: each step says why not. */
 	if (run(copy, NULL, &status, why, wlen) != 0 ||
-	    remote_get(remote, tmpname, -1, got, &bytes, why, wlen) != 0)
+	    remote_get(remote, tmpname, -1, 0, got, &bytes, why, wlen) != 0)
 		goto done;
 	if (strcmp(got, want) != 0) {
 		snprintf(why, wlen, "%s: a file written there reads back "
@@ -379,11 +389,24 @@ done:
 
 int
 vb_remote_fetch(const char *remote, const char *name, const char *dir,
-    struct vb_tmp *t, char *path, size_t plen, char *why, size_t wlen)
+    int64_t limit, struct vb_tmp *t, char *path, size_t plen,
+    char hex[VB_SHA256_HEX], char *why, size_t wlen)
 {
-	char hex[VB_SHA256_HEX];
+	struct vb_listed *f;
 	int64_t bytes;
+	size_t n;
 
+	/* Bounded before a byte comes: by the caller, else the listing. */
+	if (limit <= 0) {
+		if (vb_remote_ls(remote, &f, &n, why, wlen) != 0)
+			return -1;
+		limit = vb_listed_size(f, n, name);
+		free(f);
+		if (limit < 0) {
+			snprintf(why, wlen, "%s: not on %s", name, remote);
+			return -1;
+		}
+	}
 	if (vb_tmp_open(t, dir, name, why, wlen) != 0)
 		return -1;
 	if (vb_path_join(path, plen, dir, t->name) != 0) {
@@ -391,7 +414,8 @@ vb_remote_fetch(const char *remote, const char *name, const char *dir,
 		vb_tmp_abort(t);
 		return -1;
 	}
-	if (remote_get(remote, name, t->fd, hex, &bytes, why, wlen) != 0) {
+	if (remote_get(remote, name, t->fd, limit, hex, &bytes, why,
+	    wlen) != 0) {
 		vb_tmp_abort(t);
 		return -1;
 	}

@@ -151,8 +151,10 @@ check_extracted(const char *archive, struct vb_verified *c,
 
 /*
  * A delta: its chain found (links fetched from remote if missing here)
- * and rebuilt into c's temporary.  Links fetched are kept once the
- * chain has been read whole.  Returns 0, or -1 with why.
+ * and rebuilt into c's temporary.  Links fetched are never kept: that
+ * the chain reads whole proves nothing of who made them (the restore's
+ * checks come after), and a link kept would be signed into the next
+ * catalog.  Returns 0, or -1 with why.
  */
 static int
 extract_chain(const char *archive, const struct vb_name *nm,
@@ -170,7 +172,7 @@ extract_chain(const char *archive, const struct vb_name *nm,
 	if (rc == 0)
 		c->links = ch.n;
 	snprintf(c->note, sizeof(c->note), "%s", ch.note);
-	vb_chain_free(&ch, rc == 0);
+	vb_chain_free(&ch, 0);
 	return rc;
 }
 
@@ -276,6 +278,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	struct vb_compress_result cr;
 	struct vb_snapmeta meta;
 	struct vb_tmp guard;
+	char line[4096], w[1024];
 	int rc;
 
 	memset(&so, 0, sizeof(so));
@@ -313,7 +316,16 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	co.a.ext = VB_EXT_TAR_ZST;
 	/* Encrypted like every archive vb writes, when so configured. */
 	co.encrypt_to = vb_config("ENCRYPT_TO");
-	co.sign_with = vb_config("SIGN_WITH");
+	/* Signed when this host can sign; a host without the key (a new
+	 * machine restoring) keeps an unsigned copy, and says so. */
+	if ((co.sign_with = vb_config("SIGN_WITH")) != NULL &&
+	    vb_key_public(co.sign_with, line, sizeof(line), w,
+	    sizeof(w)) != 0) {
+		snprintf(note + strlen(note), nlen - strlen(note), "%sthe "
+		    "pre-restore copy is not signed: SIGN_WITH: %s",
+		    note[0] != '\0' ? "; " : "", w);
+		co.sign_with = NULL;
+	}
 	co.a.level = VB_ZSTD_LEVEL;
 	co.as_found = 1;
 	rc = vb_compress_file(sr.path, &meta, &co, &cr);
@@ -655,7 +667,11 @@ listed(const struct vb_restore_opts *o, const char *name,
 		    "(%s); refused, nothing changed", name, w);
 		return -1;
 	}
-	if (vb_catalog_seen(dir, cat.seq, w, sizeof(w)) != 0)
+	/* The host's floor: what its backup directory has seen or signed,
+	 * wherever this copy was fetched to. */
+	if (vb_catalog_seen(vb_config("BACKUP_DIR") != NULL &&
+	    access(vb_config("BACKUP_DIR"), W_OK) == 0 ?
+	    vb_config("BACKUP_DIR") : dir, cat.seq, w, sizeof(w)) != 0)
 		snprintf(why, wlen, "%s: %s", name, w);
 	else if ((e = vb_catalog_find(&cat, name)) == NULL)
 		snprintf(why, wlen, "%s is not in the signed catalog (sequence "
@@ -824,6 +840,41 @@ fail:
 }
 
 /*
+ * With a signed catalog (--verify-with), name's entry in it, checked
+ * (signature, rollback) as listed() checks it: its size bounds the
+ * fetch and its SHA-256 is compared before a byte is decompressed.
+ * Without one, e zeroed (the listing bounds the fetch).  0, or -1.
+ */
+static int
+catalog_entry(const struct vb_restore_opts *o, const char *name,
+    struct vb_catalog_entry *e, char *why, size_t wlen)
+{
+	const struct vb_catalog_entry *f;
+	struct vb_catalog cat;
+	char w[1400];
+	int rc = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (o->verify_with == NULL || o->catalog == NULL)
+		return 0;
+	if (vb_catalog_load(o->catalog, o->catalog_sig, o->verify_with, &cat,
+	    w, sizeof(w)) != 0)
+		snprintf(why, wlen, "no signed catalog vouches for it (%s); "
+		    "refused, nothing fetched", w);
+	else if ((f = vb_catalog_find(&cat, name)) == NULL)
+		snprintf(why, wlen, "%s is not in the signed catalog (sequence "
+		    "%lld, written %s): planted, or made after it; refused, "
+		    "nothing fetched", name, (long long)cat.seq, cat.written);
+	else {
+		*e = *f;
+		rc = 0;
+	}
+	if (rc == 0 || cat.e != NULL)
+		vb_catalog_free(&cat);
+	return rc;
+}
+
+/*
  * Step 5 of DESIGN.md's restore: name on the remote.  A local archive of
  * that name in dir is used when it verifies; otherwise the remote copy is
  * fetched into dir under a temporary name and restored from there, and
@@ -836,6 +887,8 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 {
 	struct vb_restore_opts base = *o, v;
 	char local[4096], tmp[4096], from[4096], bad[1024] = "", why[1024];
+	char hex[VB_SHA256_HEX];
+	struct vb_catalog_entry entry;
 	struct vb_tmp t;
 	int rc, have;
 
@@ -864,11 +917,21 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 	}
 	memset(res, 0, sizeof(*res));
 	/* On a new machine the backup directory may not exist yet. */
-	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 ||
-	    vb_remote_fetch(remote, o->archive, dir, &t, tmp, sizeof(tmp),
-	    why, sizeof(why)) != 0) {
+	if (vb_mkdir_p(dir, why, sizeof(why)) != 0 || catalog_entry(o,
+	    o->archive, &entry, why, sizeof(why)) != 0 ||
+	    vb_remote_fetch(remote, o->archive, dir, entry.bytes, &t, tmp,
+	    sizeof(tmp), hex, why, sizeof(why)) != 0) {
 		snprintf(res->why, sizeof(res->why), "%scannot fetch %s: %s",
 		    bad, from, why);
+		return -1;
+	}
+	/* Not what the signed catalog lists: refused before it is read. */
+	if (entry.sha256[0] != '\0' && strcmp(hex, entry.sha256) != 0) {
+		snprintf(res->why, sizeof(res->why), "%s is not the archive "
+		    "the signed catalog lists (SHA-256 %s; the copy fetched "
+		    "is %s): replaced; refused, nothing read, nothing kept",
+		    from, entry.sha256, hex);
+		vb_tmp_abort(&t);
 		return -1;
 	}
 	v = *o;

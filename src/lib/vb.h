@@ -39,8 +39,16 @@ void		 vb_usage(const char *synopsis, const char *why)
 void		 vb_help(const char *synopsis, const char *text)
 		    __attribute__((noreturn));
 void		 vb_print_version(void) __attribute__((noreturn));
-/* Loads the configuration; on an error says each one and exits 2. */
-void		 vb_config_require(void);
+/* What a tool checks of the configuration beyond its grammar. */
+#define VB_CONF_SIGN	1	/* SIGN_WITH: it signs */
+#define VB_CONF_VERIFY	2	/* VERIFY_WITH: it verifies */
+#define VB_CONF_DRILL	4	/* DRILL_SQL: it drills */
+/*
+ * Loads the configuration (and checks what checks names: only what the
+ * tool uses, so that a restore never needs the signing key); on an
+ * error says each one and exits 2.
+ */
+void		 vb_config_require(unsigned checks);
 /* --print-config: KEY=value lines; exits 0, or 2 after each error. */
 void		 vb_config_print_exit(void) __attribute__((noreturn));
 /* Flushes and closes stdout; 0, or -1 after a warning. */
@@ -327,6 +335,8 @@ struct vb_inventory_opts {
  */
 int		 vb_inventory(const struct vb_inventory_opts *o);
 
+struct vb_policy;
+
 /* ---- backuplog.c, history.c, cli.c: BackupLog ---- */
 
 /* vb-log's loop (cli.c): each line on, each record into BackupLog. */
@@ -357,14 +367,15 @@ int		 vb_backuplog_last_drill(const char *path,
  * says what was done; nothing without SIGN_WITH), or -1 with why.
  */
 int		 vb_catalog_update(const char *dir, const char *remote,
-		    const char *logdb, char *note, size_t nlen, char *why,
-		    size_t wlen);
+		    const char *logdb, const struct vb_policy *p, char *note,
+		    size_t nlen, char *why, size_t wlen);
 /* Whether file is an Ed25519 public key (--verify-with); 0, or -1. */
 int		 vb_verify_key(const char *file, char *why, size_t wlen);
 
 /* The SHA-256 BackupLog recorded when an archive was made or sent. */
 struct vb_log_seal {
 	char		 name[96];		/* the archive's file name */
+	int		 is_signed;	/* its compress row: signed=yes */
 	char		 sha256[VB_SHA256_HEX];
 	char		 when[VB_ISO_LEN];
 	char		 op[16];		/* compress or offsite */
@@ -472,6 +483,8 @@ struct vb_drill_opts {
 	const char	*sql;		/* DRILL_SQL, or NULL */
 	char *const	*names;		/* these backups (names), or */
 	int		 nnames;	/* none: the newest and one older */
+	const char	*verify_with;	/* as a restore: the signer's key, */
+	const char	*logdb;		/* else this BackupLog, vouch */
 };
 
 /* Where each backup drilled is told (a verify record). */

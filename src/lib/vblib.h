@@ -1185,6 +1185,7 @@ struct vb_sink {
 	int			 fd;	/* or written to fd, if >= 0, */
 	struct vb_sha256	*h;	/* and hashed, if set */
 	int64_t			 bytes;
+	int64_t			 limit;	/* more than this: EFBIG (0: none) */
 	int			 err;	/* errno of a failed write; EOVERFLOW */
 };
 
@@ -1192,6 +1193,7 @@ struct vb_child {
 	int		 pid;
 	int		 errfd;		/* its stderr, read for the reason */
 	int		 killed;	/* stopped at its deadline */
+	int		 signal;	/* the signal that ended it, or 0 */
 	const char	*what;		/* argv[0] */
 	char		 line[1024];	/* a stderr line being read */
 	size_t		 llen;
@@ -1290,18 +1292,22 @@ int		 vb_catalog_fetch(const char *remote, const char *dir,
 const struct vb_catalog_entry *vb_catalog_find(const struct vb_catalog *c,
 		    const char *name);
 /*
- * Refuses seq if it is older than the newest this host has seen (dir's
- * .vb-catalog-seen), which it then raises.  0, or -1 with why.
+ * Refuses seq if it is older than the newest this host has seen or
+ * signed (dir's .vb-catalog-seen), which it then raises.  0, or -1 (why).
  */
 int		 vb_catalog_seen(const char *dir, int64_t seq, char *why,
 		    size_t wlen);
+/* The newest sequence dir's host has seen or signed; 0 if none. */
+int64_t		 vb_catalog_seen_floor(const char *dir);
 /*
- * Writes dir's catalog anew, signed with key: every backup archive in
- * dir (SHA-256s from the last catalog, logdb's BackupLog, or the files).
- * Returns 0 with c (to free), or -1 with why.
+ * Writes dir's catalog anew, signed with key: the union of the last one
+ * (and OFFSITE's, merged) and dir's signed archives whose SHA-256 it or
+ * logdb's BackupLog knows, less what policy p drops (NULL: nothing);
+ * what it left out said in note.  Returns 0 with c (to free), or -1.
  */
 int		 vb_catalog_write(const char *dir, const char *key,
-		    const char *logdb, struct vb_catalog *c, char *why,
+		    const char *logdb, const struct vb_policy *p,
+		    struct vb_catalog *c, char *note, size_t nlen, char *why,
 		    size_t wlen);
 void		 vb_catalog_free(struct vb_catalog *c);
 
@@ -1356,13 +1362,15 @@ int		 vb_remote_put(const char *local, const char *remote,
 		    const char *name, const char *sha, char *how, size_t hlen,
 		    char *why, size_t wlen);
 /*
- * Fetches remote/name into a new temporary t in dir (its path in path),
- * for the caller to verify, then commit or abort.  Returns 0, or -1 with
- * why and nothing left.
+ * Fetches remote/name into a new temporary t in dir (its path in path,
+ * the SHA-256 of what came into hex), for the caller to verify, then
+ * commit or abort; never more than limit bytes (0: its size in the
+ * remote's listing).  Returns 0, or -1 with why and nothing left.
  */
 int		 vb_remote_fetch(const char *remote, const char *name,
-		    const char *dir, struct vb_tmp *t, char *path,
-		    size_t plen, char *why, size_t wlen);
+		    const char *dir, int64_t limit, struct vb_tmp *t,
+		    char *path, size_t plen, char hex[VB_SHA256_HEX],
+		    char *why, size_t wlen);
 /* Deletes remote/name; returns 0, or -1 with why. */
 int		 vb_remote_delete(const char *remote, const char *name,
 		    char *why, size_t wlen);
