@@ -139,13 +139,14 @@ number(const char *s, double *out)
 static void
 run_facts(struct opts *o, const char *arg)
 {
-	char buf[128], *a, *b, *c;
+	char buf[128], *a, *b, *c, *sp;
 	double x;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
-	if ((a = strtok(buf, ",")) == NULL || (b = strtok(NULL, ",")) ==
-	    NULL || (c = strtok(NULL, ",")) == NULL || strtok(NULL, ",") !=
-	    NULL || number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
+	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
+	    &sp)) == NULL || (c = strtok_r(NULL, ",", &sp)) == NULL ||
+	    strtok_r(NULL, ",", &sp) != NULL ||
+	    number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
 	    0 || number(c, &x) != 0 || x > 255 || x != (int)x)
 		usage("--run wants START,END,EXIT: two Unix times and a "
 		    "status");
@@ -171,7 +172,7 @@ stage_fact(struct opts *o, char *arg)
 		;
 	if (names[i] == NULL || number(eq, &st) != 0 || st > 255 ||
 	    st != (int)st || (colon != NULL && (number(colon, &ms) != 0 ||
-	    ms != (int64_t)ms)))
+	    ms != (double)(int64_t)ms)))
 		usage("--stage wants NAME=STATUS[:MS]: a stage of the job, "
 		    "its exit status, its milliseconds");
 	o->run.stage[o->run.nstages].name = names[i];

@@ -49,9 +49,9 @@ forge() {
 	rm -rf "$x"
 }
 
-# newest [DIR]: the newest backup archive's name in DIR (default b).
+# newest: the newest backup archive's name in b.
 newest() {
-	find "${1:-b}" -name 'backup-*.tar*' -printf '%f\n' | sort | tail -n1
+	find b -name 'backup-*.tar*' -printf '%f\n' | sort | tail -n1
 }
 
 # ---- a local user without privileges ----
@@ -68,6 +68,7 @@ newest() {
 		as_attacker ln -s "$T/secret" "prom/.vb.prom.$((pid + i)).tmp"
 	done
 	as_attacker ln -s "$T/secret" prom/vb.prom.old
+	# shellcheck disable=SC2016 # the attacker's text, never expanded
 	printf 'vb_backup_last_success_timestamp_seconds{db="x"} BASH_VERSINFO[$(touch %s/pwned)]\n' \
 	    "$T" | as_attacker tee prom/vb.prom >/dev/null
 	run --separate-stderr vb_backup
@@ -76,7 +77,7 @@ newest() {
 	[ "$(stat -c %a secret)" = 600 ]
 	[ ! -L prom/vb.prom ]
 	[ "$(stat -c '%a %U' prom/vb.prom)" = "644 root" ]
-	! grep -q BASH_VERSINFO prom/vb.prom
+	run ! grep -q BASH_VERSINFO prom/vb.prom
 	grep -q '^vb_backup_last_run_success{' prom/vb.prom
 	# The file itself a link to a root file: replaced, target intact.
 	rm -f prom/vb.prom
@@ -99,6 +100,7 @@ newest() {
 	# No successful backup in BackupLog: the path that read the file.
 	for m in last_success_timestamp_seconds last_run_end_timestamp_seconds \
 	    last_verified_restore_timestamp_seconds; do
+		# shellcheck disable=SC2016 # the attacker's text
 		printf 'vb_backup_%s{db="x"} BASH_VERSINFO[$(touch %s/pwned)]\n' \
 		    "$m" "$T"
 	done | as_attacker tee prom/vb.prom >/dev/null

@@ -281,7 +281,7 @@ undo_of() {
 	undo=$(undo_of "$output")
 	[[ $undo == "$T/b/undo-"*.changeset.age ]]
 	[[ $stderr == *"to undo: vb-restore -i IDENTITY-FILE -d $T/b --undo $undo --db app.db"* ]]
-	! grep -q 'u5@ventry' "$undo"
+	run ! grep -q 'u5@ventry' "$undo"
 	run --separate-stderr vb-restore --undo "$undo" --db app.db
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"is encrypted: give the age identity"* ]]

@@ -235,10 +235,9 @@ static int
 get_record(struct rd *r, uint64_t ncol, int undef)
 {
 	uint64_t i, n;
-	int t;
 
 	for (i = 0; i < ncol; i++) {
-		switch ((t = next_byte(r))) {
+		switch (next_byte(r)) {
 		case 0:
 			if (!undef)
 				return -1;

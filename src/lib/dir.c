@@ -135,13 +135,14 @@ int
 vb_dir_prepare(const char *dir, char *lock, size_t llen, char *why,
     size_t wlen)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	const char *user = pw != NULL ? pw->pw_name : "this user";
-	char w[1024];
-
+	struct passwd pwd, *pw = NULL;
+	char pbuf[1024], w[1024];
+	const char *user;
 	struct stat st;
 	int dfd, fd;
 
+	(void)getpwuid_r(geteuid(), &pwd, pbuf, sizeof(pbuf), &pw);
+	user = pw != NULL ? pw->pw_name : "this user";
 	if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode) &&
 	    !S_ISLNK(st.st_mode)) {
 		snprintf(why, wlen, "%s exists and is not a directory; set "

@@ -187,10 +187,9 @@ vb_livetx_fk(struct vb_livetx *x, char *const *tables, int n, char *why,
 	if (rc != 0)
 		return -1;
 	if (v > 0)
-		snprintf(why, wlen, "foreign keys would be broken: %s%s%lld "
+		snprintf(why, wlen, "foreign keys would be broken: %s; %lld "
 		    "in all; put back the tables they refer to as well, or "
-		    "--force (nothing changed)", first, v > 1 ? "; " : "; ",
-		    (long long)v);
+		    "--force (nothing changed)", first, (long long)v);
 	return v;
 }
 

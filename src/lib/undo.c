@@ -452,7 +452,7 @@ static int
 belongs(const struct vb_undo_opts *o, const struct undo *u, char *why,
     size_t wlen)
 {
-	struct vb_log_undo r;
+	struct vb_log_undo r = { 0 };
 	char w[512];
 
 	if (vb_backuplog_undo(o->db, u->base, &r, w, sizeof(w)) != 0) {

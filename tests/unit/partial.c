@@ -230,10 +230,15 @@ changeset_is_sessions(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * An undo file written by vb_cs and read back: its framing checked whole
+ * (vb_cs_check), then SQLite's iterator over it, the changes as written.
+ */
 static void
-changeset_inverted(void **state)
+changeset_read_back(void **state)
 {
-	char path[] = "/tmp/vb-unit-cs.XXXXXX", why[256];
+	char path[] = "/tmp/vb-unit-cs.XXXXXX", why[256], hex[VB_SHA256_HEX];
+	int64_t bytes = 0;
 	sqlite3_changeset_iter *it;
 	sqlite3_value *nv, *ov;
 	struct vb_table t;
@@ -256,24 +261,27 @@ changeset_inverted(void **state)
 	write_rows(db, &w, "SELECT * FROM log WHERE n IS NULL",
 	    SQLITE_DELETE);
 	assert_int_equal(vb_cs_close(&w, why, sizeof(why)), 0);
-	/* Read back inverted, streamed: inserts are deletes now. */
+	/* Checked whole, then read back streamed, as written. */
 	fd = open(path, O_RDONLY);
-	assert_int_equal(vb_cs_start_inverted(&it, &fd), SQLITE_OK);
+	assert_int_equal(vb_cs_check(fd, hex, &bytes, why, sizeof(why)), 0);
+	assert_true(bytes > 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(vb_cs_start(&it, &fd), SQLITE_OK);
 	while (sqlite3changeset_next(it) == SQLITE_ROW) {
 		assert_int_equal(sqlite3changeset_op(it, &name, &ncol, &op,
 		    &ind), SQLITE_OK);
 		assert_string_equal(name, "log");
 		assert_int_equal(ncol, 2);
 		if (seen++ < 3) {
-			assert_int_equal(op, SQLITE_DELETE);
-			assert_int_equal(sqlite3changeset_old(it, 0, &ov),
-			    SQLITE_OK);
-			assert_non_null(ov);
-		} else {
 			assert_int_equal(op, SQLITE_INSERT);
-			assert_int_equal(sqlite3changeset_new(it, 1, &nv),
+			assert_int_equal(sqlite3changeset_new(it, 0, &nv),
 			    SQLITE_OK);
-			assert_int_equal(sqlite3_value_type(nv), SQLITE_NULL);
+			assert_non_null(nv);
+		} else {
+			assert_int_equal(op, SQLITE_DELETE);
+			assert_int_equal(sqlite3changeset_old(it, 1, &ov),
+			    SQLITE_OK);
+			assert_int_equal(sqlite3_value_type(ov), SQLITE_NULL);
 		}
 	}
 	assert_int_equal(sqlite3changeset_finalize(it), SQLITE_OK);
@@ -316,7 +324,7 @@ main(void)
 		cmocka_unit_test(match_shapes),
 		cmocka_unit_test(match_values),
 		cmocka_unit_test(changeset_is_sessions),
-		cmocka_unit_test(changeset_inverted),
+		cmocka_unit_test(changeset_read_back),
 		cmocka_unit_test(undo_names),
 	};
 
