@@ -24,7 +24,7 @@
 		"[--keep-within duration]\n                " \
 		"[--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n" \
 		"                [--keep-pre-restore N]\n" \
-		"       vb-prune [-d dir] (--holds | --release stem)\n" \
+		"       vb-prune [-d dir] (--holds | --release name)\n" \
 		"       vb-prune --catalog [-d dir | --offsite remote]"
 
 static void __attribute__((noreturn))
@@ -60,7 +60,8 @@ help(void)
 	    "      --holds               list the backups held after a sudden\n"
 	    "                            loss of rows (stem, the backup that\n"
 	    "                            showed it, what was lost; TABs)\n"
-	    "      --release STEM        release a held backup to retention\n"
+	    "      --release NAME        release a held backup to retention\n"
+	    "                            (its stem, file name or path)\n"
 	    "      --catalog             only write the signed catalog\n"
 	    "                            (SIGN_WITH; after every prune too),\n"
 	    "                            or copy it to --offsite REMOTE\n"
@@ -202,18 +203,17 @@ static int
 holds(const struct opts *o)
 {
 	struct vb_hold *h;
-	char why[1024];
+	char why[1024], note[300];
 	size_t n, i;
-	int rc;
 
 	if (o->release != NULL) {
-		if ((rc = vb_hold_release(o->dir, o->release, why,
-		    sizeof(why))) != 0)
+		if (vb_release(o->dir, o->release, note, sizeof(note), why,
+		    sizeof(why)) != 0) {
 			warnx("%s", why);
-		else
-			warnx("released %s: retention counts it as any other "
-			    "backup again", o->release);
-		return rc != 0;
+			return 1;
+		}
+		warnx("%s", note);
+		return 0;
 	}
 	if (vb_hold_list(o->dir, &h, &n) != 0) {
 		warn("%s", o->dir);

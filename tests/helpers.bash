@@ -13,7 +13,9 @@ vb_setup() {
 	: "${VB_BIN:?VB_BIN must name the build directory}"
 	PATH="$VB_BIN:$VB_BIN/tests:$PATH"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/vb-test.XXXXXX")
+	# Empty: nothing of the machine's (a file VB_CONF names must exist).
 	export VB_CONF="$T/no-vb.conf"
+	: >"$VB_CONF"
 	unset DB_PATH BACKUP_DIR MAX_BACKUPS COMPRESSION
 	cd "$T" || return 1
 }

@@ -445,10 +445,11 @@ config_grammar(void **state)
 	assert_string_equal(vb_config("MAX_BACKUPS"), "9");
 	unsetenv("MAX_BACKUPS");
 
-	/* No file at all is no configuration. */
+	/* A file VB_CONF names that is not there is an error, said so. */
 	setenv("VB_CONF", "/nonexistent/vb.conf", 1);
 	vb_config_unload();
-	assert_int_equal(vb_config_load(), 0);
+	assert_int_equal(vb_config_load(), 1);
+	first_error_has("VB_CONF=/nonexistent/vb.conf: no such file");
 	assert_string_equal(vb_config("MAX_BACKUPS"), "7");
 }
 
@@ -1455,7 +1456,7 @@ link_damage(void **state)
 	assert_int_equal(vb_scan(dir, &list, &n, why, sizeof(why)), 0);
 	assert_int_equal(n, 2);
 	snprintf(list[0].parent, sizeof(list[0].parent), "%s", x.stem);
-	vb_health(dir, list, n, 0, 1);
+	vb_health(dir, list, n, 0, 1, NULL);
 	assert_true(list[1].damaged);
 	assert_true(list[1].unsafe);
 	assert_true(list[0].unsafe);
@@ -1468,7 +1469,7 @@ link_damage(void **state)
 	assert_int_equal(list[1].keep, 3);
 	/* A good copy put back: the record goes. */
 	assert_int_equal(put_file(dir, full, 'a', 1000), 0);
-	vb_health(dir, list, n, 0, 1);
+	vb_health(dir, list, n, 0, 1, NULL);
 	assert_false(list[1].damaged);
 	assert_false(list[0].unsafe);
 	snprintf(path, sizeof(path), "%s/%s%s", dir, VB_DAMAGE_PREFIX,

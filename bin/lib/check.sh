@@ -157,10 +157,42 @@ check_schedule() {
 			    "cron, or service cron start)"
 		fi
 		check_interval "${f[@]:0:5}"
+		check_job_conf "$cronf" "$(cron_conf "$cronf" "$entry")"
 	elif [ "$timer" -eq 0 ]; then
 		line FAIL schedule "no $cronf and no enabled vb-backup.timer:" \
 		    "run install.sh, or systemctl enable --now vb-backup.timer"
 	fi
+	[ "$timer" -eq 0 ] || check_job_conf vb-backup.service \
+	    "$(systemctl show -p Environment --value vb-backup.service \
+	    2>/dev/null | tr ' ' '\n' | sed -n 's/^VB_CONF=//p' | tail -n1)"
+}
+
+# cron_conf FILE ENTRY: the VB_CONF the cron entry gives the job (a
+# VB_CONF= word before the command, else the file's VB_CONF= line, else
+# none), read as data: never evaluated.
+cron_conf() {
+	local w v=''
+	v=$(sed -n 's/^[[:space:]]*VB_CONF[[:space:]]*=[[:space:]]*//p' "$1" |
+	    tail -n1)
+	for w in $2; do
+		[[ $w == VB_CONF=* ]] && v=${w#VB_CONF=}
+	done
+	v=${v%\"} v=${v#\"} v=${v%\'} v=${v#\'}
+	printf '%s\n' "$v"
+}
+
+# check_job_conf WHERE FILE: the configuration the scheduled job reads
+# (FILE, from WHERE; empty: /etc/vb.conf) is the one this check read; if
+# not, the check checked a set-up that never runs.
+check_job_conf() {
+	local job=${2:-/etc/vb.conf} a b
+	a=$(readlink -m -- "$job") b=$(readlink -m -- "$conf")
+	[ "$a" != "$b" ] || return 0
+	line FAIL schedule "the job ($1) reads $job$([ -n "$2" ] ||
+	    echo ' (no VB_CONF there)'), but this check read $conf: it" \
+	    "checked a configuration the nightly does not use; check the" \
+	    "job's (VB_CONF=$job vb-backup --check), or give the job this" \
+	    "one: a line VB_CONF=$conf in $1 (Environment= in a unit)"
 }
 
 # check_interval MIN HOUR DOM MON DOW: BACKUP_INTERVAL (the Node service's
@@ -294,11 +326,12 @@ check_unsigned() {
 # ---- the backups -----------------------------------------------------
 
 # check_backups: the backups as they are (vb-restore --list --sums):
-# every archive against the SHA-256 recorded when it was made, every
-# chain's links, the damage vb recorded; a FAIL line for each backup file
-# that cannot be restored from here.
+# every archive hashed again now and compared with the SHA-256 recorded
+# when it was made, every chain's links, the damage vb recorded, the
+# last drill of each; a FAIL line for each backup file that cannot be
+# restored from here (its health= field says why).
 check_backups() {
-	local path op st msg n=0 sums=0 bad=0 every=''
+	local path op st msg n=0 sums=0 bad=0 every='' fix
 	[ -d "$BACKUP_DIR" ] || return 0
 	while IFS=$'\t' read -r path op st _ _ _ _ msg; do
 		[ -n "$path" ] || continue
@@ -306,16 +339,25 @@ check_backups() {
 		[ "$op" != verify ] || sums=$((sums + 1))
 		[ "$st" = failed ] || continue
 		bad=$((bad + 1))
-		line FAIL backups "$path: $msg; it is kept, never pruned: put" \
-		    "a good copy in its place (vb-restore --offsite uses the" \
-		    "remote's meanwhile), or, if no copy exists, remove it" \
-		    "(rm $path)"
+		case $msg in
+		*'; health=drill-failed'*)
+			fix="find why (vb-log --show --failures $DB_PATH), then"
+			fix+=" prove it again: vb-backup --drill ${path##*/};"
+			fix+=" until a drill proves it, retention"
+			fix+=" keeps it and counts it as no restorable point" ;;
+		*)
+			fix="it is kept, never pruned: put a good copy in its"
+			fix+=" place (vb-restore --offsite uses the remote's"
+			fix+=" meanwhile), or, if no copy exists, remove it"
+			fix+=" (rm $path)" ;;
+		esac
+		line FAIL backups "$path: ${msg%%; health=*}; $fix"
 	done < <(as_job vb-restore --list --sums "$BACKUP_DIR" 2>/dev/null)
 	[ -z "${cfg[FULL_EVERY]:-}" ] ||
 	    every="; FULL_EVERY=${cfg[FULL_EVERY]}: every chain whole"
 	[ "$bad" -gt 0 ] || line ok backups "$n file(s) in $BACKUP_DIR, none" \
-	    "known damaged; $sums of them checked against the SHA-256" \
-	    "recorded when made (their page indexes)$every"
+	    "known damaged, none failed its last drill; $sums hashed now" \
+	    "and found as recorded when made$every"
 }
 
 # check_set_aside: a snapshot that failed its check (vb-compress kept it

@@ -58,11 +58,14 @@ drill_due() {
 	    3600)) ]
 }
 
-# drill_cmd: the command, into the array drill.
+# drill_cmd: the command, into the array drill (the backups named to
+# vb-backup --drill, if any; else vb-restore picks them).
+drill_names=()
 drill_cmd() {
 	drill=(vb-restore --drill -q -d "$BACKUP_DIR")
 	[ -z "$DRILL_IDENTITY" ] || drill+=(-i "$DRILL_IDENTITY")
 	[ -z "$OFFSITE" ] || drill+=(--offsite)
+	[ "${#drill_names[@]}" -eq 0 ] || drill+=(-- "${drill_names[@]}")
 }
 
 # run_drill: the drill, its verify records into BackupLog and the run's
@@ -87,8 +90,8 @@ run_drill() {
 	n=$?
 	drilled=$(awk -F'\t' '$3 == "ok"' "$work/drill" | wc -l)
 	if [ "${stage_st[drill]}" -ne 0 ]; then
-		failed drill "$(awk -F'\t' '$3 == "failed" { print $1 ": " $8
-		    exit }' "$work/drill")"
+		failed drill "$(awk -F'\t' '$3 == "failed" {
+		    print ($1 == "-" ? "" : $1 ": ") $8; exit }' "$work/drill")"
 		[ -n "$fail_reason" ] ||
 		    fail_reason="vb-restore --drill exited ${stage_st[drill]}"
 	fi
@@ -117,6 +120,11 @@ drill_now() {
 		say "the archives are encrypted (ENCRYPT_TO): give the" \
 		    "identity: DRILL_IDENTITY=KEY-FILE vb-backup --drill"
 		exit 2
+	fi
+	if [ ! -d "$BACKUP_DIR" ]; then
+		say "nothing to drill: no backup yet ($BACKUP_DIR does not" \
+		    "exist; the first nightly makes it: vb-backup)"
+		exit 1
 	fi
 	{ ready_dir && take_lock; } || exit 1
 	run_drill

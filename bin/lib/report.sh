@@ -14,14 +14,15 @@
 # the file without following a link or reading the old one.  After a
 # drill alone (drill), the last run's gauges come from the history.
 write_metrics() {
-	local args=() s c=${VB_CONF:-}
+	local args=() s ms c=${VB_CONF:-}
 	[ -n "$METRICS_FILE" ] || return 0
 	if [ "$1" != drill ]; then
 		args=(--run "$start,$(date +%s.%N),$1")
 		for s in snapshot compress offsite log prune prune_offsite \
 		    drill; do
 			[ -n "${stage_st[$s]:-}" ] || continue
-			args+=(--stage "$s=${stage_st[$s]}${stage_ms[$s]:+:${stage_ms[$s]}}")
+			ms=${stage_ms[$s]:-}
+			args+=(--stage "$s=${stage_st[$s]}${ms:+:$ms}")
 		done
 		[ -z "$remote_kept" ] || args+=(--remote-kept "$remote_kept")
 	fi

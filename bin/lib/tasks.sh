@@ -52,9 +52,14 @@ show_plan() {
 	if [ "$DRILL_EVERY" = 0 ]; then
 		row drill "(off: DRILL_EVERY=0; the snapshot gets" \
 		    "integrity_check once a week instead)"
+	elif ! drill_possible && drill_due; then
+		row drill "DUE TONIGHT BUT NOT RUN: the archives are" \
+		    "encrypted and DRILL_IDENTITY is not set; run it where" \
+		    "the identity is: DRILL_IDENTITY=KEY vb-backup --drill"
 	elif ! drill_possible; then
-		row drill "DUE EVERY $DRILL_EVERY BUT NOT RUN: the archives" \
-		    "are encrypted and DRILL_IDENTITY is not set"
+		row drill "every $DRILL_EVERY; last proof $(date -u -d \
+		    "@$(last_drill)" +%FT%TZ), not due tonight (when due, the" \
+		    "nightly cannot run it: encrypted, no DRILL_IDENTITY)"
 	elif drill_due; then
 		row drill "due tonight, after retention: ${drill[*]} |" \
 		    "vb-log -q $DB_PATH"

@@ -71,6 +71,7 @@ static const struct key {
 
 static struct {
 	int	 loaded;
+	int	 named;		/* VB_CONF named the file */
 	char	 path[4096];
 	char	*file[NKEYS];		/* the file's value, or NULL */
 	char	*env[NKEYS];		/* the environment's, or NULL */
@@ -408,10 +409,16 @@ read_file(void)
 	int lineno = 0, i;
 
 	if ((fp = fopen(cf.path, "re")) == NULL) {
-		/* No file is no configuration; any other failure is one. */
-		if (errno != ENOENT)
-			snprintf(err_slot(), ERRLEN,
-			    "%s: cannot read: %s", cf.path, strerror(errno));
+		/*
+		 * No /etc/vb.conf is no configuration; a file VB_CONF names
+		 * that is not there is a mistake (a typo would otherwise
+		 * read as "nothing set"), and any other failure is one.
+		 */
+		if (errno != ENOENT || cf.named)
+			snprintf(err_slot(), ERRLEN, "%s%s: %s%s", cf.named ?
+			    "VB_CONF=" : "", cf.path, errno == ENOENT ? "" :
+			    "cannot read: ", errno == ENOENT ? "no such file" :
+			    strerror(errno));
 		return;
 	}
 	while ((len = getline(&line, &cap, fp)) != -1) {
@@ -469,8 +476,9 @@ vb_config_load(void)
 	if (cf.loaded)
 		return cf.nerr;
 	cf.loaded = 1;
-	snprintf(cf.path, sizeof(cf.path), "%s", p != NULL && *p != '\0' ?
-	    p : "/etc/vb.conf");
+	cf.named = p != NULL && *p != '\0';
+	snprintf(cf.path, sizeof(cf.path), "%s", cf.named ? p :
+	    "/etc/vb.conf");
 	read_file();
 	for (i = 0; i < NKEYS; i++) {
 		if ((v = getenv(keys[i].name)) == NULL || *v == '\0')

@@ -157,8 +157,9 @@ read_mark(int dfd, const char *stem, char *file, size_t flen,
 }
 
 /*
- * Whether backup b is recorded damaged.  With heal, a record whose file
- * is gone or hashes as recorded again is removed (0).
+ * Whether backup b is recorded damaged, and still is: a record whose
+ * file hashes as recorded again (a good copy put back) or is gone is
+ * damage no more, and with heal the record is removed too.
  */
 static int
 marked(const char *dir, int dfd, struct vb_backup *b, int heal)
@@ -170,57 +171,107 @@ marked(const char *dir, int dfd, struct vb_backup *b, int heal)
 	if (read_mark(dfd, b->stem, file, sizeof(file), recorded) != 0)
 		return 0;
 	snprintf(b->damaged_file, sizeof(b->damaged_file), "%s", file);
-	if (!heal)
-		return 1;
 	rc = hash_file(dir, file, now);
-	if (rc == 0 && strcmp(now, recorded) != 0)
-		return 1;
-	if (rc < 0)
-		return 1;	/* unreadable: still in doubt */
-	if (mark_name(name, sizeof(name), b->stem) == 0)
+	if (rc < 0 || (rc == 0 && strcmp(now, recorded) != 0))
+		return 1;	/* still wrong, or unreadable: in doubt */
+	if (heal && mark_name(name, sizeof(name), b->stem) == 0)
 		unlinkat(dfd, name, 0);
 	b->damaged_file[0] = '\0';
 	return 0;
 }
 
-/* Whether b's archive (its index says which) hashes as recorded. */
+/*
+ * Whether one of b's archives no longer hashes to the SHA-256 recorded
+ * when it was made (its page index's, else BackupLog's): every archive,
+ * every kind, hashed again now (bit rot changes no size, no mtime).
+ */
 static int
-hashes_wrong(const char *dir, struct vb_backup *b)
+hashes_wrong(const char *dir, struct vb_backup *b,
+    const struct vb_log_known *k)
 {
+	const struct vb_log_seal *seal;
+	char recorded[VB_SHA256_HEX], now[VB_SHA256_HEX], why[512];
 	struct vb_index x;
-	struct vb_fault f;
-	char why[512];
+	int j;
 
-	if (vb_index_read(dir, b->stem, 1, &x, why, sizeof(why)) != 0 ||
-	    x.archive_sha256[0] == '\0')
-		return 0;
-	b->checked = 1;
-	if (vb_link_check(dir, &x, 0, &f, why, sizeof(why)) != 1 || f.missing)
-		return 0;
-	snprintf(b->damaged_file, sizeof(b->damaged_file), "%s", x.archive);
-	return 1;
+	if (vb_index_read(dir, b->stem, 1, &x, why, sizeof(why)) != 0)
+		memset(&x, 0, sizeof(x));
+	for (j = 0; j < b->nfiles; j++) {
+		if (b->files[j].ext == VB_EXT_DB)
+			continue;
+		if (x.archive_sha256[0] != '\0' && strcmp(x.archive,
+		    b->files[j].name) == 0)
+			memcpy(recorded, x.archive_sha256, VB_SHA256_HEX);
+		else if ((seal = vb_log_known_find(k, b->files[j].name)) !=
+		    NULL && seal->sha256[0] != '\0')
+			memcpy(recorded, seal->sha256, VB_SHA256_HEX);
+		else
+			continue;
+		b->checked = 1;
+		if (hash_file(dir, b->files[j].name, now) == 0 &&
+		    strcmp(now, recorded) == 0)
+			continue;
+		snprintf(b->damaged_file, sizeof(b->damaged_file), "%s",
+		    b->files[j].name);
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether one of b's archives failed its last restore drill. */
+static int
+drill_failed(struct vb_backup *b, const struct vb_proven *pv)
+{
+	const struct vb_proven_one *f;
+	int j;
+
+	for (j = 0; j < b->nfiles; j++)
+		if ((f = vb_drill_failed(pv, b->files[j].name)) != NULL) {
+			snprintf(b->why, sizeof(b->why), "%s failed its last "
+			    "restore drill (%s): no restorable point until a "
+			    "drill proves it (vb-backup --drill NAME) or it is "
+			    "gone",
+			    b->files[j].name, f->failed_at);
+			return 1;
+		}
+	return 0;
 }
 
 void
 vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
-    int heal)
+    int heal, const char *logdb)
 {
+	struct vb_log_known k;
+	struct vb_proven pv;
+	char w[512];
 	ssize_t p;
 	size_t i;
 	int dfd;
 
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
+	memset(&k, 0, sizeof(k));
+	if (hash && logdb != NULL && access(logdb, F_OK) == 0)
+		(void)vb_backuplog_known(logdb, &k, w, sizeof(w));
+	vb_proven_read(logdb, &pv);
 	for (i = 0; i < n; i++) {
 		list[i].checked = 0;
-		list[i].damaged = marked(dir, dfd, &list[i], heal) ||
-		    (hash && hashes_wrong(dir, &list[i]));
 		list[i].unsafe = 0;
 		list[i].why[0] = '\0';
+		list[i].damaged = marked(dir, dfd, &list[i], heal) ||
+		    (hash && hashes_wrong(dir, &list[i], &k));
+		list[i].drill_failed = !list[i].damaged &&
+		    drill_failed(&list[i], &pv);
 	}
 	close(dfd);
+	vb_log_known_free(&k);
+	free(pv.list);
 	/* Oldest first: a delta on an unsafe link is unsafe too. */
 	for (i = n; i-- > 0;) {
+		if (list[i].drill_failed) {
+			list[i].unsafe = 1;
+			continue;
+		}
 		if (list[i].damaged) {
 			list[i].unsafe = 1;
 			snprintf(list[i].why, sizeof(list[i].why), "%s is "

@@ -360,9 +360,36 @@ vb_db_backup(sqlite3 *dst, sqlite3 *src)
 	return rc;
 }
 
+/* vb_backup_time(): the backup's time, in datetime()'s form. */
+static void
+backup_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_text(ctx, sqlite3_user_data(ctx), -1, SQLITE_TRANSIENT);
+}
+
+int
+vb_db_backup_time(sqlite3 *db, const struct timespec *when)
+{
+	struct tm tm;
+	time_t t = when->tv_sec;
+	char *text;
+
+	if (gmtime_r(&t, &tm) == NULL || (text = sqlite3_mprintf(
+	    "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)) == NULL)
+		return -1;
+	/* The text is the function's: freed with it (or now, on failure). */
+	return sqlite3_create_function_v2(db, "vb_backup_time", 0,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, text, backup_time, NULL, NULL,
+	    sqlite3_free) == SQLITE_OK ? 0 : -1;
+}
+
 int
 vb_db_query_check(const char *path, const char *sql, char *why, size_t wlen)
 {
+	struct timespec now;
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
 	sqlite3 *db;
@@ -370,7 +397,10 @@ vb_db_query_check(const char *path, const char *sql, char *why, size_t wlen)
 
 	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
 		return 1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (vb_db_backup_time(db, &now) != 0)
+		snprintf(why, wlen, "vb_backup_time(): %s", sqlite3_errmsg(db));
+	else if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
 		snprintf(why, wlen, "%s", sqlite3_errmsg(db));
 	else if (st == NULL)
 		snprintf(why, wlen, "it holds no statement");

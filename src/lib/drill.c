@@ -10,7 +10,8 @@
  * rows in each table as its manifest recorded when the snapshot was
  * taken, and return a row for DRILL_SQL when it is set.  The drill never
  * opens the live database.  Each backup drilled is one verify record,
- * whose message opens with "drill: " (vb_drill_proven reads it back).
+ * whose message opens with "drill: " and ends with its outcome as a
+ * field, drill=proven or drill=failed (vb_drill_result reads it back).
  */
 #define _GNU_SOURCE
 #include <sys/random.h>
@@ -64,17 +65,29 @@ same_rows(const char *copy, const struct vb_manifest *m, char *why,
 	return 0;
 }
 
-/* DRILL_SQL on the copy must return a row; 0, or -1 with why. */
+/*
+ * DRILL_SQL on the copy of the backup name must return a row, its
+ * vb_backup_time() that backup's time; 0, or -1 with why.
+ */
 static int
-sql_returns(const char *copy, const char *sql, char *why, size_t wlen)
+sql_returns(const char *copy, const char *name, const char *sql, char *why,
+    size_t wlen)
 {
 	sqlite3_stmt *st = NULL;
+	struct vb_name nm;
 	sqlite3 *db;
 	int rc;
 
+	if (vb_name_parse(name, &nm) != 0) {
+		snprintf(why, wlen, "%s: not a backup's name", name);
+		return -1;
+	}
 	if ((db = vb_db_open_immutable(copy, why, wlen)) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (vb_db_backup_time(db, &nm.when) != 0) {
+		snprintf(why, wlen, "vb_backup_time(): %s", sqlite3_errmsg(db));
+		rc = -1;
+	} else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "DRILL_SQL cannot run on the restored "
 		    "copy: %s", sqlite3_errmsg(db));
 		rc = -1;
@@ -151,7 +164,8 @@ prove_main(void *arg)
 	}
 	if ((p->m.rows.known && same_rows(p->copy, &p->m, p->res.why,
 	    sizeof(p->res.why)) != 0) || (o->sql != NULL &&
-	    sql_returns(p->copy, o->sql, p->res.why, sizeof(p->res.why)) !=
+	    sql_returns(p->copy, p->name, o->sql, p->res.why,
+	    sizeof(p->res.why)) !=
 	    0)) {
 		p->rc = -1;
 		return NULL;
@@ -167,9 +181,9 @@ prove_main(void *arg)
 		snprintf(rows, sizeof(rows), "no row counts to compare (an "
 		    "archive made before vb recorded them)");
 	snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX DRILL_OK "%s%s%s: "
-	    "integrity_check ok, %s%s", o->remote != NULL ? ", from the copy "
-	    "on " : "", o->remote != NULL ? o->remote : "", chain, rows,
-	    o->sql != NULL ? ", DRILL_SQL returned a row" : "");
+	    "integrity_check ok, %s%s; drill=proven", o->remote != NULL ?
+	    ", from the copy on " : "", o->remote != NULL ? o->remote : "",
+	    chain, rows, o->sql != NULL ? ", DRILL_SQL returned a row" : "");
 	return NULL;
 }
 
@@ -202,7 +216,8 @@ report(struct proof *p, const struct vb_drill_out *out)
 	else
 		vb_path_join(path, sizeof(path), o->dir, p->name);
 	if (p->rc != 0)
-		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s", p->res.why);
+		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s; "
+		    "drill=failed", p->res.why);
 	out->done(out->arg, path, p->rc == 0, p->rc == 0 ?
 	    p->res.archive_bytes : -1, p->rc == 0 ? p->res.archive_sha256 :
 	    NULL, p->t0, p->msg);
@@ -309,26 +324,56 @@ pick(size_t older)
 	return (size_t)(r % older);
 }
 
+/*
+ * The names given, each a file name or a path in the directory (not a
+ * remote's), as file names into given; 0, or -1 with why.
+ */
+static int
+given_names(const struct vb_drill_opts *o, char (*given)[96], char *why,
+    size_t wlen)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)o->nnames; i++) {
+		if (o->remote != NULL && strchr(o->names[i], '/') != NULL) {
+			snprintf(why, wlen, "%s: give the backup's file name, "
+			    "as in %s", o->names[i], o->remote);
+			return -1;
+		}
+		if (vb_path_in(o->dir, o->names[i], given[i], sizeof(given[i]),
+		    why, wlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 vb_drill(const struct vb_drill_opts *o, const struct vb_drill_out *out,
     char *why, size_t wlen)
 {
-	char (*names)[96] = NULL, *two[2], note[1024];
+	char (*names)[96] = NULL, (*given)[96];
+	char *two[2], note[1024], **each;
 	size_t n, i;
 	int rc;
 
 	/* A killed drill's work directory, and other writers' leftovers. */
 	vb_clean_stale(o->dir, note, sizeof(note));
-	for (i = 0; i < (size_t)o->nnames; i++)
-		if (strchr(o->names[i], '/') != NULL) {
-			snprintf(why, wlen, "%s: give the backup's file name, "
-			    "as in %s", o->names[i], o->remote != NULL ?
-			    o->remote : o->dir);
-			return -1;
+	if (o->nnames > 0) {
+		given = calloc((size_t)o->nnames, sizeof(*given));
+		each = calloc((size_t)o->nnames, sizeof(*each));
+		if (given == NULL || each == NULL) {
+			snprintf(why, wlen, "out of memory");
+			rc = -1;
+		} else if ((rc = given_names(o, given, why, wlen)) == 0) {
+			for (i = 0; i < (size_t)o->nnames; i++)
+				each[i] = given[i];
+			rc = drill_names(o, each, (size_t)o->nnames, out, why,
+			    wlen);
 		}
-	if (o->nnames > 0)
-		return drill_names(o, o->names, (size_t)o->nnames, out, why,
-		    wlen);
+		free(given);
+		free(each);
+		return rc;
+	}
 	if (archives(o, &names, &n, why, wlen) != 0)
 		return -1;
 	if (n == 0) {
@@ -346,8 +391,16 @@ vb_drill(const struct vb_drill_opts *o, const struct vb_drill_out *out,
 }
 
 int
-vb_drill_proven(const char *msg)
+vb_drill_result(const char *msg, int ok)
 {
-	return strncmp(msg, DRILL_PREFIX DRILL_OK,
-	    strlen(DRILL_PREFIX DRILL_OK)) == 0;
+	char v[16];
+
+	if (vb_msg_field(msg, "drill", v, sizeof(v)) == 0)
+		return strcmp(v, "proven") == 0 ? 1 : strcmp(v, "failed") ==
+		    0 ? 0 : -1;
+	/* Rows written before the field: the words of those days. */
+	if (strncmp(msg, DRILL_PREFIX, strlen(DRILL_PREFIX)) != 0)
+		return -1;
+	return ok && strncmp(msg, DRILL_PREFIX DRILL_OK,
+	    strlen(DRILL_PREFIX DRILL_OK)) == 0 ? 1 : ok ? -1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -181,7 +182,8 @@ drilled(void *arg, struct vb_log_row *row)
 {
 	char *when = arg;
 
-	if (strcmp(row->r.op, "verify") != 0 || !vb_drill_proven(row->msg))
+	if (strcmp(row->r.op, "verify") != 0 || vb_drill_result(row->msg,
+	    row->r.ok) != 1)
 		return 0;
 	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
 	return 1;
@@ -195,28 +197,55 @@ vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
 	return vb_backuplog_each_ok(path, drilled, when, why, wlen);
 }
 
-/* Every backup a drill proved, newest proof first (a vb_proven). */
-static int
-proven_each(void *arg, struct vb_log_row *row)
+/* The entry of name in p, made if need be; NULL out of memory. */
+static struct vb_proven_one *
+drill_entry(struct vb_proven *p, const char *name)
 {
-	struct vb_proven *p = arg;
 	struct vb_proven_one *bigger;
-	const char *base;
+	size_t i;
 
-	if (strcmp(row->r.op, "verify") != 0 || !vb_drill_proven(row->msg))
-		return 0;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->list[i].name, name) == 0)
+			return &p->list[i];
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 16;
 		if ((bigger = realloc(p->list, p->cap * sizeof(*bigger))) ==
 		    NULL)
-			return 1;
+			return NULL;
 		p->list = bigger;
 	}
+	memset(&p->list[p->n], 0, sizeof(p->list[p->n]));
+	snprintf(p->list[p->n].name, sizeof(p->list[p->n].name), "%s", name);
+	return &p->list[p->n++];
+}
+
+/*
+ * Every drill of every backup, newest first: its last outcome decides
+ * (a failure stands until a later drill proves it), and when it was
+ * last proven.
+ */
+static int
+drill_each(void *arg, struct vb_log_row *row)
+{
+	struct vb_proven_one *e;
+	const char *base;
+	int r;
+
+	if (strcmp(row->r.op, "verify") != 0 || (r = vb_drill_result(row->msg,
+	    row->r.ok)) < 0)
+		return 0;
 	base = strrchr(row->file, '/') != NULL ? strrchr(row->file, '/') + 1 :
 	    row->file;
-	snprintf(p->list[p->n].name, sizeof(p->list[p->n].name), "%s", base);
-	snprintf(p->list[p->n].when, VB_ISO_LEN, "%s", row->r.time);
-	p->n++;
+	if ((e = drill_entry(arg, base)) == NULL)
+		return 1;
+	if (!e->seen) {
+		e->seen = 1;
+		e->failed = r == 0;
+		if (!r)
+			snprintf(e->failed_at, VB_ISO_LEN, "%s", row->r.time);
+	}
+	if (r == 1 && e->when[0] == '\0')
+		snprintf(e->when, VB_ISO_LEN, "%s", row->r.time);
 	return 0;
 }
 
@@ -226,8 +255,8 @@ vb_proven_read(const char *path, struct vb_proven *p)
 	char why[512];
 
 	memset(p, 0, sizeof(*p));
-	if (path != NULL)
-		vb_backuplog_each_ok(path, proven_each, p, why, sizeof(why));
+	if (path != NULL && access(path, F_OK) == 0)
+		vb_backuplog_each(path, drill_each, p, why, sizeof(why));
 }
 
 const char *
@@ -237,6 +266,18 @@ vb_proven_when(const struct vb_proven *p, const char *name)
 
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->list[i].name, name) == 0)
-			return p->list[i].when;
+			return p->list[i].when[0] != '\0' ? p->list[i].when :
+			    NULL;
+	return NULL;
+}
+
+const struct vb_proven_one *
+vb_drill_failed(const struct vb_proven *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->list[i].name, name) == 0)
+			return p->list[i].failed ? &p->list[i] : NULL;
 	return NULL;
 }

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,6 +72,48 @@ vb_hold_read(const char *dir, const char *stem, struct vb_hold *h)
 	}
 	if (h->reason[0] == '\0')
 		snprintf(h->reason, sizeof(h->reason), "held (%s)", name);
+	return 0;
+}
+
+/*
+ * The stem what names in dir: a stem, a backup's file name, or a path
+ * to one in dir.  0, or -1 with why.
+ */
+static int
+hold_stem(const char *dir, const char *what, char stem[64], char *why,
+    size_t wlen)
+{
+	char base[256];
+	struct vb_name nm;
+
+	if (vb_path_in(dir, what, base, sizeof(base), why, wlen) != 0)
+		return -1;
+	what = base;
+	if (vb_name_parse(what, &nm) == 0) {
+		snprintf(stem, 64, "%s", nm.stem);
+		return 0;
+	}
+	if (strlen(what) >= 64 || vb_has_ctl(what) || *what == '\0') {
+		snprintf(why, wlen, "%.80s: not a backup's name", what);
+		return -1;
+	}
+	snprintf(stem, 64, "%s", what);
+	return 0;
+}
+
+int
+vb_hold_find(const char *dir, const char *what, struct vb_hold *h,
+    char *why, size_t wlen)
+{
+	char stem[64];
+
+	if (hold_stem(dir, what, stem, why, wlen) != 0)
+		return -1;
+	if (vb_hold_read(dir, stem, h) != 0) {
+		snprintf(why, wlen, "%s: %s is not held (vb-prune --holds "
+		    "lists what is)", what, stem);
+		return 1;
+	}
 	return 0;
 }
 
@@ -141,4 +184,54 @@ vb_holds_mark(const char *dir, struct vb_backup *list, size_t n)
 			if (strcmp(list[i].stem, h[j].stem) == 0)
 				list[i].held = 1;
 	free(h);
+}
+
+int
+vb_release(const char *dir, const char *what, char *note, size_t nlen,
+    char *why, size_t wlen)
+{
+	struct vb_metrics_run run = { .start = -1, .end = -1,
+	    .remote_kept = -1, .drill = -1 };
+	const char *db = vb_config("DB_PATH"), *mf = vb_config("METRICS_FILE");
+	char path[4400], msg[VB_HOLD_LEN + 300], w[1024], real[4096];
+	struct vb_record r;
+	struct vb_hold h;
+	int rc;
+
+	*note = '\0';
+	if ((rc = vb_hold_find(dir, what, &h, why, wlen)) != 0)
+		return rc;
+	/* Recorded first: a release BackupLog does not show is not made. */
+	if (db != NULL) {
+		/* Named as the nightly names its files: absolute. */
+		vb_path_join(path, sizeof(path), realpath(dir, real) != NULL ?
+		    real : dir, h.stem);
+		snprintf(msg, sizeof(msg), "released: retention counts %s as "
+		    "any other backup again; it was %s", h.stem, h.reason);
+		vb_record_init(&r, "prune", path);
+		r.ok = 1;
+		r.ms = 0;
+		r.msg = msg;
+		if (vb_backuplog_append(db, &r, w, sizeof(w)) != 0) {
+			snprintf(why, wlen, "%s: not released: BackupLog could "
+			    "not record it: %s", h.stem, w);
+			return -1;
+		}
+	}
+	if ((rc = vb_hold_release(dir, h.stem, why, wlen)) != 0)
+		return rc;
+	snprintf(note, nlen, "released %s: retention counts it as any other "
+	    "backup again%s", h.stem, db != NULL ? "; recorded in BackupLog" :
+	    "; not recorded (no DB_PATH)");
+	/* The held-backups gauge follows at once, not at the next night. */
+	run.db = db;
+	run.logdb = db;
+	run.dir = dir;
+	if (mf != NULL && db != NULL && vb_metrics_write(mf, &run, w,
+	    sizeof(w)) != 0) {
+		snprintf(why, wlen, "released %s, but the metrics file could "
+		    "not be written: %s", h.stem, w);
+		return -1;
+	}
+	return 0;
 }

@@ -38,6 +38,7 @@ struct item {
 						   -1 not known */
 	int			 recorded;	/* BackupLog names it: 1, 0
 						   (planted?); -1 no history */
+	int			 held;		/* after a sudden loss */
 };
 
 /*
@@ -68,7 +69,7 @@ static int
 show_fields(const struct item *it)
 {
 	return printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%lld\t%s\t%s\t%s\t"
-	    "%s\t%s\n",
+	    "%s\t%s\t%s\t%s\n",
 	    it->path, it->b->stem, it->kind, it->type, it->comp,
 	    it->b->files[it->j].encrypted, it->ok ? "ok" : "unsafe",
 	    it->parent[0] != '\0' ? it->parent : "-",
@@ -76,7 +77,9 @@ show_fields(const struct item *it)
 	    it->proven != NULL ? it->proven : "-", it->listed < 0 ? "-" :
 	    it->listed ? "listed" : "unlisted", it->is_signed < 0 ? "-" :
 	    it->is_signed ? "signed" : "unsigned", it->recorded < 0 ? "-" :
-	    it->recorded ? "recorded" : "unrecorded") < 0;
+	    it->recorded ? "recorded" : "unrecorded", it->held ? "held" : "-",
+	    it->b->drill_failed ? "drill-failed" : it->b->damaged ?
+	    "damaged" : it->b->unsafe ? "broken-chain" : "-") < 0;
 }
 
 /* One backup file in the listing's form. */
@@ -116,18 +119,23 @@ show(struct vb_list *out, const struct item *it)
 		    it->is_signed ? "true" : "false");
 		vb_list_lit(out, "recorded", it->recorded < 0 ? "null" :
 		    it->recorded ? "true" : "false");
+		vb_list_lit(out, "held", it->held ? "true" : "false");
+		vb_list_lit(out, "drill_failed", b->drill_failed ? "true" :
+		    "false");
 		return 0;
 	case VB_LIST_TABLE:
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
 		if (!it->ok)
 			warnx("%s", it->why);
 		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
-		    "%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
-		    (it->ok ? "ok" : "FAILED") : "-", it->proven != NULL ?
-		    it->proven : "-", it->path, of[0] != '\0' ?
-		    "  (delta of " : "", of, it->listed != 0 ? "" :
-		    "  NOT IN THE SIGNED CATALOG", it->recorded != 0 ? "" :
-		    "  UNRECORDED: BackupLog never named it (planted?)") < 0;
+		    "%s%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
+		    (it->ok ? "ok" : "FAILED") : "-", b->drill_failed ?
+		    "FAILED" : it->proven != NULL ? it->proven : "-",
+		    it->path, of[0] != '\0' ? "  (delta of " : "", of,
+		    it->listed != 0 ? "" : "  NOT IN THE SIGNED CATALOG",
+		    it->recorded != 0 ? "" : "  UNRECORDED: BackupLog never "
+		    "named it (planted?)", it->held ? "  HELD after a sudden "
+		    "loss of rows (vb-prune --holds)" : "") < 0;
 	case VB_LIST_RECORDS:
 		break;
 	}
@@ -136,7 +144,8 @@ show(struct vb_list *out, const struct item *it)
 	r.bytes = b->files[it->j].bytes;
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
-	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s%s%s", it->kind,
+	/* The facts a script reads last, as fields (held=, health=). */
+	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s%s%s%s%s", it->kind,
 	    it->comp,
 	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
 	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
@@ -146,7 +155,9 @@ show(struct vb_list *out, const struct item *it)
 	    "; in the signed catalog" : "; NOT in the signed catalog",
 	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
 	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
-	    "BackupLog never named it (planted?)");
+	    "BackupLog never named it (planted?)", it->held ? "; held=yes" :
+	    "", !b->unsafe ? "" : b->drill_failed ? "; health=drill-failed" :
+	    b->damaged ? "; health=damaged" : "; health=broken-chain");
 	r.msg = msg;
 	return vb_record_write(stdout, &r);
 }
@@ -227,6 +238,8 @@ catalog_of(const struct vb_inventory_opts *o, struct vb_catalog *cat)
 	struct vb_tmp tc, ts;
 	int rc;
 
+	memset(&tc, 0, sizeof(tc));
+	memset(&ts, 0, sizeof(ts));
 	tc.dirfd = ts.dirfd = -1;
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
@@ -377,7 +390,8 @@ vb_inventory(const struct vb_inventory_opts *o)
 	if (o->remote == NULL) {
 		vb_scan_sizes(o->dir, bk, n);
 		/* Recorded damage always; --sums: every recorded SHA-256. */
-		vb_health(o->dir, bk, n, o->sums, 0);
+		vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"));
+		vb_holds_mark(o->dir, bk, n);
 	}
 	memset(&cat, 0, sizeof(cat));
 	if (o->verify_with != NULL) {
@@ -413,6 +427,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 			    '\0' ? -1 : seal->is_signed;
 			it.recorded = !known.any || bk[i].kind !=
 			    VB_KIND_BACKUP ? -1 : seal != NULL;
+			it.held = bk[i].held;
 			it.listed = o->verify_with == NULL ? -1 :
 			    bk[i].kind != VB_KIND_BACKUP ? -1 : listing &&
 			    is_listed(&cat, bk[i].files[j].name,

@@ -51,7 +51,7 @@ epoch(const char *iso)
 
 	if (iso == NULL || vb_parse_iso(iso, &ts) != 0)
 		return -1;
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Each row, newest first, until everything wanted was found. */
@@ -162,7 +162,7 @@ stages(sqlite3_str *s, const struct vb_metrics_run *r, const char *db)
 				    r->stage[i].status);
 			else
 				sqlite3_str_appendf(s, "%.3f\n",
-				    r->stage[i].ms / 1000.0);
+				    (double)r->stage[i].ms / 1000.0);
 		}
 	}
 }
@@ -194,7 +194,7 @@ last_run(sqlite3_str *s, const struct vb_metrics_run *r,
 
 	if (end < 0 && h->any_backup) {
 		end = h->last_at;
-		start = end - h->last_ms / 1000.0;
+		start = end - (double)h->last_ms / 1000.0;
 		exit = h->last_ok ? 0 : 1;
 	}
 	if (end < 0)
@@ -211,7 +211,43 @@ last_run(sqlite3_str *s, const struct vb_metrics_run *r,
 	    "succeeded, else 0.", db, exit == 0);
 }
 
-/* The gauges of the history: the last success, offsite, proof. */
+/*
+ * The drill's verdict on the backups there are: 0 when one of them (in
+ * dir) failed its last drill, or this run's drill failed; 1 when a drill
+ * ever proved one (or ran now) and none there failed; -1 never drilled.
+ */
+static int
+drill_verdict(const struct vb_metrics_run *r)
+{
+	struct vb_backup *list;
+	struct vb_proven pv;
+	char why[512];
+	size_t n = 0, i;
+	int j, v = -1;
+
+	vb_proven_read(r->logdb, &pv);
+	if (r->drill > 0)
+		v = 0;
+	else if (r->drill == 0 || pv.n > 0)
+		v = 1;
+	if (v == 1 && r->dir != NULL && vb_scan(r->dir, &list, &n, why,
+	    sizeof(why)) == 0) {
+		for (i = 0; i < n && v == 1; i++)
+			for (j = 0; j < list[i].nfiles; j++)
+				if (vb_drill_failed(&pv, list[i].files[j].name)
+				    != NULL)
+					v = 0;
+		free(list);
+	}
+	free(pv.list);
+	return v;
+}
+
+/*
+ * The gauges of the history: the last success, offsite, proof.  What
+ * never happened is a value too (a time of 0), so that an alert on its
+ * age fires on a host that never had it.
+ */
 static void
 history(sqlite3_str *s, const struct vb_metrics_run *r,
     const struct seen *h, const char *db)
@@ -220,12 +256,13 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	char when[VB_ISO_LEN], why[512];
 	size_t nh = 0;
 	int64_t k;
+	int v;
 
 	/* This run, when it succeeded; else the history's last one. */
-	if ((r->end >= 0 && r->exit == 0) || (h->backup && h->ok_at >= 0))
-		gauge_t(s, "vb_backup_last_success_timestamp_seconds", "When "
-		    "the last successful run ended (Unix time).", db,
-		    r->end >= 0 && r->exit == 0 ? r->end : h->ok_at);
+	gauge_t(s, "vb_backup_last_success_timestamp_seconds", "When the last "
+	    "successful run ended (Unix time; 0: never).", db, r->end >= 0 &&
+	    r->exit == 0 ? r->end : h->backup && h->ok_at >= 0 ? h->ok_at :
+	    0);
 	if (h->backup && h->archive_bytes >= 0)
 		gauge_i(s, "vb_backup_last_archive_bytes", "Size of the last "
 		    "successful backup's archive.", db, h->archive_bytes);
@@ -235,10 +272,11 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	if ((k = kept_in(r->dir)) >= 0)
 		gauge_i(s, "vb_backup_backups_kept", "Backups in the backup "
 		    "directory after the run.", db, k);
-	if (r->offsite && h->offsite && h->offsite_at >= 0)
+	if (r->offsite)
 		gauge_t(s, "vb_backup_offsite_last_success_timestamp_seconds",
-		    "When an offsite copy was last verified (Unix time).", db,
-		    h->offsite_at);
+		    "When an offsite copy was last verified (Unix time; 0: "
+		    "never).", db, h->offsite && h->offsite_at >= 0 ?
+		    h->offsite_at : 0);
 	if (r->offsite && h->offsite && h->offsite_bytes >= 0)
 		gauge_i(s, "vb_backup_offsite_last_bytes", "Bytes of the last "
 		    "archive copied offsite and verified.", db,
@@ -250,15 +288,15 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	gauge_i(s, "vb_backup_drill_interval_seconds", "DRILL_EVERY in "
 	    "seconds (0: no drills): a verified restore is due within it.",
 	    db, r->drill_every);
-	if (r->logdb != NULL && vb_backuplog_last_drill(r->logdb, when, why,
-	    sizeof(why)) == 0 && when[0] != '\0')
-		gauge_t(s, "vb_backup_last_verified_restore_timestamp_seconds",
-		    "When a restore drill last proved a backup (Unix time).",
-		    db, epoch(when));
-	if (r->drill >= 0)
-		gauge_i(s, "vb_backup_last_drill_success", "1 if the last "
-		    "drill proved every backup it restored, else 0.", db,
-		    r->drill == 0);
+	gauge_t(s, "vb_backup_last_verified_restore_timestamp_seconds", "When "
+	    "a restore drill last proved a backup (Unix time; 0: never).", db,
+	    r->logdb != NULL && vb_backuplog_last_drill(r->logdb, when, why,
+	    sizeof(why)) == 0 && when[0] != '\0' ? epoch(when) : 0);
+	if ((v = drill_verdict(r)) >= 0)
+		gauge_i(s, "vb_backup_last_drill_success", "0 while a backup "
+		    "whose last drill failed is kept (until a drill proves it "
+		    "or it is gone), 1 once drills proved every backup they "
+		    "restored; absent: never drilled.", db, v);
 	if (r->dir != NULL && vb_hold_list(r->dir, &holds, &nh) == 0) {
 		free(holds);
 		gauge_i(s, "vb_backup_held_backups", "Backups held after a "

@@ -5,6 +5,8 @@
  * is an error (ENAMETOOLONG), never a silently cut name.
  */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,4 +53,26 @@ vb_path_split(const char *path, char *dir, size_t dlen, char *base,
 toolong:
 	errno = ENAMETOOLONG;
 	return -1;
+}
+
+int
+vb_path_in(const char *dir, const char *what, char *base, size_t blen,
+    char *why, size_t wlen)
+{
+	char in[4096];
+	struct stat a, b;
+
+	if (strchr(what, '/') == NULL) {
+		if (snprintf(base, blen, "%s", what) < (int)blen)
+			return 0;
+		snprintf(why, wlen, "%.80s...: name too long", what);
+		return -1;
+	}
+	if (vb_path_split(what, in, sizeof(in), base, blen) != 0 ||
+	    stat(in, &a) != 0 || stat(dir, &b) != 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		snprintf(why, wlen, "%s: not in %s", what, dir);
+		return -1;
+	}
+	return 0;
 }

@@ -64,7 +64,7 @@ prune_list(const char *where, struct vb_backup *list, size_t n,
  * says that nothing will be deleted).
  */
 static int
-prune_plan(const char *dir, const struct vb_policy *p,
+prune_plan(const char *dir, const struct vb_policy *p, int dry,
     struct vb_backup **list, size_t *n, char *why, size_t wlen)
 {
 	char what[1024];
@@ -76,8 +76,11 @@ prune_plan(const char *dir, const struct vb_policy *p,
 		return -1;
 	}
 	vb_index_parents(dir, *list, *n);
-	/* A record of damage is dropped once the file is good or gone. */
-	vb_health(dir, *list, *n, 0, 1);
+	/*
+	 * A record of damage is dropped once the file is good or gone (not
+	 * by a dry run, which changes nothing); a failed drill is unsafe.
+	 */
+	vb_health(dir, *list, *n, 0, !dry, vb_config("DB_PATH"));
 	vb_holds_mark(dir, *list, *n);
 	if (prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
@@ -284,7 +287,7 @@ local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
 	if (vb_scan(dir, &list, &nl, why, sizeof(why)) != 0)
 		return;
 	vb_index_parents(dir, list, nl);
-	vb_health(dir, list, nl, 0, 0);
+	vb_health(dir, list, nl, 0, 0, vb_config("DB_PATH"));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nl; j++)
 			if (list[j].unsafe && strcmp(list[j].stem,
@@ -332,7 +335,7 @@ vb_prune_apply(const char *dir, const char *remote,
 	int ret, deleted = 0;
 
 	if (remote != NULL ? plan_remote(remote, dir, p, &list, &n, why,
-	    wlen) != 0 : prune_plan(dir, p, &list, &n, why, wlen) != 0)
+	    wlen) != 0 : prune_plan(dir, p, dry, &list, &n, why, wlen) != 0)
 		return -1;
 	if (remote == NULL && (pl.dfd = open(dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {

@@ -95,6 +95,13 @@ int		 vb_path_join(char *buf, size_t len, const char *dir,
 /* path's directory (or ".") and last component; 0, or -1. */
 int		 vb_path_split(const char *path, char *dir, size_t dlen,
 		    char *base, size_t blen);
+/*
+ * A name an operator gave for a file of dir: a file name, or a path
+ * whose directory is dir (the same directory, however written); its
+ * last component in base.  0, or -1 with why.
+ */
+int		 vb_path_in(const char *dir, const char *what, char *base,
+		    size_t blen, char *why, size_t wlen);
 
 /* ---- dir.c: the backup directory ---- */
 
@@ -606,6 +613,19 @@ int		 vb_hold_set(const char *dir, const char *stem,
 /* Reads stem's hold; 0, or -1 if it has none. */
 int		 vb_hold_read(const char *dir, const char *stem,
 		    struct vb_hold *h);
+/*
+ * The hold of the backup what names (its stem, a file name, or a path
+ * in dir) into *h; 0, 1 if it is not held, -1 (why).
+ */
+int		 vb_hold_find(const char *dir, const char *what,
+		    struct vb_hold *h, char *why, size_t wlen);
+/*
+ * vb-prune --release: what's hold recorded in DB_PATH's BackupLog (no
+ * record, no release), released, and METRICS_FILE written again (its
+ * held-backups gauge at once).  0 with note, 1 not held, -1 (why).
+ */
+int		 vb_release(const char *dir, const char *what, char *note,
+		    size_t nlen, char *why, size_t wlen);
 /* Releases stem; 0, 1 if it was not held, -1 (why). */
 int		 vb_hold_release(const char *dir, const char *stem,
 		    char *why, size_t wlen);

@@ -469,13 +469,15 @@ int		 vb_damage_mark(const char *dir, const struct vb_fault *f,
 		    char *why, size_t wlen);
 /*
  * Sets damaged, unsafe and why on each backup of list (dir's, newest
- * first, parents from vb_index_parents): damaged where recorded so, or,
- * with hash, where its archive does not hash as its index recorded;
- * unsafe where damaged, or a delta on an unsafe or missing link.  With
- * heal, a record whose file is gone or hashes right again is removed.
+ * first, parents from vb_index_parents): damaged where recorded so and
+ * still so, or, with hash, where an archive no longer hashes as its
+ * index or logdb's BackupLog recorded; unsafe where damaged, where its
+ * last restore drill failed (logdb), or a delta on an unsafe or missing
+ * link.  With heal, a record whose file is gone or hashes right again
+ * is removed.
  */
 void		 vb_health(const char *dir, struct vb_backup *list, size_t n,
-		    int hash, int heal);
+		    int hash, int heal, const char *logdb);
 /* Removes the records in dir whose file is gone; returns how many. */
 int		 vb_damage_gc(const char *dir);
 
@@ -492,8 +494,14 @@ sqlite3		*vb_db_open_immutable(const char *path, char *why,
 		    size_t wlen);
 
 /*
+ * DRILL_SQL's vb_backup_time() defined on db: when, as datetime() writes
+ * a time (UTC, "YYYY-MM-DD HH:MM:SS").  0, or -1.
+ */
+int		 vb_db_backup_time(sqlite3 *db, const struct timespec *when);
+/*
  * Whether sql is one read-only query on the database at path (prepared,
- * never run): 0, -1 with why, or 1 if the database cannot be opened.
+ * never run, vb_backup_time() defined): 0, -1 with why, or 1 if the
+ * database cannot be opened.
  */
 int		 vb_db_query_check(const char *path, const char *sql,
 		    char *why, size_t wlen);
@@ -800,13 +808,20 @@ int64_t		 vb_db_count(sqlite3 *db, char *sql);
 
 /* ---- drill.c (the rest in vb.h) ---- */
 
-/* Whether a verify record's message is a drill's that proved it. */
-int		 vb_drill_proven(const char *msg);
+/*
+ * A verify record's message (and status ok) as a drill's outcome: 1 it
+ * proved the backup, 0 it failed, -1 not a drill's.  Read by its field
+ * drill=proven|failed, else by the words older rows have.
+ */
+int		 vb_drill_result(const char *msg, int ok);
 
 /* history.c: which backups drills proved, and when (newest first). */
 struct vb_proven_one {
 	char	 name[96];		/* the archive's file name */
-	char	 when[VB_ISO_LEN];
+	char	 when[VB_ISO_LEN];	/* last proven ("" never) */
+	int	 seen;
+	int	 failed;		/* its last drill failed */
+	char	 failed_at[VB_ISO_LEN];
 };
 struct vb_proven {
 	struct vb_proven_one *list;
@@ -816,6 +831,9 @@ struct vb_proven {
 void		 vb_proven_read(const char *path, struct vb_proven *p);
 /* When name was last proven, or NULL. */
 const char	*vb_proven_when(const struct vb_proven *p, const char *name);
+/* name's entry if its last drill failed (until one proves it), or NULL. */
+const struct vb_proven_one *vb_drill_failed(const struct vb_proven *p,
+		    const char *name);
 
 /* ---- hold.c (the rest in vb.h) ---- */
 
@@ -1083,7 +1101,9 @@ struct vb_backup {
 	char		 damaged_file[96];	/* which */
 	int		 checked;	/* its SHA-256 compared (hash) */
 	int		 unsafe;	/* not restorable from here: damaged,
-					   or a delta on an unsafe link */
+					   its last drill failed, or a
+					   delta on an unsafe link */
+	int		 drill_failed;	/* its last restore drill failed */
 	char		 why[256];	/* unsafe: why */
 };
 
