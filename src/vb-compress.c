@@ -247,7 +247,7 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 			a->every = optarg;
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(NULL);
 		case PROGRESS:
 			a->progress = 1;
 			break;

@@ -272,7 +272,7 @@ parse(int argc, char *argv[], struct opts *o)
 			o->metrics = optarg;
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(NULL);
 		case REMOTE_KEPT:
 			o->run.remote_kept = count(optarg, "--remote-kept "
 			    "wants a count");

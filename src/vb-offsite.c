@@ -251,7 +251,7 @@ parse(int argc, char *argv[], struct opts *o)
 			o->enc = 1;
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(NULL);
 		case PRUNE:
 			o->prune = 1;
 			break;

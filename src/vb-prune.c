@@ -187,7 +187,7 @@ parse(int argc, char *argv[], struct opts *o)
 			o->remote = optarg;
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(NULL);
 		case RELEASE:
 			o->release = optarg;
 			break;

@@ -326,7 +326,7 @@ parse(int argc, char *argv[])
 			o->offsite = "";	/* OFFSITE's, once read */
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(NULL);
 		case TABLE:
 			if (o->ntables == VB_MAX_TABLES)
 				usage("at most 64 --table");

@@ -56,7 +56,9 @@ help(void)
 	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
-	    "      --print-config print the configuration as vb reads it\n"
+	    "      --print-config[=drill]\n"
+	    "                     print the configuration as vb reads it\n"
+	    "                     (drill: without what only signing needs)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
@@ -73,7 +75,7 @@ static const struct option longopts[] = {
 	{ "intermediate", no_argument,		NULL, INTERMEDIATE },
 	{ "output",	required_argument,	NULL, 'o' },
 	{ "prepare",	no_argument,		NULL, PREPARE },
-	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "print-config", optional_argument,	NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "version",	no_argument,		NULL, 'V' },
@@ -147,7 +149,7 @@ main(int argc, char *argv[])
 			prepare = 1;
 			break;
 		case PRINT_CONFIG:
-			vb_config_print_exit();
+			vb_config_print_exit(optarg);
 		case PROGRESS:
 			progress = 1;
 			break;

@@ -121,7 +121,7 @@ etc_state() {
 	rules=$BATS_TEST_DIRNAME/../contrib/prometheus
 	run promtool check rules "$rules/vb.rules.yml"
 	[ "$status" -eq 0 ]
-	[[ $output == *"SUCCESS: 7 rules found"* ]]
+	[[ $output == *"SUCCESS: 8 rules found"* ]]
 	run promtool test rules "$rules/vb.rules.test.yml"
 	[ "$status" -eq 0 ]
 	[[ $output == *SUCCESS* ]]
@@ -132,7 +132,7 @@ etc_state() {
 	mkdir remote
 	vb_backup 2>/dev/null
 	grep -o 'vb_backup_[a-z][a-z_]*' "$rules/vb.rules.yml" | sort -u >names
-	[ "$(wc -l <names)" -eq 7 ]
+	[ "$(wc -l <names)" -eq 8 ]
 	while IFS= read -r name; do
 		grep -q "^$name{" vb.prom || { echo "not written: $name"; return 1; }
 	done <names
@@ -182,7 +182,7 @@ etc_state() {
 	vb-testwriter --count 10 app.db >/dev/null
 	vb_backup 2>/dev/null
 	grep -q '^vb_backup_last_drill_success{.*} 0$' vb.prom
-	promtest quiet VbRestoreDrillFailed vb.prom
+	promtest quiet "VbRestoreDrillFailed VbBackupsUnrestorable" vb.prom
 	# The failed backup gone (removed by the operator), a drill proves
 	# the others: quiet.
 	rm "$bad"
@@ -218,7 +218,7 @@ promtest() {
 		echo "    alert_rule_test:"
 		for a in VbBackupFailed VbNoRecentBackup VbOffsiteStale \
 		    VbNoVerifiedRestore VbRestoreDrillFailed VbSuddenLossOfRows \
-		    VbNoMetrics; do
+		    VbNoMetrics VbBackupsUnrestorable; do
 			echo "      - eval_time: 1m"
 			echo "        alertname: $a"
 			if [[ " $2 " != *" $a "* ]]; then

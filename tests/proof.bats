@@ -73,7 +73,7 @@ check_ok() {
 	old=$(archives | tail -n1)
 	cp -p "b/$old" good
 	check_ok
-	[[ $output == *"2 hashed now and found as recorded when made"* ]]
+	[[ $output == *"2 hashed now, or read whole, and found as made"* ]]
 	flip_byte "b/$old" 4000
 	check_fails_on "$old"
 	[[ $output == *"does not hash to the SHA-256 recorded when it was made"* ]]
@@ -313,4 +313,174 @@ check_ok() {
 	run --separate-stderr vb_backup --dry-run
 	[[ $output == *"not due tonight (when due, the nightly cannot run it"* ]]
 	[[ $output != *"DUE TONIGHT"* ]]
+}
+
+# ---- the review's findings (issue 36) ----
+
+@test "proof: the old service's BackupLog (no sha256 column), or one whose compress rows went: every archive is still hashed against a record; an unreadable BackupLog is a failure, never ok" {
+	sqlite3 app.db "CREATE TABLE BackupLog(id INTEGER PRIMARY KEY
+	    AUTOINCREMENT, filename TEXT, size INTEGER, status TEXT
+	    CHECK(status IN ('SUCCESS','FAILED')), message TEXT,
+	    createdAt TEXT)"
+	conf DRILL_EVERY=0
+	nights 2
+	old=$(archives | tail -n1)
+	flip_byte "b/$old" 3000
+	check_fails_on "$old"
+	# A table whose compress rows were trimmed: the backup row's hash.
+	rm -rf b
+	sqlite3 app.db "DROP TABLE BackupLog"
+	nights 2
+	old=$(archives | tail -n1)
+	sqlite3 app.db "DELETE FROM BackupLog WHERE operation = 'compress'"
+	flip_byte "b/$old" 3000
+	check_fails_on "$old"
+	# BackupLog that cannot be read (by this user): the listing fails.
+	chmod 755 "$T" b
+	chmod 644 b/backup-*
+	chmod 600 app.db
+	run --separate-stderr as_nobody vb-restore --list --sums "$T/b"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"BackupLog in $T/app.db cannot be read"* ]]
+}
+
+@test "proof: no backup at all, or the last one gone, is a FAIL, never ok" {
+	conf DRILL_EVERY=0
+	nights 1
+	new=$(archives | head -n1)
+	mkdir away
+	mv b/backup-* away/
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 1 ]
+	[[ $output == *"FAIL  backups           no backup in $T/b"* ]]
+	[[ $output == *"FAIL  last backup       the last successful backup BackupLog records"*"is $T/b/$new, and it is not there"* ]]
+}
+
+@test "proof: a failed drill survives encryption in place (the same backup under a new name); a proof does too" {
+	conf DRILL_EVERY=0
+	nights 2
+	mapfile -t all < <(archives)
+	cp -p "b/${all[0]}" good
+	flip_byte "b/${all[0]}" 2000
+	run vb_backup --drill "${all[0]}"
+	[ "$status" -eq 1 ]
+	cp -p good "b/${all[0]}"
+	run vb_backup --drill "${all[1]}"
+	[ "$status" -eq 0 ]
+	age-keygen -o id.txt 2>/dev/null
+	age-keygen -y id.txt >recipients.txt
+	conf DRILL_EVERY=0 "ENCRYPT_TO=$T/recipients.txt"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 0 ]
+	run vb-restore --list --fields b
+	[ "$(grep "${all[0]}.age" <<<"$output" | cut -f16)" = drill-failed ]
+	[[ $(grep "${all[1]}.age" <<<"$output" | cut -f11) =~ ^20 ]]
+	check_fails_on "${all[0]}.age"
+}
+
+@test "proof: a delta whose full archive and page indexes are gone is a broken chain, not 'every chain whole'" {
+	conf DRILL_EVERY=0 FULL_EVERY=7d
+	nights 3
+	full=$(archives | tail -n1)
+	rm "b/$full" b/.vb-index-*
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 1 ]
+	[[ $output == *"a delta with no older backup here to rest on: the chain is broken"* ]]
+	[[ $output != *"every chain whole"* ]]
+}
+
+@test "proof: a pre-restore copy is hashed against the record its restore wrote" {
+	conf DRILL_EVERY=0
+	nights 1
+	run --separate-stderr vb-restore --db app.db "b/$(archives | head -n1)"
+	[ "$status" -eq 0 ]
+	p=$(find b -name 'pre-restore-*' -printf '%f\n')
+	flip_byte "b/$p" 2000
+	check_fails_on "$p"
+}
+
+@test "proof: a drill that failed on the remote's copy, or had no room, marks no local backup unsafe, and --check says the last drill failed" {
+	conf DRILL_EVERY=0 "OFFSITE=$T/remote"
+	nights 2
+	new=$(archives | head -n1)
+	flip_byte "remote/$new" 2000
+	rm "b/$new"
+	cp -p "remote/$new" "$T/keep"
+	run --separate-stderr vb_backup --drill "$new"
+	[ "$status" -eq 1 ]
+	run --separate-stderr vb_backup --check
+	[[ $output == *"FAIL  drill             the last drill"*"failed: $T/remote/$new"* ]]
+	old=$(archives | head -n1)
+	run vb-restore --list --fields b
+	[ "$(grep "$old" <<<"$output" | cut -f16)" = - ]
+	# No room to restore into: drill=error, the backup not blamed.
+	conf DRILL_EVERY=0
+	small_fs 1M
+	cp "b/$old" "$MNT/"
+	avail=$(df --output=avail -B1 "$MNT" | tail -n1)
+	head -c $((avail - 8192)) /dev/zero >"$MNT/filler"
+	run --separate-stderr env VB_CONF=/dev/null vb-restore --drill \
+	    -d "$MNT" "$old"
+	[ "$status" -eq 1 ]
+	[[ $output == *"; drill=error" ]]
+}
+
+@test "proof: --check reads the cron file as cron does: a VB_CONF line after the entry does not reach it; a relative one is refused; only root's live cron daemon counts" {
+	conf DRILL_EVERY=0
+	nights 1
+	printf '0 1 * * * root vb-backup\nVB_CONF=%s\n' "$VB_CONF" \
+	    >"$VB_CRON_FILE"
+	run --separate-stderr vb_backup --check
+	[[ $output == *"the job ($VB_CRON_FILE) reads /etc/vb.conf (no VB_CONF there)"* ]]
+	printf 'VB_CONF=%s\n0 1 * * * root vb-backup\nVB_CONF=/other.conf\n' \
+	    "$VB_CONF" >"$VB_CRON_FILE"
+	run --separate-stderr vb_backup --check
+	[[ $output != *"checked a configuration the nightly does not use"* ]]
+	printf '0 1 * * * root VB_CONF=no-vb.conf vb-backup\n' >"$VB_CRON_FILE"
+	run --separate-stderr vb_backup --check
+	[[ $output == *"is given VB_CONF=no-vb.conf, a relative path"* ]]
+	# A process of nobody's named cron is not the cron daemon.
+	if ! ps -eo uid=,comm= | awk '$1 == 0 && $2 ~ /^crond?$/ { f = 1 }
+	    END { exit !f }'; then
+		cp /bin/sleep "$T/cron"
+		as_nobody "$T/cron" 60 &
+		# shellcheck disable=SC2034 # helpers.bash's teardown kills it
+		BG_PIDS=$!
+		printf 'VB_CONF=%s\n0 1 * * * root vb-backup\n' "$VB_CONF" \
+		    >"$VB_CRON_FILE"
+		run --separate-stderr vb_backup --check
+		[[ $output == *"is installed but no cron daemon runs"* ]]
+	fi
+}
+
+@test "proof: the unsafe-backups gauge says, night after night, that a kept backup cannot be restored" {
+	conf DRILL_EVERY=0 FULL_EVERY=7d
+	nights 3
+	[ "$(metric vb_backup_unsafe_backups)" = 0 ]
+	mapfile -t all < <(archives)
+	flip_byte "b/${all[1]}" 300
+	run vb_backup
+	[ "$status" -eq 1 ]
+	nights 1
+	[ "$(metric vb_backup_last_run_success)" = 1 ]
+	[ "$(metric vb_backup_unsafe_backups)" -ge 2 ]
+}
+
+@test "proof: DRILL_EVERY=0d is refused (0 turns drills off); vb-backup --drill takes a stem; a drill before any backup writes no row" {
+	conf DRILL_EVERY=0d
+	run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"DRILL_EVERY=0d is no time at all: write 0 to turn it off"* ]]
+	conf
+	mkdir -m 700 b
+	run --separate-stderr vb_backup --drill
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"nothing to drill: no backup yet in $T/b"* ]]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_master WHERE
+	    name = 'BackupLog'")" -eq 0 ] || [ "$(sqlite3 app.db "SELECT
+	    count(*) FROM BackupLog WHERE operation = 'verify'")" -eq 0 ]
+	nights 1
+	new=$(archives | head -n1)
+	run --separate-stderr vb_backup --drill "${new%%.*}"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 }

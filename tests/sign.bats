@@ -116,6 +116,13 @@ allowed() {
 	forge "remote/$name"
 	run --separate-stderr restore_from_remote "$name"
 	[ "$status" -eq 1 ]
+	# Refused before it is read: not the SHA-256 the catalog lists (its
+	# signature is checked too, when the catalog is not there: below).
+	[[ $stderr == *"is not the archive the signed catalog lists"*"refused, nothing read"* ]]
+	[ ! -e r.db ]
+	run --separate-stderr vb-restore --verify-with off/vb.pub --unrecorded \
+	    --to "$T/r.db" "remote/$name"
+	[ "$status" -eq 1 ]
 	[[ $stderr == *"$name is not signed (no MANIFEST.sig)"*"refused"* ]]
 	[ ! -e r.db ]
 	# The genuine signature beside the forged database: not its.
@@ -132,6 +139,10 @@ allowed() {
 	tar --zstd -cf "remote/$name" -C y MANIFEST "$stem.db" MANIFEST.sig
 	rm -rf b
 	run --separate-stderr restore_from_remote "$name"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"is not the archive the signed catalog lists"* || $stderr == *"is larger than the "*" bytes the signed catalog"* ]]
+	run --separate-stderr vb-restore --verify-with off/vb.pub --unrecorded \
+	    --to "$T/r.db" "remote/$name"
 	echo "$stderr"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"$name: not signed by off/vb.pub (ssh-keygen failed"*"incorrect signature): forged or altered; refused"* ]]
@@ -157,6 +168,10 @@ allowed() {
 	tar --zstd -cf "remote/$new" -C x MANIFEST "${new%%.*}.db" MANIFEST.sig
 	run --separate-stderr restore_from_remote "$new"
 	[ "$status" -eq 1 ]
+	[[ $stderr == *"is not the archive the signed catalog lists"* ]]
+	run --separate-stderr vb-restore --verify-with off/vb.pub --unrecorded \
+	    --to "$T/r.db" "remote/$new"
+	[ "$status" -eq 1 ]
 	[[ $stderr == *"$new: its signed manifest is of ${old%%.*}"*"an older backup renamed as this one; refused"* ]]
 	[ ! -e r.db ]
 }
@@ -170,7 +185,7 @@ allowed() {
 	run --separate-stderr vb-restore --list --offsite --verify-with \
 	    off/vb.pub --fields
 	[ "$status" -eq 0 ]
-	[ "$(grep -c $'\tlisted$' <<<"$output")" -eq 3 ]
+	[ "$(cut -f12 <<<"$output" | grep -c '^listed$')" -eq 3 ]
 	# The newest deleted: missing, named.
 	gone=$(newest remote)
 	rm "remote/$gone"

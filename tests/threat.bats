@@ -378,3 +378,182 @@ newest() {
 	[[ $stderr != *"killed by signal"* ]]
 	[[ $stderr == *"not backup-2030-01-01T00-00-00-000Z"* ]]
 }
+
+# ---- the review's findings (issue 35, second round) ----
+
+@test "threat: --encrypt-existing encrypts only what BackupLog recorded: a planted plaintext archive on the remote is left as it is, never recorded, never restorable" {
+	conf "OFFSITE=$T/remote"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	p=backup-2030-01-01T01-00-00-000Z.tar.zst
+	cp "b/$a" "$T/$p.x"
+	forge "$T/$p.x"
+	cp "$T/$p.x" "remote/$p"
+	age-keygen -o id.txt 2>/dev/null
+	age-keygen -y id.txt >recipients.txt
+	conf "OFFSITE=$T/remote" "ENCRYPT_TO=$T/recipients.txt"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$p: not encrypted: BackupLog in $T/app.db never recorded it: not one this job made (planted?)"* ]]
+	# The real one encrypted; the planted one left, not vouched for.
+	[ -f "remote/$a.age" ] && [ ! -e "remote/$a" ]
+	[ -f "remote/$p" ] && [ ! -e "remote/$p.age" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE status =
+	    'success' AND filename LIKE '%$p%'")" -eq 0 ]
+	run --separate-stderr vb-restore --offsite -i id.txt --to "$T/r.db" "$p"
+	[ "$status" -eq 1 ]
+	[ ! -e r.db ] && [ ! -e "b/$p" ]
+	# A recorded name whose remote copy was replaced: not encrypted.
+	vb_backup 2>/dev/null
+	conf "OFFSITE=$T/remote"
+	vb_backup 2>/dev/null
+	n=$(find b -name 'backup-*.tar.zst' -printf '%f\n' | sort | tail -n1)
+	cp "b/$n" "$T/n.x"
+	forge "$T/n.x"
+	cp "$T/n.x" "remote/$n"
+	rm "b/$n"
+	conf "OFFSITE=$T/remote" "ENCRYPT_TO=$T/recipients.txt"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$n is not the archive that was made: BackupLog recorded SHA-256"* ]]
+	[ ! -e "remote/$n.age" ]
+}
+
+@test "threat: without a catalog, a fetch is bounded by what BackupLog recorded, and by the free space: the disk is never filled from the remote" {
+	conf "OFFSITE=$T/remote"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	size=$(stat -c %s "b/$a")
+	# The remote copy replaced by a bigger file, the local one gone.
+	head -c $((40 * 1024 * 1024)) /dev/urandom >"remote/$a"
+	rm "b/$a"
+	run --separate-stderr vb-restore --offsite --to "$T/r.db" "$a"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"larger than the $size bytes"* ]]
+	[ -z "$(find b -name '.vb-tmp-*' -o -name "$a")" ]
+	# A new host (no BackupLog yet): the listing's size is the bound,
+	# and it must fit in the free space, leaving some.
+	small_fs 4M
+	head -c $((8 * 1024 * 1024)) /dev/zero >"remote/$a"
+	run --separate-stderr env VB_CONF=/dev/null OFFSITE="$T/remote" \
+	    vb-restore -d "$MNT" --offsite --to "$T/r.db" "$a"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"more than $MNT can take and keep"*"refused before a byte was fetched"* ]]
+	[ "$(count_files "$MNT")" -eq 0 ]
+}
+
+@test "threat: a name planted on the remote is never picked by the drill; the real newest backup is proven" {
+	conf "OFFSITE=$T/remote"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	p=backup-2030-01-01T01-00-00-000Z.tar.zst
+	cp "b/$a" "$T/$p.x"
+	forge "$T/$p.x"
+	cp "$T/$p.x" "remote/$p"
+	run --separate-stderr vb_backup --drill
+	[ "$status" -eq 0 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE operation =
+	    'verify' AND status = 'success' AND filename LIKE '%/$a'")" -ge 1 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE
+	    filename LIKE '%$p%'")" -eq 0 ]
+}
+
+@test "threat: BackupLog rows dated in the future (the application's account writing them) are read by nothing, and --check says so" {
+	conf "METRICS_FILE=$T/vb.prom"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	chmod 666 app.db app.db-wal app.db-shm 2>/dev/null || chmod 666 app.db
+	as_attacker sqlite3 app.db "INSERT INTO BackupLog(createdAt, operation,
+	    status, filename, message) VALUES
+	    ('2099-01-01T00:00:00.000Z', 'backup', 'success', '$T/b/$a', 'ok'),
+	    ('2099-01-01T00:00:00.000Z', 'verify', 'success', '$T/b/$a',
+	    'drill: restored and proven; drill=proven')"
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 1 ]
+	[[ $output == *"BackupLog holds 2 row(s) dated in the future (the newest 2099-01-01T00:00:00.000Z)"* ]]
+	[ -z "$(vb-log --last-drill app.db)" ]
+	# The next run: the drill is due (no proof yet), the metrics true.
+	conf "METRICS_FILE=$T/vb.prom" DRILL_EVERY=1h
+	vb_backup 2>/dev/null
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog WHERE operation =
+	    'verify' AND createdAt < '2099' AND message LIKE '%drill=proven'")" -ge 1 ]
+	t=$(awk '$1 ~ /^vb_backup_last_success_timestamp_seconds/ {
+	    printf "%d", $2 }' vb.prom)
+	[ "$t" -gt 0 ] && [ "$t" -lt 4000000000 ]
+}
+
+@test "threat: a -wal or -journal put beside the --to target is refused, not applied to the restored copy" {
+	conf
+	vb_backup 2>/dev/null
+	a=$(newest)
+	for side in -wal -journal; do
+		printf 'not a wal' >"$T/out.db$side"
+		run --separate-stderr vb-restore --to "$T/out.db" "b/$a"
+		[ "$status" -eq 1 ]
+		[[ $stderr == *"$T/out.db$side is there: SQLite would apply it"* ]]
+		[ ! -e "$T/out.db" ]
+		rm "$T/out.db$side"
+	done
+	run --separate-stderr vb-restore --to "$T/out.db" "b/$a"
+	[ "$status" -eq 0 ]
+}
+
+@test "threat: --encrypt-existing with SIGN_WITH: the catalog lists the encrypted names, and they restore under VERIFY_WITH" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
+	mkdir off
+	mv "$T/k.pub" off/vb.pub
+	conf "OFFSITE=$T/remote" "SIGN_WITH=$T/k"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	age-keygen -o id.txt 2>/dev/null
+	age-keygen -y id.txt >recipients.txt
+	conf "OFFSITE=$T/remote" "SIGN_WITH=$T/k" "ENCRYPT_TO=$T/recipients.txt"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	grep -q "backup: $a.age " b/vb-catalog
+	run ! grep -q "backup: $a " b/vb-catalog
+	grep -q "backup: $a.age " remote/vb-catalog
+	run --separate-stderr vb-restore --verify-with off/vb.pub -i id.txt \
+	    --to "$T/r.db" "b/$a.age"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	rm "b/$a.age"
+	run --separate-stderr vb-restore --offsite --verify-with off/vb.pub \
+	    -i id.txt --to "$T/r2.db" "$a.age"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr vb-restore --list --offsite --verify-with \
+	    off/vb.pub
+	[[ $output$stderr != *MISSING* ]]
+}
+
+@test "threat: a host that restored its database from the remote restores the same newest backup again, and drills without the signing key" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
+	mkdir off
+	mv "$T/k.pub" off/vb.pub
+	conf "OFFSITE=$T/remote" "SIGN_WITH=$T/k"
+	vb_backup 2>/dev/null
+	sleep 0.01
+	vb_backup 2>/dev/null
+	a=$(newest)
+	# A new host: the database lost, no signing key, its catalog's key.
+	rm -rf b app.db app.db-wal app.db-shm
+	mkdir -m 700 b
+	conf "OFFSITE=$T/remote" "SIGN_WITH=$T/no-such-key" \
+	    "VERIFY_WITH=$T/off/vb.pub"
+	run --separate-stderr vb-restore --offsite --to "$T/app.db" "$a"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	# Its BackupLog is from before that backup's own row: the catalog,
+	# and the restore's row, vouch for it.
+	for how in "--to $T/again.db" "--db $T/app.db"; do
+		# shellcheck disable=SC2086 # the option and its word
+		run --separate-stderr vb-restore --offsite $how "$a"
+		[ "$status" -eq 0 ] || { echo "$how: $stderr"; return 1; }
+	done
+	run --separate-stderr vb_backup --drill
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	# Without the catalog's key: the restore's own row vouches.
+	conf "OFFSITE=$T/remote"
+	run --separate-stderr vb-restore --to "$T/third.db" "b/$a"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr vb_backup --drill
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+}

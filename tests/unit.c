@@ -1456,7 +1456,8 @@ link_damage(void **state)
 	assert_int_equal(vb_scan(dir, &list, &n, why, sizeof(why)), 0);
 	assert_int_equal(n, 2);
 	snprintf(list[0].parent, sizeof(list[0].parent), "%s", x.stem);
-	vb_health(dir, list, n, 0, 1, NULL);
+	assert_int_equal(vb_health(dir, list, n, 0, 1, NULL, why,
+	    sizeof(why)), 0);
 	assert_true(list[1].damaged);
 	assert_true(list[1].unsafe);
 	assert_true(list[0].unsafe);
@@ -1469,7 +1470,8 @@ link_damage(void **state)
 	assert_int_equal(list[1].keep, 3);
 	/* A good copy put back: the record goes. */
 	assert_int_equal(put_file(dir, full, 'a', 1000), 0);
-	vb_health(dir, list, n, 0, 1, NULL);
+	assert_int_equal(vb_health(dir, list, n, 0, 1, NULL, why,
+	    sizeof(why)), 0);
 	assert_false(list[1].damaged);
 	assert_false(list[0].unsafe);
 	snprintf(path, sizeof(path), "%s/%s%s", dir, VB_DAMAGE_PREFIX,

@@ -148,7 +148,7 @@ check_schedule() {
 		    "one off (install.sh --no-cron, or systemctl disable" \
 		    "vb-backup.timer)"
 		job_user=${f[5]:-root}
-		if pgrep -x 'cron|crond' >/dev/null 2>&1; then
+		if cron_runs; then
 			line ok schedule "$cronf: ${f[*]:0:5} as $job_user;" \
 			    "cron runs"
 		else
@@ -157,7 +157,7 @@ check_schedule() {
 			    "cron, or service cron start)"
 		fi
 		check_interval "${f[@]:0:5}"
-		check_job_conf "$cronf" "$(cron_conf "$cronf" "$entry")"
+		check_job_conf "$cronf" "$(cron_conf "$cronf")"
 	elif [ "$timer" -eq 0 ]; then
 		line FAIL schedule "no $cronf and no enabled vb-backup.timer:" \
 		    "run install.sh, or systemctl enable --now vb-backup.timer"
@@ -167,16 +167,32 @@ check_schedule() {
 	    2>/dev/null | tr ' ' '\n' | sed -n 's/^VB_CONF=//p' | tail -n1)"
 }
 
-# cron_conf FILE ENTRY: the VB_CONF the cron entry gives the job (a
-# VB_CONF= word before the command, else the file's VB_CONF= line, else
-# none), read as data: never evaluated.
+# cron_runs: a cron daemon runs: root's, and alive (not a process of
+# another user that only took the name, nor a zombie).
+cron_runs() {
+	ps -eo stat=,uid=,comm= 2>/dev/null | awk '$2 == 0 && $1 !~ /^Z/ &&
+	    ($3 == "cron" || $3 == "crond") { found = 1 } END { exit !found }'
+}
+
+# cron_conf FILE: the VB_CONF cron gives the job of FILE's vb-backup
+# entry: a VB_CONF= word in the entry, else the last VB_CONF= line above
+# it (cron applies a variable to the entries after it), else none.  Read
+# as data: never evaluated, never globbed.
 cron_conf() {
-	local w v=''
-	v=$(sed -n 's/^[[:space:]]*VB_CONF[[:space:]]*=[[:space:]]*//p' "$1" |
-	    tail -n1)
-	for w in $2; do
-		[[ $w == VB_CONF=* ]] && v=${w#VB_CONF=}
-	done
+	local line v='' w ws set='^[[:space:]]*VB_CONF[[:space:]]*=[[:space:]]*'
+	while IFS= read -r line; do
+		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+		if [[ $line =~ $set(.*)$ ]]; then
+			v=${BASH_REMATCH[1]}
+			continue
+		fi
+		[[ $line == *vb-backup* ]] || continue
+		read -r -a ws <<<"$line"
+		for w in "${ws[@]}"; do
+			[[ $w != VB_CONF=* ]] || v=${w#VB_CONF=}
+		done
+		break
+	done <"$1"
 	v=${v%\"} v=${v#\"} v=${v%\'} v=${v#\'}
 	printf '%s\n' "$v"
 }
@@ -186,6 +202,12 @@ cron_conf() {
 # not, the check checked a set-up that never runs.
 check_job_conf() {
 	local job=${2:-/etc/vb.conf} a b
+	if [[ $job != /* ]]; then
+		line FAIL schedule "the job ($1) is given VB_CONF=$job, a" \
+		    "relative path: cron resolves it in the job user's home," \
+		    "not here; give the absolute path of $conf"
+		return
+	fi
 	a=$(readlink -m -- "$job") b=$(readlink -m -- "$conf")
 	[ "$a" != "$b" ] || return 0
 	line FAIL schedule "the job ($1) reads $job$([ -n "$2" ] ||
@@ -336,7 +358,9 @@ check_backups() {
 	while IFS=$'\t' read -r path op st _ _ _ _ msg; do
 		[ -n "$path" ] || continue
 		n=$((n + 1))
-		[ "$op" != verify ] || sums=$((sums + 1))
+		# A raw snapshot has no archive hash to check: counted as one.
+		[ "$op" != verify ] && [[ $msg != *" raw; "* ]] ||
+		    sums=$((sums + 1))
 		[ "$st" = failed ] || continue
 		bad=$((bad + 1))
 		case $msg in
@@ -355,9 +379,20 @@ check_backups() {
 	done < <(as_job vb-restore --list --sums "$BACKUP_DIR" 2>/dev/null)
 	[ -z "${cfg[FULL_EVERY]:-}" ] ||
 	    every="; FULL_EVERY=${cfg[FULL_EVERY]}: every chain whole"
-	[ "$bad" -gt 0 ] || line ok backups "$n file(s) in $BACKUP_DIR, none" \
-	    "known damaged, none failed its last drill; $sums hashed now" \
-	    "and found as recorded when made$every"
+	if [ "$n" -eq 0 ]; then
+		line FAIL backups "no backup in $BACKUP_DIR: nothing to" \
+		    "restore from here; run vb-backup now"
+	elif [ "$sums" -lt "$n" ]; then
+		# Never "ok" for what was not measured.
+		line warn backups "$((n - sums)) of the $n file(s) in" \
+		    "$BACKUP_DIR could not be checked: no SHA-256 recorded" \
+		    "for them (BackupLog lost their rows?) and encrypted (no" \
+		    "identity here to read them whole); vb-restore --list" \
+		    "--verify -i KEY-FILE reads them"
+	fi
+	[ "$bad" -gt 0 ] || [ "$n" -eq 0 ] || line ok backups "$n file(s) in" \
+	    "$BACKUP_DIR, none known damaged, none failed its last drill;" \
+	    "$sums hashed now, or read whole, and found as made$every"
 }
 
 # check_set_aside: a snapshot that failed its check (vb-compress kept it
@@ -467,7 +502,12 @@ check_last_backup() {
 	fi
 	age=$(($(date +%s) - when))
 	at=$(date -u -d "@$when" +%FT%TZ)
-	if [ "$age" -lt $((26 * 3600)) ]; then
+	# Recorded is not there: the file itself must be.
+	if [[ $what == "$BACKUP_DIR"/* ]] && [ ! -e "$what" ]; then
+		line FAIL "last backup" "the last successful backup BackupLog" \
+		    "records ($at) is $what, and it is not there (deleted or" \
+		    "moved?): run vb-backup now, and find out what removed it"
+	elif [ "$age" -lt $((26 * 3600)) ]; then
 		line ok "last backup" "$at, $((age / 3600)) h" \
 		    "$((age % 3600 / 60)) min ago ($what)"
 	else
@@ -480,7 +520,18 @@ check_last_backup() {
 
 # check_drill: a restore drill proved a backup within twice DRILL_EVERY.
 check_drill() {
-	local last at why=''
+	local last at why='' file st when msg
+	# The newest drill failed on the remote's copy, or could not run:
+	# its own line (a local backup that failed its drill is one of the
+	# backups' lines, until proven or gone).
+	IFS=$'\t' read -r file _ st _ _ _ when msg < <(vb-log --show \
+	    "$DB_PATH" 2>/dev/null | awk -F'\t' '$2 == "verify" &&
+	    $8 ~ /; drill=(proven|failed|error)$/ { print; exit }')
+	if [ "${st:-}" = failed ] && { [[ $file != "$BACKUP_DIR"/* ]] ||
+	    [[ $msg == *"; drill=error" ]]; }; then
+		line FAIL drill "the last drill ($when) failed: $file:" \
+		    "${msg%; drill=*}; fix what it says, then vb-backup --drill"
+	fi
 	if [ "$DRILL_EVERY" = 0 ]; then
 		line warn drill "DRILL_EVERY=0: no restore drill proves the" \
 		    "backups (the snapshot's weekly integrity_check only);" \

@@ -752,7 +752,8 @@ out:
 /*
  * Whether the database m declares is one that fits: a delta's size its
  * pages (page-count times page-size), and any within the free space
- * where outfd writes it (-1: not written).  0, or -1 (why).
+ * where outfd writes it (-1: not written).  0, -1 (why), or -2 (why) no
+ * room there.
  */
 static int
 room_for(int outfd, const struct vb_manifest *m, char *why, size_t wlen)
@@ -775,7 +776,7 @@ room_for(int outfd, const struct vb_manifest *m, char *why, size_t wlen)
 		snprintf(why, wlen, "the database it holds is %lld bytes, more "
 		    "than the %.0f free where it would be restored: refused "
 		    "before a byte is written", (long long)m->db_bytes, avail);
-		return -1;
+		return -2;		/* the caller tells it from damage */
 	}
 	return 0;
 }
@@ -790,8 +791,10 @@ verify_body(struct archive *a, const char *stem, struct vb_manifest *m,
 
 	/* What the manifest declares must fit where it goes, before a byte
 	 * is written: an archive of a few KiB may claim a TiB. */
-	if (room_for(outfd, m, why, wlen) != 0)
+	if ((rc = room_for(outfd, m, why, wlen)) != 0) {
+		info->noroom = rc == -2;
 		return -1;
+	}
 	if (!m->delta) {
 		if (pages != NULL)
 			vb_pages_init(pages, m->page_size > 0 ? m->page_size :

@@ -509,11 +509,15 @@ insert_row(struct vb_backuplog *l, const struct vb_record *r)
 	char msg[4200];
 	int rc, i;
 
-	/* No operation column: the operation opens the message. */
-	if (l->map.have[1] == NULL)
-		snprintf(msg, sizeof(msg), "%s: %s", r->op, r->msg);
-	else
-		snprintf(msg, sizeof(msg), "%s", r->msg);
+	/*
+	 * No operation column: the operation opens the message.  No
+	 * SHA-256 column (the old service's table): the hash is a field of
+	 * the message, so that what was made can be checked later.
+	 */
+	snprintf(msg, sizeof(msg), "%s%s%s%s%s", l->map.have[1] == NULL ?
+	    r->op : "", l->map.have[1] == NULL ? ": " : "", r->msg,
+	    l->map.have[5] == NULL && r->sha256[0] != '\0' ? "; sha256=" :
+	    "", l->map.have[5] == NULL ? r->sha256 : "");
 	bind_time(st, 1, &l->map.created, r->time);
 	sqlite3_bind_text(st, 2, r->op, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, r->ok ? l->map.ok : l->map.failed, -1,
@@ -671,6 +675,66 @@ try_rows(struct vb_backuplog *l, char *why, size_t wlen)
 	return rc;
 }
 
+/*
+ * Rows dated over an hour ahead of this clock are not history: a clock
+ * set back, or rows another account wrote to make a backup or a proof
+ * look recent.  Every reader of the history skips them (walk); --check
+ * says how many there are (vb_backuplog_check).
+ */
+#define FUTURE_S	3600
+
+static int	 walk(const char *, int, int,
+		    int (*)(void *, struct vb_log_row *), void *, char *,
+		    size_t);
+
+/* The time past which a row is in the future, as rows write it. */
+static void
+future_from(char iso[VB_ISO_LEN])
+{
+	struct timespec t = vb_now();
+
+	t.tv_sec += FUTURE_S;
+	vb_iso_time(&t, iso);
+}
+
+struct future {
+	char		 from[VB_ISO_LEN];
+	int64_t		 n;
+	char		 newest[VB_ISO_LEN];
+};
+
+static int
+count_future(void *arg, struct vb_log_row *row)
+{
+	struct future *f = arg;
+
+	if (strcmp(row->r.time, f->from) <= 0)
+		return 0;
+	if (f->n++ == 0)
+		snprintf(f->newest, sizeof(f->newest), "%s", row->r.time);
+	return 0;
+}
+
+/* 0 when no row is dated in the future, else -1 (why says so). */
+static int
+future_rows(const char *path, char *why, size_t wlen)
+{
+	struct future f;
+
+	memset(&f, 0, sizeof(f));
+	future_from(f.from);
+	if (walk(path, 0, 1, count_future, &f, why, wlen) != 0 || f.n == 0) {
+		why[0] = '\0';
+		return 0;
+	}
+	snprintf(why, wlen, "%s: BackupLog holds %lld row(s) dated in the "
+	    "future (the newest %s): a clock set back, or rows written by "
+	    "another account to make a backup or a drill look recent; vb "
+	    "reads none of them; look (vb-log --show %s) and delete them",
+	    path, (long long)f.n, f.newest, path);
+	return -1;
+}
+
 int
 vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
     size_t wlen)
@@ -697,22 +761,23 @@ vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
 		release(&l);
 		return -1;
 	}
-	if (try_rows(&l, why, wlen) == 0) {
-		if (existed)
-			snprintf(found, flen, "%s: BackupLog can be written: "
-			    "it takes success and failure rows (%lld rows; "
-			    "status words %s/%s%s%s)",
-			    path, (long long)rows, l.map.ok, l.map.failed,
-			    l.map.have[1] == NULL ? "; no operation column: "
-			    "it opens the message" : "", l.map.created.kind ==
-			    VB_TIME_MS ? "; createdAt in Unix milliseconds" :
-			    l.map.created.kind == VB_TIME_S ? "; createdAt in "
-			    "Unix seconds" : "");
-		else
-			snprintf(found, flen, "%s: can be written; BackupLog "
-			    "will be created by the first run", path);
-		rc = 0;
-	}
+	if (try_rows(&l, why, wlen) != 0 || (existed && future_rows(path, why,
+	    wlen) != 0))
+		goto out;
+	if (existed)
+		snprintf(found, flen, "%s: BackupLog can be written: it takes "
+		    "success and failure rows (%lld rows; status words "
+		    "%s/%s%s%s)", path, (long long)rows, l.map.ok,
+		    l.map.failed, l.map.have[1] == NULL ? "; no operation "
+		    "column: it opens the message" : "", l.map.created.kind ==
+		    VB_TIME_MS ? "; createdAt in Unix milliseconds" :
+		    l.map.created.kind == VB_TIME_S ? "; createdAt in Unix "
+		    "seconds" : "");
+	else
+		snprintf(found, flen, "%s: can be written; BackupLog will be "
+		    "created by the first run", path);
+	rc = 0;
+out:
 	sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
 	release(&l);
 	return rc;
@@ -836,7 +901,7 @@ vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 {
 	struct vb_record *r = &row->r;
 	const char *sh;
-	char op[32];
+	char op[VB_SHA256_HEX + 8];
 
 	memset(row, 0, sizeof(*row));
 	text(st, 0, row->when, sizeof(row->when));
@@ -859,6 +924,10 @@ vb_backuplog_row(sqlite3_stmt *st, const struct vb_log_map *m,
 	if (text(st, 7, row->msg, sizeof(row->msg)) == NULL)
 		row->msg[0] = '\0';
 	r->msg = row->msg;
+	/* No SHA-256 column: the field insert_row wrote, if any. */
+	if (m->have[5] == NULL && vb_msg_field(row->msg, "sha256", op,
+	    sizeof(op)) == 0 && strlen(op) == VB_SHA256_HEX - 1)
+		memcpy(r->sha256, op, VB_SHA256_HEX);
 	if (m->have[1] != NULL) {
 		text(st, 1, op, sizeof(op));
 		snprintf(r->op, sizeof(r->op), "%s", op);
@@ -978,34 +1047,37 @@ fail:
 
 /* ---- what the history holds, row by row ---- */
 
-static int	 walk(const char *, int, int (*)(void *, struct vb_log_row *),
-		    void *, char *, size_t);
-
 int
 vb_backuplog_each_ok(const char *path, int (*each)(void *, struct vb_log_row *),
     void *arg, char *why, size_t wlen)
 {
-	return walk(path, 1, each, arg, why, wlen);
+	return walk(path, 1, 0, each, arg, why, wlen);
 }
 
 int
 vb_backuplog_each(const char *path, int (*each)(void *, struct vb_log_row *),
     void *arg, char *why, size_t wlen)
 {
-	return walk(path, 0, each, arg, why, wlen);
+	return walk(path, 0, 0, each, arg, why, wlen);
 }
 
-/* Each row (only the ok ones, with ok_only) to each, newest first. */
+/*
+ * Each row (only the ok ones, with ok_only; those dated in the future
+ * only with future) to each, newest first.
+ */
 static int
-walk(const char *path, int ok_only, int (*each)(void *, struct vb_log_row *),
-    void *arg, char *why, size_t wlen)
+walk(const char *path, int ok_only, int future,
+    int (*each)(void *, struct vb_log_row *), void *arg, char *why,
+    size_t wlen)
 {
 	struct vb_log_query q = { 0, NULL, -1 };
 	struct vb_log_row row;
 	struct vb_log_map m;
 	sqlite3_stmt *st;
+	char from[VB_ISO_LEN];
 	sqlite3 *db;
 
+	future_from(from);
 	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
 		return -1;
 	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
@@ -1014,6 +1086,8 @@ walk(const char *path, int ok_only, int (*each)(void *, struct vb_log_row *),
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		vb_backuplog_row(st, &m, &row);
+		if (!future && strcmp(row.r.time, from) > 0)
+			continue;
 		if ((row.r.ok || !ok_only) && each(arg, &row) != 0)
 			break;
 	}
@@ -1041,6 +1115,7 @@ sealed(void *arg, struct vb_log_row *row)
 	    row->r.sha256[0] == '\0' || strcmp(base, r->name) != 0)
 		return 0;
 	memcpy(r->seal->sha256, row->r.sha256, VB_SHA256_HEX);
+	r->seal->bytes = row->r.bytes;
 	snprintf(r->seal->when, sizeof(r->seal->when), "%s", row->r.time);
 	snprintf(r->seal->op, sizeof(r->seal->op), "%s", row->r.op);
 	return 1;
@@ -1062,22 +1137,24 @@ vb_backuplog_sealed(const char *path, const char *name,
 
 /* ---- which backups the history knows ---- */
 
-/* Every row naming a backup of vb's, its SHA-256 where recorded. */
+/*
+ * One name a row gives (its file, or a field), with the SHA-256 and size
+ * that row recorded for it (sha "" none), into k.  0, or 1 out of memory.
+ */
 static int
-knows(void *arg, struct vb_log_row *row)
+know(struct vb_log_known *k, const struct vb_log_row *row, const char *base,
+    const char *sha, int64_t bytes)
 {
-	struct vb_log_known *k = arg;
-	const char *base = strrchr(row->r.path, '/');
 	struct vb_log_seal *e;
 	struct vb_name nm;
 	char v[16];
 	size_t i;
 
-	base = base != NULL ? base + 1 : row->r.path;
-	if (vb_name_parse(base, &nm) != 0 || nm.kind != VB_KIND_BACKUP ||
+	if (vb_name_parse(base, &nm) != 0 || nm.kind == VB_KIND_NONE ||
 	    strlen(base) >= sizeof(k->e->name))
 		return 0;
-	k->any = 1;
+	/* "It names a backup": pre-restore copies are not the job's. */
+	k->any |= nm.kind == VB_KIND_BACKUP;
 	for (i = 0; i < k->n; i++)
 		if (strcmp(k->e[i].name, base) == 0)
 			break;
@@ -1094,19 +1171,60 @@ knows(void *arg, struct vb_log_row *row)
 		k->n++;
 	}
 	/* Made signed (SIGN_WITH): its compress row says so. */
-	if (strcmp(row->r.op, "compress") == 0 && vb_msg_field(row->r.msg,
-	    "signed", v, sizeof(v)) == 0 && strcmp(v, "yes") == 0)
+	if ((strcmp(row->r.op, "compress") == 0 || strcmp(row->r.op,
+	    "offsite") == 0) && vb_msg_field(row->r.msg, "signed", v,
+	    sizeof(v)) == 0 && strcmp(v, "yes") == 0)
 		k->e[i].is_signed = 1;
-	/* The newest row that sealed it (made or sent) says its bytes. */
-	if (k->e[i].sha256[0] == '\0' && row->r.sha256[0] != '\0' &&
+	/* The newest row that sealed it (made, sent, restored from). */
+	if (k->e[i].sha256[0] == '\0' && sha[0] != '\0' &&
 	    (strcmp(row->r.op, "compress") == 0 ||
-	    strcmp(row->r.op, "offsite") == 0)) {
-		memcpy(k->e[i].sha256, row->r.sha256, VB_SHA256_HEX);
+	    strcmp(row->r.op, "offsite") == 0 ||
+	    strcmp(row->r.op, "backup") == 0 ||
+	    strcmp(row->r.op, "restore") == 0)) {
+		memcpy(k->e[i].sha256, sha, VB_SHA256_HEX);
+		k->e[i].bytes = bytes;
 		snprintf(k->e[i].when, sizeof(k->e[i].when), "%s",
 		    row->r.time);
 		snprintf(k->e[i].op, sizeof(k->e[i].op), "%s", row->r.op);
 	}
 	return 0;
+}
+
+/*
+ * A field's name (a file name) and its "-sha256" twin, given to know();
+ * 0, or 1 out of memory.
+ */
+static int
+know_field(struct vb_log_known *k, const struct vb_log_row *row,
+    const char *key)
+{
+	char name[128], skey[32], sha[VB_SHA256_HEX + 8];
+
+	if (vb_msg_field(row->r.msg, key, name, sizeof(name)) != 0)
+		return 0;
+	snprintf(skey, sizeof(skey), "%s-sha256", key);
+	if (vb_msg_field(row->r.msg, skey, sha, sizeof(sha)) != 0 ||
+	    strlen(sha) != VB_SHA256_HEX - 1)
+		sha[0] = '\0';
+	return know(k, row, name, sha, -1);
+}
+
+/*
+ * Every row naming a backup (or pre-restore copy) of vb's, its SHA-256
+ * where recorded: the row's own file, and what a restore or a partial
+ * restore names as fields (archive=, saved=).
+ */
+static int
+knows(void *arg, struct vb_log_row *row)
+{
+	struct vb_log_known *k = arg;
+	const char *base = strrchr(row->r.path, '/');
+
+	base = base != NULL ? base + 1 : row->r.path;
+	if (strcmp(row->r.op, "restore") == 0)
+		return know_field(k, row, "archive") || know_field(k, row,
+		    "saved");
+	return know(k, row, base, row->r.sha256, row->r.bytes);
 }
 
 int

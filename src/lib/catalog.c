@@ -457,10 +457,31 @@ in(const struct vb_catalog *c, size_t n, const char *name)
 }
 
 /*
+ * Whether name's archive is in c's first n entries under another name
+ * (the same backup encrypted in place: <name>.age), which replaces it.
+ */
+static int
+renamed(const struct vb_catalog *c, size_t n, const char *name)
+{
+	struct vb_name a, b;
+	size_t i;
+
+	if (vb_name_parse(name, &a) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (vb_name_parse(c->e[i].name, &b) == 0 && strcmp(a.stem,
+		    b.stem) == 0 && a.delta == b.delta && a.kind == b.kind &&
+		    strcmp(c->e[i].name, name) != 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The last catalog's backups no longer in dir (its archives lost with
  * the disk, the remote's history) stay listed: an entry leaves only
  * when the retention policy p drops it, which it then does here on the
- * union, as vb-prune does on a listing.  c sorted.  0, or -1 (why).
+ * union, as vb-prune does on a listing, or when dir holds its backup
+ * under a new name (encrypted in place).  c sorted.  0, or -1 (why).
  */
 static int
 keep_history(const char *dir, const struct vb_catalog *old,
@@ -477,8 +498,8 @@ keep_history(const char *dir, const struct vb_catalog *old,
 	if (c->n > 1)
 		qsort(c->e, c->n, sizeof(c->e[0]), by_name);
 	for (i = 0, have = c->n; i < old->n; i++)
-		if (in(c, have, old->e[i].name) == 0 &&
-		    add(c, &old->e[i]) != 0)
+		if (in(c, have, old->e[i].name) == 0 && renamed(c, have,
+		    old->e[i].name) == 0 && add(c, &old->e[i]) != 0)
 			goto oom;
 	if (c->n > 1)
 		qsort(c->e, c->n, sizeof(c->e[0]), by_name);

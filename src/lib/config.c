@@ -246,8 +246,18 @@ check_value(const struct key *k, const char *v, const char *where,
 		return check_path(k, v, where, fromfile);
 	case T_PERIOD:
 	case T_DURATION:
-		if (vb_parse_duration(v, &d) == 0 ||
-		    (k->type == T_PERIOD && strcmp(v, "0") == 0))
+		if (k->type == T_PERIOD && strcmp(v, "0") == 0)
+			return 0;
+		/* "0d" is not "0": read three ways once; one way now. */
+		if (vb_parse_duration(v, &d) == 0 && d.years == 0 &&
+		    d.months == 0 && d.days == 0 && d.hours == 0) {
+			snprintf(err_slot(), ERRLEN, "%s: %s=%s is no time at "
+			    "all: %s", where, k->name, v, k->type == T_PERIOD ?
+			    "write 0 to turn it off" : "give a duration "
+			    "like 7d");
+			return -1;
+		}
+		if (vb_parse_duration(v, &d) == 0)
 			return 0;
 		snprintf(err_slot(), ERRLEN,
 		    "%s: %s must be a duration like 7d, 2w, 6m, 1y or 36h%s, "

@@ -237,23 +237,35 @@ drill_failed(struct vb_backup *b, const struct vb_proven *pv)
 	return 0;
 }
 
-void
+int
 vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
-    int heal, const char *logdb)
+    int heal, const char *logdb, char *why, size_t wlen)
 {
 	struct vb_log_known k;
 	struct vb_proven pv;
 	char w[512];
 	ssize_t p;
 	size_t i;
-	int dfd;
+	int dfd, rc = 0;
 
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
+	why[0] = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
 	memset(&k, 0, sizeof(k));
-	if (hash && logdb != NULL && access(logdb, F_OK) == 0)
-		(void)vb_backuplog_known(logdb, &k, w, sizeof(w));
-	vb_proven_read(logdb, &pv);
+	if (hash && logdb != NULL && access(logdb, F_OK) == 0 &&
+	    vb_backuplog_known(logdb, &k, w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "BackupLog in %s cannot be read (%s): the "
+		    "SHA-256 recorded for each archive is not known", logdb,
+		    w);
+		rc = -1;
+	}
+	if (vb_proven_read(logdb, &pv) != 0 && rc == 0) {
+		snprintf(why, wlen, "BackupLog in %s cannot be read: which "
+		    "backups failed their last drill is not known", logdb);
+		rc = -1;
+	}
 	for (i = 0; i < n; i++) {
 		list[i].checked = 0;
 		list[i].unsafe = 0;
@@ -281,13 +293,19 @@ vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
 		}
 		if (!list[i].delta || list[i].kind != VB_KIND_BACKUP)
 			continue;
+		/* Its parent unknown (no page index): the backup before. */
 		p = vb_parent_of(list, n, i);
-		if (p < 0 && list[i].parent[0] != '\0') {
+		if (p < 0) {
 			list[i].unsafe = 1;
-			snprintf(list[i].why, sizeof(list[i].why), "a delta of "
-			    "%s, which is missing: the chain is broken",
-			    list[i].parent);
-		} else if (p >= 0 && list[p].unsafe) {
+			if (list[i].parent[0] != '\0')
+				snprintf(list[i].why, sizeof(list[i].why), "a "
+				    "delta of %s, which is missing: the chain "
+				    "is broken", list[i].parent);
+			else
+				snprintf(list[i].why, sizeof(list[i].why), "a "
+				    "delta with no older backup here to rest "
+				    "on: the chain is broken");
+		} else if (list[p].unsafe) {
 			list[i].unsafe = 1;
 			snprintf(list[i].why, sizeof(list[i].why), "a delta of "
 			    "%s, which cannot be restored (%s)", list[p].stem,
@@ -295,6 +313,7 @@ vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
 			    "broken");
 		}
 	}
+	return rc;
 }
 
 int

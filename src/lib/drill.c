@@ -215,9 +215,10 @@ report(struct proof *p, const struct vb_drill_out *out)
 		vb_remote_join(path, sizeof(path), o->remote, p->name);
 	else
 		vb_path_join(path, sizeof(path), o->dir, p->name);
+	/* No room to restore it into: the drill failed, not the backup. */
 	if (p->rc != 0)
-		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s; "
-		    "drill=failed", p->res.why);
+		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s; drill=%s",
+		    p->res.why, p->res.noroom ? "error" : "failed");
 	out->done(out->arg, path, p->rc == 0, p->rc == 0 ?
 	    p->res.archive_bytes : -1, p->rc == 0 ? p->res.archive_sha256 :
 	    NULL, p->t0, p->msg);
@@ -285,6 +286,8 @@ archives(const struct vb_drill_opts *o, char (**names)[96], size_t *n,
     char *why, size_t wlen)
 {
 	struct vb_backup *list;
+	struct vb_log_known k;
+	char w[512];
 	size_t nl, i;
 	int j;
 
@@ -297,16 +300,27 @@ archives(const struct vb_drill_opts *o, char (**names)[96], size_t *n,
 		snprintf(why, wlen, "out of memory");
 		return -1;
 	}
+	/*
+	 * Only what this database's job made, where BackupLog says: a name
+	 * planted on the remote is never picked (it would be refused, and
+	 * the drill of the real newest backup never run).
+	 */
+	memset(&k, 0, sizeof(k));
+	if (o->logdb != NULL && access(o->logdb, F_OK) == 0)
+		(void)vb_backuplog_known(o->logdb, &k, w, sizeof(w));
 	for (i = 0; i < nl; i++) {
 		if (list[i].kind != VB_KIND_BACKUP)
 			continue;
 		for (j = 0; j < list[i].nfiles; j++)
-			if (list[i].files[j].ext != VB_EXT_DB) {
+			if (list[i].files[j].ext != VB_EXT_DB && (!k.any ||
+			    vb_log_known_find(&k, list[i].files[j].name) !=
+			    NULL)) {
 				memcpy((*names)[(*n)++], list[i].files[j].name,
 				    sizeof((*names)[0]));
 				break;
 			}
 	}
+	vb_log_known_free(&k);
 	free(list);
 	return 0;
 }
@@ -332,6 +346,8 @@ static int
 given_names(const struct vb_drill_opts *o, char (*given)[96], char *why,
     size_t wlen)
 {
+	char name[96], path[4400];
+	struct vb_name nm;
 	size_t i;
 
 	for (i = 0; i < (size_t)o->nnames; i++) {
@@ -343,6 +359,11 @@ given_names(const struct vb_drill_opts *o, char (*given)[96], char *why,
 		if (vb_path_in(o->dir, o->names[i], given[i], sizeof(given[i]),
 		    why, wlen) != 0)
 			return -1;
+		/* A stem: its archive here (vb-prune --holds prints stems). */
+		if (o->remote == NULL && vb_name_parse(given[i], &nm) != 0 &&
+		    vb_find_archive(o->dir, given[i], name, sizeof(name),
+		    path, sizeof(path)) == 0)
+			snprintf(given[i], sizeof(given[i]), "%s", name);
 	}
 	return 0;
 }
@@ -397,7 +418,7 @@ vb_drill_result(const char *msg, int ok)
 
 	if (vb_msg_field(msg, "drill", v, sizeof(v)) == 0)
 		return strcmp(v, "proven") == 0 ? 1 : strcmp(v, "failed") ==
-		    0 ? 0 : -1;
+		    0 ? 0 : strcmp(v, "error") == 0 ? 2 : -1;
 	/* Rows written before the field: the words of those days. */
 	if (strncmp(msg, DRILL_PREFIX, strlen(DRILL_PREFIX)) != 0)
 		return -1;

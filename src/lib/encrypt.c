@@ -94,6 +94,8 @@ prove_and_seal(int fd, const char *name, const char *dir,
 	}
 	res->dbbytes = m.db_bytes;
 	res->delta = m.delta;
+	/* Signed when made: still so (the signature is inside). */
+	res->is_signed = info.sig_len > 0;
 	return seal(fd, (int64_t)st.st_size, name, dir, recipients, e, res);
 }
 
@@ -157,11 +159,12 @@ vb_encrypt_message(const char *path, const struct vb_compress_result *res,
 		snprintf(buf, len, "%s", res->why);
 	else
 		snprintf(buf, len, "encrypted in place with age to %d "
-		    "recipient%s: %s (%lld bytes%s) %s%s%s", res->recipients,
+		    "recipient%s: %s (%lld bytes%s) %s%s%s%s", res->recipients,
 		    res->recipients > 1 ? "s" : "", path,
 		    (long long)res->plain_bytes, res->dbbytes > 0 ?
 		    ", read back ok" : "", rc == 0 ? "removed" : "kept",
-		    rc == 1 ? ": " : "", rc == 1 ? res->why : "");
+		    rc == 1 ? ": " : "", rc == 1 ? res->why : "",
+		    res->is_signed ? "; signed=yes" : "");
 }
 
 int
@@ -197,11 +200,16 @@ vb_encrypt_in_place(const char *path, const char *recipients,
 	return rc != 0 ? -1 : replace(path, dir, name, &e, res);
 }
 
-/* The encrypted copy of name on the remote, verified (see below). */
+/*
+ * The encrypted copy of name on the remote, verified (see below); the
+ * remote's plaintext fetched only as BackupLog recorded it (seal): its
+ * size bounds the fetch, its SHA-256 is compared before it is read.
+ */
 static int
 put_copy(const char *remote, const char *name, const char *dir,
-    const char *recipients, const struct vb_listed *f, size_t nf,
-    char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
+    const char *recipients, const struct vb_log_seal *seal,
+    const struct vb_listed *f, size_t nf, char hex[VB_SHA256_HEX],
+    int64_t *bytes, char *why, size_t wlen)
 {
 	struct vb_compress_result res;
 	struct vb_tmp t, e;
@@ -229,9 +237,17 @@ put_copy(const char *remote, const char *name, const char *dir,
 		    "encrypt to");
 		return -1;
 	}
-	if (vb_remote_fetch(remote, name, dir, vb_listed_size(f, nf, name), &t,
-	    tmp, sizeof(tmp), got, why, wlen) != 0)
+	if (vb_remote_fetch(remote, name, dir, seal->bytes > 0 ? seal->bytes :
+	    0, &t, tmp, sizeof(tmp), got, why, wlen) != 0)
 		return -1;
+	if (strcmp(got, seal->sha256) != 0) {
+		snprintf(why, wlen, "%s is not the archive that was made: "
+		    "BackupLog recorded SHA-256 %s (%s, %s), the remote's is "
+		    "%s: replaced there; not encrypted, not kept", name,
+		    seal->sha256, seal->op, seal->when, got);
+		vb_tmp_abort(&t);
+		return -1;
+	}
 	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(why, wlen, "%s: %s", tmp, strerror(errno));
 		vb_tmp_abort(&t);
@@ -263,11 +279,12 @@ put_copy(const char *remote, const char *name, const char *dir,
  */
 static int
 replace_remote(const char *remote, const char *name, const char *dir,
-    const char *recipients, const struct vb_listed *f, size_t nf,
-    char hex[VB_SHA256_HEX], int64_t *bytes, char *why, size_t wlen)
+    const char *recipients, const struct vb_log_seal *seal,
+    const struct vb_listed *f, size_t nf, char hex[VB_SHA256_HEX],
+    int64_t *bytes, char *why, size_t wlen)
 {
-	if (put_copy(remote, name, dir, recipients, f, nf, hex, bytes, why,
-	    wlen) != 0)
+	if (put_copy(remote, name, dir, recipients, seal, f, nf, hex, bytes,
+	    why, wlen) != 0)
 		return -1;
 	/* Only a verified copy lets the plaintext go. */
 	return vb_remote_delete(remote, name, why, wlen);
@@ -279,6 +296,9 @@ vb_encrypt_remote_all(const char *remote, const char *dir,
     int64_t bytes, const char *hex, const char *msg), void *arg, char *why,
     size_t wlen)
 {
+	const struct vb_log_seal *seal;
+	const char *db = vb_config("DB_PATH");
+	struct vb_log_known k;
 	struct vb_listed *f;
 	struct vb_name nm;
 	char w[2048], path[4400], hex[VB_SHA256_HEX], msg[2600];
@@ -286,19 +306,42 @@ vb_encrypt_remote_all(const char *remote, const char *dir,
 	size_t nf, i;
 	int ok, ret = 0;
 
-	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0)
+	memset(&k, 0, sizeof(k));
+	if (db == NULL || vb_backuplog_known(db, &k, w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "the remote's archives are encrypted only "
+		    "as BackupLog recorded them, and %s: %s", db == NULL ?
+		    "DB_PATH is not set" : db, db == NULL ? "nothing vouches "
+		    "for them" : w);
 		return -1;
+	}
+	if (vb_remote_ls(remote, &f, &nf, why, wlen) != 0) {
+		vb_log_known_free(&k);
+		return -1;
+	}
 	for (i = 0; i < nf; i++) {
 		if (vb_name_parse(f[i].name, &nm) != 0 || nm.encrypted ||
 		    nm.ext == VB_EXT_DB)
 			continue;
-		ok = replace_remote(remote, f[i].name, dir, recipients, f,
-		    nf, hex, &bytes, w, sizeof(w)) == 0;
+		/*
+		 * Only what this job made, as it made it: a file planted on
+		 * the remote is never fetched, encrypted and so vouched for.
+		 */
+		seal = vb_log_known_find(&k, f[i].name);
+		if (seal == NULL || seal->sha256[0] == '\0') {
+			snprintf(w, sizeof(w), "BackupLog in %s never recorded "
+			    "it%s: not one this job made (planted?); left as "
+			    "it is, for the operator to look at", db, seal ==
+			    NULL ? "" : " with its SHA-256");
+			ok = 0;
+		} else
+			ok = replace_remote(remote, f[i].name, dir, recipients,
+			    seal, f, nf, hex, &bytes, w, sizeof(w)) == 0;
 		vb_remote_join(path, sizeof(path), remote, f[i].name);
 		if (ok) {
 			snprintf(msg, sizeof(msg), "%s: replaced by its copy "
 			    "encrypted with age, SHA-256 verified there; the "
-			    "plaintext one deleted", path);
+			    "plaintext one deleted%s", path, seal->is_signed ?
+			    "; signed=yes" : "");
 			strncat(path, VB_AGE_SUFFIX, sizeof(path) -
 			    strlen(path) - 1);
 		} else
@@ -308,5 +351,6 @@ vb_encrypt_remote_all(const char *remote, const char *dir,
 		    msg) != 0;
 	}
 	free(f);
+	vb_log_known_free(&k);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,20 @@ vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
 	return vb_backuplog_each_ok(path, drilled, when, why, wlen);
 }
 
+/*
+ * The backup a file name is of: its stem (an archive encrypted in place,
+ * <name>.age, is the same backup, proven or failed as before).
+ */
+static const char *
+backup_of(const char *name, char stem[96])
+{
+	struct vb_name nm;
+
+	snprintf(stem, 96, "%s", vb_name_parse(name, &nm) == 0 ? nm.stem :
+	    name);
+	return stem;
+}
+
 /* The entry of name in p, made if need be; NULL out of memory. */
 static struct vb_proven_one *
 drill_entry(struct vb_proven *p, const char *name)
@@ -219,6 +234,18 @@ drill_entry(struct vb_proven *p, const char *name)
 	return &p->list[p->n++];
 }
 
+/* Whether file (a drill row's) is in the backup directory p->dir. */
+static int
+local(const struct vb_proven *p, const char *file)
+{
+	char dir[4096], base[256], real[PATH_MAX];
+
+	if (p->dir[0] == '\0')
+		return 1;
+	return vb_path_split(file, dir, sizeof(dir), base, sizeof(base)) ==
+	    0 && realpath(dir, real) != NULL && strcmp(real, p->dir) == 0;
+}
+
 /*
  * Every drill of every backup, newest first: its last outcome decides
  * (a failure stands until a later drill proves it), and when it was
@@ -227,16 +254,33 @@ drill_entry(struct vb_proven *p, const char *name)
 static int
 drill_each(void *arg, struct vb_log_row *row)
 {
+	struct vb_proven *p = arg;
 	struct vb_proven_one *e;
 	const char *base;
+	char stem[96];
 	int r;
 
 	if (strcmp(row->r.op, "verify") != 0 || (r = vb_drill_result(row->msg,
 	    row->r.ok)) < 0)
 		return 0;
+	/* The newest drill, wherever it read: what --check tells first. */
+	if (p->last < 0) {
+		p->last = r;
+		snprintf(p->last_at, sizeof(p->last_at), "%s", row->r.time);
+		snprintf(p->last_file, sizeof(p->last_file), "%s", row->file);
+		p->last_local = local(p, row->file);
+		snprintf(p->last_why, sizeof(p->last_why), "%s", row->msg);
+	}
+	/*
+	 * A drill that could not run (no room) says nothing of the backup;
+	 * one that failed on the remote's copy says nothing of the local
+	 * one (a proof, from anywhere, proves the backup).
+	 */
 	base = strrchr(row->file, '/') != NULL ? strrchr(row->file, '/') + 1 :
 	    row->file;
-	if ((e = drill_entry(arg, base)) == NULL)
+	if (r == 2 || (r == 0 && !local(p, row->file)))
+		return 0;
+	if ((e = drill_entry(p, backup_of(base, stem))) == NULL)
 		return 1;
 	if (!e->seen) {
 		e->seen = 1;
@@ -249,23 +293,33 @@ drill_each(void *arg, struct vb_log_row *row)
 	return 0;
 }
 
-void
+int
 vb_proven_read(const char *path, struct vb_proven *p)
 {
+	const char *dir;
 	char why[512];
 
 	memset(p, 0, sizeof(*p));
-	if (path != NULL && access(path, F_OK) == 0)
-		vb_backuplog_each(path, drill_each, p, why, sizeof(why));
+	p->last = -1;
+	/* Drills of the local copies: their rows name files of this. */
+	if ((dir = vb_config("BACKUP_DIR")) == NULL || realpath(dir, p->dir) ==
+	    NULL)
+		p->dir[0] = '\0';
+	if (path != NULL && access(path, F_OK) == 0 &&
+	    vb_backuplog_each(path, drill_each, p, why, sizeof(why)) != 0)
+		return -1;
+	return 0;
 }
 
 const char *
 vb_proven_when(const struct vb_proven *p, const char *name)
 {
+	char stem[96];
 	size_t i;
 
+	backup_of(name, stem);
 	for (i = 0; i < p->n; i++)
-		if (strcmp(p->list[i].name, name) == 0)
+		if (strcmp(p->list[i].name, stem) == 0)
 			return p->list[i].when[0] != '\0' ? p->list[i].when :
 			    NULL;
 	return NULL;
@@ -274,10 +328,12 @@ vb_proven_when(const struct vb_proven *p, const char *name)
 const struct vb_proven_one *
 vb_drill_failed(const struct vb_proven *p, const char *name)
 {
+	char stem[96];
 	size_t i;
 
+	backup_of(name, stem);
 	for (i = 0; i < p->n; i++)
-		if (strcmp(p->list[i].name, name) == 0)
+		if (strcmp(p->list[i].name, stem) == 0)
 			return p->list[i].failed ? &p->list[i] : NULL;
 	return NULL;
 }

@@ -183,7 +183,20 @@ look_at(const struct vb_inventory_opts *o, const char *where,
 	    b->files[j].encrypted ? "+age" : "");
 	it->ok = 1;
 	it->checked = o->verify;
-	if (o->verify) {
+	/*
+	 * --sums and no SHA-256 recorded for it (BackupLog lost its rows,
+	 * or never had the column): checked whole instead, where it can be
+	 * read here (an encrypted one needs the identity: said unchecked).
+	 */
+	if (o->sums && !o->verify && !b->checked && b->files[j].ext !=
+	    VB_EXT_DB && (!b->files[j].encrypted || o->identity != NULL)) {
+		it->checked = 1;
+		it->ok = vb_verify_backup(it->path, NULL, o->identity, NULL,
+		    where, b->files[j].name, VB_CHECK_OPEN, &c, why,
+		    wlen) == 0;
+		if (it->ok)
+			vb_tmp_abort(&c.t);
+	} else if (o->verify) {
 		it->ok = vb_verify_backup(it->path, NULL, o->identity, NULL,
 		    where, b->files[j].name, o->check, &c, why, wlen) == 0;
 		if (it->ok)
@@ -374,6 +387,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 	const struct vb_log_seal *seal;
 	struct vb_list out;
 	struct item it;
+	char hwhy[700];
 	size_t n, i;
 	int j, ret = 0, listing = 0;
 
@@ -389,8 +403,20 @@ vb_inventory(const struct vb_inventory_opts *o)
 		vb_index_parents(idir, bk, n);
 	if (o->remote == NULL) {
 		vb_scan_sizes(o->dir, bk, n);
-		/* Recorded damage always; --sums: every recorded SHA-256. */
-		vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"));
+		/*
+		 * Recorded damage and failed drills always; --sums: every
+		 * recorded SHA-256.  A history that cannot be read is a
+		 * failure of the listing, said: never "ok" unmeasured.
+		 */
+		if (vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"),
+		    hwhy, sizeof(hwhy)) != 0) {
+			warnx("%s", hwhy);
+			if (!o->json && !o->fields && !isatty(STDOUT_FILENO))
+				(void)vb_emit(o->sums ? "verify" : "list",
+				    o->dir, 0, -1, NULL, vb_monotonic_ms(),
+				    hwhy);
+			ret = 1;
+		}
 		vb_holds_mark(o->dir, bk, n);
 	}
 	memset(&cat, 0, sizeof(cat));

@@ -83,7 +83,7 @@ vb_livetx_begin(struct vb_livetx *x, int dry, char *note, size_t nlen,
 {
 	x->dry = dry;
 	if (!dry && vb_pre_restore(x->live, x->dir, x->saved,
-	    sizeof(x->saved), note, nlen, why, wlen) != 0)
+	    sizeof(x->saved), x->saved_sha, note, nlen, why, wlen) != 0)
 		return -1;
 	/* A signal before the commit: the copy is of nothing that
 	 * changed, and would push a needed one out of retention. */

@@ -167,19 +167,31 @@ stages(sqlite3_str *s, const struct vb_metrics_run *r, const char *db)
 	}
 }
 
-/* How many backups dir holds (a snapshot and its archive are one). */
+/*
+ * How many backups dir holds (a snapshot and its archive are one), and
+ * how many of them cannot be restored from here (recorded damaged, on a
+ * broken chain, their last drill failed: vb_health, without hashing).
+ */
 static int64_t
-kept_in(const char *dir)
+kept_in(const char *dir, const char *logdb, int64_t *unsafe)
 {
 	struct vb_backup *list;
 	char why[512];
 	size_t n, i;
 	int64_t k = 0;
 
+	*unsafe = -1;
 	if (dir == NULL || vb_scan(dir, &list, &n, why, sizeof(why)) != 0)
 		return -1;
-	for (i = 0; i < n; i++)
+	vb_index_parents(dir, list, n);
+	if (vb_health(dir, list, n, 0, 0, logdb, why, sizeof(why)) == 0)
+		*unsafe = 0;
+	for (i = 0; i < n; i++) {
 		k += list[i].kind == VB_KIND_BACKUP;
+		if (*unsafe >= 0)
+			*unsafe += list[i].kind == VB_KIND_BACKUP &&
+			    list[i].unsafe;
+	}
 	free(list);
 	return k;
 }
@@ -226,7 +238,12 @@ drill_verdict(const struct vb_metrics_run *r)
 	int j, v = -1;
 
 	vb_proven_read(r->logdb, &pv);
-	if (r->drill > 0)
+	/*
+	 * This run's drill failed, or the newest one could not run or
+	 * failed on the remote's copy (a local backup that failed counts
+	 * below while it is kept).
+	 */
+	if (r->drill > 0 || pv.last == 2 || (pv.last == 0 && !pv.last_local))
 		v = 0;
 	else if (r->drill == 0 || pv.n > 0)
 		v = 1;
@@ -255,7 +272,7 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	struct vb_hold *holds;
 	char when[VB_ISO_LEN], why[512];
 	size_t nh = 0;
-	int64_t k;
+	int64_t k, bad;
 	int v;
 
 	/* This run, when it succeeded; else the history's last one. */
@@ -269,9 +286,14 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	if (h->snapshot && h->db_bytes >= 0)
 		gauge_i(s, "vb_backup_last_database_bytes", "Size of the "
 		    "database in the last successful backup.", db, h->db_bytes);
-	if ((k = kept_in(r->dir)) >= 0)
+	if ((k = kept_in(r->dir, r->logdb, &bad)) >= 0)
 		gauge_i(s, "vb_backup_backups_kept", "Backups in the backup "
 		    "directory after the run.", db, k);
+	if (k >= 0 && bad >= 0)
+		gauge_i(s, "vb_backup_unsafe_backups", "Backups kept that "
+		    "cannot be restored from here: recorded damaged, on a "
+		    "broken chain, or their last drill failed (vb-backup "
+		    "--check names them).", db, bad);
 	if (r->offsite)
 		gauge_t(s, "vb_backup_offsite_last_success_timestamp_seconds",
 		    "When an offsite copy was last verified (Unix time; 0: "

@@ -587,8 +587,11 @@ say(const struct vb_partial_opts *o, const struct put *p, int n,
 		sqlite3_str_appendf(m, "; %lld foreign key violations kept "
 		    "(--force)", (long long)fk);
 	sqlite3_str_appendf(m, " from %s", o->archive);
+	/* The copy named as fields too: BackupLog's seal of it. */
 	if (x->saved[0] != '\0')
-		sqlite3_str_appendf(m, "; pre-restore copy: %s", x->saved);
+		sqlite3_str_appendf(m, "; pre-restore copy: %s; saved=%s; "
+		    "saved-sha256=%s", x->saved, strrchr(x->saved, '/') !=
+		    NULL ? strrchr(x->saved, '/') + 1 : x->saved, x->saved_sha);
 	/* Read back by the undo (vb_msg_field): undo= last, a path. */
 	if (x->undo[0] != '\0')
 		sqlite3_str_appendf(m, "; undo-sha256=%s; undo=%s",

@@ -80,7 +80,14 @@ prune_plan(const char *dir, const struct vb_policy *p, int dry,
 	 * A record of damage is dropped once the file is good or gone (not
 	 * by a dry run, which changes nothing); a failed drill is unsafe.
 	 */
-	vb_health(dir, *list, *n, 0, !dry, vb_config("DB_PATH"));
+	if (vb_health(dir, *list, *n, 0, !dry, vb_config("DB_PATH"), what,
+	    sizeof(what)) != 0) {
+		/* Which backups failed a drill unknown: none may go. */
+		snprintf(why, wlen, "%s; deleting nothing", what);
+		free(*list);
+		*list = NULL;
+		return -1;
+	}
 	vb_holds_mark(dir, *list, *n);
 	if (prune_list(dir, *list, *n, p, why, wlen) != 0) {
 		free(*list);
@@ -287,7 +294,9 @@ local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
 	if (vb_scan(dir, &list, &nl, why, sizeof(why)) != 0)
 		return;
 	vb_index_parents(dir, list, nl);
-	vb_health(dir, list, nl, 0, 0, vb_config("DB_PATH"));
+	/* Unreadable history: what it found stands, the rest kept too. */
+	(void)vb_health(dir, list, nl, 0, 0, vb_config("DB_PATH"), why,
+	    sizeof(why));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nl; j++)
 			if (list[j].unsafe && strcmp(list[j].stem,

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,8 +216,8 @@ remote_get(const char *remote, const char *name, int fd, int64_t limit,
 	*bytes = s.bytes;
 	if (s.err == EFBIG) {
 		snprintf(why, wlen, "%s is larger than the %lld bytes the "
-		    "remote's listing or the signed catalog gave: refused, "
-		    "not kept", name, (long long)limit);
+		    "signed catalog, BackupLog or the remote's listing gave: "
+		    "refused, not kept", name, (long long)limit);
 		return -1;
 	}
 	if (rc == 0 && fd >= 0 && s.err != 0) {
@@ -387,6 +388,33 @@ done:
 	return rc;
 }
 
+/*
+ * Whether limit bytes fit on fd's filesystem and leave 1% of it (at
+ * least 1 MiB) free: a size a remote's listing gave (its writer's word)
+ * never fills the disk the application writes to.  0, or -1 (why).
+ */
+static int
+room(int fd, int64_t limit, const char *dir, const char *name, char *why,
+    size_t wlen)
+{
+	struct statvfs sv;
+	int64_t avail, keep;
+
+	if (fstatvfs(fd, &sv) != 0)
+		return 0;	/* not known: the write fails if it must */
+	avail = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+	keep = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize / 100;
+	if (keep < 1024 * 1024)
+		keep = 1024 * 1024;
+	if (limit <= avail - keep)
+		return 0;
+	snprintf(why, wlen, "%s is %lld bytes, more than %s can take and "
+	    "keep %lld free (%lld free now): refused before a byte was "
+	    "fetched", name, (long long)limit, dir, (long long)keep,
+	    (long long)avail);
+	return -1;
+}
+
 int
 vb_remote_fetch(const char *remote, const char *name, const char *dir,
     int64_t limit, struct vb_tmp *t, char *path, size_t plen,
@@ -411,6 +439,10 @@ vb_remote_fetch(const char *remote, const char *name, const char *dir,
 		return -1;
 	if (vb_path_join(path, plen, dir, t->name) != 0) {
 		snprintf(why, wlen, "%s: name too long", dir);
+		vb_tmp_abort(t);
+		return -1;
+	}
+	if (room(t->fd, limit, dir, name, why, wlen) != 0) {
 		vb_tmp_abort(t);
 		return -1;
 	}

@@ -232,6 +232,27 @@ fail:
 /* ---- put back: to a new file, or over the live database ---- */
 
 /*
+ * The first of to's -wal, -journal and -shm that exists (any type, a
+ * link included), in side; 1, or 0 when none does.  SQLite applies a
+ * -wal or a hot -journal beside a database when it opens it: whoever
+ * put one there would write what the restored copy holds.
+ */
+static int
+sidecar(const char *to, char *side, size_t len)
+{
+	static const char *const ext[] = { "-wal", "-journal", "-shm" };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(side, len, "%s%s", to, ext[i]);
+		if (lstat(side, &st) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * --to: the verified copy becomes the file to (never over an existing
  * one unless replace), in its source's journal mode.  Returns 0, or -1
  * with why and nothing left.
@@ -240,7 +261,7 @@ static int
 put(struct vb_verified *c, const char *to, int replace, char *why,
     size_t wlen)
 {
-	char cwhy[1024];
+	char cwhy[1024], side[4200];
 	sqlite3 *db = NULL;
 
 	/* Back to the source's journal mode, as the manifest records it. */
@@ -260,6 +281,16 @@ put(struct vb_verified *c, const char *to, int replace, char *why,
 		snprintf(why, wlen, "cannot put %s in place: %s", to, cwhy);
 		return -1;
 	}
+	/* One put there while it was restored: the copy is not given. */
+	if (sidecar(to, side, sizeof(side))) {
+		snprintf(why, wlen, "%s appeared beside %s while it was "
+		    "restored (someone else writes that directory): SQLite "
+		    "would apply it when the copy is opened; the copy is "
+		    "removed; restore into a directory only you can write",
+		    side, to);
+		unlink(to);
+		return -1;
+	}
 	return 0;
 }
 
@@ -270,7 +301,7 @@ put(struct vb_verified *c, const char *to, int replace, char *why,
  */
 int
 vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
-    char *note, size_t nlen, char *why, size_t wlen)
+    char sha[VB_SHA256_HEX], char *note, size_t nlen, char *why, size_t wlen)
 {
 	struct vb_snapshot_opts so;
 	struct vb_snapshot_result sr;
@@ -342,6 +373,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		return -1;
 	}
 	snprintf(saved, slen, "%s", cr.path);
+	memcpy(sha, cr.sha256, VB_SHA256_HEX);
 	return 0;
 }
 
@@ -438,7 +470,8 @@ restore_db(const char *db, const struct vb_verified *c, const char *dir,
     struct vb_restore_result *res, char *why, size_t wlen)
 {
 	if (same_page_size(db, c, why, wlen) != 0 ||
-	    vb_pre_restore(db, dir, res->saved, sizeof(res->saved), res->note,
+	    vb_pre_restore(db, dir, res->saved, sizeof(res->saved),
+	    res->saved_sha256, res->note,
 	    sizeof(res->note), why, wlen) != 0)
 		return -1;
 	if (write_into(db, c->path, res, why, wlen) == 0)
@@ -498,6 +531,14 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 			    "--force replaces it");
 			return -1;
 		}
+	}
+	if (o->to != NULL && sidecar(o->to, side, sizeof(side))) {
+		snprintf(res->why, sizeof(res->why), "%s is there: SQLite "
+		    "would apply it to the restored copy when it is opened "
+		    "(its pages, not the backup's); remove it (rm %s), or "
+		    "restore to another name; refused, nothing written", side,
+		    side);
+		return -1;
 	}
 	if (db_missing(o, o->remote != NULL, res) != 0)
 		return -1;
@@ -751,7 +792,8 @@ int
 vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 {
 	char dir[4096], final[256], bdir[4096], carried[80] = "";
-	char chain[96] = "";
+	char chain[96] = "", *s;
+	sqlite3_str *m;
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
 	/* The archive's file name: what signatures, the catalog and
@@ -767,13 +809,21 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		return -1;
 	if (vb_verify_backup(o->archive, o->as, o->identity, o->remote, dir,
 	    final, o->check, &c, res->why, sizeof(res->why)) != 0) {
-		res->unverified = 1;
+		/* No room where it goes is not the backup's fault. */
+		res->noroom = c.info.noroom || errno == ENOSPC ||
+		    errno == EDQUOT;
+		res->unverified = !res->noroom;
 		return -1;
 	}
-	/* Not this copy: another (the remote's) may be the one. */
-	if ((o->verify_with != NULL && (signed_by(o, name, &c, res->why,
+	/*
+	 * Not this copy: another (the remote's) may be the one.  The signed
+	 * catalog vouches where there is one (a database restored on a new
+	 * host has a BackupLog older than its newest backups); else
+	 * BackupLog does.
+	 */
+	if (o->verify_with != NULL ? signed_by(o, name, &c, res->why,
 	    sizeof(res->why)) != 0 || listed(o, name, &c, res->why,
-	    sizeof(res->why)) != 0)) || as_recorded(o, name, &c, res) != 0) {
+	    sizeof(res->why)) != 0 : as_recorded(o, name, &c, res) != 0) {
 		res->unverified = 1;
 		goto fail;
 	}
@@ -826,11 +876,28 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 			snprintf(carried, sizeof(carried), "; %d later "
 			    "BackupLog rows carried over", res->carried);
 	}
-	snprintf(res->message, sizeof(res->message), "restored from %s%s "
-	    "(db %lld bytes, SHA-256 %s)%s%s%s", o->as != NULL ? o->as :
-	    o->archive, chain, (long long)c.dbbytes, c.dbsha,
-	    res->saved[0] != '\0' ? "; pre-restore copy: " : "", res->saved,
-	    carried);
+	/*
+	 * The archive and the pre-restore copy named as fields: what this
+	 * database's BackupLog knows from now on (a backup restored from is
+	 * vouched for by the restore that trusted it; the copy's SHA-256 is
+	 * what --check hashes it against).
+	 */
+	m = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(m, "restored from %s%s (db %lld bytes, SHA-256 "
+	    "%s)", o->as != NULL ? o->as : o->archive, chain,
+	    (long long)c.dbbytes, c.dbsha);
+	if (res->saved[0] != '\0')
+		sqlite3_str_appendf(m, "; pre-restore copy: %s", res->saved);
+	sqlite3_str_appendf(m, "%s; archive=%s; archive-sha256=%s", carried,
+	    name, c.info.sha256);
+	if (res->saved[0] != '\0')
+		sqlite3_str_appendf(m, "; saved=%s; saved-sha256=%s",
+		    strrchr(res->saved, '/') != NULL ? strrchr(res->saved,
+		    '/') + 1 : res->saved, res->saved_sha256);
+	s = vb_str_finish(m);
+	snprintf(res->message, sizeof(res->message), "%s", s != NULL ? s :
+	    "out of memory");
+	sqlite3_free(s);
 	if (!o->unlogged)
 		log_restore(res, t0);
 	return 0;
@@ -840,10 +907,45 @@ fail:
 }
 
 /*
+ * Without a signed catalog, what BackupLog recorded for name: its size
+ * bounds the fetch and its SHA-256 is compared before a byte is
+ * decompressed; a name it never recorded (over a BackupLog that records
+ * backups) is refused before anything is fetched, unless --unrecorded.
+ * With neither, e zeroed: the listing bounds the fetch (and the free
+ * space, vb_remote_fetch).  0, or -1 (why).
+ */
+static int
+recorded_entry(const struct vb_restore_opts *o, const char *name,
+    struct vb_catalog_entry *e, char *why, size_t wlen)
+{
+	const struct vb_log_seal *seal;
+	struct vb_log_known k;
+	char w[600];
+	int rc = 0;
+
+	if (o->logdb == NULL || access(o->logdb, F_OK) != 0 ||
+	    vb_backuplog_known(o->logdb, &k, w, sizeof(w)) != 0)
+		return 0;
+	if ((seal = vb_log_known_find(&k, name)) == NULL && k.any &&
+	    !o->unrecorded) {
+		snprintf(why, wlen, "%s: BackupLog in %s never recorded a "
+		    "backup of that name: not one this database's job made "
+		    "(planted on the remote?); refused, nothing fetched "
+		    "(--unrecorded restores it knowingly)", name, o->logdb);
+		rc = -1;
+	} else if (seal != NULL && seal->sha256[0] != '\0') {
+		memcpy(e->sha256, seal->sha256, VB_SHA256_HEX);
+		e->bytes = seal->bytes > 0 ? seal->bytes : 0;
+	}
+	vb_log_known_free(&k);
+	return rc;
+}
+
+/*
  * With a signed catalog (--verify-with), name's entry in it, checked
  * (signature, rollback) as listed() checks it: its size bounds the
  * fetch and its SHA-256 is compared before a byte is decompressed.
- * Without one, e zeroed (the listing bounds the fetch).  0, or -1.
+ * Without one, what BackupLog recorded (recorded_entry).  0, or -1.
  */
 static int
 catalog_entry(const struct vb_restore_opts *o, const char *name,
@@ -856,7 +958,7 @@ catalog_entry(const struct vb_restore_opts *o, const char *name,
 
 	memset(e, 0, sizeof(*e));
 	if (o->verify_with == NULL || o->catalog == NULL)
-		return 0;
+		return recorded_entry(o, name, e, why, wlen);
 	if (vb_catalog_load(o->catalog, o->catalog_sig, o->verify_with, &cat,
 	    w, sizeof(w)) != 0)
 		snprintf(why, wlen, "no signed catalog vouches for it (%s); "
@@ -925,12 +1027,13 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 		    bad, from, why);
 		return -1;
 	}
-	/* Not what the signed catalog lists: refused before it is read. */
+	/* Not what was recorded: refused before it is read. */
 	if (entry.sha256[0] != '\0' && strcmp(hex, entry.sha256) != 0) {
 		snprintf(res->why, sizeof(res->why), "%s is not the archive "
-		    "the signed catalog lists (SHA-256 %s; the copy fetched "
-		    "is %s): replaced; refused, nothing read, nothing kept",
-		    from, entry.sha256, hex);
+		    "%s (SHA-256 %s; the copy fetched is %s): replaced; "
+		    "refused, nothing read, nothing kept", from,
+		    o->verify_with != NULL ? "the signed catalog lists" :
+		    "BackupLog recorded", entry.sha256, hex);
 		vb_tmp_abort(&t);
 		return -1;
 	}

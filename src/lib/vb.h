@@ -49,8 +49,12 @@ void		 vb_print_version(void) __attribute__((noreturn));
  * error says each one and exits 2.
  */
 void		 vb_config_require(unsigned checks);
-/* --print-config: KEY=value lines; exits 0, or 2 after each error. */
-void		 vb_config_print_exit(void) __attribute__((noreturn));
+/*
+ * --print-config: KEY=value lines; exits 0, or 2 after each error (what
+ * "drill": SIGN_WITH not checked, a drill signs nothing).
+ */
+void		 vb_config_print_exit(const char *what)
+		    __attribute__((noreturn));
 /* Flushes and closes stdout; 0, or -1 after a warning. */
 int		 vb_close_stdout(void);
 int64_t		 vb_monotonic_ms(void);
@@ -222,6 +226,7 @@ struct vb_compress_result {
 	int64_t	 dbbytes, plain_bytes;	/* before encryption */
 	int	 removed;		/* the raw snapshot is gone */
 	int	 recipients;
+	int	 is_signed;		/* encrypted: its manifest is */
 	const char *checked;		/* the check run here, or NULL */
 	int	 delta;			/* a delta archive, of parent */
 	char	 parent[64];
@@ -299,6 +304,7 @@ struct vb_restore_result {
 	char		 why[2048];	/* why not */
 	char		 note[2048];	/* for the operator */
 	char		 saved[4096];	/* the pre-restore copy */
+	char		 saved_sha256[VB_SHA256_HEX];	/* its bytes' */
 	char		 unlogged[1024]; /* why its row is missing */
 	int64_t		 bytes, archive_bytes;
 	char		 sha256[VB_SHA256_HEX];	/* the database's */
@@ -306,6 +312,7 @@ struct vb_restore_result {
 	int		 carried;	/* BackupLog rows carried over */
 	int		 links;		/* archives read: 1, or a chain's */
 	int		 unverified;	/* it failed the backup's checks */
+	int		 noroom;	/* no room where it was restored */
 };
 
 /* Verifies, then restores; 0, or -1 with res->why and nothing changed. */
@@ -384,8 +391,9 @@ struct vb_log_seal {
 	char		 name[96];		/* the archive's file name */
 	int		 is_signed;	/* its compress row: signed=yes */
 	char		 sha256[VB_SHA256_HEX];
+	int64_t		 bytes;		/* its size as sealed, or -1 */
 	char		 when[VB_ISO_LEN];
-	char		 op[16];		/* compress or offsite */
+	char		 op[16];		/* compress, offsite, restore */
 };
 /*
  * The newest successful compress or offsite row of the archive named name

@@ -474,10 +474,13 @@ int		 vb_damage_mark(const char *dir, const struct vb_fault *f,
  * index or logdb's BackupLog recorded; unsafe where damaged, where its
  * last restore drill failed (logdb), or a delta on an unsafe or missing
  * link.  With heal, a record whose file is gone or hashes right again
- * is removed.
+ * is removed.  Returns 0, or -1 (why) when logdb's BackupLog could not
+ * be read: the drills' outcomes, and with hash the recorded SHA-256s, are
+ * then not known (what was found is still set).
  */
-void		 vb_health(const char *dir, struct vb_backup *list, size_t n,
-		    int hash, int heal, const char *logdb);
+int		 vb_health(const char *dir, struct vb_backup *list, size_t n,
+		    int hash, int heal, const char *logdb, char *why,
+		    size_t wlen);
 /* Removes the records in dir whose file is gone; returns how many. */
 int		 vb_damage_gc(const char *dir);
 
@@ -683,6 +686,7 @@ struct vb_livetx {
 	int		 dry, committed;
 	int64_t		 t0;		/* when it began (monotonic ms) */
 	char		 saved[4096];	/* the pre-restore copy */
+	char		 saved_sha[VB_SHA256_HEX];	/* its bytes' */
 	char		 undo[4096];	/* the undo file, once in place */
 	char		 undo_sha[VB_SHA256_HEX];	/* its SHA-256 */
 	struct vb_tmp	 guard;		/* the copy, removed on a signal */
@@ -797,11 +801,12 @@ int		 vb_age_named(const char *name);
 /*
  * restore.c: the pre-restore safety archive of db, in dir, by the
  * nightly's own snapshot and compress code.  Returns 0 with its path in
- * saved (notes added to note), or -1 (why) with nothing left.
+ * saved and its SHA-256 in sha (notes added to note), or -1 (why) with
+ * nothing left.
  */
 int		 vb_pre_restore(const char *db, const char *dir, char *saved,
-		    size_t slen, char *note, size_t nlen, char *why,
-		    size_t wlen);
+		    size_t slen, char sha[VB_SHA256_HEX], char *note,
+		    size_t nlen, char *why, size_t wlen);
 
 /* An integer query's value (sql freed), -1 on error. */
 int64_t		 vb_db_count(sqlite3 *db, char *sql);
@@ -810,14 +815,15 @@ int64_t		 vb_db_count(sqlite3 *db, char *sql);
 
 /*
  * A verify record's message (and status ok) as a drill's outcome: 1 it
- * proved the backup, 0 it failed, -1 not a drill's.  Read by its field
- * drill=proven|failed, else by the words older rows have.
+ * proved the backup, 0 it failed, 2 it could not run (no room: the
+ * backup's fault it is not), -1 not a drill's.  Read by its field
+ * drill=proven|failed|error, else by the words older rows have.
  */
 int		 vb_drill_result(const char *msg, int ok);
 
 /* history.c: which backups drills proved, and when (newest first). */
 struct vb_proven_one {
-	char	 name[96];		/* the archive's file name */
+	char	 name[96];		/* the backup's stem */
 	char	 when[VB_ISO_LEN];	/* last proven ("" never) */
 	int	 seen;
 	int	 failed;		/* its last drill failed */
@@ -826,9 +832,17 @@ struct vb_proven_one {
 struct vb_proven {
 	struct vb_proven_one *list;
 	size_t	 n, cap;
+	char	 dir[4096];		/* BACKUP_DIR, resolved ("" none) */
+	int	 last;			/* the newest drill: 1 proven, 0
+					   failed, 2 could not run, -1 none */
+	char	 last_at[VB_ISO_LEN];
+	int	 last_local;		/* it read a file of dir */
+	char	 last_file[4096];
+	char	 last_why[1024];
 };
 /* Reads them from the BackupLog of the database at path (NULL: none). */
-void		 vb_proven_read(const char *path, struct vb_proven *p);
+/* 0, or -1 when BackupLog cannot be read (p then empty). */
+int		 vb_proven_read(const char *path, struct vb_proven *p);
 /* When name was last proven, or NULL. */
 const char	*vb_proven_when(const struct vb_proven *p, const char *name);
 /* name's entry if its last drill failed (until one proves it), or NULL. */
@@ -888,6 +902,7 @@ struct vb_archive_info {
 	size_t	 manifest_len;
 	char	 sig[VB_SIG_MAX + 1];
 	size_t	 sig_len;
+	int	 noroom;		/* failed: no room to write it */
 };
 
 /*
