@@ -329,6 +329,59 @@ mkdtemp_or_fail(char *tmpl)
 		fail_msg("mkdtemp: %s", strerror(errno));
 }
 
+/* What vb_path_walk makes of path: its return, and real when it is 0. */
+static int
+walked(const char *path, char *real, size_t rlen)
+{
+	char why[512];
+	struct stat st;
+
+	return vb_path_walk(path, real, rlen, &st, why, sizeof(why));
+}
+
+static void
+path_walk(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256], q[256], real[4096];
+	char cwd[4096];
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	assert_int_equal(vb_mkdir_p(p, real, sizeof(real)), 0);
+	/* Root's links are followed, relative and absolute, "..", ".". */
+	snprintf(p, sizeof(p), "%s/l", dir);
+	assert_int_equal(symlink("a/b", p), 0);
+	snprintf(p, sizeof(p), "%s/l/../b/./", dir);
+	assert_int_equal(walked(p, real, sizeof(real)), 0);
+	snprintf(q, sizeof(q), "%s/a/b", dir);
+	assert_string_equal(real, q);
+	snprintf(p, sizeof(p), "%s/abs", dir);
+	assert_int_equal(symlink(q, p), 0);
+	snprintf(p, sizeof(p), "%s/abs/new/x", dir);
+	assert_int_equal(walked(p, real, sizeof(real)), 1);
+	snprintf(q, sizeof(q), "%s/a/b/new/x", dir);
+	assert_string_equal(real, q);
+	/* Relative to the working directory. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(walked("l", real, sizeof(real)), 0);
+	snprintf(q, sizeof(q), "%s/a/b", dir);
+	assert_string_equal(real, q);
+	assert_int_equal(chdir(cwd), 0);
+	/* A loop; another user's link (as root only). */
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	assert_int_equal(symlink("loop", p), 0);
+	assert_int_equal(walked(p, real, sizeof(real)), -1);
+	assert_int_equal(errno, ELOOP);
+	snprintf(p, sizeof(p), "%s/l", dir);
+	if (geteuid() == 0 && lchown(p, 65534, 65534) == 0) {
+		snprintf(p, sizeof(p), "%s/l/c", dir);
+		assert_int_equal(walked(p, real, sizeof(real)), -2);
+	}
+	rm_rf(dir);
+}
+
 static void
 tmp_commit_rules(void **state)
 {
@@ -1510,6 +1563,7 @@ main(void)
 		cmocka_unit_test(sha256_vectors),
 		cmocka_unit_test(tmp_names),
 		cmocka_unit_test(paths),
+		cmocka_unit_test(path_walk),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),

@@ -396,16 +396,9 @@ open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
-	if (vb_db_check_live(path, why, wlen) != 0)
+	if ((l->db = vb_db_open_live(path, SQLITE_OPEN_READWRITE, why,
+	    wlen)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
-		    sqlite3_errmsg(l->db) : "out of memory");
-		sqlite3_close(l->db);
-		l->db = NULL;
-		return -1;
-	}
 	/* SQLite falls back to read-only on a file it may not write. */
 	if (sqlite3_db_readonly(l->db, "main") == 1) {
 		snprintf(why, wlen, "%s: cannot write BackupLog there: this "

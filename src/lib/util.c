@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,20 @@ int
 vb_has_ctl(const char *s)
 {
 	return strpbrk(s, VB_CTL) != NULL;
+}
+
+void
+vb_uid_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pwd, *pw = NULL;
+	char pbuf[1024];
+
+	if (getpwuid_r(uid, &pwd, pbuf, sizeof(pbuf), &pw) != 0)
+		pw = NULL;
+	if (pw != NULL)
+		snprintf(buf, len, "uid %ld (%s)", (long)uid, pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
 }
 
 int

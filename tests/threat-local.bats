@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# The threat model's local user (docs/DESIGN.md, "Threat model"): the
+# application's account, nobody here (by setpriv), owns the application's
+# directory and database and writes BackupLog; the job runs as root.
+# Each test plays one attack that once worked: a link planted in a path
+# root opens (the database, the backup directory, the metrics file's
+# directory).  Each must be refused, named, with nothing changed.
+
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	vb_setup
+	export RCLONE_CONFIG=$T/rclone.conf	# none: nothing of the machine's
+	chmod 755 "$T"
+	# The application's directory and database, its account's.
+	mkdir -m 755 app
+	mkdb app/app.db wal 200
+	chown -R nobody app
+	mkdir -m 700 b
+	# What root keeps from that account.
+	mkdir -m 700 root-only
+	sqlite3 root-only/secret.db "CREATE TABLE secret(x);
+	    INSERT INTO secret VALUES ('root only')"
+	chmod 600 root-only/secret.db
+}
+
+# conf [MORE LINES]: the nightly of app/app.db into b, no drill.
+conf() {
+	{
+		printf 'DB_PATH=%s\nBACKUP_DIR=%s\nDRILL_EVERY=0\n' \
+		    "$T/app/app.db" "$T/b"
+		printf '%s\n' "$@"
+	} >"$VB_CONF"
+}
+
+# as_attacker CMD...: CMD as the application's account.
+as_attacker() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+# archives DIR: how many backup archives DIR holds.
+archives() {
+	find "$1" -maxdepth 1 -name 'backup-*.tar*' | wc -l
+}
+
+# no_secret DIR: no file under DIR holds the root-only database's row.
+no_secret() {
+	! grep -rqa 'root only' "$1"
+}
+
+@test "threat-local: a link planted at DB_PATH or in its directory is followed by no tool: no snapshot, no restore, no row" {
+	conf
+	vb_backup 2>/dev/null
+	a=$(find b -name 'backup-*.tar.zst' -printf '%f\n')
+	sum=$(sha256sum root-only/secret.db)
+	as_attacker mv app/app.db app/app.db.real
+	as_attacker ln -s "$T/root-only/secret.db" app/app.db
+	# The nightly: refused at the snapshot, nothing shipped.
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[ "$(archives b)" -eq 1 ]
+	no_secret b
+	[[ $stderr == *"$T/app/app.db is a symbolic link made by uid 65534 (nobody): vb follows no link another user made"* ]]
+	# Each tool that opens it.
+	run --separate-stderr vb-snapshot -d b app/app.db
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"symbolic link made by uid 65534 (nobody)"* ]]
+	run --separate-stderr vb-log app/app.db \
+	    <<<"$(printf -- '-\tsnapshot\tfailed\t-\t-\t7\t2026-11-27T01:00:03.412Z\tx')"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"symbolic link made by uid 65534 (nobody)"* ]]
+	run --separate-stderr vb-log --show app/app.db
+	[ "$status" -eq 1 ]
+	[[ $output != *"root only"* ]]
+	run --separate-stderr vb-restore --force --db app/app.db "b/$a"
+	[ "$status" -eq 1 ]
+	[ "$(sha256sum root-only/secret.db)" = "$sum" ]
+	# A link in a directory above it: the same.
+	as_attacker rm app/app.db
+	as_attacker mv app/app.db.real app/app.db
+	cp root-only/secret.db root-only/app.db
+	as_attacker ln -s "$T/root-only" app/data
+	conf
+	sed -i "s|^DB_PATH=.*|DB_PATH=$T/app/data/app.db|" "$VB_CONF"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$T/app/data is a symbolic link made by uid 65534 (nobody)"* ]]
+	[ "$(archives b)" -eq 1 ]
+	no_secret b
+	# --to through it: nothing written into root's directory.
+	conf
+	run --separate-stderr vb-restore --to app/data/new.db "b/$a"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$T/app/data is a symbolic link made by uid 65534 (nobody)"* ]]
+	[ ! -e root-only/new.db ]
+	# A link root made is followed (an operator's /var/run -> /run).
+	ln -s "$T/app/app.db" "$T/root-link.db"
+	run --separate-stderr vb-snapshot -d b "$T/root-link.db"
+	[ "$status" -eq 0 ]
+	assert_record "$output" snapshot ok
+}
+
+@test "threat-local: a link in an intermediate component of BACKUP_DIR or of METRICS_FILE's directory is not followed" {
+	# Another application's backups, root's, that retention must not see.
+	mkdir -m 700 other other/vb other/vb/backups
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nDRILL_EVERY=0\n' "$T/app/app.db" \
+	    "$T/other/vb/backups" >"$VB_CONF"
+	for _ in 1 2 3; do
+		vb_backup 2>/dev/null
+		sleep 0.01
+	done
+	[ "$(archives other/vb/backups)" -eq 3 ]
+	# This one's backup directory, under the application's directory.
+	mkdir -m 700 app/vb app/vb/backups
+	conf MAX_BACKUPS=1 KEEP_DAILY=0
+	sed -i "s|^BACKUP_DIR=.*|BACKUP_DIR=$T/app/vb/backups|" "$VB_CONF"
+	vb_backup 2>/dev/null
+	as_attacker mv app/vb app/vb.old
+	as_attacker ln -s "$T/other/vb" app/vb
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"$T/app/vb is a symbolic link made by uid 65534 (nobody)"* ]]
+	[ "$(archives other/vb/backups)" -eq 3 ]
+	run --separate-stderr vb-prune -d "$T/app/vb/backups" --keep 1
+	[ "$status" -eq 1 ]
+	[ "$(archives other/vb/backups)" -eq 3 ]
+	as_attacker rm app/vb
+	as_attacker mv app/vb.old app/vb
+	# The metrics file's directory, through a link of that user's.
+	mkdir -m 700 root-metrics
+	mkdir -m 755 root-metrics/prom
+	as_attacker ln -s "$T/root-metrics" app/m
+	conf MAX_BACKUPS=1 KEEP_DAILY=0 "METRICS_FILE=$T/app/m/prom/vb.prom"
+	sed -i "s|^BACKUP_DIR=.*|BACKUP_DIR=$T/app/vb/backups|" "$VB_CONF"
+	run --separate-stderr vb_backup
+	[[ $stderr == *"$T/app/m is a symbolic link made by uid 65534 (nobody)"* ]]
+	[ ! -e root-metrics/prom/vb.prom ]
+	# Root's own link is followed, the last component too.
+	ln -s "$T/root-metrics/prom" "$T/prom-link"
+	conf MAX_BACKUPS=1 KEEP_DAILY=0 "METRICS_FILE=$T/prom-link/vb.prom"
+	sed -i "s|^BACKUP_DIR=.*|BACKUP_DIR=$T/app/vb/backups|" "$VB_CONF"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 0 ]
+	grep -q '^vb_backup_last_run_success{' root-metrics/prom/vb.prom
+}
