@@ -4,7 +4,8 @@
 # directory and database and writes BackupLog; the job runs as root.
 # Each test plays one attack that once worked: a link planted in a path
 # root opens (the database, the backup directory, the metrics file's
-# directory).  Each must be refused, named, with nothing changed.
+# directory), control characters for root's terminal.  Each must be
+# refused, named, with nothing changed.
 
 # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 bats_require_minimum_version 1.5.0
@@ -48,6 +49,13 @@ archives() {
 # no_secret DIR: no file under DIR holds the root-only database's row.
 no_secret() {
 	! grep -rqa 'root only' "$1"
+}
+
+# no_controls TEXT: TEXT holds nothing a terminal acts on but TAB, CR and
+# newline (ESC, BEL, DEL, a C1 control in UTF-8).
+no_controls() {
+	! printf '%s' "$1" |
+	    LC_ALL=C grep -qP '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]'
 }
 
 @test "threat-local: a link planted at DB_PATH or in its directory is followed by no tool: no snapshot, no restore, no row" {
@@ -144,4 +152,38 @@ no_secret() {
 	run --separate-stderr vb_backup
 	[ "$status" -eq 0 ]
 	grep -q '^vb_backup_last_run_success{' root-metrics/prom/vb.prom
+}
+
+@test "threat-local: control characters written into BackupLog reach no terminal: vb-backup --check and vb-log --show print '?'" {
+	conf
+	vb_backup 2>/dev/null
+	# ESC ] (OSC: the window title), BEL, ESC [2J (clear), a C1 CSI
+	# (U+009B), DEL, and a TAB and a newline to break the fields.
+	as_attacker sqlite3 app/app.db "INSERT INTO BackupLog (createdAt,
+	    operation, status, filename, message) VALUES
+	    (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 minute'), 'backup',
+	    'failure', 'b/x' || char(27) || '[1m', 'boom' || char(27) ||
+	    ']0;owned' || char(7) || char(27) || '[2J' || char(155) ||
+	    '31m' || char(127) || char(9) || 'ok' || char(10) || 'FAIL')"
+	for cmd in "vb_backup --check" "vb-log --show app/app.db" \
+	    "vb-log --show --failures app/app.db"; do
+		# shellcheck disable=SC2086 # the command and its words
+		run --separate-stderr $cmd
+		no_controls "$output$stderr" || { echo "$cmd: $output"; return 1; }
+	done
+	run --separate-stderr vb_backup --check
+	[[ $output == *"FAIL  last run"*"boom?]0;owned??[2J?31m??ok?FAIL; see vb-log"* ]]
+	# Piped: one record a row, eight fields.
+	run --separate-stderr vb-log --show -n 1 app/app.db
+	assert_record "$output" backup failed
+	[ "$(field 8 "$output")" = "boom?]0;owned??[2J?31m??ok?FAIL" ]
+	[ "$(field 1 "$output")" = "b/x?[1m" ]
+	# On a terminal.
+	command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+	run script -qec "vb-log --show $T/app/app.db" /dev/null
+	[[ $output == *"boom?]0;owned??[2J?31m??ok?FAIL"* ]]
+	no_controls "$output"
+	# JSON keeps the value, every control escaped.
+	run --separate-stderr vb-log --show --json -n 1 app/app.db
+	[[ $output == *'boom\u001b]0;owned\u0007\u001b[2J\u009b31m\u007f\tok\nFAIL'* ]]
 }

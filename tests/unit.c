@@ -132,7 +132,7 @@ record_write_sanitises(void **state)
 	fp = fmemopen(buf, sizeof(buf), "w");
 	assert_int_equal(vb_record_write(fp, &r), 0);
 	fclose(fp);
-	assert_non_null(strstr(buf, "\tline one line two \n"));
+	assert_non_null(strstr(buf, "\tline one?line?two?\n"));
 	assert_non_null(strstr(buf, "/x\tverify\tfailed\t-\t-\t-\t"));
 
 	fp = fmemopen(buf, sizeof(buf), "w");
@@ -380,6 +380,20 @@ path_walk(void **state)
 		assert_int_equal(walked(p, real, sizeof(real)), -2);
 	}
 	rm_rf(dir);
+}
+
+static void
+clean_text(void **state)
+{
+	char s[] = "a\033]0;t\007\tb\nc\177d\xc2\x9b" "1m\xc2\xa0\xc3\xa9";
+
+	(void)state;
+	assert_int_equal(vb_is_clean("caf\xc3\xa9 \xc2\xa0 ok"), 1);
+	assert_int_equal(vb_is_clean("a\033b"), 0);
+	assert_int_equal(vb_is_clean("a\xc2\x85"), 0);
+	vb_clean_text(s);
+	/* A C1 control's two bytes are one '?'; U+00A0 and é stay. */
+	assert_string_equal(s, "a?]0;t??b?c?d?1m\xc2\xa0\xc3\xa9");
 }
 
 static void
@@ -938,6 +952,7 @@ json_strings(void **state)
 		{ "tab\tnl\ncr\r\001", "\"tab\\tnl\\ncr\\u000d\\u0001\"" },
 		{ "caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"" },
 		{ "bad \xff byte", "\"bad \\ufffd byte\"" },
+		{ "c1 \xc2\x9b del \x7f", "\"c1 \\u009b del \\u007f\"" },
 		{ "cut \xe2\x82", "\"cut \\ufffd\\ufffd\"" },
 	};
 	size_t i;
@@ -996,10 +1011,10 @@ backuplog_columns(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	vb_backuplog_row(st, &m, &row);
 	assert_true(row.r.ok);
-	assert_string_equal(row.r.path, "a b.tar.zst");	/* cleaned */
+	assert_string_equal(row.r.path, "a?b.tar.zst");	/* cleaned */
 	assert_int_equal(row.r.bytes, 9);
 	assert_int_equal(row.r.ms, 7);
-	assert_string_equal(row.r.msg, "line one");
+	assert_string_equal(row.r.msg, "line?one");
 	assert_string_equal(row.r.time, "2026-11-27T01:00:00.000Z");
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -1564,6 +1579,7 @@ main(void)
 		cmocka_unit_test(tmp_names),
 		cmocka_unit_test(paths),
 		cmocka_unit_test(path_walk),
+		cmocka_unit_test(clean_text),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),

@@ -785,7 +785,11 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 	return 0;
 }
 
-/* A column's text, cleaned to one record field, into buf; NULL if NULL. */
+/*
+ * A column's text into buf, cleaned (the application's account writes
+ * BackupLog: no control character reaches a terminal, no TAB or newline
+ * breaks a record's field); NULL if NULL.
+ */
 static const char *
 text(sqlite3_stmt *st, int i, char *buf, size_t len)
 {
@@ -794,7 +798,7 @@ text(sqlite3_stmt *st, int i, char *buf, size_t len)
 	if (t == NULL)
 		return NULL;
 	snprintf(buf, len, "%s", (const char *)t);
-	vb_clean_field(buf);
+	vb_clean_text(buf);
 	return buf;
 }
 

@@ -44,6 +44,18 @@ const char	*vb_progname(void);
 void		 vb_uid_name(uid_t uid, char *buf, size_t len);
 /* What may never be inside a record's field: TAB, CR, newline. */
 #define VB_CTL		"\t\r\n"
+/*
+ * Text read from a file another user may write (BackupLog, a manifest,
+ * a remote's listing or an error a program printed) reaches a terminal
+ * only through these: every control character a terminal would act on
+ * (bytes below 0x20, TAB and newline too, DEL, and UTF-8's C1 controls
+ * U+0080..U+009F) becomes '?'.  Whether s holds none:
+ */
+int		 vb_is_clean(const char *s);
+/* s cleaned so, in place (a C1 control's two bytes become one '?'). */
+void		 vb_clean_text(char *s);
+/* s written to fp cleaned so; 0, or -1 on a write error. */
+int		 vb_put_clean(FILE *fp, const char *s);
 /* Formats n bytes for humans ("1.5 MiB") into buf. */
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
@@ -331,9 +343,9 @@ struct vb_reader {
 enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
 /*
  * Writes r as one record line to fp (buffered: a tool that streams
- * records to a pipe flushes after each).  TAB, CR and newline in the
- * message become spaces.  Returns 0, or -1 if the path holds one of them
- * or the stream has failed.
+ * records to a pipe flushes after each).  The message is written as
+ * vb_put_clean writes it (its TAB, newline or ESC a '?').  Returns 0,
+ * or -1 if the path holds a TAB, CR or newline or the stream failed.
  */
 int		 vb_record_write(FILE *fp, const struct vb_record *r);
 /* Fills r for operation op: the time now, the rest unknown. */
