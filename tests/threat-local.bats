@@ -4,8 +4,9 @@
 # directory and database and writes BackupLog; the job runs as root.
 # Each test plays one attack that once worked: a link planted in a path
 # root opens (the database, the backup directory, the metrics file's
-# directory), control characters for root's terminal.  Each must be
-# refused, named, with nothing changed.
+# directory, the configuration), control characters for root's
+# terminal, a configuration or key file that user may change.  Each must
+# be refused, named, with nothing changed.
 
 # shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 bats_require_minimum_version 1.5.0
@@ -186,4 +187,75 @@ no_controls() {
 	# JSON keeps the value, every control escaped.
 	run --separate-stderr vb-log --show --json -n 1 app/app.db
 	[[ $output == *'boom\u001b]0;owned\u0007\u001b[2J\u009b31m\u007f\tok\nFAIL'* ]]
+}
+
+@test "threat-local: as root, a configuration or key file another user may change is refused, named, and runs nothing" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
+	conf "SIGN_WITH=$T/k"
+	vb_backup 2>/dev/null
+	a=$(find b -name 'backup-*.tar.zst' -printf '%f\n')
+	# A configuration the application's account owns (VB_CONF names
+	# it), running a hook as root.
+	conf "ON_SUCCESS='touch $T/pwned'" "ON_FAILURE='touch $T/pwned'"
+	cp "$VB_CONF" app/vb.conf
+	chown nobody app/vb.conf
+	run --separate-stderr env VB_CONF="$T/app/vb.conf" \
+	    "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$T/app/vb.conf (VB_CONF) is owned by uid 65534 (nobody), mode 0644"*"chown root $T/app/vb.conf, chmod go-w $T/app/vb.conf"* ]]
+	[ ! -e pwned ]
+	[ "$(archives b)" -eq 1 ]
+	run --separate-stderr env VB_CONF="$T/app/vb.conf" vb-prune -n
+	[ "$status" -eq 2 ]
+	# Root's, but anyone may write it; or through that account's link.
+	chown root app/vb.conf
+	chmod 666 app/vb.conf
+	run --separate-stderr env VB_CONF="$T/app/vb.conf" \
+	    "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"is owned by uid 0 (root), mode 0666"* ]]
+	[ ! -e pwned ]
+	chmod 644 app/vb.conf
+	mv app/vb.conf root-only/vb.conf
+	chmod 755 root-only
+	as_attacker ln -s "$T/root-only/vb.conf" app/vb.conf
+	run --separate-stderr env VB_CONF="$T/app/vb.conf" \
+	    "$BATS_TEST_DIRNAME/../bin/vb-backup"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$T/app/vb.conf is a symbolic link made by uid 65534 (nobody)"* ]]
+	[ ! -e pwned ]
+	# The application's account, running the tools itself, is not root:
+	# its own file is its own business.
+	run --separate-stderr as_attacker env VB_CONF="$T/app/vb.conf" \
+	    vb-snapshot --print-config
+	[ "$status" -eq 0 ]
+	# A verifying key that account may replace: refused before use.
+	cp "$T/k.pub" app/vb.pub
+	chown nobody app/vb.pub
+	conf "VERIFY_WITH=$T/app/vb.pub"
+	run --separate-stderr vb-restore --verify-only "b/$a"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$T/app/vb.pub (VERIFY_WITH) is owned by uid 65534 (nobody), mode 0644"* ]]
+	# And the recipients, the identity, the signing key, rclone's file.
+	unset RCLONE_CONFIG
+	age-keygen -o key.txt 2>/dev/null
+	age-keygen -y key.txt >app/recipients.txt
+	cp key.txt app/key.txt
+	: >app/rclone.conf
+	cp "$T/k" app/k
+	chown nobody app/recipients.txt app/key.txt app/rclone.conf app/k
+	for kv in "ENCRYPT_TO=$T/app/recipients.txt" \
+	    "DRILL_IDENTITY=$T/app/key.txt" "RCLONE_CONFIG=$T/app/rclone.conf" \
+	    "SIGN_WITH=$T/app/k"; do
+		conf "$kv"
+		run --separate-stderr vb_backup
+		[ "$status" -eq 2 ] || { echo "$kv: $status"; return 1; }
+		[[ $stderr == *"$T/app/"*"(${kv%%=*}) is owned by uid 65534 (nobody)"* ]] ||
+		    { echo "$kv: $stderr"; return 1; }
+	done
+	# Made root's and closed to others, they are taken.
+	chown root app/recipients.txt
+	conf "ENCRYPT_TO=$T/app/recipients.txt"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 0 ]
 }

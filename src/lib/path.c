@@ -8,8 +8,10 @@
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,4 +208,60 @@ vb_path_walk(const char *path, char *real, size_t rlen, struct stat *st,
 	if (lstat(real, st) != 0)
 		return failed(&w, "", errno, why, wlen);
 	return 0;
+}
+
+/* ---- a file root trusts ---- */
+
+/*
+ * Whether path is a descriptor's link (/dev/fd/N, /proc/self/fd/N: a
+ * pipe, a memfd), which names an open file, not a path to walk.
+ */
+static int
+descriptor_link(const char *path)
+{
+	return strncmp(path, "/dev/fd/", 8) == 0 || strncmp(path,
+	    "/proc/", 6) == 0 || strcmp(path, "/dev/stdin") == 0;
+}
+
+int
+vb_open_trusted(const char *path, const char *what, char *why, size_t wlen)
+{
+	char real[4096], who[300];
+	struct stat st;
+	int fd, r, flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+
+	/* Walked, its links root's: the kernel opens such a descriptor's
+	 * link (its owner's), the fstat below judges what it is. */
+	if ((r = vb_path_walk(path, real, sizeof(real), &st, why, wlen)) == 1 &&
+	    descriptor_link(path)) {
+		snprintf(real, sizeof(real), "%s", path);
+		flags &= ~O_NOFOLLOW;
+	} else if (r != 0) {
+		if (r == 1)
+			errno = ENOENT;
+		return r == -2 ? -1 : -2;
+	}
+	if ((fd = open(real, flags)) == -1 || fstat(fd, &st) != 0) {
+		r = errno;
+		snprintf(why, wlen, "%s: %s", path, strerror(r));
+		if (fd != -1)
+			close(fd);
+		errno = r;
+		return -2;
+	}
+	/* /dev/null: nothing at all, whoever may write it. */
+	if (geteuid() != 0 || (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+	    minor(st.st_rdev) == 3))
+		return fd;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		vb_uid_name(st.st_uid, who, sizeof(who));
+		snprintf(why, wlen, "%s (%s) is owned by %s, mode %04o: root "
+		    "takes what to trust or run only from a file no other "
+		    "user may change; chown root %s, chmod go-w %s", path,
+		    what, who, (unsigned)(st.st_mode & 07777), path, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

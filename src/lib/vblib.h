@@ -184,6 +184,17 @@ int		 vb_archive_name(const char *stem, int i, struct vb_name *nm,
  */
 int		 vb_path_walk(const char *path, char *real, size_t rlen,
 		    struct stat *st, char *why, size_t wlen);
+/*
+ * Opens path to read, walked as vb_path_walk walks it, as a file that
+ * decides what vb trusts or runs (what: "ENCRYPT_TO"): when this process
+ * runs as root, root or the effective user must own it and no group or
+ * other user may write it (seen on the descriptor; /dev/null passes).
+ * Returns the descriptor; -1 with why if it is refused (a link another
+ * user made; the file's owner and mode, and what to do); or -2 with why
+ * and errno if it cannot be opened (ENOENT: it does not exist).
+ */
+int		 vb_open_trusted(const char *path, const char *what,
+		    char *why, size_t wlen);
 
 /* ---- dir.c: the backup directory ---- */
 
