@@ -417,7 +417,7 @@ undo_of() {
 	run --separate-stderr vb-restore --force --table t --db appdir/app.db \
 	    "$A"
 	[ "$status" -eq 1 ]
-	[[ $stderr == *"is a symbolic link made by uid 65534: vb writes through no link another user made"* ]]
+	[[ $stderr == *"is a symbolic link made by uid 65534 (nobody): vb follows no link another user made"* ]]
 	[ "$(rows t root-only/secret.db)" = "9|root " ]
 	run --separate-stderr vb-restore --force --db appdir/app.db "$A"
 	[ "$status" -eq 1 ]

@@ -132,7 +132,7 @@ record_write_sanitises(void **state)
 	fp = fmemopen(buf, sizeof(buf), "w");
 	assert_int_equal(vb_record_write(fp, &r), 0);
 	fclose(fp);
-	assert_non_null(strstr(buf, "\tline one line two \n"));
+	assert_non_null(strstr(buf, "\tline one?line?two?\n"));
 	assert_non_null(strstr(buf, "/x\tverify\tfailed\t-\t-\t-\t"));
 
 	fp = fmemopen(buf, sizeof(buf), "w");
@@ -327,6 +327,73 @@ mkdtemp_or_fail(char *tmpl)
 {
 	if (mkdtemp(tmpl) == NULL)
 		fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+/* What vb_path_walk makes of path: its return, and real when it is 0. */
+static int
+walked(const char *path, char *real, size_t rlen)
+{
+	char why[512];
+	struct stat st;
+
+	return vb_path_walk(path, real, rlen, &st, why, sizeof(why));
+}
+
+static void
+path_walk(void **state)
+{
+	char dir[] = "/tmp/vb-unit-XXXXXX", p[256], q[256], real[4096];
+	char cwd[4096];
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	assert_int_equal(vb_mkdir_p(p, real, sizeof(real)), 0);
+	/* Root's links are followed, relative and absolute, "..", ".". */
+	snprintf(p, sizeof(p), "%s/l", dir);
+	assert_int_equal(symlink("a/b", p), 0);
+	snprintf(p, sizeof(p), "%s/l/../b/./", dir);
+	assert_int_equal(walked(p, real, sizeof(real)), 0);
+	snprintf(q, sizeof(q), "%s/a/b", dir);
+	assert_string_equal(real, q);
+	snprintf(p, sizeof(p), "%s/abs", dir);
+	assert_int_equal(symlink(q, p), 0);
+	snprintf(p, sizeof(p), "%s/abs/new/x", dir);
+	assert_int_equal(walked(p, real, sizeof(real)), 1);
+	snprintf(q, sizeof(q), "%s/a/b/new/x", dir);
+	assert_string_equal(real, q);
+	/* Relative to the working directory. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(walked("l", real, sizeof(real)), 0);
+	snprintf(q, sizeof(q), "%s/a/b", dir);
+	assert_string_equal(real, q);
+	assert_int_equal(chdir(cwd), 0);
+	/* A loop; another user's link (as root only). */
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	assert_int_equal(symlink("loop", p), 0);
+	assert_int_equal(walked(p, real, sizeof(real)), -1);
+	assert_int_equal(errno, ELOOP);
+	snprintf(p, sizeof(p), "%s/l", dir);
+	if (geteuid() == 0 && lchown(p, 65534, 65534) == 0) {
+		snprintf(p, sizeof(p), "%s/l/c", dir);
+		assert_int_equal(walked(p, real, sizeof(real)), -2);
+	}
+	rm_rf(dir);
+}
+
+static void
+clean_text(void **state)
+{
+	char s[] = "a\033]0;t\007\tb\nc\177d\xc2\x9b" "1m\xc2\xa0\xc3\xa9";
+
+	(void)state;
+	assert_int_equal(vb_is_clean("caf\xc3\xa9 \xc2\xa0 ok"), 1);
+	assert_int_equal(vb_is_clean("a\033b"), 0);
+	assert_int_equal(vb_is_clean("a\xc2\x85"), 0);
+	vb_clean_text(s);
+	/* A C1 control's two bytes are one '?'; U+00A0 and é stay. */
+	assert_string_equal(s, "a?]0;t??b?c?d?1m\xc2\xa0\xc3\xa9");
 }
 
 static void
@@ -885,6 +952,7 @@ json_strings(void **state)
 		{ "tab\tnl\ncr\r\001", "\"tab\\tnl\\ncr\\u000d\\u0001\"" },
 		{ "caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"" },
 		{ "bad \xff byte", "\"bad \\ufffd byte\"" },
+		{ "c1 \xc2\x9b del \x7f", "\"c1 \\u009b del \\u007f\"" },
 		{ "cut \xe2\x82", "\"cut \\ufffd\\ufffd\"" },
 	};
 	size_t i;
@@ -943,10 +1011,10 @@ backuplog_columns(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	vb_backuplog_row(st, &m, &row);
 	assert_true(row.r.ok);
-	assert_string_equal(row.r.path, "a b.tar.zst");	/* cleaned */
+	assert_string_equal(row.r.path, "a?b.tar.zst");	/* cleaned */
 	assert_int_equal(row.r.bytes, 9);
 	assert_int_equal(row.r.ms, 7);
-	assert_string_equal(row.r.msg, "line one");
+	assert_string_equal(row.r.msg, "line?one");
 	assert_string_equal(row.r.time, "2026-11-27T01:00:00.000Z");
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -1512,6 +1580,8 @@ main(void)
 		cmocka_unit_test(sha256_vectors),
 		cmocka_unit_test(tmp_names),
 		cmocka_unit_test(paths),
+		cmocka_unit_test(path_walk),
+		cmocka_unit_test(clean_text),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),
 		cmocka_unit_test(mkdir_mode),

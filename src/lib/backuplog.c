@@ -396,16 +396,9 @@ open_rw(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
-	if (vb_db_check_live(path, why, wlen) != 0)
+	if ((l->db = vb_db_open_live(path, SQLITE_OPEN_READWRITE, why,
+	    wlen)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
-		    sqlite3_errmsg(l->db) : "out of memory");
-		sqlite3_close(l->db);
-		l->db = NULL;
-		return -1;
-	}
 	/* SQLite falls back to read-only on a file it may not write. */
 	if (sqlite3_db_readonly(l->db, "main") == 1) {
 		snprintf(why, wlen, "%s: cannot write BackupLog there: this "
@@ -857,7 +850,11 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 	return 0;
 }
 
-/* A column's text, cleaned to one record field, into buf; NULL if NULL. */
+/*
+ * A column's text into buf, cleaned (the application's account writes
+ * BackupLog: no control character reaches a terminal, no TAB or newline
+ * breaks a record's field); NULL if NULL.
+ */
 static const char *
 text(sqlite3_stmt *st, int i, char *buf, size_t len)
 {
@@ -866,7 +863,7 @@ text(sqlite3_stmt *st, int i, char *buf, size_t len)
 	if (t == NULL)
 		return NULL;
 	snprintf(buf, len, "%s", (const char *)t);
-	vb_clean_field(buf);
+	vb_clean_text(buf);
 	return buf;
 }
 

@@ -42,6 +42,8 @@ note_line(char *line, char *last, size_t llen)
 		return;
 	snprintf(last, llen, "%s", p);
 	vb_clean_field(last);
+	/* rclone may quote a server's words, age a file's: inert. */
+	vb_clean_text(last);
 }
 
 /* Reads what the child wrote on its stderr; 0 at its end. */

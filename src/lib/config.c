@@ -7,17 +7,21 @@
  * quotes.  Nothing in it is ever executed or expanded: it is read as root.
  * Unknown keys, relative paths and malformed values are errors naming the
  * file and line; an environment variable of the same name wins over it.
+ * Run as root, it reads only a file root owns and no one else may write,
+ * and so must be every file it names that decides trust or runs code.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vblib.h"
 
 enum type {
 	T_PATH,		/* an absolute path */
+	T_TRUST,	/* a file's: what decides trust or runs (root's) */
 	T_COUNT,	/* a whole number, 0 or more */
 	T_COUNT1,	/* a whole number, 1 or more */
 	T_SECONDS,	/* 1 to 86400 */
@@ -45,15 +49,15 @@ static const struct key {
 	{ "KEEP_WEEKLY",	T_COUNT,	NULL },
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
-	{ "ENCRYPT_TO",		T_PATH,		NULL },
-	{ "SIGN_WITH",		T_PATH,		NULL },
-	{ "VERIFY_WITH",	T_PATH,		NULL },
+	{ "ENCRYPT_TO",		T_TRUST,	NULL },
+	{ "SIGN_WITH",		T_TRUST,	NULL },
+	{ "VERIFY_WITH",	T_TRUST,	NULL },
 	{ "FULL_EVERY",		T_DURATION,	NULL },
 	{ "DRILL_EVERY",	T_PERIOD,	"7d" },
 	{ "DRILL_SQL",		T_SQL,		NULL },
-	{ "DRILL_IDENTITY",	T_PATH,		NULL },
+	{ "DRILL_IDENTITY",	T_TRUST,	NULL },
 	{ "OFFSITE",		T_REMOTE,	NULL },
-	{ "RCLONE_CONFIG",	T_PATH,		NULL },
+	{ "RCLONE_CONFIG",	T_TRUST,	NULL },
 	{ "OFFSITE_TIMEOUT",	T_SECONDS,	"10800" },
 	{ "OFFSITE_RETRIES",	T_COUNT,	"3" },
 	{ "OFFSITE_BWLIMIT",	T_BWLIMIT,	NULL },
@@ -243,6 +247,7 @@ check_value(const struct key *k, const char *v, const char *where,
 	}
 	switch (k->type) {
 	case T_PATH:
+	case T_TRUST:
 		return check_path(k, v, where, fromfile);
 	case T_PERIOD:
 	case T_DURATION:
@@ -415,15 +420,27 @@ read_file(void)
 	const char *why;
 	size_t cap = 0;
 	ssize_t len;
-	FILE *fp;
-	int lineno = 0, i;
+	FILE *fp = NULL;
+	int lineno = 0, i, fd, e;
 
-	if ((fp = fopen(cf.path, "re")) == NULL) {
-		/*
-		 * No /etc/vb.conf is no configuration; a file VB_CONF names
-		 * that is not there is a mistake (a typo would otherwise
-		 * read as "nothing set"), and any other failure is one.
-		 */
+	/*
+	 * It says what root runs (ON_SUCCESS) and trusts: root reads only
+	 * a file of its own no other user may write, and nothing at all
+	 * of another.  No /etc/vb.conf is no configuration; a file VB_CONF
+	 * names that is not there is a mistake (a typo would otherwise
+	 * read as "nothing set"), and any other failure is one.
+	 */
+	if ((fd = vb_open_trusted(cf.path, cf.named ? "VB_CONF" :
+	    "the configuration", where, sizeof(where))) == -1) {
+		snprintf(err_slot(), ERRLEN, "%s", where);
+		return;
+	}
+	if (fd >= 0 && (fp = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	if (fp == NULL) {
 		if (errno != ENOENT || cf.named)
 			snprintf(err_slot(), ERRLEN, "%s%s: %s%s", cf.named ?
 			    "VB_CONF=" : "", cf.path, errno == ENOENT ? "" :
@@ -474,6 +491,34 @@ read_file(void)
 	fclose(fp);
 }
 
+/*
+ * Run as root, each file a T_TRUST key names (the file's value or the
+ * environment's) checked as vb_open_trusted checks it: one another user
+ * may change is an error.  One that cannot be read is left to what uses
+ * it (a host without the signing key restores).
+ */
+static void
+trusted_files(void)
+{
+	char why[ERRLEN];
+	const char *v;
+	size_t i;
+	int fd;
+
+	if (geteuid() != 0)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type != T_TRUST || (v = cf.env[i] != NULL ?
+		    cf.env[i] : cf.file[i]) == NULL)
+			continue;
+		if ((fd = vb_open_trusted(v, keys[i].name, why,
+		    sizeof(why))) >= 0)
+			close(fd);
+		else if (fd == -1)
+			snprintf(err_slot(), ERRLEN, "%s", why);
+	}
+}
+
 /* ---- what the tools ask ---- */
 
 int
@@ -497,6 +542,7 @@ vb_config_load(void)
 		if (check_value(&keys[i], v, where, 0) == 0)
 			cf.env[i] = (char *)v;
 	}
+	trusted_files();
 	return cf.nerr;
 }
 

@@ -41,14 +41,18 @@ read_header(const char *path, unsigned char *hdr)
 	return got;
 }
 
-/* vb_db_check_file, handing back the header it read. */
+/*
+ * vb_db_check_file of the file at real (named path in why), handing back
+ * the header it read.
+ */
 static int
-check_header(const char *path, unsigned char *hdr, char *why, size_t wlen)
+check_header(const char *path, const char *real, unsigned char *hdr,
+    char *why, size_t wlen)
 {
 	struct stat st;
 	ssize_t n;
 
-	if (stat(path, &st) != 0) {
+	if (stat(real, &st) != 0) {
 		snprintf(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -56,7 +60,7 @@ check_header(const char *path, unsigned char *hdr, char *why, size_t wlen)
 		snprintf(why, wlen, "%s: not a regular file", path);
 		return -1;
 	}
-	if ((n = read_header(path, hdr)) < 0) {
+	if ((n = read_header(real, hdr)) < 0) {
 		snprintf(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -77,23 +81,46 @@ vb_db_check_file(const char *path, char *why, size_t wlen)
 {
 	unsigned char hdr[100];
 
-	return check_header(path, hdr, why, wlen);
+	return check_header(path, path, hdr, why, wlen);
+}
+
+/*
+ * The live database at path walked (vb_path_walk: no link another user
+ * made) and checked (vb_db_check_file): its path rid of links into real,
+ * what it is into st.  Returns 0, or -1 with why.
+ */
+static int
+walk_live(const char *path, char *real, size_t rlen, struct stat *st,
+    char *why, size_t wlen)
+{
+	unsigned char hdr[100];
+	int r, e;
+
+	r = vb_path_walk(path, real, rlen, st, why, wlen);
+	e = r == 1 ? ENOENT : errno;
+	if (r == -2)
+		return -1;
+	/* Missing or unreachable: said as stat(2) says it, as ever. */
+	if (r != 0) {
+		if (check_header(path, path, hdr, why, wlen) == 0)
+			snprintf(why, wlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	return check_header(path, real, hdr, why, wlen);
 }
 
 int
-vb_db_check_live(const char *path, char *why, size_t wlen)
+vb_db_check_live(const char *path, char *real, size_t rlen, char *why,
+    size_t wlen)
 {
+	char buf[4096];
 	struct stat st;
 
-	/* A link another user made could send root's writes anywhere. */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != 0 &&
-	    st.st_uid != geteuid()) {
-		snprintf(why, wlen, "%s is a symbolic link made by uid %ld: "
-		    "vb writes through no link another user made; name the "
-		    "database itself", path, (long)st.st_uid);
-		return -1;
+	if (real == NULL) {
+		real = buf;
+		rlen = sizeof(buf);
 	}
-	return vb_db_check_file(path, why, wlen);
+	return walk_live(path, real, rlen, &st, why, wlen);
 }
 
 /* Returns 1 if the header of path marks it as a WAL database. */
@@ -147,25 +174,38 @@ vb_db_busy(sqlite3 *db)
 }
 
 sqlite3 *
-vb_db_open_ro(const char *path, char *why, size_t wlen)
+vb_db_open_live(const char *path, int flags, char *why, size_t wlen)
 {
-	char dir[4096], base[256];
+	char real[4096], dir[4096], base[256];
+	struct stat st, now;
 	sqlite3 *db = NULL;
 	int64_t v;
 
-	if (vb_db_check_file(path, why, wlen) != 0)
+	if (walk_live(path, real, sizeof(real), &st, why, wlen) != 0)
 		return NULL;
-	/* READONLY without CREATE: a missing file is never created. */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	/*
+	 * Without CREATE: a missing file is never created.  The walked
+	 * path holds no link, and NOFOLLOW makes SQLite refuse one planted
+	 * since (it looks at every component).
+	 */
+	if (sqlite3_open_v2(real, &db, flags | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK)
 		goto fail;
-	sqlite3_extended_result_codes(db, 1);
 	vb_db_busy(db);
 	/* Opening is lazy: read the schema to find out whether it works. */
 	if (vb_db_int(db, "PRAGMA schema_version", &v) != 0)
 		goto fail;
+	/* The file opened is the one walked: a swap since is refused. */
+	if (lstat(real, &now) != 0 || now.st_dev != st.st_dev ||
+	    now.st_ino != st.st_ino) {
+		snprintf(why, wlen, "%s: the file was replaced while vb opened "
+		    "it; try again, and look for who swaps it", path);
+		sqlite3_close(db);
+		return NULL;
+	}
 	return db;
 fail:
-	if (is_wal(path) && vb_path_split(path, dir, sizeof(dir), base,
+	if (is_wal(real) && vb_path_split(real, dir, sizeof(dir), base,
 	    sizeof(base)) == 0 && access(dir, W_OK) != 0)
 		snprintf(why, wlen, "%s: cannot open WAL database: SQLite "
 		    "needs to create or write %s-shm, and directory %s is not "
@@ -176,6 +216,16 @@ fail:
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 	sqlite3_close(db);
 	return NULL;
+}
+
+sqlite3 *
+vb_db_open_ro(const char *path, char *why, size_t wlen)
+{
+	sqlite3 *db = vb_db_open_live(path, SQLITE_OPEN_READONLY, why, wlen);
+
+	if (db != NULL)
+		sqlite3_extended_result_codes(db, 1);
+	return db;
 }
 
 int
@@ -271,7 +321,7 @@ vb_db_header(const char *path, struct vb_dbinfo *info, char *why,
 	unsigned char hdr[100];
 	uint32_t v;
 
-	if (check_header(path, hdr, why, wlen) != 0)
+	if (check_header(path, path, hdr, why, wlen) != 0)
 		return -1;
 	memset(info, 0, sizeof(*info));
 	info->page_size = hdr[16] << 8 | hdr[17];

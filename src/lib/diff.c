@@ -653,13 +653,14 @@ one_table(sqlite3 *db, const struct vb_diff_opts *o, char *why,
 static int
 attach_live(sqlite3 *db, const char *live, char *why, size_t wlen)
 {
-	char uri[8300];
+	char uri[8300], real[4096];
 	char *sql;
 	int rc;
 
-	if (vb_db_check_file(live, why, wlen) != 0)
+	/* It prints rows: never of a file another user's link names. */
+	if (vb_db_check_live(live, real, sizeof(real), why, wlen) != 0)
 		return -1;
-	vb_db_uri(live, "mode=ro", uri, sizeof(uri));
+	vb_db_uri(real, "mode=ro", uri, sizeof(uri));
 	sql = sqlite3_mprintf("ATTACH %Q AS live", uri);
 	rc = sql != NULL ? sqlite3_exec(db, sql, NULL, NULL, NULL) :
 	    SQLITE_NOMEM;

@@ -1,8 +1,9 @@
 /*
  * dir.c - the backup directory: made mode 0700 whatever the umask, fit
  * to hold backups (a real directory, this user's or root's, that nobody
- * else may write), its lock file made without following a link, and
- * fsync'd so that renames and removals in it are durable.
+ * else may write, reached through no link another user made), its lock
+ * file made without following a link, and fsync'd so that renames and
+ * removals in it are durable.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -26,6 +27,10 @@ vb_mkdir_p(const char *dir, char *why, size_t wlen)
 		snprintf(why, wlen, "%s: path too long", dir);
 		return -1;
 	}
+	/* What exists of it is reached through no link another user made. */
+	if (vb_path_walk(dir, buf, sizeof(buf), &st, why, wlen) == -2)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", dir);
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
@@ -68,6 +73,10 @@ vb_dir_check(const char *dir, char *why, size_t wlen)
 	struct stat st;
 	size_t n;
 
+	/* Every component: a link another user made could lead root to
+	 * another directory of backups, to prune or restore. */
+	if (vb_path_walk(dir, path, sizeof(path), &st, why, wlen) == -2)
+		return -1;
 	/* "dir/" would follow a symlink named dir: look at dir itself. */
 	snprintf(path, sizeof(path), "%s", dir);
 	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
@@ -143,6 +152,8 @@ vb_dir_prepare(const char *dir, char *lock, size_t llen, char *why,
 
 	(void)getpwuid_r(geteuid(), &pwd, pbuf, sizeof(pbuf), &pw);
 	user = pw != NULL ? pw->pw_name : "this user";
+	if (vb_path_walk(dir, w, sizeof(w), &st, why, wlen) == -2)
+		return -1;
 	if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode) &&
 	    !S_ISLNK(st.st_mode)) {
 		snprintf(why, wlen, "%s exists and is not a directory; set "

@@ -1,8 +1,9 @@
 /*
  * json.c - JSON strings for --json output.
  *
- * Escapes what JSON requires (quote, backslash, control characters) and
- * passes valid UTF-8 through as it is; a byte that is not part of valid
+ * Escapes what JSON requires (quote, backslash, control characters, and
+ * the C1 controls a terminal would act on) and passes valid UTF-8
+ * through as it is; a byte that is not part of valid
  * UTF-8 becomes U+FFFD, so the output is always valid JSON whatever a
  * file name or a message holds.
  */
@@ -68,6 +69,10 @@ vb_json_string(FILE *fp, const char *str)
 			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(fp, "\\u%04x", *s++);
+		} else if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+			/* A C1 control, escaped: the same string, inert. */
+			fprintf(fp, "\\u%04x", s[1]);
+			s += 2;
 		} else if ((n = utf8_len(s)) == 0) {
 			fputs("\\ufffd", fp);
 			s++;

@@ -38,17 +38,9 @@ vb_livetx_open(struct vb_livetx *x, const char *live, const char *dir,
 	x->live = live;
 	x->dir = dir;
 	snprintf(x->work, sizeof(x->work), "%s", work);
-	if (vb_db_check_live(live, why, wlen) != 0)
+	if ((x->db = vb_db_open_live(live, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_URI, why, wlen)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(live, &x->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
-		snprintf(why, wlen, "%s: %s", live, x->db != NULL ?
-		    sqlite3_errmsg(x->db) : "out of memory");
-		sqlite3_close(x->db);
-		x->db = NULL;
-		return -1;
-	}
-	vb_db_busy(x->db);
 	/* No trigger fires, no foreign key action cascades. */
 	sqlite3_db_config(x->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &on);
 	sqlite3_db_config(x->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, &on);

@@ -223,6 +223,8 @@ vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
 	for (line = copy; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
+		/* Whoever made the archive wrote it: nothing for a terminal. */
+		vb_clean_text(line);
 		if ((v = strstr(line, ": ")) == NULL) {
 			snprintf(why, wlen, "MANIFEST: not a \"key: value\" "
 			    "line: %.60s", line);

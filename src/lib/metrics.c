@@ -351,14 +351,15 @@ fresh(int dfd, const char *base, char *name, size_t len)
 	return -1;
 }
 
-/* The directory of path opened, never through a link, and fit (not
- * writable by anyone without the sticky bit).  Its fd, or -1 (why). */
+/* The directory of path opened, never through a link another user made
+ * (vb_path_walk), and fit (not writable by anyone without the sticky
+ * bit).  Its fd, or -1 (why). */
 static int
 open_dir(const char *path, char *base, size_t blen, char *why, size_t wlen)
 {
-	char dir[4096];
-	struct stat st;
-	int dfd;
+	char dir[4096], real[4096];
+	struct stat st, walked;
+	int dfd = -1, r;
 
 	if (vb_path_split(path, dir, sizeof(dir), base, blen) != 0 ||
 	    *base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") ==
@@ -366,12 +367,22 @@ open_dir(const char *path, char *base, size_t blen, char *why, size_t wlen)
 		snprintf(why, wlen, "%s: not a file name", path);
 		return -1;
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	/* Through no link another user made, in any component; then
+	 * opened as walked (a link planted since is not followed). */
+	if ((r = vb_path_walk(dir, real, sizeof(real), &walked, why, wlen)) <
+	    0)
+		return -1;
+	if (r == 1 || (dfd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || fstat(dfd, &st) != 0) {
-		snprintf(why, wlen, "%s: %s", dir, errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		snprintf(why, wlen, "%s: %s", dir, r == 1 ? strerror(ENOENT) :
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 		if (dfd != -1)
 			close(dfd);
+		return -1;
+	}
+	if (st.st_dev != walked.st_dev || st.st_ino != walked.st_ino) {
+		snprintf(why, wlen, "%s: replaced while vb opened it", dir);
+		close(dfd);
 		return -1;
 	}
 	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {

@@ -4,7 +4,8 @@
  * One line per artifact or event, eight TAB-separated fields:
  * path, operation, status, bytes, sha256, ms, time, message.  Parsing is
  * strict so that a tool never acts on a line it half understood; writing
- * refuses paths that would break the line format.
+ * refuses paths that would break the line format, and writes a message
+ * with no control character a terminal would act on.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -117,8 +118,6 @@ vb_record_parse(char *line, struct vb_record *r)
 int
 vb_record_write(FILE *fp, const struct vb_record *r)
 {
-	const char *m;
-
 	if (vb_has_ctl(r->path) || vb_has_ctl(r->op))
 		return -1;
 	fprintf(fp, "%s\t%s\t%s\t", r->path, r->op, r->ok ? "ok" : "failed");
@@ -132,8 +131,9 @@ vb_record_write(FILE *fp, const struct vb_record *r)
 	else
 		fputs("-\t", fp);
 	fprintf(fp, "%s\t", r->time);
-	for (m = r->msg != NULL ? r->msg : ""; *m != '\0'; m++)
-		putc(strchr(VB_CTL, *m) != NULL ? ' ' : *m, fp);
+	/* A message may quote BackupLog or a remote: nothing for a
+	 * terminal to act on, no TAB or newline to break the line. */
+	vb_put_clean(fp, r->msg != NULL ? r->msg : "");
 	putc('\n', fp);
 	return ferror(fp) ? -1 : 0;
 }

@@ -137,8 +137,10 @@ vb_remote_ls(const char *remote, struct vb_listed **out, size_t *n,
 		if ((tab = strchr(line, '\t')) == NULL)
 			continue;
 		*tab = '\0';
+		/* Nor anything a terminal acts on: not vb's, never said. */
 		if (vb_parse_u64(line, &bytes) != 0 ||
-		    strlen(tab + 1) >= sizeof((*out)->name))
+		    strlen(tab + 1) >= sizeof((*out)->name) ||
+		    !vb_is_clean(tab + 1))
 			continue;
 		if (vb_listed_add(out, n, &cap, tab + 1, (int64_t)bytes) != 0) {
 			snprintf(why, wlen, "out of memory");

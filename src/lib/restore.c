@@ -394,14 +394,15 @@ write_into(const char *db, const char *copy, struct vb_restore_result *res,
 	char bwhy[512];
 	int rc, ret = -1;
 
-	if (sqlite3_open_v2(db, &dst, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK || sqlite3_open_v2(copy, &src, SQLITE_OPEN_READONLY,
-	    NULL) != SQLITE_OK) {
-		snprintf(why, wlen, "%s: %s", db, dst != NULL ?
-		    sqlite3_errmsg(dst) : "out of memory");
+	if ((dst = vb_db_open_live(db, SQLITE_OPEN_READWRITE, why, wlen)) ==
+	    NULL)
+		goto out;
+	if (sqlite3_open_v2(copy, &src, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		snprintf(why, wlen, "%s: %s", copy, src != NULL ?
+		    sqlite3_errmsg(src) : "out of memory");
 		goto out;
 	}
-	vb_db_busy(dst);
 	/* The held rows live in memory: nothing of them touches a disk. */
 	if (sqlite3_exec(dst, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) !=
 	    SQLITE_OK || vb_backuplog_hold(dst, copy, &held, bwhy,
@@ -521,7 +522,12 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
     char *final, size_t flen, struct vb_restore_result *res)
 {
 	char side[4200];
+	struct stat st;
 
+	/* Written beside it: through no link another user made. */
+	if (o->to != NULL && vb_path_walk(o->to, side, sizeof(side), &st,
+	    res->why, sizeof(res->why)) == -2)
+		return -1;
 	if (o->to != NULL && access(o->to, F_OK) == 0) {
 		snprintf(side, sizeof(side), "%s-wal", o->to);
 		if (!o->replace || access(side, F_OK) == 0) {
@@ -542,7 +548,7 @@ prepare(const struct vb_restore_opts *o, char *dir, size_t dlen,
 	}
 	if (db_missing(o, o->remote != NULL, res) != 0)
 		return -1;
-	if (o->db != NULL && vb_db_check_live(o->db, res->why,
+	if (o->db != NULL && vb_db_check_live(o->db, NULL, 0, res->why,
 	    sizeof(res->why)) != 0)
 		return -1;
 	vb_path_split(res->target, dir, dlen, final, flen);

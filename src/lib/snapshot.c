@@ -348,7 +348,9 @@ copy_db(const struct vb_snapshot_opts *o, sqlite3 *src, struct vb_tmp *t,
 	 * starts only once the lock is released, and overlaps the check.
 	 */
 	if (wal) {
-		snprintf(walpath, sizeof(walpath), "%s-wal", o->db);
+		/* Beside the file SQLite opened (no link), not o->db. */
+		snprintf(walpath, sizeof(walpath), "%s-wal",
+		    sqlite3_db_filename(src, "main"));
 		walfd = open(walpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	wb = wal ? vb_writebehind_start(t->fd, walfd) : NULL;

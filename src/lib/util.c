@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,78 @@ int
 vb_has_ctl(const char *s)
 {
 	return strpbrk(s, VB_CTL) != NULL;
+}
+
+/*
+ * The length of the control character at p, what a terminal acts on
+ * (ESC, BEL, a C1 CSI or OSC): a byte below 0x20 or DEL (1), UTF-8's
+ * U+0080..U+009F (2); or 0.
+ */
+static size_t
+ctl_at(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+int
+vb_is_clean(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (ctl_at(p) != 0)
+			return 0;
+	return 1;
+}
+
+void
+vb_clean_text(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *q = p;
+	size_t n;
+
+	while (*p != '\0') {
+		if ((n = ctl_at(p)) != 0) {
+			*q++ = '?';
+			p += n;
+		} else
+			*q++ = *p++;
+	}
+	*q = '\0';
+}
+
+int
+vb_put_clean(FILE *fp, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		if ((n = ctl_at(p)) != 0) {
+			putc('?', fp);
+			p += n;
+		} else
+			putc(*p++, fp);
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+void
+vb_uid_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pwd, *pw = NULL;
+	char pbuf[1024];
+
+	if (getpwuid_r(uid, &pwd, pbuf, sizeof(pbuf), &pw) != 0)
+		pw = NULL;
+	if (pw != NULL)
+		snprintf(buf, len, "uid %ld (%s)", (long)uid, pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
 }
 
 int

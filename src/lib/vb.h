@@ -113,7 +113,8 @@ int		 vb_path_in(const char *dir, const char *what, char *base,
 #define VB_LOCK_FILE	".vb.lock"
 /*
  * dir made ready for a run: created (0700) if need be, checked (a real
- * directory, this user's or root's, writable by nobody else), and its
+ * directory, this user's or root's, writable by nobody else, reached
+ * through no link another user made), and its
  * lock file made or opened without following a link (a regular file of
  * this user's, 0600), its path into lock.  Returns 0, or -1 with why.
  */

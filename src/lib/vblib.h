@@ -24,6 +24,8 @@
 #ifndef VBLIB_H
 #define VBLIB_H
 
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,8 +40,22 @@
 
 /* The program's name, as messages open with it. */
 const char	*vb_progname(void);
+/* "uid 65534 (nobody)", or "uid N" for a uid without a name, into buf. */
+void		 vb_uid_name(uid_t uid, char *buf, size_t len);
 /* What may never be inside a record's field: TAB, CR, newline. */
 #define VB_CTL		"\t\r\n"
+/*
+ * Text read from a file another user may write (BackupLog, a manifest,
+ * a remote's listing or an error a program printed) reaches a terminal
+ * only through these: every control character a terminal would act on
+ * (bytes below 0x20, TAB and newline too, DEL, and UTF-8's C1 controls
+ * U+0080..U+009F) becomes '?'.  Whether s holds none:
+ */
+int		 vb_is_clean(const char *s);
+/* s cleaned so, in place (a C1 control's two bytes become one '?'). */
+void		 vb_clean_text(char *s);
+/* s written to fp cleaned so; 0, or -1 on a write error. */
+int		 vb_put_clean(FILE *fp, const char *s);
 /* Formats n bytes for humans ("1.5 MiB") into buf. */
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
@@ -157,17 +173,42 @@ int		 vb_archive_name(const char *stem, int i, struct vb_name *nm,
 
 /* ---- path.c: paths into fixed buffers ---- */
 
+/*
+ * Resolves path a component at a time (lstat), as the kernel would, but
+ * following only the symbolic links root or the effective user owns:
+ * root never follows a link it did not make.  Returns 0 with the path
+ * rid of links in real and what it names in *st; 1 if a component does
+ * not exist (real: as far as it resolved, the rest appended; *st
+ * unset); -2 with why naming a link another user made and its owner;
+ * or -1 with why and errno (a loop, a name too long, another error).
+ */
+int		 vb_path_walk(const char *path, char *real, size_t rlen,
+		    struct stat *st, char *why, size_t wlen);
+/*
+ * Opens path to read, walked as vb_path_walk walks it, as a file that
+ * decides what vb trusts or runs (what: "ENCRYPT_TO"): when this process
+ * runs as root, root or the effective user must own it and no group or
+ * other user may write it (seen on the descriptor; /dev/null passes).
+ * Returns the descriptor; -1 with why if it is refused (a link another
+ * user made; the file's owner and mode, and what to do); or -2 with why
+ * and errno if it cannot be opened (ENOENT: it does not exist).
+ */
+int		 vb_open_trusted(const char *path, const char *what,
+		    char *why, size_t wlen);
+
 /* ---- dir.c: the backup directory ---- */
 
 /*
- * Creates dir (and missing parents) mode 0700 whatever the umask.  An
- * existing directory is left as it is.  Returns 0, or -1 with why.
+ * Creates dir (and missing parents) mode 0700 whatever the umask, never
+ * under a link another user made.  An existing directory is left as it
+ * is.  Returns 0, or -1 with why.
  */
 int		 vb_mkdir_p(const char *dir, char *why, size_t wlen);
 /*
  * Checks that dir is fit to hold backups: a real directory, not a
- * symbolic link, owned by this user or root, writable by no group and
- * no other user.  Returns 0, or -1 with why.
+ * symbolic link, reached through no link another user made (any
+ * component), owned by this user or root, writable by no group and no
+ * other user.  Returns 0, or -1 with why.
  */
 int		 vb_dir_check(const char *dir, char *why, size_t wlen);
 /* vb_dir_prepare and VB_LOCK_FILE: in vb.h. */
@@ -313,9 +354,9 @@ struct vb_reader {
 enum vb_line	 vb_record_parse(char *line, struct vb_record *r);
 /*
  * Writes r as one record line to fp (buffered: a tool that streams
- * records to a pipe flushes after each).  TAB, CR and newline in the
- * message become spaces.  Returns 0, or -1 if the path holds one of them
- * or the stream has failed.
+ * records to a pipe flushes after each).  The message is written as
+ * vb_put_clean writes it (its TAB, newline or ESC a '?').  Returns 0,
+ * or -1 if the path holds a TAB, CR or newline or the stream failed.
  */
 int		 vb_record_write(FILE *fp, const struct vb_record *r);
 /* Fills r for operation op: the time now, the rest unknown. */
@@ -527,13 +568,23 @@ void		 vb_db_busy(sqlite3 *db);
  * header.  Returns 0, or -1 with a diagnostic in why (for a record).
  */
 int		 vb_db_check_file(const char *path, char *why, size_t wlen);
-/* vb_db_check_file of a database vb will write: also never a symbolic
- * link that a user other than root or this one made. */
-int		 vb_db_check_live(const char *path, char *why, size_t wlen);
 /*
- * Opens path read-only, never creating it, with vb's busy handler.  Returns the
- * connection, or NULL with a diagnostic in why.
+ * vb_db_check_file of the live database: also reached through no symbolic
+ * link another user made, in any component (vb_path_walk); its path rid
+ * of links into real (unless NULL).
  */
+int		 vb_db_check_live(const char *path, char *real, size_t rlen,
+		    char *why, size_t wlen);
+/*
+ * Opens the live database at path with SQLite's flags (READONLY or
+ * READWRITE, never CREATE) and vb's busy handler, checked as
+ * vb_db_check_live does: SQLite gets the walked path with
+ * SQLITE_OPEN_NOFOLLOW, and the file it opened must be the one walked.
+ * Returns the connection, or NULL with a diagnostic in why.
+ */
+sqlite3		*vb_db_open_live(const char *path, int flags, char *why,
+		    size_t wlen);
+/* vb_db_open_live, read-only. */
 sqlite3		*vb_db_open_ro(const char *path, char *why, size_t wlen);
 struct vb_dbinfo {
 	int64_t	 page_size;

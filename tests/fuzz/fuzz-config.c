@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +30,10 @@ load(const void *data, size_t size, int *nerr)
 	FILE *fp;
 
 	if (fd == -1) {
-		if ((fd = memfd_create("vb.conf", 0)) == -1)
+		/* Root reads only a file of its own no one else may write
+		 * (a memfd is made 0777). */
+		if ((fd = memfd_create("vb.conf", 0)) == -1 ||
+		    fchmod(fd, 0600) != 0)
 			abort();
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		setenv("VB_CONF", path, 1);
