@@ -68,7 +68,8 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 	    m->sqlite_version, (long long)m->page_size,
 	    (long long)m->page_count, m->journal_mode,
 	    (long long)m->db_bytes, m->db_sha256, m->integrity,
-	    m->integrity_check, m->delta ? "delta" : "full",
+	    m->integrity_check, m->point ? "point" : m->delta ? "delta" :
+	    "full",
 	    m->name[0] != '\0' ? "name: " : "", m->name,
 	    m->name[0] != '\0' ? "\n" : "");
 	if (n < 0 || (size_t)n >= len)
@@ -161,9 +162,12 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 	case 12:
 		return take(m->integrity_check, sizeof(m->integrity_check), v);
 	case 13:
-		if (strcmp(v, "full") != 0 && strcmp(v, "delta") != 0)
+		if (strcmp(v, "full") != 0 && strcmp(v, "delta") != 0 &&
+		    strcmp(v, "point") != 0)
 			return -1;
-		m->delta = strcmp(v, "delta") == 0;
+		/* A point is a delta whose pages its parent's index proves. */
+		m->point = strcmp(v, "point") == 0;
+		m->delta = strcmp(v, "full") != 0;
 		return 0;
 	case 14: return take_stem(m->parent, sizeof(m->parent), v, 1);
 	case 15: return take_sha(m->parent_db_sha256, v);
