@@ -286,9 +286,7 @@ int		 vb_backup_at(const char *dir, const char *remote,
 
 /* ---- restore.c, inventory.c: restores and listings ---- */
 
-/* VB_CHECK_FULL_MAPPED: integrity_check through mmap (a copy of ours). */
-enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN,
-    VB_CHECK_FULL_MAPPED };
+enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
 
 struct vb_manifest;
 struct vb_restore_opts {
