@@ -17,7 +17,8 @@
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
-		"       vb-log (--last-full-check | --last-drill) db"
+		"       vb-log (--last-full-check | --last-drill | " \
+		"--last-point) db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -41,6 +42,8 @@ help(void)
 	    "                    integrity_check (UTC; nothing if never)\n"
 	    "      --last-drill  print when a restore drill last proved a\n"
 	    "                    backup (UTC; nothing if never)\n"
+	    "      --last-point  print when the last point was made (UTC;\n"
+	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default: all;\n"
@@ -55,14 +58,29 @@ help(void)
 	    "check failed, 2 bad usage or configuration.\n");
 }
 
-/* vb-log --last-full-check, --last-drill: a time, or nothing. */
+/* Which time --last-* asks for. */
+enum last { NONE, FULL_CHECK, DRILL, POINT };
+
+/* vb-log --last-full-check, --last-drill, --last-point: a time, or
+ * nothing. */
 static int
-last(const char *path, int drill)
+last(const char *path, enum last what)
 {
 	char when[VB_ISO_LEN], why[1024];
+	int rc;
 
-	if ((drill ? vb_backuplog_last_drill(path, when, why, sizeof(why)) :
-	    vb_backuplog_last_full_check(path, when, why, sizeof(why))) != 0) {
+	switch (what) {
+	case DRILL:
+		rc = vb_backuplog_last_drill(path, when, why, sizeof(why));
+		break;
+	case POINT:
+		rc = vb_backuplog_last_point(path, when, why, sizeof(why));
+		break;
+	default:
+		rc = vb_backuplog_last_full_check(path, when, why,
+		    sizeof(why));
+	}
+	if (rc != 0) {
 		warnx("%s", why);
 		return 1;
 	}
@@ -83,8 +101,8 @@ check(const char *path)
 	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
 }
 
-enum { CHECK = 256, FAILURES, JSON, LAST_DRILL, LAST_FULL, PRINT_CONFIG,
-    SHOW, SINCE };
+enum { CHECK = 256, FAILURES, JSON, LAST_DRILL, LAST_FULL, LAST_POINT,
+    PRINT_CONFIG, SHOW, SINCE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "count",	required_argument,	NULL, 'n' },
@@ -93,6 +111,7 @@ static const struct option longopts[] = {
 	{ "json",	no_argument,		NULL, JSON },
 	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
+	{ "last-point",	no_argument,		NULL, LAST_POINT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "show",	no_argument,		NULL, SHOW },
@@ -106,7 +125,8 @@ main(int argc, char *argv[])
 {
 	struct vb_log_query q = { 0, NULL, -1 };
 	uint64_t v;
-	int ch, check_mode = 0, json = 0, last_full = 0, quiet = 0;
+	enum last last_of = NONE;
+	int ch, check_mode = 0, json = 0, quiet = 0;
 	int show_mode = 0, ret;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
@@ -136,10 +156,13 @@ main(int argc, char *argv[])
 			json = 1;
 			break;
 		case LAST_DRILL:
-			last_full = 2;
+			last_of = DRILL;
 			break;
 		case LAST_FULL:
-			last_full = 1;
+			last_of = FULL_CHECK;
+			break;
+		case LAST_POINT:
+			last_of = POINT;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
@@ -161,10 +184,9 @@ main(int argc, char *argv[])
 	if (!show_mode && (q.failures || json || q.since != NULL ||
 	    q.count >= 0))
 		usage("--failures, --json, -n and --since go with --show");
-	if ((show_mode && quiet) || (check_mode + show_mode + !!last_full +
-	    quiet > 1))
-		usage("-q, --show, --check, --last-full-check and --last-drill "
-		    "go alone");
+	if ((show_mode && quiet) || (check_mode + show_mode + (last_of !=
+	    NONE) + quiet > 1))
+		usage("-q, --show, --check and --last-* go alone");
 	if (q.since != NULL && vb_parse_iso_prefix(q.since) != 0)
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
@@ -175,8 +197,8 @@ main(int argc, char *argv[])
 
 	if (check_mode)
 		ret = check(argv[0]);
-	else if (last_full)
-		ret = last(argv[0], last_full == 2);
+	else if (last_of != NONE)
+		ret = last(argv[0], last_of);
 	else if (show_mode)
 		ret = vb_history(argv[0], &q, json);
 	else

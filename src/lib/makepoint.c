@@ -32,6 +32,8 @@
 
 /* Pages in flight to the whole database's hash. */
 #define SLOTS		256
+/* What a point's compress message says of it (vb_point_said). */
+#define POINT_OF	"; point of "
 /* A point holds at most a quarter of the pages (and a few). */
 #define MAX_SHARE	4
 #define MIN_PAGES	256
@@ -686,11 +688,17 @@ vb_point_message(const struct vb_point_opts *o,
 		snprintf(enc, sizeof(enc), "; encrypted with age to %d "
 		    "recipient%s", res->recipients, res->recipients > 1 ? "s" :
 		    "");
-	snprintf(buf, len, "%s%s; point of %s: %lld of %lld pages; db %lld "
+	snprintf(buf, len, "%s%s" POINT_OF "%s: %lld of %lld pages; db %lld "
 	    "bytes, not copied; read back ok, proven on %s's page index%s; "
 	    "%s%s%s", vb_compression_name(o->c->a.ext), lvl, res->parent,
 	    (long long)res->pages, (long long)res->page_count,
 	    (long long)res->dbbytes, res->parent, enc, res->tables < 0 ?
 	    "rows not counted" : "rows counted", res->warning[0] != '\0' ?
 	    "; WARNING: " : "", res->warning);
+}
+
+int
+vb_point_said(const char *msg)
+{
+	return strstr(msg, POINT_OF) != NULL;
 }

@@ -396,6 +396,9 @@ int		 vb_backuplog_last_full_check(const char *path,
 /* When a drill last proved a backup ("" never); 0, or -1. */
 int		 vb_backuplog_last_drill(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* When the last point was made ("" never); 0, or -1. */
+int		 vb_backuplog_last_point(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
 /*
  * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
  * from logdb's BackupLog), or with remote, dir's copied there (the

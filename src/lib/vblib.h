@@ -1174,6 +1174,11 @@ int		 vb_find_archive(const char *dir, const char *stem, char *name,
 ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
 		    size_t i);
 
+/* ---- makepoint.c (the rest in vb.h) ---- */
+
+/* Whether a compress record's message is a point's. */
+int		 vb_point_said(const char *msg);
+
 /* ---- point.c: the point planner (the rest in vb.h) ---- */
 
 /* Whether b has an archive (not only a raw .db snapshot). */
