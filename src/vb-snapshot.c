@@ -52,13 +52,17 @@ help(void)
 	    "      --progress     show progress even when stderr is not a\n"
 	    "                     terminal (it shows by default on one)\n"
 	    "      --print-config print the configuration as vb reads it\n"
+	    "      --print-schedule  the schedule BACKUP_INTERVAL and\n"
+	    "                     NIGHTLY_AT ask for: the cron line's five\n"
+	    "                     fields, a TAB, systemd's OnCalendar\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
 	    "written), 2 bad usage or configuration.\n");
 }
 
-enum { DEFER = 256, FULL, INTERMEDIATE, PRINT_CONFIG, PROGRESS };
+enum { DEFER = 256, FULL, INTERMEDIATE, PRINT_CONFIG, PRINT_SCHEDULE,
+    PROGRESS };
 static const struct option longopts[] = {
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
@@ -68,6 +72,7 @@ static const struct option longopts[] = {
 	{ "intermediate", no_argument,		NULL, INTERMEDIATE },
 	{ "output",	required_argument,	NULL, 'o' },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
+	{ "print-schedule", no_argument,	NULL, PRINT_SCHEDULE },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "version",	no_argument,		NULL, 'V' },
@@ -117,6 +122,8 @@ main(int argc, char *argv[])
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit();
+		case PRINT_SCHEDULE:
+			vb_schedule_print_exit();
 		case PROGRESS:
 			progress = 1;
 			break;

@@ -130,6 +130,28 @@ vb_config_require(void)
 }
 
 void
+vb_schedule_print_exit(void)
+{
+	char cron[64], cal[64], why[512];
+	const char *v;
+	uint64_t ms = 86400000;
+	int at = 60;
+
+	vb_config_require();
+	if ((v = vb_config("BACKUP_INTERVAL")) != NULL)
+		vb_parse_u64(v, &ms);
+	if ((v = vb_config("NIGHTLY_AT")) != NULL)
+		vb_clock_parse(v, &at);
+	if (vb_schedule((int64_t)ms, at, cron, sizeof(cron), cal, sizeof(cal),
+	    why, sizeof(why)) != 0) {
+		warnx("%s", why);
+		exit(VB_EXIT_USAGE);
+	}
+	printf("%s\t%s\n", cron, cal);
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+void
 vb_config_print_exit(void)
 {
 	int n = config_errors();

@@ -240,6 +240,47 @@ vb_run_due(const char *dir, char *note, size_t nlen, char *why, size_t wlen)
 	return rc;
 }
 
+/* ---- when the job runs ---- */
+
+int
+vb_schedule(int64_t interval_ms, int nightly_at, char *cron, size_t clen,
+    char *cal, size_t calen, char *why, size_t wlen)
+{
+	int64_t m = interval_ms / 60000, h = interval_ms / 3600000;
+	int hh = nightly_at / 60, mm = nightly_at % 60;
+
+	/* A day or more: once a day, the nightly every time. */
+	if (interval_ms >= 86400000) {
+		snprintf(cron, clen, "%d %d * * *", mm, hh);
+		snprintf(cal, calen, "*-*-* %02d:%02d:00", hh, mm);
+		return 0;
+	}
+	/* Every m minutes, or h hours, on a grid through NIGHTLY_AT. */
+	if (interval_ms % 60000 == 0 && m < 60 && 60 % m == 0) {
+		snprintf(cron, clen, "%d-59/%d * * * *", (int)(mm % m), (int)m);
+		snprintf(cal, calen, "*-*-* *:%02d/%d:00", (int)(mm % m),
+		    (int)m);
+		return 0;
+	}
+	if (interval_ms == 3600000) {
+		snprintf(cron, clen, "%d * * * *", mm);
+		snprintf(cal, calen, "*-*-* *:%02d:00", mm);
+		return 0;
+	}
+	if (interval_ms % 3600000 == 0 && 24 % h == 0) {
+		snprintf(cron, clen, "%d %d-23/%d * * *", mm, (int)(hh % h),
+		    (int)h);
+		snprintf(cal, calen, "*-*-* %02d/%d:%02d:00", (int)(hh % h),
+		    (int)h, mm);
+		return 0;
+	}
+	snprintf(why, wlen, "BACKUP_INTERVAL=%lld ms is not an interval cron "
+	    "can keep: give one that divides an hour (5, 6, 10, 12, 15, 20 or "
+	    "30 minutes) or a day (1, 2, 3, 4, 6, 8 or 12 hours), or a day",
+	    (long long)interval_ms);
+	return -1;
+}
+
 /* ---- which backup a time names ---- */
 
 ssize_t

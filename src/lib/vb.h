@@ -44,6 +44,11 @@ void		 vb_print_version(void) __attribute__((noreturn));
 void		 vb_config_require(void);
 /* --print-config: KEY=value lines; exits 0, or 2 after each error. */
 void		 vb_config_print_exit(void) __attribute__((noreturn));
+/*
+ * --print-schedule: the cron line's five fields, a TAB, systemd's
+ * OnCalendar, for BACKUP_INTERVAL and NIGHTLY_AT; exits 0, or 2.
+ */
+void		 vb_schedule_print_exit(void) __attribute__((noreturn));
 /* Flushes and closes stdout; 0, or -1 after a warning. */
 int		 vb_close_stdout(void);
 int64_t		 vb_monotonic_ms(void);

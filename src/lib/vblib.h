@@ -1225,6 +1225,15 @@ enum vb_run	 vb_point_due(const struct vb_backup *list, size_t n,
 /* A point asks for the nightly (too much changed); 0, or -1 (why). */
 int		 vb_nightly_ask(const char *dir, const struct timespec *when,
 		    char *why, size_t wlen);
+/*
+ * The schedule of a job run every interval_ms through nightly_at
+ * (minutes, local time): the cron line's five fields into cron, and
+ * systemd's OnCalendar into cal.  Returns 0, or -1 with why (an
+ * interval cron cannot keep).
+ */
+int		 vb_schedule(int64_t interval_ms, int nightly_at, char *cron,
+		    size_t clen, char *cal, size_t calen, char *why,
+		    size_t wlen);
 /* The newest backup of list at or before at: its index, or -1. */
 ssize_t		 vb_point_at(const struct vb_backup *list, size_t n,
 		    const struct timespec *at);
