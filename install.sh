@@ -128,7 +128,7 @@ PKGBUILD="debhelper dpkg-dev build-essential"
 DEV="libcmocka-dev bats sqlite3 zstd xz-utils gzip tar time shellcheck
 groff-base mandoc jq cppcheck python3 python3-prometheus-client clang
 clang-tidy valgrind openssh-server openssh-client sqlite3-tools lintian
-prometheus debootstrap"
+prometheus debootstrap faketime"
 
 # missing PACKAGE...: those not installed.
 missing() {

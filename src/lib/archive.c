@@ -740,19 +740,26 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 {
 	size_t ps = (size_t)m->page_size;
 	unsigned char *rec, hash[VB_PAGE_HASH];
+	char hex[VB_SHA256_HEX];
+	struct vb_sha256 *whole = NULL;
 	int64_t i, last = 0, pgno;
 	int rc = -1;
 
 	if (delta_entry(a, stem, VB_DELTA_PAGES, m->pages * (int64_t)(4 + ps),
 	    why, wlen) != 0)
 		return -1;
-	if ((rec = malloc(4 + ps)) == NULL) {
+	/* A point has no index: the entry's own SHA-256 checks it alone. */
+	if ((rec = malloc(4 + ps)) == NULL || (m->point && (whole =
+	    vb_sha256_new()) == NULL)) {
 		snprintf(why, wlen, "out of memory");
+		free(rec);
 		return -1;
 	}
 	for (i = 0; i < m->pages; i++) {
 		if (read_exact(a, rec, 4 + ps, why, wlen) != 0)
 			goto out;
+		if (whole != NULL)
+			vb_sha256_update(whole, rec, 4 + ps);
 		pgno = (int64_t)rec[0] << 24 | (int64_t)rec[1] << 16 |
 		    (int64_t)rec[2] << 8 | rec[3];
 		if (pgno <= last || pgno > m->page_count) {
@@ -783,6 +790,16 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 			goto out;
 		}
 	}
+	if (whole != NULL) {
+		vb_sha256_final(whole, hex);
+		whole = NULL;
+		if (strcmp(hex, m->pages_sha256) != 0) {
+			snprintf(why, wlen, "%s%s: SHA-256 %s does not match "
+			    "the manifest's %s", stem, VB_DELTA_PAGES, hex,
+			    m->pages_sha256);
+			goto out;
+		}
+	}
 	/* A database that shrank ends where its page count says. */
 	if (outfd != -1 && ftruncate(outfd, (off_t)m->db_bytes) != 0) {
 		snprintf(why, wlen, "writing the database: %s",
@@ -791,6 +808,8 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 	}
 	rc = 0;
 out:
+	if (whole != NULL)
+		vb_sha256_final(whole, hex);
 	free(rec);
 	return rc;
 }

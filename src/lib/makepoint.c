@@ -147,6 +147,7 @@ struct point {
 	struct vb_pages		 own;		/* every page's hash */
 	struct vb_pages		 held;		/* the changed pages' */
 	struct vb_tmp		 spool;		/* their numbers and bytes */
+	struct vb_sha256	*spooled_h;	/* and its SHA-256 */
 	int64_t			 spooled, max_pages;
 	unsigned char		*rec;		/* a page's record */
 	unsigned char		*page1;		/* page 1, as kept */
@@ -293,6 +294,7 @@ on_page(void *arg, int64_t pgno, const unsigned char *bytes)
 	p->rec[2] = (unsigned char)(pgno >> 8);
 	p->rec[3] = (unsigned char)pgno;
 	memcpy(p->rec + 4, bytes, ps);
+	vb_sha256_update(p->spooled_h, p->rec, 4 + ps);
 	if (vb_pages_add(&p->held, i, h) != 0 ||
 	    vb_write_all(p->spool.fd, p->rec, 4 + ps) != 0) {
 		fail(p, "%s/%s: %s", p->o->dir, p->spool.name,
@@ -323,8 +325,8 @@ read_prepare(struct point *p)
 	snprintf(name, sizeof(name), "%s%s", p->stem, VB_DELTA_PAGES);
 	if (vb_pages_alloc(&p->own, p->live.npages > 0 ? p->live.npages :
 	    1) != 0 || (p->rec = malloc(4 + ps)) == NULL ||
-	    (p->page1 = malloc(ps)) == NULL || ring_start(&p->ring,
-	    ps) != 0) {
+	    (p->page1 = malloc(ps)) == NULL || (p->spooled_h =
+	    vb_sha256_new()) == NULL || ring_start(&p->ring, ps) != 0) {
 		fail(p, "out of memory");
 		return -1;
 	}
@@ -395,6 +397,8 @@ manifest(struct point *p, const struct timespec *when)
 	    sizeof(m->parent_db_sha256));
 	m->pages = p->held.count;
 	vb_pages_sha(&p->own, m->index_sha256);
+	vb_sha256_final(p->spooled_h, m->pages_sha256);
+	p->spooled_h = NULL;
 	if (vb_manifest_format(m, p->text, sizeof(p->text)) < 0) {
 		fail(p, "%s: cannot write its manifest", p->stem);
 		return -1;
@@ -438,6 +442,7 @@ proven(struct point *p, struct readback *rb, const char *sig)
 		return -1;
 	}
 	if (!rb->m.point || strcmp(rb->m.db_sha256, p->m.db_sha256) != 0 ||
+	    strcmp(rb->m.pages_sha256, p->m.pages_sha256) != 0 ||
 	    rb->m.pages != p->held.count || strcmp(rb->m.index_sha256,
 	    p->m.index_sha256) != 0 || strcmp(rb->info.sig, sig != NULL ?
 	    sig : "") != 0) {
@@ -666,6 +671,10 @@ vb_point(const struct vb_point_opts *o, struct vb_compress_result *res)
 	vb_pages_free(&p->parent.p);
 	vb_pages_free(&p->own);
 	vb_pages_free(&p->held);
+	if (p->spooled_h != NULL) {
+		vb_sha256_final(p->spooled_h, w);
+		p->spooled_h = NULL;
+	}
 	free(p->rec);
 	free(p->page1);
 	free(p);

@@ -76,9 +76,11 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 		return -1;
 	if (m->delta) {
 		d = snprintf(buf + n, len - (size_t)n, "parent: %s\n"
-		    "parent-db-sha256: %s\npages: %lld\nindex-sha256: %s\n",
-		    m->parent, m->parent_db_sha256, (long long)m->pages,
-		    m->index_sha256);
+		    "parent-db-sha256: %s\npages: %lld\nindex-sha256: %s\n"
+		    "%s%s%s", m->parent, m->parent_db_sha256,
+		    (long long)m->pages, m->index_sha256, m->point ?
+		    "pages-sha256: " : "", m->point ? m->pages_sha256 : "",
+		    m->point ? "\n" : "");
 		if (d < 0 || (size_t)d >= len - (size_t)n)
 			return -1;
 		n += d;
@@ -111,7 +113,8 @@ take_num(int64_t *dst, const char *v)
 static const char *known[] = { "format", "vb-version", "source", "host",
     "created", "sqlite-version", "page-size", "page-count", "journal-mode",
     "db-bytes", "db-sha256", "integrity", "integrity-check", "kind",
-    "parent", "parent-db-sha256", "pages", "index-sha256", "name" };
+    "parent", "parent-db-sha256", "pages", "index-sha256", "name",
+    "pages-sha256" };
 
 /* Copies v into a hex SHA-256 field; 0, or -1 if it is not one. */
 static int
@@ -173,7 +176,8 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 	case 15: return take_sha(m->parent_db_sha256, v);
 	case 16: return take_num(&m->pages, v);
 	case 17: return take_sha(m->index_sha256, v);
-	default: return take_stem(m->name, sizeof(m->name), v, 0);
+	case 18: return take_stem(m->name, sizeof(m->name), v, 0);
+	default: return take_sha(m->pages_sha256, v);
 	}
 }
 
@@ -186,9 +190,11 @@ static int
 check_delta(const struct vb_manifest *m, char *why, size_t wlen)
 {
 	if (m->parent[0] == '\0' || m->parent_db_sha256[0] == '\0' ||
-	    m->index_sha256[0] == '\0' || m->pages < 0) {
+	    m->index_sha256[0] == '\0' || m->pages < 0 || (m->point &&
+	    m->pages_sha256[0] == '\0')) {
 		snprintf(why, wlen, "MANIFEST: a delta without parent, "
-		    "parent-db-sha256, pages or index-sha256");
+		    "parent-db-sha256, pages or index-sha256 (a point: or "
+		    "pages-sha256)");
 		return -1;
 	}
 	if (m->page_size < 512 || m->page_size > 65536 ||

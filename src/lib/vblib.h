@@ -868,6 +868,8 @@ struct vb_manifest {
 	char	 parent_db_sha256[VB_SHA256_HEX];
 	int64_t	 pages;			/* pages it holds (0 for a full) */
 	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
+	char	 pages_sha256[VB_SHA256_HEX];	/* a point's: of its .pages
+						   entry, checked alone */
 	struct vb_rows rows;		/* rows: lines, rows-omitted */
 };
 
