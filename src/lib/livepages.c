@@ -620,21 +620,25 @@ begin(struct vb_live *l, char *why, size_t wlen)
 {
 	int64_t n, ps;
 
+	/* The first read begins the transaction: the time right after it,
+	 * which the name keeps, holds every commit before it. */
+	l->in_txn = 1;
 	if (sqlite3_exec(l->db, "PRAGMA cache_size=16; BEGIN", NULL, NULL,
 	    NULL) != SQLITE_OK || vb_db_int(l->db, "PRAGMA page_count",
-	    &n) != 0 || vb_db_int(l->db, "PRAGMA page_size", &ps) != 0 ||
+	    &n) != 0)
+		goto fail;
+	l->when = vb_now_named();
+	if (vb_db_int(l->db, "PRAGMA page_size", &ps) != 0 ||
 	    vb_db_text(l->db, "PRAGMA journal_mode", l->journal,
-	    sizeof(l->journal)) != 0) {
-		snprintf(why, wlen, "%s: cannot read: %s", l->path,
-		    sqlite3_errmsg(l->db));
-		return -1;
-	}
-	/* Right after the transaction began: it holds what was before. */
-	l->when = vb_now();
-	l->in_txn = 1;
+	    sizeof(l->journal)) != 0)
+		goto fail;
 	l->npages = n;
 	l->page_size = ps;
 	return 0;
+fail:
+	snprintf(why, wlen, "%s: cannot read: %s", l->path,
+	    sqlite3_errmsg(l->db));
+	return -1;
 }
 
 int

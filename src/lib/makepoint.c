@@ -30,8 +30,8 @@
 
 #include "vblib.h"
 
-/* Pages in flight to the whole database's hash. */
-#define SLOTS		256
+/* Pages in flight to the whole database's hash, at most. */
+#define RING_BYTES	(4 * 1024 * 1024)
 /* What a point's compress message says of it (vb_point_said). */
 #define POINT_OF	"; point of "
 /* A point holds at most a quarter of the pages (and a few). */
@@ -40,38 +40,68 @@
 
 /* ---- the whole database's SHA-256, on a thread of its own ---- */
 
+/*
+ * A ring of pages from one reader (SQLite's thread) to one hasher.  The
+ * counts are atomics; a side sleeps only when it must, and is woken only
+ * when the other has a batch for it (a wake-up and a lock per page cost
+ * more than the hashing).  Each side sets its flag, then looks at the
+ * other's count; the other moves its count, then looks at the flag: both
+ * sequentially consistent, one of them sees the other's move.
+ */
 struct ring {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 more, room;
-	unsigned char	*buf;		/* SLOTS pages */
+	unsigned char	*buf;		/* slots pages */
 	size_t		 ps;
-	int64_t		 put, got;	/* pages put in, hashed */
-	int		 done, threaded;
+	int64_t		 slots, batch;
+	int64_t		 put, got;	/* pages put in, hashed (atomic) */
+	int		 done;		/* (atomic) */
+	int		 hasher_waits, reader_waits;	/* (atomic) */
+	int		 threaded;
 	pthread_t	 th;
 	struct vb_sha256 *h;
 };
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+/* The hasher sleeps until a batch is there, or the end. */
+static void
+hasher_sleep(struct ring *r, int64_t got)
+{
+	pthread_mutex_lock(&r->mu);
+	STORE(r->hasher_waits, 1);
+	while (LOAD(r->put) - got < r->batch && !LOAD(r->done))
+		pthread_cond_wait(&r->more, &r->mu);
+	STORE(r->hasher_waits, 0);
+	pthread_mutex_unlock(&r->mu);
+}
 
 static void *
 ring_main(void *arg)
 {
 	struct ring *r = arg;
-	int64_t i, avail;
+	int64_t i, put, got = 0;
 
-	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		while (r->got == r->put && !r->done)
-			pthread_cond_wait(&r->more, &r->mu);
-		if ((avail = r->put - r->got) == 0)
+		put = LOAD(r->put);
+		if (put - got < r->batch && !LOAD(r->done)) {
+			hasher_sleep(r, got);
+			continue;
+		}
+		if (put == got)
 			break;
-		pthread_mutex_unlock(&r->mu);
-		for (i = r->got; i < r->got + avail; i++)
-			vb_sha256_update(r->h, r->buf + (size_t)(i % SLOTS) *
+		for (i = got; i < put; i++)
+			vb_sha256_update(r->h, r->buf + (size_t)(i % r->slots) *
 			    r->ps, r->ps);
-		pthread_mutex_lock(&r->mu);
-		r->got += avail;
-		pthread_cond_signal(&r->room);
+		got = put;
+		STORE(r->got, got);
+		if (LOAD(r->reader_waits)) {
+			pthread_mutex_lock(&r->mu);
+			pthread_cond_signal(&r->room);
+			pthread_mutex_unlock(&r->mu);
+		}
 	}
-	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
 
@@ -81,10 +111,14 @@ ring_start(struct ring *r, size_t ps)
 {
 	memset(r, 0, sizeof(*r));
 	r->ps = ps;
+	/* 4 MiB of pages, 64 at least; handed over by eighths. */
+	r->slots = RING_BYTES / (int64_t)ps > 64 ? RING_BYTES / (int64_t)ps :
+	    64;
+	r->batch = r->slots / 8;
 	if ((r->h = vb_sha256_new()) == NULL)
 		return -1;
 	/* No ring (no memory or no thread): hashed inline. */
-	if ((r->buf = malloc(SLOTS * ps)) == NULL)
+	if ((r->buf = malloc((size_t)r->slots * ps)) == NULL)
 		return 0;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->more, NULL);
@@ -96,20 +130,28 @@ ring_start(struct ring *r, size_t ps)
 static void
 ring_put(struct ring *r, const unsigned char *page)
 {
+	int64_t put = r->put;
+
 	if (!r->threaded) {
 		vb_sha256_update(r->h, page, r->ps);
 		return;
 	}
-	pthread_mutex_lock(&r->mu);
-	while (r->put - r->got >= SLOTS)
-		pthread_cond_wait(&r->room, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	/* Slot put % SLOTS is the hasher's only once put has passed it. */
-	memcpy(r->buf + (size_t)(r->put % SLOTS) * r->ps, page, r->ps);
-	pthread_mutex_lock(&r->mu);
-	r->put++;
-	pthread_cond_signal(&r->more);
-	pthread_mutex_unlock(&r->mu);
+	if (put - LOAD(r->got) >= r->slots) {
+		pthread_mutex_lock(&r->mu);
+		STORE(r->reader_waits, 1);
+		while (put - LOAD(r->got) >= r->slots)
+			pthread_cond_wait(&r->room, &r->mu);
+		STORE(r->reader_waits, 0);
+		pthread_mutex_unlock(&r->mu);
+	}
+	/* Slot put % slots is the hasher's only once put has passed it. */
+	memcpy(r->buf + (size_t)(put % r->slots) * r->ps, page, r->ps);
+	STORE(r->put, put + 1);
+	if (LOAD(r->hasher_waits) && put + 1 - LOAD(r->got) >= r->batch) {
+		pthread_mutex_lock(&r->mu);
+		pthread_cond_signal(&r->more);
+		pthread_mutex_unlock(&r->mu);
+	}
 }
 
 /* Waits for the hash (hex), frees the ring; hex "" if it never ran. */
@@ -117,8 +159,8 @@ static void
 ring_end(struct ring *r, char hex[VB_SHA256_HEX])
 {
 	if (r->threaded) {
+		STORE(r->done, 1);
 		pthread_mutex_lock(&r->mu);
-		r->done = 1;
 		pthread_cond_signal(&r->more);
 		pthread_mutex_unlock(&r->mu);
 		pthread_join(r->th, NULL);
@@ -156,7 +198,8 @@ struct point {
 	struct vb_manifest	 m;
 	char			 text[VB_MANIFEST_MAX];
 	struct vb_tmp		 t, e;		/* the archive; encrypted */
-	int			 too_many;
+	int			 ask;		/* for the nightly: too many
+					   pages changed, or their size */
 };
 
 /* res->why, printf-like. */
@@ -283,7 +326,7 @@ on_page(void *arg, int64_t pgno, const unsigned char *bytes)
 	    h, VB_PAGE_HASH) == 0)
 		return 0;
 	if (p->held.count == p->max_pages) {
-		p->too_many = 1;
+		p->ask = 1;
 		fail(p, "more than %lld of its %lld pages changed since %s: "
 		    "more than a point holds", (long long)p->max_pages,
 		    (long long)p->live.npages, p->plan.parent);
@@ -313,8 +356,9 @@ read_prepare(struct point *p)
 	char name[160];
 
 	if (p->parent.p.page_size != p->live.page_size) {
+		p->ask = 1;
 		fail(p, "its page size is %lld, %s's %lld: a point cannot "
-		    "span that; the next nightly is a full one",
+		    "span that",
 		    (long long)p->live.page_size, p->plan.parent,
 		    (long long)p->parent.p.page_size);
 		return -1;
@@ -658,7 +702,7 @@ vb_point(const struct vb_point_opts *o, struct vb_compress_result *res)
 	if ((rc = make(p)) == 0)
 		tell(p);
 	/* Too much changed for a point: the next run is the nightly. */
-	if (rc != 0 && p->too_many && vb_nightly_ask(o->dir, &p->live.when, w,
+	if (rc != 0 && p->ask && vb_nightly_ask(o->dir, &p->live.when, w,
 	    sizeof(w)) == 0)
 		snprintf(res->why + strlen(res->why), sizeof(res->why) -
 		    strlen(res->why), "; the next run of vb-backup takes the "

@@ -48,6 +48,20 @@ vb_now(void)
 	return ts;
 }
 
+struct timespec
+vb_now_named(void)
+{
+	struct timespec ts = vb_now();
+	long sub = ts.tv_nsec % 1000000;
+
+	/* Up, never down: a name may not be older than what it holds. */
+	if (sub != 0 && (ts.tv_nsec += 1000000 - sub) >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 int
 vb_timespec_cmp(const struct timespec *a, const struct timespec *b)
 {

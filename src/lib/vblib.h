@@ -113,6 +113,12 @@ int		 vb_timespec_cmp(const struct timespec *a,
 		    const struct timespec *b);
 /* The current time in CLOCK_REALTIME. */
 struct timespec	 vb_now(void);
+/*
+ * The time a backup whose read began just before is named for: now,
+ * rounded up to the millisecond its name keeps, so that the name is
+ * never earlier than the state it holds (--at relies on it).
+ */
+struct timespec	 vb_now_named(void);
 /* Parses a name timestamp; returns 0, or -1 if s is not exactly one. */
 int		 vb_parse_stamp(const char *s, struct timespec *ts);
 /* Parses an ISO 8601 UTC time as vb writes it; returns 0 or -1. */

@@ -384,6 +384,23 @@ when_in_local_time(void **state)
 	assert_int_equal(ts.tv_sec, at("2026-12-06T14:35:00Z").tv_sec);
 }
 
+/* A name is never earlier than the state it holds: rounded up. */
+static void
+names_round_up(void **state)
+{
+	struct timespec before, named;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		before = vb_now();
+		named = vb_now_named();
+		assert_true(vb_timespec_cmp(&named, &before) >= 0);
+		assert_int_equal(named.tv_nsec % 1000000, 0);
+		assert_true(named.tv_nsec < 1000000000);
+	}
+}
+
 static void
 clock_parsed(void **state)
 {
@@ -549,6 +566,7 @@ main(void)
 		cmocka_unit_test(at_names_newest_at_or_before),
 		cmocka_unit_test(when_parsed),
 		cmocka_unit_test(when_in_local_time),
+		cmocka_unit_test(names_round_up),
 		cmocka_unit_test(clock_parsed),
 		cmocka_unit_test(sparse_index_proves),
 		cmocka_unit_test(retention_keeps_what_points_lean_on),
