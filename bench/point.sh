@@ -69,6 +69,13 @@ peak_rss() {
 	echo "$peak"
 }
 
+# cpu CMD...: the CPU seconds (user and system) CMD and its children
+# take: beside the wall time, what a loaded machine changes least.
+cpu() {
+	/usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -n1 |
+	    awk '{ printf "%.2f\n", $1 + $2 }'
+}
+
 # largest DIR CMD...: the largest file CMD writes in DIR, sampled every
 # 10 ms (bytes).
 largest() {
@@ -114,7 +121,8 @@ cp "$db" "$live"
 sqlite3 "$live" "PRAGMA journal_mode=WAL" >/dev/null
 size=$(stat -c %s "$live")
 pages=$(sqlite3 "$live" 'PRAGMA page_count')
-echo "vb points benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores"
+echo "vb points benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "database: $((size / 1048576)) MiB, $pages pages, WAL; median of" \
     "$RUNS runs; page cache warm, sync before each run"
 echo
@@ -126,7 +134,8 @@ conf "$n/p"
 # The first night checks everything (integrity_check): the second is
 # the nightly of every other day, its page index kept for the points.
 vb_backup "$n/p"
-tnight=$(secs env VB_CONF="$n/p/vb.conf" "$here/../bin/vb-backup" --nightly)
+tnight=$(secs env VB_CONF="$n/p/vb.conf" "$here/../bin/vb-backup" --nightly \
+    2>/dev/null)
 pt=()
 for _ in $(seq "$RUNS"); do
 	change $((pages / 1000))
@@ -141,6 +150,10 @@ for _ in $(seq "$RUNS"); do
 	jt+=("$(secs job_point)")
 done
 tjob=$(printf '%s\n' "${jt[@]}" | median)
+change $((pages / 1000))
+cpoint=$(cpu point)
+cref=$(cpu bash -c "$(declare -f backup_zstd); backup_zstd '$live' '$n'")
+rm -f "$n/ref.db.zst"
 change $((pages / 1000))
 big=$(largest "$n/p/b" point)
 change $((pages / 1000))
@@ -161,10 +174,13 @@ wait "$wpid"
 wres=$(cat "$n/wout")
 
 awk -v tp="$tpoint" -v tj="$tjob" -v tr="$tref" -v tn="$tnight" \
-    -v big="$big" -v sz="$size" -v pa="$parch" 'BEGIN {
+    -v big="$big" -v sz="$size" -v pa="$parch" -v cp="$cpoint" \
+    -v cr="$cref" 'BEGIN {
 	printf "%-46s %8s %8s %8s\n", "", "vb", "ref", "vb/ref"
 	printf "%-46s %8.2f %8.2f %8.2f  (target <= 0.1)\n",
 	    "point s, 0.1 % changed | .backup + zstd -3", tp, tr, tp / tr
+	printf "%-46s %8.2f %8.2f %8.2f\n",
+	    "  its CPU s (user + system) | the same", cp, cr, cp / cr
 	printf "%-46s %8.2f %8.2f %8.2f\n",
 	    "  vb-backup --point s (log, retention) | same", tj, tr, tj / tr
 	printf "%-46s %8.2f %8.2f %8.2f\n",
@@ -197,6 +213,7 @@ trn=$(run_median restore_to "$full")
 trp=$(run_median restore_to "$last")
 links=$(vb-restore -q --verify-only "$last" | cut -f8 |
     sed -n 's/.*chain of \([0-9]*\) archives.*/\1/p')
+echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 awk -v db="$dbytes" -v fb="$fbytes" -v trn="$trn" -v trp="$trp" \
     -v np="$((POINTS - 1))" -v l="$links" 'BEGIN {
@@ -242,6 +259,8 @@ zstd_alone() {
 }
 tc=$(run_median compress_alone)
 tz=$(run_median zstd_alone)
+cc=$(cpu compress_alone)
+cz=$(cpu zstd_alone)
 rm -rf "$n/c"
 mkdir -p "$n/f/b" "$n/e/b"
 printf 'DB_PATH=%s\nBACKUP_DIR=%s\nDRILL_EVERY=0\nMAX_BACKUPS=1\n' \
@@ -260,9 +279,11 @@ done
 tdelta=$(printf '%s\n' "${dt[@]}" | median)
 echo
 awk -v tc="$tc" -v tz="$tz" -v tf="$tfull" -v td="$tdelta" -v tr="$tref" \
-    'BEGIN {
+    -v cc="$cc" -v cz="$cz" 'BEGIN {
 	printf "%-46s %8.2f %8.2f %8.2f  (target <= 1.0)\n",
 	    "vb-compress alone | zstd -3 -T1", tc, tz, tc / tz
+	printf "%-46s %8.2f %8.2f %8.2f\n",
+	    "  its CPU s | zstd -3 -T1", cc, cz, cc / cz
 	printf "%-46s %8.2f %8.2f %8.2f  (target <= 0.15)\n",
 	    "delta nightly s, 1 % | .backup + zstd -3", td, tr, td / tr
 	printf "%-46s %8.2f %8.2f %8.2f  (target <= 0.65)\n",
