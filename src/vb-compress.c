@@ -245,7 +245,9 @@ compression(const struct args *a, struct vb_compress_opts *o)
 		if (vb_parse_u64(a->threads, &v) != 0 || v < 1 || v > 256)
 			usage("threads must be 1 to 256");
 		o->a.threads = (int)v;
-	} else if (vb_config("COMPRESSION_THREADS") != NULL &&
+	} else if (o->a.ext != VB_EXT_TAR_ZST && o->a.ext != VB_EXT_TAR_XZ)
+		o->a.threads = 1;	/* the others have none */
+	else if (vb_config("COMPRESSION_THREADS") != NULL &&
 	    vb_parse_u64(vb_config("COMPRESSION_THREADS"), &v) == 0)
 		o->a.threads = (int)(v < 256 ? v : 256);
 	else
