@@ -284,6 +284,7 @@ bench: $(BINS) $(B)/tests/vb-testwriter
 	VB_BIN=$(CURDIR)/$(B) bench/delta.sh
 	VB_BIN=$(CURDIR)/$(B) bench/drill.sh
 	VB_BIN=$(CURDIR)/$(B) bench/diff.sh
+	VB_BIN=$(CURDIR)/$(B) bench/point.sh
 
 clean:
 	rm -rf build build-san build-fuzz build-vg

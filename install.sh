@@ -18,6 +18,11 @@
 #                                when the job runs (default '0 1 * * *':
 #                                01:00 daily; also 'M * * * *' hourly and
 #                                'M H * * D' weekly), for cron and the timer
+#   ./install.sh --schedule [interval]
+#                                the schedule vb.conf asks for: every
+#                                BACKUP_INTERVAL through NIGHTLY_AT (the
+#                                nightly, then a point every interval), as
+#                                vb-snapshot --print-schedule derives it
 #   ./install.sh --prefix DIR    no package: make install under DIR, for
 #   ./install.sh --destdir DIR   systems without dpkg or a staged install;
 #                                outside /usr and /usr/local, or with
@@ -46,7 +51,12 @@ while [ $# -gt 0 ]; do
 	--deps) deps_only=1 ;;
 	--dev) dev=1 ;;
 	--no-cron) cron=0 ;;
-	--schedule) [ $# -ge 2 ] || usage; schedule=$2; shift ;;
+	--schedule)
+		# Alone, or before another option: the interval's.
+		case ${2:--} in
+		-*) schedule=interval ;;
+		*) schedule=$2; shift ;;
+		esac ;;
 	--schedule=*) schedule=${1#--schedule=} ;;
 	--uninstall) uninstall=1 ;;
 	--prefix) [ $# -ge 2 ] || usage; prefix=$2; shift ;;
@@ -81,8 +91,24 @@ in_range() {
 	echo "$1" | grep -Eq '^[0-9]{1,2}$' && [ "$1" -le "$2" ]
 }
 
+# derive_schedule VB-SNAPSHOT CONF: the schedule and the calendar CONF's
+# BACKUP_INTERVAL and NIGHTLY_AT ask for (--schedule interval).
+derive_schedule() {
+	tab=$(printf '\t')
+	if ! s=$(env -i VB_CONF="$2" "$1" --print-schedule); then
+		echo "install.sh: $2: no schedule for it (above)" >&2
+		exit 2
+	fi
+	schedule=${s%%"$tab"*}
+	calendar=${s#*"$tab"}
+	echo "install.sh: BACKUP_INTERVAL and NIGHTLY_AT in $2:" \
+	    "'$schedule' (timer: $calendar)"
+}
+
 # shellcheck disable=SC2086 # the schedule's five fields, unglobbed
-if ! calendar=$(set -f; oncalendar $schedule); then
+if [ "$schedule" = interval ]; then
+	calendar=
+elif ! calendar=$(set -f; oncalendar $schedule); then
 	echo "install.sh: --schedule '$schedule' is not one vb can run: give" \
 	    "'M H * * *' (daily at H:M), 'M * * * *' (hourly) or" \
 	    "'M H * * D' (weekly, D 0-7)" >&2
@@ -102,7 +128,7 @@ PKGBUILD="debhelper dpkg-dev build-essential"
 DEV="libcmocka-dev bats sqlite3 zstd xz-utils gzip tar time shellcheck
 groff-base mandoc jq cppcheck python3 python3-prometheus-client clang
 clang-tidy valgrind openssh-server openssh-client sqlite3-tools lintian
-prometheus debootstrap"
+prometheus debootstrap faketime"
 
 # missing PACKAGE...: those not installed.
 missing() {
@@ -220,7 +246,10 @@ mk() {
 }
 built=0
 if [ "$plain" -eq 1 ]; then
-	mk && mk install PREFIX="$prefix" DESTDIR="$destdir" CRON="$cron" \
+	mk && { [ "$schedule" != interval ] || derive_schedule \
+	    build/vb-snapshot "$destdir$(mk sysconfdir PREFIX="$prefix" \
+	    DESTDIR="$destdir")/vb.conf"; } &&
+	    mk install PREFIX="$prefix" DESTDIR="$destdir" CRON="$cron" \
 	    SCHEDULE="$schedule" ONCALENDAR="$calendar" >"$work/make" \
 	    2>&1 && built=1
 	sed -n "s/^'[^']*' -> '\(.*\)'$/install.sh: installed \1/p" \
@@ -284,6 +313,8 @@ fi
 # The schedule, and the job line on or off: the conffile's time rewritten
 # only where it differs; the timer's through a drop-in (apt purge
 # removes it).
+[ "$schedule" != interval ] || derive_schedule /usr/bin/vb-snapshot \
+    /etc/vb.conf
 cronf=/etc/cron.d/vb-backup
 off=
 [ "$cron" -eq 1 ] || off='# off (install.sh --no-cron): '

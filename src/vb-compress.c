@@ -1,10 +1,13 @@
 /*
- * vb-compress - turns raw snapshots into compressed, verified archives.
+ * vb-compress - turns raw snapshots into compressed, verified archives,
+ * and takes points.
  *
  * For each ok snapshot record (or plain path) on stdin, or each FILE, it
  * writes <stem>.tar.zst beside the snapshot, reads it back end to end, and
  * only then removes the snapshot.  Records it reads pass through unchanged
  * and in order; each archive adds a compress record after its snapshot's.
+ * --point archives the pages of a live database changed since its
+ * nightly, never copying it (makepoint.c); --due says which run is due.
  */
 #define _GNU_SOURCE
 #include <sys/resource.h>
@@ -15,13 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-kq] [--progress] [-e recipients] [-l level] " \
 		"[-T threads]\n                   [-z zstd|gzip|xz|none] " \
 		"[--full-every D] [--full] [file ...]\n" \
-		"       vb-compress --encrypt [-q] [-e recipients] [file ...]"
+		"       vb-compress --encrypt [-q] [-e recipients] " \
+		"[file ...]\n" \
+		"       vb-compress --point [-q] [-d dir] [-e recipients] " \
+		"[-l level] [-z ...] db\n" \
+		"       vb-compress --due [-q] [-d dir]"
+
+/* What it does: archive snapshots, encrypt archives, a point, --due. */
+enum verb { COMPRESS, ENCRYPT, POINT, DUE };
 
 static int quiet;
 
@@ -52,6 +63,15 @@ help(void)
 	    "                       in place, each read back and checked\n"
 	    "                       first (raw snapshots are archived and\n"
 	    "                       encrypted as usual)\n"
+	    "      --point          a point of the live db: the pages changed\n"
+	    "                       since its nightly (or the hour's point),\n"
+	    "                       read in one read transaction, never\n"
+	    "                       copied whole: backup-<time>.delta.tar.zst\n"
+	    "      --due            say which run of vb-backup is due now:\n"
+	    "                       nightly or point (NIGHTLY_AT,\n"
+	    "                       BACKUP_INTERVAL)\n"
+	    "  -d, --dir DIR        --point, --due: the backups (default\n"
+	    "                       $BACKUP_DIR)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
 	    "                       xz 0-9; default zstd 3)\n"
@@ -59,7 +79,8 @@ help(void)
 	    "still)\n"
 	    "      --progress       show progress even when stderr is not a\n"
 	    "                       terminal (it shows by default on one)\n"
-	    "  -T, --threads N      compression threads (zstd, xz)\n"
+	    "  -T, --threads N      compression threads (zstd, xz; default\n"
+	    "                       $COMPRESSION_THREADS, else the cores)\n"
 	    "  -z, --compression K  zstd, gzip, xz or none (default\n"
 	    "                       $COMPRESSION, else zstd)\n"
 	    "      --print-config   print the configuration as vb reads it\n"
@@ -69,96 +90,13 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-/*
- * The links of the chain vb-compress would have built on that were found
- * damaged or missing: one failed verify record each (tonight's archive is
- * a full one).  Returns 0 if there were none, else 1.
- */
-static int
-faults(const char *path, const struct vb_compress_result *res)
-{
-	char dir[4096], base[256], msg[1400], where[4400];
-	int i;
-
-	if (res->nfaults == 0)
-		return 0;
-	vb_path_split(path, dir, sizeof(dir), base, sizeof(base));
-	for (i = 0; i < res->nfaults; i++) {
-		vb_fault_text(&res->faults[i], dir, msg, sizeof(msg));
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; "
-		    "tonight's backup is a full one");
-		warnx("%s", msg);
-		vb_path_join(where, sizeof(where), dir, res->faults[i].name);
-		vb_emit("verify", where, 0, -1, NULL, vb_monotonic_ms(), msg);
-	}
-	return 1;
-}
-
-/*
- * Archives one snapshot and writes its compress record.  Returns 0, or 1
- * if it failed.
- */
-static int
-compress_one(const char *path, const struct vb_snapmeta *meta,
-    const struct vb_compress_opts *o)
-{
-	struct vb_compress_result res;
-	char msg[2400];
-	int64_t t0 = vb_monotonic_ms();
-	int rc, ret = 0;
-
-	rc = vb_compress_file(path, meta, o, &res);
-	if (!quiet && res.note[0] != '\0')
-		warnx("%s", res.note);
-	if (faults(path, &res) != 0)
-		ret = 1;
-	vb_compress_message(o, &res, rc, msg, sizeof(msg));
-	if (rc != 0)
-		warnx("%s", res.why);
-	/* A loss of rows is news even to a quiet run. */
-	if (res.warning[0] != '\0')
-		warnx("WARNING: %s", res.warning);
-	/* Flushed at once: vb-log downstream logs each as it happens. */
-	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
-	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
-	    msg) != 0 || fflush(stdout) != 0)
-		return 1;
-	return rc == 0 ? ret : 1;
-}
-
-/*
- * --encrypt: an archive made before ENCRYPT_TO (or a snapshot set aside
- * by a failed check) encrypted in place, and its compress record.
- * Returns 0, or 1 if it failed.
- */
-static int
-encrypt_one(const char *path, const struct vb_compress_opts *o)
-{
-	struct vb_compress_result res;
-	char msg[1400];
-	int64_t t0 = vb_monotonic_ms();
-	int rc;
-
-	rc = vb_encrypt_in_place(path, o->encrypt_to, &res);
-	if (!quiet && res.note[0] != '\0')
-		warnx("%s", res.note);
-	vb_encrypt_message(path, &res, rc, msg, sizeof(msg));
-	if (rc != 0)
-		warnx("%s", rc < 0 ? res.why : msg);
-	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
-	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
-	    msg) != 0 || fflush(stdout) != 0)
-		return 1;
-	return rc != 0;
-}
-
 /* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
 static int
 one_path(const char *path, const struct vb_compress_opts *o)
 {
 	if (o->encrypt_only && !vb_is_snapshot(path))
-		return encrypt_one(path, o);
-	return compress_one(path, NULL, o);
+		return vb_encrypt_emit(path, o->encrypt_to, quiet);
+	return vb_compress_emit(path, NULL, o, quiet);
 }
 
 /* What vb-compress does with a line of stdin: ok snapshots, paths. */
@@ -175,19 +113,23 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	vb_snapmeta_parse(r->msg, &meta);
 	meta.sha256 = r->sha256[0] != '\0' ? r->sha256 : NULL;
 	meta.bytes = r->bytes;
-	return compress_one(r->path, &meta, o);
+	return vb_compress_emit(r->path, &meta, o, quiet);
 }
 
-enum { ENCRYPT = 256, FULL, FULL_EVERY, PRINT_CONFIG, PROGRESS };
+enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, POINT_OPT,
+    PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
 	{ "compression", required_argument,	NULL, 'z' },
-	{ "encrypt",	no_argument,		NULL, ENCRYPT },
+	{ "dir",	required_argument,	NULL, 'd' },
+	{ "due",	no_argument,		NULL, DUE_OPT },
+	{ "encrypt",	no_argument,		NULL, ENCRYPT_OPT },
 	{ "encrypt-to",	required_argument,	NULL, 'e' },
 	{ "full",	no_argument,		NULL, FULL },
 	{ "full-every",	required_argument,	NULL, FULL_EVERY },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
 	{ "level",	required_argument,	NULL, 'l' },
+	{ "point",	no_argument,		NULL, POINT_OPT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -198,9 +140,19 @@ static const struct option longopts[] = {
 
 /* The options as given, before they mean anything. */
 struct args {
-	const char	*kind, *level, *threads, *every;
+	enum verb	 verb;
+	const char	*kind, *level, *threads, *every, *dir;
 	int		 full, progress;
 };
+
+/* A mode's option: one mode at most. */
+static void
+mode(struct args *a, enum verb v)
+{
+	if (a->verb != COMPRESS)
+		usage("--encrypt, --point and --due are exclusive");
+	a->verb = v;
+}
 
 /* Parses the options into a and o; returns optind. */
 static int
@@ -210,9 +162,12 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 
 	memset(a, 0, sizeof(*a));
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt_long(argc, argv, "e:hkl:qT:Vz:", longopts,
+	while ((ch = getopt_long(argc, argv, "d:e:hkl:qT:Vz:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'd':
+			a->dir = optarg;
+			break;
 		case 'e':
 			o->encrypt_to = optarg;
 			break;
@@ -237,7 +192,11 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 		case 'z':
 			a->kind = optarg;
 			break;
-		case ENCRYPT:
+		case DUE_OPT:
+			mode(a, DUE);
+			break;
+		case ENCRYPT_OPT:
+			mode(a, ENCRYPT);
 			o->encrypt_only = 1;
 			break;
 		case FULL:
@@ -245,6 +204,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 			break;
 		case FULL_EVERY:
 			a->every = optarg;
+			break;
+		case POINT_OPT:
+			mode(a, POINT);
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
@@ -278,20 +240,48 @@ compression(const struct args *a, struct vb_compress_opts *o)
 		o->a.level = (int)v;
 	} else if (o->a.ext == VB_EXT_TAR_ZST)
 		o->a.level = VB_ZSTD_LEVEL;
+	/* Every core by default: vb-compress runs niced (main). */
 	if (a->threads != NULL) {
 		if (vb_parse_u64(a->threads, &v) != 0 || v < 1 || v > 256)
 			usage("threads must be 1 to 256");
 		o->a.threads = (int)v;
-	}
+	} else if (o->a.ext != VB_EXT_TAR_ZST && o->a.ext != VB_EXT_TAR_XZ)
+		o->a.threads = 1;	/* the others have none */
+	else if (vb_config("COMPRESSION_THREADS") != NULL &&
+	    vb_parse_u64(vb_config("COMPRESSION_THREADS"), &v) == 0)
+		o->a.threads = (int)(v < 256 ? v : 256);
+	else
+		o->a.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->a.threads < 1 || o->a.threads > 256)
+		o->a.threads = o->a.threads < 1 ? 1 : 256;
+}
+
+/* What --point and --due are given; usage() if it makes no sense. */
+static void
+check_point(struct args *a, struct vb_compress_opts *o, int argc,
+    char *argv[])
+{
+	if (o->keep || a->full || a->every != NULL || a->progress)
+		usage("--point and --due take -q, -d, and --point -e, -l, -T "
+		    "and -z");
+	if (a->dir == NULL && (a->dir = vb_config("BACKUP_DIR")) == NULL)
+		usage("--point and --due need -d DIR or BACKUP_DIR");
+	if (a->verb == DUE ? argc != 0 : argc != 1)
+		usage(a->verb == DUE ? "--due takes no operand" : "--point "
+		    "takes the live database");
+	if (vb_has_ctl(a->dir) || (argc == 1 && (*argv[0] == '\0' ||
+	    vb_has_ctl(argv[0]))))
+		usage("paths may not be empty or hold TAB, CR or newline");
 }
 
 /* What the options make together; usage() if it makes no sense. */
 static void
-configure(const struct args *a, struct vb_compress_opts *o,
+configure(struct args *a, struct vb_compress_opts *o,
     struct vb_duration *d, int argc, char *argv[])
 {
 	const char *every = a->every != NULL ? a->every :
 	    vb_config("FULL_EVERY");
+	uint64_t ms;
 	int i;
 
 	compression(a, o);
@@ -305,11 +295,18 @@ configure(const struct args *a, struct vb_compress_opts *o,
 	/* --full: a delta never, the index for the next ones still. */
 	if (every != NULL || a->full)
 		o->full_every = d;
+	/* Points between nightlies lean on the nightlies' page indexes. */
+	o->index = vb_parse_u64(vb_config("BACKUP_INTERVAL"), &ms) == 0 &&
+	    ms < 86400000;
 	if (o->encrypt_to != NULL && o->keep)
 		usage("-k would keep the unencrypted snapshot: not with "
 		    "ENCRYPT_TO");
 	if (o->encrypt_only && o->encrypt_to == NULL)
 		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
+	if (a->verb == POINT || a->verb == DUE)
+		check_point(a, o, argc, argv);
+	else if (a->dir != NULL)
+		usage("-d goes with --point and --due");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
@@ -332,10 +329,20 @@ main(int argc, char *argv[])
 	configure(&a, &o, &d, argc, argv);
 
 	setpriority(PRIO_PROCESS, 0, VB_NICE);
-	if (argc == 0)
-		ret = vb_stage_loop(act, &o);
-	for (i = 0; i < argc; i++)
-		ret |= one_path(argv[i], &o);
+	switch (a.verb) {
+	case DUE:
+		ret = vb_due_emit(a.dir, quiet);
+		break;
+	case POINT:
+		ret = vb_point_emit(&(struct vb_point_opts){ argv[0], a.dir,
+		    &o }, quiet);
+		break;
+	default:
+		if (argc == 0)
+			ret = vb_stage_loop(act, &o);
+		for (i = 0; i < argc; i++)
+			ret |= one_path(argv[i], &o);
+	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -19,7 +19,8 @@
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
-		"       vb-log (--last-full-check | --last-drill) db\n" \
+		"       vb-log (--last-full-check | --last-drill | --last-point) " \
+		"db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
 		"[--stage name=status[:ms]] ...\n              " \
 		"[--remote-kept n] [--drill status] db"
@@ -54,6 +55,8 @@ help(void)
 	    "                    for each stage\n"
 	    "      --remote-kept N  backups on the remote after retention\n"
 	    "      --drill S     the drill's exit status, if one ran\n"
+	    "      --last-point  print when the last point was made (UTC;\n"
+	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
 	    "      --json        with --show: a JSON array of rows\n"
 	    "  -n, --count N     with --show: at most N rows (default: all;\n"
@@ -70,7 +73,8 @@ help(void)
 }
 
 /* What vb-log was asked to do: one of these. */
-enum verb { LOG, SHOW_V, CHECK_V, LAST_FULL_V, LAST_DRILL_V, METRICS_V };
+enum verb { LOG, SHOW_V, CHECK_V, LAST_FULL_V, LAST_DRILL_V, LAST_POINT_V,
+    METRICS_V };
 
 struct opts {
 	enum verb		 verb;
@@ -80,14 +84,31 @@ struct opts {
 	struct vb_metrics_run	 run;
 };
 
-/* vb-log --last-full-check, --last-drill: a time, or nothing. */
+/* Which time --last-* asks for. */
+enum last { L_FULL_CHECK, L_DRILL, L_POINT };
+
+/*
+ * vb-log --last-full-check, --last-drill, --last-point: a time, or
+ * nothing.
+ */
 static int
-last(const char *path, int drill)
+last(const char *path, enum last what)
 {
 	char when[VB_ISO_LEN], why[1024];
+	int rc;
 
-	if ((drill ? vb_backuplog_last_drill(path, when, why, sizeof(why)) :
-	    vb_backuplog_last_full_check(path, when, why, sizeof(why))) != 0) {
+	switch (what) {
+	case L_DRILL:
+		rc = vb_backuplog_last_drill(path, when, why, sizeof(why));
+		break;
+	case L_POINT:
+		rc = vb_backuplog_last_point(path, when, why, sizeof(why));
+		break;
+	default:
+		rc = vb_backuplog_last_full_check(path, when, why,
+		    sizeof(why));
+	}
+	if (rc != 0) {
 		warnx("%s", why);
 		return 1;
 	}
@@ -191,7 +212,8 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, DRILL, FAILURES, JSON, LAST_DRILL, LAST_FULL, METRICS,
+enum { CHECK = 256, DRILL, FAILURES, JSON, LAST_DRILL, LAST_FULL, LAST_POINT,
+    METRICS,
     PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW, SINCE, STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
@@ -202,6 +224,7 @@ static const struct option longopts[] = {
 	{ "json",	no_argument,		NULL, JSON },
 	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
+	{ "last-point",	no_argument,		NULL, LAST_POINT },
 	{ "metrics",	required_argument,	NULL, METRICS },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -219,8 +242,7 @@ static void
 verb(struct opts *o, enum verb v)
 {
 	if (o->verb != LOG)
-		usage("--show, --check, --last-full-check, --last-drill and "
-		    "--metrics go alone");
+		usage("--show, --check, --last-*, and --metrics go alone");
 	o->verb = v;
 }
 
@@ -266,6 +288,9 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case LAST_FULL:
 			verb(o, LAST_FULL_V);
+			break;
+		case LAST_POINT:
+			verb(o, LAST_POINT_V);
 			break;
 		case METRICS:
 			verb(o, METRICS_V);
@@ -334,8 +359,13 @@ main(int argc, char *argv[])
 		ret = check(argv[0]);
 		break;
 	case LAST_FULL_V:
+		ret = last(argv[0], L_FULL_CHECK);
+		break;
 	case LAST_DRILL_V:
-		ret = last(argv[0], o.verb == LAST_DRILL_V);
+		ret = last(argv[0], L_DRILL);
+		break;
+	case LAST_POINT_V:
+		ret = last(argv[0], L_POINT);
 		break;
 	case SHOW_V:
 		ret = vb_history(argv[0], &o.q, o.json);

@@ -22,8 +22,8 @@
 
 #define SYNOPSIS "[-n] [-d dir | --offsite remote] [--keep N] " \
 		"[--keep-within duration]\n                " \
-		"[--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n" \
-		"                [--keep-pre-restore N]\n" \
+		"[--keep-hourly N] [--keep-daily N] [--keep-weekly N]\n" \
+		"                [--keep-monthly N] [--keep-pre-restore N]\n" \
 		"       vb-prune [-d dir] (--holds | --release name)\n" \
 		"       vb-prune --catalog [-d dir | --offsite remote]"
 
@@ -42,14 +42,17 @@ help(void)
 	    "pre-restore-<UTC time>.<ext> are considered; a raw .db and its\n"
 	    "archive are one backup; the newest backup is always kept.\n"
 	    "With no rule given, the rules are MAX_BACKUPS (default 7),\n"
-	    "KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY and KEEP_WITHIN from the\n"
-	    "environment or vb.conf.\n\n"
+	    "KEEP_HOURLY, KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY and\n"
+	    "KEEP_WITHIN from the environment or vb.conf.  Points count as\n"
+	    "backups; what a kept one leans on is kept.\n\n"
 	    "  -d, --dir DIR             the backup directory\n"
 	    "      --offsite REMOTE      the rclone remote instead (OFFSITE):\n"
 	    "                            the same policy, vb's names only\n"
 	    "      --keep N              the last N backups\n"
 	    "      --keep-within D       all within D of the newest backup\n"
 	    "                            (D: 7d, 2w, 6m, 1y, 36h, 1y6m)\n"
+	    "      --keep-hourly N       the newest of each of the last N "
+	    "hours\n"
 	    "      --keep-daily N        the newest of each of the last N "
 	    "days\n"
 	    "      --keep-weekly N       ... ISO weeks\n"
@@ -86,7 +89,7 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-enum { CATALOG = 256, DAILY, HOLDS, KEEP, MONTHLY, OFFSITE, PRE,
+enum { CATALOG = 256, DAILY, HOLDS, HOURLY, KEEP, MONTHLY, OFFSITE, PRE,
     PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
 static const struct option longopts[] = {
 	{ "catalog",		no_argument,		NULL, CATALOG },
@@ -96,6 +99,7 @@ static const struct option longopts[] = {
 	{ "holds",		no_argument,		NULL, HOLDS },
 	{ "keep",		required_argument,	NULL, KEEP },
 	{ "keep-daily",		required_argument,	NULL, DAILY },
+	{ "keep-hourly",	required_argument,	NULL, HOURLY },
 	{ "keep-monthly",	required_argument,	NULL, MONTHLY },
 	{ "keep-pre-restore",	required_argument,	NULL, PRE },
 	{ "keep-weekly",	required_argument,	NULL, WEEKLY },
@@ -126,6 +130,9 @@ rule(struct opts *o, int ch, const char *arg)
 	switch (ch) {
 	case DAILY:
 		o->p.daily = count("--keep-daily", arg);
+		break;
+	case HOURLY:
+		o->p.hourly = count("--keep-hourly", arg);
 		break;
 	case KEEP:
 		o->p.keep = count("--keep", arg);
@@ -170,6 +177,7 @@ parse(int argc, char *argv[], struct opts *o)
 			vb_print_version();
 			break;
 		case DAILY:
+		case HOURLY:
 		case KEEP:
 		case MONTHLY:
 		case PRE:
@@ -265,8 +273,8 @@ main(int argc, char *argv[])
 	vb_config_require(VB_CONF_SIGN);
 	if (!o.given)
 		vb_policy_config(&o.p);
-	if (o.p.keep == 0 && !o.p.within && o.p.daily == 0 &&
-	    o.p.weekly == 0 && o.p.monthly == 0)
+	if (o.p.keep == 0 && !o.p.within && o.p.hourly == 0 &&
+	    o.p.daily == 0 && o.p.weekly == 0 && o.p.monthly == 0)
 		usage("that policy keeps nothing but the newest backup; "
 		    "give a count of 1 or more");
 	if (o.remote != NULL) {

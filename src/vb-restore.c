@@ -20,7 +20,8 @@
 #define SYNOPSIS "[-q | --progress] [--quick-check | --full-check] " \
 		"[-d dir] [-i identity]\n                  [--force] " \
 		"[--unrecorded] [--verify-with key.pub]\n                  " \
-		"(--to path | --db db | --verify-only) [--offsite] archive\n" \
+		"(--to path | --db db | --verify-only) [--offsite]\n" \
+		"                  (archive | --at time)\n" \
 		"       vb-restore --list [--json | --fields] [--sums | " \
 		"--verify [--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json | --fields]\n" \
@@ -37,6 +38,7 @@
 
 struct opts {
 	const char	*archive;	/* or, with --list, the directory */
+	const char	*at;		/* --at: the archive a time names */
 	const char	*to;		/* --to */
 	const char	*db;		/* --db */
 	const char	*dir;		/* -d: the pre-restore copy's dir */
@@ -81,6 +83,9 @@ help(void)
 	    "  -i, --identity F   the age identity for an encrypted archive\n"
 	    "      --offsite      the archive is a name on OFFSITE (fetched);\n"
 	    "                     with --list: list the remote\n"
+	    "      --at TIME      instead of an archive: the newest backup\n"
+	    "                     (point or nightly) at or before TIME, ISO\n"
+	    "                     8601: with Z in UTC, else local time\n"
 	    "      --quick-check  also PRAGMA quick_check the copy\n"
 	    "      --full-check   also PRAGMA integrity_check it (slow)\n"
 	    "  -d, --dir DIR      for pre-restore copies and work (default\n"
@@ -255,9 +260,10 @@ check_restore(struct opts *o, int argc, char *argv[])
 /* The options: flags set by getopt_long itself, the rest by parse(). */
 static struct opts opt;
 
-enum { DB = 256, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, UNDO,
+enum { AT = 256, DB, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, UNDO,
     VERIFY_WITH, WHERE };
 static const struct option longopts[] = {
+	{ "at",		required_argument,	NULL, AT },
 	{ "db",		required_argument,	NULL, DB },
 	{ "diff",	no_argument,		&opt.diff, 1 },
 	{ "diff-table",	required_argument,	NULL, DIFF_TABLE },
@@ -316,6 +322,9 @@ parse(int argc, char *argv[])
 		case 'V':
 			vb_print_version();
 			break;
+		case AT:
+			o->at = optarg;
+			break;
 		case DB:
 			o->db = optarg;
 			break;
@@ -362,7 +371,7 @@ int
 main(int argc, char *argv[])
 {
 	struct opts *o = &opt;
-	char why[1024];
+	char why[1024], at[4400], *atv[] = { at, NULL };
 	int i, ret;
 
 	i = parse(argc, argv);
@@ -383,6 +392,18 @@ main(int argc, char *argv[])
 		usage(why);
 	if (o->dry && o->ntables == 0 && o->undo == NULL)
 		usage("--dry-run goes with --table or --undo");
+	/* --at: the archive it names stands as the operand. */
+	if (o->at != NULL && (argc != 0 || o->list || o->drill ||
+	    o->undo != NULL))
+		usage("--at TIME names the archive of a restore, --diff or "
+		    "--table");
+	if (o->at != NULL && vb_at_emit(o->offsite != NULL ? NULL : o->dir,
+	    o->offsite, o->at, at, sizeof(at)) != 0)
+		return VB_EXIT_FAIL;
+	if (o->at != NULL) {
+		argv = atv;
+		argc = 1;
+	}
 	if (o->drill || o->diff || o->ntables > 0 || o->undo != NULL)
 		check_work(o, argc);
 	else if (o->list)

@@ -59,13 +59,17 @@ help(void)
 	    "      --print-config[=drill]\n"
 	    "                     print the configuration as vb reads it\n"
 	    "                     (drill: without what only signing needs)\n"
+	    "      --print-schedule  the schedule BACKUP_INTERVAL and\n"
+	    "                     NIGHTLY_AT ask for: the cron line's five\n"
+	    "                     fields, a TAB, systemd's OnCalendar\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
 	    "written), 2 bad usage or configuration.\n");
 }
 
-enum { DEFER = 256, FULL, INTERMEDIATE, PREPARE, PRINT_CONFIG, PROGRESS };
+enum { DEFER = 256, FULL, INTERMEDIATE, PREPARE, PRINT_CONFIG,
+    PRINT_SCHEDULE, PROGRESS };
 static const struct option longopts[] = {
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
@@ -76,6 +80,7 @@ static const struct option longopts[] = {
 	{ "output",	required_argument,	NULL, 'o' },
 	{ "prepare",	no_argument,		NULL, PREPARE },
 	{ "print-config", optional_argument,	NULL, PRINT_CONFIG },
+	{ "print-schedule", no_argument,	NULL, PRINT_SCHEDULE },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "version",	no_argument,		NULL, 'V' },
@@ -150,6 +155,8 @@ main(int argc, char *argv[])
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(optarg);
+		case PRINT_SCHEDULE:
+			vb_schedule_print_exit();
 		case PROGRESS:
 			progress = 1;
 			break;

@@ -62,11 +62,23 @@ check_line() {
 	check_line "last backup" ok "0 h 0 min ago"
 	check_line lock ok "is free"
 	[ "$(grep -c '^FAIL' <<<"$output")" -eq 0 ]
-	# BACKUP_INTERVAL that disagrees with the cron line: a warning only.
+	# Points asked for (BACKUP_INTERVAL below a day) but a daily cron
+	# line: no point would ever be taken, a FAIL naming the line wanted.
 	echo BACKUP_INTERVAL=3600000 >>"$VB_CONF"
 	run --separate-stderr vb_backup --check
+	[ "$status" -eq 1 ]
+	check_line schedule FAIL "BACKUP_INTERVAL=3600000 ms and NIGHTLY_AT ask for the cron line '0 \* \* \* \*', but $VB_CRON_FILE runs '0 1 \* \* \*'"
+	# The line install.sh --schedule writes: no complaint.
+	sed -i 's/^0 1 \* \* \* /0 * * * * /' "$VB_CRON_FILE"
+	run --separate-stderr vb_backup --check
 	[ "$status" -eq 0 ]
-	check_line schedule warn "BACKUP_INTERVAL=3600000 ms, but the cron line runs once a day"
+	[[ $output != *"ask for the cron line"* ]]
+	sed -i 's/^0 \* \* \* \* /0 1 * * * /' "$VB_CRON_FILE"
+	# A day or more, a cron line of another cadence: a warning only.
+	sed -i 's/^BACKUP_INTERVAL=.*/BACKUP_INTERVAL=172800000/' "$VB_CONF"
+	run --separate-stderr vb_backup --check
+	[ "$status" -eq 0 ]
+	check_line schedule warn "BACKUP_INTERVAL=172800000 ms, but the cron line runs once a day"
 	# Agreeing with a weekly line: no warning.
 	sed -i 's/^0 1 \* \* \* /0 1 * * 0 /' "$VB_CONF" "$VB_CRON_FILE"
 	sed -i 's/^BACKUP_INTERVAL=.*/BACKUP_INTERVAL=604800000/' "$VB_CONF"

@@ -218,9 +218,21 @@ check_job_conf() {
 }
 
 # check_interval MIN HOUR DOM MON DOW: BACKUP_INTERVAL (the Node service's
-# knob) against the cron schedule; a disagreement is a warning.
+# knob) against the cron schedule: below a day, the line vb derives
+# (vb-snapshot --print-schedule) or a FAIL; a day or more, a warning.
 check_interval() {
-	local want=${cfg[BACKUP_INTERVAL]:-86400000} every='' words=''
+	local want=${cfg[BACKUP_INTERVAL]:-86400000} every='' words='' sched
+	if [[ $want =~ ^[0-9]+$ ]] && [ "$want" -lt 86400000 ]; then
+		# Points: the cron line must be the one vb derives.
+		sched=$(vb-snapshot --print-schedule 2>/dev/null) || return 0
+		sched=${sched%%$'\t'*}
+		[ "$*" != "$sched" ] || return 0
+		line FAIL schedule "BACKUP_INTERVAL=$want ms and NIGHTLY_AT" \
+		    "ask for the cron line '$sched', but ${cronf:-cron}" \
+		    "runs '$*': the points are not taken as configured;" \
+		    "./install.sh --schedule installs the line they ask for"
+		return 0
+	fi
 	if [ "$3 $4" = '* *' ] && [[ $1 =~ ^[0-9]+$ ]]; then
 		if [[ $2 =~ ^[0-9]+$ ]] && [ "$5" = '*' ]; then
 			every=86400000 words="once a day"

@@ -288,6 +288,48 @@ cleanup:
 	return wclose(a, ok, why, wlen);
 }
 
+int
+vb_archive_write_point(int fd, const struct vb_archive_opts *o,
+    const char *manifest, const char *stem, int spoolfd, int64_t bytes,
+    char *why, size_t wlen)
+{
+	struct archive *a;
+	unsigned char *buf = NULL;
+	char name[128];
+	int64_t done = 0;
+	ssize_t n;
+	int ok = 0;
+
+	if ((a = wopen(fd, o, why, wlen)) == NULL)
+		return -1;
+	snprintf(name, sizeof(name), "%s%s", stem, VB_DELTA_PAGES);
+	if ((buf = malloc(BUFSZ)) == NULL) {
+		snprintf(why, wlen, "out of memory");
+		goto cleanup;
+	}
+	if (small_entry(a, "MANIFEST", manifest, strlen(manifest), o->mtime,
+	    why, wlen) != 0 || header(a, name, bytes, o->mtime, why,
+	    wlen) != 0)
+		goto cleanup;
+	/* The spool holds the entry as it is: number, page, number, ... */
+	while (done < bytes) {
+		n = pread(spoolfd, buf, (size_t)(bytes - done < BUFSZ ?
+		    bytes - done : BUFSZ), (off_t)done);
+		if (n <= 0) {
+			snprintf(why, wlen, "reading the point's pages: %s",
+			    n < 0 ? strerror(errno) : "they end early");
+			goto cleanup;
+		}
+		if (data(a, buf, (size_t)n, why, wlen) != 0)
+			goto cleanup;
+		done += n;
+	}
+	ok = signature(a, o, why, wlen) == 0;
+cleanup:
+	free(buf);
+	return wclose(a, ok, why, wlen);
+}
+
 /* ---- reading one back, hashed as it is read ---- */
 
 /* The read side: raw bytes come through here, so they can be hashed. */
@@ -686,29 +728,39 @@ delta_index(struct archive *a, const char *stem, const struct vb_manifest *m,
 
 /*
  * A delta's pages: each one's number (from 1, increasing, within the
- * database) and bytes hashing to the index's entry for it; written into
- * outfd at its place unless outfd is -1, which is then cut to the
+ * database) and bytes hashing to the index's entry for it (a point has
+ * no index: idx NULL, its pages' hashes added to the sparse index held
+ * instead, when set, for the caller to prove on the parent's); written
+ * into outfd at its place unless outfd is -1, which is then cut to the
  * database's size.
  */
 static int
 delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
-    const struct vb_pages *idx, int outfd, char *why, size_t wlen)
+    const struct vb_pages *idx, struct vb_pages *held, int outfd, char *why,
+    size_t wlen)
 {
 	size_t ps = (size_t)m->page_size;
 	unsigned char *rec, hash[VB_PAGE_HASH];
+	char hex[VB_SHA256_HEX];
+	struct vb_sha256 *whole = NULL;
 	int64_t i, last = 0, pgno;
 	int rc = -1;
 
 	if (delta_entry(a, stem, VB_DELTA_PAGES, m->pages * (int64_t)(4 + ps),
 	    why, wlen) != 0)
 		return -1;
-	if ((rec = malloc(4 + ps)) == NULL) {
+	/* A point has no index: the entry's own SHA-256 checks it alone. */
+	if ((rec = malloc(4 + ps)) == NULL || (m->point && (whole =
+	    vb_sha256_new()) == NULL)) {
 		snprintf(why, wlen, "out of memory");
+		free(rec);
 		return -1;
 	}
 	for (i = 0; i < m->pages; i++) {
 		if (read_exact(a, rec, 4 + ps, why, wlen) != 0)
 			goto out;
+		if (whole != NULL)
+			vb_sha256_update(whole, rec, 4 + ps);
 		pgno = (int64_t)rec[0] << 24 | (int64_t)rec[1] << 16 |
 		    (int64_t)rec[2] << 8 | rec[3];
 		if (pgno <= last || pgno > m->page_count) {
@@ -719,9 +771,14 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 			goto out;
 		}
 		last = pgno;
-		vb_page_hash(rec + 4, ps, hash);
-		if (memcmp(hash, idx->h + (pgno - 1) * VB_PAGE_HASH,
-		    VB_PAGE_HASH) != 0) {
+		if (idx != NULL || held != NULL)
+			vb_page_hash(rec + 4, ps, hash);
+		if (held != NULL && vb_pages_add(held, pgno - 1, hash) != 0) {
+			snprintf(why, wlen, "out of memory");
+			goto out;
+		}
+		if (idx != NULL && memcmp(hash, idx->h + (pgno - 1) *
+		    VB_PAGE_HASH, VB_PAGE_HASH) != 0) {
 			snprintf(why, wlen, "%s%s: page %lld does not match "
 			    "its index", stem, VB_DELTA_PAGES,
 			    (long long)pgno);
@@ -734,6 +791,16 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 			goto out;
 		}
 	}
+	if (whole != NULL) {
+		vb_sha256_final(whole, hex);
+		whole = NULL;
+		if (strcmp(hex, m->pages_sha256) != 0) {
+			snprintf(why, wlen, "%s%s: SHA-256 %s does not match "
+			    "the manifest's %s", stem, VB_DELTA_PAGES, hex,
+			    m->pages_sha256);
+			goto out;
+		}
+	}
 	/* A database that shrank ends where its page count says. */
 	if (outfd != -1 && ftruncate(outfd, (off_t)m->db_bytes) != 0) {
 		snprintf(why, wlen, "writing the database: %s",
@@ -742,6 +809,8 @@ delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,
 	}
 	rc = 0;
 out:
+	if (whole != NULL)
+		vb_sha256_final(whole, hex);
 	free(rec);
 	return rc;
 }
@@ -809,10 +878,20 @@ verify_body(struct archive *a, const char *stem, struct vb_manifest *m,
 	}
 	snprintf(info->dbname, sizeof(info->dbname), "%s%s", stem,
 	    VB_DELTA_PAGES);
+	/* A point's pages alone: pages gets their hashes (sparse). */
+	if (m->point) {
+		if (pages != NULL)
+			vb_pages_init(pages, m->page_size);
+		rc = delta_pages(a, stem, m, NULL, pages, outfd, why, wlen);
+		if (rc != 0 && pages != NULL)
+			vb_pages_free(pages);
+		return rc;
+	}
 	if (pages == NULL)
 		pages = &own;
 	rc = delta_index(a, stem, m, pages, why, wlen) != 0 ||
-	    delta_pages(a, stem, m, pages, outfd, why, wlen) != 0 ? -1 : 0;
+	    delta_pages(a, stem, m, pages, NULL, outfd, why, wlen) != 0 ? -1 :
+	    0;
 	if (pages == &own || rc != 0)
 		vb_pages_free(pages);
 	return rc;

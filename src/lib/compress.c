@@ -462,7 +462,8 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 	memset(&rb, 0, sizeof(rb));
 	rb.stem = j->nm.stem;
 	/* A full made with full_every: its index from what is read back. */
-	if (o->full_every != NULL && j->plan.own.count == 0)
+	if ((o->full_every != NULL || (o->index && j->nm.kind ==
+	    VB_KIND_BACKUP)) && j->plan.own.count == 0)
 		rb.pages = &j->pages;
 	if ((rb.fd = openat(j->t.dirfd, j->t.name, O_RDONLY | O_CLOEXEC)) ==
 	    -1) {
@@ -753,7 +754,8 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	    put_in_place(j, meta, o, res) != 0))
 		goto out;
 	res->dbbytes = j->st.st_size;
-	if (o->full_every != NULL)
+	if (o->full_every != NULL || (o->index && j->nm.kind ==
+	    VB_KIND_BACKUP))
 		keep_index(j, j->plan.own.count > 0 && !done ? &j->plan.own :
 		    &j->pages, res);
 	if (j->nm.kind == VB_KIND_BACKUP && vb_rows_loss(j->dir, j->nm.stem,

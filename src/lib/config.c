@@ -25,7 +25,9 @@ enum type {
 	T_COUNT,	/* a whole number, 0 or more */
 	T_COUNT1,	/* a whole number, 1 or more */
 	T_SECONDS,	/* 1 to 86400 */
-	T_MS,		/* milliseconds, 1 or more */
+	T_INTERVAL,	/* milliseconds, 5 minutes or more */
+	T_THREADS,	/* 1 to 256 */
+	T_CLOCK,	/* a time of day, HH:MM (local) */
 	T_BUSY,		/* milliseconds, 0 to 3600000 */
 	T_DURATION,	/* 7d, 2w, 1y6m, 36h */
 	T_PERIOD,	/* a duration, or 0: off */
@@ -48,7 +50,9 @@ static const struct key {
 	{ "KEEP_WITHIN",	T_DURATION,	NULL },
 	{ "KEEP_WEEKLY",	T_COUNT,	NULL },
 	{ "KEEP_MONTHLY",	T_COUNT,	NULL },
+	{ "KEEP_HOURLY",	T_COUNT,	NULL },
 	{ "COMPRESSION",	T_COMPRESSION,	"zstd" },
+	{ "COMPRESSION_THREADS", T_THREADS,	NULL },
 	{ "ENCRYPT_TO",		T_TRUST,	NULL },
 	{ "SIGN_WITH",		T_TRUST,	NULL },
 	{ "VERIFY_WITH",	T_TRUST,	NULL },
@@ -65,7 +69,8 @@ static const struct key {
 	{ "ON_SUCCESS",		T_COMMAND,	NULL },
 	{ "ON_FAILURE",		T_COMMAND,	NULL },
 	{ "HOOK_TIMEOUT",	T_SECONDS,	"120" },
-	{ "BACKUP_INTERVAL",	T_MS,		"86400000" },
+	{ "BACKUP_INTERVAL",	T_INTERVAL,	"86400000" },
+	{ "NIGHTLY_AT",		T_CLOCK,	"01:00" },
 	{ "VB_BUSY_MS",		T_BUSY,		"30000" },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -165,6 +170,20 @@ check_number(const struct key *k, const char *v, const char *where)
 		    "%s: %s must be a whole number of %d or more, not \"%s\"",
 		    where, k->name, k->type == T_COUNT1 ? 1 : 0, v);
 		return -1;
+	case T_INTERVAL:
+		if (ok && n >= 300000 && n <= 366ULL * 86400000)
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a whole number of milliseconds, 300000 (5 "
+		    "minutes) or more, not \"%s\"", where, k->name, v);
+		return -1;
+	case T_THREADS:
+		if (ok && n > 0 && n <= 256)
+			return 0;
+		snprintf(err_slot(), ERRLEN,
+		    "%s: %s must be a whole number of threads from 1 to 256, "
+		    "not \"%s\"", where, k->name, v);
+		return -1;
 	case T_SECONDS:
 		if (ok && n > 0 && n <= 86400)
 			return 0;
@@ -173,12 +192,11 @@ check_number(const struct key *k, const char *v, const char *where)
 		    "not \"%s\"", where, k->name, v);
 		return -1;
 	default:
-		if (ok && (k->type == T_MS ? n > 0 : n <= 3600000))
+		if (ok && n <= 3600000)
 			return 0;
 		snprintf(err_slot(), ERRLEN,
-		    "%s: %s must be a whole number of milliseconds%s, not "
-		    "\"%s\"", where, k->name, k->type == T_MS ? ", 1 or more" :
-		    " up to 3600000", v);
+		    "%s: %s must be a whole number of milliseconds up to "
+		    "3600000, not \"%s\"", where, k->name, v);
 		return -1;
 	}
 }
@@ -287,6 +305,13 @@ check_value(const struct key *k, const char *v, const char *where,
 		return -1;
 	case T_REMOTE:
 		return check_remote(k, v, where);
+	case T_CLOCK:
+		if (vb_clock_parse(v, &max) == 0)
+			return 0;
+		snprintf(err_slot(), ERRLEN, "%s: %s must be a time of day, "
+		    "HH:MM (00:00 to 23:59, local time), not \"%s\"", where,
+		    k->name, v);
+		return -1;
 	case T_BWLIMIT:
 		if (*v != '\0' && *v != '-' && strspn(v, "0123456789.:, "
 		    "BKMGTPbkmgtpoff") == strlen(v))

@@ -1,17 +1,17 @@
 /*
- * delta.c - whether tonight's backup is a full one or a delta, and of
- * which pages.
+ * delta.c - whether tonight's backup is a full one or a delta, and of which
+ * pages.
  *
- * A delta is made on the newest backup in the directory (its parent),
- * never on an older one and never for a snapshot older than a backup
- * already there, so that a delta's parent is always the backup before
- * it.  Anything that makes the chain doubtful makes a full backup
- * instead, and says why: no parent, the last full older than FULL_EVERY,
- * a parent whose page index cannot be read, a link of its chain whose
- * archive is missing or no longer hashes to the SHA-256 recorded when it
- * was made (p->faults: the caller reports them as failures, and each
- * damaged one is recorded beside it, vb_damage_mark), another page size,
- * or more than half the pages changed.
+ * A delta is made on the newest backup in the directory that is not a point
+ * (its parent), never on an older one and never for a snapshot older than a
+ * backup already there, so that a delta's parent is always the nightly
+ * before it.  Anything that makes the chain doubtful makes a full backup
+ * instead, and says why: no parent, the last full older than FULL_EVERY, a
+ * parent whose page index cannot be read, a link of its chain whose archive
+ * is missing or no longer hashes to the SHA-256 recorded when it was made
+ * (p->faults: the caller reports them as failures, and each damaged one is
+ * recorded beside it, vb_damage_mark), another page size, or more than half
+ * the pages changed.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -113,9 +113,10 @@ chain_ok(const char *dir, struct vb_delta_plan *p, time_t *full, char *why,
 }
 
 /*
- * The parent: the newest backup, with an archive, older than the
- * snapshot, and no backup newer than the snapshot.  Returns 0 with its
- * index read whole into p->parent, or -1 with why a full is written.
+ * The parent: the newest backup that is not a point, with an archive,
+ * older than the snapshot, and no backup newer than the snapshot.
+ * Returns 0 with its index read whole into p->parent, or -1 with why a
+ * full is written.
  */
 static int
 find_parent(const char *dir, const struct vb_name *nm,
@@ -131,17 +132,22 @@ find_parent(const char *dir, const struct vb_name *nm,
 		snprintf(p->why, sizeof(p->why), "%s", why);
 		return -1;
 	}
+	/* Nightlies chain on nightlies: points are leaves between them. */
+	vb_index_parents(dir, list, n);
 	for (i = 0; i < n; i++)
 		if (list[i].kind == VB_KIND_BACKUP &&
+		    strcmp(list[i].stem, nm->stem) != 0 &&
+		    vb_timespec_cmp(&list[i].when, &nm->when) > 0) {
+			snprintf(p->why, sizeof(p->why), "%s is newer than "
+			    "this snapshot", list[i].stem);
+			goto out;
+		}
+	for (i = 0; i < n; i++)
+		if (list[i].kind == VB_KIND_BACKUP && !list[i].point &&
 		    strcmp(list[i].stem, nm->stem) != 0)
 			break;
 	if (i == n) {
 		snprintf(p->why, sizeof(p->why), "no earlier backup");
-		goto out;
-	}
-	if (vb_timespec_cmp(&list[i].when, &nm->when) > 0) {
-		snprintf(p->why, sizeof(p->why), "%s is newer than this "
-		    "snapshot", list[i].stem);
 		goto out;
 	}
 	if (vb_index_read(dir, list[i].stem, 0, &p->parent, why,

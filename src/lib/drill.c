@@ -155,7 +155,7 @@ prove_main(void *arg)
 	const struct vb_drill_opts *o = p->o;
 	char check[512], chain[64] = "", rows[96];
 
-	if (vb_db_check_path(p->copy, VB_CHECK_FULL_MAPPED, check,
+	if (vb_db_check_path(p->copy, VB_CHECK_FULL, check,
 	    sizeof(check)) != 0) {
 		snprintf(p->res.why, sizeof(p->res.why), "the restored copy "
 		    "fails integrity_check: %s", check);

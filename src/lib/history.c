@@ -198,6 +198,26 @@ vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
 	return vb_backuplog_each_ok(path, drilled, when, why, wlen);
 }
 
+/* A point made: its time into arg. */
+static int
+pointed(void *arg, struct vb_log_row *row)
+{
+	char *when = arg;
+
+	if (strcmp(row->r.op, "compress") != 0 || !vb_point_said(row->msg))
+		return 0;
+	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
+	return 1;
+}
+
+int
+vb_backuplog_last_point(const char *path, char when[VB_ISO_LEN], char *why,
+    size_t wlen)
+{
+	when[0] = '\0';
+	return vb_backuplog_each_ok(path, pointed, when, why, wlen);
+}
+
 /*
  * The backup a file name is of: its stem (an archive encrypted in place,
  * <name>.age, is the same backup, proven or failed as before).

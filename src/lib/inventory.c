@@ -1,12 +1,12 @@
 /*
- * inventory.c - what a backup directory (or the remote) holds, listed:
- * every backup file newest first, its kind, type, compression and
- * parent, whether it can be restored from here (vb_health), verified
- * when asked (a full check, or each archive against its recorded
- * SHA-256), when a restore drill last proved it (BackupLog of DB_PATH),
- * in the listing's forms (listing.c) and in fields for the shell.  An
- * output helper: it prints the listing on stdout and each
- * failed check once on stderr.
+ * inventory.c - what a backup directory (or the remote) holds, listed: every
+ * backup file newest first, its kind, type (full, delta, point or raw),
+ * compression and parent, whether it can be restored from here (vb_health),
+ * verified when asked (a full check, or each archive against its recorded
+ * SHA-256), when a restore drill last proved it (BackupLog of DB_PATH), in
+ * the listing's forms (listing.c) and in fields for the shell.  An output
+ * helper: it prints the listing on stdout and each failed check once on
+ * stderr.
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -25,7 +25,7 @@ struct item {
 	const struct vb_backup	*b;
 	int			 j;		/* its file in b */
 	const char		*kind;		/* backup, pre-restore */
-	const char		*type;		/* full, delta, raw */
+	const char		*type;		/* full, delta, point, raw */
 	char			 comp[32];	/* zstd, zstd+age, raw */
 	char			 parent[64];	/* a delta's, "" unknown */
 	int			 checked;	/* its state was checked */
@@ -59,8 +59,11 @@ parent_of(struct item *it, int local)
 	    it->b->files[it->j].encrypted || !local ||
 	    (fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return;
-	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0)
+	if (vb_archive_manifest(fd, &m, why, sizeof(why)) == 0) {
 		snprintf(it->parent, sizeof(it->parent), "%s", m.parent);
+		if (m.point)
+			it->type = "point";
+	}
 	close(fd);
 }
 
@@ -86,7 +89,7 @@ show_fields(const struct item *it)
 static int
 show(struct vb_list *out, const struct item *it)
 {
-	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "";
+	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "", ofw[16];
 	const struct vb_backup *b = it->b;
 	struct vb_record r;
 
@@ -95,6 +98,8 @@ show(struct vb_list *out, const struct item *it)
 		snprintf(of, sizeof(of), "%s%s", it->parent[0] != '\0' ?
 		    it->parent : "the backup before", out->form ==
 		    VB_LIST_TABLE ? ")" : "");
+	/* "delta of", "point of": what it is built on. */
+	snprintf(ofw, sizeof(ofw), "%s of ", it->type);
 	switch (out->form) {
 	case VB_LIST_FIELDS:
 		return show_fields(it);
@@ -128,14 +133,15 @@ show(struct vb_list *out, const struct item *it)
 		if (!it->ok)
 			warnx("%s", it->why);
 		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
-		    "%s%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
+		    "%s%s%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
 		    (it->ok ? "ok" : "FAILED") : "-", b->drill_failed ?
 		    "FAILED" : it->proven != NULL ? it->proven : "-",
-		    it->path, of[0] != '\0' ? "  (delta of " : "", of,
-		    it->listed != 0 ? "" : "  NOT IN THE SIGNED CATALOG",
-		    it->recorded != 0 ? "" : "  UNRECORDED: BackupLog never "
-		    "named it (planted?)", it->held ? "  HELD after a sudden "
-		    "loss of rows (vb-prune --holds)" : "") < 0;
+		    it->path, of[0] != '\0' ? "  (" : "", of[0] != '\0' ?
+		    ofw : "", of, it->listed != 0 ? "" :
+		    "  NOT IN THE SIGNED CATALOG", it->recorded != 0 ? "" :
+		    "  UNRECORDED: BackupLog never named it (planted?)",
+		    it->held ? "  HELD after a sudden loss of rows "
+		    "(vb-prune --holds)" : "") < 0;
 	case VB_LIST_RECORDS:
 		break;
 	}
@@ -145,9 +151,9 @@ show(struct vb_list *out, const struct item *it)
 	r.ms = 0;
 	memcpy(r.time, iso, sizeof(r.time));
 	/* The facts a script reads last, as fields (held=, health=). */
-	snprintf(msg, sizeof(msg), "%s %s%s%s; %s%s%s%s%s%s%s%s", it->kind,
-	    it->comp,
-	    of[0] != '\0' ? " delta of " : "", of, it->checked ? (it->ok ?
+	snprintf(msg, sizeof(msg), "%s %s%s%s%s; %s%s%s%s%s%s%s%s", it->kind,
+	    it->comp, of[0] != '\0' ? " " : "", of[0] != '\0' ? ofw : "", of,
+	    it->checked ? (it->ok ?
 	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
 	    "raw snapshot" : "read back when written", it->proven != NULL ?
 	    "; restored and proven by a drill at " : "", it->proven != NULL ?
@@ -176,8 +182,8 @@ look_at(const struct vb_inventory_opts *o, const char *where,
 	it->b = b;
 	it->j = j;
 	it->kind = b->kind == VB_KIND_BACKUP ? "backup" : "pre-restore";
-	it->type = b->files[j].ext == VB_EXT_DB ? "raw" : b->files[j].delta ?
-	    "delta" : "full";
+	it->type = b->files[j].ext == VB_EXT_DB ? "raw" : !b->files[j].delta ?
+	    "full" : b->point ? "point" : "delta";
 	/* "zstd+age": which backups need an identity, shown without one. */
 	snprintf(it->comp, sizeof(it->comp), "%s%s", comp,
 	    b->files[j].encrypted ? "+age" : "");

@@ -68,16 +68,19 @@ vb_manifest_format(const struct vb_manifest *m, char *buf, size_t len)
 	    m->sqlite_version, (long long)m->page_size,
 	    (long long)m->page_count, m->journal_mode,
 	    (long long)m->db_bytes, m->db_sha256, m->integrity,
-	    m->integrity_check, m->delta ? "delta" : "full",
+	    m->integrity_check, m->point ? "point" : m->delta ? "delta" :
+	    "full",
 	    m->name[0] != '\0' ? "name: " : "", m->name,
 	    m->name[0] != '\0' ? "\n" : "");
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	if (m->delta) {
 		d = snprintf(buf + n, len - (size_t)n, "parent: %s\n"
-		    "parent-db-sha256: %s\npages: %lld\nindex-sha256: %s\n",
-		    m->parent, m->parent_db_sha256, (long long)m->pages,
-		    m->index_sha256);
+		    "parent-db-sha256: %s\npages: %lld\nindex-sha256: %s\n"
+		    "%s%s%s", m->parent, m->parent_db_sha256,
+		    (long long)m->pages, m->index_sha256, m->point ?
+		    "pages-sha256: " : "", m->point ? m->pages_sha256 : "",
+		    m->point ? "\n" : "");
 		if (d < 0 || (size_t)d >= len - (size_t)n)
 			return -1;
 		n += d;
@@ -110,7 +113,8 @@ take_num(int64_t *dst, const char *v)
 static const char *known[] = { "format", "vb-version", "source", "host",
     "created", "sqlite-version", "page-size", "page-count", "journal-mode",
     "db-bytes", "db-sha256", "integrity", "integrity-check", "kind",
-    "parent", "parent-db-sha256", "pages", "index-sha256", "name" };
+    "parent", "parent-db-sha256", "pages", "index-sha256", "name",
+    "pages-sha256" };
 
 /* Copies v into a hex SHA-256 field; 0, or -1 if it is not one. */
 static int
@@ -161,15 +165,19 @@ set_field(struct vb_manifest *m, int64_t *format, size_t i, const char *v)
 	case 12:
 		return take(m->integrity_check, sizeof(m->integrity_check), v);
 	case 13:
-		if (strcmp(v, "full") != 0 && strcmp(v, "delta") != 0)
+		if (strcmp(v, "full") != 0 && strcmp(v, "delta") != 0 &&
+		    strcmp(v, "point") != 0)
 			return -1;
-		m->delta = strcmp(v, "delta") == 0;
+		/* A point is a delta whose pages its parent's index proves. */
+		m->point = strcmp(v, "point") == 0;
+		m->delta = strcmp(v, "full") != 0;
 		return 0;
 	case 14: return take_stem(m->parent, sizeof(m->parent), v, 1);
 	case 15: return take_sha(m->parent_db_sha256, v);
 	case 16: return take_num(&m->pages, v);
 	case 17: return take_sha(m->index_sha256, v);
-	default: return take_stem(m->name, sizeof(m->name), v, 0);
+	case 18: return take_stem(m->name, sizeof(m->name), v, 0);
+	default: return take_sha(m->pages_sha256, v);
 	}
 }
 
@@ -182,9 +190,11 @@ static int
 check_delta(const struct vb_manifest *m, char *why, size_t wlen)
 {
 	if (m->parent[0] == '\0' || m->parent_db_sha256[0] == '\0' ||
-	    m->index_sha256[0] == '\0' || m->pages < 0) {
+	    m->index_sha256[0] == '\0' || m->pages < 0 || (m->point &&
+	    m->pages_sha256[0] == '\0')) {
 		snprintf(why, wlen, "MANIFEST: a delta without parent, "
-		    "parent-db-sha256, pages or index-sha256");
+		    "parent-db-sha256, pages or index-sha256 (a point: or "
+		    "pages-sha256)");
 		return -1;
 	}
 	if (m->page_size < 512 || m->page_size > 65536 ||

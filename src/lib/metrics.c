@@ -327,6 +327,30 @@ history(sqlite3_str *s, const struct vb_metrics_run *r,
 	}
 }
 
+/*
+ * Points (BACKUP_INTERVAL below a day): the interval and when the last
+ * point was made (0: never), so that an alert fires when none follows
+ * for three intervals; no gauge when no points are asked for.
+ */
+static void
+points(sqlite3_str *s, const struct vb_metrics_run *r, const char *db)
+{
+	const char *v = vb_config("BACKUP_INTERVAL");
+	char when[VB_ISO_LEN], why[512];
+	uint64_t ms;
+
+	if (v == NULL || vb_parse_u64(v, &ms) != 0 || ms >= 86400000 ||
+	    ms == 0)
+		return;
+	gauge_i(s, "vb_backup_point_interval_seconds", "BACKUP_INTERVAL in "
+	    "seconds, when below a day: a point is due within it.", db,
+	    (int64_t)(ms / 1000));
+	gauge_t(s, "vb_backup_last_point_timestamp_seconds", "When the last "
+	    "point was made (Unix time; 0: never).", db, r->logdb != NULL &&
+	    vb_backuplog_last_point(r->logdb, when, why, sizeof(why)) == 0 &&
+	    when[0] != '\0' ? epoch(when) : 0);
+}
+
 /* ---- written safely ---- */
 
 /*
@@ -461,6 +485,7 @@ vb_metrics_write(const char *path, const struct vb_metrics_run *given,
 	if (db != NULL) {
 		last_run(s, r, &h, db);
 		history(s, r, &h, db);
+		points(s, r, db);
 		stages(s, r, db);
 	}
 	sqlite3_free(db);

@@ -48,6 +48,20 @@ vb_now(void)
 	return ts;
 }
 
+struct timespec
+vb_now_named(void)
+{
+	struct timespec ts = vb_now();
+	long sub = ts.tv_nsec % 1000000;
+
+	/* Up, never down: a name may not be older than what it holds. */
+	if (sub != 0 && (ts.tv_nsec += 1000000 - sub) >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 int
 vb_timespec_cmp(const struct timespec *a, const struct timespec *b)
 {
@@ -157,6 +171,115 @@ vb_parse_iso_prefix(const char *s)
 	/* The rest of the time from midnight: "2026-11-27T01" is 01:00. */
 	snprintf(full, sizeof(full), "%s%s", s, zero + n);
 	return vb_parse_iso(full, &ts);
+}
+
+/* n digits at *p into *v, *p moved past them; 0, or -1. */
+static int
+digits(const char **p, int n, int *v)
+{
+	int i;
+
+	for (*v = 0, i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + (*p)[i] - '0';
+	}
+	*p += n;
+	return 0;
+}
+
+/*
+ * The time of tm in local time: of the two a clock turned back reads
+ * twice, the earlier; -1 for one a clock turned forward never read.
+ */
+static time_t
+local_time(const struct tm *want)
+{
+	struct tm tm, back;
+	time_t t, best = (time_t)-1;
+	int dst;
+
+	for (dst = 0; dst <= 1; dst++) {
+		tm = *want;
+		tm.tm_isdst = dst;
+		if ((t = mktime(&tm)) == (time_t)-1 ||
+		    localtime_r(&t, &back) == NULL || back.tm_isdst != dst ||
+		    back.tm_year != want->tm_year ||
+		    back.tm_mon != want->tm_mon ||
+		    back.tm_mday != want->tm_mday ||
+		    back.tm_hour != want->tm_hour ||
+		    back.tm_min != want->tm_min || back.tm_sec != want->tm_sec)
+			continue;
+		if (best == (time_t)-1 || t < best)
+			best = t;
+	}
+	return best;
+}
+
+int
+vb_parse_when(const char *s, struct timespec *ts)
+{
+	struct tm tm, back;
+	int f[6] = { 0 }, ms = 0, d = 0, v;
+	const char *p = s;
+	time_t t;
+
+	if (digits(&p, 4, &f[0]) != 0 || *p++ != '-' ||
+	    digits(&p, 2, &f[1]) != 0 || *p++ != '-' ||
+	    digits(&p, 2, &f[2]) != 0 || (*p != 'T' && *p != ' ') ||
+	    (p++, digits(&p, 2, &f[3])) != 0 || *p++ != ':' ||
+	    digits(&p, 2, &f[4]) != 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &f[5]) != 0)
+			return -1;
+		/* A fraction of a second: milliseconds, the rest cut. */
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++, d++)
+				if (d < 3)
+					ms = ms * 10 + (*p - '0');
+			if (d == 0)
+				return -1;
+			for (; d < 3; d++)
+				ms *= 10;
+		}
+	}
+	if ((*p != '\0' && strcmp(p, "Z") != 0) || f[0] < 1970 || f[1] < 1 ||
+	    f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 ||
+	    f[5] > 59)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = f[0] - 1900;
+	tm.tm_mon = f[1] - 1;
+	tm.tm_mday = f[2];
+	tm.tm_hour = f[3];
+	tm.tm_min = f[4];
+	tm.tm_sec = f[5];
+	if (*p == 'Z') {
+		t = timegm(&tm);
+		/* 2026-02-30 normalises to March: not a date. */
+		v = gmtime_r(&t, &back) != NULL && back.tm_mday == f[2] &&
+		    back.tm_mon == f[1] - 1;
+	} else
+		v = (t = local_time(&tm)) != (time_t)-1;
+	if (!v)
+		return -1;
+	ts->tv_sec = t;
+	ts->tv_nsec = (long)ms * 1000000;
+	return 0;
+}
+
+int
+vb_clock_parse(const char *s, int *minutes)
+{
+	if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' ||
+	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' ||
+	    s[4] < '0' || s[4] > '9')
+		return -1;
+	*minutes = ((s[0] - '0') * 10 + s[1] - '0') * 60 + (s[3] - '0') * 10 +
+	    s[4] - '0';
+	return *minutes < 24 * 60 ? 0 : -1;
 }
 
 const struct vb_format *

@@ -129,6 +129,9 @@ vb_policy_config(struct vb_policy *p)
 
 	if ((v = vb_config("MAX_BACKUPS")) != NULL && vb_parse_u64(v, &n) == 0)
 		p->keep = (int64_t)n;
+	if ((v = vb_config("KEEP_HOURLY")) != NULL &&
+	    vb_parse_u64(v, &n) == 0)
+		p->hourly = (int64_t)n;
 	if ((v = vb_config("KEEP_DAILY")) != NULL && vb_parse_u64(v, &n) == 0)
 		p->daily = (int64_t)n;
 	if ((v = vb_config("KEEP_WEEKLY")) != NULL && vb_parse_u64(v, &n) == 0)

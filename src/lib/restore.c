@@ -802,6 +802,7 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	sqlite3_str *m;
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
+	int unchecked;
 	/* The archive's file name: what signatures, the catalog and
 	 * BackupLog know it by (a fetched temporary stands for as). */
 	const char *name = o->as != NULL ? o->as : o->archive;
@@ -842,8 +843,11 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " : "",
 		    c.note);
-	/* A copy saved as found (a pre-restore copy of a damaged one). */
-	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0)
+	/* A copy saved as found (a pre-restore copy of a damaged one); a
+	 * point's is not checked (its nightly's is). */
+	unchecked = strcmp(c.m.integrity, VB_UNCHECKED) == 0;
+	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0 &&
+	    !unchecked)
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%sthis backup's database failed its "
 		    "%s when it was taken: %s", res->note[0] != '\0' ? "; " :
@@ -852,8 +856,8 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
 	if (c.links > 1)
 		snprintf(chain, sizeof(chain), " rebuilt from a chain of %d "
-		    "archives (a full backup and %d deltas)", c.links,
-		    c.links - 1);
+		    "archives (a full backup and %d deltas or points)",
+		    c.links, c.links - 1);
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
 		snprintf(res->message, sizeof(res->message), "verified: %s%s, "
@@ -861,11 +865,13 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    c.m.db_sha256[0] != '\0' ? "MANIFEST and database" :
 		    "raw snapshot", chain,
 		    (long long)c.dbbytes, vb_check_name(c.check),
-		    c.check == VB_CHECK_OPEN ? "; its " : "",
-		    c.check == VB_CHECK_OPEN ? c.m.integrity_check : "",
-		    c.check != VB_CHECK_OPEN ? "" : strcmp(c.m.integrity,
-		    "ok") == 0 ? " at backup time ok" : " at backup time "
-		    "FAILED (saved as found)");
+		    c.check == VB_CHECK_OPEN && !unchecked ? "; its " : "",
+		    c.check == VB_CHECK_OPEN && !unchecked ?
+		    c.m.integrity_check : "", c.check != VB_CHECK_OPEN ? "" :
+		    unchecked ? "; a point: not checked when taken (its "
+		    "nightly was)" : strcmp(c.m.integrity, "ok") == 0 ?
+		    " at backup time ok" : " at backup time FAILED (saved as "
+		    "found)");
 		return 0;
 	}
 	if (o->to != NULL && put(&c, o->to, o->replace, res->why,

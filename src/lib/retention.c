@@ -1,12 +1,14 @@
 /*
  * retention.c - which backups a retention policy keeps.
  *
- * Rules combine as in restic: a backup is kept if any rule keeps it, and
- * the newest backup always is.  A backup that cannot be restored from
- * here (damaged, or a delta built on a damaged or missing link) counts
- * for no rule and is never deleted.  Times come from the backups' names; spans
- * (--keep-within) are counted back from the newest backup, not from now,
- * so that a host whose backups stopped does not age its last ones away.
+ * Rules combine as in restic: a backup is kept if any rule keeps it, and the
+ * newest backup always is.  Points are backups like any other (KEEP_HOURLY
+ * keeps the newest of each hour); a kept point keeps what it leans on, and a
+ * point nothing leans on goes alone.  A backup that cannot be restored from
+ * here (damaged, or a delta built on a damaged or missing link) counts for
+ * no rule and is never deleted.  Times come from the backups' names; spans
+ * (--keep-within) are counted back from the newest backup, not from now, so
+ * that a host whose backups stopped does not age its last ones away.
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -19,9 +21,9 @@
 
 #include "vblib.h"
 
-enum period { DAY, WEEK, MONTH };
+enum period { HOUR, DAY, WEEK, MONTH };
 
-/* The UTC day, ISO week or month a time falls in, as a string. */
+/* The UTC hour, day, ISO week or month a time falls in, as a string. */
 static void
 bucket(const struct timespec *ts, enum period per, char *buf, size_t len)
 {
@@ -29,6 +31,9 @@ bucket(const struct timespec *ts, enum period per, char *buf, size_t len)
 
 	gmtime_r(&ts->tv_sec, &tm);
 	switch (per) {
+	case HOUR:
+		strftime(buf, len, "%Y-%m-%dT%H", &tm);
+		break;
 	case DAY:
 		strftime(buf, len, "%Y-%m-%d", &tm);
 		break;
@@ -109,23 +114,46 @@ vb_parse_duration(const char *s, struct vb_duration *d)
 	return 0;
 }
 
+/* Keeps list[j] as the parent of list[i], unless kept already. */
+static void
+keep_parent(struct vb_backup *list, size_t i, size_t j)
+{
+	if (list[j].keep)
+		return;
+	list[j].keep = 2;
+	list[j].needed_by = (int)i;
+}
+
 /*
  * Chains are kept whole: every backup a kept delta is built on is kept
  * too (keep 2, needed_by the delta).  Newest first, so a parent kept
- * here has its own parent kept when the loop reaches it.
+ * here has its own parent kept when the loop reaches it.  A delta whose
+ * parent no index names (a remote's, an index lost) may be a point or a
+ * nightly, leaning on any backup back to the last full one: all of them
+ * are kept.
  */
 static void
 keep_chains(struct vb_backup *list, size_t n)
 {
 	ssize_t j;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < n; i++) {
 		if (!list[i].keep || !list[i].delta ||
-		    (j = vb_parent_of(list, n, i)) < 0 || list[j].keep)
+		    list[i].kind != VB_KIND_BACKUP)
 			continue;
-		list[j].keep = 2;
-		list[j].needed_by = (int)i;
+		if (list[i].parent[0] != '\0') {
+			if ((j = vb_parent_of(list, n, i)) >= 0)
+				keep_parent(list, i, (size_t)j);
+			continue;
+		}
+		for (k = i + 1; k < n; k++) {
+			if (list[k].kind != VB_KIND_BACKUP)
+				continue;
+			keep_parent(list, i, k);
+			if (!list[k].delta)
+				break;
+		}
 	}
 }
 
@@ -162,6 +190,7 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 			list[i].keep = 1;
 		}
 	}
+	keep_buckets(list, n, VB_KIND_BACKUP, p->hourly, HOUR);
 	keep_buckets(list, n, VB_KIND_BACKUP, p->daily, DAY);
 	keep_buckets(list, n, VB_KIND_BACKUP, p->weekly, WEEK);
 	keep_buckets(list, n, VB_KIND_BACKUP, p->monthly, MONTH);

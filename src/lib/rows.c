@@ -53,16 +53,28 @@ add(struct vb_rows *r, const char *name, int64_t count)
 int
 vb_rows_count(const char *path, struct vb_rows *r, char *why, size_t wlen)
 {
-	sqlite3_stmt *names = NULL;
 	sqlite3 *db;
-	char *sql;
-	int64_t count;
-	int rc = -1, step;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	/* A snapshot or a restored copy: nobody writes it, nothing beside. */
 	if ((db = vb_db_open_immutable(path, why, wlen)) == NULL)
 		return -1;
+	rc = vb_rows_count_db(db, path, r, why, wlen);
+	sqlite3_close(db);
+	return rc;
+}
+
+int
+vb_rows_count_db(sqlite3 *db, const char *path, struct vb_rows *r,
+    char *why, size_t wlen)
+{
+	sqlite3_stmt *names = NULL;
+	char *sql;
+	int64_t count;
+	int rc = -1, step;
+
+	memset(r, 0, sizeof(*r));
 	/* Virtual tables need their module, which a restore may lack. */
 	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE "
 	    "type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
@@ -92,7 +104,6 @@ out:
 		snprintf(why, wlen, "%s: counting rows: %s", path,
 		    sqlite3_errmsg(db));
 	sqlite3_finalize(names);
-	sqlite3_close(db);
 	return rc;
 }
 

@@ -447,7 +447,8 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	    s) != 0)
 		goto fail;
 	intxn = 1;
-	when = vb_now();
+	/* Not older than the state it holds: --at relies on names. */
+	when = vb_now_named();
 	if (o->out == NULL) {
 		vb_stamp(&when, stamp);
 		snprintf(final, sizeof(final), "%s-%s.db",

@@ -7,9 +7,10 @@
  * util.c), the configuration (config.c), names, formats and paths
  * (name.c, path.c), records on the pipes (record.c), and the jobs the
  * tools drive: a snapshot (snapshot.c), an archive (compress.c,
- * encrypt.c), a restore and the listings (restore.c, inventory.c), the
- * BackupLog (backuplog.c, history.c), retention (retention.c, prune.c)
- * and the remote (remote.c).  Library functions never print, but for
+ * encrypt.c), points in time (makepoint.c, point.c), a restore and the
+ * listings (restore.c, inventory.c), the BackupLog (backuplog.c,
+ * history.c), retention (retention.c, prune.c) and the remote
+ * (remote.c).  Library functions never print, but for
  * the command line's helpers and listings; a failure fills a reason,
  * why (a buffer, wlen; or a result's why) that the tool prints once,
  * with warnx.  What worked is said apart: found, message, note.
@@ -55,6 +56,11 @@ void		 vb_config_require(unsigned checks);
  */
 void		 vb_config_print_exit(const char *what)
 		    __attribute__((noreturn));
+/*
+ * --print-schedule: the cron line's five fields, a TAB, systemd's
+ * OnCalendar, for BACKUP_INTERVAL and NIGHTLY_AT; exits 0, or 2.
+ */
+void		 vb_schedule_print_exit(void) __attribute__((noreturn));
 /* Flushes and closes stdout; 0, or -1 after a warning. */
 int		 vb_close_stdout(void);
 int64_t		 vb_monotonic_ms(void);
@@ -209,6 +215,8 @@ struct vb_compress_opts {
 	int			 as_found;	/* made though it fails */
 	const struct vb_duration *full_every;	/* deltas; NULL: fulls */
 	int			 full;		/* a full one now */
+	int			 index;		/* keep its page index: points
+						   lean on it */
 };
 
 #define VB_MAXFAULTS	8
@@ -230,6 +238,7 @@ struct vb_compress_result {
 	int	 is_signed;		/* encrypted: its manifest is */
 	const char *checked;		/* the check run here, or NULL */
 	int	 delta;			/* a delta archive, of parent */
+	int	 point;			/* a point (a delta too) */
 	char	 parent[64];
 	int64_t	 pages, page_count;
 	char	 full_why[600];		/* with full_every: why a full */
@@ -246,6 +255,13 @@ int		 vb_compress_file(const char *path,
 		    const struct vb_snapmeta *meta,
 		    const struct vb_compress_opts *o,
 		    struct vb_compress_result *res);
+/*
+ * vb_compress_file, its record on stdout (and a failed verify record
+ * per damaged link), notes on stderr unless quiet; 0, or 1 if it failed.
+ */
+int		 vb_compress_emit(const char *path,
+		    const struct vb_snapmeta *meta,
+		    const struct vb_compress_opts *o, int quiet);
 /* The compress record's message for rc and res. */
 void		 vb_compress_message(const struct vb_compress_opts *o,
 		    const struct vb_compress_result *res, int rc, char *buf,
@@ -259,12 +275,57 @@ int		 vb_encrypt_in_place(const char *path, const char *recipients,
 void		 vb_encrypt_message(const char *path,
 		    const struct vb_compress_result *res, int rc, char *buf,
 		    size_t len);
+/* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
+int		 vb_encrypt_emit(const char *path, const char *recipients,
+		    int quiet);
+
+/* ---- makepoint.c, point.c: points in time ---- */
+
+struct vb_point_opts {
+	const char	*db;		/* the live database */
+	const char	*dir;		/* the backups: its nightly's */
+	const struct vb_compress_opts *c;	/* compression, age, key */
+};
+
+/*
+ * A point of o->db in o->dir: the pages changed since its nightly (or
+ * the hour's point), read in one read transaction, never copied whole,
+ * archived as backup-<time>.delta<ext> and proven (makepoint.c).
+ * Returns 0 with res, or -1 with res->why and nothing left.
+ */
+int		 vb_point(const struct vb_point_opts *o,
+		    struct vb_compress_result *res);
+/* The compress record's message of a point. */
+void		 vb_point_message(const struct vb_point_opts *o,
+		    const struct vb_compress_result *res, int rc, char *buf,
+		    size_t len);
+/* vb_point, its compress record on stdout; 0, or 1 if it failed. */
+int		 vb_point_emit(const struct vb_point_opts *o, int quiet);
+
+enum vb_run { VB_RUN_POINT, VB_RUN_NIGHTLY };
+
+/*
+ * Which run of vb-backup is due now in dir: the first at or after
+ * NIGHTLY_AT each day (or while points have no nightly to lean on, or
+ * one asked for it) is the nightly, every other a point; with
+ * BACKUP_INTERVAL a day or more, always the nightly.  Returns it (note
+ * says why), or -1 with why.
+ */
+int		 vb_run_due(const char *dir, char *note, size_t nlen,
+		    char *why, size_t wlen);
+/* vb_run_due's answer on stdout, nightly or point; 0, or 1. */
+int		 vb_due_emit(const char *dir, int quiet);
+/*
+ * The backup a time names (--at): the newest at or before it, in dir or
+ * on remote; its file name into name.  0, or -1 with why.
+ */
+int		 vb_backup_at(const char *dir, const char *remote,
+		    const char *when, char *name, size_t nlen, char *why,
+		    size_t wlen);
 
 /* ---- restore.c, inventory.c: restores and listings ---- */
 
-/* VB_CHECK_FULL_MAPPED: integrity_check through mmap (a copy of ours). */
-enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN,
-    VB_CHECK_FULL_MAPPED };
+enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
 
 struct vb_manifest;
 struct vb_restore_opts {
@@ -329,6 +390,13 @@ int		 vb_restore_offsite(const struct vb_restore_opts *o,
  */
 int		 vb_restore_emit(const struct vb_restore_opts *ro,
 		    const char *offsite, int verify_only, int quiet);
+/*
+ * --at: the archive when names (vb_backup_at) in dir (NULL: BACKUP_DIR)
+ * or on remote (its name there) into archive; 0, or -1 with the reason
+ * said and a failed restore record on stdout.
+ */
+int		 vb_at_emit(const char *dir, const char *remote,
+		    const char *when, char *archive, size_t alen);
 /* The command that puts the copy saved back over db, into buf. */
 void		 vb_restore_undo(const char *saved, const char *identity,
 		    const char *db, char *buf, size_t len);
@@ -374,6 +442,9 @@ int		 vb_backuplog_last_full_check(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
 /* When a drill last proved a backup ("" never); 0, or -1. */
 int		 vb_backuplog_last_drill(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* When the last point was made ("" never); 0, or -1. */
+int		 vb_backuplog_last_point(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
 /*
  * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
@@ -456,7 +527,8 @@ struct vb_policy {
 	int64_t			 keep;		/* the last N */
 	int			 within;	/* within_d is set */
 	struct vb_duration	 within_d;
-	int64_t			 daily, weekly, monthly, pre_restore;
+	int64_t			 hourly, daily, weekly, monthly;
+	int64_t			 pre_restore;
 };
 
 /* MAX_BACKUPS and the KEEP_* rules vb.conf sets, into p. */

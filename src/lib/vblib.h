@@ -8,7 +8,8 @@
  * (tmpfile.c), write-behind (writebehind.c), a ticking thread
  * (ticker.c), progress on a terminal (progress.c), records (record.c),
  * SHA-256 (sha256.c), page indexes (pages.c), damage (damage.c), SQLite
- * helpers (db.c), the MANIFEST (manifest.c), archives (archive.c),
+ * helpers (db.c), row counts (rows.c), a live database's pages
+ * (livepages.c), the MANIFEST (manifest.c), archives (archive.c),
  * snapshots (snapshot.c), deltas (delta.c), compression (compress.c),
  * one archive read back (read.c) and a delta's chain (chain.c),
  * encryption in place (encrypt.c), restores (restore.c), the backups in
@@ -128,10 +129,26 @@ int		 vb_timespec_cmp(const struct timespec *a,
 		    const struct timespec *b);
 /* The current time in CLOCK_REALTIME. */
 struct timespec	 vb_now(void);
+/*
+ * The time a backup whose read began just before is named for: now,
+ * rounded up to the millisecond its name keeps, so that the name is
+ * never earlier than the state it holds (--at relies on it).
+ */
+struct timespec	 vb_now_named(void);
 /* Parses a name timestamp; returns 0, or -1 if s is not exactly one. */
 int		 vb_parse_stamp(const char *s, struct timespec *ts);
 /* Parses an ISO 8601 UTC time as vb writes it; returns 0 or -1. */
 int		 vb_parse_iso(const char *s, struct timespec *ts);
+/*
+ * Parses a time an operator gives (--at): ISO 8601, YYYY-MM-DDTHH:MM,
+ * then :SS and .fraction optional (milliseconds kept), a T or a space;
+ * with Z in UTC, without it in local time (of the two times a clock
+ * turned back reads twice, the earlier; one it skipped is refused).
+ * Returns 0, or -1.
+ */
+int		 vb_parse_when(const char *s, struct timespec *ts);
+/* "HH:MM" (NIGHTLY_AT) as minutes since midnight; 0, or -1. */
+int		 vb_clock_parse(const char *s, int *minutes);
 /*
  * Recognises a file name (no directory) that vb makes.  Returns 0 and fills
  * *n, or -1 if vb did not make a file of that name.
@@ -436,7 +453,10 @@ void		 vb_page_hash(const void *page, size_t len,
 
 struct vb_backup;
 
-/* The hash of every page of a database, in page order. */
+/*
+ * The hash of every page of a database, in page order; or, sparse, of
+ * some pages only (a point's), pgno[i] being the page of the ith hash.
+ */
 struct vb_pages {
 	int64_t		 page_size;
 	int64_t		 count;		/* pages hashed */
@@ -444,6 +464,8 @@ struct vb_pages {
 	unsigned char	*h;		/* count * VB_PAGE_HASH bytes */
 	unsigned char	*part;		/* a page being fed, plen bytes */
 	size_t		 plen;
+	int64_t		*pgno;		/* sparse: pages (from 0), rising;
+					   NULL: every page in order */
 };
 
 /* Starts an empty index of pages of page_size bytes. */
@@ -456,6 +478,26 @@ int		 vb_pages_alloc(struct vb_pages *p, int64_t count);
 /* The SHA-256 of the index's bytes, as the manifest's index-sha256. */
 void		 vb_pages_sha(const struct vb_pages *p,
 		    char hex[VB_SHA256_HEX]);
+/* Appends the hash of page pgno (from 0) to a sparse index; 0 or -1. */
+int		 vb_pages_add(struct vb_pages *p, int64_t pgno,
+		    const unsigned char h[VB_PAGE_HASH]);
+/*
+ * The whole index (every page's hash, in order) of a database of count
+ * pages made from base's by the pages of the sparse index ch: base cut
+ * or grown to count, ch's hashes in their places.  A page past base's
+ * end that ch does not hold is an error.  Returns 0, or -1 with why.
+ */
+int		 vb_pages_apply(struct vb_pages *base,
+		    const struct vb_pages *ch, int64_t count, char *why,
+		    size_t wlen);
+/*
+ * Whether whole (every page's hash, as read) is base (the parent's whole
+ * index) with the sparse ch's pages in their places.  0, or -1 with why
+ * naming the first page that is not.
+ */
+int		 vb_pages_cover(const struct vb_pages *base,
+		    const struct vb_pages *ch, const struct vb_pages *whole,
+		    char *why, size_t wlen);
 void		 vb_pages_free(struct vb_pages *p);
 
 /*
@@ -469,10 +511,16 @@ struct vb_index {
 	char		 stem[64];
 	char		 parent[64];	/* a delta's parent, "" for a full */
 	char		 db_sha256[VB_SHA256_HEX];	/* of the database */
+	char		 index_sha256[VB_SHA256_HEX];	/* of the whole index
+							   (every page's);
+							   "" if not known */
 	char		 archive[128];	/* the archive's file name */
-	int64_t		 archive_bytes;
 	char		 archive_sha256[VB_SHA256_HEX];	/* as it was made;
 							   "" if not known */
+	int		 point;		/* a point's: p is sparse, its own
+					   pages only (vb_index_full) */
+	int64_t		 page_count;	/* the database's pages */
+	int64_t		 archive_bytes;
 	struct vb_pages	 p;
 };
 
@@ -486,7 +534,18 @@ int		 vb_index_write(const char *dir, const struct vb_index *x,
 int		 vb_index_read(const char *dir, const char *stem,
 		    int header_only, struct vb_index *x, char *why,
 		    size_t wlen);
-/* Fills in the parent of each delta of list whose index dir holds. */
+/*
+ * The whole index of stem in dir: a point's own pages put on its
+ * parent's whole index (read the same way), the result proven by the
+ * index-sha256 the point recorded.  Returns 0 (x->p every page's), or
+ * -1 with why.
+ */
+int		 vb_index_full(const char *dir, const char *stem,
+		    struct vb_index *x, char *why, size_t wlen);
+/*
+ * Fills in, from the indexes dir holds, each backup's parent (a
+ * delta's), whether it is a point, and whether it has an index.
+ */
 void		 vb_index_parents(const char *dir, struct vb_backup *list,
 		    size_t n);
 /* Removes the indexes in dir whose backup is gone; returns how many. */
@@ -779,6 +838,8 @@ int		 vb_is_sqlite_table(const char *name);
 /* ---- manifest.c: the MANIFEST inside every archive ---- */
 
 #define VB_MANIFEST_FORMAT	1
+/* A point's integrity: not checked when taken (its nightly was). */
+#define VB_UNCHECKED		"unchecked"
 #define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
 
 /* ---- rows.c: each table's row count, and a sudden loss ---- */
@@ -798,6 +859,9 @@ struct vb_rows {
 /* Counts the rows of every table of the database at path; 0, or -1. */
 int		 vb_rows_count(const char *path, struct vb_rows *r,
 		    char *why, size_t wlen);
+/* The same on db, open (path names it in why); 0, or -1. */
+int		 vb_rows_count_db(sqlite3 *db, const char *path,
+		    struct vb_rows *r, char *why, size_t wlen);
 /* The next table of *p (a rows text) and its count; 0 at the end. */
 int		 vb_rows_next(const char **p, char *name, size_t nlen,
 		    int64_t *count);
@@ -828,6 +892,42 @@ int		 vb_rows_end(struct vb_rows_job *rj);
 int		 vb_rows_loss(const char *dir, const char *stem,
 		    const struct vb_rows *now, char *warning, size_t wlen,
 		    char *why, size_t ylen);
+
+/* ---- livepages.c: every page of a live database, one transaction ---- */
+
+/* A live database held in one read transaction. */
+struct vb_live {
+	const char	*path;
+	sqlite3		*db;		/* read-only, through vb-tap */
+	int		 in_txn;
+	int64_t		 npages, page_size;
+	char		 journal[16];	/* wal, delete, ... */
+	struct timespec	 when;		/* right after the read began: it
+					   holds every earlier commit */
+};
+
+/*
+ * Opens the live database at path read-only (never creating it) and
+ * begins the read transaction every later call sees.  In rollback-journal
+ * mode the application's commits wait until vb_live_close.  Returns 0,
+ * or -1 with why.
+ */
+int		 vb_live_open(struct vb_live *l, const char *path, char *why,
+		    size_t wlen);
+/*
+ * Calls page(arg, pgno, bytes) for every page, 1 to l->npages, in order,
+ * as the read transaction sees it (the -wal's frame, else the file's),
+ * writing nothing anywhere.  Returns 0, or -1 with why ("" when page
+ * returned non-zero: its reason is the caller's).
+ */
+int		 vb_live_pages(struct vb_live *l, int (*page)(void *arg,
+		    int64_t pgno, const unsigned char *bytes), void *arg,
+		    char *why, size_t wlen);
+/* Each table's rows, in the same transaction; 0, or -1 with why. */
+int		 vb_live_rows(struct vb_live *l, struct vb_rows *r, char *why,
+		    size_t wlen);
+/* Ends the read transaction and closes. */
+void		 vb_live_close(struct vb_live *l);
 
 /*
  * restore.c: the backup how->archive (a path, or a name on remote)
@@ -921,12 +1021,16 @@ struct vb_manifest {
 	char	 db_sha256[VB_SHA256_HEX];
 	char	 integrity[128];	/* "ok", or the first problem */
 	char	 integrity_check[32];	/* quick_check or integrity_check */
-	int	 delta;			/* kind: delta (else full) */
+	int	 delta;			/* kind: delta or point (else full) */
+	int	 point;			/* kind: point: pages only, no index;
+					   parent's index proves them */
 	/* A delta's: the backup it is made on, and that one's database. */
 	char	 parent[64];
 	char	 parent_db_sha256[VB_SHA256_HEX];
 	int64_t	 pages;			/* pages it holds (0 for a full) */
 	char	 index_sha256[VB_SHA256_HEX];	/* of its page index */
+	char	 pages_sha256[VB_SHA256_HEX];	/* a point's: of its .pages
+						   entry, checked alone */
 	struct vb_rows rows;		/* rows: lines, rows-omitted */
 };
 
@@ -975,6 +1079,15 @@ int		 vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
 		    const char *manifest, const char *stem,
 		    const struct vb_pages *idx, const int64_t *changed,
 		    int64_t nchanged, int dbfd, char *why, size_t wlen);
+/*
+ * Writes to fd a point's archive of stem: MANIFEST and <stem>.pages,
+ * whose bytes (as vb_archive_write_delta writes them: number, page, ...)
+ * are the first bytes of spoolfd.  Returns as vb_archive_write.
+ */
+int		 vb_archive_write_point(int fd,
+		    const struct vb_archive_opts *o, const char *manifest,
+		    const char *stem, int spoolfd, int64_t bytes, char *why,
+		    size_t wlen);
 /* A delta archive's entries after MANIFEST: <stem> and these. */
 #define VB_DELTA_INDEX	".index"
 #define VB_DELTA_PAGES	".pages"
@@ -983,12 +1096,14 @@ int		 vb_archive_write_delta(int fd, const struct vb_archive_opts *o,
  * regular <stem>.db (stem, if not NULL, must match), the size and SHA-256
  * the manifest declares, nothing else; or, for a delta (kind: delta),
  * <stem>.index hashing to index-sha256 and <stem>.pages, each page
- * matching its index entry.  With done not NULL, fd is a file still
- * being written: reading waits at its end until *done is set.  Writes
- * the database to outfd unless it is -1 (a delta's pages at their place
- * in it, which is then cut to db-bytes).  With pages, fills in the page
- * index of the database (the caller frees it).  Fills m and info;
- * returns 0, or -1 with why.
+ * matching its index entry; or, for a point (kind: point), <stem>.pages
+ * alone, in order and within the database (its parent's index proves
+ * them: the caller's).  With done not NULL, fd is a file still being
+ * written: reading waits at its end until *done is set.  Writes the
+ * database to outfd unless it is -1 (a delta's pages at their place in
+ * it, which is then cut to db-bytes).  With pages, fills in the page
+ * index of the database (a point's: of its pages, sparse; the caller
+ * frees it).  Fills m and info; returns 0, or -1 with why.
  */
 int		 vb_archive_verify(int fd, const int *done, const char *stem,
 		    int outfd, struct vb_pages *pages, struct vb_manifest *m,
@@ -1157,6 +1272,8 @@ struct vb_backup {
 	}		 files[VB_MAXFILES];
 	int		 delta;		/* an incremental backup */
 	char		 parent[64];	/* its parent, where known */
+	int		 point;		/* a point (its index says so) */
+	int		 indexed;	/* it has a page index here */
 	int		 keep;		/* set by vb_retention: 1 by the
 					   policy, 2 as a delta's parent,
 					   3 as unsafe, 4 as held */
@@ -1222,6 +1339,70 @@ int		 vb_find_archive(const char *dir, const char *stem, char *name,
  */
 ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
 		    size_t i);
+
+/* ---- makepoint.c (the rest in vb.h) ---- */
+
+/* Whether a compress record's message is a point's. */
+int		 vb_point_said(const char *msg);
+
+/* ---- point.c: the point planner (the rest in vb.h) ---- */
+
+/* Whether b has an archive (not only a raw .db snapshot). */
+int		 vb_has_archive(const struct vb_backup *b);
+/* b's archive's file name, else its raw snapshot's. */
+const char	*vb_backup_file(const struct vb_backup *b);
+
+/* What a point made at a time leans on. */
+struct vb_point_plan {
+	char	 parent[64];	/* the nightly, or the hour's point */
+	char	 nightly[64];	/* the nightly either way */
+	int	 hourly;	/* it leans on the nightly: the hour's point */
+	char	 why[512];	/* why no point can be made */
+};
+
+/*
+ * The parent of a point made at when, from list (a directory's, newest
+ * first, kinds and parents from its indexes, its health known): the
+ * hour's point (the newest point of when's UTC hour leaning on the
+ * newest nightly) if there is one, else that nightly.  Returns 0, or -1
+ * with p->why (no nightly with an archive and a page index, one that
+ * cannot be restored, a backup not older than when).
+ */
+int		 vb_point_parent(const struct vb_backup *list, size_t n,
+		    const struct timespec *when, struct vb_point_plan *p);
+
+/* What the choice of the run depends on, besides the listing. */
+struct vb_due {
+	int64_t		 interval_ms;	/* BACKUP_INTERVAL */
+	int		 nightly_at;	/* NIGHTLY_AT, minutes, local time */
+	time_t		 asked;		/* a point asked for the nightly at
+					   this time (0: never) */
+};
+
+/*
+ * The run due at now, from list (as vb_point_parent's): the nightly when
+ * there is none since the last NIGHTLY_AT, when points could not lean on
+ * the newest (no archive, no index, not restorable), or when a point
+ * asked for it since; else a point.  why says which.
+ */
+enum vb_run	 vb_point_due(const struct vb_backup *list, size_t n,
+		    time_t now, const struct vb_due *d, char *why,
+		    size_t wlen);
+/* A point asks for the nightly (too much changed); 0, or -1 (why). */
+int		 vb_nightly_ask(const char *dir, const struct timespec *when,
+		    char *why, size_t wlen);
+/*
+ * The schedule of a job run every interval_ms through nightly_at
+ * (minutes, local time): the cron line's five fields into cron, and
+ * systemd's OnCalendar into cal.  Returns 0, or -1 with why (an
+ * interval cron cannot keep).
+ */
+int		 vb_schedule(int64_t interval_ms, int nightly_at, char *cron,
+		    size_t clen, char *cal, size_t calen, char *why,
+		    size_t wlen);
+/* The newest backup of list at or before at: its index, or -1. */
+ssize_t		 vb_point_at(const struct vb_backup *list, size_t n,
+		    const struct timespec *at);
 
 /* ---- retention.c: which backups a policy keeps ---- */
 

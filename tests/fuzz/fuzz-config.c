@@ -99,7 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "MAX_BACKUPS", "KEEP_DAILY", "KEEP_WITHIN", "KEEP_WEEKLY",
 		    "KEEP_MONTHLY", "COMPRESSION", "ENCRYPT_TO", "OFFSITE",
 		    "METRICS_FILE", "ON_SUCCESS", "ON_FAILURE", "HOOK_TIMEOUT",
-		    "BACKUP_INTERVAL", "VB_BUSY_MS" };
+		    "BACKUP_INTERVAL", "VB_BUSY_MS", "NIGHTLY_AT",
+		    "KEEP_HOURLY", "COMPRESSION_THREADS" };
 		size_t i;
 
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
