@@ -370,7 +370,7 @@ refused() {
 	newest=$(find b -name 'backup-*.delta.tar.zst' -printf '%f\n' | sort | tail -n1)
 	# --check: every link as recorded; then one missing.
 	run --separate-stderr vb_backup --check
-	[[ $output == *"ok    backups           3 file(s) in $T/b, none known damaged; 3 of them checked against the SHA-256 recorded when made (their page indexes); FULL_EVERY=7d: every chain whole"* ]]
+	[[ $output == *"ok    backups           3 file(s) in $T/b, none known damaged, none failed its last drill; 3 hashed now, or read whole, and found as made; FULL_EVERY=7d: every chain whole"* ]]
 	first=$(find b -name 'backup-*.delta.tar.zst' | sort | head -n1)
 	mv "$first" .
 	run --separate-stderr vb_backup --check

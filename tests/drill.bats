@@ -175,7 +175,7 @@ app_rows() {
 	# A good one passes, and the run says so.
 	conf DRILL_EVERY=0 "DRILL_SQL=\"SELECT 1 FROM ledger LIMIT 1\""
 	run --separate-stderr vb_backup --drill
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output $stderr"; false; }
 	[[ $(sqlite3 app.db "SELECT message FROM BackupLog WHERE operation =
 	    'verify' ORDER BY id DESC LIMIT 1") == *"DRILL_SQL returned a row; drill=proven" ]]
 }

@@ -1058,6 +1058,22 @@ vb_backuplog_each(const char *path, int (*each)(void *, struct vb_log_row *),
 	return walk(path, 0, 0, each, arg, why, wlen);
 }
 
+/* db has a table BackupLog (in any letter case, as SQLite finds it). */
+static int
+has_table(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = "
+	    "'table' AND name = 'BackupLog' COLLATE NOCASE", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 1;	/* unreadable: the query says why */
+	rc = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /*
  * Each row (only the ok ones, with ok_only; those dated in the future
  * only with future) to each, newest first.
@@ -1077,6 +1093,11 @@ walk(const char *path, int ok_only, int future,
 	future_from(from);
 	if ((db = vb_db_open_ro(path, why, wlen)) == NULL)
 		return -1;
+	/* No BackupLog yet (a first run): no history, not an error. */
+	if (!has_table(db)) {
+		sqlite3_close(db);
+		return 0;
+	}
 	if (vb_backuplog_query(db, path, &q, &m, &st, why, wlen) != 0) {
 		sqlite3_close(db);
 		return -1;
