@@ -71,7 +71,7 @@ rows() {
 
 # restored_at TIME: vb-restore --at TIME --to r.db; the record in $out.
 restored_at() {
-	rm -f r.db
+	rm -f r.db r.db-wal r.db-shm
 	out=$(vb-restore -q --at "$1" --to r.db) ||
 		{ echo "--at $1: $out"; return 1; }
 	vb-testwriter --check r.db >/dev/null
@@ -352,9 +352,12 @@ maxid() {
 	age-keygen -y key.txt >recipients.txt
 	ssh-keygen -q -t ed25519 -N '' -C vb-test -f "$T/signing-key"
 	conf "ENCRYPT_TO=$T/recipients.txt" "SIGN_WITH=$T/signing-key"
-	nightly "2026-11-02 01:00:00" >/dev/null
+	# Recorded in BackupLog as the job records them: the signed catalog
+	# lists only archives BackupLog (or the last catalog) knows.
+	nightly "2026-11-02 01:00:00" | vb-log -q app.db
 	filldb app.db 1
 	point "2026-11-02 14:05:00"
+	printf '%s\n' "$rec" | vb-log -q app.db
 	p=$(field 1 "$rec")
 	[[ $p == *.delta.tar.zst.age ]]
 	[ "$(field 5 "$rec")" = "$(sha256sum <"$p" | cut -d' ' -f1)" ]

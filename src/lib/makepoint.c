@@ -748,11 +748,12 @@ vb_point_message(const struct vb_point_opts *o,
 		    "");
 	snprintf(buf, len, "%s%s" POINT_OF "%s: %lld of %lld pages; db %lld "
 	    "bytes, not copied; read back ok, proven on %s's page index%s; "
-	    "%s%s%s", vb_compression_name(o->c->a.ext), lvl, res->parent,
+	    "%s%s%s%s", vb_compression_name(o->c->a.ext), lvl, res->parent,
 	    (long long)res->pages, (long long)res->page_count,
 	    (long long)res->dbbytes, res->parent, enc, res->tables < 0 ?
-	    "rows not counted" : "rows counted", res->warning[0] != '\0' ?
-	    "; WARNING: " : "", res->warning);
+	    "rows not counted" : "rows counted", o->c->sign_with != NULL ?
+	    "; signed=yes" : "", res->warning[0] != '\0' ? "; WARNING: " :
+	    "", res->warning);
 }
 
 int
