@@ -468,3 +468,28 @@ maxid() {
 	vb-snapshot --print-config | grep -qx 'KEEP_HOURLY=24'
 	vb-snapshot --print-config | grep -qx 'NIGHTLY_AT=01:00'
 }
+
+@test "point: a name planted on the remote (its write key) freezes no retention there: counted by no rule, holding no chain, named (review of issue 38)" {
+	local job=$BATS_TEST_DIRNAME/../bin/vb-backup t
+	mkdir remote
+	conf "OFFSITE=$T/remote" MAX_BACKUPS=2 KEEP_DAILY=0
+	run_at() {
+		sqlite3 app.db "UPDATE accounts SET balance = balance + 1 WHERE id % 97 = 0"
+		at "2026-11-02 $1:00" "$job" >/dev/null 2>&1
+	}
+	for t in 01:00 02:00 02:05; do run_at "$t"; done
+	# A point's name less than a day ahead, random bytes, written by
+	# someone who is not root (the remote's key, not the host).
+	chmod 755 "$T"
+	chown nobody remote
+	setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c \
+	    'head -c 4096 /dev/urandom >remote/backup-2026-11-03T01-00-00-000Z.delta.tar.zst'
+	for t in 02:10 02:15 02:20 03:00 03:05 03:10; do run_at "$t"; done
+	# The remote pruned as the directory is, the planted name left.
+	[ "$(find remote -name 'backup-*' | wc -l)" -eq \
+	    "$(( $(find b -name 'backup-*' | wc -l) + 1 ))" ]
+	[ -f remote/backup-2026-11-03T01-00-00-000Z.delta.tar.zst ]
+	run --separate-stderr vb-prune -n --offsite "$T/remote"
+	[[ $stderr == *"backup-2026-11-03T01-00-00-000Z: kept, counted by no rule: UNRECORDED: BackupLog never named it (planted?)"* ]]
+	[[ $stderr != *"because backup-2026-11-03T01-00-00-000Z is built on it"* ]]
+}

@@ -312,6 +312,42 @@ local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
 	free(list);
 }
 
+/*
+ * On the remote, a backup BackupLog (of DB_PATH) never named, when it
+ * names any: anyone with the remote's write key may have put it there.
+ * Counted by no rule, holding no other backup (retention.c), never
+ * deleted (it may be a genuine one a restored database's history does
+ * not know): named for the operator.  Without a readable BackupLog
+ * naming a backup, every name is taken as before.
+ */
+static void
+remote_unrecorded(struct vb_backup *list, size_t n)
+{
+	struct vb_log_known k;
+	const char *db = vb_config("DB_PATH");
+	char w[512];
+	size_t i;
+	int j, named;
+
+	if (db == NULL || access(db, F_OK) != 0 ||
+	    vb_backuplog_known(db, &k, w, sizeof(w)) != 0)
+		return;
+	for (i = 0; k.any && i < n; i++) {
+		if (list[i].kind != VB_KIND_BACKUP)
+			continue;
+		for (j = 0, named = 0; j < list[i].nfiles && !named; j++)
+			named = vb_log_known_find(&k, list[i].files[j].name) !=
+			    NULL;
+		if (named)
+			continue;
+		list[i].unrecorded = list[i].unsafe = 1;
+		snprintf(list[i].why, sizeof(list[i].why), "UNRECORDED: "
+		    "BackupLog never named it (planted?); it holds no other "
+		    "backup back and is never deleted: look at it");
+	}
+	vb_log_known_free(&k);
+}
+
 /* The remote's listing, planned; 0, or -1 with why. */
 static int
 plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
@@ -328,6 +364,7 @@ plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
 		local_unsafe(dir, *list, *n);
 		vb_holds_mark(dir, *list, *n);
 	}
+	remote_unrecorded(*list, *n);
 	if (prune_list(remote, *list, *n, p, why, wlen) != 0) {
 		free(*list);
 		*list = NULL;

@@ -130,7 +130,7 @@ keep_parent(struct vb_backup *list, size_t i, size_t j)
  * here has its own parent kept when the loop reaches it.  A delta whose
  * parent no index names (a remote's, an index lost) may be a point or a
  * nightly, leaning on any backup back to the last full one: all of them
- * are kept.
+ * are kept.  A remote name BackupLog never named keeps no other.
  */
 static void
 keep_chains(struct vb_backup *list, size_t n)
@@ -139,8 +139,9 @@ keep_chains(struct vb_backup *list, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		/* A name nobody recorded holds nothing back (prune.c). */
 		if (!list[i].keep || !list[i].delta ||
-		    list[i].kind != VB_KIND_BACKUP)
+		    list[i].kind != VB_KIND_BACKUP || list[i].unrecorded)
 			continue;
 		if (list[i].parent[0] != '\0') {
 			if ((j = vb_parent_of(list, n, i)) >= 0)

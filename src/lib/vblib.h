@@ -1279,6 +1279,9 @@ struct vb_backup {
 					   3 as unsafe, 4 as held */
 	int		 needed_by;	/* keep 2: the delta (index) */
 	int		 held;		/* held (hold.c): keep 4 */
+	int		 unrecorded;	/* on a remote, a name BackupLog
+					   never named: kept (unsafe),
+					   holding no parent */
 	/* Set by vb_health: */
 	int		 damaged;	/* its archive is known damaged */
 	char		 damaged_file[96];	/* which */
