@@ -664,8 +664,12 @@ vb_live_open(struct vb_live *l, const char *path, char *why, size_t wlen)
 	tap.phase = BEFORE;
 	tap.page_size = info.page_size;
 	pthread_mutex_unlock(&reg_lock);
-	/* READONLY without CREATE: a missing file is never created. */
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY, "vb-tap") !=
+	/*
+	 * READONLY without CREATE: a missing file is never created; nor a
+	 * link followed, should one replace the file after its checks.
+	 */
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, "vb-tap") !=
 	    SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", path, l->db != NULL ?
 		    sqlite3_errmsg(l->db) : "out of memory");

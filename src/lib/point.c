@@ -77,7 +77,10 @@ vb_point_parent(const struct vb_backup *list, size_t n,
 		if (list[i].kind == VB_KIND_BACKUP &&
 		    vb_timespec_cmp(&list[i].when, when) >= 0) {
 			snprintf(p->why, sizeof(p->why), "%s is not older than "
-			    "this point (a clock gone back?)", list[i].stem);
+			    "this point: the clock went back, or that name is "
+			    "ahead of it; no point until the clock passes it "
+			    "(check the clock: timedatectl; a backup named "
+			    "wrongly: move it aside)", list[i].stem);
 			return -1;
 		}
 	if ((k = newest_nightly(list, n)) < 0 || !vb_has_archive(&list[k])) {

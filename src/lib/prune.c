@@ -315,10 +315,12 @@ local_unsafe(const char *dir, struct vb_backup *remote, size_t n)
 /*
  * On the remote, a backup BackupLog (of DB_PATH) never named, when it
  * names any: anyone with the remote's write key may have put it there.
- * Counted by no rule, holding no other backup (retention.c), never
- * deleted (it may be a genuine one a restored database's history does
- * not know): named for the operator.  Without a readable BackupLog
- * naming a backup, every name is taken as before.
+ * It counts for no rule and holds no other backup back (retention.c).
+ * Older than the newest backup BackupLog named, it is deleted like any
+ * backup no rule keeps; newer, it is kept and named for the operator,
+ * never deleted (a database restored from an older backup has a history
+ * that does not know the genuine newer ones).  Without a readable
+ * BackupLog naming a backup, every name is taken as before.
  */
 static void
 remote_unrecorded(struct vb_backup *list, size_t n)
@@ -326,26 +328,35 @@ remote_unrecorded(struct vb_backup *list, size_t n)
 	struct vb_log_known k;
 	const char *db = vb_config("DB_PATH");
 	char w[512];
-	size_t i;
+	size_t i, newest = n;
 	int j, named;
 
 	if (db == NULL || access(db, F_OK) != 0 ||
 	    vb_backuplog_known(db, &k, w, sizeof(w)) != 0)
 		return;
-	for (i = 0; k.any && i < n; i++) {
+	for (i = 0; k.any && i < n; i++) {	/* newest first */
 		if (list[i].kind != VB_KIND_BACKUP)
 			continue;
 		for (j = 0, named = 0; j < list[i].nfiles && !named; j++)
 			named = vb_log_known_find(&k, list[i].files[j].name) !=
 			    NULL;
-		if (named)
+		if (named) {
+			if (newest == n)
+				newest = i;
 			continue;
-		list[i].unrecorded = list[i].unsafe = 1;
-		snprintf(list[i].why, sizeof(list[i].why), "UNRECORDED: "
-		    "BackupLog never named it (planted?); it holds no other "
-		    "backup back and is never deleted: look at it");
+		}
+		list[i].unrecorded = 1;
 	}
 	vb_log_known_free(&k);
+	for (i = 0; i < newest && i < n; i++) {
+		if (!list[i].unrecorded)
+			continue;
+		list[i].unsafe = 1;
+		snprintf(list[i].why, sizeof(list[i].why), "UNRECORDED: "
+		    "BackupLog never named it (planted?), and it is newer "
+		    "than every backup it named; it holds no other backup "
+		    "back and is never deleted: look at it");
+	}
 }
 
 /* The remote's listing, planned; 0, or -1 with why. */

@@ -55,7 +55,8 @@ keep_buckets(struct vb_backup *list, size_t n, enum vb_kind kind,
 	size_t i;
 
 	for (i = 0; i < n && taken < count; i++) {
-		if (list[i].kind != kind || list[i].unsafe)
+		if (list[i].kind != kind || list[i].unsafe ||
+		    list[i].unrecorded)
 			continue;
 		bucket(&list[i].when, per, cur, sizeof(cur));
 		if (strcmp(cur, last) == 0)
@@ -169,7 +170,8 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 	for (i = 0; i < n; i++)
 		list[i].keep = 0;
 	for (i = 0; i < n; i++) {
-		if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe)
+		if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe ||
+		    list[i].unrecorded)
 			continue;
 		/* The newest backup is never deleted, whatever the policy. */
 		if (newest) {
@@ -185,7 +187,8 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		int64_t taken = 0;
 
 		for (i = 0; i < n && taken < p->keep; i++) {
-			if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe)
+			if (list[i].kind != VB_KIND_BACKUP ||
+			    list[i].unsafe || list[i].unrecorded)
 				continue;
 			taken++;
 			list[i].keep = 1;

@@ -1280,8 +1280,8 @@ struct vb_backup {
 	int		 needed_by;	/* keep 2: the delta (index) */
 	int		 held;		/* held (hold.c): keep 4 */
 	int		 unrecorded;	/* on a remote, a name BackupLog
-					   never named: kept (unsafe),
-					   holding no parent */
+					   never named: counted by no
+					   rule, holding no parent */
 	/* Set by vb_health: */
 	int		 damaged;	/* its archive is known damaged */
 	char		 damaged_file[96];	/* which */
