@@ -42,7 +42,7 @@ no_plaintext() {
 	conf
 	sed -i '/^ENCRYPT_TO=/d' "$VB_CONF"
 	vb_backup
-	plaintext_in backups
+	plaintext_in backups || { ls -la backups; false; }
 }
 
 @test "encrypt: the nightly writes <stem>.tar.age only; restored with the identity" {
@@ -124,17 +124,19 @@ no_plaintext() {
 }
 
 @test "encrypt: a kill -9 mid-run leaves no plaintext once the next run is done" {
-	filldb app.db 40
+	local stages='/bin/vb-backup( |$)|(^|/)vb-(compress|log)( |$)'
+	filldb app.db 100
 	conf
 	vb_backup &
 	job=$!
-	# Killed, the job and its stages, while it compresses.
+	# Killed, the job and its stages, while it compresses: stopped
+	# first, all of them, so that none finishes while the rest die.
 	WAIT_S=600 wait_for sh -c "ls '$T'/backups/.vb-tmp-*.tar" >/dev/null 2>&1
-	kill_below KILL "$job" '/bin/vb-backup( |$)|(^|/)vb-(compress|log)( |$)' ||
-	    true
+	kill_below STOP "$job" "$stages" || true
+	kill_below KILL "$job" "$stages" || true
 	wait "$job" || true
 	# What the killed run left holds the database in the clear.
-	plaintext_in backups
+	plaintext_in backups || { ls -la backups; false; }
 	sleep 1.1
 	run --separate-stderr vb_backup
 	grep -ral -- "$MARK" backups || true
