@@ -19,8 +19,8 @@
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log --check db\n" \
-		"       vb-log (--last-full-check | --last-drill | --last-point) " \
-		"db\n" \
+		"       vb-log (--last-full-check | --last-drill | " \
+		"--last-point) db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
 		"[--stage name=status[:ms]] ...\n              " \
 		"[--remote-kept n] [--drill status] db"

@@ -133,8 +133,9 @@ show(struct vb_list *out, const struct item *it)
 		if (!it->ok)
 			warnx("%s", it->why);
 		return printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10.10s  "
-		    "%s%s%s%s%s%s%s\n", iso, hb, it->comp, it->type, it->checked ?
-		    (it->ok ? "ok" : "FAILED") : "-", b->drill_failed ?
+		    "%s%s%s%s%s%s%s\n", iso, hb, it->comp, it->type,
+		    it->checked ? (it->ok ? "ok" : "FAILED") : "-",
+		    b->drill_failed ?
 		    "FAILED" : it->proven != NULL ? it->proven : "-",
 		    it->path, of[0] != '\0' ? "  (" : "", of[0] != '\0' ?
 		    ofw : "", of, it->listed != 0 ? "" :
