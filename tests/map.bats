@@ -23,7 +23,7 @@ layout() {
 	while IFS= read -r f; do
 		[ -e "$src/$f" ] ||
 		    { echo "in README's layout, not in src/lib: $f"; missing=1; }
-	done < <(layout | grep -o "\`[a-z_]*\\.c\`" | tr -d "\`" | sort -u)
+	done < <(layout | grep -o "\`[a-z0-9_]*\\.c\`" | tr -d "\`" | sort -u)
 	[ "$missing" -eq 0 ]
 }
 
