@@ -557,3 +557,19 @@ newest() {
 	run --separate-stderr vb_backup --drill
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 }
+
+@test "threat: a disaster restore from the remote with no BackupLog and no signature says that nothing vouched for the copy (review of issue 38, F3)" {
+	conf "OFFSITE=$T/remote"
+	vb_backup 2>/dev/null
+	a=$(newest)
+	rm -rf b app.db app.db-wal app.db-shm
+	run --separate-stderr vb-restore --offsite --to "$T/r.db" "$a"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"nothing vouched for $a: no BackupLog here names a backup and no signature was checked"* ]]
+	# With the database's BackupLog, it vouches: nothing said.
+	run --separate-stderr vb-restore --offsite --to "$T/app.db" "$a"
+	[ "$status" -eq 0 ]
+	run --separate-stderr vb-restore --offsite --to "$T/again.db" "$a"
+	[ "$status" -eq 0 ]
+	[[ $stderr != *"nothing vouched"* ]]
+}

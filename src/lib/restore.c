@@ -745,6 +745,24 @@ listed(const struct vb_restore_opts *o, const char *name,
  * pre-restore copy, which restores make, not the job.  No --force
  * waives this.  Returns 0, or -1 with why.
  */
+/*
+ * The remote's copy restored with no BackupLog naming any backup and no
+ * signature checked (a disaster restore on a new host, without
+ * SIGN_WITH): said, since nothing vouched for it but itself.
+ */
+static void
+unvouched(const struct vb_restore_opts *o, const char *name,
+    struct vb_restore_result *res)
+{
+	if (o->as == NULL)	/* not a fetched copy */
+		return;
+	snprintf(res->note + strlen(res->note), sizeof(res->note) -
+	    strlen(res->note), "%snothing vouched for %s: no BackupLog here "
+	    "names a backup and no signature was checked, so the remote's "
+	    "copy was taken on its own word (SIGN_WITH and --verify-with "
+	    "make it vouched for)", res->note[0] != '\0' ? "; " : "", name);
+}
+
 static int
 as_recorded(const struct vb_restore_opts *o, const char *name,
     const struct vb_verified *c, struct vb_restore_result *res)
@@ -755,10 +773,13 @@ as_recorded(const struct vb_restore_opts *o, const char *name,
 	char err[600];
 	int rc = 0;
 
-	if (o->logdb == NULL || access(o->logdb, F_OK) != 0 ||
-	    (vb_name_parse(name, &nm) == 0 && nm.kind != VB_KIND_BACKUP &&
-	    o->as == NULL))
+	if (vb_name_parse(name, &nm) == 0 && nm.kind != VB_KIND_BACKUP &&
+	    o->as == NULL)
 		return 0;
+	if (o->logdb == NULL || access(o->logdb, F_OK) != 0) {
+		unvouched(o, name, res);
+		return 0;
+	}
 	if (vb_backuplog_known(o->logdb, &k, err, sizeof(err)) != 0) {
 		snprintf(res->note + strlen(res->note), sizeof(res->note) -
 		    strlen(res->note), "%sBackupLog in %s could not be read "
@@ -767,7 +788,7 @@ as_recorded(const struct vb_restore_opts *o, const char *name,
 		return 0;
 	}
 	if (!k.any)
-		;
+		unvouched(o, name, res);
 	else if ((seal = vb_log_known_find(&k, name)) == NULL &&
 	    !o->unrecorded) {
 		snprintf(res->why, sizeof(res->why), "%s: BackupLog in %s "
@@ -1001,6 +1022,7 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 {
 	struct vb_restore_opts base = *o, v;
 	char local[4096], tmp[4096], from[4096], bad[1024] = "", why[1024];
+	char said[2048];
 	char hex[VB_SHA256_HEX];
 	struct vb_catalog_entry entry;
 	struct vb_tmp t;
@@ -1053,14 +1075,17 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 	v.archive = tmp;
 	v.as = from;
 	rc = vb_restore(&v, res);
+	/* What the restore said of the copy comes after where it is. */
+	snprintf(said, sizeof(said), "%s%s", res->note[0] != '\0' ? "; " :
+	    "", res->note);
 	if (rc == 0 && !have && (o->to != NULL || o->db != NULL) &&
 	    vb_tmp_commit(&t, why, sizeof(why)) == 0)
 		snprintf(res->note, sizeof(res->note), "%sfetched %s; kept as "
-		    "%s", bad, from, local);
+		    "%s%s", bad, from, local, said);
 	else {
 		vb_tmp_abort(&t);
-		snprintf(res->note, sizeof(res->note), "%sfetched %s%s", bad,
-		    from, rc != 0 ? "; removed the fetched copy" : "");
+		snprintf(res->note, sizeof(res->note), "%sfetched %s%s%s", bad,
+		    from, rc != 0 ? "; removed the fetched copy" : "", said);
 	}
 	return rc;
 }
