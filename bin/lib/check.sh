@@ -36,6 +36,7 @@ run_checks() {
 		check_set_aside
 		check_plaintext
 		check_offsite
+		read_history
 		check_last_run
 		check_last_backup
 		check_drill
@@ -477,12 +478,25 @@ epoch() {
 	[ -n "$1" ] && date -u -d "$1" +%s 2>/dev/null
 }
 
+# read_history: BackupLog's rows (vb-log --show) into $hist, read once;
+# a BackupLog that cannot be read is a FAIL of its own, never taken for
+# "no backup" or "no drill".
+hist=''
+read_history() {
+	local err=''
+	hist=$(vb-log --show "$DB_PATH" 2>"$work/logerr") && return 0
+	hist=''
+	read -r err <"$work/logerr" || true
+	line FAIL history "BackupLog in $DB_PATH cannot be read" \
+	    "(${err#vb-log: }):" \
+	    "the last run, the last backup and the drills below are unknown"
+}
+
 # check_last_run: the last run's own record (its backup row in
 # BackupLog): a failure says when, at which stage and why.
 check_last_run() {
 	local rec st when msg
-	rec=$(vb-log --show "$DB_PATH" 2>/dev/null |
-	    awk -F'\t' '$2 == "backup" { print; exit }')
+	rec=$(awk -F'\t' '$2 == "backup" { print; exit }' <<<"$hist")
 	IFS=$'\t' read -r _ _ st _ _ _ when msg <<<"$rec"
 	if [ "$st" = failed ]; then
 		line FAIL "last run" "$when: $msg; see vb-log --show" \
@@ -497,11 +511,11 @@ check_last_run() {
 # as BackupLog says; never a file another account may write.
 check_last_backup() {
 	local when='' what='' age at
-	when=$(vb-log --show "$DB_PATH" 2>/dev/null | awk -F'\t' '
+	when=$(awk -F'\t' '
 	    $2 == "backup" { runs = 1
 		if ($3 == "ok") { print $7 "\t" $1; exit } }
 	    !runs && $3 == "ok" && $2 == "compress" && !c { c = $7 "\t" $1 }
-	    END { if (!runs && c) print c }' | head -n1)
+	    END { if (!runs && c) print c }' <<<"$hist")
 	if [ -n "$when" ]; then
 		what=${when#*$'\t'}
 		when=$(epoch "${when%%$'\t'*}")
@@ -532,13 +546,13 @@ check_last_backup() {
 
 # check_drill: a restore drill proved a backup within twice DRILL_EVERY.
 check_drill() {
-	local last at why='' file st when msg
+	local last at why='' file st when msg rec
 	# The newest drill failed on the remote's copy, or could not run:
 	# its own line (a local backup that failed its drill is one of the
 	# backups' lines, until proven or gone).
-	IFS=$'\t' read -r file _ st _ _ _ when msg < <(vb-log --show \
-	    "$DB_PATH" 2>/dev/null | awk -F'\t' '$2 == "verify" &&
-	    $8 ~ /; drill=(proven|failed|error)$/ { print; exit }')
+	rec=$(awk -F'\t' '$2 == "verify" &&
+	    $8 ~ /; drill=(proven|failed|error)$/ { print; exit }' <<<"$hist")
+	IFS=$'\t' read -r file _ st _ _ _ when msg <<<"$rec"
 	if [ "${st:-}" = failed ] && { [[ $file != "$BACKUP_DIR"/* ]] ||
 	    [[ $msg == *"; drill=error" ]]; }; then
 		line FAIL drill "the last drill ($when) failed: $file:" \
