@@ -1078,14 +1078,21 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 	/* What the restore said of the copy comes after where it is. */
 	snprintf(said, sizeof(said), "%s%s", res->note[0] != '\0' ? "; " :
 	    "", res->note);
+	/*
+	 * Kept once restored, where no local file has its name; a delta
+	 * only with no link fetched besides it (the links are never kept,
+	 * and a delta without its chain would be a broken one here).
+	 */
 	if (rc == 0 && !have && (o->to != NULL || o->db != NULL) &&
-	    vb_tmp_commit(&t, why, sizeof(why)) == 0)
+	    res->links == 1 && vb_tmp_commit(&t, why, sizeof(why)) == 0)
 		snprintf(res->note, sizeof(res->note), "%sfetched %s; kept as "
 		    "%s%s", bad, from, local, said);
 	else {
 		vb_tmp_abort(&t);
 		snprintf(res->note, sizeof(res->note), "%sfetched %s%s%s", bad,
-		    from, rc != 0 ? "; removed the fetched copy" : "", said);
+		    from, rc != 0 ? "; removed the fetched copy" : rc == 0 &&
+		    res->links > 1 && !have ? "; not kept: a delta, whose "
+		    "chain is not here" : "", said);
 	}
 	return rc;
 }
