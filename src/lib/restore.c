@@ -1084,7 +1084,7 @@ from_offsite(const struct vb_restore_opts *o, const char *remote,
 	 * and a delta without its chain would be a broken one here).
 	 */
 	if (rc == 0 && !have && (o->to != NULL || o->db != NULL) &&
-	    res->links == 1 && vb_tmp_commit(&t, why, sizeof(why)) == 0)
+	    res->links <= 1 && vb_tmp_commit(&t, why, sizeof(why)) == 0)
 		snprintf(res->note, sizeof(res->note), "%sfetched %s; kept as "
 		    "%s%s", bad, from, local, said);
 	else {
