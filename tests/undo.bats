@@ -499,7 +499,7 @@ undo_of() {
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM big')" -eq 300000 ]
 	run --separate-stderr vb-restore --diff-table "a	b" --json \
 	    --db app.db "$A"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ "$(jq -r '.[0].backup.x' <<<"$output")" = Inf ]
 	run --separate-stderr vb-restore --diff --db app.db "$A"
 	[ "$(grep -c '^a b	differs	' <<<"$output")" -eq 1 ]

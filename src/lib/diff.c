@@ -620,6 +620,7 @@ one_table(sqlite3 *db, const struct vb_diff_opts *o, char *why,
 	struct cmp c;
 	int rc = -1;
 
+	memset(&c, 0, sizeof(c));	/* freed on every path */
 	if (strcasecmp(o->table, "BackupLog") == 0 ||
 	    vb_is_sqlite_table(o->table))
 		snprintf(why, wlen, "%s: vb's history or SQLite's own: never "
