@@ -149,13 +149,39 @@ vb_history(const char *path, const struct vb_log_query *q, int json)
 
 /* ---- what the history says ---- */
 
-/* A snapshot proven by integrity_check: its time into arg. */
+/* The newest ok row a test picks: its time, for vb_backuplog_last_*. */
+struct newest {
+	int		(*is)(struct vb_log_row *);
+	char		*when;
+};
+
 static int
-full_checked(void *arg, struct vb_log_row *row)
+newest_of(void *arg, struct vb_log_row *row)
+{
+	struct newest *n = arg;
+
+	if (!n->is(row))
+		return 0;
+	snprintf(n->when, VB_ISO_LEN, "%s", row->r.time);
+	return 1;
+}
+
+static int
+last_when(const char *path, int (*is)(struct vb_log_row *),
+    char when[VB_ISO_LEN], char *why, size_t wlen)
+{
+	struct newest n = { is, when };
+
+	when[0] = '\0';
+	return vb_backuplog_each_ok(path, newest_of, &n, why, wlen);
+}
+
+/* A snapshot proven by integrity_check. */
+static int
+full_checked(struct vb_log_row *row)
 {
 	struct vb_snapmeta meta;
 	const char *check = NULL;
-	char *when = arg;
 
 	if (strcmp(row->r.op, "snapshot") == 0) {
 		vb_snapmeta_parse(row->msg, &meta);
@@ -163,59 +189,43 @@ full_checked(void *arg, struct vb_log_row *row)
 			check = meta.check;
 	} else if (strcmp(row->r.op, "compress") == 0)
 		check = vb_compress_checked(row->msg);
-	if (check == NULL || strcmp(check, "integrity_check") != 0)
-		return 0;
-	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
-	return 1;
+	return check != NULL && strcmp(check, "integrity_check") == 0;
 }
 
 int
 vb_backuplog_last_full_check(const char *path, char when[VB_ISO_LEN],
     char *why, size_t wlen)
 {
-	when[0] = '\0';
-	return vb_backuplog_each_ok(path, full_checked, when, why, wlen);
+	return last_when(path, full_checked, when, why, wlen);
 }
 
-/* A backup a drill proved: its time into arg. */
+/* A backup a drill proved. */
 static int
-drilled(void *arg, struct vb_log_row *row)
+drilled(struct vb_log_row *row)
 {
-	char *when = arg;
-
-	if (strcmp(row->r.op, "verify") != 0 || vb_drill_result(row->msg,
-	    row->r.ok) != 1)
-		return 0;
-	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
-	return 1;
+	return strcmp(row->r.op, "verify") == 0 &&
+	    vb_drill_result(row->msg, row->r.ok) == 1;
 }
 
 int
 vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
     size_t wlen)
 {
-	when[0] = '\0';
-	return vb_backuplog_each_ok(path, drilled, when, why, wlen);
+	return last_when(path, drilled, when, why, wlen);
 }
 
-/* A point made: its time into arg. */
+/* A point made. */
 static int
-pointed(void *arg, struct vb_log_row *row)
+pointed(struct vb_log_row *row)
 {
-	char *when = arg;
-
-	if (strcmp(row->r.op, "compress") != 0 || !vb_point_said(row->msg))
-		return 0;
-	snprintf(when, VB_ISO_LEN, "%s", row->r.time);
-	return 1;
+	return strcmp(row->r.op, "compress") == 0 && vb_point_said(row->msg);
 }
 
 int
 vb_backuplog_last_point(const char *path, char when[VB_ISO_LEN], char *why,
     size_t wlen)
 {
-	when[0] = '\0';
-	return vb_backuplog_each_ok(path, pointed, when, why, wlen);
+	return last_when(path, pointed, when, why, wlen);
 }
 
 /*
