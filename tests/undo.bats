@@ -396,6 +396,10 @@ undo_of() {
 @test "undo: another database's backup is put into --db only with --force; a --db that is a link another user made is refused" {
 	sqlite3 app.db "PRAGMA journal_mode=wal; CREATE TABLE t(id INTEGER
 	    PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 'b');" >/dev/null
+	# The second backup holds the first one's BackupLog rows, so the
+	# restore's own row must go to staging.db's BackupLog (made now), not
+	# to the backup's, attached read-only (it did, under load, in CI).
+	backup
 	backup
 	sqlite3 staging.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v);
 	    INSERT INTO t VALUES (1, 'staging'), (3, 'c');"

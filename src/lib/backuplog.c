@@ -46,12 +46,13 @@ static const char *const words[][2] = {
 #define NWORDS	(sizeof(words) / sizeof(words[0]))
 
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS BackupLog ("
+    "CREATE TABLE IF NOT EXISTS main.BackupLog ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " createdAt TEXT NOT NULL, operation TEXT NOT NULL,"
     " status TEXT NOT NULL, filename TEXT, sizeBytes INTEGER,"
     " sha256 TEXT, durationMs INTEGER, message TEXT);"
-    "CREATE INDEX IF NOT EXISTS BackupLog_createdAt ON BackupLog(createdAt);";
+    "CREATE INDEX IF NOT EXISTS main.BackupLog_createdAt"
+    " ON BackupLog(createdAt);";
 
 /* Returns the pair whose success (or failure) word w is, or -1. */
 static int
@@ -94,7 +95,7 @@ learn_from_check(sqlite3 *db, struct vb_log_map *m)
 	char sql[8192], word[64], *p, *q, *end;
 	size_t n = strlen(m->have[2]), len;
 
-	if (vb_db_text(db, "SELECT sql FROM sqlite_master WHERE type = "
+	if (vb_db_text(db, "SELECT sql FROM main.sqlite_master WHERE type = "
 	    "'table' AND name = 'BackupLog' COLLATE NOCASE", sql,
 	    sizeof(sql)) != 0)
 		return;
@@ -125,7 +126,7 @@ learn_from_rows(sqlite3 *db, struct vb_log_map *m)
 	sqlite3_stmt *st;
 	const char *w;
 
-	snprintf(sql, sizeof(sql), "SELECT DISTINCT \"%s\" FROM BackupLog "
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT \"%s\" FROM main.BackupLog "
 	    "LIMIT 64", m->have[2]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return;
@@ -208,8 +209,8 @@ learn_time(sqlite3 *db, const char *col, const char *decl,
 	int type = SQLITE_NULL;
 
 	iso_repr(t);
-	snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM BackupLog WHERE \"%s\" "
-	    "IS NOT NULL ORDER BY rowid DESC LIMIT 1", col, col);
+	snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM main.BackupLog "
+	    "WHERE \"%s\" IS NOT NULL ORDER BY rowid DESC LIMIT 1", col, col);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -360,8 +361,8 @@ vb_backuplog_map(sqlite3 *db, struct vb_log_map *m)
 	sqlite3_stmt *st;
 	int n = 0, p;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA table_xinfo(BackupLog)", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "PRAGMA main.table_xinfo(BackupLog)", -1,
+	    &st, NULL) != SQLITE_OK)
 		return -1;
 	memset(m, 0, sizeof(*m));
 	iso_repr(&m->created);
@@ -444,7 +445,7 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 		    "or message column; it is not one vb can write", path);
 		goto out;
 	}
-	snprintf(sql, sizeof(sql), "INSERT INTO BackupLog(");
+	snprintf(sql, sizeof(sql), "INSERT INTO main.BackupLog(");
 	vals[0] = '\0';
 	for (i = 0; i < VB_LOG_NCOLS + (size_t)l->map.nextra; i++) {
 		if (i < VB_LOG_NCOLS && l->map.have[i] == NULL)
@@ -748,7 +749,7 @@ vb_backuplog_check(const char *path, char *found, size_t flen, char *why,
 	}
 	existed = vb_backuplog_map(l.db, &l.map) == 0;
 	if (existed)
-		vb_db_int(l.db, "SELECT count(*) FROM BackupLog", &rows);
+		vb_db_int(l.db, "SELECT count(*) FROM main.BackupLog", &rows);
 	if (prepare(path, &l, why, wlen) != 0) {
 		sqlite3_exec(l.db, "ROLLBACK", NULL, NULL, NULL);
 		release(&l);
@@ -837,9 +838,9 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 	else
 		snprintf(when, sizeof(when), "NULL");
 	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", %s AS "
-	    "vb_when FROM BackupLog WHERE %s AND (?1 IS NULL OR vb_when >= ?1) "
-	    "ORDER BY vb_when IS NULL, vb_when DESC, rowid DESC LIMIT ?2", when,
-	    where);
+	    "vb_when FROM main.BackupLog WHERE %s AND "
+	    "(?1 IS NULL OR vb_when >= ?1) ORDER BY vb_when IS NULL, "
+	    "vb_when DESC, rowid DESC LIMIT ?2", when, where);
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
@@ -1065,8 +1066,8 @@ has_table(sqlite3 *db)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = "
-	    "'table' AND name = 'BackupLog' COLLATE NOCASE", -1, &st,
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE "
+	    "type = 'table' AND name = 'BackupLog' COLLATE NOCASE", -1, &st,
 	    NULL) != SQLITE_OK)
 		return 1;	/* unreadable: the query says why */
 	rc = sqlite3_step(st) == SQLITE_ROW;
