@@ -206,23 +206,44 @@ parse(int argc, char *argv[], struct opts *o)
 	return optind;
 }
 
+/*
+ * --release: the hold let go, and METRICS_FILE written again at once (its
+ * held-backups gauge, not at the next night).  Exit status.
+ */
+static int
+release(const struct opts *o)
+{
+	struct vb_metrics_run run = { .start = -1, .end = -1,
+	    .remote_kept = -1, .drill = -1 };
+	const char *mf = vb_config("METRICS_FILE");
+	char why[1024], note[300];
+
+	if (vb_release(o->dir, o->release, note, sizeof(note), why,
+	    sizeof(why)) != 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	warnx("%s", note);
+	run.db = run.logdb = vb_config("DB_PATH");
+	run.dir = o->dir;
+	if (mf != NULL && run.db != NULL && vb_metrics_write(mf, &run, why,
+	    sizeof(why)) != 0) {
+		warnx("released, but the metrics file could not be written: "
+		    "%s", why);
+		return 1;
+	}
+	return 0;
+}
+
 /* --holds and --release: what is held, and letting go.  Exit status. */
 static int
 holds(const struct opts *o)
 {
 	struct vb_hold *h;
-	char why[1024], note[300];
 	size_t n, i;
 
-	if (o->release != NULL) {
-		if (vb_release(o->dir, o->release, note, sizeof(note), why,
-		    sizeof(why)) != 0) {
-			warnx("%s", why);
-			return 1;
-		}
-		warnx("%s", note);
-		return 0;
-	}
+	if (o->release != NULL)
+		return release(o);
 	if (vb_hold_list(o->dir, &h, &n) != 0) {
 		warn("%s", o->dir);
 		return 1;

@@ -35,3 +35,57 @@ layout() {
 	    "$BATS_TEST_DIRNAME/../docs/DESIGN.md"
 	[ "$status" -eq 1 ]
 }
+
+# families BIN: the src/lib files (built objects) whose functions BIN
+# carries, one per line, into $T/families.BIN.
+families() {
+	[ -e "$T/objects" ] || nm -A "$VB_BIN"/lib/*.o |
+	    awk '$2 == "T" { sub(/:.*/, "", $1); sub(/.*\//, "", $1);
+		sub(/\.o$/, "", $1); print $1, $3 }' >"$T/objects"
+	nm "$VB_BIN/$1" | awk '$2 == "T" { print $3 }' |
+	    awk 'NR == FNR { have[$1]; next } $2 in have { print $1 }' - \
+	    "$T/objects" | sort -u >"$T/families.$1"
+}
+
+# carries BIN FAMILY...: BIN links each family; lacks: none of them.
+carries() {
+	local b=$1 f
+	shift
+	families "$b"
+	for f in "$@"; do
+		grep -qx "$f" "$T/families.$b" ||
+		    { echo "$b does not link $f.c"; return 1; }
+	done
+}
+lacks() {
+	local b=$1 f bad=0
+	shift
+	families "$b"
+	for f in "$@"; do
+		! grep -qx "$f" "$T/families.$b" ||
+		    { echo "$b links $f.c, which it does not use"; bad=1; }
+	done
+	return "$bad"
+}
+
+@test "map: each binary links only the families it uses (nm)" {
+	[ -e "$VB_BIN/lib/cli.o" ] || skip "no built objects beside $VB_BIN"
+	local restore="restore diff partial undo livetx drill jobrestore"
+	# shellcheck disable=SC2086 # word lists
+	{
+		carries vb-snapshot cli snapshot
+		lacks vb-snapshot compress makepoint encrypt archive catalog \
+		    prune $restore joblog jobcompress jobprune
+		carries vb-log cli joblog backuplog
+		lacks vb-log compress archive catalog $restore jobcompress \
+		    jobprune
+		carries vb-compress cli jobcompress compress makepoint
+		lacks vb-compress catalog $restore joblog jobprune
+		carries vb-prune cli jobprune prune
+		lacks vb-prune compress $restore joblog jobcompress
+		carries vb-offsite cli jobprune remote
+		lacks vb-offsite compress $restore joblog jobcompress
+		carries vb-restore cli jobrestore restore diff partial undo drill
+		lacks vb-restore joblog jobcompress jobprune
+	}
+}

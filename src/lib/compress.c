@@ -804,10 +804,6 @@ out:
 
 /* ---- the compress record's message ---- */
 
-/* The words of a passed check in the message: "snapshot's %s ok". */
-#define CHECKED_PREFIX	"; snapshot's "
-#define CHECKED_SUFFIX	" ok"
-
 /* With --full-every: "; delta of X: N of M pages", "; full: why". */
 static void
 kind_words(const struct vb_compress_opts *o,
@@ -828,7 +824,8 @@ void
 vb_compress_message(const struct vb_compress_opts *o,
     const struct vb_compress_result *res, int rc, char *buf, size_t len)
 {
-	char lvl[16], enc[64], kind[800], checked[64] = "";
+	struct vb_facts f = { res->checked, NULL, o->sign_with != NULL };
+	char lvl[16], enc[64], kind[800], checked[64] = "", facts[400];
 
 	if (rc < 0) {
 		snprintf(buf, len, "%s", res->why);
@@ -845,33 +842,18 @@ vb_compress_message(const struct vb_compress_opts *o,
 	else
 		enc[0] = '\0';
 	if (res->checked != NULL)
-		snprintf(checked, sizeof(checked), CHECKED_PREFIX "%s"
-		    CHECKED_SUFFIX, res->checked);
+		snprintf(checked, sizeof(checked), VB_CHECKED_WORDS,
+		    res->checked);
+	vb_facts_format(&f, facts, sizeof(facts));
 	kind_words(o, res, kind, sizeof(kind));
+	/* The facts early: the why and the warning are free text. */
 	snprintf(buf, len, "%s%s%s; db %lld bytes, archive %.1f%% of it; read "
-	    "back ok%s%s; %s; snapshot %s%s%s%s%s%s",
+	    "back ok%s%s%s; %s; snapshot %s%s%s%s%s",
 	    vb_compression_name(o->a.ext), lvl, kind, (long long)res->dbbytes,
 	    res->dbbytes > 0 ? 100.0 * (double)res->bytes /
-	    (double)res->dbbytes : 0.0, checked, enc, res->tables < 0 ?
+	    (double)res->dbbytes : 0.0, checked, facts, enc, res->tables < 0 ?
 	    "rows not counted" : "rows counted",
 	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
-	    res->why : "", o->sign_with != NULL ? "; signed=yes" : "",
-	    res->warning[0] != '\0' ? "; WARNING: " : "", res->warning);
-}
-
-const char *
-vb_compress_checked(const char *msg)
-{
-	static const char *const checks[] = { "integrity_check",
-	    "quick_check" };
-	char words[64];
-	size_t i;
-
-	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		snprintf(words, sizeof(words), CHECKED_PREFIX "%s"
-		    CHECKED_SUFFIX ";", checks[i]);
-		if (strstr(msg, words) != NULL)
-			return checks[i];
-	}
-	return NULL;
+	    res->why : "", res->warning[0] != '\0' ? "; WARNING: " : "",
+	    res->warning);
 }

@@ -11,7 +11,7 @@
  * taken, and return a row for DRILL_SQL when it is set.  The drill never
  * opens the live database.  Each backup drilled is one verify record,
  * whose message opens with "drill: " and ends with its outcome as a
- * field, drill=proven or drill=failed (vb_drill_result reads it back).
+ * field, drill=proven or drill=failed (read back by vb_fact_drill).
  */
 #define _GNU_SOURCE
 #include <sys/random.h>
@@ -30,9 +30,6 @@
 #include <sqlite3.h>
 
 #include "vblib.h"
-
-#define DRILL_PREFIX	"drill: "
-#define DRILL_OK	"restored and proven"
 
 /* ---- one backup proven ---- */
 
@@ -180,10 +177,11 @@ prove_main(void *arg)
 	else
 		snprintf(rows, sizeof(rows), "no row counts to compare (an "
 		    "archive made before vb recorded them)");
-	snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX DRILL_OK "%s%s%s: "
-	    "integrity_check ok, %s%s; drill=proven", o->remote != NULL ?
-	    ", from the copy on " : "", o->remote != NULL ? o->remote : "",
-	    chain, rows, o->sql != NULL ? ", DRILL_SQL returned a row" : "");
+	snprintf(p->msg, sizeof(p->msg), VB_DRILL_WORDS VB_DRILL_OK_WORDS
+	    "%s%s%s: integrity_check ok, %s%s; " VB_FACT_DRILL "=proven",
+	    o->remote != NULL ? ", from the copy on " : "",
+	    o->remote != NULL ? o->remote : "", chain, rows, o->sql != NULL ?
+	    ", DRILL_SQL returned a row" : "");
 	return NULL;
 }
 
@@ -217,8 +215,9 @@ report(struct proof *p, const struct vb_drill_out *out)
 		vb_path_join(path, sizeof(path), o->dir, p->name);
 	/* No room to restore it into: the drill failed, not the backup. */
 	if (p->rc != 0)
-		snprintf(p->msg, sizeof(p->msg), DRILL_PREFIX "%s; drill=%s",
-		    p->res.why, p->res.noroom ? "error" : "failed");
+		snprintf(p->msg, sizeof(p->msg), VB_DRILL_WORDS "%s; "
+		    VB_FACT_DRILL "=%s", p->res.why, p->res.noroom ? "error" :
+		    "failed");
 	out->done(out->arg, path, p->rc == 0, p->rc == 0 ?
 	    p->res.archive_bytes : -1, p->rc == 0 ? p->res.archive_sha256 :
 	    NULL, p->t0, p->msg);
@@ -409,19 +408,4 @@ vb_drill(const struct vb_drill_opts *o, const struct vb_drill_out *out,
 	rc = drill_names(o, two, n > 1 ? 2 : 1, out, why, wlen);
 	free(names);
 	return rc;
-}
-
-int
-vb_drill_result(const char *msg, int ok)
-{
-	char v[16];
-
-	if (vb_msg_field(msg, "drill", v, sizeof(v)) == 0)
-		return strcmp(v, "proven") == 0 ? 1 : strcmp(v, "failed") ==
-		    0 ? 0 : strcmp(v, "error") == 0 ? 2 : -1;
-	/* Rows written before the field: the words of those days. */
-	if (strncmp(msg, DRILL_PREFIX, strlen(DRILL_PREFIX)) != 0)
-		return -1;
-	return ok && strncmp(msg, DRILL_PREFIX DRILL_OK,
-	    strlen(DRILL_PREFIX DRILL_OK)) == 0 ? 1 : ok ? -1 : 0;
 }

@@ -188,7 +188,7 @@ full_checked(struct vb_log_row *row)
 		if (meta.integrity != NULL && strcmp(meta.integrity, "ok") == 0)
 			check = meta.check;
 	} else if (strcmp(row->r.op, "compress") == 0)
-		check = vb_compress_checked(row->msg);
+		check = vb_fact_checked(row->msg);
 	return check != NULL && strcmp(check, "integrity_check") == 0;
 }
 
@@ -204,7 +204,7 @@ static int
 drilled(struct vb_log_row *row)
 {
 	return strcmp(row->r.op, "verify") == 0 &&
-	    vb_drill_result(row->msg, row->r.ok) == 1;
+	    vb_fact_drill(row->msg, row->r.ok) == 1;
 }
 
 int
@@ -218,7 +218,7 @@ vb_backuplog_last_drill(const char *path, char when[VB_ISO_LEN], char *why,
 static int
 pointed(struct vb_log_row *row)
 {
-	return strcmp(row->r.op, "compress") == 0 && vb_point_said(row->msg);
+	return strcmp(row->r.op, "compress") == 0 && vb_fact_point(row->msg);
 }
 
 int
@@ -290,7 +290,7 @@ drill_each(void *arg, struct vb_log_row *row)
 	char stem[96];
 	int r;
 
-	if (strcmp(row->r.op, "verify") != 0 || (r = vb_drill_result(row->msg,
+	if (strcmp(row->r.op, "verify") != 0 || (r = vb_fact_drill(row->msg,
 	    row->r.ok)) < 0)
 		return 0;
 	/* The newest drill, wherever it read: what --check tells first. */

@@ -190,9 +190,7 @@ int
 vb_release(const char *dir, const char *what, char *note, size_t nlen,
     char *why, size_t wlen)
 {
-	struct vb_metrics_run run = { .start = -1, .end = -1,
-	    .remote_kept = -1, .drill = -1 };
-	const char *db = vb_config("DB_PATH"), *mf = vb_config("METRICS_FILE");
+	const char *db = vb_config("DB_PATH");
 	char path[4400], msg[VB_HOLD_LEN + 300], w[1024], real[4096];
 	struct vb_record r;
 	struct vb_hold h;
@@ -223,15 +221,5 @@ vb_release(const char *dir, const char *what, char *note, size_t nlen,
 	snprintf(note, nlen, "released %s: retention counts it as any other "
 	    "backup again%s", h.stem, db != NULL ? "; recorded in BackupLog" :
 	    "; not recorded (no DB_PATH)");
-	/* The held-backups gauge follows at once, not at the next night. */
-	run.db = db;
-	run.logdb = db;
-	run.dir = dir;
-	if (mf != NULL && db != NULL && vb_metrics_write(mf, &run, w,
-	    sizeof(w)) != 0) {
-		snprintf(why, wlen, "released %s, but the metrics file could "
-		    "not be written: %s", h.stem, w);
-		return -1;
-	}
 	return 0;
 }

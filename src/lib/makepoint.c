@@ -32,8 +32,6 @@
 
 /* Pages in flight to the whole database's hash, at most. */
 #define RING_BYTES	(4 * 1024 * 1024)
-/* What a point's compress message says of it (vb_point_said). */
-#define POINT_OF	"; point of "
 /* A point holds at most a quarter of the pages (and a few). */
 #define MAX_SHARE	4
 #define MIN_PAGES	256
@@ -734,7 +732,8 @@ void
 vb_point_message(const struct vb_point_opts *o,
     const struct vb_compress_result *res, int rc, char *buf, size_t len)
 {
-	char lvl[16] = "", enc[64] = "";
+	struct vb_facts f = { NULL, res->parent, o->c->sign_with != NULL };
+	char lvl[16] = "", enc[64] = "", facts[400];
 
 	if (rc != 0) {
 		snprintf(buf, len, "%s", res->why);
@@ -746,18 +745,12 @@ vb_point_message(const struct vb_point_opts *o,
 		snprintf(enc, sizeof(enc), "; encrypted with age to %d "
 		    "recipient%s", res->recipients, res->recipients > 1 ? "s" :
 		    "");
-	snprintf(buf, len, "%s%s" POINT_OF "%s: %lld of %lld pages; db %lld "
-	    "bytes, not copied; read back ok, proven on %s's page index%s; "
-	    "%s%s%s%s", vb_compression_name(o->c->a.ext), lvl, res->parent,
-	    (long long)res->pages, (long long)res->page_count,
-	    (long long)res->dbbytes, res->parent, enc, res->tables < 0 ?
-	    "rows not counted" : "rows counted", o->c->sign_with != NULL ?
-	    "; signed=yes" : "", res->warning[0] != '\0' ? "; WARNING: " :
-	    "", res->warning);
-}
-
-int
-vb_point_said(const char *msg)
-{
-	return strstr(msg, POINT_OF) != NULL;
+	vb_facts_format(&f, facts, sizeof(facts));
+	snprintf(buf, len, "%s%s" VB_POINT_WORDS "%s: %lld of %lld pages; db "
+	    "%lld bytes, not copied; read back ok, proven on %s's page "
+	    "index%s%s; %s%s%s", vb_compression_name(o->c->a.ext), lvl,
+	    res->parent, (long long)res->pages, (long long)res->page_count,
+	    (long long)res->dbbytes, res->parent, facts, enc, res->tables < 0 ?
+	    "rows not counted" : "rows counted",
+	    res->warning[0] != '\0' ? "; WARNING: " : "", res->warning);
 }

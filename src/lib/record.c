@@ -6,6 +6,11 @@
  * strict so that a tool never acts on a line it half understood; writing
  * refuses paths that would break the line format, and writes a message
  * with no control character a terminal would act on.
+ *
+ * A message's facts (the snapshot's check, a point's parent, a drill's
+ * outcome, a signature) are "; key=value" fields this file writes and
+ * reads back, never the prose around them: rewording a message breaks
+ * no reader.  Rows older than a field are read by their words.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -249,4 +254,73 @@ vb_msg_field(const char *msg, const char *key, char *out, size_t len)
 		return 0;
 	}
 	return -1;
+}
+
+/* ---- the facts a row's message holds: "; key=value" fields ---- */
+
+static const char *const checks[] = { "integrity_check", "quick_check" };
+#define NCHECKS	(sizeof(checks) / sizeof(checks[0]))
+
+void
+vb_facts_format(const struct vb_facts *f, char *buf, size_t len)
+{
+	sqlite3_str *s = sqlite3_str_new(NULL);
+	char *out;
+
+	if (f->checked != NULL)
+		sqlite3_str_appendf(s, "; " VB_FACT_CHECKED "=%s", f->checked);
+	if (f->point_of != NULL)
+		sqlite3_str_appendf(s, "; " VB_FACT_POINT "=%s", f->point_of);
+	if (f->is_signed)
+		sqlite3_str_appendall(s, "; " VB_FACT_SIGNED "=yes");
+	out = sqlite3_str_finish(s);
+	snprintf(buf, len, "%s", out != NULL ? out : "");
+	sqlite3_free(out);
+}
+
+const char *
+vb_fact_checked(const char *msg)
+{
+	char v[32], words[64];
+	size_t i;
+
+	if (vb_msg_field(msg, VB_FACT_CHECKED, v, sizeof(v)) == 0) {
+		for (i = 0; i < NCHECKS; i++)
+			if (strcmp(v, checks[i]) == 0)
+				return checks[i];
+		return NULL;
+	}
+	/* Rows written before the field: the words of those days. */
+	for (i = 0; i < NCHECKS; i++) {
+		snprintf(words, sizeof(words), VB_CHECKED_WORDS ";",
+		    checks[i]);
+		if (strstr(msg, words) != NULL)
+			return checks[i];
+	}
+	return NULL;
+}
+
+int
+vb_fact_point(const char *msg)
+{
+	char v[256];
+
+	/* Rows written before the field: the words of those days. */
+	return vb_msg_field(msg, VB_FACT_POINT, v, sizeof(v)) == 0 ||
+	    strstr(msg, VB_POINT_WORDS) != NULL;
+}
+
+int
+vb_fact_drill(const char *msg, int ok)
+{
+	char v[16];
+
+	if (vb_msg_field(msg, VB_FACT_DRILL, v, sizeof(v)) == 0)
+		return strcmp(v, "proven") == 0 ? 1 : strcmp(v, "failed") ==
+		    0 ? 0 : strcmp(v, "error") == 0 ? 2 : -1;
+	/* Rows written before the field: the words of those days. */
+	if (strncmp(msg, VB_DRILL_WORDS, strlen(VB_DRILL_WORDS)) != 0)
+		return -1;
+	return ok && strncmp(msg, VB_DRILL_WORDS VB_DRILL_OK_WORDS,
+	    strlen(VB_DRILL_WORDS VB_DRILL_OK_WORDS)) == 0 ? 1 : ok ? -1 : 0;
 }

@@ -10,8 +10,9 @@
  * encrypt.c), points in time (makepoint.c, point.c), a restore and the
  * listings (restore.c, inventory.c), the BackupLog (backuplog.c,
  * history.c), retention (retention.c, prune.c) and the remote
- * (remote.c).  Library functions never print, but for
- * the command line's helpers and listings; a failure fills a reason,
+ * (remote.c); each job run and said for its tool by job*.c (one file
+ * per tool).  Library functions never print, but for the command
+ * line's helpers, the job*.c files and listings; a failure fills a reason,
  * why (a buffer, wlen; or a result's why) that the tool prints once,
  * with warnx.  What worked is said apart: found, message, note.
  */
@@ -194,7 +195,7 @@ struct vb_snapshot_result {
 int		 vb_snapshot(const struct vb_snapshot_opts *o,
 		    struct vb_snapshot_result *s);
 
-/* ---- compress.c, encrypt.c: archives ---- */
+/* ---- compress.c, encrypt.c, jobcompress.c: archives ---- */
 
 struct vb_archive_opts {
 	enum vb_ext	 ext;
@@ -279,7 +280,7 @@ void		 vb_encrypt_message(const char *path,
 int		 vb_encrypt_emit(const char *path, const char *recipients,
 		    int quiet);
 
-/* ---- makepoint.c, point.c: points in time ---- */
+/* ---- makepoint.c, point.c, jobcompress.c: points in time ---- */
 
 struct vb_point_opts {
 	const char	*db;		/* the live database */
@@ -323,7 +324,7 @@ int		 vb_backup_at(const char *dir, const char *remote,
 		    const char *when, char *name, size_t nlen, char *why,
 		    size_t wlen);
 
-/* ---- restore.c, inventory.c: restores and listings ---- */
+/* ---- restore.c, inventory.c, jobrestore.c: restores, listings ---- */
 
 enum vb_check { VB_CHECK_QUICK, VB_CHECK_FULL, VB_CHECK_OPEN };
 
@@ -420,9 +421,9 @@ int		 vb_inventory(const struct vb_inventory_opts *o);
 
 struct vb_policy;
 
-/* ---- backuplog.c, history.c, cli.c: BackupLog ---- */
+/* ---- backuplog.c, history.c, joblog.c: BackupLog ---- */
 
-/* vb-log's loop (cli.c): each line on, each record into BackupLog. */
+/* vb-log's loop (joblog.c): each line on, each record into BackupLog. */
 int		 vb_log_loop(const char *path, int quiet);
 /* Proves path takes a success and a failure row: 0 (found), or -1. */
 int		 vb_backuplog_check(const char *path, char *found, size_t flen,
@@ -521,7 +522,7 @@ struct vb_metrics_run {
 int		 vb_metrics_write(const char *path,
 		    const struct vb_metrics_run *r, char *why, size_t wlen);
 
-/* ---- retention.c, prune.c, remote.c, encrypt.c: retention, remote ---- */
+/* ---- prune.c, jobprune.c, remote.c, encrypt.c: retention, remote ---- */
 
 struct vb_policy {
 	int64_t			 keep;		/* the last N */
@@ -562,7 +563,7 @@ int		 vb_encrypt_remote_all(const char *remote, const char *dir,
 		    const char *path, int ok, int64_t bytes, const char *hex,
 		    const char *msg), void *arg, char *why, size_t wlen);
 
-/* ---- drill.c: the restore drill ---- */
+/* ---- drill.c, jobrestore.c: the restore drill ---- */
 
 struct vb_drill_opts {
 	const char	*dir;		/* the backups, and the work space */
@@ -593,7 +594,7 @@ int		 vb_drill(const struct vb_drill_opts *o,
 /* vb_drill with a verify record for each on stdout; exit status. */
 int		 vb_drill_emit(const struct vb_drill_opts *o, int quiet);
 
-/* ---- diff.c: what changed since a backup ---- */
+/* ---- diff.c, jobrestore.c: what changed since a backup ---- */
 
 struct vb_diff_opts {
 	const char	*archive;	/* a path, or with remote a name */
@@ -618,7 +619,7 @@ int		 vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen);
 /* vb_diff, a failure said; the exit status. */
 int		 vb_diff_emit(const struct vb_diff_opts *o);
 
-/* ---- partial.c, undo.c: tables or rows put back, and undone ---- */
+/* ---- partial.c, undo.c, jobrestore.c: tables, rows put back ---- */
 
 /* Most tables one --table restore names. */
 #define VB_MAX_TABLES	64
@@ -702,8 +703,7 @@ int		 vb_hold_find(const char *dir, const char *what,
 		    struct vb_hold *h, char *why, size_t wlen);
 /*
  * vb-prune --release: what's hold recorded in DB_PATH's BackupLog (no
- * record, no release), released, and METRICS_FILE written again (its
- * held-backups gauge at once).  0 with note, 1 not held, -1 (why).
+ * record, no release), then released.  0 with note, 1 not held, -1 (why).
  */
 int		 vb_release(const char *dir, const char *what, char *note,
 		    size_t nlen, char *why, size_t wlen);

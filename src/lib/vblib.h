@@ -16,11 +16,12 @@
  * a directory (scan.c), retention (retention.c), pruning (prune.c), the
  * programs vb drives (child.c), age (age.c), the remote (remote.c),
  * BackupLog (backuplog.c), and output: JSON (json.c), listings
- * (listing.c), the history (history.c), the inventory (inventory.c) and
- * the command line's helpers (cli.c).  Library functions never print,
- * but for those output families: a failure fills a reason, why (a
- * buffer, wlen; or a result's why) that the caller prints once, with
- * warnx.  What worked is said apart: found, message, note.
+ * (listing.c), the history (history.c), the inventory (inventory.c),
+ * the command line's helpers (cli.c) and the jobs said (job*.c).
+ * Library functions never print, but for those output families: a
+ * failure fills a reason, why (a buffer, wlen; or a result's why) that
+ * the caller prints once, with warnx.  What worked is said apart:
+ * found, message, note.
  */
 #ifndef VBLIB_H
 #define VBLIB_H
@@ -401,6 +402,43 @@ int		 vb_msg_field(const char *msg, const char *key, char *out,
 /* Writes m as a snapshot record's message; 0, or -1 if it does not fit. */
 int		 vb_snapmeta_format(const struct vb_snapmeta *m, char *buf,
 		    size_t len);
+
+/*
+ * The facts of a record's message as "; key=value" fields, which this
+ * file names and reads back, so that rewording the prose around them
+ * breaks no reader.  Rows written before a field existed are read by the
+ * words they have (VB_*_WORDS), which their writers still use.
+ */
+#define VB_FACT_CHECKED		"checked"	/* the snapshot's check */
+#define VB_FACT_POINT		"point"		/* a point's parent */
+#define VB_FACT_SIGNED		"signed"	/* yes: SIGN_WITH signed it */
+#define VB_FACT_DRILL		"drill"		/* proven, failed, error */
+#define VB_CHECKED_WORDS	"; snapshot's %s ok"
+#define VB_POINT_WORDS		"; point of "
+#define VB_DRILL_WORDS		"drill: "
+#define VB_DRILL_OK_WORDS	"restored and proven"
+
+struct vb_facts {
+	const char	*checked;	/* "integrity_check", "quick_check" */
+	const char	*point_of;	/* a point's parent, or NULL */
+	int		 is_signed;
+};
+/* Writes f's fields, each "; key=value" ("" for none), into buf. */
+void		 vb_facts_format(const struct vb_facts *f, char *buf,
+		    size_t len);
+/*
+ * Which check of the snapshot a compress record's message says passed
+ * ("integrity_check", "quick_check"), or NULL.
+ */
+const char	*vb_fact_checked(const char *msg);
+/* Whether a compress record's message is a point's. */
+int		 vb_fact_point(const char *msg);
+/*
+ * A verify record's message (and status ok) as a drill's outcome: 1 it
+ * proved the backup, 0 it failed, 2 it could not run (no room: the
+ * backup's fault it is not), -1 not a drill's.
+ */
+int		 vb_fact_drill(const char *msg, int ok);
 
 /* ---- sha256.c: SHA-256 (nettle) ---- */
 
@@ -962,16 +1000,6 @@ int		 vb_pre_restore(const char *db, const char *dir, char *saved,
 /* An integer query's value (sql freed), -1 on error. */
 int64_t		 vb_db_count(sqlite3 *db, char *sql);
 
-/* ---- drill.c (the rest in vb.h) ---- */
-
-/*
- * A verify record's message (and status ok) as a drill's outcome: 1 it
- * proved the backup, 0 it failed, 2 it could not run (no room: the
- * backup's fault it is not), -1 not a drill's.  Read by its field
- * drill=proven|failed|error, else by the words older rows have.
- */
-int		 vb_drill_result(const char *msg, int ok);
-
 /* history.c: which backups drills proved, and when (newest first). */
 struct vb_proven_one {
 	char	 name[96];		/* the backup's stem */
@@ -1141,16 +1169,6 @@ int		 vb_delta_plan(const char *dir, const struct vb_name *nm,
 		    const struct vb_duration *every, const char *want_sha,
 		    struct vb_delta_plan *p, char *why, size_t wlen);
 void		 vb_delta_plan_free(struct vb_delta_plan *p);
-
-/* ---- compress.c: a raw snapshot into a verified archive ---- */
-
-/* What vb-snapshot's record says of a snapshot; NULL where unknown. */
-
-/*
- * Which check of the snapshot a compress record's message says passed
- * ("integrity_check", "quick_check"), or NULL.
- */
-const char	*vb_compress_checked(const char *msg);
 
 /* ---- chain.c: archives read back, alone or as a delta's chain ---- */
 
@@ -1342,11 +1360,6 @@ int		 vb_find_archive(const char *dir, const char *stem, char *name,
  */
 ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
 		    size_t i);
-
-/* ---- makepoint.c (the rest in vb.h) ---- */
-
-/* Whether a compress record's message is a point's. */
-int		 vb_point_said(const char *msg);
 
 /* ---- point.c: the point planner (the rest in vb.h) ---- */
 

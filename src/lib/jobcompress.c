@@ -1,0 +1,129 @@
+/*
+ * jobcompress.c - vb-compress's jobs run and said: an archive, an
+ * encryption in place, a point, which run is due; each one record on
+ * stdout, flushed at once, the damaged links found on the way as failed
+ * verify records, notes and warnings on stderr.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vblib.h"
+
+/* ---- an archive's records ---- */
+
+/*
+ * The links of the chain vb-compress would have built on that were found
+ * damaged or missing: one failed verify record each (tonight's archive is
+ * a full one).  Returns 0 if there were none, else 1.
+ */
+static int
+faults(const char *path, const struct vb_compress_result *res)
+{
+	char dir[4096], base[256], msg[1400], where[4400];
+	int i;
+
+	if (res->nfaults == 0)
+		return 0;
+	vb_path_split(path, dir, sizeof(dir), base, sizeof(base));
+	for (i = 0; i < res->nfaults; i++) {
+		vb_fault_text(&res->faults[i], dir, msg, sizeof(msg));
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; "
+		    "tonight's backup is a full one");
+		warnx("%s", msg);
+		vb_path_join(where, sizeof(where), dir, res->faults[i].name);
+		vb_emit("verify", where, 0, -1, NULL, vb_monotonic_ms(), msg);
+	}
+	return 1;
+}
+
+/* One compress record for rc and res (msg its message); 0, or 1. */
+static int
+compressed(const char *path, int rc, const struct vb_compress_result *res,
+    const char *msg, int64_t t0, int quiet)
+{
+	if (!quiet && res->note[0] != '\0')
+		warnx("%s", res->note);
+	if (rc != 0)
+		warnx("%s", res->why);
+	/* A loss of rows is news even to a quiet run. */
+	if (res->warning[0] != '\0')
+		warnx("WARNING: %s", res->warning);
+	/* Flushed at once: vb-log downstream logs each as it happens. */
+	if (vb_emit("compress", rc >= 0 ? res->path : path, rc >= 0,
+	    rc >= 0 ? res->bytes : -1, rc >= 0 ? res->sha256 : NULL, t0,
+	    msg) != 0 || fflush(stdout) != 0)
+		return 1;
+	return rc != 0;
+}
+
+int
+vb_compress_emit(const char *path, const struct vb_snapmeta *meta,
+    const struct vb_compress_opts *o, int quiet)
+{
+	struct vb_compress_result res;
+	char msg[2400];
+	int64_t t0 = vb_monotonic_ms();
+	int rc, bad;
+
+	rc = vb_compress_file(path, meta, o, &res);
+	bad = faults(path, &res);
+	vb_compress_message(o, &res, rc, msg, sizeof(msg));
+	return compressed(path, rc, &res, msg, t0, quiet) | bad;
+}
+
+int
+vb_encrypt_emit(const char *path, const char *recipients, int quiet)
+{
+	struct vb_compress_result res;
+	char msg[1400];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
+
+	rc = vb_encrypt_in_place(path, recipients, &res);
+	if (!quiet && res.note[0] != '\0')
+		warnx("%s", res.note);
+	vb_encrypt_message(path, &res, rc, msg, sizeof(msg));
+	if (rc != 0)
+		warnx("%s", rc < 0 ? res.why : msg);
+	if (vb_emit("compress", rc >= 0 ? res.path : path, rc >= 0,
+	    rc >= 0 ? res.bytes : -1, rc >= 0 ? res.sha256 : NULL, t0,
+	    msg) != 0 || fflush(stdout) != 0)
+		return 1;
+	return rc != 0;
+}
+
+int
+vb_point_emit(const struct vb_point_opts *o, int quiet)
+{
+	struct vb_compress_result res;
+	char msg[2400];
+	int64_t t0 = vb_monotonic_ms();
+	int rc;
+
+	rc = vb_point(o, &res);
+	vb_point_message(o, &res, rc, msg, sizeof(msg));
+	return compressed(o->db, rc, &res, msg, t0, quiet);
+}
+
+int
+vb_due_emit(const char *dir, int quiet)
+{
+	char note[600], why[1024];
+	int rc = vb_run_due(dir, note, sizeof(note), why, sizeof(why));
+
+	if (rc < 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	if (!quiet)
+		warnx("%s", note);
+	return printf("%s\n", rc == VB_RUN_NIGHTLY ? "nightly" : "point") <
+	    0;
+}
