@@ -89,3 +89,18 @@ lacks() {
 		lacks vb-restore joblog jobcompress jobprune
 	}
 }
+
+@test "map: vb.h declares the functions the tools call, and no other" {
+	local src=$BATS_TEST_DIRNAME/../src f n=0 bad=0
+	# A tool includes vb.h alone: what it calls is declared there.
+	[ "$(grep -h '^#include "' "$src"/vb-*.c | sort -u)" = \
+	    '#include "lib/vb.h"' ]
+	while IFS= read -r f; do
+		n=$((n + 1))
+		grep -qw "$f" "$src"/vb-*.c ||
+		    { echo "vb.h declares $f, which no tool calls"; bad=1; }
+	done < <(grep -oE '^[a-z][^(]*[ *	]vb_[a-z0-9_]+\(' "$src/lib/vb.h" |
+	    grep -oE 'vb_[a-z0-9_]+\($' | tr -d '(' | sort -u)
+	[ "$n" -gt 40 ]
+	[ "$bad" -eq 0 ]
+}

@@ -1,5 +1,6 @@
 /*
- * vb.h - what the tools use of vb's library, and nothing more.
+ * vb.h - what the tools use of vb's library, and nothing more (every
+ * function declared here is called by a tool: tests/map.bats).
  *
  * A tool holds its command line; the mechanism lives in src/lib, one
  * family per file, whose internals (and the longer contracts) are in
@@ -100,19 +101,6 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
 /* "zstd", "gzip", "xz", "none": its extension, highest level; 0 or -1. */
 int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
-/* dir/name into buf; 0, or -1 if it does not fit. */
-int		 vb_path_join(char *buf, size_t len, const char *dir,
-		    const char *name);
-/* path's directory (or ".") and last component; 0, or -1. */
-int		 vb_path_split(const char *path, char *dir, size_t dlen,
-		    char *base, size_t blen);
-/*
- * A name an operator gave for a file of dir: a file name, or a path
- * whose directory is dir (the same directory, however written); its
- * last component in base.  0, or -1 with why.
- */
-int		 vb_path_in(const char *dir, const char *what, char *base,
-		    size_t blen, char *why, size_t wlen);
 
 /* ---- dir.c: the backup directory ---- */
 
@@ -220,42 +208,6 @@ struct vb_compress_opts {
 						   lean on it */
 };
 
-#define VB_MAXFAULTS	8
-/* A link of a chain found damaged or missing. */
-struct vb_fault {
-	char		 name[128], stem[64];
-	int		 missing;
-	char		 recorded[VB_SHA256_HEX], found[VB_SHA256_HEX];
-	int		 built_on;	/* backups of the chain built on it */
-};
-
-struct vb_compress_result {
-	char	 path[4096];		/* the archive */
-	int64_t	 bytes;
-	char	 sha256[VB_SHA256_HEX];	/* of the archive's bytes */
-	int64_t	 dbbytes, plain_bytes;	/* before encryption */
-	int	 removed;		/* the raw snapshot is gone */
-	int	 recipients;
-	int	 is_signed;		/* encrypted: its manifest is */
-	const char *checked;		/* the check run here, or NULL */
-	int	 delta;			/* a delta archive, of parent */
-	int	 point;			/* a point (a delta too) */
-	char	 parent[64];
-	int64_t	 pages, page_count;
-	char	 full_why[600];		/* with full_every: why a full */
-	struct vb_fault faults[VB_MAXFAULTS];	/* to report as failures */
-	int	 nfaults;
-	int	 tables;		/* row counts in the manifest */
-	char	 warning[1024];		/* a sudden loss of rows */
-	char	 why[1024];		/* why it failed */
-	char	 note[1024];		/* for the operator */
-};
-
-/* Archives the snapshot at path; 0, 1 if only its removal failed, -1. */
-int		 vb_compress_file(const char *path,
-		    const struct vb_snapmeta *meta,
-		    const struct vb_compress_opts *o,
-		    struct vb_compress_result *res);
 /*
  * vb_compress_file, its record on stdout (and a failed verify record
  * per damaged link), notes on stderr unless quiet; 0, or 1 if it failed.
@@ -263,19 +215,6 @@ int		 vb_compress_file(const char *path,
 int		 vb_compress_emit(const char *path,
 		    const struct vb_snapmeta *meta,
 		    const struct vb_compress_opts *o, int quiet);
-/* The compress record's message for rc and res. */
-void		 vb_compress_message(const struct vb_compress_opts *o,
-		    const struct vb_compress_result *res, int rc, char *buf,
-		    size_t len);
-/* What fault f in dir means for the operator, one line. */
-void		 vb_fault_text(const struct vb_fault *f, const char *dir,
-		    char *buf, size_t len);
-/* The file at path encrypted in place, proven first; as compress_file. */
-int		 vb_encrypt_in_place(const char *path, const char *recipients,
-		    struct vb_compress_result *res);
-void		 vb_encrypt_message(const char *path,
-		    const struct vb_compress_result *res, int rc, char *buf,
-		    size_t len);
 /* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
 int		 vb_encrypt_emit(const char *path, const char *recipients,
 		    int quiet);
@@ -288,41 +227,13 @@ struct vb_point_opts {
 	const struct vb_compress_opts *c;	/* compression, age, key */
 };
 
-/*
- * A point of o->db in o->dir: the pages changed since its nightly (or
- * the hour's point), read in one read transaction, never copied whole,
- * archived as backup-<time>.delta<ext> and proven (makepoint.c).
- * Returns 0 with res, or -1 with res->why and nothing left.
- */
-int		 vb_point(const struct vb_point_opts *o,
-		    struct vb_compress_result *res);
-/* The compress record's message of a point. */
-void		 vb_point_message(const struct vb_point_opts *o,
-		    const struct vb_compress_result *res, int rc, char *buf,
-		    size_t len);
 /* vb_point, its compress record on stdout; 0, or 1 if it failed. */
 int		 vb_point_emit(const struct vb_point_opts *o, int quiet);
 
 enum vb_run { VB_RUN_POINT, VB_RUN_NIGHTLY };
 
-/*
- * Which run of vb-backup is due now in dir: the first at or after
- * NIGHTLY_AT each day (or while points have no nightly to lean on, or
- * one asked for it) is the nightly, every other a point; with
- * BACKUP_INTERVAL a day or more, always the nightly.  Returns it (note
- * says why), or -1 with why.
- */
-int		 vb_run_due(const char *dir, char *note, size_t nlen,
-		    char *why, size_t wlen);
 /* vb_run_due's answer on stdout, nightly or point; 0, or 1. */
 int		 vb_due_emit(const char *dir, int quiet);
-/*
- * The backup a time names (--at): the newest at or before it, in dir or
- * on remote; its file name into name.  0, or -1 with why.
- */
-int		 vb_backup_at(const char *dir, const char *remote,
-		    const char *when, char *name, size_t nlen, char *why,
-		    size_t wlen);
 
 /* ---- restore.c, inventory.c, jobrestore.c: restores, listings ---- */
 
@@ -361,30 +272,6 @@ struct vb_restore_opts {
 					   knowingly */
 };
 
-struct vb_restore_result {
-	char		 target[4096];
-	char		 message[2048];	/* the record's, when it worked */
-	char		 why[2048];	/* why not */
-	char		 note[2048];	/* for the operator */
-	char		 saved[4096];	/* the pre-restore copy */
-	char		 saved_sha256[VB_SHA256_HEX];	/* its bytes' */
-	char		 unlogged[1024]; /* why its row is missing */
-	int64_t		 bytes, archive_bytes;
-	char		 sha256[VB_SHA256_HEX];	/* the database's */
-	char		 archive_sha256[VB_SHA256_HEX];
-	int		 carried;	/* BackupLog rows carried over */
-	int		 links;		/* archives read: 1, or a chain's */
-	int		 unverified;	/* it failed the backup's checks */
-	int		 noroom;	/* no room where it was restored */
-};
-
-/* Verifies, then restores; 0, or -1 with res->why and nothing changed. */
-int		 vb_restore(const struct vb_restore_opts *o,
-		    struct vb_restore_result *res);
-/* The same of a name on remote, the copy in dir first. */
-int		 vb_restore_offsite(const struct vb_restore_opts *o,
-		    const char *remote, const char *dir,
-		    struct vb_restore_result *res);
 /*
  * Restores (vb_restore, or vb_restore_offsite from offsite) and prints
  * its record, a failure and the undo command said; the exit status.
@@ -398,9 +285,6 @@ int		 vb_restore_emit(const struct vb_restore_opts *ro,
  */
 int		 vb_at_emit(const char *dir, const char *remote,
 		    const char *when, char *archive, size_t alen);
-/* The command that puts the copy saved back over db, into buf. */
-void		 vb_restore_undo(const char *saved, const char *identity,
-		    const char *db, char *buf, size_t len);
 
 struct vb_inventory_opts {
 	const char	*dir, *remote;	/* what to list */
@@ -458,37 +342,6 @@ int		 vb_catalog_update(const char *dir, const char *remote,
 		    size_t nlen, char *why, size_t wlen);
 /* Whether file is an Ed25519 public key (--verify-with); 0, or -1. */
 int		 vb_verify_key(const char *file, char *why, size_t wlen);
-
-/* The SHA-256 BackupLog recorded when an archive was made or sent. */
-struct vb_log_seal {
-	char		 name[96];		/* the archive's file name */
-	int		 is_signed;	/* its compress row: signed=yes */
-	char		 sha256[VB_SHA256_HEX];
-	int64_t		 bytes;		/* its size as sealed, or -1 */
-	char		 when[VB_ISO_LEN];
-	char		 op[16];		/* compress, offsite, restore */
-};
-/*
- * The newest successful compress or offsite row of the archive named name
- * (its file name) in the BackupLog of the database at path: 1 with seal,
- * 0 when there is none, -1 (why) when the history cannot be read.
- */
-int		 vb_backuplog_sealed(const char *path, const char *name,
-		    struct vb_log_seal *seal, char *why, size_t wlen);
-
-/* The backups a BackupLog names (any ok row), SHA-256s where sealed. */
-struct vb_log_known {
-	struct vb_log_seal *e;
-	size_t		 n, cap;
-	int		 any;		/* it names at least one backup */
-};
-/* Reads them from the database at path: 0, or -1 (why). */
-int		 vb_backuplog_known(const char *path, struct vb_log_known *k,
-		    char *why, size_t wlen);
-/* name's entry (sha256 "" when never sealed), or NULL if never named. */
-const struct vb_log_seal *vb_log_known_find(const struct vb_log_known *k,
-		    const char *name);
-void		 vb_log_known_free(struct vb_log_known *k);
 
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
@@ -576,21 +429,6 @@ struct vb_drill_opts {
 	const char	*logdb;		/* else this BackupLog, vouch */
 };
 
-/* Where each backup drilled is told (a verify record). */
-struct vb_drill_out {
-	void	 *arg;
-	int	(*done)(void *arg, const char *path, int ok, int64_t bytes,
-		    const char *sha, int64_t t0, const char *msg);
-};
-
-/*
- * Restores and proves the backups o names (else the newest and one
- * older picked at random; VB_DRILL_SEED=N picks the Nth after the
- * newest), each told to out.  Returns 0 all proven, 1 one was not, -1
- * nothing to drill (why).
- */
-int		 vb_drill(const struct vb_drill_opts *o,
-		    const struct vb_drill_out *out, char *why, size_t wlen);
 /* vb_drill with a verify record for each on stdout; exit status. */
 int		 vb_drill_emit(const struct vb_drill_opts *o, int quiet);
 
@@ -608,14 +446,6 @@ struct vb_diff_opts {
 	int		 unrecorded;	/* as vb_restore_opts' */
 };
 
-/*
- * Verifies and restores the backup into a work directory in dir and
- * compares it with the live database, table by table, on stdout (a
- * table on a terminal, TAB-separated fields when piped, or JSON); with
- * table, the SQL that makes the live table equal the backup's.  Changes
- * nothing.  Returns 0, or -1 with why.
- */
-int		 vb_diff(const struct vb_diff_opts *o, char *why, size_t wlen);
 /* vb_diff, a failure said; the exit status. */
 int		 vb_diff_emit(const struct vb_diff_opts *o);
 
@@ -646,36 +476,8 @@ struct vb_undo_opts {
 	int		 dry;
 };
 
-/* What a partial restore or an undo did, or why not. */
-struct vb_partial_result {
-	char		 message[4096];	/* the tables and their counts */
-	char		 why[2048];	/* why not (nothing changed) */
-	char		 note[2048];
-	char		 saved[4096];	/* the pre-restore copy */
-	char		 undo[4096];	/* the undo file written */
-	int64_t		 put_back, deleted, reset, violations;
-	struct vb_record record;	/* the restore record: its BackupLog
-					   row committed with the change */
-};
-
-/*
- * Puts o's tables (or the rows matching each one's where) back from the
- * verified backup into the live database, in one transaction, after a
- * pre-restore copy, writing the undo file (neither with dry).  Returns
- * 0, or -1 with res->why and nothing changed.
- */
-int		 vb_partial(const struct vb_partial_opts *o,
-		    struct vb_partial_result *res);
 /* vb_partial, its record on stdout, its row in BackupLog; exit status. */
 int		 vb_partial_emit(const struct vb_partial_opts *o, int quiet);
-/*
- * Reverses the changes o->file recorded, where rows are still as that
- * restore left them; any other row is a conflict that refuses the whole
- * (unless o->force: left as it is).  A change like vb_partial's, with
- * its own undo file.  Returns 0, or -1 with res->why and nothing changed.
- */
-int		 vb_undo(const struct vb_undo_opts *o,
-		    struct vb_partial_result *res);
 /* vb_undo, its record on stdout, its row in BackupLog; exit status. */
 int		 vb_undo_emit(const struct vb_undo_opts *o, int quiet);
 
@@ -689,27 +491,12 @@ struct vb_hold {
 	char	 reason[VB_HOLD_LEN];
 };
 
-int		 vb_hold_set(const char *dir, const char *stem,
-		    const char *by, const char *reason, char *why,
-		    size_t wlen);
-/* Reads stem's hold; 0, or -1 if it has none. */
-int		 vb_hold_read(const char *dir, const char *stem,
-		    struct vb_hold *h);
-/*
- * The hold of the backup what names (its stem, a file name, or a path
- * in dir) into *h; 0, 1 if it is not held, -1 (why).
- */
-int		 vb_hold_find(const char *dir, const char *what,
-		    struct vb_hold *h, char *why, size_t wlen);
 /*
  * vb-prune --release: what's hold recorded in DB_PATH's BackupLog (no
  * record, no release), then released.  0 with note, 1 not held, -1 (why).
  */
 int		 vb_release(const char *dir, const char *what, char *note,
 		    size_t nlen, char *why, size_t wlen);
-/* Releases stem; 0, 1 if it was not held, -1 (why). */
-int		 vb_hold_release(const char *dir, const char *stem,
-		    char *why, size_t wlen);
 /* Every hold in dir (*holds to free); 0, or -1 if dir cannot be read. */
 int		 vb_hold_list(const char *dir, struct vb_hold **holds,
 		    size_t *n);
