@@ -228,8 +228,8 @@ release(const struct opts *o)
 	run.dir = o->dir;
 	if (mf != NULL && run.db != NULL && vb_metrics_write(mf, &run, why,
 	    sizeof(why)) != 0) {
-		warnx("released, but the metrics file could not be written: "
-		    "%s", why);
+		warnx("%s: released, but the metrics file could not be "
+		    "written: %s", o->release, why);
 		return 1;
 	}
 	return 0;

@@ -382,6 +382,31 @@ path_walk(void **state)
 	rm_rf(dir);
 }
 
+/* The one way to add to a fixed buffer: cut to fit, never past it. */
+static void
+appends(void **state)
+{
+	char buf[16] = "", note[12] = "";
+
+	(void)state;
+	vb_appendf(buf, sizeof(buf), "%s", "abc");
+	vb_appendf(buf, sizeof(buf), "-%d", 42);
+	assert_string_equal(buf, "abc-42");
+	vb_appendf(buf, sizeof(buf), "%s", "0123456789");
+	assert_string_equal(buf, "abc-42012345678");
+	vb_appendf(buf, sizeof(buf), "more");	/* full: unchanged */
+	assert_string_equal(buf, "abc-42012345678");
+	/* A note: "; " between sentences, none before the first. */
+	vb_notef(note, sizeof(note), "one");
+	assert_string_equal(note, "one");
+	vb_notef(note, sizeof(note), "%s", "two");
+	assert_string_equal(note, "one; two");
+	vb_notef(note, sizeof(note), "three");
+	assert_string_equal(note, "one; two; t");
+	vb_notef(note, sizeof(note), "four");
+	assert_string_equal(note, "one; two; t");
+}
+
 static void
 clean_text(void **state)
 {
@@ -831,8 +856,8 @@ rows_loss_and_hold(void **state)
 	memset(&p, 0, sizeof(p));
 	p.keep = 1;
 	vb_retention(list, 3, &p);
-	assert_int_equal(list[1].keep, 4);
-	assert_int_equal(list[2].keep, 0);
+	assert_int_equal(list[1].keep, VB_KEEP_HELD);
+	assert_int_equal(list[2].keep, VB_DROP);
 	assert_int_equal(vb_hold_release(dir, "backup-b", why, sizeof(why)),
 	    0);
 	assert_int_equal(vb_hold_release(dir, "backup-b", why, sizeof(why)),
@@ -1324,7 +1349,7 @@ retention_rules(void **state)
 	p.keep = 5;
 	vb_retention(list, 40, &p);
 	for (i = 0, kept = 0; i < 40; i++)
-		kept += list[i].keep;
+		kept += list[i].keep != VB_DROP;
 	assert_int_equal(kept, 5);
 	assert_true(list[0].keep && list[4].keep && !list[5].keep);
 
@@ -1333,7 +1358,7 @@ retention_rules(void **state)
 	p.weekly = 3;
 	vb_retention(list, 40, &p);
 	for (i = 0, kept = 0; i < 40; i++)
-		kept += list[i].keep;
+		kept += list[i].keep != VB_DROP;
 	assert_int_equal(kept, 3);
 	/* Newest: Monday 2026-02-09; then Sun 02-08 and Sun 02-01. */
 	assert_true(list[0].keep && list[1].keep && list[8].keep);
@@ -1362,9 +1387,9 @@ retention_chains(void **state)
 	memset(&p, 0, sizeof(p));
 	p.keep = 1;
 	vb_retention(list, 10, &p);
-	assert_int_equal(list[0].keep, 1);
-	assert_int_equal(list[1].keep, 2);
-	assert_int_equal(list[2].keep, 2);
+	assert_int_equal(list[0].keep, VB_KEEP_POLICY);
+	assert_int_equal(list[1].keep, VB_KEEP_PARENT);
+	assert_int_equal(list[2].keep, VB_KEEP_PARENT);
 	/* No index names b0's parent: it may lean on any back to b2. */
 	assert_int_equal(list[2].needed_by, 0);
 	for (i = 3; i < 10; i++)
@@ -1373,11 +1398,11 @@ retention_chains(void **state)
 	snprintf(list[0].parent, sizeof(list[0].parent), "b5");
 	list[1].delta = 0;
 	vb_retention(list, 10, &p);
-	assert_int_equal(list[5].keep, 2);
+	assert_int_equal(list[5].keep, VB_KEEP_PARENT);
 	assert_false(list[1].keep);
 	/* b5 is a delta too: its chain down to b9 is kept. */
 	for (i = 6; i < 10; i++)
-		assert_int_equal(list[i].keep, 2);
+		assert_int_equal(list[i].keep, VB_KEEP_PARENT);
 	assert_false(list[2].keep || list[3].keep || list[4].keep);
 }
 
@@ -1535,8 +1560,8 @@ link_damage(void **state)
 	memset(&pol, 0, sizeof(pol));
 	pol.keep = 1;
 	vb_retention(list, n, &pol);
-	assert_int_equal(list[0].keep, 3);
-	assert_int_equal(list[1].keep, 3);
+	assert_int_equal(list[0].keep, VB_KEEP_UNSAFE);
+	assert_int_equal(list[1].keep, VB_KEEP_UNSAFE);
 	/* A good copy put back: the record goes. */
 	assert_int_equal(put_file(dir, full, 'a', 1000), 0);
 	assert_int_equal(vb_health(dir, list, n, 0, 1, NULL, why,
@@ -1582,6 +1607,7 @@ main(void)
 		cmocka_unit_test(tmp_names),
 		cmocka_unit_test(paths),
 		cmocka_unit_test(path_walk),
+		cmocka_unit_test(appends),
 		cmocka_unit_test(clean_text),
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(tmp_commit_rules),

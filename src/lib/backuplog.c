@@ -450,15 +450,14 @@ prepare(const char *path, struct vb_backuplog *l, char *why, size_t wlen)
 	for (i = 0; i < VB_LOG_NCOLS + (size_t)l->map.nextra; i++) {
 		if (i < VB_LOG_NCOLS && l->map.have[i] == NULL)
 			continue;
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s\"%s\"", n > 0 ? ", " : "", i < VB_LOG_NCOLS ?
-		    l->map.have[i] : l->map.extra[i - VB_LOG_NCOLS].name);
-		snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals),
-		    "%s?%zu", n > 0 ? "," : "", i + 1);
+		vb_appendf(sql, sizeof(sql), "%s\"%s\"", n > 0 ? ", " : "",
+		    i < VB_LOG_NCOLS ? l->map.have[i] :
+		    l->map.extra[i - VB_LOG_NCOLS].name);
+		vb_appendf(vals, sizeof(vals), "%s?%zu", n > 0 ? "," : "",
+		    i + 1);
 		n++;
 	}
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-	    ") VALUES (%s)", vals);
+	vb_appendf(sql, sizeof(sql), ") VALUES (%s)", vals);
 	if (sqlite3_prepare_v2(l->db, sql, -1, &l->ins, NULL) != SQLITE_OK)
 		goto fail;
 	return 0;
@@ -792,10 +791,10 @@ not_success(const char *col, char *buf, size_t len)
 				break;
 		if (j < i)
 			continue;	/* SUCCESS is success, in lower case */
-		snprintf(buf + strlen(buf), len - strlen(buf), "%slower('%s')",
-		    i > 0 ? ", " : "", words[i][0]);
+		vb_appendf(buf, len, "%slower('%s')", i > 0 ? ", " : "",
+		    words[i][0]);
 	}
-	snprintf(buf + strlen(buf), len - strlen(buf), ")");
+	vb_appendf(buf, len, ")");
 }
 
 int
@@ -814,8 +813,7 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 	}
 	snprintf(sql, sizeof(sql), "SELECT ");
 	for (i = 0; i < VB_LOG_NCOLS; i++)
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
-		    "%s%s%s%s", i > 0 ? ", " : "",
+		vb_appendf(sql, sizeof(sql), "%s%s%s%s", i > 0 ? ", " : "",
 		    m->have[i] != NULL ? "\"" : "",
 		    m->have[i] != NULL ? m->have[i] : "NULL",
 		    m->have[i] != NULL ? "\"" : "");
@@ -837,10 +835,9 @@ vb_backuplog_query(sqlite3 *db, const char *path,
 		    "\"%s\") END)", c, c, c, c, c);
 	else
 		snprintf(when, sizeof(when), "NULL");
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", %s AS "
-	    "vb_when FROM main.BackupLog WHERE %s AND "
-	    "(?1 IS NULL OR vb_when >= ?1) ORDER BY vb_when IS NULL, "
-	    "vb_when DESC, rowid DESC LIMIT ?2", when, where);
+	vb_appendf(sql, sizeof(sql), ", %s AS vb_when FROM main.BackupLog "
+	    "WHERE %s AND (?1 IS NULL OR vb_when >= ?1) ORDER BY vb_when IS "
+	    "NULL, vb_when DESC, rowid DESC LIMIT ?2", when, where);
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
 		snprintf(why, wlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
@@ -1011,8 +1008,7 @@ common_columns(sqlite3 *db, char *buf, size_t len)
 	buf[0] = '\0';
 	while (sqlite3_step(st) == SQLITE_ROW &&
 	    (name = (const char *)sqlite3_column_text(st, 0)) != NULL)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s\"%s\"",
-		    n++ > 0 ? ", " : "", name);
+		vb_appendf(buf, len, "%s\"%s\"", n++ > 0 ? ", " : "", name);
 	sqlite3_finalize(st);
 	return n > 0 ? 0 : -1;
 }

@@ -578,8 +578,7 @@ merge_remote(const char *dir, const char *key, const char *remote,
 	vb_catalog_free(&r);
 	goto out;
 said:
-	snprintf(note + strlen(note), nlen - strlen(note), "%sthe remote's "
-	    "catalog was not merged (%s)", note[0] != '\0' ? "; " : "", w);
+	vb_notef(note, nlen, "the remote's catalog was not merged (%s)", w);
 out:
 	vb_tmp_abort(&ct);
 	vb_tmp_abort(&cs);
@@ -649,15 +648,12 @@ vb_catalog_write(const char *dir, const char *key, const char *logdb,
 	/* The signer's own sequence is the floor of every later read. */
 	(void)vb_catalog_seen(dir, c->seq, w, sizeof(w));
 	if (k.nunknown > 0)
-		snprintf(note + strlen(note), nlen - strlen(note), "%s%d "
-		    "archives neither the last catalog nor BackupLog knows "
-		    "(%s%s) not listed: not made by this job?",
-		    note[0] != '\0' ? "; " : "", k.nunknown, k.unknown,
-		    k.nunknown > 1 ? ", ..." : "");
+		vb_notef(note, nlen, "%d archives neither the last catalog nor "
+		    "BackupLog knows (%s%s) not listed: not made by this job?",
+		    k.nunknown, k.unknown, k.nunknown > 1 ? ", ..." : "");
 	if (k.nunsigned > 0)
-		snprintf(note + strlen(note), nlen - strlen(note), "%s%d "
-		    "unsigned archives (made before SIGN_WITH) not listed",
-		    note[0] != '\0' ? "; " : "", k.nunsigned);
+		vb_notef(note, nlen, "%d unsigned archives (made before "
+		    "SIGN_WITH) not listed", k.nunsigned);
 	rc = 0;
 out:
 	if (rc != 0 && why[0] == '\0')

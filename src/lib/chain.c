@@ -101,10 +101,8 @@ from_remote(struct vb_chain *ch, const char *identity, struct vb_link *l,
 		    ch->remote, w);
 		return -1;
 	}
-	snprintf(ch->note + strlen(ch->note), sizeof(ch->note) -
-	    strlen(ch->note), "%s%s here failed its checks (%.300s): used "
-	    "the copy on %s", ch->note[0] != '\0' ? "; " : "", l->path, lwhy,
-	    ch->remote);
+	vb_notef(ch->note, sizeof(ch->note), "%s here failed its checks "
+	    "(%.300s): used the copy on %s", l->path, lwhy, ch->remote);
 	*l = r;
 	return 0;
 }

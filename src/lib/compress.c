@@ -305,9 +305,8 @@ static void
 take_rows(struct job *j, struct vb_compress_result *res)
 {
 	if (vb_rows_end(&j->rows) != 0) {
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%sno row counts in its manifest: %s",
-		    res->note[0] != '\0' ? "; " : "", j->rows.why);
+		vb_notef(res->note, sizeof(res->note), "no row counts in its "
+		    "manifest: %s", j->rows.why);
 		return;
 	}
 	j->m.rows = j->rows.rows;
@@ -349,10 +348,8 @@ left_whole(struct job *j, const char *name, struct vb_compress_result *res)
 	res->pages = m.pages;
 	res->page_count = m.page_count;
 	snprintf(j->efinal, sizeof(j->efinal), "%s", name);
-	snprintf(res->note + strlen(res->note), sizeof(res->note) -
-	    strlen(res->note), "%s%s was already whole, left by a run "
-	    "stopped before it removed the snapshot", res->note[0] != '\0' ?
-	    "; " : "", name);
+	vb_notef(res->note, sizeof(res->note), "%s was already whole, left by "
+	    "a run stopped before it removed the snapshot", name);
 	return 1;
 }
 
@@ -409,9 +406,7 @@ prepare(struct job *j, const struct vb_snapmeta *meta,
 		return -1;
 	vb_clean_stale(j->dir, res->note, sizeof(res->note));
 	if (j->found[0] != '\0')
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
-		    "", j->found);
+		vb_notef(res->note, sizeof(res->note), "%s", j->found);
 	return vb_tmp_open(&j->t, j->dir, j->final, res->why, sizeof(res->why));
 }
 
@@ -499,9 +494,7 @@ write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
 		return -1;
 	}
 	if (why[0] != '\0')	/* vb_archive_write's notice */
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
-		    "", why);
+		vb_notef(res->note, sizeof(res->note), "%s", why);
 	if (same_archive(j, &rb, ao.sig) == 0) {
 		res->bytes = rb.info.bytes;
 		memcpy(res->sha256, rb.info.sha256, sizeof(res->sha256));
@@ -542,10 +535,8 @@ keep_index(struct job *j, const struct vb_pages *p,
 	memcpy(x.archive_sha256, res->sha256, sizeof(x.archive_sha256));
 	x.p = *p;
 	if (vb_index_write(j->dir, &x, why, sizeof(why)) != 0)
-		snprintf(res->note + strlen(res->note),
-		    sizeof(res->note) - strlen(res->note), "%scannot keep "
-		    "the page index (%s): the next backup will be a full one",
-		    res->note[0] != '\0' ? "; " : "", why);
+		vb_notef(res->note, sizeof(res->note), "cannot keep the page "
+		    "index (%s): the next backup will be a full one", why);
 }
 
 /* ---- a snapshot that failed its check ---- */
@@ -581,9 +572,8 @@ drop_older_asides(const char *dir, const char *keep, char *why, size_t wlen)
 		    vb_timespec_cmp(&nm.when, &kn.when) >= 0 ||
 		    unlinkat(dfd, de->d_name, 0) != 0)
 			continue;
-		snprintf(why + strlen(why), wlen - strlen(why), "; the older "
-		    "%s/%s is removed (only the newest is kept)", dir,
-		    de->d_name);
+		vb_appendf(why, wlen, "; the older %s/%s is removed (only the "
+		    "newest is kept)", dir, de->d_name);
 	}
 	closedir(d);
 }
@@ -761,9 +751,7 @@ vb_compress_file(const char *path, const struct vb_snapmeta *meta,
 	if (j->nm.kind == VB_KIND_BACKUP && vb_rows_loss(j->dir, j->nm.stem,
 	    &j->m.rows, res->warning, sizeof(res->warning), why,
 	    sizeof(why)) != 0)
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " :
-		    "", why);
+		vb_notef(res->note, sizeof(res->note), "%s", why);
 	rc = 0;
 	if (o->keep && j->in.dirfd != -1 && vb_tmp_commit(&j->in, why,
 	    sizeof(why)) != 0) {
@@ -846,13 +834,13 @@ vb_compress_message(const struct vb_compress_opts *o,
 		    res->checked);
 	vb_facts_format(&f, facts, sizeof(facts));
 	kind_words(o, res, kind, sizeof(kind));
-	/* The facts early: the why and the warning are free text. */
-	snprintf(buf, len, "%s%s%s; db %lld bytes, archive %.1f%% of it; read "
-	    "back ok%s%s%s; %s; snapshot %s%s%s%s%s",
-	    vb_compression_name(o->a.ext), lvl, kind, (long long)res->dbbytes,
-	    res->dbbytes > 0 ? 100.0 * (double)res->bytes /
-	    (double)res->dbbytes : 0.0, checked, facts, enc, res->tables < 0 ?
-	    "rows not counted" : "rows counted",
+	/* The facts first (record.c): what follows them may be free text. */
+	snprintf(buf, len, "%s%s%s%s; db %lld bytes, archive %.1f%% of it; "
+	    "read back ok%s%s; %s; snapshot %s%s%s%s%s",
+	    vb_compression_name(o->a.ext), lvl, facts, kind,
+	    (long long)res->dbbytes, res->dbbytes > 0 ? 100.0 *
+	    (double)res->bytes / (double)res->dbbytes : 0.0, checked, enc,
+	    res->tables < 0 ? "rows not counted" : "rows counted",
 	    res->removed ? "removed" : "kept", rc == 1 ? ": " : "", rc == 1 ?
 	    res->why : "", res->warning[0] != '\0' ? "; WARNING: " : "",
 	    res->warning);

@@ -29,8 +29,8 @@ faults(const char *path, const struct vb_compress_result *res)
 	vb_path_split(path, dir, sizeof(dir), base, sizeof(base));
 	for (i = 0; i < res->nfaults; i++) {
 		vb_fault_text(&res->faults[i], dir, msg, sizeof(msg));
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; "
-		    "tonight's backup is a full one");
+		vb_appendf(msg, sizeof(msg), "; tonight's backup is a full "
+		    "one");
 		warnx("%s", msg);
 		vb_path_join(where, sizeof(where), dir, res->faults[i].name);
 		vb_emit("verify", where, 0, -1, NULL, vb_monotonic_ms(), msg);

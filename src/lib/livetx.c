@@ -282,8 +282,8 @@ vb_livetx_commit(struct vb_livetx *x, struct vb_record *r, char *why,
 	 * its own row the same way, can be applied once only.
 	 */
 	if (vb_backuplog_insert_on(x->db, x->live, r, why, wlen) != 0) {
-		snprintf(why + strlen(why), wlen - strlen(why), "; the undo "
-		    "needs that row: nothing changed");
+		vb_appendf(why, wlen, "; the undo needs that row: nothing "
+		    "changed");
 		goto fail;
 	}
 	if (sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {

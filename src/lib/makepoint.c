@@ -707,9 +707,8 @@ vb_point(const struct vb_point_opts *o, struct vb_compress_result *res)
 	/* Too much changed for a point: the next run is the nightly. */
 	if (rc != 0 && p->ask && vb_nightly_ask(o->dir, &p->live.when, w,
 	    sizeof(w)) == 0)
-		snprintf(res->why + strlen(res->why), sizeof(res->why) -
-		    strlen(res->why), "; the next run of vb-backup takes the "
-		    "nightly instead");
+		vb_appendf(res->why, sizeof(res->why), "; the next run of "
+		    "vb-backup takes the nightly instead");
 	if (rc != 0)
 		res->path[0] = '\0';
 	vb_tmp_abort(&p->spool);
@@ -746,11 +745,12 @@ vb_point_message(const struct vb_point_opts *o,
 		    "recipient%s", res->recipients, res->recipients > 1 ? "s" :
 		    "");
 	vb_facts_format(&f, facts, sizeof(facts));
-	snprintf(buf, len, "%s%s" VB_POINT_WORDS "%s: %lld of %lld pages; db "
-	    "%lld bytes, not copied; read back ok, proven on %s's page "
-	    "index%s%s; %s%s%s", vb_compression_name(o->c->a.ext), lvl,
+	/* The facts first (record.c): what follows them may be free text. */
+	snprintf(buf, len, "%s%s%s" VB_POINT_WORDS "%s: %lld of %lld pages; "
+	    "db %lld bytes, not copied; read back ok, proven on %s's page "
+	    "index%s; %s%s%s", vb_compression_name(o->c->a.ext), lvl, facts,
 	    res->parent, (long long)res->pages, (long long)res->page_count,
-	    (long long)res->dbbytes, res->parent, facts, enc, res->tables < 0 ?
+	    (long long)res->dbbytes, res->parent, enc, res->tables < 0 ?
 	    "rows not counted" : "rows counted",
 	    res->warning[0] != '\0' ? "; WARNING: " : "", res->warning);
 }

@@ -257,15 +257,15 @@ tell_kept(const struct place *pl, const struct vb_backup *list, size_t n)
 
 	for (i = 0; i < n; i++) {
 		b = &list[i];
-		if (b->keep == 3)
+		if (b->keep == VB_KEEP_UNSAFE)
 			snprintf(text, sizeof(text), "%s/%s: kept, counted by "
 			    "no rule: %s; vb-backup --check says what to do",
 			    pl->where, b->stem, b->why);
-		else if (b->keep == 4)
+		else if (b->keep == VB_KEEP_HELD)
 			snprintf(text, sizeof(text), "%s/%s: kept, held after "
 			    "a sudden loss of rows until vb-prune --release %s",
 			    pl->where, b->stem, b->stem);
-		else if (pl->dry && b->keep == 2)
+		else if (pl->dry && b->keep == VB_KEEP_PARENT)
 			snprintf(text, sizeof(text), "%s/%s: a %s, kept "
 			    "because %s is built on it", pl->where, b->stem,
 			    b->delta ? "delta" : "full backup",
@@ -365,8 +365,7 @@ plan_remote(const char *remote, const char *dir, const struct vb_policy *p,
     struct vb_backup **list, size_t *n, char *why, size_t wlen)
 {
 	if (vb_remote_list(remote, list, n, why, wlen) != 0) {
-		snprintf(why + strlen(why), wlen - strlen(why), "; deleting "
-		    "nothing");
+		vb_appendf(why, wlen, "; deleting nothing");
 		return -1;
 	}
 	/* The remote holds no indexes: the local ones name the parents. */

@@ -267,8 +267,9 @@ vb_facts_format(const struct vb_facts *f, char *buf, size_t len)
 	sqlite3_str *s = sqlite3_str_new(NULL);
 	char *out;
 
-	if (f->checked != NULL)
-		sqlite3_str_appendf(s, "; " VB_FACT_CHECKED "=%s", f->checked);
+	/* Always one field: a row of this release has a facts block. */
+	sqlite3_str_appendf(s, "; " VB_FACT_CHECKED "=%s",
+	    f->checked != NULL ? f->checked : "none");
 	if (f->point_of != NULL)
 		sqlite3_str_appendf(s, "; " VB_FACT_POINT "=%s", f->point_of);
 	if (f->is_signed)
@@ -278,14 +279,48 @@ vb_facts_format(const struct vb_facts *f, char *buf, size_t len)
 	sqlite3_free(out);
 }
 
+/*
+ * key's value in msg's facts block: the "; key=value" fields right after
+ * its first segment (the compression's name), up to the first segment
+ * that is not one, so that free text after them (a reason, a warning
+ * naming the application's tables) is never read as a fact.  Returns 0
+ * with the value (cut to fit), 1 if the block has no key, -1 if the
+ * message has no facts block (a row written before them).
+ */
+static int
+block_field(const char *msg, const char *key, char *out, size_t len)
+{
+	const char *p = strstr(msg, "; "), *end, *eq;
+	size_t k = strlen(key), n;
+	int any = 0;
+
+	for (; p != NULL; p = end) {
+		p += 2;
+		end = strstr(p, "; ");
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		eq = memchr(p, '=', n);
+		if (eq == NULL || eq == p || strspn(p, "abcdefghijklmnopqrstu"
+		    "vwxyz0123456789-") != (size_t)(eq - p))
+			break;
+		any = 1;
+		if ((size_t)(eq - p) == k && strncmp(p, key, k) == 0) {
+			n -= k + 1;
+			snprintf(out, len, "%.*s", (int)n, eq + 1);
+			return 0;
+		}
+	}
+	return any ? 1 : -1;
+}
+
 const char *
 vb_fact_checked(const char *msg)
 {
 	char v[32], words[64];
 	size_t i;
+	int r;
 
-	if (vb_msg_field(msg, VB_FACT_CHECKED, v, sizeof(v)) == 0) {
-		for (i = 0; i < NCHECKS; i++)
+	if ((r = block_field(msg, VB_FACT_CHECKED, v, sizeof(v))) >= 0) {
+		for (i = 0; r == 0 && i < NCHECKS; i++)
 			if (strcmp(v, checks[i]) == 0)
 				return checks[i];
 		return NULL;
@@ -303,19 +338,29 @@ vb_fact_checked(const char *msg)
 int
 vb_fact_point(const char *msg)
 {
-	char v[256];
+	char v[8];
+	int r;
 
+	if ((r = block_field(msg, VB_FACT_POINT, v, sizeof(v))) >= 0)
+		return r == 0 && v[0] != '\0';
 	/* Rows written before the field: the words of those days. */
-	return vb_msg_field(msg, VB_FACT_POINT, v, sizeof(v)) == 0 ||
-	    strstr(msg, VB_POINT_WORDS) != NULL;
+	return strstr(msg, VB_POINT_WORDS) != NULL;
 }
 
 int
 vb_fact_drill(const char *msg, int ok)
 {
+	const char *p, *last = NULL;
 	char v[16];
 
-	if (vb_msg_field(msg, VB_FACT_DRILL, v, sizeof(v)) == 0)
+	/*
+	 * The last drill= field: it closes the message, after the reason a
+	 * drill failed, which may name the application's tables.
+	 */
+	for (p = msg; (p = strstr(p, "; " VB_FACT_DRILL "=")) != NULL; p++)
+		last = p;
+	if (last != NULL && vb_msg_field(last, VB_FACT_DRILL, v,
+	    sizeof(v)) == 0)
 		return strcmp(v, "proven") == 0 ? 1 : strcmp(v, "failed") ==
 		    0 ? 0 : strcmp(v, "error") == 0 ? 2 : -1;
 	/* Rows written before the field: the words of those days. */

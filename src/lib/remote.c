@@ -299,9 +299,8 @@ fail:
 	/* A copy that is not proven is not left, not even as a temporary. */
 	if (vb_remote_delete(remote, tmpname, what, sizeof(what)) != 0 &&
 	    sent && strstr(what, "not found") == NULL)
-		snprintf(why + strlen(why), wlen - strlen(why),
-		    "; and its temporary %s could not be removed: %s", tmp,
-		    what);
+		vb_appendf(why, wlen, "; and its temporary %s could not be "
+		    "removed: %s", tmp, what);
 	return -1;
 }
 

@@ -324,8 +324,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	so.defer = 1;
 	rc = vb_snapshot(&so, &sr);
 	if (sr.note[0] != '\0')
-		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
-		    note[0] != '\0' ? "; " : "", sr.note);
+		vb_notef(note, nlen, "%s", sr.note);
 	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore copy of %s failed: %s", db,
 		    sr.why);
@@ -352,9 +351,8 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 	if ((co.sign_with = vb_config("SIGN_WITH")) != NULL &&
 	    vb_key_public(co.sign_with, line, sizeof(line), w,
 	    sizeof(w)) != 0) {
-		snprintf(note + strlen(note), nlen - strlen(note), "%sthe "
-		    "pre-restore copy is not signed: SIGN_WITH: %s",
-		    note[0] != '\0' ? "; " : "", w);
+		vb_notef(note, nlen, "the pre-restore copy is not signed: "
+		    "SIGN_WITH: %s", w);
 		co.sign_with = NULL;
 	}
 	co.a.level = VB_ZSTD_LEVEL;
@@ -365,8 +363,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		close(guard.dirfd);
 	}
 	if (cr.note[0] != '\0')
-		snprintf(note + strlen(note), nlen - strlen(note), "%s%s",
-		    note[0] != '\0' ? "; " : "", cr.note);
+		vb_notef(note, nlen, "%s", cr.note);
 	if (rc != 0) {
 		snprintf(why, wlen, "pre-restore archive failed: %s", cr.why);
 		unlink(sr.path);
@@ -415,13 +412,10 @@ write_into(const char *db, const char *copy, struct vb_restore_result *res,
 		res->carried = vb_backuplog_put_back(dst, &held, bwhy,
 		    sizeof(bwhy));
 		if (res->carried < 0)
-			snprintf(res->note + strlen(res->note),
-			    sizeof(res->note) - strlen(res->note), "%s"
-			    "restored, but the %lld BackupLog rows written "
-			    "since the backup could not be carried over (%s); "
-			    "they are in the pre-restore copy",
-			    res->note[0] != '\0' ? "; " : "",
-			    (long long)held.rows, bwhy);
+			vb_notef(res->note, sizeof(res->note), "restored, but "
+			    "the %lld BackupLog rows written since the backup "
+			    "could not be carried over (%s); they are in the "
+			    "pre-restore copy", (long long)held.rows, bwhy);
 	} else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		snprintf(why, wlen, "%s: %s: the application held its lock for "
 		    "more than %lld ms; nothing changed", db,
@@ -756,11 +750,10 @@ unvouched(const struct vb_restore_opts *o, const char *name,
 {
 	if (o->as == NULL)	/* not a fetched copy */
 		return;
-	snprintf(res->note + strlen(res->note), sizeof(res->note) -
-	    strlen(res->note), "%snothing vouched for %s: no BackupLog here "
-	    "names a backup and no signature was checked, so the remote's "
-	    "copy was taken on its own word (SIGN_WITH and --verify-with "
-	    "make it vouched for)", res->note[0] != '\0' ? "; " : "", name);
+	vb_notef(res->note, sizeof(res->note), "nothing vouched for %s: no "
+	    "BackupLog here names a backup and no signature was checked, so "
+	    "the remote's copy was taken on its own word (SIGN_WITH and "
+	    "--verify-with make it vouched for)", name);
 }
 
 static int
@@ -781,10 +774,8 @@ as_recorded(const struct vb_restore_opts *o, const char *name,
 		return 0;
 	}
 	if (vb_backuplog_known(o->logdb, &k, err, sizeof(err)) != 0) {
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%sBackupLog in %s could not be read "
-		    "to vouch for %s (%s)", res->note[0] != '\0' ? "; " : "",
-		    o->logdb, name, err);
+		vb_notef(res->note, sizeof(res->note), "BackupLog in %s could "
+		    "not be read to vouch for %s (%s)", o->logdb, name, err);
 		return 0;
 	}
 	if (!k.any)
@@ -807,10 +798,8 @@ as_recorded(const struct vb_restore_opts *o, const char *name,
 		    seal->sha256, seal->op, seal->when, c->info.sha256);
 		rc = -1;
 	} else if (seal == NULL)
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%s%s: restored though BackupLog never "
-		    "recorded it (--unrecorded)", res->note[0] != '\0' ? "; " :
-		    "", name);
+		vb_notef(res->note, sizeof(res->note), "%s: restored though "
+		    "BackupLog never recorded it (--unrecorded)", name);
 	vb_log_known_free(&k);
 	return rc;
 }
@@ -861,18 +850,15 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		*o->manifest = c.m;
 	res->links = c.links;
 	if (c.note[0] != '\0')
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%s%s", res->note[0] != '\0' ? "; " : "",
-		    c.note);
+		vb_notef(res->note, sizeof(res->note), "%s", c.note);
 	/* A copy saved as found (a pre-restore copy of a damaged one); a
 	 * point's is not checked (its nightly's is). */
 	unchecked = strcmp(c.m.integrity, VB_UNCHECKED) == 0;
 	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0 &&
 	    !unchecked)
-		snprintf(res->note + strlen(res->note), sizeof(res->note) -
-		    strlen(res->note), "%sthis backup's database failed its "
-		    "%s when it was taken: %s", res->note[0] != '\0' ? "; " :
-		    "", c.m.integrity_check, c.m.integrity);
+		vb_notef(res->note, sizeof(res->note), "this backup's database "
+		    "failed its %s when it was taken: %s", c.m.integrity_check,
+		    c.m.integrity);
 	res->bytes = c.dbbytes;
 	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
 	if (c.links > 1)

@@ -63,7 +63,7 @@ keep_buckets(struct vb_backup *list, size_t n, enum vb_kind kind,
 			continue;
 		memcpy(last, cur, sizeof(last));
 		taken++;
-		list[i].keep = 1;
+		list[i].keep = VB_KEEP_POLICY;
 	}
 }
 
@@ -121,7 +121,7 @@ keep_parent(struct vb_backup *list, size_t i, size_t j)
 {
 	if (list[j].keep)
 		return;
-	list[j].keep = 2;
+	list[j].keep = VB_KEEP_PARENT;
 	list[j].needed_by = (int)i;
 }
 
@@ -168,20 +168,20 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 	int newest = 1;
 
 	for (i = 0; i < n; i++)
-		list[i].keep = 0;
+		list[i].keep = VB_DROP;
 	for (i = 0; i < n; i++) {
 		if (list[i].kind != VB_KIND_BACKUP || list[i].unsafe ||
 		    list[i].unrecorded)
 			continue;
 		/* The newest backup is never deleted, whatever the policy. */
 		if (newest) {
-			list[i].keep = 1;
+			list[i].keep = VB_KEEP_POLICY;
 			newest = 0;
 			since = p->within ? vb_duration_add(
 			    list[i].when.tv_sec, &p->within_d, -1) : 0;
 		}
 		if (p->within && list[i].when.tv_sec >= since)
-			list[i].keep = 1;
+			list[i].keep = VB_KEEP_POLICY;
 	}
 	if (p->keep > 0) {
 		int64_t taken = 0;
@@ -191,7 +191,7 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 			    list[i].unsafe || list[i].unrecorded)
 				continue;
 			taken++;
-			list[i].keep = 1;
+			list[i].keep = VB_KEEP_POLICY;
 		}
 	}
 	keep_buckets(list, n, VB_KIND_BACKUP, p->hourly, HOUR);
@@ -202,7 +202,7 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 		if (list[i].kind != VB_KIND_PRE_RESTORE)
 			continue;
 		if (pre++ < p->pre_restore)
-			list[i].keep = 1;
+			list[i].keep = VB_KEEP_POLICY;
 	}
 	/*
 	 * What cannot be restored from here (vb_health) counts for no rule
@@ -210,10 +210,10 @@ vb_retention(struct vb_backup *list, size_t n, const struct vb_policy *p)
 	 */
 	for (i = 0; i < n; i++)
 		if (list[i].unsafe)
-			list[i].keep = 3;
+			list[i].keep = VB_KEEP_UNSAFE;
 	/* Held after a sudden loss (hold.c): until the operator says. */
 	for (i = 0; i < n; i++)
 		if (list[i].held && !list[i].keep)
-			list[i].keep = 4;
+			list[i].keep = VB_KEEP_HELD;
 	keep_chains(list, n);
 }

@@ -256,8 +256,8 @@ lost(const struct vb_rows *before, const struct vb_rows *now,
 		    " gone)", name, n, is, b, was, b - n);
 	}
 	if (more > 0)
-		snprintf(text + strlen(text), len - strlen(text), ", and %d "
-		    "more table%s lost over half", more, more == 1 ? "" : "s");
+		vb_appendf(text, len, ", and %d more table%s lost over half",
+		    more, more == 1 ? "" : "s");
 	return found;
 }
 
@@ -281,8 +281,7 @@ vb_rows_loss(const char *dir, const char *stem, const struct vb_rows *now,
 			if (vb_hold_set(dir, was, stem, warning, why,
 			    ylen) != 0)
 				return -1;
-			snprintf(warning + strlen(warning), wlen -
-			    strlen(warning), "; retention keeps %s until "
+			vb_appendf(warning, wlen, "; retention keeps %s until "
 			    "released (vb-prune --release %s)", was, was);
 		}
 	}

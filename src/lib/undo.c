@@ -254,9 +254,8 @@ conflict(struct undo *u, sqlite3_value **row, int why)
 		    (const char *)sqlite3_value_text(row[i]));
 	}
 	s = vb_str_finish(k);
-	snprintf(u->first + strlen(u->first), sizeof(u->first) -
-	    strlen(u->first), "%s%s (%.80s): %s", u->first[0] != '\0' ? "; " :
-	    "", u->c.t.name, s != NULL ? s : "", said[why]);
+	vb_notef(u->first, sizeof(u->first), "%s (%.80s): %s", u->c.t.name,
+	    s != NULL ? s : "", said[why]);
 	sqlite3_free(s);
 }
 

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,33 @@ vb_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+void
+vb_appendf(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strnlen(buf, len);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (n + 1 < len)
+		vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+void
+vb_notef(char *note, size_t len, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (note[0] != '\0')
+		vb_appendf(note, len, "; ");
+	n = strnlen(note, len);
+	va_start(ap, fmt);
+	if (n + 1 < len)
+		vsnprintf(note + n, len - n, fmt, ap);
+	va_end(ap);
 }
 
 char *

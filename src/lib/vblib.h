@@ -62,6 +62,16 @@ int		 vb_put_clean(FILE *fp, const char *s);
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
 int		 vb_write_all(int fd, const void *buf, size_t len);
+/*
+ * Appends to the string in buf (len bytes in all), cut to fit: the one
+ * way vb adds to a fixed buffer (a result's why or note).  A string of
+ * unbounded pieces is built with sqlite3_str instead.
+ */
+void		 vb_appendf(char *buf, size_t len, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* Adds a sentence to note, after "; " unless it is the first. */
+void		 vb_notef(char *note, size_t len, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 /* The string built (sqlite3_free it): "" if empty, NULL on error. */
 char		*vb_str_finish(sqlite3_str *s);
 /* Copies the rest of in to out; returns 0, or -1 with errno set. */
@@ -1481,11 +1491,15 @@ struct vb_backup {
 	char		 parent[64];	/* its parent, where known */
 	int		 point;		/* a point (its index says so) */
 	int		 indexed;	/* it has a page index here */
-	int		 keep;		/* set by vb_retention: 1 by the
-					   policy, 2 as a delta's parent,
-					   3 as unsafe, 4 as held */
-	int		 needed_by;	/* keep 2: the delta (index) */
-	int		 held;		/* held (hold.c): keep 4 */
+	enum vb_keep {
+		VB_DROP = 0,		/* no rule keeps it */
+		VB_KEEP_POLICY,		/* a rule of the policy */
+		VB_KEEP_PARENT,		/* a kept delta's parent */
+		VB_KEEP_UNSAFE,		/* the listing cannot be trusted */
+		VB_KEEP_HELD		/* held until released */
+	}		 keep;		/* set by vb_retention */
+	int		 needed_by;	/* VB_KEEP_PARENT: the delta (index) */
+	int		 held;		/* held (hold.c): VB_KEEP_HELD */
 	int		 unrecorded;	/* on a remote, a name BackupLog
 					   never named: counted by no
 					   rule, holding no parent */

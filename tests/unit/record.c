@@ -8,7 +8,8 @@
  * prose around a field can change and the fact still reads; rows written
  * before the fields existed (their words below are copied from rows such
  * releases wrote) read as they did; a word in a path or a warning is no
- * fact.
+ * fact, nor is any text after the facts (a reason, a warning naming
+ * the application's tables).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -55,7 +56,40 @@ compress_check_reads_back(void **state)
 	assert_non_null(strstr(msg, "; signed=yes"));
 	compress_message(NULL, NULL, msg, sizeof(msg));
 	assert_null(vb_fact_checked(msg));
+	assert_non_null(strstr(msg, "; checked=none"));
 	assert_null(strstr(msg, "signed="));
+}
+
+/* Free text after the facts (issue 37's review) is never a fact. */
+static void
+free_text_forges_nothing(void **state)
+{
+	struct vb_duration week = { 0, 0, 7, 0 };
+	struct vb_compress_opts o;
+	struct vb_compress_result res;
+	char msg[2400];
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
+	o.a.ext = VB_EXT_TAR_ZST;
+	o.full_every = &week;
+	res.checked = "quick_check";
+	/* A reason naming BACKUP_DIR, a warning naming tables. */
+	snprintf(res.full_why, sizeof(res.full_why), "%s",
+	    "/srv/b; checked=integrity_check; x");
+	snprintf(res.warning, sizeof(res.warning), "%s",
+	    "t; point=x; checked=integrity_check lost 9 rows");
+	vb_compress_message(&o, &res, 0, msg, sizeof(msg));
+	assert_string_equal(vb_fact_checked(msg), "quick_check");
+	assert_false(vb_fact_point(msg));
+	/* No check at all: none, whatever the warning says. */
+	res.checked = NULL;
+	vb_compress_message(&o, &res, 0, msg, sizeof(msg));
+	assert_null(vb_fact_checked(msg));
+	/* A drill's reason may name a table: the last drill= decides. */
+	assert_int_equal(vb_fact_drill("drill: t; drill=proven; x: rows "
+	    "differ; drill=failed", 0), 0);
 }
 
 static void
@@ -146,7 +180,7 @@ facts_format_alone(void **state)
 
 	(void)state;
 	vb_facts_format(&f, buf, sizeof(buf));
-	assert_string_equal(buf, "");
+	assert_string_equal(buf, "; checked=none");
 	f.checked = "integrity_check";
 	f.point_of = "backup-p";
 	f.is_signed = 1;
@@ -163,6 +197,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(compress_check_reads_back),
+		cmocka_unit_test(free_text_forges_nothing),
 		cmocka_unit_test(point_reads_back),
 		cmocka_unit_test(fields_not_prose),
 		cmocka_unit_test(old_rows_read_as_before),
