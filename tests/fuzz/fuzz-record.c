@@ -2,7 +2,8 @@
  * fuzz-record.c - libFuzzer target for everything vb parses from a pipe
  * line or a file name: vb_record_parse(), then for a record the writer
  * (which must reproduce a line the parser accepts again, with the same
- * fields), vb_snapmeta_parse() on its message and vb_name_parse() on its
+ * fields), vb_snapmeta_parse() and the readers of its facts (BackupLog's
+ * rows come back as records) on its message and vb_name_parse() on its
  * path.  A round trip that changes a field aborts: that is a finding too.
  */
 #define _GNU_SOURCE
@@ -52,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vb_snapmeta meta;
 	struct vb_record r;
 	struct vb_name n;
-	const char *base;
+	const char *base, *check;
 	char *line, *msg;
 
 	/* A line as the tools read it: no newline, no NUL inside. */
@@ -69,6 +70,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		vb_snapmeta_parse(msg, &meta);
 		free(msg);
+		check = vb_fact_checked(r.msg);
+		if (check != NULL && strcmp(check, "integrity_check") != 0 &&
+		    strcmp(check, "quick_check") != 0)
+			abort();
+		(void)vb_fact_point(r.msg);
+		if (vb_fact_drill(r.msg, r.ok) < -1 ||
+		    vb_fact_drill(r.msg, r.ok) > 2)
+			abort();
 		base = strrchr(r.path, '/');
 		(void)vb_name_parse(base != NULL ? base + 1 : r.path, &n);
 		break;
