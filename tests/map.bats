@@ -104,3 +104,48 @@ lacks() {
 	[ "$n" -gt 40 ]
 	[ "$bad" -eq 0 ]
 }
+
+@test "map: each declaration of vb.h and vblib.h sits under its file's section" {
+	# A section opens "/* ---- a.c, b.c: what ---- */"; a function
+	# declared there is defined (at the start of a line) in one of them.
+	local src=$BATS_TEST_DIRNAME/../src/lib f
+	for f in "$src"/*.c; do
+		grep -o '^vb_[a-z0-9_]*(' "$f" | tr -d '(' | sed "s|\$| ${f##*/}|"
+	done >"$T/definers"
+	[ "$(wc -l <"$T/definers")" -gt 200 ]
+	run awk 'NR == FNR { def[$1] = $2; next }
+	    FNR == 1 { sec = "" }
+	    /^\/\* ---- / { sec = " "; s = $0; sub(/: .*/, "", s)
+		while (match(s, /[a-z0-9_]+\.c/)) {
+			sec = sec substr(s, RSTART, RLENGTH) " "
+			s = substr(s, RSTART + RLENGTH)
+		} }
+	    /^[a-z]/ && match($0, /vb_[a-z0-9_]+\(/) {
+		n = substr($0, RSTART, RLENGTH - 1); seen++
+		if (!(n in def))
+			print FILENAME ":" FNR ": " n " is defined nowhere"
+		else if (index(sec, " " def[n] " ") == 0)
+			print FILENAME ":" FNR ": " n " is under" \
+			    (sec == "" ? " no section " : sec) \
+			    "but defined in " def[n]
+	    }
+	    END { if (seen < 200) print "only " seen " declarations read" }' \
+	    "$T/definers" "$src/vb.h" "$src/vblib.h"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] || { echo "$output"; false; }
+}
+
+@test "map: every file README and docs/DESIGN.md name exists" {
+	local top=$BATS_TEST_DIRNAME/.. f n=0 bad=0
+	# shellcheck disable=SC2016 # backquotes are Markdown's
+	while IFS= read -r f; do
+		n=$((n + 1))
+		case $f in
+		*/*) [ -e "$top/$f" ] ;;
+		*) [ -e "$top/src/lib/$f" ] || [ -e "$top/src/$f" ] ;;
+		esac || { echo "named, not there: $f"; bad=1; }
+	done < <(grep -ohE '`[a-z0-9_/.-]+\.[ch]`' "$top/README.md" \
+	    "$top/docs/DESIGN.md" | tr -d '`' | grep -v '^src/vb-\*' | sort -u)
+	[ "$n" -gt 20 ]
+	[ "$bad" -eq 0 ]
+}

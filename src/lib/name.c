@@ -1,6 +1,6 @@
 /*
- * name.c - backup names, the formats their extensions stand for, and
- * UTC timestamps.
+ * name.c - backup names, the formats their extensions stand for, UTC
+ * timestamps and durations ("7d", "1y6m").
  *
  * vb names every file it makes from the UTC time it stands for:
  * backup-2026-11-27T01-00-00-000Z.tar.zst.  Retention reads the time back
@@ -8,7 +8,9 @@
  * formats back to itself.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -458,4 +460,39 @@ vb_is_snapshot(const char *path)
 
 	return vb_name_parse(base != NULL ? base + 1 : path, &nm) == 0 &&
 	    nm.ext == VB_EXT_DB;
+}
+
+int
+vb_parse_duration(const char *s, struct vb_duration *d)
+{
+	long v;
+	int n;
+	char *end;
+
+	memset(d, 0, sizeof(*d));
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno != 0 || v > 100000)
+			return -1;
+		n = (int)v;
+		switch (*end) {
+		case 'y': d->years += n; break;
+		case 'm': d->months += n; break;
+		case 'w': d->days += 7 * n; break;
+		case 'd': d->days += n; break;
+		case 'h': d->hours += n; break;
+		default: return -1;
+		}
+		/* "1d1d1d..." adds up: bound the sums as each term is. */
+		if (d->years > 100000 || d->months > 100000 ||
+		    d->days > 700000 || d->hours > 100000)
+			return -1;
+		s = end + 1;
+	}
+	return 0;
 }

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <sys/types.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,41 +77,6 @@ vb_duration_add(time_t t, const struct vb_duration *d, int sign)
 	tm.tm_mday += sign * d->days;
 	tm.tm_hour += sign * d->hours;
 	return timegm(&tm);
-}
-
-int
-vb_parse_duration(const char *s, struct vb_duration *d)
-{
-	long v;
-	int n;
-	char *end;
-
-	memset(d, 0, sizeof(*d));
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		errno = 0;
-		v = strtol(s, &end, 10);
-		if (errno != 0 || v > 100000)
-			return -1;
-		n = (int)v;
-		switch (*end) {
-		case 'y': d->years += n; break;
-		case 'm': d->months += n; break;
-		case 'w': d->days += 7 * n; break;
-		case 'd': d->days += n; break;
-		case 'h': d->hours += n; break;
-		default: return -1;
-		}
-		/* "1d1d1d..." adds up: bound the sums as each term is. */
-		if (d->years > 100000 || d->months > 100000 ||
-		    d->days > 700000 || d->hours > 100000)
-			return -1;
-		s = end + 1;
-	}
-	return 0;
 }
 
 /* Keeps list[j] as the parent of list[i], unless kept already. */

@@ -116,7 +116,7 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 int		 vb_dir_prepare(const char *dir, char *lock, size_t llen,
 		    char *why, size_t wlen);
 
-/* ---- record.c, cli.c: records on the pipes ---- */
+/* ---- record.c, cli.c, progress.c: records on the pipes ---- */
 
 /* One record: path operation status bytes sha256 ms time message. */
 struct vb_record {
@@ -331,18 +331,6 @@ int		 vb_backuplog_last_drill(const char *path,
 /* When the last point was made ("" never); 0, or -1. */
 int		 vb_backuplog_last_point(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
-/*
- * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
- * from logdb's BackupLog), or with remote, dir's copied there (the
- * signature, then the catalog, each checked there).  Returns 0 (note
- * says what was done; nothing without SIGN_WITH), or -1 with why.
- */
-int		 vb_catalog_update(const char *dir, const char *remote,
-		    const char *logdb, const struct vb_policy *p, char *note,
-		    size_t nlen, char *why, size_t wlen);
-/* Whether file is an Ed25519 public key (--verify-with); 0, or -1. */
-int		 vb_verify_key(const char *file, char *why, size_t wlen);
-
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
 #define VB_MAX_STAGES	8
@@ -375,7 +363,8 @@ struct vb_metrics_run {
 int		 vb_metrics_write(const char *path,
 		    const struct vb_metrics_run *r, char *why, size_t wlen);
 
-/* ---- prune.c, jobprune.c, remote.c, encrypt.c: retention, remote ---- */
+/* ---- prune.c, jobprune.c, remote.c, encrypt.c, catalog.c, sign.c ---- */
+/* Retention, the remote, its signed catalog. */
 
 struct vb_policy {
 	int64_t			 keep;		/* the last N */
@@ -415,6 +404,18 @@ int		 vb_encrypt_remote_all(const char *remote, const char *dir,
 		    const char *recipients, int (*done)(void *arg,
 		    const char *path, int ok, int64_t bytes, const char *hex,
 		    const char *msg), void *arg, char *why, size_t wlen);
+
+/*
+ * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
+ * from logdb's BackupLog), or with remote, dir's copied there (the
+ * signature, then the catalog, each checked there).  Returns 0 (note
+ * says what was done; nothing without SIGN_WITH), or -1 with why.
+ */
+int		 vb_catalog_update(const char *dir, const char *remote,
+		    const char *logdb, const struct vb_policy *p, char *note,
+		    size_t nlen, char *why, size_t wlen);
+/* Whether file is an Ed25519 public key (--verify-with); 0, or -1. */
+int		 vb_verify_key(const char *file, char *why, size_t wlen);
 
 /* ---- drill.c, jobrestore.c: the restore drill ---- */
 

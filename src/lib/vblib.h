@@ -661,6 +661,8 @@ void		 vb_fault_text(const struct vb_fault *f, const char *dir,
 
 /* ---- db.c: SQLite helpers ---- */
 
+/* An integer query's value (sql freed), -1 on error. */
+int64_t		 vb_db_count(sqlite3 *db, char *sql);
 /* path as an SQLite URI (file:...?query) into uri. */
 void		 vb_db_uri(const char *path, const char *query, char *uri,
 		    size_t len);
@@ -910,13 +912,6 @@ void		 vb_livetx_close(struct vb_livetx *x);
 /* Whether name is one of SQLite's own tables (sqlite_...). */
 int		 vb_is_sqlite_table(const char *name);
 
-/* ---- manifest.c: the MANIFEST inside every archive ---- */
-
-#define VB_MANIFEST_FORMAT	1
-/* A point's integrity: not checked when taken (its nightly was). */
-#define VB_UNCHECKED		"unchecked"
-#define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
-
 /* ---- rows.c: each table's row count, and a sudden loss ---- */
 
 #define VB_ROWS_LEN	8192	/* the counts' text, at most */
@@ -1004,91 +999,12 @@ int		 vb_live_rows(struct vb_live *l, struct vb_rows *r, char *why,
 /* Ends the read transaction and closes. */
 void		 vb_live_close(struct vb_live *l);
 
-/* What a restore (restore.c) did, or why not. */
-struct vb_restore_result {
-	char		 target[4096];
-	char		 message[2048];	/* the record's, when it worked */
-	char		 why[2048];	/* why not */
-	char		 note[2048];	/* for the operator */
-	char		 saved[4096];	/* the pre-restore copy */
-	char		 saved_sha256[VB_SHA256_HEX];	/* its bytes' */
-	char		 unlogged[1024]; /* why its row is missing */
-	int64_t		 bytes, archive_bytes;
-	char		 sha256[VB_SHA256_HEX];	/* the database's */
-	char		 archive_sha256[VB_SHA256_HEX];
-	int		 carried;	/* BackupLog rows carried over */
-	int		 links;		/* archives read: 1, or a chain's */
-	int		 unverified;	/* it failed the backup's checks */
-	int		 noroom;	/* no room where it was restored */
-};
+/* ---- manifest.c: the MANIFEST inside every archive ---- */
 
-/*
- * restore.c: the backup how->archive (a path, or a name on remote)
- * restored as vb-restore --to restores it into copy, a file in the work
- * directory work (where a remote's links are fetched), with no restore
- * row in it.  From how: the identity, what vouches for the archive
- * (verify_with, logdb), fetch (the remote's copy even when a local one
- * verifies) and manifest (filled, if set).  Returns vb_restore's status.
- */
-int		 vb_restore_work(const struct vb_restore_opts *how,
-		    const char *remote, const char *work, const char *copy,
-		    struct vb_restore_result *res);
-/*
- * restore.c: a backup taken of another database (its manifest names
- * another source path or host, or none) does not go into db unless
- * forced.  Returns 0, or -1 with both names in why.
- */
-int		 vb_same_database(const char *db, const struct vb_manifest *m,
-		    char *why, size_t wlen);
-/* restore.c: whether a file's name says age encrypted it (.age). */
-int		 vb_age_named(const char *name);
-/*
- * restore.c: the pre-restore safety archive of db, in dir, by the
- * nightly's own snapshot and compress code.  Returns 0 with its path in
- * saved and its SHA-256 in sha (notes added to note), or -1 (why) with
- * nothing left.
- */
-int		 vb_pre_restore(const char *db, const char *dir, char *saved,
-		    size_t slen, char sha[VB_SHA256_HEX], char *note,
-		    size_t nlen, char *why, size_t wlen);
-
-/* An integer query's value (sql freed), -1 on error. */
-int64_t		 vb_db_count(sqlite3 *db, char *sql);
-
-/* history.c: which backups drills proved, and when (newest first). */
-struct vb_proven_one {
-	char	 name[96];		/* the backup's stem */
-	char	 when[VB_ISO_LEN];	/* last proven ("" never) */
-	int	 seen;
-	int	 failed;		/* its last drill failed */
-	char	 failed_at[VB_ISO_LEN];
-};
-struct vb_proven {
-	struct vb_proven_one *list;
-	size_t	 n, cap;
-	char	 dir[4096];		/* BACKUP_DIR, resolved ("" none) */
-	int	 last;			/* the newest drill: 1 proven, 0
-					   failed, 2 could not run, -1 none */
-	char	 last_at[VB_ISO_LEN];
-	int	 last_local;		/* it read a file of dir */
-	char	 last_file[4096];
-	char	 last_why[1024];
-};
-/* Reads them from the BackupLog of the database at path (NULL: none). */
-/* 0, or -1 when BackupLog cannot be read (p then empty). */
-int		 vb_proven_read(const char *path, struct vb_proven *p);
-/* When name was last proven, or NULL. */
-const char	*vb_proven_when(const struct vb_proven *p, const char *name);
-/* name's entry if its last drill failed (until one proves it), or NULL. */
-const struct vb_proven_one *vb_drill_failed(const struct vb_proven *p,
-		    const char *name);
-
-/* ---- hold.c (the rest in vb.h) ---- */
-
-/* Sets held on each backup of list that dir holds. */
-struct vb_backup;
-void		 vb_holds_mark(const char *dir, struct vb_backup *list,
-		    size_t n);
+#define VB_MANIFEST_FORMAT	1
+/* A point's integrity: not checked when taken (its nightly was). */
+#define VB_UNCHECKED		"unchecked"
+#define VB_MANIFEST_MAX		(64 * 1024)	/* larger is not ours */
 
 struct vb_manifest {
 	char	 vb_version[32];
@@ -1123,6 +1039,43 @@ int		 vb_manifest_format(const struct vb_manifest *m, char *buf,
 /* Parses MANIFEST text; returns 0, or -1 with the reason in why. */
 int		 vb_manifest_parse(const char *text, size_t len,
 		    struct vb_manifest *m, char *why, size_t wlen);
+
+/* ---- history.c: BackupLog read back (the rest in vb.h) ---- */
+
+/* Which backups drills proved, and when (newest first). */
+struct vb_proven_one {
+	char	 name[96];		/* the backup's stem */
+	char	 when[VB_ISO_LEN];	/* last proven ("" never) */
+	int	 seen;
+	int	 failed;		/* its last drill failed */
+	char	 failed_at[VB_ISO_LEN];
+};
+struct vb_proven {
+	struct vb_proven_one *list;
+	size_t	 n, cap;
+	char	 dir[4096];		/* BACKUP_DIR, resolved ("" none) */
+	int	 last;			/* the newest drill: 1 proven, 0
+					   failed, 2 could not run, -1 none */
+	char	 last_at[VB_ISO_LEN];
+	int	 last_local;		/* it read a file of dir */
+	char	 last_file[4096];
+	char	 last_why[1024];
+};
+/* Reads them from the BackupLog of the database at path (NULL: none). */
+/* 0, or -1 when BackupLog cannot be read (p then empty). */
+int		 vb_proven_read(const char *path, struct vb_proven *p);
+/* When name was last proven, or NULL. */
+const char	*vb_proven_when(const struct vb_proven *p, const char *name);
+/* name's entry if its last drill failed (until one proves it), or NULL. */
+const struct vb_proven_one *vb_drill_failed(const struct vb_proven *p,
+		    const char *name);
+
+/* ---- hold.c (the rest in vb.h) ---- */
+
+/* Sets held on each backup of list that dir holds. */
+struct vb_backup;
+void		 vb_holds_mark(const char *dir, struct vb_backup *list,
+		    size_t n);
 
 /* Holds stem in dir, for the backup by and reason; 0, or -1 (why). */
 int		 vb_hold_set(const char *dir, const char *stem,
@@ -1275,7 +1228,7 @@ void		 vb_compress_message(const struct vb_compress_opts *o,
 		    const struct vb_compress_result *res, int rc, char *buf,
 		    size_t len);
 
-/* ---- chain.c: archives read back, alone or as a delta's chain ---- */
+/* ---- read.c: one archive read back and checked ---- */
 
 /*
  * Reads the archive on fd (named nm; decrypted with identity when it is
@@ -1293,6 +1246,8 @@ int		 vb_read_archive(int fd, const char *identity,
 int		 vb_read_manifest(const char *path, const char *identity,
 		    const struct vb_name *nm, struct vb_manifest *m, char *why,
 		    size_t wlen);
+
+/* ---- chain.c: archives read back, alone or as a delta's chain ---- */
 
 /* One archive of a chain. */
 struct vb_link {
@@ -1364,6 +1319,54 @@ void		 vb_point_message(const struct vb_point_opts *o,
 		    size_t len);
 
 /* ---- restore.c: a backup verified, then put back ---- */
+
+/* What a restore did, or why not. */
+struct vb_restore_result {
+	char		 target[4096];
+	char		 message[2048];	/* the record's, when it worked */
+	char		 why[2048];	/* why not */
+	char		 note[2048];	/* for the operator */
+	char		 saved[4096];	/* the pre-restore copy */
+	char		 saved_sha256[VB_SHA256_HEX];	/* its bytes' */
+	char		 unlogged[1024]; /* why its row is missing */
+	int64_t		 bytes, archive_bytes;
+	char		 sha256[VB_SHA256_HEX];	/* the database's */
+	char		 archive_sha256[VB_SHA256_HEX];
+	int		 carried;	/* BackupLog rows carried over */
+	int		 links;		/* archives read: 1, or a chain's */
+	int		 unverified;	/* it failed the backup's checks */
+	int		 noroom;	/* no room where it was restored */
+};
+
+/*
+ * The backup how->archive (a path, or a name on remote)
+ * restored as vb-restore --to restores it into copy, a file in the work
+ * directory work (where a remote's links are fetched), with no restore
+ * row in it.  From how: the identity, what vouches for the archive
+ * (verify_with, logdb), fetch (the remote's copy even when a local one
+ * verifies) and manifest (filled, if set).  Returns vb_restore's status.
+ */
+int		 vb_restore_work(const struct vb_restore_opts *how,
+		    const char *remote, const char *work, const char *copy,
+		    struct vb_restore_result *res);
+/*
+ * A backup taken of another database (its manifest names
+ * another source path or host, or none) does not go into db unless
+ * forced.  Returns 0, or -1 with both names in why.
+ */
+int		 vb_same_database(const char *db, const struct vb_manifest *m,
+		    char *why, size_t wlen);
+/* Whether a file's name says age encrypted it (.age). */
+int		 vb_age_named(const char *name);
+/*
+ * The pre-restore safety archive of db, in dir, by the
+ * nightly's own snapshot and compress code.  Returns 0 with its path in
+ * saved and its SHA-256 in sha (notes added to note), or -1 (why) with
+ * nothing left.
+ */
+int		 vb_pre_restore(const char *db, const char *dir, char *saved,
+		    size_t slen, char sha[VB_SHA256_HEX], char *note,
+		    size_t nlen, char *why, size_t wlen);
 
 /* A verified copy of a backup's database, in a temporary. */
 struct vb_verified {
@@ -2110,7 +2113,7 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
 
-/* history.c (BackupLog read back) and inventory.c (what a backup
- * directory or the remote holds) have nothing beyond vb.h's. */
+/* inventory.c (what a backup directory or the remote holds) has
+ * nothing beyond vb.h's. */
 
 #endif /* VBLIB_H */
