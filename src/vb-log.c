@@ -246,7 +246,10 @@ verb(struct opts *o, enum verb v)
 	o->verb = v;
 }
 
-/* The options into o; returns optind. */
+/*
+ * The options into o; returns optind.
+ * (long: one case per option)
+ */
 static int
 parse(int argc, char *argv[], struct opts *o)
 {

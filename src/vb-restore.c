@@ -295,7 +295,10 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* Parses the options into opt; returns optind. */
+/*
+ * Parses the options into opt; returns optind.
+ * (long: one case per option)
+ */
 static int
 parse(int argc, char *argv[])
 {

@@ -109,81 +109,97 @@ prepare_dir(const char *dir, int argc)
 	return VB_EXIT_OK;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct vb_snapshot_opts o;
-	struct vb_snapshot_result s;
-	int64_t t0 = vb_monotonic_ms();
-	int ch, progress = 0, quiet = 0, prepare = 0, ret;
+/* The command line, parsed. */
+struct args {
+	struct vb_snapshot_opts	 o;
+	int			 progress, quiet, prepare;
+};
 
-	memset(&o, 0, sizeof(o));
+/* The options into a; returns optind. */
+static int
+parse(int argc, char *argv[], struct args *a)
+{
+	struct vb_snapshot_opts *o = &a->o;
+	int ch;
+
+	memset(a, 0, sizeof(*a));
 	while ((ch = getopt_long(argc, argv, "d:hno:qV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			o.dir = optarg;
+			o->dir = optarg;
 			break;
 		case 'h':
 			help();
 			break;
 		case 'n':
-			o.dry = 1;
+			o->dry = 1;
 			break;
 		case 'o':
-			o.out = optarg;
+			o->out = optarg;
 			break;
 		case 'q':
-			quiet = 1;
+			a->quiet = 1;
 			break;
 		case 'V':
 			vb_print_version();
 			break;
 		case DEFER:
-			o.defer = 1;
+			o->defer = 1;
 			break;
 		case FULL:
-			o.full = 1;
+			o->full = 1;
 			break;
 		case INTERMEDIATE:
 			/* Orphaned, its owner would be init, forever. */
-			if ((o.hand_to = (long)getppid()) <= 1)
+			if ((o->hand_to = (long)getppid()) <= 1)
 				usage("--intermediate: no parent to own it");
 			break;
 		case PREPARE:
-			prepare = 1;
+			a->prepare = 1;
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(optarg);
 		case PRINT_SCHEDULE:
 			vb_schedule_print_exit();
 		case PROGRESS:
-			progress = 1;
+			a->progress = 1;
 			break;
 		default:
 			usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	return optind;
+}
 
-	if (prepare)
-		return prepare_dir(o.dir, argc);
+int
+main(int argc, char *argv[])
+{
+	struct args a;
+	struct vb_snapshot_opts *o = &a.o;
+	struct vb_snapshot_result s;
+	int64_t t0 = vb_monotonic_ms();
+	int ret, n = parse(argc, argv, &a);
+
+	argc -= n;
+	argv += n;
+	if (a.prepare)
+		return prepare_dir(o->dir, argc);
 	if (argc != 1)
 		usage(argc == 0 ? "no database given" : "too many arguments");
-	vb_progress_mode(progress, quiet);
-	if (o.dir != NULL && o.out != NULL)
+	vb_progress_mode(a.progress, a.quiet);
+	if (o->dir != NULL && o->out != NULL)
 		usage("-d and -o are exclusive");
 	vb_config_require(0);
-	o.db = argv[0];
-	if (o.dir == NULL && (o.dir = vb_config("BACKUP_DIR")) == NULL)
-		o.dir = "./backups";
-	if (*o.db == '\0' || vb_has_ctl(o.db) || vb_has_ctl(o.dir) ||
-	    (o.out != NULL && (*o.out == '\0' || vb_has_ctl(o.out))))
+	o->db = argv[0];
+	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
+		o->dir = "./backups";
+	if (*o->db == '\0' || vb_has_ctl(o->db) || vb_has_ctl(o->dir) ||
+	    (o->out != NULL && (*o->out == '\0' || vb_has_ctl(o->out))))
 		usage("paths may not be empty or hold TAB, CR or newline");
 
-	ret = vb_snapshot(&o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
-	if (!quiet && s.note[0] != '\0')
+	ret = vb_snapshot(o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
+	if (!a.quiet && s.note[0] != '\0')
 		warnx("%s", s.note);
 	if (ret != VB_EXIT_OK)
 		warnx("%s", s.why);

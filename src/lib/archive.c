@@ -733,6 +733,8 @@ delta_index(struct archive *a, const char *stem, const struct vb_manifest *m,
  * instead, when set, for the caller to prove on the parent's); written
  * into outfd at its place unless outfd is -1, which is then cut to the
  * database's size.
+ * (long: one pass over the pages entry; each refusal names its page, and one
+ * label frees the buffers)
  */
 static int
 delta_pages(struct archive *a, const char *stem, const struct vb_manifest *m,

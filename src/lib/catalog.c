@@ -598,6 +598,10 @@ next_seq(const char *dir, int64_t last, int64_t ms)
 	return top >= ms ? top + 1 : ms;
 }
 
+/*
+ * (long: one catalog's making, in order (read the last, number, list, sign,
+ * write both files), one label undoing it)
+ */
 int
 vb_catalog_write(const char *dir, const char *key, const char *logdb,
     const struct vb_policy *p, struct vb_catalog *c, char *note,

@@ -431,6 +431,8 @@ same_archive(const struct job *j, const struct readback *rb,
  * delta's pages each to their index entry, the index to the
  * manifest's).  Returns 0 with the archive's size and hash in res, or -1
  * (res->why).
+ * (long: the reading thread started and joined in one place, so that no path
+ * leaves it running)
  */
 static int
 write_and_read_back(struct job *j, const struct vb_snapmeta *meta,
@@ -708,6 +710,9 @@ put_in_place(struct job *j, const struct vb_snapmeta *meta,
 	return 0;
 }
 
+/*
+ * (long: a job's many resources released at one label on every path)
+ */
 int
 vb_compress_file(const char *path, const struct vb_snapmeta *meta,
     const struct vb_compress_opts *o, struct vb_compress_result *res)

@@ -249,6 +249,7 @@ check_remote(const struct key *k, const char *v, const char *where)
 /*
  * Checks value v of key k; where says where it came from ("file:line" or
  * "environment").  Returns 0, or -1 after recording the error.
+ * (long: one case per type of value)
  */
 static int
 check_value(const struct key *k, const char *v, const char *where,
@@ -353,6 +354,7 @@ double_quoted(char *p, char *out, char **end)
  * Parses one line of the file (newline removed).  Returns 0 for a blank
  * or comment line, 1 with *key and *val set (the line rewritten in place),
  * -1 with the problem in why, or -2 with the problem of *key's value.
+ * (long: a line's grammar read left to right, each refusal with its reason)
  */
 static int
 parse_line(char *p, char **key, char **val, const char **why)
@@ -438,6 +440,10 @@ unknown_key(const char *k, const char *where)
 		snprintf(err_slot(), ERRLEN, "%s: unknown key %s", where, k);
 }
 
+/*
+ * (long: the file's ownership and mode checked on the descriptor, then its
+ * lines, one cleanup)
+ */
 static void
 read_file(void)
 {

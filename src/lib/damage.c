@@ -218,67 +218,17 @@ hashes_wrong(const char *dir, struct vb_backup *b,
 	return 0;
 }
 
-/* Whether one of b's archives failed its last restore drill. */
-static int
-drill_failed(struct vb_backup *b, const struct vb_proven *pv)
+/*
+ * Oldest first: a backup whose drill failed or that is damaged is
+ * unsafe, and so is a delta on an unsafe or missing link (the why of
+ * each said).
+ */
+static void
+mark_chains(struct vb_backup *list, size_t n)
 {
-	const struct vb_proven_one *f;
-	int j;
-
-	for (j = 0; j < b->nfiles; j++)
-		if ((f = vb_drill_failed(pv, b->files[j].name)) != NULL) {
-			snprintf(b->why, sizeof(b->why), "%s failed its last "
-			    "restore drill (%s): no restorable point until a "
-			    "drill proves it (vb-backup --drill NAME) or it is "
-			    "gone",
-			    b->files[j].name, f->failed_at);
-			return 1;
-		}
-	return 0;
-}
-
-int
-vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
-    int heal, const char *logdb, char *why, size_t wlen)
-{
-	struct vb_log_known k;
-	struct vb_proven pv;
-	char w[512];
 	ssize_t p;
 	size_t i;
-	int dfd, rc = 0;
 
-	why[0] = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	memset(&k, 0, sizeof(k));
-	if (hash && logdb != NULL && access(logdb, F_OK) == 0 &&
-	    vb_backuplog_known(logdb, &k, w, sizeof(w)) != 0) {
-		snprintf(why, wlen, "BackupLog in %s cannot be read (%s): the "
-		    "SHA-256 recorded for each archive is not known", logdb,
-		    w);
-		rc = -1;
-	}
-	if (vb_proven_read(logdb, &pv) != 0 && rc == 0) {
-		snprintf(why, wlen, "BackupLog in %s cannot be read: which "
-		    "backups failed their last drill is not known", logdb);
-		rc = -1;
-	}
-	for (i = 0; i < n; i++) {
-		list[i].checked = 0;
-		list[i].unsafe = 0;
-		list[i].why[0] = '\0';
-		list[i].damaged = marked(dir, dfd, &list[i], heal) ||
-		    (hash && hashes_wrong(dir, &list[i], &k));
-		list[i].drill_failed = !list[i].damaged &&
-		    drill_failed(&list[i], &pv);
-	}
-	close(dfd);
-	vb_log_known_free(&k);
-	free(pv.list);
-	/* Oldest first: a delta on an unsafe link is unsafe too. */
 	for (i = n; i-- > 0;) {
 		if (list[i].drill_failed) {
 			list[i].unsafe = 1;
@@ -313,6 +263,68 @@ vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
 			    "broken");
 		}
 	}
+}
+
+/* Whether one of b's archives failed its last restore drill. */
+static int
+drill_failed(struct vb_backup *b, const struct vb_proven *pv)
+{
+	const struct vb_proven_one *f;
+	int j;
+
+	for (j = 0; j < b->nfiles; j++)
+		if ((f = vb_drill_failed(pv, b->files[j].name)) != NULL) {
+			snprintf(b->why, sizeof(b->why), "%s failed its last "
+			    "restore drill (%s): no restorable point until a "
+			    "drill proves it (vb-backup --drill NAME) or it is "
+			    "gone",
+			    b->files[j].name, f->failed_at);
+			return 1;
+		}
+	return 0;
+}
+
+int
+vb_health(const char *dir, struct vb_backup *list, size_t n, int hash,
+    int heal, const char *logdb, char *why, size_t wlen)
+{
+	struct vb_log_known k;
+	struct vb_proven pv;
+	char w[512];
+	size_t i;
+	int dfd, rc = 0;
+
+	why[0] = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, wlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	memset(&k, 0, sizeof(k));
+	if (hash && logdb != NULL && access(logdb, F_OK) == 0 &&
+	    vb_backuplog_known(logdb, &k, w, sizeof(w)) != 0) {
+		snprintf(why, wlen, "BackupLog in %s cannot be read (%s): the "
+		    "SHA-256 recorded for each archive is not known", logdb,
+		    w);
+		rc = -1;
+	}
+	if (vb_proven_read(logdb, &pv) != 0 && rc == 0) {
+		snprintf(why, wlen, "BackupLog in %s cannot be read: which "
+		    "backups failed their last drill is not known", logdb);
+		rc = -1;
+	}
+	for (i = 0; i < n; i++) {
+		list[i].checked = 0;
+		list[i].unsafe = 0;
+		list[i].why[0] = '\0';
+		list[i].damaged = marked(dir, dfd, &list[i], heal) ||
+		    (hash && hashes_wrong(dir, &list[i], &k));
+		list[i].drill_failed = !list[i].damaged &&
+		    drill_failed(&list[i], &pv);
+	}
+	close(dfd);
+	vb_log_known_free(&k);
+	free(pv.list);
+	mark_chains(list, n);
 	return rc;
 }
 

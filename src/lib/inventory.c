@@ -85,6 +85,35 @@ show_fields(const struct item *it)
 	    "damaged" : it->b->unsafe ? "broken-chain" : "-") < 0;
 }
 
+/* One backup file as a JSON object of the listing. */
+static void
+show_json(struct vb_list *out, const struct item *it, const char *iso)
+{
+	vb_list_object(out);
+	vb_list_str(out, "path", it->path);
+	vb_list_str(out, "time", iso);
+	vb_list_str(out, "kind", it->kind);
+	vb_list_str(out, "compression", it->comp);
+	vb_list_str(out, "type", it->type);
+	vb_list_str(out, "parent", it->parent[0] != '\0' ? it->parent :
+	    NULL);
+	vb_list_int(out, "bytes", it->b->files[it->j].bytes, 1);
+	vb_list_lit(out, "verified", !it->checked ? "null" : it->ok ?
+	    "true" : "false");
+	vb_list_str(out, "error", it->checked && !it->ok ? it->why :
+	    NULL);
+	vb_list_str(out, "proven", it->proven);
+	vb_list_lit(out, "listed", it->listed < 0 ? "null" :
+	    it->listed ? "true" : "false");
+	vb_list_lit(out, "signed", it->is_signed < 0 ? "null" :
+	    it->is_signed ? "true" : "false");
+	vb_list_lit(out, "recorded", it->recorded < 0 ? "null" :
+	    it->recorded ? "true" : "false");
+	vb_list_lit(out, "held", it->held ? "true" : "false");
+	vb_list_lit(out, "drill_failed", it->b->drill_failed ? "true" :
+	    "false");
+}
+
 /* One backup file in the listing's form. */
 static int
 show(struct vb_list *out, const struct item *it)
@@ -104,29 +133,7 @@ show(struct vb_list *out, const struct item *it)
 	case VB_LIST_FIELDS:
 		return show_fields(it);
 	case VB_LIST_JSON:
-		vb_list_object(out);
-		vb_list_str(out, "path", it->path);
-		vb_list_str(out, "time", iso);
-		vb_list_str(out, "kind", it->kind);
-		vb_list_str(out, "compression", it->comp);
-		vb_list_str(out, "type", it->type);
-		vb_list_str(out, "parent", it->parent[0] != '\0' ? it->parent :
-		    NULL);
-		vb_list_int(out, "bytes", b->files[it->j].bytes, 1);
-		vb_list_lit(out, "verified", !it->checked ? "null" : it->ok ?
-		    "true" : "false");
-		vb_list_str(out, "error", it->checked && !it->ok ? it->why :
-		    NULL);
-		vb_list_str(out, "proven", it->proven);
-		vb_list_lit(out, "listed", it->listed < 0 ? "null" :
-		    it->listed ? "true" : "false");
-		vb_list_lit(out, "signed", it->is_signed < 0 ? "null" :
-		    it->is_signed ? "true" : "false");
-		vb_list_lit(out, "recorded", it->recorded < 0 ? "null" :
-		    it->recorded ? "true" : "false");
-		vb_list_lit(out, "held", it->held ? "true" : "false");
-		vb_list_lit(out, "drill_failed", b->drill_failed ? "true" :
-		    "false");
+		show_json(out, it, iso);
 		return 0;
 	case VB_LIST_TABLE:
 		vb_human_bytes((uint64_t)b->files[it->j].bytes, hb, sizeof(hb));
@@ -382,21 +389,103 @@ show_asides(const char *dir)
 	return ret;
 }
 
+/* What vouches for each file: drills, BackupLog, the signed catalog. */
+struct vouchers {
+	struct vb_proven	 pv;
+	struct vb_log_known	 known;
+	struct vb_catalog	 cat;
+	int			 listing;	/* cat was read */
+};
+
+/*
+ * The local side's own facts on bk: sizes, recorded damage and failed
+ * drills always (--sums: every recorded SHA-256), holds.  A history that
+ * cannot be read is a failure of the listing, said: never "ok"
+ * unmeasured.  Returns 0, or 1 for that failure.
+ */
+static int
+local_facts(const struct vb_inventory_opts *o, struct vb_backup *bk,
+    size_t n)
+{
+	char hwhy[700];
+	int ret = 0;
+
+	vb_scan_sizes(o->dir, bk, n);
+	if (vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"), hwhy,
+	    sizeof(hwhy)) != 0) {
+		warnx("%s", hwhy);
+		if (!o->json && !o->fields && !isatty(STDOUT_FILENO))
+			(void)vb_emit(o->sums ? "verify" : "list", o->dir, 0,
+			    -1, NULL, vb_monotonic_ms(), hwhy);
+		ret = 1;
+	}
+	vb_holds_mark(o->dir, bk, n);
+	return ret;
+}
+
+/* Reads what vouches (v->cat only with --verify-with); 0, or 1. */
+static int
+vouchers_read(const struct vb_inventory_opts *o, struct vouchers *v)
+{
+	char why[1024];
+	const char *db = vb_config("DB_PATH");
+
+	memset(v, 0, sizeof(*v));
+	if (o->verify_with != NULL)
+		v->listing = catalog_of(o, &v->cat) == 0;
+	vb_proven_read(db, &v->pv);
+	if (db != NULL && access(db, F_OK) == 0)
+		(void)vb_backuplog_known(db, &v->known, why, sizeof(why));
+	return o->verify_with != NULL && !v->listing;
+}
+
+static void
+vouchers_free(struct vouchers *v)
+{
+	free(v->pv.list);
+	vb_log_known_free(&v->known);
+	vb_catalog_free(&v->cat);
+}
+
+/* File j of backup b, looked at and vouched for, shown; 0, or 1. */
+static int
+list_file(const struct vb_inventory_opts *o, const char *where,
+    const struct vouchers *v, struct vb_backup *b, int j,
+    struct vb_list *out)
+{
+	const struct vb_log_seal *seal;
+	const char *name = b->files[j].name;
+	char why[1024], path[4096];
+	struct item it;
+
+	if (o->remote != NULL)
+		vb_remote_join(path, sizeof(path), o->remote, name);
+	else
+		vb_path_join(path, sizeof(path), o->dir, name);
+	look_at(o, where, path, b, j, &it, why, sizeof(why));
+	it.proven = vb_proven_when(&v->pv, name);
+	seal = vb_log_known_find(&v->known, name);
+	it.is_signed = seal == NULL || seal->sha256[0] == '\0' ? -1 :
+	    seal->is_signed;
+	it.recorded = !v->known.any || b->kind != VB_KIND_BACKUP ? -1 :
+	    seal != NULL;
+	it.held = b->held;
+	it.listed = o->verify_with == NULL || b->kind != VB_KIND_BACKUP ? -1 :
+	    v->listing && is_listed(&v->cat, name, b->files[j].bytes);
+	return show(out, &it) != 0 || !it.ok || it.listed == 0 ||
+	    it.recorded == 0;
+}
+
 int
 vb_inventory(const struct vb_inventory_opts *o)
 {
 	const char *where = o->remote != NULL ? o->remote : o->dir, *idir;
-	char why[1024], path[4096];
+	char why[1024];
 	struct vb_backup *bk;
-	struct vb_catalog cat;
-	struct vb_proven pv;
-	struct vb_log_known known;
-	const struct vb_log_seal *seal;
+	struct vouchers v;
 	struct vb_list out;
-	struct item it;
-	char hwhy[700];
 	size_t n, i;
-	int j, ret = 0, listing = 0;
+	int j, ret = 0;
 
 	if (o->remote != NULL ? vb_remote_list(o->remote, &bk, &n, why,
 	    sizeof(why)) != 0 : vb_scan(o->dir, &bk, &n, why,
@@ -408,29 +497,9 @@ vb_inventory(const struct vb_inventory_opts *o)
 	if ((idir = o->remote == NULL ? o->dir : vb_config("BACKUP_DIR")) !=
 	    NULL)
 		vb_index_parents(idir, bk, n);
-	if (o->remote == NULL) {
-		vb_scan_sizes(o->dir, bk, n);
-		/*
-		 * Recorded damage and failed drills always; --sums: every
-		 * recorded SHA-256.  A history that cannot be read is a
-		 * failure of the listing, said: never "ok" unmeasured.
-		 */
-		if (vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"),
-		    hwhy, sizeof(hwhy)) != 0) {
-			warnx("%s", hwhy);
-			if (!o->json && !o->fields && !isatty(STDOUT_FILENO))
-				(void)vb_emit(o->sums ? "verify" : "list",
-				    o->dir, 0, -1, NULL, vb_monotonic_ms(),
-				    hwhy);
-			ret = 1;
-		}
-		vb_holds_mark(o->dir, bk, n);
-	}
-	memset(&cat, 0, sizeof(cat));
-	if (o->verify_with != NULL) {
-		listing = catalog_of(o, &cat) == 0;
-		ret |= !listing;
-	}
+	if (o->remote == NULL)
+		ret |= local_facts(o, bk, n);
+	ret |= vouchers_read(o, &v);
 	vb_list_begin(&out, o->json);
 	if (o->fields)
 		out.form = VB_LIST_FIELDS;
@@ -438,46 +507,16 @@ vb_inventory(const struct vb_inventory_opts *o)
 		printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10s  %s\n",
 		    "time (UTC)", "size", "kind", "type", "verified", "proven",
 		    "file");
-	vb_proven_read(vb_config("DB_PATH"), &pv);
-	memset(&known, 0, sizeof(known));
-	if (vb_config("DB_PATH") != NULL && access(vb_config("DB_PATH"),
-	    F_OK) == 0)
-		(void)vb_backuplog_known(vb_config("DB_PATH"), &known, why,
-		    sizeof(why));
 	for (i = 0; i < n; i++)
-		for (j = 0; j < bk[i].nfiles; j++) {
-			if (o->remote != NULL)
-				vb_remote_join(path, sizeof(path), o->remote,
-				    bk[i].files[j].name);
-			else
-				vb_path_join(path, sizeof(path), o->dir,
-				    bk[i].files[j].name);
-			look_at(o, where, path, &bk[i], j, &it, why,
-			    sizeof(why));
-			it.proven = vb_proven_when(&pv, bk[i].files[j].name);
-			seal = vb_log_known_find(&known, bk[i].files[j].name);
-			it.is_signed = seal == NULL || seal->sha256[0] ==
-			    '\0' ? -1 : seal->is_signed;
-			it.recorded = !known.any || bk[i].kind !=
-			    VB_KIND_BACKUP ? -1 : seal != NULL;
-			it.held = bk[i].held;
-			it.listed = o->verify_with == NULL ? -1 :
-			    bk[i].kind != VB_KIND_BACKUP ? -1 : listing &&
-			    is_listed(&cat, bk[i].files[j].name,
-			    bk[i].files[j].bytes);
-			if (show(&out, &it) != 0 || !it.ok || it.listed == 0 ||
-			    it.recorded == 0)
-				ret = 1;
-		}
-	if (listing && missing(&out, &cat, bk, n, where) > 0)
+		for (j = 0; j < bk[i].nfiles; j++)
+			ret |= list_file(o, where, &v, &bk[i], j, &out);
+	if (v.listing && missing(&out, &v.cat, bk, n, where) > 0)
 		ret = 1;
 	if (o->fields && o->remote == NULL)
 		ret |= show_asides(o->dir);
 	if (vb_list_end(&out) != 0)
 		ret = 1;
 	free(bk);
-	free(pv.list);
-	vb_log_known_free(&known);
-	vb_catalog_free(&cat);
+	vouchers_free(&v);
 	return ret;
 }

@@ -209,6 +209,9 @@ check_delta(const struct vb_manifest *m, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * (long: one line per key, then the checks of the whole, at one label)
+ */
 int
 vb_manifest_parse(const char *text, size_t len, struct vb_manifest *m,
     char *why, size_t wlen)

@@ -433,6 +433,8 @@ out:
  * copies as the backup holds (with --where, of the rows that match: only
  * the missing copies put back).  The differences counted first into a
  * temporary table, then each copy recorded and made.  0, or -1.
+ * (long: the temporary table of differences made, read and dropped on every
+ * path in one place)
  */
 static int
 put_multiset(struct vb_livetx *x, struct put *p, char *why, size_t wlen)

@@ -298,6 +298,8 @@ put(struct vb_verified *c, const char *to, int replace, char *why,
  * The pre-restore safety archive of db, in dir, by the nightly's own
  * snapshot and compress code.  Returns 0 with its path in saved, or -1
  * (why) with nothing left.
+ * (long: the nightly's snapshot then its compression, each half removed on
+ * the other's failure)
  */
 int
 vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
@@ -804,12 +806,110 @@ as_recorded(const struct vb_restore_opts *o, const char *name,
 	return rc;
 }
 
+/*
+ * Whether this copy c of the archive name is the one vouched for: not
+ * this copy, another (the remote's) may be.  The signed catalog vouches
+ * where there is one (a database restored on a new host has a BackupLog
+ * older than its newest backups); else BackupLog does.  0, or -1 (why).
+ */
+static int
+vouched(const struct vb_restore_opts *o, const char *name,
+    struct vb_verified *c, struct vb_restore_result *res)
+{
+	if (o->verify_with == NULL)
+		return as_recorded(o, name, c, res);
+	return signed_by(o, name, c, res->why, sizeof(res->why)) != 0 ||
+	    listed(o, name, c, res->why, sizeof(res->why)) != 0 ? -1 : 0;
+}
+
+/*
+ * What the verified copy c tells into res: sizes, SHA-256s, links,
+ * notes; into chain, the words of a chain ("" for one archive).
+ * Returns whether its database went unchecked when taken (a point's is
+ * not checked: its nightly's is).
+ */
+static int
+verified_result(const struct vb_verified *c, char *chain, size_t clen,
+    struct vb_restore_result *res)
+{
+	int unchecked = strcmp(c->m.integrity, VB_UNCHECKED) == 0;
+
+	res->archive_bytes = c->info.bytes;
+	memcpy(res->archive_sha256, c->info.sha256, VB_SHA256_HEX);
+	res->links = c->links;
+	if (c->note[0] != '\0')
+		vb_notef(res->note, sizeof(res->note), "%s", c->note);
+	/* A copy saved as found (a pre-restore copy of a damaged one). */
+	if (c->m.integrity[0] != '\0' && strcmp(c->m.integrity, "ok") != 0 &&
+	    !unchecked)
+		vb_notef(res->note, sizeof(res->note), "this backup's database "
+		    "failed its %s when it was taken: %s", c->m.integrity_check,
+		    c->m.integrity);
+	res->bytes = c->dbbytes;
+	memcpy(res->sha256, c->dbsha, VB_SHA256_HEX);
+	if (c->links > 1)
+		snprintf(chain, clen, " rebuilt from a chain of %d archives "
+		    "(a full backup and %d deltas or points)", c->links,
+		    c->links - 1);
+	return unchecked;
+}
+
+/* What --verify-only says of the verified copy c into res->message. */
+static void
+verified_message(const struct vb_verified *c, const char *chain,
+    int unchecked, struct vb_restore_result *res)
+{
+	int opened = c->check == VB_CHECK_OPEN;
+
+	snprintf(res->message, sizeof(res->message), "verified: %s%s, %lld "
+	    "bytes, SHA-256 and %s ok%s%s%s", c->m.db_sha256[0] != '\0' ?
+	    "MANIFEST and database" : "raw snapshot", chain,
+	    (long long)c->dbbytes, vb_check_name(c->check),
+	    opened && !unchecked ? "; its " : "",
+	    opened && !unchecked ? c->m.integrity_check : "", !opened ? "" :
+	    unchecked ? "; a point: not checked when taken (its nightly "
+	    "was)" : strcmp(c->m.integrity, "ok") == 0 ? " at backup time "
+	    "ok" : " at backup time FAILED (saved as found)");
+}
+
+/*
+ * The restore's record into res->message: the archive (from, as given;
+ * name, its file name) and the pre-restore copy named as fields, what
+ * this database's BackupLog knows from now on (a backup restored from
+ * is vouched for by the restore that trusted it; the copy's SHA-256 is
+ * what --check hashes it against).
+ */
+static void
+restored_message(const char *from, const char *name,
+    const struct vb_verified *c, const char *chain,
+    struct vb_restore_result *res)
+{
+	sqlite3_str *m = sqlite3_str_new(NULL);
+	char *s;
+
+	sqlite3_str_appendf(m, "restored from %s%s (db %lld bytes, SHA-256 "
+	    "%s)", from, chain, (long long)c->dbbytes, c->dbsha);
+	if (res->saved[0] != '\0')
+		sqlite3_str_appendf(m, "; pre-restore copy: %s", res->saved);
+	if (res->carried > 0)
+		sqlite3_str_appendf(m, "; %d later BackupLog rows carried "
+		    "over", res->carried);
+	sqlite3_str_appendf(m, "; archive=%s; archive-sha256=%s", name,
+	    c->info.sha256);
+	if (res->saved[0] != '\0')
+		sqlite3_str_appendf(m, "; saved=%s; saved-sha256=%s",
+		    strrchr(res->saved, '/') != NULL ? strrchr(res->saved,
+		    '/') + 1 : res->saved, res->saved_sha256);
+	s = vb_str_finish(m);
+	snprintf(res->message, sizeof(res->message), "%s", s != NULL ? s :
+	    "out of memory");
+	sqlite3_free(s);
+}
+
 int
 vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 {
-	char dir[4096], final[256], bdir[4096], carried[80] = "";
-	char chain[96] = "", *s;
-	sqlite3_str *m;
+	char dir[4096], final[256], bdir[4096], chain[96] = "";
 	struct vb_verified c;
 	int64_t t0 = vb_monotonic_ms();
 	int unchecked;
@@ -832,53 +932,16 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		res->unverified = !res->noroom;
 		return -1;
 	}
-	/*
-	 * Not this copy: another (the remote's) may be the one.  The signed
-	 * catalog vouches where there is one (a database restored on a new
-	 * host has a BackupLog older than its newest backups); else
-	 * BackupLog does.
-	 */
-	if (o->verify_with != NULL ? signed_by(o, name, &c, res->why,
-	    sizeof(res->why)) != 0 || listed(o, name, &c, res->why,
-	    sizeof(res->why)) != 0 : as_recorded(o, name, &c, res) != 0) {
+	if (vouched(o, name, &c, res) != 0) {
 		res->unverified = 1;
 		goto fail;
 	}
-	res->archive_bytes = c.info.bytes;
-	memcpy(res->archive_sha256, c.info.sha256, VB_SHA256_HEX);
 	if (o->manifest != NULL)
 		*o->manifest = c.m;
-	res->links = c.links;
-	if (c.note[0] != '\0')
-		vb_notef(res->note, sizeof(res->note), "%s", c.note);
-	/* A copy saved as found (a pre-restore copy of a damaged one); a
-	 * point's is not checked (its nightly's is). */
-	unchecked = strcmp(c.m.integrity, VB_UNCHECKED) == 0;
-	if (c.m.integrity[0] != '\0' && strcmp(c.m.integrity, "ok") != 0 &&
-	    !unchecked)
-		vb_notef(res->note, sizeof(res->note), "this backup's database "
-		    "failed its %s when it was taken: %s", c.m.integrity_check,
-		    c.m.integrity);
-	res->bytes = c.dbbytes;
-	memcpy(res->sha256, c.dbsha, VB_SHA256_HEX);
-	if (c.links > 1)
-		snprintf(chain, sizeof(chain), " rebuilt from a chain of %d "
-		    "archives (a full backup and %d deltas or points)",
-		    c.links, c.links - 1);
+	unchecked = verified_result(&c, chain, sizeof(chain), res);
 	if (o->to == NULL && o->db == NULL) {
 		vb_tmp_abort(&c.t);
-		snprintf(res->message, sizeof(res->message), "verified: %s%s, "
-		    "%lld bytes, SHA-256 and %s ok%s%s%s",
-		    c.m.db_sha256[0] != '\0' ? "MANIFEST and database" :
-		    "raw snapshot", chain,
-		    (long long)c.dbbytes, vb_check_name(c.check),
-		    c.check == VB_CHECK_OPEN && !unchecked ? "; its " : "",
-		    c.check == VB_CHECK_OPEN && !unchecked ?
-		    c.m.integrity_check : "", c.check != VB_CHECK_OPEN ? "" :
-		    unchecked ? "; a point: not checked when taken (its "
-		    "nightly was)" : strcmp(c.m.integrity, "ok") == 0 ?
-		    " at backup time ok" : " at backup time FAILED (saved as "
-		    "found)");
+		verified_message(&c, chain, unchecked, res);
 		return 0;
 	}
 	if (o->to != NULL && put(&c, o->to, o->replace, res->why,
@@ -891,32 +954,9 @@ vb_restore(const struct vb_restore_opts *o, struct vb_restore_result *res)
 		    sizeof(res->why)) != 0)
 			goto fail;
 		vb_tmp_abort(&c.t);
-		if (res->carried > 0)
-			snprintf(carried, sizeof(carried), "; %d later "
-			    "BackupLog rows carried over", res->carried);
 	}
-	/*
-	 * The archive and the pre-restore copy named as fields: what this
-	 * database's BackupLog knows from now on (a backup restored from is
-	 * vouched for by the restore that trusted it; the copy's SHA-256 is
-	 * what --check hashes it against).
-	 */
-	m = sqlite3_str_new(NULL);
-	sqlite3_str_appendf(m, "restored from %s%s (db %lld bytes, SHA-256 "
-	    "%s)", o->as != NULL ? o->as : o->archive, chain,
-	    (long long)c.dbbytes, c.dbsha);
-	if (res->saved[0] != '\0')
-		sqlite3_str_appendf(m, "; pre-restore copy: %s", res->saved);
-	sqlite3_str_appendf(m, "%s; archive=%s; archive-sha256=%s", carried,
-	    name, c.info.sha256);
-	if (res->saved[0] != '\0')
-		sqlite3_str_appendf(m, "; saved=%s; saved-sha256=%s",
-		    strrchr(res->saved, '/') != NULL ? strrchr(res->saved,
-		    '/') + 1 : res->saved, res->saved_sha256);
-	s = vb_str_finish(m);
-	snprintf(res->message, sizeof(res->message), "%s", s != NULL ? s :
-	    "out of memory");
-	sqlite3_free(s);
+	restored_message(o->as != NULL ? o->as : o->archive, name, &c, chain,
+	    res);
 	if (!o->unlogged)
 		log_restore(res, t0);
 	return 0;
@@ -1001,6 +1041,8 @@ catalog_entry(const struct vb_restore_opts *o, const char *name,
  * fetched into dir under a temporary name and restored from there, and
  * kept under its name once it has been (unless only verifying, or a
  * local file of the name is there).
+ * (long: the local copy tried, the fetch, the keep; every path's temporary
+ * removed at one label)
  */
 static int
 from_offsite(const struct vb_restore_opts *o, const char *remote,

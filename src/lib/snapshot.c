@@ -422,6 +422,10 @@ dry_done(const struct vb_snapshot_opts *o, sqlite3 *src, const char *dir,
 	return 0;
 }
 
+/*
+ * (long: the read transaction begun, copied from and ended on every path, at
+ * one label)
+ */
 int
 vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 {

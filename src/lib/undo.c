@@ -304,6 +304,8 @@ take_out(struct undo *u, sqlite3_value **row)
  * The change at it undone (each inverted here: SQLite's inversion leaves
  * an update's key undefined), unless the row is not as the restore left
  * it (a conflict, skipped), and recorded.  0, or -1 with why.
+ * (long: one case per kind of change, each inverted and checked against the
+ * row as the restore left it)
  */
 static int
 apply(struct undo *u, sqlite3_changeset_iter *it, char *why, size_t wlen)
