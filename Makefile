@@ -2,9 +2,15 @@
 #
 #   make                 build every tool into $(B)/
 #   make check           install what the tests need (./install.sh --deps
-#                        --dev), build and run every test (ends "N passed,
-#                        N failed")
-#   make sanitize        the whole suite under ASan+UBSan (= make check SANITIZE=1)
+#                        --dev), build, run the fast tier: every unit test
+#                        and every command-line test not marked slow, in
+#                        under 5 minutes on 2 cores (ends "N passed, N
+#                        failed, N skipped")
+#   make check-slow      the same, the whole suite: the slow tier too (the
+#                        kill -9 soak, the package, a real cron daemon,
+#                        the fault sweep, ...); what CI runs
+#   make sanitize        the whole suite under ASan+UBSan (= make check-slow
+#                        SANITIZE=1)
 #   make lint            cppcheck, clang-tidy, the layout check
 #                        (tests/style-check) and shellcheck
 #   make fuzz            libFuzzer runs of the archive reader, the record
@@ -70,7 +76,7 @@ TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 FUZZERS	 = archive record config catalog undo
 FUZZ_TIME ?= 60
 
-.PHONY: all deps check sanitize lint fuzz valgrind install uninstall bench clean \
+.PHONY: all deps check check-slow sanitize lint fuzz valgrind install uninstall bench clean \
     cronfiles deb
 
 all: $(BINS)
@@ -129,14 +135,18 @@ deps:
 
 check: deps
 	$(MAKE) $(BINS) $(TESTBINS)
-	VB_BIN=$(CURDIR)/$(B) tests/run
+	VB_TIER=fast VB_BIN=$(CURDIR)/$(B) tests/run
+
+check-slow: deps
+	$(MAKE) $(BINS) $(TESTBINS)
+	VB_TIER=all VB_BIN=$(CURDIR)/$(B) tests/run
 
 # Under the sanitizers the kill -9 soak and the partial restore's model
 # test are shorter: their subjects (sudden death, the rows a restore may
 # touch) make check covers in full; here it is memory errors.
 sanitize:
 	VB_SOAK_ROUNDS=4 VB_SOAK_MB=60 VB_MODEL_CASES=60 \
-	    VB_MODEL_RANDOM_CASES=30 $(MAKE) check SANITIZE=1
+	    VB_MODEL_RANDOM_CASES=30 $(MAKE) check-slow SANITIZE=1
 
 # The whole suite with the tools and unit tests under valgrind memcheck.
 valgrind: $(BINS) $(TESTBINS)

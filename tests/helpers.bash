@@ -38,6 +38,15 @@ vb_teardown() {
 	rm -rf "${T_TOP:-$T}"
 }
 
+# slow: this test is of the slow tier, which make check-slow (and CI)
+# runs with the rest: the kill -9 soak, the package, a real cron daemon,
+# the fault sweep, the model's random cases, and each test that takes
+# more than about 5 s on 2 cores.  make check (VB_TIER=fast) skips it,
+# saying so, and stays under 5 minutes.
+slow() {
+	[ "${VB_TIER:-all}" != fast ] || skip "slow tier: make check-slow runs it"
+}
+
 # vb_backup ARGS...: the nightly job of this checkout.
 vb_backup() {
 	"$BATS_TEST_DIRNAME/../bin/vb-backup" "$@"
