@@ -88,7 +88,7 @@ rebuilt_byte_identical(void **state)
 	assert_false(ch.links[2].m.delta);
 
 	snprintf(out, sizeof(out), "%s/out.db", pl.top);
-	assert_true((fd = open(out, O_RDWR | O_CREAT | O_EXCL, 0600)) >= 0);
+	fd = open_or_fail(out, O_RDWR | O_CREAT | O_EXCL);
 	assert_int_equal(vb_chain_extract(&ch, NULL, fd, &m, &info, why,
 	    sizeof(why)), 0);
 	close(fd);
@@ -99,7 +99,7 @@ rebuilt_byte_identical(void **state)
 	assert_memory_equal(got, want, wlen);
 	free(want);
 	free(got);
-	assert_true((fd = open(kept, O_RDONLY)) >= 0);
+	fd = open_or_fail(kept, O_RDONLY);
 	assert_int_equal(vb_sha256_fd(fd, sha), (int64_t)wlen);
 	close(fd);
 	assert_string_equal(m.db_sha256, sha);
@@ -178,12 +178,12 @@ damaged_link_refused(void **state)
 	place_make(&pl, 2000);
 	three_nights(&pl, a, NULL);
 	assert_int_equal(resolve(a[2], pl.dir, &ch, why, sizeof(why)), 0);
-	assert_true((fd = open(a[1], O_RDONLY)) >= 0);
+	fd = open_or_fail(a[1], O_RDONLY);
 	size = (long)lseek(fd, 0, SEEK_END);
 	close(fd);
 	flip_byte(a[1], size / 2);
 	snprintf(out, sizeof(out), "%s/out.db", pl.top);
-	assert_true((fd = open(out, O_RDWR | O_CREAT | O_EXCL, 0600)) >= 0);
+	fd = open_or_fail(out, O_RDWR | O_CREAT | O_EXCL);
 	assert_int_equal(vb_chain_extract(&ch, NULL, fd, &m, &info, why,
 	    sizeof(why)), -1);
 	close(fd);
@@ -218,7 +218,7 @@ delta_short_of_a_page(const struct place *pl, const char *a1, char *a2,
 	snap_at(pl->db, pl->dir, night_time(2), snap, sizeof(snap));
 	assert_int_equal(vb_name_parse(strrchr(snap, '/') + 1, &nm), 0);
 	assert_int_equal(vb_db_header(snap, &info, why, sizeof(why)), 0);
-	assert_true((fd = open(snap, O_RDONLY)) >= 0);
+	fd = open_or_fail(snap, O_RDONLY);
 	assert_int_equal(vb_delta_plan(pl->dir, &nm, fd, &info, &week, NULL,
 	    &p, why, sizeof(why)), 0);
 	assert_true(p.delta && p.nchanged >= 2);
@@ -243,13 +243,14 @@ delta_short_of_a_page(const struct place *pl, const char *a1, char *a2,
 	memcpy(m.parent_db_sha256, m1.db_sha256, sizeof(m.parent_db_sha256));
 	m.pages = p.nchanged - 1;
 	vb_pages_sha(&p.own, m.index_sha256);
-	assert_true((n = vb_manifest_format(&m, text, sizeof(text))) > 0);
+	n = vb_manifest_format(&m, text, sizeof(text));
+	assert_true(n > 0);
 	nm.delta = 1;
 	nm.ext = VB_EXT_TAR;
 	assert_int_equal(vb_name_format(&nm, text + n + 1, sizeof(text) -
 	    (size_t)n - 1), 0);
 	snprintf(a2, len, "%s/%s", pl->dir, text + n + 1);
-	assert_true((out = open(a2, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	out = open_or_fail(a2, O_WRONLY | O_CREAT | O_EXCL);
 	assert_int_equal(vb_archive_write_delta(out, &ao, text, nm.stem,
 	    &p.own, p.changed + 1, p.nchanged - 1, fd, why, sizeof(why)), 0);
 	close(out);
@@ -279,7 +280,7 @@ rebuilt_hash_checked(void **state)
 	assert_int_equal(resolve(a2, pl.dir, &ch, why, sizeof(why)), 0);
 	assert_int_equal(ch.n, 2);
 	snprintf(out, sizeof(out), "%s/out.db", pl.top);
-	assert_true((fd = open(out, O_RDWR | O_CREAT | O_EXCL, 0600)) >= 0);
+	fd = open_or_fail(out, O_RDWR | O_CREAT | O_EXCL);
 	assert_int_equal(vb_chain_extract(&ch, NULL, fd, &m, &info, why,
 	    sizeof(why)), -1);
 	close(fd);

@@ -49,7 +49,7 @@ plan_at(const struct place *pl, time_t t, const struct vb_duration *every,
 	snap_at(pl->db, pl->dir, t, snap, len);
 	assert_int_equal(vb_name_parse(strrchr(snap, '/') + 1, &nm), 0);
 	assert_int_equal(vb_db_header(snap, &info, why, wlen), 0);
-	assert_true((fd = open(snap, O_RDONLY)) >= 0);
+	fd = open_or_fail(snap, O_RDONLY);
 	rc = vb_delta_plan(pl->dir, &nm, fd, &info, every, want_sha, p, why,
 	    wlen);
 	close(fd);
@@ -111,7 +111,7 @@ made_up(const char *dir, time_t t, const char *parent,
 	    parent[0] != '\0' ? VB_DELTA_INFIX : "");
 	snprintf(path, sizeof(path), "%s/%s", dir, x.archive);
 	spew(path, "link", 4);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	fd = open_or_fail(path, O_RDONLY);
 	assert_int_equal(vb_sha256_fd(fd, x.archive_sha256), 4);
 	close(fd);
 	x.archive_bytes = 4;
@@ -164,7 +164,7 @@ delta_of_the_newest_nightly(void **state)
 	assert_int_equal(p.nchanged, n);
 	for (i = 0; i < n; i++)
 		assert_int_equal(p.changed[i], want[i]);
-	assert_true((fd = open(snap, O_RDONLY)) >= 0);
+	fd = open_or_fail(snap, O_RDONLY);
 	assert_int_equal(vb_sha256_fd(fd, sha), p.own.count * PAGE);
 	close(fd);
 	assert_string_equal(p.sha256, sha);

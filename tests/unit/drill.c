@@ -56,9 +56,11 @@ static int
 drill(const struct vb_drill_opts *o, struct told *t, char *why,
     size_t wlen)
 {
-	const struct vb_drill_out out = { t, done };
+	struct vb_drill_out out;
 
 	memset(t, 0, sizeof(*t));
+	out.arg = t;
+	out.done = done;
 	return vb_drill(o, &out, why, wlen);
 }
 
@@ -175,7 +177,7 @@ log_made(const char *db, const char *path)
 	r.ok = 1;
 	r.msg = "tar";
 	vb_iso_time(&now, r.time);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	fd = open_or_fail(path, O_RDONLY);
 	r.bytes = vb_sha256_fd(fd, r.sha256);
 	close(fd);
 	if ((l = vb_backuplog_open(db, why, sizeof(why))) == NULL)

@@ -106,6 +106,7 @@ db_make(const char *path, int n)
 void
 place_make(struct place *pl, int rows)
 {
+	memset(pl, 0, sizeof(*pl));
 	snprintf(pl->top, sizeof(pl->top), "/tmp/vb-unit-XXXXXX");
 	mkdtemp_or_fail(pl->top);
 	snprintf(pl->dir, sizeof(pl->dir), "%s/b", pl->top);
@@ -159,17 +160,36 @@ archive_at(const char *db, const char *dir, time_t t,
 		fail_msg("archiving %s: %s", path, res->why);
 }
 
+int
+open_or_fail(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0600);
+
+	if (fd == -1) {
+		fail_msg("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
 char *
 slurp(const char *path, size_t *len)
 {
 	struct stat st;
-	char *buf = NULL;
-	int fd;
+	char *buf;
+	int fd = open_or_fail(path, O_RDONLY);
 
-	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &st) != 0 ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
-	    read(fd, buf, (size_t)st.st_size) != st.st_size)
+	*len = 0;
+	if (fstat(fd, &st) != 0 || (buf = malloc((size_t)st.st_size +
+	    1)) == NULL) {
 		fail_msg("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		fail_msg("%s: %s", path, strerror(errno));
+		free(buf);
+		return NULL;
+	}
 	close(fd);
 	buf[st.st_size] = '\0';
 	*len = (size_t)st.st_size;
@@ -179,10 +199,9 @@ slurp(const char *path, size_t *len)
 void
 spew(const char *path, const void *buf, size_t len)
 {
-	int fd;
+	int fd = open_or_fail(path, O_WRONLY | O_CREAT | O_TRUNC);
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
-	    write(fd, buf, len) != (ssize_t)len)
+	if (write(fd, buf, len) != (ssize_t)len)
 		fail_msg("%s: %s", path, strerror(errno));
 	close(fd);
 }
@@ -192,9 +211,9 @@ flip_byte(const char *path, long off)
 {
 	unsigned char c;
 	struct stat st;
-	int fd;
+	int fd = open_or_fail(path, O_RDWR);
 
-	if ((fd = open(path, O_RDWR)) == -1 || fstat(fd, &st) != 0)
+	if (fstat(fd, &st) != 0)
 		fail_msg("%s: %s", path, strerror(errno));
 	if (off < 0)
 		off += (long)st.st_size;
@@ -211,11 +230,18 @@ capture(int (*fn)(void *), void *arg, char **out)
 {
 	char path[] = "/tmp/vb-unit-out-XXXXXX";
 	size_t len;
-	int fd, saved = -1, rc;
+	int fd, saved, rc;
 
 	fflush(stdout);
-	if ((fd = mkstemp(path)) == -1 || (saved = dup(STDOUT_FILENO)) == -1)
+	if ((fd = mkstemp(path)) == -1) {
 		fail_msg("capture: %s", strerror(errno));
+		return -1;
+	}
+	if ((saved = dup(STDOUT_FILENO)) == -1) {
+		fail_msg("capture: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	dup2(fd, STDOUT_FILENO);
 	rc = fn(arg);
 	fflush(stdout);

@@ -49,6 +49,8 @@ void	snap_at(const char *db, const char *dir, time_t t, char *out,
 void	archive_at(const char *db, const char *dir, time_t t,
 	    const struct vb_duration *every, const char *keep,
 	    struct vb_compress_result *res);
+/* open(2) of path (mode 0600 if made), or the test fails. */
+int	open_or_fail(const char *path, int flags);
 /* The whole of the file at path (NUL-terminated too), to free; *len. */
 char	*slurp(const char *path, size_t *len);
 /* Writes len bytes of buf to path, replacing it. */

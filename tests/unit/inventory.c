@@ -75,13 +75,14 @@ list(const struct place *pl, int sums, struct listing *l)
 		next = strchr(line, '\n');
 		assert_non_null(next);
 		*next++ = '\0';
-		for (k = 0, p = line; k < NFIELDS; k++) {
+		for (k = 0, p = line; p != NULL && k < NFIELDS; k++) {
 			l->f[l->n][k] = p;
 			if ((p = strchr(p, '\t')) != NULL)
 				*p++ = '\0';
-			else if (k != NFIELDS - 1)
-				fail_msg("a line of %d fields", k + 1);
 		}
+		/* Sixteen fields, no more, no fewer. */
+		assert_null(p);
+		assert_int_equal(k, NFIELDS);
 		l->n++;
 	}
 	return rc;
