@@ -68,8 +68,9 @@ LIBSRC	 = $(wildcard src/lib/*.c)
 LIBOBJ	 = $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC))
 HDR	 = src/lib/vb.h src/lib/vblib.h
 BINS	 = $(addprefix $(B)/,$(TOOLS))
-UNITS_C	 = $(wildcard tests/unit/*.c)
-TESTBINS = $(B)/tests/unit $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
+# tests/unit/help.c is shared by the unit tests, not one of them.
+UNITS_C	 = $(filter-out tests/unit/help.c,$(wildcard tests/unit/*.c))
+TESTBINS = $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 	   $(patsubst tests/unit/%.c,$(B)/tests/unit-%,$(UNITS_C)) \
 	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \
 	   $(B)/tests/fuzz-catalog $(B)/tests/fuzz-undo $(B)/tests/libvbfault.so
@@ -92,16 +93,13 @@ $(B)/libvb.a: $(LIBOBJ)
 $(B)/%: src/%.c $(B)/libvb.a $(HDR)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS)
 
-$(B)/tests/unit: tests/unit.c $(B)/libvb.a $(HDR)
+# One cmocka binary per family of src/lib (tests/unit/<family>.c), each
+# with the helpers they share (tests/unit/help.c).
+$(B)/tests/unit-%: tests/unit/%.c tests/unit/help.c tests/unit/help.h \
+    $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS) \
-	    $(shell pkg-config --libs cmocka)
-
-# One cmocka binary per family of src/lib (tests/unit/<family>.c).
-$(B)/tests/unit-%: tests/unit/%.c $(B)/libvb.a $(HDR)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvb.a $(PKG_LIBS) \
-	    $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/unit/help.c \
+	    $(B)/libvb.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(B)/tests/vb-testwriter: tests/vb-testwriter.c $(B)/libvb.a $(HDR)
 	@mkdir -p $(@D)
@@ -173,7 +171,8 @@ lint:
 	    st=$$?; printf '%s\n' "$$out" | grep -v 'warnings generated\.$$'; \
 	    exit $$st
 	tests/style-check src/*.c src/lib/*.c src/lib/*.h tests/*.c \
-	    tests/unit/*.c tests/fuzz/*.c bin/vb-backup bin/lib/*.sh
+	    tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bin/vb-backup \
+	    bin/lib/*.sh
 	shellcheck -x install.sh .ci/run tests/run tests/fuzz/run \
 	    tests/deb-chroot debian/postinst debian/postrm tests/fault-sweep \
 	    tests/kill-soak tests/valgrind-run tests/style-check bench/*.sh bin/vb-backup bin/lib/*.sh
