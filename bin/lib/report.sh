@@ -42,6 +42,8 @@ write_metrics() {
 run_hook() {
 	local rc
 	[ -n "$1" ] || return 0
+	# The run's check vouches for its own tools, not the hook's.
+	unset VB_CONF_CHECKED
 	VB_STATUS=${4:-$([ "$2" -eq 0 ] && echo success || echo failure)} \
 	VB_EXIT_STATUS=$2 VB_SUMMARY=$3 VB_DB_PATH=$DB_PATH \
 	VB_BACKUP_DIR=$BACKUP_DIR VB_FAILED_STAGES="${failed_stages[*]}" \

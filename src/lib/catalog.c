@@ -538,6 +538,30 @@ out:
 	return rc;
 }
 
+/* The SHA-256 of the file at path into hex; 0, or -1. */
+static int
+hash_path(const char *path, char hex[VB_SHA256_HEX])
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	rc = vb_sha256_fd(fd, hex) < 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+/* Whether dir/name and the file at path hold the same bytes. */
+static int
+same_bytes(const char *dir, const char *name, const char *path)
+{
+	char here[4200], a[VB_SHA256_HEX], b[VB_SHA256_HEX];
+
+	return vb_path_join(here, sizeof(here), dir, name) == 0 &&
+	    hash_path(here, a) == 0 && hash_path(path, b) == 0 &&
+	    strcmp(a, b) == 0;
+}
+
 /*
  * The remote's catalog, its signature checked against key's public
  * half, merged into old (the newer sequence; every entry of both): a
@@ -554,6 +578,14 @@ merge_remote(const char *dir, const char *key, const char *remote,
 	size_t i;
 
 	ct.dirfd = cs.dirfd = pt.dirfd = -1;
+	if (vb_catalog_fetch(remote, dir, &ct, &cs, cp, sp, sizeof(cp), w,
+	    sizeof(w)) != 0)
+		goto said;
+	/* What this host put there (every nightly's prune does), byte for
+	 * byte: old already holds it all, and no key need be read. */
+	if (old->seq > 0 && same_bytes(dir, VB_CATALOG, cp) &&
+	    same_bytes(dir, VB_CATALOG_SIG, sp))
+		goto out;
 	if (vb_key_public(key, pub, sizeof(pub), w, sizeof(w)) != 0 ||
 	    vb_tmp_open(&pt, dir, "vb-catalog.pub", w, sizeof(w)) != 0)
 		goto said;
@@ -563,9 +595,7 @@ merge_remote(const char *dir, const char *key, const char *remote,
 		snprintf(w, sizeof(w), "%s", strerror(errno));
 		goto said;
 	}
-	if (vb_catalog_fetch(remote, dir, &ct, &cs, cp, sp, sizeof(cp), w,
-	    sizeof(w)) != 0 || vb_catalog_load(cp, sp, pp, &r, w,
-	    sizeof(w)) != 0)
+	if (vb_catalog_load(cp, sp, pp, &r, w, sizeof(w)) != 0)
 		goto said;
 	for (i = 0; i < r.n; i++)
 		if (vb_catalog_find(old, r.e[i].name) == NULL &&

@@ -107,17 +107,46 @@ key_errors(unsigned checks)
 }
 
 /*
- * Prints every configuration error, and those of the settings checks
- * names (a signing key, a verifying key, DRILL_SQL); how many.
+ * Whether vb-backup checked these very settings at its start, for at
+ * least checks: VB_CONF_CHECKED, which its --print-config=run (or
+ * =drill) printed, is the stamp of this configuration now.  Its tools
+ * then trust that check instead of running ssh-keygen or opening the
+ * database for it again; a tool run alone, or on anything changed since
+ * (a value, a key file replaced), checks for itself.
  */
 static int
-config_errors(unsigned checks)
+checked_before(unsigned checks)
+{
+	const char *v = getenv("VB_CONF_CHECKED");
+	char mine[16 + VB_SHA256_HEX], *end;
+	unsigned long done;
+
+	if (v == NULL || checks == 0)
+		return 0;
+	errno = 0;
+	done = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '-' || done > 7 ||
+	    (done & checks) != checks)
+		return 0;
+	return vb_config_stamp((unsigned)done, mine, sizeof(mine)) == 0 &&
+	    strcmp(mine, v) == 0;
+}
+
+/*
+ * Prints every configuration error, and those of the settings checks
+ * names (a signing key, a verifying key, DRILL_SQL) unless trust and
+ * vb-backup checked them already; how many.
+ */
+static int
+config_errors(unsigned checks, int trust)
 {
 	const char *e;
 	int i, n = vb_config_load();
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
 		warnx("%s", e);
+	if (n == 0 && trust && checked_before(checks))
+		return 0;
 	return n + (checks & VB_CONF_DRILL ? drill_sql_error() : 0) +
 	    key_errors(checks);
 }
@@ -125,7 +154,7 @@ config_errors(unsigned checks)
 void
 vb_config_require(unsigned checks)
 {
-	if (config_errors(checks) != 0) {
+	if (config_errors(checks, 1) != 0) {
 		warnx("fix %s (or point VB_CONF at another file)",
 		    vb_config_path());
 		exit(VB_EXIT_USAGE);
@@ -158,10 +187,21 @@ void
 vb_config_print_exit(const char *what)
 {
 	/* A drill signs nothing: a host without the signing key drills. */
-	int n = config_errors(VB_CONF_VERIFY | VB_CONF_DRILL | (what != NULL &&
-	    strcmp(what, "drill") == 0 ? 0 : VB_CONF_SIGN));
+	int drill = what != NULL && strcmp(what, "drill") == 0;
+	int run = what != NULL && strcmp(what, "run") == 0;
+	unsigned checks = VB_CONF_VERIFY | VB_CONF_DRILL |
+	    (drill ? 0 : VB_CONF_SIGN);
+	char stamp[16 + VB_SHA256_HEX];
+	/* The check a run's tools will trust is made here, whole. */
+	int n = config_errors(checks, 0);
 
-	if (vb_config_print(stdout) != 0 || vb_close_stdout() != 0)
+	if (vb_config_print(stdout) != 0)
+		exit(VB_EXIT_FAIL);
+	/* For vb-backup: the stamp its tools compare with their own. */
+	if (n == 0 && (drill || run) && vb_config_stamp(checks, stamp,
+	    sizeof(stamp)) == 0)
+		printf("VB_CONF_CHECKED=%s\n", stamp);
+	if (vb_close_stdout() != 0)
 		exit(VB_EXIT_FAIL);
 	exit(n != 0 ? VB_EXIT_USAGE : VB_EXIT_OK);
 }

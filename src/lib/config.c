@@ -9,9 +9,15 @@
  * file and line; an environment variable of the same name wins over it.
  * Run as root, it reads only a file root owns and no one else may write,
  * and so must be every file it names that decides trust or runs code.
+ * What the checks that cost a program run found can be vouched for, for
+ * one run's tools, by a stamp of exactly what they checked.
  */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,4 +632,67 @@ vb_config_print(FILE *fp)
 		fprintf(fp, "%s=%s\n", keys[i].name, v != NULL ? v : "");
 	}
 	return ferror(fp) ? -1 : 0;
+}
+
+/* One line of the stamp hashed: what it is and what it holds. */
+static void
+stamp_line(struct vb_sha256 *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+stamp_line(struct vb_sha256 *h, const char *fmt, ...)
+{
+	char line[ERRLEN];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		vb_sha256_update(h, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}
+
+int
+vb_config_stamp(unsigned checks, char *out, size_t olen)
+{
+	struct vb_sha256 *h;
+	struct stat st;
+	char hex[VB_SHA256_HEX];
+	const char *v;
+	size_t i;
+
+	if ((h = vb_sha256_new()) == NULL)
+		return -1;
+	/* The checks and who made them (a key this user cannot read is
+	 * left to the job's user). */
+	stamp_line(h, "vb-config-stamp 1 checks=%u euid=%ju\n", checks,
+	    (uintmax_t)geteuid());
+	for (i = 0; i < NKEYS; i++) {
+		v = vb_config(keys[i].name);
+		/* No value holds a newline: one line each, unambiguous. */
+		vb_sha256_update(h, keys[i].name, strlen(keys[i].name));
+		vb_sha256_update(h, "=", 1);
+		if (v != NULL)
+			vb_sha256_update(h, v, strlen(v));
+		vb_sha256_update(h, "\n", 1);
+		if (keys[i].type != T_TRUST || v == NULL)
+			continue;
+		/* The file as it was checked: replaced or changed since,
+		 * the stamp is another. */
+		if (stat(v, &st) != 0)
+			stamp_line(h, "%s -\n", keys[i].name);
+		else
+			stamp_line(h, "%s %ju %ju %o %ju %jd %jd.%09ld "
+			    "%jd.%09ld\n", keys[i].name, (uintmax_t)st.st_dev,
+			    (uintmax_t)st.st_ino, (unsigned)st.st_mode,
+			    (uintmax_t)st.st_uid, (intmax_t)st.st_size,
+			    (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	}
+	vb_sha256_final(h, hex);
+	if (snprintf(out, olen, "%u-%s", checks, hex) >= (int)olen)
+		return -1;
+	return 0;
 }

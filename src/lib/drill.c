@@ -88,6 +88,12 @@ sql_returns(const char *copy, const char *name, const char *sql, char *why,
 		snprintf(why, wlen, "DRILL_SQL cannot run on the restored "
 		    "copy: %s", sqlite3_errmsg(db));
 		rc = -1;
+	} else if (!sqlite3_stmt_readonly(st)) {
+		/* Refused when the configuration was checked; a run's tools
+		 * trust that check, this one is the drill's own. */
+		snprintf(why, wlen, "DRILL_SQL would write: a drill only "
+		    "reads");
+		rc = -1;
 	} else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		rc = 0;
 	else {

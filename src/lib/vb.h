@@ -48,13 +48,16 @@ void		 vb_print_version(void) __attribute__((noreturn));
 #define VB_CONF_DRILL	4	/* DRILL_SQL: it drills */
 /*
  * Loads the configuration (and checks what checks names: only what the
- * tool uses, so that a restore never needs the signing key); on an
- * error says each one and exits 2.
+ * tool uses, so that a restore never needs the signing key, and not
+ * again when VB_CONF_CHECKED is the stamp of these settings checked so);
+ * on an error says each one and exits 2.
  */
 void		 vb_config_require(unsigned checks);
 /*
  * --print-config: KEY=value lines; exits 0, or 2 after each error (what
- * "drill": SIGN_WITH not checked, a drill signs nothing).
+ * "drill": SIGN_WITH not checked, a drill signs nothing).  With what
+ * "run" or "drill" (vb-backup's), a last line VB_CONF_CHECKED=stamp
+ * when every check passed, for the run's tools.
  */
 void		 vb_config_print_exit(const char *what)
 		    __attribute__((noreturn));

@@ -102,6 +102,14 @@ const char	*vb_config_error(int i);
 const char	*vb_config_path(void);
 /* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
 int		 vb_config_print(FILE *fp);
+/*
+ * The stamp of the configuration as read now, for the checks (VB_CONF_*)
+ * that passed: "CHECKS-SHA256" of every value, the user, and the type,
+ * owner, size and times of each file a T_TRUST key names.  Two reads
+ * with the same stamp saw the same settings and the same key files.
+ * Returns 0, or -1 (out too small, out of memory).
+ */
+int		 vb_config_stamp(unsigned checks, char *out, size_t olen);
 
 /* ---- name.c: backup names and UTC timestamps ---- */
 
