@@ -245,8 +245,8 @@ names_given(void **state)
 
 /*
  * A path outside the directory, or any path with a remote: refused,
- * nothing drilled.  A file name that is not there: drilled, and failed
- * with the reason.
+ * nothing drilled.  A name that is not there, or that no backup has:
+ * refused too (a drill=failed row would mark a backup of that name).
  */
 static void
 names_refused(void **state)
@@ -281,13 +281,21 @@ names_refused(void **state)
 	assert_string_equal(why, want);
 	assert_int_equal(t.n, 0);
 
+	/* Nothing there, or no backup's name: refused, no failed proof. */
 	o.remote = NULL;
 	names[0] = "backup-2026-11-20T01-00-00-000Z.tar";
-	assert_int_equal(drill(&o, &t, why, sizeof(why)), 1);
-	assert_int_equal(t.n, 1);
-	assert_false(t.ok[0]);
-	assert_non_null(strstr(t.msg[0], "; drill=failed"));
-	assert_non_null(strstr(t.msg[0], names[0]));
+	assert_int_equal(drill(&o, &t, why, sizeof(why)), -1);
+	snprintf(want, sizeof(want), "%s: no such backup in %s (vb-restore "
+	    "--list shows them)", names[0], pl.dir);
+	assert_string_equal(why, want);
+	assert_int_equal(t.n, 0);
+	snprintf(out, sizeof(out), "%s/notes.txt", pl.dir);
+	assert_int_equal(link(a[0], out), 0);
+	names[0] = "notes.txt";
+	assert_int_equal(drill(&o, &t, why, sizeof(why)), -1);
+	assert_string_equal(why, "notes.txt: not the name of a vb backup "
+	    "(vb-restore --list shows them)");
+	assert_int_equal(t.n, 0);
 	place_remove(&pl);
 }
 
