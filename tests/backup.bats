@@ -166,6 +166,7 @@ conf() {
 }
 
 @test "install: install.sh --destdir stages under DESTDIR/PREFIX only; idempotent, config kept, uninstall keeps backups" {
+	slow
 	root=$T/root
 	repo=$BATS_TEST_DIRNAME/..
 	e=$root/usr/local/etc

@@ -50,6 +50,7 @@ check_line() {
 }
 
 @test "check: a healthy set-up passes every check" {
+	slow
 	cron_runs
 	vb_backup 2>/dev/null
 	run --separate-stderr vb_backup --check
@@ -100,6 +101,7 @@ check_line() {
 }
 
 @test "check: the configuration, the database, the schedule" {
+	slow
 	cron_runs
 	vb_backup 2>/dev/null
 	# A broken configuration: every error, with its line.
@@ -142,6 +144,7 @@ check_line() {
 }
 
 @test "check: the backup directory, as the user the job runs as, and its room" {
+	slow
 	cron_runs
 	# Owned by root, the job runs as nobody.
 	cron_entry nobody
@@ -160,6 +163,7 @@ check_line() {
 }
 
 @test "check: the last successful backup, from BackupLog only (never the metrics file another account may write)" {
+	slow
 	cron_runs
 	run --separate-stderr vb_backup --check
 	[ "$status" -eq 1 ]
@@ -189,6 +193,7 @@ check_line() {
 }
 
 @test "check: the lock: free, held by a run, held by something else" {
+	slow
 	cron_runs
 	vb_backup 2>/dev/null
 	run --separate-stderr vb_backup --check

@@ -264,6 +264,7 @@ check_archive() {
 }
 
 @test "compress: kill -9 midway leaves no archive under a final name" {
+	slow
 	bigdb app.db 100
 	raw=$(field 1 "$(vb-snapshot -q -d b app.db)")
 	stem=$(basename "$raw" .db)

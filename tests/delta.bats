@@ -74,6 +74,7 @@ restores_to() {
 }
 
 @test "delta: ten nights under changes, growth and a shrink: fulls every 7 days, every night restores to itself" {
+	slow
 	appdb wal
 	# Pages freed at the end are given back at each commit (a shrink
 	# that is still a delta).
@@ -127,6 +128,7 @@ restores_to() {
 }
 
 @test "delta: a page-size change, a lost or damaged page index, --full: a full archive, saying why" {
+	slow
 	appdb delete
 	night 1
 	change 2
@@ -197,6 +199,7 @@ refused() {
 }
 
 @test "delta: every broken link is refused, naming it, with nothing changed" {
+	slow
 	chain4
 	d3=$(archive 3)
 	# A missing parent.
@@ -250,6 +253,7 @@ refused() {
 }
 
 @test "delta: retention keeps chains whole, whatever the policy" {
+	slow
 	appdb wal
 	night 1
 	for n in 2 3 4 5 6 7 8 9 10; do
@@ -292,6 +296,7 @@ refused() {
 }
 
 @test "delta: kill -9 mid-delta leaves nothing under a final name; the next night is right" {
+	slow
 	bigdb app.db 48
 	night 1
 	for i in 1 2 3; do
@@ -350,6 +355,7 @@ refused() {
 }
 
 @test "delta: vb-backup with FULL_EVERY, offsite: the chain comes back from the remote" {
+	slow
 	appdb wal
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\nFULL_EVERY=7d\nOFFSITE=%s\n' \
 	    "$T/app.db" "$T/b" "$T/remote" >"$VB_CONF"

@@ -115,6 +115,7 @@ dumps() {
 }
 
 @test "diff: from an encrypted backup (with its identity), a delta's chain, and the remote's copy" {
+	slow
 	chain_night
 	run --separate-stderr vb-restore --diff "$A"
 	[ "$status" -eq 1 ]

@@ -157,6 +157,7 @@ app_rows() {
 }
 
 @test "drill: DRILL_SQL that returns nothing fails the drill; one that writes, holds two statements or names no table is refused at configuration time" {
+	slow
 	conf DRILL_EVERY=0 "DRILL_SQL=\"SELECT 1 FROM ledger WHERE note = 'never-there'\""
 	nights 1
 	run --separate-stderr vb_backup --drill
@@ -205,6 +206,7 @@ app_rows() {
 }
 
 @test "drill: with OFFSITE it reads the remote: the local copies deleted, it still proves them" {
+	slow
 	conf "OFFSITE=$T/remote"
 	nights 3
 	[ "$(drill_rows success)" -eq 1 ]
@@ -278,6 +280,7 @@ app_rows() {
 }
 
 @test "sudden loss: a table emptied between two nights: the warning on stderr and in the backup row, ON_FAILURE with VB_STATUS=warning, --check, the metric; the night before is held until released" {
+	slow
 	conf DRILL_EVERY=0 MAX_BACKUPS=1 KEEP_DAILY=0
 	nights 1
 	before=$(archives | head -n1)
@@ -309,6 +312,7 @@ app_rows() {
 }
 
 @test "sudden loss: fewer than 100 rows, or half or less, is no loss" {
+	slow
 	conf DRILL_EVERY=0
 	sqlite3 app.db "DELETE FROM ledger WHERE id > 150"
 	nights 1
@@ -321,6 +325,7 @@ app_rows() {
 }
 
 @test "sudden loss where features meet: encrypted archives (the counts kept beside them, not read from them) and offsite retention keeps the held backup on the remote too" {
+	slow
 	age-keygen -o key.txt 2>/dev/null
 	age-keygen -y key.txt >recipients.txt
 	conf DRILL_EVERY=0 MAX_BACKUPS=1 KEEP_DAILY=0 \

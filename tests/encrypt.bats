@@ -124,6 +124,7 @@ no_plaintext() {
 }
 
 @test "encrypt: a kill -9 mid-run leaves no plaintext once the next run is done" {
+	slow
 	local stages='/bin/vb-backup( |$)|(^|/)vb-(compress|log)( |$)'
 	filldb app.db 100
 	conf
@@ -163,6 +164,7 @@ no_plaintext() {
 }
 
 @test "encrypt: rotation: new archives to the new key; old ones still open with the old" {
+	slow
 	conf
 	vb_backup
 	old=$(find backups -name 'backup-*.age')
@@ -185,6 +187,7 @@ no_plaintext() {
 }
 
 @test "encrypt: vb-backup --check reports an unreadable or empty recipients file" {
+	slow
 	conf
 	VB_CRON_FILE=/nonexistent run --separate-stderr vb_backup --check
 	[[ $output == *"ok    encryption"*"1 recipient(s)"* ]]
@@ -204,6 +207,7 @@ no_plaintext() {
 }
 
 @test "encrypt: offsite copies are the encrypted archives; the remote holds no plaintext" {
+	slow
 	conf "OFFSITE=$T/remote"
 	export RCLONE_CONFIG=$T/rclone.conf
 	vb_backup

@@ -36,18 +36,22 @@ sweep() {
 }
 
 @test "faults: vb-snapshot under every injected write/fsync/rename/unlink fault" {
+	slow
 	sweep snapshot 50
 }
 
 @test "faults: vb-compress under every injected fault keeps the snapshot or a whole archive" {
+	slow
 	# The archive is written in blocks of 1 MiB: a few writes to fault.
 	ROWS=1000 sweep compress 10
 }
 
 @test "faults: vb-restore --to under every injected fault: no file, or the whole archive's" {
+	slow
 	sweep restore-to 60
 }
 
 @test "faults: vb-restore --db under every injected fault: as before or as the archive, never between" {
+	slow
 	sweep restore-db 150
 }

@@ -40,6 +40,7 @@ conf() {
 }
 
 @test "migrate: the Node service's BackupLog gets a row per operation in its own words; its rows and schema untouched" {
+	slow
 	for check in 1 0; do
 		rm -rf app.db* backups
 		node_db "$check"
@@ -158,6 +159,7 @@ newest_row() {
 }
 
 @test "migrate: stricter BackupLog tables get a row for a good run and for every kind of failed one, in their own time representation" {
+	slow
 	for table in "$STRICT_MS" "$STRICT_TEXT" "$STRICT_S"; do
 		TIE=
 		[ "$table" != "$STRICT_S" ] || TIE=", id DESC"

@@ -19,6 +19,7 @@ model() {
 }
 
 @test "model: the known defects, each a fixed case (a-h)" {
+	slow
 	run model --fixed
 	printf '%s\n' "$output"
 	[ "$status" -eq 0 ]
@@ -26,6 +27,7 @@ model() {
 }
 
 @test "model: random cases, a fixed seed" {
+	slow
 	cases=${VB_MODEL_CASES:-300}
 	run model --seed 20261206 --cases "$cases"
 	printf '%s\n' "$output"
@@ -34,6 +36,7 @@ model() {
 }
 
 @test "model: random cases, the seed VB_MODEL_SEED (else a random one)" {
+	slow
 	seed=${VB_MODEL_SEED:-$RANDOM$RANDOM}
 	echo "# model seed $seed (VB_MODEL_SEED=$seed repeats it)" >&3
 	cases=${VB_MODEL_RANDOM_CASES:-100}

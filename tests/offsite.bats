@@ -177,6 +177,7 @@ archives() {
 }
 
 @test "offsite: retention on the remote is the local policy, vb's names only" {
+	slow
 	conf "$T/remote" MAX_BACKUPS=2 KEEP_DAILY=0
 	for _ in 1 2 3 4; do
 		vb_backup
@@ -203,6 +204,7 @@ archives() {
 }
 
 @test "offsite: over SFTP: copied, read back, listed, and restored after the local copy is lost" {
+	slow
 	start_sshd
 	conf "vbsftp:$T/sftp-remote"
 	run --separate-stderr vb_backup
@@ -246,6 +248,7 @@ archives() {
 }
 
 @test "offsite: an unreachable remote fails the run, prunes nothing; the next run catches up" {
+	slow
 	start_sshd
 	conf "vbsftp:$T/sftp-remote" MAX_BACKUPS=2 KEEP_DAILY=0 \
 	    "ON_FAILURE='echo \"\$VB_FAILED_STAGES\" >$T/hook'"
@@ -299,6 +302,7 @@ start_sshd_again() {
 }
 
 @test "offsite: a killed upload's temporary on the remote is removed by the next run" {
+	slow
 	conf "$T/remote"
 	vb_backup
 	mkdir -p remote
@@ -312,6 +316,7 @@ start_sshd_again() {
 }
 
 @test "offsite: credentials never reach records, BackupLog, logs, metrics or ps" {
+	slow
 	KEY_PASS=Pass-word-8d1f start_sshd
 	secret=$RCLONE_CONFIG_VBSFTP_KEY_FILE_PASS
 	conf "vbsftp:$T/sftp-remote"
@@ -368,6 +373,7 @@ start_s3() {
 }
 
 @test "offsite: over S3 (s3rver): copied, read back, pruned like local, restored from the bucket" {
+	slow
 	start_s3
 	conf vbs3:vbb/ventry MAX_BACKUPS=2 KEEP_DAILY=0
 	for _ in 1 2 3; do
@@ -406,6 +412,7 @@ start_s3() {
 }
 
 @test "offsite: an rclone that hangs is stopped after OFFSITE_TIMEOUT, and the run says so" {
+	slow
 	mkdir -p bin
 	cat >bin/rclone <<-'EOF'
 	#!/bin/bash

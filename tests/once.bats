@@ -71,6 +71,7 @@ opens() {
 }
 
 @test "once: a nightly runs ssh-keygen -y and -l once each, at its start; its tools open the live database only for their jobs" {
+	slow
 	local drill
 	vb_backup 2>/dev/null	# the first: a catalog, a drill, offsite
 	sleep 1

@@ -23,6 +23,7 @@ etc_state() {
 }
 
 @test "install: a trial make install under a temporary PREFIX, or with DESTDIR, writes nothing outside it; /etc untouched" {
+	slow
 	r=$(repo)
 	etc_state >before
 	p=$T/trial/p
@@ -63,6 +64,7 @@ etc_state() {
 }
 
 @test "deb: make deb builds vb_<version>_<arch>.deb, lintian clean; /usr/bin, conffiles, units disabled, shlibs and Recommends, hardened" {
+	slow
 	command -v dpkg-buildpackage >/dev/null && command -v lintian \
 	    >/dev/null || skip "no dpkg-buildpackage or lintian: ./install.sh --deps --dev"
 	r=$(repo)
@@ -116,6 +118,7 @@ etc_state() {
 }
 
 @test "monitoring: the alert rules pass promtool check and test rules; every metric they use is one a real run writes" {
+	slow
 	command -v promtool >/dev/null ||
 	    skip "no promtool: ./install.sh --deps --dev installs prometheus"
 	rules=$BATS_TEST_DIRNAME/../contrib/prometheus
@@ -150,6 +153,7 @@ etc_state() {
 }
 
 @test "monitoring: a host that never backed up, one never drilled, one whose drill failed then stayed quiet: each one's alert fires from the metrics a real run writes (issue 36)" {
+	slow
 	command -v promtool >/dev/null ||
 	    skip "no promtool: ./install.sh --deps --dev installs prometheus"
 	mkdb app.db wal

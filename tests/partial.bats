@@ -43,6 +43,7 @@ seen_twice() {
 }
 
 @test "table: each shape of table put back whole, in WAL and rollback mode; the others keep today's rows; an open connection sees the rows back" {
+	slow
 	for mode in wal delete; do
 		rm -rf app.db* b seen go
 		app "$mode"
@@ -115,6 +116,7 @@ seen_twice() {
 }
 
 @test "table: refusals change nothing, byte for byte: a schema change, a table only one side has, BackupLog, a --where that is not one condition on the table" {
+	slow
 	app wal
 	backup
 	change
@@ -184,6 +186,7 @@ seen_twice() {
 }
 
 @test "table: from an encrypted backup, a delta's chain and the remote's copy; the printed undo undoes it" {
+	slow
 	chain_night
 	today=$(table users)
 	name=$(basename "$A")
@@ -202,6 +205,7 @@ seen_twice() {
 }
 
 @test "table: kill -9 mid-restore leaves the live database as it was or wholly restored, never half" {
+	slow
 	app wal
 	sqlite3 app.db "WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1
 	    FROM i WHERE x < 60000) INSERT INTO events SELECT hex(randomblob(40)),

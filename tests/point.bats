@@ -83,6 +83,7 @@ maxid() {
 }
 
 @test "point: a day of points under a writer: each one, --at its time, is the database as it was then" {
+	slow
 	local t n=0 pid stem m0 m1 m2 prev='' times=() want=() lo=() hi=()
 	# Larger, and a writer slow enough that a sanitized build's points
 	# (many times slower) never see a quarter of the pages change.
@@ -190,6 +191,7 @@ maxid() {
 }
 
 @test "point: never a copy of the database: it fits where a snapshot cannot" {
+	slow
 	local a
 	filldb app.db 16
 	a=$(field 1 "$(nightly "2026-11-02 01:00:00")")
@@ -211,6 +213,7 @@ maxid() {
 }
 
 @test "point: a rollback-journal database under a writer: one consistent state, the writer waits for the read only" {
+	slow
 	local pid
 	rm -f app.db
 	mkdb app.db delete 2000
@@ -232,6 +235,7 @@ maxid() {
 }
 
 @test "point: refused, said, nothing left: no nightly, no page index, a clock gone back, too many pages (the nightly asked for)" {
+	slow
 	run --separate-stderr at "2026-11-02 14:05:00" vb-compress --point app.db
 	[ "$status" -eq 1 ]
 	assert_record "$output" compress failed
@@ -272,6 +276,7 @@ maxid() {
 }
 
 @test "point: retention drops a point only when no kept point leans on it (KEEP_HOURLY, MAX_BACKUPS)" {
+	slow
 	local t k stem par
 	nightly "2026-11-02 01:00:00" >/dev/null
 	for t in $(seq 0 600 14400); do
@@ -382,6 +387,7 @@ maxid() {
 }
 
 @test "point: vb-backup takes the nightly first, then points; --nightly and --point; the rows say kind=point" {
+	slow
 	local when job lp want
 	job=$BATS_TEST_DIRNAME/../bin/vb-backup
 	echo "METRICS_FILE=$T/vb.prom" >>"$VB_CONF"
@@ -470,6 +476,7 @@ maxid() {
 }
 
 @test "point: a name planted on the remote (its write key) freezes no retention there: counted by no rule, holding no chain, named (review of issue 38)" {
+	slow
 	local job=$BATS_TEST_DIRNAME/../bin/vb-backup t
 	mkdir remote
 	conf "OFFSITE=$T/remote" MAX_BACKUPS=2 KEEP_DAILY=0

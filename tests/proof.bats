@@ -67,6 +67,7 @@ check_ok() {
 }
 
 @test "proof: --check and --list --sums hash every archive again: a full one without FULL_EVERY, a delta, an encrypted one, one whose page index is gone; a good copy put back is good at once" {
+	slow
 	# A full archive, no FULL_EVERY (--check checked none before).
 	conf DRILL_EVERY=0
 	nights 2
@@ -115,6 +116,7 @@ check_ok() {
 }
 
 @test "proof: a held backup, the only copy of what a DROP removed, damaged: --check FAILs it, --list marks it held" {
+	slow
 	conf DRILL_EVERY=0 MAX_BACKUPS=1 KEEP_DAILY=0
 	nights 1
 	before=$(archives | head -n1)
@@ -129,6 +131,7 @@ check_ok() {
 }
 
 @test "proof: a failed drill stays a failure: --check FAIL, --list FAILED, the gauge 0 on the quiet nights after, retention counts it for nothing; a drill that proves it clears it" {
+	slow
 	conf DRILL_EVERY=0 MAX_BACKUPS=3 KEEP_DAILY=0
 	nights 3
 	mapfile -t all < <(archives)
@@ -166,6 +169,7 @@ check_ok() {
 }
 
 @test "proof: a failed drill of a backup that is then gone no longer counts; the table marks FAILED in the proven column" {
+	slow
 	conf DRILL_EVERY=0
 	nights 2
 	new=$(archives | head -n1)
@@ -181,6 +185,7 @@ check_ok() {
 }
 
 @test "proof: a dry run changes nothing, records included; a damage record goes when the file hashes right again" {
+	slow
 	conf DRILL_EVERY=0 FULL_EVERY=7d
 	nights 2
 	full=$(archives | tail -n1)
@@ -206,6 +211,7 @@ check_ok() {
 }
 
 @test "proof: --check fails when the cron line gives the job another configuration, or none; a VB_CONF pasted in the line or set as its variable is read as data" {
+	slow
 	conf DRILL_EVERY=0
 	nights 1
 	run --separate-stderr vb_backup --check
@@ -237,6 +243,7 @@ check_ok() {
 }
 
 @test "proof: DRILL_SQL's vb_backup_time() is the backup's own time (not now), accepted when the configuration is read" {
+	slow
 	conf DRILL_EVERY=0 "DRILL_SQL=\"SELECT 1 FROM ledger WHERE vb_backup_time() < datetime('now', '-2 seconds') AND vb_backup_time() > datetime('now', '-1 hour')\""
 	nights 1
 	new=$(archives | head -n1)
@@ -258,6 +265,7 @@ check_ok() {
 }
 
 @test "proof: vb-prune --release takes a stem, a file name or a path; it is a BackupLog row and the held gauge drops at once; --list marks held backups" {
+	slow
 	conf DRILL_EVERY=0 MAX_BACKUPS=1 KEEP_DAILY=0
 	for how in stem file path; do
 		rm -rf b
@@ -296,6 +304,7 @@ check_ok() {
 }
 
 @test "proof: vb-backup --drill before the first backup says there is none; --dry-run says a drill proven minutes ago is not due" {
+	slow
 	conf
 	run --separate-stderr vb_backup --drill
 	[ "$status" -eq 1 ]
@@ -318,6 +327,7 @@ check_ok() {
 # ---- the review's findings (issue 36) ----
 
 @test "proof: the old service's BackupLog (no sha256 column), or one whose compress rows went: every archive is still hashed against a record; an unreadable BackupLog is a failure, never ok" {
+	slow
 	sqlite3 app.db "CREATE TABLE BackupLog(id INTEGER PRIMARY KEY
 	    AUTOINCREMENT, filename TEXT, size INTEGER, status TEXT
 	    CHECK(status IN ('SUCCESS','FAILED')), message TEXT,
@@ -345,6 +355,7 @@ check_ok() {
 }
 
 @test "proof: no backup at all, or the last one gone, is a FAIL, never ok" {
+	slow
 	conf DRILL_EVERY=0
 	nights 1
 	new=$(archives | head -n1)
@@ -357,6 +368,7 @@ check_ok() {
 }
 
 @test "proof: a failed drill survives encryption in place (the same backup under a new name); a proof does too" {
+	slow
 	conf DRILL_EVERY=0
 	nights 2
 	mapfile -t all < <(archives)
@@ -379,6 +391,7 @@ check_ok() {
 }
 
 @test "proof: a delta whose full archive and page indexes are gone is a broken chain, not 'every chain whole'" {
+	slow
 	conf DRILL_EVERY=0 FULL_EVERY=7d
 	nights 3
 	full=$(archives | tail -n1)
@@ -390,6 +403,7 @@ check_ok() {
 }
 
 @test "proof: a pre-restore copy is hashed against the record its restore wrote" {
+	slow
 	conf DRILL_EVERY=0
 	nights 1
 	run --separate-stderr vb-restore --db app.db "b/$(archives | head -n1)"
@@ -400,6 +414,7 @@ check_ok() {
 }
 
 @test "proof: a drill that failed on the remote's copy, or had no room, marks no local backup unsafe, and --check says the last drill failed" {
+	slow
 	conf DRILL_EVERY=0 "OFFSITE=$T/remote"
 	nights 2
 	new=$(archives | head -n1)
@@ -426,6 +441,7 @@ check_ok() {
 }
 
 @test "proof: --check reads the cron file as cron does: a VB_CONF line after the entry does not reach it; a relative one is refused; only root's live cron daemon counts" {
+	slow
 	conf DRILL_EVERY=0
 	nights 1
 	printf '0 1 * * * root vb-backup\nVB_CONF=%s\n' "$VB_CONF" \
@@ -454,6 +470,7 @@ check_ok() {
 }
 
 @test "proof: the unsafe-backups gauge says, night after night, that a kept backup cannot be restored" {
+	slow
 	conf DRILL_EVERY=0 FULL_EVERY=7d
 	nights 3
 	[ "$(metric vb_backup_unsafe_backups)" = 0 ]
@@ -467,6 +484,7 @@ check_ok() {
 }
 
 @test "proof: DRILL_EVERY=0d is refused (0 turns drills off); vb-backup --drill takes a stem; a drill before any backup writes no row" {
+	slow
 	conf DRILL_EVERY=0d
 	run --separate-stderr vb_backup
 	[ "$status" -eq 2 ]

@@ -61,6 +61,7 @@ days_left() {
 }
 
 @test "prune: --keep 7 keeps the 7 newest and every foreign thing" {
+	slow
 	nightly b 2026-11-01 20
 	echo outside >outside.db
 	echo notes >b/notes.txt
@@ -87,6 +88,7 @@ days_left() {
 }
 
 @test "prune: a year of nightly backups under daily 7, weekly 4, monthly 12" {
+	slow
 	nightly b 2025-01-01 365
 	run --separate-stderr vb-prune -d b --keep-daily 7 --keep-weekly 4 --keep-monthly 12
 	[ "$status" -eq 0 ]
@@ -102,6 +104,7 @@ days_left() {
 }
 
 @test "prune: --dry-run prints what would go and deletes nothing" {
+	slow
 	nightly b 2026-11-01 10
 	run --separate-stderr vb-prune -n -d b --keep 4
 	[ "$status" -eq 0 ]

@@ -127,6 +127,7 @@ dump() {
 }
 
 @test "restore: --db while the application holds its lock: nothing changes" {
+	slow
 	backup delete
 	sum=$(sha256sum app.db | cut -d' ' -f1)
 	vb-testwriter --hold 5 app.db >hold.out &
@@ -145,6 +146,7 @@ dump() {
 }
 
 @test "restore: every hostile archive is refused, the live database untouched" {
+	slow
 	backup delete
 	mkdir x
 	tar -xf "$A" -C x
@@ -263,6 +265,7 @@ dump() {
 }
 
 @test "restore: history survives a restore over --db: the later backups' rows are carried over" {
+	slow
 	mkdb app.db wal 100
 	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/b" >"$VB_CONF"
 	vb_backup 2>/dev/null

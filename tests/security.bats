@@ -12,6 +12,7 @@ nl=$'\n'
 tab=$'\t'
 
 @test "security: backups 0600 and directories 0700 under umask 000 and 022" {
+	slow
 	mkdb app.db wal
 	for u in 000 022 002; do
 		rm -rf "b$u" r
@@ -56,6 +57,7 @@ tab=$'\t'
 }
 
 @test "security: a path with a newline, TAB or CR is refused by every tool" {
+	slow
 	mkdb app.db wal
 	mkdb "bad${nl}name.db" wal
 	mkdb "bad${tab}name.db" wal

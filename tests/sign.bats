@@ -75,6 +75,7 @@ allowed() {
 }
 
 @test "signatures: every manifest is signed (full, delta, pre-restore) and so is the catalog; ssh-keygen -Y verify checks them as the README says" {
+	slow
 	conf FULL_EVERY=7d
 	nights 3
 	allowed
@@ -109,6 +110,7 @@ allowed() {
 }
 
 @test "signatures: a forged archive on the remote (its manifest rebuilt), restored on a new host, is refused; so is one that kept the old signature" {
+	slow
 	conf
 	nights 2
 	name=$(newest)
@@ -150,6 +152,7 @@ allowed() {
 }
 
 @test "signatures: an old genuine archive renamed as the newest is refused, its entries renamed too" {
+	slow
 	conf
 	nights 2
 	old=$(find remote -name 'backup-*' -printf '%f\n' | sort | head -n1)
@@ -177,6 +180,7 @@ allowed() {
 }
 
 @test "signatures: the newest backups deleted from the remote are reported by --list --offsite --verify-with; a catalog replaced by an older genuine one is refused" {
+	slow
 	conf
 	nights 2
 	cp remote/vb-catalog old-catalog
@@ -211,6 +215,7 @@ allowed() {
 }
 
 @test "signatures: a flipped byte in a signature is refused; a truncated or oversized MANIFEST.sig is refused as such" {
+	slow
 	conf
 	nights 1
 	name=$(newest)
@@ -248,6 +253,7 @@ allowed() {
 }
 
 @test "signatures: --table and --diff with --verify-with refuse an unsigned archive and take a signed one" {
+	slow
 	conf
 	sed -i '/^SIGN_WITH=/d' "$VB_CONF"
 	nights 1
@@ -268,6 +274,7 @@ allowed() {
 }
 
 @test "signatures: an encrypted, signed chain of deltas comes back from the remote with both keys, and not with the wrong verify key" {
+	slow
 	age-keygen -o "$T/off/age.key" 2>/dev/null
 	age-keygen -y "$T/off/age.key" >recipients.txt
 	conf FULL_EVERY=7d "ENCRYPT_TO=$T/recipients.txt"
@@ -290,6 +297,7 @@ allowed() {
 }
 
 @test "signatures: without SIGN_WITH, a forged archive is refused by the BackupLog of the live database (--db and --verify-only), --force or not" {
+	slow
 	conf
 	sed -i '/^SIGN_WITH=/d' "$VB_CONF"
 	nights 2
@@ -331,6 +339,7 @@ allowed() {
 }
 
 @test "signatures: bad keys are configuration errors at --check and at the start of the run; a signing key others can read fails --check" {
+	slow
 	conf
 	# A public key where the private one goes, a passphrase, an RSA key.
 	for k in rsa pass pub; do
@@ -373,6 +382,7 @@ allowed() {
 }
 
 @test "signatures: a catalog with an entry listed twice, or out of order, is refused even when its signature is good" {
+	slow
 	conf
 	nights 2
 	allowed

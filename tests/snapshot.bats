@@ -262,6 +262,7 @@ check_snapshot() {
 }
 
 @test "snapshot: an open write transaction is not in the copy" {
+	slow
 	for mode in wal delete; do
 		rm -rf app.db* backups
 		mkdb app.db "$mode"

@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 @test "soak: kill -9 of vb-backup at random moments under a live writer, then the next run" {
+	slow
 	rounds=${VB_SOAK_ROUNDS:-20}
 	VB_BACKUP="$BATS_TEST_DIRNAME/../bin/vb-backup" run --separate-stderr \
 	    "$BATS_TEST_DIRNAME/kill-soak" "$rounds" "${VB_SOAK_MB:-300}"

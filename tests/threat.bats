@@ -57,6 +57,7 @@ newest() {
 # ---- a local user without privileges ----
 
 @test "threat: links planted in the metrics directory (the exporter's) are replaced, never followed; nothing of the old file is carried over" {
+	slow
 	mkdir -m 755 prom
 	chown nobody prom
 	printf 'root only\n' >secret
@@ -214,6 +215,7 @@ newest() {
 }
 
 @test "threat: with signatures, the catalog keeps the remote's history when the local backups (and catalog) are lost" {
+	slow
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
 	mkdir off
 	mv "$T/k.pub" off/vb.pub
@@ -236,6 +238,7 @@ newest() {
 }
 
 @test "threat: a catalog rolled back on the remote is refused on the signing host itself; a new host is shown an old catalog's age" {
+	slow
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
 	mkdir off
 	mv "$T/k.pub" off/vb.pub
@@ -382,6 +385,7 @@ newest() {
 # ---- the review's findings (issue 35, second round) ----
 
 @test "threat: --encrypt-existing encrypts only what BackupLog recorded: a planted plaintext archive on the remote is left as it is, never recorded, never restorable" {
+	slow
 	conf "OFFSITE=$T/remote"
 	vb_backup 2>/dev/null
 	a=$(newest)
@@ -499,6 +503,7 @@ newest() {
 }
 
 @test "threat: --encrypt-existing with SIGN_WITH: the catalog lists the encrypted names, and they restore under VERIFY_WITH" {
+	slow
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
 	mkdir off
 	mv "$T/k.pub" off/vb.pub
@@ -526,6 +531,7 @@ newest() {
 }
 
 @test "threat: a host that restored its database from the remote restores the same newest backup again, and drills without the signing key" {
+	slow
 	ssh-keygen -q -t ed25519 -N '' -f "$T/k"
 	mkdir off
 	mv "$T/k.pub" off/vb.pub

@@ -64,6 +64,7 @@ newest() {
 }
 
 @test "truth: a flipped byte in the full, a middle delta or the newest delta: --check names it, the next night is a full one and fails loudly, --offsite restores from the good remote copy" {
+	slow
 	conf FULL_EVERY=7d MAX_BACKUPS=2 KEEP_DAILY=0
 	nights 7
 	cp -a b good
@@ -132,6 +133,7 @@ newest() {
 }
 
 @test "truth: a link gone from the backup directory: the next night is a full one and a failure naming it; --check names the deltas it breaks" {
+	slow
 	conf FULL_EVERY=7d
 	nights 4
 	gone=b/$(cat night.2)
@@ -182,6 +184,7 @@ cron_check() {
 }
 
 @test "truth: --check after three failed nights on a damaged database: the last run, the set-aside snapshot; as root, in cron's environment, and as another user" {
+	slow
 	conf
 	mkdir -p "$T/cron.d"
 	echo "0 1 * * * root VB_CONF=$VB_CONF $BATS_TEST_DIRNAME/../bin/vb-backup" \
@@ -231,6 +234,7 @@ cron_check() {
 }
 
 @test "truth: an rclone remote only the operator's shell defines: --check says the job cannot reach it; RCLONE_CONFIG in vb.conf fixes it" {
+	slow
 	mkdir remote2
 	conf
 	sed -i "s|^OFFSITE=.*|OFFSITE=vbenv:$T/remote2|" "$VB_CONF"
@@ -254,6 +258,7 @@ cron_check() {
 }
 
 @test "truth: encryption turned on over old archives: --check names the plaintext here and offsite; --encrypt-existing encrypts it all in place, verified; no marker left anywhere" {
+	slow
 	age-keygen -o key.txt 2>/dev/null
 	age-keygen -y key.txt >recipients.txt
 	conf FULL_EVERY=7d COMPRESSION=none
@@ -309,6 +314,7 @@ cron_check() {
 }
 
 @test "truth: the old service's raw backups go offsite, archived first; one that cannot be archived fails the run" {
+	slow
 	conf
 	mkdir -m 700 b
 	old=backup-2023-10-02T18-30-00-000Z

@@ -481,6 +481,7 @@ undo_of() {
 }
 
 @test "undo: SIGTERM during an undo leaves no pre-restore copy behind; --diff-table --json holds an infinity; a TAB in a name stays in its field" {
+	slow
 	sqlite3 app.db "PRAGMA journal_mode=wal; CREATE TABLE big(id INTEGER
 	    PRIMARY KEY, v); CREATE TABLE \"a	b\"(x REAL);
 	    INSERT INTO \"a	b\" VALUES (9e999);

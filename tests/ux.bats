@@ -26,6 +26,7 @@ on_tty() {
 }
 
 @test "progress: on a terminal, one updating line per stage with percent, rate and ETA" {
+	slow
 	progress_db
 	on_tty "vb-snapshot -d b app.db | vb-compress -l 12 >recs"
 	out=$(cat tty.out)
@@ -115,6 +116,7 @@ metric() {
 }
 
 @test "metrics: a Prometheus textfile, atomically replaced, for success and failure" {
+	slow
 	mkdb 'app "one".db' wal
 	mkdir prom
 	export DB_PATH="$T/app \"one\".db" BACKUP_DIR="$T/backups"
@@ -206,6 +208,7 @@ metric() {
 }
 
 @test "hooks: a hung hook is killed after HOOK_TIMEOUT and never holds the lock" {
+	slow
 	mkdb app.db wal
 	export DB_PATH="$T/app.db" BACKUP_DIR="$T/backups" HOOK_TIMEOUT=3
 	# shellcheck disable=SC2016
