@@ -166,3 +166,12 @@ opens() {
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"DRILL_SQL must be one read-only query"* ]]
 }
+
+@test "once: --print-config= takes run or drill, and nothing else" {
+	run --separate-stderr vb-snapshot --print-config=bogus
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--print-config=bogus: it takes run or drill, or nothing"* ]]
+	[ -z "$output" ]
+	run --separate-stderr vb-snapshot --print-config=drill
+	[ "$status" -eq 0 ]
+}

@@ -192,8 +192,15 @@ vb_config_print_exit(const char *what)
 	unsigned checks = VB_CONF_VERIFY | VB_CONF_DRILL |
 	    (drill ? 0 : VB_CONF_SIGN);
 	char stamp[16 + VB_SHA256_HEX];
+	int n;
+
+	if (what != NULL && !drill && !run) {
+		warnx("--print-config=%s: it takes run or drill, or nothing",
+		    what);
+		exit(VB_EXIT_USAGE);
+	}
 	/* The check a run's tools will trust is made here, whole. */
-	int n = config_errors(checks, 0);
+	n = config_errors(checks, 0);
 
 	if (vb_config_print(stdout) != 0)
 		exit(VB_EXIT_FAIL);
