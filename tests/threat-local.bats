@@ -253,9 +253,17 @@ no_controls() {
 		[[ $stderr == *"$T/app/"*"(${kv%%=*}) is owned by uid 65534 (nobody)"* ]] ||
 		    { echo "$kv: $stderr"; return 1; }
 	done
-	# Made root's and closed to others, they are taken.
+	# Made root's, but in the directory that account owns (it may
+	# rename another file in): refused, the directory named (review of
+	# issue 37's validate-once, helper-11).
 	chown root app/recipients.txt
 	conf "ENCRYPT_TO=$T/app/recipients.txt"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$T/app/recipients.txt (ENCRYPT_TO) is in $T/app, owned by uid 65534 (nobody)"*"chown root $T/app, chmod go-w $T/app"* ]]
+	# Root's, closed to others, in root's directory: taken.
+	mv app/recipients.txt root-only/recipients.txt
+	conf "ENCRYPT_TO=$T/root-only/recipients.txt"
 	run --separate-stderr vb_backup
 	[ "$status" -eq 0 ]
 }

@@ -145,8 +145,10 @@ config_errors(unsigned checks, int trust)
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
 		warnx("%s", e);
-	if (n == 0 && trust && checked_before(checks))
-		return 0;
+	/* DRILL_SQL against the live schema, which may change within a
+	 * run: never taken on trust. */
+	if (n == 0 && trust && checked_before(checks & ~VB_CONF_DRILL))
+		return checks & VB_CONF_DRILL ? drill_sql_error() : 0;
 	return n + (checks & VB_CONF_DRILL ? drill_sql_error() : 0) +
 	    key_errors(checks);
 }
@@ -191,22 +193,28 @@ vb_config_print_exit(const char *what)
 	int run = what != NULL && strcmp(what, "run") == 0;
 	unsigned checks = VB_CONF_VERIFY | VB_CONF_DRILL |
 	    (drill ? 0 : VB_CONF_SIGN);
-	char stamp[16 + VB_SHA256_HEX];
-	int n;
+	char stamp[16 + VB_SHA256_HEX], before[16 + VB_SHA256_HEX];
+	int n, stamped;
 
 	if (what != NULL && !drill && !run) {
 		warnx("--print-config=%s: it takes run or drill, or nothing",
 		    what);
 		exit(VB_EXIT_USAGE);
 	}
-	/* The check a run's tools will trust is made here, whole. */
+	/*
+	 * The check a run's tools will trust is made here, whole, between
+	 * two stamps: a key file changed while it was checked (another
+	 * file renamed in, then back) gives none.
+	 */
+	stamped = (drill || run) && vb_config_load() == 0 &&
+	    vb_config_stamp(checks, before, sizeof(before)) == 0;
 	n = config_errors(checks, 0);
 
 	if (vb_config_print(stdout) != 0)
 		exit(VB_EXIT_FAIL);
 	/* For vb-backup: the stamp its tools compare with their own. */
-	if (n == 0 && (drill || run) && vb_config_stamp(checks, stamp,
-	    sizeof(stamp)) == 0)
+	if (n == 0 && stamped && vb_config_stamp(checks, stamp,
+	    sizeof(stamp)) == 0 && strcmp(stamp, before) == 0)
 		printf("VB_CONF_CHECKED=%s\n", stamp);
 	if (vb_close_stdout() != 0)
 		exit(VB_EXIT_FAIL);

@@ -654,14 +654,30 @@ stamp_line(struct vb_sha256 *h, const char *fmt, ...)
 		    (size_t)n : sizeof(line) - 1);
 }
 
+/* A trusted file's bytes (a key: small; the first MiB at most). */
+static void
+stamp_bytes(struct vb_sha256 *h, int fd)
+{
+	char buf[8192];
+	ssize_t n;
+	size_t total = 0;
+
+	while (total < 1024 * 1024 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		vb_sha256_update(h, buf, (size_t)n);
+		total += (size_t)n;
+	}
+	stamp_line(h, "bytes %zu\n", total);
+}
+
 int
 vb_config_stamp(unsigned checks, char *out, size_t olen)
 {
 	struct vb_sha256 *h;
 	struct stat st;
-	char hex[VB_SHA256_HEX];
+	char hex[VB_SHA256_HEX], why[ERRLEN];
 	const char *v;
 	size_t i;
+	int fd;
 
 	if ((h = vb_sha256_new()) == NULL)
 		return -1;
@@ -679,17 +695,22 @@ vb_config_stamp(unsigned checks, char *out, size_t olen)
 		vb_sha256_update(h, "\n", 1);
 		if (keys[i].type != T_TRUST || v == NULL)
 			continue;
-		/* The file as it was checked: replaced or changed since,
-		 * the stamp is another. */
-		if (stat(v, &st) != 0)
+		/* The file as it was checked, bytes and all: replaced or
+		 * changed since, the stamp is another. */
+		if ((fd = vb_open_trusted(v, keys[i].name, why,
+		    sizeof(why))) < 0 || fstat(fd, &st) != 0) {
 			stamp_line(h, "%s -\n", keys[i].name);
-		else
+		} else {
 			stamp_line(h, "%s %ju %ju %o %ju %jd %jd.%09ld "
 			    "%jd.%09ld\n", keys[i].name, (uintmax_t)st.st_dev,
 			    (uintmax_t)st.st_ino, (unsigned)st.st_mode,
 			    (uintmax_t)st.st_uid, (intmax_t)st.st_size,
 			    (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 			    (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+			stamp_bytes(h, fd);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	vb_sha256_final(h, hex);
 	if (snprintf(out, olen, "%u-%s", checks, hex) >= (int)olen)

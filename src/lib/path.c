@@ -223,6 +223,45 @@ descriptor_link(const char *path)
 	    "/proc/", 6) == 0 || strcmp(path, "/dev/stdin") == 0;
 }
 
+/*
+ * Whether another user could put another file at real (resolved, no
+ * link in it): each directory above it must be root's or this user's,
+ * and writable by no one else unless sticky (/tmp: no one may rename
+ * another's file there).  0, or -1 with why.
+ */
+static int
+dirs_fit(const char *path, const char *real, const char *what, char *why,
+    size_t wlen)
+{
+	char dir[4096], who[300], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", real);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		if (lstat(dir, &st) != 0) {
+			snprintf(why, wlen, "%s (%s): %s: %s", path, what, dir,
+			    strerror(errno));
+			return -1;
+		}
+		if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+		    ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(st.st_mode & S_ISVTX))) {
+			vb_uid_name(st.st_uid, who, sizeof(who));
+			snprintf(why, wlen, "%s (%s) is in %s, owned by %s, "
+			    "mode %04o: another user could put another file "
+			    "there; root takes what to trust or run only from "
+			    "directories no other user may change: chown root "
+			    "%s, chmod go-w %s", path, what, dir, who,
+			    (unsigned)(st.st_mode & 07777), dir, dir);
+			return -1;
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+	}
+	return 0;
+}
+
 int
 vb_open_trusted(const char *path, const char *what, char *why, size_t wlen)
 {
@@ -263,5 +302,10 @@ vb_open_trusted(const char *path, const char *what, char *why, size_t wlen)
 		close(fd);
 		return -1;
 	}
-	return fd;
+	/* Nor from a directory another user may change. */
+	if (!(flags & O_NOFOLLOW) || dirs_fit(path, real, what, why,
+	    wlen) == 0)
+		return fd;
+	close(fd);
+	return -1;
 }
