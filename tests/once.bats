@@ -39,7 +39,11 @@ traced() {
 	local name=$1 rc=0
 	shift
 	mkdir "$T/$name"
-	strace -f -ff -qq -s 512 -e trace=execve,openat,clone,clone3,vfork,fork \
+	# LeakSanitizer cannot run under ptrace (make sanitize): the rest of
+	# ASan and UBSan still do.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -ff -qq -s 512 \
+	    -e trace=execve,openat,clone,clone3,vfork,fork \
 	    -o "$T/$name/t" "$@" || rc=$?
 	awk -v db="$T/app.db" '
 	FNR == 1 { pid = FILENAME; sub(/.*\./, "", pid) }
