@@ -141,16 +141,16 @@ static int
 config_errors(unsigned checks, int trust)
 {
 	const char *e;
-	int i, n = vb_config_load();
+	int i, d, n = vb_config_load();
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
 		warnx("%s", e);
 	/* DRILL_SQL against the live schema, which may change within a
 	 * run: never taken on trust. */
+	d = checks & VB_CONF_DRILL ? drill_sql_error() : 0;
 	if (n == 0 && trust && checked_before(checks & ~VB_CONF_DRILL))
-		return checks & VB_CONF_DRILL ? drill_sql_error() : 0;
-	return n + (checks & VB_CONF_DRILL ? drill_sql_error() : 0) +
-	    key_errors(checks);
+		return d;
+	return n + d + key_errors(checks);
 }
 
 void

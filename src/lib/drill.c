@@ -364,19 +364,21 @@ given_names(const struct vb_drill_opts *o, char (*given)[96], char *why,
 		if (vb_path_in(o->dir, o->names[i], given[i], sizeof(given[i]),
 		    why, wlen) != 0)
 			return -1;
-		/* A stem: its archive here (vb-prune --holds prints stems). */
-		if (o->remote == NULL && vb_name_parse(given[i], &nm) != 0 &&
-		    vb_find_archive(o->dir, given[i], name, sizeof(name),
-		    path, sizeof(path)) == 0)
-			snprintf(given[i], sizeof(given[i]), "%s", name);
 		/*
+		 * A stem: its archive here (vb-prune --holds prints stems).
 		 * Nothing to drill is no failed proof: a drill=failed row
 		 * would mark a backup of that name, were one ever made.
 		 */
 		if (vb_name_parse(given[i], &nm) != 0) {
-			snprintf(why, wlen, "%s: not the name of a vb backup "
-			    "(vb-restore --list shows them)", o->names[i]);
-			return -1;
+			if (o->remote != NULL || vb_find_archive(o->dir,
+			    given[i], name, sizeof(name), path,
+			    sizeof(path)) != 0) {
+				snprintf(why, wlen, "%s: not the name of a vb "
+				    "backup (vb-restore --list shows them)",
+				    o->names[i]);
+				return -1;
+			}
+			snprintf(given[i], sizeof(given[i]), "%s", name);
 		}
 		if (o->remote == NULL && (vb_path_join(path, sizeof(path),
 		    o->dir, given[i]) != 0 || access(path, F_OK) != 0)) {
