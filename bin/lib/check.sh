@@ -18,6 +18,26 @@ line() {
 	[ "$status" != FAIL ] || nfail=$((nfail + 1))
 }
 
+# verdicts WHAT CMD...: the verdict lines a C tool answers (VERDICT TAB
+# WHAT TAB TEXT, vb_check_line), each one of ours, FAIL-job through
+# fail_as; a tool that answered nothing, or could not run to the end,
+# is a FAIL of WHAT with its own words.
+verdicts() {
+	local what=$1 v w text n=0 rc=0
+	shift
+	"$@" >"$work/verdicts" 2>"$work/verr" || rc=$?
+	while IFS=$'\t' read -r v w text; do
+		n=$((n + 1))
+		case $v in
+		ok | warn | FAIL) line "$v" "$w" "$text" ;;
+		FAIL-job) fail_as "$w" "$text" ;;
+		esac
+	done <"$work/verdicts"
+	[ "$rc" -ge 2 ] || [ "$n" -eq 0 ] || return 0
+	read -r text <"$work/verr" || text="exit $rc"
+	line FAIL "$what" "not checked: ${text#"$1: "}"
+}
+
 run_checks() {
 	if ! check_config; then
 		# The tools would refuse the file too; what did parse is passed

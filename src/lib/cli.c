@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,23 @@ vb_print_version(void)
 	printf("%s %s (SQLite %s)\n", vb_progname(), VB_VERSION,
 	    sqlite3_libversion());
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
+}
+
+void
+vb_check_line(enum vb_verdict v, const char *what, const char *fmt, ...)
+{
+	static const char *const word[] = { "ok", "warn", "FAIL",
+	    "FAIL-job" };
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	printf("%s\t%s\t", word[v], what);
+	vb_put_clean(stdout, text != NULL ? text : "(out of memory)");
+	putchar('\n');
+	sqlite3_free(text);
 }
 
 int

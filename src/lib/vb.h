@@ -68,6 +68,16 @@ void		 vb_config_print_exit(const char *what)
 void		 vb_schedule_print_exit(void) __attribute__((noreturn));
 /* Flushes and closes stdout; 0, or -1 after a warning. */
 int		 vb_close_stdout(void);
+/*
+ * vb-backup --check's verdicts, as a tool answers them: one line on
+ * stdout, VERDICT TAB WHAT TAB TEXT, the text cleaned (vb_clean_text).
+ * FAIL_JOB is a failure that needs the job's user's rights: a warning
+ * when the check runs as another user (vb-backup --check says which).
+ */
+enum vb_verdict { VB_CHECK_OK, VB_CHECK_WARN, VB_CHECK_FAIL,
+    VB_CHECK_FAIL_JOB };
+void		 vb_check_line(enum vb_verdict v, const char *what,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t		 vb_monotonic_ms(void);
 /* Whether s holds a TAB, CR or newline (never in a path). */
 int		 vb_has_ctl(const char *s);
