@@ -202,16 +202,25 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
+/* What vb-offsite was asked to do: one of these. */
+enum verb { SEND, CATCH_UP_V, CHECK_V, ENCRYPT_V, PRUNE_V };
+
 /* The command line: what to do, and where. */
 struct opts {
+	enum verb	 verb;
 	const char	*remote;	/* -r, else OFFSITE */
 	const char	*dir;		/* -d, else BACKUP_DIR */
-	int		 up;		/* --catch-up */
-	int		 check;		/* --check */
-	int		 enc;		/* --encrypt */
-	int		 prune;		/* --prune */
 	int		 dry;		/* -n, with --prune */
 };
+
+/* A mode's option: one mode at most. */
+static void
+mode(struct opts *o, enum verb v)
+{
+	if (o->verb != SEND)
+		usage("--check, --catch-up, --encrypt and --prune go alone");
+	o->verb = v;
+}
 
 /* Parses the options into o; returns optind.  usage() on bad ones. */
 static int
@@ -242,18 +251,18 @@ parse(int argc, char *argv[], struct opts *o)
 			vb_print_version();
 			break;
 		case CATCH_UP:
-			o->up = 1;
+			mode(o, CATCH_UP_V);
 			break;
 		case CHECK:
-			o->check = 1;
+			mode(o, CHECK_V);
 			break;
 		case ENCRYPT:
-			o->enc = 1;
+			mode(o, ENCRYPT_V);
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
 		case PRUNE:
-			o->prune = 1;
+			mode(o, PRUNE_V);
 			break;
 		default:
 			usage(NULL);
@@ -269,21 +278,20 @@ check_opts(struct opts *o, int argc, char *argv[])
 	char why[1024];
 	int i;
 
-	if (o->check + o->up + o->enc + o->prune > 1)
-		usage("--check, --catch-up, --encrypt and --prune go alone");
-	if (o->dry && !o->prune)
+	if (o->dry && o->verb != PRUNE_V)
 		usage("-n goes with --prune");
-	if ((o->check || o->enc || o->prune) && argc != 0)
+	if (o->verb != SEND && o->verb != CATCH_UP_V && argc != 0)
 		usage("--check, --encrypt and --prune take no arguments");
 	if (o->remote == NULL && (o->remote = vb_config("OFFSITE")) == NULL)
 		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
 	if (vb_remote_valid(o->remote, why, sizeof(why)) != 0)
 		usage(why);
-	if ((o->up || o->enc) && o->dir == NULL &&
+	if ((o->verb == CATCH_UP_V || o->verb == ENCRYPT_V) &&
+	    o->dir == NULL &&
 	    (o->dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("--catch-up and --encrypt need the backup directory: -d "
 		    "DIR or BACKUP_DIR");
-	if (o->enc && vb_config("ENCRYPT_TO") == NULL)
+	if (o->verb == ENCRYPT_V && vb_config("ENCRYPT_TO") == NULL)
 		usage("--encrypt needs ENCRYPT_TO (vb.conf or the "
 		    "environment)");
 	for (i = 0; i < argc; i++)
@@ -318,20 +326,26 @@ main(int argc, char *argv[])
 	vb_config_require(0);
 	check_opts(&o, argc, argv);
 
-	if (o.check)
+	switch (o.verb) {
+	case CHECK_V:
 		ret = check(o.remote);
-	else if (o.enc)
+		break;
+	case ENCRYPT_V:
 		ret = encrypt_remote(o.dir, o.remote);
-	else if (o.prune)
+		break;
+	case PRUNE_V:
 		ret = prune(o.remote, o.dry);
-	else {
+		break;
+	case SEND:
+	case CATCH_UP_V:
 		if (argc == 0)
 			ret = vb_stage_loop(act, &o.remote);
 		for (i = 0; i < argc; i++)
 			ret |= send_one(argv[i], NULL, o.remote, "");
 		/* A remote that just failed is not asked again. */
-		if (o.up && ret == 0)
+		if (o.verb == CATCH_UP_V && ret == 0)
 			ret |= catch_up(o.dir, o.remote);
+		break;
 	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
