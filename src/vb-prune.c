@@ -25,7 +25,8 @@
 		"[--keep-hourly N] [--keep-daily N] [--keep-weekly N]\n" \
 		"                [--keep-monthly N] [--keep-pre-restore N]\n" \
 		"       vb-prune [-d dir] (--holds | --release name)\n" \
-		"       vb-prune --catalog [-d dir | --offsite remote]"
+		"       vb-prune --catalog [-d dir | --offsite remote]\n" \
+		"       vb-prune --policy [--keep N] ..."
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -68,6 +69,8 @@ help(void)
 	    "      --catalog             only write the signed catalog\n"
 	    "                            (SIGN_WITH; after every prune too),\n"
 	    "                            or copy it to --offsite REMOTE\n"
+	    "      --policy              print the policy in words (the\n"
+	    "                            rules given, or vb.conf's)\n"
 	    "      --print-config        print the configuration as vb reads "
 	    "it\n"
 	    "  -h, --help                this help\n"
@@ -89,8 +92,8 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-enum { CATALOG = 256, DAILY, HOLDS, HOURLY, KEEP, MONTHLY, OFFSITE, PRE,
-    PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
+enum { CATALOG = 256, DAILY, HOLDS, HOURLY, KEEP, MONTHLY, OFFSITE, POLICY,
+    PRE, PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
 static const struct option longopts[] = {
 	{ "catalog",		no_argument,		NULL, CATALOG },
 	{ "dir",		required_argument,	NULL, 'd' },
@@ -105,22 +108,34 @@ static const struct option longopts[] = {
 	{ "keep-weekly",	required_argument,	NULL, WEEKLY },
 	{ "keep-within",	required_argument,	NULL, WITHIN },
 	{ "offsite",		required_argument,	NULL, OFFSITE },
+	{ "policy",		no_argument,		NULL, POLICY },
 	{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
 	{ "release",		required_argument,	NULL, RELEASE },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
 
+/* What vb-prune was asked to do: one of these. */
+enum verb { PRUNE, HOLDS_V, RELEASE_V, CATALOG_V, POLICY_V };
+
 /* The command line: the policy, and where. */
 struct opts {
+	enum verb	 verb;
 	struct vb_policy p;
 	int		 given;		/* a rule given: vb.conf's unused */
 	const char	*dir, *remote;
 	int		 dry;
-	int		 holds;		/* --holds */
-	int		 catalog;	/* --catalog: only that */
 	const char	*release;	/* --release */
 };
+
+/* A mode's option: one mode at most. */
+static void
+mode(struct opts *o, enum verb v)
+{
+	if (o->verb != PRUNE)
+		usage("--holds, --release, --catalog and --policy go alone");
+	o->verb = v;
+}
 
 /* One rule of the policy (ch, its option), from arg. */
 static void
@@ -151,6 +166,7 @@ rule(struct opts *o, int ch, const char *arg)
 			usage("--keep-within wants a duration like 7d, 2w, "
 			    "6m, 1y or 36h");
 		o->p.within = 1;
+		o->p.within_s = arg;
 	}
 }
 
@@ -186,17 +202,21 @@ parse(int argc, char *argv[], struct opts *o)
 			rule(o, ch, optarg);
 			break;
 		case CATALOG:
-			o->catalog = 1;
+			mode(o, CATALOG_V);
 			break;
 		case HOLDS:
-			o->holds = 1;
+			mode(o, HOLDS_V);
 			break;
 		case OFFSITE:
 			o->remote = optarg;
 			break;
+		case POLICY:
+			mode(o, POLICY_V);
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
 		case RELEASE:
+			mode(o, RELEASE_V);
 			o->release = optarg;
 			break;
 		default:
@@ -242,8 +262,6 @@ holds(const struct opts *o)
 	struct vb_hold *h;
 	size_t n, i;
 
-	if (o->release != NULL)
-		return release(o);
 	if (vb_hold_list(o->dir, &h, &n) != 0) {
 		warn("%s", o->dir);
 		return 1;
@@ -267,7 +285,7 @@ catalog(const struct opts *o)
 
 	if (vb_catalog_update(o->dir, o->remote, vb_config("DB_PATH"), &o->p,
 	    note, sizeof(note), why, sizeof(why)) == 0) {
-		if (!o->catalog)
+		if (o->verb != CATALOG_V)
 			return 0;
 		if (note[0] == '\0')
 			warnx("no SIGN_WITH: no catalog to write");
@@ -282,12 +300,22 @@ catalog(const struct opts *o)
 	return 1;
 }
 
+/* --policy: the rules in words, as the dry run shows them.  Status. */
+static int
+policy(const struct vb_policy *p)
+{
+	char words[1024];
+
+	vb_policy_words(p, words, sizeof(words));
+	return printf("%s\n", words) < 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct opts o;
 	char why[1024];
-	int ret;
+	int ret = 0;
 
 	if (parse(argc, argv, &o) != argc)
 		usage("no arguments besides options");
@@ -312,18 +340,29 @@ main(int argc, char *argv[])
 		usage("the directory may not be empty or hold TAB, CR or "
 		    "newline");
 
-	if (o.holds || o.release != NULL) {
-		if (o.remote != NULL || o.given || o.dry ||
-		    (o.holds && o.release != NULL))
-			usage("--holds or --release, with -d DIR only");
+	if ((o.verb == HOLDS_V || o.verb == RELEASE_V) &&
+	    (o.remote != NULL || o.given || o.dry))
+		usage("--holds or --release, with -d DIR only");
+	if (o.verb == CATALOG_V && (o.given || o.dry))
+		usage("--catalog takes -d DIR or --offsite REMOTE");
+	switch (o.verb) {
+	case HOLDS_V:
 		ret = holds(&o);
-	} else {
-		if (o.catalog && (o.given || o.dry))
-			usage("--catalog takes -d DIR or --offsite REMOTE");
-		ret = o.catalog ? 0 : vb_prune_emit(o.dir, o.remote, &o.p,
-		    o.dry);
+		break;
+	case RELEASE_V:
+		ret = release(&o);
+		break;
+	case CATALOG_V:
+		ret = catalog(&o);
+		break;
+	case POLICY_V:
+		ret = policy(&o.p);
+		break;
+	case PRUNE:
+		ret = vb_prune_emit(o.dir, o.remote, &o.p, o.dry);
 		if (ret == 0 && !o.dry)
 			ret = catalog(&o);
+		break;
 	}
 	if (vb_close_stdout() != 0)
 		ret = 1;

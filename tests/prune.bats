@@ -46,6 +46,22 @@ days_left() {
 	[[ $stderr == *"no backup directory"* ]]
 }
 
+@test "prune: --policy says the rules in words, vb.conf's or the ones given, and deletes nothing" {
+	nightly b 2026-11-01 3
+	MAX_BACKUPS=2 KEEP_DAILY=0 KEEP_HOURLY=24 KEEP_WITHIN=2w \
+	    run --separate-stderr vb-prune --policy -d b
+	[ "$status" -eq 0 ]
+	[ "$output" = "keep the newest 2 backups, the newest of each of the last 24 hours, every backup within 2w of the newest (any rule keeps a backup); never the newest one" ]
+	run --separate-stderr vb-prune --policy -d b --keep 1 --keep-monthly 6
+	[ "$status" -eq 0 ]
+	[ "$output" = "keep the newest 1 backups, the newest of each of the last 6 months (any rule keeps a backup); never the newest one" ]
+	[ "$(days_left b | wc -l)" -eq 3 ]
+	# One mode at a time.
+	run --separate-stderr vb-prune --policy --holds -d b
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"go alone"* ]]
+}
+
 @test "prune: a missing or unreadable directory is exit 1 with a record" {
 	run --separate-stderr vb-prune -d "$T/nope" --keep 3
 	[ "$status" -eq 1 ]

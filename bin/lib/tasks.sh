@@ -47,7 +47,7 @@ show_plan() {
 		row incremental "(off: every backup is a full archive;" \
 		    "FULL_EVERY is not set)"
 	fi
-	row retention "$(policy)"
+	row retention "$(vb-prune --policy)"
 	drill_cmd
 	if [ "$DRILL_EVERY" = 0 ]; then
 		row drill "(off: DRILL_EVERY=0; the snapshot gets" \
@@ -73,31 +73,16 @@ show_plan() {
 	[ -z "$ON_SUCCESS$ON_FAILURE" ] || row "hook timeout" \
 	    "${HOOK_TIMEOUT} s"
 	if rec=$("${preflight[@]}" 2>/dev/null); then
-		row snapshot "$(field 8 "$rec")"
+		row snapshot "$(pick record -- msg <<<"$rec")"
 	else
-		row snapshot "WOULD FAIL: $(field 8 "$rec")"
+		row snapshot "WOULD FAIL: $(pick record -- msg <<<"$rec")"
 	fi
 	if [ -d "$BACKUP_DIR" ]; then
 		echo "retention would delete now (before tonight's backup):"
-		"${prune[@]}" -n | cut -f1,4 |
+		"${prune[@]}" -n | pick record -- path bytes |
 		    sed 's/^/  /; s/\t/  (/; s/$/ bytes)/' | grep . ||
 		    echo "  nothing"
 	fi
-}
-
-# policy: the retention rules in words.
-policy() {
-	local words="the newest ${cfg[MAX_BACKUPS]} backups" n
-	for n in DAILY:days WEEKLY:weeks MONTHLY:months; do
-		[ "${cfg[KEEP_${n%:*}]:-0}" = 0 ] ||
-		    words="$words, the newest of each of the last"
-		[ "${cfg[KEEP_${n%:*}]:-0}" = 0 ] ||
-		    words="$words ${cfg[KEEP_${n%:*}]} ${n#*:}"
-	done
-	[ -z "${cfg[KEEP_WITHIN]:-}" ] || words="$words, every backup within"
-	[ -z "${cfg[KEEP_WITHIN]:-}" ] ||
-	    words="$words ${cfg[KEEP_WITHIN]} of the newest"
-	echo "keep $words (any rule keeps a backup); never the newest one"
 }
 
 # ---- --encrypt-existing ----------------------------------------------
@@ -121,7 +106,7 @@ encrypt_existing() {
 	fi
 	{ ready_dir && take_lock; } || exit 1
 	# The plaintext files, every kind: vb-restore's encrypted field.
-	files=$(inventory "$BACKUP_DIR" | awk -F'\t' '$6 == 0 { print $1 }')
+	files=$(inventory "$BACKUP_DIR" | pick inventory encrypted=0 -- path)
 	n=$(grep -c . <<<"$files")
 	if [ "$n" -gt 0 ]; then
 		printf '%s\n' "$files" | vb-compress -q --encrypt |

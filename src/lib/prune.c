@@ -140,8 +140,30 @@ vb_policy_config(struct vb_policy *p)
 	    vb_parse_u64(v, &n) == 0)
 		p->monthly = (int64_t)n;
 	if ((v = vb_config("KEEP_WITHIN")) != NULL &&
-	    vb_parse_duration(v, &p->within_d) == 0)
+	    vb_parse_duration(v, &p->within_d) == 0) {
 		p->within = 1;
+		p->within_s = v;
+	}
+}
+
+void
+vb_policy_words(const struct vb_policy *p, char *buf, size_t len)
+{
+	static const char *const unit[] = { "hours", "days", "weeks",
+	    "months" };
+	const int64_t n[] = { p->hourly, p->daily, p->weekly, p->monthly };
+	size_t i;
+
+	snprintf(buf, len, "keep the newest %lld backups", (long long)p->keep);
+	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (n[i] > 0)
+			vb_appendf(buf, len, ", the newest of each of the "
+			    "last %lld %s", (long long)n[i], unit[i]);
+	if (p->within)
+		vb_appendf(buf, len, ", every backup within %s of the newest",
+		    p->within_s != NULL ? p->within_s : "?");
+	vb_appendf(buf, len, " (any rule keeps a backup); never the newest "
+	    "one");
 }
 
 /* Where a prune deletes: a directory, or the rclone remote. */

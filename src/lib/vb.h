@@ -383,12 +383,16 @@ struct vb_policy {
 	int64_t			 keep;		/* the last N */
 	int			 within;	/* within_d is set */
 	struct vb_duration	 within_d;
+	const char		*within_s;	/* within_d as given: "2w" */
 	int64_t			 hourly, daily, weekly, monthly;
 	int64_t			 pre_restore;
 };
 
 /* MAX_BACKUPS and the KEEP_* rules vb.conf sets, into p. */
 void		 vb_policy_config(struct vb_policy *p);
+/* p in words into buf: "keep the newest 7 backups, ...". */
+void		 vb_policy_words(const struct vb_policy *p, char *buf,
+		    size_t len);
 /* p applied to dir, or to remote; prune records; the exit status. */
 int		 vb_prune_emit(const char *dir, const char *remote,
 		    const struct vb_policy *p, int dry);

@@ -1,7 +1,7 @@
 /*
  * unit/retention.c - unit tests of retention (retention.c): durations
  * parsed, the newest N and the weekly rule, and every kept delta's chain
- * kept whole.
+ * kept whole; the policy in words (prune.c).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -107,6 +107,30 @@ retention_chains(void **state)
 	assert_false(list[2].keep || list[3].keep || list[4].keep);
 }
 
+/* The policy in words: every rule given, hours included, in one order. */
+static void
+policy_words(void **state)
+{
+	struct vb_policy p = { .keep = 3, .hourly = 24, .monthly = 12 };
+	char buf[1024];
+
+	(void)state;
+	vb_policy_words(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "keep the newest 3 backups, the newest of "
+	    "each of the last 24 hours, the newest of each of the last 12 "
+	    "months (any rule keeps a backup); never the newest one");
+	p = (struct vb_policy){ .keep = 7, .daily = 7, .weekly = 4,
+	    .within = 1, .within_s = "2w" };
+	vb_policy_words(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "keep the newest 7 backups, the newest of "
+	    "each of the last 7 days, the newest of each of the last 4 weeks, "
+	    "every backup within 2w of the newest (any rule keeps a backup); "
+	    "never the newest one");
+	/* Cut to fit, never past the buffer. */
+	vb_policy_words(&p, buf, 20);
+	assert_int_equal(strlen(buf), 19);
+}
+
 int
 main(void)
 {
@@ -114,6 +138,7 @@ main(void)
 		cmocka_unit_test(durations),
 		cmocka_unit_test(retention_rules),
 		cmocka_unit_test(retention_chains),
+		cmocka_unit_test(policy_words),
 	};
 
 	return cmocka_run_group_tests_name("retention.c", tests, NULL, NULL);
