@@ -72,7 +72,7 @@ drill_cmd() {
 # records; a backup it could not prove fails the run.
 drilled=''
 run_drill() {
-	local t n
+	local t n path msg
 	if ! drill_possible; then
 		summary "restore drill due but not run: the archives are" \
 		    "encrypted (ENCRYPT_TO) and DRILL_IDENTITY is not set;" \
@@ -88,10 +88,12 @@ run_drill() {
 	cat "$work/drill" >>"$work/recs"
 	vb-log -q "$DB_PATH" <"$work/drill"
 	n=$?
-	drilled=$(awk -F'\t' '$3 == "ok"' "$work/drill" | wc -l)
+	drilled=$(pick record status=ok <"$work/drill" | wc -l)
 	if [ "${stage_st[drill]}" -ne 0 ]; then
-		failed drill "$(awk -F'\t' '$3 == "failed" {
-		    print ($1 == "-" ? "" : $1 ": ") $8; exit }' "$work/drill")"
+		IFS=$'\t' read -r path msg < <(pick record status=failed -- \
+		    path msg <"$work/drill")
+		[ "${path:--}" = - ] || msg="$path: $msg"
+		failed drill "${msg:-}"
 		[ -n "$fail_reason" ] ||
 		    fail_reason="vb-restore --drill exited ${stage_st[drill]}"
 	fi
@@ -103,13 +105,14 @@ run_drill() {
 # over half its rows): the run's warning.
 warning=''
 loss_warning() {
-	local stem
+	local stem held reason
 	[ -n "$archive" ] || return 0
-	stem=$(inventory "$BACKUP_DIR" | awk -F'\t' -v a="$archive" \
-	    '$1 == a { print $2; exit }')
-	warning=$(vb-prune --holds -d "$BACKUP_DIR" 2>/dev/null |
-	    awk -F'\t' -v s="$stem" '$2 == s { print $3 "; retention keeps " \
-	    $1 " until vb-prune --release " $1; exit }')
+	stem=$(inventory "$BACKUP_DIR" | pick inventory path="$archive" -- stem |
+	    head -n1)
+	IFS=$'\t' read -r held reason < <(vb-prune --holds -d "$BACKUP_DIR" \
+	    2>/dev/null | pick hold by="$stem" -- stem reason)
+	[ -z "${held:-}" ] || warning="$reason; retention keeps $held until\
+ vb-prune --release $held"
 }
 
 # drill_now: vb-backup --drill: the drill now, due or not, under the
@@ -124,8 +127,8 @@ drill_now() {
 	# No backup yet (postinst makes the directory): said, no row, no
 	# metric: a drill of nothing is not a failed drill.
 	if [ -z "$OFFSITE" ] && { [ ! -d "$BACKUP_DIR" ] ||
-	    [ -z "$(inventory "$BACKUP_DIR" | awk -F'\t' '$3 == "backup" &&
-	    $4 != "raw" { print; exit }')" ]; }; then
+	    [ -z "$(inventory "$BACKUP_DIR" | pick inventory kind=backup \
+	    type!=raw | head -n1)" ]; }; then
 		say "nothing to drill: no backup yet in $BACKUP_DIR (the" \
 		    "first nightly makes one: vb-backup)"
 		exit 1
