@@ -288,7 +288,7 @@ check_directory() {
 		line ok "backup directory" "$(field 8 "$rec") (as $check_as)"
 		return 0
 	fi
-	err=$(field 8 "$rec")
+	err=$(pick record -- msg <<<"$rec")
 	[ -n "$err" ] || err=$(head -n1 "$work/preerr")
 	fail_as "backup directory" "$err"
 	return 1
