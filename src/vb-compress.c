@@ -29,10 +29,11 @@
 		"[file ...]\n" \
 		"       vb-compress --point [-q] [-d dir] [-e recipients] " \
 		"[-l level] [-z ...] db\n" \
-		"       vb-compress --due [-q] [-d dir]"
+		"       vb-compress --due [-q] [-d dir]\n" \
+		"       vb-compress --orphans [-d dir]"
 
 /* What it does: archive snapshots, encrypt archives, a point, --due. */
-enum verb { COMPRESS, ENCRYPT, POINT, DUE };
+enum verb { COMPRESS, ENCRYPT, POINT, DUE, ORPHANS };
 
 static int quiet;
 
@@ -70,7 +71,12 @@ help(void)
 	    "      --due            say which run of vb-backup is due now:\n"
 	    "                       nightly or point (NIGHTLY_AT,\n"
 	    "                       BACKUP_INTERVAL)\n"
-	    "  -d, --dir DIR        --point, --due: the backups (default\n"
+	    "      --orphans        keep the intermediate snapshots handed\n"
+	    "                       to this one's parent (the job) that no\n"
+	    "                       vb-compress finished: synced, named as\n"
+	    "                       raw backups\n"
+	    "  -d, --dir DIR        --point, --due, --orphans: the backups\n"
+	    "                       (default\n"
 	    "                       $BACKUP_DIR)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
 	    "  -l, --level N        compression level (zstd 1-19, gzip 1-9,\n"
@@ -88,6 +94,22 @@ help(void)
 	    "  -V, --version        print the version\n\n"
 	    "Exit status: 0 done, 1 an item failed (a failed record was\n"
 	    "written), 2 bad usage or configuration.\n");
+}
+
+/*
+ * --orphans: the snapshots handed to the job, its parent, when the
+ * vb-compress that had them died: kept as raw backups, each said.
+ */
+static int
+orphans(const char *dir)
+{
+	char note[2048];
+	int lost = vb_tmp_keep_handed(dir, (long)getppid(), note,
+	    sizeof(note));
+
+	if (note[0] != '\0')
+		warnx("%s", note);
+	return lost != 0;
 }
 
 /* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
@@ -116,7 +138,7 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	return vb_compress_emit(r->path, &meta, o, quiet);
 }
 
-enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, POINT_OPT,
+enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, ORPHANS_OPT, POINT_OPT,
     PRINT_CONFIG, PROGRESS };
 static const struct option longopts[] = {
 	{ "compression", required_argument,	NULL, 'z' },
@@ -129,6 +151,7 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
 	{ "level",	required_argument,	NULL, 'l' },
+	{ "orphans",	no_argument,		NULL, ORPHANS_OPT },
 	{ "point",	no_argument,		NULL, POINT_OPT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
@@ -205,6 +228,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 		case FULL_EVERY:
 			a->every = optarg;
 			break;
+		case ORPHANS_OPT:
+			mode(a, ORPHANS);
+			break;
 		case POINT_OPT:
 			mode(a, POINT);
 			break;
@@ -256,19 +282,19 @@ compression(const struct args *a, struct vb_compress_opts *o)
 		o->a.threads = o->a.threads < 1 ? 1 : 256;
 }
 
-/* What --point and --due are given; usage() if it makes no sense. */
+/* What --point, --due and --orphans are given; usage() if it makes no sense. */
 static void
 check_point(struct args *a, struct vb_compress_opts *o, int argc,
     char *argv[])
 {
 	if (o->keep || a->full || a->every != NULL || a->progress)
-		usage("--point and --due take -q, -d, and --point -e, -l, -T "
-		    "and -z");
+		usage("--point, --due and --orphans take -q, -d, and --point "
+		    "-e, -l, -T and -z");
 	if (a->dir == NULL && (a->dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--point and --due need -d DIR or BACKUP_DIR");
-	if (a->verb == DUE ? argc != 0 : argc != 1)
-		usage(a->verb == DUE ? "--due takes no operand" : "--point "
-		    "takes the live database");
+		usage("--point, --due and --orphans need -d DIR or BACKUP_DIR");
+	if (a->verb == POINT ? argc != 1 : argc != 0)
+		usage(a->verb == POINT ? "--point takes the live database" :
+		    "--due and --orphans take no operand");
 	if (vb_has_ctl(a->dir) || (argc == 1 && (*argv[0] == '\0' ||
 	    vb_has_ctl(argv[0]))))
 		usage("paths may not be empty or hold TAB, CR or newline");
@@ -303,7 +329,7 @@ configure(struct args *a, struct vb_compress_opts *o,
 		    "ENCRYPT_TO");
 	if (o->encrypt_only && o->encrypt_to == NULL)
 		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
-	if (a->verb == POINT || a->verb == DUE)
+	if (a->verb == POINT || a->verb == DUE || a->verb == ORPHANS)
 		check_point(a, o, argc, argv);
 	else if (a->dir != NULL)
 		usage("-d goes with --point and --due");
@@ -332,6 +358,9 @@ main(int argc, char *argv[])
 	switch (a.verb) {
 	case DUE:
 		ret = vb_due_emit(a.dir, quiet);
+		break;
+	case ORPHANS:
+		ret = orphans(a.dir);
 		break;
 	case POINT:
 		ret = vb_point_emit(&(struct vb_point_opts){ argv[0], a.dir,

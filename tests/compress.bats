@@ -322,6 +322,41 @@ check_archive() {
 	[ ! -e backups/backup-2026-01-01T00-00-00-000Z.tar.zst ]
 }
 
+@test "compress: --orphans keeps the snapshots handed to its parent that no vb-compress finished, synced under their names; never another's, never over a file, never through a link" {
+	mkdb app.db delete
+	mkdir -m 700 b
+	: >b/backup-2026-01-03T01-00-00-000Z.db
+	ln -s /etc/passwd "b/.vb-tmp-1-backup-2026-01-04T01-00-00-000Z.db"
+	# The job (this inner shell, which must not exec vb-compress) was
+	# handed three, and a link; a live process of another (PID 1) a
+	# link.
+	# shellcheck disable=SC2016 # $$: the inner shell's
+	run --separate-stderr bash -c 'for d in 01 02 03; do
+		cp app.db "b/.vb-tmp-$$-backup-2026-01-${d}T01-00-00-000Z.db"
+	    done; ln -s /etc/passwd "b/.vb-tmp-$$-backup-2026-01-05T01-00-00-000Z.db"
+	    vb-compress --orphans -d b; exit $?'
+	# The third's name is taken: removed, said, exit 1.
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"the snapshot is kept as b/backup-2026-01-01T01-00-00-000Z.db"* ]]
+	[[ $stderr == *"the snapshot is kept as b/backup-2026-01-02T01-00-00-000Z.db"* ]]
+	[[ $stderr == *"the snapshot b/backup-2026-01-03T01-00-00-000Z.db is lost: "* ]]
+	for d in 01 02; do
+		[ "$(sqlite3 "b/backup-2026-01-${d}T01-00-00-000Z.db" \
+		    'PRAGMA integrity_check')" = ok ]
+	done
+	[ ! -s b/backup-2026-01-03T01-00-00-000Z.db ]
+	# The links are left as they are, followed by nothing.
+	[ "$(find b -name '.vb-tmp-*' -type l | wc -l)" -eq 2 ]
+	[ "$(find b -name '.vb-tmp-*' -type f | wc -l)" -eq 0 ]
+	[ ! -e b/backup-2026-01-05T01-00-00-000Z.db ]
+	# Nothing handed over: nothing said, exit 0.
+	run --separate-stderr vb-compress --orphans -d b
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr vb-compress --orphans -d b extra
+	[ "$status" -eq 2 ]
+}
+
 @test "compress: an intermediate (vb-snapshot --intermediate): archived under the backup's name and removed; kept under it, synced, when the archive fails; set aside under it when its check fails" {
 	mkdb app.db delete
 	# As the nightly runs it: the copy handed to this shell, unsynced.

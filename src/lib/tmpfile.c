@@ -332,6 +332,46 @@ vb_tmp_adopt(struct vb_tmp *t, const char *dir, const char *name, char *why,
 }
 
 int
+vb_tmp_keep_handed(const char *dir, long owner, char *note, size_t nlen)
+{
+	struct dirent *de;
+	struct vb_tmp t;
+	struct stat st;
+	const char *final;
+	char why[600];
+	DIR *d;
+	int n = 0;
+
+	if (nlen > 0)
+		note[0] = '\0';
+	if ((d = opendir(dir)) == NULL) {
+		vb_appendf(note, nlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		final = vb_tmp_final(de->d_name);
+		if (vb_tmp_pid(de->d_name) != owner || final == NULL ||
+		    strncmp(final, "backup-", 7) != 0 || !vb_is_snapshot(final))
+			continue;
+		/* Only a file: never through a link, never a FIFO's open. */
+		if (fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    vb_tmp_adopt(&t, dir, de->d_name, why, sizeof(why)) != 0)
+			continue;
+		if (vb_tmp_commit(&t, why, sizeof(why)) == 0) {
+			vb_appendf(note, nlen, "%sthe snapshot is kept as %s/%s",
+			    note[0] != '\0' ? "; " : "", dir, t.final);
+			continue;
+		}
+		vb_appendf(note, nlen, "%sthe snapshot %s/%s is lost: %s",
+		    note[0] != '\0' ? "; " : "", dir, t.final, why);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
 vb_pid_runs(long pid)
 {
 	char path[64], buf[256], *p;

@@ -115,7 +115,7 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
 int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
 
-/* ---- dir.c: the backup directory ---- */
+/* ---- dir.c, tmpfile.c: the backup directory ---- */
 
 /* The lock file a run holds, in the backup directory. */
 #define VB_LOCK_FILE	".vb.lock"
@@ -128,6 +128,15 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
  */
 int		 vb_dir_prepare(const char *dir, char *lock, size_t llen,
 		    char *why, size_t wlen);
+/*
+ * The intermediate snapshots handed to owner (.vb-tmp-<owner>-backup-
+ * <time>.db, vb_tmp_hand_over) in dir that no vb-compress finished: each
+ * synced and given its name, a raw backup the next night archives (never
+ * over an existing file; else removed).  Says each in note; returns how
+ * many were lost so, or -1 if dir cannot be read (note says why).
+ */
+int		 vb_tmp_keep_handed(const char *dir, long owner, char *note,
+		    size_t nlen);
 
 /* ---- record.c, cli.c, progress.c: records on the pipes ---- */
 
