@@ -49,6 +49,7 @@ find_remote(struct vb_chain *ch, const char *dir, const char *stem,
 		return -1;
 	}
 	snprintf(l->name, sizeof(l->name), "%s", ch->listing[i].name);
+	l->nm = nm;
 	if (vb_remote_fetch(ch->remote, l->name, dir, ch->listing[i].bytes,
 	    &l->t, l->path, sizeof(l->path), hex, why, wlen) != 0)
 		return -1;
@@ -82,7 +83,6 @@ from_remote(struct vb_chain *ch, const char *identity, struct vb_link *l,
     const char *lwhy, char *why, size_t wlen)
 {
 	struct vb_link r;
-	struct vb_name nm;
 	char w[1024];
 
 	if (ch->remote == NULL || l->fetched) {
@@ -91,9 +91,8 @@ from_remote(struct vb_chain *ch, const char *identity, struct vb_link *l,
 	}
 	memset(&r, 0, sizeof(r));
 	r.t.dirfd = -1;
-	if (vb_name_parse(l->name, &nm) != 0 || find_remote(ch, ch->dir,
-	    nm.stem, &r, w, sizeof(w)) != 0 || vb_name_parse(r.name, &nm) !=
-	    0 || vb_read_manifest(r.path, identity, &nm, &r.m, w,
+	if (find_remote(ch, ch->dir, l->nm.stem, &r, w, sizeof(w)) != 0 ||
+	    vb_read_manifest(r.path, identity, &r.nm, &r.m, w,
 	    sizeof(w)) != 0) {
 		if (r.fetched)
 			vb_tmp_abort(&r.t);
@@ -117,7 +116,6 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
     char *why, size_t wlen)
 {
 	struct vb_link *child, *l;
-	struct vb_name nm;
 	char w[1024], parent[64], cname[128];
 
 	child = &ch->links[ch->n - 1];
@@ -129,9 +127,10 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
 		return -1;
 	}
 	child = &ch->links[ch->n - 2];
-	if (vb_find_archive(dir, parent, l->name, sizeof(l->name), l->path,
-	    sizeof(l->path)) != 0 && (ch->remote == NULL ||
-	    find_remote(ch, dir, parent, l, w, sizeof(w)) != 0)) {
+	if ((vb_find_archive(dir, parent, l->name, sizeof(l->name), l->path,
+	    sizeof(l->path)) != 0 || vb_name_parse(l->name, &l->nm) != 0) &&
+	    (ch->remote == NULL || find_remote(ch, dir, parent, l, w,
+	    sizeof(w)) != 0)) {
 		snprintf(why, wlen, "%s is a delta of %s, which is missing: "
 		    "not in %s%s%s; the chain is broken", cname, parent, dir,
 		    ch->remote != NULL ? " (" : "", ch->remote != NULL ? w :
@@ -140,15 +139,14 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
 			strncat(why, ")", wlen - strlen(why) - 1);
 		return -1;
 	}
-	if (vb_name_parse(l->name, &nm) != 0 || vb_read_manifest(l->path,
-	    identity, &nm, &l->m, w, sizeof(w)) != 0) {
+	if (vb_read_manifest(l->path, identity, &l->nm, &l->m, w,
+	    sizeof(w)) != 0) {
 		snprintf(why, wlen, "%s, the parent of %s: %s", l->name, cname,
 		    w);
 		if (from_remote(ch, identity, l, why, w, sizeof(w)) != 0) {
 			snprintf(why, wlen, "%s", w);
 			return -1;
 		}
-		vb_name_parse(l->name, &nm);
 	}
 	if (strcmp(l->m.db_sha256, child->m.parent_db_sha256) != 0) {
 		snprintf(why, wlen, "%s was made on a database of SHA-256 %s, "
@@ -156,12 +154,12 @@ add_parent(struct vb_chain *ch, const char *dir, const char *identity,
 		    child->m.parent_db_sha256, l->name, l->m.db_sha256);
 		return -1;
 	}
-	if (vb_timespec_cmp(&nm.when, &ch->when) >= 0) {
+	if (vb_timespec_cmp(&l->nm.when, &ch->when) >= 0) {
 		snprintf(why, wlen, "%s: a parent not older than its child",
 		    l->name);
 		return -1;
 	}
-	ch->when = nm.when;
+	ch->when = l->nm.when;
 	return 0;
 }
 
@@ -181,6 +179,7 @@ vb_chain_resolve(const char *archive, const struct vb_name *nm,
 	}
 	snprintf(l->path, sizeof(l->path), "%s", archive);
 	vb_name_format(nm, l->name, sizeof(l->name));
+	l->nm = *nm;
 	ch->when = nm->when;
 	if (vb_read_manifest(archive, identity, nm, &l->m, why, wlen) != 0)
 		return -1;
@@ -214,15 +213,13 @@ apply(const struct vb_link *l, const char *identity, int outfd,
     struct vb_manifest *m, struct vb_archive_info *info, char *why,
     size_t wlen)
 {
-	struct vb_name nm;
 	int fd, rc;
 
-	if (vb_name_parse(l->name, &nm) != 0 ||
-	    (fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		snprintf(why, wlen, "%s: %s", l->path, strerror(errno));
 		return -1;
 	}
-	rc = vb_read_archive(fd, identity, &nm, outfd, m, info, why, wlen);
+	rc = vb_read_archive(fd, identity, &l->nm, outfd, m, info, why, wlen);
 	close(fd);
 	return rc;
 }

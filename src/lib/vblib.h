@@ -1261,6 +1261,7 @@ int		 vb_read_manifest(const char *path, const char *identity,
 struct vb_link {
 	char			 path[4096];	/* where it is read */
 	char			 name[128];	/* its name */
+	struct vb_name		 nm;		/* that name, parsed once */
 	struct vb_manifest	 m;		/* as first read */
 	struct vb_tmp		 t;		/* fetched from the remote */
 	int			 fetched;
