@@ -341,7 +341,7 @@ vb_pre_restore(const char *db, const char *dir, char *saved, size_t slen,
 		    sr.path);
 		vb_tmp_guard(&guard);
 	}
-	vb_snapmeta_parse(sr.message, &meta);
+	meta = sr.meta;
 	meta.sha256 = sr.sha256;
 	meta.bytes = sr.bytes;
 	memset(&co, 0, sizeof(co));

@@ -432,7 +432,6 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 	char dir[4096], final[256], tmp[4096], stamp[VB_STAMP_LEN];
 	char mode[32];
 	int64_t pages, pagesize;
-	struct vb_snapmeta meta;
 	struct timespec when;
 	struct vb_tmp t;
 	sqlite3 *src;
@@ -490,14 +489,12 @@ vb_snapshot(const struct vb_snapshot_opts *o, struct vb_snapshot_result *s)
 		    s->path, tmp);
 		goto fail;
 	}
-	memset(&meta, 0, sizeof(meta));
-	meta.check = o->full ? "integrity_check" : "quick_check";
-	meta.integrity = o->defer ? "deferred" : "ok";
-	meta.journal = mode;
-	meta.pages = pages;
-	meta.page_size = pagesize;
-	meta.source = o->db;
-	vb_snapmeta_format(&meta, s->message, sizeof(s->message));
+	snprintf(s->journal, sizeof(s->journal), "%s", mode);
+	s->meta = (struct vb_snapmeta){ .source = o->db,
+	    .journal = s->journal, .integrity = o->defer ? "deferred" : "ok",
+	    .check = o->full ? "integrity_check" : "quick_check",
+	    .pages = pages, .page_size = pagesize, .bytes = -1 };
+	vb_snapmeta_format(&s->meta, s->message, sizeof(s->message));
 	return 0;
 fail:
 	vb_tmp_abort(&t);

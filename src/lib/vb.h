@@ -195,6 +195,10 @@ struct vb_snapshot_opts {
 struct vb_snapshot_result {
 	char		 path[4096];
 	char		 message[1024];	/* the record's, when it worked */
+	struct vb_snapmeta meta;	/* the same, as a struct: its
+					   strings are the options' or
+					   journal below */
+	char		 journal[32];	/* the database's journal mode */
 	char		 why[1024];	/* why not */
 	char		 note[1024];	/* for the operator */
 	char		 sha256[VB_SHA256_HEX];
