@@ -254,13 +254,13 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 {
 	struct vb_lock_look l;
 	const char *user = o->user;
-	char path[4400], ps[300], taker[32];
-	struct passwd *pw;
+	char path[4400], ps[300], taker[32], pwbuf[1024];
+	struct passwd pwd, *pw;
 	size_t i;
 
 	if (user == NULL)
-		user = (pw = getpwuid(geteuid())) != NULL ? pw->pw_name :
-		    "this user";
+		user = getpwuid_r(geteuid(), &pwd, pwbuf, sizeof(pwbuf), &pw) ==
+		    0 && pw != NULL ? pw->pw_name : "this user";
 	snprintf(path, sizeof(path), "%s/%s", o->dir, VB_LOCK_FILE);
 	vb_lock_look(path, &l);
 	switch (l.state) {

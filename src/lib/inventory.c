@@ -114,15 +114,55 @@ show_json(struct vb_list *out, const struct item *it, const char *iso)
 	    "false");
 }
 
+/*
+ * The records form: one record (o->each: handed to it, the message but
+ * its health=); of and ofw say what a delta or point is built on.
+ */
+static int
+show_record(const struct vb_inventory_opts *o, const struct item *it,
+    const char *of, const char *ofw, const char *iso)
+{
+	const struct vb_backup *b = it->b;
+	struct vb_record r;
+	char msg[1200];
+	size_t len;
+
+	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
+	r.ok = it->ok && it->listed != 0 && it->recorded != 0;
+	r.bytes = b->files[it->j].bytes;
+	r.ms = 0;
+	memcpy(r.time, iso, sizeof(r.time));
+	/* The facts a script reads last, as fields (held=, health=). */
+	snprintf(msg, sizeof(msg), "%s %s%s%s%s; %s%s%s%s%s%s%s", it->kind,
+	    it->comp, of[0] != '\0' ? " " : "", of[0] != '\0' ? ofw : "", of,
+	    it->checked ? (it->ok ?
+	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
+	    "raw snapshot" : "read back when written", it->proven != NULL ?
+	    "; restored and proven by a drill at " : "", it->proven != NULL ?
+	    it->proven : "", it->listed < 0 ? "" : it->listed ?
+	    "; in the signed catalog" : "; NOT in the signed catalog",
+	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
+	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
+	    "BackupLog never named it (planted?)", it->held ? "; held=yes" :
+	    "");
+	if (o->each != NULL)
+		return o->each(o->arg, &(struct vb_item){ it->path, b, it->j,
+		    it->checked, r.ok, it->is_signed, msg });
+	len = strlen(msg);
+	snprintf(msg + len, sizeof(msg) - len, "%s", !b->unsafe ? "" :
+	    b->drill_failed ? "; health=drill-failed" : b->damaged ?
+	    "; health=damaged" : "; health=broken-chain");
+	r.msg = msg;
+	return vb_record_write(stdout, &r);
+}
+
 /* One backup file in the listing's form (o->each: handed to it). */
 static int
 show(const struct vb_inventory_opts *o, struct vb_list *out,
     const struct item *it)
 {
-	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "", ofw[16];
+	char iso[VB_ISO_LEN], hb[32], of[100] = "", ofw[16];
 	const struct vb_backup *b = it->b;
-	struct vb_record r;
-	size_t len;
 
 	vb_iso_time(&b->when, iso);
 	if (b->files[it->j].delta)
@@ -155,33 +195,7 @@ show(const struct vb_inventory_opts *o, struct vb_list *out,
 	case VB_LIST_RECORDS:
 		break;
 	}
-	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
-	r.ok = it->ok && it->listed != 0 && it->recorded != 0;
-	r.bytes = b->files[it->j].bytes;
-	r.ms = 0;
-	memcpy(r.time, iso, sizeof(r.time));
-	/* The facts a script reads last, as fields (held=, health=). */
-	snprintf(msg, sizeof(msg), "%s %s%s%s%s; %s%s%s%s%s%s%s", it->kind,
-	    it->comp, of[0] != '\0' ? " " : "", of[0] != '\0' ? ofw : "", of,
-	    it->checked ? (it->ok ?
-	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
-	    "raw snapshot" : "read back when written", it->proven != NULL ?
-	    "; restored and proven by a drill at " : "", it->proven != NULL ?
-	    it->proven : "", it->listed < 0 ? "" : it->listed ?
-	    "; in the signed catalog" : "; NOT in the signed catalog",
-	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
-	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
-	    "BackupLog never named it (planted?)", it->held ? "; held=yes" :
-	    "");
-	if (o->each != NULL)
-		return o->each(o->arg, &(struct vb_item){ it->path, b, it->j,
-		    it->checked, r.ok, it->is_signed, msg });
-	len = strlen(msg);
-	snprintf(msg + len, sizeof(msg) - len, "%s", !b->unsafe ? "" :
-	    b->drill_failed ? "; health=drill-failed" : b->damaged ?
-	    "; health=damaged" : "; health=broken-chain");
-	r.msg = msg;
-	return vb_record_write(stdout, &r);
+	return show_record(o, it, of, ofw, iso);
 }
 
 /* The item for file j of backup b at path, checked as o asks. */

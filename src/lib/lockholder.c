@@ -23,30 +23,73 @@
 
 #include "vblib.h"
 
+/*
+ * A number in base at s, ended by end (or the string's end when end is
+ * '\0'); 0 with *v and *next past it, or -1 if s holds none.
+ */
+static int
+number(const char *s, int base, char end, unsigned long long *v,
+    const char **next)
+{
+	char *e;
+
+	if (!isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &e, base);
+	if (errno != 0 || e == s || *e != end)
+		return -1;
+	*next = *e != '\0' ? e + 1 : e;
+	return 0;
+}
+
+/*
+ * Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE 1234
+ * 08:01:5678 0 EOF", device in hex) is an FLOCK taken on st's file; its
+ * PID into *pid.  A waiter's line ("1: -> FLOCK ...") takes nothing.
+ */
+static int
+takes(char *line, const struct stat *st, long *pid)
+{
+	unsigned long long maj, min, ino, p;
+	char *w[6], *save = NULL;
+	const char *s;
+	int k;
+
+	for (k = 0; k < 6; k++)
+		if ((w[k] = strtok_r(k == 0 ? line : NULL, " \t\n", &save)) ==
+		    NULL)
+			return 0;
+	if (strcmp(w[1], "FLOCK") != 0 || number(w[4], 10, '\0', &p,
+	    &s) != 0 || p == 0 || p > 0x7fffffff ||
+	    number(w[5], 16, ':', &maj, &s) != 0 ||
+	    number(s, 16, ':', &min, &s) != 0 ||
+	    number(s, 10, '\0', &ino, &s) != 0)
+		return 0;
+	*pid = (long)p;
+	return maj == major(st->st_dev) && min == minor(st->st_dev) &&
+	    ino == (unsigned long long)st->st_ino;
+}
+
 /* The PID whose FLOCK /proc/locks lists on st's file, or 0. */
 static long
 lock_taker(const struct stat *st)
 {
-	char line[512], type[16];
-	unsigned int maj, min;
-	unsigned long long ino;
-	long pid, found = 0;
+	char line[512];
+	long pid = 0;
 	FILE *fp;
 
 	if ((fp = fopen("/proc/locks", "re")) == NULL)
 		return 0;
-	while (found == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		/* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; a
-		 * waiter's line ("1: -> FLOCK ...") takes nothing. */
-		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", type, &pid,
-		    &maj, &min, &ino) == 5 && strcmp(type, "FLOCK") == 0 &&
-		    pid > 0 && maj == major(st->st_dev) &&
-		    min == minor(st->st_dev) && ino == (unsigned long long)
-		    st->st_ino)
-			found = pid;
-	}
+	/* A longer line than any the kernel writes is skipped in pieces:
+	 * none of them holds six words that match. */
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (takes(line, st, &pid))
+			break;
+		else
+			pid = 0;
 	(void)fclose(fp);
-	return found;
+	return pid;
 }
 
 /* /proc/PID/cmdline, its NULs as spaces, into buf ("" if none). */
@@ -78,13 +121,13 @@ command_line(long pid, char *buf, size_t len)
 static long long
 age_of(long pid)
 {
-	char path[64], st[1024], *p;
+	char path[64], st[1024], up[64], *p, *e;
 	unsigned long long start;
-	double up;
+	const char *next;
+	double now;
 	ssize_t n;
 	long hz = sysconf(_SC_CLK_TCK);
 	int fd, k;
-	FILE *fp;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	if (hz <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -95,17 +138,22 @@ age_of(long pid)
 	 * fields 3 onwards; the start time is field 22. */
 	if (n <= 0 || (st[n] = '\0', p = strrchr(st, ')')) == NULL)
 		return -1;
-	for (k = 2; k < 21 && p != NULL; k++)
+	for (k = 2; k < 22 && p != NULL; k++)
 		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p, " %llu", &start) != 1)
+	if (p == NULL || number(p + 1, 10, ' ', &start, &next) != 0)
 		return -1;
-	if ((fp = fopen("/proc/uptime", "re")) == NULL)
+	if ((fd = open("/proc/uptime", O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	k = fscanf(fp, "%lf", &up);
-	(void)fclose(fp);
-	if (k != 1 || up < (double)(start / (unsigned long long)hz))
+	n = read(fd, up, sizeof(up) - 1);
+	(void)close(fd);
+	if (n <= 0)
 		return -1;
-	return (long long)(up - (double)start / (double)hz);
+	up[n] = '\0';
+	errno = 0;
+	now = strtod(up, &e);
+	if (errno != 0 || e == up || now < (double)start / (double)hz)
+		return -1;
+	return (long long)(now - (double)start / (double)hz);
 }
 
 /* Appends pid to the holders' list, if it fits. */

@@ -311,9 +311,8 @@ struct vb_item {
 	int			 j;
 	int			 verified;	/* a verify record, not list */
 	int			 ok;		/* the record's status */
-	int			 is_signed;	/* BackupLog: 1, 0; -1 not known */
-	const char		*msg;		/* the record's message, but its
-						   health= (b: unsafe, and why) */
+	int			 is_signed;	/* BackupLog: 1, 0; -1 no */
+	const char		*msg;		/* the record's, but health= */
 };
 
 struct vb_inventory_opts {
