@@ -4,8 +4,8 @@
 # warn, or FAIL with what to do; exit 0 only when none fails.  Checks run
 # as the job runs: as its user (when this runs as root), and, for the
 # remote, in cron's empty environment.  What the tools know they answer
-# in fields (vb-restore --list --fields and --sums, vb-log --show, the
-# records' status), never in words this file matches.  Sourced by
+# in fields (vb-restore --check's verdicts, vb-log --show, the records'
+# status), never in words this file matches.  Sourced by
 # bin/vb-backup; uses its configuration, commands and helpers.
 # shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
 
