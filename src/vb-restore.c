@@ -25,6 +25,7 @@
 		"       vb-restore --list [--json | --fields] [--sums | " \
 		"--verify [--full-check]] [dir]\n" \
 		"       vb-restore --list --offsite [--json | --fields]\n" \
+		"       vb-restore --check [-d dir]\n" \
 		"       vb-restore --drill [-q] [-d dir] [-i identity] " \
 		"[--offsite] [name ...]\n" \
 		"       vb-restore --diff [--json | --diff-table table] " \
@@ -54,6 +55,7 @@ struct opts {
 	int		 unrecorded;	/* --unrecorded */
 	int		 list, verify, sums, fields, json;	/* --list's */
 	int		 drill, diff;
+	int		 check;		/* --check */
 };
 
 static void __attribute__((noreturn))
@@ -108,6 +110,9 @@ help(void)
 	    "      --verify       with --list: verify each (quick_check;\n"
 	    "                     --full-check: integrity_check)\n"
 	    "      --sums         with --list: each against its SHA-256\n"
+	    "      --check        the backups in -d DIR (or BACKUP_DIR) and\n"
+	    "                     their lock judged, for vb-backup --check:\n"
+	    "                     lines VERDICT TAB WHAT TAB TEXT\n"
 	    "  -q, --quiet        no notices or progress on stderr\n"
 	    "      --progress     progress even when stderr is no terminal\n"
 	    "      --print-config print the configuration as vb reads it\n"
@@ -209,6 +214,50 @@ list(const struct opts *o)
 	    .verify_with = o->verify_with });
 }
 
+/*
+ * --check: the backups' verdicts, one line each (vb_check_line); 1 if
+ * one is a FAIL.
+ */
+static int
+check(const struct opts *o, int argc)
+{
+	struct vb_check_opts c = { .dir = o->dir, .db = vb_config("DB_PATH"),
+	    .remote = vb_config("OFFSITE"), .verify_with = o->verify_with,
+	    .full_every = vb_config("FULL_EVERY") };
+	const char *sign = vb_config("SIGN_WITH"), *enc =
+	    vb_config("ENCRYPT_TO");
+	struct vb_verdicts vs;
+	size_t i;
+	int ret = 0;
+
+	if (argc != 0 || o->list || o->drill || o->diff || o->ntables ||
+	    o->undo != NULL || o->to != NULL || o->db != NULL ||
+	    o->verify_only || o->offsite != NULL || o->at != NULL ||
+	    o->identity != NULL || o->sums || o->verify || o->json ||
+	    o->fields || o->force || o->quick || o->full || o->dry)
+		usage("--check takes -d DIR only");
+	if (c.dir == NULL && (c.dir = vb_config("BACKUP_DIR")) == NULL)
+		usage("--check needs -d DIR, or BACKUP_DIR");
+	if (c.remote != NULL && *c.remote == '\0')
+		c.remote = NULL;
+	if (c.full_every != NULL && *c.full_every == '\0')
+		c.full_every = NULL;
+	c.signing = sign != NULL && *sign != '\0';
+	c.encrypting = enc != NULL && *enc != '\0';
+	vb_check_backups(&c, &vs);
+	if (vs.lost)
+		vb_check_line(VB_CHECK_FAIL, "backups", "not every verdict "
+		    "could be kept: out of memory");
+	for (i = 0; i < vs.n; i++) {
+		vb_check_line(vs.line[i].v, vs.line[i].what, "%s",
+		    vs.line[i].text);
+		ret |= vs.line[i].v >= VB_CHECK_FAIL;
+	}
+	ret |= vs.lost;
+	vb_verdicts_free(&vs);
+	return ret;
+}
+
 /* Checks what --list was given with; usage() if it makes no sense. */
 static void
 check_list(struct opts *o, int argc, char *argv[])
@@ -264,6 +313,7 @@ enum { AT = 256, DB, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, UNDO,
     VERIFY_WITH, WHERE };
 static const struct option longopts[] = {
 	{ "at",		required_argument,	NULL, AT },
+	{ "check",	no_argument,		&opt.check, 1 },
 	{ "db",		required_argument,	NULL, DB },
 	{ "diff",	no_argument,		&opt.diff, 1 },
 	{ "diff-table",	required_argument,	NULL, DIFF_TABLE },
@@ -393,6 +443,12 @@ main(int argc, char *argv[])
 		o->verify_with = vb_config("VERIFY_WITH");
 	else if (vb_verify_key(o->verify_with, why, sizeof(why)) != 0)
 		usage(why);
+	if (o->check) {
+		ret = check(o, argc);
+		if (vb_close_stdout() != 0)
+			ret = 1;
+		return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
+	}
 	if (o->dry && o->ntables == 0 && o->undo == NULL)
 		usage("--dry-run goes with --table or --undo");
 	/* --at: the archive it names stands as the operand. */

@@ -410,3 +410,26 @@ dump() {
 	[ "$status" -eq 0 ]
 	[ "$(dump new.db)" = "$(cat at-backup.sql)" ]
 }
+
+@test "restore: --check answers vb-backup --check's verdicts in fields" {
+	backup
+	run --separate-stderr vb-restore --check -d b
+	[ "$status" -eq 0 ]
+	# VERDICT TAB WHAT TAB TEXT, nothing else on stdout.
+	[ -z "$(awk -F'\t' 'NF != 3 || $1 !~ /^(ok|warn|FAIL|FAIL-job)$/' <<<"$output")" ]
+	grep -qx "ok	backups	1 file(s) in b, none known damaged, none failed its last drill; 1 hashed now, or read whole, and found as made" <<<"$output"
+	grep -qx "ok	lock	no lock file yet (the first run makes it)" <<<"$output"
+	# A damaged archive: a FAIL naming it and what to do; status 1.
+	printf 'x' | dd of="$A" bs=1 seek=700 conv=notrunc 2>/dev/null
+	run --separate-stderr vb-restore --check -d b
+	[ "$status" -eq 1 ]
+	grep -q "^FAIL	backups	$A: .*; it is kept, never pruned: .*(rm $A)\$" <<<"$output"
+	[ "$(grep -c "^ok	backups" <<<"$output")" -eq 0 ]
+	# With something else: bad usage, and nothing judged.
+	for bad in "--check --list" "--check x" "--check --verify-only"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr vb-restore $bad -d b
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+	done
+}

@@ -4,8 +4,8 @@
 # warn, or FAIL with what to do; exit 0 only when none fails.  Checks run
 # as the job runs: as its user (when this runs as root), and, for the
 # remote, in cron's empty environment.  What the tools know they answer
-# in fields (vb-restore --list --fields and --sums, vb-log --show, the
-# records' status), never in words this file matches.  Sourced by
+# in fields (vb-restore --check's verdicts, vb-log --show, the records'
+# status), never in words this file matches.  Sourced by
 # bin/vb-backup; uses its configuration, commands and helpers.
 # shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
 
@@ -53,15 +53,11 @@ run_checks() {
 		check_encryption
 		check_signing
 		check_backups
-		check_set_aside
-		check_plaintext
 		check_offsite
 		read_history
 		check_last_run
 		check_last_backup
 		check_drill
-		check_holds
-		check_lock
 	else
 		line FAIL "the rest" "not checked: DB_PATH and BACKUP_DIR are" \
 		    "needed"
@@ -358,106 +354,18 @@ check_signing() {
 		    "$SIGN_WITH ($(cut -d' ' -f2 <<<"$out")); keep its .pub" \
 		    "off this host for vb-restore --verify-with"
 	fi
-	check_unsigned
-}
-
-# check_unsigned: with SIGN_WITH, the archives made without a signature
-# (before it was set), as BackupLog says (vb-restore --list's signed
-# field): a restore with --verify-with refuses them, and the catalog
-# does not list them.
-check_unsigned() {
-	local files
-	[ -d "$BACKUP_DIR" ] || return 0
-	files=$(inventory "$BACKUP_DIR" | awk -F'\t' '$13 == "unsigned" {
-	    print $1 }')
-	[ -n "$files" ] || return 0
-	line warn signatures "$(grep -c . <<<"$files") archive(s) were made" \
-	    "before SIGN_WITH and are not signed ($(head -n1 <<<"$files")" \
-	    "...): vb-restore --verify-with refuses them and the signed" \
-	    "catalog does not list them; they restore without" \
-	    "--verify-with, and retention ages them out"
 }
 
 # ---- the backups -----------------------------------------------------
 
-# check_backups: the backups as they are (vb-restore --list --sums):
-# every archive hashed again now and compared with the SHA-256 recorded
-# when it was made, every chain's links, the damage vb recorded, the
-# last drill of each; a FAIL line for each backup file that cannot be
-# restored from here (its health= field says why).
+# check_backups: the backups as files, as vb-restore --check judges them
+# as the job's user: the archives made before SIGN_WITH (not signed),
+# every file hashed again or read whole (a FAIL for each that cannot be
+# restored from here, and what to do), the snapshot a failed check set
+# aside, with ENCRYPT_TO the files left unencrypted (here and on
+# OFFSITE), the backups held after a sudden loss of rows, the run's lock.
 check_backups() {
-	local path op st msg n=0 sums=0 bad=0 every='' fix
-	[ -d "$BACKUP_DIR" ] || return 0
-	while IFS=$'\t' read -r path op st _ _ _ _ msg; do
-		[ -n "$path" ] || continue
-		n=$((n + 1))
-		# A raw snapshot has no archive hash to check: counted as one.
-		[ "$op" != verify ] && [[ $msg != *" raw; "* ]] ||
-		    sums=$((sums + 1))
-		[ "$st" = failed ] || continue
-		bad=$((bad + 1))
-		case $msg in
-		*'; health=drill-failed'*)
-			fix="find why (vb-log --show --failures $DB_PATH), then"
-			fix+=" prove it again: vb-backup --drill ${path##*/};"
-			fix+=" until a drill proves it, retention"
-			fix+=" keeps it and counts it as no restorable point" ;;
-		*)
-			fix="it is kept, never pruned: put a good copy in its"
-			fix+=" place (vb-restore --offsite uses the remote's"
-			fix+=" meanwhile), or, if no copy exists, remove it"
-			fix+=" (rm $path)" ;;
-		esac
-		line FAIL backups "$path: ${msg%%; health=*}; $fix"
-	done < <(as_job vb-restore --list --sums "$BACKUP_DIR" 2>/dev/null)
-	[ -z "${cfg[FULL_EVERY]:-}" ] ||
-	    every="; FULL_EVERY=${cfg[FULL_EVERY]}: every chain whole"
-	if [ "$n" -eq 0 ]; then
-		line FAIL backups "no backup in $BACKUP_DIR: nothing to" \
-		    "restore from here; run vb-backup now"
-	elif [ "$sums" -lt "$n" ]; then
-		# Never "ok" for what was not measured.
-		line warn backups "$((n - sums)) of the $n file(s) in" \
-		    "$BACKUP_DIR could not be checked: no SHA-256 recorded" \
-		    "for them (BackupLog lost their rows?) and encrypted (no" \
-		    "identity here to read them whole); vb-restore --list" \
-		    "--verify -i KEY-FILE reads them"
-	fi
-	[ "$bad" -gt 0 ] || [ "$n" -eq 0 ] || line ok backups "$n file(s) in" \
-	    "$BACKUP_DIR, none known damaged, none failed its last drill;" \
-	    "$sums hashed now, or read whole, and found as made$every"
-}
-
-# check_set_aside: a snapshot that failed its check (vb-compress kept it
-# aside, the newest only) means the database itself may be damaged.
-check_set_aside() {
-	local f
-	f=$(inventory "$BACKUP_DIR" | awk -F'\t' '$3 == "set-aside" {
-	    print $1 }' | sort | tail -n1)
-	[ -n "$f" ] || return 0
-	line FAIL "failed check" "$f: a snapshot that failed its integrity" \
-	    "check, kept to look at: the database itself may be damaged;" \
-	    "check it (sqlite3 $DB_PATH 'PRAGMA integrity_check'), compare" \
-	    "with the last good backup (vb-restore --to), then remove it" \
-	    "(rm $f)"
-}
-
-# check_plaintext: with ENCRYPT_TO, nothing readable without the
-# identity is left, here or offsite: what was made before it was set.
-check_plaintext() {
-	local here remote='' on=''
-	[ -n "$ENCRYPT_TO" ] || return 0
-	here=$(as_job vb-restore --list --fields "$BACKUP_DIR" 2>/dev/null |
-	    awk -F'\t' '$6 == 0' | wc -l)
-	[ -z "$OFFSITE" ] || remote=$(as_job vb-restore --list --offsite \
-	    --fields 2>/dev/null | awk -F'\t' '$6 == 0' | wc -l)
-	[ "${remote:-0}" -eq 0 ] || on=" and $remote on $OFFSITE"
-	if [ "$here" -gt 0 ] || [ "${remote:-0}" -gt 0 ]; then
-		line FAIL encryption "ENCRYPT_TO is set, but $here file(s) in" \
-		    "$BACKUP_DIR$on are not encrypted (made before it was):" \
-		    "encrypt them in place, each verified:" \
-		    "vb-backup --encrypt-existing"
-	fi
+	verdicts backups as_job vb-restore --check -d "$BACKUP_DIR"
 }
 
 # check_offsite: the remote answers and takes a file as the job would
@@ -602,82 +510,4 @@ check_drill() {
 		line ok drill "last verified restore $at" \
 		    "(DRILL_EVERY=$DRILL_EVERY)"
 	fi
-}
-
-# check_holds: a backup held after a sudden loss of rows: someone must
-# look at what was lost, then release it.
-check_holds() {
-	local stem reason file
-	while IFS=$'\t' read -r stem _ reason; do
-		[ -n "$stem" ] || continue
-		file=$(inventory "$BACKUP_DIR" | awk -F'\t' -v s="$stem" \
-		    '$2 == s && $4 != "raw" { print $1; exit }')
-		line FAIL held "$reason: was it meant? look at the" \
-		    "rows before (vb-restore --to /tmp/before.db" \
-		    "${file:-$stem}); retention keeps $stem until: vb-prune" \
-		    "--release $stem"
-	done < <(vb-prune --holds -d "$BACKUP_DIR" 2>/dev/null)
-}
-
-check_lock() {
-	local lock="$BACKUP_DIR/.vb.lock" ino pid cmd secs lfd free=0
-	if [ ! -e "$lock" ] && [ ! -L "$lock" ]; then
-		line ok lock "no lock file yet (the first run makes it)"
-		return
-	fi
-	# Never through a link, never made: the job's own file or nothing.
-	if [ -L "$lock" ] || [ ! -f "$lock" ]; then
-		line FAIL lock "$lock is not a regular file (a link or" \
-		    "something planted?): remove it; the next run makes it"
-		return
-	fi
-	if ! as_job test -r "$lock" 2>/dev/null; then
-		fail_as lock "$lock is not readable by $check_as: chown" \
-		    "$check_as $lock"
-		return
-	fi
-	if { exec {lfd}<"$lock"; } 2>/dev/null; then
-		! flock -n -E 75 "$lfd" 2>/dev/null || free=1
-		exec {lfd}<&-
-	fi
-	if [ "$free" -eq 1 ]; then
-		line ok lock "$lock is free"
-		return
-	fi
-	ino=$(stat -c %i "$lock")
-	pid=$(awk -v ino=":$ino" '$2 == "FLOCK" &&
-	    substr($6, length($6) - length(ino) + 1) == ino {
-		print $5; exit }' /proc/locks)
-	cmd=$(ps -o args= -p "${pid:-0}" 2>/dev/null)
-	secs=$(ps -o etimes= -p "${pid:-0}" 2>/dev/null | tr -d ' ')
-	if [ -z "$cmd" ]; then
-		# The taker is gone; a child of it still has the file open.
-		cmd=$(holders "$lock")
-		line FAIL lock "$lock is held by PID ${cmd:-?}, which" \
-		    "outlived the run that took it (PID ${pid:-?}): a killed" \
-		    "run's stage still running? look at it" \
-		    "(ps -f -p ${cmd// /,}) and kill it if it is stuck"
-	elif [[ $cmd != *vb-backup* ]]; then
-		line FAIL lock "$lock is held by PID $pid ($cmd), not a" \
-		    "vb-backup run: the nightly job will not start (exit 75)" \
-		    "until it lets go"
-	elif [ "${secs:-0}" -gt $((12 * 3600)) ]; then
-		line FAIL lock "a vb-backup run (PID $pid) has held $lock for" \
-		    "$((secs / 3600)) h: hung? look at it (ps -p $pid -f) and" \
-		    "kill it if it is stuck"
-	else
-		line ok lock "a run is in progress (PID $pid, for ${secs:-?} s)"
-	fi
-}
-
-# holders FILE: the PIDs that have FILE open.
-holders() {
-	local fd pids=''
-	for fd in /proc/[0-9]*/fd/*; do
-		if [ "$(readlink "$fd" 2>/dev/null)" = "$1" ]; then
-			fd=${fd#/proc/}
-			pids="$pids ${fd%%/*}"
-		fi
-	done
-	echo "${pids# }"
 }

@@ -114,13 +114,55 @@ show_json(struct vb_list *out, const struct item *it, const char *iso)
 	    "false");
 }
 
-/* One backup file in the listing's form. */
+/*
+ * The records form: one record (o->each: handed to it, the message but
+ * its health=); of and ofw say what a delta or point is built on.
+ */
 static int
-show(struct vb_list *out, const struct item *it)
+show_record(const struct vb_inventory_opts *o, const struct item *it,
+    const char *of, const char *ofw, const char *iso)
 {
-	char iso[VB_ISO_LEN], msg[1200], hb[32], of[100] = "", ofw[16];
 	const struct vb_backup *b = it->b;
 	struct vb_record r;
+	char msg[1200];
+	size_t len;
+
+	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
+	r.ok = it->ok && it->listed != 0 && it->recorded != 0;
+	r.bytes = b->files[it->j].bytes;
+	r.ms = 0;
+	memcpy(r.time, iso, sizeof(r.time));
+	/* The facts a script reads last, as fields (held=, health=). */
+	snprintf(msg, sizeof(msg), "%s %s%s%s%s; %s%s%s%s%s%s%s", it->kind,
+	    it->comp, of[0] != '\0' ? " " : "", of[0] != '\0' ? ofw : "", of,
+	    it->checked ? (it->ok ?
+	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
+	    "raw snapshot" : "read back when written", it->proven != NULL ?
+	    "; restored and proven by a drill at " : "", it->proven != NULL ?
+	    it->proven : "", it->listed < 0 ? "" : it->listed ?
+	    "; in the signed catalog" : "; NOT in the signed catalog",
+	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
+	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
+	    "BackupLog never named it (planted?)", it->held ? "; held=yes" :
+	    "");
+	if (o->each != NULL)
+		return o->each(o->arg, &(struct vb_item){ it->path, b, it->j,
+		    it->checked, r.ok, it->is_signed, msg });
+	len = strlen(msg);
+	snprintf(msg + len, sizeof(msg) - len, "%s", !b->unsafe ? "" :
+	    b->drill_failed ? "; health=drill-failed" : b->damaged ?
+	    "; health=damaged" : "; health=broken-chain");
+	r.msg = msg;
+	return vb_record_write(stdout, &r);
+}
+
+/* One backup file in the listing's form (o->each: handed to it). */
+static int
+show(const struct vb_inventory_opts *o, struct vb_list *out,
+    const struct item *it)
+{
+	char iso[VB_ISO_LEN], hb[32], of[100] = "", ofw[16];
+	const struct vb_backup *b = it->b;
 
 	vb_iso_time(&b->when, iso);
 	if (b->files[it->j].delta)
@@ -153,27 +195,7 @@ show(struct vb_list *out, const struct item *it)
 	case VB_LIST_RECORDS:
 		break;
 	}
-	vb_record_init(&r, it->checked ? "verify" : "list", it->path);
-	r.ok = it->ok && it->listed != 0 && it->recorded != 0;
-	r.bytes = b->files[it->j].bytes;
-	r.ms = 0;
-	memcpy(r.time, iso, sizeof(r.time));
-	/* The facts a script reads last, as fields (held=, health=). */
-	snprintf(msg, sizeof(msg), "%s %s%s%s%s; %s%s%s%s%s%s%s%s", it->kind,
-	    it->comp, of[0] != '\0' ? " " : "", of[0] != '\0' ? ofw : "", of,
-	    it->checked ? (it->ok ?
-	    "ok" : it->why) : b->files[it->j].ext == VB_EXT_DB ?
-	    "raw snapshot" : "read back when written", it->proven != NULL ?
-	    "; restored and proven by a drill at " : "", it->proven != NULL ?
-	    it->proven : "", it->listed < 0 ? "" : it->listed ?
-	    "; in the signed catalog" : "; NOT in the signed catalog",
-	    it->is_signed < 0 ? "" : it->is_signed ? "; signed" :
-	    "; not signed", it->recorded != 0 ? "" : "; UNRECORDED: "
-	    "BackupLog never named it (planted?)", it->held ? "; held=yes" :
-	    "", !b->unsafe ? "" : b->drill_failed ? "; health=drill-failed" :
-	    b->damaged ? "; health=damaged" : "; health=broken-chain");
-	r.msg = msg;
-	return vb_record_write(stdout, &r);
+	return show_record(o, it, of, ofw, iso);
 }
 
 /* The item for file j of backup b at path, checked as o asks. */
@@ -322,10 +344,25 @@ missing_record(const struct vb_catalog *cat,
 	vb_record_write(stdout, &r);
 }
 
+/* The same handed to o->each, as its record says it. */
+static void
+missing_each(const struct vb_inventory_opts *o, const struct vb_catalog *cat,
+    const struct vb_catalog_entry *e, const char *where)
+{
+	char path[4400], msg[600];
+
+	snprintf(path, sizeof(path), "%s/%s", where, e->name);
+	snprintf(msg, sizeof(msg), "MISSING: the signed catalog (sequence "
+	    "%lld) lists it; not there", (long long)cat->seq);
+	(void)o->each(o->arg, &(struct vb_item){ path, NULL, 0, 0, 0, -1,
+	    msg });
+}
+
 /* The catalog's backups that are not here: deleted.  How many. */
 static int
-missing(struct vb_list *out, const struct vb_catalog *cat,
-    const struct vb_backup *bk, size_t n, const char *where)
+missing(const struct vb_inventory_opts *o, struct vb_list *out,
+    const struct vb_catalog *cat, const struct vb_backup *bk, size_t n,
+    const char *where)
 {
 	size_t i, k;
 	int j, found, count = 0;
@@ -342,7 +379,9 @@ missing(struct vb_list *out, const struct vb_catalog *cat,
 		    "written %s) lists it, %s does not hold it: deleted?",
 		    where, cat->e[k].name, (long long)cat->seq, cat->written,
 		    where);
-		if (out->form == VB_LIST_TABLE)
+		if (o->each != NULL)
+			missing_each(o, cat, &cat->e[k], where);
+		else if (out->form == VB_LIST_TABLE)
 			printf("%-24s  %10s  %-8s  %-5s  %-8s  %-10s  %s/%s\n",
 			    cat->e[k].when, "-", "-", "-", "MISSING", "-",
 			    where, cat->e[k].name);
@@ -414,7 +453,10 @@ local_facts(const struct vb_inventory_opts *o, struct vb_backup *bk,
 	if (vb_health(o->dir, bk, n, o->sums, 0, vb_config("DB_PATH"), hwhy,
 	    sizeof(hwhy)) != 0) {
 		warnx("%s", hwhy);
-		if (!o->json && !o->fields && !isatty(STDOUT_FILENO))
+		if (o->each != NULL)
+			(void)o->each(o->arg, &(struct vb_item){ o->dir, NULL,
+			    0, o->sums, 0, -1, hwhy });
+		else if (!o->json && !o->fields && !isatty(STDOUT_FILENO))
 			(void)vb_emit(o->sums ? "verify" : "list", o->dir, 0,
 			    -1, NULL, vb_monotonic_ms(), hwhy);
 		ret = 1;
@@ -472,7 +514,7 @@ list_file(const struct vb_inventory_opts *o, const char *where,
 	it.held = b->held;
 	it.listed = o->verify_with == NULL || b->kind != VB_KIND_BACKUP ? -1 :
 	    v->listing && is_listed(&v->cat, name, b->files[j].bytes);
-	return show(out, &it) != 0 || !it.ok || it.listed == 0 ||
+	return show(o, out, &it) != 0 || !it.ok || it.listed == 0 ||
 	    it.recorded == 0;
 }
 
@@ -500,7 +542,8 @@ vb_inventory(const struct vb_inventory_opts *o)
 	if (o->remote == NULL)
 		ret |= local_facts(o, bk, n);
 	ret |= vouchers_read(o, &v);
-	vb_list_begin(&out, o->json);
+	vb_list_begin_form(&out, o->each != NULL ? VB_LIST_RECORDS :
+	    vb_list_form(o->json));
 	if (o->fields)
 		out.form = VB_LIST_FIELDS;
 	if (out.form == VB_LIST_TABLE)
@@ -510,7 +553,7 @@ vb_inventory(const struct vb_inventory_opts *o)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < bk[i].nfiles; j++)
 			ret |= list_file(o, where, &v, &bk[i], j, &out);
-	if (v.listing && missing(&out, &v.cat, bk, n, where) > 0)
+	if (v.listing && missing(o, &out, &v.cat, bk, n, where) > 0)
 		ret = 1;
 	if (o->fields && o->remote == NULL)
 		ret |= show_asides(o->dir);

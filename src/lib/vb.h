@@ -312,6 +312,22 @@ int		 vb_restore_emit(const struct vb_restore_opts *ro,
 int		 vb_at_emit(const char *dir, const char *remote,
 		    const char *when, char *archive, size_t alen);
 
+/*
+ * One record of the listing, as vb_inventory hands it to each: a backup
+ * file (file j of b), or a line of no file (b NULL: one the signed
+ * catalog lists and the directory lacks, or a history unread).
+ */
+struct vb_backup;
+struct vb_item {
+	const char		*path;
+	const struct vb_backup	*b;
+	int			 j;
+	int			 verified;	/* a verify record, not list */
+	int			 ok;		/* the record's status */
+	int			 is_signed;	/* BackupLog: 1, 0; -1 no */
+	const char		*msg;		/* the record's, but health= */
+};
+
 struct vb_inventory_opts {
 	const char	*dir, *remote;	/* what to list */
 	const char	*identity;
@@ -320,6 +336,9 @@ struct vb_inventory_opts {
 	int		 sums;		/* each against its SHA-256 */
 	int		 json, fields;	/* the form */
 	const char	*verify_with;	/* each against the signed catalog */
+	/* Not printed: each record the listing would write, in order. */
+	int		(*each)(void *arg, const struct vb_item *it);
+	void		*arg;
 };
 
 /*
@@ -511,6 +530,41 @@ struct vb_undo_opts {
 int		 vb_partial_emit(const struct vb_partial_opts *o, int quiet);
 /* vb_undo, its record on stdout, its row in BackupLog; exit status. */
 int		 vb_undo_emit(const struct vb_undo_opts *o, int quiet);
+
+/* ---- backupcheck.c: vb-backup --check's verdicts on the backups ---- */
+
+/* Verdicts in order (vb_check_line prints each). */
+struct vb_verdicts {
+	struct vb_verdict_line {
+		enum vb_verdict	 v;
+		const char	*what;
+		char		*text;
+	}		*line;
+	size_t		 n, cap;
+	int		 lost;		/* one could not be kept (memory) */
+};
+
+struct vb_check_opts {
+	const char	*dir;		/* the backups (BACKUP_DIR) */
+	const char	*remote;	/* OFFSITE, or NULL */
+	const char	*db;		/* DB_PATH, named in the fixes */
+	const char	*full_every;	/* FULL_EVERY, or NULL */
+	const char	*verify_with;	/* VERIFY_WITH, or NULL */
+	const char	*user;		/* who checks (NULL: this process's
+					   user), in the lock's words */
+	int		 signing;	/* SIGN_WITH is set */
+	int		 encrypting;	/* ENCRYPT_TO is set */
+};
+
+/*
+ * The backups as files judged, into *vs (vb_verdicts_free): archives not
+ * signed, each file hashed or read whole, the snapshot set aside, files
+ * not encrypted (here and on remote), holds, and the lock; what cannot
+ * be measured is a FAIL (FAIL-job where the job's rights may differ).
+ */
+void		 vb_check_backups(const struct vb_check_opts *o,
+		    struct vb_verdicts *vs);
+void		 vb_verdicts_free(struct vb_verdicts *vs);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 

@@ -1102,6 +1102,26 @@ int		 vb_hold_find(const char *dir, const char *what,
 int		 vb_hold_release(const char *dir, const char *stem,
 		    char *why, size_t wlen);
 
+/* ---- lockholder.c: the run's lock, and who holds it ---- */
+
+struct vb_lock_look {
+	enum vb_lock_state {
+		VB_LOCK_NONE,		/* no lock file (yet) */
+		VB_LOCK_ODD,		/* a link, or not a regular file */
+		VB_LOCK_UNREADABLE,	/* this user cannot open it */
+		VB_LOCK_FREE,		/* nobody holds it */
+		VB_LOCK_HELD
+	}		 state;
+	long		 pid;		/* HELD: the taker (/proc/locks), 0
+					   not found */
+	char		 cmd[1024];	/* its command line; "" gone */
+	long long	 secs;		/* how long it has run; -1 unknown */
+	char		 holders[256];	/* cmd "": the PIDs with it open */
+};
+
+/* The lock file at path looked at (never through a link) into *l. */
+void		 vb_lock_look(const char *path, struct vb_lock_look *l);
+
 /* ---- archive.c: writing and verifying vb archives ---- */
 
 #define VB_SIGNED_MAX	(16 * 1024)	/* a manifest a signature covers */
