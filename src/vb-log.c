@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
-		"[-n count] [--since time] db\n       vb-log --check db\n" \
+		"[-n count] [--since time] db\n       vb-log (--check | " \
+		"--check-runs | --due) db\n" \
 		"       vb-log (--last-full-check | --last-drill | " \
 		"--last-point) db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
@@ -42,6 +44,13 @@ help(void)
 	    "      --show        print the history instead\n"
 	    "      --check       check that db can take BackupLog rows (as\n"
 	    "                    this user); write none\n"
+	    "      --check-runs  judge the last run, the last successful\n"
+	    "                    backup and the drills: verdict lines\n"
+	    "                    (VERDICT TAB CHECK TAB TEXT)\n"
+	    "      --due         print what tonight's run is due: DRILL\n"
+	    "                    (off, due, not-due) TAB CAN-DRILL (yes,\n"
+	    "                    no) TAB FULL-CHECK (yes, no) TAB the last\n"
+	    "                    proof (UTC, - if never)\n"
 	    "      --last-full-check\n"
 	    "                    print when a snapshot last passed\n"
 	    "                    integrity_check (UTC; nothing if never)\n"
@@ -73,8 +82,8 @@ help(void)
 }
 
 /* What vb-log was asked to do: one of these. */
-enum verb { LOG, SHOW_V, CHECK_V, LAST_FULL_V, LAST_DRILL_V, LAST_POINT_V,
-    METRICS_V };
+enum verb { LOG, SHOW_V, CHECK_V, CHECK_RUNS_V, DUE_V, LAST_FULL_V,
+    LAST_DRILL_V, LAST_POINT_V, METRICS_V };
 
 struct opts {
 	enum verb		 verb;
@@ -127,6 +136,53 @@ check(const char *path)
 	    sizeof(why));
 
 	return printf("%s\n", rc == 0 ? found : why) < 0 || rc != 0;
+}
+
+/*
+ * vb-log --check-runs: the runs judged, one verdict line each (a history
+ * that cannot be read is one of them).  1 if one is a FAIL.
+ */
+static int
+check_runs(const char *path)
+{
+	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_runs_conf c;
+	struct vb_runs h;
+	int i, n, ret = 0;
+
+	(void)vb_runs_read(path, &h);
+	vb_runs_conf(&c, path, time(NULL));
+	n = vb_runs_judge(&h, &c, out);
+	for (i = 0; i < n; i++) {
+		vb_check_line(out[i].v, out[i].what, "%s", out[i].text);
+		ret |= out[i].v == VB_CHECK_FAIL;
+	}
+	return ret;
+}
+
+/*
+ * vb-log --due: what tonight's run is due, one line of fields.  A history
+ * that cannot be read is said, and answered as if nothing ever ran
+ * (everything due); 1 then.
+ */
+static int
+due(const char *path)
+{
+	static const char *const drill[] = { "off", "not-due", "due" };
+	struct vb_runs_conf c;
+	struct vb_tonight d;
+	struct vb_runs h;
+	int ret = 0;
+
+	if (vb_runs_read(path, &h) != 0) {
+		warnx("%s", h.why);
+		ret = 1;
+	}
+	vb_runs_conf(&c, path, time(NULL));
+	vb_runs_due(&h, &c, &d);
+	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
+	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
+	return ret;
 }
 
 /* vb-log --metrics: the gauges written.  The exit status. */
@@ -212,13 +268,15 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, DRILL, FAILURES, JSON, LAST_DRILL, LAST_FULL, LAST_POINT,
-    METRICS,
-    PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW, SINCE, STAGE };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DUE, FAILURES, JSON, LAST_DRILL,
+    LAST_FULL, LAST_POINT, METRICS, PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW,
+    SINCE, STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
+	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
+	{ "due",	no_argument,		NULL, DUE },
 	{ "failures",	no_argument,		NULL, FAILURES },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
@@ -242,7 +300,8 @@ static void
 verb(struct opts *o, enum verb v)
 {
 	if (o->verb != LOG)
-		usage("--show, --check, --last-*, and --metrics go alone");
+		usage("--show, --check, --check-runs, --due, --last-*, and "
+		    "--metrics go alone");
 	o->verb = v;
 }
 
@@ -275,10 +334,16 @@ parse(int argc, char *argv[], struct opts *o)
 		case CHECK:
 			verb(o, CHECK_V);
 			break;
+		case CHECK_RUNS:
+			verb(o, CHECK_RUNS_V);
+			break;
 		case DRILL:
 			o->run.drill = (int)count(optarg, "--drill wants an "
 			    "exit status");
 			facts = 1;
+			break;
+		case DUE:
+			verb(o, DUE_V);
 			break;
 		case FAILURES:
 			o->q.failures = 1;
@@ -360,6 +425,12 @@ main(int argc, char *argv[])
 	switch (o.verb) {
 	case CHECK_V:
 		ret = check(argv[0]);
+		break;
+	case CHECK_RUNS_V:
+		ret = check_runs(argv[0]);
+		break;
+	case DUE_V:
+		ret = due(argv[0]);
 		break;
 	case LAST_FULL_V:
 		ret = last(argv[0], L_FULL_CHECK);

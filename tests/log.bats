@@ -225,3 +225,63 @@ rec_failed() {
 		[ "${lines[$i]:$((col - 1)):1}" != " " ]
 	done
 }
+
+# rec OP STATUS FILE MESSAGE: a record of now.
+rec() {
+	printf '%s\t%s\t%s\t-\t-\t1\t%s\t%s\n' "$3" "$1" "$2" \
+	    "$(date -u +%FT%T.000Z)" "$4"
+}
+
+@test "log: --check-runs judges the last run, the last backup and the drills in verdict lines" {
+	mkdb app.db wal
+	mkdir b
+	export BACKUP_DIR=$T/b
+	: >b/backup-x.tar.zst
+	{
+		rec backup ok "$T/b/backup-x.tar.zst" "backup ok"
+		rec verify ok "$T/b/backup-x.tar.zst" "drill: restored and proven; drill=proven"
+	} | vb-log -q app.db
+	run --separate-stderr vb-log --check-runs app.db
+	[ "$status" -eq 0 ]
+	[ "$(cut -f1,2 <<<"$output")" = $'ok\tlast run\nok\tlast backup\nok\tdrill' ]
+	[[ $(sed -n 2p <<<"$output" | cut -f3) == *", 0 h 0 min ago ($T/b/backup-x.tar.zst)" ]]
+	[[ $(sed -n 3p <<<"$output" | cut -f3) == "last verified restore "*"Z (DRILL_EVERY=7d)" ]]
+	# A failed run: its line FAILs, the status says so; the backup
+	# before it still counts, until its file is gone.
+	rec backup failed - "snapshot: disk full" | vb-log -q app.db
+	rm b/backup-x.tar.zst
+	run --separate-stderr vb-log --check-runs app.db
+	[ "$status" -eq 1 ]
+	[ "$(cut -f1,2 <<<"$output")" = $'FAIL\tlast run\nFAIL\tlast backup\nok\tdrill' ]
+	[[ $(sed -n 1p <<<"$output" | cut -f3) == *": snapshot: disk full; see vb-log --show --failures app.db" ]]
+	[[ $(sed -n 2p <<<"$output" | cut -f3) == *"and it is not there (deleted or moved?)"* ]]
+	# A history that cannot be read is a FAIL of its own, first.
+	run --separate-stderr vb-log --check-runs none.db
+	[ "$status" -eq 1 ]
+	[[ $(head -n1 <<<"$output") == $'FAIL\thistory\tBackupLog in none.db cannot be read ('* ]]
+	[ ! -e none.db ]
+}
+
+@test "log: --due answers what tonight is due in four fields" {
+	mkdb app.db wal
+	run --separate-stderr vb-log --due app.db
+	[ "$status" -eq 0 ]
+	[ "$output" = $'due\tyes\tno\t-' ]
+	DRILL_EVERY=0 run --separate-stderr vb-log --due app.db
+	[ "$output" = $'off\tyes\tyes\t-' ]
+	rec verify ok b/backup-x.tar.zst "drill: restored and proven; drill=proven" |
+	    vb-log -q app.db
+	run --separate-stderr vb-log --due app.db
+	[ "$status" -eq 0 ]
+	local t=$'\t' when='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+	[[ $output =~ ^not-due${t}yes${t}no${t}${when}$ ]]
+	DRILL_EVERY=1h run --separate-stderr vb-log --due app.db
+	[[ $output == due$'\t'* ]]
+	# Unreadable: said, status 1, and everything due, never "not due".
+	run --separate-stderr vb-log --due none.db
+	[ "$status" -eq 1 ]
+	[ "$output" = $'due\tyes\tno\t-' ]
+	[[ $stderr == "vb-log: "* ]]
+	run --separate-stderr vb-log --due --show app.db
+	[ "$status" -eq 2 ]
+}

@@ -4,8 +4,8 @@
 # warn, or FAIL with what to do; exit 0 only when none fails.  Checks run
 # as the job runs: as its user (when this runs as root), and, for the
 # remote, in cron's empty environment.  What the tools know they answer
-# in fields (vb-restore --check's verdicts, vb-log --show, the records'
-# status), never in words this file matches.  Sourced by
+# in fields (the verdicts of vb-restore --check and vb-log --check-runs,
+# the records' status), never in words this file matches.  Sourced by
 # bin/vb-backup; uses its configuration, commands and helpers.
 # shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
 
@@ -54,10 +54,7 @@ run_checks() {
 		check_signing
 		check_backups
 		check_offsite
-		read_history
-		check_last_run
-		check_last_backup
-		check_drill
+		check_runs
 	else
 		line FAIL "the rest" "not checked: DB_PATH and BACKUP_DIR are" \
 		    "needed"
@@ -401,113 +398,12 @@ check_offsite() {
 
 # ---- the runs --------------------------------------------------------
 
-# epoch TIME: a record's UTC time as Unix seconds (empty if none).
-epoch() {
-	[ -n "$1" ] && date -u -d "$1" +%s 2>/dev/null
-}
-
-# read_history: BackupLog's rows (vb-log --show) into $hist, read once;
-# a BackupLog that cannot be read is a FAIL of its own, never taken for
+# check_runs: the last run (a failure says when, at which stage and why),
+# the age of the last successful backup (and that its file is there),
+# and the drills (the newest one's failure on the remote's copy; a proof
+# within twice DRILL_EVERY), as BackupLog says: vb-log --check-runs.  A
+# BackupLog that cannot be read is a FAIL of its own, never taken for
 # "no backup" or "no drill".
-hist=''
-read_history() {
-	local err=''
-	hist=$(vb-log --show "$DB_PATH" 2>"$work/logerr") && return 0
-	hist=''
-	read -r err <"$work/logerr" || true
-	line FAIL history "BackupLog in $DB_PATH cannot be read" \
-	    "(${err#vb-log: }):" \
-	    "the last run, the last backup and the drills below are unknown"
-}
-
-# check_last_run: the last run's own record (its backup row in
-# BackupLog): a failure says when, at which stage and why.
-check_last_run() {
-	local rec st when msg
-	rec=$(awk -F'\t' '$2 == "backup" { print; exit }' <<<"$hist")
-	IFS=$'\t' read -r _ _ st _ _ _ when msg <<<"$rec"
-	if [ "$st" = failed ]; then
-		line FAIL "last run" "$when: $msg; see vb-log --show" \
-		    "--failures $DB_PATH"
-	elif [ -n "$st" ]; then
-		line ok "last run" "$when: ok"
-	fi
-}
-
-# check_last_backup: the age of the last successful backup: the last
-# run's backup row that says ok (a compress row where no vb-backup ran),
-# as BackupLog says; never a file another account may write.
-check_last_backup() {
-	local when='' what='' age at
-	when=$(awk -F'\t' '
-	    $2 == "backup" { runs = 1
-		if ($3 == "ok") { print $7 "\t" $1; exit } }
-	    !runs && $3 == "ok" && $2 == "compress" && !c { c = $7 "\t" $1 }
-	    END { if (!runs && c) print c }' <<<"$hist")
-	if [ -n "$when" ]; then
-		what=${when#*$'\t'}
-		when=$(epoch "${when%%$'\t'*}")
-	fi
-	# A number date(1) made, nothing else reaches the arithmetic.
-	if ! [[ $when =~ ^[0-9]+$ ]]; then
-		line FAIL "last backup" "no successful backup recorded" \
-		    "(BackupLog): run vb-backup once by hand"
-		return
-	fi
-	age=$(($(date +%s) - when))
-	at=$(date -u -d "@$when" +%FT%TZ)
-	# Recorded is not there: the file itself must be.
-	if [[ $what == "$BACKUP_DIR"/* ]] && [ ! -e "$what" ]; then
-		line FAIL "last backup" "the last successful backup BackupLog" \
-		    "records ($at) is $what, and it is not there (deleted or" \
-		    "moved?): run vb-backup now, and find out what removed it"
-	elif [ "$age" -lt $((26 * 3600)) ]; then
-		line ok "last backup" "$at, $((age / 3600)) h" \
-		    "$((age % 3600 / 60)) min ago ($what)"
-	else
-		line FAIL "last backup" "the last successful backup is" \
-		    "$((age / 3600)) h old ($at, from BackupLog): see vb-log" \
-		    "--show --failures $DB_PATH and the system log" \
-		    "(journalctl -t vb-backup, or /var/log/syslog)"
-	fi
-}
-
-# check_drill: a restore drill proved a backup within twice DRILL_EVERY.
-check_drill() {
-	local last at why='' file st when msg rec
-	# The newest drill failed on the remote's copy, or could not run:
-	# its own line (a local backup that failed its drill is one of the
-	# backups' lines, until proven or gone).
-	rec=$(awk -F'\t' '$2 == "verify" &&
-	    $8 ~ /; drill=(proven|failed|error)$/ { print; exit }' <<<"$hist")
-	IFS=$'\t' read -r file _ st _ _ _ when msg <<<"$rec"
-	if [ "${st:-}" = failed ] && { [[ $file != "$BACKUP_DIR"/* ]] ||
-	    [[ $msg == *"; drill=error" ]]; }; then
-		line FAIL drill "the last drill ($when) failed: $file:" \
-		    "${msg%; drill=*}; fix what it says, then vb-backup --drill"
-	fi
-	if [ "$DRILL_EVERY" = 0 ]; then
-		line warn drill "DRILL_EVERY=0: no restore drill proves the" \
-		    "backups (the snapshot's weekly integrity_check only);" \
-		    "vb-backup --drill runs one"
-		return
-	fi
-	last=$(last_drill)
-	drill_possible || why="; the archives are encrypted and\
- DRILL_IDENTITY is not set, so the nightly cannot drill: run\
- DRILL_IDENTITY=KEY-FILE vb-backup --drill where the key is"
-	if [ -z "$last" ]; then
-		line FAIL drill "no backup has been restored and proven yet" \
-		    "(DRILL_EVERY=$DRILL_EVERY): vb-backup --drill$why"
-		return
-	fi
-	at=$(date -u -d "@$last" +%FT%TZ)
-	if [ "$last" -lt "$(period_ago "$DRILL_EVERY" 2)" ]; then
-		line FAIL drill "the last verified restore is from $at, older" \
-		    "than twice DRILL_EVERY=$DRILL_EVERY: see vb-log --show" \
-		    "--failures $DB_PATH; vb-backup --drill$why"
-	else
-		line ok drill "last verified restore $at" \
-		    "(DRILL_EVERY=$DRILL_EVERY)"
-	fi
+check_runs() {
+	verdicts history vb-log --check-runs "$DB_PATH"
 }

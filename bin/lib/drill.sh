@@ -13,50 +13,17 @@
 # (vb-compress holds the backup before; vb-prune --holds lists it).
 # Sourced by bin/vb-backup; uses its configuration and helpers.
 
-# period_ago PERIOD [TIMES]: the Unix time PERIOD (7d, 2w, 6m, 1y6m,
-# 36h) times TIMES before now.
-period_ago() {
-	local p=$1 k=${2:-1} spec='' n u
-	while [[ $p =~ ^([0-9]+)([ymwdh])(.*)$ ]]; do
-		n=$((BASH_REMATCH[1] * k)) u=${BASH_REMATCH[2]}
-		p=${BASH_REMATCH[3]}
-		case $u in
-		y) u=years ;; m) u=months ;; w) u=weeks ;; d) u=days ;;
-		h) u=hours ;;
-		esac
-		spec="$spec $n $u ago"
-	done
-	date -u -d "${spec:-now}" +%s
+# due: what tonight's run is due, as vb-log --due answers it now
+# (vb-log(1)), into due_drill (off, due, not-due), can_drill (yes; no:
+# the archives are encrypted and DRILL_IDENTITY is not set), full_check
+# (yes: the snapshot gets integrity_check) and last_proof (UTC; -).
+due() {
+	due_drill='' can_drill='' full_check='' last_proof=''
+	IFS=$'\t' read -r due_drill can_drill full_check last_proof \
+	    < <(vb-log --due "$DB_PATH" 2>/dev/null)
 }
-
-# last_drill: when a drill last proved a backup (Unix time; empty
-# never), as BackupLog says (vb-log prints a UTC time it parsed).
-last_drill() {
-	local when
-	when=$(vb-log --last-drill "$DB_PATH" 2>/dev/null)
-	[[ $when =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]] &&
-	    date -u -d "$when" +%s 2>/dev/null
-}
-
-# drill_possible: encrypted archives have an identity to be read with.
-drill_possible() {
-	[ -z "$ENCRYPT_TO" ] || [ -n "$DRILL_IDENTITY" ]
-}
-
-# drill_on: whether the nightly drills at all.
-drill_on() {
-	[ "$DRILL_EVERY" != 0 ] && drill_possible
-}
-
-# drill_due: DRILL_EVERY since the last one (an hour's slack, so that
-# the same 01:00 a week later counts), or none yet.
-drill_due() {
-	local last
-	[ "$DRILL_EVERY" != 0 ] || return 1
-	last=$(last_drill)
-	[ -z "$last" ] || [ "$last" -le $(($(period_ago "$DRILL_EVERY") +
-	    3600)) ]
-}
+drill_possible() { due; [ "$can_drill" = yes ]; }
+drill_due() { due; [ "$due_drill" = due ]; }
 
 # drill_cmd: the command, into the array drill (the backups named to
 # vb-backup --drill, if any; else vb-restore picks them).

@@ -49,23 +49,24 @@ show_plan() {
 	fi
 	row retention "$(vb-prune --policy)"
 	drill_cmd
-	if [ "$DRILL_EVERY" = 0 ]; then
+	due
+	if [ "$due_drill" = off ]; then
 		row drill "(off: DRILL_EVERY=0; the snapshot gets" \
 		    "integrity_check once a week instead)"
-	elif ! drill_possible && drill_due; then
+	elif [ "$can_drill" != yes ] && [ "$due_drill" = due ]; then
 		row drill "DUE TONIGHT BUT NOT RUN: the archives are" \
 		    "encrypted and DRILL_IDENTITY is not set; run it where" \
 		    "the identity is: DRILL_IDENTITY=KEY vb-backup --drill"
-	elif ! drill_possible; then
-		row drill "every $DRILL_EVERY; last proof $(date -u -d \
-		    "@$(last_drill)" +%FT%TZ), not due tonight (when due, the" \
-		    "nightly cannot run it: encrypted, no DRILL_IDENTITY)"
-	elif drill_due; then
+	elif [ "$can_drill" != yes ]; then
+		row drill "every $DRILL_EVERY; last proof $last_proof," \
+		    "not due tonight (when due, the nightly cannot run it:" \
+		    "encrypted, no DRILL_IDENTITY)"
+	elif [ "$due_drill" = due ]; then
 		row drill "due tonight, after retention: ${drill[*]} |" \
 		    "vb-log -q $DB_PATH"
 	else
-		row drill "every $DRILL_EVERY; last proof $(date -u -d \
-		    "@$(last_drill)" +%FT%TZ), not due tonight"
+		row drill "every $DRILL_EVERY; last proof $last_proof," \
+		    "not due tonight"
 	fi
 	row metrics "${METRICS_FILE:-(none: METRICS_FILE is not set)}"
 	row "on success" "${ON_SUCCESS:-(nothing)}"

@@ -376,6 +376,69 @@ int		 vb_backuplog_last_drill(const char *path,
 /* When the last point was made ("" never); 0, or -1. */
 int		 vb_backuplog_last_point(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* ---- runs.c: the runs judged (--check), and what is due tonight ---- */
+
+/* What BackupLog says of the runs, read once (vb_runs_read). */
+struct vb_runs {
+	int	 readable;		/* 0: BackupLog could not be read */
+	char	 why[1024];		/* why not */
+	int	 last_run;		/* the newest backup row: 1 ok,
+					   0 failed, -1 none */
+	char	 last_run_at[VB_ISO_LEN];
+	char	 last_run_msg[4096];
+	char	 good_at[VB_ISO_LEN];	/* the last successful backup */
+	char	 good_file[4096];
+	int	 drill;			/* the newest drill: 1 proven, 0 failed,
+					   2 could not run, -1 none */
+	int	 drill_local;		/* it read a file of BACKUP_DIR */
+	char	 drill_at[VB_ISO_LEN];
+	char	 drill_file[4096];
+	char	 drill_msg[4096];
+	char	 proof[VB_ISO_LEN];	/* a drill last proved a backup ("") */
+	char	 full_check[VB_ISO_LEN];	/* integrity_check last
+						   passed ("") */
+};
+/* The settings they are judged by, and the time they are judged at. */
+struct vb_runs_conf {
+	const char	*db;		/* DB_PATH, as the operator gave it */
+	const char	*dir;		/* BACKUP_DIR, or NULL */
+	const char	*drill_every;	/* DRILL_EVERY ("0": no drill) */
+	int		 can_drill;	/* not encrypted, or DRILL_IDENTITY */
+	time_t		 now;
+};
+/* One verdict: vb_check_line's status, check and text. */
+struct vb_verdict_line {
+	enum vb_verdict	 v;
+	const char	*what;
+	char		 text[8192];
+};
+#define VB_RUNS_LINES	5	/* the most vb_runs_judge gives */
+/* Whether tonight's nightly drills, and whether it can. */
+enum vb_drill_due { VB_DRILL_OFF, VB_DRILL_NOT_DUE, VB_DRILL_DUE };
+struct vb_tonight {
+	enum vb_drill_due drill;
+	int		 can_drill;	/* as vb_runs_conf's */
+	int		 full_check;	/* the snapshot gets integrity_check */
+	char		 proof[VB_ISO_LEN];	/* the last proof, to the
+					   second ("" never) */
+};
+
+/*
+ * Reads h from the BackupLog of the database at db (a drill read a local
+ * file when it read one of BACKUP_DIR).  Returns 0, or -1 with h->why
+ * when it cannot be read (h then says nothing ran).
+ */
+int		 vb_runs_read(const char *db, struct vb_runs *h);
+/* c from the configuration (vb_config), judged at now. */
+void		 vb_runs_conf(struct vb_runs_conf *c, const char *db,
+		    time_t now);
+/* --check's verdicts of the runs into out; returns how many. */
+int		 vb_runs_judge(const struct vb_runs *h,
+		    const struct vb_runs_conf *c,
+		    struct vb_verdict_line out[VB_RUNS_LINES]);
+/* What is due tonight, from h and c. */
+void		 vb_runs_due(const struct vb_runs *h,
+		    const struct vb_runs_conf *c, struct vb_tonight *d);
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
 #define VB_MAX_STAGES	8
