@@ -145,19 +145,14 @@ check(const char *path)
 static int
 check_runs(const char *path)
 {
-	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_verdicts vs = { 0 };
 	struct vb_runs_conf c;
 	struct vb_runs h;
-	int i, n, ret = 0;
 
 	(void)vb_runs_read(path, &h);
 	vb_runs_conf(&c, path, time(NULL));
-	n = vb_runs_judge(&h, &c, out);
-	for (i = 0; i < n; i++) {
-		vb_check_line(out[i].v, out[i].what, "%s", out[i].text);
-		ret |= out[i].v == VB_CHECK_FAIL;
-	}
-	return ret;
+	vb_runs_judge(&h, &c, &vs);
+	return vb_verdicts_print(&vs, "history");
 }
 
 /*

@@ -227,8 +227,6 @@ check(const struct opts *o, int argc)
 	const char *sign = vb_config("SIGN_WITH"), *enc =
 	    vb_config("ENCRYPT_TO");
 	struct vb_verdicts vs;
-	size_t i;
-	int ret = 0;
 
 	if (argc != 0 || o->list || o->drill || o->diff || o->ntables ||
 	    o->undo != NULL || o->to != NULL || o->db != NULL ||
@@ -245,17 +243,7 @@ check(const struct opts *o, int argc)
 	c.signing = sign != NULL && *sign != '\0';
 	c.encrypting = enc != NULL && *enc != '\0';
 	vb_check_backups(&c, &vs);
-	if (vs.lost)
-		vb_check_line(VB_CHECK_FAIL, "backups", "not every verdict "
-		    "could be kept: out of memory");
-	for (i = 0; i < vs.n; i++) {
-		vb_check_line(vs.line[i].v, vs.line[i].what, "%s",
-		    vs.line[i].text);
-		ret |= vs.line[i].v >= VB_CHECK_FAIL;
-	}
-	ret |= vs.lost;
-	vb_verdicts_free(&vs);
-	return ret;
+	return vb_verdicts_print(&vs, "backups");
 }
 
 /* Checks what --list was given with; usage() if it makes no sense. */

@@ -60,6 +60,63 @@ vb_check_line(enum vb_verdict v, const char *what, const char *fmt, ...)
 	sqlite3_free(text);
 }
 
+void
+vb_verdict_add(struct vb_verdicts *vs, enum vb_verdict v, const char *what,
+    const char *fmt, ...)
+{
+	struct vb_verdict_line *grown;
+	va_list ap;
+
+	if (vs->n == vs->cap) {
+		if ((grown = reallocarray(vs->line, vs->cap ? vs->cap * 2 : 8,
+		    sizeof(*grown))) == NULL) {
+			vs->lost = 1;
+			return;
+		}
+		vs->line = grown;
+		vs->cap = vs->cap ? vs->cap * 2 : 8;
+	}
+	va_start(ap, fmt);
+	vs->line[vs->n].text = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	if (vs->line[vs->n].text == NULL) {
+		vs->lost = 1;
+		return;
+	}
+	vs->line[vs->n].v = v;
+	vs->line[vs->n++].what = what;
+}
+
+int
+vb_verdicts_print(struct vb_verdicts *vs, const char *what)
+{
+	int ret = vs->lost;
+	size_t i;
+
+	for (i = 0; i < vs->n; i++) {
+		vb_check_line(vs->line[i].v, vs->line[i].what, "%s",
+		    vs->line[i].text);
+		ret |= vs->line[i].v >= VB_CHECK_FAIL;
+	}
+	/* Never silent: a verdict lost is a FAIL of its own. */
+	if (vs->lost)
+		vb_check_line(VB_CHECK_FAIL, what, "not every verdict could "
+		    "be kept: out of memory");
+	vb_verdicts_free(vs);
+	return ret;
+}
+
+void
+vb_verdicts_free(struct vb_verdicts *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++)
+		sqlite3_free(vs->line[i].text);
+	free(vs->line);
+	memset(vs, 0, sizeof(*vs));
+}
+
 int
 vb_close_stdout(void)
 {

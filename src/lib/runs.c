@@ -181,32 +181,17 @@ drill_off(const struct vb_runs_conf *c)
 
 /* ---- the verdicts ---- */
 
-/* One verdict into out[*n]; the text as printf makes it. */
-static void __attribute__((format(printf, 5, 6)))
-say(struct vb_verdict_line *out, int *n, enum vb_verdict v,
-    const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	out[*n].v = v;
-	out[*n].what = what;
-	va_start(ap, fmt);
-	vsnprintf(out[*n].text, sizeof(out[*n].text), fmt, ap);
-	va_end(ap);
-	(*n)++;
-}
-
 /* The last run's own record: a failure says when, where and why. */
 static void
 last_run(const struct vb_runs *h, const struct vb_runs_conf *c,
-    struct vb_verdict_line *out, int *n)
+    struct vb_verdicts *vs)
 {
 	if (h->last_run == 0)
-		say(out, n, VB_CHECK_FAIL, "last run", "%s: %s; see vb-log "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last run", "%s: %s; see vb-log "
 		    "--show --failures %s", h->last_run_at, h->last_run_msg,
 		    c->db);
 	else if (h->last_run == 1)
-		say(out, n, VB_CHECK_OK, "last run", "%s: ok", h->last_run_at);
+		vb_verdict_add(vs, VB_CHECK_OK, "last run", "%s: ok", h->last_run_at);
 }
 
 /* Whether file is under dir, as the operator wrote it. */
@@ -225,29 +210,29 @@ under(const char *file, const char *dir)
  */
 static void
 last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
-    struct vb_verdict_line *out, int *n)
+    struct vb_verdicts *vs)
 {
 	time_t when = seconds(h->good_at), age;
 	char at[VB_ISO_LEN];
 
 	if (when < 0) {
-		say(out, n, VB_CHECK_FAIL, "last backup", "no successful "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup", "no successful "
 		    "backup recorded (BackupLog): run vb-backup once by hand");
 		return;
 	}
 	age = c->now - when;
 	utc(when, at);
 	if (under(h->good_file, c->dir) && access(h->good_file, F_OK) != 0)
-		say(out, n, VB_CHECK_FAIL, "last backup", "the last "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup", "the last "
 		    "successful backup BackupLog records (%s) is %s, and it "
 		    "is not there (deleted or moved?): run vb-backup now, and "
 		    "find out what removed it", at, h->good_file);
 	else if (age < BACKUP_STALE_S)
-		say(out, n, VB_CHECK_OK, "last backup", "%s, %lld h %lld min "
+		vb_verdict_add(vs, VB_CHECK_OK, "last backup", "%s, %lld h %lld min "
 		    "ago (%s)", at, (long long)(age / 3600),
 		    (long long)(age % 3600 / 60), h->good_file);
 	else
-		say(out, n, VB_CHECK_FAIL, "last backup", "the last "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup", "the last "
 		    "successful backup is %lld h old (%s, from BackupLog): "
 		    "see vb-log --show --failures %s and the system log "
 		    "(journalctl -t vb-backup, or /var/log/syslog)",
@@ -262,7 +247,7 @@ last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
  */
 static void
 drills(const struct vb_runs *h, const struct vb_runs_conf *c,
-    struct vb_verdict_line *out, int *n)
+    struct vb_verdicts *vs)
 {
 	static const char cannot[] = "; the archives are encrypted and "
 	    "DRILL_IDENTITY is not set, so the nightly cannot drill: run "
@@ -276,49 +261,46 @@ drills(const struct vb_runs *h, const struct vb_runs_conf *c,
 		for (p = h->drill_msg; (p = strstr(p, "; drill=")) != NULL;
 		    p++)
 			cut = p;
-		say(out, n, VB_CHECK_FAIL, "drill", "the last drill (%s) "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "drill", "the last drill (%s) "
 		    "failed: %s: %.*s; fix what it says, then vb-backup "
 		    "--drill", h->drill_at, h->drill_file, cut != NULL ?
 		    (int)(cut - h->drill_msg) : (int)strlen(h->drill_msg),
 		    h->drill_msg);
 	}
 	if (drill_off(c)) {
-		say(out, n, VB_CHECK_WARN, "drill", "DRILL_EVERY=0: no restore "
+		vb_verdict_add(vs, VB_CHECK_WARN, "drill", "DRILL_EVERY=0: no restore "
 		    "drill proves the backups (the snapshot's weekly "
 		    "integrity_check only); vb-backup --drill runs one");
 		return;
 	}
 	if (last < 0) {
-		say(out, n, VB_CHECK_FAIL, "drill", "no backup has been "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "drill", "no backup has been "
 		    "restored and proven yet (DRILL_EVERY=%s): vb-backup "
 		    "--drill%s", c->drill_every, why);
 		return;
 	}
 	utc(last, at);
 	if (last < period_ago(c, 2))
-		say(out, n, VB_CHECK_FAIL, "drill", "the last verified restore "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "drill", "the last verified restore "
 		    "is from %s, older than twice DRILL_EVERY=%s: see vb-log "
 		    "--show --failures %s; vb-backup --drill%s", at,
 		    c->drill_every, c->db, why);
 	else
-		say(out, n, VB_CHECK_OK, "drill", "last verified restore %s "
+		vb_verdict_add(vs, VB_CHECK_OK, "drill", "last verified restore %s "
 		    "(DRILL_EVERY=%s)", at, c->drill_every);
 }
 
-int
+void
 vb_runs_judge(const struct vb_runs *h, const struct vb_runs_conf *c,
-    struct vb_verdict_line out[VB_RUNS_LINES])
+    struct vb_verdicts *vs)
 {
-	int n = 0;
-
 	if (!h->readable)
-		say(out, &n, VB_CHECK_FAIL, "history", "BackupLog in %s cannot "
-		    "be read (%s): the last run, the last backup and the "
-		    "drills below are unknown", c->db, h->why);
-	last_run(h, c, out, &n);
-	last_backup(h, c, out, &n);
-	drills(h, c, out, &n);
-	return n;
+		vb_verdict_add(vs, VB_CHECK_FAIL, "history", "BackupLog in %s "
+		    "cannot be read (%s): the last run, the last backup and "
+		    "the drills below are unknown", c->db, h->why);
+	last_run(h, c, vs);
+	last_backup(h, c, vs);
+	drills(h, c, vs);
 }
 
 /* ---- what is due ---- */

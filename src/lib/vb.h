@@ -78,6 +78,23 @@ enum vb_verdict { VB_CHECK_OK, VB_CHECK_WARN, VB_CHECK_FAIL,
     VB_CHECK_FAIL_JOB };
 void		 vb_check_line(enum vb_verdict v, const char *what,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Verdicts in the order they were judged. */
+struct vb_verdicts {
+	struct vb_verdict_line {
+		enum vb_verdict	 v;
+		const char	*what;		/* a string constant */
+		char		*text;
+	}		*line;
+	size_t		 n, cap;
+	int		 lost;		/* one could not be kept (memory) */
+};
+/* Adds one; its text as printf makes it (out of memory: vs->lost). */
+void		 vb_verdict_add(struct vb_verdicts *vs, enum vb_verdict v,
+		    const char *what, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+/* Each printed (vb_check_line), then freed; 1 if one is a FAIL, or lost. */
+int		 vb_verdicts_print(struct vb_verdicts *vs, const char *what);
+void		 vb_verdicts_free(struct vb_verdicts *vs);
 int64_t		 vb_monotonic_ms(void);
 /* Whether s holds a TAB, CR or newline (never in a path). */
 int		 vb_has_ctl(const char *s);
@@ -406,13 +423,6 @@ struct vb_runs_conf {
 	int		 can_drill;	/* not encrypted, or DRILL_IDENTITY */
 	time_t		 now;
 };
-/* One verdict: vb_check_line's status, check and text. */
-struct vb_verdict_line {
-	enum vb_verdict	 v;
-	const char	*what;
-	char		 text[8192];
-};
-#define VB_RUNS_LINES	5	/* the most vb_runs_judge gives */
 /* Whether tonight's nightly drills, and whether it can. */
 enum vb_drill_due { VB_DRILL_OFF, VB_DRILL_NOT_DUE, VB_DRILL_DUE };
 struct vb_tonight {
@@ -432,10 +442,9 @@ int		 vb_runs_read(const char *db, struct vb_runs *h);
 /* c from the configuration (vb_config), judged at now. */
 void		 vb_runs_conf(struct vb_runs_conf *c, const char *db,
 		    time_t now);
-/* --check's verdicts of the runs into out; returns how many. */
-int		 vb_runs_judge(const struct vb_runs *h,
-		    const struct vb_runs_conf *c,
-		    struct vb_verdict_line out[VB_RUNS_LINES]);
+/* --check's verdicts of the runs, added to vs. */
+void		 vb_runs_judge(const struct vb_runs *h,
+		    const struct vb_runs_conf *c, struct vb_verdicts *vs);
 /* What is due tonight, from h and c. */
 void		 vb_runs_due(const struct vb_runs *h,
 		    const struct vb_runs_conf *c, struct vb_tonight *d);
@@ -596,17 +605,6 @@ int		 vb_undo_emit(const struct vb_undo_opts *o, int quiet);
 
 /* ---- backupcheck.c: vb-backup --check's verdicts on the backups ---- */
 
-/* Verdicts in order (vb_check_line prints each). */
-struct vb_verdicts {
-	struct vb_verdict_line {
-		enum vb_verdict	 v;
-		const char	*what;
-		char		*text;
-	}		*line;
-	size_t		 n, cap;
-	int		 lost;		/* one could not be kept (memory) */
-};
-
 struct vb_check_opts {
 	const char	*dir;		/* the backups (BACKUP_DIR) */
 	const char	*remote;	/* OFFSITE, or NULL */
@@ -627,7 +625,6 @@ struct vb_check_opts {
  */
 void		 vb_check_backups(const struct vb_check_opts *o,
 		    struct vb_verdicts *vs);
-void		 vb_verdicts_free(struct vb_verdicts *vs);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 

@@ -89,16 +89,22 @@ conf(struct vb_runs_conf *c, const char *every, int can)
 	c->now = now;
 }
 
-/* Reads and judges; the n verdicts into out. */
+/* The verdicts of the last judge() (freed by the next). */
+static struct vb_verdicts vs;
+
+/* Reads and judges; *out the verdicts, returns how many. */
 static int
-judge(const char *every, int can, struct vb_verdict_line *out)
+judge(const char *every, int can, struct vb_verdict_line **out)
 {
 	struct vb_runs_conf c;
 	struct vb_runs h;
 
+	vb_verdicts_free(&vs);
 	assert_int_equal(vb_runs_read(db, &h), 0);
 	conf(&c, every, can);
-	return vb_runs_judge(&h, &c, out);
+	vb_runs_judge(&h, &c, &vs);
+	*out = vs.line;
+	return (int)vs.n;
 }
 
 /* Verdict i is v of what, its text opening with start. */
@@ -124,7 +130,7 @@ has(const struct vb_verdict_line *out, int i, const char *words)
 static void
 runs_unreadable(void **state)
 {
-	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_verdict_line *out;
 	struct vb_runs_conf c;
 	struct vb_runs h;
 	struct vb_tonight t;
@@ -134,7 +140,10 @@ runs_unreadable(void **state)
 	assert_int_equal(unlink(db), 0);
 	assert_int_equal(vb_runs_read(db, &h), -1);
 	conf(&c, "7d", 1);
-	n = vb_runs_judge(&h, &c, out);
+	vb_verdicts_free(&vs);
+	vb_runs_judge(&h, &c, &vs);
+	out = vs.line;
+	n = (int)vs.n;
 	assert_int_equal(n, 3);
 	is(out, 0, VB_CHECK_FAIL, "history", "BackupLog in ");
 	has(out, 0, "cannot be read (");
@@ -153,7 +162,7 @@ runs_unreadable(void **state)
 static void
 runs_last_run(void **state)
 {
-	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_verdict_line *out;
 	char file[128];
 	int n;
 
@@ -163,7 +172,7 @@ runs_last_run(void **state)
 	row("backup", file, 1, 30 * H, "backup ok");
 	row("compress", file, 1, 2 * H, "a newer compress, no backup");
 	row("backup", NULL, 0, H, "snapshot: disk full");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	assert_int_equal(n, 3);
 	is(out, 0, VB_CHECK_FAIL, "last run", "");
 	has(out, 0, ": snapshot: disk full; see vb-log --show --failures ");
@@ -173,7 +182,7 @@ runs_last_run(void **state)
 	has(out, 1, ", from BackupLog): see vb-log --show --failures ");
 	/* A successful run is ok, with its time. */
 	row("backup", file, 1, 10 * 60, "backup ok");
-	assert_int_equal(judge("7d", 1, out), 3);
+	assert_int_equal(judge("7d", 1, &out), 3);
 	is(out, 0, VB_CHECK_OK, "last run", "");
 	has(out, 0, ": ok");
 	is(out, 1, VB_CHECK_OK, "last backup", "");
@@ -181,7 +190,7 @@ runs_last_run(void **state)
 	has(out, 1, "backup-1.tar.zst)");
 	/* Its file gone from the backup directory: said. */
 	assert_int_equal(unlink(file), 0);
-	assert_int_equal(judge("7d", 1, out), 3);
+	assert_int_equal(judge("7d", 1, &out), 3);
 	is(out, 1, VB_CHECK_FAIL, "last backup", "the last successful backup "
 	    "BackupLog records (");
 	has(out, 1, "and it is not there (deleted or moved?)");
@@ -190,19 +199,19 @@ runs_last_run(void **state)
 static void
 runs_compress_only(void **state)
 {
-	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_verdict_line *out;
 	int n;
 
 	(void)state;
 	/* No vb-backup ever ran: the last archive made counts. */
 	row("compress", "/elsewhere/backup-2.tar.zst", 1, 2 * H, "made");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	assert_int_equal(n, 2);		/* no last run line */
 	is(out, 0, VB_CHECK_OK, "last backup", "");
 	has(out, 0, "2 h 0 min ago (/elsewhere/backup-2.tar.zst)");
 	/* Once one ran, only its rows count: none ok, no backup. */
 	row("backup", NULL, 0, H, "compress: no room");
-	assert_int_equal(judge("7d", 1, out), 3);
+	assert_int_equal(judge("7d", 1, &out), 3);
 	is(out, 1, VB_CHECK_FAIL, "last backup", "no successful backup "
 	    "recorded");
 }
@@ -210,7 +219,7 @@ runs_compress_only(void **state)
 static void
 runs_drills(void **state)
 {
-	struct vb_verdict_line out[VB_RUNS_LINES];
+	struct vb_verdict_line *out;
 	char file[128];
 	int n;
 
@@ -218,37 +227,37 @@ runs_drills(void **state)
 	snprintf(file, sizeof(file), "%s/backup-1.tar.zst", bdir);
 	row("verify", file, 1, 3 * D, "drill: restored and proven; "
 	    "drill=proven");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	is(out, n - 1, VB_CHECK_OK, "drill", "last verified restore ");
 	has(out, n - 1, "Z (DRILL_EVERY=7d)");
 	/* Older than twice DRILL_EVERY. */
-	n = judge("1d", 1, out);
+	n = judge("1d", 1, &out);
 	is(out, n - 1, VB_CHECK_FAIL, "drill", "the last verified restore is "
 	    "from ");
 	has(out, n - 1, ", older than twice DRILL_EVERY=1d: see vb-log "
 	    "--show --failures ");
 	/* And the nightly cannot drill: said why. */
-	n = judge("1d", 0, out);
+	n = judge("1d", 0, &out);
 	has(out, n - 1, "; vb-backup --drill; the archives are encrypted and "
 	    "DRILL_IDENTITY is not set, so the nightly cannot drill: run "
 	    "DRILL_IDENTITY=KEY-FILE vb-backup --drill where the key is");
-	n = judge("0", 1, out);
+	n = judge("0", 1, &out);
 	is(out, n - 1, VB_CHECK_WARN, "drill", "DRILL_EVERY=0: no restore "
 	    "drill proves the backups");
 	/* A local backup that failed its drill: the backups' line, not ours. */
 	row("verify", file, 0, 2 * D, "drill: rows lost; drill=failed");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	assert_int_equal(out[n - 2].what[0], 'l');	/* last backup */
 	/* One that failed on the remote's copy: ours. */
 	row("verify", "remote:b/backup-1.tar.zst", 0, D, "drill: rows lost; "
 	    "drill=failed");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	is(out, n - 2, VB_CHECK_FAIL, "drill", "the last drill (");
 	has(out, n - 2, "failed: remote:b/backup-1.tar.zst: drill: rows "
 	    "lost; fix what it says, then vb-backup --drill");
 	/* One that could not run (no room), even a local one: ours. */
 	row("verify", file, 0, H, "drill: no room; drill=error");
-	n = judge("7d", 1, out);
+	n = judge("7d", 1, &out);
 	is(out, n - 2, VB_CHECK_FAIL, "drill", "the last drill (");
 	has(out, n - 2, "backup-1.tar.zst: drill: no room; fix what");
 }
@@ -345,6 +354,7 @@ main(void)
 	setenv("VB_CONF", "/dev/null", 1);
 	setenv("BACKUP_DIR", bdir, 1);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	vb_verdicts_free(&vs);
 	rm_rf(dir);
 	return rc;
 }
