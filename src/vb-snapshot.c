@@ -18,7 +18,9 @@
 
 #define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
 		"                   [--intermediate] [-d dir | -o file] db\n" \
-		"       vb-snapshot --prepare [-d dir]"
+		"       vb-snapshot --prepare [-d dir]\n" \
+		"       vb-snapshot --check-setup=schedule|keys\n" \
+		"       vb-snapshot --print-job-user"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -64,15 +66,28 @@ help(void)
 	    "      --print-schedule  the schedule BACKUP_INTERVAL and\n"
 	    "                     NIGHTLY_AT ask for: the cron line's five\n"
 	    "                     fields, a TAB, systemd's OnCalendar\n"
+	    "      --print-job-user  the user the schedule runs vb-backup\n"
+	    "                     as (cron file, else systemd's timer; an\n"
+	    "                     empty line when nothing schedules it)\n"
+	    "      --check-setup=schedule|keys\n"
+	    "                     vb-backup --check's verdicts, one a line:\n"
+	    "                     VERDICT TAB WHAT TAB TEXT (ok, warn, FAIL,\n"
+	    "                     FAIL-job); schedule: the environment, the\n"
+	    "                     cron file ($VB_CRON_FILE, else\n"
+	    "                     /etc/cron.d/vb-backup) or timer, cron\n"
+	    "                     running, the interval, the job's VB_CONF;\n"
+	    "                     keys: ENCRYPT_TO and SIGN_WITH as this\n"
+	    "                     user (run it as the job's)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
-	    "written), 2 bad usage or configuration.\n");
+	    "written; --check-setup: a FAIL), 2 bad usage or configuration.\n");
 }
 
-enum { DEFER = 256, FULL, INTERMEDIATE, PREPARE, PRINT_CONFIG,
-    PRINT_SCHEDULE, PROGRESS };
+enum { CHECK_SETUP = 256, DEFER, FULL, INTERMEDIATE, PREPARE,
+    PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS };
 static const struct option longopts[] = {
+	{ "check-setup", required_argument,	NULL, CHECK_SETUP },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
 	{ "dry-run",	no_argument,		NULL, 'n' },
@@ -82,6 +97,7 @@ static const struct option longopts[] = {
 	{ "output",	required_argument,	NULL, 'o' },
 	{ "prepare",	no_argument,		NULL, PREPARE },
 	{ "print-config", optional_argument,	NULL, PRINT_CONFIG },
+	{ "print-job-user", no_argument,	NULL, PRINT_JOB_USER },
 	{ "print-schedule", no_argument,	NULL, PRINT_SCHEDULE },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -109,6 +125,52 @@ prepare_dir(const char *dir, int argc)
 	if (printf("%s\n", lock) < 0 || vb_close_stdout() != 0)
 		return VB_EXIT_FAIL;
 	return VB_EXIT_OK;
+}
+
+/* The cron file the checks read (VB_CRON_FILE: the tests' own). */
+static const char *
+cron_file(void)
+{
+	const char *f = getenv("VB_CRON_FILE");
+
+	return f != NULL && *f != '\0' ? f : "/etc/cron.d/vb-backup";
+}
+
+/*
+ * --check-setup=schedule|keys: the verdicts, of what parsed of the
+ * configuration (its errors are the configuration's own check); exits
+ * 0, 1 if one is a FAIL, 2.
+ */
+static void __attribute__((noreturn))
+check_setup(const char *what)
+{
+	struct vb_verdicts vs = { 0 };
+	struct vb_sched s;
+	int ret;
+
+	if (strcmp(what, "schedule") == 0) {
+		vb_setup_environment(&vs);
+		vb_sched_find(&s, cron_file());
+		vb_setup_schedule(&s, &vs);
+	} else if (strcmp(what, "keys") == 0) {
+		vb_setup_keys(vb_config("ENCRYPT_TO"), vb_config("SIGN_WITH"),
+		    vb_config("OFFSITE"), &vs);
+	} else {
+		usage("--check-setup takes schedule or keys");
+	}
+	ret = vb_verdicts_print(&vs, "set-up") ? VB_EXIT_FAIL : VB_EXIT_OK;
+	exit(vb_close_stdout() == 0 ? ret : VB_EXIT_FAIL);
+}
+
+/* --print-job-user: one field, the user the schedule runs the job as. */
+static void __attribute__((noreturn))
+print_job_user(void)
+{
+	struct vb_sched s;
+
+	vb_sched_find(&s, cron_file());
+	printf("%s\n", vb_sched_user(&s));
+	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
 }
 
 /* The command line, parsed. */
@@ -146,6 +208,8 @@ parse(int argc, char *argv[], struct args *a)
 		case 'V':
 			vb_print_version();
 			break;
+		case CHECK_SETUP:
+			check_setup(optarg);
 		case DEFER:
 			o->defer = 1;
 			break;
@@ -162,6 +226,8 @@ parse(int argc, char *argv[], struct args *a)
 			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(optarg);
+		case PRINT_JOB_USER:
+			print_job_user();
 		case PRINT_SCHEDULE:
 			vb_schedule_print_exit();
 		case PROGRESS:

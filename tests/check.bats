@@ -212,3 +212,39 @@ check_line() {
 	run --separate-stderr vb_backup --check
 	check_line lock FAIL "$T/backups/.vb.lock is not readable by nobody"
 }
+
+@test "check: vb-snapshot --check-setup answers verdict fields, --print-job-user one field" {
+	[ -d /run/systemd/system ] && skip "systemd runs here: its timer may answer too"
+	# The job's user: the cron entry's, or none at all.
+	cron_entry nobody
+	[ "$(vb-snapshot --print-job-user)" = nobody ]
+	VB_CRON_FILE=$T/none run --separate-stderr vb-snapshot --print-job-user
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	# No schedule: one FAIL, three TAB-separated fields, exit 1.
+	VB_CRON_FILE=$T/none run --separate-stderr vb-snapshot --check-setup=schedule
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	IFS=$'\t' read -r v w text <<<"$output"
+	[ "$v" = FAIL ] && [ "$w" = schedule ]
+	[ "$text" = "no $T/none and no enabled vb-backup.timer: run install.sh, or systemctl enable --now vb-backup.timer" ]
+	# The environment's values are warned of, their control characters
+	# cleaned; a cron file over 64 KiB is refused, never half read.
+	head -c 70000 /dev/zero | tr '\0' '#' >>"$VB_CRON_FILE"
+	VB_BUSY_MS=$'5\e[2J' run --separate-stderr vb-snapshot --check-setup=schedule
+	[ "$status" -eq 1 ]
+	[[ $output == *$'warn\tenvironment\tVB_BUSY_MS=5?[2J is set in this shell'* ]]
+	[[ $output != *$'\e'* ]]
+	[[ $output == *$'FAIL\tschedule\t'"$VB_CRON_FILE cannot be read: over 64 KiB"* ]]
+	# The keys: nothing set, nothing said; a key others read, a FAIL.
+	run --separate-stderr vb-snapshot --check-setup=keys
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	ssh-keygen -q -t ed25519 -N '' -f "$T/sk"
+	chmod 644 "$T/sk"
+	SIGN_WITH=$T/sk run --separate-stderr vb-snapshot --check-setup=keys
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(printf 'FAIL\tsignatures\tSIGN_WITH %s can be read by others (mode 644): anyone who reads it can sign forgeries; chmod 600 %s' "$T/sk" "$T/sk")" ]
+	run --separate-stderr vb-snapshot --check-setup=other
+	[ "$status" -eq 2 ]
+}

@@ -35,7 +35,7 @@ verdicts() {
 	done <"$work/verdicts"
 	[ "$rc" -ge 2 ] || [ "$n" -eq 0 ] || return 0
 	read -r text <"$work/verr" || text="exit $rc"
-	line FAIL "$what" "not checked: ${text#"$1: "}"
+	line FAIL "$what" "not checked: $text"
 }
 
 run_checks() {
@@ -44,14 +44,12 @@ run_checks() {
 		# to them, so that each other problem still shows.
 		export VB_CONF=/dev/null
 	fi
-	check_environment
 	check_schedule
 	check_user
 	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
 		check_database
 		check_directory
-		check_encryption
-		check_signing
+		check_keys
 		check_backups
 		check_offsite
 		check_runs
@@ -78,18 +76,6 @@ check_config() {
 		line FAIL configuration "${e#"$prog: "}; fix $conf (or VB_CONF)"
 	done <"$work/conferr"
 	return 1
-}
-
-# check_environment: settings this shell gives that the nightly job,
-# which cron starts with an empty environment, will not have.
-check_environment() {
-	local k
-	for k in "${!cfg[@]}"; do
-		printenv "$k" >/dev/null || continue
-		line warn environment "$k=$(printenv "$k") is set in this" \
-		    "shell and wins over $conf here; the nightly job (cron:" \
-		    "an empty environment) does not see it: put it in $conf"
-	done
 }
 
 # The user the schedule runs the job as (check_schedule), the one the
@@ -133,134 +119,14 @@ fail_as() {
 	fi
 }
 
+# check_schedule: the environment and the schedule, as vb-snapshot
+# judges them (--check-setup=schedule), and the user the schedule runs
+# the job as (--print-job-user), for check_user.  Of the configuration
+# file this check read, even when only part of it parsed.
 check_schedule() {
-	local cronf=${VB_CRON_FILE:-/etc/cron.d/vb-backup} entry timer=0 f
-	if [ -d /run/systemd/system ] &&
-	    systemctl is-enabled --quiet vb-backup.timer 2>/dev/null; then
-		timer=1
-		job_user=$(systemctl show -p User --value vb-backup.service \
-		    2>/dev/null)
-		job_user=${job_user:-root}
-		if systemctl is-active --quiet vb-backup.timer; then
-			line ok schedule "systemd timer vb-backup.timer" \
-			    "enabled and active (runs as $job_user)"
-		else
-			line FAIL schedule "vb-backup.timer is enabled but" \
-			    "not active: systemctl start vb-backup.timer"
-		fi
-	fi
-	entry=$(grep -v '^[[:space:]]*#' "$cronf" 2>/dev/null |
-	    grep -m1 'vb-backup')
-	read -r -a f <<<"$entry"
-	if [ -n "$entry" ] &&
-	    ! [[ "${f[*]:0:5} " =~ ^([0-9*,/a-zA-Z-]+\ ){5}$ ]]; then
-		line FAIL schedule "$cronf: no schedule vb can read in:" \
-		    "$entry; reinstall it (./install.sh --schedule)"
-	elif [ -n "$entry" ]; then
-		[ "$timer" -eq 1 ] && line FAIL schedule "both $cronf and" \
-		    "vb-backup.timer are on: the job would run twice; turn" \
-		    "one off (install.sh --no-cron, or systemctl disable" \
-		    "vb-backup.timer)"
-		job_user=${f[5]:-root}
-		if cron_runs; then
-			line ok schedule "$cronf: ${f[*]:0:5} as $job_user;" \
-			    "cron runs"
-		else
-			line FAIL schedule "$cronf is installed but no cron" \
-			    "daemon runs: start it (systemctl enable --now" \
-			    "cron, or service cron start)"
-		fi
-		check_interval "${f[@]:0:5}"
-		check_job_conf "$cronf" "$(cron_conf "$cronf")"
-	elif [ "$timer" -eq 0 ]; then
-		line FAIL schedule "no $cronf and no enabled vb-backup.timer:" \
-		    "run install.sh, or systemctl enable --now vb-backup.timer"
-	fi
-	[ "$timer" -eq 0 ] || check_job_conf vb-backup.service \
-	    "$(systemctl show -p Environment --value vb-backup.service \
-	    2>/dev/null | tr ' ' '\n' | sed -n 's/^VB_CONF=//p' | tail -n1)"
-}
-
-# cron_runs: a cron daemon runs: root's, and alive (not a process of
-# another user that only took the name, nor a zombie).
-cron_runs() {
-	ps -eo stat=,uid=,comm= 2>/dev/null | awk '$2 == 0 && $1 !~ /^Z/ &&
-	    ($3 == "cron" || $3 == "crond") { found = 1 } END { exit !found }'
-}
-
-# cron_conf FILE: the VB_CONF cron gives the job of FILE's vb-backup
-# entry: a VB_CONF= word in the entry, else the last VB_CONF= line above
-# it (cron applies a variable to the entries after it), else none.  Read
-# as data: never evaluated, never globbed.
-cron_conf() {
-	local line v='' w ws set='^[[:space:]]*VB_CONF[[:space:]]*=[[:space:]]*'
-	while IFS= read -r line; do
-		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
-		if [[ $line =~ $set(.*)$ ]]; then
-			v=${BASH_REMATCH[1]}
-			continue
-		fi
-		[[ $line == *vb-backup* ]] || continue
-		read -r -a ws <<<"$line"
-		for w in "${ws[@]}"; do
-			[[ $w != VB_CONF=* ]] || v=${w#VB_CONF=}
-		done
-		break
-	done <"$1"
-	v=${v%\"} v=${v#\"} v=${v%\'} v=${v#\'}
-	printf '%s\n' "$v"
-}
-
-# check_job_conf WHERE FILE: the configuration the scheduled job reads
-# (FILE, from WHERE; empty: /etc/vb.conf) is the one this check read; if
-# not, the check checked a set-up that never runs.
-check_job_conf() {
-	local job=${2:-/etc/vb.conf} a b
-	if [[ $job != /* ]]; then
-		line FAIL schedule "the job ($1) is given VB_CONF=$job, a" \
-		    "relative path: cron resolves it in the job user's home," \
-		    "not here; give the absolute path of $conf"
-		return
-	fi
-	a=$(readlink -m -- "$job") b=$(readlink -m -- "$conf")
-	[ "$a" != "$b" ] || return 0
-	line FAIL schedule "the job ($1) reads $job$([ -n "$2" ] ||
-	    echo ' (no VB_CONF there)'), but this check read $conf: it" \
-	    "checked a configuration the nightly does not use; check the" \
-	    "job's (VB_CONF=$job vb-backup --check), or give the job this" \
-	    "one: a line VB_CONF=$conf in $1 (Environment= in a unit)"
-}
-
-# check_interval MIN HOUR DOM MON DOW: BACKUP_INTERVAL (the Node service's
-# knob) against the cron schedule: below a day, the line vb derives
-# (vb-snapshot --print-schedule) or a FAIL; a day or more, a warning.
-check_interval() {
-	local want=${cfg[BACKUP_INTERVAL]:-86400000} every='' words='' sched
-	if [[ $want =~ ^[0-9]+$ ]] && [ "$want" -lt 86400000 ]; then
-		# Points: the cron line must be the one vb derives.
-		sched=$(vb-snapshot --print-schedule 2>/dev/null) || return 0
-		sched=${sched%%$'\t'*}
-		[ "$*" != "$sched" ] || return 0
-		line FAIL schedule "BACKUP_INTERVAL=$want ms and NIGHTLY_AT" \
-		    "ask for the cron line '$sched', but ${cronf:-cron}" \
-		    "runs '$*': the points are not taken as configured;" \
-		    "./install.sh --schedule installs the line they ask for"
-		return 0
-	fi
-	if [ "$3 $4" = '* *' ] && [[ $1 =~ ^[0-9]+$ ]]; then
-		if [[ $2 =~ ^[0-9]+$ ]] && [ "$5" = '*' ]; then
-			every=86400000 words="once a day"
-		elif [[ $2 =~ ^[0-9]+$ ]] && [[ $5 =~ ^[0-7]$ ]]; then
-			every=604800000 words="once a week"
-		elif [ "$2 $5" = '* *' ]; then
-			every=3600000 words="once an hour"
-		fi
-	fi
-	if [ -n "$every" ] && [ "$every" != "$want" ]; then
-		line warn schedule "BACKUP_INTERVAL=$want ms, but the cron" \
-		    "line runs $words ($every ms); the cron line decides:" \
-		    "./install.sh --schedule, or set BACKUP_INTERVAL=$every"
-	fi
+	VB_CONF=$conf verdicts schedule vb-snapshot --check-setup=schedule
+	read -r job_user < <(VB_CONF=$conf vb-snapshot --print-job-user \
+	    2>/dev/null) || job_user=''
 }
 
 check_database() {
@@ -287,70 +153,13 @@ check_directory() {
 	return 1
 }
 
-# check_encryption: the recipients file can be read by the job's user,
-# holds recipients, and age takes them.
-check_encryption() {
-	local n out
-	[ -n "$ENCRYPT_TO" ] || return 0
-	if ! command -v age >/dev/null; then
-		line FAIL encryption "ENCRYPT_TO is set but age is not" \
-		    "installed: apt-get install age"
-	elif ! as_job test -r "$ENCRYPT_TO" 2>/dev/null; then
-		fail_as encryption "ENCRYPT_TO $ENCRYPT_TO cannot be read by" \
-		    "$check_as: the nightly job cannot encrypt (and so fails)"
-	elif ! n=$(grep -cE '^(age1|ssh-)' "$ENCRYPT_TO") ||
-	    [ "$n" -eq 0 ]; then
-		line FAIL encryption "ENCRYPT_TO $ENCRYPT_TO holds no" \
-		    "recipient: add the public key (age-keygen -y key.txt) of" \
-		    "the identity that will decrypt"
-	elif ! out=$(as_job age -e -R "$ENCRYPT_TO" -o /dev/null \
-	    </dev/null 2>&1); then
-		line FAIL encryption "age refuses the recipients in" \
-		    "$ENCRYPT_TO: $(head -n1 <<<"$out")"
-	else
-		line ok encryption "age, to $n recipient(s) in $ENCRYPT_TO;" \
-		    "keep the identity off this machine"
-	fi
-}
-
-# check_signing: SIGN_WITH an Ed25519 key the job's user reads and no
-# one else may (mode 0600 or 0400, the job's user's own); without it,
-# an OFFSITE copy anyone with the bucket's key can replace.
-check_signing() {
-	local mode owner out
-	if [ -z "$SIGN_WITH" ]; then
-		[ -z "$OFFSITE" ] || line warn signatures "OFFSITE without" \
-		    "SIGN_WITH: whoever can write to $OFFSITE can plant an" \
-		    "archive that restores cleanly; sign what this host" \
-		    "makes: ssh-keygen -t ed25519 -N '' -f" \
-		    "/etc/vb/signing-key, then SIGN_WITH=/etc/vb/signing-key" \
-		    "in $conf, and keep" \
-		    "signing-key.pub off the host for vb-restore --verify-with"
-		return 0
-	fi
-	read -r mode owner < <(stat -Lc '%a %U' -- "$SIGN_WITH" 2>/dev/null)
-	[[ $mode =~ ^[0-7]+$ ]] || mode=''
-	if ! command -v ssh-keygen >/dev/null; then
-		line FAIL signatures "SIGN_WITH is set but ssh-keygen is not" \
-		    "installed: apt-get install openssh-client"
-	elif [ -z "$mode" ]; then
-		line FAIL signatures "SIGN_WITH $SIGN_WITH does not exist"
-	elif [ $((8#$mode & 8#077)) -ne 0 ]; then
-		line FAIL signatures "SIGN_WITH $SIGN_WITH can be read by" \
-		    "others (mode $mode): anyone who reads it can sign" \
-		    "forgeries; chmod 600 $SIGN_WITH"
-	elif [ "$owner" != "$check_as" ]; then
-		fail_as signatures "SIGN_WITH $SIGN_WITH is $owner's, not the" \
-		    "job's user's ($check_as): chown $check_as $SIGN_WITH"
-	elif ! out=$(as_job ssh-keygen -l -f "$SIGN_WITH" 2>&1) ||
-	    ! as_job ssh-keygen -y -P '' -f "$SIGN_WITH" >/dev/null 2>&1; then
-		line FAIL signatures "SIGN_WITH $SIGN_WITH is not an Ed25519" \
-		    "key $check_as can read without a passphrase: $out"
-	else
-		line ok signatures "manifests and the catalog signed with" \
-		    "$SIGN_WITH ($(cut -d' ' -f2 <<<"$out")); keep its .pub" \
-		    "off this host for vb-restore --verify-with"
-	fi
+# check_keys: ENCRYPT_TO and SIGN_WITH (or OFFSITE without it) as the
+# job's user finds them (vb-snapshot --check-setup=keys runs age and
+# ssh-keygen); the archives made before SIGN_WITH are vb-restore
+# --check's (check_backups).
+check_keys() {
+	[ -n "$ENCRYPT_TO$SIGN_WITH$OFFSITE" ] || return 0
+	VB_CONF=$conf verdicts keys as_job vb-snapshot --check-setup=keys
 }
 
 # ---- the backups -----------------------------------------------------

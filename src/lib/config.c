@@ -600,6 +600,12 @@ vb_config_error(int i)
 }
 
 const char *
+vb_config_key(int i)
+{
+	return i >= 0 && i < (int)NKEYS ? keys[i].name : NULL;
+}
+
+const char *
 vb_config_path(void)
 {
 	vb_config_load();

@@ -626,6 +626,48 @@ struct vb_check_opts {
 void		 vb_check_backups(const struct vb_check_opts *o,
 		    struct vb_verdicts *vs);
 
+/* ---- setup.c: vb-backup --check's set-up (schedule, keys) ---- */
+
+enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_BAD,
+	VB_CRON_OK };
+/* The cron file's vb-backup entry, as cron would read it. */
+struct vb_cron {
+	enum vb_cron_state	 state;
+	char			 entry[4096];	/* the line as written */
+	char			 when[512];	/* its five time fields */
+	char			 user[256];	/* its user field, or "" */
+	char			 conf[4096];	/* the VB_CONF it gets, or "" */
+	char			 why[256];	/* VB_CRON_UNREADABLE */
+};
+/* What schedules the job on this host. */
+struct vb_sched {
+	int		 timer, timer_active;	/* vb-backup.timer */
+	char		 unit_user[256];	/* its service's User=, or "" */
+	char		 unit_conf[4096];	/* its VB_CONF=, or "" */
+	const char	*cronfile;
+	struct vb_cron	 cron;
+	int		 cron_runs;	/* root's cron: 1 alive, 0 not, -1 ? */
+};
+/* Finds the schedule: systemd's timer, cronfile's entry, the daemon. */
+void		 vb_sched_find(struct vb_sched *s, const char *cronfile);
+/* The user the schedule runs the job as; "" when nothing runs it. */
+const char	*vb_sched_user(const struct vb_sched *s);
+/*
+ * The schedule s judged into vs: found and running, once, at the
+ * interval BACKUP_INTERVAL and NIGHTLY_AT ask for, and giving the job
+ * the configuration this check read (vb_config).
+ */
+void		 vb_setup_schedule(const struct vb_sched *s,
+		    struct vb_verdicts *vs);
+/* The settings this shell's environment gives, which cron's will not. */
+void		 vb_setup_environment(struct vb_verdicts *vs);
+/*
+ * ENCRYPT_TO and SIGN_WITH (NULL: unset) as this user, the job's, finds
+ * them (age and ssh-keygen run); without SIGN_WITH, OFFSITE's warning.
+ */
+void		 vb_setup_keys(const char *encrypt_to, const char *sign_with,
+		    const char *offsite, struct vb_verdicts *vs);
+
 /* ---- hold.c: backups kept until the operator releases them ---- */
 
 #define VB_HOLD_LEN	1024

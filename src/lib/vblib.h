@@ -98,6 +98,8 @@ int		 vb_config_load(void);
 void		 vb_config_unload(void);
 /* The ith error, "file:line: what is wrong", or NULL past the last. */
 const char	*vb_config_error(int i);
+/* The ith key vb.conf knows, in its table's order; NULL past the last. */
+const char	*vb_config_key(int i);
 /* The file read: $VB_CONF or /etc/vb.conf. */
 const char	*vb_config_path(void);
 /* Writes every key as KEY=value lines (empty: unset); 0, or -1. */
@@ -1756,6 +1758,24 @@ int		 vb_child_wait(struct vb_child *c, int *status, char *why,
 int		 vb_child_run(const char *const *argv, int infd,
 		    struct vb_sink *out, int64_t timeout_s, int *status,
 		    char *why, size_t wlen);
+
+/* ---- setup.c: the set-up judged (the rest in vb.h) ---- */
+
+/*
+ * The cron file read as data into c (64 KiB at most, never through a
+ * link): the first entry naming vb-backup, its five time fields, user
+ * and the VB_CONF cron gives it (a VB_CONF= word in it, else the last
+ * VB_CONF line above it).  A file that is absent or this user may not
+ * read is VB_CRON_NONE.  Returns 0, or -1 (VB_CRON_UNREADABLE, c->why).
+ */
+int		 vb_cron_read(const char *file, struct vb_cron *c);
+/* Whether proc (/proc) shows root's cron or crond alive: 1, 0, or -1. */
+int		 vb_cron_daemon_runs(const char *proc);
+/*
+ * path as readlink -m makes it (links resolved as far as it exists, the
+ * rest as written) into out; 0, or -1 when it does not fit.
+ */
+int		 vb_path_canon(const char *path, char *out, size_t olen);
 
 /* ---- sign.c: SSH signatures, namespace vb (ssh-keygen -Y) ---- */
 
