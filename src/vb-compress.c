@@ -177,7 +177,10 @@ mode(struct args *a, enum verb v)
 	a->verb = v;
 }
 
-/* Parses the options into a and o; returns optind. */
+/*
+ * Parses the options into a and o; returns optind.
+ * (long: one case per option)
+ */
 static int
 parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 {

@@ -144,7 +144,8 @@ check_directory() {
 	local rec err
 	commands
 	if rec=$(as_job "${preflight[@]}" 2>"$work/preerr"); then
-		line ok "backup directory" "$(pick record -- msg <<<"$rec") (as $check_as)"
+		line ok "backup directory" \
+		    "$(pick record -- msg <<<"$rec") (as $check_as)"
 		return 0
 	fi
 	err=$(pick record -- msg <<<"$rec")

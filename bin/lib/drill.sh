@@ -74,8 +74,8 @@ warning=''
 loss_warning() {
 	local stem held reason
 	[ -n "$archive" ] || return 0
-	stem=$(inventory "$BACKUP_DIR" | pick inventory path="$archive" -- stem |
-	    head -n1)
+	stem=$(inventory "$BACKUP_DIR" |
+	    pick inventory path="$archive" -- stem | head -n1)
 	IFS=$'\t' read -r held reason < <(vb-prune --holds -d "$BACKUP_DIR" \
 	    2>/dev/null | pick hold by="$stem" -- stem reason)
 	[ -z "${held:-}" ] || warning="$reason; retention keeps $held until\

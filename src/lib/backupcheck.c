@@ -63,17 +63,20 @@ count(void *arg, const struct vb_item *it)
 	else
 		base++;
 	if (it->b != NULL && it->b->unsafe && it->b->drill_failed)
-		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups", "%s: %s; find why "
+		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups",
+		    "%s: %s; find why "
 		    "(vb-log --show --failures %s), then prove it again: "
 		    "vb-backup --drill %s; until a drill proves it, retention "
 		    "keeps it and counts it as no restorable point", it->path,
 		    it->msg, t->o->db != NULL ? t->o->db : "", base);
 	else if (it->b == NULL && strcmp(it->path, t->o->dir) == 0)
 		/* The history unread: the directory is no file to put back. */
-		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups", "%s: %s", it->path,
+		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups",
+		    "%s: %s", it->path,
 		    it->msg);
 	else
-		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups", "%s: %s; it is kept, "
+		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups",
+		    "%s: %s; it is kept, "
 		    "never pruned: put a good copy in its place (vb-restore "
 		    "--offsite uses the remote's meanwhile), or, if no copy "
 		    "exists, remove it (rm %s)", it->path, it->msg, it->path);
@@ -89,7 +92,8 @@ backups_said(const struct vb_check_opts *o, struct tally *t,
 	size_t i;
 
 	if (o->signing && t->unsigned_n > 0)
-		vb_verdict_add(vs, VB_CHECK_WARN, "signatures", "%d archive(s) were made "
+		vb_verdict_add(vs, VB_CHECK_WARN, "signatures",
+		    "%d archive(s) were made "
 		    "before SIGN_WITH and are not signed (%s ...): vb-restore "
 		    "--verify-with refuses them and the signed catalog does "
 		    "not list them; they restore without --verify-with, and "
@@ -101,17 +105,20 @@ backups_said(const struct vb_check_opts *o, struct tally *t,
 	}
 	vs->lost |= t->bad.lost;
 	if (t->n == 0)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "backups", "no backup in %s: nothing "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "backups",
+		    "no backup in %s: nothing "
 		    "to restore from here; run vb-backup now", o->dir);
 	else if (t->sums < t->n)
 		/* Never "ok" for what was not measured. */
-		vb_verdict_add(vs, VB_CHECK_WARN, "backups", "%d of the %d file(s) in %s "
+		vb_verdict_add(vs, VB_CHECK_WARN, "backups",
+		    "%d of the %d file(s) in %s "
 		    "could not be checked: no SHA-256 recorded for them "
 		    "(BackupLog lost their rows?) and encrypted (no identity "
 		    "here to read them whole); vb-restore --list --verify -i "
 		    "KEY-FILE reads them", t->n - t->sums, t->n, o->dir);
 	if (t->bad.n == 0 && t->n > 0)
-		vb_verdict_add(vs, VB_CHECK_OK, "backups", "%d file(s) in %s, none known "
+		vb_verdict_add(vs, VB_CHECK_OK, "backups",
+		    "%d file(s) in %s, none known "
 		    "damaged, none failed its last drill; %d hashed now, or "
 		    "read whole, and found as made%s%s%s", t->n, o->dir,
 		    t->sums, every != NULL ? "; FULL_EVERY=" : "",
@@ -128,7 +135,8 @@ set_aside(const struct vb_check_opts *o, struct vb_verdicts *vs, int *plain)
 	char path[4400];
 
 	if (vb_scan_asides(o->dir, &f, &n) != 0) {
-		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "failed check", "not checked: %s: "
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "failed check",
+		    "not checked: %s: "
 		    "%s", o->dir, strerror(errno));
 		return;
 	}
@@ -140,7 +148,8 @@ set_aside(const struct vb_check_opts *o, struct vb_verdicts *vs, int *plain)
 	}
 	if (n > 0) {
 		snprintf(path, sizeof(path), "%s/%s", o->dir, f[last].name);
-		vb_verdict_add(vs, VB_CHECK_FAIL, "failed check", "%s: a snapshot that "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "failed check",
+		    "%s: a snapshot that "
 		    "failed its integrity check, kept to look at: the "
 		    "database itself may be damaged; check it (sqlite3 %s "
 		    "'PRAGMA integrity_check'), compare with the last good "
@@ -161,7 +170,8 @@ plaintext(const struct vb_check_opts *o, int here, struct vb_verdicts *vs)
 
 	if (o->remote != NULL && vb_remote_list(o->remote, &bk, &n, why,
 	    sizeof(why)) != 0) {
-		vb_verdict_add(vs, VB_CHECK_FAIL, "encryption", "ENCRYPT_TO is set, but "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "encryption",
+		    "ENCRYPT_TO is set, but "
 		    "what %s holds cannot be listed (%s): its unencrypted "
 		    "files, if any, are not counted", o->remote, why);
 	} else if (o->remote != NULL) {
@@ -173,7 +183,8 @@ plaintext(const struct vb_check_opts *o, int here, struct vb_verdicts *vs)
 	if (remote > 0)
 		snprintf(on, sizeof(on), " and %d on %s", remote, o->remote);
 	if (here > 0 || remote > 0)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "encryption", "ENCRYPT_TO is set, but "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "encryption",
+		    "ENCRYPT_TO is set, but "
 		    "%d file(s) in %s%s are not encrypted (made before it "
 		    "was): encrypt them in place, each verified: vb-backup "
 		    "--encrypt-existing", here, o->dir, on);
@@ -188,12 +199,14 @@ holds(const struct vb_check_opts *o, struct vb_verdicts *vs)
 	size_t n, i;
 
 	if (vb_hold_list(o->dir, &h, &n) != 0) {
-		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "held", "not checked: %s: %s",
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "held",
+		    "not checked: %s: %s",
 		    o->dir, strerror(errno));
 		return;
 	}
 	for (i = 0; i < n; i++)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "held", "%s: was it meant? look at the "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "held",
+		    "%s: was it meant? look at the "
 		    "rows before (vb-restore --to /tmp/before.db %s); "
 		    "retention keeps %s until: vb-prune --release %s",
 		    h[i].reason, vb_find_archive(o->dir, h[i].stem, name,
@@ -204,7 +217,10 @@ holds(const struct vb_check_opts *o, struct vb_verdicts *vs)
 
 /* ---- the lock ---- */
 
-/* The lock's verdict (check_lock), as lockholder.c finds it. */
+/*
+ * The lock's verdict (check_lock), as lockholder.c finds it.
+ * (long: one verdict for each state the lock can be in, in one switch)
+ */
 static void
 lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 {
@@ -221,16 +237,19 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 	vb_lock_look(path, &l);
 	switch (l.state) {
 	case VB_LOCK_NONE:
-		vb_verdict_add(vs, VB_CHECK_OK, "lock", "no lock file yet (the first run "
+		vb_verdict_add(vs, VB_CHECK_OK, "lock",
+		    "no lock file yet (the first run "
 		    "makes it)");
 		return;
 	case VB_LOCK_ODD:
-		vb_verdict_add(vs, VB_CHECK_FAIL, "lock", "%s is not a regular file (a "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "lock",
+		    "%s is not a regular file (a "
 		    "link or something planted?): remove it; the next run "
 		    "makes it", path);
 		return;
 	case VB_LOCK_UNREADABLE:
-		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "lock", "%s is not readable by %s: "
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "lock",
+		    "%s is not readable by %s: "
 		    "chown %s %s", path, user, user, path);
 		return;
 	case VB_LOCK_FREE:
@@ -246,25 +265,30 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 			if (ps[i] == ' ')
 				ps[i] = ',';
 		snprintf(taker, sizeof(taker), "%ld", l.pid);
-		vb_verdict_add(vs, VB_CHECK_FAIL, "lock", "%s is held by PID %s, which "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "lock",
+		    "%s is held by PID %s, which "
 		    "outlived the run that took it (PID %s): a killed run's "
 		    "stage still running? look at it (ps -f -p %s) and kill it "
 		    "if it is stuck", path, l.holders[0] != '\0' ? l.holders :
 		    "?", l.pid > 0 ? taker : "?", ps);
 	} else if (strstr(l.cmd, "vb-backup") == NULL)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "lock", "%s is held by PID %ld (%s), "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "lock",
+		    "%s is held by PID %ld (%s), "
 		    "not a vb-backup run: the nightly job will not start (exit "
 		    "75) until it lets go", path, l.pid, l.cmd);
 	else if (l.secs > 12 * 3600)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "lock", "a vb-backup run (PID %ld) has "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "lock",
+		    "a vb-backup run (PID %ld) has "
 		    "held %s for %lld h: hung? look at it (ps -p %ld -f) and "
 		    "kill it if it is stuck", l.pid, path, l.secs / 3600,
 		    l.pid);
 	else if (l.secs >= 0)
-		vb_verdict_add(vs, VB_CHECK_OK, "lock", "a run is in progress (PID %ld, "
+		vb_verdict_add(vs, VB_CHECK_OK, "lock",
+		    "a run is in progress (PID %ld, "
 		    "for %lld s)", l.pid, l.secs);
 	else
-		vb_verdict_add(vs, VB_CHECK_OK, "lock", "a run is in progress (PID %ld, "
+		vb_verdict_add(vs, VB_CHECK_OK, "lock",
+		    "a run is in progress (PID %ld, "
 		    "for ? s)", l.pid);
 }
 
@@ -287,7 +311,8 @@ vb_check_backups(const struct vb_check_opts *o, struct vb_verdicts *vs)
 			free(bk);
 			listed = 1;
 		} else
-			vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "backups", "not checked: "
+			vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "backups",
+			    "not checked: "
 			    "%s", why);
 	}
 	if (listed) {

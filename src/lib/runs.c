@@ -187,11 +187,13 @@ last_run(const struct vb_runs *h, const struct vb_runs_conf *c,
     struct vb_verdicts *vs)
 {
 	if (h->last_run == 0)
-		vb_verdict_add(vs, VB_CHECK_FAIL, "last run", "%s: %s; see vb-log "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last run",
+		    "%s: %s; see vb-log "
 		    "--show --failures %s", h->last_run_at, h->last_run_msg,
 		    c->db);
 	else if (h->last_run == 1)
-		vb_verdict_add(vs, VB_CHECK_OK, "last run", "%s: ok", h->last_run_at);
+		vb_verdict_add(vs, VB_CHECK_OK, "last run",
+		    "%s: ok", h->last_run_at);
 }
 
 /* Whether file is under dir, as the operator wrote it. */
@@ -216,7 +218,8 @@ last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
 	char at[VB_ISO_LEN];
 
 	if (when < 0) {
-		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup", "no successful "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup",
+		    "no successful "
 		    "backup recorded (BackupLog): run vb-backup once by hand");
 		return;
 	}
@@ -228,7 +231,8 @@ last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
 		    "is not there (deleted or moved?): run vb-backup now, and "
 		    "find out what removed it", at, h->good_file);
 	else if (age < BACKUP_STALE_S)
-		vb_verdict_add(vs, VB_CHECK_OK, "last backup", "%s, %lld h %lld min "
+		vb_verdict_add(vs, VB_CHECK_OK, "last backup",
+		    "%s, %lld h %lld min "
 		    "ago (%s)", at, (long long)(age / 3600),
 		    (long long)(age % 3600 / 60), h->good_file);
 	else
@@ -261,14 +265,16 @@ drills(const struct vb_runs *h, const struct vb_runs_conf *c,
 		for (p = h->drill_msg; (p = strstr(p, "; drill=")) != NULL;
 		    p++)
 			cut = p;
-		vb_verdict_add(vs, VB_CHECK_FAIL, "drill", "the last drill (%s) "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "drill",
+		    "the last drill (%s) "
 		    "failed: %s: %.*s; fix what it says, then vb-backup "
 		    "--drill", h->drill_at, h->drill_file, cut != NULL ?
 		    (int)(cut - h->drill_msg) : (int)strlen(h->drill_msg),
 		    h->drill_msg);
 	}
 	if (drill_off(c)) {
-		vb_verdict_add(vs, VB_CHECK_WARN, "drill", "DRILL_EVERY=0: no restore "
+		vb_verdict_add(vs, VB_CHECK_WARN, "drill",
+		    "DRILL_EVERY=0: no restore "
 		    "drill proves the backups (the snapshot's weekly "
 		    "integrity_check only); vb-backup --drill runs one");
 		return;
@@ -281,12 +287,14 @@ drills(const struct vb_runs *h, const struct vb_runs_conf *c,
 	}
 	utc(last, at);
 	if (last < period_ago(c, 2))
-		vb_verdict_add(vs, VB_CHECK_FAIL, "drill", "the last verified restore "
+		vb_verdict_add(vs, VB_CHECK_FAIL, "drill",
+		    "the last verified restore "
 		    "is from %s, older than twice DRILL_EVERY=%s: see vb-log "
 		    "--show --failures %s; vb-backup --drill%s", at,
 		    c->drill_every, c->db, why);
 	else
-		vb_verdict_add(vs, VB_CHECK_OK, "drill", "last verified restore %s "
+		vb_verdict_add(vs, VB_CHECK_OK, "drill",
+		    "last verified restore %s "
 		    "(DRILL_EVERY=%s)", at, c->drill_every);
 }
 

@@ -359,8 +359,9 @@ vb_tmp_keep_handed(const char *dir, long owner, char *note, size_t nlen)
 		    vb_tmp_adopt(&t, dir, de->d_name, why, sizeof(why)) != 0)
 			continue;
 		if (vb_tmp_commit(&t, why, sizeof(why)) == 0) {
-			vb_appendf(note, nlen, "%sthe snapshot is kept as %s/%s",
-			    note[0] != '\0' ? "; " : "", dir, t.final);
+			vb_appendf(note, nlen, "%sthe snapshot is kept as "
+			    "%s/%s", note[0] != '\0' ? "; " : "", dir,
+			    t.final);
 			continue;
 		}
 		vb_appendf(note, nlen, "%sthe snapshot %s/%s is lost: %s",

@@ -88,13 +88,8 @@ struct vb_verdicts {
 	size_t		 n, cap;
 	int		 lost;		/* one could not be kept (memory) */
 };
-/* Adds one; its text as printf makes it (out of memory: vs->lost). */
-void		 vb_verdict_add(struct vb_verdicts *vs, enum vb_verdict v,
-		    const char *what, const char *fmt, ...)
-		    __attribute__((format(printf, 4, 5)));
 /* Each printed (vb_check_line), then freed; 1 if one is a FAIL, or lost. */
 int		 vb_verdicts_print(struct vb_verdicts *vs, const char *what);
-void		 vb_verdicts_free(struct vb_verdicts *vs);
 int64_t		 vb_monotonic_ms(void);
 /* Whether s holds a TAB, CR or newline (never in a path). */
 int		 vb_has_ctl(const char *s);

@@ -2110,6 +2110,14 @@ const struct vb_log_seal *vb_log_known_find(const struct vb_log_known *k,
 		    const char *name);
 void		 vb_log_known_free(struct vb_log_known *k);
 
+/* ---- cli.c: verdicts collected (the rest in vb.h) ---- */
+
+/* Adds one; its text as printf makes it (out of memory: vs->lost). */
+void		 vb_verdict_add(struct vb_verdicts *vs, enum vb_verdict v,
+		    const char *what, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+void		 vb_verdicts_free(struct vb_verdicts *vs);
+
 /* ---- json.c: --json output ---- */
 
 /* Writes str as a JSON string (null for NULL), always valid JSON. */
