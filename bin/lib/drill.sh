@@ -13,12 +13,15 @@
 # (vb-compress holds the backup before; vb-prune --holds lists it).
 # Sourced by bin/vb-backup; uses its configuration and helpers.
 
-# due: what tonight's run is due, as vb-log --due answers it now
-# (vb-log(1)), into due_drill (off, due, not-due), can_drill (yes; no:
-# the archives are encrypted and DRILL_IDENTITY is not set), full_check
-# (yes: the snapshot gets integrity_check) and last_proof (UTC; -).
+# due: what tonight's run is due, as vb-log --due answers it (vb-log(1)),
+# asked once a run (nothing the run does before its drill changes it),
+# into due_drill (off, due, not-due), can_drill (yes; no: the archives
+# are encrypted and DRILL_IDENTITY is not set), full_check (yes: the
+# snapshot gets integrity_check) and last_proof (UTC; -).
+due_drill=''
 due() {
-	due_drill='' can_drill='' full_check='' last_proof=''
+	[ -z "$due_drill" ] || return 0
+	can_drill='' full_check='' last_proof=''
 	IFS=$'\t' read -r due_drill can_drill full_check last_proof \
 	    < <(vb-log --due "$DB_PATH" 2>/dev/null)
 }
