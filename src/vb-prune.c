@@ -343,6 +343,8 @@ main(int argc, char *argv[])
 	if ((o.verb == HOLDS_V || o.verb == RELEASE_V) &&
 	    (o.remote != NULL || o.given || o.dry))
 		usage("--holds or --release, with -d DIR only");
+	if (o.verb == POLICY_V && o.dry)
+		usage("-n goes with a prune, not --policy");
 	if (o.verb == CATALOG_V && (o.given || o.dry))
 		usage("--catalog takes -d DIR or --offsite REMOTE");
 	switch (o.verb) {

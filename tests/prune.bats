@@ -60,6 +60,8 @@ days_left() {
 	run --separate-stderr vb-prune --policy --holds -d b
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"go alone"* ]]
+	run --separate-stderr vb-prune --policy -n -d b
+	[ "$status" -eq 2 ]
 }
 
 @test "prune: a missing or unreadable directory is exit 1 with a record" {

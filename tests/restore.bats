@@ -433,3 +433,42 @@ dump() {
 		[ -z "$output" ]
 	done
 }
+
+@test "restore: --check never passes without a backup directory, quotes the paths of its fixes, and takes only vb-backup for a run" {
+	# A backup directory that is not there (a disk not mounted, a
+	# changed BACKUP_DIR): a FAIL, never an exit 0.
+	run --separate-stderr vb-restore --check -d "$T/nowhere/b"
+	[ "$status" -eq 1 ]
+	grep -q "^FAIL	backups	$T/nowhere/b does not exist: no backup" <<<"$output"
+	: >"$T/file"
+	run --separate-stderr vb-restore --check -d "$T/file"
+	[ "$status" -eq 1 ]
+	grep -q "^FAIL	backups	$T/file is not a directory" <<<"$output"
+	# A damaged archive in a directory whose name a shell would split:
+	# the printed rm, pasted, removes that file and nothing else.
+	mkdir -m 700 "$T/app.db backups"
+	backup
+	cp "$A" "$T/app.db backups/"
+	: >"$T/app.db"
+	f="$T/app.db backups/${A##*/}"
+	printf 'x' | dd of="$f" bs=1 seek=700 conv=notrunc 2>/dev/null
+	run --separate-stderr vb-restore --check -d "$T/app.db backups"
+	[ "$status" -eq 1 ]
+	cmd=$(sed -n 's/^FAIL	backups	.*(\(rm .*\))$/\1/p' <<<"$output")
+	[ "$cmd" = "rm '$f'" ]
+	bash -c "$cmd"
+	[ ! -e "$f" ]
+	[ -e "$T/app.db" ]
+	# A program that is not vb-backup holds the lock, its command line
+	# naming vb-backup (the directory's name): not a run.
+	mkdir -m 700 "$T/vb-backup"
+	: >"$T/vb-backup/.vb.lock"
+	flock -o "$T/vb-backup/.vb.lock" sleep 60 &
+	holder=$!
+	WAIT_S=10 wait_for sh -c "! flock -n \"$T/vb-backup/.vb.lock\" true"
+	# Both stopped by the teardown, by PID: flock and its sleep.
+	# shellcheck disable=SC2031 # this test's own
+	BG_PIDS="$holder $(pgrep -P "$holder")"
+	run --separate-stderr vb-restore --check -d "$T/vb-backup"
+	grep -q "^FAIL	lock	$T/vb-backup/.vb.lock is held by PID [0-9]* (.*), not a vb-backup run" <<<"$output"
+}

@@ -47,6 +47,7 @@ count(void *arg, const struct vb_item *it)
 {
 	struct tally *t = arg;
 	const char *base;
+	char q1[VB_SHQ_LEN], q2[VB_SHQ_LEN];
 
 	t->n++;
 	if (it->verified || is_raw(it))
@@ -68,7 +69,8 @@ count(void *arg, const struct vb_item *it)
 		    "(vb-log --show --failures %s), then prove it again: "
 		    "vb-backup --drill %s; until a drill proves it, retention "
 		    "keeps it and counts it as no restorable point", it->path,
-		    it->msg, t->o->db != NULL ? t->o->db : "", base);
+		    it->msg, vb_shq(t->o->db != NULL ? t->o->db : "", q1,
+		    sizeof(q1)), vb_shq(base, q2, sizeof(q2)));
 	else if (it->b == NULL && strcmp(it->path, t->o->dir) == 0)
 		/* The history unread: the directory is no file to put back. */
 		vb_verdict_add(&t->bad, VB_CHECK_FAIL, "backups",
@@ -79,7 +81,8 @@ count(void *arg, const struct vb_item *it)
 		    "%s: %s; it is kept, "
 		    "never pruned: put a good copy in its place (vb-restore "
 		    "--offsite uses the remote's meanwhile), or, if no copy "
-		    "exists, remove it (rm %s)", it->path, it->msg, it->path);
+		    "exists, remove it (rm %s)", it->path, it->msg,
+		    vb_shq(it->path, q1, sizeof(q1)));
 	return 0;
 }
 
@@ -132,7 +135,7 @@ set_aside(const struct vb_check_opts *o, struct vb_verdicts *vs, int *plain)
 {
 	struct vb_listed *f;
 	size_t n, i, last = 0;
-	char path[4400];
+	char path[4400], q1[VB_SHQ_LEN], q2[VB_SHQ_LEN];
 
 	if (vb_scan_asides(o->dir, &f, &n) != 0) {
 		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "failed check",
@@ -154,7 +157,8 @@ set_aside(const struct vb_check_opts *o, struct vb_verdicts *vs, int *plain)
 		    "database itself may be damaged; check it (sqlite3 %s "
 		    "'PRAGMA integrity_check'), compare with the last good "
 		    "backup (vb-restore --to), then remove it (rm %s)", path,
-		    o->db != NULL ? o->db : "", path);
+		    vb_shq(o->db != NULL ? o->db : "", q1, sizeof(q1)),
+		    vb_shq(path, q2, sizeof(q2)));
 	}
 	free(f);
 }
@@ -195,7 +199,7 @@ static void
 holds(const struct vb_check_opts *o, struct vb_verdicts *vs)
 {
 	struct vb_hold *h;
-	char name[128], path[4400];
+	char name[128], path[4400], q[VB_SHQ_LEN];
 	size_t n, i;
 
 	if (vb_hold_list(o->dir, &h, &n) != 0) {
@@ -209,9 +213,9 @@ holds(const struct vb_check_opts *o, struct vb_verdicts *vs)
 		    "%s: was it meant? look at the "
 		    "rows before (vb-restore --to /tmp/before.db %s); "
 		    "retention keeps %s until: vb-prune --release %s",
-		    h[i].reason, vb_find_archive(o->dir, h[i].stem, name,
-		    sizeof(name), path, sizeof(path)) == 0 ? path : h[i].stem,
-		    h[i].stem, h[i].stem);
+		    h[i].reason, vb_shq(vb_find_archive(o->dir, h[i].stem,
+		    name, sizeof(name), path, sizeof(path)) == 0 ? path :
+		    h[i].stem, q, sizeof(q)), h[i].stem, h[i].stem);
 	free(h);
 }
 
@@ -226,7 +230,7 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 {
 	struct vb_lock_look l;
 	const char *user = o->user;
-	char path[4400], ps[300], taker[32], pwbuf[1024];
+	char path[4400], ps[300], taker[32], pwbuf[1024], q[VB_SHQ_LEN];
 	struct passwd pwd, *pw;
 	size_t i;
 
@@ -250,7 +254,8 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 	case VB_LOCK_UNREADABLE:
 		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "lock",
 		    "%s is not readable by %s: "
-		    "chown %s %s", path, user, user, path);
+		    "chown %s %s", path, user, user, vb_shq(path, q,
+		    sizeof(q)));
 		return;
 	case VB_LOCK_FREE:
 		vb_verdict_add(vs, VB_CHECK_OK, "lock", "%s is free", path);
@@ -271,7 +276,7 @@ lock(const struct vb_check_opts *o, struct vb_verdicts *vs)
 		    "stage still running? look at it (ps -f -p %s) and kill it "
 		    "if it is stuck", path, l.holders[0] != '\0' ? l.holders :
 		    "?", l.pid > 0 ? taker : "?", ps);
-	} else if (strstr(l.cmd, "vb-backup") == NULL)
+	} else if (!l.vb_run)
 		vb_verdict_add(vs, VB_CHECK_FAIL, "lock",
 		    "%s is held by PID %ld (%s), "
 		    "not a vb-backup run: the nightly job will not start (exit "
@@ -305,8 +310,19 @@ vb_check_backups(const struct vb_check_opts *o, struct vb_verdicts *vs)
 	int listed = 0;
 
 	memset(vs, 0, sizeof(*vs));
-	/* No directory: the backup directory's check says so. */
-	if (stat(o->dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+	/* No directory is no backup: never a check that passes. */
+	if (stat(o->dir, &st) != 0 && errno == ENOENT)
+		vb_verdict_add(vs, VB_CHECK_FAIL, "backups", "%s does not "
+		    "exist: no backup to restore from here (a disk not "
+		    "mounted, or BACKUP_DIR changed?); run vb-backup now",
+		    o->dir);
+	else if (stat(o->dir, &st) != 0)
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "backups", "not "
+		    "checked: %s: %s", o->dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		vb_verdict_add(vs, VB_CHECK_FAIL, "backups", "%s is not a "
+		    "directory: no backup to restore from here", o->dir);
+	else {
 		if (vb_scan(o->dir, &bk, &n, why, sizeof(why)) == 0) {
 			free(bk);
 			listed = 1;

@@ -92,15 +92,48 @@ lock_taker(const struct stat *st)
 	return pid;
 }
 
-/* /proc/PID/cmdline, its NULs as spaces, into buf ("" if none). */
+/* Whether word (a NUL-ended argv element) names the program vb-backup. */
+static int
+is_vb_backup(const char *word)
+{
+	const char *base = strrchr(word, '/');
+
+	return strcmp(base != NULL ? base + 1 : word, "vb-backup") == 0;
+}
+
+/*
+ * Whether argv (n bytes of /proc/PID/cmdline) runs vb-backup: it is the
+ * program, or a shell's (bash, sh) script, its first word not an option.
+ */
+static int
+runs_vb_backup(const char *argv, ssize_t n)
+{
+	const char *base = strrchr(argv, '/'), *w;
+
+	if (is_vb_backup(argv))
+		return 1;
+	base = base != NULL ? base + 1 : argv;
+	if (strcmp(base, "bash") != 0 && strcmp(base, "sh") != 0)
+		return 0;
+	for (w = argv + strlen(argv) + 1; w < argv + n && *w == '-';
+	    w += strlen(w) + 1)
+		;
+	return w < argv + n && is_vb_backup(w);
+}
+
+/*
+ * /proc/PID/cmdline, its NULs as spaces, into buf ("" if none); whether
+ * it runs vb-backup into *run.
+ */
 static void
-command_line(long pid, char *buf, size_t len)
+command_line(long pid, char *buf, size_t len, int *run)
 {
 	char path[64];
 	ssize_t n, i;
 	int fd;
 
 	buf[0] = '\0';
+	*run = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
@@ -112,6 +145,7 @@ command_line(long pid, char *buf, size_t len)
 	while (n > 0 && buf[n - 1] == '\0')
 		n--;
 	buf[n] = '\0';
+	*run = runs_vb_backup(buf, n);
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
@@ -245,7 +279,7 @@ vb_lock_look(const char *path, struct vb_lock_look *l)
 	}
 	l->state = VB_LOCK_HELD;
 	if ((l->pid = lock_taker(&st)) > 0) {
-		command_line(l->pid, l->cmd, sizeof(l->cmd));
+		command_line(l->pid, l->cmd, sizeof(l->cmd), &l->vb_run);
 		l->secs = age_of(l->pid);
 	}
 	if (l->cmd[0] == '\0')

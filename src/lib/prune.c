@@ -154,6 +154,7 @@ vb_policy_words(const struct vb_policy *p, char *buf, size_t len)
 	const int64_t n[] = { p->hourly, p->daily, p->weekly, p->monthly };
 	size_t i;
 
+	/* The bash's words, "1 days" too: the dry run's tests read them. */
 	snprintf(buf, len, "keep the newest %lld backups", (long long)p->keep);
 	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++)
 		if (n[i] > 0)

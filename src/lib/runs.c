@@ -186,11 +186,13 @@ static void
 last_run(const struct vb_runs *h, const struct vb_runs_conf *c,
     struct vb_verdicts *vs)
 {
+	char q[VB_SHQ_LEN];
+
 	if (h->last_run == 0)
 		vb_verdict_add(vs, VB_CHECK_FAIL, "last run",
 		    "%s: %s; see vb-log "
 		    "--show --failures %s", h->last_run_at, h->last_run_msg,
-		    c->db);
+		    vb_shq(c->db, q, sizeof(q)));
 	else if (h->last_run == 1)
 		vb_verdict_add(vs, VB_CHECK_OK, "last run",
 		    "%s: ok", h->last_run_at);
@@ -215,7 +217,7 @@ last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
     struct vb_verdicts *vs)
 {
 	time_t when = seconds(h->good_at), age;
-	char at[VB_ISO_LEN];
+	char at[VB_ISO_LEN], q[VB_SHQ_LEN];
 
 	if (when < 0) {
 		vb_verdict_add(vs, VB_CHECK_FAIL, "last backup",
@@ -240,7 +242,7 @@ last_backup(const struct vb_runs *h, const struct vb_runs_conf *c,
 		    "successful backup is %lld h old (%s, from BackupLog): "
 		    "see vb-log --show --failures %s and the system log "
 		    "(journalctl -t vb-backup, or /var/log/syslog)",
-		    (long long)(age / 3600), at, c->db);
+		    (long long)(age / 3600), at, vb_shq(c->db, q, sizeof(q)));
 }
 
 /*
@@ -256,6 +258,7 @@ drills(const struct vb_runs *h, const struct vb_runs_conf *c,
 	static const char cannot[] = "; the archives are encrypted and "
 	    "DRILL_IDENTITY is not set, so the nightly cannot drill: run "
 	    "DRILL_IDENTITY=KEY-FILE vb-backup --drill where the key is";
+	char q[VB_SHQ_LEN];
 	const char *why = c->can_drill ? "" : cannot, *p, *cut = NULL;
 	time_t last = seconds(h->proof);
 	char at[VB_ISO_LEN];
@@ -291,7 +294,7 @@ drills(const struct vb_runs *h, const struct vb_runs_conf *c,
 		    "the last verified restore "
 		    "is from %s, older than twice DRILL_EVERY=%s: see vb-log "
 		    "--show --failures %s; vb-backup --drill%s", at,
-		    c->drill_every, c->db, why);
+		    c->drill_every, vb_shq(c->db, q, sizeof(q)), why);
 	else
 		vb_verdict_add(vs, VB_CHECK_OK, "drill",
 		    "last verified restore %s "

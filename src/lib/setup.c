@@ -137,7 +137,7 @@ vb_cron_read(const char *file, struct vb_cron *c)
 	char *buf;
 	ssize_t n = 0, r;
 	struct stat st;
-	int fd;
+	int fd, newline_ended;
 
 	memset(c, 0, sizeof(*c));
 	c->state = VB_CRON_NONE;
@@ -167,9 +167,20 @@ vb_cron_read(const char *file, struct vb_cron *c)
 		goto bad;
 	}
 	buf[n] = '\0';
+	newline_ended = n > 0 && buf[n - 1] == '\n';
 	close(fd);
 	cron_parse(buf, c);
 	free(buf);
+	/* What cron(8) refuses to run, whatever the file says. */
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0 || st.st_nlink != 1 ||
+	    (n > 0 && !newline_ended)) {
+		snprintf(c->why, sizeof(c->why), "%s", st.st_uid != 0 ?
+		    "not owned by root" : (st.st_mode & 022) != 0 ?
+		    "writable by group or others" : st.st_nlink != 1 ?
+		    "more than one hard link" : "no newline after its last "
+		    "line");
+		c->state = VB_CRON_IGNORED;
+	}
 	return 0;
 bad:
 	free(buf);
@@ -503,6 +514,12 @@ vb_setup_schedule(const struct vb_sched *s, struct vb_verdicts *vs)
 	case VB_CRON_UNREADABLE:
 		vb_verdict_add(vs, VB_CHECK_FAIL, "schedule", "%s cannot be "
 		    "read: %s; reinstall it (./install.sh --schedule)", f,
+		    s->cron.why);
+		break;
+	case VB_CRON_IGNORED:
+		vb_verdict_add(vs, VB_CHECK_FAIL, "schedule", "%s is %s: cron "
+		    "ignores it, and the job never runs; reinstall it "
+		    "(./install.sh --schedule: root's, mode 644, one link)", f,
 		    s->cron.why);
 		break;
 	case VB_CRON_BAD:

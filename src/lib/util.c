@@ -39,27 +39,42 @@ vb_has_ctl(const char *s)
 }
 
 /*
- * The length of the control character at p, what a terminal acts on
- * (ESC, BEL, a C1 CSI or OSC): a byte below 0x20 or DEL (1), UTF-8's
- * U+0080..U+009F (2); or 0.
+ * The character at p, its length into *n: whether it is one a terminal
+ * acts on or may be fooled by: a byte below 0x20 or DEL, UTF-8's C1
+ * controls (U+0080..U+009F: ESC's CSI, OSC), the bidirectional overrides
+ * and isolates (U+202A..U+202E, U+2066..U+2069), or a byte that starts no
+ * valid UTF-8 character (a lone 0x9b is CSI to an 8-bit terminal).
  */
-static size_t
-ctl_at(const unsigned char *p)
+static int
+ctl_at(const unsigned char *p, size_t *n)
 {
-	if (*p < 0x20 || *p == 0x7f)
+	size_t len, i;
+
+	*n = 1;
+	if (*p < 0x80)
+		return *p < 0x20 || *p == 0x7f;
+	len = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 :
+	    *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+	if (len == 0)
 		return 1;
-	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-		return 2;
-	return 0;
+	for (i = 1; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 1;	/* cut short: the lead byte alone */
+	*n = len;
+	if (p[0] == 0xc2 && p[1] <= 0x9f)
+		return 1;
+	return p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa &&
+	    p[2] <= 0xae) || (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
 }
 
 int
 vb_is_clean(const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (ctl_at(p) != 0)
+	for (p = (const unsigned char *)s; *p != '\0'; p += n)
+		if (ctl_at(p, &n))
 			return 0;
 	return 1;
 }
@@ -71,11 +86,12 @@ vb_clean_text(char *s)
 	size_t n;
 
 	while (*p != '\0') {
-		if ((n = ctl_at(p)) != 0) {
+		if (ctl_at(p, &n)) {
 			*q++ = '?';
 			p += n;
 		} else
-			*q++ = *p++;
+			while (n-- > 0)
+				*q++ = *p++;
 	}
 	*q = '\0';
 }
@@ -87,11 +103,12 @@ vb_put_clean(FILE *fp, const char *s)
 	size_t n;
 
 	while (*p != '\0') {
-		if ((n = ctl_at(p)) != 0) {
+		if (ctl_at(p, &n)) {
 			putc('?', fp);
 			p += n;
 		} else
-			putc(*p++, fp);
+			while (n-- > 0)
+				putc(*p++, fp);
 	}
 	return ferror(fp) ? -1 : 0;
 }
@@ -124,6 +141,36 @@ vb_parse_u64(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+const char *
+vb_shq(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len < 3) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (*s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+	    "nopqrstuvwxyz0123456789_./:=@%+,-") == strlen(s)) {
+		snprintf(buf, len, "%s", s);
+		return buf;
+	}
+	/* 'it'\''s': each quote closed, escaped, opened again. */
+	buf[o++] = '\'';
+	/* Room kept for the closing quote and the NUL. */
+	for (; *s != '\0' && o + (*s == '\'' ? 4 : 1) + 2 <= len; s++) {
+		if (*s == '\'') {
+			memcpy(buf + o, "'\\''", 4);
+			o += 4;
+		} else
+			buf[o++] = *s;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
 }
 
 void

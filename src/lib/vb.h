@@ -623,8 +623,8 @@ void		 vb_check_backups(const struct vb_check_opts *o,
 
 /* ---- setup.c: vb-backup --check's set-up (schedule, keys) ---- */
 
-enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_BAD,
-	VB_CRON_OK };
+enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_IGNORED,
+	VB_CRON_BAD, VB_CRON_OK };
 /* The cron file's vb-backup entry, as cron would read it. */
 struct vb_cron {
 	enum vb_cron_state	 state;

@@ -51,13 +51,22 @@ void		 vb_uid_name(uid_t uid, char *buf, size_t len);
  * a remote's listing or an error a program printed) reaches a terminal
  * only through these: every control character a terminal would act on
  * (bytes below 0x20, TAB and newline too, DEL, and UTF-8's C1 controls
- * U+0080..U+009F) becomes '?'.  Whether s holds none:
+ * U+0080..U+009F), the bidirectional overrides and isolates that reorder
+ * what is shown (U+202A..U+202E, U+2066..U+2069) and each byte that
+ * starts no valid UTF-8 character becomes '?'.  Whether s holds none:
  */
 int		 vb_is_clean(const char *s);
 /* s cleaned so, in place (a C1 control's two bytes become one '?'). */
 void		 vb_clean_text(char *s);
 /* s written to fp cleaned so; 0, or -1 on a write error. */
 int		 vb_put_clean(FILE *fp, const char *s);
+/*
+ * s as one word a shell reads back as s, into buf (returned): as it is
+ * when it holds only [A-Za-z0-9_./:=@%+,-], else in single quotes; for
+ * a path in a command vb prints for pasting.  Cut to fit, "''" if empty.
+ */
+const char	*vb_shq(const char *s, char *buf, size_t len);
+#define VB_SHQ_LEN	(4 * 4096 + 3)	/* a path, every byte a quote */
 /* Formats n bytes for humans ("1.5 MiB") into buf. */
 void		 vb_human_bytes(uint64_t n, char *buf, size_t len);
 /* Writes all of buf to fd; returns 0, or -1 with errno set. */
@@ -1117,6 +1126,8 @@ struct vb_lock_look {
 	long		 pid;		/* HELD: the taker (/proc/locks), 0
 					   not found */
 	char		 cmd[1024];	/* its command line; "" gone */
+	int		 vb_run;	/* it is vb-backup: its program, or
+					   the script a shell runs */
 	long long	 secs;		/* how long it has run; -1 unknown */
 	char		 holders[256];	/* cmd "": the PIDs with it open */
 };

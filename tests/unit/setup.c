@@ -136,6 +136,28 @@ cron_entries(void **state)
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(vb_cron_read(put("c7", big, 0644), &c), -1);
 	assert_non_null(strstr(c.why, "over 64 KiB"));
+	/* What cron(8) ignores whatever it says: writable by others, more
+	 * than one link, no newline at its end (and, as root, not root's). */
+	vb_cron_read(put("c8", "0 1 * * * root vb-backup\n", 0664), &c);
+	assert_int_equal(c.state, VB_CRON_IGNORED);
+	assert_string_equal(c.why, "writable by group or others");
+	snprintf(big, sizeof(big), "%s/c9-link", top);
+	assert_int_equal(link(put("c9", "0 1 * * * root vb-backup\n", 0644),
+	    big), 0);
+	vb_cron_read(big, &c);
+	assert_int_equal(c.state, VB_CRON_IGNORED);
+	assert_string_equal(c.why, "more than one hard link");
+	vb_cron_read(put("c10", "0 1 * * * root vb-backup", 0644), &c);
+	assert_int_equal(c.state, VB_CRON_IGNORED);
+	assert_string_equal(c.why, "no newline after its last line");
+	if (geteuid() == 0) {
+		assert_int_equal(chown(put("c11", "0 1 * * * root vb-backup\n",
+		    0644), 65534, 65534), 0);
+		snprintf(big, sizeof(big), "%s/c11", top);
+		vb_cron_read(big, &c);
+		assert_int_equal(c.state, VB_CRON_IGNORED);
+		assert_string_equal(c.why, "not owned by root");
+	}
 }
 
 /* ---- root's cron daemon, in a /proc made here ---- */

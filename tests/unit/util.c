@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -52,6 +53,32 @@ clean_text(void **state)
 	assert_string_equal(s, "a?]0;t??b?c?d?1m\xc2\xa0\xc3\xa9");
 }
 
+/* What 8-bit terminals and bidirectional text make of bytes. */
+static void
+clean_bytes(void **state)
+{
+	char lone[] = "a\x9b" "31mb\xff\xc3", rlo[] = "x\xe2\x80\xae" "exe.txt",
+	    ok[] = "\xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\x94";
+	char buf[64];
+	FILE *fp;
+
+	(void)state;
+	/* A lone CSI byte, 0xff, a lead byte cut short: each one '?'. */
+	assert_int_equal(vb_is_clean(lone), 0);
+	vb_clean_text(lone);
+	assert_string_equal(lone, "a?31mb??");
+	/* U+202E (right-to-left override): its three bytes one '?'. */
+	vb_clean_text(rlo);
+	assert_string_equal(rlo, "x?exe.txt");
+	assert_int_equal(vb_is_clean("\xe2\x81\xa6"), 0);
+	/* The euro sign, an emoji and an em dash are text. */
+	assert_int_equal(vb_is_clean(ok), 1);
+	assert_non_null(fp = fmemopen(buf, sizeof(buf), "w"));
+	assert_int_equal(vb_put_clean(fp, "\xe2\x80\xad\xe2\x82\xac\x9b"), 0);
+	fclose(fp);
+	assert_string_equal(buf, "?\xe2\x82\xac?");
+}
+
 static void
 numbers(void **state)
 {
@@ -71,13 +98,37 @@ numbers(void **state)
 	assert_string_equal(buf, "1.5 MiB");
 }
 
+/* A path in a printed command is one word a shell reads back as it. */
+static void
+shell_quoted(void **state)
+{
+	char buf[VB_SHQ_LEN], small[8];
+
+	(void)state;
+	assert_string_equal(vb_shq("/var/backups/vb/backup-2026.tar.zst", buf,
+	    sizeof(buf)), "/var/backups/vb/backup-2026.tar.zst");
+	assert_string_equal(vb_shq("/data/app.db backups/x", buf,
+	    sizeof(buf)), "'/data/app.db backups/x'");
+	assert_string_equal(vb_shq("it's;$(rm -rf /)", buf, sizeof(buf)),
+	    "'it'\\''s;$(rm -rf /)'");
+	assert_string_equal(vb_shq("", buf, sizeof(buf)), "''");
+	/* Cut to fit, still closed by its quote. */
+	vb_shq("a b c d e f", small, sizeof(small));
+	assert_int_equal(strlen(small), 7);
+	assert_int_equal(small[6], '\'');
+	vb_shq("x", small, 2);
+	assert_string_equal(small, "");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(appends),
 		cmocka_unit_test(clean_text),
+		cmocka_unit_test(clean_bytes),
 		cmocka_unit_test(numbers),
+		cmocka_unit_test(shell_quoted),
 	};
 
 	return cmocka_run_group_tests_name("util.c", tests, NULL, NULL);
