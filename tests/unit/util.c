@@ -57,7 +57,11 @@ clean_text(void **state)
 static void
 clean_bytes(void **state)
 {
-	char lone[] = "a\x9b" "31mb\xff\xc3", rlo[] = "x\xe2\x80\xae" "exe.txt",
+	/* Bytes, not string literals: no bidi control in the source. */
+	static const char rlo_c[] = { (char)0xe2, (char)0x80, (char)0xae, 0 },
+	    lri_c[] = { (char)0xe2, (char)0x81, (char)0xa6, 0 },
+	    lro_c[] = { (char)0xe2, (char)0x80, (char)0xad, 0 };
+	char lone[] = "a\x9b" "31mb\xff\xc3", rlo[32], out[32],
 	    ok[] = "\xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\x94";
 	char buf[64];
 	FILE *fp;
@@ -68,13 +72,15 @@ clean_bytes(void **state)
 	vb_clean_text(lone);
 	assert_string_equal(lone, "a?31mb??");
 	/* U+202E (right-to-left override): its three bytes one '?'. */
+	snprintf(rlo, sizeof(rlo), "x%sexe.txt", rlo_c);
 	vb_clean_text(rlo);
 	assert_string_equal(rlo, "x?exe.txt");
-	assert_int_equal(vb_is_clean("\xe2\x81\xa6"), 0);
+	assert_int_equal(vb_is_clean(lri_c), 0);
 	/* The euro sign, an emoji and an em dash are text. */
 	assert_int_equal(vb_is_clean(ok), 1);
+	snprintf(out, sizeof(out), "%s\xe2\x82\xac\x9b", lro_c);
 	assert_non_null(fp = fmemopen(buf, sizeof(buf), "w"));
-	assert_int_equal(vb_put_clean(fp, "\xe2\x80\xad\xe2\x82\xac\x9b"), 0);
+	assert_int_equal(vb_put_clean(fp, out), 0);
 	fclose(fp);
 	assert_string_equal(buf, "?\xe2\x82\xac?");
 }
