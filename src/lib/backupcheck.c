@@ -307,18 +307,19 @@ vb_check_backups(const struct vb_check_opts *o, struct vb_verdicts *vs)
 	struct stat st;
 	char why[1024];
 	size_t n;
-	int listed = 0;
+	int listed = 0, err;
 
 	memset(vs, 0, sizeof(*vs));
 	/* No directory is no backup: never a check that passes. */
-	if (stat(o->dir, &st) != 0 && errno == ENOENT)
+	err = stat(o->dir, &st) == 0 ? 0 : errno;
+	if (err == ENOENT)
 		vb_verdict_add(vs, VB_CHECK_FAIL, "backups", "%s does not "
 		    "exist: no backup to restore from here (a disk not "
 		    "mounted, or BACKUP_DIR changed?); run vb-backup now",
 		    o->dir);
-	else if (stat(o->dir, &st) != 0)
+	else if (err != 0)
 		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "backups", "not "
-		    "checked: %s: %s", o->dir, strerror(errno));
+		    "checked: %s: %s", o->dir, strerror(err));
 	else if (!S_ISDIR(st.st_mode))
 		vb_verdict_add(vs, VB_CHECK_FAIL, "backups", "%s is not a "
 		    "directory: no backup to restore from here", o->dir);
