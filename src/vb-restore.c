@@ -37,7 +37,11 @@
 		"       vb-restore --undo file [--dry-run] [--force] " \
 		"[-d dir] [-i identity] --db db"
 
+/* What vb-restore is asked to do: one mode per run. */
+enum verb { RESTORE, LIST_V, CHECK_V, DRILL_V, DIFF_V, PARTIAL_V, UNDO_V };
+
 struct opts {
+	enum verb	 verb;
 	const char	*archive;	/* or, with --list, the directory */
 	const char	*at;		/* --at: the archive a time names */
 	const char	*to;		/* --to */
@@ -53,9 +57,7 @@ struct opts {
 	int		 dry;		/* --dry-run */
 	int		 force, quick, full, verify_only, quiet, progress;
 	int		 unrecorded;	/* --unrecorded */
-	int		 list, verify, sums, fields, json;	/* --list's */
-	int		 drill, diff;
-	int		 check;		/* --check */
+	int		 verify, sums, fields, json;	/* --list's */
 };
 
 static void __attribute__((noreturn))
@@ -182,24 +184,24 @@ undo(const struct opts *o)
 static void
 check_work(struct opts *o, int argc)
 {
-	if (o->list || o->to != NULL || o->verify_only || o->quick ||
-	    o->full || o->fields || o->verify || o->sums || (o->force &&
-	    !o->ntables && o->undo == NULL) || o->drill + o->diff +
-	    !!o->ntables + (o->undo != NULL) > 1 || (o->drill && (o->db !=
-	    NULL || o->json)) || (o->undo != NULL && (argc != 0 ||
-	    o->offsite != NULL || o->json)))
+	if (o->to != NULL || o->verify_only || o->quick || o->full ||
+	    o->fields || o->verify || o->sums || (o->force &&
+	    o->verb != PARTIAL_V && o->verb != UNDO_V) ||
+	    (o->verb == DRILL_V && (o->db != NULL || o->json)) ||
+	    (o->verb == UNDO_V && (argc != 0 || o->offsite != NULL ||
+	    o->json)))
 		usage("--drill takes -d, -i, --offsite and names; --diff and "
 		    "--table -d, -i, --offsite, --db and one archive; --undo "
 		    "-d, -i, --force, --dry-run and --db");
 	if (o->dir == NULL && (o->dir = vb_config("BACKUP_DIR")) == NULL)
 		usage("--drill, --diff, --table and --undo work in -d DIR or "
 		    "BACKUP_DIR");
-	if (o->diff && (argc != 1 || (o->db == NULL &&
+	if (o->verb == DIFF_V && (argc != 1 || (o->db == NULL &&
 	    (o->db = vb_config("DB_PATH")) == NULL)))
 		usage("--diff compares one archive with --db DB (or DB_PATH)");
-	if (o->ntables > 0 && (argc != 1 || o->db == NULL))
+	if (o->verb == PARTIAL_V && (argc != 1 || o->db == NULL))
 		usage("--table puts tables back from one archive into --db DB");
-	if (o->undo != NULL && o->db == NULL)
+	if (o->verb == UNDO_V && o->db == NULL)
 		usage("--undo FILE reverses a partial restore of --db DB");
 }
 
@@ -228,8 +230,7 @@ check(const struct opts *o, int argc)
 	    vb_config("ENCRYPT_TO");
 	struct vb_verdicts vs;
 
-	if (argc != 0 || o->list || o->drill || o->diff || o->ntables ||
-	    o->undo != NULL || o->to != NULL || o->db != NULL ||
+	if (argc != 0 || o->to != NULL || o->db != NULL ||
 	    o->verify_only || o->offsite != NULL || o->at != NULL ||
 	    o->identity != NULL || o->sums || o->verify || o->json ||
 	    o->fields || o->force || o->quick || o->full || o->dry)
@@ -297,16 +298,26 @@ check_restore(struct opts *o, int argc, char *argv[])
 /* The options: flags set by getopt_long itself, the rest by parse(). */
 static struct opts opt;
 
-enum { AT = 256, DB, DIFF_TABLE, OFFSITE, PRINT_CONFIG, TABLE, TO, UNDO,
-    VERIFY_WITH, WHERE };
+/* A mode's option: one mode at most (--table again is the same one). */
+static void
+mode(struct opts *o, enum verb v)
+{
+	if (o->verb != RESTORE && o->verb != v)
+		usage("--list, --check, --drill, --diff, --table and --undo "
+		    "go alone");
+	o->verb = v;
+}
+
+enum { AT = 256, CHECK, DB, DIFF, DIFF_TABLE, DRILL, LIST, OFFSITE,
+    PRINT_CONFIG, TABLE, TO, UNDO, VERIFY_WITH, WHERE };
 static const struct option longopts[] = {
 	{ "at",		required_argument,	NULL, AT },
-	{ "check",	no_argument,		&opt.check, 1 },
+	{ "check",	no_argument,		NULL, CHECK },
 	{ "db",		required_argument,	NULL, DB },
-	{ "diff",	no_argument,		&opt.diff, 1 },
+	{ "diff",	no_argument,		NULL, DIFF },
 	{ "diff-table",	required_argument,	NULL, DIFF_TABLE },
 	{ "dir",	required_argument,	NULL, 'd' },
-	{ "drill",	no_argument,		&opt.drill, 1 },
+	{ "drill",	no_argument,		NULL, DRILL },
 	{ "dry-run",	no_argument,		&opt.dry, 1 },
 	{ "fields",	no_argument,		&opt.fields, 1 },
 	{ "force",	no_argument,		&opt.force, 1 },
@@ -314,7 +325,7 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "identity",	required_argument,	NULL, 'i' },
 	{ "json",	no_argument,		&opt.json, 1 },
-	{ "list",	no_argument,		&opt.list, 1 },
+	{ "list",	no_argument,		NULL, LIST },
 	{ "offsite",	no_argument,		NULL, OFFSITE },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		&opt.progress, 1 },
@@ -366,11 +377,24 @@ parse(int argc, char *argv[])
 		case AT:
 			o->at = optarg;
 			break;
+		case CHECK:
+			mode(o, CHECK_V);
+			break;
 		case DB:
 			o->db = optarg;
 			break;
+		case DIFF:
+			mode(o, DIFF_V);
+			break;
 		case DIFF_TABLE:
+			mode(o, DIFF_V);
 			o->diff_table = optarg;
+			break;
+		case DRILL:
+			mode(o, DRILL_V);
+			break;
+		case LIST:
+			mode(o, LIST_V);
 			break;
 		case OFFSITE:
 			o->offsite = "";	/* OFFSITE's, once read */
@@ -378,6 +402,7 @@ parse(int argc, char *argv[])
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
 		case TABLE:
+			mode(o, PARTIAL_V);
 			if (o->ntables == VB_MAX_TABLES)
 				usage("at most 64 --table");
 			o->tables[o->ntables++].name = optarg;
@@ -389,6 +414,7 @@ parse(int argc, char *argv[])
 			o->verify_with = optarg;
 			break;
 		case UNDO:
+			mode(o, UNDO_V);
 			o->undo = optarg;
 			break;
 		case WHERE:
@@ -413,35 +439,28 @@ main(int argc, char *argv[])
 {
 	struct opts *o = &opt;
 	char why[1024], at[4400], *atv[] = { at, NULL };
-	int i, ret;
+	int i, ret = 1;
 
 	i = parse(argc, argv);
 	argc -= i;
 	argv += i;
 	vb_progress_mode(o->progress, o->quiet);
-	vb_config_require(VB_CONF_VERIFY | (o->drill ? VB_CONF_DRILL : 0));
+	vb_config_require(VB_CONF_VERIFY |
+	    (o->verb == DRILL_V ? VB_CONF_DRILL : 0));
 	if (o->offsite != NULL && (o->offsite = vb_config("OFFSITE")) == NULL)
 		usage("--offsite needs OFFSITE (vb.conf or the environment)");
 	if (o->offsite != NULL && vb_remote_valid(o->offsite, why,
 	    sizeof(why)) != 0)
 		usage(why);
-	if (o->diff_table != NULL)
-		o->diff = 1;
 	if (o->verify_with == NULL)
 		o->verify_with = vb_config("VERIFY_WITH");
 	else if (vb_verify_key(o->verify_with, why, sizeof(why)) != 0)
 		usage(why);
-	if (o->check) {
-		ret = check(o, argc);
-		if (vb_close_stdout() != 0)
-			ret = 1;
-		return ret ? VB_EXIT_FAIL : VB_EXIT_OK;
-	}
-	if (o->dry && o->ntables == 0 && o->undo == NULL)
+	if (o->dry && o->verb != PARTIAL_V && o->verb != UNDO_V)
 		usage("--dry-run goes with --table or --undo");
 	/* --at: the archive it names stands as the operand. */
-	if (o->at != NULL && (argc != 0 || o->list || o->drill ||
-	    o->undo != NULL))
+	if (o->at != NULL && (argc != 0 || o->verb == LIST_V ||
+	    o->verb == CHECK_V || o->verb == DRILL_V || o->verb == UNDO_V))
 		usage("--at TIME names the archive of a restore, --diff or "
 		    "--table");
 	if (o->at != NULL && vb_at_emit(o->offsite != NULL ? NULL : o->dir,
@@ -451,16 +470,35 @@ main(int argc, char *argv[])
 		argv = atv;
 		argc = 1;
 	}
-	if (o->drill || o->diff || o->ntables > 0 || o->undo != NULL)
-		check_work(o, argc);
-	else if (o->list)
-		check_list(o, argc, argv);
-	else
+	switch (o->verb) {
+	case RESTORE:
 		check_restore(o, argc, argv);
-
-	ret = o->drill ? drill(o, argc, argv) : o->diff ? diff(o, argv[0]) :
-	    o->ntables > 0 ? partial(o, argv[0]) : o->undo != NULL ? undo(o) :
-	    o->list ? list(o) : restore(o);
+		ret = restore(o);
+		break;
+	case LIST_V:
+		check_list(o, argc, argv);
+		ret = list(o);
+		break;
+	case CHECK_V:
+		ret = check(o, argc);
+		break;
+	case DRILL_V:
+		check_work(o, argc);
+		ret = drill(o, argc, argv);
+		break;
+	case DIFF_V:
+		check_work(o, argc);
+		ret = diff(o, argv[0]);
+		break;
+	case PARTIAL_V:
+		check_work(o, argc);
+		ret = partial(o, argv[0]);
+		break;
+	case UNDO_V:
+		check_work(o, argc);
+		ret = undo(o);
+		break;
+	}
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -37,6 +37,23 @@ dump() {
 	done
 }
 
+@test "restore: one mode a run: --list, --check, --drill, --diff, --table and --undo go alone" {
+	for bad in "--list --drill" "--check --list" "--diff --table t x" \
+	    "--drill --undo f" "--diff-table t --drill x" "--check --at 2026-12-01"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr vb-restore $bad
+		[ "$status" -eq 2 ]
+		[[ $stderr == *usage:\ vb-restore* ]]
+	done
+	run --separate-stderr vb-restore --list --drill
+	[[ $stderr == *"go alone"* ]]
+	# --table again is the same mode: two tables, one restore (its own
+	# usage: no --db).
+	run --separate-stderr vb-restore -d . --table a --table b x
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--db DB"* ]]
+}
+
 @test "restore: --to round trip gives back the database as backed up" {
 	backup
 	vb-testwriter --count 50 app.db >/dev/null
