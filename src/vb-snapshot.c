@@ -105,11 +105,15 @@ static const struct option longopts[] = {
 	{ NULL,		0,			NULL, 0 }
 };
 
-/* --prepare: dir ready for a run, its lock file's path printed. */
+/*
+ * --prepare: dir ready for a run; one line, "ok TAB lock file's path" or
+ * "failed TAB why", so that vb-backup reads the reason as a field.
+ */
 static int
 prepare_dir(const char *dir, int argc)
 {
 	char lock[4200], why[1024];
+	int ret = VB_EXIT_OK;
 
 	if (argc != 0)
 		usage("--prepare takes no database");
@@ -119,12 +123,14 @@ prepare_dir(const char *dir, int argc)
 	if (vb_has_ctl(dir) || *dir == '\0')
 		usage("paths may not be empty or hold TAB, CR or newline");
 	if (vb_dir_prepare(dir, lock, sizeof(lock), why, sizeof(why)) != 0) {
-		warnx("%s", why);
+		warnx("%s", why);	/* of dir (no TAB, CR, newline), errno */
+		printf("failed\t%s\n", why);
+		ret = VB_EXIT_FAIL;
+	} else
+		printf("ok\t%s\n", lock);
+	if (vb_close_stdout() != 0)
 		return VB_EXIT_FAIL;
-	}
-	if (printf("%s\n", lock) < 0 || vb_close_stdout() != 0)
-		return VB_EXIT_FAIL;
-	return VB_EXIT_OK;
+	return ret;
 }
 
 /* The cron file the checks read (VB_CRON_FILE: the tests' own). */

@@ -134,6 +134,30 @@ vb_close_stdout(void)
 }
 
 /*
+ * With --print-config, each configuration error is also a field of the
+ * printout, VB_CONF_ERROR=why (cleaned: one line), which
+ * vb-backup reports as its own without matching this tool's stderr.
+ */
+static int conf_error_fields;
+
+/* One configuration error: on stderr, and as a field when asked. */
+static void __attribute__((format(printf, 1, 2)))
+conf_error(const char *fmt, ...)
+{
+	char why[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	warnx("%s", why);
+	if (conf_error_fields) {
+		vb_clean_text(why);
+		printf("VB_CONF_ERROR=%s\n", why);
+	}
+}
+
+/*
  * DRILL_SQL must be one read-only query on the database: refused now,
  * not at 01:00.  Returns 1 if it was refused (said), else 0.
  */
@@ -146,7 +170,7 @@ drill_sql_error(void)
 	if (sql == NULL || db == NULL || vb_db_query_check(db, sql, why,
 	    sizeof(why)) != -1)
 		return 0;
-	warnx("%s: DRILL_SQL must be one read-only query on %s (it runs on "
+	conf_error("%s: DRILL_SQL must be one read-only query on %s (it runs on "
 	    "each restored copy and must return a row): %s", vb_config_path(),
 	    db, why);
 	return 1;
@@ -170,12 +194,12 @@ key_errors(unsigned checks)
 
 	if (sign != NULL && (access(sign, R_OK) == 0 || errno != EACCES) &&
 	    vb_key_public(sign, line, sizeof(line), why, sizeof(why)) != 0) {
-		warnx("%s: SIGN_WITH: %s", vb_config_path(), why);
+		conf_error("%s: SIGN_WITH: %s", vb_config_path(), why);
 		n++;
 	}
 	if (verify != NULL && vb_key_check_public(verify, line, sizeof(line),
 	    why, sizeof(why)) != 0) {
-		warnx("%s: VERIFY_WITH: %s", vb_config_path(), why);
+		conf_error("%s: VERIFY_WITH: %s", vb_config_path(), why);
 		n++;
 	}
 	return n;
@@ -219,7 +243,7 @@ config_errors(unsigned checks, int trust)
 	int i, d, n = vb_config_load();
 
 	for (i = 0; (e = vb_config_error(i)) != NULL; i++)
-		warnx("%s", e);
+		conf_error("%s", e);
 	/* DRILL_SQL against the live schema, which may change within a
 	 * run: never taken on trust. */
 	d = checks & VB_CONF_DRILL ? drill_sql_error() : 0;
@@ -281,6 +305,7 @@ vb_config_print_exit(const char *what)
 	 * two stamps: a key file changed while it was checked (another
 	 * file renamed in, then back) gives none.
 	 */
+	conf_error_fields = 1;
 	stamped = (drill || run) && vb_config_load() == 0 &&
 	    vb_config_stamp(checks, before, sizeof(before)) == 0;
 	n = config_errors(checks, 0);
