@@ -25,7 +25,12 @@
 		"--last-point) db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
 		"[--stage name=status[:ms]] ...\n              " \
-		"[--remote-kept n] [--drill status] db"
+		"[--remote-kept n] [--drill status] db\n" \
+		"       vb-log --finish start,exit [--metrics file] " \
+		"[--stage name=status[:ms]] ...\n              " \
+		"[--failed stage=reason] ... [--point] [--retained how]\n" \
+		"              [--remote-kept n] [--drilled n] " \
+		"[--warning text] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -64,6 +69,19 @@ help(void)
 	    "                    for each stage\n"
 	    "      --remote-kept N  backups on the remote after retention\n"
 	    "      --drill S     the drill's exit status, if one ran\n"
+	    "      --finish START,EXIT  end a vb-backup run begun at START\n"
+	    "                    (Unix time), its exit status so far EXIT:\n"
+	    "                    read its records on stdin, write the\n"
+	    "                    records of stages that died and its backup\n"
+	    "                    row, the metrics (with --metrics), and print\n"
+	    "                    EXIT, SUMMARY, FAILED_STAGES, ARCHIVE,\n"
+	    "                    ARCHIVE_BYTES, DB_BYTES, KEPT (KEY=VALUE);\n"
+	    "                    the run told with --stage, --remote-kept and:\n"
+	    "      --failed S=WHY  a stage the script saw fail, in order\n"
+	    "      --point       the run took a point\n"
+	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
+	    "      --drilled N   backups the run's drill proved\n"
+	    "      --warning TEXT  the run's warning\n"
 	    "      --last-point  print when the last point was made (UTC;\n"
 	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
@@ -83,7 +101,7 @@ help(void)
 
 /* What vb-log was asked to do: one of these. */
 enum verb { LOG, SHOW_V, CHECK_V, CHECK_RUNS_V, DUE_V, LAST_FULL_V,
-    LAST_DRILL_V, LAST_POINT_V, METRICS_V };
+    LAST_DRILL_V, LAST_POINT_V, METRICS_V, FINISH_V };
 
 struct opts {
 	enum verb		 verb;
@@ -91,6 +109,7 @@ struct opts {
 	struct vb_log_query	 q;
 	const char		*metrics;	/* --metrics FILE */
 	struct vb_metrics_run	 run;
+	struct vb_finish	 fin;		/* --finish's run */
 };
 
 /* Which time --last-* asks for. */
@@ -194,6 +213,25 @@ metrics(struct opts *o, const char *db)
 	return 1;
 }
 
+/*
+ * vb-log --finish: the run ended (vb_finish) and its answer printed.  1
+ * if the metrics or the answer could not be written.
+ */
+static int
+finish(struct opts *o, const char *db)
+{
+	const char *off = vb_config("OFFSITE");
+	int ret;
+
+	o->fin.db = db;
+	o->fin.dir = vb_config("BACKUP_DIR");
+	o->fin.offsite = off != NULL && *off != '\0' ? off : NULL;
+	o->fin.run = o->run;
+	o->fin.remote_kept = o->run.remote_kept;
+	ret = vb_finish(&o->fin, stdin, o->metrics) != 0;
+	return vb_finish_print(&o->fin) != 0 || ret;
+}
+
 /* A number that is a time or a count: digits and one point.  0, -1. */
 static int
 number(const char *s, double *out)
@@ -223,6 +261,38 @@ run_facts(struct opts *o, const char *arg)
 		usage("--run wants START,END,EXIT: two Unix times and a "
 		    "status");
 	o->run.exit = (int)x;
+}
+
+/* --finish START,EXIT into o->fin. */
+static void
+finish_facts(struct opts *o, const char *arg)
+{
+	char buf[128], *a, *b, *sp;
+	double start, x;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
+	    &sp)) == NULL || strtok_r(NULL, ",", &sp) != NULL ||
+	    number(a, &start) != 0 || number(b, &x) != 0 || x > 255 ||
+	    x != (int)x)
+		usage("--finish wants START,EXIT: a Unix time and a status");
+	o->fin.start = start;
+	o->fin.code = (int)x;
+}
+
+/* --failed STAGE=REASON added to o->fin. */
+static void
+failed_fact(struct opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (eq != NULL)
+		*eq++ = '\0';
+	if (eq == NULL || !vb_finish_fail_stage(arg) ||
+	    o->fin.nfail == VB_FINISH_MAXFAIL)
+		usage("--failed wants STAGE=REASON, a stage vb-backup reports");
+	o->fin.fail[o->fin.nfail].stage = arg;
+	o->fin.fail[o->fin.nfail++].why = eq;
 }
 
 /* --stage NAME=STATUS[:MS] added to o->run. */
@@ -263,30 +333,36 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, CHECK_RUNS, DRILL, DUE, FAILURES, JSON, LAST_DRILL,
-    LAST_FULL, LAST_POINT, METRICS, PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW,
-    SINCE, STAGE };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DUE, FAILED, FAILURES,
+    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, POINT,
+    PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE, WARNING };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
+	{ "drilled",	required_argument,	NULL, DRILLED },
 	{ "due",	no_argument,		NULL, DUE },
+	{ "failed",	required_argument,	NULL, FAILED },
 	{ "failures",	no_argument,		NULL, FAILURES },
+	{ "finish",	required_argument,	NULL, FINISH },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
 	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
 	{ "last-point",	no_argument,		NULL, LAST_POINT },
 	{ "metrics",	required_argument,	NULL, METRICS },
+	{ "point",	no_argument,		NULL, POINT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "remote-kept", required_argument,	NULL, REMOTE_KEPT },
+	{ "retained",	required_argument,	NULL, RETAINED },
 	{ "run",	required_argument,	NULL, RUN },
 	{ "show",	no_argument,		NULL, SHOW },
 	{ "since",	required_argument,	NULL, SINCE },
 	{ "stage",	required_argument,	NULL, STAGE },
 	{ "version",	no_argument,		NULL, 'V' },
+	{ "warning",	required_argument,	NULL, WARNING },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -294,9 +370,14 @@ static const struct option longopts[] = {
 static void
 verb(struct opts *o, enum verb v)
 {
+	/* --finish writes the metrics too: --metrics is its option. */
+	if (o->verb == METRICS_V && v == FINISH_V)
+		o->verb = LOG;
+	if (o->verb == FINISH_V && v == METRICS_V)
+		return;
 	if (o->verb != LOG)
-		usage("--show, --check, --check-runs, --due, --last-*, and "
-		    "--metrics go alone");
+		usage("--show, --check, --check-runs, --due, --last-*, "
+		    "--metrics and --finish go alone");
 	o->verb = v;
 }
 
@@ -307,7 +388,7 @@ verb(struct opts *o, enum verb v)
 static int
 parse(int argc, char *argv[], struct opts *o)
 {
-	int ch, facts = 0;
+	int ch, facts = 0, fin = 0;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -337,11 +418,24 @@ parse(int argc, char *argv[], struct opts *o)
 			    "exit status");
 			facts = 1;
 			break;
+		case DRILLED:
+			o->fin.drilled = count(optarg, "--drilled wants a "
+			    "count");
+			fin = 1;
+			break;
 		case DUE:
 			verb(o, DUE_V);
 			break;
+		case FAILED:
+			failed_fact(o, optarg);
+			fin = 1;
+			break;
 		case FAILURES:
 			o->q.failures = 1;
+			break;
+		case FINISH:
+			verb(o, FINISH_V);
+			finish_facts(o, optarg);
 			break;
 		case JSON:
 			o->json = 1;
@@ -359,12 +453,22 @@ parse(int argc, char *argv[], struct opts *o)
 			verb(o, METRICS_V);
 			o->metrics = optarg;
 			break;
+		case POINT:
+			o->fin.point = fin = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
 		case REMOTE_KEPT:
 			o->run.remote_kept = count(optarg, "--remote-kept "
 			    "wants a count");
 			facts = 1;
+			break;
+		case RETAINED:
+			if (strcmp(optarg, "ok") != 0 && strcmp(optarg,
+			    "failed") != 0 && strcmp(optarg, "skipped") != 0)
+				usage("--retained wants ok, failed or skipped");
+			o->fin.retained = optarg;
+			fin = 1;
 			break;
 		case RUN:
 			run_facts(o, optarg);
@@ -380,13 +484,23 @@ parse(int argc, char *argv[], struct opts *o)
 			stage_fact(o, optarg);
 			facts = 1;
 			break;
+		case WARNING:
+			o->fin.warning = *optarg != '\0' ? optarg : NULL;
+			fin = 1;
+			break;
 		default:
 			usage(NULL);
 		}
 	}
-	if (facts && o->verb != METRICS_V)
+	if (facts && o->verb != METRICS_V && o->verb != FINISH_V)
 		usage("--run, --stage, --remote-kept and --drill go with "
 		    "--metrics");
+	if (o->verb == FINISH_V && (o->run.start >= 0 || o->run.drill >= 0))
+		usage("--finish takes the run's times itself, and the drill "
+		    "as --stage drill=STATUS");
+	if (fin && o->verb != FINISH_V)
+		usage("--failed, --point, --retained, --drilled and "
+		    "--warning go with --finish");
 	return optind;
 }
 
@@ -397,6 +511,7 @@ main(int argc, char *argv[])
 	    .end = -1, .remote_kept = -1, .drill = -1 } };
 	int ret;
 
+	vb_finish_init(&o.fin, "", -1, 0);
 	ret = parse(argc, argv, &o);
 	argc -= ret;
 	argv += ret;
@@ -411,7 +526,7 @@ main(int argc, char *argv[])
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
 	/* --metrics of a run whose DB_PATH never parsed: no history. */
-	if ((*argv[0] == '\0' && o.verb != METRICS_V) || vb_has_ctl(argv[0]) ||
+	if ((*argv[0] == '\0' && o.verb != METRICS_V && o.verb != FINISH_V) || vb_has_ctl(argv[0]) ||
 	    (o.metrics != NULL &&
 	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
 		usage("paths may not be empty or hold TAB, CR or newline");
@@ -441,6 +556,9 @@ main(int argc, char *argv[])
 		break;
 	case METRICS_V:
 		ret = metrics(&o, argv[0]);
+		break;
+	case FINISH_V:
+		ret = finish(&o, argv[0]);
 		break;
 	default:
 		ret = vb_log_loop(argv[0], o.quiet);

@@ -8,32 +8,17 @@
 # released.  Sourced by bin/vb-backup; uses its variables (the run's
 # stages, the archive, the configuration).
 
-# write_metrics CODE|drill: METRICS_FILE written by vb-log --metrics,
-# which computes every gauge (this run's facts given here as numbers,
-# the rest from BackupLog's history and the backup directory) and writes
-# the file without following a link or reading the old one.  After a
-# drill alone (drill), the last run's gauges come from the history.
+# write_metrics: after a drill alone (vb-backup --drill), METRICS_FILE
+# written by vb-log --metrics, which computes every gauge (the drill's
+# status given here, the last run's from BackupLog's history, the rest
+# from the backup directory) and writes the file without following a
+# link or reading the old one.  A nightly's metrics are vb-log
+# --finish's.
 write_metrics() {
-	local args=() s ms c=${VB_CONF:-}
 	[ -n "$METRICS_FILE" ] || return 0
-	if [ "$1" != drill ]; then
-		args=(--run "$start,$(date +%s.%N),$1")
-		for s in snapshot compress offsite log prune prune_offsite \
-		    drill; do
-			[ -n "${stage_st[$s]:-}" ] || continue
-			ms=${stage_ms[$s]:-}
-			args+=(--stage "$s=${stage_st[$s]}${ms:+:$ms}")
-		done
-		[ -z "$remote_kept" ] || args+=(--remote-kept "$remote_kept")
-	fi
-	[ -z "${stage_st[drill]:-}" ] || args+=(--drill "${stage_st[drill]}")
-	# A file the tools refuse: what did parse is this script's to pass.
-	[ "$fail_stage" != config ] || c=/dev/null
-	if ! VB_CONF=$c BACKUP_DIR=$BACKUP_DIR vb-log --metrics \
-	    "$METRICS_FILE" "${args[@]}" "$DB_PATH" 2>"$work/merr"; then
-		summary "could not write the metrics file $METRICS_FILE:" \
-		    "$(sed 's/^vb-log: //' "$work/merr" | head -n1)"
-	fi
+	BACKUP_DIR=$BACKUP_DIR vb-log --metrics "$METRICS_FILE" \
+	    ${stage_st[drill]:+--drill "${stage_st[drill]}"} "$DB_PATH" ||
+	    true
 }
 
 # run_hook CMD CODE TEXT [STATUS]: the operator's command, bounded in

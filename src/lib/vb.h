@@ -475,6 +475,82 @@ struct vb_metrics_run {
 int		 vb_metrics_write(const char *path,
 		    const struct vb_metrics_run *r, char *why, size_t wlen);
 
+/* ---- jobfinish.c: a vb-backup run's own record and report ---- */
+
+#define VB_FINISH_MAXFAIL	24
+
+/* A failed stage of the run and why, in the order the run met them. */
+struct vb_finish_fail {
+	const char	*stage;		/* config, ..., snapshot, ..., drill */
+	char		*why;		/* the reason, "" if none was said */
+};
+
+/*
+ * A run at its end: what the script gives (vb_finish_init, then the
+ * fields), what the run's records say (vb_finish_records) and what is
+ * derived from both (vb_finish_derive, vb_finish_compose).
+ */
+struct vb_finish {
+	/* given */
+	const char	*db;		/* DB_PATH, "" when it never parsed */
+	const char	*dir;		/* BACKUP_DIR, or NULL */
+	const char	*offsite;	/* OFFSITE, or NULL */
+	int		 point;		/* the run took a point */
+	double		 start;		/* when it started (Unix time) */
+	int		 code;		/* its exit status so far: 0, 1, 2 */
+	const char	*retained;	/* retention: ok, failed, skipped */
+	const char	*warning;	/* the run's warning, or NULL */
+	int64_t		 remote_kept;	/* backups on OFFSITE, or -1 */
+	int64_t		 drilled;	/* backups the drill proved, or -1 */
+	struct vb_metrics_run run;	/* the stages' statuses (and ms) */
+	struct vb_finish_fail fail[VB_FINISH_MAXFAIL];
+	int		 nfail;		/* given, then with the pipeline's */
+	/* from the records */
+	char		*archive;	/* tonight's archive, or NULL */
+	int64_t		 archive_bytes, db_bytes;	/* -1 unknown */
+	char		 sha256[VB_SHA256_HEX];	/* the archive's, "" */
+	int64_t		 ms[3];		/* snapshot, compress, offsite */
+	char		*why[3];	/* their first failed record's msg */
+	/* derived */
+	struct vb_finish_fail died[3];	/* stages dead without a record */
+	int		 ndied;
+	int64_t		 kept;		/* backups in dir */
+	int64_t		 elapsed_ms;
+	int		 row_ok;	/* the backup row's status */
+	char		*message;	/* the backup row's message */
+	char		*summary;	/* the run's summary line */
+};
+
+/* f emptied: nothing known, retention skipped. */
+void		 vb_finish_init(struct vb_finish *f, const char *db,
+		    double start, int code);
+/* 1 if the script may report stage as failed (--failed), else 0. */
+int		 vb_finish_fail_stage(const char *stage);
+/* The archive, sizes, durations and first failures of fp's records. */
+void		 vb_finish_records(struct vb_finish *f, FILE *fp);
+/*
+ * The pipeline's failures added after the script's failures of the
+ * stages before it (config ... leftovers) and before the others: a stage
+ * that exited 1 with its first failed record's message, one that died
+ * (also into died) with how; a stage killed by SIGPIPE after the one
+ * whose death killed it.
+ */
+void		 vb_finish_derive(struct vb_finish *f);
+/* The exit status, the backup row's status and message, the summary. */
+void		 vb_finish_compose(struct vb_finish *f);
+/* The backup row was refused: the run fails (if it had not), and says so. */
+void		 vb_finish_refused(struct vb_finish *f);
+/*
+ * The whole end of a run: records read, failures derived, the dead
+ * stages' records and the backup row written into db's BackupLog (one
+ * connection), then metrics (if not NULL).  Returns 0, or -1 if the
+ * metrics could not be written (said on stderr).
+ */
+int		 vb_finish(struct vb_finish *f, FILE *records,
+		    const char *metrics);
+/* f's answer on stdout, KEY=VALUE lines (vb-log(1)); 0, or -1. */
+int		 vb_finish_print(const struct vb_finish *f);
+
 /* ---- prune.c, jobprune.c, remote.c, encrypt.c, catalog.c, sign.c ---- */
 /* Retention, the remote, its signed catalog. */
 
