@@ -112,37 +112,6 @@ struct opts {
 	struct vb_finish	 fin;		/* --finish's run */
 };
 
-/* Which time --last-* asks for. */
-enum last { L_FULL_CHECK, L_DRILL, L_POINT };
-
-/*
- * vb-log --last-full-check, --last-drill, --last-point: a time, or
- * nothing.
- */
-static int
-last(const char *path, enum last what)
-{
-	char when[VB_ISO_LEN], why[1024];
-	int rc;
-
-	switch (what) {
-	case L_DRILL:
-		rc = vb_backuplog_last_drill(path, when, why, sizeof(why));
-		break;
-	case L_POINT:
-		rc = vb_backuplog_last_point(path, when, why, sizeof(why));
-		break;
-	default:
-		rc = vb_backuplog_last_full_check(path, when, why,
-		    sizeof(why));
-	}
-	if (rc != 0) {
-		warnx("%s", why);
-		return 1;
-	}
-	return when[0] != '\0' && printf("%s\n", when) < 0;
-}
-
 /*
  * vb-log --check: can the nightly run write its rows?  The finding on
  * stdout either way (a check's report is its output).  The exit status.
@@ -172,31 +141,6 @@ check_runs(const char *path)
 	vb_runs_conf(&c, path, time(NULL));
 	vb_runs_judge(&h, &c, &vs);
 	return vb_verdicts_print(&vs, "history");
-}
-
-/*
- * vb-log --due: what tonight's run is due, one line of fields.  A history
- * that cannot be read is said, and answered as if nothing ever ran
- * (everything due); 1 then.
- */
-static int
-due(const char *path)
-{
-	static const char *const drill[] = { "off", "not-due", "due" };
-	struct vb_runs_conf c;
-	struct vb_tonight d;
-	struct vb_runs h;
-	int ret = 0;
-
-	if (vb_runs_read(path, &h) != 0) {
-		warnx("%s", h.why);
-		ret = 1;
-	}
-	vb_runs_conf(&c, path, time(NULL));
-	vb_runs_due(&h, &c, &d);
-	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
-	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
-	return ret;
 }
 
 /* vb-log --metrics: the gauges written.  The exit status. */
@@ -232,94 +176,12 @@ finish(struct opts *o, const char *db)
 	return vb_finish_print(&o->fin) != 0 || ret;
 }
 
-/* A number that is a time or a count: digits and one point.  0, -1. */
-static int
-number(const char *s, double *out)
-{
-	char *end;
-
-	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s) ||
-	    strchr(s, '.') != strrchr(s, '.'))
-		return -1;
-	*out = strtod(s, &end);
-	return *end == '\0' ? 0 : -1;
-}
-
-/* --run START,END,EXIT into o->run. */
+/* --run, --finish, --stage, --failed (jobfinish.c's grammar). */
 static void
-run_facts(struct opts *o, const char *arg)
+fact(int rc, const char *why)
 {
-	char buf[128], *a, *b, *c, *sp;
-	double x;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
-	    &sp)) == NULL || (c = strtok_r(NULL, ",", &sp)) == NULL ||
-	    strtok_r(NULL, ",", &sp) != NULL ||
-	    number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
-	    0 || number(c, &x) != 0 || x > 255 || x != (int)x)
-		usage("--run wants START,END,EXIT: two Unix times and a "
-		    "status");
-	o->run.exit = (int)x;
-}
-
-/* --finish START,EXIT into o->fin. */
-static void
-finish_facts(struct opts *o, const char *arg)
-{
-	char buf[128], *a, *b, *sp;
-	double start, x;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
-	    &sp)) == NULL || strtok_r(NULL, ",", &sp) != NULL ||
-	    number(a, &start) != 0 || number(b, &x) != 0 || x > 255 ||
-	    x != (int)x)
-		usage("--finish wants START,EXIT: a Unix time and a status");
-	o->fin.start = start;
-	o->fin.code = (int)x;
-}
-
-/* --failed STAGE=REASON added to o->fin. */
-static void
-failed_fact(struct opts *o, char *arg)
-{
-	char *eq = strchr(arg, '=');
-
-	if (eq != NULL)
-		*eq++ = '\0';
-	if (eq == NULL || !vb_finish_fail_stage(arg) ||
-	    o->fin.nfail == VB_FINISH_MAXFAIL)
-		usage("--failed wants STAGE=REASON, a stage vb-backup reports");
-	o->fin.fail[o->fin.nfail].stage = arg;
-	o->fin.fail[o->fin.nfail++].why = eq;
-}
-
-/* --stage NAME=STATUS[:MS] added to o->run. */
-static void
-stage_fact(struct opts *o, char *arg)
-{
-	static const char *const names[] = { "snapshot", "compress",
-	    "offsite", "log", "prune", "prune_offsite", "drill", NULL };
-	char *eq = strchr(arg, '='), *colon;
-	double st, ms = -1;
-	int i;
-
-	if (eq == NULL || o->run.nstages == VB_MAX_STAGES)
-		usage("--stage wants NAME=STATUS[:MS]");
-	*eq++ = '\0';
-	if ((colon = strchr(eq, ':')) != NULL)
-		*colon++ = '\0';
-	for (i = 0; names[i] != NULL && strcmp(names[i], arg) != 0; i++)
-		;
-	if (names[i] == NULL || number(eq, &st) != 0 || st > 255 ||
-	    st != (int)st || (colon != NULL && (number(colon, &ms) != 0 ||
-	    ms != (double)(int64_t)ms)))
-		usage("--stage wants NAME=STATUS[:MS]: a stage of the job, "
-		    "its exit status, its milliseconds");
-	o->run.stage[o->run.nstages].name = names[i];
-	o->run.stage[o->run.nstages].status = (int)st;
-	o->run.stage[o->run.nstages++].ms = (int64_t)ms;
+	if (rc != 0)
+		usage(why);
 }
 
 /* A count option's value; usage() if it is none. */
@@ -427,7 +289,8 @@ parse(int argc, char *argv[], struct opts *o)
 			verb(o, DUE_V);
 			break;
 		case FAILED:
-			failed_fact(o, optarg);
+			fact(vb_finish_fail_parse(&o->fin, optarg), "--failed "
+			    "wants STAGE=REASON, a stage vb-backup reports");
 			fin = 1;
 			break;
 		case FAILURES:
@@ -435,7 +298,8 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case FINISH:
 			verb(o, FINISH_V);
-			finish_facts(o, optarg);
+			fact(vb_finish_parse(&o->fin, optarg), "--finish wants "
+			    "START,EXIT: a Unix time and a status");
 			break;
 		case JSON:
 			o->json = 1;
@@ -471,7 +335,8 @@ parse(int argc, char *argv[], struct opts *o)
 			fin = 1;
 			break;
 		case RUN:
-			run_facts(o, optarg);
+			fact(vb_run_parse(&o->run, optarg), "--run wants "
+			    "START,END,EXIT: two Unix times and a status");
 			facts = 1;
 			break;
 		case SHOW:
@@ -481,7 +346,9 @@ parse(int argc, char *argv[], struct opts *o)
 			o->q.since = optarg;
 			break;
 		case STAGE:
-			stage_fact(o, optarg);
+			fact(vb_stage_parse(&o->run, optarg), "--stage wants "
+			    "NAME=STATUS[:MS]: a stage of the job, its exit "
+			    "status, its milliseconds");
 			facts = 1;
 			break;
 		case WARNING:
@@ -540,16 +407,16 @@ main(int argc, char *argv[])
 		ret = check_runs(argv[0]);
 		break;
 	case DUE_V:
-		ret = due(argv[0]);
+		ret = vb_history_due(argv[0]);
 		break;
 	case LAST_FULL_V:
-		ret = last(argv[0], L_FULL_CHECK);
+		ret = vb_history_last(argv[0], VB_LAST_FULL_CHECK);
 		break;
 	case LAST_DRILL_V:
-		ret = last(argv[0], L_DRILL);
+		ret = vb_history_last(argv[0], VB_LAST_DRILL);
 		break;
 	case LAST_POINT_V:
-		ret = last(argv[0], L_POINT);
+		ret = vb_history_last(argv[0], VB_LAST_POINT);
 		break;
 	case SHOW_V:
 		ret = vb_history(argv[0], &o.q, o.json);

@@ -16,8 +16,6 @@
 
 #include "vblib.h"
 
-/* ---- the facts: the run's records, the failures ---- */
-
 /* The stages the script reports before the pipeline runs. */
 static const char *const before_pipe[] = { "config", "directory",
     "preflight", "lock", "leftovers", NULL };
@@ -52,14 +50,103 @@ xstrdup(const char *s)
 	return d;
 }
 
+/* ---- the run as the script tells it ---- */
+
+/* A number that is a time or a count: digits and one point.  0, -1. */
+static int
+number(const char *s, double *out)
+{
+	char *end;
+
+	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s) ||
+	    strchr(s, '.') != strrchr(s, '.'))
+		return -1;
+	*out = strtod(s, &end);
+	return *end == '\0' ? 0 : -1;
+}
+
+/* An exit status: 0 to 255.  0, -1. */
+static int
+status(const char *s, int *out)
+{
+	double x;
+
+	if (number(s, &x) != 0 || x > 255 || x != (int)x)
+		return -1;
+	*out = (int)x;
+	return 0;
+}
+
 int
-vb_finish_fail_stage(const char *stage)
+vb_run_parse(struct vb_metrics_run *r, const char *arg)
+{
+	char buf[128], *a, *b, *c, *sp;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
+	    &sp)) == NULL || (c = strtok_r(NULL, ",", &sp)) == NULL ||
+	    strtok_r(NULL, ",", &sp) != NULL || number(a, &r->start) != 0 ||
+	    number(b, &r->end) != 0 || status(c, &r->exit) != 0)
+		return -1;
+	return 0;
+}
+
+int
+vb_stage_parse(struct vb_metrics_run *r, char *arg)
+{
+	static const char *const names[] = { "snapshot", "compress",
+	    "offsite", "log", "prune", "prune_offsite", "drill", NULL };
+	char *eq = strchr(arg, '='), *colon;
+	double ms = -1;
+	int i, st;
+
+	if (eq == NULL || r->nstages == VB_MAX_STAGES)
+		return -1;
+	*eq++ = '\0';
+	if ((colon = strchr(eq, ':')) != NULL)
+		*colon++ = '\0';
+	for (i = 0; names[i] != NULL && strcmp(names[i], arg) != 0; i++)
+		;
+	if (names[i] == NULL || status(eq, &st) != 0 || (colon != NULL &&
+	    (number(colon, &ms) != 0 || ms != (double)(int64_t)ms)))
+		return -1;
+	r->stage[r->nstages].name = names[i];
+	r->stage[r->nstages].status = st;
+	r->stage[r->nstages++].ms = (int64_t)ms;
+	return 0;
+}
+
+int
+vb_finish_parse(struct vb_finish *f, const char *arg)
+{
+	char buf[128], *a, *b, *sp;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
+	    &sp)) == NULL || strtok_r(NULL, ",", &sp) != NULL ||
+	    number(a, &f->start) != 0 || status(b, &f->code) != 0)
+		return -1;
+	return 0;
+}
+
+int
+vb_finish_fail_parse(struct vb_finish *f, char *arg)
 {
 	static const char *const after[] = { "log", "prune", "prune_offsite",
 	    "drill", NULL };
+	char *eq = strchr(arg, '=');
 
-	return listed(before_pipe, stage) || listed(after, stage);
+	if (eq == NULL || f->nfail == VB_FINISH_MAXFAIL)
+		return -1;
+	*eq++ = '\0';
+	if (!listed(before_pipe, arg) && !listed(after, arg))
+		return -1;
+	f->fail[f->nfail].stage = arg;
+	f->fail[f->nfail++].why = eq;
+	return 0;
 }
+
+/* ---- the facts: the run's records, the failures ---- */
 
 void
 vb_finish_records(struct vb_finish *f, FILE *fp)

@@ -388,6 +388,15 @@ int		 vb_backuplog_last_drill(const char *path,
 /* When the last point was made ("" never); 0, or -1. */
 int		 vb_backuplog_last_point(const char *path,
 		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* Which time vb_history_last answers. */
+enum vb_last { VB_LAST_FULL_CHECK, VB_LAST_DRILL, VB_LAST_POINT };
+/* vb-log --last-*: that time on stdout (nothing if never); 0, or 1. */
+int		 vb_history_last(const char *path, enum vb_last what);
+/*
+ * vb-log --due: tonight's due, one line of fields on stdout; a history
+ * that cannot be read is said, answered as if nothing ran, and 1.
+ */
+int		 vb_history_due(const char *path);
 /* ---- runs.c: the runs judged (--check), and what is due tonight ---- */
 
 /* What BackupLog says of the runs, read once (vb_runs_read). */
@@ -524,8 +533,14 @@ struct vb_finish {
 /* f emptied: nothing known, retention skipped. */
 void		 vb_finish_init(struct vb_finish *f, const char *db,
 		    double start, int code);
-/* 1 if the script may report stage as failed (--failed), else 0. */
-int		 vb_finish_fail_stage(const char *stage);
+/* --finish START,EXIT into f; 0, or -1 if arg is not that. */
+int		 vb_finish_parse(struct vb_finish *f, const char *arg);
+/* --failed STAGE=REASON (a stage the script reports) added; 0, or -1. */
+int		 vb_finish_fail_parse(struct vb_finish *f, char *arg);
+/* --run START,END,EXIT into r; 0, or -1 if arg is not that. */
+int		 vb_run_parse(struct vb_metrics_run *r, const char *arg);
+/* --stage NAME=STATUS[:MS] (cut up) added to r; 0, or -1. */
+int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
 /* The archive, sizes, durations and first failures of fp's records. */
 void		 vb_finish_records(struct vb_finish *f, FILE *fp);
 /*
