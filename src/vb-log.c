@@ -76,7 +76,7 @@ help(void)
 	    "                    row, the metrics (with --metrics), and print\n"
 	    "                    EXIT, SUMMARY, FAILED_STAGES, ARCHIVE,\n"
 	    "                    ARCHIVE_BYTES, DB_BYTES, KEPT (KEY=VALUE);\n"
-	    "                    the run told with --stage, --remote-kept and:\n"
+	    "                    the run told with --stage, --remote-kept,\n"
 	    "      --failed S=WHY  a stage the script saw fail, in order\n"
 	    "      --point       the run took a point\n"
 	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
@@ -393,7 +393,8 @@ main(int argc, char *argv[])
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
 	/* --metrics of a run whose DB_PATH never parsed: no history. */
-	if ((*argv[0] == '\0' && o.verb != METRICS_V && o.verb != FINISH_V) || vb_has_ctl(argv[0]) ||
+	if ((*argv[0] == '\0' && o.verb != METRICS_V && o.verb != FINISH_V) ||
+	    vb_has_ctl(argv[0]) ||
 	    (o.metrics != NULL &&
 	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
 		usage("paths may not be empty or hold TAB, CR or newline");

@@ -379,15 +379,6 @@ struct vb_log_query {
 /* The history on stdout, in the listing's form; 0, or 1. */
 int		 vb_history(const char *path, const struct vb_log_query *q,
 		    int json);
-/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
-int		 vb_backuplog_last_full_check(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
-/* When a drill last proved a backup ("" never); 0, or -1. */
-int		 vb_backuplog_last_drill(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
-/* When the last point was made ("" never); 0, or -1. */
-int		 vb_backuplog_last_point(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
 /* Which time vb_history_last answers. */
 enum vb_last { VB_LAST_FULL_CHECK, VB_LAST_DRILL, VB_LAST_POINT };
 /* vb-log --last-*: that time on stdout (nothing if never); 0, or 1. */
@@ -449,9 +440,6 @@ void		 vb_runs_conf(struct vb_runs_conf *c, const char *db,
 /* --check's verdicts of the runs, added to vs. */
 void		 vb_runs_judge(const struct vb_runs *h,
 		    const struct vb_runs_conf *c, struct vb_verdicts *vs);
-/* What is due tonight, from h and c. */
-void		 vb_runs_due(const struct vb_runs *h,
-		    const struct vb_runs_conf *c, struct vb_tonight *d);
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
 #define VB_MAX_STAGES	8
@@ -541,20 +529,6 @@ int		 vb_finish_fail_parse(struct vb_finish *f, char *arg);
 int		 vb_run_parse(struct vb_metrics_run *r, const char *arg);
 /* --stage NAME=STATUS[:MS] (cut up) added to r; 0, or -1. */
 int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
-/* The archive, sizes, durations and first failures of fp's records. */
-void		 vb_finish_records(struct vb_finish *f, FILE *fp);
-/*
- * The pipeline's failures added after the script's failures of the
- * stages before it (config ... leftovers) and before the others: a stage
- * that exited 1 with its first failed record's message, one that died
- * (also into died) with how; a stage killed by SIGPIPE after the one
- * whose death killed it.
- */
-void		 vb_finish_derive(struct vb_finish *f);
-/* The exit status, the backup row's status and message, the summary. */
-void		 vb_finish_compose(struct vb_finish *f);
-/* The backup row was refused: the run fails (if it had not), and says so. */
-void		 vb_finish_refused(struct vb_finish *f);
 /*
  * The whole end of a run: records read, failures derived, the dead
  * stages' records and the backup row written into db's BackupLog (one
