@@ -31,9 +31,11 @@ run_hook() {
 	unset VB_CONF_CHECKED
 	VB_STATUS=${4:-$([ "$2" -eq 0 ] && echo success || echo failure)} \
 	VB_EXIT_STATUS=$2 VB_SUMMARY=$3 VB_DB_PATH=$DB_PATH \
-	VB_BACKUP_DIR=$BACKUP_DIR VB_FAILED_STAGES="${failed_stages[*]}" \
-	VB_ARCHIVE=$archive VB_ARCHIVE_BYTES=$archive_bytes \
-	VB_DB_BYTES=$db_bytes VB_BACKUPS_KEPT=${kept:-} VB_WARNING=$warning \
+	VB_BACKUP_DIR=$BACKUP_DIR \
+	VB_FAILED_STAGES=${fin[FAILED_STAGES]-${failed_stages[*]}} \
+	VB_ARCHIVE=${fin[ARCHIVE]:-} VB_ARCHIVE_BYTES=${fin[ARCHIVE_BYTES]:-} \
+	VB_DB_BYTES=${fin[DB_BYTES]:-} VB_BACKUPS_KEPT=${fin[KEPT]:-} \
+	VB_WARNING=$warning \
 	VB_DURATION_SECONDS=$(($(ms_since "$start") / 1000)) \
 	    timeout -k 10 "$HOOK_TIMEOUT" sh -c "$1" </dev/null 9>&-
 	rc=$?

@@ -535,7 +535,7 @@ int
 vb_finish_print(const struct vb_finish *f)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
-	char *stages;
+	char *stages, *see;
 	int i, rc;
 
 	for (i = 0; i < f->nfail; i++)
@@ -543,11 +543,19 @@ vb_finish_print(const struct vb_finish *f)
 		    f->fail[i].stage);
 	if ((stages = vb_str_finish(s)) == NULL)
 		stages = sqlite3_mprintf("%s", "");
+	/* What to look at, and the hook's VB_STATUS (ON_FAILURE's too
+	 * when a run that backed up warns). */
+	see = f->code == 0 ? sqlite3_mprintf("%s", "") : *f->db != '\0' ?
+	    sqlite3_mprintf("see: vb-log --show --failures %s, and vb-backup "
+	    "--check", f->db) : sqlite3_mprintf("see: vb-backup --check");
 	rc = put_num("EXIT", f->code) | put("SUMMARY", f->summary) |
+	    put("SEE", see != NULL ? see : "") | put("STATUS", f->code != 0 ?
+	    "failure" : f->warning != NULL ? "warning" : "success") |
 	    put("FAILED_STAGES", stages != NULL ? stages : "") |
 	    put("ARCHIVE", f->archive) | put_num("ARCHIVE_BYTES",
 	    f->archive_bytes) | put_num("DB_BYTES", f->db_bytes) |
 	    put_num("KEPT", f->kept);
 	sqlite3_free(stages);
+	sqlite3_free(see);
 	return rc;
 }

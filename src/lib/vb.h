@@ -537,7 +537,10 @@ int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
  */
 int		 vb_finish(struct vb_finish *f, FILE *records,
 		    const char *metrics);
-/* f's answer on stdout, KEY=VALUE lines (vb-log(1)); 0, or -1. */
+/*
+ * f's answer on stdout, KEY=VALUE lines (vb-log(1)): EXIT, SUMMARY, SEE,
+ * STATUS, FAILED_STAGES, ARCHIVE, ARCHIVE_BYTES, DB_BYTES, KEPT; 0, -1.
+ */
 int		 vb_finish_print(const struct vb_finish *f);
 
 /* ---- prune.c, jobprune.c, remote.c, encrypt.c, catalog.c, sign.c ---- */
