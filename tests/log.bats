@@ -288,8 +288,6 @@ rec() {
 
 @test "log: --finish ends a run: a record for the stage that died, the backup row last, the answer in fields" {
 	mkdb app.db wal
-	export BACKUP_DIR="$T/backups"
-	mkdir -m 700 backups
 	# The snapshot was made; vb-compress was killed, the snapshot then
 	# died of SIGPIPE: the cause is the run's failure.
 	printf 'backups/backup-x.db\tsnapshot\tok\t8192\t-\t12\t%s\tm\n' \
