@@ -25,7 +25,12 @@
 		"--last-point) db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
 		"[--stage name=status[:ms]] ...\n              " \
-		"[--remote-kept n] [--drill status] db"
+		"[--remote-kept n] [--drill status] db\n" \
+		"       vb-log --finish start,exit [--metrics file] " \
+		"[--stage name=status[:ms]] ...\n              " \
+		"[--failed stage=reason] ... [--point] [--retained how]\n" \
+		"              [--remote-kept n] [--drilled n] " \
+		"[--warning text] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -64,6 +69,20 @@ help(void)
 	    "                    for each stage\n"
 	    "      --remote-kept N  backups on the remote after retention\n"
 	    "      --drill S     the drill's exit status, if one ran\n"
+	    "      --finish START,EXIT  end a vb-backup run begun at START\n"
+	    "                    (Unix time), its exit status so far EXIT:\n"
+	    "                    read its records on stdin, write the\n"
+	    "                    records of stages that died and its backup\n"
+	    "                    row, the metrics (with --metrics), and print\n"
+	    "                    EXIT, SUMMARY, SEE, STATUS, FAILED_STAGES,\n"
+	    "                    ARCHIVE,\n"
+	    "                    ARCHIVE_BYTES, DB_BYTES, KEPT (KEY=VALUE);\n"
+	    "                    the run told with --stage, --remote-kept,\n"
+	    "      --failed S=WHY  a stage the script saw fail, in order\n"
+	    "      --point       the run took a point\n"
+	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
+	    "      --drilled N   backups the run's drill proved\n"
+	    "      --warning TEXT  the run's warning\n"
 	    "      --last-point  print when the last point was made (UTC;\n"
 	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
@@ -83,7 +102,7 @@ help(void)
 
 /* What vb-log was asked to do: one of these. */
 enum verb { LOG, SHOW_V, CHECK_V, CHECK_RUNS_V, DUE_V, LAST_FULL_V,
-    LAST_DRILL_V, LAST_POINT_V, METRICS_V };
+    LAST_DRILL_V, LAST_POINT_V, METRICS_V, FINISH_V };
 
 struct opts {
 	enum verb		 verb;
@@ -91,38 +110,8 @@ struct opts {
 	struct vb_log_query	 q;
 	const char		*metrics;	/* --metrics FILE */
 	struct vb_metrics_run	 run;
+	struct vb_finish	 fin;		/* --finish's run */
 };
-
-/* Which time --last-* asks for. */
-enum last { L_FULL_CHECK, L_DRILL, L_POINT };
-
-/*
- * vb-log --last-full-check, --last-drill, --last-point: a time, or
- * nothing.
- */
-static int
-last(const char *path, enum last what)
-{
-	char when[VB_ISO_LEN], why[1024];
-	int rc;
-
-	switch (what) {
-	case L_DRILL:
-		rc = vb_backuplog_last_drill(path, when, why, sizeof(why));
-		break;
-	case L_POINT:
-		rc = vb_backuplog_last_point(path, when, why, sizeof(why));
-		break;
-	default:
-		rc = vb_backuplog_last_full_check(path, when, why,
-		    sizeof(why));
-	}
-	if (rc != 0) {
-		warnx("%s", why);
-		return 1;
-	}
-	return when[0] != '\0' && printf("%s\n", when) < 0;
-}
 
 /*
  * vb-log --check: can the nightly run write its rows?  The finding on
@@ -155,31 +144,6 @@ check_runs(const char *path)
 	return vb_verdicts_print(&vs, "history");
 }
 
-/*
- * vb-log --due: what tonight's run is due, one line of fields.  A history
- * that cannot be read is said, and answered as if nothing ever ran
- * (everything due); 1 then.
- */
-static int
-due(const char *path)
-{
-	static const char *const drill[] = { "off", "not-due", "due" };
-	struct vb_runs_conf c;
-	struct vb_tonight d;
-	struct vb_runs h;
-	int ret = 0;
-
-	if (vb_runs_read(path, &h) != 0) {
-		warnx("%s", h.why);
-		ret = 1;
-	}
-	vb_runs_conf(&c, path, time(NULL));
-	vb_runs_due(&h, &c, &d);
-	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
-	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
-	return ret;
-}
-
 /* vb-log --metrics: the gauges written.  The exit status. */
 static int
 metrics(struct opts *o, const char *db)
@@ -194,62 +158,31 @@ metrics(struct opts *o, const char *db)
 	return 1;
 }
 
-/* A number that is a time or a count: digits and one point.  0, -1. */
+/*
+ * vb-log --finish: the run ended (vb_finish) and its answer printed.  1
+ * if the metrics or the answer could not be written.
+ */
 static int
-number(const char *s, double *out)
+finish(struct opts *o, const char *db)
 {
-	char *end;
+	const char *off = vb_config("OFFSITE");
+	int ret;
 
-	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s) ||
-	    strchr(s, '.') != strrchr(s, '.'))
-		return -1;
-	*out = strtod(s, &end);
-	return *end == '\0' ? 0 : -1;
+	o->fin.db = db;
+	o->fin.dir = vb_config("BACKUP_DIR");
+	o->fin.offsite = off != NULL && *off != '\0' ? off : NULL;
+	o->fin.run = o->run;
+	o->fin.remote_kept = o->run.remote_kept;
+	ret = vb_finish(&o->fin, stdin, o->metrics) != 0;
+	return vb_finish_print(&o->fin) != 0 || ret;
 }
 
-/* --run START,END,EXIT into o->run. */
+/* --run, --finish, --stage, --failed (jobfinish.c's grammar). */
 static void
-run_facts(struct opts *o, const char *arg)
+fact(int rc, const char *why)
 {
-	char buf[128], *a, *b, *c, *sp;
-	double x;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	if ((a = strtok_r(buf, ",", &sp)) == NULL || (b = strtok_r(NULL, ",",
-	    &sp)) == NULL || (c = strtok_r(NULL, ",", &sp)) == NULL ||
-	    strtok_r(NULL, ",", &sp) != NULL ||
-	    number(a, &o->run.start) != 0 || number(b, &o->run.end) !=
-	    0 || number(c, &x) != 0 || x > 255 || x != (int)x)
-		usage("--run wants START,END,EXIT: two Unix times and a "
-		    "status");
-	o->run.exit = (int)x;
-}
-
-/* --stage NAME=STATUS[:MS] added to o->run. */
-static void
-stage_fact(struct opts *o, char *arg)
-{
-	static const char *const names[] = { "snapshot", "compress",
-	    "offsite", "log", "prune", "prune_offsite", "drill", NULL };
-	char *eq = strchr(arg, '='), *colon;
-	double st, ms = -1;
-	int i;
-
-	if (eq == NULL || o->run.nstages == VB_MAX_STAGES)
-		usage("--stage wants NAME=STATUS[:MS]");
-	*eq++ = '\0';
-	if ((colon = strchr(eq, ':')) != NULL)
-		*colon++ = '\0';
-	for (i = 0; names[i] != NULL && strcmp(names[i], arg) != 0; i++)
-		;
-	if (names[i] == NULL || number(eq, &st) != 0 || st > 255 ||
-	    st != (int)st || (colon != NULL && (number(colon, &ms) != 0 ||
-	    ms != (double)(int64_t)ms)))
-		usage("--stage wants NAME=STATUS[:MS]: a stage of the job, "
-		    "its exit status, its milliseconds");
-	o->run.stage[o->run.nstages].name = names[i];
-	o->run.stage[o->run.nstages].status = (int)st;
-	o->run.stage[o->run.nstages++].ms = (int64_t)ms;
+	if (rc != 0)
+		usage(why);
 }
 
 /* A count option's value; usage() if it is none. */
@@ -263,30 +196,36 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, CHECK_RUNS, DRILL, DUE, FAILURES, JSON, LAST_DRILL,
-    LAST_FULL, LAST_POINT, METRICS, PRINT_CONFIG, REMOTE_KEPT, RUN, SHOW,
-    SINCE, STAGE };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DUE, FAILED, FAILURES,
+    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, POINT,
+    PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE, WARNING };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
+	{ "drilled",	required_argument,	NULL, DRILLED },
 	{ "due",	no_argument,		NULL, DUE },
+	{ "failed",	required_argument,	NULL, FAILED },
 	{ "failures",	no_argument,		NULL, FAILURES },
+	{ "finish",	required_argument,	NULL, FINISH },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "json",	no_argument,		NULL, JSON },
 	{ "last-drill",	no_argument,		NULL, LAST_DRILL },
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
 	{ "last-point",	no_argument,		NULL, LAST_POINT },
 	{ "metrics",	required_argument,	NULL, METRICS },
+	{ "point",	no_argument,		NULL, POINT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "remote-kept", required_argument,	NULL, REMOTE_KEPT },
+	{ "retained",	required_argument,	NULL, RETAINED },
 	{ "run",	required_argument,	NULL, RUN },
 	{ "show",	no_argument,		NULL, SHOW },
 	{ "since",	required_argument,	NULL, SINCE },
 	{ "stage",	required_argument,	NULL, STAGE },
 	{ "version",	no_argument,		NULL, 'V' },
+	{ "warning",	required_argument,	NULL, WARNING },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -294,9 +233,14 @@ static const struct option longopts[] = {
 static void
 verb(struct opts *o, enum verb v)
 {
+	/* --finish writes the metrics too: --metrics is its option. */
+	if (o->verb == METRICS_V && v == FINISH_V)
+		o->verb = LOG;
+	if (o->verb == FINISH_V && v == METRICS_V)
+		return;
 	if (o->verb != LOG)
-		usage("--show, --check, --check-runs, --due, --last-*, and "
-		    "--metrics go alone");
+		usage("--show, --check, --check-runs, --due, --last-*, "
+		    "--metrics and --finish go alone");
 	o->verb = v;
 }
 
@@ -307,7 +251,7 @@ verb(struct opts *o, enum verb v)
 static int
 parse(int argc, char *argv[], struct opts *o)
 {
-	int ch, facts = 0;
+	int ch, facts = 0, fin = 0;
 
 	while ((ch = getopt_long(argc, argv, "hn:qV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -337,11 +281,26 @@ parse(int argc, char *argv[], struct opts *o)
 			    "exit status");
 			facts = 1;
 			break;
+		case DRILLED:
+			o->fin.drilled = count(optarg, "--drilled wants a "
+			    "count");
+			fin = 1;
+			break;
 		case DUE:
 			verb(o, DUE_V);
 			break;
+		case FAILED:
+			fact(vb_finish_fail_parse(&o->fin, optarg), "--failed "
+			    "wants STAGE=REASON, a stage vb-backup reports");
+			fin = 1;
+			break;
 		case FAILURES:
 			o->q.failures = 1;
+			break;
+		case FINISH:
+			verb(o, FINISH_V);
+			fact(vb_finish_parse(&o->fin, optarg), "--finish wants "
+			    "START,EXIT: a Unix time and a status");
 			break;
 		case JSON:
 			o->json = 1;
@@ -359,6 +318,9 @@ parse(int argc, char *argv[], struct opts *o)
 			verb(o, METRICS_V);
 			o->metrics = optarg;
 			break;
+		case POINT:
+			o->fin.point = fin = 1;
+			break;
 		case PRINT_CONFIG:
 			vb_config_print_exit(NULL);
 		case REMOTE_KEPT:
@@ -366,8 +328,16 @@ parse(int argc, char *argv[], struct opts *o)
 			    "wants a count");
 			facts = 1;
 			break;
+		case RETAINED:
+			if (strcmp(optarg, "ok") != 0 && strcmp(optarg,
+			    "failed") != 0 && strcmp(optarg, "skipped") != 0)
+				usage("--retained wants ok, failed or skipped");
+			o->fin.retained = optarg;
+			fin = 1;
+			break;
 		case RUN:
-			run_facts(o, optarg);
+			fact(vb_run_parse(&o->run, optarg), "--run wants "
+			    "START,END,EXIT: two Unix times and a status");
 			facts = 1;
 			break;
 		case SHOW:
@@ -377,16 +347,28 @@ parse(int argc, char *argv[], struct opts *o)
 			o->q.since = optarg;
 			break;
 		case STAGE:
-			stage_fact(o, optarg);
+			fact(vb_stage_parse(&o->run, optarg), "--stage wants "
+			    "NAME=STATUS[:MS]: a stage of the job, its exit "
+			    "status, its milliseconds");
 			facts = 1;
+			break;
+		case WARNING:
+			o->fin.warning = *optarg != '\0' ? optarg : NULL;
+			fin = 1;
 			break;
 		default:
 			usage(NULL);
 		}
 	}
-	if (facts && o->verb != METRICS_V)
+	if (facts && o->verb != METRICS_V && o->verb != FINISH_V)
 		usage("--run, --stage, --remote-kept and --drill go with "
 		    "--metrics");
+	if (o->verb == FINISH_V && (o->run.start >= 0 || o->run.drill >= 0))
+		usage("--finish takes the run's times itself, and the drill "
+		    "as --stage drill=STATUS");
+	if (fin && o->verb != FINISH_V)
+		usage("--failed, --point, --retained, --drilled and "
+		    "--warning go with --finish");
 	return optind;
 }
 
@@ -397,6 +379,7 @@ main(int argc, char *argv[])
 	    .end = -1, .remote_kept = -1, .drill = -1 } };
 	int ret;
 
+	vb_finish_init(&o.fin, "", -1, 0);
 	ret = parse(argc, argv, &o);
 	argc -= ret;
 	argv += ret;
@@ -411,7 +394,8 @@ main(int argc, char *argv[])
 		usage("--since wants a UTC time like 2026-11-27 or "
 		    "2026-11-27T01:00:00");
 	/* --metrics of a run whose DB_PATH never parsed: no history. */
-	if ((*argv[0] == '\0' && o.verb != METRICS_V) || vb_has_ctl(argv[0]) ||
+	if ((*argv[0] == '\0' && o.verb != METRICS_V && o.verb != FINISH_V) ||
+	    vb_has_ctl(argv[0]) ||
 	    (o.metrics != NULL &&
 	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
 		usage("paths may not be empty or hold TAB, CR or newline");
@@ -425,22 +409,25 @@ main(int argc, char *argv[])
 		ret = check_runs(argv[0]);
 		break;
 	case DUE_V:
-		ret = due(argv[0]);
+		ret = vb_history_due(argv[0]);
 		break;
 	case LAST_FULL_V:
-		ret = last(argv[0], L_FULL_CHECK);
+		ret = vb_history_last(argv[0], VB_LAST_FULL_CHECK);
 		break;
 	case LAST_DRILL_V:
-		ret = last(argv[0], L_DRILL);
+		ret = vb_history_last(argv[0], VB_LAST_DRILL);
 		break;
 	case LAST_POINT_V:
-		ret = last(argv[0], L_POINT);
+		ret = vb_history_last(argv[0], VB_LAST_POINT);
 		break;
 	case SHOW_V:
 		ret = vb_history(argv[0], &o.q, o.json);
 		break;
 	case METRICS_V:
 		ret = metrics(&o, argv[0]);
+		break;
+	case FINISH_V:
+		ret = finish(&o, argv[0]);
 		break;
 	default:
 		ret = vb_log_loop(argv[0], o.quiet);

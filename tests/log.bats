@@ -285,3 +285,39 @@ rec() {
 	run --separate-stderr vb-log --due --show app.db
 	[ "$status" -eq 2 ]
 }
+
+@test "log: --finish ends a run: a record for the stage that died, the backup row last, the answer in fields" {
+	mkdb app.db wal
+	# The snapshot was made; vb-compress was killed, the snapshot then
+	# died of SIGPIPE: the cause is the run's failure.
+	printf 'backups/backup-x.db\tsnapshot\tok\t8192\t-\t12\t%s\tm\n' \
+	    "$ts" >recs
+	run --separate-stderr vb-log --finish "$(date +%s.%N),0" \
+	    --stage snapshot=141 --stage compress=137 --stage log=0 \
+	    --failed leftovers="a raw snapshot could not be archived: x" \
+	    "$T/app.db" <recs
+	[ "$status" -eq 0 ]
+	[[ $output == EXIT=1$'\n'* ]]
+	[[ $output == *$'\nSTATUS=failure\n'* ]]
+	[[ $output == *$'\nFAILED_STAGES=leftovers compress snapshot\n'* ]]
+	[[ $output == *$'\nSEE=see: vb-log --show --failures '"$T/app.db"$', and vb-backup --check\n'* ]]
+	[[ $output == *$'\nDB_BYTES=8192\n'* ]]
+	[[ $output == *$'\nKEPT=0' ]]
+	[[ ${lines[1]} == "SUMMARY=FAILED after "*"s at leftovers: a raw snapshot could not be archived: x" ]]
+	run sqlite3 app.db "SELECT operation || ' ' || status || ' ' || message
+	    FROM BackupLog ORDER BY id DESC"
+	[ "${lines[0]}" = "backup failure failed at leftovers: a raw snapshot could not be archived: x" ]
+	[ "${lines[1]}" = "snapshot failure vb-snapshot was killed by SIGPIPE" ]
+	[ "${lines[2]}" = "compress failure vb-compress was killed by SIGKILL" ]
+	[ "${#lines[@]}" -eq 3 ]
+	# A stage of the pipeline is derived, never told; a database that
+	# never parsed takes no row, and the run says so.
+	run --separate-stderr vb-log --finish 1,0 --failed compress=x "$T/app.db"
+	[ "$status" -eq 2 ]
+	run --separate-stderr vb-log --finish "$(date +%s),2" \
+	    --failed config="DB_PATH and BACKUP_DIR must be set" "" </dev/null
+	[ "$status" -eq 0 ]
+	[[ $output == *"; BackupLog could not take the backup row"* ]]
+	[[ $output == *$'\nSEE=see: vb-backup --check\n'* ]]
+	[[ $output == EXIT=2$'\n'* ]]
+}

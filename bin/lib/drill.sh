@@ -55,7 +55,6 @@ run_drill() {
 	"${drill[@]}" >"$work/drill"
 	stage_st[drill]=$?
 	stage_ms[drill]=$(ms_since "$t")
-	cat "$work/drill" >>"$work/recs"
 	vb-log -q "$DB_PATH" <"$work/drill"
 	n=$?
 	drilled=$(pick record status=ok <"$work/drill" | wc -l)
@@ -63,9 +62,8 @@ run_drill() {
 		IFS=$'\t' read -r path msg < <(pick record status=failed -- \
 		    path msg <"$work/drill")
 		[ "${path:--}" = - ] || msg="$path: $msg"
-		failed drill "${msg:-}"
-		[ -n "$fail_reason" ] ||
-		    fail_reason="vb-restore --drill exited ${stage_st[drill]}"
+		failed drill \
+		    "${msg:-vb-restore --drill exited ${stage_st[drill]}}"
 	fi
 	[ "$n" -eq 0 ] || failed log "BackupLog in $DB_PATH could not take" \
 	    "the drill's rows"
@@ -106,7 +104,7 @@ drill_now() {
 	{ ready_dir && take_lock; } || exit 1
 	run_drill
 	[ -z "$fail_stage" ] || code=1
-	write_metrics drill
+	write_metrics
 	if [ "$code" -eq 0 ]; then
 		text="drill: $drilled backup(s) restored and proven"
 	else

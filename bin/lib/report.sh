@@ -8,32 +8,17 @@
 # released.  Sourced by bin/vb-backup; uses its variables (the run's
 # stages, the archive, the configuration).
 
-# write_metrics CODE|drill: METRICS_FILE written by vb-log --metrics,
-# which computes every gauge (this run's facts given here as numbers,
-# the rest from BackupLog's history and the backup directory) and writes
-# the file without following a link or reading the old one.  After a
-# drill alone (drill), the last run's gauges come from the history.
+# write_metrics: after a drill alone (vb-backup --drill), METRICS_FILE
+# written by vb-log --metrics, which computes every gauge (the drill's
+# status given here, the last run's from BackupLog's history, the rest
+# from the backup directory) and writes the file without following a
+# link or reading the old one.  A nightly's metrics are vb-log
+# --finish's.
 write_metrics() {
-	local args=() s ms c=${VB_CONF:-}
 	[ -n "$METRICS_FILE" ] || return 0
-	if [ "$1" != drill ]; then
-		args=(--run "$start,$(date +%s.%N),$1")
-		for s in snapshot compress offsite log prune prune_offsite \
-		    drill; do
-			[ -n "${stage_st[$s]:-}" ] || continue
-			ms=${stage_ms[$s]:-}
-			args+=(--stage "$s=${stage_st[$s]}${ms:+:$ms}")
-		done
-		[ -z "$remote_kept" ] || args+=(--remote-kept "$remote_kept")
-	fi
-	[ -z "${stage_st[drill]:-}" ] || args+=(--drill "${stage_st[drill]}")
-	# A file the tools refuse: what did parse is this script's to pass.
-	[ "$fail_stage" != config ] || c=/dev/null
-	if ! VB_CONF=$c BACKUP_DIR=$BACKUP_DIR vb-log --metrics \
-	    "$METRICS_FILE" "${args[@]}" "$DB_PATH" 2>"$work/merr"; then
-		summary "could not write the metrics file $METRICS_FILE:" \
-		    "$(sed 's/^vb-log: //' "$work/merr" | head -n1)"
-	fi
+	BACKUP_DIR=$BACKUP_DIR vb-log --metrics "$METRICS_FILE" \
+	    ${stage_st[drill]:+--drill "${stage_st[drill]}"} "$DB_PATH" ||
+	    true
 }
 
 # run_hook CMD CODE TEXT [STATUS]: the operator's command, bounded in
@@ -46,9 +31,11 @@ run_hook() {
 	unset VB_CONF_CHECKED
 	VB_STATUS=${4:-$([ "$2" -eq 0 ] && echo success || echo failure)} \
 	VB_EXIT_STATUS=$2 VB_SUMMARY=$3 VB_DB_PATH=$DB_PATH \
-	VB_BACKUP_DIR=$BACKUP_DIR VB_FAILED_STAGES="${failed_stages[*]}" \
-	VB_ARCHIVE=$archive VB_ARCHIVE_BYTES=$archive_bytes \
-	VB_DB_BYTES=$db_bytes VB_BACKUPS_KEPT=${kept:-} VB_WARNING=$warning \
+	VB_BACKUP_DIR=$BACKUP_DIR \
+	VB_FAILED_STAGES=${fin[FAILED_STAGES]-${failed_stages[*]}} \
+	VB_ARCHIVE=${fin[ARCHIVE]:-} VB_ARCHIVE_BYTES=${fin[ARCHIVE_BYTES]:-} \
+	VB_DB_BYTES=${fin[DB_BYTES]:-} VB_BACKUPS_KEPT=${fin[KEPT]:-} \
+	VB_WARNING=$warning \
 	VB_DURATION_SECONDS=$(($(ms_since "$start") / 1000)) \
 	    timeout -k 10 "$HOOK_TIMEOUT" sh -c "$1" </dev/null 9>&-
 	rc=$?

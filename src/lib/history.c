@@ -6,7 +6,8 @@
  * values.  Times as vb writes them, whatever the table keeps.  An output
  * helper: it prints on stdout, and a failure once on stderr.  And what
  * the history says: when a snapshot last passed integrity_check, read
- * in the words of the records' owners (record.c, compress.c).
+ * in the words of the records' owners (record.c, compress.c), and
+ * vb-log's answers of one line: --last-*, --due.
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -366,4 +368,50 @@ vb_drill_failed(const struct vb_proven *p, const char *name)
 		if (strcmp(p->list[i].name, stem) == 0)
 			return p->list[i].failed ? &p->list[i] : NULL;
 	return NULL;
+}
+
+/* ---- vb-log --last-*, --due: the answers ---- */
+
+int
+vb_history_last(const char *path, enum vb_last what)
+{
+	char when[VB_ISO_LEN], why[1024];
+	int rc;
+
+	switch (what) {
+	case VB_LAST_DRILL:
+		rc = vb_backuplog_last_drill(path, when, why, sizeof(why));
+		break;
+	case VB_LAST_POINT:
+		rc = vb_backuplog_last_point(path, when, why, sizeof(why));
+		break;
+	default:
+		rc = vb_backuplog_last_full_check(path, when, why,
+		    sizeof(why));
+	}
+	if (rc != 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	return when[0] != '\0' && printf("%s\n", when) < 0;
+}
+
+int
+vb_history_due(const char *path)
+{
+	static const char *const drill[] = { "off", "not-due", "due" };
+	struct vb_runs_conf c;
+	struct vb_tonight d;
+	struct vb_runs h;
+	int ret = 0;
+
+	if (vb_runs_read(path, &h) != 0) {
+		warnx("%s", h.why);
+		ret = 1;
+	}
+	vb_runs_conf(&c, path, time(NULL));
+	vb_runs_due(&h, &c, &d);
+	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
+	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
+	return ret;
 }

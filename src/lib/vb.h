@@ -379,15 +379,15 @@ struct vb_log_query {
 /* The history on stdout, in the listing's form; 0, or 1. */
 int		 vb_history(const char *path, const struct vb_log_query *q,
 		    int json);
-/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
-int		 vb_backuplog_last_full_check(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
-/* When a drill last proved a backup ("" never); 0, or -1. */
-int		 vb_backuplog_last_drill(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
-/* When the last point was made ("" never); 0, or -1. */
-int		 vb_backuplog_last_point(const char *path,
-		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* Which time vb_history_last answers. */
+enum vb_last { VB_LAST_FULL_CHECK, VB_LAST_DRILL, VB_LAST_POINT };
+/* vb-log --last-*: that time on stdout (nothing if never); 0, or 1. */
+int		 vb_history_last(const char *path, enum vb_last what);
+/*
+ * vb-log --due: tonight's due, one line of fields on stdout; a history
+ * that cannot be read is said, answered as if nothing ran, and 1.
+ */
+int		 vb_history_due(const char *path);
 /* ---- runs.c: the runs judged (--check), and what is due tonight ---- */
 
 /* What BackupLog says of the runs, read once (vb_runs_read). */
@@ -440,9 +440,6 @@ void		 vb_runs_conf(struct vb_runs_conf *c, const char *db,
 /* --check's verdicts of the runs, added to vs. */
 void		 vb_runs_judge(const struct vb_runs *h,
 		    const struct vb_runs_conf *c, struct vb_verdicts *vs);
-/* What is due tonight, from h and c. */
-void		 vb_runs_due(const struct vb_runs *h,
-		    const struct vb_runs_conf *c, struct vb_tonight *d);
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
 #define VB_MAX_STAGES	8
@@ -474,6 +471,77 @@ struct vb_metrics_run {
  */
 int		 vb_metrics_write(const char *path,
 		    const struct vb_metrics_run *r, char *why, size_t wlen);
+
+/* ---- jobfinish.c: a vb-backup run's own record and report ---- */
+
+#define VB_FINISH_MAXFAIL	24
+
+/* A failed stage of the run and why, in the order the run met them. */
+struct vb_finish_fail {
+	const char	*stage;		/* config, ..., snapshot, ..., drill */
+	char		*why;		/* the reason, "" if none was said */
+};
+
+/*
+ * A run at its end: what the script gives (vb_finish_init, then the
+ * fields), what the run's records say (vb_finish_records) and what is
+ * derived from both (vb_finish_derive, vb_finish_compose).
+ */
+struct vb_finish {
+	/* given */
+	const char	*db;		/* DB_PATH, "" when it never parsed */
+	const char	*dir;		/* BACKUP_DIR, or NULL */
+	const char	*offsite;	/* OFFSITE, or NULL */
+	int		 point;		/* the run took a point */
+	double		 start;		/* when it started (Unix time) */
+	int		 code;		/* its exit status so far: 0, 1, 2 */
+	const char	*retained;	/* retention: ok, failed, skipped */
+	const char	*warning;	/* the run's warning, or NULL */
+	int64_t		 remote_kept;	/* backups on OFFSITE, or -1 */
+	int64_t		 drilled;	/* backups the drill proved, or -1 */
+	struct vb_metrics_run run;	/* the stages' statuses (and ms) */
+	struct vb_finish_fail fail[VB_FINISH_MAXFAIL];
+	int		 nfail;		/* given, then with the pipeline's */
+	/* from the records */
+	char		*archive;	/* tonight's archive, or NULL */
+	int64_t		 archive_bytes, db_bytes;	/* -1 unknown */
+	char		 sha256[VB_SHA256_HEX];	/* the archive's, "" */
+	int64_t		 ms[3];		/* snapshot, compress, offsite */
+	char		*why[3];	/* their first failed record's msg */
+	/* derived */
+	struct vb_finish_fail died[3];	/* stages dead without a record */
+	int		 ndied;
+	int64_t		 kept;		/* backups in dir */
+	int64_t		 elapsed_ms;
+	int		 row_ok;	/* the backup row's status */
+	char		*message;	/* the backup row's message */
+	char		*summary;	/* the run's summary line */
+};
+
+/* f emptied: nothing known, retention skipped. */
+void		 vb_finish_init(struct vb_finish *f, const char *db,
+		    double start, int code);
+/* --finish START,EXIT into f; 0, or -1 if arg is not that. */
+int		 vb_finish_parse(struct vb_finish *f, const char *arg);
+/* --failed STAGE=REASON (a stage the script reports) added; 0, or -1. */
+int		 vb_finish_fail_parse(struct vb_finish *f, char *arg);
+/* --run START,END,EXIT into r; 0, or -1 if arg is not that. */
+int		 vb_run_parse(struct vb_metrics_run *r, const char *arg);
+/* --stage NAME=STATUS[:MS] (cut up) added to r; 0, or -1. */
+int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
+/*
+ * The whole end of a run: records read, failures derived, the dead
+ * stages' records and the backup row written into db's BackupLog (one
+ * connection), then metrics (if not NULL).  Returns 0, or -1 if the
+ * metrics could not be written (said on stderr).
+ */
+int		 vb_finish(struct vb_finish *f, FILE *records,
+		    const char *metrics);
+/*
+ * f's answer on stdout, KEY=VALUE lines (vb-log(1)): EXIT, SUMMARY, SEE,
+ * STATUS, FAILED_STAGES, ARCHIVE, ARCHIVE_BYTES, DB_BYTES, KEPT; 0, -1.
+ */
+int		 vb_finish_print(const struct vb_finish *f);
 
 /* ---- prune.c, jobprune.c, remote.c, encrypt.c, catalog.c, sign.c ---- */
 /* Retention, the remote, its signed catalog. */

@@ -1061,6 +1061,15 @@ int		 vb_manifest_parse(const char *text, size_t len,
 
 /* ---- history.c: BackupLog read back (the rest in vb.h) ---- */
 
+/* When a snapshot last passed integrity_check ("" never); 0, or -1. */
+int		 vb_backuplog_last_full_check(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* When a drill last proved a backup ("" never); 0, or -1. */
+int		 vb_backuplog_last_drill(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
+/* When the last point was made ("" never); 0, or -1. */
+int		 vb_backuplog_last_point(const char *path,
+		    char when[VB_ISO_LEN], char *why, size_t wlen);
 /* Which backups drills proved, and when (newest first). */
 struct vb_proven_one {
 	char	 name[96];		/* the backup's stem */
@@ -2133,6 +2142,29 @@ void		 vb_verdicts_free(struct vb_verdicts *vs);
 
 /* Writes str as a JSON string (null for NULL), always valid JSON. */
 void		 vb_json_string(FILE *fp, const char *str);
+
+/* ---- runs.c: what is due tonight (the rest in vb.h) ---- */
+
+/* What is due tonight, from h and c. */
+void		 vb_runs_due(const struct vb_runs *h,
+		    const struct vb_runs_conf *c, struct vb_tonight *d);
+
+/* ---- jobfinish.c: a run's end, in its steps (vb_finish in vb.h) ---- */
+
+/* The archive, sizes, durations and first failures of fp's records. */
+void		 vb_finish_records(struct vb_finish *f, FILE *fp);
+/*
+ * The pipeline's failures added after the script's failures of the
+ * stages before it (config ... leftovers) and before the others: a stage
+ * that exited 1 with its first failed record's message, one that died
+ * (also into died) with how; a stage killed by SIGPIPE after the one
+ * whose death killed it.
+ */
+void		 vb_finish_derive(struct vb_finish *f);
+/* The exit status, the backup row's status and message, the summary. */
+void		 vb_finish_compose(struct vb_finish *f);
+/* The backup row was refused: the run fails (if it had not), and says so. */
+void		 vb_finish_refused(struct vb_finish *f);
 
 /* ---- metrics.c: METRICS_FILE, written safely ---- */
 
