@@ -30,10 +30,20 @@
 		"       vb-compress --point [-q] [-d dir] [-e recipients] " \
 		"[-l level] [-z ...] db\n" \
 		"       vb-compress --due [-q] [-d dir]\n" \
-		"       vb-compress --orphans [-d dir]"
+		"       vb-compress --orphans [-d dir]\n" \
+		"       vb-compress --leftovers [-q] [-d dir] " \
+		"[-e recipients] [-l level]\n" \
+		"                   [-T threads] [-z ...]\n" \
+		"       vb-compress --scrub [-d dir] [-e recipients]"
 
-/* What it does: archive snapshots, encrypt archives, a point, --due. */
-enum verb { COMPRESS, ENCRYPT, POINT, DUE, ORPHANS };
+/*
+ * What it does: archive snapshots, encrypt archives, a point, --due,
+ * and the raw snapshots left in the directory.  --scrub lives here, not
+ * in vb-prune: it keeps vb-compress's promise under ENCRYPT_TO (no
+ * plaintext outlives the archive), while vb-prune removes backups by a
+ * policy that counts them.
+ */
+enum verb { COMPRESS, ENCRYPT, POINT, DUE, ORPHANS, LEFTOVERS, SCRUB };
 
 static int quiet;
 
@@ -75,7 +85,15 @@ help(void)
 	    "                       to this one's parent (the job) that no\n"
 	    "                       vb-compress finished: synced, named as\n"
 	    "                       raw backups\n"
-	    "  -d, --dir DIR        --point, --due, --orphans: the backups\n"
+	    "      --leftovers      archive the raw snapshots in DIR that\n"
+	    "                       have no archive (with ENCRYPT_TO, every\n"
+	    "                       one)\n"
+	    "      --scrub          remove every raw snapshot in DIR (not\n"
+	    "                       through a link, vb's names only), each\n"
+	    "                       a line on stdout: ENCRYPT_TO allows no\n"
+	    "                       plaintext (needs -e or ENCRYPT_TO)\n"
+	    "  -d, --dir DIR        --point, --due, --orphans, --leftovers,\n"
+	    "                       --scrub: the backups\n"
 	    "                       (default\n"
 	    "                       $BACKUP_DIR)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
@@ -94,22 +112,6 @@ help(void)
 	    "  -V, --version        print the version\n\n"
 	    "Exit status: 0 done, 1 an item failed (a failed record was\n"
 	    "written), 2 bad usage or configuration.\n");
-}
-
-/*
- * --orphans: the snapshots handed to the job, its parent, when the
- * vb-compress that had them died: kept as raw backups, each said.
- */
-static int
-orphans(const char *dir)
-{
-	char note[2048];
-	int lost = vb_tmp_keep_handed(dir, (long)getppid(), note,
-	    sizeof(note));
-
-	if (note[0] != '\0')
-		warnx("%s", note);
-	return lost != 0;
 }
 
 /* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
@@ -138,8 +140,8 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	return vb_compress_emit(r->path, &meta, o, quiet);
 }
 
-enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, ORPHANS_OPT, POINT_OPT,
-    PRINT_CONFIG, PROGRESS };
+enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, LEFTOVERS_OPT,
+    ORPHANS_OPT, POINT_OPT, PRINT_CONFIG, PROGRESS, SCRUB_OPT };
 static const struct option longopts[] = {
 	{ "compression", required_argument,	NULL, 'z' },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -150,12 +152,14 @@ static const struct option longopts[] = {
 	{ "full-every",	required_argument,	NULL, FULL_EVERY },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
+	{ "leftovers",	no_argument,		NULL, LEFTOVERS_OPT },
 	{ "level",	required_argument,	NULL, 'l' },
 	{ "orphans",	no_argument,		NULL, ORPHANS_OPT },
 	{ "point",	no_argument,		NULL, POINT_OPT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "scrub",	no_argument,		NULL, SCRUB_OPT },
 	{ "threads",	required_argument,	NULL, 'T' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -173,7 +177,8 @@ static void
 mode(struct args *a, enum verb v)
 {
 	if (a->verb != COMPRESS)
-		usage("--encrypt, --point and --due are exclusive");
+		usage("--encrypt, --point, --due, --orphans, --leftovers and "
+		    "--scrub are exclusive");
 	a->verb = v;
 }
 
@@ -231,6 +236,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 		case FULL_EVERY:
 			a->every = optarg;
 			break;
+		case LEFTOVERS_OPT:
+			mode(a, LEFTOVERS);
+			break;
 		case ORPHANS_OPT:
 			mode(a, ORPHANS);
 			break;
@@ -241,6 +249,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 			vb_config_print_exit(NULL);
 		case PROGRESS:
 			a->progress = 1;
+			break;
+		case SCRUB_OPT:
+			mode(a, SCRUB);
 			break;
 		default:
 			usage(NULL);
@@ -285,19 +296,25 @@ compression(const struct args *a, struct vb_compress_opts *o)
 		o->a.threads = o->a.threads < 1 ? 1 : 256;
 }
 
-/* What --point, --due and --orphans are given; usage() if it makes no sense. */
+/* What a mode on a directory is given; usage() if it makes no sense. */
 static void
 check_point(struct args *a, struct vb_compress_opts *o, int argc,
     char *argv[])
 {
-	if (o->keep || a->full || a->every != NULL || a->progress)
-		usage("--point, --due and --orphans take -q, -d, and --point "
-		    "-e, -l, -T and -z");
+	if (o->keep || a->progress || (a->verb != LEFTOVERS && (a->full ||
+	    a->every != NULL)))
+		usage("--point, --due, --orphans and --scrub take -q, -d, and "
+		    "--point -e, -l, -T and -z");
 	if (a->dir == NULL && (a->dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--point, --due and --orphans need -d DIR or BACKUP_DIR");
+		usage("--point, --due, --orphans, --leftovers and --scrub need "
+		    "-d DIR or BACKUP_DIR");
+	if (a->verb == SCRUB && o->encrypt_to == NULL)
+		usage("--scrub removes plaintext only where ENCRYPT_TO allows "
+		    "none: -e FILE or ENCRYPT_TO");
 	if (a->verb == POINT ? argc != 1 : argc != 0)
 		usage(a->verb == POINT ? "--point takes the live database" :
-		    "--due and --orphans take no operand");
+		    "--due, --orphans, --leftovers and --scrub take no "
+		    "operand");
 	if (vb_has_ctl(a->dir) || (argc == 1 && (*argv[0] == '\0' ||
 	    vb_has_ctl(argv[0]))))
 		usage("paths may not be empty or hold TAB, CR or newline");
@@ -332,10 +349,11 @@ configure(struct args *a, struct vb_compress_opts *o,
 		    "ENCRYPT_TO");
 	if (o->encrypt_only && o->encrypt_to == NULL)
 		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
-	if (a->verb == POINT || a->verb == DUE || a->verb == ORPHANS)
+	if (a->verb != COMPRESS && a->verb != ENCRYPT)
 		check_point(a, o, argc, argv);
 	else if (a->dir != NULL)
-		usage("-d goes with --point and --due");
+		usage("-d goes with --point, --due, --orphans, --leftovers and "
+		    "--scrub");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
@@ -363,7 +381,13 @@ main(int argc, char *argv[])
 		ret = vb_due_emit(a.dir, quiet);
 		break;
 	case ORPHANS:
-		ret = orphans(a.dir);
+		ret = vb_orphans_emit(a.dir);
+		break;
+	case LEFTOVERS:
+		ret = vb_leftovers_emit(a.dir, &o, quiet);
+		break;
+	case SCRUB:
+		ret = vb_scrub_emit(a.dir);
 		break;
 	case POINT:
 		ret = vb_point_emit(&(struct vb_point_opts){ argv[0], a.dir,

@@ -1,13 +1,16 @@
 /*
  * jobcompress.c - vb-compress's jobs run and said: an archive, an
- * encryption in place, a point, which run is due; each one record on
- * stdout, flushed at once, the damaged links found on the way as failed
- * verify records, notes and warnings on stderr.
+ * encryption in place, the raw snapshots left archived (--leftovers) or
+ * removed (--scrub: each path a line), a point, which run is due; each
+ * one record on stdout, flushed at once, the damaged links found on the
+ * way as failed verify records, notes and warnings on stderr.
  */
 #define _GNU_SOURCE
 #include <err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vblib.h"
 
@@ -92,6 +95,67 @@ vb_encrypt_emit(const char *path, const char *recipients, int quiet)
 	    msg) != 0 || fflush(stdout) != 0)
 		return 1;
 	return rc != 0;
+}
+
+int
+vb_leftovers_emit(const char *dir, const struct vb_compress_opts *o,
+    int quiet)
+{
+	struct vb_listed *raw;
+	char path[4096], why[1024];
+	int64_t t0 = vb_monotonic_ms();
+	size_t i, n;
+	int ret = 0;
+
+	if (vb_raw_list(dir, o->encrypt_to != NULL, &raw, &n, why,
+	    sizeof(why)) != 0) {
+		/* The job's failure needs the reason in a record. */
+		warnx("%s", why);
+		vb_emit("compress", dir, 0, -1, NULL, t0, why);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (vb_path_join(path, sizeof(path), dir, raw[i].name) != 0) {
+			warnx("%s/%s: path too long", dir, raw[i].name);
+			ret = 1;
+		} else
+			ret |= vb_compress_emit(path, NULL, o, quiet);
+	free(raw);
+	return ret;
+}
+
+int
+vb_scrub_emit(const char *dir)
+{
+	struct vb_listed *raw;
+	char why[1024];
+	size_t i, n;
+	int ret = 0;
+
+	if (vb_raw_list(dir, 1, &raw, &n, why, sizeof(why)) != 0) {
+		warnx("%s", why);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (vb_raw_remove(dir, raw[i].name, why, sizeof(why)) != 0) {
+			warnx("%s", why);
+			ret = 1;
+		} else if (printf("%s/%s\n", dir, raw[i].name) < 0)
+			ret = 1;
+	free(raw);
+	return ret;
+}
+
+int
+vb_orphans_emit(const char *dir)
+{
+	char note[2048];
+	int lost = vb_tmp_keep_handed(dir, (long)getppid(), note,
+	    sizeof(note));
+
+	if (note[0] != '\0')
+		warnx("%s", note);
+	return lost != 0;
 }
 
 int

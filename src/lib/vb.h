@@ -127,7 +127,7 @@ int		 vb_parse_duration(const char *s, struct vb_duration *d);
 int		 vb_compression_parse(const char *name, enum vb_ext *ext,
 		    int *maxlevel);
 
-/* ---- dir.c, tmpfile.c: the backup directory ---- */
+/* ---- dir.c: the backup directory ---- */
 
 /* The lock file a run holds, in the backup directory. */
 #define VB_LOCK_FILE	".vb.lock"
@@ -140,15 +140,6 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
  */
 int		 vb_dir_prepare(const char *dir, char *lock, size_t llen,
 		    char *why, size_t wlen);
-/*
- * The intermediate snapshots handed to owner (.vb-tmp-<owner>-backup-
- * <time>.db, vb_tmp_hand_over) in dir that no vb-compress finished: each
- * synced and given its name, a raw backup the next night archives (never
- * over an existing file; else removed).  Says each in note; returns how
- * many were lost so, or -1 if dir cannot be read (note says why).
- */
-int		 vb_tmp_keep_handed(const char *dir, long owner, char *note,
-		    size_t nlen);
 
 /* ---- record.c, cli.c, progress.c: records on the pipes ---- */
 
@@ -256,6 +247,27 @@ int		 vb_compress_emit(const char *path,
 /* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
 int		 vb_encrypt_emit(const char *path, const char *recipients,
 		    int quiet);
+
+/*
+ * --leftovers: the raw snapshots in dir that have no archive (with
+ * o->encrypt_to, every one) archived as vb_compress_emit does, oldest
+ * first; a directory that cannot be read is a failed compress record.
+ * Returns 0, or 1 if one failed.
+ */
+int		 vb_leftovers_emit(const char *dir,
+		    const struct vb_compress_opts *o, int quiet);
+/*
+ * --scrub: every raw snapshot in dir removed (vb_raw_remove), each
+ * removed one's path a line on stdout, each failure warned.  Returns 0,
+ * or 1 if one was left or dir could not be read.
+ */
+int		 vb_scrub_emit(const char *dir);
+/*
+ * --orphans: the snapshots handed to the caller's parent (the job) that
+ * no vb-compress finished, kept as raw backups (vb_tmp_keep_handed),
+ * each said on stderr.  Returns 0, or 1 if one was lost.
+ */
+int		 vb_orphans_emit(const char *dir);
 
 /* ---- makepoint.c, point.c, jobcompress.c: points in time ---- */
 

@@ -357,6 +357,16 @@ int		 vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name,
 int		 vb_tmp_adopt(struct vb_tmp *t, const char *dir,
 		    const char *name, char *why, size_t wlen);
 
+/*
+ * The intermediate snapshots handed to owner (.vb-tmp-<owner>-backup-
+ * <time>.db, vb_tmp_hand_over) in dir that no vb-compress finished: each
+ * synced and given its name, a raw backup the next night archives (never
+ * over an existing file; else removed).  Says each in note; returns how
+ * many were lost so, or -1 if dir cannot be read (note says why).
+ */
+int		 vb_tmp_keep_handed(const char *dir, long owner, char *note,
+		    size_t nlen);
+
 /* ---- writebehind.c: dirty pages written back as a copy grows ---- */
 
 /*
@@ -1608,6 +1618,23 @@ int		 vb_find_archive(const char *dir, const char *stem, char *name,
  */
 ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
 		    size_t i);
+
+/* ---- plaintext.c: the raw snapshots a run may leave ---- */
+
+/*
+ * The raw snapshots in dir (regular files, vb's names) that have no
+ * archive of their own, or with all every one, by name: 0 with *out to
+ * free, or -1 (why) if dir could not be read whole.
+ */
+int		 vb_raw_list(const char *dir, int all, struct vb_listed **out,
+		    size_t *n, char *why, size_t wlen);
+/*
+ * Removes the raw snapshot name from dir: only a regular file under a
+ * raw snapshot's name, never through a link; the directory synced.
+ * Returns 0, or -1 (why) with the file left.
+ */
+int		 vb_raw_remove(const char *dir, const char *name, char *why,
+		    size_t wlen);
 
 /* ---- point.c: the point planner (the rest in vb.h) ---- */
 
