@@ -7,7 +7,8 @@
  * its SHA-256 on the remote equals the archive's; one that differs is
  * removed.  --catch-up then sends every archive of the backup directory
  * the remote lacks, so a night the remote was down is made good by the
- * next.  --check proves the remote usable; --encrypt replaces its
+ * next.  --check proves the remote usable (--check-job: as the job
+ * reaches it, a verdict for vb-backup --check); --encrypt replaces its
  * plaintext archives by encrypted ones; --prune applies vb.conf's
  * retention policy to it (the one implementation vb-prune uses too).
  */
@@ -20,7 +21,7 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] [-r remote] [-d dir] [--catch-up] [archive ...]\n" \
-		"       vb-offsite --check [-r remote]\n" \
+		"       vb-offsite --check | --check-job [-r remote]\n" \
 		"       vb-offsite --encrypt [-q] [-r remote] [-d dir]\n" \
 		"       vb-offsite --prune [-n] [-r remote]"
 
@@ -49,6 +50,9 @@ help(void)
 	    "                       remote lacks\n"
 	    "      --check          list, write, read back and delete a file\n"
 	    "                       on the remote\n"
+	    "      --check-job      the same, as the nightly reaches it\n"
+	    "                       (cron's empty environment), else from\n"
+	    "                       here: a verdict for vb-backup --check\n"
 	    "      --encrypt        replace the remote's plaintext archives\n"
 	    "                       (made before ENCRYPT_TO) by encrypted\n"
 	    "                       copies, each verified there first\n"
@@ -186,10 +190,11 @@ prune(const char *remote, int dry)
 	return vb_prune_emit(vb_config("BACKUP_DIR"), remote, &p, dry);
 }
 
-enum { CATCH_UP = 256, CHECK, ENCRYPT, PRINT_CONFIG, PRUNE };
+enum { CATCH_UP = 256, CHECK, CHECK_JOB, ENCRYPT, PRINT_CONFIG, PRUNE };
 static const struct option longopts[] = {
 	{ "catch-up",	no_argument,		NULL, CATCH_UP },
 	{ "check",	no_argument,		NULL, CHECK },
+	{ "check-job",	no_argument,		NULL, CHECK_JOB },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "dry-run",	no_argument,		NULL, 'n' },
 	{ "encrypt",	no_argument,		NULL, ENCRYPT },
@@ -203,12 +208,13 @@ static const struct option longopts[] = {
 };
 
 /* What vb-offsite was asked to do: one of these. */
-enum verb { SEND, CATCH_UP_V, CHECK_V, ENCRYPT_V, PRUNE_V };
+enum verb { SEND, CATCH_UP_V, CHECK_V, CHECK_JOB_V, ENCRYPT_V, PRUNE_V };
 
 /* The command line: what to do, and where. */
 struct opts {
 	enum verb	 verb;
 	const char	*remote;	/* -r, else OFFSITE */
+	const char	*given;		/* -r, or NULL */
 	const char	*dir;		/* -d, else BACKUP_DIR */
 	int		 dry;		/* -n, with --prune */
 };
@@ -218,7 +224,8 @@ static void
 mode(struct opts *o, enum verb v)
 {
 	if (o->verb != SEND)
-		usage("--check, --catch-up, --encrypt and --prune go alone");
+		usage("--check, --check-job, --catch-up, --encrypt and --prune "
+		    "go alone");
 	o->verb = v;
 }
 
@@ -245,7 +252,7 @@ parse(int argc, char *argv[], struct opts *o)
 			quiet = 1;
 			break;
 		case 'r':
-			o->remote = optarg;
+			o->remote = o->given = optarg;
 			break;
 		case 'V':
 			vb_print_version();
@@ -255,6 +262,9 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case CHECK:
 			mode(o, CHECK_V);
+			break;
+		case CHECK_JOB:
+			mode(o, CHECK_JOB_V);
 			break;
 		case ENCRYPT:
 			mode(o, ENCRYPT_V);
@@ -281,7 +291,8 @@ check_opts(struct opts *o, int argc, char *argv[])
 	if (o->dry && o->verb != PRUNE_V)
 		usage("-n goes with --prune");
 	if (o->verb != SEND && o->verb != CATCH_UP_V && argc != 0)
-		usage("--check, --encrypt and --prune take no arguments");
+		usage("--check, --check-job, --encrypt and --prune take no "
+		    "arguments");
 	if (o->remote == NULL && (o->remote = vb_config("OFFSITE")) == NULL)
 		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
 	if (vb_remote_valid(o->remote, why, sizeof(why)) != 0)
@@ -317,6 +328,7 @@ check(const char *remote)
 int
 main(int argc, char *argv[])
 {
+	struct vb_verdicts vs = { 0 };
 	struct opts o;
 	int i, ret = 0;
 
@@ -329,6 +341,10 @@ main(int argc, char *argv[])
 	switch (o.verb) {
 	case CHECK_V:
 		ret = check(o.remote);
+		break;
+	case CHECK_JOB_V:
+		vb_check_remote(o.remote, o.given, &vs);
+		ret = vb_verdicts_print(&vs, "offsite");
 		break;
 	case ENCRYPT_V:
 		ret = encrypt_remote(o.dir, o.remote);

@@ -176,34 +176,11 @@ check_backups() {
 }
 
 # check_offsite: the remote answers and takes a file as the job would
-# reach it: its user, vb.conf (RCLONE_CONFIG there) and cron's empty
-# environment; and, if that fails, from this shell, to tell them apart.
+# reach it (its user, vb.conf with RCLONE_CONFIG there, cron's empty
+# environment) and, if that fails, from this shell, to tell them apart:
+# vb-offsite --check-job, which re-executes itself for the job's view.
 check_offsite() {
-	local job shell home bin
-	[ -n "$OFFSITE" ] || return 0
-	bin=$(command -v vb-offsite)
-	home=$(getent passwd "$check_as" | cut -d: -f6)
-	if job=$(as_job env -i HOME="$home" LOGNAME="$check_as" \
-	    USER="$check_as" SHELL=/bin/sh PATH=/usr/bin:/bin \
-	    ${VB_CONF:+VB_CONF="$VB_CONF"} "$bin" --check 2>&1); then
-		line ok offsite "$job (as $check_as, in cron's empty" \
-		    "environment)"
-	elif shell=$(as_job vb-offsite --check 2>&1); then
-		line FAIL offsite "$OFFSITE answers from this shell but not" \
-		    "as the job runs (cron: an empty environment):" \
-		    "${job#vb-offsite: }; this shell's environment defines" \
-		    "what the job lacks (RCLONE_CONFIG or" \
-		    "RCLONE_CONFIG_<NAME>_* variables): put the remote in an" \
-		    "rclone configuration file (rclone config) and name it in" \
-		    "$conf: RCLONE_CONFIG=/root/.config/rclone/rclone.conf"
-	else
-		job=${job#vb-offsite: } shell=${shell#vb-offsite: }
-		[ "$shell" = "$job" ] && shell='' ||
-		    shell="; from this shell: $shell"
-		line FAIL offsite "$job$shell; check the remote in rclone's" \
-		    "configuration (rclone config show, as $check_as) and" \
-		    "that it is reachable"
-	fi
+	[ -z "$OFFSITE" ] || verdicts offsite as_job vb-offsite --check-job
 }
 
 # ---- the runs --------------------------------------------------------

@@ -633,6 +633,17 @@ struct vb_check_opts {
 void		 vb_check_backups(const struct vb_check_opts *o,
 		    struct vb_verdicts *vs);
 
+/* ---- remotecheck.c: vb-backup --check's verdict on the remote ---- */
+
+/*
+ * The remote judged into *vs: proven usable as the job reaches it (this
+ * program re-executed with --check, and -r given if not NULL, in cron's
+ * empty environment), else from this process's environment, to tell a
+ * remote only this shell defines from one that is down.
+ */
+void		 vb_check_remote(const char *remote, const char *given,
+		    struct vb_verdicts *vs);
+
 /* ---- setup.c: vb-backup --check's set-up (schedule, keys) ---- */
 
 enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_IGNORED,
