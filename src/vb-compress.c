@@ -114,32 +114,6 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-/* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
-static int
-one_path(const char *path, const struct vb_compress_opts *o)
-{
-	if (o->encrypt_only && !vb_is_snapshot(path))
-		return vb_encrypt_emit(path, o->encrypt_to, quiet);
-	return vb_compress_emit(path, NULL, o, quiet);
-}
-
-/* What vb-compress does with a line of stdin: ok snapshots, paths. */
-static int
-act(struct vb_record *r, enum vb_line kind, void *arg)
-{
-	const struct vb_compress_opts *o = arg;
-	struct vb_snapmeta meta;
-
-	if (kind == VB_LINE_PATH)
-		return one_path(r->path, o);
-	if (strcmp(r->op, "snapshot") != 0 || !r->ok)
-		return 0;
-	vb_snapmeta_parse(r->msg, &meta);
-	meta.sha256 = r->sha256[0] != '\0' ? r->sha256 : NULL;
-	meta.bytes = r->bytes;
-	return vb_compress_emit(r->path, &meta, o, quiet);
-}
-
 enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, LEFTOVERS_OPT,
     ORPHANS_OPT, POINT_OPT, PRINT_CONFIG, PROGRESS, SCRUB_OPT };
 static const struct option longopts[] = {
@@ -260,42 +234,6 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 	return optind;
 }
 
-/* The compression, its level and threads; usage() if they are wrong. */
-static void
-compression(const struct args *a, struct vb_compress_opts *o)
-{
-	const char *kind = a->kind != NULL ? a->kind :
-	    vb_config("COMPRESSION");
-	uint64_t v;
-	int maxlevel;
-
-	if (vb_compression_parse(kind, &o->a.ext, &maxlevel) != 0)
-		usage("compression must be zstd, gzip, xz or none");
-	if (a->level != NULL) {
-		if (o->a.ext == VB_EXT_TAR)
-			usage("-l makes no sense with -z none");
-		if (vb_parse_u64(a->level, &v) != 0 || v > (uint64_t)maxlevel ||
-		    (v == 0 && o->a.ext != VB_EXT_TAR_XZ))
-			usage("level out of range for this compression");
-		o->a.level = (int)v;
-	} else if (o->a.ext == VB_EXT_TAR_ZST)
-		o->a.level = VB_ZSTD_LEVEL;
-	/* Every core by default: vb-compress runs niced (main). */
-	if (a->threads != NULL) {
-		if (vb_parse_u64(a->threads, &v) != 0 || v < 1 || v > 256)
-			usage("threads must be 1 to 256");
-		o->a.threads = (int)v;
-	} else if (o->a.ext != VB_EXT_TAR_ZST && o->a.ext != VB_EXT_TAR_XZ)
-		o->a.threads = 1;	/* the others have none */
-	else if (vb_config("COMPRESSION_THREADS") != NULL &&
-	    vb_parse_u64(vb_config("COMPRESSION_THREADS"), &v) == 0)
-		o->a.threads = (int)(v < 256 ? v : 256);
-	else
-		o->a.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (o->a.threads < 1 || o->a.threads > 256)
-		o->a.threads = o->a.threads < 1 ? 1 : 256;
-}
-
 /* What a mode on a directory is given; usage() if it makes no sense. */
 static void
 check_point(struct args *a, struct vb_compress_opts *o, int argc,
@@ -327,10 +265,13 @@ configure(struct args *a, struct vb_compress_opts *o,
 {
 	const char *every = a->every != NULL ? a->every :
 	    vb_config("FULL_EVERY");
+	char why[128];
 	uint64_t ms;
 	int i;
 
-	compression(a, o);
+	if (vb_compress_settings(a->kind, a->level, a->threads, o, why,
+	    sizeof(why)) != 0)
+		usage(why);
 	if (o->encrypt_to == NULL)
 		o->encrypt_to = vb_config("ENCRYPT_TO");
 	o->sign_with = vb_config("SIGN_WITH");
@@ -395,9 +336,9 @@ main(int argc, char *argv[])
 		break;
 	default:
 		if (argc == 0)
-			ret = vb_stage_loop(act, &o);
+			ret = vb_compress_stage(&o, quiet);
 		for (i = 0; i < argc; i++)
-			ret |= one_path(argv[i], &o);
+			ret |= vb_compress_path(argv[i], &o, quiet);
 	}
 	if (vb_close_stdout() != 0)
 		ret = 1;

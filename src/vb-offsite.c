@@ -69,35 +69,6 @@ help(void)
 	    "offsite record was written), 2 bad usage or configuration.\n");
 }
 
-/*
- * Copies one archive to the remote; sha is the record's (NULL: hashed
- * here).  Writes its offsite record; returns 0, or 1 if it failed.
- */
-static int
-send_one(const char *path, const char *sha, const char *remote,
-    const char *why_sent)
-{
-	struct vb_sent c;
-	char msg[2100];
-	int64_t t0 = vb_monotonic_ms();
-	int ok;
-
-	if ((ok = vb_remote_send(path, sha, remote, &c) == 0))
-		snprintf(msg, sizeof(msg), "copied to %s%s, SHA-256 verified "
-		    "(%s)", remote, why_sent, c.how);
-	else
-		snprintf(msg, sizeof(msg), "not copied to %s: %s", remote,
-		    c.why);
-	if (!ok)
-		warnx("%s: %s", path, msg);
-	else if (!quiet)
-		warnx("%s", msg);
-	if (vb_emit("offsite", ok ? c.dest : path, ok, c.bytes, ok ? c.sha256 :
-	    NULL, t0, msg) != 0)
-		return 1;
-	return !ok;
-}
-
 /* What vb-offsite does with a line of stdin: ok archives, paths. */
 static int
 act(struct vb_record *r, enum vb_line kind, void *arg)
@@ -105,74 +76,11 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	const char *remote = *(const char **)arg;
 
 	if (kind == VB_LINE_PATH)
-		return send_one(r->path, NULL, remote, "");
+		return vb_offsite_emit(r->path, NULL, remote, quiet);
 	if (strcmp(r->op, "compress") != 0 || !r->ok)
 		return 0;
-	return send_one(r->path, r->sha256[0] != '\0' ? r->sha256 : NULL,
-	    remote, "");
-}
-
-/* --catch-up: one archive the remote lacks (a copy made tonight is
- * there by now, at its size: not sent again). */
-static int
-send_lacking(void *arg, const char *path)
-{
-	return send_one(path, NULL, *(const char **)arg,
-	    " (catching up: the remote lacked it)");
-}
-
-/*
- * --catch-up: every archive in dir that the remote lacks (or holds at
- * another size), oldest first.  Returns 0, or 1 if anything failed.
- */
-static int
-catch_up(const char *dir, const char *remote)
-{
-	char why[2048], note[1024];
-	int64_t t0 = vb_monotonic_ms();
-	int rc;
-
-	rc = vb_catch_up(remote, dir, send_lacking, &remote, note,
-	    sizeof(note), why, sizeof(why));
-	if (note[0] != '\0' && !quiet)
-		warnx("%s", note);
-	if (rc >= 0)
-		return rc;
-	warnx("%s", why);
-	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-	return 1;
-}
-
-/* --encrypt: one remote archive's outcome, said and recorded. */
-static int
-encrypted(void *arg, const char *path, int ok, int64_t bytes,
-    const char *hex, const char *msg)
-{
-	(void)arg;
-	if (!ok || !quiet)
-		warnx("%s", msg);
-	return vb_emit("offsite", path, ok, bytes, hex, vb_monotonic_ms(),
-	    msg) != 0 || !ok;
-}
-
-/*
- * --encrypt: every plaintext archive on the remote (made before
- * ENCRYPT_TO) replaced by its encrypted copy, verified on the remote
- * before the plaintext one is deleted there.  Returns the exit status.
- */
-static int
-encrypt_remote(const char *dir, const char *remote)
-{
-	char why[2048];
-	int64_t t0 = vb_monotonic_ms();
-	int rc;
-
-	if ((rc = vb_encrypt_remote_all(remote, dir, vb_config("ENCRYPT_TO"),
-	    encrypted, NULL, why, sizeof(why))) >= 0)
-		return rc;
-	warnx("%s", why);
-	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-	return 1;
+	return vb_offsite_emit(r->path, r->sha256[0] != '\0' ? r->sha256 :
+	    NULL, remote, quiet);
 }
 
 /*
@@ -347,7 +255,7 @@ main(int argc, char *argv[])
 		ret = vb_verdicts_print(&vs, "offsite");
 		break;
 	case ENCRYPT_V:
-		ret = encrypt_remote(o.dir, o.remote);
+		ret = vb_encrypt_remote_emit(o.dir, o.remote, quiet);
 		break;
 	case PRUNE_V:
 		ret = prune(o.remote, o.dry);
@@ -357,10 +265,10 @@ main(int argc, char *argv[])
 		if (argc == 0)
 			ret = vb_stage_loop(act, &o.remote);
 		for (i = 0; i < argc; i++)
-			ret |= send_one(argv[i], NULL, o.remote, "");
+			ret |= vb_offsite_emit(argv[i], NULL, o.remote, quiet);
 		/* A remote that just failed is not asked again. */
 		if (o.verb == CATCH_UP_V && ret == 0)
-			ret |= catch_up(o.dir, o.remote);
+			ret |= vb_catch_up_emit(o.dir, o.remote, quiet);
 		break;
 	}
 	if (vb_close_stdout() != 0)

@@ -186,3 +186,85 @@ vb_due_emit(const char *dir, int quiet)
 	return printf("%s\n", rc == VB_RUN_NIGHTLY ? "nightly" : "point") <
 	    0;
 }
+
+/* ---- the command line's settings and inputs ---- */
+
+int
+vb_compress_settings(const char *kind, const char *level, const char *threads,
+    struct vb_compress_opts *o, char *why, size_t wlen)
+{
+	uint64_t v;
+	int maxlevel;
+
+	if (vb_compression_parse(kind != NULL ? kind :
+	    vb_config("COMPRESSION"), &o->a.ext, &maxlevel) != 0)
+		return snprintf(why, wlen, "compression must be zstd, gzip, "
+		    "xz or none"), -1;
+	if (level != NULL) {
+		if (o->a.ext == VB_EXT_TAR)
+			return snprintf(why, wlen, "-l makes no sense with -z "
+			    "none"), -1;
+		if (vb_parse_u64(level, &v) != 0 || v > (uint64_t)maxlevel ||
+		    (v == 0 && o->a.ext != VB_EXT_TAR_XZ))
+			return snprintf(why, wlen, "level out of range for "
+			    "this compression"), -1;
+		o->a.level = (int)v;
+	} else if (o->a.ext == VB_EXT_TAR_ZST)
+		o->a.level = VB_ZSTD_LEVEL;
+	/* Every core by default: vb-compress runs niced. */
+	if (threads != NULL) {
+		if (vb_parse_u64(threads, &v) != 0 || v < 1 || v > 256)
+			return snprintf(why, wlen, "threads must be 1 to 256"),
+			    -1;
+		o->a.threads = (int)v;
+	} else if (o->a.ext != VB_EXT_TAR_ZST && o->a.ext != VB_EXT_TAR_XZ)
+		o->a.threads = 1;	/* the others have none */
+	else if (vb_config("COMPRESSION_THREADS") != NULL &&
+	    vb_parse_u64(vb_config("COMPRESSION_THREADS"), &v) == 0)
+		o->a.threads = (int)(v < 256 ? v : 256);
+	else
+		o->a.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->a.threads < 1 || o->a.threads > 256)
+		o->a.threads = o->a.threads < 1 ? 1 : 256;
+	return 0;
+}
+
+int
+vb_compress_path(const char *path, const struct vb_compress_opts *o,
+    int quiet)
+{
+	if (o->encrypt_only && !vb_is_snapshot(path))
+		return vb_encrypt_emit(path, o->encrypt_to, quiet);
+	return vb_compress_emit(path, NULL, o, quiet);
+}
+
+/* What vb_compress_stage is handed with each line. */
+struct stage {
+	const struct vb_compress_opts	*o;
+	int				 quiet;
+};
+
+/* What vb-compress does with a line of stdin: ok snapshots, paths. */
+static int
+act(struct vb_record *r, enum vb_line kind, void *arg)
+{
+	const struct stage *st = arg;
+	struct vb_snapmeta meta;
+
+	if (kind == VB_LINE_PATH)
+		return vb_compress_path(r->path, st->o, st->quiet);
+	if (strcmp(r->op, "snapshot") != 0 || !r->ok)
+		return 0;
+	vb_snapmeta_parse(r->msg, &meta);
+	meta.sha256 = r->sha256[0] != '\0' ? r->sha256 : NULL;
+	meta.bytes = r->bytes;
+	return vb_compress_emit(r->path, &meta, st->o, st->quiet);
+}
+
+int
+vb_compress_stage(const struct vb_compress_opts *o, int quiet)
+{
+	struct stage st = { o, quiet };
+
+	return vb_stage_loop(act, &st);
+}

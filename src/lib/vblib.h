@@ -124,6 +124,11 @@ int		 vb_config_stamp(unsigned checks, char *out, size_t olen);
 
 /* ---- name.c: backup names and UTC timestamps ---- */
 
+/* Whether path names a raw snapshot (backup-<ts>.db, pre-restore-...). */
+int		 vb_is_snapshot(const char *path);
+/* "zstd", "gzip", "xz", "none": its extension, highest level; 0 or -1. */
+int		 vb_compression_parse(const char *name, enum vb_ext *ext,
+		    int *maxlevel);
 /* "2026-11-27T01-00-00-000Z", the stem timestamp; 24 chars + NUL. */
 #define VB_STAMP_LEN	25
 
@@ -409,6 +414,8 @@ void		 vb_progress_stop(struct vb_progress *p, int ok);
 
 /* ---- record.c: records on the pipes ---- */
 
+/* Reads msg (which it cuts up) into meta. */
+void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
 /* The state of a record reader; all zero to start. */
 struct vb_reader {
 	char	*line;		/* the line read, whole, newline removed */
@@ -1348,6 +1355,12 @@ void		 vb_chain_free(struct vb_chain *ch, int keep);
 
 /* ---- encrypt.c: archives made before ENCRYPT_TO, encrypted in place ---- */
 
+/* The remote's plaintext archives encrypted; each to done; 0, 1, -1. */
+int		 vb_encrypt_remote_all(const char *remote, const char *dir,
+		    const char *recipients, int (*done)(void *arg,
+		    const char *path, int ok, int64_t bytes, const char *hex,
+		    const char *msg), void *arg, char *why, size_t wlen);
+
 /* The file at path encrypted in place, proven first; as compress_file. */
 int		 vb_encrypt_in_place(const char *path, const char *recipients,
 		    struct vb_compress_result *res);
@@ -1932,6 +1945,22 @@ int		 vb_age_decrypt_to(const char *identity, int infd, int outfd,
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
+/* One archive copied to the remote. */
+struct vb_sent {
+	char		 dest[4096];
+	int64_t		 bytes;
+	char		 sha256[VB_SHA256_HEX];
+	char		 how[64];	/* by the remote, or read back */
+	char		 why[1800];	/* why not */
+};
+
+/* path copied to remote, verified there; 0, or -1 with c->why. */
+int		 vb_remote_send(const char *path, const char *sha,
+		    const char *remote, struct vb_sent *c);
+/* Each archive of dir remote lacks, to send; 0, 1, or -1 with why. */
+int		 vb_catch_up(const char *remote, const char *dir,
+		    int (*send)(void *arg, const char *path), void *arg,
+		    char *note, size_t nlen, char *why, size_t wlen);
 /* Joins an rclone path (remote:dir, remote:, /dir) and a name. */
 int		 vb_remote_join(char *buf, size_t len, const char *remote,
 		    const char *name);
@@ -2207,6 +2236,19 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 		    const char *literal);
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
+
+/* ---- jobcompress.c: vb-compress's jobs (the rest in vb.h) ---- */
+
+/*
+ * vb_compress_file, its record on stdout (and a failed verify record
+ * per damaged link), notes on stderr unless quiet; 0, or 1 if it failed.
+ */
+int		 vb_compress_emit(const char *path,
+		    const struct vb_snapmeta *meta,
+		    const struct vb_compress_opts *o, int quiet);
+/* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
+int		 vb_encrypt_emit(const char *path, const char *recipients,
+		    int quiet);
 
 /* inventory.c (what a backup directory or the remote holds) has
  * nothing beyond vb.h's. */
