@@ -47,8 +47,7 @@ run_checks() {
 	check_schedule
 	check_user
 	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
-		check_database
-		check_directory
+		check_place
 		check_keys
 		check_backups
 		check_offsite
@@ -129,29 +128,12 @@ check_schedule() {
 	    2>/dev/null) || job_user=''
 }
 
-check_database() {
-	local out
-	if out=$(as_job vb-log --check "$DB_PATH" 2>&1); then
-		line ok database "$out (as $check_as)"
-		return 0
-	fi
-	fail_as database "${out#vb-log: }; DB_PATH must name the" \
-	    "application's database, readable and writable by $check_as"
-	return 1
-}
-
-check_directory() {
-	local rec err
-	commands
-	if rec=$(as_job "${preflight[@]}" 2>"$work/preerr"); then
-		line ok "backup directory" \
-		    "$(pick record -- msg <<<"$rec") (as $check_as)"
-		return 0
-	fi
-	err=$(pick record -- msg <<<"$rec")
-	[ -n "$err" ] || err=$(head -n1 "$work/preerr")
-	fail_as "backup directory" "$err"
-	return 1
+# check_place: the database takes BackupLog's rows and the backup
+# directory a snapshot of it, as the job's user (vb-snapshot -n
+# --verdicts: database, backup directory).
+check_place() {
+	verdicts "backup directory" as_job vb-snapshot "$DB_PATH" \
+	    -d "$BACKUP_DIR" -q -n --verdicts
 }
 
 # check_keys: ENCRYPT_TO and SIGN_WITH (or OFFSITE without it) as the

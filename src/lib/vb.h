@@ -637,7 +637,7 @@ void		 vb_check_backups(const struct vb_check_opts *o,
 void		 vb_check_remote(const char *remote, const char *given,
 		    struct vb_verdicts *vs);
 
-/* ---- setup.c: vb-backup --check's set-up (schedule, keys) ---- */
+/* ---- setup.c: vb-backup --check's set-up (schedule, keys, place) ---- */
 
 enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_IGNORED,
 	VB_CRON_BAD, VB_CRON_OK };
@@ -678,6 +678,13 @@ void		 vb_setup_environment(struct vb_verdicts *vs);
  */
 void		 vb_setup_keys(const char *encrypt_to, const char *sign_with,
 		    const char *offsite, struct vb_verdicts *vs);
+/*
+ * o->db takes BackupLog's rows (vb_backuplog_check) and a snapshot of it
+ * can be made in o->dir (vb_snapshot, o->dry set), as this user: two
+ * verdicts, database and backup directory (FAIL-job: the job's rights).
+ */
+void		 vb_setup_place(const struct vb_snapshot_opts *o,
+		    struct vb_verdicts *vs);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 
