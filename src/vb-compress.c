@@ -30,10 +30,20 @@
 		"       vb-compress --point [-q] [-d dir] [-e recipients] " \
 		"[-l level] [-z ...] db\n" \
 		"       vb-compress --due [-q] [-d dir]\n" \
-		"       vb-compress --orphans [-d dir]"
+		"       vb-compress --orphans [-d dir]\n" \
+		"       vb-compress --leftovers [-q] [-d dir] " \
+		"[-e recipients] [-l level]\n" \
+		"                   [-T threads] [-z ...]\n" \
+		"       vb-compress --scrub [-d dir] [-e recipients]"
 
-/* What it does: archive snapshots, encrypt archives, a point, --due. */
-enum verb { COMPRESS, ENCRYPT, POINT, DUE, ORPHANS };
+/*
+ * What it does: archive snapshots, encrypt archives, a point, --due,
+ * and the raw snapshots left in the directory.  --scrub lives here, not
+ * in vb-prune: it keeps vb-compress's promise under ENCRYPT_TO (no
+ * plaintext outlives the archive), while vb-prune removes backups by a
+ * policy that counts them.
+ */
+enum verb { COMPRESS, ENCRYPT, POINT, DUE, ORPHANS, LEFTOVERS, SCRUB };
 
 static int quiet;
 
@@ -75,7 +85,15 @@ help(void)
 	    "                       to this one's parent (the job) that no\n"
 	    "                       vb-compress finished: synced, named as\n"
 	    "                       raw backups\n"
-	    "  -d, --dir DIR        --point, --due, --orphans: the backups\n"
+	    "      --leftovers      archive the raw snapshots in DIR that\n"
+	    "                       have no archive (with ENCRYPT_TO, every\n"
+	    "                       one)\n"
+	    "      --scrub          remove every raw snapshot in DIR (not\n"
+	    "                       through a link, vb's names only), each\n"
+	    "                       a line on stdout: ENCRYPT_TO allows no\n"
+	    "                       plaintext (needs -e or ENCRYPT_TO)\n"
+	    "  -d, --dir DIR        --point, --due, --orphans, --leftovers,\n"
+	    "                       --scrub: the backups\n"
 	    "                       (default\n"
 	    "                       $BACKUP_DIR)\n"
 	    "  -k, --keep           keep the raw snapshot\n"
@@ -96,50 +114,8 @@ help(void)
 	    "written), 2 bad usage or configuration.\n");
 }
 
-/*
- * --orphans: the snapshots handed to the job, its parent, when the
- * vb-compress that had them died: kept as raw backups, each said.
- */
-static int
-orphans(const char *dir)
-{
-	char note[2048];
-	int lost = vb_tmp_keep_handed(dir, (long)getppid(), note,
-	    sizeof(note));
-
-	if (note[0] != '\0')
-		warnx("%s", note);
-	return lost != 0;
-}
-
-/* A path vb-compress is given: a raw snapshot, or with --encrypt any. */
-static int
-one_path(const char *path, const struct vb_compress_opts *o)
-{
-	if (o->encrypt_only && !vb_is_snapshot(path))
-		return vb_encrypt_emit(path, o->encrypt_to, quiet);
-	return vb_compress_emit(path, NULL, o, quiet);
-}
-
-/* What vb-compress does with a line of stdin: ok snapshots, paths. */
-static int
-act(struct vb_record *r, enum vb_line kind, void *arg)
-{
-	const struct vb_compress_opts *o = arg;
-	struct vb_snapmeta meta;
-
-	if (kind == VB_LINE_PATH)
-		return one_path(r->path, o);
-	if (strcmp(r->op, "snapshot") != 0 || !r->ok)
-		return 0;
-	vb_snapmeta_parse(r->msg, &meta);
-	meta.sha256 = r->sha256[0] != '\0' ? r->sha256 : NULL;
-	meta.bytes = r->bytes;
-	return vb_compress_emit(r->path, &meta, o, quiet);
-}
-
-enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, ORPHANS_OPT, POINT_OPT,
-    PRINT_CONFIG, PROGRESS };
+enum { DUE_OPT = 256, ENCRYPT_OPT, FULL, FULL_EVERY, LEFTOVERS_OPT,
+    ORPHANS_OPT, POINT_OPT, PRINT_CONFIG, PROGRESS, SCRUB_OPT };
 static const struct option longopts[] = {
 	{ "compression", required_argument,	NULL, 'z' },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -150,12 +126,14 @@ static const struct option longopts[] = {
 	{ "full-every",	required_argument,	NULL, FULL_EVERY },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "keep",	no_argument,		NULL, 'k' },
+	{ "leftovers",	no_argument,		NULL, LEFTOVERS_OPT },
 	{ "level",	required_argument,	NULL, 'l' },
 	{ "orphans",	no_argument,		NULL, ORPHANS_OPT },
 	{ "point",	no_argument,		NULL, POINT_OPT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "scrub",	no_argument,		NULL, SCRUB_OPT },
 	{ "threads",	required_argument,	NULL, 'T' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
@@ -173,7 +151,8 @@ static void
 mode(struct args *a, enum verb v)
 {
 	if (a->verb != COMPRESS)
-		usage("--encrypt, --point and --due are exclusive");
+		usage("--encrypt, --point, --due, --orphans, --leftovers and "
+		    "--scrub are exclusive");
 	a->verb = v;
 }
 
@@ -231,6 +210,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 		case FULL_EVERY:
 			a->every = optarg;
 			break;
+		case LEFTOVERS_OPT:
+			mode(a, LEFTOVERS);
+			break;
 		case ORPHANS_OPT:
 			mode(a, ORPHANS);
 			break;
@@ -242,6 +224,9 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 		case PROGRESS:
 			a->progress = 1;
 			break;
+		case SCRUB_OPT:
+			mode(a, SCRUB);
+			break;
 		default:
 			usage(NULL);
 		}
@@ -249,55 +234,25 @@ parse(int argc, char *argv[], struct args *a, struct vb_compress_opts *o)
 	return optind;
 }
 
-/* The compression, its level and threads; usage() if they are wrong. */
-static void
-compression(const struct args *a, struct vb_compress_opts *o)
-{
-	const char *kind = a->kind != NULL ? a->kind :
-	    vb_config("COMPRESSION");
-	uint64_t v;
-	int maxlevel;
-
-	if (vb_compression_parse(kind, &o->a.ext, &maxlevel) != 0)
-		usage("compression must be zstd, gzip, xz or none");
-	if (a->level != NULL) {
-		if (o->a.ext == VB_EXT_TAR)
-			usage("-l makes no sense with -z none");
-		if (vb_parse_u64(a->level, &v) != 0 || v > (uint64_t)maxlevel ||
-		    (v == 0 && o->a.ext != VB_EXT_TAR_XZ))
-			usage("level out of range for this compression");
-		o->a.level = (int)v;
-	} else if (o->a.ext == VB_EXT_TAR_ZST)
-		o->a.level = VB_ZSTD_LEVEL;
-	/* Every core by default: vb-compress runs niced (main). */
-	if (a->threads != NULL) {
-		if (vb_parse_u64(a->threads, &v) != 0 || v < 1 || v > 256)
-			usage("threads must be 1 to 256");
-		o->a.threads = (int)v;
-	} else if (o->a.ext != VB_EXT_TAR_ZST && o->a.ext != VB_EXT_TAR_XZ)
-		o->a.threads = 1;	/* the others have none */
-	else if (vb_config("COMPRESSION_THREADS") != NULL &&
-	    vb_parse_u64(vb_config("COMPRESSION_THREADS"), &v) == 0)
-		o->a.threads = (int)(v < 256 ? v : 256);
-	else
-		o->a.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (o->a.threads < 1 || o->a.threads > 256)
-		o->a.threads = o->a.threads < 1 ? 1 : 256;
-}
-
-/* What --point, --due and --orphans are given; usage() if it makes no sense. */
+/* What a mode on a directory is given; usage() if it makes no sense. */
 static void
 check_point(struct args *a, struct vb_compress_opts *o, int argc,
     char *argv[])
 {
-	if (o->keep || a->full || a->every != NULL || a->progress)
-		usage("--point, --due and --orphans take -q, -d, and --point "
-		    "-e, -l, -T and -z");
+	if (o->keep || a->progress || (a->verb != LEFTOVERS && (a->full ||
+	    a->every != NULL)))
+		usage("--point, --due, --orphans and --scrub take -q, -d, and "
+		    "--point -e, -l, -T and -z");
 	if (a->dir == NULL && (a->dir = vb_config("BACKUP_DIR")) == NULL)
-		usage("--point, --due and --orphans need -d DIR or BACKUP_DIR");
+		usage("--point, --due, --orphans, --leftovers and --scrub need "
+		    "-d DIR or BACKUP_DIR");
+	if (a->verb == SCRUB && o->encrypt_to == NULL)
+		usage("--scrub removes plaintext only where ENCRYPT_TO allows "
+		    "none: -e FILE or ENCRYPT_TO");
 	if (a->verb == POINT ? argc != 1 : argc != 0)
 		usage(a->verb == POINT ? "--point takes the live database" :
-		    "--due and --orphans take no operand");
+		    "--due, --orphans, --leftovers and --scrub take no "
+		    "operand");
 	if (vb_has_ctl(a->dir) || (argc == 1 && (*argv[0] == '\0' ||
 	    vb_has_ctl(argv[0]))))
 		usage("paths may not be empty or hold TAB, CR or newline");
@@ -310,10 +265,13 @@ configure(struct args *a, struct vb_compress_opts *o,
 {
 	const char *every = a->every != NULL ? a->every :
 	    vb_config("FULL_EVERY");
+	char why[128];
 	uint64_t ms;
 	int i;
 
-	compression(a, o);
+	if (vb_compress_settings(a->kind, a->level, a->threads, o, why,
+	    sizeof(why)) != 0)
+		usage(why);
 	if (o->encrypt_to == NULL)
 		o->encrypt_to = vb_config("ENCRYPT_TO");
 	o->sign_with = vb_config("SIGN_WITH");
@@ -332,10 +290,11 @@ configure(struct args *a, struct vb_compress_opts *o,
 		    "ENCRYPT_TO");
 	if (o->encrypt_only && o->encrypt_to == NULL)
 		usage("--encrypt needs the recipients: -e FILE or ENCRYPT_TO");
-	if (a->verb == POINT || a->verb == DUE || a->verb == ORPHANS)
+	if (a->verb != COMPRESS && a->verb != ENCRYPT)
 		check_point(a, o, argc, argv);
 	else if (a->dir != NULL)
-		usage("-d goes with --point and --due");
+		usage("-d goes with --point, --due, --orphans, --leftovers and "
+		    "--scrub");
 	for (i = 0; i < argc; i++)
 		if (*argv[i] == '\0' || vb_has_ctl(argv[i]))
 			usage("paths may not be empty or hold TAB, CR or "
@@ -363,7 +322,13 @@ main(int argc, char *argv[])
 		ret = vb_due_emit(a.dir, quiet);
 		break;
 	case ORPHANS:
-		ret = orphans(a.dir);
+		ret = vb_orphans_emit(a.dir);
+		break;
+	case LEFTOVERS:
+		ret = vb_leftovers_emit(a.dir, &o, quiet);
+		break;
+	case SCRUB:
+		ret = vb_scrub_emit(a.dir);
 		break;
 	case POINT:
 		ret = vb_point_emit(&(struct vb_point_opts){ argv[0], a.dir,
@@ -371,9 +336,9 @@ main(int argc, char *argv[])
 		break;
 	default:
 		if (argc == 0)
-			ret = vb_stage_loop(act, &o);
+			ret = vb_compress_stage(&o, quiet);
 		for (i = 0; i < argc; i++)
-			ret |= one_path(argv[i], &o);
+			ret |= vb_compress_path(argv[i], &o, quiet);
 	}
 	if (vb_close_stdout() != 0)
 		ret = 1;

@@ -7,7 +7,8 @@
  * its SHA-256 on the remote equals the archive's; one that differs is
  * removed.  --catch-up then sends every archive of the backup directory
  * the remote lacks, so a night the remote was down is made good by the
- * next.  --check proves the remote usable; --encrypt replaces its
+ * next.  --check proves the remote usable (--check-job: as the job
+ * reaches it, a verdict for vb-backup --check); --encrypt replaces its
  * plaintext archives by encrypted ones; --prune applies vb.conf's
  * retention policy to it (the one implementation vb-prune uses too).
  */
@@ -20,7 +21,7 @@
 #include "lib/vb.h"
 
 #define SYNOPSIS "[-q] [-r remote] [-d dir] [--catch-up] [archive ...]\n" \
-		"       vb-offsite --check [-r remote]\n" \
+		"       vb-offsite --check | --check-job [-r remote]\n" \
 		"       vb-offsite --encrypt [-q] [-r remote] [-d dir]\n" \
 		"       vb-offsite --prune [-n] [-r remote]"
 
@@ -49,6 +50,9 @@ help(void)
 	    "                       remote lacks\n"
 	    "      --check          list, write, read back and delete a file\n"
 	    "                       on the remote\n"
+	    "      --check-job      the same, as the nightly reaches it\n"
+	    "                       (cron's empty environment), else from\n"
+	    "                       here: a verdict for vb-backup --check\n"
 	    "      --encrypt        replace the remote's plaintext archives\n"
 	    "                       (made before ENCRYPT_TO) by encrypted\n"
 	    "                       copies, each verified there first\n"
@@ -65,35 +69,6 @@ help(void)
 	    "offsite record was written), 2 bad usage or configuration.\n");
 }
 
-/*
- * Copies one archive to the remote; sha is the record's (NULL: hashed
- * here).  Writes its offsite record; returns 0, or 1 if it failed.
- */
-static int
-send_one(const char *path, const char *sha, const char *remote,
-    const char *why_sent)
-{
-	struct vb_sent c;
-	char msg[2100];
-	int64_t t0 = vb_monotonic_ms();
-	int ok;
-
-	if ((ok = vb_remote_send(path, sha, remote, &c) == 0))
-		snprintf(msg, sizeof(msg), "copied to %s%s, SHA-256 verified "
-		    "(%s)", remote, why_sent, c.how);
-	else
-		snprintf(msg, sizeof(msg), "not copied to %s: %s", remote,
-		    c.why);
-	if (!ok)
-		warnx("%s: %s", path, msg);
-	else if (!quiet)
-		warnx("%s", msg);
-	if (vb_emit("offsite", ok ? c.dest : path, ok, c.bytes, ok ? c.sha256 :
-	    NULL, t0, msg) != 0)
-		return 1;
-	return !ok;
-}
-
 /* What vb-offsite does with a line of stdin: ok archives, paths. */
 static int
 act(struct vb_record *r, enum vb_line kind, void *arg)
@@ -101,74 +76,11 @@ act(struct vb_record *r, enum vb_line kind, void *arg)
 	const char *remote = *(const char **)arg;
 
 	if (kind == VB_LINE_PATH)
-		return send_one(r->path, NULL, remote, "");
+		return vb_offsite_emit(r->path, NULL, remote, quiet);
 	if (strcmp(r->op, "compress") != 0 || !r->ok)
 		return 0;
-	return send_one(r->path, r->sha256[0] != '\0' ? r->sha256 : NULL,
-	    remote, "");
-}
-
-/* --catch-up: one archive the remote lacks (a copy made tonight is
- * there by now, at its size: not sent again). */
-static int
-send_lacking(void *arg, const char *path)
-{
-	return send_one(path, NULL, *(const char **)arg,
-	    " (catching up: the remote lacked it)");
-}
-
-/*
- * --catch-up: every archive in dir that the remote lacks (or holds at
- * another size), oldest first.  Returns 0, or 1 if anything failed.
- */
-static int
-catch_up(const char *dir, const char *remote)
-{
-	char why[2048], note[1024];
-	int64_t t0 = vb_monotonic_ms();
-	int rc;
-
-	rc = vb_catch_up(remote, dir, send_lacking, &remote, note,
-	    sizeof(note), why, sizeof(why));
-	if (note[0] != '\0' && !quiet)
-		warnx("%s", note);
-	if (rc >= 0)
-		return rc;
-	warnx("%s", why);
-	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-	return 1;
-}
-
-/* --encrypt: one remote archive's outcome, said and recorded. */
-static int
-encrypted(void *arg, const char *path, int ok, int64_t bytes,
-    const char *hex, const char *msg)
-{
-	(void)arg;
-	if (!ok || !quiet)
-		warnx("%s", msg);
-	return vb_emit("offsite", path, ok, bytes, hex, vb_monotonic_ms(),
-	    msg) != 0 || !ok;
-}
-
-/*
- * --encrypt: every plaintext archive on the remote (made before
- * ENCRYPT_TO) replaced by its encrypted copy, verified on the remote
- * before the plaintext one is deleted there.  Returns the exit status.
- */
-static int
-encrypt_remote(const char *dir, const char *remote)
-{
-	char why[2048];
-	int64_t t0 = vb_monotonic_ms();
-	int rc;
-
-	if ((rc = vb_encrypt_remote_all(remote, dir, vb_config("ENCRYPT_TO"),
-	    encrypted, NULL, why, sizeof(why))) >= 0)
-		return rc;
-	warnx("%s", why);
-	vb_emit("offsite", remote, 0, -1, NULL, t0, why);
-	return 1;
+	return vb_offsite_emit(r->path, r->sha256[0] != '\0' ? r->sha256 :
+	    NULL, remote, quiet);
 }
 
 /*
@@ -186,10 +98,11 @@ prune(const char *remote, int dry)
 	return vb_prune_emit(vb_config("BACKUP_DIR"), remote, &p, dry);
 }
 
-enum { CATCH_UP = 256, CHECK, ENCRYPT, PRINT_CONFIG, PRUNE };
+enum { CATCH_UP = 256, CHECK, CHECK_JOB, ENCRYPT, PRINT_CONFIG, PRUNE };
 static const struct option longopts[] = {
 	{ "catch-up",	no_argument,		NULL, CATCH_UP },
 	{ "check",	no_argument,		NULL, CHECK },
+	{ "check-job",	no_argument,		NULL, CHECK_JOB },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "dry-run",	no_argument,		NULL, 'n' },
 	{ "encrypt",	no_argument,		NULL, ENCRYPT },
@@ -203,12 +116,13 @@ static const struct option longopts[] = {
 };
 
 /* What vb-offsite was asked to do: one of these. */
-enum verb { SEND, CATCH_UP_V, CHECK_V, ENCRYPT_V, PRUNE_V };
+enum verb { SEND, CATCH_UP_V, CHECK_V, CHECK_JOB_V, ENCRYPT_V, PRUNE_V };
 
 /* The command line: what to do, and where. */
 struct opts {
 	enum verb	 verb;
 	const char	*remote;	/* -r, else OFFSITE */
+	const char	*given;		/* -r, or NULL */
 	const char	*dir;		/* -d, else BACKUP_DIR */
 	int		 dry;		/* -n, with --prune */
 };
@@ -218,7 +132,8 @@ static void
 mode(struct opts *o, enum verb v)
 {
 	if (o->verb != SEND)
-		usage("--check, --catch-up, --encrypt and --prune go alone");
+		usage("--check, --check-job, --catch-up, --encrypt and --prune "
+		    "go alone");
 	o->verb = v;
 }
 
@@ -245,7 +160,7 @@ parse(int argc, char *argv[], struct opts *o)
 			quiet = 1;
 			break;
 		case 'r':
-			o->remote = optarg;
+			o->remote = o->given = optarg;
 			break;
 		case 'V':
 			vb_print_version();
@@ -255,6 +170,9 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case CHECK:
 			mode(o, CHECK_V);
+			break;
+		case CHECK_JOB:
+			mode(o, CHECK_JOB_V);
 			break;
 		case ENCRYPT:
 			mode(o, ENCRYPT_V);
@@ -281,7 +199,8 @@ check_opts(struct opts *o, int argc, char *argv[])
 	if (o->dry && o->verb != PRUNE_V)
 		usage("-n goes with --prune");
 	if (o->verb != SEND && o->verb != CATCH_UP_V && argc != 0)
-		usage("--check, --encrypt and --prune take no arguments");
+		usage("--check, --check-job, --encrypt and --prune take no "
+		    "arguments");
 	if (o->remote == NULL && (o->remote = vb_config("OFFSITE")) == NULL)
 		usage("no remote: -r REMOTE, or OFFSITE in vb.conf");
 	if (vb_remote_valid(o->remote, why, sizeof(why)) != 0)
@@ -317,6 +236,7 @@ check(const char *remote)
 int
 main(int argc, char *argv[])
 {
+	struct vb_verdicts vs = { 0 };
 	struct opts o;
 	int i, ret = 0;
 
@@ -330,8 +250,12 @@ main(int argc, char *argv[])
 	case CHECK_V:
 		ret = check(o.remote);
 		break;
+	case CHECK_JOB_V:
+		vb_check_remote(o.remote, o.given, &vs);
+		ret = vb_verdicts_print(&vs, "offsite");
+		break;
 	case ENCRYPT_V:
-		ret = encrypt_remote(o.dir, o.remote);
+		ret = vb_encrypt_remote_emit(o.dir, o.remote, quiet);
 		break;
 	case PRUNE_V:
 		ret = prune(o.remote, o.dry);
@@ -341,10 +265,10 @@ main(int argc, char *argv[])
 		if (argc == 0)
 			ret = vb_stage_loop(act, &o.remote);
 		for (i = 0; i < argc; i++)
-			ret |= send_one(argv[i], NULL, o.remote, "");
+			ret |= vb_offsite_emit(argv[i], NULL, o.remote, quiet);
 		/* A remote that just failed is not asked again. */
 		if (o.verb == CATCH_UP_V && ret == 0)
-			ret |= catch_up(o.dir, o.remote);
+			ret |= vb_catch_up_emit(o.dir, o.remote, quiet);
 		break;
 	}
 	if (vb_close_stdout() != 0)

@@ -19,6 +19,7 @@
 #define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
 		"                   [--intermediate] [-d dir | -o file] db\n" \
 		"       vb-snapshot --prepare [-d dir]\n" \
+		"       vb-snapshot -n --verdicts [-d dir] db\n" \
 		"       vb-snapshot --check-setup=schedule|keys\n" \
 		"       vb-snapshot --print-job-user"
 
@@ -54,6 +55,9 @@ help(void)
 	    "  -n, --dry-run      check all a snapshot needs (the database\n"
 	    "                     readable, dir usable by this user, room\n"
 	    "                     for a copy and an archive); write nothing\n"
+	    "      --verdicts     with -n: that and whether db takes\n"
+	    "                     BackupLog's rows, as vb-backup --check's\n"
+	    "                     verdict lines (database, backup directory)\n"
 	    "  -q, --quiet        no notices or progress on stderr (errors "
 	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
@@ -85,7 +89,7 @@ help(void)
 }
 
 enum { CHECK_SETUP = 256, DEFER, FULL, INTERMEDIATE, PREPARE,
-    PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS };
+    PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS, VERDICTS };
 static const struct option longopts[] = {
 	{ "check-setup", required_argument,	NULL, CHECK_SETUP },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -101,6 +105,7 @@ static const struct option longopts[] = {
 	{ "print-schedule", no_argument,	NULL, PRINT_SCHEDULE },
 	{ "progress",	no_argument,		NULL, PROGRESS },
 	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "verdicts",	no_argument,		NULL, VERDICTS },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
@@ -182,7 +187,7 @@ print_job_user(void)
 /* The command line, parsed. */
 struct args {
 	struct vb_snapshot_opts	 o;
-	int			 progress, quiet, prepare;
+	int			 progress, quiet, prepare, verdicts;
 };
 
 /* The options into a; returns optind. */
@@ -239,6 +244,9 @@ parse(int argc, char *argv[], struct args *a)
 		case PROGRESS:
 			a->progress = 1;
 			break;
+		case VERDICTS:
+			a->verdicts = 1;
+			break;
 		default:
 			usage(NULL);
 		}
@@ -252,6 +260,7 @@ main(int argc, char *argv[])
 	struct args a;
 	struct vb_snapshot_opts *o = &a.o;
 	struct vb_snapshot_result s;
+	struct vb_verdicts vs = { 0 };
 	int64_t t0 = vb_monotonic_ms();
 	int ret, n = parse(argc, argv, &a);
 
@@ -271,6 +280,15 @@ main(int argc, char *argv[])
 	if (*o->db == '\0' || vb_has_ctl(o->db) || vb_has_ctl(o->dir) ||
 	    (o->out != NULL && (*o->out == '\0' || vb_has_ctl(o->out))))
 		usage("paths may not be empty or hold TAB, CR or newline");
+	if (a.verdicts && !o->dry)
+		usage("--verdicts goes with -n");
+	if (a.verdicts) {
+		/* --check's view: the database and the directory judged. */
+		vb_setup_place(o, &vs);
+		ret = vb_verdicts_print(&vs, "backup directory");
+		return vb_close_stdout() != 0 || ret ? VB_EXIT_FAIL :
+		    VB_EXIT_OK;
+	}
 
 	ret = vb_snapshot(o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
 	if (!a.quiet && s.note[0] != '\0')

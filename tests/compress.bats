@@ -402,3 +402,89 @@ check_archive() {
 	[ -z "$(find b -name '.vb-tmp-*' -o -name 'backup-*.db')" ]
 	[ "$(find b -name 'backup-*.tar.zst' | wc -l)" -eq 1 ]
 }
+
+@test "compress: --leftovers archives the raw snapshots that have no archive; with ENCRYPT_TO every one" {
+	mkdir -m 700 b
+	mkdb app.db wal
+	old=backup-2023-10-02T18-30-00-000Z done=backup-2023-10-03T18-30-00-000Z
+	cp app.db "b/$old.db"
+	cp app.db "b/$done.db"
+	vb-compress -q -k "b/$done.db" >/dev/null
+	# A link named like a snapshot, planted: never archived, never read.
+	echo secret >victim
+	ln -s "$T/victim" b/backup-2023-10-04T18-30-00-000Z.db
+	run --separate-stderr vb-compress -q --leftovers -d b
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	assert_record "$output" compress ok
+	[ "$(field 1 "$output")" = "b/$old.tar.zst" ]
+	[ ! -e "b/$old.db" ] && [ -f "b/$done.db" ]
+	[ -L b/backup-2023-10-04T18-30-00-000Z.db ] && [ "$(cat victim)" = secret ]
+	# Nothing left to do: no record.
+	run --separate-stderr vb-compress -q --leftovers -d b
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	# One that cannot be archived: a failed record naming it, exit 1.
+	echo "not a database" >b/backup-2023-10-05T18-30-00-000Z.db
+	run --separate-stderr vb-compress -q --leftovers -d b
+	[ "$status" -eq 1 ]
+	assert_record "$output" compress failed
+	[[ $output == *backup-2023-10-05T18-30-00-000Z.db* ]]
+	[[ $stderr == vb-compress:\ * ]]
+	rm b/backup-2023-10-05T18-30-00-000Z.db
+	# With ENCRYPT_TO, the raw one beside its archive is archived too.
+	age-keygen -o key.txt 2>/dev/null
+	age-keygen -y key.txt >recipients.txt
+	run --separate-stderr vb-compress -q --leftovers -d b -e recipients.txt
+	[ "$status" -ne 2 ]
+	[ ! -e "b/$done.db" ]
+	# An unreadable directory: a failed record, its reason.
+	run --separate-stderr vb-compress -q --leftovers -d nowhere
+	[ "$status" -eq 1 ]
+	assert_record "$output" compress failed
+	[[ $output == *nowhere* ]]
+	run --separate-stderr vb-compress --leftovers -d b extra
+	[ "$status" -eq 2 ]
+}
+
+@test "compress: --scrub removes the raw snapshots only: regular files under vb's names, never through a link, each said; a failure said and in the status" {
+	mkdir -m 700 b
+	mkdb app.db wal
+	raw=backup-2023-10-02T18-30-00-000Z.db
+	cp app.db "b/$raw"
+	cp app.db b/pre-restore-2023-10-02T18-31-00-000Z.db
+	# Planted by another user: a link named like a snapshot, to a file
+	# that must survive; names that are no snapshot's.
+	echo secret >victim
+	ln -s "$T/victim" b/backup-2023-10-04T18-30-00-000Z.db
+	mkdir b/backup-2023-10-05T18-30-00-000Z.db
+	echo keep >"b/-rf backup-2023-10-06T18-30-00-000Z.db"
+	echo keep >"b/backup-2023-10-07T18-30-00-000Z.db
+x"
+	echo keep >b/notes.db
+	echo keep >b/backup-2023-10-01T18-30-00-000Z.tar.zst
+	# Without ENCRYPT_TO (or -e) it refuses: nothing removed.
+	run --separate-stderr vb-compress --scrub -d b
+	[ "$status" -eq 2 ]
+	[ -f "b/$raw" ]
+	: >recipients.txt
+	run --separate-stderr vb-compress --scrub -d b -e recipients.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = "b/$raw
+b/pre-restore-2023-10-02T18-31-00-000Z.db" ]
+	[ ! -e "b/$raw" ] && [ ! -e b/pre-restore-2023-10-02T18-31-00-000Z.db ]
+	[ -L b/backup-2023-10-04T18-30-00-000Z.db ] && [ "$(cat victim)" = secret ]
+	[ -d b/backup-2023-10-05T18-30-00-000Z.db ]
+	[ -f "b/-rf backup-2023-10-06T18-30-00-000Z.db" ]
+	[ -f "b/backup-2023-10-07T18-30-00-000Z.db
+x" ]
+	[ -f b/notes.db ] && [ -f b/backup-2023-10-01T18-30-00-000Z.tar.zst ]
+	# One it may not remove (another user's directory): said, exit 1.
+	cp app.db "b/$raw"
+	chmod 755 "$T" b
+	run --separate-stderr as_nobody vb-compress --scrub -d b \
+	    -e recipients.txt
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == *"vb-compress: b/$raw: cannot remove: Permission denied"* ]]
+	[ -f "b/$raw" ]
+}

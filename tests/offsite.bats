@@ -432,3 +432,42 @@ start_s3() {
 	[ "$status" -eq 1 ]
 	[ "$(archives backups | wc -l)" -eq 1 ]
 }
+
+@test "offsite: --check-job: the remote as the job reaches it, in cron's empty environment; one only this shell defines, or one down, a FAIL that says which" {
+	mkdir remote
+	conf "$T/remote"
+	me=$(id -un)
+	run --separate-stderr vb-offsite --check-job
+	[ "$status" -eq 0 ]
+	[[ $output == "ok	offsite	$T/remote: "*"(as $me, in cron's empty environment)" ]]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	# Defined in this shell only: the job, re-executed in cron's
+	# environment, lacks it.
+	export RCLONE_CONFIG_VBENV_TYPE=local
+	conf "vbenv:$T/remote"
+	run --separate-stderr vb-offsite --check-job
+	[ "$status" -eq 1 ]
+	[[ $output == "FAIL	offsite	vbenv:$T/remote answers from this shell but not as the job runs (cron: an empty environment): "*"variables): put the remote in an rclone configuration file (rclone config) and name it in $VB_CONF: RCLONE_CONFIG="* ]]
+	# OFFSITE only in this shell: the job's view has no remote at all,
+	# in vb-offsite's words without its prefix.
+	: >"$VB_CONF"
+	OFFSITE="$T/remote" run --separate-stderr vb-offsite --check-job
+	[ "$status" -eq 1 ]
+	[[ $output == *"not as the job runs (cron: an empty environment): no remote: "* ]]
+	[[ $output != *"vb-offsite: "* ]]
+	# In a file vb.conf names: the job's own view.
+	printf '[vbenv]\ntype = local\n' >job-rclone.conf
+	conf "vbenv:$T/remote" "RCLONE_CONFIG=$T/job-rclone.conf"
+	unset RCLONE_CONFIG_VBENV_TYPE
+	run --separate-stderr vb-offsite --check-job
+	[ "$status" -eq 0 ]
+	[[ $output == "ok	offsite	vbenv:$T/remote: "* ]]
+	# Down from both: the job's words, said once.
+	conf "vbnone:$T/remote"
+	run --separate-stderr vb-offsite --check-job
+	[ "$status" -eq 1 ]
+	[[ $output == "FAIL	offsite	"*"; check the remote in rclone's configuration (rclone config show, as $me) and that it is reachable" ]]
+	[[ $output != *"from this shell"* ]]
+	run --separate-stderr vb-offsite --check-job extra
+	[ "$status" -eq 2 ]
+}

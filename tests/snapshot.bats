@@ -386,3 +386,24 @@ check_snapshot() {
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"owned by uid 65534, not by this user"* ]]
 }
+
+@test "snapshot: -n --verdicts: the database and the backup directory as vb-backup --check's verdict lines, as this user" {
+	mkdb app.db wal
+	run --separate-stderr vb-snapshot -q -n --verdicts -d b app.db
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 2 ]
+	[[ $(sed -n 1p <<<"$output") == "ok	database	app.db: "*"(as $(id -un))" ]]
+	[[ $(sed -n 2p <<<"$output") == "ok	backup directory	"*"(a dry run: nothing was copied) (as $(id -un))" ]]
+	[ ! -e b ] || [ -z "$(ls -A b)" ]
+	# Not the job's rights: each a FAIL-job, said in the tool's words.
+	chmod 755 "$T"
+	mkdir -m 700 b
+	run --separate-stderr as_nobody vb-snapshot -q -n --verdicts -d b \
+	    "$T/app.db"
+	[ "$status" -eq 1 ]
+	[[ $(sed -n 1p <<<"$output") == "FAIL-job	database	"*"writable by nobody" ]]
+	[[ $(sed -n 2p <<<"$output") == "FAIL-job	backup directory	"* ]]
+	[[ $output != *vb-snapshot:* ]]
+	run --separate-stderr vb-snapshot --verdicts -d b app.db
+	[ "$status" -eq 2 ]
+}

@@ -47,8 +47,7 @@ run_checks() {
 	check_schedule
 	check_user
 	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
-		check_database
-		check_directory
+		check_place
 		check_keys
 		check_backups
 		check_offsite
@@ -129,29 +128,12 @@ check_schedule() {
 	    2>/dev/null) || job_user=''
 }
 
-check_database() {
-	local out
-	if out=$(as_job vb-log --check "$DB_PATH" 2>&1); then
-		line ok database "$out (as $check_as)"
-		return 0
-	fi
-	fail_as database "${out#vb-log: }; DB_PATH must name the" \
-	    "application's database, readable and writable by $check_as"
-	return 1
-}
-
-check_directory() {
-	local rec err
-	commands
-	if rec=$(as_job "${preflight[@]}" 2>"$work/preerr"); then
-		line ok "backup directory" \
-		    "$(pick record -- msg <<<"$rec") (as $check_as)"
-		return 0
-	fi
-	err=$(pick record -- msg <<<"$rec")
-	[ -n "$err" ] || err=$(head -n1 "$work/preerr")
-	fail_as "backup directory" "$err"
-	return 1
+# check_place: the database takes BackupLog's rows and the backup
+# directory a snapshot of it, as the job's user (vb-snapshot -n
+# --verdicts: database, backup directory).
+check_place() {
+	verdicts "backup directory" as_job vb-snapshot "$DB_PATH" \
+	    -d "$BACKUP_DIR" -q -n --verdicts
 }
 
 # check_keys: ENCRYPT_TO and SIGN_WITH (or OFFSITE without it) as the
@@ -176,34 +158,11 @@ check_backups() {
 }
 
 # check_offsite: the remote answers and takes a file as the job would
-# reach it: its user, vb.conf (RCLONE_CONFIG there) and cron's empty
-# environment; and, if that fails, from this shell, to tell them apart.
+# reach it (its user, vb.conf with RCLONE_CONFIG there, cron's empty
+# environment) and, if that fails, from this shell, to tell them apart:
+# vb-offsite --check-job, which re-executes itself for the job's view.
 check_offsite() {
-	local job shell home bin
-	[ -n "$OFFSITE" ] || return 0
-	bin=$(command -v vb-offsite)
-	home=$(getent passwd "$check_as" | cut -d: -f6)
-	if job=$(as_job env -i HOME="$home" LOGNAME="$check_as" \
-	    USER="$check_as" SHELL=/bin/sh PATH=/usr/bin:/bin \
-	    ${VB_CONF:+VB_CONF="$VB_CONF"} "$bin" --check 2>&1); then
-		line ok offsite "$job (as $check_as, in cron's empty" \
-		    "environment)"
-	elif shell=$(as_job vb-offsite --check 2>&1); then
-		line FAIL offsite "$OFFSITE answers from this shell but not" \
-		    "as the job runs (cron: an empty environment):" \
-		    "${job#vb-offsite: }; this shell's environment defines" \
-		    "what the job lacks (RCLONE_CONFIG or" \
-		    "RCLONE_CONFIG_<NAME>_* variables): put the remote in an" \
-		    "rclone configuration file (rclone config) and name it in" \
-		    "$conf: RCLONE_CONFIG=/root/.config/rclone/rclone.conf"
-	else
-		job=${job#vb-offsite: } shell=${shell#vb-offsite: }
-		[ "$shell" = "$job" ] && shell='' ||
-		    shell="; from this shell: $shell"
-		line FAIL offsite "$job$shell; check the remote in rclone's" \
-		    "configuration (rclone config show, as $check_as) and" \
-		    "that it is reachable"
-	fi
+	[ -z "$OFFSITE" ] || verdicts offsite as_job vb-offsite --check-job
 }
 
 # ---- the runs --------------------------------------------------------

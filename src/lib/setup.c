@@ -750,3 +750,28 @@ vb_setup_keys(const char *encrypt_to, const char *sign_with,
 		    "signing-key.pub off the host for vb-restore --verify-with",
 		    offsite, conf);
 }
+
+/* ---- the database and the backup directory ---- */
+
+void
+vb_setup_place(const struct vb_snapshot_opts *o, struct vb_verdicts *vs)
+{
+	struct vb_snapshot_result s;
+	char user[256], found[1024], why[1024];
+
+	user_name(getuid(), "this user", user, sizeof(user));
+	if (vb_backuplog_check(o->db, found, sizeof(found), why,
+	    sizeof(why)) == 0)
+		vb_verdict_add(vs, VB_CHECK_OK, "database", "%s (as %s)",
+		    found, user);
+	else
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "database", "%s; DB_PATH "
+		    "must name the application's database, readable and "
+		    "writable by %s", why, user);
+	if (vb_snapshot(o, &s) == 0)
+		vb_verdict_add(vs, VB_CHECK_OK, "backup directory",
+		    "%s (as %s)", s.message, user);
+	else
+		vb_verdict_add(vs, VB_CHECK_FAIL_JOB, "backup directory", "%s",
+		    s.why);
+}

@@ -117,17 +117,12 @@ struct vb_duration {
 	int	 years, months, days, hours;
 };
 
-/* Whether path names a raw snapshot (backup-<ts>.db, pre-restore-...). */
-int		 vb_is_snapshot(const char *path);
 /* Whether s starts an ISO 8601 UTC time (the date at least); 0 or -1. */
 int		 vb_parse_iso_prefix(const char *s);
 /* Parses "7d", "2w", "1y6m", "36h"; 0, or -1. */
 int		 vb_parse_duration(const char *s, struct vb_duration *d);
-/* "zstd", "gzip", "xz", "none": its extension, highest level; 0 or -1. */
-int		 vb_compression_parse(const char *name, enum vb_ext *ext,
-		    int *maxlevel);
 
-/* ---- dir.c, tmpfile.c: the backup directory ---- */
+/* ---- dir.c: the backup directory ---- */
 
 /* The lock file a run holds, in the backup directory. */
 #define VB_LOCK_FILE	".vb.lock"
@@ -140,15 +135,6 @@ int		 vb_compression_parse(const char *name, enum vb_ext *ext,
  */
 int		 vb_dir_prepare(const char *dir, char *lock, size_t llen,
 		    char *why, size_t wlen);
-/*
- * The intermediate snapshots handed to owner (.vb-tmp-<owner>-backup-
- * <time>.db, vb_tmp_hand_over) in dir that no vb-compress finished: each
- * synced and given its name, a raw backup the next night archives (never
- * over an existing file; else removed).  Says each in note; returns how
- * many were lost so, or -1 if dir cannot be read (note says why).
- */
-int		 vb_tmp_keep_handed(const char *dir, long owner, char *note,
-		    size_t nlen);
 
 /* ---- record.c, cli.c, progress.c: records on the pipes ---- */
 
@@ -186,8 +172,6 @@ struct vb_snapmeta {
 	int64_t		 bytes;		/* of the snapshot, -1 unknown */
 };
 
-/* Reads msg (which it cuts up) into meta. */
-void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
 
 /* ---- snapshot.c: a consistent online snapshot ---- */
 
@@ -247,15 +231,39 @@ struct vb_compress_opts {
 };
 
 /*
- * vb_compress_file, its record on stdout (and a failed verify record
- * per damaged link), notes on stderr unless quiet; 0, or 1 if it failed.
+ * The compression (-z, else COMPRESSION), its level (-l) and threads
+ * (-T, else COMPRESSION_THREADS, else the cores) into o; 0, or -1 (why,
+ * a usage error).
  */
-int		 vb_compress_emit(const char *path,
-		    const struct vb_snapmeta *meta,
+int		 vb_compress_settings(const char *kind, const char *level,
+		    const char *threads, struct vb_compress_opts *o,
+		    char *why, size_t wlen);
+/* A path given: a raw snapshot archived, or with --encrypt any; 0, 1. */
+int		 vb_compress_path(const char *path,
 		    const struct vb_compress_opts *o, int quiet);
-/* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
-int		 vb_encrypt_emit(const char *path, const char *recipients,
-		    int quiet);
+/* The stage: records on stdin passed on, ok snapshots archived; 0, 1. */
+int		 vb_compress_stage(const struct vb_compress_opts *o, int quiet);
+
+/*
+ * --leftovers: the raw snapshots in dir that have no archive (with
+ * o->encrypt_to, every one) archived as vb_compress_path does, oldest
+ * first; a directory that cannot be read is a failed compress record.
+ * Returns 0, or 1 if one failed.
+ */
+int		 vb_leftovers_emit(const char *dir,
+		    const struct vb_compress_opts *o, int quiet);
+/*
+ * --scrub: every raw snapshot in dir removed (vb_raw_remove), each
+ * removed one's path a line on stdout, each failure warned.  Returns 0,
+ * or 1 if one was left or dir could not be read.
+ */
+int		 vb_scrub_emit(const char *dir);
+/*
+ * --orphans: the snapshots handed to the caller's parent (the job) that
+ * no vb-compress finished, kept as raw backups (vb_tmp_keep_handed),
+ * each said on stderr.  Returns 0, or 1 if one was lost.
+ */
+int		 vb_orphans_emit(const char *dir);
 
 /* ---- makepoint.c, point.c, jobcompress.c: points in time ---- */
 
@@ -564,30 +572,27 @@ void		 vb_policy_words(const struct vb_policy *p, char *buf,
 int		 vb_prune_emit(const char *dir, const char *remote,
 		    const struct vb_policy *p, int dry);
 
-/* One archive copied to the remote. */
-struct vb_sent {
-	char		 dest[4096];
-	int64_t		 bytes;
-	char		 sha256[VB_SHA256_HEX];
-	char		 how[64];	/* by the remote, or read back */
-	char		 why[1800];	/* why not */
-};
-
-/* path copied to remote, verified there; 0, or -1 with c->why. */
-int		 vb_remote_send(const char *path, const char *sha,
-		    const char *remote, struct vb_sent *c);
-/* Each archive of dir remote lacks, to send; 0, 1, or -1 with why. */
-int		 vb_catch_up(const char *remote, const char *dir,
-		    int (*send)(void *arg, const char *path), void *arg,
-		    char *note, size_t nlen, char *why, size_t wlen);
 /* Listed, a file written, read back, deleted: 0 (found), or -1. */
 int		 vb_remote_probe(const char *remote, char *found, size_t flen,
 		    char *why, size_t wlen);
-/* The remote's plaintext archives encrypted; each to done; 0, 1, -1. */
-int		 vb_encrypt_remote_all(const char *remote, const char *dir,
-		    const char *recipients, int (*done)(void *arg,
-		    const char *path, int ok, int64_t bytes, const char *hex,
-		    const char *msg), void *arg, char *why, size_t wlen);
+/*
+ * path (its SHA-256 sha, or NULL: hashed here) copied to remote and
+ * verified there, its offsite record on stdout; 0, or 1 if it failed.
+ */
+int		 vb_offsite_emit(const char *path, const char *sha,
+		    const char *remote, int quiet);
+/*
+ * --catch-up: every archive of dir that remote lacks, oldest first, as
+ * vb_offsite_emit; a listing that fails is a failed record.  0, or 1.
+ */
+int		 vb_catch_up_emit(const char *dir, const char *remote,
+		    int quiet);
+/*
+ * --encrypt: remote's plaintext archives replaced by encrypted copies
+ * (ENCRYPT_TO), each verified there first, an offsite record each.
+ */
+int		 vb_encrypt_remote_emit(const char *dir, const char *remote,
+		    int quiet);
 
 /*
  * With SIGN_WITH: dir's signed catalog written anew (SHA-256s known, or
@@ -689,7 +694,18 @@ struct vb_check_opts {
 void		 vb_check_backups(const struct vb_check_opts *o,
 		    struct vb_verdicts *vs);
 
-/* ---- setup.c: vb-backup --check's set-up (schedule, keys) ---- */
+/* ---- remotecheck.c: vb-backup --check's verdict on the remote ---- */
+
+/*
+ * The remote judged into *vs: proven usable as the job reaches it (this
+ * program re-executed with --check, and -r given if not NULL, in cron's
+ * empty environment), else from this process's environment, to tell a
+ * remote only this shell defines from one that is down.
+ */
+void		 vb_check_remote(const char *remote, const char *given,
+		    struct vb_verdicts *vs);
+
+/* ---- setup.c: vb-backup --check's set-up (schedule, keys, place) ---- */
 
 enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_IGNORED,
 	VB_CRON_BAD, VB_CRON_OK };
@@ -730,6 +746,13 @@ void		 vb_setup_environment(struct vb_verdicts *vs);
  */
 void		 vb_setup_keys(const char *encrypt_to, const char *sign_with,
 		    const char *offsite, struct vb_verdicts *vs);
+/*
+ * o->db takes BackupLog's rows (vb_backuplog_check) and a snapshot of it
+ * can be made in o->dir (vb_snapshot, o->dry set), as this user: two
+ * verdicts, database and backup directory (FAIL-job: the job's rights).
+ */
+void		 vb_setup_place(const struct vb_snapshot_opts *o,
+		    struct vb_verdicts *vs);
 
 /* ---- hold.c: backups kept until the operator releases them ---- */
 

@@ -124,6 +124,11 @@ int		 vb_config_stamp(unsigned checks, char *out, size_t olen);
 
 /* ---- name.c: backup names and UTC timestamps ---- */
 
+/* Whether path names a raw snapshot (backup-<ts>.db, pre-restore-...). */
+int		 vb_is_snapshot(const char *path);
+/* "zstd", "gzip", "xz", "none": its extension, highest level; 0 or -1. */
+int		 vb_compression_parse(const char *name, enum vb_ext *ext,
+		    int *maxlevel);
 /* "2026-11-27T01-00-00-000Z", the stem timestamp; 24 chars + NUL. */
 #define VB_STAMP_LEN	25
 
@@ -357,6 +362,16 @@ int		 vb_tmp_hand_over(struct vb_tmp *t, long owner, char *name,
 int		 vb_tmp_adopt(struct vb_tmp *t, const char *dir,
 		    const char *name, char *why, size_t wlen);
 
+/*
+ * The intermediate snapshots handed to owner (.vb-tmp-<owner>-backup-
+ * <time>.db, vb_tmp_hand_over) in dir that no vb-compress finished: each
+ * synced and given its name, a raw backup the next night archives (never
+ * over an existing file; else removed).  Says each in note; returns how
+ * many were lost so, or -1 if dir cannot be read (note says why).
+ */
+int		 vb_tmp_keep_handed(const char *dir, long owner, char *note,
+		    size_t nlen);
+
 /* ---- writebehind.c: dirty pages written back as a copy grows ---- */
 
 /*
@@ -399,6 +414,8 @@ void		 vb_progress_stop(struct vb_progress *p, int ok);
 
 /* ---- record.c: records on the pipes ---- */
 
+/* Reads msg (which it cuts up) into meta. */
+void		 vb_snapmeta_parse(char *msg, struct vb_snapmeta *meta);
 /* The state of a record reader; all zero to start. */
 struct vb_reader {
 	char	*line;		/* the line read, whole, newline removed */
@@ -1347,6 +1364,12 @@ void		 vb_chain_free(struct vb_chain *ch, int keep);
 
 /* ---- encrypt.c: archives made before ENCRYPT_TO, encrypted in place ---- */
 
+/* The remote's plaintext archives encrypted; each to done; 0, 1, -1. */
+int		 vb_encrypt_remote_all(const char *remote, const char *dir,
+		    const char *recipients, int (*done)(void *arg,
+		    const char *path, int ok, int64_t bytes, const char *hex,
+		    const char *msg), void *arg, char *why, size_t wlen);
+
 /* The file at path encrypted in place, proven first; as compress_file. */
 int		 vb_encrypt_in_place(const char *path, const char *recipients,
 		    struct vb_compress_result *res);
@@ -1617,6 +1640,23 @@ int		 vb_find_archive(const char *dir, const char *stem, char *name,
  */
 ssize_t		 vb_parent_of(const struct vb_backup *list, size_t n,
 		    size_t i);
+
+/* ---- plaintext.c: the raw snapshots a run may leave ---- */
+
+/*
+ * The raw snapshots in dir (regular files, vb's names) that have no
+ * archive of their own, or with all every one, by name: 0 with *out to
+ * free, or -1 (why) if dir could not be read whole.
+ */
+int		 vb_raw_list(const char *dir, int all, struct vb_listed **out,
+		    size_t *n, char *why, size_t wlen);
+/*
+ * Removes the raw snapshot name from dir: only a regular file under a
+ * raw snapshot's name, never through a link; the directory synced.
+ * Returns 0, or -1 (why) with the file left.
+ */
+int		 vb_raw_remove(const char *dir, const char *name, char *why,
+		    size_t wlen);
 
 /* ---- point.c: the point planner (the rest in vb.h) ---- */
 
@@ -1914,6 +1954,22 @@ int		 vb_age_decrypt_to(const char *identity, int infd, int outfd,
 
 /* ---- remote.c: the offsite remote, through rclone ---- */
 
+/* One archive copied to the remote. */
+struct vb_sent {
+	char		 dest[4096];
+	int64_t		 bytes;
+	char		 sha256[VB_SHA256_HEX];
+	char		 how[64];	/* by the remote, or read back */
+	char		 why[1800];	/* why not */
+};
+
+/* path copied to remote, verified there; 0, or -1 with c->why. */
+int		 vb_remote_send(const char *path, const char *sha,
+		    const char *remote, struct vb_sent *c);
+/* Each archive of dir remote lacks, to send; 0, 1, or -1 with why. */
+int		 vb_catch_up(const char *remote, const char *dir,
+		    int (*send)(void *arg, const char *path), void *arg,
+		    char *note, size_t nlen, char *why, size_t wlen);
 /* Joins an rclone path (remote:dir, remote:, /dir) and a name. */
 int		 vb_remote_join(char *buf, size_t len, const char *remote,
 		    const char *name);
@@ -2212,6 +2268,19 @@ void		 vb_list_lit(struct vb_list *l, const char *key,
 		    const char *literal);
 /* Closes the JSON array; returns 0, or -1 if stdout has failed. */
 int		 vb_list_end(struct vb_list *l);
+
+/* ---- jobcompress.c: vb-compress's jobs (the rest in vb.h) ---- */
+
+/*
+ * vb_compress_file, its record on stdout (and a failed verify record
+ * per damaged link), notes on stderr unless quiet; 0, or 1 if it failed.
+ */
+int		 vb_compress_emit(const char *path,
+		    const struct vb_snapmeta *meta,
+		    const struct vb_compress_opts *o, int quiet);
+/* vb_encrypt_in_place, its compress record on stdout; 0, or 1. */
+int		 vb_encrypt_emit(const char *path, const char *recipients,
+		    int quiet);
 
 /* inventory.c (what a backup directory or the remote holds) has
  * nothing beyond vb.h's. */
