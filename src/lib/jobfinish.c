@@ -133,7 +133,7 @@ int
 vb_finish_fail_parse(struct vb_finish *f, char *arg)
 {
 	static const char *const after[] = { "log", "prune", "prune_offsite",
-	    "drill", NULL };
+	    "drill", "scrub", NULL };
 	char *eq = strchr(arg, '=');
 
 	if (eq == NULL || f->nfail == VB_FINISH_MAXFAIL)

@@ -292,7 +292,8 @@ grammar(void **state)
 	struct vb_finish f;
 	char a[] = "compress=137:12", b[] = "nosuch=0", c[] = "log=256",
 	    d[] = "snapshot=x", e[] = "snapshot", g[] = "compress=no",
-	    h[] = "drill=", k[] = "drill=the archive: x=y";
+	    h[] = "drill=", k[] = "drill=the archive: x=y",
+	    m[] = "scrub=a plaintext snapshot stays";
 
 	(void)state;
 	assert_int_equal(vb_stage_parse(&r, a), 0);
@@ -314,6 +315,9 @@ grammar(void **state)
 	assert_int_equal(vb_finish_fail_parse(&f, h), 0);
 	assert_int_equal(vb_finish_fail_parse(&f, k), 0);
 	assert_string_equal(f.fail[1].why, "the archive: x=y");
+	/* The end's scrub under ENCRYPT_TO fails the run when it cannot. */
+	assert_int_equal(vb_finish_fail_parse(&f, m), 0);
+	assert_string_equal(f.fail[2].stage, "scrub");
 }
 
 int
