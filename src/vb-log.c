@@ -174,7 +174,9 @@ finish(struct opts *o, const char *db)
 	o->fin.run = o->run;
 	o->fin.remote_kept = o->run.remote_kept;
 	ret = vb_finish(&o->fin, stdin, o->metrics) != 0;
-	return vb_finish_print(&o->fin) != 0 || ret;
+	ret |= vb_finish_print(&o->fin) != 0;
+	vb_finish_free(&o->fin);
+	return ret;
 }
 
 /* --run, --finish, --stage, --failed (jobfinish.c's grammar). */

@@ -142,7 +142,7 @@ vb_finish_fail_parse(struct vb_finish *f, char *arg)
 	if (!listed(before_pipe, arg) && !listed(after, arg))
 		return -1;
 	f->fail[f->nfail].stage = arg;
-	f->fail[f->nfail++].why = eq;
+	f->fail[f->nfail++].why = xstrdup(eq);
 	return 0;
 }
 
@@ -259,6 +259,8 @@ vb_finish_derive(struct vb_finish *f)
 	for (; i < ngiven; i++)
 		if (f->nfail < VB_FINISH_MAXFAIL)
 			f->fail[f->nfail++] = given[i];
+		else
+			free(given[i].why);
 }
 
 /* ---- the words: the backup row's message, the summary ---- */
@@ -455,6 +457,22 @@ vb_finish_init(struct vb_finish *f, const char *db, double start, int code)
 	f->run.start = f->run.end = -1;
 	f->run.remote_kept = -1;
 	f->run.drill = -1;
+}
+
+void
+vb_finish_free(struct vb_finish *f)
+{
+	int i;
+
+	free(f->archive);
+	for (i = 0; i < 3; i++)
+		free(f->why[i]);
+	/* died[] shares its texts with fail[]. */
+	for (i = 0; i < f->nfail; i++)
+		free(f->fail[i].why);
+	sqlite3_free(f->message);
+	sqlite3_free(f->summary);
+	memset(f, 0, sizeof(*f));
 }
 
 /* The pipeline's durations, from its records, into the stages given. */

@@ -529,6 +529,8 @@ struct vb_finish {
 /* f emptied: nothing known, retention skipped. */
 void		 vb_finish_init(struct vb_finish *f, const char *db,
 		    double start, int code);
+/* What f holds freed (the tool's exit frees it all the same). */
+void		 vb_finish_free(struct vb_finish *f);
 /* --finish START,EXIT into f; 0, or -1 if arg is not that. */
 int		 vb_finish_parse(struct vb_finish *f, const char *arg);
 /* --failed STAGE=REASON (a stage the script reports) added; 0, or -1. */

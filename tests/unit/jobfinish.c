@@ -88,6 +88,7 @@ records_read(void **state)
 	/* vb-compress's verify record is the compress stage's. */
 	assert_null(f.why[0]);
 	assert_string_equal(f.why[1], "link broken");
+	vb_finish_free(&f);
 }
 
 static void
@@ -122,6 +123,7 @@ ok_nightly(void **state)
 	assert_string_equal(f.summary, "ok: /srv/app.db backed up to "
 	    "/srv/backups in 61s (retention: ok)");
 	assert_string_equal(stages_of(&f, buf, sizeof(buf)), "");
+	vb_finish_free(&f);
 }
 
 static void
@@ -145,6 +147,7 @@ ok_point_warning(void **state)
 	assert_string_equal(f.summary, "ok: /srv/app.db backed up to "
 	    "/srv/backups in 0s (a point) (retention: skipped); WARNING: "
 	    "ledger lost 90% of its rows");
+	vb_finish_free(&f);
 }
 
 static void
@@ -179,6 +182,7 @@ failed_with_record(void **state)
 	    "could not be archived: x");
 	assert_string_equal(f.summary, "FAILED after 2s at leftovers: a raw "
 	    "snapshot could not be archived: x");
+	vb_finish_free(&f);
 }
 
 static void
@@ -205,6 +209,7 @@ died_sigpipe_order(void **state)
 	assert_string_equal(f.died[0].stage, "compress");
 	assert_string_equal(f.message, "failed at compress: vb-compress was "
 	    "killed by SIGKILL");
+	vb_finish_free(&f);
 
 	start(&f, 0, off);
 	records(&f, "");
@@ -212,6 +217,7 @@ died_sigpipe_order(void **state)
 	assert_string_equal(stages_of(&f, buf, sizeof(buf)),
 	    "offsite compress");
 	assert_string_equal(f.fail[0].why, "vb-offsite exited 2");
+	vb_finish_free(&f);
 }
 
 static void
@@ -244,6 +250,7 @@ log_refused(void **state)
 	assert_string_equal(f.summary, "FAILED after 0s at log: BackupLog in "
 	    "/srv/app.db could not take this run's rows (see vb-log's "
 	    "messages above); BackupLog could not take the backup row");
+	vb_finish_free(&f);
 }
 
 static void
@@ -265,6 +272,7 @@ row_refused_ok_run(void **state)
 	assert_string_equal(f.summary, "ok: /srv/app.db backed up to "
 	    "/srv/backups in 0s (retention: skipped); BackupLog could not "
 	    "take the backup row");
+	vb_finish_free(&f);
 }
 
 static void
@@ -283,6 +291,7 @@ config_failure(void **state)
 	assert_int_equal(f.code, 2);
 	assert_string_equal(f.message, "failed at config: DB_PATH and "
 	    "BACKUP_DIR must be set");
+	vb_finish_free(&f);
 }
 
 static void
@@ -318,6 +327,7 @@ grammar(void **state)
 	/* The end's scrub under ENCRYPT_TO fails the run when it cannot. */
 	assert_int_equal(vb_finish_fail_parse(&f, m), 0);
 	assert_string_equal(f.fail[2].stage, "scrub");
+	vb_finish_free(&f);
 }
 
 int
