@@ -34,7 +34,7 @@
 		"       vb-compress --leftovers [-q] [-d dir] " \
 		"[-e recipients] [-l level]\n" \
 		"                   [-T threads] [-z ...]\n" \
-		"       vb-compress --scrub [-d dir] [-e recipients]"
+		"       vb-compress --scrub [-d dir] [-e recipients] [name ...]"
 
 /*
  * What it does: archive snapshots, encrypt archives, a point, --due,
@@ -88,10 +88,11 @@ help(void)
 	    "      --leftovers      archive the raw snapshots in DIR that\n"
 	    "                       have no archive (with ENCRYPT_TO, every\n"
 	    "                       one)\n"
-	    "      --scrub          remove every raw snapshot in DIR (not\n"
-	    "                       through a link, vb's names only), each\n"
-	    "                       a line on stdout: ENCRYPT_TO allows no\n"
-	    "                       plaintext (needs -e or ENCRYPT_TO)\n"
+	    "      --scrub          remove the raw snapshots NAMEd (else\n"
+	    "                       every one) in DIR (not through a link,\n"
+	    "                       vb's names only), each a line on\n"
+	    "                       stdout: ENCRYPT_TO allows no plaintext\n"
+	    "                       (needs -e or ENCRYPT_TO)\n"
 	    "  -d, --dir DIR        --point, --due, --orphans, --leftovers,\n"
 	    "                       --scrub: the backups\n"
 	    "                       (default\n"
@@ -249,11 +250,10 @@ check_point(struct args *a, struct vb_compress_opts *o, int argc,
 	if (a->verb == SCRUB && o->encrypt_to == NULL)
 		usage("--scrub removes plaintext only where ENCRYPT_TO allows "
 		    "none: -e FILE or ENCRYPT_TO");
-	if (a->verb == POINT ? argc != 1 : argc != 0)
+	if (a->verb == POINT ? argc != 1 : a->verb != SCRUB && argc != 0)
 		usage(a->verb == POINT ? "--point takes the live database" :
-		    "--due, --orphans, --leftovers and --scrub take no "
-		    "operand");
-	if (vb_has_ctl(a->dir) || (argc == 1 && (*argv[0] == '\0' ||
+		    "--due, --orphans and --leftovers take no operand");
+	if (vb_has_ctl(a->dir) || (a->verb == POINT && (*argv[0] == '\0' ||
 	    vb_has_ctl(argv[0]))))
 		usage("paths may not be empty or hold TAB, CR or newline");
 }
@@ -328,7 +328,7 @@ main(int argc, char *argv[])
 		ret = vb_leftovers_emit(a.dir, &o, quiet);
 		break;
 	case SCRUB:
-		ret = vb_scrub_emit(a.dir);
+		ret = vb_scrub_emit(a.dir, argv, argc);
 		break;
 	case POINT:
 		ret = vb_point_emit(&(struct vb_point_opts){ argv[0], a.dir,

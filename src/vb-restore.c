@@ -434,12 +434,41 @@ parse(int argc, char *argv[])
 	return optind;
 }
 
+/* The mode asked, its options checked; the exit status's 0 or 1. */
+static int
+run(struct opts *o, int argc, char *argv[])
+{
+	switch (o->verb) {
+	case RESTORE:
+		check_restore(o, argc, argv);
+		return restore(o);
+	case LIST_V:
+		check_list(o, argc, argv);
+		return list(o);
+	case CHECK_V:
+		return check(o, argc);
+	case DRILL_V:
+		check_work(o, argc);
+		return drill(o, argc, argv);
+	case DIFF_V:
+		check_work(o, argc);
+		return diff(o, argv[0]);
+	case PARTIAL_V:
+		check_work(o, argc);
+		return partial(o, argv[0]);
+	case UNDO_V:
+		check_work(o, argc);
+		return undo(o);
+	}
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct opts *o = &opt;
 	char why[1024], at[4400], *atv[] = { at, NULL };
-	int i, ret = 1;
+	int i, ret;
 
 	i = parse(argc, argv);
 	argc -= i;
@@ -470,35 +499,7 @@ main(int argc, char *argv[])
 		argv = atv;
 		argc = 1;
 	}
-	switch (o->verb) {
-	case RESTORE:
-		check_restore(o, argc, argv);
-		ret = restore(o);
-		break;
-	case LIST_V:
-		check_list(o, argc, argv);
-		ret = list(o);
-		break;
-	case CHECK_V:
-		ret = check(o, argc);
-		break;
-	case DRILL_V:
-		check_work(o, argc);
-		ret = drill(o, argc, argv);
-		break;
-	case DIFF_V:
-		check_work(o, argc);
-		ret = diff(o, argv[0]);
-		break;
-	case PARTIAL_V:
-		check_work(o, argc);
-		ret = partial(o, argv[0]);
-		break;
-	case UNDO_V:
-		check_work(o, argc);
-		ret = undo(o);
-		break;
-	}
+	ret = run(o, argc, argv);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

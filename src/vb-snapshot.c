@@ -128,7 +128,8 @@ prepare_dir(const char *dir, int argc)
 	if (vb_has_ctl(dir) || *dir == '\0')
 		usage("paths may not be empty or hold TAB, CR or newline");
 	if (vb_dir_prepare(dir, lock, sizeof(lock), why, sizeof(why)) != 0) {
-		warnx("%s", why);	/* of dir (no TAB, CR, newline), errno */
+		/* why: of dir (no TAB, CR, newline) and errno: one line. */
+		warnx("%s", why);
 		printf("failed\t%s\n", why);
 		ret = VB_EXIT_FAIL;
 	} else

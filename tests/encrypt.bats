@@ -220,3 +220,56 @@ no_plaintext() {
 	[ "$status" -eq 0 ]
 	[ "$(sqlite3 out.db "SELECT note FROM ledger WHERE note = '$MARK'")" = "$MARK" ]
 }
+
+@test "encrypt: the scrub removes only tonight's snapshot: never a backup the run found, never after a configuration error, never through a refused directory" {
+	conf
+	mkdir -m 700 backups
+	old1=backups/backup-2026-11-01T01-00-00-000Z.db
+	old2=backups/backup-2026-11-02T01-00-00-000Z.db
+	cp app.db "$old1"
+	cp app.db "$old2"
+	# A configuration error: no run, nothing removed.
+	KEEP_DAILY=x run --separate-stderr vb_backup
+	[ "$status" -eq 2 ]
+	[ -f "$old1" ] && [ -f "$old2" ]
+	[[ $stderr != *"removed"* ]]
+	# Encryption broken: the old service's backups cannot be encrypted
+	# and stay (the run fails at leftovers); tonight's snapshot goes.
+	echo "not a key" >recipients.txt
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"at leftovers"* ]]
+	[ -f "$old1" ] && [ -f "$old2" ]
+	[[ $stderr == *"removed 1 unencrypted snapshot"* ]]
+	[ "$(find backups -name 'backup-*.db' | wc -l)" -eq 2 ]
+	# A backup directory another user swapped for a link: refused, and
+	# nothing removed where it points.
+	conf
+	mkdir -m 700 victim
+	cp app.db victim/backup-2026-10-01T01-00-00-000Z.db
+	mkdir nob
+	chown nobody:nogroup nob
+	chmod 755 "$T"
+	as_nobody ln -s "$T/victim" "$T/nob/bk"
+	sed -i "s|^BACKUP_DIR=.*|BACKUP_DIR=$T/nob/bk|" "$VB_CONF"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[ -f victim/backup-2026-10-01T01-00-00-000Z.db ]
+	[[ $stderr != *"removed"* ]]
+}
+
+@test "encrypt: a leftover archived but refused by BackupLog fails the run (an unrecorded archive reads as planted)" {
+	conf
+	vb_backup 2>/dev/null
+	mkdir -p backups
+	cp app.db backups/backup-2026-11-01T01-00-00-000Z.db
+	sqlite3 app.db "CREATE TRIGGER noleft BEFORE INSERT ON BackupLog
+	    WHEN NEW.filename LIKE '%2026-11-01T01-00-00%'
+	    BEGIN SELECT RAISE(ABORT, 'refused'); END"
+	run --separate-stderr vb_backup
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"at log: BackupLog in $T/app.db could not take the leftovers' rows"* ]]
+	# The backup itself was made and encrypted.
+	[ ! -e backups/backup-2026-11-01T01-00-00-000Z.db ]
+	no_plaintext backups
+}

@@ -321,3 +321,11 @@ rec() {
 	[[ $output == *$'\nSEE=see: vb-backup --check\n'* ]]
 	[[ $output == EXIT=2$'\n'* ]]
 }
+
+@test "log: --finish answers no byte a terminal would act on, whatever the records hold" {
+	printf 'x\tcompress\tfailed\t-\t-\t-\t2026-12-07T01:00:00.000Z\tboom\033]0;owned\007 \033[31mred\n' |
+	    vb-log --finish 1733600000,0 --stage snapshot=0 --stage compress=1 \
+	    --stage log=0 "" >answer
+	grep -q '^SUMMARY=FAILED after .* at compress: boom?\]0;owned? ?\[31mred' answer
+	! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' answer
+}

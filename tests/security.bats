@@ -111,6 +111,16 @@ tab=$'\t'
 	[ "$(count_files b)" -eq 1 ]
 }
 
+@test "security: vb-log --finish's fuzz corpus replays cleanly" {
+	here=$BATS_TEST_DIRNAME/fuzz
+	mkdir -p "$here/regress/finish"
+	run --separate-stderr find "$here/corpus/finish" "$here/regress/finish" \
+	    -type f -exec fuzz-finish {} +
+	[ "$status" -eq 0 ]
+	[[ $output == *" inputs" ]]
+	[ "$(count_files "$here/corpus/finish")" -ge 3 ]
+}
+
 @test "security: the fuzz corpus and every input that once crashed replay cleanly" {
 	here=$BATS_TEST_DIRNAME/fuzz
 	run --separate-stderr find "$here/corpus/archive" \

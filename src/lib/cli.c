@@ -170,9 +170,9 @@ drill_sql_error(void)
 	if (sql == NULL || db == NULL || vb_db_query_check(db, sql, why,
 	    sizeof(why)) != -1)
 		return 0;
-	conf_error("%s: DRILL_SQL must be one read-only query on %s (it runs on "
-	    "each restored copy and must return a row): %s", vb_config_path(),
-	    db, why);
+	conf_error("%s: DRILL_SQL must be one read-only query on %s (it runs "
+	    "on each restored copy and must return a row): %s",
+	    vb_config_path(), db, why);
 	return 1;
 }
 

@@ -124,24 +124,49 @@ vb_leftovers_emit(const char *dir, const struct vb_compress_opts *o,
 	return ret;
 }
 
+/*
+ * The raw snapshot's name a given name stands for: a path's last part,
+ * and an intermediate's (".vb-tmp-<pid>-<final>", as vb-snapshot's
+ * record names it) final name, which it takes when its archive fails.
+ */
+static const char *
+raw_name(const char *given)
+{
+	const char *base = strrchr(given, '/'), *p;
+
+	base = base != NULL ? base + 1 : given;
+	if (strncmp(base, VB_TMP_PREFIX, strlen(VB_TMP_PREFIX)) != 0)
+		return base;
+	p = base + strlen(VB_TMP_PREFIX);
+	p += strspn(p, "0123456789");
+	return *p == '-' ? p + 1 : base;
+}
+
 int
-vb_scrub_emit(const char *dir)
+vb_scrub_emit(const char *dir, char *const name[], int nname)
 {
 	struct vb_listed *raw;
 	char why[1024];
 	size_t i, n;
-	int ret = 0;
+	int ret = 0, k;
 
 	if (vb_raw_list(dir, 1, &raw, &n, why, sizeof(why)) != 0) {
 		warnx("%s", why);
 		return 1;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* Named: those only (a name not there is already gone). */
+		for (k = 0; k < nname && strcmp(raw_name(name[k]),
+		    raw[i].name) != 0; k++)
+			;
+		if (nname > 0 && k == nname)
+			continue;
 		if (vb_raw_remove(dir, raw[i].name, why, sizeof(why)) != 0) {
 			warnx("%s", why);
 			ret = 1;
 		} else if (printf("%s/%s\n", dir, raw[i].name) < 0)
 			ret = 1;
+	}
 	free(raw);
 	return ret;
 }

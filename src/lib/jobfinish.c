@@ -246,8 +246,19 @@ vb_finish_derive(struct vb_finish *f)
 
 		if (st[s] <= 0)
 			continue;
-		if (st[s] == 1) {
+		if (st[s] == 1 && f->why[s] != NULL && *f->why[s] != '\0') {
 			add_fail(f, pipe_stage[s].name, f->why[s]);
+			continue;
+		}
+		if (st[s] == 1) {
+			/* Failed without saying why in a record: its exit. */
+			how = sqlite3_mprintf("vb-%s exited 1 without a failed "
+			    "record (see its messages above)",
+			    pipe_stage[s].name);
+			if (how == NULL)
+				err(VB_EXIT_FAIL, "out of memory");
+			add_fail(f, pipe_stage[s].name, how);
+			sqlite3_free(how);
 			continue;
 		}
 		/* It died without its record: the run writes one for it. */
@@ -526,7 +537,11 @@ vb_finish(struct vb_finish *f, FILE *records, const char *metrics)
 
 /* ---- the answer: KEY=VALUE lines for the script ---- */
 
-/* One line; a value's control bytes as spaces (one line a key). */
+/*
+ * One line; a value's TAB, CR and newline as spaces (one line a key),
+ * every other byte a terminal would act on as '?' (vb_clean_text): the
+ * summary reaches a terminal and syslog.
+ */
 static int
 put(const char *key, const char *v)
 {
@@ -534,6 +549,7 @@ put(const char *key, const char *v)
 	int rc;
 
 	vb_clean_field(c);
+	vb_clean_text(c);
 	rc = printf("%s=%s\n", key, c);
 	free(c);
 	return rc < 0 ? -1 : 0;

@@ -253,11 +253,12 @@ int		 vb_compress_stage(const struct vb_compress_opts *o, int quiet);
 int		 vb_leftovers_emit(const char *dir,
 		    const struct vb_compress_opts *o, int quiet);
 /*
- * --scrub: every raw snapshot in dir removed (vb_raw_remove), each
- * removed one's path a line on stdout, each failure warned.  Returns 0,
- * or 1 if one was left or dir could not be read.
+ * --scrub: the raw snapshots in dir named (a path or file name, an
+ * intermediate's standing for its final name; nname 0: every one) removed (vb_raw_remove), each removed one's path a line on
+ * stdout, each failure warned.  Returns 0, or 1 if one was left or dir
+ * could not be read.
  */
-int		 vb_scrub_emit(const char *dir);
+int		 vb_scrub_emit(const char *dir, char *const name[], int nname);
 /*
  * --orphans: the snapshots handed to the caller's parent (the job) that
  * no vb-compress finished, kept as raw backups (vb_tmp_keep_handed),

@@ -328,6 +328,18 @@ grammar(void **state)
 	assert_int_equal(vb_finish_fail_parse(&f, m), 0);
 	assert_string_equal(f.fail[2].stage, "scrub");
 	vb_finish_free(&f);
+	{
+		static const char *const one[] = { "snapshot=0",
+		    "compress=1", "log=0", NULL };
+
+		/* Failed with no failed record: never an empty reason. */
+		start(&f, 0, one);
+		records(&f, "");
+		vb_finish_derive(&f);
+		assert_string_equal(f.fail[0].why, "vb-compress exited 1 "
+		    "without a failed record (see its messages above)");
+	}
+	vb_finish_free(&f);
 }
 
 int
