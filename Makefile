@@ -73,8 +73,9 @@ UNITS_C	 = $(filter-out tests/unit/help.c,$(wildcard tests/unit/*.c))
 TESTBINS = $(B)/tests/vb-testwriter $(B)/tests/vb-mkarchive \
 	   $(patsubst tests/unit/%.c,$(B)/tests/unit-%,$(UNITS_C)) \
 	   $(B)/tests/fuzz-archive $(B)/tests/fuzz-record $(B)/tests/fuzz-config \
-	   $(B)/tests/fuzz-catalog $(B)/tests/fuzz-undo $(B)/tests/libvbfault.so
-FUZZERS	 = archive record config catalog undo
+	   $(B)/tests/fuzz-catalog $(B)/tests/fuzz-undo $(B)/tests/fuzz-finish \
+	   $(B)/tests/libvbfault.so
+FUZZERS	 = archive record config catalog undo finish
 FUZZ_TIME ?= 60
 
 .PHONY: all deps check check-slow sanitize lint fuzz valgrind install uninstall bench clean \
