@@ -388,6 +388,8 @@ parse(int argc, char *argv[])
 			break;
 		case DIFF_TABLE:
 			mode(o, DIFF_V);
+			if (o->diff_table != NULL)
+				usage("one --diff-table a run");
 			o->diff_table = optarg;
 			break;
 		case DRILL:

@@ -327,5 +327,5 @@ rec() {
 	    vb-log --finish 1733600000,0 --stage snapshot=0 --stage compress=1 \
 	    --stage log=0 "" >answer
 	grep -q '^SUMMARY=FAILED after .* at compress: boom?\]0;owned? ?\[31mred' answer
-	! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' answer
+	run ! env LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' answer
 }

@@ -39,7 +39,8 @@ dump() {
 
 @test "restore: one mode a run: --list, --check, --drill, --diff, --table and --undo go alone" {
 	for bad in "--list --drill" "--check --list" "--diff --table t x" \
-	    "--drill --undo f" "--diff-table t --drill x" "--check --at 2026-12-01"; do
+	    "--drill --undo f" "--diff-table t --drill x" "--check --at 2026-12-01" \
+	    "--diff-table a --diff-table b x"; do
 		# shellcheck disable=SC2086 # the options are words
 		run --separate-stderr vb-restore $bad
 		[ "$status" -eq 2 ]

@@ -254,7 +254,8 @@ int		 vb_leftovers_emit(const char *dir,
 		    const struct vb_compress_opts *o, int quiet);
 /*
  * --scrub: the raw snapshots in dir named (a path or file name, an
- * intermediate's standing for its final name; nname 0: every one) removed (vb_raw_remove), each removed one's path a line on
+ * intermediate's standing for its final name; nname 0: every one)
+ * removed (vb_raw_remove), each removed one's path a line on
  * stdout, each failure warned.  Returns 0, or 1 if one was left or dir
  * could not be read.
  */
