@@ -411,7 +411,7 @@ main(int argc, char *argv[])
 		ret = check_runs(argv[0]);
 		break;
 	case DUE_V:
-		ret = vb_history_due(argv[0]);
+		ret = vb_runs_due_print(argv[0]);
 		break;
 	case LAST_FULL_V:
 		ret = vb_history_last(argv[0], VB_LAST_FULL_CHECK);

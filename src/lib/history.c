@@ -395,23 +395,3 @@ vb_history_last(const char *path, enum vb_last what)
 	}
 	return when[0] != '\0' && printf("%s\n", when) < 0;
 }
-
-int
-vb_history_due(const char *path)
-{
-	static const char *const drill[] = { "off", "not-due", "due" };
-	struct vb_runs_conf c;
-	struct vb_tonight d;
-	struct vb_runs h;
-	int ret = 0;
-
-	if (vb_runs_read(path, &h) != 0) {
-		warnx("%s", h.why);
-		ret = 1;
-	}
-	vb_runs_conf(&c, path, time(NULL));
-	vb_runs_due(&h, &c, &d);
-	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
-	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
-	return ret;
-}

@@ -4,12 +4,14 @@
  * nightly is due (a drill, the snapshot's integrity_check), from
  * BackupLog's history and the configuration.  Facts are read by the
  * fields their owners write (record.c's drill=, history.c's proofs),
- * never by a message's words.  Nothing here prints: the verdicts and the
- * answer are filled in, vb-log says them.  A history that cannot be read
- * is a verdict of its own, and is never taken for "all is well": what it
- * would have said is judged as nothing having run.
+ * never by a message's words.  Nothing here prints but vb-log --due's
+ * one line (vb_runs_due_print): the verdicts are filled in, vb-log says
+ * them.  A history that cannot be read is a verdict of its own, and is
+ * never taken for "all is well": what it would have said is judged as
+ * nothing having run.
  */
 #define _GNU_SOURCE
+#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,4 +341,24 @@ vb_runs_due(const struct vb_runs *h, const struct vb_runs_conf *c,
 	 */
 	d->full_check = (d->drill == VB_DRILL_OFF || !d->can_drill) &&
 	    (full < 0 || full < c->now - FULL_CHECK_DAYS * 86400);
+}
+
+int
+vb_runs_due_print(const char *path)
+{
+	static const char *const drill[] = { "off", "not-due", "due" };
+	struct vb_runs_conf c;
+	struct vb_tonight d;
+	struct vb_runs h;
+	int ret = 0;
+
+	if (vb_runs_read(path, &h) != 0) {
+		warnx("%s", h.why);
+		ret = 1;
+	}
+	vb_runs_conf(&c, path, time(NULL));
+	vb_runs_due(&h, &c, &d);
+	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
+	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
+	return ret;
 }

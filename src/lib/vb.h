@@ -393,12 +393,12 @@ int		 vb_history(const char *path, const struct vb_log_query *q,
 enum vb_last { VB_LAST_FULL_CHECK, VB_LAST_DRILL, VB_LAST_POINT };
 /* vb-log --last-*: that time on stdout (nothing if never); 0, or 1. */
 int		 vb_history_last(const char *path, enum vb_last what);
+/* ---- runs.c: the runs judged (--check), and what is due tonight ---- */
 /*
  * vb-log --due: tonight's due, one line of fields on stdout; a history
  * that cannot be read is said, answered as if nothing ran, and 1.
  */
-int		 vb_history_due(const char *path);
-/* ---- runs.c: the runs judged (--check), and what is due tonight ---- */
+int		 vb_runs_due_print(const char *path);
 
 /* What BackupLog says of the runs, read once (vb_runs_read). */
 struct vb_runs {
