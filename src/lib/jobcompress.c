@@ -132,14 +132,11 @@ vb_leftovers_emit(const char *dir, const struct vb_compress_opts *o,
 static const char *
 raw_name(const char *given)
 {
-	const char *base = strrchr(given, '/'), *p;
+	const char *base = strrchr(given, '/'), *final;
 
 	base = base != NULL ? base + 1 : given;
-	if (strncmp(base, VB_TMP_PREFIX, strlen(VB_TMP_PREFIX)) != 0)
-		return base;
-	p = base + strlen(VB_TMP_PREFIX);
-	p += strspn(p, "0123456789");
-	return *p == '-' ? p + 1 : base;
+	final = vb_tmp_final(base);
+	return final != NULL ? final : base;
 }
 
 int

@@ -26,17 +26,6 @@ by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Whether b has a file other than its raw snapshot: an archive. */
-static int
-archived(const struct vb_backup *b)
-{
-	int j;
-
-	for (j = 0; j < b->nfiles; j++)
-		if (b->files[j].ext != VB_EXT_DB)
-			return 1;
-	return 0;
-}
 
 int
 vb_raw_list(const char *dir, int all, struct vb_listed **out, size_t *n,
@@ -51,7 +40,7 @@ vb_raw_list(const char *dir, int all, struct vb_listed **out, size_t *n,
 	if (vb_scan(dir, &list, &nb, why, wlen) != 0)
 		return -1;
 	for (i = 0; i < nb; i++) {
-		if (!all && archived(&list[i]))
+		if (!all && vb_has_archive(&list[i]))
 			continue;
 		for (j = 0; j < list[i].nfiles; j++)
 			if (list[i].files[j].ext == VB_EXT_DB &&
