@@ -201,6 +201,9 @@ archives() {
 	# The prune rows reached BackupLog.
 	vb-log --show -n 100 app.db | grep -q "	prune	ok	.*deleted offsite"
 	grep -q '^vb_backup_offsite_backups_kept{.*} 2$' vb.prom
+	# The remote's retention is timed like the local one.
+	grep -Eq '^vb_backup_stage_duration_seconds\{.*stage="prune_offsite"\} [0-9]+\.[0-9]{3}$' \
+	    vb.prom
 }
 
 @test "offsite: over SFTP: copied, read back, listed, and restored after the local copy is lost" {
