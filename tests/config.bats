@@ -163,3 +163,23 @@ metric() {
 	    "$BATS_TEST_DIRNAME/../bin/vb-backup"
 	[ "$status" -eq 0 ]
 }
+
+@test "config: --print-config=run or =drill without DB_PATH or BACKUP_DIR is an error field, exit 2, no stamp" {
+	local what
+	for what in run drill; do
+		run --separate-stderr env VB_CONF=/dev/null DB_PATH= \
+		    BACKUP_DIR="$T/b" vb-snapshot --print-config=$what
+		[ "$status" -eq 2 ]
+		grep -qx 'VB_CONF_ERROR=DB_PATH and BACKUP_DIR must be set, in /dev/null or the environment' <<<"$output"
+		[[ $output != *VB_CONF_CHECKED* ]]
+	done
+	# Both set: no such error; the plain listing (--check's) never has it.
+	run --separate-stderr env VB_CONF=/dev/null DB_PATH="$T/app.db" \
+	    BACKUP_DIR="$T/b" vb-snapshot --print-config=run
+	[ "$status" -eq 0 ]
+	[[ $output == *VB_CONF_CHECKED=* ]]
+	run --separate-stderr env VB_CONF=/dev/null DB_PATH= vb-snapshot \
+	    --print-config
+	[ "$status" -eq 0 ]
+	[[ $output != *VB_CONF_ERROR* ]]
+}

@@ -284,6 +284,15 @@ vb_schedule_print_exit(void)
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
 }
 
+/* Whether the setting has a value. */
+static int
+set(const char *key)
+{
+	const char *v = vb_config(key);
+
+	return v != NULL && *v != '\0';
+}
+
 void
 vb_config_print_exit(const char *what)
 {
@@ -309,6 +318,12 @@ vb_config_print_exit(const char *what)
 	stamped = (drill || run) && vb_config_load() == 0 &&
 	    vb_config_stamp(checks, before, sizeof(before)) == 0;
 	n = config_errors(checks, 0);
+	/* A run, or a drill, of nothing: the last error, after the file's. */
+	if ((drill || run) && (!set("DB_PATH") || !set("BACKUP_DIR"))) {
+		conf_error("DB_PATH and BACKUP_DIR must be set, in %s or the "
+		    "environment", vb_config_path());
+		n++;
+	}
 
 	if (vb_config_print(stdout) != 0)
 		exit(VB_EXIT_FAIL);
