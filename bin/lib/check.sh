@@ -65,7 +65,7 @@ run_checks() {
 
 check_config() {
 	local e
-	if load_config 2>"$work/conferr"; then
+	if load_config check 2>"$work/conferr"; then
 		line ok configuration "$conf$([ -r "$conf" ] ||
 		    echo ' (absent: the environment only)'):" \
 		    "DB_PATH=$DB_PATH BACKUP_DIR=$BACKUP_DIR"

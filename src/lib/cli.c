@@ -299,14 +299,15 @@ vb_config_print_exit(const char *what)
 	/* A drill signs nothing: a host without the signing key drills. */
 	int drill = what != NULL && strcmp(what, "drill") == 0;
 	int run = what != NULL && strcmp(what, "run") == 0;
+	int check = what != NULL && strcmp(what, "check") == 0;
 	unsigned checks = VB_CONF_VERIFY | VB_CONF_DRILL |
 	    (drill ? 0 : VB_CONF_SIGN);
 	char stamp[16 + VB_SHA256_HEX], before[16 + VB_SHA256_HEX];
 	int n, stamped;
 
-	if (what != NULL && !drill && !run) {
-		warnx("--print-config=%s: it takes run or drill, or nothing",
-		    what);
+	if (what != NULL && !drill && !run && !check) {
+		warnx("--print-config=%s: it takes run, drill or check, or "
+		    "nothing", what);
 		exit(VB_EXIT_USAGE);
 	}
 	/*
@@ -318,8 +319,8 @@ vb_config_print_exit(const char *what)
 	stamped = (drill || run) && vb_config_load() == 0 &&
 	    vb_config_stamp(checks, before, sizeof(before)) == 0;
 	n = config_errors(checks, 0);
-	/* A run, or a drill, of nothing: the last error, after the file's. */
-	if ((drill || run) && (!set("DB_PATH") || !set("BACKUP_DIR"))) {
+	/* A run (a drill, a check) of nothing: last, after the file's. */
+	if (what != NULL && (!set("DB_PATH") || !set("BACKUP_DIR"))) {
 		conf_error("DB_PATH and BACKUP_DIR must be set, in %s or the "
 		    "environment", vb_config_path());
 		n++;
