@@ -164,9 +164,9 @@ metric() {
 	[ "$status" -eq 0 ]
 }
 
-@test "config: --print-config=run or =drill without DB_PATH or BACKUP_DIR is an error field, exit 2, no stamp" {
+@test "config: --print-config=run, =drill or =check without DB_PATH or BACKUP_DIR is an error field, exit 2, no stamp" {
 	local what
-	for what in run drill; do
+	for what in run drill check; do
 		run --separate-stderr env VB_CONF=/dev/null DB_PATH= \
 		    BACKUP_DIR="$T/b" vb-snapshot --print-config=$what
 		[ "$status" -eq 2 ]
@@ -178,6 +178,16 @@ metric() {
 	    BACKUP_DIR="$T/b" vb-snapshot --print-config=run
 	[ "$status" -eq 0 ]
 	[[ $output == *VB_CONF_CHECKED=* ]]
+	run --separate-stderr env VB_CONF=/dev/null DB_PATH="$T/app.db" \
+	    BACKUP_DIR="$T/b" vb-snapshot --print-config=check
+	[ "$status" -eq 0 ]
+	[[ $output != *VB_CONF_CHECKED=* ]]
+	# Another error first: that one alone (what was unset may be in it).
+	run --separate-stderr env VB_CONF=/dev/null DB_PATH= KEEP_DAILY=x \
+	    vb-snapshot --print-config=run
+	[ "$status" -eq 2 ]
+	[[ $output == *VB_CONF_ERROR=*KEEP_DAILY* ]]
+	[[ $output != *"must be set"* ]]
 	run --separate-stderr env VB_CONF=/dev/null DB_PATH= vb-snapshot \
 	    --print-config
 	[ "$status" -eq 0 ]

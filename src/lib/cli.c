@@ -319,8 +319,10 @@ vb_config_print_exit(const char *what)
 	stamped = (drill || run) && vb_config_load() == 0 &&
 	    vb_config_stamp(checks, before, sizeof(before)) == 0;
 	n = config_errors(checks, 0);
-	/* A run (a drill, a check) of nothing: last, after the file's. */
-	if (what != NULL && (!set("DB_PATH") || !set("BACKUP_DIR"))) {
+	/* A run (a drill, a check) of nothing, when all else is right
+	 * (a file that cannot be read sets nothing: its error says why). */
+	if (n == 0 && what != NULL && (!set("DB_PATH") ||
+	    !set("BACKUP_DIR"))) {
 		conf_error("DB_PATH and BACKUP_DIR must be set, in %s or the "
 		    "environment", vb_config_path());
 		n++;
