@@ -48,11 +48,12 @@ printed(const char *job, enum vb_verdict want_v, const char *want)
 static void
 fail_job_judged(void **state)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	char me[256], want[600];
+	struct passwd pwd, *pw = NULL;
+	char me[256], want[600], buf[1024];
 
 	(void)state;
-	if (pw != NULL)
+	if (getpwuid_r(geteuid(), &pwd, buf, sizeof(buf), &pw) == 0 &&
+	    pw != NULL)
 		snprintf(me, sizeof(me), "%s", pw->pw_name);
 	else
 		snprintf(me, sizeof(me), "%u", (unsigned)geteuid());
