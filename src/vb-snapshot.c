@@ -20,7 +20,7 @@
 		"                   [--intermediate] [-d dir | -o file] db\n" \
 		"       vb-snapshot --prepare [-d dir]\n" \
 		"       vb-snapshot -n --verdicts [-d dir] db\n" \
-		"       vb-snapshot --check-setup=schedule|keys\n" \
+		"       vb-snapshot --check-setup=config|schedule|keys|user\n" \
 		"       vb-snapshot --print-job-user"
 
 static void __attribute__((noreturn))
@@ -74,15 +74,19 @@ help(void)
 	    "      --print-job-user  the user the schedule runs vb-backup\n"
 	    "                     as (cron file, else systemd's timer; an\n"
 	    "                     empty line when nothing schedules it)\n"
-	    "      --check-setup=schedule|keys\n"
+	    "      --check-setup=config|schedule|keys|user\n"
 	    "                     vb-backup --check's verdicts, one a line:\n"
 	    "                     VERDICT TAB WHAT TAB TEXT (ok, warn, FAIL,\n"
-	    "                     FAIL-job); schedule: the environment, the\n"
+	    "                     FAIL-job); config: the configuration's\n"
+	    "                     errors, or its DB_PATH and BACKUP_DIR;\n"
+	    "                     schedule: the environment, the\n"
 	    "                     cron file ($VB_CRON_FILE, else\n"
 	    "                     /etc/cron.d/vb-backup) or timer, cron\n"
 	    "                     running, the interval, the job's VB_CONF;\n"
 	    "                     keys: ENCRYPT_TO and SIGN_WITH as this\n"
-	    "                     user (run it as the job's)\n"
+	    "                     user (run it as the job's); user: this\n"
+	    "                     user against the job's, then a line\n"
+	    "                     as TAB JOB'S USER TAB USER TO BECOME\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
@@ -150,28 +154,40 @@ cron_file(void)
 }
 
 /*
- * --check-setup=schedule|keys: the verdicts, of what parsed of the
- * configuration (its errors are the configuration's own check); exits
- * 0, 1 if one is a FAIL, 2.
+ * --check-setup=config|schedule|keys|user: the verdicts (but config's,
+ * of what parsed of the configuration: its errors are config's); user's
+ * then a last line of fields, "as TAB the job's user (empty: none) TAB
+ * the user to run the checks as (empty: this one)", the second empty
+ * whenever the first is (read splits on TAB runs).  Exits 0, 1 if one
+ * is a FAIL, 2.
  */
 static void __attribute__((noreturn))
 check_setup(const char *what)
 {
 	struct vb_verdicts vs = { 0 };
 	struct vb_sched s;
-	int ret;
+	char run_as[256];
+	int ret, user = strcmp(what, "user") == 0;
 
-	if (strcmp(what, "schedule") == 0) {
+	if (strcmp(what, "config") == 0) {
+		vb_config_verdicts(&vs);
+	} else if (strcmp(what, "schedule") == 0) {
 		vb_setup_environment(&vs);
 		vb_sched_find(&s, cron_file());
 		vb_setup_schedule(&s, &vs);
 	} else if (strcmp(what, "keys") == 0) {
 		vb_setup_keys(vb_config("ENCRYPT_TO"), vb_config("SIGN_WITH"),
 		    vb_config("OFFSITE"), &vs);
+	} else if (user) {
+		vb_sched_find(&s, cron_file());
+		vb_setup_user(vb_sched_user(&s), geteuid(), &vs, run_as,
+		    sizeof(run_as));
 	} else {
-		usage("--check-setup takes schedule or keys");
+		usage("--check-setup takes config, schedule, keys or user");
 	}
 	ret = vb_verdicts_print(&vs, "set-up") ? VB_EXIT_FAIL : VB_EXIT_OK;
+	if (user)
+		printf("as\t%s\t%s\n", vb_sched_user(&s), run_as);
 	exit(vb_close_stdout() == 0 ? ret : VB_EXIT_FAIL);
 }
 

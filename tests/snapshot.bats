@@ -407,3 +407,40 @@ check_snapshot() {
 	run --separate-stderr vb-snapshot --verdicts -d b app.db
 	[ "$status" -eq 2 ]
 }
+
+@test "snapshot: --check-setup=config and =user: vb-backup --check's set-up as verdict lines; a FAIL-job judged by VB_CHECK_JOB_USER" {
+	mkdb app.db wal
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/b" >"$VB_CONF"
+	run --separate-stderr vb-snapshot --check-setup=config
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'ok\tconfiguration\t%s: DB_PATH=%s BACKUP_DIR=%s' "$VB_CONF" "$T/app.db" "$T/b")" ]
+	echo 'COMPRESSION=lz4' >>"$VB_CONF"
+	run --separate-stderr vb-snapshot --check-setup=config
+	[ "$status" -eq 1 ]
+	[[ $output == "FAIL	configuration	$VB_CONF:3: COMPRESSION must be "*"; fix $VB_CONF (or VB_CONF)" ]]
+	[ -z "$stderr" ]
+	sed -i '$d' "$VB_CONF"
+	# The job's user, from a cron file of root's: root becomes it.
+	mkdir -m 755 cron.d
+	echo "0 1 * * * nobody vb-backup" >cron.d/vb-backup
+	export VB_CRON_FILE=$T/cron.d/vb-backup
+	run --separate-stderr vb-snapshot --check-setup=user
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'as\tnobody\tnobody')" ]
+	# Run by another user: the warning, and no one to become.
+	chmod 755 "$T"
+	sed -i 's/ nobody / root /' cron.d/vb-backup
+	run --separate-stderr as_nobody vb-snapshot --check-setup=user
+	[ "$status" -eq 0 ]
+	[[ $(sed -n 1p <<<"$output") == "warn	user	the job runs as root, this check as nobody: "*"run vb-backup --check as root for the job's own view" ]]
+	[ "$(sed -n 2p <<<"$output")" = "$(printf 'as\troot\t')" ]
+	# Its FAIL-job lines: a warning as another user, a FAIL as the job's.
+	mkdir -m 700 b
+	VB_CHECK_JOB_USER=root run --separate-stderr as_nobody vb-snapshot \
+	    -q -n --verdicts -d b "$T/app.db"
+	[[ $(sed -n 2p <<<"$output") == "warn	backup directory	"*" (checked as nobody, not as the job's root)" ]]
+	VB_CHECK_JOB_USER=nobody run --separate-stderr as_nobody vb-snapshot \
+	    -q -n --verdicts -d b "$T/app.db"
+	[[ $(sed -n 2p <<<"$output") == "FAIL	backup directory	"* ]]
+	[[ $output != *"checked as"* ]]
+}

@@ -19,9 +19,10 @@ line() {
 }
 
 # verdicts WHAT CMD...: the verdict lines a C tool answers (VERDICT TAB
-# WHAT TAB TEXT, vb_check_line), each one of ours, FAIL-job through
-# fail_as; a tool that answered nothing, or could not run to the end,
-# is a FAIL of WHAT with its own words.
+# WHAT TAB TEXT, vb_check_line), each one of ours (a FAIL-job is judged
+# by the tool: VB_CHECK_JOB_USER, check_user); a tool that answered
+# nothing, or could not run to the end, is a FAIL of WHAT with its own
+# words.
 verdicts() {
 	local what=$1 v w text n=0 rc=0
 	shift
@@ -29,8 +30,7 @@ verdicts() {
 	while IFS=$'\t' read -r v w text; do
 		n=$((n + 1))
 		case $v in
-		ok | warn | FAIL) line "$v" "$w" "$text" ;;
-		FAIL-job) fail_as "$w" "$text" ;;
+		ok | warn | FAIL | FAIL-job) line "${v%-job}" "$w" "$text" ;;
 		esac
 	done <"$work/verdicts"
 	[ "$rc" -ge 2 ] || [ "$n" -eq 0 ] || return 0
@@ -39,11 +39,11 @@ verdicts() {
 }
 
 run_checks() {
-	if ! check_config; then
-		# The tools would refuse the file too; what did parse is passed
-		# to them, so that each other problem still shows.
-		export VB_CONF=/dev/null
-	fi
+	# The configuration as vb-snapshot judges it (--check-setup=config).
+	verdicts configuration vb-snapshot --check-setup=config
+	# The tools would refuse a broken file; what did parse is passed
+	# to them, so that each other problem still shows.
+	load_config check 2>/dev/null || export VB_CONF=/dev/null
 	check_schedule
 	check_user
 	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
@@ -63,69 +63,35 @@ run_checks() {
 
 # ---- the set-up ------------------------------------------------------
 
-check_config() {
-	local e
-	if load_config check 2>"$work/conferr"; then
-		line ok configuration "$conf$([ -r "$conf" ] ||
-		    echo ' (absent: the environment only)'):" \
-		    "DB_PATH=$DB_PATH BACKUP_DIR=$BACKUP_DIR"
-		return 0
-	fi
-	while IFS= read -r e; do
-		line FAIL configuration "${e#"$prog: "}; fix $conf (or VB_CONF)"
-	done <"$work/conferr"
-	return 1
-}
-
-# The user the schedule runs the job as (check_schedule), the one the
-# checks run as (check_user), and how to run a command as the latter.
-job_user='' check_as=''
-as_job() {
-	if [ "$check_as" = "$(id -un)" ]; then
-		"$@"
-	else
-		setpriv --reuid="$check_as" --regid="$(id -g "$check_as")" \
-		    --init-groups -- "$@"
-	fi
+# check_schedule: the environment and the schedule, as vb-snapshot
+# judges them (--check-setup=schedule), of the configuration file this
+# check read, even when only part of it parsed.
+check_schedule() {
+	VB_CONF=$conf verdicts schedule vb-snapshot --check-setup=schedule
 }
 
 # check_user: the checks run as the job's user when they can (as root);
-# run by another user, they run as that one, and say so once.
+# run by another user, as that one, said once (vb-snapshot
+# --check-setup=user, whose last line is "as TAB the job's user TAB the
+# user to become").  Each tool then judges its FAIL-job by the job's user
+# (VB_CHECK_JOB_USER): a warning when it runs as another.
+run_as=''
 check_user() {
-	local me
-	me=$(id -un)
-	check_as=${job_user:-$me}
-	if [ "$check_as" != "$me" ] && [ "$(id -u)" -ne 0 ]; then
-		line warn user "the job runs as $check_as, this check as $me:" \
-		    "what needs $check_as's rights is checked as $me below," \
-		    "and a failure there is a warning; run vb-backup --check" \
-		    "as root$([ "$check_as" = root ] ||
-		    echo " (or as $check_as)") for the job's own view"
-		check_as=$me
-	fi
+	local as job=''
+	verdicts user vb-snapshot --check-setup=user
+	IFS=$'\t' read -r as job run_as < <(tail -n 1 "$work/verdicts")
+	[ "$as" = as ] || run_as='' job=''
+	export VB_CHECK_JOB_USER=$job
 }
 
-# fail_as WHAT TEXT...: a failure of a check that needs the job's rights:
-# a warning when this check runs as another user (check_user said so).
-fail_as() {
-	local what=$1
-	shift
-	if [ -n "$job_user" ] && [ "$check_as" != "$job_user" ]; then
-		line warn "$what" "$* (checked as $check_as, not as the job's" \
-		    "$job_user)"
+# as_job CMD...: CMD as the user check_user chose.
+as_job() {
+	if [ -z "$run_as" ]; then
+		"$@"
 	else
-		line FAIL "$what" "$*"
+		setpriv --reuid="$run_as" --regid="$(id -g "$run_as")" \
+		    --init-groups -- "$@"
 	fi
-}
-
-# check_schedule: the environment and the schedule, as vb-snapshot
-# judges them (--check-setup=schedule), and the user the schedule runs
-# the job as (--print-job-user), for check_user.  Of the configuration
-# file this check read, even when only part of it parsed.
-check_schedule() {
-	VB_CONF=$conf verdicts schedule vb-snapshot --check-setup=schedule
-	read -r job_user < <(VB_CONF=$conf vb-snapshot --print-job-user \
-	    2>/dev/null) || job_user=''
 }
 
 # check_place: the database takes BackupLog's rows and the backup

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,21 +44,51 @@ vb_print_version(void)
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
 }
 
-void
+/*
+ * For vb-backup --check (VB_CHECK_JOB_USER set: the job's user, or
+ * empty when nothing schedules it), a FAIL-job is a FAIL when this
+ * process runs as the job's user (or there is none), else a warning
+ * that says which user it was checked as; of is that suffix.
+ */
+static enum vb_verdict
+as_judged(enum vb_verdict v, char *of, size_t olen)
+{
+	const char *job = getenv("VB_CHECK_JOB_USER");
+	struct passwd pwd, *pw = NULL;
+	char me[256], buf[1024];
+
+	*of = '\0';
+	if (v != VB_CHECK_FAIL_JOB || job == NULL)
+		return v;
+	if (getpwuid_r(geteuid(), &pwd, buf, sizeof(buf), &pw) != 0 ||
+	    pw == NULL)
+		snprintf(me, sizeof(me), "%u", (unsigned)geteuid());
+	else
+		snprintf(me, sizeof(me), "%s", pw->pw_name);
+	if (*job == '\0' || strcmp(job, me) == 0)
+		return VB_CHECK_FAIL;
+	snprintf(of, olen, " (checked as %s, not as the job's %s)", me, job);
+	return VB_CHECK_WARN;
+}
+
+enum vb_verdict
 vb_check_line(enum vb_verdict v, const char *what, const char *fmt, ...)
 {
 	static const char *const word[] = { "ok", "warn", "FAIL",
 	    "FAIL-job" };
 	va_list ap;
-	char *text;
+	char *text, of[600];
 
 	va_start(ap, fmt);
 	text = sqlite3_vmprintf(fmt, ap);
 	va_end(ap);
+	v = as_judged(v, of, sizeof(of));
 	printf("%s\t%s\t", word[v], what);
 	vb_put_clean(stdout, text != NULL ? text : "(out of memory)");
+	vb_put_clean(stdout, of);
 	putchar('\n');
 	sqlite3_free(text);
+	return v;
 }
 
 void
@@ -94,9 +125,8 @@ vb_verdicts_print(struct vb_verdicts *vs, const char *what)
 	size_t i;
 
 	for (i = 0; i < vs->n; i++) {
-		vb_check_line(vs->line[i].v, vs->line[i].what, "%s",
-		    vs->line[i].text);
-		ret |= vs->line[i].v >= VB_CHECK_FAIL;
+		ret |= vb_check_line(vs->line[i].v, vs->line[i].what, "%s",
+		    vs->line[i].text) >= VB_CHECK_FAIL;
 	}
 	/* Never silent: a verdict lost is a FAIL of its own. */
 	if (vs->lost)
@@ -139,6 +169,8 @@ vb_close_stdout(void)
  * vb-backup reports as its own without matching this tool's stderr.
  */
 static int conf_error_fields;
+/* With --check-setup=config, each is a verdict instead, and only that. */
+static struct vb_verdicts *conf_error_verdicts;
 
 /* One configuration error: on stderr, and as a field when asked. */
 static void __attribute__((format(printf, 1, 2)))
@@ -150,6 +182,12 @@ conf_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (conf_error_verdicts != NULL) {
+		vb_verdict_add(conf_error_verdicts, VB_CHECK_FAIL,
+		    "configuration", "%s; fix %s (or VB_CONF)", why,
+		    vb_config_path());
+		return;
+	}
 	warnx("%s", why);
 	if (conf_error_fields) {
 		vb_clean_text(why);
@@ -260,6 +298,29 @@ vb_config_require(unsigned checks)
 		    vb_config_path());
 		exit(VB_EXIT_USAGE);
 	}
+}
+
+void
+vb_config_verdicts(struct vb_verdicts *vs)
+{
+	const char *conf = vb_config_path(), *db = vb_config("DB_PATH"),
+	    *dir = vb_config("BACKUP_DIR");
+	int n;
+
+	/* Every check --print-config makes, signing key and all. */
+	conf_error_verdicts = vs;
+	n = config_errors(VB_CONF_VERIFY | VB_CONF_DRILL | VB_CONF_SIGN, 0);
+	conf_error_verdicts = NULL;
+	if (n != 0)
+		return;
+	if (db == NULL || *db == '\0' || dir == NULL || *dir == '\0')
+		vb_verdict_add(vs, VB_CHECK_FAIL, "configuration", "DB_PATH "
+		    "and BACKUP_DIR must be set, in %s or the environment; fix "
+		    "%s (or VB_CONF)", conf, conf);
+	else
+		vb_verdict_add(vs, VB_CHECK_OK, "configuration", "%s%s: "
+		    "DB_PATH=%s BACKUP_DIR=%s", conf, access(conf, R_OK) == 0 ?
+		    "" : " (absent: the environment only)", db, dir);
 }
 
 void

@@ -2,9 +2,10 @@
  * setup.c - vb-backup --check's set-up, judged: the schedule that runs
  * the job (the cron file or systemd's timer, and root's cron daemon
  * alive), the configuration that schedule gives the job, the settings
- * this shell gives that the job will not have, and the keys (ENCRYPT_TO,
- * SIGN_WITH) as the job's user finds them.  Each judgement is a list of
- * verdicts its tool prints (vb_check_line).  The cron file and /proc are
+ * this shell gives that the job will not have, the keys (ENCRYPT_TO,
+ * SIGN_WITH) as the job's user finds them, and the user the checks run
+ * as.  Each judgement is a list of verdicts its tool prints
+ * (vb_check_line).  The cron file and /proc are
  * data another user may have written: read bounded, never evaluated, and
  * their text cleaned where it is printed; age, ssh-keygen and systemctl
  * run without a shell (child.c).  What cannot be measured is a FAIL.
@@ -749,6 +750,32 @@ vb_setup_keys(const char *encrypt_to, const char *sign_with,
 		    "SIGN_WITH=/etc/vb/signing-key in %s, and keep "
 		    "signing-key.pub off the host for vb-restore --verify-with",
 		    offsite, conf);
+}
+
+/* ---- the user the checks run as ---- */
+
+void
+vb_setup_user(const char *job, uid_t euid, struct vb_verdicts *vs,
+    char *run_as, size_t len)
+{
+	char me[256], uid[32];
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)euid);
+	user_name(euid, uid, me, sizeof(me));
+	*run_as = '\0';
+	if (*job == '\0' || strcmp(job, me) == 0)
+		return;
+	/* Only root may become the job's user (the schedule's, root's). */
+	if (euid == 0) {
+		snprintf(run_as, len, "%s", job);
+		return;
+	}
+	vb_verdict_add(vs, VB_CHECK_WARN, "user", "the job runs as %s, this "
+	    "check as %s: what needs %s's rights is checked as %s below, and "
+	    "a failure there is a warning; run vb-backup --check as root%s%s%s "
+	    "for the job's own view", job, me, job, me, strcmp(job, "root") ==
+	    0 ? "" : " (or as ", strcmp(job, "root") == 0 ? "" : job,
+	    strcmp(job, "root") == 0 ? "" : ")");
 }
 
 /* ---- the database and the backup directory ---- */

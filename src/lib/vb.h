@@ -20,6 +20,8 @@
 #ifndef VB_H
 #define VB_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,12 +73,14 @@ int		 vb_close_stdout(void);
 /*
  * vb-backup --check's verdicts, as a tool answers them: one line on
  * stdout, VERDICT TAB WHAT TAB TEXT, the text cleaned (vb_clean_text).
- * FAIL_JOB is a failure that needs the job's user's rights: a warning
- * when the check runs as another user (vb-backup --check says which).
+ * FAIL_JOB is a failure that needs the job's user's rights: printed
+ * FAIL-job, or, with VB_CHECK_JOB_USER set (vb-backup --check: the job's
+ * user, empty if none), a FAIL as that user, else a warning ending
+ * "(checked as ME, not as the job's USER)".  Returns the verdict printed.
  */
 enum vb_verdict { VB_CHECK_OK, VB_CHECK_WARN, VB_CHECK_FAIL,
     VB_CHECK_FAIL_JOB };
-void		 vb_check_line(enum vb_verdict v, const char *what,
+enum vb_verdict	 vb_check_line(enum vb_verdict v, const char *what,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Verdicts in the order they were judged. */
 struct vb_verdicts {
@@ -90,6 +94,12 @@ struct vb_verdicts {
 };
 /* Each printed (vb_check_line), then freed; 1 if one is a FAIL, or lost. */
 int		 vb_verdicts_print(struct vb_verdicts *vs, const char *what);
+/*
+ * vb-backup --check's verdicts of the configuration (its path, DB_PATH
+ * and BACKUP_DIR; or a FAIL for each error --print-config finds, or for
+ * DB_PATH or BACKUP_DIR unset), into vs.
+ */
+void		 vb_config_verdicts(struct vb_verdicts *vs);
 int64_t		 vb_monotonic_ms(void);
 /* Whether s holds a TAB, CR or newline (never in a path). */
 int		 vb_has_ctl(const char *s);
@@ -750,6 +760,13 @@ void		 vb_setup_environment(struct vb_verdicts *vs);
  */
 void		 vb_setup_keys(const char *encrypt_to, const char *sign_with,
 		    const char *offsite, struct vb_verdicts *vs);
+/*
+ * The user the checks run as, for the job's, job ("": none), when this
+ * runs as euid: into run_as the user to become ("": this one, when it
+ * is the job's, or not root, which vs warns of).
+ */
+void		 vb_setup_user(const char *job, uid_t euid,
+		    struct vb_verdicts *vs, char *run_as, size_t len);
 /*
  * o->db takes BackupLog's rows (vb_backuplog_check) and a snapshot of it
  * can be made in o->dir (vb_snapshot, o->dry set), as this user: two

@@ -2,8 +2,9 @@
  * unit/setup.c - unit tests of vb-backup --check's set-up (setup.c): the
  * cron file read as cron reads it and refused when it is no cron file,
  * root's cron daemon found in a /proc of the test's own making, each
- * judgement of the schedule with its exact words, the environment, and
- * real keys (age, ssh-keygen) judged as this user finds them.
+ * judgement of the schedule with its exact words, the environment,
+ * real keys (age, ssh-keygen) judged as this user finds them, and the
+ * user the checks run as.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -532,6 +533,40 @@ keys_signing(void **state)
 	}
 }
 
+/* The user the checks run as, for each job's user and this one's. */
+static void
+user_judged(void **state)
+{
+	struct vb_verdicts vs = { 0 };
+	char run_as[256];
+
+	(void)state;
+	/* Nothing schedules the job, or it is this user's: as this one. */
+	vb_setup_user("", 0, &vs, run_as, sizeof(run_as));
+	vb_setup_user("root", 0, &vs, run_as, sizeof(run_as));
+	assert_int_equal(vs.n, 0);
+	assert_string_equal(run_as, "");
+	/* Root becomes the job's user, and says nothing. */
+	vb_setup_user("nobody", 0, &vs, run_as, sizeof(run_as));
+	assert_int_equal(vs.n, 0);
+	assert_string_equal(run_as, "nobody");
+	/* Another user cannot: said once, with whom to run it as. */
+	vb_setup_user("root", 65534, &vs, run_as, sizeof(run_as));
+	assert_string_equal(run_as, "");
+	has(&vs, VB_CHECK_WARN, "user", "the job runs as root, this check "
+	    "as ");
+	has(&vs, VB_CHECK_WARN, "user", ": what needs root's rights is "
+	    "checked as ");
+	has(&vs, VB_CHECK_WARN, "user", " below, and a failure there is a "
+	    "warning; run vb-backup --check as root for the job's own view");
+	vb_verdicts_free(&vs);
+	vb_setup_user("alice", 65534, &vs, run_as, sizeof(run_as));
+	has(&vs, VB_CHECK_WARN, "user", "as root (or as alice) for the "
+	    "job's own view");
+	assert_int_equal(vs.n, 1);
+	vb_verdicts_free(&vs);
+}
+
 static void
 path_canon(void **state)
 {
@@ -566,6 +601,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(keys_encryption, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(keys_signing, setup, teardown),
+		cmocka_unit_test_setup_teardown(user_judged, setup, teardown),
 		cmocka_unit_test_setup_teardown(path_canon, setup, teardown),
 	};
 
