@@ -21,6 +21,7 @@
 #define SYNOPSIS "[-q] db\n       vb-log --show [--failures] [--json] " \
 		"[-n count] [--since time] db\n       vb-log (--check | " \
 		"--check-runs | --due) db\n" \
+		"       vb-log --plan command db\n" \
 		"       vb-log (--last-full-check | --last-drill | " \
 		"--last-point) db\n" \
 		"       vb-log --metrics file [--run start,end,exit] " \
@@ -56,6 +57,8 @@ help(void)
 	    "                    (off, due, not-due) TAB CAN-DRILL (yes,\n"
 	    "                    no) TAB FULL-CHECK (yes, no) TAB the last\n"
 	    "                    proof (UTC, - if never)\n"
+	    "      --plan CMD    print vb-backup --dry-run's drill row (CMD:\n"
+	    "                    the command a due drill would run)\n"
 	    "      --last-full-check\n"
 	    "                    print when a snapshot last passed\n"
 	    "                    integrity_check (UTC; nothing if never)\n"
@@ -102,13 +105,14 @@ help(void)
 
 /* What vb-log was asked to do: one of these. */
 enum verb { LOG, SHOW_V, CHECK_V, CHECK_RUNS_V, DUE_V, LAST_FULL_V,
-    LAST_DRILL_V, LAST_POINT_V, METRICS_V, FINISH_V };
+    LAST_DRILL_V, LAST_POINT_V, METRICS_V, FINISH_V, PLAN_V };
 
 struct opts {
 	enum verb		 verb;
 	int			 quiet, json;
 	struct vb_log_query	 q;
 	const char		*metrics;	/* --metrics FILE */
+	const char		*plan;		/* --plan CMD */
 	struct vb_metrics_run	 run;
 	struct vb_finish	 fin;		/* --finish's run */
 };
@@ -199,7 +203,7 @@ count(const char *arg, const char *what)
 }
 
 enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DUE, FAILED, FAILURES,
-    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, POINT,
+    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, PLAN, POINT,
     PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE, WARNING };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
@@ -217,6 +221,7 @@ static const struct option longopts[] = {
 	{ "last-full-check", no_argument,	NULL, LAST_FULL },
 	{ "last-point",	no_argument,		NULL, LAST_POINT },
 	{ "metrics",	required_argument,	NULL, METRICS },
+	{ "plan",	required_argument,	NULL, PLAN },
 	{ "point",	no_argument,		NULL, POINT },
 	{ "print-config", no_argument,		NULL, PRINT_CONFIG },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -241,8 +246,8 @@ verb(struct opts *o, enum verb v)
 	if (o->verb == FINISH_V && v == METRICS_V)
 		return;
 	if (o->verb != LOG)
-		usage("--show, --check, --check-runs, --due, --last-*, "
-		    "--metrics and --finish go alone");
+		usage("--show, --check, --check-runs, --due, --plan, "
+		    "--last-*, --metrics and --finish go alone");
 	o->verb = v;
 }
 
@@ -320,6 +325,13 @@ parse(int argc, char *argv[], struct opts *o)
 			verb(o, METRICS_V);
 			o->metrics = optarg;
 			break;
+		case PLAN:
+			verb(o, PLAN_V);
+			if (vb_has_ctl(optarg))
+				usage("--plan's command may not hold TAB, CR "
+				    "or newline");
+			o->plan = optarg;
+			break;
 		case POINT:
 			o->fin.point = fin = 1;
 			break;
@@ -374,6 +386,36 @@ parse(int argc, char *argv[], struct opts *o)
 	return optind;
 }
 
+/* The verb o names, on the database at db; its status. */
+static int
+act(struct opts *o, const char *db)
+{
+	switch (o->verb) {
+	case CHECK_V:
+		return check(db);
+	case CHECK_RUNS_V:
+		return check_runs(db);
+	case DUE_V:
+		return vb_runs_due_print(db);
+	case PLAN_V:
+		return vb_runs_plan_print(db, o->plan);
+	case LAST_FULL_V:
+		return vb_history_last(db, VB_LAST_FULL_CHECK);
+	case LAST_DRILL_V:
+		return vb_history_last(db, VB_LAST_DRILL);
+	case LAST_POINT_V:
+		return vb_history_last(db, VB_LAST_POINT);
+	case SHOW_V:
+		return vb_history(db, &o->q, o->json);
+	case METRICS_V:
+		return metrics(o, db);
+	case FINISH_V:
+		return finish(o, db);
+	default:
+		return vb_log_loop(db, o->quiet);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -402,38 +444,7 @@ main(int argc, char *argv[])
 	    (*o.metrics == '\0' || vb_has_ctl(o.metrics))))
 		usage("paths may not be empty or hold TAB, CR or newline");
 	vb_config_require(0);
-
-	switch (o.verb) {
-	case CHECK_V:
-		ret = check(argv[0]);
-		break;
-	case CHECK_RUNS_V:
-		ret = check_runs(argv[0]);
-		break;
-	case DUE_V:
-		ret = vb_runs_due_print(argv[0]);
-		break;
-	case LAST_FULL_V:
-		ret = vb_history_last(argv[0], VB_LAST_FULL_CHECK);
-		break;
-	case LAST_DRILL_V:
-		ret = vb_history_last(argv[0], VB_LAST_DRILL);
-		break;
-	case LAST_POINT_V:
-		ret = vb_history_last(argv[0], VB_LAST_POINT);
-		break;
-	case SHOW_V:
-		ret = vb_history(argv[0], &o.q, o.json);
-		break;
-	case METRICS_V:
-		ret = metrics(&o, argv[0]);
-		break;
-	case FINISH_V:
-		ret = finish(&o, argv[0]);
-		break;
-	default:
-		ret = vb_log_loop(argv[0], o.quiet);
-	}
+	ret = act(&o, argv[0]);
 	if (vb_close_stdout() != 0)
 		ret = 1;
 	return ret ? VB_EXIT_FAIL : VB_EXIT_OK;

@@ -26,7 +26,8 @@
 		"                [--keep-monthly N] [--keep-pre-restore N]\n" \
 		"       vb-prune [-d dir] (--holds | --release name)\n" \
 		"       vb-prune --catalog [-d dir | --offsite remote]\n" \
-		"       vb-prune --policy [--keep N] ..."
+		"       vb-prune --policy [--keep N] ...\n" \
+		"       vb-prune --plan [-d dir] [--keep N] ..."
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -71,6 +72,10 @@ help(void)
 	    "                            or copy it to --offsite REMOTE\n"
 	    "      --policy              print the policy in words (the\n"
 	    "                            rules given, or vb.conf's)\n"
+	    "      --plan                print vb-backup --dry-run's rows:\n"
+	    "                            the policy and what it would\n"
+	    "                            delete now (when dir is there);\n"
+	    "                            exit 0 once they are written\n"
 	    "      --print-config        print the configuration as vb reads "
 	    "it\n"
 	    "  -h, --help                this help\n"
@@ -92,8 +97,8 @@ count(const char *opt, const char *arg)
 	return (int64_t)v;
 }
 
-enum { CATALOG = 256, DAILY, HOLDS, HOURLY, KEEP, MONTHLY, OFFSITE, POLICY,
-    PRE, PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
+enum { CATALOG = 256, DAILY, HOLDS, HOURLY, KEEP, MONTHLY, OFFSITE, PLAN,
+    POLICY, PRE, PRINT_CONFIG, RELEASE, WEEKLY, WITHIN };
 static const struct option longopts[] = {
 	{ "catalog",		no_argument,		NULL, CATALOG },
 	{ "dir",		required_argument,	NULL, 'd' },
@@ -108,6 +113,7 @@ static const struct option longopts[] = {
 	{ "keep-weekly",	required_argument,	NULL, WEEKLY },
 	{ "keep-within",	required_argument,	NULL, WITHIN },
 	{ "offsite",		required_argument,	NULL, OFFSITE },
+	{ "plan",		no_argument,		NULL, PLAN },
 	{ "policy",		no_argument,		NULL, POLICY },
 	{ "print-config",	no_argument,		NULL, PRINT_CONFIG },
 	{ "release",		required_argument,	NULL, RELEASE },
@@ -116,7 +122,7 @@ static const struct option longopts[] = {
 };
 
 /* What vb-prune was asked to do: one of these. */
-enum verb { PRUNE, HOLDS_V, RELEASE_V, CATALOG_V, POLICY_V };
+enum verb { PRUNE, HOLDS_V, RELEASE_V, CATALOG_V, POLICY_V, PLAN_V };
 
 /* The command line: the policy, and where. */
 struct opts {
@@ -133,7 +139,8 @@ static void
 mode(struct opts *o, enum verb v)
 {
 	if (o->verb != PRUNE)
-		usage("--holds, --release, --catalog and --policy go alone");
+		usage("--holds, --release, --catalog, --policy and --plan go "
+		    "alone");
 	o->verb = v;
 }
 
@@ -209,6 +216,9 @@ parse(int argc, char *argv[], struct opts *o)
 			break;
 		case OFFSITE:
 			o->remote = optarg;
+			break;
+		case PLAN:
+			mode(o, PLAN_V);
 			break;
 		case POLICY:
 			mode(o, POLICY_V);
@@ -310,6 +320,21 @@ policy(const struct vb_policy *p)
 	return printf("%s\n", words) < 0;
 }
 
+/* The options each mode takes, and no other (usage). */
+static void
+modes(const struct opts *o)
+{
+	if ((o->verb == HOLDS_V || o->verb == RELEASE_V) &&
+	    (o->remote != NULL || o->given || o->dry))
+		usage("--holds or --release, with -d DIR only");
+	if ((o->verb == POLICY_V || o->verb == PLAN_V) && o->dry)
+		usage("-n goes with a prune, not --policy or --plan");
+	if (o->verb == PLAN_V && o->remote != NULL)
+		usage("--plan takes -d DIR");
+	if (o->verb == CATALOG_V && (o->given || o->dry))
+		usage("--catalog takes -d DIR or --offsite REMOTE");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -340,13 +365,7 @@ main(int argc, char *argv[])
 		usage("the directory may not be empty or hold TAB, CR or "
 		    "newline");
 
-	if ((o.verb == HOLDS_V || o.verb == RELEASE_V) &&
-	    (o.remote != NULL || o.given || o.dry))
-		usage("--holds or --release, with -d DIR only");
-	if (o.verb == POLICY_V && o.dry)
-		usage("-n goes with a prune, not --policy");
-	if (o.verb == CATALOG_V && (o.given || o.dry))
-		usage("--catalog takes -d DIR or --offsite REMOTE");
+	modes(&o);
 	switch (o.verb) {
 	case HOLDS_V:
 		ret = holds(&o);
@@ -359,6 +378,9 @@ main(int argc, char *argv[])
 		break;
 	case POLICY_V:
 		ret = policy(&o.p);
+		break;
+	case PLAN_V:
+		ret = vb_prune_plan(o.dir, &o.p);
 		break;
 	case PRUNE:
 		ret = vb_prune_emit(o.dir, o.remote, &o.p, o.dry);

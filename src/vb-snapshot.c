@@ -19,7 +19,7 @@
 #define SYNOPSIS "[-n] [-q | --progress] [--full-check] [--defer-check]\n" \
 		"                   [--intermediate] [-d dir | -o file] db\n" \
 		"       vb-snapshot --prepare [-d dir]\n" \
-		"       vb-snapshot -n --verdicts [-d dir] db\n" \
+		"       vb-snapshot -n (--verdicts | --plan) [-d dir] db\n" \
 		"       vb-snapshot --check-setup=config|schedule|keys|user\n" \
 		"       vb-snapshot --print-job-user"
 
@@ -58,6 +58,10 @@ help(void)
 	    "      --verdicts     with -n: that and whether db takes\n"
 	    "                     BackupLog's rows, as vb-backup --check's\n"
 	    "                     verdict lines (database, backup directory)\n"
+	    "      --plan         with -n: vb-backup --dry-run's rows of\n"
+	    "                     the configuration and of that check\n"
+	    "                     (snapshot: its words, or WOULD FAIL:\n"
+	    "                     why); exit 0 once they are written\n"
 	    "  -q, --quiet        no notices or progress on stderr (errors "
 	    "still)\n"
 	    "      --progress     show progress even when stderr is not a\n"
@@ -94,7 +98,8 @@ help(void)
 }
 
 enum { CHECK_SETUP = 256, DEFER, FULL, INTERMEDIATE, PREPARE,
-    PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS, VERDICTS };
+    PLAN, PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS,
+    VERDICTS };
 static const struct option longopts[] = {
 	{ "check-setup", required_argument,	NULL, CHECK_SETUP },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -104,6 +109,7 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "intermediate", no_argument,		NULL, INTERMEDIATE },
 	{ "output",	required_argument,	NULL, 'o' },
+	{ "plan",	no_argument,		NULL, PLAN },
 	{ "prepare",	no_argument,		NULL, PREPARE },
 	{ "print-config", optional_argument,	NULL, PRINT_CONFIG },
 	{ "print-job-user", no_argument,	NULL, PRINT_JOB_USER },
@@ -202,13 +208,32 @@ print_job_user(void)
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
 }
 
+/*
+ * -n --plan: the configuration's rows, then the dry snapshot's (what
+ * would fail is the answer, not a failure: exit 0 once written).
+ */
+static int
+plan(const struct vb_snapshot_opts *o)
+{
+	struct vb_snapshot_result s;
+	int ok;
+
+	vb_plan_setup(stdout, o->db, o->dir);
+	ok = vb_snapshot(o, &s) == 0;
+	vb_plan_snapshot(stdout, ok, ok ? s.message : s.why);
+	return vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
+}
+
 /* The command line, parsed. */
 struct args {
 	struct vb_snapshot_opts	 o;
-	int			 progress, quiet, prepare, verdicts;
+	int			 progress, quiet, prepare, verdicts, plan;
 };
 
-/* The options into a; returns optind. */
+/*
+ * The options into a; returns optind.
+ * (long: one case per option)
+ */
 static int
 parse(int argc, char *argv[], struct args *a)
 {
@@ -249,6 +274,9 @@ parse(int argc, char *argv[], struct args *a)
 			/* Orphaned, its owner would be init, forever. */
 			if ((o->hand_to = (long)getppid()) <= 1)
 				usage("--intermediate: no parent to own it");
+			break;
+		case PLAN:
+			a->plan = 1;
 			break;
 		case PREPARE:
 			a->prepare = 1;
@@ -298,8 +326,10 @@ main(int argc, char *argv[])
 	if (*o->db == '\0' || vb_has_ctl(o->db) || vb_has_ctl(o->dir) ||
 	    (o->out != NULL && (*o->out == '\0' || vb_has_ctl(o->out))))
 		usage("paths may not be empty or hold TAB, CR or newline");
-	if (a.verdicts && !o->dry)
-		usage("--verdicts goes with -n");
+	if ((a.verdicts || a.plan) && !o->dry)
+		usage("--verdicts and --plan go with -n");
+	if (a.verdicts && a.plan)
+		usage("--verdicts or --plan: one answer at a time");
 	if (a.verdicts) {
 		/* --check's view: the database and the directory judged. */
 		vb_setup_place(o, &vs);
@@ -307,6 +337,8 @@ main(int argc, char *argv[])
 		return vb_close_stdout() != 0 || ret ? VB_EXIT_FAIL :
 		    VB_EXIT_OK;
 	}
+	if (a.plan)
+		return plan(o);
 
 	ret = vb_snapshot(o, &s) == 0 ? VB_EXIT_OK : VB_EXIT_FAIL;
 	if (!a.quiet && s.note[0] != '\0')

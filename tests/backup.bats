@@ -68,6 +68,41 @@ conf() {
 	[ ! -e backups/.vb.lock ]
 }
 
+@test "backup: --dry-run's rows are the tools' answers (--plan): a preflight that would fail is said, not a failure; --plan's usage" {
+	conf "$T/backups"
+	# No database: the rows say so, and the dry run still answers.
+	run --separate-stderr vb_backup --dry-run
+	[ "$status" -eq 0 ]
+	[[ $output == *"database:      $T/app.db (MISSING)"* ]]
+	[[ $output == *"snapshot:      WOULD FAIL: "* ]]
+	[[ $output == *"backup dir:    $T/backups (would be created, 0700)"* ]]
+	[[ $output != *"retention would delete now"* ]]
+	[ ! -e backups ]
+	# Each tool's own rows.
+	run --separate-stderr vb-snapshot -n --plan -d "$T/backups" "$T/app.db"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "configuration: $VB_CONF" ]
+	[ "${lines[${#lines[@]} - 1]%%WOULD FAIL:*}" = "snapshot:      " ]
+	run --separate-stderr vb-log --plan "the drill | vb-log -q db" \
+	    "$T/app.db"
+	[ "$status" -eq 0 ]
+	[ "$output" = "drill:         due tonight, after retention: the drill | vb-log -q db" ]
+	mkdir -m 700 backups
+	run --separate-stderr vb-prune --plan -d "$T/backups"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "retention would delete now (before tonight's backup):" ]
+	[ "${lines[2]}" = "  nothing" ]
+	# --plan goes alone, and with -n only where -n means a dry run.
+	run --separate-stderr vb-snapshot --plan "$T/app.db"
+	[ "$status" -eq 2 ]
+	run --separate-stderr vb-prune --plan -n
+	[ "$status" -eq 2 ]
+	run --separate-stderr vb-prune --plan --policy
+	[ "$status" -eq 2 ]
+	run --separate-stderr vb-log --plan x --due "$T/app.db"
+	[ "$status" -eq 2 ]
+}
+
 @test "backup: the environment wins over vb.conf" {
 	mkdb app.db delete
 	conf "$T/conf-dir"

@@ -8,22 +8,21 @@
 
 # ---- --dry-run -------------------------------------------------------
 
-# row LABEL TEXT...: one line of the plan, its text aligned.
+# row LABEL TEXT...: one line of the plan, its text aligned as the
+# tools align theirs.
 row() {
 	local label=$1
 	shift
 	printf '%-14s %s\n' "$label:" "$*"
 }
 
+# show_plan: the commands of a run, this script's own, then what each
+# tool owns in its finished rows (--plan): the configuration and the
+# preflight (vb-snapshot), the drill (vb-log, given the command a due
+# drill would run) and retention, what it would delete now (vb-prune).
 show_plan() {
-	local rec
 	commands
 	echo "dry run: nothing is written, locked or deleted"
-	row configuration "$conf$([ -r "$conf" ] || echo ' (absent)')"
-	row database "$DB_PATH$([ -f "$DB_PATH" ] &&
-	    echo " ($(stat -c %s "$DB_PATH") bytes)" || echo ' (MISSING)')"
-	row "backup dir" "$BACKUP_DIR$([ -d "$BACKUP_DIR" ] ||
-	    echo ' (would be created, 0700)')"
 	if [ -n "$OFFSITE" ]; then
 		row "would run" "${snapshot[*]} | ${compress[*]} |" \
 		    "${offsite[*]} | ${log[*]}"
@@ -33,57 +32,10 @@ show_plan() {
 		row "would run" "${snapshot[*]} | ${compress[*]} | ${log[*]}"
 		row "then" "${prune[*]} | vb-log -q $DB_PATH"
 	fi
-	row offsite "${OFFSITE:-(none: OFFSITE is not set)}"
-	if [ -n "$ENCRYPT_TO" ]; then
-		row encryption "age, to the recipients in $ENCRYPT_TO"
-	else
-		row encryption "(none: ENCRYPT_TO is not set)"
-	fi
-	if [ -n "${cfg[FULL_EVERY]:-}" ]; then
-		row incremental "a delta of the last backup each night; a" \
-		    "full one when the last full is ${cfg[FULL_EVERY]} old" \
-		    "(FULL_EVERY)"
-	else
-		row incremental "(off: every backup is a full archive;" \
-		    "FULL_EVERY is not set)"
-	fi
-	row retention "$(vb-prune --policy)"
+	"${preflight[@]}" --plan
 	drill_cmd
-	due
-	if [ "$due_drill" = off ]; then
-		row drill "(off: DRILL_EVERY=0; the snapshot gets" \
-		    "integrity_check once a week instead)"
-	elif [ "$can_drill" != yes ] && [ "$due_drill" = due ]; then
-		row drill "DUE TONIGHT BUT NOT RUN: the archives are" \
-		    "encrypted and DRILL_IDENTITY is not set; run it where" \
-		    "the identity is: DRILL_IDENTITY=KEY vb-backup --drill"
-	elif [ "$can_drill" != yes ]; then
-		row drill "every $DRILL_EVERY; last proof $last_proof," \
-		    "not due tonight (when due, the nightly cannot run it:" \
-		    "encrypted, no DRILL_IDENTITY)"
-	elif [ "$due_drill" = due ]; then
-		row drill "due tonight, after retention: ${drill[*]} |" \
-		    "vb-log -q $DB_PATH"
-	else
-		row drill "every $DRILL_EVERY; last proof $last_proof," \
-		    "not due tonight"
-	fi
-	row metrics "${METRICS_FILE:-(none: METRICS_FILE is not set)}"
-	row "on success" "${ON_SUCCESS:-(nothing)}"
-	row "on failure" "${ON_FAILURE:-(nothing)}"
-	[ -z "$ON_SUCCESS$ON_FAILURE" ] || row "hook timeout" \
-	    "${HOOK_TIMEOUT} s"
-	if rec=$("${preflight[@]}" 2>/dev/null); then
-		row snapshot "$(pick record -- msg <<<"$rec")"
-	else
-		row snapshot "WOULD FAIL: $(pick record -- msg <<<"$rec")"
-	fi
-	if [ -d "$BACKUP_DIR" ]; then
-		echo "retention would delete now (before tonight's backup):"
-		"${prune[@]}" -n | pick record -- path bytes |
-		    sed 's/^/  /; s/\t/  (/; s/$/ bytes)/' | grep . ||
-		    echo "  nothing"
-	fi
+	vb-log --plan "${drill[*]} | vb-log -q $DB_PATH" "$DB_PATH"
+	"${prune[@]}" --plan
 }
 
 # ---- --encrypt-existing ----------------------------------------------

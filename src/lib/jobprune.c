@@ -1,9 +1,12 @@
 /*
  * jobprune.c - vb-prune's and vb-offsite's jobs run and said: retention,
  * one prune record per file; vb-offsite's copies (tonight's, --catch-up's,
- * --encrypt's), one offsite record each; why on stderr when one failed.
+ * --encrypt's), one offsite record each; why on stderr when one failed;
+ * and vb-backup --dry-run's retention rows (vb-prune --plan).
  */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+
 #include <err.h>
 #include <stdio.h>
 
@@ -43,6 +46,45 @@ vb_prune_emit(const char *dir, const char *remote,
 	warnx("%s", why);
 	vb_emit("prune", "-", 0, -1, NULL, t0, why);
 	return 1;
+}
+
+/* --plan: a file the dry run would delete, its row. */
+static int
+plan_file(void *arg, const char *path, int ok, int64_t bytes,
+    const char *msg)
+{
+	int *n = arg;
+
+	(void)ok;
+	(void)msg;
+	++*n;
+	return vb_plan_deletes(stdout, path, bytes) != 0;
+}
+
+int
+vb_prune_plan(const char *dir, const struct vb_policy *p)
+{
+	struct vb_prune_out out = { plan_file, prune_noted, NULL };
+	struct stat st;
+	char words[1024], why[1024];
+	int n = 0;
+
+	out.arg = &n;
+	vb_policy_words(p, words, sizeof(words));
+	vb_plan_row(stdout, "retention", "%s", words);
+	/* Nothing there yet: nothing to delete, nothing to say. */
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	printf("retention would delete now (before tonight's backup):\n");
+	if (vb_prune_apply(dir, NULL, p, 1, &out, why, sizeof(why)) < 0) {
+		/* Said in the plan, which is the answer: not a failure. */
+		warnx("%s", why);
+		printf("  (cannot tell: %s)\n", why);
+		return ferror(stdout) ? 1 : 0;
+	}
+	if (n == 0)
+		vb_plan_deletes(stdout, NULL, 0);
+	return ferror(stdout) ? 1 : 0;
 }
 
 /* ---- vb-offsite's copies ---- */

@@ -5,10 +5,10 @@
  * BackupLog's history and the configuration.  Facts are read by the
  * fields their owners write (record.c's drill=, history.c's proofs),
  * never by a message's words.  Nothing here prints but vb-log --due's
- * one line (vb_runs_due_print): the verdicts are filled in, vb-log says
- * them.  A history that cannot be read is a verdict of its own, and is
- * never taken for "all is well": what it would have said is judged as
- * nothing having run.
+ * one line (vb_runs_due_print) and --plan's drill row (plan.c says it):
+ * the verdicts are filled in, vb-log says them.  A history that cannot
+ * be read is a verdict of its own, and is never taken for "all is
+ * well": what it would have said is judged as nothing having run.
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -361,4 +361,19 @@ vb_runs_due_print(const char *path)
 	printf("%s\t%s\t%s\t%s\n", drill[d.drill], d.can_drill ? "yes" : "no",
 	    d.full_check ? "yes" : "no", d.proof[0] != '\0' ? d.proof : "-");
 	return ret;
+}
+
+int
+vb_runs_plan_print(const char *path, const char *cmd)
+{
+	struct vb_runs_conf c;
+	struct vb_tonight d;
+	struct vb_runs h;
+
+	/* Unreadable: answered as if nothing ran, as --due does; the
+	 * plan's database row says why. */
+	vb_runs_read(path, &h);
+	vb_runs_conf(&c, path, time(NULL));
+	vb_runs_due(&h, &c, &d);
+	return vb_plan_drill(stdout, &d, c.drill_every, cmd) != 0;
 }

@@ -12,8 +12,9 @@
  * listings (restore.c, inventory.c), the BackupLog (backuplog.c,
  * history.c), retention (retention.c, prune.c) and the remote
  * (remote.c); each job run and said for its tool by job*.c (one file
- * per tool).  Library functions never print, but for the command
- * line's helpers, the job*.c files and listings; a failure fills a reason,
+ * per tool), and vb-backup --dry-run's rows (plan.c).  Library
+ * functions never print, but for the command line's helpers, the job*.c
+ * files, listings and those rows; a failure fills a reason,
  * why (a buffer, wlen; or a result's why) that the tool prints once,
  * with warnx.  What worked is said apart: found, message, note.
  */
@@ -409,6 +410,12 @@ int		 vb_history_last(const char *path, enum vb_last what);
  * that cannot be read is said, answered as if nothing ran, and 1.
  */
 int		 vb_runs_due_print(const char *path);
+/*
+ * vb-log --plan: vb-backup --dry-run's drill row on stdout (plan.c), cmd
+ * the command a due drill would run; a history that cannot be read is
+ * answered as if nothing ran.  0, or 1 if stdout failed.
+ */
+int		 vb_runs_plan_print(const char *path, const char *cmd);
 
 /* What BackupLog says of the runs, read once (vb_runs_read). */
 struct vb_runs {
@@ -460,6 +467,17 @@ void		 vb_runs_conf(struct vb_runs_conf *c, const char *db,
 /* --check's verdicts of the runs, added to vs. */
 void		 vb_runs_judge(const struct vb_runs *h,
 		    const struct vb_runs_conf *c, struct vb_verdicts *vs);
+/* ---- plan.c: vb-backup --dry-run's rows ---- */
+/*
+ * Rows "LABEL:" padded to 14 columns, a space, the text.  The settings'
+ * rows (configuration, database, backup dir, offsite, encryption,
+ * incremental, metrics, hooks) of the database db and the directory dir,
+ * from the configuration; 0, or -1 if fp failed.
+ */
+int		 vb_plan_setup(FILE *fp, const char *db, const char *dir);
+/* The preflight's row: msg, the dry snapshot's message (ok) or why. */
+int		 vb_plan_snapshot(FILE *fp, int ok, const char *msg);
+
 /* ---- metrics.c: the job's gauges (METRICS_FILE) ---- */
 
 #define VB_MAX_STAGES	8
@@ -585,6 +603,12 @@ void		 vb_policy_words(const struct vb_policy *p, char *buf,
 /* p applied to dir, or to remote; prune records; the exit status. */
 int		 vb_prune_emit(const char *dir, const char *remote,
 		    const struct vb_policy *p, int dry);
+/*
+ * vb-prune --plan: vb-backup --dry-run's retention rows on stdout, p in
+ * words and, when dir is there, what p would delete now (a listing that
+ * cannot be trusted said there and on stderr).  0, or 1 if stdout failed.
+ */
+int		 vb_prune_plan(const char *dir, const struct vb_policy *p);
 
 /* Listed, a file written, read back, deleted: 0 (found), or -1. */
 int		 vb_remote_probe(const char *remote, char *found, size_t flen,

@@ -17,7 +17,8 @@
  * programs vb drives (child.c), age (age.c), the remote (remote.c),
  * BackupLog (backuplog.c), and output: JSON (json.c), listings
  * (listing.c), the history (history.c), the inventory (inventory.c),
- * the command line's helpers (cli.c) and the jobs said (job*.c).
+ * the command line's helpers (cli.c), the jobs said (job*.c) and the
+ * dry run's rows (plan.c).
  * Library functions never print, but for those output families: a
  * failure fills a reason, why (a buffer, wlen; or a result's why) that
  * the caller prints once, with warnx.  What worked is said apart:
@@ -2204,6 +2205,20 @@ void		 vb_json_string(FILE *fp, const char *str);
 /* What is due tonight, from h and c. */
 void		 vb_runs_due(const struct vb_runs *h,
 		    const struct vb_runs_conf *c, struct vb_tonight *d);
+
+/* ---- plan.c: vb-backup --dry-run's rows (the rest in vb.h) ---- */
+
+/* One row: "LABEL:" padded to 14 columns, a space, the text cleaned
+ * (vb_put_clean); 0, or -1 if fp failed. */
+int		 vb_plan_row(FILE *fp, const char *label, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* The drill row of d: every, DRILL_EVERY; cmd, the command a due drill
+ * would run (vb-backup's). */
+int		 vb_plan_drill(FILE *fp, const struct vb_tonight *d,
+		    const char *every, const char *cmd);
+/* A row of what retention would delete: path and bytes (< 0: not
+ * known); path NULL: "nothing". */
+int		 vb_plan_deletes(FILE *fp, const char *path, int64_t bytes);
 
 /* ---- jobfinish.c: a run's end, in its steps (vb_finish in vb.h) ---- */
 
