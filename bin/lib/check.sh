@@ -38,36 +38,41 @@ verdicts() {
 	line FAIL "$what" "not checked: $text"
 }
 
+# run_checks: each check as the tool that owns it judges it, in the
+# job's user's rights where they matter (as_job).  What each judges is in
+# its man page: vb-snapshot(1) --check-setup and --verdicts, vb-restore(1)
+# --check, vb-offsite(1) --check-job, vb-log(1) --check-runs.
 run_checks() {
-	# The configuration as vb-snapshot judges it (--check-setup=config).
 	verdicts configuration vb-snapshot --check-setup=config
 	# The tools would refuse a broken file; what did parse is passed
 	# to them, so that each other problem still shows.
 	load_config check 2>/dev/null || export VB_CONF=/dev/null
-	check_schedule
+	# The environment and the schedule, of the file this check read.
+	VB_CONF=$conf verdicts schedule vb-snapshot --check-setup=schedule
 	check_user
-	if [ -n "$DB_PATH" ] && [ -n "$BACKUP_DIR" ]; then
-		check_place
-		check_keys
-		check_backups
-		check_offsite
-		check_runs
-	else
+	if [ -z "$DB_PATH" ] || [ -z "$BACKUP_DIR" ]; then
 		line FAIL "the rest" "not checked: DB_PATH and BACKUP_DIR are" \
 		    "needed"
+	else
+		# The database takes BackupLog's rows and the directory a
+		# snapshot of it.
+		verdicts "backup directory" as_job vb-snapshot "$DB_PATH" \
+		    -d "$BACKUP_DIR" -q -n --verdicts
+		# ENCRYPT_TO and SIGN_WITH (or OFFSITE without it), age and
+		# ssh-keygen run as the job's user.
+		[ -z "$ENCRYPT_TO$SIGN_WITH$OFFSITE" ] || VB_CONF=$conf \
+		    verdicts keys as_job vb-snapshot --check-setup=keys
+		# Every backup file read again, plaintext, holds, the lock.
+		verdicts backups as_job vb-restore --check -d "$BACKUP_DIR"
+		# The remote as the job reaches it, in cron's environment.
+		[ -z "$OFFSITE" ] ||
+		    verdicts offsite as_job vb-offsite --check-job
+		# The last run, backup and drill as BackupLog says.
+		verdicts history vb-log --check-runs "$DB_PATH"
 	fi
 	[ "$nfail" -eq 0 ] && exit 0
 	echo "$nfail check(s) failed"
 	exit 1
-}
-
-# ---- the set-up ------------------------------------------------------
-
-# check_schedule: the environment and the schedule, as vb-snapshot
-# judges them (--check-setup=schedule), of the configuration file this
-# check read, even when only part of it parsed.
-check_schedule() {
-	VB_CONF=$conf verdicts schedule vb-snapshot --check-setup=schedule
 }
 
 # check_user: the checks run as the job's user when they can (as root);
@@ -92,53 +97,4 @@ as_job() {
 		setpriv --reuid="$run_as" --regid="$(id -g "$run_as")" \
 		    --init-groups -- "$@"
 	fi
-}
-
-# check_place: the database takes BackupLog's rows and the backup
-# directory a snapshot of it, as the job's user (vb-snapshot -n
-# --verdicts: database, backup directory).
-check_place() {
-	verdicts "backup directory" as_job vb-snapshot "$DB_PATH" \
-	    -d "$BACKUP_DIR" -q -n --verdicts
-}
-
-# check_keys: ENCRYPT_TO and SIGN_WITH (or OFFSITE without it) as the
-# job's user finds them (vb-snapshot --check-setup=keys runs age and
-# ssh-keygen); the archives made before SIGN_WITH are vb-restore
-# --check's (check_backups).
-check_keys() {
-	[ -n "$ENCRYPT_TO$SIGN_WITH$OFFSITE" ] || return 0
-	VB_CONF=$conf verdicts keys as_job vb-snapshot --check-setup=keys
-}
-
-# ---- the backups -----------------------------------------------------
-
-# check_backups: the backups as files, as vb-restore --check judges them
-# as the job's user: the archives made before SIGN_WITH (not signed),
-# every file hashed again or read whole (a FAIL for each that cannot be
-# restored from here, and what to do), the snapshot a failed check set
-# aside, with ENCRYPT_TO the files left unencrypted (here and on
-# OFFSITE), the backups held after a sudden loss of rows, the run's lock.
-check_backups() {
-	verdicts backups as_job vb-restore --check -d "$BACKUP_DIR"
-}
-
-# check_offsite: the remote answers and takes a file as the job would
-# reach it (its user, vb.conf with RCLONE_CONFIG there, cron's empty
-# environment) and, if that fails, from this shell, to tell them apart:
-# vb-offsite --check-job, which re-executes itself for the job's view.
-check_offsite() {
-	[ -z "$OFFSITE" ] || verdicts offsite as_job vb-offsite --check-job
-}
-
-# ---- the runs --------------------------------------------------------
-
-# check_runs: the last run (a failure says when, at which stage and why),
-# the age of the last successful backup (and that its file is there),
-# and the drills (the newest one's failure on the remote's copy; a proof
-# within twice DRILL_EVERY), as BackupLog says: vb-log --check-runs.  A
-# BackupLog that cannot be read is a FAIL of its own, never taken for
-# "no backup" or "no drill".
-check_runs() {
-	verdicts history vb-log --check-runs "$DB_PATH"
 }
