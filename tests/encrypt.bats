@@ -273,3 +273,26 @@ no_plaintext() {
 	[ ! -e backups/backup-2026-11-01T01-00-00-000Z.db ]
 	no_plaintext backups
 }
+
+@test "encrypt: --encrypt-existing whose rows BackupLog refuses fails, and says so (an unrecorded archive reads as planted)" {
+	conf
+	sed -i '/^ENCRYPT_TO=/d' "$VB_CONF"
+	vb_backup 2>/dev/null
+	plaintext_in backups
+	echo "ENCRYPT_TO=$T/recipients.txt" >>"$VB_CONF"
+	sqlite3 app.db "CREATE TRIGGER noenc BEFORE INSERT ON BackupLog
+	    WHEN NEW.filename LIKE '%.age'
+	    BEGIN SELECT RAISE(ABORT, 'refused'); END"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"BackupLog in $T/app.db could not take the encryption's rows"* ]]
+	[[ $stderr != *"done: nothing unencrypted"* ]]
+	# The file itself was encrypted all the same.
+	no_plaintext backups
+	# Without the trigger, nothing is left to do, and it says so.
+	sqlite3 app.db "DROP TRIGGER noenc"
+	run --separate-stderr vb_backup --encrypt-existing
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"0 unencrypted file(s) in $T/backups"* ]]
+	[[ $stderr == *"done: nothing unencrypted is left in $T/backups"* ]]
+}

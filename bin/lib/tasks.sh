@@ -45,9 +45,10 @@ show_plan() {
 # and set-aside snapshots each read back, checked and encrypted (the
 # plaintext removed once the encrypted file is in place), then the
 # remote's plaintext archives replaced by verified encrypted copies.
-# Every file gets a record in BackupLog; exit 1 if any failed.
+# Every file gets a record in BackupLog; exit 1 if any failed, or if
+# BackupLog refused a record.
 encrypt_existing() {
-	local files rc=0 n
+	local rc=0 n
 	if [ -z "$ENCRYPT_TO" ]; then
 		say "ENCRYPT_TO is not set: set it in $conf to the recipients" \
 		    "file first"
@@ -59,34 +60,32 @@ encrypt_existing() {
 	fi
 	{ ready_dir && take_lock; } || exit 1
 	# The plaintext files, every kind: vb-restore's encrypted field.
-	files=$(inventory "$BACKUP_DIR" | pick inventory encrypted=0 -- path)
-	n=$(grep -c . <<<"$files")
-	if [ "$n" -gt 0 ]; then
-		printf '%s\n' "$files" | vb-compress -q --encrypt |
-		    vb-log -q "$DB_PATH"
-		[ "${PIPESTATUS[1]}" -eq 0 ] || rc=1
-	fi
+	inventory "$BACKUP_DIR" | pick inventory encrypted=0 -- path \
+	    >"$work/plain"
+	n=$(wc -l <"$work/plain")
+	[ "$n" -eq 0 ] || logged encrypt "the encryption's" \
+	    vb-compress -q --encrypt <"$work/plain" || rc=1
 	say "$n unencrypted file(s) in $BACKUP_DIR$([ "$rc" -eq 0 ] ||
 	    echo ': some could not be encrypted (see above)')"
-	if [ -n "$OFFSITE" ]; then
-		vb-offsite -q --encrypt -d "$BACKUP_DIR" | vb-log -q "$DB_PATH"
-		if [ "${PIPESTATUS[0]}" -ne 0 ]; then
-			rc=1
-			say "some archives on $OFFSITE could not be encrypted" \
-			    "(see above)"
-		fi
+	say_failed -
+	if [ -n "$OFFSITE" ] && ! logged offsite "the remote's encryption" \
+	    vb-offsite -q --encrypt -d "$BACKUP_DIR"; then
+		rc=1
+		say "some archives on $OFFSITE could not be encrypted (see above)"
 	fi
+	say_failed -
 	# The archives have new names: the signed catalog says so, here and
 	# there (SIGN_WITH; the remote's copied last).
 	if [ -n "$SIGN_WITH" ]; then
-		vb-prune --catalog -d "$BACKUP_DIR" | vb-log -q "$DB_PATH"
-		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-		if [ -n "$OFFSITE" ]; then
-			vb-prune --catalog --offsite "$OFFSITE" |
-			    vb-log -q "$DB_PATH"
-			[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-		fi
+		logged catalog "the catalog's" vb-prune --catalog \
+		    -d "$BACKUP_DIR" || rc=1
+		say_failed -
+		[ -z "$OFFSITE" ] || logged catalog "the remote catalog's" \
+		    vb-prune --catalog --offsite "$OFFSITE" || rc=1
+		say_failed -
 	fi
+	# BackupLog refused a record (vb-log said which).
+	[ -z "$fail_stage" ] || { say "$fail_reason"; rc=1; }
 	[ "$rc" -ne 0 ] || say "done: nothing unencrypted is left in" \
 	    "$BACKUP_DIR${OFFSITE:+ or on $OFFSITE}"
 	exit "$rc"
