@@ -367,8 +367,8 @@ vb_config_print_exit(const char *what)
 	int n, stamped;
 
 	if (what != NULL && !drill && !run && !check) {
-		warnx("--print-config=%s: it takes run, drill or check, or "
-		    "nothing", what);
+		warnx("--print-config=%s: it takes run or drill, or nothing "
+		    "(or check, vb-backup --check's)", what);
 		exit(VB_EXIT_USAGE);
 	}
 	/*
