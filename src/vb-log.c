@@ -30,7 +30,7 @@
 		"[--stage name=status[:ms]] ...\n              " \
 		"[--failed stage=reason] ... [--point] [--retained how]\n" \
 		"              [--remote-kept n] [--drilled n] " \
-		"[--warning text] db"
+		"[--drill-only] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -74,15 +74,18 @@ help(void)
 	    "                    read its records on stdin, write the\n"
 	    "                    records of stages that died and its backup\n"
 	    "                    row, the metrics (with --metrics), and print\n"
-	    "                    EXIT, SUMMARY, SEE, STATUS, FAILED_STAGES,\n"
-	    "                    ARCHIVE,\n"
-	    "                    ARCHIVE_BYTES, DB_BYTES, KEPT (KEY=VALUE);\n"
+	    "                    EXIT, SUMMARY, SEE, STATUS, WARNING (the\n"
+	    "                    hold tonight's archive made), FAILED_STAGES,\n"
+	    "                    ARCHIVE, ARCHIVE_BYTES, DB_BYTES, KEPT\n"
+	    "                    (KEY=VALUE);\n"
 	    "                    the run told with --stage, --remote-kept,\n"
 	    "      --failed S=WHY  a stage the script saw fail, in order\n"
 	    "      --point       the run took a point\n"
 	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
 	    "      --drilled N   backups the run's drill proved\n"
-	    "      --warning TEXT  the run's warning\n"
+	    "      --drill-only  the end of vb-backup --drill: its summary,\n"
+	    "                    the metrics as --metrics --drill writes\n"
+	    "                    them, no row\n"
 	    "      --last-point  print when the last point was made (UTC;\n"
 	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
@@ -198,15 +201,16 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DUE, FAILED, FAILURES,
-    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, POINT,
-    PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE, WARNING };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DRILL_ONLY, DUE, FAILED,
+    FAILURES, FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS,
+    POINT, PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
 	{ "drilled",	required_argument,	NULL, DRILLED },
+	{ "drill-only",	no_argument,		NULL, DRILL_ONLY },
 	{ "due",	no_argument,		NULL, DUE },
 	{ "failed",	required_argument,	NULL, FAILED },
 	{ "failures",	no_argument,		NULL, FAILURES },
@@ -227,7 +231,6 @@ static const struct option longopts[] = {
 	{ "since",	required_argument,	NULL, SINCE },
 	{ "stage",	required_argument,	NULL, STAGE },
 	{ "version",	no_argument,		NULL, 'V' },
-	{ "warning",	required_argument,	NULL, WARNING },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -287,6 +290,9 @@ parse(int argc, char *argv[], struct opts *o)
 			o->fin.drilled = count(optarg, "--drilled wants a "
 			    "count");
 			fin = 1;
+			break;
+		case DRILL_ONLY:
+			o->fin.drill_only = fin = 1;
 			break;
 		case DUE:
 			verb(o, DUE_V);
@@ -354,10 +360,6 @@ parse(int argc, char *argv[], struct opts *o)
 			    "status, its milliseconds");
 			facts = 1;
 			break;
-		case WARNING:
-			o->fin.warning = *optarg != '\0' ? optarg : NULL;
-			fin = 1;
-			break;
 		default:
 			usage(NULL);
 		}
@@ -370,7 +372,7 @@ parse(int argc, char *argv[], struct opts *o)
 		    "as --stage drill=STATUS");
 	if (fin && o->verb != FINISH_V)
 		usage("--failed, --point, --retained, --drilled and "
-		    "--warning go with --finish");
+		    "--drill-only go with --finish");
 	return optind;
 }
 

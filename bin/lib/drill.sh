@@ -10,7 +10,8 @@
 # integrity_check comes back only when no drill can run (DRILL_EVERY=0,
 # or encrypted archives and no DRILL_IDENTITY).  A table that lost over
 # half its rows since the last backup makes tonight's run warn
-# (vb-compress holds the backup before; vb-prune --holds lists it).
+# (vb-compress holds the backup before; vb-log --finish finds the hold
+# and says the warning; vb-prune --holds lists it).
 # Sourced by bin/vb-backup; uses its configuration and helpers.
 
 # due: what tonight's run is due, as vb-log --due answers it (vb-log(1)),
@@ -69,24 +70,10 @@ run_drill() {
 	    "the drill's rows"
 }
 
-# loss_warning: a hold tonight's backup made (vb-compress: a table lost
-# over half its rows): the run's warning.
-warning=''
-loss_warning() {
-	local stem held reason
-	[ -n "$archive" ] || return 0
-	stem=$(inventory "$BACKUP_DIR" |
-	    pick inventory path="$archive" -- stem | head -n1)
-	IFS=$'\t' read -r held reason < <(vb-prune --holds -d "$BACKUP_DIR" \
-	    2>/dev/null | pick hold by="$stem" -- stem reason)
-	[ -z "${held:-}" ] || warning="$reason; retention keeps $held until\
- vb-prune --release $held"
-}
-
 # drill_now: vb-backup --drill: the drill now, due or not, under the
-# lock; metrics, summary, ON_FAILURE.  Exits.
+# lock; its end (metrics, summary, ON_FAILURE) finish's, vb-log --finish
+# --drill-only's.  Exits.
 drill_now() {
-	local code=0 text
 	if ! drill_possible; then
 		say "the archives are encrypted (ENCRYPT_TO): give the" \
 		    "identity: DRILL_IDENTITY=KEY-FILE vb-backup --drill"
@@ -103,15 +90,5 @@ drill_now() {
 	fi
 	{ ready_dir && take_lock; } || exit 1
 	run_drill
-	[ -z "$fail_stage" ] || code=1
-	write_metrics
-	if [ "$code" -eq 0 ]; then
-		text="drill: $drilled backup(s) restored and proven"
-	else
-		text="drill FAILED: $fail_reason"
-	fi
-	summary "$text"
-	exec 9>&-
-	[ "$code" -eq 0 ] || run_hook "$ON_FAILURE" "$code" "$text"
-	exit "$code"
+	finish 0
 }

@@ -2217,6 +2217,12 @@ void		 vb_finish_records(struct vb_finish *f, FILE *fp);
  * whose death killed it.
  */
 void		 vb_finish_derive(struct vb_finish *f);
+/*
+ * The hold (hold.c) that tonight's archive made in f->dir, when a table
+ * lost over half its rows: into f->warning, "REASON; retention keeps
+ * STEM until vb-prune --release STEM".
+ */
+void		 vb_finish_hold(struct vb_finish *f);
 /* The exit status, the backup row's status and message, the summary. */
 void		 vb_finish_compose(struct vb_finish *f);
 /* The backup row was refused: the run fails (if it had not), and says so. */
