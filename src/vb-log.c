@@ -29,7 +29,7 @@
 		"       vb-log --finish start,exit [--metrics file] " \
 		"[--stage name=status[:ms]] ...\n              " \
 		"[--failed stage=reason] ... [--point] [--retained how]\n" \
-		"              [--remote-kept n] [--drilled n] " \
+		"              [--remote-kept n] [--drill-records file] " \
 		"[--drill-only] db"
 
 static void __attribute__((noreturn))
@@ -82,7 +82,8 @@ help(void)
 	    "      --failed S=WHY  a stage the script saw fail, in order\n"
 	    "      --point       the run took a point\n"
 	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
-	    "      --drilled N   backups the run's drill proved\n"
+	    "      --drill-records FILE  the drill's records (vb-restore\n"
+	    "                    --drill's): written, counted, why it failed\n"
 	    "      --drill-only  the end of vb-backup --drill: its summary,\n"
 	    "                    the metrics as --metrics --drill writes\n"
 	    "                    them, no row\n"
@@ -201,15 +202,16 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DRILL_ONLY, DUE, FAILED,
-    FAILURES, FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS,
-    POINT, PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DRILL_RECORDS, DRILL_ONLY, DUE,
+    FAILED, FAILURES, FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT,
+    METRICS, POINT, PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE,
+    STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
-	{ "drilled",	required_argument,	NULL, DRILLED },
+	{ "drill-records", required_argument,	NULL, DRILL_RECORDS },
 	{ "drill-only",	no_argument,		NULL, DRILL_ONLY },
 	{ "due",	no_argument,		NULL, DUE },
 	{ "failed",	required_argument,	NULL, FAILED },
@@ -286,9 +288,8 @@ parse(int argc, char *argv[], struct opts *o)
 			    "exit status");
 			facts = 1;
 			break;
-		case DRILLED:
-			o->fin.drilled = count(optarg, "--drilled wants a "
-			    "count");
+		case DRILL_RECORDS:
+			o->fin.drill_records = optarg;
 			fin = 1;
 			break;
 		case DRILL_ONLY:
@@ -371,7 +372,7 @@ parse(int argc, char *argv[], struct opts *o)
 		usage("--finish takes the run's times itself, and the drill "
 		    "as --stage drill=STATUS");
 	if (fin && o->verb != FINISH_V)
-		usage("--failed, --point, --retained, --drilled and "
+		usage("--failed, --point, --retained, --drill-records and "
 		    "--drill-only go with --finish");
 	return optind;
 }

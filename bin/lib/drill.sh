@@ -39,11 +39,11 @@ drill_cmd() {
 	[ "${#drill_names[@]}" -eq 0 ] || drill+=(-- "${drill_names[@]}")
 }
 
-# run_drill: the drill, its verify records into BackupLog and the run's
-# records; a backup it could not prove fails the run.
-drilled=''
+# run_drill: the drill, its verify records kept for vb-log --finish,
+# which writes them into BackupLog, counts the backups proven and fails
+# the run with why when one could not be.
 run_drill() {
-	local t n path msg
+	local t
 	if ! drill_possible; then
 		summary "restore drill due but not run: the archives are" \
 		    "encrypted (ENCRYPT_TO) and DRILL_IDENTITY is not set;" \
@@ -56,18 +56,6 @@ run_drill() {
 	"${drill[@]}" >"$work/drill"
 	stage_st[drill]=$?
 	stage_ms[drill]=$(ms_since "$t")
-	vb-log -q "$DB_PATH" <"$work/drill"
-	n=$?
-	drilled=$(pick record status=ok <"$work/drill" | wc -l)
-	if [ "${stage_st[drill]}" -ne 0 ]; then
-		IFS=$'\t' read -r path msg < <(pick record status=failed -- \
-		    path msg <"$work/drill")
-		[ "${path:--}" = - ] || msg="$path: $msg"
-		failed drill \
-		    "${msg:-vb-restore --drill exited ${stage_st[drill]}}"
-	fi
-	[ "$n" -eq 0 ] || failed log "BackupLog in $DB_PATH could not take" \
-	    "the drill's rows"
 }
 
 # drill_now: vb-backup --drill: the drill now, due or not, under the

@@ -219,6 +219,64 @@ status_of(const struct vb_finish *f, const char *name)
 	return -1;
 }
 
+/* A failure the run met after the script's others, before its scrub. */
+static void
+add_fail_before_scrub(struct vb_finish *f, const char *stage, char *why)
+{
+	struct vb_finish_fail x;
+	int i;
+
+	if (why == NULL)
+		err(VB_EXIT_FAIL, "out of memory");
+	if (f->nfail == VB_FINISH_MAXFAIL) {
+		sqlite3_free(why);
+		return;
+	}
+	for (i = 0; i < f->nfail && strcmp(f->fail[i].stage, "scrub") != 0;
+	    i++)
+		;
+	x.stage = stage;
+	x.why = xstrdup(why);
+	sqlite3_free(why);
+	memmove(&f->fail[i + 1], &f->fail[i], (size_t)(f->nfail - i) *
+	    sizeof(x));
+	f->fail[i] = x;
+	f->nfail++;
+}
+
+void
+vb_finish_drill(struct vb_finish *f, FILE *fp,
+    int (*row)(void *, const struct vb_record *), void *arg)
+{
+	struct vb_reader rd = { 0 };
+	struct vb_record r;
+	enum vb_line kind;
+	char *why = NULL;
+	int st = status_of(f, "drill"), refused = 0;
+
+	f->drilled = 0;
+	while (fp != NULL && (kind = vb_read_record(&rd, fp, &r)) !=
+	    VB_LINE_END) {
+		if (kind != VB_LINE_RECORD)
+			continue;
+		refused |= row(arg, &r) != 0;
+		f->drilled += r.ok;
+		if (!r.ok && why == NULL && (why = strcmp(r.path, "-") == 0 ?
+		    sqlite3_mprintf("%s", r.msg) : sqlite3_mprintf("%s: %s",
+		    r.path, r.msg)) == NULL)
+			err(VB_EXIT_FAIL, "out of memory");
+	}
+	vb_reader_free(&rd);
+	if (st > 0)
+		add_fail_before_scrub(f, "drill", why != NULL && *why != '\0' ?
+		    sqlite3_mprintf("%s", why) : sqlite3_mprintf("vb-restore "
+		    "--drill exited %d", st));
+	if (refused)
+		add_fail_before_scrub(f, "log", sqlite3_mprintf("BackupLog in "
+		    "%s could not take the drill's rows", f->db));
+	sqlite3_free(why);
+}
+
 /* "exited 2", "was killed by SIGKILL", as the shell names a status. */
 static char *
 died_how(const char *stage, int status)
@@ -442,19 +500,56 @@ log_row(struct vb_backuplog *l, const char *db, const struct vb_record *r)
 	return -1;
 }
 
-/* The records of stages that died, then the run's backup row. */
-static void
-write_rows(struct vb_finish *f)
+/* BackupLog opened for the run's rows (NULL: said, each row refused). */
+static struct vb_backuplog *
+log_open(const struct vb_finish *f)
 {
 	struct vb_backuplog *l = NULL;
-	struct vb_record r;
 	char why[1024];
-	int i;
 
 	openlog(vb_progname(), LOG_PID, LOG_USER);
 	if (*f->db != '\0' && (l = vb_backuplog_open(f->db, why,
 	    sizeof(why))) == NULL)
 		warnx("%s", why);
+	return l;
+}
+
+struct drill_log {
+	struct vb_backuplog	*l;
+	const char		*db;
+};
+
+static int
+drill_row(void *arg, const struct vb_record *r)
+{
+	struct drill_log *d = arg;
+
+	return log_row(d->l, d->db, r);
+}
+
+/* The drill's records at f->drill_records (vb_finish_drill), rows in l. */
+static void
+drill_rows(struct vb_finish *f, struct vb_backuplog *l)
+{
+	struct drill_log d = { l, f->db };
+	FILE *fp;
+
+	if (f->drill_records == NULL)
+		return;
+	if ((fp = fopen(f->drill_records, "re")) == NULL)
+		warn("%s", f->drill_records);
+	vb_finish_drill(f, fp, drill_row, &d);
+	if (fp != NULL)
+		fclose(fp);
+}
+
+/* The records of stages that died, then the run's backup row. */
+static void
+write_rows(struct vb_finish *f, struct vb_backuplog *l)
+{
+	struct vb_record r;
+	int i;
+
 	for (i = 0; *f->db != '\0' && i < f->ndied; i++) {
 		vb_record_init(&r, f->died[i].stage, NULL);
 		r.msg = f->died[i].why;
@@ -468,8 +563,6 @@ write_rows(struct vb_finish *f)
 	r.msg = f->message;
 	if (*f->db == '\0' || log_row(l, f->db, &r) != 0)
 		vb_finish_refused(f);
-	vb_backuplog_close(l);
-	closelog();
 }
 
 /* How many backups dir holds (a snapshot and its archive are one). */
@@ -558,9 +651,13 @@ drill_end(struct vb_finish *f, const char *metrics)
 {
 	struct vb_metrics_run r = { .db = f->db, .start = -1, .end = -1,
 	    .remote_kept = -1, .drill = status_of(f, "drill") };
+	struct vb_backuplog *l = log_open(f);
 	char why[1024];
 
 	f->kept = -1;
+	drill_rows(f, l);
+	vb_backuplog_close(l);
+	closelog();
 	vb_finish_compose(f);
 	if (metrics == NULL)
 		return 0;
@@ -574,6 +671,7 @@ drill_end(struct vb_finish *f, const char *metrics)
 int
 vb_finish(struct vb_finish *f, FILE *records, const char *metrics)
 {
+	struct vb_backuplog *l;
 	char why[1024];
 
 	if (f->drill_only)
@@ -583,9 +681,13 @@ vb_finish(struct vb_finish *f, FILE *records, const char *metrics)
 	stage_ms(f);
 	vb_finish_derive(f);
 	vb_finish_hold(f);
+	l = log_open(f);
+	drill_rows(f, l);
 	f->elapsed_ms = ms_between(f->start, now_secs());
 	vb_finish_compose(f);
-	write_rows(f);
+	write_rows(f, l);
+	vb_backuplog_close(l);
+	closelog();
 	if (metrics == NULL)
 		return 0;
 	f->run.start = f->start;

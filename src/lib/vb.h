@@ -508,7 +508,7 @@ struct vb_finish {
 	int		 code;		/* its exit status so far: 0, 1, 2 */
 	const char	*retained;	/* retention: ok, failed, skipped */
 	int64_t		 remote_kept;	/* backups on OFFSITE, or -1 */
-	int64_t		 drilled;	/* backups the drill proved, or -1 */
+	const char	*drill_records;	/* the drill's records, or NULL */
 	struct vb_metrics_run run;	/* the stages' statuses (and ms) */
 	struct vb_finish_fail fail[VB_FINISH_MAXFAIL];
 	int		 nfail;		/* given, then with the pipeline's */
@@ -520,6 +520,7 @@ struct vb_finish {
 	char		*why[3];	/* their first failed record's msg */
 	/* derived */
 	char		*warning;	/* the hold the archive made, NULL */
+	int64_t		 drilled;	/* backups the drill proved, or -1 */
 	struct vb_finish_fail died[3];	/* stages dead without a record */
 	int		 ndied;
 	int64_t		 kept;		/* backups in dir */
@@ -544,11 +545,12 @@ int		 vb_run_parse(struct vb_metrics_run *r, const char *arg);
 int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
 /*
  * The whole end of a run: records read, failures derived, the warning
- * of the hold tonight's archive made, the dead stages' records and the
- * backup row written into db's BackupLog (one connection), then metrics
- * (if not NULL).  A drill alone (drill_only): its summary and the
- * metrics as vb-log --metrics --drill writes them, no row.  Returns 0,
- * or -1 if the metrics could not be written (said on stderr).
+ * of the hold tonight's archive made, the drill's rows (drill_records:
+ * vb_finish_drill), the dead stages' records and the backup row written
+ * into db's BackupLog (one connection), then metrics (if not NULL).  A
+ * drill alone (drill_only): its rows, its summary and the metrics as
+ * vb-log --metrics --drill writes them, no backup row.  Returns 0, or -1
+ * if the metrics could not be written (said on stderr).
  */
 int		 vb_finish(struct vb_finish *f, FILE *records,
 		    const char *metrics);

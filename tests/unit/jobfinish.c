@@ -6,7 +6,8 @@
  * written for it; a stage killed by SIGPIPE after the one that killed
  * it), their order among the script's, the backup row's message and the
  * summary in every shape the nightly ends, the warning of the hold
- * tonight's archive made, a drill alone's end and answer, and the
+ * tonight's archive made, the drill's records (its rows, the backups
+ * proven, why it failed), a drill alone's end and answer, and the
  * options' grammar.
  */
 #define _GNU_SOURCE
@@ -392,6 +393,78 @@ loss_warning(void **state)
 	rm_rf(dir);
 }
 
+/* A drill's row callback: counts the rows, refuses them if told to. */
+static int
+row_seen(void *arg, const struct vb_record *r)
+{
+	int *n = arg;
+
+	(void)r;
+	(*n)++;
+	return n[1];
+}
+
+/* The drill's records of fp into f (vb_finish_drill), rows into n. */
+static void
+drill_of(struct vb_finish *f, const char *text, int *n)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(fp);
+	vb_finish_drill(f, fp, row_seen, n);
+	fclose(fp);
+}
+
+/* Proven backups counted; a failed drill's why, before the scrub's. */
+static void
+drill_records(void **state)
+{
+	static const char *const ok[] = { "snapshot=0", "compress=0",
+	    "log=0", "drill=0:40", NULL }, *const bad[] = { "snapshot=0",
+	    "compress=0", "log=0", "drill=1:40", NULL };
+	char scrub[] = "scrub=x", prune[] = "prune=y", buf[128];
+	struct vb_finish f;
+	int n[2] = { 0, 0 };
+
+	(void)state;
+	start(&f, 0, ok);
+	drill_of(&f, "/b/a.tar.zst\tverify\tok\t3\t-\t9\t" AT "\tdrill: "
+	    "ok; drill=proven\n/b/b.tar.zst\tverify\tok\t3\t-\t9\t" AT
+	    "\tdrill: ok; drill=proven\n", n);
+	assert_int_equal(n[0], 2);
+	assert_int_equal(f.drilled, 2);
+	assert_int_equal(f.nfail, 0);
+	vb_finish_free(&f);
+	/* Failed: the first failed record's path and message, after the
+	 * script's failures but its scrub; refused rows fail it at log. */
+	start(&f, 0, bad);
+	assert_int_equal(vb_finish_fail_parse(&f, prune), 0);
+	assert_int_equal(vb_finish_fail_parse(&f, scrub), 0);
+	n[0] = 0, n[1] = 1;
+	drill_of(&f, "/b/a.tar.zst\tverify\tok\t3\t-\t9\t" AT "\td\n"
+	    "/b/b.tar.zst\tverify\tfailed\t-\t-\t9\t" AT "\tbroken\n"
+	    "-\tverify\tfailed\t-\t-\t9\t" AT "\tlater\n", n);
+	assert_int_equal(n[0], 3);
+	assert_int_equal(f.drilled, 1);
+	assert_string_equal(stages_of(&f, buf, sizeof(buf)),
+	    "prune drill log scrub");
+	assert_string_equal(f.fail[1].why, "/b/b.tar.zst: broken");
+	assert_string_equal(f.fail[2].why, "BackupLog in /srv/app.db could "
+	    "not take the drill's rows");
+	vb_finish_free(&f);
+	/* No record: the path "-" alone, or nothing, says the exit. */
+	start(&f, 0, bad);
+	n[1] = 0;
+	drill_of(&f, "-\tverify\tfailed\t-\t-\t9\t" AT "\tno room\n", n);
+	assert_string_equal(f.fail[0].why, "no room");
+	vb_finish_free(&f);
+	start(&f, 0, bad);
+	vb_finish_drill(&f, NULL, row_seen, n);
+	assert_int_equal(f.drilled, 0);
+	assert_string_equal(f.fail[0].why, "vb-restore --drill exited 1");
+	vb_finish_free(&f);
+}
+
 /* vb-backup --drill's end: its summary, no SEE, no backup's facts. */
 static void
 drill_alone(void **state)
@@ -403,6 +476,7 @@ drill_alone(void **state)
 
 	(void)state;
 	start(&f, 0, st);
+	f.db = "";		/* no BackupLog: no drill's rows given */
 	f.drill_only = 1;
 	f.drilled = 2;
 	assert_int_equal(vb_finish(&f, NULL, NULL), 0);
@@ -416,6 +490,7 @@ drill_alone(void **state)
 	free(out);
 	vb_finish_free(&f);
 	start(&f, 0, bad);
+	f.db = "";
 	f.drill_only = 1;
 	f.drilled = 1;
 	assert_int_equal(vb_finish_fail_parse(&f, arg), 0);
@@ -444,6 +519,7 @@ main(void)
 		cmocka_unit_test(config_failure),
 		cmocka_unit_test(grammar),
 		cmocka_unit_test(loss_warning),
+		cmocka_unit_test(drill_records),
 		cmocka_unit_test(drill_alone),
 	};
 
