@@ -324,8 +324,6 @@ rec() {
 
 @test "log: --finish --drill-only ends a drill alone: its rows from --drill-records, no backup row, the summary, why it failed" {
 	mkdb app.db wal
-	mkdir b
-	export BACKUP_DIR=$T/b
 	{
 		rec verify ok "$T/b/backup-x.tar.zst" "drill: restored and proven; drill=proven"
 		rec verify failed "$T/b/backup-y.tar.zst" "drill: broken; drill=failed"
