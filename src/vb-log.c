@@ -30,8 +30,8 @@
 		"       vb-log --finish start,exit [--metrics file] " \
 		"[--stage name=status[:ms]] ...\n              " \
 		"[--failed stage=reason] ... [--point] [--retained how]\n" \
-		"              [--remote-kept n] [--drilled n] " \
-		"[--warning text] db"
+		"              [--remote-kept n] [--drill-records file] " \
+		"[--drill-only] db"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -77,15 +77,17 @@ help(void)
 	    "                    read its records on stdin, write the\n"
 	    "                    records of stages that died and its backup\n"
 	    "                    row, the metrics (with --metrics), and print\n"
-	    "                    EXIT, SUMMARY, SEE, STATUS, FAILED_STAGES,\n"
-	    "                    ARCHIVE,\n"
-	    "                    ARCHIVE_BYTES, DB_BYTES, KEPT (KEY=VALUE);\n"
-	    "                    the run told with --stage, --remote-kept,\n"
+	    "                    EXIT, SUMMARY, SEE, STATUS, WARNING,\n"
+	    "                    FAILED_STAGES, ARCHIVE, ARCHIVE_BYTES,\n"
+	    "                    DB_BYTES, KEPT (KEY=VALUE); the run told\n"
+	    "                    with --stage, --remote-kept,\n"
 	    "      --failed S=WHY  a stage the script saw fail, in order\n"
 	    "      --point       the run took a point\n"
 	    "      --retained HOW  retention: ok, failed, skipped (default)\n"
-	    "      --drilled N   backups the run's drill proved\n"
-	    "      --warning TEXT  the run's warning\n"
+	    "      --drill-records FILE  the drill's records (vb-restore\n"
+	    "                    --drill's): written, counted, why it failed\n"
+	    "      --drill-only  the end of vb-backup --drill: no backup row,\n"
+	    "                    the metrics as --metrics --drill writes them\n"
 	    "      --last-point  print when the last point was made (UTC;\n"
 	    "                    nothing if never)\n"
 	    "      --failures    with --show: failures only\n"
@@ -202,15 +204,17 @@ count(const char *arg, const char *what)
 	return (int64_t)v;
 }
 
-enum { CHECK = 256, CHECK_RUNS, DRILL, DRILLED, DUE, FAILED, FAILURES,
-    FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT, METRICS, PLAN, POINT,
-    PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW, SINCE, STAGE, WARNING };
+enum { CHECK = 256, CHECK_RUNS, DRILL, DRILL_RECORDS, DRILL_ONLY, DUE,
+    FAILED, FAILURES, FINISH, JSON, LAST_DRILL, LAST_FULL, LAST_POINT,
+    METRICS, PLAN, POINT, PRINT_CONFIG, REMOTE_KEPT, RETAINED, RUN, SHOW,
+    SINCE, STAGE };
 static const struct option longopts[] = {
 	{ "check",	no_argument,		NULL, CHECK },
 	{ "check-runs",	no_argument,		NULL, CHECK_RUNS },
 	{ "count",	required_argument,	NULL, 'n' },
 	{ "drill",	required_argument,	NULL, DRILL },
-	{ "drilled",	required_argument,	NULL, DRILLED },
+	{ "drill-records", required_argument,	NULL, DRILL_RECORDS },
+	{ "drill-only",	no_argument,		NULL, DRILL_ONLY },
 	{ "due",	no_argument,		NULL, DUE },
 	{ "failed",	required_argument,	NULL, FAILED },
 	{ "failures",	no_argument,		NULL, FAILURES },
@@ -232,7 +236,6 @@ static const struct option longopts[] = {
 	{ "since",	required_argument,	NULL, SINCE },
 	{ "stage",	required_argument,	NULL, STAGE },
 	{ "version",	no_argument,		NULL, 'V' },
-	{ "warning",	required_argument,	NULL, WARNING },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -288,10 +291,12 @@ parse(int argc, char *argv[], struct opts *o)
 			    "exit status");
 			facts = 1;
 			break;
-		case DRILLED:
-			o->fin.drilled = count(optarg, "--drilled wants a "
-			    "count");
+		case DRILL_RECORDS:
+			o->fin.drill_records = optarg;
 			fin = 1;
+			break;
+		case DRILL_ONLY:
+			o->fin.drill_only = fin = 1;
 			break;
 		case DUE:
 			verb(o, DUE_V);
@@ -366,10 +371,6 @@ parse(int argc, char *argv[], struct opts *o)
 			    "status, its milliseconds");
 			facts = 1;
 			break;
-		case WARNING:
-			o->fin.warning = *optarg != '\0' ? optarg : NULL;
-			fin = 1;
-			break;
 		default:
 			usage(NULL);
 		}
@@ -381,8 +382,8 @@ parse(int argc, char *argv[], struct opts *o)
 		usage("--finish takes the run's times itself, and the drill "
 		    "as --stage drill=STATUS");
 	if (fin && o->verb != FINISH_V)
-		usage("--failed, --point, --retained, --drilled and "
-		    "--warning go with --finish");
+		usage("--failed, --point, --retained, --drill-records and "
+		    "--drill-only go with --finish");
 	return optind;
 }
 

@@ -322,6 +322,29 @@ rec() {
 	[[ $output == EXIT=2$'\n'* ]]
 }
 
+@test "log: --finish --drill-only ends a drill alone: its rows from --drill-records, no backup row, the summary, why it failed" {
+	mkdb app.db wal
+	{
+		rec verify ok "$T/b/backup-x.tar.zst" "drill: restored and proven; drill=proven"
+		rec verify failed "$T/b/backup-y.tar.zst" "drill: broken; drill=failed"
+	} >drill
+	run --separate-stderr vb-log --finish "$(date +%s),0" --drill-only \
+	    --stage drill=1:40 --drill-records drill --metrics m.prom "$T/app.db" </dev/null
+	[ "$status" -eq 0 ]
+	[[ $output == EXIT=1$'\n'"SUMMARY=drill FAILED: $T/b/backup-y.tar.zst: drill: broken; drill=failed"$'\nSEE=\nSTATUS=failure\nWARNING=\nFAILED_STAGES=drill\n'* ]]
+	[[ $output == *$'\nKEPT=' ]]
+	[ "$(sqlite3 app.db "SELECT group_concat(operation || ' ' || status, ',')
+	    FROM BackupLog")" = "verify success,verify failure" ]
+	grep -q '^vb_backup_last_drill_success.* 0$' m.prom
+	# Proven: the count of the records that are.
+	rec verify ok "$T/b/backup-x.tar.zst" "drill: restored and proven; drill=proven" >drill
+	run --separate-stderr vb-log --finish "$(date +%s),0" --drill-only \
+	    --stage drill=0:40 --drill-records drill "$T/app.db" </dev/null
+	[[ ${lines[1]} == "SUMMARY=drill: 1 backup(s) restored and proven" ]]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM BackupLog
+	    WHERE operation = 'backup'")" -eq 0 ]
+}
+
 @test "log: --finish answers no byte a terminal would act on, whatever the records hold" {
 	printf 'x\tcompress\tfailed\t-\t-\t-\t2026-12-07T01:00:00.000Z\tboom\033]0;owned\007 \033[31mred\n' |
 	    vb-log --finish 1733600000,0 --stage snapshot=0 --stage compress=1 \

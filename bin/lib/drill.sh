@@ -10,7 +10,8 @@
 # integrity_check comes back only when no drill can run (DRILL_EVERY=0,
 # or encrypted archives and no DRILL_IDENTITY).  A table that lost over
 # half its rows since the last backup makes tonight's run warn
-# (vb-compress holds the backup before; vb-prune --holds lists it).
+# (vb-compress holds the backup before; vb-log --finish finds the hold
+# and says the warning; vb-prune --holds lists it).
 # Sourced by bin/vb-backup; uses its configuration and helpers.
 
 # due: what tonight's run is due, as vb-log --due answers it (vb-log(1)),
@@ -38,11 +39,11 @@ drill_cmd() {
 	[ "${#drill_names[@]}" -eq 0 ] || drill+=(-- "${drill_names[@]}")
 }
 
-# run_drill: the drill, its verify records into BackupLog and the run's
-# records; a backup it could not prove fails the run.
-drilled=''
+# run_drill: the drill, its verify records kept for vb-log --finish,
+# which writes them into BackupLog, counts the backups proven and fails
+# the run with why when one could not be.
 run_drill() {
-	local t n path msg
+	local t
 	if ! drill_possible; then
 		summary "restore drill due but not run: the archives are" \
 		    "encrypted (ENCRYPT_TO) and DRILL_IDENTITY is not set;" \
@@ -55,38 +56,12 @@ run_drill() {
 	"${drill[@]}" >"$work/drill"
 	stage_st[drill]=$?
 	stage_ms[drill]=$(ms_since "$t")
-	vb-log -q "$DB_PATH" <"$work/drill"
-	n=$?
-	drilled=$(pick record status=ok <"$work/drill" | wc -l)
-	if [ "${stage_st[drill]}" -ne 0 ]; then
-		IFS=$'\t' read -r path msg < <(pick record status=failed -- \
-		    path msg <"$work/drill")
-		[ "${path:--}" = - ] || msg="$path: $msg"
-		failed drill \
-		    "${msg:-vb-restore --drill exited ${stage_st[drill]}}"
-	fi
-	[ "$n" -eq 0 ] || failed log "BackupLog in $DB_PATH could not take" \
-	    "the drill's rows"
-}
-
-# loss_warning: a hold tonight's backup made (vb-compress: a table lost
-# over half its rows): the run's warning.
-warning=''
-loss_warning() {
-	local stem held reason
-	[ -n "$archive" ] || return 0
-	stem=$(inventory "$BACKUP_DIR" |
-	    pick inventory path="$archive" -- stem | head -n1)
-	IFS=$'\t' read -r held reason < <(vb-prune --holds -d "$BACKUP_DIR" \
-	    2>/dev/null | pick hold by="$stem" -- stem reason)
-	[ -z "${held:-}" ] || warning="$reason; retention keeps $held until\
- vb-prune --release $held"
 }
 
 # drill_now: vb-backup --drill: the drill now, due or not, under the
-# lock; metrics, summary, ON_FAILURE.  Exits.
+# lock; its end (metrics, summary, ON_FAILURE) finish's, vb-log --finish
+# --drill-only's.  Exits.
 drill_now() {
-	local code=0 text
 	if ! drill_possible; then
 		say "the archives are encrypted (ENCRYPT_TO): give the" \
 		    "identity: DRILL_IDENTITY=KEY-FILE vb-backup --drill"
@@ -103,15 +78,5 @@ drill_now() {
 	fi
 	{ ready_dir && take_lock; } || exit 1
 	run_drill
-	[ -z "$fail_stage" ] || code=1
-	write_metrics
-	if [ "$code" -eq 0 ]; then
-		text="drill: $drilled backup(s) restored and proven"
-	else
-		text="drill FAILED: $fail_reason"
-	fi
-	summary "$text"
-	exec 9>&-
-	[ "$code" -eq 0 ] || run_hook "$ON_FAILURE" "$code" "$text"
-	exit "$code"
+	finish 0
 }

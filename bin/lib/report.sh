@@ -1,25 +1,10 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # set by bin/vb-backup, which sources this
-# report.sh - how a vb-backup run reports itself besides its records:
-# METRICS_FILE (Prometheus text format, for node_exporter's textfile
-# collector, written by vb-log --metrics), rewritten after every run that
-# got past its arguments, and
-# the operator's hooks, ON_SUCCESS and ON_FAILURE, run once the lock is
-# released.  Sourced by bin/vb-backup; uses its variables (the run's
-# stages, the archive, the configuration).
-
-# write_metrics: after a drill alone (vb-backup --drill), METRICS_FILE
-# written by vb-log --metrics, which computes every gauge (the drill's
-# status given here, the last run's from BackupLog's history, the rest
-# from the backup directory) and writes the file without following a
-# link or reading the old one.  A nightly's metrics are vb-log
-# --finish's.
-write_metrics() {
-	[ -n "$METRICS_FILE" ] || return 0
-	BACKUP_DIR=$BACKUP_DIR vb-log --metrics "$METRICS_FILE" \
-	    ${stage_st[drill]:+--drill "${stage_st[drill]}"} "$DB_PATH" ||
-	    true
-}
+# report.sh - how a vb-backup run reports itself besides its records
+# and METRICS_FILE (vb-log --finish writes both): the operator's hooks,
+# ON_SUCCESS and ON_FAILURE, run once the lock is released.  Sourced by
+# bin/vb-backup; uses its variables (the run's stages, vb-log --finish's
+# answer, the configuration).
 
 # run_hook CMD CODE TEXT [STATUS]: the operator's command, bounded in
 # time; its output goes where ours goes; its failure is logged, not ours.
@@ -35,7 +20,7 @@ run_hook() {
 	VB_FAILED_STAGES=${fin[FAILED_STAGES]-${failed_stages[*]}} \
 	VB_ARCHIVE=${fin[ARCHIVE]:-} VB_ARCHIVE_BYTES=${fin[ARCHIVE_BYTES]:-} \
 	VB_DB_BYTES=${fin[DB_BYTES]:-} VB_BACKUPS_KEPT=${fin[KEPT]:-} \
-	VB_WARNING=$warning \
+	VB_WARNING=${fin[WARNING]:-} \
 	VB_DURATION_SECONDS=$(($(ms_since "$start") / 1000)) \
 	    timeout -k 10 "$HOOK_TIMEOUT" sh -c "$1" </dev/null 9>&-
 	rc=$?

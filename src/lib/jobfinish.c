@@ -2,8 +2,10 @@
  * jobfinish.c - the end of a vb-backup run (vb-log --finish): what the
  * run's records say (the archive, the database's size, the stages'
  * durations, why a stage failed), the records of stages that died without
- * writing their own, the run's `backup` row (written last, so that it
- * heads BackupLog newest first), its summary line and its metrics.
+ * writing their own, the warning of the hold tonight's archive made (a
+ * sudden loss), the run's `backup` row (written last, so that it heads
+ * BackupLog newest first), its summary line and its metrics; and the end
+ * of a drill alone (vb-backup --drill): its summary and metrics, no row.
  * The words of the row and of the summary live here and only here.
  */
 #define _GNU_SOURCE
@@ -181,6 +183,30 @@ vb_finish_records(struct vb_finish *f, FILE *fp)
 	vb_reader_free(&rd);
 }
 
+/* The hold tonight's archive made (vb-compress: a sudden loss). */
+void
+vb_finish_hold(struct vb_finish *f)
+{
+	const char *base;
+	struct vb_hold *h;
+	struct vb_name nm;
+	size_t n, i;
+
+	if (f->archive == NULL || f->dir == NULL || f->warning != NULL)
+		return;
+	base = strrchr(f->archive, '/');
+	base = base != NULL ? base + 1 : f->archive;
+	if (vb_name_parse(base, &nm) != 0 || vb_hold_list(f->dir, &h, &n) != 0)
+		return;
+	for (i = 0; i < n && strcmp(h[i].by, nm.stem) != 0; i++)
+		;
+	if (i < n && (f->warning = sqlite3_mprintf("%s; retention keeps %s "
+	    "until vb-prune --release %s", h[i].reason, h[i].stem,
+	    h[i].stem)) == NULL)
+		err(VB_EXIT_FAIL, "out of memory");
+	free(h);
+}
+
 /* The stage's status as the script gave it, or -1 (it did not run). */
 static int
 status_of(const struct vb_finish *f, const char *name)
@@ -191,6 +217,64 @@ status_of(const struct vb_finish *f, const char *name)
 		if (strcmp(f->run.stage[i].name, name) == 0)
 			return f->run.stage[i].status;
 	return -1;
+}
+
+/* A failure the run met after the script's others, before its scrub. */
+static void
+add_fail_before_scrub(struct vb_finish *f, const char *stage, char *why)
+{
+	struct vb_finish_fail x;
+	int i;
+
+	if (why == NULL)
+		err(VB_EXIT_FAIL, "out of memory");
+	if (f->nfail == VB_FINISH_MAXFAIL) {
+		sqlite3_free(why);
+		return;
+	}
+	for (i = 0; i < f->nfail && strcmp(f->fail[i].stage, "scrub") != 0;
+	    i++)
+		;
+	x.stage = stage;
+	x.why = xstrdup(why);
+	sqlite3_free(why);
+	memmove(&f->fail[i + 1], &f->fail[i], (size_t)(f->nfail - i) *
+	    sizeof(x));
+	f->fail[i] = x;
+	f->nfail++;
+}
+
+void
+vb_finish_drill(struct vb_finish *f, FILE *fp,
+    int (*row)(void *, const struct vb_record *), void *arg)
+{
+	struct vb_reader rd = { 0 };
+	struct vb_record r;
+	enum vb_line kind;
+	char *why = NULL;
+	int st = status_of(f, "drill"), refused = 0;
+
+	f->drilled = 0;
+	while (fp != NULL && (kind = vb_read_record(&rd, fp, &r)) !=
+	    VB_LINE_END) {
+		if (kind != VB_LINE_RECORD)
+			continue;
+		refused |= row(arg, &r) != 0;
+		f->drilled += r.ok;
+		if (!r.ok && why == NULL && (why = strcmp(r.path, "-") == 0 ?
+		    sqlite3_mprintf("%s", r.msg) : sqlite3_mprintf("%s: %s",
+		    r.path, r.msg)) == NULL)
+			err(VB_EXIT_FAIL, "out of memory");
+	}
+	vb_reader_free(&rd);
+	if (st > 0)
+		add_fail_before_scrub(f, "drill", why != NULL && *why != '\0' ?
+		    sqlite3_mprintf("%s", why) : sqlite3_mprintf("vb-restore "
+		    "--drill exited %d", st));
+	if (refused)
+		add_fail_before_scrub(f, "log", sqlite3_mprintf("BackupLog in "
+		    "%s could not take the drill's rows", f->db));
+	sqlite3_free(why);
 }
 
 /* "exited 2", "was killed by SIGKILL", as the shell names a status. */
@@ -314,6 +398,18 @@ ok_message(const struct vb_finish *f, sqlite3_str *s)
 		sqlite3_str_appendf(s, "; WARNING: %s", f->warning);
 }
 
+/* A drill alone's summary, as vb-backup --drill says it. */
+static void
+drill_summary(const struct vb_finish *f, sqlite3_str *t)
+{
+	if (f->code == 0)
+		sqlite3_str_appendf(t, "drill: %lld backup(s) restored and "
+		    "proven", (long long)(f->drilled > 0 ? f->drilled : 0));
+	else
+		sqlite3_str_appendf(t, "drill FAILED: %s", f->nfail > 0 ?
+		    f->fail[0].why : "");
+}
+
 void
 vb_finish_compose(struct vb_finish *f)
 {
@@ -327,7 +423,9 @@ vb_finish_compose(struct vb_finish *f)
 	f->row_ok = 1;
 	if (f->point)
 		sqlite3_str_appendall(m, "kind=point; ");
-	if (f->code == 0) {
+	if (f->drill_only)
+		drill_summary(f, t);
+	else if (f->code == 0) {
 		ok_message(f, m);
 		sqlite3_str_appendf(t, "ok: %s backed up to %s in %llds%s "
 		    "(retention: %s)", f->db, f->dir != NULL ? f->dir : "",
@@ -402,19 +500,56 @@ log_row(struct vb_backuplog *l, const char *db, const struct vb_record *r)
 	return -1;
 }
 
-/* The records of stages that died, then the run's backup row. */
-static void
-write_rows(struct vb_finish *f)
+/* BackupLog opened for the run's rows (NULL: said, each row refused). */
+static struct vb_backuplog *
+log_open(const struct vb_finish *f)
 {
 	struct vb_backuplog *l = NULL;
-	struct vb_record r;
 	char why[1024];
-	int i;
 
 	openlog(vb_progname(), LOG_PID, LOG_USER);
 	if (*f->db != '\0' && (l = vb_backuplog_open(f->db, why,
 	    sizeof(why))) == NULL)
 		warnx("%s", why);
+	return l;
+}
+
+struct drill_log {
+	struct vb_backuplog	*l;
+	const char		*db;
+};
+
+static int
+drill_row(void *arg, const struct vb_record *r)
+{
+	struct drill_log *d = arg;
+
+	return log_row(d->l, d->db, r);
+}
+
+/* The drill's records at f->drill_records (vb_finish_drill), rows in l. */
+static void
+drill_rows(struct vb_finish *f, struct vb_backuplog *l)
+{
+	struct drill_log d = { l, f->db };
+	FILE *fp;
+
+	if (f->drill_records == NULL)
+		return;
+	if ((fp = fopen(f->drill_records, "re")) == NULL)
+		warn("%s", f->drill_records);
+	vb_finish_drill(f, fp, drill_row, &d);
+	if (fp != NULL)
+		fclose(fp);
+}
+
+/* The records of stages that died, then the run's backup row. */
+static void
+write_rows(struct vb_finish *f, struct vb_backuplog *l)
+{
+	struct vb_record r;
+	int i;
+
 	for (i = 0; *f->db != '\0' && i < f->ndied; i++) {
 		vb_record_init(&r, f->died[i].stage, NULL);
 		r.msg = f->died[i].why;
@@ -428,8 +563,6 @@ write_rows(struct vb_finish *f)
 	r.msg = f->message;
 	if (*f->db == '\0' || log_row(l, f->db, &r) != 0)
 		vb_finish_refused(f);
-	vb_backuplog_close(l);
-	closelog();
 }
 
 /* How many backups dir holds (a snapshot and its archive are one). */
@@ -476,6 +609,7 @@ vb_finish_free(struct vb_finish *f)
 	int i;
 
 	free(f->archive);
+	sqlite3_free(f->warning);
 	for (i = 0; i < 3; i++)
 		free(f->why[i]);
 	/* died[] shares its texts with fail[]. */
@@ -508,18 +642,52 @@ now_secs(void)
 	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+/*
+ * A drill alone: its summary; the metrics as vb-log --metrics --drill
+ * writes them (the last run's gauges from BackupLog).  0, -1.
+ */
+static int
+drill_end(struct vb_finish *f, const char *metrics)
+{
+	struct vb_metrics_run r = { .db = f->db, .start = -1, .end = -1,
+	    .remote_kept = -1, .drill = status_of(f, "drill") };
+	struct vb_backuplog *l = log_open(f);
+	char why[1024];
+
+	f->kept = -1;
+	drill_rows(f, l);
+	vb_backuplog_close(l);
+	closelog();
+	vb_finish_compose(f);
+	if (metrics == NULL)
+		return 0;
+	r.logdb = *f->db != '\0' ? f->db : NULL;
+	if (vb_metrics_write(metrics, &r, why, sizeof(why)) == 0)
+		return 0;
+	warnx("cannot write the metrics file: %s", why);
+	return -1;
+}
+
 int
 vb_finish(struct vb_finish *f, FILE *records, const char *metrics)
 {
+	struct vb_backuplog *l;
 	char why[1024];
 
+	if (f->drill_only)
+		return drill_end(f, metrics);
 	f->kept = kept_in(f->dir);
 	vb_finish_records(f, records);
 	stage_ms(f);
 	vb_finish_derive(f);
+	vb_finish_hold(f);
+	l = log_open(f);
+	drill_rows(f, l);
 	f->elapsed_ms = ms_between(f->start, now_secs());
 	vb_finish_compose(f);
-	write_rows(f);
+	write_rows(f, l);
+	vb_backuplog_close(l);
+	closelog();
 	if (metrics == NULL)
 		return 0;
 	f->run.start = f->start;
@@ -578,13 +746,16 @@ vb_finish_print(const struct vb_finish *f)
 	if ((stages = vb_str_finish(s)) == NULL)
 		stages = sqlite3_mprintf("%s", "");
 	/* What to look at, and the hook's VB_STATUS (ON_FAILURE's too
-	 * when a run that backed up warns). */
-	see = f->code == 0 ? sqlite3_mprintf("%s", "") : *f->db != '\0' ?
+	 * when a run that backed up warns); a drill alone's summary says
+	 * it all. */
+	see = f->code == 0 || f->drill_only ? sqlite3_mprintf("%s", "") :
+	    *f->db != '\0' ?
 	    sqlite3_mprintf("see: vb-log --show --failures %s, and vb-backup "
 	    "--check", f->db) : sqlite3_mprintf("see: vb-backup --check");
 	rc = put_num("EXIT", f->code) | put("SUMMARY", f->summary) |
 	    put("SEE", see != NULL ? see : "") | put("STATUS", f->code != 0 ?
 	    "failure" : f->warning != NULL ? "warning" : "success") |
+	    put("WARNING", f->warning != NULL ? f->warning : "") |
 	    put("FAILED_STAGES", stages != NULL ? stages : "") |
 	    put("ARCHIVE", f->archive) | put_num("ARCHIVE_BYTES",
 	    f->archive_bytes) | put_num("DB_BYTES", f->db_bytes) |

@@ -531,12 +531,12 @@ struct vb_finish {
 	const char	*dir;		/* BACKUP_DIR, or NULL */
 	const char	*offsite;	/* OFFSITE, or NULL */
 	int		 point;		/* the run took a point */
+	int		 drill_only;	/* vb-backup --drill: no backup row */
 	double		 start;		/* when it started (Unix time) */
 	int		 code;		/* its exit status so far: 0, 1, 2 */
 	const char	*retained;	/* retention: ok, failed, skipped */
-	const char	*warning;	/* the run's warning, or NULL */
 	int64_t		 remote_kept;	/* backups on OFFSITE, or -1 */
-	int64_t		 drilled;	/* backups the drill proved, or -1 */
+	const char	*drill_records;	/* the drill's records, or NULL */
 	struct vb_metrics_run run;	/* the stages' statuses (and ms) */
 	struct vb_finish_fail fail[VB_FINISH_MAXFAIL];
 	int		 nfail;		/* given, then with the pipeline's */
@@ -547,6 +547,8 @@ struct vb_finish {
 	int64_t		 ms[3];		/* snapshot, compress, offsite */
 	char		*why[3];	/* their first failed record's msg */
 	/* derived */
+	char		*warning;	/* the hold the archive made, NULL */
+	int64_t		 drilled;	/* backups the drill proved, or -1 */
 	struct vb_finish_fail died[3];	/* stages dead without a record */
 	int		 ndied;
 	int64_t		 kept;		/* backups in dir */
@@ -570,16 +572,20 @@ int		 vb_run_parse(struct vb_metrics_run *r, const char *arg);
 /* --stage NAME=STATUS[:MS] (cut up) added to r; 0, or -1. */
 int		 vb_stage_parse(struct vb_metrics_run *r, char *arg);
 /*
- * The whole end of a run: records read, failures derived, the dead
- * stages' records and the backup row written into db's BackupLog (one
- * connection), then metrics (if not NULL).  Returns 0, or -1 if the
- * metrics could not be written (said on stderr).
+ * The whole end of a run: records read, failures derived, the warning
+ * of the hold tonight's archive made, the drill's rows (drill_records:
+ * vb_finish_drill), the dead stages' records and the backup row written
+ * into db's BackupLog (one connection), then metrics (if not NULL).  A
+ * drill alone (drill_only): its rows, its summary and the metrics as
+ * vb-log --metrics --drill writes them, no backup row.  Returns 0, or -1
+ * if the metrics could not be written (said on stderr).
  */
 int		 vb_finish(struct vb_finish *f, FILE *records,
 		    const char *metrics);
 /*
  * f's answer on stdout, KEY=VALUE lines (vb-log(1)): EXIT, SUMMARY, SEE,
- * STATUS, FAILED_STAGES, ARCHIVE, ARCHIVE_BYTES, DB_BYTES, KEPT; 0, -1.
+ * STATUS, WARNING, FAILED_STAGES, ARCHIVE, ARCHIVE_BYTES, DB_BYTES,
+ * KEPT; 0, -1.
  */
 int		 vb_finish_print(const struct vb_finish *f);
 

@@ -2232,6 +2232,23 @@ void		 vb_finish_records(struct vb_finish *f, FILE *fp);
  * whose death killed it.
  */
 void		 vb_finish_derive(struct vb_finish *f);
+/*
+ * The hold (hold.c) that tonight's archive made in f->dir, when a table
+ * lost over half its rows: into f->warning, "REASON; retention keeps
+ * STEM until vb-prune --release STEM".
+ */
+void		 vb_finish_hold(struct vb_finish *f);
+/*
+ * The drill's records (vb-restore --drill's) read from fp (NULL: none),
+ * each given to row (its BackupLog row; nonzero: refused), the ok ones
+ * counted into f->drilled.  A drill that failed (--stage drill=S, S > 0)
+ * fails the run with its first failed record's path and message (the
+ * message alone for a path of -), else "vb-restore --drill exited S"; a
+ * row refused fails it at log.  Both after the failures given but the
+ * scrub.
+ */
+void		 vb_finish_drill(struct vb_finish *f, FILE *fp,
+		    int (*row)(void *, const struct vb_record *), void *arg);
 /* The exit status, the backup row's status and message, the summary. */
 void		 vb_finish_compose(struct vb_finish *f);
 /* The backup row was refused: the run fails (if it had not), and says so. */

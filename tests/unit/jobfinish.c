@@ -5,7 +5,10 @@
  * statuses (exited 1: its record's words; died: how, and a record
  * written for it; a stage killed by SIGPIPE after the one that killed
  * it), their order among the script's, the backup row's message and the
- * summary in every shape the nightly ends, and the options' grammar.
+ * summary in every shape the nightly ends, the warning of the hold
+ * tonight's archive made, the drill's records (its rows, the backups
+ * proven, why it failed), a drill alone's end and answer, and the
+ * options' grammar.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -136,7 +139,7 @@ ok_point_warning(void **state)
 	(void)state;
 	start(&f, 0, st);
 	f.point = 1;
-	f.warning = "ledger lost 90% of its rows";
+	f.warning = sqlite3_mprintf("%s", "ledger lost 90% of its rows");
 	records(&f, "/b/p.tar.zst\tcompress\tok\t3\t" SHA "\t-\t" AT "\tm\n");
 	vb_finish_derive(&f);
 	vb_finish_compose(&f);
@@ -342,6 +345,166 @@ grammar(void **state)
 	vb_finish_free(&f);
 }
 
+static int
+print(void *f)
+{
+	return vb_finish_print(f);
+}
+
+/* The hold tonight's archive made is the run's warning; no other. */
+static void
+loss_warning(void **state)
+{
+	static const char *const st[] = { "snapshot=0", "compress=0", "log=0",
+	    NULL };
+	const char *before = "backup-2026-11-26T01-00-00-000Z",
+	    *now = "backup-2026-11-27T01-00-00-000Z";
+	char dir[] = "/tmp/vb-unit-XXXXXX", line[512], why[256], *out;
+	struct vb_finish f;
+
+	(void)state;
+	mkdtemp_or_fail(dir);
+	assert_int_equal(vb_hold_set(dir, "backup-2026-11-20T01-00-00-000Z",
+	    "backup-2026-11-21T01-00-00-000Z", "an older loss", why,
+	    sizeof(why)), 0);
+	start(&f, 0, st);
+	f.dir = dir;
+	snprintf(line, sizeof(line), "%s/%s.tar.zst\tcompress\tok\t3\t" SHA
+	    "\t40\t" AT "\tm\n", dir, now);
+	records(&f, line);
+	vb_finish_hold(&f);
+	assert_null(f.warning);		/* no hold by tonight's */
+	assert_int_equal(vb_hold_set(dir, before, now, "sudden loss: table "
+	    "ledger has 10 rows", why, sizeof(why)), 0);
+	vb_finish_hold(&f);
+	assert_string_equal(f.warning, "sudden loss: table ledger has 10 "
+	    "rows; retention keeps backup-2026-11-26T01-00-00-000Z until "
+	    "vb-prune --release backup-2026-11-26T01-00-00-000Z");
+	vb_finish_derive(&f);
+	vb_finish_compose(&f);
+	assert_non_null(strstr(f.summary, "; WARNING: sudden loss: table "));
+	assert_int_equal(capture(print, &f, &out), 0);
+	assert_non_null(strstr(out, "\nSTATUS=warning\nWARNING=sudden loss: "
+	    "table ledger has 10 rows; retention keeps backup-2026-11-26T01-"
+	    "00-00-000Z until vb-prune --release backup-2026-11-26T01-00-00-"
+	    "000Z\n"));
+	free(out);
+	vb_finish_free(&f);
+	rm_rf(dir);
+}
+
+/* A drill's row callback: counts the rows, refuses them if told to. */
+static int
+row_seen(void *arg, const struct vb_record *r)
+{
+	int *n = arg;
+
+	(void)r;
+	(*n)++;
+	return n[1];
+}
+
+/* The drill's records of fp into f (vb_finish_drill), rows into n. */
+static void
+drill_of(struct vb_finish *f, const char *text, int *n)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+
+	assert_non_null(fp);
+	vb_finish_drill(f, fp, row_seen, n);
+	fclose(fp);
+}
+
+/* Proven backups counted; a failed drill's why, before the scrub's. */
+static void
+drill_records(void **state)
+{
+	static const char *const ok[] = { "snapshot=0", "compress=0",
+	    "log=0", "drill=0:40", NULL }, *const bad[] = { "snapshot=0",
+	    "compress=0", "log=0", "drill=1:40", NULL };
+	char scrub[] = "scrub=x", prune[] = "prune=y", buf[128];
+	struct vb_finish f;
+	int n[2] = { 0, 0 };
+
+	(void)state;
+	start(&f, 0, ok);
+	drill_of(&f, "/b/a.tar.zst\tverify\tok\t3\t-\t9\t" AT "\tdrill: "
+	    "ok; drill=proven\n/b/b.tar.zst\tverify\tok\t3\t-\t9\t" AT
+	    "\tdrill: ok; drill=proven\n", n);
+	assert_int_equal(n[0], 2);
+	assert_int_equal(f.drilled, 2);
+	assert_int_equal(f.nfail, 0);
+	vb_finish_free(&f);
+	/* Failed: the first failed record's path and message, after the
+	 * script's failures but its scrub; refused rows fail it at log. */
+	start(&f, 0, bad);
+	assert_int_equal(vb_finish_fail_parse(&f, prune), 0);
+	assert_int_equal(vb_finish_fail_parse(&f, scrub), 0);
+	n[0] = 0, n[1] = 1;
+	drill_of(&f, "/b/a.tar.zst\tverify\tok\t3\t-\t9\t" AT "\td\n"
+	    "/b/b.tar.zst\tverify\tfailed\t-\t-\t9\t" AT "\tbroken\n"
+	    "-\tverify\tfailed\t-\t-\t9\t" AT "\tlater\n", n);
+	assert_int_equal(n[0], 3);
+	assert_int_equal(f.drilled, 1);
+	assert_string_equal(stages_of(&f, buf, sizeof(buf)),
+	    "prune drill log scrub");
+	assert_string_equal(f.fail[1].why, "/b/b.tar.zst: broken");
+	assert_string_equal(f.fail[2].why, "BackupLog in /srv/app.db could "
+	    "not take the drill's rows");
+	vb_finish_free(&f);
+	/* No record: the path "-" alone, or nothing, says the exit. */
+	start(&f, 0, bad);
+	n[1] = 0;
+	drill_of(&f, "-\tverify\tfailed\t-\t-\t9\t" AT "\tno room\n", n);
+	assert_string_equal(f.fail[0].why, "no room");
+	vb_finish_free(&f);
+	start(&f, 0, bad);
+	vb_finish_drill(&f, NULL, row_seen, n);
+	assert_int_equal(f.drilled, 0);
+	assert_string_equal(f.fail[0].why, "vb-restore --drill exited 1");
+	vb_finish_free(&f);
+}
+
+/* vb-backup --drill's end: its summary, no SEE, no backup's facts. */
+static void
+drill_alone(void **state)
+{
+	static const char *const st[] = { "drill=0:812", NULL },
+	    *const bad[] = { "drill=1:90", NULL };
+	char arg[] = "drill=/b/x.tar.zst: integrity_check failed", *out;
+	struct vb_finish f;
+
+	(void)state;
+	start(&f, 0, st);
+	f.db = "";		/* no BackupLog: no drill's rows given */
+	f.drill_only = 1;
+	f.drilled = 2;
+	assert_int_equal(vb_finish(&f, NULL, NULL), 0);
+	assert_int_equal(f.code, 0);
+	assert_string_equal(f.summary, "drill: 2 backup(s) restored and "
+	    "proven");
+	assert_int_equal(capture(print, &f, &out), 0);
+	assert_string_equal(out, "EXIT=0\nSUMMARY=drill: 2 backup(s) "
+	    "restored and proven\nSEE=\nSTATUS=success\nWARNING=\n"
+	    "FAILED_STAGES=\nARCHIVE=\nARCHIVE_BYTES=\nDB_BYTES=\nKEPT=\n");
+	free(out);
+	vb_finish_free(&f);
+	start(&f, 0, bad);
+	f.db = "";
+	f.drill_only = 1;
+	f.drilled = 1;
+	assert_int_equal(vb_finish_fail_parse(&f, arg), 0);
+	assert_int_equal(vb_finish(&f, NULL, NULL), 0);
+	assert_int_equal(f.code, 1);
+	assert_string_equal(f.summary, "drill FAILED: /b/x.tar.zst: "
+	    "integrity_check failed");
+	assert_int_equal(capture(print, &f, &out), 0);
+	assert_non_null(strstr(out, "\nSEE=\nSTATUS=failure\nWARNING=\n"
+	    "FAILED_STAGES=drill\n"));
+	free(out);
+	vb_finish_free(&f);
+}
+
 int
 main(void)
 {
@@ -355,6 +518,9 @@ main(void)
 		cmocka_unit_test(row_refused_ok_run),
 		cmocka_unit_test(config_failure),
 		cmocka_unit_test(grammar),
+		cmocka_unit_test(loss_warning),
+		cmocka_unit_test(drill_records),
+		cmocka_unit_test(drill_alone),
 	};
 
 	return cmocka_run_group_tests_name("jobfinish.c", tests, NULL, NULL);
