@@ -294,3 +294,27 @@ conf() {
 	vb_backup 2>/dev/null
 	[ "$(sqlite3 app.db "SELECT message FROM BackupLog WHERE operation = 'snapshot' ORDER BY id DESC LIMIT 1" | cut -d= -f1)" = integrity ]
 }
+
+@test "backup: --dry-run's commands paste back as the very words a run uses: a path with ; or a space is quoted, an escape is never raw" {
+	mkdb app.db wal
+	local dir="$T/b x;touch $T/PWNED;#" esc=$'\e]0;pwned\a'
+	printf "DB_PATH=%s\nBACKUP_DIR='%s'\n" "$T/app.db" "$dir" >"$VB_CONF"
+	run --separate-stderr vb_backup --dry-run
+	[ "$status" -eq 0 ]
+	local then
+	then=$(sed -n 's/^then: *//p' <<<"$output")
+	# The row read back by a shell: vb-prune -d DIR, DIR whole.
+	eval "set -- ${then%% | *}"
+	[ "$#" -eq 3 ] && [ "$1" = vb-prune ] && [ "$3" = "$dir" ]
+	[ ! -e "$T/PWNED" ]
+	# The pasted row runs as the run would: nothing else.
+	(eval "${then}") 2>/dev/null || true
+	[ ! -e "$T/PWNED" ]
+	# A control byte reaches no terminal, in any row.
+	printf "DB_PATH=%s\nBACKUP_DIR='%s'\n" "$T/app.db" "$T/e$esc" \
+	    >"$VB_CONF"
+	run --separate-stderr vb_backup --dry-run
+	[ "$status" -eq 0 ]
+	[[ $output != *$'\e'* ]] && [[ $output != *$'\a'* ]]
+	[[ $output == *"-d \$'$T/e\\E]0;pwned\\a'"* ]]
+}

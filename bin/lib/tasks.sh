@@ -16,25 +16,37 @@ row() {
 	printf '%-14s %s\n' "$label:" "$*"
 }
 
+# sh WORD...: the command as a shell reads it back when pasted (printf
+# %q: a word that needs it quoted, a control byte as $'\ooo', never raw).
+sh() {
+	local out
+	printf -v out '%q ' "$@"
+	printf '%s' "${out% }"
+}
+
 # show_plan: the commands of a run, this script's own, then what each
 # tool owns in its finished rows (--plan): the configuration and the
 # preflight (vb-snapshot), the drill (vb-log, given the command a due
 # drill would run) and retention, what it would delete now (vb-prune).
 show_plan() {
+	local log_rows
 	commands
+	drill_cmd
+	log_rows=$(sh vb-log -q "$DB_PATH")
 	echo "dry run: nothing is written, locked or deleted"
 	if [ -n "$OFFSITE" ]; then
-		row "would run" "${snapshot[*]} | ${compress[*]} |" \
-		    "${offsite[*]} | ${log[*]}"
-		row "then" "${prune[*]} | vb-log -q $DB_PATH"
-		row "and" "${prune_offsite[*]} | vb-log -q $DB_PATH"
+		row "would run" "$(sh "${snapshot[@]}") |" \
+		    "$(sh "${compress[@]}") | $(sh "${offsite[@]}") |" \
+		    "$(sh "${log[@]}")"
+		row "then" "$(sh "${prune[@]}") | $log_rows"
+		row "and" "$(sh "${prune_offsite[@]}") | $log_rows"
 	else
-		row "would run" "${snapshot[*]} | ${compress[*]} | ${log[*]}"
-		row "then" "${prune[*]} | vb-log -q $DB_PATH"
+		row "would run" "$(sh "${snapshot[@]}") |" \
+		    "$(sh "${compress[@]}") | $(sh "${log[@]}")"
+		row "then" "$(sh "${prune[@]}") | $log_rows"
 	fi
 	"${preflight[@]}" --plan
-	drill_cmd
-	vb-log --plan "${drill[*]} | vb-log -q $DB_PATH" "$DB_PATH"
+	vb-log --plan "$(sh "${drill[@]}") | $log_rows" "$DB_PATH"
 	"${prune[@]}" --plan
 }
 
@@ -71,7 +83,8 @@ encrypt_existing() {
 	if [ -n "$OFFSITE" ] && ! logged offsite "the remote's encryption" \
 	    vb-offsite -q --encrypt -d "$BACKUP_DIR"; then
 		rc=1
-		say "some archives on $OFFSITE could not be encrypted (see above)"
+		say "some archives on $OFFSITE could not be encrypted" \
+		    "(see above)"
 	fi
 	say_failed -
 	# The archives have new names: the signed catalog says so, here and
