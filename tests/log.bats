@@ -352,3 +352,17 @@ rec() {
 	grep -q '^SUMMARY=FAILED after .* at compress: boom?\]0;owned? ?\[31mred' answer
 	run ! env LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' answer
 }
+
+@test "log: --finish's SEE names the database as a shell reads it back (a space, a quote)" {
+	local d="$T/my app's"
+	mkdir "$d"
+	mkdb "$d/app.db" wal
+	run --separate-stderr vb-log --finish "$(date +%s.%N),1" \
+	    --failed lock="cannot lock" "$d/app.db" </dev/null
+	[ "$status" -eq 0 ]
+	local see
+	see=$(sed -n 's/^SEE=see: vb-log --show --failures \(.*\), and vb-backup --check$/\1/p' <<<"$output")
+	[ -n "$see" ]
+	eval "set -- $see"
+	[ "$#" -eq 1 ] && [ "$1" = "$d/app.db" ]
+}

@@ -737,7 +737,7 @@ int
 vb_finish_print(const struct vb_finish *f)
 {
 	sqlite3_str *s = sqlite3_str_new(NULL);
-	char *stages, *see;
+	char *stages, *see, q[4200];
 	int i, rc;
 
 	for (i = 0; i < f->nfail; i++)
@@ -751,7 +751,8 @@ vb_finish_print(const struct vb_finish *f)
 	see = f->code == 0 || f->drill_only ? sqlite3_mprintf("%s", "") :
 	    *f->db != '\0' ?
 	    sqlite3_mprintf("see: vb-log --show --failures %s, and vb-backup "
-	    "--check", f->db) : sqlite3_mprintf("see: vb-backup --check");
+	    "--check", vb_shq(f->db, q, sizeof(q))) :
+	    sqlite3_mprintf("see: vb-backup --check");
 	rc = put_num("EXIT", f->code) | put("SUMMARY", f->summary) |
 	    put("SEE", see != NULL ? see : "") | put("STATUS", f->code != 0 ?
 	    "failure" : f->warning != NULL ? "warning" : "success") |
