@@ -122,6 +122,27 @@ trim(char *s)
 		s[--len] = '\0';
 }
 
+int
+vb_checkrun_lines(FILE *in, FILE *out, char *last, size_t llen, int *n)
+{
+	char line[CHECK_LINE], said[CHECK_LINE + 64];
+	int whole, v, nfail = 0;
+
+	*n = 0;
+	*last = '\0';
+	while (get_line(in, line, sizeof(line), &whole)) {
+		snprintf(last, llen, "%s", line);
+		/* An unended last line is no answer (as read has it). */
+		if (!whole)
+			break;
+		++*n;
+		if ((v = vb_checkrun_format(line, said, sizeof(said))) >= 0)
+			fputs(said, out);
+		nfail += v == 1;
+	}
+	return nfail;
+}
+
 /* One line of ours: STATUS WHAT TEXT, a FAIL counted. */
 static void
 say(struct run *r, const char *status, const char *what, const char *text)
@@ -214,21 +235,12 @@ static void
 verdicts(struct run *r, const char *what, const char *conf, int job,
     char *const argv[], struct answer *a)
 {
-	char line[CHECK_LINE], out[CHECK_LINE + 64], text[CHECK_LINE + 32];
+	char text[CHECK_LINE + 32];
 	FILE *f;
-	int whole, v;
 
 	if (run_tool(r, conf, job, argv, &f, a) == 0) {
-		while (get_line(f, line, sizeof(line), &whole)) {
-			snprintf(a->last, sizeof(a->last), "%s", line);
-			if (!whole)
-				break;
-			a->lines++;
-			if ((v = vb_checkrun_format(line, out,
-			    sizeof(out))) >= 0)
-				fputs(out, stdout);
-			r->nfail += v == 1;
-		}
+		r->nfail += vb_checkrun_lines(f, stdout, a->last,
+		    sizeof(a->last), &a->lines);
 		fclose(f);
 	}
 	if (a->rc < 2 && a->lines > 0)

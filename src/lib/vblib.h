@@ -2306,6 +2306,14 @@ int		 vb_encrypt_emit(const char *path, const char *recipients,
  * (FAIL-job printed FAIL), else 0.
  */
 int		 vb_checkrun_format(const char *line, char *out, size_t olen);
+/*
+ * A tool's answer read from in, each verdict line printed on out as
+ * vb_checkrun_format gives it (a line is cut at 8 KiB, the rest of it
+ * dropped; a last line without its newline is not read): the FAILs.
+ * Into *n the lines read; into last (llen) the last one, ended or not.
+ */
+int		 vb_checkrun_lines(FILE *in, FILE *out, char *last, size_t llen,
+		    int *n);
 
 /* inventory.c (what a backup directory or the remote holds) has
  * nothing beyond vb.h's. */
