@@ -30,6 +30,7 @@ usage(const char *why)
 	vb_usage(SYNOPSIS, why);
 }
 
+/* --help's text.  (long: one line of the text a line) */
 static void __attribute__((noreturn))
 help(void)
 {

@@ -303,8 +303,8 @@ check_user(struct run *r, struct answer *a)
 {
 	char *av[] = { (char *)"vb-snapshot", (char *)"--check-setup=user",
 	    NULL };
-	char *p = a->last, *as, *job, *to;
-	struct passwd *pw;
+	char *p = a->last, *as, *job, *to, buf[1024];
+	struct passwd pwd, *pw = NULL;
 
 	verdicts(r, "user", NULL, 0, av, a);
 	as = field(&p, 0);
@@ -315,7 +315,9 @@ check_user(struct run *r, struct answer *a)
 	snprintf(r->run_as, sizeof(r->run_as), "%s", to);
 	setenv("VB_CHECK_JOB_USER", job, 1);
 	r->gid[0] = '\0';
-	if (r->run_as[0] != '\0' && (pw = getpwnam(r->run_as)) != NULL)
+	if (r->run_as[0] != '\0' &&
+	    getpwnam_r(r->run_as, &pwd, buf, sizeof(buf), &pw) == 0 &&
+	    pw != NULL)
 		snprintf(r->gid, sizeof(r->gid), "%u", (unsigned)pw->pw_gid);
 }
 
