@@ -159,6 +159,11 @@ child(FILE *out, FILE *err, const char *conf, char *const argv[])
 	if (dup2(fileno(out), STDOUT_FILENO) == -1 ||
 	    dup2(fileno(err), STDERR_FILENO) == -1)
 		_exit(126);
+	/* Only as standard output and error, as bash's redirections. */
+	if (fileno(out) > STDERR_FILENO)
+		close(fileno(out));
+	if (fileno(err) > STDERR_FILENO)
+		close(fileno(err));
 	if (conf != NULL && setenv("VB_CONF", conf, 1) != 0)
 		_exit(126);
 	execvp(argv[0], argv);

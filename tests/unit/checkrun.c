@@ -80,9 +80,10 @@ long_line(void **state)
 
 	(void)state;
 	assert_non_null(in);
-	memcpy(in, "warn\tw\t", 7);
-	memset(in + 7, 'x', len - 7);
-	strcpy(in + len, "\nok\tz\tend\n");
+	memset(in, 'x', len);
+	snprintf(in, len, "warn\tw\t");
+	in[7] = 'x';
+	snprintf(in + len, 32, "\nok\tz\tend\n");
 	f = fmemopen(in, strlen(in), "r");
 	out = open_memstream(&buf, &blen);
 	assert_non_null(f);
