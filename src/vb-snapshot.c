@@ -21,7 +21,8 @@
 		"       vb-snapshot --prepare [-d dir]\n" \
 		"       vb-snapshot -n (--verdicts | --plan) [-d dir] db\n" \
 		"       vb-snapshot --check-setup=config|schedule|keys|user\n" \
-		"       vb-snapshot --print-job-user"
+		"       vb-snapshot --print-job-user\n" \
+		"       vb-snapshot --check-all"
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -29,6 +30,7 @@ usage(const char *why)
 	vb_usage(SYNOPSIS, why);
 }
 
+/* --help's text.  (long: one line of the text a line) */
 static void __attribute__((noreturn))
 help(void)
 {
@@ -91,16 +93,23 @@ help(void)
 	    "                     user (run it as the job's); user: this\n"
 	    "                     user against the job's, then a line\n"
 	    "                     as TAB JOB'S USER TAB USER TO BECOME\n"
+	    "      --check-all    vb-backup --check: the verdicts above, of\n"
+	    "                     vb-restore --check, vb-offsite\n"
+	    "                     --check-job and vb-log --check-runs, each\n"
+	    "                     tool run as the job runs it (setpriv to\n"
+	    "                     the job's user), in columns, then \"N\n"
+	    "                     check(s) failed\"; exit 1 if one failed\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n\n"
 	    "Exit status: 0 done, 1 snapshot failed (a failed record was\n"
 	    "written; --check-setup: a FAIL), 2 bad usage or configuration.\n");
 }
 
-enum { CHECK_SETUP = 256, DEFER, FULL, INTERMEDIATE, PREPARE,
+enum { CHECK_ALL = 256, CHECK_SETUP, DEFER, FULL, INTERMEDIATE, PREPARE,
     PLAN, PRINT_CONFIG, PRINT_JOB_USER, PRINT_SCHEDULE, PROGRESS,
     VERDICTS };
 static const struct option longopts[] = {
+	{ "check-all",	no_argument,		NULL, CHECK_ALL },
 	{ "check-setup", required_argument,	NULL, CHECK_SETUP },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "defer-check", no_argument,		NULL, DEFER },
@@ -228,6 +237,7 @@ plan(const struct vb_snapshot_opts *o)
 struct args {
 	struct vb_snapshot_opts	 o;
 	int			 progress, quiet, prepare, verdicts, plan;
+	int			 check_all;
 };
 
 /*
@@ -261,6 +271,9 @@ parse(int argc, char *argv[], struct args *a)
 			break;
 		case 'V':
 			vb_print_version();
+			break;
+		case CHECK_ALL:
+			a->check_all = 1;
 			break;
 		case CHECK_SETUP:
 			check_setup(optarg);
@@ -312,6 +325,11 @@ main(int argc, char *argv[])
 
 	argc -= n;
 	argv += n;
+	if (a.check_all) {
+		if (argc != 0 || a.prepare || o->dry || o->dir != NULL)
+			usage("--check-all takes no other argument");
+		return vb_check_all();
+	}
 	if (a.prepare)
 		return prepare_dir(o->dir, argc);
 	if (argc != 1)

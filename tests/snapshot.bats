@@ -444,3 +444,39 @@ check_snapshot() {
 	[[ $(sed -n 2p <<<"$output") == "FAIL	backup directory	"* ]]
 	[[ $output != *"checked as"* ]]
 }
+
+@test "snapshot: --check-all: vb-backup --check's tools run through PATH, their lines in columns; a tool missing, or a line too long, said" {
+	run --separate-stderr vb-snapshot --check-all app.db
+	[ "$status" -eq 2 ]
+	[[ $stderr == "vb-snapshot: --check-all takes no other argument"* ]]
+	run --separate-stderr vb-snapshot --check-all -n
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	mkdb app.db wal
+	mkdir -m 700 b
+	printf 'DB_PATH=%s\nBACKUP_DIR=%s\n' "$T/app.db" "$T/b" >"$VB_CONF"
+	# The tools but vb-log: its part is not checked, in its words.
+	mkdir tools
+	cp "$VB_BIN/vb-snapshot" "$VB_BIN/vb-restore" tools/
+	tools=$T/tools:/usr/bin:/bin
+	VB_CRON_FILE=$T/none PATH=$tools run --separate-stderr \
+	    vb-snapshot --check-all
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	[[ $(sed -n 1p <<<"$output") == \
+	    "ok    configuration     $VB_CONF: DB_PATH=$T/app.db"* ]]
+	miss="FAIL  history           not checked: vb-log: command not found"
+	[[ $output == *$'\n'"$miss"$'\n'* ]]
+	[[ $(tail -n 1 <<<"$output") == [0-9]*" check(s) failed" ]]
+	# A vb-log whose line is 20 KiB long: cut, the next line read.
+	printf '#!/bin/sh\nprintf "ok\\thistory\\t%%020000d\\n" 0\n%s\n' \
+	    "printf 'FAIL-job\tlast run\tits text\n'" >tools/vb-log
+	chmod 755 tools/vb-log
+	VB_CRON_FILE=$T/none PATH=$tools run --separate-stderr \
+	    vb-snapshot --check-all
+	[ "$status" -eq 1 ]
+	line=$(grep '^ok    history ' <<<"$output")
+	[ "${#line}" -gt 8000 ] && [ "${#line}" -lt 8300 ]
+	[[ $output == *$'\n'"FAIL  last run          its text"$'\n'* ]]
+	[[ $output != *"not checked: vb-log"* ]]
+}

@@ -749,6 +749,17 @@ void		 vb_check_backups(const struct vb_check_opts *o,
 void		 vb_check_remote(const char *remote, const char *given,
 		    struct vb_verdicts *vs);
 
+/* ---- checkrun.c: vb-backup --check, its tools run in turn ---- */
+
+/*
+ * vb-backup --check: each tool's verdicts (vb-snapshot --check-setup,
+ * --verdicts, vb-restore --check, vb-offsite --check-job, vb-log
+ * --check-runs), run through PATH as the job runs them, printed as
+ * "%-4s  %-17s %s" lines, then "N check(s) failed".  Returns the exit
+ * status: 0 none failed, 1 one did.
+ */
+int		 vb_check_all(void);
+
 /* ---- setup.c: vb-backup --check's set-up (schedule, keys, place) ---- */
 
 enum vb_cron_state { VB_CRON_NONE, VB_CRON_UNREADABLE, VB_CRON_IGNORED,

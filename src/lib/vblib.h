@@ -2314,6 +2314,24 @@ int		 vb_compress_emit(const char *path,
 int		 vb_encrypt_emit(const char *path, const char *recipients,
 		    int quiet);
 
+/* ---- checkrun.c: vb-backup --check's lines (the rest in vb.h) ---- */
+
+/*
+ * A tool's verdict line (VERDICT TAB WHAT TAB TEXT, TAB runs as one, as
+ * bash's read splits them) as --check prints it, with its newline, into
+ * out: -1 when it is no verdict (ok, warn, FAIL, FAIL-job), 1 a FAIL
+ * (FAIL-job printed FAIL), else 0.
+ */
+int		 vb_checkrun_format(const char *line, char *out, size_t olen);
+/*
+ * A tool's answer read from in, each verdict line printed on out as
+ * vb_checkrun_format gives it (a line is cut at 8 KiB, the rest of it
+ * dropped; a last line without its newline is not read): the FAILs.
+ * Into *n the lines read; into last (llen) the last one, ended or not.
+ */
+int		 vb_checkrun_lines(FILE *in, FILE *out, char *last, size_t llen,
+		    int *n);
+
 /* inventory.c (what a backup directory or the remote holds) has
  * nothing beyond vb.h's. */
 
