@@ -39,6 +39,7 @@ usage(const char *why)
 	vb_usage(SYNOPSIS, why);
 }
 
+/* (long: one string, a line per option of the tool's many modes) */
 static void __attribute__((noreturn))
 help(void)
 {
