@@ -301,14 +301,14 @@ conf() {
 	printf "DB_PATH=%s\nBACKUP_DIR='%s'\n" "$T/app.db" "$dir" >"$VB_CONF"
 	run --separate-stderr vb_backup --dry-run
 	[ "$status" -eq 0 ]
-	local then
-	then=$(sed -n 's/^then: *//p' <<<"$output")
+	local row
+	row=$(sed -n 's/^then: *//p' <<<"$output")
 	# The row read back by a shell: vb-prune -d DIR, DIR whole.
-	eval "set -- ${then%% | *}"
+	eval "set -- ${row%% | *}"
 	[ "$#" -eq 3 ] && [ "$1" = vb-prune ] && [ "$3" = "$dir" ]
 	[ ! -e "$T/PWNED" ]
 	# The pasted row runs as the run would: nothing else.
-	(eval "${then}") 2>/dev/null || true
+	(eval "$row") 2>/dev/null || true
 	[ ! -e "$T/PWNED" ]
 	# A control byte reaches no terminal, in any row.
 	printf "DB_PATH=%s\nBACKUP_DIR='%s'\n" "$T/app.db" "$T/e$esc" \
