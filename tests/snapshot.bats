@@ -479,4 +479,16 @@ check_snapshot() {
 	[ "${#line}" -gt 8000 ] && [ "${#line}" -lt 8300 ]
 	[[ $output == *$'\n'"FAIL  last run          its text"$'\n'* ]]
 	[[ $output != *"not checked: vb-log"* ]]
+	# A vb-log that fails (exit 1) without a FAIL line: no answer, never
+	# an ok, whatever lines it printed.
+	cat >tools/vb-log <<-'EOF'
+	#!/bin/sh
+	printf 'ok\thistory\tall fine\n'
+	echo "vb-log: disk I/O error" >&2
+	exit 1
+	EOF
+	VB_CRON_FILE=$T/none PATH=$tools run --separate-stderr \
+	    vb-snapshot --check-all
+	[ "$status" -eq 1 ]
+	[[ $output == *$'\n'"FAIL  history           not checked: vb-log: disk I/O error"$'\n'* ]]
 }

@@ -242,13 +242,18 @@ verdicts(struct run *r, const char *what, const char *conf, int job,
 {
 	char text[CHECK_LINE + 32];
 	FILE *f;
+	int fails = 0;
 
 	if (run_tool(r, conf, job, argv, &f, a) == 0) {
-		r->nfail += vb_checkrun_lines(f, stdout, a->last,
+		fails = vb_checkrun_lines(f, stdout, a->last,
 		    sizeof(a->last), &a->lines);
+		r->nfail += fails;
 		fclose(f);
 	}
-	if (a->rc < 2 && a->lines > 0)
+	/* An answer: exit 0, or 1 and the FAIL it stands for.  A tool that
+	 * failed without saying which check failed is no answer, never an
+	 * ok. */
+	if (a->rc < 2 && a->lines > 0 && (a->rc == 0 || fails > 0))
 		return;
 	if (a->said)
 		snprintf(text, sizeof(text), "not checked: %s", a->err);
