@@ -105,11 +105,44 @@ cron_entry(char *line, struct vb_cron *c)
 	unquote(c->conf);
 }
 
-/* The lines of buf (NUL-terminated) as cron reads them, into c. */
+/*
+ * Whether the entry runs the job itself: after its time fields and its
+ * user (and any VAR=value), the command vb-backup, alone or with
+ * --nightly or --point (never --check, never another program whose
+ * words name vb-backup).
+ */
+static int
+cron_runs_job(const char *line)
+{
+	char copy[4096], *w, *save = NULL, *base;
+	int skip;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	w = strtok_r(copy, " \t", &save);
+	skip = w != NULL && *w == '@' ? 1 : 6;	/* @daily, or five; user */
+	for (; w != NULL && skip > 0; skip--)
+		w = strtok_r(NULL, " \t", &save);
+	while (w != NULL && strchr(w, '=') != NULL)
+		w = strtok_r(NULL, " \t", &save);
+	if (w == NULL)
+		return 0;
+	base = strrchr(w, '/') != NULL ? strrchr(w, '/') + 1 : w;
+	if (strcmp(base, "vb-backup") != 0)
+		return 0;
+	w = strtok_r(NULL, " \t", &save);
+	return w == NULL || *w != '-' || strcmp(w, "--nightly") == 0 ||
+	    strcmp(w, "--point") == 0;
+}
+
+/*
+ * The lines of buf (NUL-terminated) as cron reads them, into c: the
+ * entry that runs the job, else the first that names vb-backup (a
+ * wrapper of the operator's), with the VB_CONF it gets.
+ */
 static void
 cron_parse(char *buf, struct vb_cron *c)
 {
-	char *line, *save = NULL, *v;
+	char *line, *save = NULL, *v, *named = NULL, conf[4096] = "";
 	int vb;
 
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
@@ -126,10 +159,18 @@ cron_parse(char *buf, struct vb_cron *c)
 		}
 		if (strstr(line, "vb-backup") == NULL)
 			continue;
-		cron_entry(line, c);
-		return;
+		if (cron_runs_job(line)) {
+			cron_entry(line, c);
+			return;
+		}
+		if (named == NULL) {
+			named = line;
+			snprintf(conf, sizeof(conf), "%s", c->conf);
+		}
 	}
-	c->conf[0] = '\0';
+	snprintf(c->conf, sizeof(c->conf), "%s", conf);
+	if (named != NULL)
+		cron_entry(named, c);
 }
 
 int

@@ -115,6 +115,28 @@ cron_entries(void **state)
 	vb_cron_read(put("c3", "0 1 * * * root vb-backup\nVB_CONF=/x\n",
 	    0644), &c);
 	assert_string_equal(c.conf, "");
+	/* The entry that runs the job, not the first line naming it: a
+	 * logger's words, vb-backup --check (review helper-24: --check then
+	 * ran as root, not as the job's nobody). */
+	vb_cron_read(put("c11", "VB_CONF=/early.conf\n30 0 * * * root logger "
+	    "\"vb-backup in 30 min\"\n0 7 * * * root vb-backup --check\n"
+	    "VB_CONF=/job.conf\n0 1 * * * nobody VB_X=1 /usr/local/bin/"
+	    "vb-backup 2>&1 | logger -t vb-backup\n", 0644), &c);
+	assert_int_equal(c.state, VB_CRON_OK);
+	assert_string_equal(c.user, "nobody");
+	assert_string_equal(c.when, "0 1 * * *");
+	assert_string_equal(c.conf, "/job.conf");
+	vb_cron_read(put("c12", "*/15 * * * * backup vb-backup --point\n",
+	    0644), &c);
+	assert_string_equal(c.user, "backup");
+	/* None runs it: the first naming it (an operator's wrapper), with
+	 * the VB_CONF it gets. */
+	vb_cron_read(put("c13", "VB_CONF=/w.conf\n0 2 * * * op "
+	    "/opt/vb-backup-wrapper\nVB_CONF=/later.conf\n0 3 * * * root "
+	    "vb-backup --check\n", 0644), &c);
+	assert_int_equal(c.state, VB_CRON_OK);
+	assert_string_equal(c.user, "op");
+	assert_string_equal(c.conf, "/w.conf");
 	/* No schedule cron could read: four fields, a character. */
 	vb_cron_read(put("c4", "0 1 * vb-backup\n", 0644), &c);
 	assert_int_equal(c.state, VB_CRON_BAD);
