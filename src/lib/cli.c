@@ -195,6 +195,27 @@ conf_error(const char *fmt, ...)
 	}
 }
 
+/* Whether the setting has a value. */
+static int
+set(const char *key)
+{
+	const char *v = vb_config(key);
+
+	return v != NULL && *v != '\0';
+}
+
+/* A run (a drill, a check) of nothing: DB_PATH or BACKUP_DIR unset is
+ * a configuration error (said).  1 if so, else 0. */
+static int
+places_unset(void)
+{
+	if (set("DB_PATH") && set("BACKUP_DIR"))
+		return 0;
+	conf_error("DB_PATH and BACKUP_DIR must be set, in %s or the "
+	    "environment", vb_config_path());
+	return 1;
+}
+
 /*
  * DRILL_SQL must be one read-only query on the database: refused now,
  * not at 01:00.  Returns 1 if it was refused (said), else 0.
@@ -303,24 +324,20 @@ vb_config_require(unsigned checks)
 void
 vb_config_verdicts(struct vb_verdicts *vs)
 {
-	const char *conf = vb_config_path(), *db = vb_config("DB_PATH"),
-	    *dir = vb_config("BACKUP_DIR");
+	const char *conf = vb_config_path();
 	int n;
 
 	/* Every check --print-config makes, signing key and all. */
 	conf_error_verdicts = vs;
 	n = config_errors(VB_CONF_VERIFY | VB_CONF_DRILL | VB_CONF_SIGN, 0);
+	if (n == 0)
+		n = places_unset();
 	conf_error_verdicts = NULL;
-	if (n != 0)
-		return;
-	if (db == NULL || *db == '\0' || dir == NULL || *dir == '\0')
-		vb_verdict_add(vs, VB_CHECK_FAIL, "configuration", "DB_PATH "
-		    "and BACKUP_DIR must be set, in %s or the environment; fix "
-		    "%s (or VB_CONF)", conf, conf);
-	else
+	if (n == 0)
 		vb_verdict_add(vs, VB_CHECK_OK, "configuration", "%s%s: "
 		    "DB_PATH=%s BACKUP_DIR=%s", conf, access(conf, R_OK) == 0 ?
-		    "" : " (absent: the environment only)", db, dir);
+		    "" : " (absent: the environment only)",
+		    vb_config("DB_PATH"), vb_config("BACKUP_DIR"));
 }
 
 void
@@ -343,15 +360,6 @@ vb_schedule_print_exit(void)
 	}
 	printf("%s\t%s\n", cron, cal);
 	exit(vb_close_stdout() == 0 ? VB_EXIT_OK : VB_EXIT_FAIL);
-}
-
-/* Whether the setting has a value. */
-static int
-set(const char *key)
-{
-	const char *v = vb_config(key);
-
-	return v != NULL && *v != '\0';
 }
 
 void
@@ -382,12 +390,8 @@ vb_config_print_exit(const char *what)
 	n = config_errors(checks, 0);
 	/* A run (a drill, a check) of nothing, when all else is right
 	 * (a file that cannot be read sets nothing: its error says why). */
-	if (n == 0 && what != NULL && (!set("DB_PATH") ||
-	    !set("BACKUP_DIR"))) {
-		conf_error("DB_PATH and BACKUP_DIR must be set, in %s or the "
-		    "environment", vb_config_path());
-		n++;
-	}
+	if (n == 0 && what != NULL)
+		n = places_unset();
 
 	if (vb_config_print(stdout) != 0)
 		exit(VB_EXIT_FAIL);
